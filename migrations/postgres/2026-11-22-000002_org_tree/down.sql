@@ -1,0 +1,2 @@
+DROP TABLE authz_changes;
+DROP TABLE org_settings;

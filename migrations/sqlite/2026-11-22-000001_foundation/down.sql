@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE api_tokens;
+DROP TABLE grants;
+DROP TABLE roles;
+DROP TABLE users;
+DROP TABLE org_closure;
+DROP TABLE orgs;
+DROP TABLE app_state;
+DROP TABLE app_secrets;

@@ -1,0 +1,90 @@
+//! The API's error answers: `{"error": {"code", "message", "fields"?}}` with the
+//! statuses API.md lists. Internal causes go to the log, never to the client.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::http::{log_if_internal, status_of};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] Error),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        ApiError::Domain(Error::internal(err))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Domain(e) => status_of(e),
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let body = match self {
+            ApiError::Domain(err) => {
+                log_if_internal(err);
+                body_of(err)
+            }
+            ApiError::UnsupportedMediaType => error_json(
+                "unsupported_media_type",
+                "send the body as application/json",
+            ),
+            ApiError::PayloadTooLarge => error_json(
+                "payload_too_large",
+                "the body is larger than the API accepts",
+            ),
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(body)
+    }
+}
+
+fn error_json(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
+fn body_of(err: &Error) -> Value {
+    let (code, message, fields, extra) = match err {
+        Error::NotFound => ("not_found", "not found".to_string(), None, None),
+        Error::Unauthenticated(m) => ("unauthenticated", m.clone(), None, None),
+        Error::Forbidden(m) => ("forbidden", m.clone(), None, None),
+        Error::Validation(f) => ("validation", "invalid input".into(), Some(f), None),
+        Error::Duplicate(f) => ("duplicate", "already exists".into(), Some(f), None),
+        Error::BadRequest(m) => ("bad_request", m.clone(), None, None),
+        Error::Conflict { message, details } => {
+            ("conflict", message.clone(), None, details.clone())
+        }
+        Error::RateLimited => ("rate_limited", err.to_string(), None, None),
+        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
+            ("internal", "internal error".to_string(), None, None)
+        }
+    };
+    let mut body = error_json(code, &message);
+    if let Some(fields) = fields {
+        body["error"]["fields"] = json!(fields.0);
+    }
+    if let Some(Value::Object(extra)) = extra {
+        for (k, v) in extra {
+            body["error"][k] = v;
+        }
+    }
+    body
+}

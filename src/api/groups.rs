@@ -1,0 +1,201 @@
+//! `/api/v1/groups`: groups and their members.
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::time;
+use super::list::{ListBody, PageQuery, page_of};
+use super::{ApiError, ApiUser};
+use crate::authz::Permission;
+use crate::domain::group::{self, Group, GroupDraft};
+use crate::error::FieldErrors;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove)
+        .service(put_member)
+        .service(remove_member);
+}
+
+fn group_json(g: &Group) -> Value {
+    json!({
+        "id": g.id, "org_id": g.org_id, "name": g.name, "description": g.description,
+        "version": g.version, "created_at": time(g.created_at), "updated_at": time(g.updated_at),
+    })
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    org_id: Option<i64>,
+    q: Option<String>,
+}
+
+#[get("/groups")]
+async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let access = me.access.clone();
+    let (org_id, q) = (
+        query.org_id,
+        query.q.clone().unwrap_or_default().to_lowercase(),
+    );
+    if let Some(o) = org_id {
+        access.require_visible(o)?;
+    }
+    let groups = me
+        .db()
+        .read(move |conn| {
+            let orgs = match org_id {
+                Some(o) => vec![o],
+                None => access
+                    .snapshot
+                    .visible_orgs(access.user_id, Permission::GroupView),
+            };
+            Ok(group::in_orgs(conn, &orgs)?
+                .into_iter()
+                .filter(|g| access.can(Permission::GroupView, g.org_id))
+                .filter(|g| q.is_empty() || g.name.to_lowercase().contains(&q))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let items: Vec<Value> = page_of(&groups, page, per_page)
+        .iter()
+        .map(group_json)
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items,
+        page,
+        per_page,
+        total: groups.len(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    org_id: Option<i64>,
+    #[serde(flatten)]
+    draft: GroupDraft,
+}
+
+#[post("/groups")]
+async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let org_id = body
+        .org_id
+        .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
+    me.access.require(Permission::GroupManage, org_id)?;
+    let values = body.draft.validate()?;
+    let actor = me.actor();
+    let g = me
+        .db()
+        .write(move |conn| group::create(conn, &actor, org_id, &values))
+        .await?;
+    Ok(HttpResponse::Created().json(group_json(&g)))
+}
+
+#[get("/groups/{id}")]
+async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (g, members) = me
+        .db()
+        .read(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            let members = group::members(conn, id)?;
+            Ok((g, members))
+        })
+        .await?;
+    let mut body = group_json(&g);
+    body["members"] = json!(members);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    name: Option<String>,
+    description: Option<String>,
+    version: Option<i64>,
+}
+
+#[patch("/groups/{id}")]
+async fn update(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    let body = body.into_inner();
+    let g = me
+        .db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            access.require(Permission::GroupManage, g.org_id)?;
+            let draft = GroupDraft {
+                name: body.name.unwrap_or(g.name),
+                description: body.description.unwrap_or(g.description),
+            };
+            group::update(conn, &actor, id, &draft.validate()?, body.version)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(group_json(&g)))
+}
+
+#[delete("/groups/{id}")]
+async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            access.require(Permission::GroupManage, g.org_id)?;
+            group::delete(conn, &actor, id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, Default)]
+struct MemberBody {
+    #[serde(default)]
+    owner: bool,
+}
+
+#[put("/groups/{id}/members/{user_id}")]
+async fn put_member(
+    me: ApiUser,
+    path: web::Path<(i64, i64)>,
+    body: Option<web::Json<MemberBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, user_id) = path.into_inner();
+    let owner = body.map(|b| b.owner).unwrap_or(false);
+    let (access, actor) = (me.access.clone(), me.actor());
+    let members = me
+        .db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            group::require_manage_members(conn, &access, &g)?;
+            // Adding someone one may not see answers as if they did not exist.
+            crate::domain::user::find_visible(conn, &access, user_id)?;
+            group::put_member(conn, &actor, id, user_id, owner)?;
+            group::members(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"members": members})))
+}
+
+#[delete("/groups/{id}/members/{user_id}")]
+async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
+    let (id, user_id) = path.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            group::require_manage_members(conn, &access, &g)?;
+            group::remove_member(conn, &actor, id, user_id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,88 @@
+//! The one pagination helper for every API list: `?page=&per_page=` (at most 200)
+//! answered as `{items, page, per_page, total}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, FieldErrors};
+
+pub const MAX_PER_PAGE: u32 = 200;
+const DEFAULT_PER_PAGE: u32 = 50;
+
+/// `?page=&per_page=`, kept as text: list queries flatten this struct into their
+/// own, and serde hands flattened query values over as strings, so the numbers are
+/// parsed here (with a field message instead of a bare 400).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+impl PageQuery {
+    /// (page, per_page), validated.
+    pub fn parse(&self) -> Result<(u32, u32), Error> {
+        let mut errors = FieldErrors::new();
+        let number = |raw: &Option<String>, default: u32| match raw.as_deref().map(str::trim) {
+            None | Some("") => Some(default),
+            Some(text) => text.parse::<u32>().ok(),
+        };
+        let page = number(&self.page, 1).filter(|p| *p >= 1);
+        if page.is_none() {
+            errors.add("page", "page must be a whole number from 1.");
+        }
+        let per_page =
+            number(&self.per_page, DEFAULT_PER_PAGE).filter(|n| (1..=MAX_PER_PAGE).contains(n));
+        if per_page.is_none() {
+            errors.add(
+                "per_page",
+                format!("per_page must be a whole number from 1 to {MAX_PER_PAGE}."),
+            );
+        }
+        errors.into_result()?;
+        Ok((page.unwrap_or(1), per_page.unwrap_or(DEFAULT_PER_PAGE)))
+    }
+}
+
+#[derive(Serialize)]
+pub struct ListBody<T: Serialize> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: usize,
+}
+
+/// The slice of `all` that page `page` shows.
+pub fn page_of<T: Clone>(all: &[T], page: u32, per_page: u32) -> Vec<T> {
+    let start = ((page - 1) as usize).saturating_mul(per_page as usize);
+    all.iter()
+        .skip(start)
+        .take(per_page as usize)
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(page: Option<&str>, per_page: Option<&str>) -> PageQuery {
+        PageQuery {
+            page: page.map(str::to_string),
+            per_page: per_page.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn defaults_bounds_and_garbage() {
+        assert_eq!(q(None, None).parse().unwrap(), (1, 50));
+        assert_eq!(q(Some("3"), Some("200")).parse().unwrap(), (3, 200));
+        for (page, per_page) in [
+            (Some("0"), None),
+            (None, Some("0")),
+            (None, Some("201")),
+            (Some("abc"), None),
+            (Some("-1"), None),
+        ] {
+            assert!(q(page, per_page).parse().is_err(), "{page:?} {per_page:?}");
+        }
+    }
+}

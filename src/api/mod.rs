@@ -1,0 +1,74 @@
+//! The JSON API under `/api/v1` (see API.md). Authenticated by personal API tokens
+//! only; cookies are ignored here, so there is no CSRF surface.
+
+pub mod auth;
+pub mod error;
+pub mod grants;
+pub mod groups;
+pub mod json;
+pub mod list;
+pub mod me;
+pub mod openapi;
+pub mod orgs;
+pub mod projects;
+pub mod roles;
+pub mod teams;
+pub mod users;
+
+use actix_web::error::JsonPayloadError;
+use actix_web::web;
+
+pub use auth::ApiUser;
+pub use error::ApiError;
+
+use crate::error::Error;
+
+/// Largest JSON body the API reads.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(MAX_JSON_BYTES)
+                    .error_handler(|err, _| json_error(err).into()),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| ApiError::Domain(Error::NotFound).into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::Domain(Error::BadRequest(format!("bad query string: {err}"))).into()
+            }))
+            .service(openapi::document)
+            .service(me::show)
+            .service(me::update)
+            .configure(orgs::configure)
+            .service(roles::list)
+            .service(roles::create)
+            .configure(groups::configure)
+            .configure(users::configure)
+            .configure(grants::configure)
+            .configure(projects::configure)
+            .configure(teams::configure)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::Domain(Error::NotFound))
+            })),
+    );
+}
+
+/// Maps a JSON body that could not be read to the API's error answers.
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match &err {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        // Well-formed JSON of the wrong shape (missing field, wrong type).
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::Domain(crate::FieldErrors::single("body", e.to_string()))
+        }
+        _ => ApiError::Domain(Error::BadRequest(format!("malformed JSON: {err}"))),
+    }
+}

@@ -1,0 +1,450 @@
+//! `/api/v1/orgs`: the org tree as the caller may see it.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::json::time;
+use super::list::{ListBody, PageQuery, page_of};
+use super::{ApiError, ApiUser};
+use crate::authz::{Access, Permission};
+use crate::domain::org::{self, Org, OrgDraft};
+use crate::domain::settings;
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(move_org)
+        .service(remove)
+        .service(get_settings)
+        .service(put_settings)
+        .service(access_list);
+}
+
+/// An org as the API shows it. Behind a privacy border only its name and place.
+#[derive(Serialize)]
+pub struct OrgJson {
+    id: i64,
+    parent_id: Option<i64>,
+    name: String,
+    path: String,
+    depth: u32,
+    privacy_mode: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    restricted: bool,
+    #[serde(flatten)]
+    details: Option<OrgDetails>,
+}
+
+#[derive(Serialize)]
+struct OrgDetails {
+    code: String,
+    kind: String,
+    status: String,
+    description: String,
+    address_line1: String,
+    address_line2: String,
+    city: String,
+    state: String,
+    country: String,
+    postal_code: String,
+    phone: String,
+    website: String,
+    email_domains: Vec<String>,
+    tags: Vec<String>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+/// Builds the JSON of `orgs`, with paths made of the names the caller may see.
+pub fn org_json(
+    conn: &mut crate::db::Conn,
+    access: &Access,
+    orgs: &[Org],
+) -> Result<Vec<OrgJson>, Error> {
+    let tree = access.snapshot.tree();
+    let mut names: HashMap<i64, String> = orgs.iter().map(|o| (o.id, o.name.clone())).collect();
+    let mut wanted: Vec<i64> = orgs
+        .iter()
+        .flat_map(|o| tree.path(o.id))
+        .filter(|id| !names.contains_key(id) && access.can(Permission::OrgView, *id))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for o in org::find_many(conn, &wanted)? {
+        names.insert(o.id, o.name);
+    }
+    Ok(orgs
+        .iter()
+        .map(|o| {
+            let path = tree
+                .path(o.id)
+                .iter()
+                .filter(|id| access.can(Permission::OrgView, **id))
+                .filter_map(|id| names.get(id).cloned())
+                .collect::<Vec<_>>()
+                .join(" / ");
+            let parent_id = o.parent_id.filter(|p| access.can(Permission::OrgView, *p));
+            let inside = access.sees_inside(o.id);
+            OrgJson {
+                id: o.id,
+                parent_id,
+                name: o.name.clone(),
+                path,
+                depth: tree.depth_of(o.id).unwrap_or(0),
+                privacy_mode: o.privacy_mode,
+                restricted: !inside,
+                details: inside.then(|| OrgDetails {
+                    code: o.code.clone(),
+                    kind: o.kind.clone(),
+                    status: o.status.clone(),
+                    description: o.description.clone(),
+                    address_line1: o.address_line1.clone(),
+                    address_line2: o.address_line2.clone(),
+                    city: o.city.clone(),
+                    state: o.state.clone(),
+                    country: o.country.clone(),
+                    postal_code: o.postal_code.clone(),
+                    phone: o.phone.clone(),
+                    website: o.website.clone(),
+                    email_domains: o
+                        .email_domain_list()
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    tags: o.tag_list().iter().map(|s| s.to_string()).collect(),
+                    version: o.version,
+                    created_at: time(o.created_at),
+                    updated_at: time(o.updated_at),
+                }),
+            }
+        })
+        .collect())
+}
+
+async fn one(me: &ApiUser, id: i64) -> Result<OrgJson, ApiError> {
+    let access = me.access.clone();
+    Ok(me
+        .db()
+        .read(move |conn| {
+            let o = org::find(conn, id)?;
+            Ok(org_json(conn, &access, &[o])?.remove(0))
+        })
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    q: Option<String>,
+}
+
+/// `GET /orgs`: every org the caller may see, in path order.
+#[get("/orgs")]
+async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let access = me.access.clone();
+    let q = query.q.clone().unwrap_or_default();
+    let body = me
+        .db()
+        .read(move |conn| {
+            let visible = access
+                .snapshot
+                .visible_orgs(access.user_id, Permission::OrgView);
+            let ids: Vec<i64> = if q.trim().is_empty() {
+                visible
+            } else {
+                let matches: std::collections::HashSet<i64> = org::search(conn, &q, 10_000)?
+                    .into_iter()
+                    .map(|o| o.id)
+                    .collect();
+                visible
+                    .into_iter()
+                    .filter(|id| matches.contains(id))
+                    .collect()
+            };
+            let shown = page_of(&ids, page, per_page);
+            let mut orgs = org::find_many(conn, &shown)?;
+            orgs.sort_by_key(|o| shown.iter().position(|id| *id == o.id));
+            Ok(ListBody {
+                items: org_json(conn, &access, &orgs)?,
+                page,
+                per_page,
+                total: ids.len(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    parent_id: Option<i64>,
+    #[serde(flatten)]
+    draft: OrgDraft,
+}
+
+/// `POST /orgs`: create a child.
+#[post("/orgs")]
+async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let parent_id = body
+        .parent_id
+        .ok_or_else(|| FieldErrors::single("parent_id", "parent_id is required."))?;
+    me.access.require(Permission::OrgCreate, parent_id)?;
+    let values = body.draft.validate()?;
+    let (actor, access) = (me.actor(), me.access.clone());
+    let created = me
+        .db()
+        .write(move |conn| org::create(conn, &actor, parent_id, &values))
+        .await?;
+    // The new org is inside the caller's scope; its JSON uses the snapshot that
+    // includes it, which the next request will have. Read it back with a fresh one.
+    let _ = access;
+    let json = one_fresh(&me, created.id).await?;
+    Ok(HttpResponse::Created().json(json))
+}
+
+/// The org's JSON after a change, judged by a snapshot that includes the change.
+async fn one_fresh(me: &ApiUser, id: i64) -> Result<OrgJson, ApiError> {
+    let state = me.state.clone();
+    let user_id = me.user.id;
+    Ok(me
+        .db()
+        .read(move |conn| {
+            let access = Access {
+                user_id,
+                snapshot: state.authz.fresh(conn)?,
+            };
+            let o = org::find(conn, id)?;
+            Ok(org_json(conn, &access, &[o])?.remove(0))
+        })
+        .await?)
+}
+
+/// `GET /orgs/{id}`.
+#[get("/orgs/{id}")]
+async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    me.access.require_visible(id)?;
+    Ok(HttpResponse::Ok().json(one(&me, id).await?))
+}
+
+/// `PATCH /orgs/{id}`: fields (`org.edit`), `privacy_mode` (`org.settings`),
+/// `status` (`org.delete` on the parent), in one transaction.
+#[patch("/orgs/{id}")]
+async fn update(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    me.access.require_visible(id)?;
+    let mut body = body.into_inner();
+    let version = match body.remove("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| FieldErrors::single("version", "version must be an integer."))?,
+        ),
+    };
+    let privacy = match body.remove("privacy_mode") {
+        None => None,
+        Some(Value::Bool(b)) => Some(b),
+        Some(_) => {
+            return Err(
+                FieldErrors::single("privacy_mode", "privacy_mode must be true or false.").into(),
+            );
+        }
+    };
+    let archive = match body.remove("status") {
+        None => None,
+        Some(Value::String(s)) if s == "archived" => Some(true),
+        Some(Value::String(s)) if s == "active" => Some(false),
+        Some(_) => {
+            return Err(FieldErrors::single("status", "status must be active or archived.").into());
+        }
+    };
+    let edits = !body.is_empty();
+    if edits {
+        me.access.require(Permission::OrgEdit, id)?;
+    }
+    if privacy.is_some() {
+        me.access.require(Permission::OrgSettings, id)?;
+    }
+    if archive.is_some() {
+        me.access.require_at_parent(Permission::OrgDelete, id)?;
+    }
+    if !edits && privacy.is_none() && archive.is_none() {
+        return Err(FieldErrors::single("body", "Nothing to change.").into());
+    }
+    let actor = me.actor();
+    me.db()
+        .write(move |conn| {
+            let current = org::find(conn, id)?;
+            let mut version = version;
+            // Restore before editing, archive after: an archived org is read-only.
+            if archive == Some(false) {
+                org::set_archived(conn, &actor, id, false, version.take())?;
+            }
+            if edits {
+                let mut draft =
+                    serde_json::to_value(OrgDraft::from_org(&current)).map_err(Error::internal)?;
+                for (k, v) in body {
+                    if draft.get(&k).is_none() {
+                        return Err(FieldErrors::single(&k, "Unknown field."));
+                    }
+                    let text = match v {
+                        Value::String(s) => s,
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| {
+                                i.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        Value::Null => String::new(),
+                        _ => return Err(FieldErrors::single(&k, "Expected text.")),
+                    };
+                    draft[k] = Value::String(text);
+                }
+                let draft: OrgDraft = serde_json::from_value(draft).map_err(Error::internal)?;
+                org::update(conn, &actor, id, &draft.validate()?, version.take())?;
+            }
+            if let Some(on) = privacy {
+                org::set_privacy(conn, &actor, id, on, version.take())?;
+            }
+            if archive == Some(true) {
+                org::set_archived(conn, &actor, id, true, version.take())?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(one_fresh(&me, id).await?))
+}
+
+#[derive(Deserialize)]
+struct MoveBody {
+    parent_id: i64,
+    version: Option<i64>,
+}
+
+/// `POST /orgs/{id}/move`.
+#[post("/orgs/{id}/move")]
+async fn move_org(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<MoveBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let MoveBody { parent_id, version } = body.into_inner();
+    me.access.require_at_parent(Permission::OrgMove, id)?;
+    me.access.require(Permission::OrgCreate, parent_id)?;
+    let actor = me.actor();
+    me.db()
+        .write(move |conn| org::move_to(conn, &actor, id, parent_id, version))
+        .await?;
+    Ok(HttpResponse::Ok().json(one_fresh(&me, id).await?))
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+/// `DELETE /orgs/{id}`: only when empty; 409 lists what blocks it.
+#[delete("/orgs/{id}")]
+async fn remove(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<VersionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    let (actor, version) = (me.actor(), query.version);
+    me.db()
+        .write(move |conn| org::delete(conn, &actor, id, version))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /orgs/{id}/settings`: each setting's value and where it comes from.
+#[get("/orgs/{id}/settings")]
+async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    require_inside(&me.access, id)?;
+    let all = me
+        .db()
+        .read(move |conn| settings::effective(conn, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(settings_json(&all)))
+}
+
+/// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts.
+#[put("/orgs/{id}/settings")]
+async fn put_settings(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    me.access.require(Permission::OrgSettings, id)?;
+    let changes: Vec<(String, Option<Value>)> = body
+        .into_inner()
+        .into_iter()
+        .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
+        .collect();
+    let actor = me.actor();
+    let all = me
+        .db()
+        .write(move |conn| settings::put(conn, &actor, id, &changes))
+        .await?;
+    Ok(HttpResponse::Ok().json(settings_json(&all)))
+}
+
+fn settings_json(all: &[settings::Effective]) -> Value {
+    Value::Object(
+        all.iter()
+            .map(|e| {
+                (
+                    e.key.to_string(),
+                    json!({"value": e.value, "inherited_from": e.inherited_from, "source": e.source}),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Org content (settings, access, members) needs sight inside the privacy border.
+pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
+    access.require_visible(org_id)?;
+    if access.sees_inside(org_id) {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// `GET /orgs/{id}/access`: who has access here, and through which grant.
+#[get("/orgs/{id}/access")]
+async fn access_list(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    require_inside(&me.access, id)?;
+    me.access.require(Permission::AccessView, id)?;
+    let snapshot = me.access.snapshot.clone();
+    let items = me
+        .db()
+        .read(move |conn| crate::domain::access::effective_at(conn, &snapshot, id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"items": items, "page": 1, "per_page": items.len(), "total": items.len()})))
+}

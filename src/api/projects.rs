@@ -1,0 +1,407 @@
+//! `/api/v1/projects`: projects and their assignments.
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::json::time;
+use super::list::{ListBody, PageQuery, page_of};
+use super::{ApiError, ApiUser};
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::assignment::{self, Assignee, Assignment, AssignmentDraft};
+use crate::domain::project::{self, Project, ProjectDraft, ProjectFilter, ProjectStatus};
+use crate::domain::{org, user};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove)
+        .service(put_assignment)
+        .service(end_assignment);
+}
+
+// Who may do what to a project, in one place per concern. For now decided at the
+// project's org; project-scope grants plug in here.
+
+/// `Ok` when the person may do `perm` on the project; 404 when they may not even
+/// see it (exactly as if it did not exist), else 403.
+pub fn require_project(
+    conn: &mut Conn,
+    access: &Access,
+    p: &Project,
+    perm: Permission,
+) -> Result<(), Error> {
+    project::require(conn, access, p, perm)
+}
+
+/// A change to a visible project: an archived org keeps its projects read-only
+/// (409, saying so), else `perm` decides (403).
+pub fn require_project_change(
+    conn: &mut Conn,
+    access: &Access,
+    p: &Project,
+    perm: Permission,
+) -> Result<(), Error> {
+    require_project(conn, access, p, Permission::ProjectView)?;
+    if org::is_frozen(conn, p.org_id)? {
+        return Err(Error::conflict(
+            "This project's organization is archived; its projects are read-only.",
+        ));
+    }
+    require_project(conn, access, p, perm)
+}
+
+/// Creating a project at an org, or moving one in, needs `project.manage` there;
+/// an archived org takes none (409).
+pub fn require_project_org(conn: &mut Conn, access: &Access, org_id: i64) -> Result<(), Error> {
+    access.require_visible(org_id)?;
+    if org::is_frozen(conn, org_id)? {
+        return Err(Error::conflict("Archived orgs take no new projects."));
+    }
+    access.require(Permission::ProjectManage, org_id)
+}
+
+/// The project if the person may see it, else not found.
+pub fn visible_project(conn: &mut Conn, access: &Access, id: i64) -> Result<Project, Error> {
+    project::find_visible(conn, access, id)
+}
+
+fn date(d: Option<chrono::NaiveDate>) -> Value {
+    d.map_or(Value::Null, |d| Value::String(d.to_string()))
+}
+
+fn project_json(p: &Project) -> Value {
+    json!({
+        "id": p.id, "org_id": p.org_id, "code": p.code, "name": p.name,
+        "description": p.description, "client": p.client_name, "client_name": p.client_name,
+        "status": p.status, "start_date": date(p.start_date), "end_date": date(p.end_date),
+        "budget_minutes": p.budget_minutes, "version": p.version,
+        "created_at": time(p.created_at), "updated_at": time(p.updated_at),
+    })
+}
+
+fn assignment_json(a: &Assignment) -> Value {
+    json!({
+        "id": a.id, "project_id": a.project_id, "user_id": a.user_id, "role": a.role,
+        "minutes_per_week": a.minutes_per_week, "start_date": a.start_date.to_string(),
+        "end_date": date(a.end_date), "version": a.version,
+        "created_at": time(a.created_at), "updated_at": time(a.updated_at),
+    })
+}
+
+fn assignee_json(a: &Assignee) -> Value {
+    let mut v = assignment_json(&a.assignment);
+    v["display_name"] = json!(a.display_name);
+    v
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    org_id: Option<i64>,
+    status: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /projects?org_id=&status=&q=`: projects visible to the caller; `org_id`
+/// takes its whole subtree.
+#[get("/projects")]
+async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let status = match query.status.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(ProjectStatus::parse(s).ok_or_else(|| {
+            FieldErrors::single("status", "Status must be active, closed or archived.")
+        })?),
+    };
+    if let Some(o) = query.org_id {
+        me.access.require_visible(o)?;
+    }
+    let filter = ProjectFilter {
+        org_id: query.org_id,
+        status,
+        q: query.q.clone(),
+    };
+    let access = me.access.clone();
+    let found = me
+        .db()
+        .read(move |conn| {
+            let assigned =
+                assignment::assigned_project_ids(conn, access.user_id, crate::db::now().date())?;
+            Ok(project::search(conn, &filter)?
+                .into_iter()
+                .filter(|p| {
+                    access.can_project(Permission::ProjectView, p.id) || assigned.contains(&p.id)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let items: Vec<Value> = page_of(&found, page, per_page)
+        .iter()
+        .map(project_json)
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items,
+        page,
+        per_page,
+        total: found.len(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    org_id: Option<i64>,
+    #[serde(flatten)]
+    draft: CreateDraft,
+}
+
+/// The create body: like [`ProjectDraft`], with dates that may be null.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CreateDraft {
+    code: String,
+    name: String,
+    description: String,
+    #[serde(alias = "client")]
+    client_name: String,
+    status: String,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    budget_minutes: Option<i64>,
+}
+
+/// `POST /projects`.
+#[post("/projects")]
+async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
+    let CreateBody { org_id, draft } = body.into_inner();
+    let org_id = org_id.ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
+    me.access.require_visible(org_id)?;
+    let access = me.access.clone();
+    let values = ProjectDraft {
+        code: draft.code,
+        name: draft.name,
+        description: draft.description,
+        client_name: draft.client_name,
+        status: draft.status,
+        start_date: draft.start_date.unwrap_or_default(),
+        end_date: draft.end_date.unwrap_or_default(),
+        budget_minutes: draft.budget_minutes,
+    }
+    .validate()?;
+    let actor = me.actor();
+    let p = me
+        .db()
+        .write(move |conn| {
+            require_project_org(conn, &access, org_id)?;
+            project::create(conn, &actor, org_id, &values)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(project_json(&p)))
+}
+
+/// `GET /projects/{id}`: the project with its assignments (history included).
+#[get("/projects/{id}")]
+async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (p, assignees) = me
+        .db()
+        .read(move |conn| {
+            let p = visible_project(conn, &access, id)?;
+            let assignees = assignment::of_project(conn, id)?;
+            Ok((p, assignees))
+        })
+        .await?;
+    let mut body = project_json(&p);
+    body["assignments"] = Value::Array(assignees.iter().map(assignee_json).collect());
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// A present field: `Some(value)`, where the value may be null.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    org_id: Option<i64>,
+    code: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(alias = "client")]
+    client_name: Option<String>,
+    status: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    start_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    end_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    budget_minutes: Option<Option<i64>>,
+    version: Option<i64>,
+}
+
+impl PatchBody {
+    fn edits_fields(&self) -> bool {
+        self.code.is_some()
+            || self.name.is_some()
+            || self.description.is_some()
+            || self.client_name.is_some()
+            || self.status.is_some()
+            || self.start_date.is_some()
+            || self.end_date.is_some()
+            || self.budget_minutes.is_some()
+    }
+
+    /// The project's fields with this patch laid over them.
+    fn draft_over(self, p: &Project) -> ProjectDraft {
+        let current = ProjectDraft::from_project(p);
+        ProjectDraft {
+            code: self.code.unwrap_or(current.code),
+            name: self.name.unwrap_or(current.name),
+            description: self.description.unwrap_or(current.description),
+            client_name: self.client_name.unwrap_or(current.client_name),
+            status: self.status.unwrap_or(current.status),
+            start_date: self
+                .start_date
+                .map_or(current.start_date, Option::unwrap_or_default),
+            end_date: self
+                .end_date
+                .map_or(current.end_date, Option::unwrap_or_default),
+            budget_minutes: self.budget_minutes.unwrap_or(current.budget_minutes),
+        }
+    }
+}
+
+/// `PATCH /projects/{id}`: fields, and `org_id` to reassign it (`project.manage`
+/// at both ends), in one transaction.
+#[patch("/projects/{id}")]
+async fn update(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    let body = body.into_inner();
+    let p = me
+        .db()
+        .write(move |conn| {
+            let p = visible_project(conn, &access, id)?;
+            require_project_change(conn, &access, &p, Permission::ProjectManage)?;
+            let mut version = body.version;
+            let move_to = body.org_id.filter(|o| *o != p.org_id);
+            if let Some(o) = move_to {
+                require_project_org(conn, &access, o)?;
+            }
+            if !body.edits_fields() && move_to.is_none() {
+                return if body.org_id.is_some() {
+                    Ok(p)
+                } else {
+                    Err(FieldErrors::single("body", "Nothing to change."))
+                };
+            }
+            let mut p = p;
+            if body.edits_fields() {
+                let values = body.draft_over(&p).validate()?;
+                p = project::update(conn, &actor, id, &values, version.take())?;
+            }
+            if let Some(o) = move_to {
+                p = project::move_to(conn, &actor, id, o, version.take())?;
+            }
+            Ok(p)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(project_json(&p)))
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+/// `DELETE /projects/{id}`: only a project nobody was ever assigned to.
+#[delete("/projects/{id}")]
+async fn remove(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<VersionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor, version) = (
+        id.into_inner(),
+        me.access.clone(),
+        me.actor(),
+        query.version,
+    );
+    me.db()
+        .write(move |conn| {
+            let p = visible_project(conn, &access, id)?;
+            require_project_change(conn, &access, &p, Permission::ProjectManage)?;
+            project::delete(conn, &actor, id, version)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+struct AssignmentBody {
+    #[serde(flatten)]
+    draft: AssignmentDraft,
+    version: Option<i64>,
+}
+
+/// `PUT /projects/{id}/assignments/{user_id}`: assigns for a period, or changes
+/// the assignment that starts on `start_date`. 201 when new.
+#[put("/projects/{id}/assignments/{user_id}")]
+async fn put_assignment(
+    me: ApiUser,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<AssignmentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, user_id) = path.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let AssignmentBody { draft, version } = body.into_inner();
+    let (a, created) = me
+        .db()
+        .write(move |conn| {
+            let p = visible_project(conn, &access, id)?;
+            require_project_change(conn, &access, &p, Permission::ProjectAssign)?;
+            // Someone the caller may not see answers as if they did not exist.
+            let assignee = user::find_visible(conn, &access, user_id)?;
+            let values = draft.validate()?;
+            assignment::put(conn, &actor, id, &assignee, &values, version)
+        })
+        .await?;
+    let body = assignment_json(&a);
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+/// `DELETE /projects/{id}/assignments/{user_id}`: ends the user's work on the
+/// project today (history stays); an assignment not started yet is deleted.
+#[delete("/projects/{id}/assignments/{user_id}")]
+async fn end_assignment(
+    me: ApiUser,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, user_id) = path.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let today = chrono::Utc::now().date_naive();
+    me.db()
+        .write(move |conn| {
+            let p = visible_project(conn, &access, id)?;
+            require_project_change(conn, &access, &p, Permission::ProjectAssign)?;
+            user::find_visible(conn, &access, user_id)?;
+            assignment::end(conn, &actor, id, user_id, today)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

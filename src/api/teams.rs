@@ -1,0 +1,225 @@
+//! `/api/v1/teams`: teams and their members.
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::time;
+use super::list::{ListBody, PageQuery, page_of};
+use super::{ApiError, ApiUser};
+use crate::authz::{Access, Permission};
+use crate::domain::team::{self, Team, TeamDraft};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove)
+        .service(put_member)
+        .service(remove_member);
+}
+
+fn team_json(g: &Team) -> Value {
+    json!({
+        "id": g.id, "org_id": g.org_id, "name": g.name, "description": g.description,
+        "version": g.version, "created_at": time(g.created_at), "updated_at": time(g.updated_at),
+    })
+}
+
+/// `Ok` when the person may do `perm` on the team; 404 when they may not even see
+/// it (exactly as if it did not exist), else 403.
+pub fn require_team(access: &Access, t: &Team, perm: Permission) -> Result<(), Error> {
+    if !access.can(Permission::TeamView, t.org_id) {
+        Err(Error::NotFound)
+    } else if access.can(perm, t.org_id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "You do not have the permission {perm} for this team."
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    org_id: Option<i64>,
+    q: Option<String>,
+}
+
+#[get("/teams")]
+async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let access = me.access.clone();
+    let (org_id, q) = (
+        query.org_id,
+        query.q.clone().unwrap_or_default().to_lowercase(),
+    );
+    if let Some(o) = org_id {
+        access.require_visible(o)?;
+    }
+    let teams = me
+        .db()
+        .read(move |conn| {
+            let orgs = match org_id {
+                Some(o) => vec![o],
+                None => access
+                    .snapshot
+                    .visible_orgs(access.user_id, Permission::TeamView),
+            };
+            Ok(team::in_orgs(conn, &orgs)?
+                .into_iter()
+                .filter(|g| require_team(&access, g, Permission::TeamView).is_ok())
+                .filter(|g| q.is_empty() || g.name.to_lowercase().contains(&q))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let items: Vec<Value> = page_of(&teams, page, per_page)
+        .iter()
+        .map(team_json)
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items,
+        page,
+        per_page,
+        total: teams.len(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    org_id: Option<i64>,
+    #[serde(flatten)]
+    draft: TeamDraft,
+}
+
+#[post("/teams")]
+async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let org_id = body
+        .org_id
+        .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
+    me.access.require(Permission::TeamManage, org_id)?;
+    let values = body.draft.validate()?;
+    let actor = me.actor();
+    let g = me
+        .db()
+        .write(move |conn| team::create(conn, &actor, org_id, &values))
+        .await?;
+    Ok(HttpResponse::Created().json(team_json(&g)))
+}
+
+#[get("/teams/{id}")]
+async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (g, members) = me
+        .db()
+        .read(move |conn| {
+            let g = team::find_visible(conn, &access, id)?;
+            let members = team::members(conn, id)?;
+            Ok((g, members))
+        })
+        .await?;
+    let mut body = team_json(&g);
+    body["members"] = json!(members);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    name: Option<String>,
+    description: Option<String>,
+    version: Option<i64>,
+}
+
+#[patch("/teams/{id}")]
+async fn update(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    let body = body.into_inner();
+    let g = me
+        .db()
+        .write(move |conn| {
+            let g = team::find_visible(conn, &access, id)?;
+            require_team(&access, &g, Permission::TeamManage)?;
+            let draft = TeamDraft {
+                name: body.name.unwrap_or(g.name),
+                description: body.description.unwrap_or(g.description),
+            };
+            team::update(conn, &actor, id, &draft.validate()?, body.version)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(team_json(&g)))
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+#[delete("/teams/{id}")]
+async fn remove(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<VersionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    let version = query.version;
+    me.db()
+        .write(move |conn| {
+            let g = team::find_visible(conn, &access, id)?;
+            require_team(&access, &g, Permission::TeamManage)?;
+            team::delete(conn, &actor, id, version)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, Default)]
+struct MemberBody {
+    #[serde(default)]
+    lead: bool,
+}
+
+#[put("/teams/{id}/members/{user_id}")]
+async fn put_member(
+    me: ApiUser,
+    path: web::Path<(i64, i64)>,
+    body: Option<web::Json<MemberBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, user_id) = path.into_inner();
+    let lead = body.map(|b| b.lead).unwrap_or(false);
+    let (access, actor) = (me.access.clone(), me.actor());
+    let members = me
+        .db()
+        .write(move |conn| {
+            let g = team::find_visible(conn, &access, id)?;
+            require_team(&access, &g, Permission::TeamManage)?;
+            // Adding someone one may not see answers as if they did not exist.
+            crate::domain::user::find_visible(conn, &access, user_id)?;
+            team::put_member(conn, &actor, id, user_id, lead)?;
+            team::members(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"members": members})))
+}
+
+#[delete("/teams/{id}/members/{user_id}")]
+async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
+    let (id, user_id) = path.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let g = team::find_visible(conn, &access, id)?;
+            require_team(&access, &g, Permission::TeamManage)?;
+            team::remove_member(conn, &actor, id, user_id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

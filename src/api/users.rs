@@ -1,0 +1,178 @@
+//! `/api/v1/users`: people visible to the caller.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+
+use super::json::UserJson;
+use super::list::{ListBody, PageQuery, page_of};
+use super::{ApiError, ApiUser};
+use crate::authz::Permission;
+use crate::domain::user::{self, NewUserInput, UserFilter, UserPatch, UserStatus};
+use crate::error::FieldErrors;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update);
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    org_id: Option<i64>,
+    q: Option<String>,
+    status: Option<String>,
+}
+
+/// `GET /users?org_id=&q=&status=`.
+#[get("/users")]
+async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let status =
+        match query.status.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(UserStatus::parse(s).ok_or_else(|| {
+                FieldErrors::single("status", "Use invited, active or deactivated.")
+            })?),
+        };
+    if let Some(org_id) = query.org_id {
+        me.access.require_visible(org_id)?;
+    }
+    let filter = UserFilter {
+        q: query.q.clone(),
+        status,
+        org_id: query.org_id,
+    };
+    let access = me.access.clone();
+    let users = me
+        .db()
+        .read(move |conn| {
+            let found = user::search(conn, &filter)?;
+            user::visible(conn, &access, found)
+        })
+        .await?;
+    let items: Vec<UserJson> = page_of(&users, page, per_page)
+        .iter()
+        .map(UserJson::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items,
+        page,
+        per_page,
+        total: users.len(),
+    }))
+}
+
+/// `POST /users`: with `password` the user is active at once; without, invited.
+#[post("/users")]
+async fn create(me: ApiUser, body: web::Json<NewUserInput>) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let values = input.parse()?;
+    me.access.require(Permission::UserManage, values.org_id)?;
+    let (state, actor) = (me.state.clone(), me.actor());
+    let created = web::block(move || {
+        crate::domain::account::create_user(
+            &state.db,
+            state.config.bcrypt_cost,
+            &actor,
+            values,
+            &state.base_url,
+        )
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(UserJson::from(&created)))
+}
+
+/// `GET /users/{id}`.
+#[get("/users/{id}")]
+async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let u = me
+        .db()
+        .read(move |conn| user::find_visible(conn, &access, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(UserJson::from(&u)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    display_name: Option<String>,
+    email: Option<String>,
+    job_title: Option<String>,
+    phone: Option<String>,
+    org_id: Option<i64>,
+    status: Option<String>,
+    version: Option<i64>,
+}
+
+/// `PATCH /users/{id}`: fields, `org_id` (move: `user.manage` at both ends),
+/// `status` (`active` / `deactivated`), in one transaction.
+#[patch("/users/{id}")]
+async fn update(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let access = me.access.clone();
+    let target = me
+        .db()
+        .read(move |conn| user::find_visible(conn, &access, id))
+        .await?;
+    me.access.require(Permission::UserManage, target.org_id)?;
+    if let Some(org_id) = body.org_id {
+        me.access.require(Permission::UserManage, org_id)?;
+    }
+    let status = match body.status.as_deref() {
+        None => None,
+        Some("active") => Some(UserStatus::Active),
+        Some("deactivated") => Some(UserStatus::Deactivated),
+        Some(_) => return Err(FieldErrors::single("status", "Use active or deactivated.").into()),
+    };
+    if status.is_some() && id == me.user.id {
+        return Err(FieldErrors::single("status", "You cannot change your own status.").into());
+    }
+    let patch = UserPatch {
+        display_name: body.display_name,
+        email: body.email,
+        job_title: body.job_title,
+        phone: body.phone,
+        version: body.version,
+    };
+    let edits = patch.display_name.is_some()
+        || patch.email.is_some()
+        || patch.job_title.is_some()
+        || patch.phone.is_some();
+    if !edits && body.org_id.is_none() && status.is_none() {
+        return Err(FieldErrors::single("body", "Nothing to change.").into());
+    }
+    let (actor, move_to) = (me.actor(), body.org_id);
+    let updated = me
+        .db()
+        .write(move |conn| {
+            let mut version = patch.version;
+            if edits {
+                user::update(conn, &actor, id, &patch)?;
+                version = None;
+            }
+            if let Some(org_id) = move_to {
+                user::move_home(conn, &actor, id, org_id, version.take())?;
+            }
+            if let Some(status) = status {
+                let current = user::find(conn, id)?;
+                let target = match (status, current.password_hash.is_some()) {
+                    // Someone who never set a password goes back to invited.
+                    (UserStatus::Active, false) => UserStatus::Invited,
+                    (s, _) => s,
+                };
+                user::set_status(conn, &actor, id, target)?;
+            }
+            user::find(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserJson::from(&updated)))
+}

@@ -1,0 +1,113 @@
+//! One person's access at one request: the user and the snapshot that was fresh
+//! when the request began. Every page and API handler decides through this.
+
+use std::sync::Arc;
+
+use super::permission::{Permission, PermissionSet};
+use super::snapshot::Snapshot;
+use crate::error::{Error, Result};
+
+#[derive(Clone)]
+pub struct Access {
+    pub user_id: i64,
+    pub snapshot: Arc<Snapshot>,
+}
+
+impl Access {
+    pub fn can(&self, perm: Permission, org_id: i64) -> bool {
+        self.snapshot.check(self.user_id, perm, org_id)
+    }
+
+    /// True when the person sees inside the org, not only its name and place.
+    pub fn sees_inside(&self, org_id: i64) -> bool {
+        self.snapshot.sees_inside(self.user_id, org_id)
+    }
+
+    /// `Ok` when allowed. Otherwise 404 when the org is not even visible (so
+    /// nothing tells it exists), else 403.
+    pub fn require(&self, perm: Permission, org_id: i64) -> Result<()> {
+        if self.can(perm, org_id) {
+            Ok(())
+        } else if self.can(Permission::OrgView, org_id) {
+            Err(Error::Forbidden(format!(
+                "You do not have the permission {perm} here."
+            )))
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// `Ok` when the org is visible at all (its name and place).
+    pub fn require_visible(&self, org_id: i64) -> Result<()> {
+        if self.can(Permission::OrgView, org_id) {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// Decisions about an org's place in the tree (move, archive, delete) are taken
+    /// at its parent. The root has none: nobody may do them.
+    pub fn require_at_parent(&self, perm: Permission, org_id: i64) -> Result<()> {
+        self.require_visible(org_id)?;
+        match self.snapshot.tree().parent_of(org_id) {
+            Some(parent) if self.can(perm, parent) => Ok(()),
+            Some(_) => Err(Error::Forbidden(format!(
+                "Moving, archiving or deleting this organization needs {perm} on its parent."
+            ))),
+            None => Err(Error::Forbidden(
+                "The root organization cannot be moved, archived or deleted.".into(),
+            )),
+        }
+    }
+
+    /// The no-escalation rule: granting (or revoking) a role at an org needs
+    /// `access.manage` there and every permission of the role there.
+    pub fn require_may_grant(&self, role_permissions: PermissionSet, org_id: i64) -> Result<()> {
+        self.require(Permission::AccessManage, org_id)?;
+        let held = self.snapshot.permissions_at(self.user_id, org_id);
+        if held.is_superset_of(role_permissions) {
+            Ok(())
+        } else {
+            let missing: Vec<&str> = role_permissions
+                .iter()
+                .filter(|p| !held.contains(*p))
+                .map(Permission::name)
+                .collect();
+            Err(Error::Forbidden(format!(
+                "You can only grant roles whose every permission you hold here; you lack {}.",
+                missing.join(", ")
+            )))
+        }
+    }
+
+    /// True when the person may see a user: themselves, a user at home where they
+    /// hold `user.view`, or a guest granted somewhere they hold it.
+    pub fn sees_user(&self, user_id: i64, home_org: i64, guest_orgs: &[i64]) -> bool {
+        user_id == self.user_id
+            || self.can(Permission::UserView, home_org)
+            || guest_orgs
+                .iter()
+                .any(|o| self.can(Permission::UserView, *o))
+    }
+
+    /// May the person do `perm` on a project (grants at its org or above, or at
+    /// the project itself)?
+    pub fn can_project(&self, perm: Permission, project_id: i64) -> bool {
+        self.snapshot.check_project(self.user_id, perm, project_id)
+    }
+
+    /// `Ok` when allowed on the project; 404 when the project is not visible at
+    /// all (`project.view`), else 403.
+    pub fn require_project(&self, perm: Permission, project_id: i64) -> Result<()> {
+        if self.can_project(perm, project_id) {
+            Ok(())
+        } else if self.can_project(Permission::ProjectView, project_id) {
+            Err(Error::Forbidden(format!(
+                "You do not have the permission {perm} on this project."
+            )))
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+}

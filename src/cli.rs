@@ -1,0 +1,174 @@
+//! The command line: `canopy serve | migrate | admin create | token create`.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::domain::audit::Actor;
+use crate::domain::setup::{NewAdmin, SetupInput, create_owner};
+use crate::domain::token::{self, NewToken};
+use crate::domain::{password, secrets, user};
+use crate::error::{Error, Result};
+use crate::startup::{self, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "canopy",
+    version,
+    about = "A portal for a tree of organizations, their people and their timesheets."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the web app and API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminAction {
+    /// Create an active user in the root org with the Owner role at the root.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// At least 10 characters; a strong one is generated and printed if omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenAction {
+    /// Print a new API token for a user (the token alone on the last line).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[arg(long)]
+        expires_days: Option<i64>,
+    },
+}
+
+pub async fn run(cli: Cli, config: Config) -> Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            blocking(move || {
+                let db = crate::db::Db::connect(&config.database_url, 1)?;
+                let applied = db.migrate()?;
+                println!(
+                    "{} database is up to date ({} migration(s) applied).",
+                    db.backend().name(),
+                    applied.len()
+                );
+                Ok(())
+            })
+            .await
+        }
+        Command::Admin {
+            action:
+                AdminAction::Create {
+                    email,
+                    name,
+                    password,
+                },
+        } => blocking(move || admin_create(&config, &email, &name, password)).await,
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    email,
+                    name,
+                    expires_days,
+                },
+        } => blocking(move || token_create(&config, &email, &name, expires_days)).await,
+    }
+}
+
+async fn blocking(f: impl FnOnce() -> Result<()> + Send + 'static) -> Result<()> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Error::internal)?
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let app = Application::build(config).await?;
+    let base = app.base_url().to_string();
+    println!("Canopy is serving at {base}");
+    match app.setup_link() {
+        Some(link) => println!(
+            "No administrator exists yet. Open this one-time link to create the first one:\n\n    {link}\n"
+        ),
+        None => println!("Sign in at {base}/sign-in"),
+    }
+    app.run_until_stopped().await.map_err(Error::internal)
+}
+
+fn admin_create(config: &Config, email: &str, name: &str, password: Option<String>) -> Result<()> {
+    let db = startup::prepare(config)?;
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(|| secrets::random_token(20));
+    let admin = NewAdmin::parse(&SetupInput {
+        display_name: name.into(),
+        email: email.into(),
+        password: password.clone(),
+        password_confirm: password.clone(),
+    })?;
+    let hash = password::hash(&password, config.bcrypt_cost)?;
+    let owner = db.write_sync(|conn| create_owner(conn, &Actor::cli(), &admin, hash))?;
+    println!(
+        "Created {} <{}>, Owner at the root organization.",
+        owner.display_name, owner.email
+    );
+    if generated {
+        println!("Password: {password}");
+    }
+    Ok(())
+}
+
+fn token_create(config: &Config, email: &str, name: &str, expires_days: Option<i64>) -> Result<()> {
+    let db = startup::prepare(config)?;
+    let days = expires_days.map(|d| d.to_string()).unwrap_or_default();
+    let new = NewToken::parse(name, &days)?;
+    let (token, secret) = db.write_sync(|conn| {
+        let owner = user::find_by_email(conn, email)?
+            .filter(|u| u.is_active())
+            .ok_or_else(|| Error::BadRequest(format!("no active user with email {email}")))?;
+        token::create(conn, &Actor::cli(), owner.id, new)
+    })?;
+    match token.expires_at {
+        Some(at) => println!("Token \"{}\" created; it expires {at} UTC.", token.name),
+        None => println!("Token \"{}\" created; it does not expire.", token.name),
+    }
+    println!("{secret}");
+    Ok(())
+}
+
+/// A readable line for a failed command.
+pub fn describe_error(err: &Error) -> String {
+    match err {
+        Error::Validation(fields) | Error::Duplicate(fields) => fields
+            .0
+            .iter()
+            .map(|(field, message)| format!("{field}: {message}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => other.to_string(),
+    }
+}

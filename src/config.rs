@@ -1,0 +1,230 @@
+//! Typed configuration, read once from `CANOPY_*` environment variables and passed
+//! down. Nothing reads the environment after start-up.
+
+use std::env;
+
+/// Everything `canopy` needs to run, whatever the command.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `postgres://…` or `postgresql://…` selects PostgreSQL; anything else is a
+    /// SQLite file path.
+    pub database_url: String,
+    /// Address `canopy serve` listens on (`127.0.0.1:0` picks a free port).
+    pub bind: String,
+    /// The address people use to reach Canopy, e.g. `https://canopy.example.com`.
+    /// Used for links in mail, the setup link, the Origin check and `Secure` cookies.
+    pub public_url: Option<String>,
+    /// Hex-encoded key (at least 64 bytes) that signs and encrypts session cookies.
+    /// When absent, a key generated once and stored in the database is used.
+    pub session_key: Option<String>,
+    /// bcrypt cost for new password hashes: 12 in production, 4 in tests.
+    pub bcrypt_cost: u32,
+    /// Name given to the root organization when the database is first created.
+    pub root_name: String,
+    /// Trust `X-Forwarded-For` / `Forwarded` for the client address (behind a proxy).
+    pub trust_proxy: bool,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// Largest number of pooled database connections.
+    pub pool_size: u32,
+    /// `smtp://…` or `smtps://…`: deliver the mail outbox there. When absent, mail
+    /// stays in the outbox (and the log); admins read it at `/admin/outbox`.
+    pub smtp_url: Option<String>,
+    /// The `From` of every message, e.g. `Canopy <canopy@example.com>`.
+    pub mail_from: String,
+}
+
+/// A configuration value that could not be understood.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    pub const DEFAULT_DATABASE_URL: &'static str = "canopy.db";
+    pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
+    pub const DEFAULT_MAIL_FROM: &'static str = "Canopy <canopy@localhost>";
+
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let parse_u32 =
+            |name: &'static str, default: u32, range: std::ops::RangeInclusive<u32>| match lookup(
+                name,
+            ) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u32>() {
+                    Ok(v) if range.contains(&v) => Ok(v),
+                    _ => Err(ConfigError {
+                        name,
+                        message: format!(
+                            "expected a whole number from {} to {}, got {raw:?}",
+                            range.start(),
+                            range.end()
+                        ),
+                    }),
+                },
+            };
+        let public_url = lookup("CANOPY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError {
+                name: "CANOPY_PUBLIC_URL",
+                message: format!("must start with http:// or https://, got {url:?}"),
+            });
+        }
+        let session_key = lookup("CANOPY_SESSION_KEY");
+        if let Some(key) = &session_key {
+            match hex::decode(key.trim()) {
+                Ok(bytes) if bytes.len() >= 64 => {}
+                _ => {
+                    return Err(ConfigError {
+                        name: "CANOPY_SESSION_KEY",
+                        message: "must be at least 64 bytes written as hex (128 hex digits)".into(),
+                    });
+                }
+            }
+        }
+        let trust_proxy = match lookup("CANOPY_TRUST_PROXY").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "CANOPY_TRUST_PROXY",
+                    message: format!("expected true or false, got {other:?}"),
+                });
+            }
+        };
+        let smtp_url = lookup("CANOPY_SMTP_URL").map(|u| u.trim().to_string());
+        if let Some(url) = &smtp_url {
+            crate::domain::mail::sender::check_smtp_url(url).map_err(|message| ConfigError {
+                name: "CANOPY_SMTP_URL",
+                message,
+            })?;
+        }
+        let mail_from = lookup("CANOPY_MAIL_FROM")
+            .map(|f| f.trim().to_string())
+            .unwrap_or_else(|| Self::DEFAULT_MAIL_FROM.into());
+        crate::domain::mail::sender::parse_mailbox(&mail_from).map_err(|message| ConfigError {
+            name: "CANOPY_MAIL_FROM",
+            message,
+        })?;
+        let workers = match lookup("CANOPY_WORKERS") {
+            None => None,
+            Some(_) => Some(parse_u32("CANOPY_WORKERS", 1, 1..=512)? as usize),
+        };
+        Ok(Config {
+            database_url: lookup("CANOPY_DATABASE_URL")
+                .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
+            bind: lookup("CANOPY_BIND").unwrap_or_else(|| Self::DEFAULT_BIND.into()),
+            public_url,
+            session_key,
+            bcrypt_cost: parse_u32("CANOPY_BCRYPT_COST", 12, 4..=31)?,
+            root_name: lookup("CANOPY_ROOT_NAME").unwrap_or_else(|| "Root".into()),
+            trust_proxy,
+            workers,
+            pool_size: parse_u32("CANOPY_POOL_SIZE", 10, 1..=500)?,
+            smtp_url,
+            mail_from,
+        })
+    }
+
+    /// True when people reach Canopy over https, so cookies must be `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The base address for links Canopy prints or mails.
+    pub fn base_url(&self, bound: &str) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "canopy.db");
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.bcrypt_cost, 12);
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn rejects_bad_values_with_the_variable_name() {
+        let err = config(&[("CANOPY_BCRYPT_COST", "99")]).unwrap_err();
+        assert_eq!(err.name, "CANOPY_BCRYPT_COST");
+        let err = config(&[("CANOPY_SESSION_KEY", "abcd")]).unwrap_err();
+        assert_eq!(err.name, "CANOPY_SESSION_KEY");
+        let err = config(&[("CANOPY_PUBLIC_URL", "canopy.example.com")]).unwrap_err();
+        assert_eq!(err.name, "CANOPY_PUBLIC_URL");
+    }
+
+    #[test]
+    fn mail_stays_in_the_outbox_unless_smtp_is_configured() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.smtp_url, None);
+        assert_eq!(c.mail_from, "Canopy <canopy@localhost>");
+        let c = config(&[
+            (
+                "CANOPY_SMTP_URL",
+                " smtps://canopy:secret@mail.example.com:465 ",
+            ),
+            ("CANOPY_MAIL_FROM", "Acme Portal <portal@acme.example>"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.smtp_url.as_deref(),
+            Some("smtps://canopy:secret@mail.example.com:465")
+        );
+        assert_eq!(c.mail_from, "Acme Portal <portal@acme.example>");
+        assert!(config(&[("CANOPY_SMTP_URL", "smtp://localhost:1025?tls=required")]).is_ok());
+    }
+
+    #[test]
+    fn bad_mail_settings_are_refused_without_echoing_secrets() {
+        let err =
+            config(&[("CANOPY_SMTP_URL", "https://user:secret@mail.example.com")]).unwrap_err();
+        assert_eq!(err.name, "CANOPY_SMTP_URL");
+        assert!(!err.message.contains("secret"), "{err}");
+        let err = config(&[(
+            "CANOPY_SMTP_URL",
+            "smtp://user:secret@mail.example.com?tls=maybe",
+        )])
+        .unwrap_err();
+        assert_eq!(err.name, "CANOPY_SMTP_URL");
+        assert!(!err.message.contains("secret"), "{err}");
+        let err = config(&[("CANOPY_MAIL_FROM", "nobody")]).unwrap_err();
+        assert_eq!(err.name, "CANOPY_MAIL_FROM");
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let c = config(&[("CANOPY_PUBLIC_URL", "https://canopy.example.com/")]).unwrap();
+        assert!(c.is_https());
+        assert_eq!(c.base_url("127.0.0.1:1"), "https://canopy.example.com");
+    }
+}

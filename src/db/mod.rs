@@ -1,0 +1,217 @@
+//! Database access for both backends: the `AnyConnection` enum, a pool manager
+//! that picks the backend by URL, migrations, and the read/write entry points every
+//! other module goes through. Only this module knows which backend is in use.
+
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::Error;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the URL named.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// What domain functions take: `fn f(conn: &mut Conn, …)`.
+pub type Conn = AnyConnection;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the inner, backend-specific connection. For the
+/// few statements the combined backend cannot express (RETURNING, upserts).
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
+/// Hands out connections to r2d2, set up for Canopy.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<AnyConnection, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(
+                &self.url,
+            )?)),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url)?;
+                // WAL lets readers run beside the writer; NORMAL sync is safe with WAL;
+                // the busy timeout covers other processes (CLI) writing the same file.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), diesel::ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// The database handle the app shares. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    /// SQLite takes one writer at a time; queueing writers here keeps them out of
+    /// SQLite's busy loop. PostgreSQL writers never take it.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Opens a pool, failing within seconds with the underlying error when the
+    /// database cannot be reached.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Db, Error> {
+        let backend = Backend::from_url(url);
+        let manager = ConnectionManager {
+            url: url.to_string(),
+            backend,
+        };
+        // Establish one connection by hand first: r2d2 would retry until its
+        // timeout and then report only "timed out", losing the real cause.
+        use r2d2::ManageConnection;
+        manager.connect().map_err(|e| {
+            Error::internal(format!("cannot open {} database: {e}", backend.name()))
+        })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)?;
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn conn(&self) -> Result<PooledConn, Error> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies every pending migration for this backend.
+    pub fn migrate(&self) -> Result<Vec<String>, Error> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| Error::internal(format!("migration failed: {e}")))?;
+        Ok(applied.iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Runs `f` on a pooled connection, outside a transaction. For reads.
+    pub fn read_sync<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one transaction: all of it commits or none of it does.
+    pub fn write_sync<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.conn()?;
+        let _guard = match self.backend {
+            // A poisoned lock only means another writer panicked; the data is
+            // protected by its rolled-back transaction, not by the lock.
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        AnyConnection::transaction(&mut conn, f)
+    }
+
+    /// `read_sync` on the blocking thread pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_sync(f))
+            .await
+            .map_err(Error::internal)?
+    }
+
+    /// `write_sync` on the blocking thread pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_sync(f))
+            .await
+            .map_err(Error::internal)?
+    }
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same in both backends: case-insensitive matching without
+    /// relying on `LIKE`'s backend-specific case rules.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The current time as stored: UTC without offset, to the microsecond (the
+/// precision both backends keep, so a value reads back equal).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

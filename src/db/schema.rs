@@ -1,0 +1,293 @@
+//! The one schema for both backends (written by hand to match
+//! `migrations/sqlite` and `migrations/postgres`).
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_state (id) {
+        id -> Integer,
+        authz_epoch -> BigInt,
+    }
+}
+
+diesel::table! {
+    orgs (id) {
+        id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        name_key -> Text,
+        code -> Text,
+        code_key -> Text,
+        kind -> Text,
+        description -> Text,
+        address_line1 -> Text,
+        address_line2 -> Text,
+        city -> Text,
+        state -> Text,
+        country -> Text,
+        postal_code -> Text,
+        phone -> Text,
+        website -> Text,
+        email_domains -> Text,
+        tags -> Text,
+        privacy_mode -> Bool,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_closure (ancestor_id, descendant_id) {
+        ancestor_id -> BigInt,
+        descendant_id -> BigInt,
+        depth -> Integer,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        email -> Text,
+        email_key -> Text,
+        display_name -> Text,
+        job_title -> Text,
+        phone -> Text,
+        status -> Text,
+        password_hash -> Nullable<Text>,
+        session_epoch -> BigInt,
+        last_login_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        org_id -> Nullable<BigInt>,
+        builtin_key -> Nullable<Text>,
+        name -> Text,
+        name_key -> Text,
+        permissions -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> BigInt,
+        role_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        org_id -> Nullable<BigInt>,
+        project_id -> Nullable<BigInt>,
+        descendants -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        granted_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        token_prefix -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_user_id -> Nullable<BigInt>,
+        actor_token_id -> Nullable<BigInt>,
+        via -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<BigInt>,
+        org_id -> Nullable<BigInt>,
+        ip -> Nullable<Text>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    org_settings (org_id, key) {
+        org_id -> BigInt,
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    authz_changes (id) {
+        id -> BigInt,
+        epoch -> BigInt,
+        scope -> Text,
+        user_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        to_address -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        user_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    user_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> BigInt,
+        user_id -> BigInt,
+        owner -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        code -> Text,
+        code_key -> Text,
+        name -> Text,
+        description -> Text,
+        client_name -> Text,
+        status -> Text,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        budget_minutes -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_assignments (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        minutes_per_week -> Integer,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, user_id) {
+        team_id -> BigInt,
+        user_id -> BigInt,
+        lead -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> orgs (org_id));
+diesel::joinable!(projects -> orgs (org_id));
+diesel::joinable!(project_assignments -> projects (project_id));
+diesel::joinable!(project_assignments -> users (user_id));
+diesel::joinable!(teams -> orgs (org_id));
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(team_members -> users (user_id));
+diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(groups -> orgs (org_id));
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(org_settings -> orgs (org_id));
+diesel::joinable!(grants -> roles (role_id));
+diesel::joinable!(api_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_secrets,
+    app_state,
+    orgs,
+    org_closure,
+    users,
+    roles,
+    grants,
+    api_tokens,
+    audit_log,
+    org_settings,
+    authz_changes,
+    mail_outbox,
+    user_tokens,
+    groups,
+    group_members,
+    projects,
+    project_assignments,
+    teams,
+    team_members,
+);

@@ -1,0 +1,317 @@
+//! Grants: a role given to a user at an org (and, with later areas, to groups and
+//! at projects). Every change bumps the holder's access epoch in the same
+//! transaction, so it holds at the next request.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::authz::BuiltinRole;
+use crate::db::{
+    self, Conn,
+    schema::{grants, groups, orgs, roles, users},
+};
+use crate::domain::audit::{self, Actor, Event};
+use crate::domain::{epoch, role, user};
+use crate::error::{Error, FieldErrors, Result};
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = grants)]
+pub struct Grant {
+    pub id: i64,
+    pub role_id: i64,
+    pub user_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub descendants: bool,
+    pub expires_at: Option<NaiveDateTime>,
+    pub granted_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A grant with the names people read.
+#[derive(Clone, Debug, Serialize)]
+pub struct GrantView {
+    #[serde(flatten)]
+    pub grant: Grant,
+    pub role: String,
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
+    pub group_name: Option<String>,
+    pub org_name: Option<String>,
+}
+
+impl GrantView {
+    pub fn is_expired(&self, now: NaiveDateTime) -> bool {
+        self.grant.expires_at.is_some_and(|e| e <= now)
+    }
+}
+
+/// Who receives a grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    User(i64),
+    Group(i64),
+}
+
+/// A validated request to grant a role at an org.
+#[derive(Clone, Debug)]
+pub struct NewGrant {
+    pub role_id: i64,
+    pub holder: Holder,
+    /// The org the grant is made at, or — with `project_id` — the project's org.
+    pub org_id: i64,
+    /// A grant at this project only (`descendants` is then meaningless).
+    pub project_id: Option<i64>,
+    pub descendants: bool,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// The users whose access a grant to `holder` changes.
+fn affected_users(conn: &mut Conn, holder: Holder) -> Result<Vec<i64>> {
+    match holder {
+        Holder::User(id) => Ok(vec![id]),
+        Holder::Group(id) => crate::domain::group::member_ids(conn, id),
+    }
+}
+
+fn bump_holders(conn: &mut Conn, holder: Holder) -> Result<()> {
+    let users = affected_users(conn, holder)?;
+    // Past a few hundred members a rebuild is cheaper than patching each.
+    if users.len() > 200 {
+        return epoch::bump_tree(conn);
+    }
+    for user_id in users {
+        epoch::bump_user(conn, user_id)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut Conn, id: i64) -> Result<Grant> {
+    Ok(grants::table
+        .find(id)
+        .select(Grant::as_select())
+        .first(conn)?)
+}
+
+/// Gives a user a role at an org.
+pub fn create(conn: &mut Conn, actor: &Actor, new: &NewGrant) -> Result<Grant> {
+    let mut errors = FieldErrors::new();
+    if !role::usable_at(conn, new.role_id, new.org_id)? {
+        errors.add("role_id", "There is no such role here.");
+    }
+    match new.holder {
+        Holder::User(id) => {
+            if users::table
+                .find(id)
+                .select(users::id)
+                .first::<i64>(conn)
+                .optional()?
+                .is_none()
+            {
+                errors.add("user_id", "There is no such user.");
+            }
+        }
+        Holder::Group(id) => {
+            if groups::table
+                .find(id)
+                .select(groups::id)
+                .first::<i64>(conn)
+                .optional()?
+                .is_none()
+            {
+                errors.add("group_id", "There is no such group.");
+            }
+        }
+    }
+    if new.expires_at.is_some_and(|e| e <= db::now()) {
+        errors.add("expires_at", "The expiry must lie in the future.");
+    }
+    errors.into_result()?;
+    let (user_id, group_id) = match new.holder {
+        Holder::User(id) => (Some(id), None),
+        Holder::Group(id) => (None, Some(id)),
+    };
+    let mut existing = grants::table
+        .filter(grants::role_id.eq(new.role_id))
+        .into_boxed();
+    existing = match new.project_id {
+        Some(p) => existing.filter(grants::project_id.eq(p)),
+        None => existing.filter(grants::org_id.eq(new.org_id)),
+    };
+    existing = match new.holder {
+        Holder::User(id) => existing.filter(grants::user_id.eq(id)),
+        Holder::Group(id) => existing.filter(grants::group_id.eq(id)),
+    };
+    let existing: Option<i64> = existing
+        .filter(grants::descendants.eq(new.descendants))
+        .filter(
+            grants::expires_at
+                .is_null()
+                .or(grants::expires_at.gt(db::now())),
+        )
+        .select(grants::id)
+        .first(conn)
+        .optional()?;
+    if existing.is_some() {
+        return Err(Error::Duplicate(FieldErrors::of(
+            "role_id",
+            "This user already holds this role here.",
+        )));
+    }
+    let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(grants::table)
+        .values((
+            grants::role_id.eq(new.role_id),
+            grants::user_id.eq(user_id),
+            grants::group_id.eq(group_id),
+            grants::org_id.eq(new.project_id.is_none().then_some(new.org_id)),
+            grants::project_id.eq(new.project_id),
+            grants::descendants.eq(new.descendants && new.project_id.is_none()),
+            grants::expires_at.eq(new.expires_at),
+            grants::granted_by.eq(actor.user_id),
+            grants::created_at.eq(db::now()),
+        ))
+        .returning(grants::id)
+        .get_result(c))?;
+    bump_holders(conn, new.holder)?;
+    let grant = find(conn, id)?;
+    let role = role::find(conn, new.role_id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("grant.created", "grant", Some(id))
+            .org(new.org_id)
+            .after(json!({
+                "role": role.name,
+                "role_id": role.id,
+                "user_id": user_id,
+                "group_id": group_id,
+                "org_id": new.org_id,
+                "project_id": new.project_id,
+                "descendants": new.descendants && new.project_id.is_none(),
+                "expires_at": new.expires_at,
+            })),
+    )?;
+    Ok(grant)
+}
+
+/// Gives `user_id` a built-in role at `org_id` and everything below it.
+pub fn grant_builtin_at_org(
+    conn: &mut Conn,
+    actor: &Actor,
+    user_id: i64,
+    builtin: BuiltinRole,
+    org_id: i64,
+) -> Result<i64> {
+    let role_id = role::builtin_id(conn, builtin)?;
+    let new = NewGrant {
+        role_id,
+        holder: Holder::User(user_id),
+        org_id,
+        project_id: None,
+        descendants: true,
+        expires_at: None,
+    };
+    Ok(create(conn, actor, &new)?.id)
+}
+
+/// Takes a grant away.
+pub fn revoke(conn: &mut Conn, actor: &Actor, id: i64) -> Result<Grant> {
+    let grant = find(conn, id)?;
+    diesel::delete(grants::table.find(id)).execute(conn)?;
+    match (grant.user_id, grant.group_id) {
+        (Some(u), _) => bump_holders(conn, Holder::User(u))?,
+        (None, Some(g)) => bump_holders(conn, Holder::Group(g))?,
+        (None, None) => {}
+    }
+    let role = role::find(conn, grant.role_id)?;
+    let mut event = Event::new("grant.revoked", "grant", Some(id)).before(json!({
+        "role": role.name,
+        "user_id": grant.user_id,
+        "group_id": grant.group_id,
+        "org_id": grant.org_id,
+        "descendants": grant.descendants,
+    }));
+    if let Some(org) = grant.org_id {
+        event = event.org(org);
+    }
+    audit::record(conn, actor, event)?;
+    Ok(grant)
+}
+
+type ViewRow = (
+    Grant,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Grants made at any of `org_ids`, or held by `user_id` directly, with names.
+pub fn list(
+    conn: &mut Conn,
+    org_ids: Option<&[i64]>,
+    user_id: Option<i64>,
+) -> Result<Vec<GrantView>> {
+    list_filtered(conn, org_ids, user_id, None)
+}
+
+/// Grants made to a group.
+pub fn of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<GrantView>> {
+    list_filtered(conn, None, None, Some(group_id))
+}
+
+fn list_filtered(
+    conn: &mut Conn,
+    org_ids: Option<&[i64]>,
+    user_id: Option<i64>,
+    group_id: Option<i64>,
+) -> Result<Vec<GrantView>> {
+    let mut query = grants::table
+        .inner_join(roles::table)
+        .left_join(users::table.on(users::id.nullable().eq(grants::user_id)))
+        .left_join(groups::table.on(groups::id.nullable().eq(grants::group_id)))
+        .left_join(orgs::table.on(orgs::id.nullable().eq(grants::org_id)))
+        .select((
+            Grant::as_select(),
+            roles::name,
+            users::display_name.nullable(),
+            users::email.nullable(),
+            groups::name.nullable(),
+            orgs::name.nullable(),
+        ))
+        .order(grants::id)
+        .into_boxed();
+    if let Some(ids) = org_ids {
+        query = query.filter(grants::org_id.eq_any(ids.to_vec()));
+    }
+    if let Some(uid) = user_id {
+        query = query.filter(grants::user_id.eq(uid));
+    }
+    if let Some(gid) = group_id {
+        query = query.filter(grants::group_id.eq(gid));
+    }
+    let rows: Vec<ViewRow> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(grant, role, user_name, user_email, group_name, org_name)| GrantView {
+                grant,
+                role,
+                user_name,
+                user_email,
+                group_name,
+                org_name,
+            },
+        )
+        .collect())
+}
+
+/// The user a grant form names, by email.
+pub fn user_by_email(conn: &mut Conn, email: &str) -> Result<user::User> {
+    user::find_by_email(conn, email)?
+        .ok_or_else(|| FieldErrors::single("email", "There is no user with this email."))
+}

@@ -1,0 +1,353 @@
+//! Groups collect users for access: a role granted to a group reaches every
+//! member. Owners manage the membership. A change of membership is a change of
+//! access for that member, so it bumps the member's epoch in the same transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::{
+    self, Conn,
+    schema::{grants, group_members, groups, users},
+};
+use crate::domain::audit::{self, Actor, Event};
+use crate::domain::{epoch, org, validate};
+use crate::error::{Error, FieldErrors, Result};
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = groups)]
+pub struct Group {
+    pub id: i64,
+    pub org_id: i64,
+    pub name: String,
+    pub description: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A group's fields as typed.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct GroupDraft {
+    pub name: String,
+    pub description: String,
+}
+
+pub struct GroupValues {
+    pub name: String,
+    pub description: String,
+}
+
+impl GroupDraft {
+    pub fn validate(&self) -> Result<GroupValues> {
+        let mut errors = FieldErrors::new();
+        let name = org::parse_name(&self.name)
+            .map_err(|m| errors.add("name", m))
+            .unwrap_or_default();
+        let description = self.description.trim().to_string();
+        if description.chars().count() > 2000 {
+            errors.add(
+                "description",
+                "Description must be at most 2000 characters.",
+            );
+        }
+        errors.into_result()?;
+        Ok(GroupValues { name, description })
+    }
+}
+
+/// A member as listed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub display_name: String,
+    pub email: String,
+    pub owner: bool,
+    pub status: String,
+}
+
+pub fn find(conn: &mut Conn, id: i64) -> Result<Group> {
+    Ok(groups::table
+        .find(id)
+        .select(Group::as_select())
+        .first(conn)?)
+}
+
+fn ensure_unique_name(conn: &mut Conn, org_id: i64, name: &str, except: Option<i64>) -> Result<()> {
+    let mut q = groups::table
+        .filter(groups::org_id.eq(org_id))
+        .filter(groups::name_key.eq(validate::key(name)))
+        .select(groups::id)
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(groups::id.ne(id));
+    }
+    if q.first::<i64>(conn).optional()?.is_some() {
+        return Err(FieldErrors::single(
+            "name",
+            "This organization already has a group with this name.",
+        ));
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut Conn, actor: &Actor, org_id: i64, values: &GroupValues) -> Result<Group> {
+    if org::is_frozen(conn, org_id)? {
+        return Err(Error::conflict(
+            "An archived organization accepts no new groups.",
+        ));
+    }
+    ensure_unique_name(conn, org_id, &values.name, None)?;
+    let now = db::now();
+    let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(groups::table)
+        .values((
+            groups::org_id.eq(org_id),
+            groups::name.eq(&values.name),
+            groups::name_key.eq(validate::key(&values.name)),
+            groups::description.eq(&values.description),
+            groups::created_at.eq(now),
+            groups::updated_at.eq(now),
+        ))
+        .returning(groups::id)
+        .get_result(c))?;
+    let group = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("group.created", "group", Some(id))
+            .org(org_id)
+            .after(&group),
+    )?;
+    Ok(group)
+}
+
+pub fn update(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: i64,
+    values: &GroupValues,
+    version: Option<i64>,
+) -> Result<Group> {
+    let before = find(conn, id)?;
+    if version.is_some_and(|v| v != before.version) {
+        return Err(crate::domain::user::stale());
+    }
+    ensure_unique_name(conn, before.org_id, &values.name, Some(id))?;
+    let changed = diesel::update(
+        groups::table
+            .find(id)
+            .filter(groups::version.eq(before.version)),
+    )
+    .set((
+        groups::name.eq(&values.name),
+        groups::name_key.eq(validate::key(&values.name)),
+        groups::description.eq(&values.description),
+        groups::version.eq(groups::version + 1),
+        groups::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(crate::domain::user::stale());
+    }
+    let after = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("group.updated", "group", Some(id))
+            .org(after.org_id)
+            .before(&before)
+            .after(&after),
+    )?;
+    Ok(after)
+}
+
+/// Deletes a group with its memberships and the grants made to it.
+pub fn delete(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
+    let group = find(conn, id)?;
+    let members = member_ids(conn, id)?;
+    let revoked: Vec<i64> = grants::table
+        .filter(grants::group_id.eq(id))
+        .select(grants::id)
+        .load(conn)?;
+    diesel::delete(grants::table.filter(grants::group_id.eq(id))).execute(conn)?;
+    diesel::delete(group_members::table.filter(group_members::group_id.eq(id))).execute(conn)?;
+    diesel::delete(groups::table.find(id)).execute(conn)?;
+    for user_id in members {
+        epoch::bump_user(conn, user_id)?;
+    }
+    audit::record(
+        conn,
+        actor,
+        Event::new("group.deleted", "group", Some(id))
+            .org(group.org_id)
+            .before(&group)
+            .after(json!({"revoked_grants": revoked})),
+    )
+}
+
+pub fn member_ids(conn: &mut Conn, group_id: i64) -> Result<Vec<i64>> {
+    Ok(group_members::table
+        .filter(group_members::group_id.eq(group_id))
+        .select(group_members::user_id)
+        .load(conn)?)
+}
+
+pub fn members(conn: &mut Conn, group_id: i64) -> Result<Vec<Member>> {
+    let rows: Vec<(i64, bool, String, String, String)> = group_members::table
+        .inner_join(users::table)
+        .filter(group_members::group_id.eq(group_id))
+        .order((group_members::owner.desc(), users::display_name))
+        .select((
+            users::id,
+            group_members::owner,
+            users::display_name,
+            users::email,
+            users::status,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, owner, display_name, email, status)| Member {
+            user_id,
+            display_name,
+            email,
+            owner,
+            status,
+        })
+        .collect())
+}
+
+/// True when `user_id` owns `group_id` (owners manage its membership).
+pub fn is_owner(conn: &mut Conn, group_id: i64, user_id: i64) -> Result<bool> {
+    Ok(group_members::table
+        .find((group_id, user_id))
+        .select(group_members::owner)
+        .first::<bool>(conn)
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Adds a member, or changes whether they own the group.
+pub fn put_member(
+    conn: &mut Conn,
+    actor: &Actor,
+    group_id: i64,
+    user_id: i64,
+    owner: bool,
+) -> Result<()> {
+    let group = find(conn, group_id)?;
+    let user = crate::domain::user::find(conn, user_id)?;
+    let current: Option<bool> = group_members::table
+        .find((group_id, user_id))
+        .select(group_members::owner)
+        .first(conn)
+        .optional()?;
+    match current {
+        Some(o) if o == owner => return Ok(()),
+        Some(_) => {
+            diesel::update(group_members::table.find((group_id, user_id)))
+                .set(group_members::owner.eq(owner))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(group_members::table)
+                .values((
+                    group_members::group_id.eq(group_id),
+                    group_members::user_id.eq(user_id),
+                    group_members::owner.eq(owner),
+                    group_members::created_at.eq(db::now()),
+                ))
+                .execute(conn)?;
+            epoch::bump_user(conn, user_id)?;
+        }
+    }
+    audit::record(
+        conn,
+        actor,
+        Event::new("group.member_put", "group", Some(group_id))
+            .org(group.org_id)
+            .before(json!({"member": current.is_some(), "owner": current}))
+            .after(json!({"user_id": user.id, "email": user.email, "owner": owner})),
+    )
+}
+
+pub fn remove_member(conn: &mut Conn, actor: &Actor, group_id: i64, user_id: i64) -> Result<()> {
+    let group = find(conn, group_id)?;
+    let removed = diesel::delete(group_members::table.find((group_id, user_id))).execute(conn)?;
+    if removed == 0 {
+        return Err(Error::NotFound);
+    }
+    epoch::bump_user(conn, user_id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("group.member_removed", "group", Some(group_id))
+            .org(group.org_id)
+            .before(json!({"user_id": user_id})),
+    )
+}
+
+/// Groups of orgs, by name.
+pub fn in_orgs(conn: &mut Conn, org_ids: &[i64]) -> Result<Vec<Group>> {
+    let mut out = Vec::new();
+    for chunk in org_ids.chunks(500) {
+        out.extend(
+            groups::table
+                .filter(groups::org_id.eq_any(chunk))
+                .select(Group::as_select())
+                .load(conn)?,
+        );
+    }
+    out.sort_by_key(|g| g.name.to_lowercase());
+    Ok(out)
+}
+
+/// The groups a user belongs to.
+pub fn of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Group, bool)>> {
+    Ok(groups::table
+        .inner_join(group_members::table)
+        .filter(group_members::user_id.eq(user_id))
+        .select((Group::as_select(), group_members::owner))
+        .order(groups::name_key)
+        .load(conn)?)
+}
+
+/// Number of groups per org (for the delete rule).
+pub fn count_in_org(conn: &mut Conn, org_id: i64) -> Result<i64> {
+    Ok(groups::table
+        .filter(groups::org_id.eq(org_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Members are managed by those with `group.manage` where the group lives, and by
+/// the group's owners.
+pub fn require_manage_members(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    g: &Group,
+) -> Result<()> {
+    if access.can(crate::authz::Permission::GroupManage, g.org_id)
+        || is_owner(conn, g.id, access.user_id)?
+    {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Only the group's owners and its organization's group managers change its members."
+                .into(),
+        ))
+    }
+}
+
+/// The group if the person may see it: `group.view` where it lives (privacy
+/// borders included), else not found.
+pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<Group> {
+    let g = find(conn, id)?;
+    if access.can(crate::authz::Permission::GroupView, g.org_id) {
+        Ok(g)
+    } else {
+        Err(Error::NotFound)
+    }
+}

@@ -1,0 +1,315 @@
+//! Mail. Every message Canopy sends is rendered from two templates (plain text and
+//! HTML, under `templates/mail/`), written to the `mail_outbox` table inside the
+//! transaction of the change that caused it, and logged (recipient and subject,
+//! never the body: it may carry a link that works once). When SMTP is configured,
+//! [`sender`] delivers the outbox; otherwise the messages stay there, and the
+//! development outbox page shows them.
+
+pub mod sender;
+
+use askama::Template;
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::{self, Conn, schema::mail_outbox};
+use crate::error::{Error, Result};
+
+/// A rendered message: one recipient, a subject, and the same content twice
+/// (`multipart/alternative`: plain text and HTML).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    name: &'a str,
+    inviter: &'a str,
+    org: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    inviter: &'a str,
+    org: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct ResetText<'a> {
+    name: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.html")]
+struct ResetHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+fn render(template: &impl Template) -> Result<String> {
+    template.render().map_err(Error::internal)
+}
+
+impl Message {
+    /// "`inviter` invited you": the activation link for a new user of `org`.
+    pub fn invitation(
+        to: &str,
+        name: &str,
+        inviter: &str,
+        org: &str,
+        link: &str,
+        days: i64,
+    ) -> Result<Message> {
+        let subject = "You are invited to Canopy";
+        Ok(Message {
+            to: to.to_string(),
+            subject: subject.to_string(),
+            text: render(&InvitationText {
+                name,
+                inviter,
+                org,
+                link,
+                days,
+            })?,
+            html: render(&InvitationHtml {
+                subject,
+                name,
+                inviter,
+                org,
+                link,
+                days,
+            })?,
+        })
+    }
+
+    /// A password reset link that works once, for `minutes`.
+    pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> Result<Message> {
+        let subject = "Reset your Canopy password";
+        Ok(Message {
+            to: to.to_string(),
+            subject: subject.to_string(),
+            text: render(&ResetText {
+                name,
+                link,
+                minutes,
+            })?,
+            html: render(&ResetHtml {
+                subject,
+                name,
+                link,
+                minutes,
+            })?,
+        })
+    }
+}
+
+/// A message in the outbox, sent or not.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = mail_outbox)]
+pub struct Queued {
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub user_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// Adds `message` to the outbox, inside the caller's transaction, so it exists
+/// exactly when the change that sends it does. Returns its id.
+pub fn enqueue(conn: &mut Conn, message: &Message, user_id: Option<i64>) -> Result<i64> {
+    let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::to_address.eq(&message.to),
+            mail_outbox::subject.eq(&message.subject),
+            mail_outbox::body_text.eq(&message.text),
+            mail_outbox::body_html.eq(&message.html),
+            mail_outbox::user_id.eq(user_id),
+            mail_outbox::created_at.eq(db::now()),
+            mail_outbox::attempts.eq(0),
+        ))
+        .returning(mail_outbox::id)
+        .get_result(c))?;
+    log::info!("mail #{id} queued for {}: {}", message.to, message.subject);
+    Ok(id)
+}
+
+/// The newest `limit` messages, newest first.
+pub fn latest(conn: &mut Conn, limit: i64) -> Result<Vec<Queued>> {
+    Ok(mail_outbox::table
+        .order(mail_outbox::id.desc())
+        .limit(limit)
+        .select(Queued::as_select())
+        .load(conn)?)
+}
+
+pub fn find(conn: &mut Conn, id: i64) -> Result<Queued> {
+    Ok(mail_outbox::table
+        .find(id)
+        .select(Queued::as_select())
+        .first(conn)?)
+}
+
+/// Messages for `user_id`, oldest first (tests and support read these).
+pub fn for_user(conn: &mut Conn, user_id: i64) -> Result<Vec<Queued>> {
+    Ok(mail_outbox::table
+        .filter(mail_outbox::user_id.eq(user_id))
+        .order(mail_outbox::id.asc())
+        .select(Queued::as_select())
+        .load(conn)?)
+}
+
+/// When a message that has had `attempts` delivery attempts is due for the next
+/// one, counted from when it was queued: at once, then after 1, 5 and 15
+/// minutes, 1, 3, 6, 12 and 24 hours, then once a day. It never gives up: a
+/// message leaves the outbox only by being sent.
+pub fn next_attempt_at(created_at: NaiveDateTime, attempts: i32) -> NaiveDateTime {
+    const MINUTES: [i64; 9] = [0, 1, 5, 15, 60, 180, 360, 720, 1440];
+    let n = usize::try_from(attempts).unwrap_or(0);
+    let offset = match MINUTES.get(n) {
+        Some(m) => Duration::minutes(*m),
+        None => Duration::days((n - MINUTES.len() + 2) as i64),
+    };
+    created_at + offset
+}
+
+/// Up to `limit` unsent messages whose next attempt is due at `now`; fresh ones
+/// first, so a backlog of failing messages never holds up new mail.
+pub fn due(conn: &mut Conn, now: NaiveDateTime, limit: usize) -> Result<Vec<Queued>> {
+    let candidates: Vec<(i64, NaiveDateTime, i32)> = mail_outbox::table
+        .filter(mail_outbox::sent_at.is_null())
+        .order((mail_outbox::attempts.asc(), mail_outbox::id.asc()))
+        .limit(500)
+        .select((
+            mail_outbox::id,
+            mail_outbox::created_at,
+            mail_outbox::attempts,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = candidates
+        .into_iter()
+        .filter(|(_, created, attempts)| next_attempt_at(*created, *attempts) <= now)
+        .map(|(id, _, _)| id)
+        .take(limit)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(mail_outbox::table
+        .filter(mail_outbox::id.eq_any(ids))
+        .order(mail_outbox::id.asc())
+        .select(Queued::as_select())
+        .load(conn)?)
+}
+
+/// Takes the next delivery attempt of `message`: counts it, unless another sender
+/// (another app instance) took it first or the message was sent meanwhile.
+pub fn claim_attempt(conn: &mut Conn, message: &Queued) -> Result<bool> {
+    let updated = diesel::update(
+        mail_outbox::table
+            .find(message.id)
+            .filter(mail_outbox::attempts.eq(message.attempts))
+            .filter(mail_outbox::sent_at.is_null()),
+    )
+    .set(mail_outbox::attempts.eq(mail_outbox::attempts + 1))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn mark_sent(conn: &mut Conn, id: i64) -> Result<()> {
+    diesel::update(mail_outbox::table.find(id))
+        .set(mail_outbox::sent_at.eq(Some(db::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Keeps why the last attempt failed; the message stays unsent for the next one.
+pub fn mark_failed(conn: &mut Conn, id: i64, error: &str) -> Result<()> {
+    let error: String = error.chars().take(1000).collect();
+    diesel::update(mail_outbox::table.find(id))
+        .set(mail_outbox::last_error.eq(Some(error)))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_parts_carry_the_link_and_html_escapes_names() {
+        let m = Message::invitation(
+            "eve@example.com",
+            "<b>Eve</b> & co",
+            "Ada \"Admin\"",
+            "Acme <Ltd>",
+            "https://canopy.example.com/activate/abc?x=1&y=2",
+            7,
+        )
+        .unwrap();
+        assert_eq!(m.to, "eve@example.com");
+        assert!(m.text.contains("<b>Eve</b> & co"), "{}", m.text);
+        assert!(
+            m.text
+                .contains("https://canopy.example.com/activate/abc?x=1&y=2")
+        );
+        assert!(m.text.contains("7 days"));
+        // Askama escapes with numeric character references.
+        assert!(
+            m.html.contains("&#60;b&#62;Eve&#60;/b&#62; &#38; co"),
+            "{}",
+            m.html
+        );
+        assert!(m.html.contains("Acme &#60;Ltd&#62;"));
+        assert!(!m.html.contains("<b>"));
+        assert!(
+            m.html
+                .contains("href=\"https://canopy.example.com/activate/abc?x=1&#38;y=2\"")
+        );
+        assert!(m.html.contains("<title>You are invited to Canopy</title>"));
+
+        let r = Message::password_reset("eve@example.com", "Eve", "http://x/reset-password/t", 60)
+            .unwrap();
+        assert!(r.text.contains("http://x/reset-password/t"));
+        assert!(r.text.contains("60 minutes"));
+        assert!(r.html.contains("href=\"http://x/reset-password/t\""));
+    }
+
+    #[test]
+    fn attempts_back_off_and_never_stop() {
+        let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let at = |n| next_attempt_at(t0, n) - t0;
+        assert_eq!(at(0), Duration::zero());
+        assert_eq!(at(1), Duration::minutes(1));
+        assert_eq!(at(4), Duration::hours(1));
+        assert_eq!(at(8), Duration::days(1));
+        assert_eq!(at(9), Duration::days(2));
+        assert_eq!(at(20), Duration::days(13));
+        for n in 0..40 {
+            assert!(at(n + 1) > at(n), "attempt {n}");
+        }
+        assert_eq!(at(-3), Duration::zero());
+    }
+}

@@ -1,0 +1,23 @@
+//! The rules of Canopy, one module per concept: types, validation and the database
+//! functions that keep each concept's invariants. Nothing here knows about HTTP.
+
+pub mod access;
+pub mod account;
+pub mod assignment;
+pub mod audit;
+pub mod auth;
+pub mod epoch;
+pub mod grant;
+pub mod group;
+pub mod mail;
+pub mod org;
+pub mod password;
+pub mod project;
+pub mod role;
+pub mod secrets;
+pub mod settings;
+pub mod setup;
+pub mod team;
+pub mod token;
+pub mod user;
+pub mod validate;

@@ -1,0 +1,521 @@
+//! Projects: work lives here. A project belongs to exactly one org (moving it
+//! reassigns it); its code is unique installation-wide. Assignments (who works on
+//! it, when and how much) live in `domain::assignment`.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::{
+    self, Conn,
+    schema::{grants, org_closure, project_assignments, projects},
+};
+use crate::domain::audit::{self, Actor, Event};
+use crate::domain::{epoch, org, validate};
+use crate::error::{Error, FieldErrors, Result};
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = projects)]
+pub struct Project {
+    pub id: i64,
+    pub org_id: i64,
+    pub code: String,
+    #[serde(skip)]
+    pub code_key: String,
+    pub name: String,
+    pub description: String,
+    pub client_name: String,
+    pub status: String,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub budget_minutes: Option<i64>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Project {
+    pub fn status(&self) -> ProjectStatus {
+        ProjectStatus::parse(&self.status).unwrap_or(ProjectStatus::Archived)
+    }
+}
+
+/// Where a project is in its life: only active projects take assignments and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProjectStatus {
+    Active,
+    Closed,
+    Archived,
+}
+
+impl ProjectStatus {
+    pub const ALL: &'static [ProjectStatus] = &[
+        ProjectStatus::Active,
+        ProjectStatus::Closed,
+        ProjectStatus::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectStatus::Active => "active",
+            ProjectStatus::Closed => "closed",
+            ProjectStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s.trim())
+    }
+}
+
+/// Most minutes a budget may hold (about 166,666 hours).
+pub const MAX_BUDGET_MINUTES: i64 = 10_000_000;
+
+/// A project's fields as typed, before validation. Empty dates mean none.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ProjectDraft {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    #[serde(alias = "client")]
+    pub client_name: String,
+    pub status: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub budget_minutes: Option<i64>,
+}
+
+/// Validated project fields.
+#[derive(Clone, Debug)]
+pub struct ProjectValues {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub client_name: String,
+    pub status: ProjectStatus,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub budget_minutes: Option<i64>,
+}
+
+/// A date typed as `YYYY-MM-DD`.
+pub fn parse_date(raw: &str, what: &str) -> std::result::Result<NaiveDate, String> {
+    let value = raw.trim();
+    let message = || format!("{what} must be a date like 2026-11-22.");
+    if value.len() != 10 || !value.is_ascii() {
+        return Err(message());
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| message())?;
+    if !(1900..=9999).contains(&chrono::Datelike::year(&date)) {
+        return Err(message());
+    }
+    Ok(date)
+}
+
+/// An optional date: empty means none.
+pub fn parse_optional_date(
+    raw: &str,
+    what: &str,
+) -> std::result::Result<Option<NaiveDate>, String> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_date(raw, what).map(Some)
+    }
+}
+
+impl ProjectDraft {
+    pub fn from_project(p: &Project) -> Self {
+        ProjectDraft {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            client_name: p.client_name.clone(),
+            status: p.status.clone(),
+            start_date: p.start_date.map(|d| d.to_string()).unwrap_or_default(),
+            end_date: p.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            budget_minutes: p.budget_minutes,
+        }
+    }
+
+    /// Validates every field, collecting a message per field.
+    pub fn validate(&self) -> Result<ProjectValues> {
+        let mut errors = FieldErrors::new();
+        let code = org::parse_code(&self.code)
+            .map_err(|m| errors.add("code", m))
+            .unwrap_or_default();
+        let name = org::parse_name(&self.name)
+            .map_err(|m| errors.add("name", m))
+            .unwrap_or_default();
+        let description = self.description.trim().to_string();
+        if description.chars().count() > 2000 {
+            errors.add(
+                "description",
+                "Description must be at most 2000 characters.",
+            );
+        }
+        let client_name = validate::optional_line(&self.client_name, "Client name", 200)
+            .map_err(|m| errors.add("client_name", m))
+            .unwrap_or_default();
+        let status = if self.status.trim().is_empty() {
+            ProjectStatus::Active
+        } else {
+            ProjectStatus::parse(&self.status).unwrap_or_else(|| {
+                errors.add("status", "Status must be active, closed or archived.");
+                ProjectStatus::Active
+            })
+        };
+        let start_date = parse_optional_date(&self.start_date, "Start date")
+            .map_err(|m| errors.add("start_date", m))
+            .unwrap_or_default();
+        let end_date = parse_optional_date(&self.end_date, "End date")
+            .map_err(|m| errors.add("end_date", m))
+            .unwrap_or_default();
+        if let (Some(s), Some(e)) = (start_date, end_date)
+            && e < s
+        {
+            errors.add("end_date", "The end date cannot be before the start date.");
+        }
+        if let Some(b) = self.budget_minutes
+            && !(0..=MAX_BUDGET_MINUTES).contains(&b)
+        {
+            errors.add(
+                "budget_minutes",
+                format!("The budget must be from 0 to {MAX_BUDGET_MINUTES} minutes."),
+            );
+        }
+        errors.into_result()?;
+        Ok(ProjectValues {
+            code,
+            name,
+            description,
+            client_name,
+            status,
+            start_date,
+            end_date,
+            budget_minutes: self.budget_minutes,
+        })
+    }
+}
+
+pub fn find(conn: &mut Conn, id: i64) -> Result<Project> {
+    Ok(projects::table
+        .find(id)
+        .select(Project::as_select())
+        .first(conn)?)
+}
+
+/// Projects by id (in no particular order).
+pub fn find_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Project>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            projects::table
+                .filter(projects::id.eq_any(chunk))
+                .select(Project::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+fn ensure_unique_code(conn: &mut Conn, code: &str, except: Option<i64>) -> Result<()> {
+    let mut q = projects::table
+        .filter(projects::code_key.eq(validate::key(code)))
+        .select(projects::id)
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(projects::id.ne(id));
+    }
+    if q.first::<i64>(conn).optional()?.is_some() {
+        return Err(Error::Duplicate(FieldErrors::of(
+            "code",
+            "This code is already used by another project.",
+        )));
+    }
+    Ok(())
+}
+
+fn refuse_frozen(conn: &mut Conn, org_id: i64) -> Result<()> {
+    if org::is_frozen(conn, org_id)? {
+        return Err(Error::conflict("Archived orgs take no new projects."));
+    }
+    Ok(())
+}
+
+/// Creates a project at `org_id`.
+pub fn create(
+    conn: &mut Conn,
+    actor: &Actor,
+    org_id: i64,
+    values: &ProjectValues,
+) -> Result<Project> {
+    org::find(conn, org_id)?;
+    refuse_frozen(conn, org_id)?;
+    ensure_unique_code(conn, &values.code, None)?;
+    let now = db::now();
+    let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(projects::table)
+        .values((
+            projects::org_id.eq(org_id),
+            projects::code.eq(&values.code),
+            projects::code_key.eq(validate::key(&values.code)),
+            projects::name.eq(&values.name),
+            projects::description.eq(&values.description),
+            projects::client_name.eq(&values.client_name),
+            projects::status.eq(values.status.as_str()),
+            projects::start_date.eq(values.start_date),
+            projects::end_date.eq(values.end_date),
+            projects::budget_minutes.eq(values.budget_minutes),
+            projects::created_at.eq(now),
+            projects::updated_at.eq(now),
+        ))
+        .returning(projects::id)
+        .get_result(c))?;
+    let project = find(conn, id)?;
+    // The resolver maps projects to their orgs; a new project is a tree change.
+    epoch::bump_tree(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("project.created", "project", Some(id))
+            .org(org_id)
+            .after(&project),
+    )?;
+    Ok(project)
+}
+
+fn check_version(p: &Project, version: Option<i64>) -> Result<()> {
+    match version {
+        Some(v) if v != p.version => Err(crate::domain::user::stale()),
+        _ => Ok(()),
+    }
+}
+
+/// Writes new field values (not the org).
+pub fn update(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: i64,
+    values: &ProjectValues,
+    version: Option<i64>,
+) -> Result<Project> {
+    let before = find(conn, id)?;
+    check_version(&before, version)?;
+    if org::is_frozen(conn, before.org_id)? {
+        return Err(Error::conflict(
+            "This project's organization is archived; its projects are read-only.",
+        ));
+    }
+    ensure_unique_code(conn, &values.code, Some(id))?;
+    let changed = diesel::update(
+        projects::table
+            .find(id)
+            .filter(projects::version.eq(before.version)),
+    )
+    .set((
+        projects::code.eq(&values.code),
+        projects::code_key.eq(validate::key(&values.code)),
+        projects::name.eq(&values.name),
+        projects::description.eq(&values.description),
+        projects::client_name.eq(&values.client_name),
+        projects::status.eq(values.status.as_str()),
+        projects::start_date.eq(values.start_date),
+        projects::end_date.eq(values.end_date),
+        projects::budget_minutes.eq(values.budget_minutes),
+        projects::version.eq(projects::version + 1),
+        projects::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(crate::domain::user::stale());
+    }
+    let after = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("project.updated", "project", Some(id))
+            .org(after.org_id)
+            .before(&before)
+            .after(&after),
+    )?;
+    Ok(after)
+}
+
+/// Reassigns a project to another org (never into an archived one).
+pub fn move_to(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: i64,
+    new_org_id: i64,
+    version: Option<i64>,
+) -> Result<Project> {
+    let before = find(conn, id)?;
+    check_version(&before, version)?;
+    if before.org_id == new_org_id {
+        return Ok(before);
+    }
+    org::find(conn, new_org_id)?;
+    if org::is_frozen(conn, before.org_id)? {
+        return Err(Error::conflict(
+            "This project's organization is archived; its projects are read-only.",
+        ));
+    }
+    refuse_frozen(conn, new_org_id)?;
+    let changed = diesel::update(
+        projects::table
+            .find(id)
+            .filter(projects::version.eq(before.version)),
+    )
+    .set((
+        projects::org_id.eq(new_org_id),
+        projects::version.eq(projects::version + 1),
+        projects::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(crate::domain::user::stale());
+    }
+    // The resolver judges project roles and project-scope grants at the
+    // project's org: everyone's view of this project may change.
+    epoch::bump_tree(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("project.moved", "project", Some(id))
+            .org(new_org_id)
+            .before(json!({"org_id": before.org_id}))
+            .after(json!({"org_id": new_org_id})),
+    )?;
+    find(conn, id)
+}
+
+/// Number of assignments (current, past and upcoming) of a project.
+pub fn assignment_count(conn: &mut Conn, id: i64) -> Result<i64> {
+    Ok(project_assignments::table
+        .filter(project_assignments::project_id.eq(id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Deletes a project that never had anyone assigned, with the grants made at it.
+pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> Result<()> {
+    let project = find(conn, id)?;
+    check_version(&project, version)?;
+    let assignments = assignment_count(conn, id)?;
+    if assignments > 0 {
+        return Err(Error::Conflict {
+            message: format!(
+                "This project has {assignments} assignment{}; close or archive it instead.",
+                if assignments == 1 { "" } else { "s" }
+            ),
+            details: Some(json!({"blocking": {"assignments": assignments}})),
+        });
+    }
+    let revoked: Vec<i64> = grants::table
+        .filter(grants::project_id.eq(id))
+        .select(grants::id)
+        .load(conn)?;
+    diesel::delete(grants::table.filter(grants::project_id.eq(id))).execute(conn)?;
+    diesel::delete(projects::table.find(id)).execute(conn)?;
+    epoch::bump_tree(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("project.deleted", "project", Some(id))
+            .org(project.org_id)
+            .before(&project)
+            .after(json!({"revoked_grants": revoked})),
+    )
+}
+
+/// Filters for listing projects.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    /// The org's whole subtree.
+    pub org_id: Option<i64>,
+    pub status: Option<ProjectStatus>,
+    /// Name or code contains (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// Projects matching `filter`, by name. The caller keeps those its viewer may see.
+pub fn search(conn: &mut Conn, filter: &ProjectFilter) -> Result<Vec<Project>> {
+    let mut query = projects::table
+        .select(Project::as_select())
+        .order((projects::name, projects::id))
+        .into_boxed();
+    if let Some(org_id) = filter.org_id {
+        query = query.filter(
+            projects::org_id.eq_any(
+                org_closure::table
+                    .filter(org_closure::ancestor_id.eq(org_id))
+                    .select(org_closure::descendant_id),
+            ),
+        );
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(projects::status.eq(status.as_str()));
+    }
+    let mut found: Vec<Project> = query.load(conn)?;
+    if let Some(q) = filter
+        .q
+        .as_deref()
+        .map(validate::key)
+        .filter(|q| !q.is_empty())
+    {
+        // Names keep their case (no lower-cased column): compare here.
+        found.retain(|p| p.code_key.contains(&q) || p.name.to_lowercase().contains(&q));
+    }
+    Ok(found)
+}
+
+/// Number of projects per org (for the delete rule).
+pub fn count_in_org(conn: &mut Conn, org_id: i64) -> Result<i64> {
+    Ok(projects::table
+        .filter(projects::org_id.eq(org_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// May the person know the project exists? `project.view` through a grant at its
+/// org (or above) or at the project itself — or a current assignment to it.
+pub fn can_view(conn: &mut Conn, access: &crate::authz::Access, p: &Project) -> Result<bool> {
+    use crate::authz::Permission;
+    if access.can_project(Permission::ProjectView, p.id) {
+        return Ok(true);
+    }
+    let today = db::now().date();
+    Ok(
+        crate::domain::assignment::assigned_project_ids(conn, access.user_id, today)?
+            .contains(&p.id),
+    )
+}
+
+/// `Ok` when the person may do `perm` on the project; 404 when they may not even
+/// see it (exactly as if it did not exist), else 403.
+pub fn require(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    p: &Project,
+    perm: crate::authz::Permission,
+) -> Result<()> {
+    if !can_view(conn, access, p)? {
+        return Err(Error::NotFound);
+    }
+    if perm == crate::authz::Permission::ProjectView || access.can_project(perm, p.id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "You do not have the permission {perm} on this project."
+        )))
+    }
+}
+
+/// The project if the person may see it, else not found.
+pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<Project> {
+    let p = find(conn, id)?;
+    require(conn, access, &p, crate::authz::Permission::ProjectView)?;
+    Ok(p)
+}

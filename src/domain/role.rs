@@ -1,0 +1,207 @@
+//! Roles as stored: the built-ins (kept in step with `authz::roles` at start-up)
+//! and, later, custom roles defined at an org.
+
+use diesel::prelude::*;
+
+use crate::authz::BuiltinRole;
+use crate::db::{self, Conn, schema::roles};
+use crate::domain::{epoch, validate};
+use crate::error::Result;
+
+/// Writes every built-in role to the `roles` table, correcting any whose stored
+/// permissions differ from the code's.
+pub fn sync_builtin(conn: &mut Conn) -> Result<()> {
+    let now = db::now();
+    let mut changed = false;
+    for role in BuiltinRole::ALL {
+        let names = role.permissions().to_names();
+        let stored: Option<(i64, String)> = roles::table
+            .filter(roles::builtin_key.eq(role.key()))
+            .select((roles::id, roles::permissions))
+            .first(conn)
+            .optional()?;
+        match stored {
+            Some((_, perms)) if perms == names => {}
+            Some((id, _)) => {
+                diesel::update(roles::table.find(id))
+                    .set((
+                        roles::permissions.eq(&names),
+                        roles::name.eq(role.display_name()),
+                        roles::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                changed = true;
+            }
+            None => {
+                diesel::insert_into(roles::table)
+                    .values((
+                        roles::org_id.eq(None::<i64>),
+                        roles::builtin_key.eq(role.key()),
+                        roles::name.eq(role.display_name()),
+                        roles::name_key.eq(validate::key(role.display_name())),
+                        roles::permissions.eq(&names),
+                        roles::created_at.eq(now),
+                        roles::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        epoch::bump_tree(conn)?;
+    }
+    Ok(())
+}
+
+/// The id of a built-in role's row.
+pub fn builtin_id(conn: &mut Conn, role: BuiltinRole) -> Result<i64> {
+    Ok(roles::table
+        .filter(roles::builtin_key.eq(role.key()))
+        .select(roles::id)
+        .first(conn)?)
+}
+
+/// A role as shown and granted.
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = roles)]
+pub struct Role {
+    pub id: i64,
+    pub org_id: Option<i64>,
+    pub builtin_key: Option<String>,
+    pub name: String,
+    pub permissions: String,
+}
+
+impl Role {
+    pub fn permission_set(&self) -> crate::authz::PermissionSet {
+        crate::authz::PermissionSet::from_names(&self.permissions).unwrap_or_default()
+    }
+
+    pub fn is_builtin(&self) -> bool {
+        self.builtin_key.is_some()
+    }
+}
+
+pub fn find(conn: &mut Conn, id: i64) -> Result<Role> {
+    Ok(roles::table
+        .find(id)
+        .select(Role::as_select())
+        .first(conn)?)
+}
+
+/// Roles usable at `org_id`: the built-ins and custom roles defined at the org or
+/// an ancestor.
+pub fn usable_at_org(conn: &mut Conn, org_id: i64) -> Result<Vec<Role>> {
+    use crate::db::schema::org_closure;
+    let ancestors: Vec<i64> = org_closure::table
+        .filter(org_closure::descendant_id.eq(org_id))
+        .select(org_closure::ancestor_id)
+        .load(conn)?;
+    Ok(roles::table
+        .filter(roles::org_id.is_null().or(roles::org_id.eq_any(ancestors)))
+        .order((roles::org_id.is_not_null(), roles::id))
+        .select(Role::as_select())
+        .load(conn)?)
+}
+
+/// True when role `role_id` exists and may be used at `org_id`.
+pub fn usable_at(conn: &mut Conn, role_id: i64, org_id: i64) -> Result<bool> {
+    Ok(usable_at_org(conn, org_id)?.iter().any(|r| r.id == role_id))
+}
+
+/// A custom role as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CustomRoleInput {
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+/// Validates a custom role: a name and at least one known permission.
+pub fn parse_custom(input: &CustomRoleInput) -> Result<(String, crate::authz::PermissionSet)> {
+    let mut errors = crate::error::FieldErrors::new();
+    let name = crate::domain::org::parse_name(&input.name)
+        .map_err(|m| errors.add("name", m))
+        .unwrap_or_default();
+    let perms = crate::authz::PermissionSet::from_names(&input.permissions.join(" "));
+    let perms = match perms {
+        Ok(p) if p != crate::authz::PermissionSet::EMPTY => p,
+        Ok(_) => {
+            errors.add("permissions", "Choose at least one permission.");
+            crate::authz::PermissionSet::EMPTY
+        }
+        Err(e) => {
+            errors.add("permissions", e.to_string());
+            crate::authz::PermissionSet::EMPTY
+        }
+    };
+    errors.into_result()?;
+    Ok((name, perms))
+}
+
+/// Defines a custom role at `org_id`, usable in its subtree.
+pub fn create_custom(
+    conn: &mut Conn,
+    actor: &crate::domain::audit::Actor,
+    org_id: i64,
+    name: &str,
+    permissions: crate::authz::PermissionSet,
+) -> Result<Role> {
+    let taken = usable_at_org(conn, org_id)?
+        .iter()
+        .any(|r| validate::key(&r.name) == validate::key(name));
+    if taken {
+        return Err(crate::error::FieldErrors::single(
+            "name",
+            "A role with this name is already usable here.",
+        ));
+    }
+    let now = db::now();
+    let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(roles::table)
+        .values((
+            roles::org_id.eq(Some(org_id)),
+            roles::name.eq(name),
+            roles::name_key.eq(validate::key(name)),
+            roles::permissions.eq(permissions.to_names()),
+            roles::created_at.eq(now),
+            roles::updated_at.eq(now),
+        ))
+        .returning(roles::id)
+        .get_result(c))?;
+    let role = find(conn, id)?;
+    crate::domain::audit::record(
+        conn,
+        actor,
+        crate::domain::audit::Event::new("role.created", "role", Some(id))
+            .org(org_id)
+            .after(&role),
+    )?;
+    Ok(role)
+}
+
+/// Deletes a custom role nobody holds. Built-ins are not editable.
+pub fn delete_custom(conn: &mut Conn, actor: &crate::domain::audit::Actor, id: i64) -> Result<()> {
+    use crate::db::schema::grants;
+    let role = find(conn, id)?;
+    let Some(org_id) = role.org_id else {
+        return Err(crate::Error::conflict("Built-in roles cannot be changed."));
+    };
+    let in_use: i64 = grants::table
+        .filter(grants::role_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if in_use > 0 {
+        return Err(crate::Error::conflict(format!(
+            "This role is held by {in_use} grant(s); revoke them first."
+        )));
+    }
+    diesel::delete(roles::table.find(id)).execute(conn)?;
+    crate::domain::audit::record(
+        conn,
+        actor,
+        crate::domain::audit::Event::new("role.deleted", "role", Some(id))
+            .org(org_id)
+            .before(&role),
+    )
+}

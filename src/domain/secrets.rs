@@ -1,0 +1,94 @@
+//! Installation secrets kept in the database, and random tokens with their hashes.
+
+use diesel::prelude::*;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, Conn, schema::app_secrets};
+use crate::error::{Error, Result};
+
+const SESSION_KEY: &str = "session_key";
+
+/// A random token of `len` URL-safe characters (about 5.95 bits each).
+pub fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The stored form of a high-entropy token: its SHA-256, hex-encoded. (Slow hashes
+/// are for guessable passwords; these tokens are not guessable.)
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two strings in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn get(conn: &mut Conn, name: &str) -> Result<Option<String>> {
+    Ok(app_secrets::table
+        .find(name)
+        .select(app_secrets::value)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn put(conn: &mut Conn, name: &str, value: &str) -> Result<()> {
+    diesel::delete(app_secrets::table.find(name)).execute(conn)?;
+    diesel::insert_into(app_secrets::table)
+        .values((
+            app_secrets::name.eq(name),
+            app_secrets::value.eq(value),
+            app_secrets::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut Conn, name: &str) -> Result<()> {
+    diesel::delete(app_secrets::table.find(name)).execute(conn)?;
+    Ok(())
+}
+
+/// The key that signs and encrypts session cookies: the configured one, else one
+/// generated on first start and kept in the database so restarts (and every other
+/// app instance) keep people signed in.
+pub fn session_key(conn: &mut Conn, configured: Option<&str>) -> Result<Vec<u8>> {
+    if let Some(hex_key) = configured {
+        return hex::decode(hex_key.trim()).map_err(Error::internal);
+    }
+    if let Some(stored) = get(conn, SESSION_KEY)? {
+        return hex::decode(stored).map_err(Error::internal);
+    }
+    let key: [u8; 64] = rand::random();
+    put(conn, SESSION_KEY, &hex::encode(key))?;
+    Ok(key.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hash_stably() {
+        let a = random_token(40);
+        let b = random_token(40);
+        assert_eq!(a.len(), 40);
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), token_hash(&b));
+        assert_eq!(token_hash("").len(), 64);
+    }
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+    }
+}

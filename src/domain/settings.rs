@@ -1,0 +1,363 @@
+//! Settings inherited down the tree: an org overrides a key or inherits it from
+//! its nearest ancestor that sets it; where nobody does, the built-in default.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::db::{
+    self, Conn,
+    schema::{org_closure, org_settings},
+};
+use crate::domain::audit::{self, Actor, Event};
+use crate::error::{Error, FieldErrors, Result};
+
+pub const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// One setting: its key, label, default and parser.
+pub struct Definition {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub default: fn() -> Value,
+    parse: fn(&mut Conn, i64, &Value) -> std::result::Result<Value, String>,
+}
+
+fn weekday(_: &mut Conn, _: i64, v: &Value) -> std::result::Result<Value, String> {
+    match v.as_str().map(|s| s.trim().to_lowercase()) {
+        Some(day) if WEEKDAYS.contains(&day.as_str()) => Ok(json!(day)),
+        _ => Err("Choose a day of the week, e.g. monday.".into()),
+    }
+}
+
+fn int_in(v: &Value, min: i64, max: i64) -> Option<i64> {
+    let n = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }?;
+    (min..=max).contains(&n).then_some(n)
+}
+
+fn is_none_word(v: &Value) -> bool {
+    matches!(v, Value::String(s) if s.trim().is_empty() || s.trim().eq_ignore_ascii_case("none"))
+}
+
+pub const DEFINITIONS: &[Definition] = &[
+    Definition {
+        key: "week_start",
+        label: "Week starts on",
+        help: "The first day of each timesheet week.",
+        default: || json!("monday"),
+        parse: weekday,
+    },
+    Definition {
+        key: "max_minutes_per_day",
+        label: "Maximum minutes per day",
+        help: "No timesheet day may exceed this (1 to 1440).",
+        default: || json!(1440),
+        parse: |_, _, v| {
+            int_in(v, 1, 1440)
+                .map(|n| json!(n))
+                .ok_or_else(|| "Enter a whole number of minutes from 1 to 1440.".into())
+        },
+    },
+    Definition {
+        key: "approval_mode",
+        label: "Approval mode",
+        help: "Who approves timesheets: project approvers, team leads, or both in turn.",
+        default: || json!("project"),
+        parse: |_, _, v| match v.as_str().map(str::trim) {
+            Some(m @ ("project" | "team" | "both")) => Ok(json!(m)),
+            _ => Err("Choose project, team or both.".into()),
+        },
+    },
+    Definition {
+        key: "lock_after_days",
+        label: "Lock approved time after (days)",
+        help: "Approved weeks lock this many days after approval; none never locks.",
+        default: || json!("none"),
+        parse: |_, _, v| {
+            if is_none_word(v) {
+                return Ok(json!("none"));
+            }
+            int_in(v, 0, 3650)
+                .map(|n| json!(n))
+                .ok_or_else(|| "Enter a number of days from 0 to 3650, or none.".into())
+        },
+    },
+    Definition {
+        key: "lock_before",
+        label: "Lock all time before",
+        help: "No time dated before this day can change; none for no such lock.",
+        default: || json!("none"),
+        parse: |_, _, v| {
+            if is_none_word(v) {
+                return Ok(json!("none"));
+            }
+            v.as_str()
+                .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+                .map(|d| json!(d.to_string()))
+                .ok_or_else(|| "Enter a date as YYYY-MM-DD, or none.".into())
+        },
+    },
+    Definition {
+        key: "reminder_day",
+        label: "Reminder day",
+        help: "The weekday reminders for missing timesheets go out.",
+        default: || json!("monday"),
+        parse: weekday,
+    },
+    Definition {
+        key: "display_name",
+        label: "Display name",
+        help: "Shown instead of the organization's name in its pages; empty for the name.",
+        default: || json!(""),
+        parse: |_, _, v| match v.as_str() {
+            Some(s) => crate::domain::validate::optional_line(s, "Display name", 100)
+                .and_then(|s| {
+                    if s.contains(['<', '>']) {
+                        Err("Display name may not contain < or >.".into())
+                    } else {
+                        Ok(s)
+                    }
+                })
+                .map(|s| json!(s)),
+            None => Err("Enter text.".into()),
+        },
+    },
+    Definition {
+        key: "accent_color",
+        label: "Accent colour",
+        help: "A colour as #RRGGBB.",
+        default: || json!("#2f6b3b"),
+        parse: |_, _, v| match v.as_str().map(str::trim) {
+            Some(s)
+                if s.len() == 7
+                    && s.starts_with('#')
+                    && s[1..].chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
+                Ok(json!(s.to_lowercase()))
+            }
+            _ => Err("Enter a colour as #RRGGBB.".into()),
+        },
+    },
+    Definition {
+        key: "assignable_roles",
+        label: "Roles this org's admins may assign",
+        help: "all, or a list of role ids.",
+        default: || json!("all"),
+        parse: parse_assignable_roles,
+    },
+];
+
+fn parse_assignable_roles(
+    conn: &mut Conn,
+    org_id: i64,
+    v: &Value,
+) -> std::result::Result<Value, String> {
+    if v.as_str()
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("all"))
+    {
+        return Ok(json!("all"));
+    }
+    let ids: Vec<i64> = match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_i64().ok_or(()))
+            .collect::<std::result::Result<_, _>>(),
+        Value::String(s) => s
+            .split([',', ' '])
+            .filter(|p| !p.is_empty())
+            .map(|p| p.trim().parse::<i64>().map_err(|_| ()))
+            .collect(),
+        _ => Err(()),
+    }
+    .map_err(|_| "Enter all, or a list of role ids.".to_string())?;
+    for id in &ids {
+        let usable =
+            crate::domain::role::usable_at(conn, *id, org_id).map_err(|e| e.to_string())?;
+        if !usable {
+            return Err(format!("Role {id} does not exist here."));
+        }
+    }
+    let mut ids = ids;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(json!(ids))
+}
+
+pub fn definition(key: &str) -> Option<&'static Definition> {
+    DEFINITIONS.iter().find(|d| d.key == key)
+}
+
+/// Where an effective value comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    ThisOrg,
+    Inherited,
+    Default,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Effective {
+    pub key: &'static str,
+    #[serde(skip)]
+    pub label: &'static str,
+    #[serde(skip)]
+    pub help: &'static str,
+    pub value: Value,
+    /// The ancestor whose value applies; null when set here or by default.
+    pub inherited_from: Option<i64>,
+    pub source: Source,
+}
+
+impl Effective {
+    /// The value as a person reads it.
+    pub fn display(&self) -> String {
+        match &self.value {
+            Value::String(s) if s.is_empty() => "(empty)".into(),
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Every setting's effective value at `org_id`, in catalogue order.
+pub fn effective(conn: &mut Conn, org_id: i64) -> Result<Vec<Effective>> {
+    // Values set at the org or its ancestors, nearest first.
+    let rows: Vec<(i64, String, String, i32)> = org_settings::table
+        .inner_join(org_closure::table.on(org_closure::ancestor_id.eq(org_settings::org_id)))
+        .filter(org_closure::descendant_id.eq(org_id))
+        .order(org_closure::depth.asc())
+        .select((
+            org_settings::org_id,
+            org_settings::key,
+            org_settings::value,
+            org_closure::depth,
+        ))
+        .load(conn)?;
+    Ok(DEFINITIONS
+        .iter()
+        .map(|d| {
+            let set = rows.iter().find(|(_, key, _, _)| key == d.key);
+            let (value, inherited_from, source) = match set {
+                Some((at, _, raw, depth)) => (
+                    serde_json::from_str(raw).unwrap_or_else(|_| (d.default)()),
+                    (*depth > 0).then_some(*at),
+                    if *depth == 0 {
+                        Source::ThisOrg
+                    } else {
+                        Source::Inherited
+                    },
+                ),
+                None => ((d.default)(), None, Source::Default),
+            };
+            Effective {
+                key: d.key,
+                label: d.label,
+                help: d.help,
+                value,
+                inherited_from,
+                source,
+            }
+        })
+        .collect())
+}
+
+/// Sets (`Some`) or reverts to inherited (`None`) each given key at `org_id`. All
+/// values are checked first; one bad value changes nothing.
+pub fn put(
+    conn: &mut Conn,
+    actor: &Actor,
+    org_id: i64,
+    changes: &[(String, Option<Value>)],
+) -> Result<Vec<Effective>> {
+    crate::domain::org::find(conn, org_id)?;
+    let mut errors = FieldErrors::new();
+    let mut parsed = Vec::new();
+    for (key, value) in changes {
+        let Some(def) = definition(key) else {
+            errors.add(key, "Unknown setting.");
+            continue;
+        };
+        match value {
+            None => parsed.push((def.key, None)),
+            Some(v) => match (def.parse)(conn, org_id, v) {
+                Ok(v) => parsed.push((def.key, Some(v))),
+                Err(m) => errors.add(key, m),
+            },
+        }
+    }
+    if changes.is_empty() {
+        errors.add("settings", "Nothing to change.");
+    }
+    errors.into_result()?;
+    let before = effective(conn, org_id)?;
+    for (key, value) in &parsed {
+        diesel::delete(org_settings::table.find((org_id, *key))).execute(conn)?;
+        if let Some(v) = value {
+            diesel::insert_into(org_settings::table)
+                .values((
+                    org_settings::org_id.eq(org_id),
+                    org_settings::key.eq(*key),
+                    org_settings::value.eq(v.to_string()),
+                    org_settings::updated_at.eq(db::now()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let after = effective(conn, org_id)?;
+    let pick = |list: &[Effective]| -> serde_json::Map<String, Value> {
+        parsed
+            .iter()
+            .filter_map(|(k, _)| list.iter().find(|e| e.key == *k))
+            .map(|e| {
+                (
+                    e.key.to_string(),
+                    json!({"value": e.value, "source": e.source}),
+                )
+            })
+            .collect()
+    };
+    audit::record(
+        conn,
+        actor,
+        Event::new("org.settings_changed", "org", Some(org_id))
+            .org(org_id)
+            .before(pick(&before))
+            .after(pick(&after)),
+    )?;
+    if parsed.iter().any(|(k, _)| *k == "assignable_roles") {
+        // Not an access change by itself, but keep every instance's view exact.
+        crate::domain::epoch::bump_tree(conn)?;
+    }
+    Ok(after)
+}
+
+/// The roles `org_id`'s admins may hand out: `None` for all.
+pub fn assignable_roles(conn: &mut Conn, org_id: i64) -> Result<Option<Vec<i64>>> {
+    let all = effective(conn, org_id)?;
+    let setting = all
+        .iter()
+        .find(|e| e.key == "assignable_roles")
+        .ok_or(Error::NotFound)?;
+    Ok(match &setting.value {
+        Value::Array(ids) => Some(ids.iter().filter_map(Value::as_i64).collect()),
+        _ => None,
+    })
+}

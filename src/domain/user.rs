@@ -1,0 +1,560 @@
+//! Users: people with exactly one home org.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::{self, Conn, schema::users};
+use crate::domain::audit::{self, Actor, Event};
+use crate::domain::epoch;
+use crate::domain::validate::{self, Email};
+use crate::error::{Error, FieldErrors, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    Invited,
+    Active,
+    Deactivated,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Invited => "invited",
+            UserStatus::Active => "active",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "invited" => Some(UserStatus::Invited),
+            "active" => Some(UserStatus::Active),
+            "deactivated" => Some(UserStatus::Deactivated),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub phone: String,
+    pub status: String,
+    pub password_hash: Option<String>,
+    pub session_epoch: i64,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn status(&self) -> UserStatus {
+        UserStatus::parse(&self.status).unwrap_or(UserStatus::Deactivated)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status() == UserStatus::Active
+    }
+
+    /// What the audit log keeps of a user: never the password hash.
+    pub fn audit_view(&self) -> serde_json::Value {
+        json!({
+            "id": self.id,
+            "org_id": self.org_id,
+            "email": self.email,
+            "display_name": self.display_name,
+            "job_title": self.job_title,
+            "status": self.status,
+        })
+    }
+}
+
+/// A validated new user.
+pub struct NewUser {
+    pub org_id: i64,
+    pub email: Email,
+    pub display_name: String,
+    pub job_title: String,
+    pub status: UserStatus,
+    pub password_hash: Option<String>,
+}
+
+/// Parses the display name of a user.
+pub fn parse_display_name(raw: &str) -> std::result::Result<String, String> {
+    validate::required_line(raw, "Name", 200)
+}
+
+pub fn find(conn: &mut Conn, id: i64) -> Result<User> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)?)
+}
+
+pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
+    Ok(users::table
+        .filter(users::email_key.eq(validate::key(email)))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn count(conn: &mut Conn) -> Result<i64> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+/// Creates a user; a duplicate email (in any case) is refused with a field message.
+pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
+    if find_by_email(conn, new.email.as_str())?.is_some() {
+        return Err(Error::Duplicate(duplicate_email()));
+    }
+    let now = db::now();
+    let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(users::table)
+        .values((
+            users::org_id.eq(new.org_id),
+            users::email.eq(new.email.as_str()),
+            users::email_key.eq(new.email.key()),
+            users::display_name.eq(&new.display_name),
+            users::job_title.eq(&new.job_title),
+            users::status.eq(new.status.as_str()),
+            users::password_hash.eq(&new.password_hash),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result(c))?;
+    // A new user is new to the resolver too (home membership, future grants).
+    epoch::bump_user(conn, id)?;
+    let user = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("user.created", "user", Some(id))
+            .org(user.org_id)
+            .after(user.audit_view()),
+    )?;
+    Ok(user)
+}
+
+fn duplicate_email() -> FieldErrors {
+    FieldErrors::of("email", "A user with this email already exists.")
+}
+
+/// Changes a user's status. Leaving `active` ends every session at once (the
+/// session epoch moves on) and every access decision is re-taken.
+pub fn set_status(conn: &mut Conn, actor: &Actor, id: i64, status: UserStatus) -> Result<User> {
+    let before = find(conn, id)?;
+    if before.status() == status {
+        return Ok(before);
+    }
+    diesel::update(users::table.find(id))
+        .set((
+            users::status.eq(status.as_str()),
+            users::session_epoch.eq(users::session_epoch + 1),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    epoch::bump_user(conn, id)?;
+    let after = find(conn, id)?;
+    let action = match status {
+        UserStatus::Deactivated => "user.deactivated",
+        UserStatus::Active => "user.activated",
+        UserStatus::Invited => "user.invited",
+    };
+    audit::record(
+        conn,
+        actor,
+        Event::new(action, "user", Some(id))
+            .org(after.org_id)
+            .before(json!({"status": before.status}))
+            .after(json!({"status": after.status})),
+    )?;
+    Ok(after)
+}
+
+/// Stores a new password hash and ends every other session of the user.
+pub fn set_password_hash(conn: &mut Conn, actor: &Actor, id: i64, hash: &str) -> Result<User> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(Some(hash)),
+            users::session_epoch.eq(users::session_epoch + 1),
+            users::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    let user = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("user.password_changed", "user", Some(id)).org(user.org_id),
+    )?;
+    Ok(user)
+}
+
+/// Ends every session of the user ("sign out everywhere"). API tokens are not
+/// sessions and stay valid until revoked.
+pub fn end_all_sessions(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
+    diesel::update(users::table.find(id))
+        .set(users::session_epoch.eq(users::session_epoch + 1))
+        .execute(conn)?;
+    let user = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("user.sessions_ended", "user", Some(id)).org(user.org_id),
+    )
+}
+
+/// Changes to one's own profile, as typed; `None` leaves a field alone.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileInput {
+    pub display_name: Option<String>,
+    pub job_title: Option<String>,
+    pub phone: Option<String>,
+    /// The version the change was based on; a stale one is refused.
+    pub version: Option<i64>,
+}
+
+/// Edits a user's name, job title and phone.
+pub fn update_profile(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: i64,
+    input: &ProfileInput,
+) -> Result<User> {
+    let before = find(conn, id)?;
+    let mut errors = FieldErrors::new();
+    let mut parse =
+        |field: &str,
+         raw: &Option<String>,
+         current: &str,
+         parser: &dyn Fn(&str) -> std::result::Result<String, String>| {
+            match raw {
+                None => current.to_string(),
+                Some(raw) => parser(raw).unwrap_or_else(|m| {
+                    errors.add(field, m);
+                    current.to_string()
+                }),
+            }
+        };
+    let display_name = parse(
+        "display_name",
+        &input.display_name,
+        &before.display_name,
+        &parse_display_name,
+    );
+    let job_title = parse("job_title", &input.job_title, &before.job_title, &|r| {
+        validate::optional_line(r, "Job title", 200)
+    });
+    let phone = parse("phone", &input.phone, &before.phone, &|r| {
+        validate::optional_line(r, "Phone", 50)
+    });
+    errors.into_result()?;
+    if input.version.is_some_and(|v| v != before.version) {
+        return Err(stale());
+    }
+    let updated = diesel::update(
+        users::table
+            .find(id)
+            .filter(users::version.eq(before.version)),
+    )
+    .set((
+        users::display_name.eq(&display_name),
+        users::job_title.eq(&job_title),
+        users::phone.eq(&phone),
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(stale());
+    }
+    let after = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("user.updated", "user", Some(id))
+            .org(after.org_id)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}
+
+/// The answer to an edit based on an old version.
+pub fn stale() -> Error {
+    Error::conflict(
+        "This was changed by someone else in the meantime. Reload to see the current values.",
+    )
+}
+
+/// Filters for listing users.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub status: Option<UserStatus>,
+    pub org_id: Option<i64>,
+}
+
+/// Users matching `filter`, by name. The caller keeps those its viewer may see.
+pub fn search(conn: &mut Conn, filter: &UserFilter) -> Result<Vec<User>> {
+    let mut query = users::table
+        .select(User::as_select())
+        .order((users::display_name, users::id))
+        .into_boxed();
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        query = query.filter(
+            users::email_key
+                .like(pattern.clone())
+                .or(crate::db::lower(users::display_name).like(pattern)),
+        );
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(users::status.eq(status.as_str()));
+    }
+    if let Some(org_id) = filter.org_id {
+        query = query.filter(users::org_id.eq(org_id));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// For every user holding a live grant directly, the orgs those grants are at
+/// (guests are seen by those who may see users there).
+pub fn grant_orgs(conn: &mut Conn) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
+    use crate::db::schema::grants;
+    let rows: Vec<(Option<i64>, Option<i64>)> = grants::table
+        .filter(grants::user_id.is_not_null())
+        .filter(grants::org_id.is_not_null())
+        .filter(
+            grants::expires_at
+                .is_null()
+                .or(grants::expires_at.gt(db::now())),
+        )
+        .select((grants::user_id, grants::org_id))
+        .load(conn)?;
+    let mut map: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (u, o) in rows {
+        if let (Some(u), Some(o)) = (u, o) {
+            map.entry(u).or_default().push(o);
+        }
+    }
+    Ok(map)
+}
+
+/// An administrator's changes to a user; `None` leaves a field alone.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub job_title: Option<String>,
+    pub phone: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// Edits a user's name, email, job title and phone.
+pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Result<User> {
+    let before = find(conn, id)?;
+    let email = match &patch.email {
+        None => None,
+        Some(raw) => match Email::parse(raw) {
+            Ok(e) => Some(e),
+            Err(m) => return Err(FieldErrors::single("email", m)),
+        },
+    };
+    if let Some(e) = &email
+        && e.key() != before.email.to_lowercase()
+        && find_by_email(conn, e.as_str())?.is_some()
+    {
+        return Err(Error::Duplicate(duplicate_email()));
+    }
+    let profile = ProfileInput {
+        display_name: patch.display_name.clone(),
+        job_title: patch.job_title.clone(),
+        phone: patch.phone.clone(),
+        version: patch.version,
+    };
+    // Name, title and phone follow the same rules as one's own profile.
+    let mut after = update_profile(conn, actor, id, &profile)?;
+    if let Some(e) = email
+        && e.as_str() != after.email
+    {
+        diesel::update(users::table.find(id))
+            .set((
+                users::email.eq(e.as_str()),
+                users::email_key.eq(e.key()),
+                users::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+        after = find(conn, id)?;
+        audit::record(
+            conn,
+            actor,
+            Event::new("user.email_changed", "user", Some(id))
+                .org(after.org_id)
+                .before(json!({"email": before.email}))
+                .after(json!({"email": after.email})),
+        )?;
+    }
+    Ok(after)
+}
+
+/// Moves a user to another home org; their time stays theirs.
+pub fn move_home(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: i64,
+    org_id: i64,
+    version: Option<i64>,
+) -> Result<User> {
+    let before = find(conn, id)?;
+    if version.is_some_and(|v| v != before.version) {
+        return Err(stale());
+    }
+    if before.org_id == org_id {
+        return Ok(before);
+    }
+    crate::domain::org::find(conn, org_id)?;
+    if crate::domain::org::is_frozen(conn, org_id)? {
+        return Err(FieldErrors::single(
+            "org_id",
+            "An archived organization accepts no new users.",
+        ));
+    }
+    diesel::update(users::table.find(id))
+        .set((
+            users::org_id.eq(org_id),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    epoch::bump_user(conn, id)?;
+    let after = find(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("user.moved", "user", Some(id))
+            .org(org_id)
+            .before(json!({"org_id": before.org_id}))
+            .after(json!({"org_id": org_id})),
+    )?;
+    Ok(after)
+}
+
+/// Creates an active user with a password already hashed (admin-created).
+pub fn create_active(
+    conn: &mut Conn,
+    actor: &Actor,
+    org_id: i64,
+    email: Email,
+    display_name: String,
+    job_title: String,
+    password_hash: String,
+) -> Result<User> {
+    if crate::domain::org::is_frozen(conn, org_id)? {
+        return Err(FieldErrors::single(
+            "org_id",
+            "An archived organization accepts no new users.",
+        ));
+    }
+    create(
+        conn,
+        actor,
+        NewUser {
+            org_id,
+            email,
+            display_name,
+            job_title,
+            status: UserStatus::Active,
+            password_hash: Some(password_hash),
+        },
+    )
+}
+
+/// A new user as an administrator types it.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewUserInput {
+    pub org_id: Option<i64>,
+    pub email: String,
+    pub display_name: String,
+    pub job_title: String,
+    /// With a password the user is active at once; without, they are invited.
+    pub password: Option<String>,
+}
+
+/// The validated parts of a [`NewUserInput`].
+pub struct NewUserValues {
+    pub org_id: i64,
+    pub email: Email,
+    pub display_name: String,
+    pub job_title: String,
+    pub password: Option<validate::NewPassword>,
+}
+
+impl NewUserInput {
+    pub fn parse(&self) -> Result<NewUserValues> {
+        let mut errors = FieldErrors::new();
+        let email = Email::parse(&self.email)
+            .map_err(|m| errors.add("email", m))
+            .ok();
+        let display_name = parse_display_name(&self.display_name)
+            .map_err(|m| errors.add("display_name", m))
+            .ok();
+        let job_title = validate::optional_line(&self.job_title, "Job title", 200)
+            .map_err(|m| errors.add("job_title", m))
+            .unwrap_or_default();
+        let password = match self.password.as_deref().filter(|p| !p.is_empty()) {
+            None => None,
+            Some(p) => validate::NewPassword::parse(p)
+                .map_err(|m| errors.add("password", m))
+                .ok(),
+        };
+        if self.org_id.is_none() {
+            errors.add("org_id", "Choose the user's home organization.");
+        }
+        errors.into_result()?;
+        match (email, display_name) {
+            (Some(email), Some(display_name)) => Ok(NewUserValues {
+                org_id: self.org_id.unwrap_or_default(),
+                email,
+                display_name,
+                job_title,
+                password,
+            }),
+            _ => Err(Error::internal("validated input lost a field")),
+        }
+    }
+}
+
+/// The users `access` may see among `candidates` (home where they hold
+/// `user.view`, guests granted where they hold it, and themselves).
+pub fn visible(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    candidates: Vec<User>,
+) -> Result<Vec<User>> {
+    let guests = grant_orgs(conn)?;
+    let none = Vec::new();
+    Ok(candidates
+        .into_iter()
+        .filter(|u| access.sees_user(u.id, u.org_id, guests.get(&u.id).unwrap_or(&none)))
+        .collect())
+}
+
+/// The user `id` if `access` may see them, else not found.
+pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<User> {
+    let u = find(conn, id)?;
+    visible(conn, access, vec![u])?.pop().ok_or(Error::NotFound)
+}

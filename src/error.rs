@@ -1,0 +1,139 @@
+//! The one error type of the domain. It knows nothing of HTTP: `web` turns it into
+//! a page and `api` into a JSON body, both through `http::status_of`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use diesel::result::DatabaseErrorKind;
+
+/// Messages for the fields of a form or JSON body, keyed by field name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless the field already has one.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was recorded, else a validation error.
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+
+    /// Messages with one entry.
+    pub fn of(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
+    /// A validation error with a single field message.
+    pub fn single(field: &str, message: impl Into<String>) -> Error {
+        Error::Validation(Self::of(field, message))
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Does not exist, or the person may not know that it exists.
+    #[error("not found")]
+    NotFound,
+    /// Nobody is signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Known to the person, but the action is not theirs to take.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Input that breaks a rule, with a message per field.
+    #[error("invalid input: {0}")]
+    Validation(FieldErrors),
+    /// Unique value already taken (email, code, name), with a message per field.
+    #[error("already exists: {0}")]
+    Duplicate(FieldErrors),
+    /// The request cannot be understood at all (bad JSON, bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Stale version, duplicate, wrong state, not empty.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        details: Option<serde_json::Value>,
+    },
+    /// Too many attempts; try again later.
+    #[error("too many attempts, try again later")]
+    RateLimited,
+    #[error("database error: {0}")]
+    Database(diesel::result::Error),
+    #[error("database unavailable: {0}")]
+    Pool(#[from] r2d2::Error),
+    /// Anything else that is our fault. The message goes to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Error::Internal(cause.to_string())
+    }
+
+    /// True for errors that are the server's fault (logged, shown generically).
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(_) | Error::Pool(_) | Error::Internal(_)
+        )
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::Error as D;
+        match err {
+            D::NotFound => Error::NotFound,
+            // A race lost against a concurrent insert: the same answer a check
+            // before the insert would have given.
+            D::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Error::conflict("a record with these values already exists")
+            }
+            D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Error::conflict("a concurrent change got there first; try again")
+            }
+            other => Error::Database(other),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,144 @@
+//! What the two HTTP faces (`web` pages and the `api`) share: the app state, the
+//! status each domain error answers with, the client's address and the security
+//! headers every answer carries.
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::middleware::DefaultHeaders;
+
+use crate::authz::AuthzStore;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Error;
+
+/// Shared by every request handler (behind `web::Data`).
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    /// A bcrypt hash at the configured cost, verified against for unknown emails.
+    pub dummy_hash: String,
+    /// Where people reach this instance (public URL, or the bound address).
+    pub base_url: String,
+    /// The resolver's current snapshot, refreshed at each request.
+    pub authz: AuthzStore,
+}
+
+/// The HTTP status a domain error answers with, for pages and API alike.
+pub fn status_of(err: &Error) -> StatusCode {
+    match err {
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Duplicate(_) | Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+/// Logs an error that is the server's fault; the person sees none of it.
+pub fn log_if_internal(err: &Error) {
+    if err.is_internal() {
+        log::error!("{err}");
+    }
+}
+
+/// The address a request came from: the peer, or the first `X-Forwarded-For` /
+/// `Forwarded` hop when Canopy runs behind a trusted proxy.
+pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
+        return ip.to_string();
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Paths whose last segment is a single-use secret (setup, activation and reset
+/// links): the access log shows the path without it.
+const SECRET_PATHS: [&str; 3] = ["/setup/", "/activate/", "/reset-password/"];
+
+/// The request line for the access log (like `%r`), with link secrets left out.
+pub fn logged_request_line(req: &actix_web::dev::ServiceRequest) -> String {
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    format!(
+        "{} {} {:?}",
+        req.method(),
+        redact_secret_path(target),
+        req.version()
+    )
+}
+
+/// `/activate/abc…?x` becomes `/activate/…`; other paths stay as they are.
+pub fn redact_secret_path(target: &str) -> String {
+    match SECRET_PATHS.iter().find(|p| target.starts_with(**p)) {
+        Some(prefix) => format!("{prefix}…"),
+        None => target.to_string(),
+    }
+}
+
+/// Security headers for every answer. The CSP allows no inline script or style;
+/// `data:` images are Pico's inline SVG icons.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldErrors;
+
+    #[test]
+    fn link_secrets_stay_out_of_the_access_log() {
+        assert_eq!(redact_secret_path("/activate/AbC123"), "/activate/…");
+        assert_eq!(
+            redact_secret_path("/reset-password/AbC123?x=1"),
+            "/reset-password/…"
+        );
+        assert_eq!(redact_secret_path("/setup/AbC123"), "/setup/…");
+        assert_eq!(redact_secret_path("/orgs/12?q=a"), "/orgs/12?q=a");
+        assert_eq!(redact_secret_path("/forgot-password"), "/forgot-password");
+    }
+
+    #[test]
+    fn domain_errors_map_to_the_documented_statuses() {
+        assert_eq!(status_of(&Error::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status_of(&Error::Validation(FieldErrors::new())),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(status_of(&Error::conflict("stale")), StatusCode::CONFLICT);
+        assert_eq!(
+            status_of(&Error::Duplicate(FieldErrors::new())),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            status_of(&Error::RateLimited),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status_of(&Error::from(diesel::result::Error::NotFound)),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(&Error::internal("boom")),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

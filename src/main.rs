@@ -1,0 +1,20 @@
+//! The `canopy` binary: parse the command line and configuration, then hand over.
+
+use clap::Parser;
+
+#[actix_web::main]
+async fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = canopy::cli::Cli::parse();
+    let config = match canopy::Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: configuration: {err}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(err) = canopy::cli::run(cli, config).await {
+        eprintln!("error: {}", canopy::cli::describe_error(&err));
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,167 @@
+//! Builds the application from a `Config`: database pool, migrations, first-run
+//! data, session key, and the actix server with every middleware and route.
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Logger, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, get, web};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::{org, password, role, secrets, setup};
+use crate::error::{Error, Result};
+use crate::http::{AppState, security_headers};
+use crate::{api, web as pages};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "canopy_session";
+
+/// Opens the database, applies migrations and makes sure the root org and the
+/// built-in roles exist. Every command runs this first.
+pub fn prepare(config: &Config) -> Result<Db> {
+    let db = Db::connect(&config.database_url, config.pool_size)?;
+    db.migrate()?;
+    db.write_sync(|conn| {
+        org::ensure_root(conn, &config.root_name)?;
+        role::sync_builtin(conn)
+    })?;
+    Ok(db)
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    base_url: String,
+    setup_link: Option<String>,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application> {
+        let prep_config = config.clone();
+        let db = tokio::task::spawn_blocking(move || prepare(&prep_config))
+            .await
+            .map_err(Error::internal)??;
+        let listener = TcpListener::bind(&config.bind)
+            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", config.bind)))?;
+        let port = listener.local_addr().map_err(Error::internal)?.port();
+        let host = config
+            .bind
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("127.0.0.1");
+        let base_url = config.base_url(&format!("{host}:{port}"));
+
+        let (key_config, cost, setup_db) =
+            (config.session_key.clone(), config.bcrypt_cost, db.clone());
+        let (session_key, dummy_hash, setup_token) = tokio::task::spawn_blocking(move || {
+            let key = setup_db.write_sync(|c| secrets::session_key(c, key_config.as_deref()))?;
+            let token = setup_db.write_sync(|c| {
+                if setup::needed(c)? {
+                    Some(setup::issue_token(c)).transpose()
+                } else {
+                    Ok(None)
+                }
+            })?;
+            Ok::<_, Error>((key, password::dummy_hash(cost)?, token))
+        })
+        .await
+        .map_err(Error::internal)??;
+        let setup_link = setup_token.map(|t| format!("{base_url}/setup/{t}"));
+
+        match &config.smtp_url {
+            Some(url) => {
+                let sender = crate::domain::mail::sender::Sender::new(url, &config.mail_from)?;
+                tokio::spawn(sender.run(db.clone()));
+            }
+            None => log::info!(
+                "mail: CANOPY_SMTP_URL is not set, so mail stays in the outbox (/admin/outbox)"
+            ),
+        }
+
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            db,
+            dummy_hash,
+            base_url: base_url.clone(),
+            authz: crate::authz::AuthzStore::new(),
+        });
+        let key = Key::from(&session_key);
+        let secure = config.is_https();
+        let mut server = HttpServer::new(move || {
+            let session = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                .cookie_name(SESSION_COOKIE.into())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .build();
+            App::new()
+                .app_data(state.clone())
+                // Registered inner to outer: the CSRF check needs the session.
+                .wrap(from_fn(pages::csrf::protect))
+                .wrap(session)
+                .wrap(security_headers())
+                .wrap(
+                    Logger::new("%a \"%{request}xi\" %s %b %Dms")
+                        .custom_request_replace("request", crate::http::logged_request_line),
+                )
+                .service(healthz)
+                .configure(api::configure)
+                .configure(pages::configure)
+                .default_service(web::to(pages::not_found))
+        })
+        .listen(listener)
+        .map_err(Error::internal)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            base_url,
+            setup_link,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The one-time link that creates the first administrator, while none exists.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// `GET /healthz`: 200 `ok` when the database answers.
+#[get("/healthz")]
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    use diesel::connection::SimpleConnection;
+    let answer = state
+        .db
+        .read(|conn| conn.batch_execute("SELECT 1").map_err(Error::from))
+        .await;
+    match answer {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        Err(err) => {
+            log::error!("health check failed: {err}");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
+        }
+    }
+}

@@ -1,0 +1,450 @@
+//! Access pages: "may U do P at X, and why?", the directory of people and groups,
+//! custom roles at an org, and the access preview of an org move.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::orgs::OrgHeader;
+use super::users::{org_choices, org_paths};
+use super::{PageError, SignedIn, page, render, see_other};
+use crate::authz::snapshot::{AccessChange, access_changes};
+use crate::authz::{Permission, store};
+use crate::domain::access as access_domain;
+use crate::domain::group::{self, Group};
+use crate::domain::role::{self, CustomRoleInput, Role};
+use crate::domain::user::{self, User, UserFilter};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(explain)
+        .service(directory)
+        .service(roles_tab)
+        .service(create_role)
+        .service(delete_role)
+        .service(move_preview);
+}
+
+#[derive(Template)]
+#[template(path = "access/explain.html")]
+struct ExplainPage {
+    layout: Layout,
+    orgs: Vec<(i64, String)>,
+    permissions: &'static [Permission],
+    query: ExplainQuery,
+    errors: FieldErrors,
+    answer: Option<Answer>,
+}
+
+struct Answer {
+    allowed: bool,
+    subject: String,
+    text: String,
+}
+
+#[derive(Default, Deserialize, Clone)]
+struct ExplainQuery {
+    user_id: Option<i64>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    permission: String,
+    org_id: Option<i64>,
+}
+
+/// `GET /access/explain?email=&permission=&org_id=`: anyone may ask about
+/// themselves; asking about others needs `access.view` at the org.
+#[get("/access/explain")]
+async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpResponse, PageError> {
+    let mut q = query.into_inner();
+    let access = me.access.clone();
+    let my_id = me.user.id;
+    let asked = q.org_id.is_some() || !q.permission.is_empty();
+    let lookup = q.clone();
+    let (orgs, subject) = me
+        .db()
+        .read(move |conn| {
+            let orgs = org_choices(conn, &access, Permission::OrgView)?;
+            let subject: Option<User> = match (lookup.user_id, lookup.email.trim()) {
+                (Some(id), _) => user::find_visible(conn, &access, id).ok(),
+                (None, "") => None,
+                (None, email) => match user::find_by_email(conn, email)? {
+                    Some(u) => user::find_visible(conn, &access, u.id).ok(),
+                    None => None,
+                },
+            };
+            Ok((orgs, subject))
+        })
+        .await?;
+    if let Some(s) = &subject {
+        q.email = s.email.clone();
+    }
+    let mut errors = FieldErrors::new();
+    let mut answer = None;
+    if asked {
+        let perm = q
+            .permission
+            .parse::<Permission>()
+            .map_err(|_| errors.add("permission", "Choose a permission."))
+            .ok();
+        let org_id = q.org_id.filter(|o| me.access.can(Permission::OrgView, *o));
+        if org_id.is_none() {
+            errors.add("org_id", "Choose one of the listed organizations.");
+        }
+        let who = match (&subject, q.email.trim().is_empty()) {
+            (Some(s), _) => Some(s.clone()),
+            (None, true) => Some(me.user.clone()),
+            (None, false) => {
+                errors.add("email", "There is no user with this email you can see.");
+                None
+            }
+        };
+        if let (Some(perm), Some(org_id), Some(who)) = (perm, org_id, who) {
+            if who.id != my_id && !me.access.can(Permission::AccessView, org_id) {
+                errors.add(
+                    "org_id",
+                    "Asking about someone else needs access.view there.",
+                );
+            } else {
+                let decision = me.access.snapshot.explain(who.id, perm, org_id);
+                let d = decision.clone();
+                let text = me
+                    .db()
+                    .read(move |conn| access_domain::describe(conn, &d, perm))
+                    .await?;
+                answer = Some(Answer {
+                    allowed: decision.allowed,
+                    subject: who.display_name,
+                    text,
+                });
+            }
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        &ExplainPage {
+            layout: me.ctx.layout("Explain access", "access")?,
+            orgs,
+            permissions: Permission::ALL,
+            query: q,
+            errors,
+            answer,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "access/directory.html")]
+struct DirectoryPage {
+    layout: Layout,
+    q: String,
+    page: usize,
+    pages: usize,
+    total: usize,
+    people: Vec<(User, String, Vec<String>)>,
+    groups: Vec<(Group, String)>,
+}
+
+#[derive(Deserialize)]
+struct DirectoryQuery {
+    q: Option<String>,
+    page: Option<usize>,
+}
+
+const DIRECTORY_PER_PAGE: usize = 25;
+
+/// `GET /directory?q=`: people and groups the viewer may see, across all their orgs.
+#[get("/directory")]
+async fn directory(
+    me: SignedIn,
+    query: web::Query<DirectoryQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = query.q.clone().unwrap_or_default();
+    let (access, needle) = (me.access.clone(), q.trim().to_lowercase());
+    let page_no = query.page.unwrap_or(1).max(1);
+    let (people, groups, total) = me
+        .db()
+        .read(move |conn| {
+            if needle.is_empty() {
+                return Ok((vec![], vec![], 0));
+            }
+            let filter = UserFilter {
+                q: Some(needle.clone()),
+                ..Default::default()
+            };
+            let found = user::search(conn, &filter)?;
+            let all = user::visible(conn, &access, found)?;
+            let total = all.len();
+            let users: Vec<User> = all
+                .into_iter()
+                .skip((page_no - 1) * DIRECTORY_PER_PAGE)
+                .take(DIRECTORY_PER_PAGE)
+                .collect();
+            let org_ids: Vec<i64> = users.iter().map(|u| u.org_id).collect();
+            let paths = org_paths(conn, &access, &org_ids)?;
+            let mut people = Vec::new();
+            for u in users {
+                let roles: Vec<String> = crate::domain::grant::list(conn, None, Some(u.id))?
+                    .into_iter()
+                    .filter(|g| {
+                        u.id == access.user_id
+                            || g.grant
+                                .org_id
+                                .is_some_and(|o| access.can(Permission::AccessView, o))
+                    })
+                    .map(|g| format!("{} at {}", g.role, g.org_name.unwrap_or_default()))
+                    .collect();
+                let path = paths.get(&u.org_id).cloned().unwrap_or_default();
+                people.push((u, path, roles));
+            }
+            let orgs = access
+                .snapshot
+                .visible_orgs(access.user_id, Permission::GroupView);
+            let found_groups: Vec<Group> = group::in_orgs(conn, &orgs)?
+                .into_iter()
+                .filter(|g| g.name.to_lowercase().contains(&needle))
+                .take(50)
+                .collect();
+            let gids: Vec<i64> = found_groups.iter().map(|g| g.org_id).collect();
+            let gpaths = org_paths(conn, &access, &gids)?;
+            let groups = found_groups
+                .into_iter()
+                .map(|g| {
+                    let p = gpaths.get(&g.org_id).cloned().unwrap_or_default();
+                    (g, p)
+                })
+                .collect();
+            Ok((people, groups, total))
+        })
+        .await?;
+    page(&DirectoryPage {
+        layout: me.ctx.layout("Directory", "users")?,
+        q,
+        page: page_no,
+        pages: total.div_ceil(DIRECTORY_PER_PAGE).max(1),
+        total,
+        people,
+        groups,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "access/roles_tab.html")]
+struct RolesTab {
+    layout: Layout,
+    h: OrgHeader,
+    roles: Vec<Role>,
+    permissions: &'static [Permission],
+    input: RoleForm,
+    errors: FieldErrors,
+    can_define: bool,
+}
+
+#[derive(Default, Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    name: String,
+    /// Repeated `permission` fields from the checkboxes.
+    #[serde(default)]
+    permission: Vec<String>,
+}
+
+async fn render_roles(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    input: RoleForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (h, roles) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "roles")?;
+            if !h.can.inside {
+                return Err(Error::NotFound);
+            }
+            Ok((h, role::usable_at_org(conn, id)?))
+        })
+        .await?;
+    Ok(render(
+        status,
+        &RolesTab {
+            layout: me.ctx.layout(format!("{} · Roles", h.org.name), "orgs")?,
+            can_define: me.access.can(Permission::AccessManage, id),
+            h,
+            roles,
+            permissions: Permission::ALL,
+            input,
+            errors,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/roles`: roles usable here; custom ones may be defined.
+#[get("/orgs/{id}/roles")]
+async fn roles_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_roles(
+        &me,
+        id.into_inner(),
+        StatusCode::OK,
+        RoleForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `POST /orgs/{id}/roles`: define a custom role (no permission one does not hold).
+#[post("/orgs/{id}/roles")]
+async fn create_role(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require(Permission::AccessManage, id)?;
+    let mut input = RoleForm::default();
+    for (k, v) in form.into_inner() {
+        match k.as_str() {
+            "name" => input.name = v,
+            "permission" => input.permission.push(v),
+            _ => {}
+        }
+    }
+    let parsed = role::parse_custom(&CustomRoleInput {
+        name: input.name.clone(),
+        permissions: input.permission.clone(),
+    });
+    let (name, perms) = match parsed {
+        Ok(p) => p,
+        Err(Error::Validation(e)) => {
+            return render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = me.access.require_may_grant(perms, id) {
+        let mut errors = FieldErrors::new();
+        errors.add("permissions", e.to_string());
+        return render_roles(&me, id, StatusCode::FORBIDDEN, input, errors).await;
+    }
+    let actor = me.actor();
+    match me
+        .db()
+        .write(move |conn| role::create_custom(conn, &actor, id, &name, perms))
+        .await
+    {
+        Ok(r) => {
+            me.ctx.flash(
+                "success",
+                format!("Role {} is defined here and below.", r.name),
+            )?;
+            see_other(&format!("/orgs/{id}/roles"))
+        }
+        Err(Error::Validation(e)) => {
+            render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /roles/{id}/delete`: a custom role nobody holds.
+#[post("/roles/{id}/delete")]
+async fn delete_role(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let org_id = me
+        .db()
+        .write(move |conn| {
+            let r = role::find(conn, id)?;
+            let org_id = r
+                .org_id
+                .ok_or_else(|| Error::Forbidden("Built-in roles cannot be changed.".into()))?;
+            access.require(Permission::AccessManage, org_id)?;
+            role::delete_custom(conn, &actor, id)?;
+            Ok(org_id)
+        })
+        .await;
+    match org_id {
+        Ok(org_id) => {
+            me.ctx.flash("success", "The role is deleted.")?;
+            see_other(&format!("/orgs/{org_id}/roles"))
+        }
+        Err(Error::Conflict { message, .. }) => {
+            me.ctx.flash("error", message)?;
+            see_other("/orgs")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access/move_preview.html")]
+struct MovePreview {
+    layout: Layout,
+    h: OrgHeader,
+    new_parent: (i64, String),
+    changes: Vec<(String, String, AccessChange)>,
+}
+
+#[derive(Deserialize)]
+struct PreviewQuery {
+    parent_id: i64,
+}
+
+/// `GET /orgs/{id}/move/preview?parent_id=`: who gains and who loses which access
+/// if the org moved there.
+#[get("/orgs/{id}/move/preview")]
+async fn move_preview(
+    me: SignedIn,
+    id: web::Path<i64>,
+    query: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (id, parent) = (id.into_inner(), query.parent_id);
+    me.access.require_at_parent(Permission::OrgMove, id)?;
+    me.access.require(Permission::OrgCreate, parent)?;
+    if me.access.snapshot.tree().is_within(parent, id) {
+        return Err(Error::conflict(
+            "An organization cannot move under itself or one of its own descendants.",
+        )
+        .into());
+    }
+    let access = me.access.clone();
+    let (h, new_parent, changes) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "overview")?;
+            let (before, after) = store::load_with_move(conn, id, parent)?;
+            let subtree: Vec<i64> = before
+                .tree()
+                .ids_in_order()
+                .filter(|o| before.tree().is_within(*o, id))
+                .collect();
+            let mut changes = Vec::new();
+            for c in access_changes(&before, &after, &subtree) {
+                // Only people the viewer may see are named.
+                if let Ok(u) = user::find_visible(conn, &access, c.user_id) {
+                    changes.push((u.display_name, u.email, c));
+                }
+            }
+            let path = org_paths(conn, &access, &[parent])?
+                .remove(&parent)
+                .unwrap_or_default();
+            Ok((h, (parent, path), changes))
+        })
+        .await?;
+    page(&MovePreview {
+        layout: me
+            .ctx
+            .layout(format!("Move {}: preview", h.org.name), "orgs")?,
+        h,
+        new_parent,
+        changes,
+    })
+}

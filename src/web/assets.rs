@@ -1,0 +1,42 @@
+//! Static files, compiled into the binary so one file is the whole app.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+
+use super::PageError;
+
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal, $type:literal) => {
+        Asset {
+            path: $path,
+            content_type: $type,
+            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", $path)),
+        }
+    };
+}
+
+const ASSETS: &[Asset] = &[
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("app.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/pico.min.css", "text/css; charset=utf-8"),
+    asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
+    asset!("favicon.svg", "image/svg+xml"),
+];
+
+#[get("/static/{path:.*}")]
+pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.path == path.as_str())
+        .ok_or(crate::Error::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(asset.body))
+}

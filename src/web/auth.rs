@@ -1,0 +1,188 @@
+//! Signing in and out, and the first-run setup page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::{PageCtx, PageError, page, render, safe_next, see_other};
+use crate::domain::audit::{self, Event};
+use crate::domain::{auth, setup};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(sign_in_form)
+        .service(sign_in)
+        .service(sign_out)
+        .service(setup_form)
+        .service(setup_submit);
+}
+
+#[derive(Template)]
+#[template(path = "auth/sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[get("/sign-in")]
+async fn sign_in_form(
+    ctx: PageCtx,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = safe_next(query.next.as_deref());
+    if ctx.user.is_some() {
+        return see_other(&next);
+    }
+    page(&SignInPage {
+        layout: ctx.layout("Sign in", "")?,
+        email: String::new(),
+        next,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/sign-in")]
+async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpResponse, PageError> {
+    let SignInForm {
+        email,
+        password,
+        next,
+    } = form.into_inner();
+    let next = safe_next(next.as_deref());
+    let state = ctx.state.clone();
+    let (typed_email, ip) = (email.clone(), ctx.ip.clone());
+    let outcome = web::block(move || {
+        auth::sign_in(&state.db, &typed_email, &password, &ip, &state.dummy_hash)
+    })
+    .await?;
+    let (status, message) = match outcome {
+        Ok(user) => {
+            ctx.session.sign_in(&user)?;
+            return see_other(&next);
+        }
+        Err(Error::Unauthenticated(message)) => (StatusCode::UNAUTHORIZED, message),
+        Err(Error::RateLimited) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed sign-ins. Wait {} minutes and try again.",
+                auth::WINDOW_MINUTES
+            ),
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(render(
+        status,
+        &SignInPage {
+            layout: ctx.layout("Sign in", "")?,
+            email: email.trim().chars().take(254).collect(),
+            next,
+            error: Some(message),
+        },
+    ))
+}
+
+#[post("/sign-out")]
+async fn sign_out(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    if let Some(user) = &ctx.user {
+        let (actor, user_id, org_id) = (ctx.actor(), user.id, user.org_id);
+        ctx.state
+            .db
+            .write(move |conn| {
+                audit::record(
+                    conn,
+                    &actor,
+                    Event::new(auth::SIGNED_OUT, "user", Some(user_id)).org(org_id),
+                )
+            })
+            .await?;
+    }
+    ctx.session.sign_out();
+    ctx.flash("info", "You have signed out.")?;
+    see_other("/sign-in")
+}
+
+#[derive(Template)]
+#[template(path = "auth/setup.html")]
+struct SetupPage {
+    layout: Layout,
+    token: String,
+    input: setup::SetupInput,
+    errors: FieldErrors,
+}
+
+#[get("/setup/{token}")]
+async fn setup_form(ctx: PageCtx, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let check = token.clone();
+    if !ctx
+        .state
+        .db
+        .read(move |c| setup::token_valid(c, &check))
+        .await?
+    {
+        return Err(Error::NotFound.into());
+    }
+    page(&SetupPage {
+        layout: ctx.layout("Set up Canopy", "")?,
+        token,
+        input: setup::SetupInput::default(),
+        errors: FieldErrors::new(),
+    })
+}
+
+#[post("/setup/{token}")]
+async fn setup_submit(
+    ctx: PageCtx,
+    token: web::Path<String>,
+    form: web::Form<setup::SetupInput>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let input = form.into_inner();
+    let state = ctx.state.clone();
+    let (t, i, ip) = (token.clone(), input.clone(), ctx.ip.clone());
+    let outcome =
+        web::block(move || setup::complete(&state.db, state.config.bcrypt_cost, &t, &i, Some(ip)))
+            .await?;
+    match outcome {
+        Ok(owner) => {
+            ctx.session.sign_in(&owner)?;
+            ctx.flash(
+                "success",
+                "Welcome to Canopy. You are the Owner of the root organization.",
+            )?;
+            see_other("/")
+        }
+        Err(Error::Validation(errors)) | Err(Error::Duplicate(errors)) => Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SetupPage {
+                layout: ctx.layout("Set up Canopy", "")?,
+                token,
+                input: setup::SetupInput {
+                    password: String::new(),
+                    password_confirm: String::new(),
+                    ..input
+                },
+                errors,
+            },
+        )),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,459 @@
+//! Group pages: the list, one group with its members and grants, and the forms
+//! that create, edit and delete groups, manage members and grant the group roles.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::users::{org_choices, org_paths};
+use super::{PageError, SignedIn, page, render, see_other};
+use crate::authz::Permission;
+use crate::domain::grant::{self, GrantView, Holder, NewGrant};
+use crate::domain::group::{self, Group, GroupDraft, Member};
+use crate::domain::{role, settings, user};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(new_form)
+        .service(create)
+        .service(show)
+        .service(edit)
+        .service(delete)
+        .service(add_member)
+        .service(remove_member)
+        .service(add_grant);
+}
+
+#[derive(Template)]
+#[template(path = "groups/list.html")]
+struct ListPage {
+    layout: Layout,
+    groups: Vec<(Group, String)>,
+    can_create: bool,
+}
+
+/// `GET /groups`.
+#[get("/groups")]
+async fn list(me: SignedIn) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let groups = me
+        .db()
+        .read(move |conn| {
+            let orgs = access
+                .snapshot
+                .visible_orgs(access.user_id, Permission::GroupView);
+            let groups = group::in_orgs(conn, &orgs)?;
+            let ids: Vec<i64> = groups.iter().map(|g| g.org_id).collect();
+            let paths = org_paths(conn, &access, &ids)?;
+            Ok(groups
+                .into_iter()
+                .map(|g| {
+                    let p = paths.get(&g.org_id).cloned().unwrap_or_default();
+                    (g, p)
+                })
+                .collect())
+        })
+        .await?;
+    page(&ListPage {
+        layout: me.ctx.layout("Groups", "groups")?,
+        groups,
+        can_create: !me
+            .access
+            .snapshot
+            .visible_orgs(me.user.id, Permission::GroupManage)
+            .is_empty(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "groups/new.html")]
+struct NewPage {
+    layout: Layout,
+    orgs: Vec<(i64, String)>,
+    input: NewGroupForm,
+    errors: FieldErrors,
+}
+
+#[derive(Default, Deserialize)]
+struct NewGroupForm {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn render_new(
+    me: &SignedIn,
+    status: StatusCode,
+    input: NewGroupForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let orgs = me
+        .db()
+        .read(move |conn| org_choices(conn, &access, Permission::GroupManage))
+        .await?;
+    if orgs.is_empty() {
+        return Err(Error::NotFound.into());
+    }
+    Ok(render(
+        status,
+        &NewPage {
+            layout: me.ctx.layout("New group", "groups")?,
+            orgs,
+            input,
+            errors,
+        },
+    ))
+}
+
+/// `GET /groups/new`.
+#[get("/groups/new")]
+async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
+    render_new(
+        &me,
+        StatusCode::OK,
+        NewGroupForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `POST /groups/new`.
+#[post("/groups/new")]
+async fn create(me: SignedIn, form: web::Form<NewGroupForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let Some(org_id) = form
+        .org_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|o| me.access.can(Permission::GroupManage, *o))
+    else {
+        return render_new(
+            &me,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            FieldErrors::of("org_id", "Choose one of the listed organizations."),
+        )
+        .await;
+    };
+    let draft = GroupDraft {
+        name: form.name.clone(),
+        description: form.description.clone(),
+    };
+    let values = match draft.validate() {
+        Ok(v) => v,
+        Err(Error::Validation(e)) => {
+            return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = me.actor();
+    match me
+        .db()
+        .write(move |conn| group::create(conn, &actor, org_id, &values))
+        .await
+    {
+        Ok(g) => {
+            me.ctx
+                .flash("success", format!("Group {} is created.", g.name))?;
+            see_other(&format!("/groups/{}", g.id))
+        }
+        Err(Error::Validation(e)) => {
+            render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "groups/show.html")]
+struct ShowPage {
+    layout: Layout,
+    group: Group,
+    org_path: String,
+    members: Vec<Member>,
+    grants: Vec<GrantView>,
+    can_manage: bool,
+    can_members: bool,
+    grant_orgs: Vec<(i64, String)>,
+    roles: Vec<role::Role>,
+    errors: FieldErrors,
+}
+
+async fn render_show(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let page_data = me
+        .db()
+        .read(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            let org_path = org_paths(conn, &access, &[g.org_id])?
+                .remove(&g.org_id)
+                .unwrap_or_default();
+            let members = group::members(conn, id)?;
+            let grants = grant::of_group(conn, id)?;
+            let can_members = access.can(Permission::GroupManage, g.org_id)
+                || group::is_owner(conn, id, access.user_id)?;
+            let grant_orgs = org_choices(conn, &access, Permission::AccessManage)?;
+            let roles = if grant_orgs.is_empty() {
+                vec![]
+            } else {
+                role::usable_at_org(conn, g.org_id)?
+            };
+            Ok((g, org_path, members, grants, can_members, grant_orgs, roles))
+        })
+        .await?;
+    let (g, org_path, members, grants, can_members, grant_orgs, roles) = page_data;
+    Ok(render(
+        status,
+        &ShowPage {
+            layout: me.ctx.layout(g.name.clone(), "groups")?,
+            can_manage: me.access.can(Permission::GroupManage, g.org_id),
+            group: g,
+            org_path,
+            members,
+            grants,
+            can_members,
+            grant_orgs,
+            roles,
+            errors,
+        },
+    ))
+}
+
+/// `GET /groups/{id}`.
+#[get("/groups/{id}")]
+async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_show(&me, id.into_inner(), StatusCode::OK, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    version: Option<i64>,
+}
+
+/// `POST /groups/{id}/edit`.
+#[post("/groups/{id}/edit")]
+async fn edit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<EditForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            access.require(Permission::GroupManage, g.org_id)?;
+            let values = GroupDraft {
+                name: form.name,
+                description: form.description,
+            }
+            .validate()?;
+            group::update(conn, &actor, id, &values, form.version)
+        })
+        .await;
+    match outcome {
+        Ok(g) => {
+            me.ctx
+                .flash("success", format!("Group {} is saved.", g.name))?;
+            see_other(&format!("/groups/{id}"))
+        }
+        Err(Error::Validation(e)) => {
+            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /groups/{id}/delete`: the group, its memberships and its grants.
+#[post("/groups/{id}/delete")]
+async fn delete(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            access.require(Permission::GroupManage, g.org_id)?;
+            group::delete(conn, &actor, id)
+        })
+        .await?;
+    me.ctx.flash(
+        "success",
+        "The group is deleted; its members lost what it gave them.",
+    )?;
+    see_other("/groups")
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    #[serde(default)]
+    email: String,
+    owner: Option<String>,
+}
+
+/// `POST /groups/{id}/members`: add someone (by email) or change their owner flag.
+#[post("/groups/{id}/members")]
+async fn add_member(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<MemberForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let owner = form.owner.is_some();
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            group::require_manage_members(conn, &access, &g)?;
+            let found = user::find_by_email(conn, &form.email)?;
+            let u = match found {
+                Some(u) => user::find_visible(conn, &access, u.id).map_err(|_| {
+                    FieldErrors::single("email", "There is no user with this email you can see.")
+                })?,
+                None => {
+                    return Err(FieldErrors::single(
+                        "email",
+                        "There is no user with this email you can see.",
+                    ));
+                }
+            };
+            group::put_member(conn, &actor, id, u.id, owner)?;
+            Ok(u.display_name)
+        })
+        .await;
+    match outcome {
+        Ok(name) => {
+            me.ctx
+                .flash("success", format!("{name} is in the group."))?;
+            see_other(&format!("/groups/{id}"))
+        }
+        Err(Error::Validation(e)) => {
+            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /groups/{id}/members/{user_id}/remove`.
+#[post("/groups/{id}/members/{user_id}/remove")]
+async fn remove_member(
+    me: SignedIn,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, user_id) = path.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let g = group::find_visible(conn, &access, id)?;
+            group::require_manage_members(conn, &access, &g)?;
+            group::remove_member(conn, &actor, id, user_id)
+        })
+        .await?;
+    me.ctx.flash(
+        "success",
+        "Removed from the group: what the group gave them stops now.",
+    )?;
+    see_other(&format!("/groups/{id}"))
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    role_id: String,
+    #[serde(default)]
+    reach: String,
+}
+
+/// `POST /groups/{id}/grants`: give the group a role at an org.
+#[post("/groups/{id}/grants")]
+async fn add_grant(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<GrantForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let org_id = form.org_id.trim().parse::<i64>().ok();
+    let role_id = form.role_id.trim().parse::<i64>().ok();
+    let descendants = form.reach != "here";
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            group::find_visible(conn, &access, id)?;
+            let (Some(org_id), Some(role_id)) = (org_id, role_id) else {
+                return Err(FieldErrors::single(
+                    "grant",
+                    "Choose an organization and a role.",
+                ));
+            };
+            if !access.can(Permission::AccessManage, org_id) {
+                return Err(FieldErrors::single(
+                    "grant",
+                    "Choose one of the listed organizations.",
+                ));
+            }
+            let r = role::find(conn, role_id)
+                .map_err(|_| FieldErrors::single("grant", "There is no such role there."))?;
+            if !role::usable_at(conn, role_id, org_id)? {
+                return Err(FieldErrors::single("grant", "There is no such role there."));
+            }
+            access
+                .require_may_grant(r.permission_set(), org_id)
+                .map_err(|e| FieldErrors::single("grant", e.to_string()))?;
+            if settings::assignable_roles(conn, org_id)?.is_some_and(|ids| !ids.contains(&role_id))
+            {
+                return Err(FieldErrors::single(
+                    "grant",
+                    "That organization's settings do not let its admins assign this role.",
+                ));
+            }
+            grant::create(
+                conn,
+                &actor,
+                &NewGrant {
+                    role_id,
+                    holder: Holder::Group(id),
+                    org_id,
+                    project_id: None,
+                    descendants,
+                    expires_at: None,
+                },
+            )?;
+            Ok(r.name)
+        })
+        .await;
+    match outcome {
+        Ok(role) => {
+            me.ctx
+                .flash("success", format!("Every member now holds {role} there."))?;
+            see_other(&format!("/groups/{id}"))
+        }
+        Err(Error::Validation(e) | Error::Duplicate(e)) => {
+            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,120 @@
+//! The HTML face of Canopy: server-rendered pages, one module per area. Handlers
+//! are thin: parse, check access, one domain call, render or redirect.
+
+pub mod access;
+pub mod account;
+pub mod assets;
+pub mod auth;
+pub mod context;
+pub mod csrf;
+pub mod dashboard;
+pub mod error;
+pub mod groups;
+pub mod layout;
+pub mod orgs;
+pub mod outbox;
+pub mod profile;
+pub mod projects;
+pub mod session;
+pub mod teams;
+pub mod users;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+pub use context::{PageCtx, SignedIn};
+pub use error::PageError;
+
+/// Registers every page route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(csrf::MAX_FORM_BYTES)
+            .error_handler(|err, _req| {
+                PageError::Domain(crate::Error::BadRequest(format!(
+                    "The form could not be read: {err}"
+                )))
+                .into()
+            }),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|_, _| PageError::from(crate::Error::NotFound).into()),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        PageError::Domain(crate::Error::BadRequest(format!("Bad query: {err}"))).into()
+    }))
+    .service(assets::serve)
+    .configure(auth::configure)
+    .configure(dashboard::configure)
+    .configure(profile::configure)
+    .configure(account::configure)
+    .configure(outbox::configure)
+    .configure(orgs::configure)
+    .configure(users::configure)
+    .configure(groups::configure)
+    .configure(access::configure)
+    .configure(projects::configure)
+    .configure(teams::configure);
+}
+
+/// The answer for any path no route claims.
+pub async fn not_found() -> Result<HttpResponse, PageError> {
+    Err(crate::Error::NotFound.into())
+}
+
+/// Renders `template` as an HTML answer with `status`.
+pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
+    match template.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(err) => {
+            log::error!("template failed to render: {err}");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Something went wrong.")
+        }
+    }
+}
+
+/// A 200 page.
+pub fn page(template: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(render(StatusCode::OK, template))
+}
+
+/// 303 to `location` (after a successful POST).
+pub fn see_other(location: &str) -> Result<HttpResponse, PageError> {
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+/// A local path to return to after signing in; anything else (another host,
+/// `//evil`, `/\evil`) falls back to the dashboard.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+/// True when htmx sent the request (it wants a fragment, not a page).
+pub fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers().contains_key("HX-Request")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/profile?x=1")), "/profile?x=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,1111 @@
+//! Organization pages: the lazily loaded tree, an org's tabs (overview,
+//! sub-organizations, access, settings) and the forms that change the tree.
+//! Every button shows only to those who may use it; every handler checks again.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::{PageError, SignedIn, page, render, see_other};
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::access::{self as access_domain, AccessItem};
+use crate::domain::org::{self, Blockers, Org, OrgDraft, OrgKind};
+use crate::domain::{grant, role, settings};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(org_tree)
+        .service(children)
+        .service(overview)
+        .service(sub_orgs)
+        .service(access_tab)
+        .service(settings_tab)
+        .service(new_form)
+        .service(create)
+        .service(edit_form)
+        .service(edit)
+        .service(move_form)
+        .service(move_submit)
+        .service(archive)
+        .service(restore)
+        .service(delete_form)
+        .service(delete_submit)
+        .service(privacy)
+        .service(set_setting)
+        .service(revert_setting)
+        .service(add_grant)
+        .service(revoke_grant);
+}
+
+/// What the signed-in person may do at one org (drives which buttons show).
+pub struct Can {
+    pub inside: bool,
+    pub edit: bool,
+    pub create: bool,
+    pub move_: bool,
+    pub delete: bool,
+    pub settings: bool,
+    pub access_view: bool,
+    pub access_manage: bool,
+}
+
+impl Can {
+    fn at(access: &Access, org: &Org) -> Can {
+        let parent_can = |p: Permission| org.parent_id.is_some_and(|parent| access.can(p, parent));
+        Can {
+            inside: access.sees_inside(org.id),
+            edit: access.can(Permission::OrgEdit, org.id),
+            create: access.can(Permission::OrgCreate, org.id),
+            move_: parent_can(Permission::OrgMove),
+            delete: parent_can(Permission::OrgDelete),
+            settings: access.can(Permission::OrgSettings, org.id),
+            access_view: access.can(Permission::AccessView, org.id),
+            access_manage: access.can(Permission::AccessManage, org.id),
+        }
+    }
+}
+
+/// The top of every org page: breadcrumb, name, tabs.
+pub struct OrgHeader {
+    pub org: Org,
+    /// Visible ancestors, root first.
+    pub crumbs: Vec<(i64, String)>,
+    pub can: Can,
+    pub tab: &'static str,
+}
+
+impl OrgHeader {
+    pub fn load(
+        conn: &mut Conn,
+        access: &Access,
+        id: i64,
+        tab: &'static str,
+    ) -> Result<OrgHeader, Error> {
+        access.require_visible(id)?;
+        let org = org::find(conn, id)?;
+        let ancestors: Vec<i64> = access
+            .snapshot
+            .tree()
+            .path(id)
+            .into_iter()
+            .filter(|a| *a != id && access.can(Permission::OrgView, *a))
+            .collect();
+        let mut names: HashMap<i64, String> = org::find_many(conn, &ancestors)?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let crumbs = ancestors
+            .iter()
+            .map(|a| (*a, names.remove(a).unwrap_or_default()))
+            .collect();
+        let can = Can::at(access, &org);
+        Ok(OrgHeader {
+            org,
+            crumbs,
+            can,
+            tab,
+        })
+    }
+
+    /// For tabs that show what lies inside the org.
+    fn require_inside(&self) -> Result<(), Error> {
+        if self.can.inside {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+}
+
+/// One node of the tree.
+pub struct Node {
+    pub org: Org,
+    pub children: i64,
+    pub users: i64,
+    pub inside: bool,
+}
+
+/// The visible children of `parent` with their counts.
+fn nodes(conn: &mut Conn, access: &Access, orgs: Vec<Org>) -> Result<Vec<Node>, Error> {
+    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let child_counts: HashMap<i64, i64> = org::child_counts(conn, &ids)?.into_iter().collect();
+    let user_counts: HashMap<i64, i64> = org::user_counts(conn, &ids)?.into_iter().collect();
+    Ok(orgs
+        .into_iter()
+        .filter(|o| access.can(Permission::OrgView, o.id))
+        .map(|o| {
+            let inside = access.sees_inside(o.id);
+            Node {
+                children: if inside {
+                    child_counts.get(&o.id).copied().unwrap_or(0)
+                } else {
+                    0
+                },
+                users: if inside {
+                    user_counts.get(&o.id).copied().unwrap_or(0)
+                } else {
+                    0
+                },
+                inside,
+                org: o,
+            }
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "orgs/tree.html")]
+struct TreePage {
+    layout: Layout,
+    roots: Vec<Node>,
+    q: String,
+    results: Vec<(Org, String)>,
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+/// `GET /orgs`: the tree from the highest orgs the person sees, or search results.
+#[get("/orgs")]
+async fn org_tree(me: SignedIn, query: web::Query<SearchQuery>) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    let search = q.clone();
+    let (roots, results) = me
+        .db()
+        .read(move |conn| {
+            let tree = access.snapshot.tree();
+            if !search.is_empty() {
+                let found: Vec<Org> = org::search(conn, &search, 500)?
+                    .into_iter()
+                    .filter(|o| access.can(Permission::OrgView, o.id))
+                    .take(50)
+                    .collect();
+                let mut results = Vec::new();
+                for o in found {
+                    let path = visible_path(conn, &access, o.id)?;
+                    results.push((o, path));
+                }
+                return Ok((vec![], results));
+            }
+            // The highest visible orgs: those whose parent the person cannot see.
+            let tops: Vec<i64> = access
+                .snapshot
+                .visible_orgs(access.user_id, Permission::OrgView)
+                .into_iter()
+                .filter(|id| {
+                    tree.parent_of(*id)
+                        .is_none_or(|p| !access.can(Permission::OrgView, p))
+                })
+                .collect();
+            let mut orgs = org::find_many(conn, &tops)?;
+            orgs.sort_by_key(|o| o.name.to_lowercase());
+            Ok((nodes(conn, &access, orgs)?, vec![]))
+        })
+        .await?;
+    page(&TreePage {
+        layout: me.ctx.layout("Organizations", "orgs")?,
+        roots,
+        q,
+        results,
+    })
+}
+
+/// "Acme / East / Boston", from the highest org the person sees.
+fn visible_path(conn: &mut Conn, access: &Access, id: i64) -> Result<String, Error> {
+    Ok(super::users::org_paths(conn, access, &[id])?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+#[derive(Template)]
+#[template(path = "orgs/children.html")]
+struct ChildrenPartial {
+    nodes: Vec<Node>,
+}
+
+/// `GET /orgs/{id}/children`: one level of the tree (an htmx fragment).
+#[get("/orgs/{id}/children")]
+async fn children(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_visible(id)?;
+    if !me.access.sees_inside(id) {
+        return Err(Error::NotFound.into());
+    }
+    let access = me.access.clone();
+    let nodes = me
+        .db()
+        .read(move |conn| {
+            let kids = org::children(conn, id)?;
+            nodes(conn, &access, kids)
+        })
+        .await?;
+    page(&ChildrenPartial { nodes })
+}
+
+#[derive(Template)]
+#[template(path = "orgs/overview.html")]
+struct OverviewPage {
+    layout: Layout,
+    h: OrgHeader,
+    rollup: Rollup,
+}
+
+/// Counts for the org itself and its whole subtree, limited to what the person
+/// sees inside.
+#[derive(Default)]
+struct Rollup {
+    sub_orgs: usize,
+    own_users: i64,
+    subtree_users: i64,
+}
+
+/// `GET /orgs/{id}`.
+#[get("/orgs/{id}")]
+async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let access = me.access.clone();
+    let (h, rollup) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "overview")?;
+            let mut rollup = Rollup::default();
+            if h.can.inside {
+                let tree = access.snapshot.tree();
+                let visible_inside = |o: i64| tree.is_within(o, id) && access.sees_inside(o);
+                rollup.sub_orgs = access
+                    .snapshot
+                    .visible_orgs(access.user_id, Permission::OrgView)
+                    .into_iter()
+                    .filter(|o| *o != id && visible_inside(*o))
+                    .count();
+                for (org_id, n) in org::subtree_user_counts(conn, id)? {
+                    if visible_inside(org_id) {
+                        rollup.subtree_users += n;
+                        if org_id == id {
+                            rollup.own_users = n;
+                        }
+                    }
+                }
+            }
+            Ok((h, rollup))
+        })
+        .await?;
+    page(&OverviewPage {
+        layout: me.ctx.layout(h.org.name.clone(), "orgs")?,
+        h,
+        rollup,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "orgs/sub_orgs.html")]
+struct SubOrgsPage {
+    layout: Layout,
+    h: OrgHeader,
+    nodes: Vec<Node>,
+}
+
+/// `GET /orgs/{id}/sub-orgs`.
+#[get("/orgs/{id}/sub-orgs")]
+async fn sub_orgs(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let access = me.access.clone();
+    let (h, nodes) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "sub-orgs")?;
+            h.require_inside()?;
+            let kids = org::children(conn, id)?;
+            Ok((h, nodes(conn, &access, kids)?))
+        })
+        .await?;
+    page(&SubOrgsPage {
+        layout: me
+            .ctx
+            .layout(format!("{} · Sub-organizations", h.org.name), "orgs")?,
+        h,
+        nodes,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "orgs/access.html")]
+struct AccessPage {
+    layout: Layout,
+    h: OrgHeader,
+    items: Vec<AccessItem>,
+    roles: Vec<role::Role>,
+    form: GrantForm,
+    errors: FieldErrors,
+    my_id: i64,
+}
+
+#[derive(Default, Deserialize)]
+struct GrantForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role_id: String,
+    /// "below" (default) or "here".
+    #[serde(default)]
+    reach: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+async fn render_access(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    form: GrantForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (h, items, roles) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "access")?;
+            h.require_inside()?;
+            access.require(Permission::AccessView, id)?;
+            let items = access_domain::effective_at(conn, &access.snapshot, id)?;
+            let roles = role::usable_at_org(conn, id)?;
+            Ok((h, items, roles))
+        })
+        .await?;
+    Ok(render(
+        status,
+        &AccessPage {
+            layout: me.ctx.layout(format!("{} · Access", h.org.name), "orgs")?,
+            h,
+            items,
+            roles,
+            form,
+            errors,
+            my_id: me.user.id,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/access`: the grants here and inherited.
+#[get("/orgs/{id}/access")]
+async fn access_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_access(
+        &me,
+        id.into_inner(),
+        StatusCode::OK,
+        GrantForm {
+            reach: "below".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `POST /orgs/{id}/grants`: give a user (by email) a role here.
+#[post("/orgs/{id}/grants")]
+async fn add_grant(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<GrantForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    me.access.require_visible(id)?;
+    if !me.access.sees_inside(id) {
+        return Err(Error::NotFound.into());
+    }
+    me.access.require(Permission::AccessManage, id)?;
+    let mut errors = FieldErrors::new();
+    let role_id = form
+        .role_id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| errors.add("role_id", "Choose a role."))
+        .ok();
+    let days = form.expires_in_days.trim();
+    let expires_at = if days.is_empty() {
+        None
+    } else {
+        match days.parse::<i64>() {
+            Ok(d) if (1..=3650).contains(&d) => Some(crate::db::now() + chrono::Duration::days(d)),
+            _ => {
+                errors.add(
+                    "expires_in_days",
+                    "Enter a number of days from 1 to 3650, or leave it blank.",
+                );
+                None
+            }
+        }
+    };
+    if crate::domain::validate::Email::parse(&form.email).is_err() {
+        errors.add("email", "Enter the email of an existing user.");
+    }
+    if !errors.is_empty() {
+        return render_access(&me, id, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
+    }
+    let role_id = role_id.unwrap_or_default();
+    let (email, access, actor) = (form.email.clone(), me.access.clone(), me.actor());
+    let descendants = form.reach != "here";
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let r = role::find(conn, role_id)?;
+            if !role::usable_at(conn, r.id, id)? {
+                return Err(FieldErrors::single(
+                    "role_id",
+                    "There is no such role here.",
+                ));
+            }
+            access.require_may_grant(r.permission_set(), id)?;
+            if settings::assignable_roles(conn, id)?.is_some_and(|ids| !ids.contains(&r.id)) {
+                return Err(FieldErrors::single(
+                    "role_id",
+                    "This organization's settings do not let its admins assign that role.",
+                ));
+            }
+            let user = grant::user_by_email(conn, &email)?;
+            grant::create(
+                conn,
+                &actor,
+                &grant::NewGrant {
+                    role_id,
+                    holder: grant::Holder::User(user.id),
+                    org_id: id,
+                    project_id: None,
+                    descendants,
+                    expires_at,
+                },
+            )?;
+            Ok(format!("{} is now {} here.", user.display_name, r.name))
+        })
+        .await;
+    match outcome {
+        Ok(message) => {
+            me.ctx.flash("success", message)?;
+            see_other(&format!("/orgs/{id}/access"))
+        }
+        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
+            render_access(&me, id, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        }
+        Err(Error::Forbidden(message)) => {
+            render_access(
+                &me,
+                id,
+                StatusCode::FORBIDDEN,
+                form,
+                FieldErrors::of("role_id", &message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /grants/{id}/revoke`: own grants always; others' with the rights to grant them.
+#[post("/grants/{id}/revoke")]
+async fn revoke_grant(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let (access, actor, my_id) = (me.access.clone(), me.actor(), me.user.id);
+    let org_id = me
+        .db()
+        .write(move |conn| {
+            let g = grant::find(conn, id)?;
+            let org_id = g.org_id.ok_or(Error::NotFound)?;
+            if g.user_id != Some(my_id) {
+                if !(access.sees_inside(org_id) && access.can(Permission::AccessView, org_id)) {
+                    return Err(Error::NotFound);
+                }
+                access.require_may_grant(role::find(conn, g.role_id)?.permission_set(), org_id)?;
+            }
+            grant::revoke(conn, &actor, id)?;
+            Ok(org_id)
+        })
+        .await?;
+    me.ctx.flash("success", "The grant is revoked.")?;
+    // Revoking one's own grant may take the access page away: go home then.
+    if me.user.id == my_id && !me.access.can(Permission::AccessView, org_id) {
+        return see_other("/");
+    }
+    see_other(&format!("/orgs/{org_id}/access"))
+}
+
+#[derive(Template)]
+#[template(path = "orgs/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    h: OrgHeader,
+    settings: Vec<(settings::Effective, Option<String>)>,
+    errors: FieldErrors,
+}
+
+async fn render_settings(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (h, list) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "settings")?;
+            h.require_inside()?;
+            let all = settings::effective(conn, id)?;
+            let from: Vec<i64> = all.iter().filter_map(|e| e.inherited_from).collect();
+            let names: HashMap<i64, String> = org::find_many(conn, &from)?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect();
+            let list = all
+                .into_iter()
+                .map(|e| {
+                    let source = e.inherited_from.and_then(|o| names.get(&o).cloned());
+                    (e, source)
+                })
+                .collect();
+            Ok((h, list))
+        })
+        .await?;
+    Ok(render(
+        status,
+        &SettingsPage {
+            layout: me
+                .ctx
+                .layout(format!("{} · Settings", h.org.name), "orgs")?,
+            h,
+            settings: list,
+            errors,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/settings`.
+#[get("/orgs/{id}/settings")]
+async fn settings_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_settings(&me, id.into_inner(), StatusCode::OK, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct SettingForm {
+    #[serde(default)]
+    value: String,
+}
+
+/// `POST /orgs/{id}/settings/{key}`: override one setting here.
+#[post("/orgs/{id}/settings/{key}")]
+async fn set_setting(
+    me: SignedIn,
+    path: web::Path<(i64, String)>,
+    form: web::Form<SettingForm>,
+) -> Result<HttpResponse, PageError> {
+    let (id, key) = path.into_inner();
+    me.access.require(Permission::OrgSettings, id)?;
+    let value = serde_json::Value::String(form.into_inner().value);
+    change_setting(me, id, key, Some(value)).await
+}
+
+/// `POST /orgs/{id}/settings/{key}/revert`: inherit again.
+#[post("/orgs/{id}/settings/{key}/revert")]
+async fn revert_setting(
+    me: SignedIn,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, key) = path.into_inner();
+    me.access.require(Permission::OrgSettings, id)?;
+    change_setting(me, id, key, None).await
+}
+
+async fn change_setting(
+    me: SignedIn,
+    id: i64,
+    key: String,
+    value: Option<serde_json::Value>,
+) -> Result<HttpResponse, PageError> {
+    if settings::definition(&key).is_none() {
+        return Err(Error::NotFound.into());
+    }
+    let actor = me.actor();
+    let reverted = value.is_none();
+    let label = settings::definition(&key)
+        .map(|d| d.label)
+        .unwrap_or_default();
+    let outcome = me
+        .db()
+        .write(move |conn| settings::put(conn, &actor, id, &[(key, value)]))
+        .await;
+    match outcome {
+        Ok(_) => {
+            let message = if reverted {
+                format!("{label} now inherits.")
+            } else {
+                format!("{label} is set here.")
+            };
+            me.ctx.flash("success", message)?;
+            see_other(&format!("/orgs/{id}/settings"))
+        }
+        Err(Error::Validation(errors)) => {
+            render_settings(&me, id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/form.html")]
+struct OrgFormPage {
+    layout: Layout,
+    h: OrgHeader,
+    creating: bool,
+    draft: OrgDraft,
+    version: i64,
+    errors: FieldErrors,
+    kinds: &'static [OrgKind],
+}
+
+async fn render_form(
+    me: &SignedIn,
+    id: i64,
+    creating: bool,
+    draft: Option<OrgDraft>,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let h = me
+        .db()
+        .read(move |conn| OrgHeader::load(conn, &access, id, "overview"))
+        .await?;
+    let draft = draft.unwrap_or_else(|| {
+        if creating {
+            OrgDraft {
+                kind: "other".into(),
+                ..Default::default()
+            }
+        } else {
+            OrgDraft::from_org(&h.org)
+        }
+    });
+    let title = if creating {
+        format!("New organization in {}", h.org.name)
+    } else {
+        format!("Edit {}", h.org.name)
+    };
+    Ok(render(
+        status,
+        &OrgFormPage {
+            layout: me.ctx.layout(title, "orgs")?,
+            version: h.org.version,
+            h,
+            creating,
+            draft,
+            errors,
+            kinds: OrgKind::ALL,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/new`: a form for a child of `id`.
+#[get("/orgs/{id}/new")]
+async fn new_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require(Permission::OrgCreate, id)?;
+    render_form(&me, id, true, None, StatusCode::OK, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct VersionedDraft {
+    #[serde(flatten)]
+    draft: OrgDraft,
+    version: Option<i64>,
+}
+
+/// `POST /orgs/{id}/new`.
+#[post("/orgs/{id}/new")]
+async fn create(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<VersionedDraft>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require(Permission::OrgCreate, id)?;
+    let draft = form.into_inner().draft;
+    let values = match draft.validate() {
+        Ok(v) => v,
+        Err(Error::Validation(errors)) => {
+            return render_form(
+                &me,
+                id,
+                true,
+                Some(draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = me.actor();
+    match me
+        .db()
+        .write(move |conn| org::create(conn, &actor, id, &values))
+        .await
+    {
+        Ok(created) => {
+            me.ctx
+                .flash("success", format!("{} is created.", created.name))?;
+            see_other(&format!("/orgs/{}", created.id))
+        }
+        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
+            render_form(
+                &me,
+                id,
+                true,
+                Some(draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /orgs/{id}/edit`.
+#[get("/orgs/{id}/edit")]
+async fn edit_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require(Permission::OrgEdit, id)?;
+    render_form(&me, id, false, None, StatusCode::OK, FieldErrors::new()).await
+}
+
+/// `POST /orgs/{id}/edit`.
+#[post("/orgs/{id}/edit")]
+async fn edit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<VersionedDraft>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require(Permission::OrgEdit, id)?;
+    let VersionedDraft { draft, version } = form.into_inner();
+    let values = match draft.validate() {
+        Ok(v) => v,
+        Err(Error::Validation(errors)) => {
+            return render_form(
+                &me,
+                id,
+                false,
+                Some(draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = me.actor();
+    match me
+        .db()
+        .write(move |conn| org::update(conn, &actor, id, &values, version))
+        .await
+    {
+        Ok(updated) => {
+            me.ctx
+                .flash("success", format!("{} is saved.", updated.name))?;
+            see_other(&format!("/orgs/{id}"))
+        }
+        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
+            render_form(
+                &me,
+                id,
+                false,
+                Some(draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_form(
+                &me,
+                id,
+                false,
+                Some(draft),
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/move.html")]
+struct MovePage {
+    layout: Layout,
+    h: OrgHeader,
+    parents: Vec<(i64, String)>,
+    errors: FieldErrors,
+}
+
+/// Orgs `id` may move under: where the person may create, outside `id`'s subtree.
+fn allowed_parents(
+    conn: &mut Conn,
+    access: &Access,
+    id: i64,
+    current_parent: Option<i64>,
+) -> Result<Vec<(i64, String)>, Error> {
+    let tree = access.snapshot.tree();
+    let ids: Vec<i64> = access
+        .snapshot
+        .visible_orgs(access.user_id, Permission::OrgCreate)
+        .into_iter()
+        .filter(|o| !tree.is_within(*o, id) && Some(*o) != current_parent)
+        .take(1000)
+        .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for o in ids {
+        out.push((o, visible_path(conn, access, o)?));
+    }
+    Ok(out)
+}
+
+async fn render_move(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (h, parents) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "overview")?;
+            let parents = allowed_parents(conn, &access, id, h.org.parent_id)?;
+            Ok((h, parents))
+        })
+        .await?;
+    Ok(render(
+        status,
+        &MovePage {
+            layout: me.ctx.layout(format!("Move {}", h.org.name), "orgs")?,
+            h,
+            parents,
+            errors,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/move`.
+#[get("/orgs/{id}/move")]
+async fn move_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_at_parent(Permission::OrgMove, id)?;
+    render_move(&me, id, StatusCode::OK, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    parent_id: String,
+    version: Option<i64>,
+}
+
+/// `POST /orgs/{id}/move`.
+#[post("/orgs/{id}/move")]
+async fn move_submit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<MoveForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_at_parent(Permission::OrgMove, id)?;
+    let Ok(parent_id) = form.parent_id.trim().parse::<i64>() else {
+        return render_move(
+            &me,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::of("parent_id", "Choose the new parent."),
+        )
+        .await;
+    };
+    if !me.access.can(Permission::OrgCreate, parent_id) {
+        return render_move(
+            &me,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::of("parent_id", "Choose one of the listed organizations."),
+        )
+        .await;
+    }
+    let (actor, version) = (me.actor(), form.version);
+    match me
+        .db()
+        .write(move |conn| org::move_to(conn, &actor, id, parent_id, version))
+        .await
+    {
+        Ok(moved) => {
+            me.ctx
+                .flash("success", format!("{} is moved.", moved.name))?;
+            see_other(&format!("/orgs/{id}"))
+        }
+        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
+            render_move(&me, id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_move(
+                &me,
+                id,
+                StatusCode::CONFLICT,
+                FieldErrors::of("parent_id", &message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    version: Option<i64>,
+}
+
+/// `POST /orgs/{id}/archive`.
+#[post("/orgs/{id}/archive")]
+async fn archive(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<VersionForm>,
+) -> Result<HttpResponse, PageError> {
+    set_archived(me, id.into_inner(), true, form.version).await
+}
+
+/// `POST /orgs/{id}/restore`.
+#[post("/orgs/{id}/restore")]
+async fn restore(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<VersionForm>,
+) -> Result<HttpResponse, PageError> {
+    set_archived(me, id.into_inner(), false, form.version).await
+}
+
+async fn set_archived(
+    me: SignedIn,
+    id: i64,
+    archived: bool,
+    version: Option<i64>,
+) -> Result<HttpResponse, PageError> {
+    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    let actor = me.actor();
+    let o = me
+        .db()
+        .write(move |conn| org::set_archived(conn, &actor, id, archived, version))
+        .await?;
+    let message = if archived {
+        format!(
+            "{} is archived: read-only, and nothing new goes in.",
+            o.name
+        )
+    } else {
+        format!("{} is restored.", o.name)
+    };
+    me.ctx.flash("success", message)?;
+    see_other(&format!("/orgs/{id}"))
+}
+
+#[derive(Deserialize)]
+struct PrivacyForm {
+    on: String,
+    version: Option<i64>,
+}
+
+/// `POST /orgs/{id}/privacy`.
+#[post("/orgs/{id}/privacy")]
+async fn privacy(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<PrivacyForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require(Permission::OrgSettings, id)?;
+    let (actor, on, version) = (me.actor(), form.on == "true", form.version);
+    me.db()
+        .write(move |conn| org::set_privacy(conn, &actor, id, on, version))
+        .await?;
+    let message = if on {
+        "Privacy mode is on: grants made above this organization no longer reach inside."
+    } else {
+        "Privacy mode is off: grants made above reach inside again."
+    };
+    me.ctx.flash("success", message)?;
+    see_other(&format!("/orgs/{id}/settings"))
+}
+
+#[derive(Template)]
+#[template(path = "orgs/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    h: OrgHeader,
+    blockers: Blockers,
+}
+
+/// `GET /orgs/{id}/delete`: what deleting would do, or what blocks it.
+#[get("/orgs/{id}/delete")]
+async fn delete_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    let access = me.access.clone();
+    let (h, blockers) = me
+        .db()
+        .read(move |conn| {
+            Ok((
+                OrgHeader::load(conn, &access, id, "overview")?,
+                org::blockers(conn, id)?,
+            ))
+        })
+        .await?;
+    page(&DeletePage {
+        layout: me.ctx.layout(format!("Delete {}", h.org.name), "orgs")?,
+        h,
+        blockers,
+    })
+}
+
+/// `POST /orgs/{id}/delete`.
+#[post("/orgs/{id}/delete")]
+async fn delete_submit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<VersionForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    let parent = me.access.snapshot.tree().parent_of(id);
+    let (actor, version) = (me.actor(), form.version);
+    match me
+        .db()
+        .write(move |conn| org::delete(conn, &actor, id, version))
+        .await
+    {
+        Ok(()) => {
+            me.ctx.flash("success", "The organization is deleted.")?;
+            see_other(&parent.map_or("/orgs".to_string(), |p| format!("/orgs/{p}/sub-orgs")))
+        }
+        Err(Error::Conflict { message, .. }) => {
+            me.ctx.flash("error", message)?;
+            see_other(&format!("/orgs/{id}/delete"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

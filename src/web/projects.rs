@@ -1,0 +1,658 @@
+//! Project pages: the list with search and filters, one project (overview,
+//! assignments, access), the forms that create, edit, move and assign, and
+//! "My projects". Decisions go through `Access::can_project`: grants at the
+//! project's org (or above) or at the project itself.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::users::{org_choices, org_paths};
+use super::{PageError, SignedIn, page, render, see_other};
+use crate::authz::Permission;
+use crate::db;
+use crate::domain::assignment::{self, Assignee, AssignmentDraft, ProjectRole};
+use crate::domain::project::{self, Project, ProjectDraft, ProjectFilter, ProjectStatus};
+use crate::domain::user;
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(mine)
+        .service(new_form)
+        .service(create)
+        .service(show)
+        .service(edit_form)
+        .service(edit)
+        .service(assign)
+        .service(end_assignment);
+}
+
+pub struct ProjectRow {
+    pub project: Project,
+    pub org_path: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<ProjectRow>,
+    q: String,
+    status: String,
+    org_id: String,
+    page: usize,
+    pages: usize,
+    total: usize,
+    can_create: bool,
+}
+
+const PER_PAGE: usize = 50;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    org_id: Option<i64>,
+    page: Option<usize>,
+}
+
+/// `GET /projects?q=&status=&org_id=` (org subtree).
+#[get("/projects")]
+async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+    let query = query.into_inner();
+    let q = query.q.clone().unwrap_or_default();
+    let status_text = query.status.clone().unwrap_or_default();
+    let filter = ProjectFilter {
+        org_id: query.org_id,
+        status: ProjectStatus::parse(&status_text),
+        q: Some(q.clone()),
+    };
+    if let Some(o) = query.org_id {
+        me.access.require_visible(o)?;
+    }
+    let access = me.access.clone();
+    let page_no = query.page.unwrap_or(1).max(1);
+    let (rows, total) = me
+        .db()
+        .read(move |conn| {
+            let assigned =
+                assignment::assigned_project_ids(conn, access.user_id, db::now().date())?;
+            let found: Vec<Project> = project::search(conn, &filter)?
+                .into_iter()
+                .filter(|p| {
+                    access.can_project(Permission::ProjectView, p.id) || assigned.contains(&p.id)
+                })
+                .collect();
+            let total = found.len();
+            let found: Vec<Project> = found
+                .into_iter()
+                .skip((page_no - 1) * PER_PAGE)
+                .take(PER_PAGE)
+                .collect();
+            let ids: Vec<i64> = found.iter().map(|p| p.org_id).collect();
+            let paths = org_paths(conn, &access, &ids)?;
+            let rows = found
+                .into_iter()
+                .map(|p| ProjectRow {
+                    org_path: paths.get(&p.org_id).cloned().unwrap_or_default(),
+                    project: p,
+                })
+                .collect();
+            Ok((rows, total))
+        })
+        .await?;
+    page(&ListPage {
+        layout: me.ctx.layout("Projects", "projects")?,
+        rows,
+        q,
+        status: status_text,
+        org_id: query.org_id.map(|o| o.to_string()).unwrap_or_default(),
+        page: page_no,
+        pages: total.div_ceil(PER_PAGE).max(1),
+        total,
+        can_create: !me
+            .access
+            .snapshot
+            .visible_orgs(me.user.id, Permission::ProjectManage)
+            .is_empty(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "projects/mine.html")]
+struct MinePage {
+    layout: Layout,
+    rows: Vec<(assignment::Assignment, Project)>,
+}
+
+/// `GET /my/projects`: the signed-in person's current assignments.
+#[get("/my/projects")]
+async fn mine(me: SignedIn) -> Result<HttpResponse, PageError> {
+    let user_id = me.user.id;
+    let today = db::now().date();
+    let rows = me
+        .db()
+        .read(move |conn| assignment::current_for_user(conn, user_id, today))
+        .await?;
+    page(&MinePage {
+        layout: me.ctx.layout("My projects", "my-projects")?,
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "projects/form.html")]
+struct FormPage {
+    layout: Layout,
+    project: Option<Project>,
+    orgs: Vec<(i64, String)>,
+    org_id: String,
+    draft: ProjectDraft,
+    errors: FieldErrors,
+}
+
+#[derive(Default, Deserialize)]
+struct ProjectForm {
+    #[serde(default)]
+    org_id: String,
+    #[serde(flatten)]
+    draft: FormDraft,
+    version: Option<i64>,
+}
+
+/// The form's fields as typed (budget in hours, as people think of it).
+#[derive(Default, Deserialize, Clone)]
+struct FormDraft {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    client_name: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    start_date: String,
+    #[serde(default)]
+    end_date: String,
+    #[serde(default)]
+    budget_hours: String,
+}
+
+impl FormDraft {
+    fn into_draft(self) -> Result<ProjectDraft, FieldErrors> {
+        let budget = self.budget_hours.trim();
+        let budget_minutes = if budget.is_empty() {
+            None
+        } else {
+            match budget.parse::<f64>() {
+                Ok(h) if h.is_finite() && (0.0..=166_666.0).contains(&h) => {
+                    Some((h * 60.0).round() as i64)
+                }
+                _ => {
+                    return Err(FieldErrors::of(
+                        "budget_minutes",
+                        "Enter the budget in hours, from 0 to 166,666.",
+                    ));
+                }
+            }
+        };
+        Ok(ProjectDraft {
+            code: self.code,
+            name: self.name,
+            description: self.description,
+            client_name: self.client_name,
+            status: self.status,
+            start_date: self.start_date,
+            end_date: self.end_date,
+            budget_minutes,
+        })
+    }
+}
+
+async fn render_form(
+    me: &SignedIn,
+    project: Option<Project>,
+    org_id: String,
+    draft: ProjectDraft,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let orgs = me
+        .db()
+        .read(move |conn| org_choices(conn, &access, Permission::ProjectManage))
+        .await?;
+    if orgs.is_empty() {
+        return Err(Error::NotFound.into());
+    }
+    let title = match &project {
+        Some(p) => format!("Edit {}", p.name),
+        None => "New project".to_string(),
+    };
+    Ok(render(
+        status,
+        &FormPage {
+            layout: me.ctx.layout(title, "projects")?,
+            project,
+            orgs,
+            org_id,
+            draft,
+            errors,
+        },
+    ))
+}
+
+/// `GET /projects/new`.
+#[get("/projects/new")]
+async fn new_form(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+    let org_id = query.org_id.map(|o| o.to_string()).unwrap_or_default();
+    let draft = ProjectDraft {
+        status: "active".into(),
+        ..Default::default()
+    };
+    render_form(&me, None, org_id, draft, StatusCode::OK, FieldErrors::new()).await
+}
+
+/// `POST /projects/new`.
+#[post("/projects/new")]
+async fn create(me: SignedIn, form: web::Form<ProjectForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let raw = form.draft.clone();
+    let draft = match raw.into_draft() {
+        Ok(d) => d,
+        Err(e) => {
+            return render_form(
+                &me,
+                None,
+                form.org_id,
+                ProjectDraft::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await;
+        }
+    };
+    let Some(org_id) = form
+        .org_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|o| me.access.can(Permission::ProjectManage, *o))
+    else {
+        return render_form(
+            &me,
+            None,
+            form.org_id,
+            draft,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::of("org_id", "Choose one of the listed organizations."),
+        )
+        .await;
+    };
+    let values = match draft.validate() {
+        Ok(v) => v,
+        Err(Error::Validation(e)) => {
+            return render_form(
+                &me,
+                None,
+                form.org_id,
+                draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = me.actor();
+    match me
+        .db()
+        .write(move |conn| project::create(conn, &actor, org_id, &values))
+        .await
+    {
+        Ok(p) => {
+            me.ctx
+                .flash("success", format!("Project {} is created.", p.name))?;
+            see_other(&format!("/projects/{}", p.id))
+        }
+        Err(Error::Validation(e) | Error::Duplicate(e)) => {
+            render_form(
+                &me,
+                None,
+                form.org_id,
+                draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_form(
+                &me,
+                None,
+                form.org_id,
+                draft,
+                StatusCode::CONFLICT,
+                FieldErrors::of("org_id", message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "projects/show.html")]
+struct ShowPage {
+    layout: Layout,
+    project: Project,
+    org_path: String,
+    assignees: Vec<Assignee>,
+    grants: Vec<crate::domain::grant::GrantView>,
+    activity: Vec<crate::domain::audit::Entry>,
+    can_manage: bool,
+    can_assign: bool,
+    roles: &'static [ProjectRole],
+    form: AssignForm,
+    errors: FieldErrors,
+    today: chrono::NaiveDate,
+}
+
+async fn render_show(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    form: AssignForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (p, org_path, assignees, grants, activity) = me
+        .db()
+        .read(move |conn| {
+            let p = project::find_visible(conn, &access, id)?;
+            let org_path = org_paths(conn, &access, &[p.org_id])?
+                .remove(&p.org_id)
+                .unwrap_or_default();
+            let assignees = assignment::of_project(conn, id)?;
+            let grants = if access.can(Permission::AccessView, p.org_id) {
+                crate::domain::grant::list(conn, None, None)?
+                    .into_iter()
+                    .filter(|g| g.grant.project_id == Some(id))
+                    .collect()
+            } else {
+                vec![]
+            };
+            // The project's own trail, for those who may read the audit log there.
+            let activity = if access.can(Permission::AuditView, p.org_id) {
+                crate::domain::audit::recent_for_target(conn, "project", id, 20)?
+            } else {
+                vec![]
+            };
+            Ok((p, org_path, assignees, grants, activity))
+        })
+        .await?;
+    Ok(render(
+        status,
+        &ShowPage {
+            layout: me.ctx.layout(p.name.clone(), "projects")?,
+            can_manage: me.access.can_project(Permission::ProjectManage, id),
+            can_assign: me.access.can_project(Permission::ProjectAssign, id),
+            project: p,
+            org_path,
+            assignees,
+            grants,
+            activity,
+            roles: ProjectRole::ALL,
+            form,
+            errors,
+            today: db::now().date(),
+        },
+    ))
+}
+
+/// `GET /projects/{id}`.
+#[get("/projects/{id}")]
+async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let form = AssignForm {
+        role: "member".into(),
+        ..Default::default()
+    };
+    render_show(
+        &me,
+        id.into_inner(),
+        StatusCode::OK,
+        form,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `GET /projects/{id}/edit`.
+#[get("/projects/{id}/edit")]
+async fn edit_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_project(Permission::ProjectManage, id)?;
+    let p = me.db().read(move |conn| project::find(conn, id)).await?;
+    let draft = ProjectDraft::from_project(&p);
+    render_form(
+        &me,
+        Some(p.clone()),
+        p.org_id.to_string(),
+        draft,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `POST /projects/{id}/edit`: fields, and a move when the org changed (which
+/// needs `project.manage` at the new org too).
+#[post("/projects/{id}/edit")]
+async fn edit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<ProjectForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_project(Permission::ProjectManage, id)?;
+    let form = form.into_inner();
+    let p = me.db().read(move |conn| project::find(conn, id)).await?;
+    let draft = match form.draft.clone().into_draft() {
+        Ok(d) => d,
+        Err(e) => {
+            return render_form(
+                &me,
+                Some(p),
+                form.org_id,
+                ProjectDraft::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await;
+        }
+    };
+    let new_org = form.org_id.trim().parse::<i64>().ok().unwrap_or(p.org_id);
+    if new_org != p.org_id && !me.access.can(Permission::ProjectManage, new_org) {
+        return render_form(
+            &me,
+            Some(p),
+            form.org_id,
+            draft,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::of("org_id", "Choose one of the listed organizations."),
+        )
+        .await;
+    }
+    let values = match draft.validate() {
+        Ok(v) => v,
+        Err(Error::Validation(e)) => {
+            return render_form(
+                &me,
+                Some(p),
+                form.org_id,
+                draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (actor, version, old_org) = (me.actor(), form.version, p.org_id);
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let updated = project::update(conn, &actor, id, &values, version)?;
+            if new_org != old_org {
+                return project::move_to(conn, &actor, id, new_org, None);
+            }
+            Ok(updated)
+        })
+        .await;
+    match outcome {
+        Ok(updated) => {
+            me.ctx
+                .flash("success", format!("Project {} is saved.", updated.name))?;
+            see_other(&format!("/projects/{id}"))
+        }
+        Err(Error::Validation(e) | Error::Duplicate(e)) => {
+            render_form(
+                &me,
+                Some(p),
+                form.org_id,
+                draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_form(
+                &me,
+                Some(p),
+                form.org_id,
+                draft,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Default, Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    hours_per_week: String,
+    #[serde(default)]
+    start_date: String,
+    #[serde(default)]
+    end_date: String,
+}
+
+/// `POST /projects/{id}/assignments`: assign someone (by email).
+#[post("/projects/{id}/assignments")]
+async fn assign(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<AssignForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    me.access.require_project(Permission::ProjectAssign, id)?;
+    let form = form.into_inner();
+    let hours = form.hours_per_week.trim();
+    let minutes = if hours.is_empty() {
+        Some(0)
+    } else {
+        hours
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 1_000.0)
+            .map(|h| (h * 60.0).round() as i64)
+    };
+    let Some(minutes) = minutes else {
+        return render_show(
+            &me,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            FieldErrors::of("minutes_per_week", "Enter hours per week, from 0 to 168."),
+        )
+        .await;
+    };
+    let draft = AssignmentDraft {
+        role: form.role.clone(),
+        minutes_per_week: Some(minutes),
+        start_date: form.start_date.clone(),
+        end_date: Some(form.end_date.clone()).filter(|d| !d.trim().is_empty()),
+    };
+    let (access, actor, email) = (me.access.clone(), me.actor(), form.email.clone());
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let values = draft.validate()?;
+            let found = user::find_by_email(conn, &email)?;
+            let u = match found {
+                Some(u) => user::find_visible(conn, &access, u.id).map_err(|_| {
+                    FieldErrors::single("user_id", "There is no user with this email you can see.")
+                })?,
+                None => {
+                    return Err(FieldErrors::single(
+                        "user_id",
+                        "There is no user with this email you can see.",
+                    ));
+                }
+            };
+            assignment::put(conn, &actor, id, &u, &values, None)?;
+            Ok(u.display_name)
+        })
+        .await;
+    match outcome {
+        Ok(name) => {
+            me.ctx.flash("success", format!("{name} is assigned."))?;
+            see_other(&format!("/projects/{id}"))
+        }
+        Err(Error::Validation(e) | Error::Duplicate(e)) => {
+            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_show(
+                &me,
+                id,
+                StatusCode::CONFLICT,
+                form,
+                FieldErrors::of("form", message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /projects/{id}/assignments/{user_id}/end`: ends it today, keeping history.
+#[post("/projects/{id}/assignments/{user_id}/end")]
+async fn end_assignment(
+    me: SignedIn,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, user_id) = path.into_inner();
+    me.access.require_project(Permission::ProjectAssign, id)?;
+    let (actor, today) = (me.actor(), db::now().date());
+    me.db()
+        .write(move |conn| assignment::end(conn, &actor, id, user_id, today))
+        .await?;
+    me.ctx
+        .flash("success", "The assignment ends today; its history stays.")?;
+    see_other(&format!("/projects/{id}"))
+}

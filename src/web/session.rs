@@ -1,0 +1,112 @@
+//! A typed view of the cookie session: who is signed in (with their session epoch),
+//! the CSRF token, flash messages and a freshly created API token to show once.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use std::future::{Ready, ready};
+
+use crate::domain::secrets;
+use crate::domain::user::User;
+use crate::error::Error;
+
+const USER_ID: &str = "uid";
+const SESSION_EPOCH: &str = "sep";
+const CSRF: &str = "csrf";
+const FLASHES: &str = "flash";
+const NEW_TOKEN: &str = "new_token";
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Flash {
+    /// `success`, `info` or `error`.
+    pub kind: String,
+    pub message: String,
+}
+
+pub struct WebSession(Session);
+
+impl WebSession {
+    pub fn from_request(req: &HttpRequest) -> Self {
+        WebSession(req.get_session())
+    }
+
+    fn insert(&self, key: &str, value: impl serde::Serialize) -> Result<(), Error> {
+        self.0.insert(key, value).map_err(Error::internal)
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        // A cookie we cannot read is treated as absent: the person signs in again.
+        self.0.get::<T>(key).ok().flatten()
+    }
+
+    /// Starts a signed-in session for `user` with a new session id and CSRF token.
+    pub fn sign_in(&self, user: &User) -> Result<(), Error> {
+        self.0.renew();
+        self.0.clear();
+        self.insert(USER_ID, user.id)?;
+        self.insert(SESSION_EPOCH, user.session_epoch)?;
+        self.insert(CSRF, secrets::random_token(32))
+    }
+
+    /// Ends the signed-in session: everything in it is forgotten and the cookie
+    /// is replaced (it may still carry a flash message for the next page).
+    pub fn sign_out(&self) {
+        self.0.clear();
+        self.0.renew();
+    }
+
+    /// The user id and session epoch the cookie claims, not yet checked.
+    pub fn claim(&self) -> Option<(i64, i64)> {
+        Some((self.get(USER_ID)?, self.get(SESSION_EPOCH)?))
+    }
+
+    /// The session's CSRF token, created on first use.
+    pub fn csrf_token(&self) -> Result<String, Error> {
+        if let Some(token) = self.get::<String>(CSRF) {
+            return Ok(token);
+        }
+        let token = secrets::random_token(32);
+        self.insert(CSRF, &token)?;
+        Ok(token)
+    }
+
+    /// The CSRF token if the session has one (never creates one).
+    pub fn existing_csrf_token(&self) -> Option<String> {
+        self.get(CSRF)
+    }
+
+    pub fn flash(&self, kind: &str, message: impl Into<String>) -> Result<(), Error> {
+        let mut flashes: Vec<Flash> = self.get(FLASHES).unwrap_or_default();
+        flashes.push(Flash {
+            kind: kind.into(),
+            message: message.into(),
+        });
+        self.insert(FLASHES, flashes)
+    }
+
+    /// The pending flash messages; each is shown once.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        self.0
+            .remove_as::<Vec<Flash>>(FLASHES)
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    }
+
+    /// Keeps a new API token's secret until the next page shows it.
+    pub fn set_new_token(&self, secret: &str) -> Result<(), Error> {
+        self.insert(NEW_TOKEN, secret)
+    }
+
+    pub fn take_new_token(&self) -> Option<String> {
+        self.0.remove_as::<String>(NEW_TOKEN).and_then(Result::ok)
+    }
+}
+
+impl FromRequest for WebSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(WebSession::from_request(req)))
+    }
+}

@@ -1,0 +1,308 @@
+//! Team pages: teams collect people for work. A team page lists leads and
+//! members with their week's timesheet state (filled in once timesheets exist).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::users::{org_choices, org_paths};
+use super::{PageError, SignedIn, page, render, see_other};
+use crate::authz::Permission;
+use crate::domain::team::{self, Member, Team, TeamDraft};
+use crate::domain::user;
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(new_form)
+        .service(create)
+        .service(show)
+        .service(add_member)
+        .service(remove_member);
+}
+
+#[derive(Template)]
+#[template(path = "teams/list.html")]
+struct ListPage {
+    layout: Layout,
+    teams: Vec<(Team, String)>,
+    can_create: bool,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    org_id: Option<i64>,
+}
+
+/// `GET /teams?org_id=` (the org's subtree).
+#[get("/teams")]
+async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+    let within = query.org_id;
+    if let Some(o) = within {
+        me.access.require_visible(o)?;
+    }
+    let access = me.access.clone();
+    let teams = me
+        .db()
+        .read(move |conn| {
+            let tree = access.snapshot.tree();
+            let orgs: Vec<i64> = access
+                .snapshot
+                .visible_orgs(access.user_id, Permission::TeamView)
+                .into_iter()
+                .filter(|o| within.is_none_or(|w| tree.is_within(*o, w)))
+                .collect();
+            let teams = team::in_orgs(conn, &orgs)?;
+            let ids: Vec<i64> = teams.iter().map(|t| t.org_id).collect();
+            let paths = org_paths(conn, &access, &ids)?;
+            Ok(teams
+                .into_iter()
+                .map(|t| {
+                    let p = paths.get(&t.org_id).cloned().unwrap_or_default();
+                    (t, p)
+                })
+                .collect())
+        })
+        .await?;
+    page(&ListPage {
+        layout: me.ctx.layout("Teams", "teams")?,
+        teams,
+        can_create: !me
+            .access
+            .snapshot
+            .visible_orgs(me.user.id, Permission::TeamManage)
+            .is_empty(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "teams/new.html")]
+struct NewPage {
+    layout: Layout,
+    orgs: Vec<(i64, String)>,
+    input: NewTeamForm,
+    errors: FieldErrors,
+}
+
+#[derive(Default, Deserialize)]
+struct NewTeamForm {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn render_new(
+    me: &SignedIn,
+    status: StatusCode,
+    input: NewTeamForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let orgs = me
+        .db()
+        .read(move |conn| org_choices(conn, &access, Permission::TeamManage))
+        .await?;
+    if orgs.is_empty() {
+        return Err(Error::NotFound.into());
+    }
+    Ok(render(
+        status,
+        &NewPage {
+            layout: me.ctx.layout("New team", "teams")?,
+            orgs,
+            input,
+            errors,
+        },
+    ))
+}
+
+/// `GET /teams/new`.
+#[get("/teams/new")]
+async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
+    render_new(
+        &me,
+        StatusCode::OK,
+        NewTeamForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `POST /teams/new`.
+#[post("/teams/new")]
+async fn create(me: SignedIn, form: web::Form<NewTeamForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let Some(org_id) = form
+        .org_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|o| me.access.can(Permission::TeamManage, *o))
+    else {
+        return render_new(
+            &me,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            FieldErrors::of("org_id", "Choose one of the listed organizations."),
+        )
+        .await;
+    };
+    let values = match (TeamDraft {
+        name: form.name.clone(),
+        description: form.description.clone(),
+    })
+    .validate()
+    {
+        Ok(v) => v,
+        Err(Error::Validation(e)) => {
+            return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = me.actor();
+    match me
+        .db()
+        .write(move |conn| team::create(conn, &actor, org_id, &values))
+        .await
+    {
+        Ok(t) => {
+            me.ctx
+                .flash("success", format!("Team {} is created.", t.name))?;
+            see_other(&format!("/teams/{}", t.id))
+        }
+        Err(Error::Validation(e) | Error::Duplicate(e)) => {
+            render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_new(
+                &me,
+                StatusCode::CONFLICT,
+                form,
+                FieldErrors::of("org_id", message),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "teams/show.html")]
+struct ShowPage {
+    layout: Layout,
+    team: Team,
+    org_path: String,
+    members: Vec<Member>,
+    can_manage: bool,
+    errors: FieldErrors,
+}
+
+async fn render_show(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (t, org_path, members) = me
+        .db()
+        .read(move |conn| {
+            let t = team::find_visible(conn, &access, id)?;
+            let org_path = org_paths(conn, &access, &[t.org_id])?
+                .remove(&t.org_id)
+                .unwrap_or_default();
+            Ok((t.clone(), org_path, team::members(conn, id)?))
+        })
+        .await?;
+    Ok(render(
+        status,
+        &ShowPage {
+            layout: me.ctx.layout(t.name.clone(), "teams")?,
+            can_manage: me.access.can(Permission::TeamManage, t.org_id),
+            team: t,
+            org_path,
+            members,
+            errors,
+        },
+    ))
+}
+
+/// `GET /teams/{id}`.
+#[get("/teams/{id}")]
+async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_show(&me, id.into_inner(), StatusCode::OK, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    #[serde(default)]
+    email: String,
+    lead: Option<String>,
+}
+
+/// `POST /teams/{id}/members`: add someone (by email), as lead or member.
+#[post("/teams/{id}/members")]
+async fn add_member(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<MemberForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let (access, actor, lead) = (me.access.clone(), me.actor(), form.lead.is_some());
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let t = team::find_visible(conn, &access, id)?;
+            access.require(Permission::TeamManage, t.org_id)?;
+            let found = user::find_by_email(conn, &form.email)?;
+            let u = match found {
+                Some(u) => user::find_visible(conn, &access, u.id).map_err(|_| {
+                    FieldErrors::single("email", "There is no user with this email you can see.")
+                })?,
+                None => {
+                    return Err(FieldErrors::single(
+                        "email",
+                        "There is no user with this email you can see.",
+                    ));
+                }
+            };
+            team::put_member(conn, &actor, id, u.id, lead)?;
+            Ok(u.display_name)
+        })
+        .await;
+    match outcome {
+        Ok(name) => {
+            me.ctx.flash("success", format!("{name} is in the team."))?;
+            see_other(&format!("/teams/{id}"))
+        }
+        Err(Error::Validation(e)) => {
+            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /teams/{id}/members/{user_id}/remove`.
+#[post("/teams/{id}/members/{user_id}/remove")]
+async fn remove_member(
+    me: SignedIn,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, user_id) = path.into_inner();
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let t = team::find_visible(conn, &access, id)?;
+            access.require(Permission::TeamManage, t.org_id)?;
+            team::remove_member(conn, &actor, id, user_id)
+        })
+        .await?;
+    me.ctx.flash("success", "Removed from the team.")?;
+    see_other(&format!("/teams/{id}"))
+}

@@ -1,0 +1,685 @@
+//! People pages: the user list, one user's page, and the forms that create, edit,
+//! move, deactivate and reactivate users. Visibility comes from the resolver:
+//! `user.view` at the user's home org, or where a guest holds a grant.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::{PageError, SignedIn, page, render, see_other};
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::grant::{self, GrantView};
+use crate::domain::group::{self, Group};
+use crate::domain::org;
+use crate::domain::user::{self, NewUserInput, User, UserFilter, UserPatch, UserStatus};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(new_form)
+        .service(suggest_org)
+        .service(create)
+        .service(show)
+        .service(edit_form)
+        .service(edit)
+        .service(move_form)
+        .service(move_submit)
+        .service(deactivate)
+        .service(reactivate)
+        .service(people_tab);
+}
+
+const PER_PAGE: usize = 50;
+
+/// "Acme / East" for each org id, from the highest org the viewer sees.
+pub fn org_paths(
+    conn: &mut Conn,
+    access: &Access,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, Error> {
+    let tree = access.snapshot.tree();
+    let mut wanted: Vec<i64> = ids
+        .iter()
+        .flat_map(|id| tree.path(*id))
+        .filter(|a| access.can(Permission::OrgView, *a))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let names: HashMap<i64, String> = org::find_many(conn, &wanted)?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let path = tree
+                .path(*id)
+                .iter()
+                .filter_map(|a| names.get(a).cloned())
+                .collect::<Vec<_>>()
+                .join(" / ");
+            (
+                *id,
+                if path.is_empty() {
+                    "(not visible to you)".to_string()
+                } else {
+                    path
+                },
+            )
+        })
+        .collect())
+}
+
+/// Orgs where the viewer holds `perm`, labelled by path (for pickers).
+pub fn org_choices(
+    conn: &mut Conn,
+    access: &Access,
+    perm: Permission,
+) -> Result<Vec<(i64, String)>, Error> {
+    let ids: Vec<i64> = access
+        .snapshot
+        .visible_orgs(access.user_id, perm)
+        .into_iter()
+        .take(1000)
+        .collect();
+    let paths = org_paths(conn, access, &ids)?;
+    Ok(ids
+        .into_iter()
+        .map(|id| (id, paths.get(&id).cloned().unwrap_or_default()))
+        .collect())
+}
+
+pub struct UserRow {
+    pub user: User,
+    pub org_path: String,
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<UserRow>,
+    q: String,
+    status: String,
+    page: usize,
+    pages: usize,
+    total: usize,
+    can_create: bool,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<usize>,
+}
+
+/// `GET /users`.
+#[get("/users")]
+async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+    let q = query.q.clone().unwrap_or_default();
+    let status_text = query.status.clone().unwrap_or_default();
+    let status = UserStatus::parse(&status_text);
+    let page_no = query.page.unwrap_or(1).max(1);
+    let access = me.access.clone();
+    let filter = UserFilter {
+        q: Some(q.clone()),
+        status,
+        org_id: None,
+    };
+    let (rows, total) = me
+        .db()
+        .read(move |conn| {
+            let found = user::search(conn, &filter)?;
+            let users = user::visible(conn, &access, found)?;
+            let total = users.len();
+            let shown: Vec<User> = users
+                .into_iter()
+                .skip((page_no - 1) * PER_PAGE)
+                .take(PER_PAGE)
+                .collect();
+            let org_ids: Vec<i64> = shown.iter().map(|u| u.org_id).collect();
+            let paths = org_paths(conn, &access, &org_ids)?;
+            let rows = shown
+                .into_iter()
+                .map(|u| UserRow {
+                    org_path: paths.get(&u.org_id).cloned().unwrap_or_default(),
+                    user: u,
+                })
+                .collect();
+            Ok((rows, total))
+        })
+        .await?;
+    page(&ListPage {
+        layout: me.ctx.layout("People", "users")?,
+        rows,
+        q,
+        status: status_text,
+        page: page_no,
+        pages: total.div_ceil(PER_PAGE).max(1),
+        total,
+        can_create: !me
+            .access
+            .snapshot
+            .visible_orgs(me.user.id, Permission::UserManage)
+            .is_empty(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "users/new.html")]
+struct NewPage {
+    layout: Layout,
+    orgs: Vec<(i64, String)>,
+    input: NewUserForm,
+    errors: FieldErrors,
+    suggestion: Option<(i64, String)>,
+}
+
+#[derive(Default, Deserialize, Clone)]
+struct NewUserForm {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    job_title: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The org a new user with `email` is suggested as home, among `orgs`.
+fn suggest(
+    conn: &mut Conn,
+    orgs: &[(i64, String)],
+    email: &str,
+) -> Result<Option<(i64, String)>, Error> {
+    Ok(org::with_email_domain(conn, email)?
+        .into_iter()
+        .find_map(|o| orgs.iter().find(|(id, _)| *id == o.id).cloned()))
+}
+
+async fn render_new(
+    me: &SignedIn,
+    status: StatusCode,
+    input: NewUserForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let email = input.email.clone();
+    let (orgs, suggestion) = me
+        .db()
+        .read(move |conn| {
+            let orgs = org_choices(conn, &access, Permission::UserManage)?;
+            let suggestion = suggest(conn, &orgs, &email)?;
+            Ok((orgs, suggestion))
+        })
+        .await?;
+    if orgs.is_empty() {
+        return Err(Error::NotFound.into());
+    }
+    Ok(render(
+        status,
+        &NewPage {
+            layout: me.ctx.layout("New user", "users")?,
+            orgs,
+            input,
+            errors,
+            suggestion,
+        },
+    ))
+}
+
+/// `GET /users/new`.
+#[get("/users/new")]
+async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
+    render_new(
+        &me,
+        StatusCode::OK,
+        NewUserForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "users/suggestion.html")]
+struct SuggestionPartial {
+    suggestion: Option<(i64, String)>,
+}
+
+#[derive(Deserialize)]
+struct EmailQuery {
+    #[serde(default)]
+    email: String,
+}
+
+/// `GET /users/suggest-org?email=`: the suggested home org (an htmx fragment).
+#[get("/users/suggest-org")]
+async fn suggest_org(
+    me: SignedIn,
+    query: web::Query<EmailQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (access, email) = (me.access.clone(), query.into_inner().email);
+    let suggestion = me
+        .db()
+        .read(move |conn| {
+            let orgs = org_choices(conn, &access, Permission::UserManage)?;
+            suggest(conn, &orgs, &email)
+        })
+        .await?;
+    page(&SuggestionPartial { suggestion })
+}
+
+/// `POST /users/new`: with a password the user is active at once; without one
+/// they are invited by mail.
+#[post("/users/new")]
+async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let input = NewUserInput {
+        org_id: form.org_id.trim().parse().ok(),
+        email: form.email.clone(),
+        display_name: form.display_name.clone(),
+        job_title: form.job_title.clone(),
+        password: Some(form.password.clone()),
+    };
+    let values = match input.parse() {
+        Ok(v) => v,
+        Err(Error::Validation(errors)) => {
+            return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !me.access.can(Permission::UserManage, values.org_id) {
+        let errors = FieldErrors::of("org_id", "Choose one of the listed organizations.");
+        return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
+    }
+    let (state, actor) = (me.ctx.state.clone(), me.actor());
+    let outcome = web::block(move || {
+        crate::domain::account::create_user(
+            &state.db,
+            state.config.bcrypt_cost,
+            &actor,
+            values,
+            &state.base_url,
+        )
+    })
+    .await?;
+    match outcome {
+        Ok(created) => {
+            let message = if created.is_active() {
+                format!("{} can sign in now.", created.display_name)
+            } else {
+                format!(
+                    "{} is invited: an activation link is on its way to {}.",
+                    created.display_name, created.email
+                )
+            };
+            me.ctx.flash("success", message)?;
+            see_other(&format!("/users/{}", created.id))
+        }
+        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
+            render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/show.html")]
+struct ShowPage {
+    layout: Layout,
+    user: User,
+    org_path: String,
+    groups: Vec<(Group, bool)>,
+    grants: Vec<GrantView>,
+    projects: Vec<(
+        crate::domain::assignment::Assignment,
+        crate::domain::project::Project,
+    )>,
+    teams: Vec<(crate::domain::team::Team, bool)>,
+    can_manage: bool,
+    is_me: bool,
+}
+
+/// `GET /users/{id}`.
+#[get("/users/{id}")]
+async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (u, org_path, groups, grants, projects, teams) = me
+        .db()
+        .read(move |conn| {
+            let u = user::find_visible(conn, &access, id)?;
+            let org_path = org_paths(conn, &access, &[u.org_id])?
+                .remove(&u.org_id)
+                .unwrap_or_default();
+            let groups = group::of_user(conn, id)?
+                .into_iter()
+                .filter(|(g, _)| access.can(Permission::GroupView, g.org_id))
+                .collect();
+            let grants = grant::list(conn, None, Some(id))?
+                .into_iter()
+                .filter(|g| {
+                    id == access.user_id
+                        || g.grant
+                            .org_id
+                            .is_some_and(|o| access.can(Permission::AccessView, o))
+                })
+                .collect();
+            let today = crate::db::now().date();
+            let projects = crate::domain::assignment::current_for_user(conn, id, today)?
+                .into_iter()
+                .filter(|(_, p)| access.can_project(Permission::ProjectView, p.id))
+                .collect();
+            let teams = crate::domain::team::of_user(conn, id)?
+                .into_iter()
+                .filter(|(t, _)| access.can(Permission::TeamView, t.org_id))
+                .collect();
+            Ok((u, org_path, groups, grants, projects, teams))
+        })
+        .await?;
+    page(&ShowPage {
+        layout: me.ctx.layout(u.display_name.clone(), "users")?,
+        can_manage: me.access.can(Permission::UserManage, u.org_id),
+        is_me: u.id == me.user.id,
+        user: u,
+        org_path,
+        groups,
+        grants,
+        projects,
+        teams,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "users/edit.html")]
+struct EditPage {
+    layout: Layout,
+    user: User,
+    input: EditForm,
+    errors: FieldErrors,
+}
+
+#[derive(Default, Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    job_title: String,
+    #[serde(default)]
+    phone: String,
+    version: Option<i64>,
+}
+
+/// Loads a user the viewer may manage (404 if invisible, 403 if only visible).
+async fn managed_user(me: &SignedIn, id: i64) -> Result<User, PageError> {
+    let access = me.access.clone();
+    let u = me
+        .db()
+        .read(move |conn| user::find_visible(conn, &access, id))
+        .await?;
+    if !me.access.can(Permission::UserManage, u.org_id) {
+        return Err(Error::Forbidden("You may see this user but not manage them.".into()).into());
+    }
+    Ok(u)
+}
+
+/// `GET /users/{id}/edit`.
+#[get("/users/{id}/edit")]
+async fn edit_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let u = managed_user(&me, id.into_inner()).await?;
+    let input = EditForm {
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+        job_title: u.job_title.clone(),
+        phone: u.phone.clone(),
+        version: Some(u.version),
+    };
+    page(&EditPage {
+        layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
+        user: u,
+        input,
+        errors: FieldErrors::new(),
+    })
+}
+
+/// `POST /users/{id}/edit`.
+#[post("/users/{id}/edit")]
+async fn edit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<EditForm>,
+) -> Result<HttpResponse, PageError> {
+    let u = managed_user(&me, id.into_inner()).await?;
+    let form = form.into_inner();
+    let patch = UserPatch {
+        display_name: Some(form.display_name.clone()),
+        email: Some(form.email.clone()),
+        job_title: Some(form.job_title.clone()),
+        phone: Some(form.phone.clone()),
+        version: form.version,
+    };
+    let (actor, uid) = (me.actor(), u.id);
+    match me
+        .db()
+        .write(move |conn| user::update(conn, &actor, uid, &patch))
+        .await
+    {
+        Ok(updated) => {
+            me.ctx
+                .flash("success", format!("{} is saved.", updated.display_name))?;
+            see_other(&format!("/users/{uid}"))
+        }
+        Err(Error::Validation(errors) | Error::Duplicate(errors)) => Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &EditPage {
+                layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
+                user: u,
+                input: form,
+                errors,
+            },
+        )),
+        Err(Error::Conflict { message, .. }) => Ok(render(
+            StatusCode::CONFLICT,
+            &EditPage {
+                layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
+                user: u,
+                input: form,
+                errors: FieldErrors::of("form", &message),
+            },
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/move.html")]
+struct MovePage {
+    layout: Layout,
+    user: User,
+    orgs: Vec<(i64, String)>,
+    errors: FieldErrors,
+}
+
+async fn render_move(
+    me: &SignedIn,
+    u: User,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let home = u.org_id;
+    let orgs = me
+        .db()
+        .read(move |conn| {
+            Ok(org_choices(conn, &access, Permission::UserManage)?
+                .into_iter()
+                .filter(|(id, _)| *id != home)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(render(
+        status,
+        &MovePage {
+            layout: me.ctx.layout(format!("Move {}", u.display_name), "users")?,
+            user: u,
+            orgs,
+            errors,
+        },
+    ))
+}
+
+/// `GET /users/{id}/move`.
+#[get("/users/{id}/move")]
+async fn move_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let u = managed_user(&me, id.into_inner()).await?;
+    render_move(&me, u, StatusCode::OK, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    org_id: String,
+    version: Option<i64>,
+}
+
+/// `POST /users/{id}/move`: needs `user.manage` at both ends.
+#[post("/users/{id}/move")]
+async fn move_submit(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<MoveForm>,
+) -> Result<HttpResponse, PageError> {
+    let u = managed_user(&me, id.into_inner()).await?;
+    let Some(org_id) = form
+        .org_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|o| me.access.can(Permission::UserManage, *o))
+    else {
+        return render_move(
+            &me,
+            u,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::of("org_id", "Choose one of the listed organizations."),
+        )
+        .await;
+    };
+    let (actor, uid, version) = (me.actor(), u.id, form.version);
+    match me
+        .db()
+        .write(move |conn| user::move_home(conn, &actor, uid, org_id, version))
+        .await
+    {
+        Ok(moved) => {
+            me.ctx.flash(
+                "success",
+                format!("{} has a new home organization.", moved.display_name),
+            )?;
+            see_other(&format!("/users/{uid}"))
+        }
+        Err(Error::Validation(errors)) => {
+            render_move(&me, u, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /users/{id}/deactivate`: sessions and tokens stop at once.
+#[post("/users/{id}/deactivate")]
+async fn deactivate(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    set_status(me, id.into_inner(), UserStatus::Deactivated).await
+}
+
+/// `POST /users/{id}/reactivate`.
+#[post("/users/{id}/reactivate")]
+async fn reactivate(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    set_status(me, id.into_inner(), UserStatus::Active).await
+}
+
+async fn set_status(me: SignedIn, id: i64, status: UserStatus) -> Result<HttpResponse, PageError> {
+    let u = managed_user(&me, id).await?;
+    if u.id == me.user.id {
+        return Err(Error::Forbidden("You cannot change your own status.".into()).into());
+    }
+    // Someone who never set a password goes back to invited, not active.
+    let status = if status == UserStatus::Active && u.password_hash.is_none() {
+        UserStatus::Invited
+    } else {
+        status
+    };
+    let actor = me.actor();
+    let updated = me
+        .db()
+        .write(move |conn| user::set_status(conn, &actor, id, status))
+        .await?;
+    let message = match status {
+        UserStatus::Deactivated => format!(
+            "{} is deactivated: their sessions and tokens have stopped.",
+            updated.display_name
+        ),
+        _ => format!("{} is reactivated.", updated.display_name),
+    };
+    me.ctx.flash("success", message)?;
+    see_other(&format!("/users/{id}"))
+}
+
+#[derive(Template)]
+#[template(path = "users/people_tab.html")]
+struct PeopleTab {
+    layout: Layout,
+    h: super::orgs::OrgHeader,
+    members: Vec<User>,
+    guests: Vec<(User, String, String)>,
+}
+
+/// `GET /orgs/{id}/people`: users at home here, and guests granted here.
+#[get("/orgs/{id}/people")]
+async fn people_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (h, members, guests) = me
+        .db()
+        .read(move |conn| {
+            let h = super::orgs::OrgHeader::load(conn, &access, id, "people")?;
+            if !h.can.inside {
+                return Err(Error::NotFound);
+            }
+            access.require(Permission::UserView, id)?;
+            let filter = UserFilter {
+                org_id: Some(id),
+                ..Default::default()
+            };
+            let members = user::search(conn, &filter)?;
+            let tree = access.snapshot.tree();
+            // Guests: holders of grants made here whose home lies outside this org.
+            let mut guests = Vec::new();
+            for g in grant::list(conn, Some(&[id]), None)? {
+                let Some(uid) = g.grant.user_id else { continue };
+                let u = user::find(conn, uid)?;
+                if !tree.is_within(u.org_id, id) {
+                    let home = org_paths(conn, &access, &[u.org_id])?
+                        .remove(&u.org_id)
+                        .unwrap_or_default();
+                    guests.push((u, g.role.clone(), home));
+                }
+            }
+            Ok((h, members, guests))
+        })
+        .await?;
+    page(&PeopleTab {
+        layout: me.ctx.layout(format!("{} · People", h.org.name), "orgs")?,
+        h,
+        members,
+        guests,
+    })
+}

@@ -1,0 +1,778 @@
+//! Accounts by mail: an invitation activates once, a forgotten password is reset
+//! by a link that says nothing about who has an account, a password change needs
+//! the current one; the development outbox; delivery by SMTP.
+
+use std::time::Duration;
+
+use canopy::db::schema::user_tokens;
+use canopy::domain::account;
+use canopy::domain::audit::Actor;
+use canopy::domain::mail::{self, Queued};
+use canopy::domain::user::{self, NewUser, User, UserStatus};
+use canopy::domain::validate::Email;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::helpers::*;
+
+const NEW_PASSWORD: &str = "a much better password";
+
+/// Invites `email` as `inviter` into the root org, as the users page does.
+async fn invite(app: &TestApp, inviter: &User, email: &str, name: &str) -> User {
+    let new = NewUser {
+        org_id: app.root_id().await,
+        email: Email::parse(email).unwrap(),
+        display_name: name.into(),
+        job_title: String::new(),
+        status: UserStatus::Active,
+        password_hash: Some("ignored: invitations never carry a password".into()),
+    };
+    let (actor, base) = (Actor::session(inviter.id, None), app.address.clone());
+    app.db
+        .write(move |c| account::invite(c, &actor, new, &base))
+        .await
+        .expect("invited")
+}
+
+async fn mails_for(app: &TestApp, user_id: i64) -> Vec<Queued> {
+    app.db
+        .read(move |c| mail::for_user(c, user_id))
+        .await
+        .unwrap()
+}
+
+async fn all_mail(app: &TestApp) -> Vec<Queued> {
+    app.db.read(|c| mail::latest(c, 1000)).await.unwrap()
+}
+
+async fn reload(app: &TestApp, id: i64) -> User {
+    app.db.read(move |c| user::find(c, id)).await.unwrap()
+}
+
+/// The path of the first link to `page` (e.g. `/activate/`) in a mail's text.
+fn link_path(app: &TestApp, text: &str, page: &str) -> String {
+    let start = format!("{}{page}", app.address);
+    let at = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("no {start} link in {text}"));
+    let link: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    link.strip_prefix(&app.address).unwrap().to_string()
+}
+
+/// Moves every link of `user_id` past its expiry.
+async fn expire_links(app: &TestApp, user_id: i64) {
+    app.db
+        .write(move |c| {
+            diesel::update(user_tokens::table.filter(user_tokens::user_id.eq(user_id)))
+                .set(user_tokens::expires_at.eq(canopy::db::now() - chrono::Duration::minutes(1)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_invitation_activates_the_account_once() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let eve = invite(&app, &admin, "eve@example.com", "<b>Eve</b>").await;
+    assert_eq!(eve.status(), UserStatus::Invited);
+    assert!(eve.password_hash.is_none());
+    let invited = app.audit("user.invited").await;
+    assert_eq!(invited.len(), 1);
+    assert_eq!(invited[0].actor_user_id, Some(admin.id));
+
+    // One multipart message, escaped where it is HTML.
+    let mails = mails_for(&app, eve.id).await;
+    assert_eq!(mails.len(), 1);
+    let invitation = &mails[0];
+    assert_eq!(invitation.to_address, "eve@example.com");
+    assert_eq!(invitation.subject, "You are invited to Canopy");
+    assert!(
+        invitation.sent_at.is_none(),
+        "no SMTP: it stays in the outbox"
+    );
+    assert!(invitation.body_text.contains("Hello <b>Eve</b>,"));
+    assert!(invitation.body_text.contains("Ada Admin has invited you"));
+    assert!(invitation.body_html.contains("&#60;b&#62;Eve&#60;/b&#62;"));
+    assert!(!invitation.body_html.contains("<b>Eve"));
+    let path = link_path(&app, &invitation.body_text, "/activate/");
+    assert!(
+        invitation
+            .body_html
+            .contains(&format!("href=\"{}{path}\"", app.address))
+    );
+
+    let eve_browser = app.new_browser();
+    let (status, html) = eve_browser.get_text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Activate your account"));
+    assert!(html.contains("eve@example.com"));
+
+    // A weak password, then two that differ: messages next to the fields.
+    let response = eve_browser
+        .post_form_with_csrf(
+            &path,
+            &[("password", "short"), ("password_confirm", "short")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"password-error\""), "{html}");
+    assert!(html.contains("aria-describedby=\"password-error\""));
+    assert!(html.contains("at least 10 characters"));
+    let response = eve_browser
+        .post_form_with_csrf(
+            &path,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", "something else"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"password_confirm-error\"")
+    );
+    assert_eq!(reload(&app, eve.id).await.status(), UserStatus::Invited);
+
+    // The right one activates and signs in.
+    let response = eve_browser
+        .post_form_with_csrf(
+            &path,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/");
+    let (status, html) = eve_browser.get_text("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your account is active."), "{html}");
+    assert!(html.contains("&#60;b&#62;Eve&#60;/b&#62;"));
+    let eve_now = reload(&app, eve.id).await;
+    assert_eq!(eve_now.status(), UserStatus::Active);
+    assert!(eve_now.last_login_at.is_some());
+    let activated = app.audit("user.activated").await;
+    assert_eq!(activated.len(), 1);
+    assert_eq!(activated[0].via, "link");
+    assert_eq!(activated[0].actor_user_id, Some(eve.id));
+
+    // The link is used up.
+    let other = app.new_browser();
+    let (status, html) = other.get_text(&path).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("This link has expired or was already used."));
+    let response = other
+        .post_form_with_csrf(
+            &path,
+            &[
+                ("password", "another password!"),
+                ("password_confirm", "another password!"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert_eq!(
+        other
+            .sign_in("eve@example.com", "another password!")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        other
+            .sign_in("eve@example.com", NEW_PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Links nobody issued are refused the same way.
+    for bogus in [
+        "/activate/nonsense",
+        "/activate/%22%3E%3Cscript%3E",
+        &format!("/activate/{}", "x".repeat(500)),
+    ] {
+        assert_eq!(
+            app.new_browser().get(bogus).await.status(),
+            StatusCode::GONE,
+            "{bogus}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn expired_and_replaced_invitations_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let finn = invite(&app, &admin, "finn@example.com", "Finn").await;
+    let first = link_path(
+        &app,
+        &mails_for(&app, finn.id).await[0].body_text,
+        "/activate/",
+    );
+
+    expire_links(&app, finn.id).await;
+    let browser = app.new_browser();
+    let (status, html) = browser.get_text(&first).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("ask the person who invited you"), "{html}");
+    let response = browser
+        .post_form_with_csrf(
+            &first,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert_eq!(reload(&app, finn.id).await.status(), UserStatus::Invited);
+
+    // A new invitation works; resending again voids it.
+    let (actor, base, id) = (Actor::session(admin.id, None), app.address.clone(), finn.id);
+    let resend = move |c: &mut canopy::db::Conn| account::resend_invitation(c, &actor, id, &base);
+    app.db.write(resend.clone()).await.unwrap();
+    let second = link_path(
+        &app,
+        &mails_for(&app, finn.id).await[1].body_text,
+        "/activate/",
+    );
+    assert_eq!(browser.get(&second).await.status(), StatusCode::OK);
+    app.db.write(resend.clone()).await.unwrap();
+    let third = link_path(
+        &app,
+        &mails_for(&app, finn.id).await[2].body_text,
+        "/activate/",
+    );
+    assert_eq!(browser.get(&second).await.status(), StatusCode::GONE);
+    assert_eq!(browser.get(&third).await.status(), StatusCode::OK);
+    assert_eq!(app.audit("user.invitation_resent").await.len(), 2);
+
+    // Once active, there is nothing to resend.
+    let response = browser
+        .post_form_with_csrf(
+            &third,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let err = app.db.write(resend).await.unwrap_err();
+    assert!(matches!(err, canopy::Error::Conflict { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn forgot_password_answers_the_same_for_every_address() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let root = app.root_id().await;
+    let bob = app.create_user("bob@example.com", "Bob", root).await;
+    let ivy = invite(&app, &admin, "ivy@example.com", "Ivy").await;
+    let mail_before = all_mail(&app).await.len();
+
+    let (_, html) = app.get_text("/sign-in").await;
+    assert!(html.contains("href=\"/forgot-password\""));
+    let (status, html) = app.get_text("/forgot-password").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Forgot your password?"));
+
+    let mut answers = Vec::new();
+    for email in ["Bob@Example.com", "nobody@example.com", "ivy@example.com"] {
+        let browser = app.new_browser();
+        let response = browser
+            .post_form_with_csrf("/forgot-password", &[("email", email)])
+            .await;
+        let answer = (response.status(), location(&response));
+        let (_, page) = browser.get_text(&answer.1).await;
+        assert!(
+            page.contains("If an account exists for that address, we have sent a link"),
+            "{page}"
+        );
+        answers.push(answer);
+    }
+    assert_eq!(answers[0], (StatusCode::SEE_OTHER, "/sign-in".to_string()));
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+
+    // Mail only for the active account.
+    let mail_after = all_mail(&app).await;
+    assert_eq!(mail_after.len(), mail_before + 1);
+    let reset = &mails_for(&app, bob.id).await[0];
+    assert_eq!(reset.subject, "Reset your Canopy password");
+    assert!(!reset.body_text.is_empty() && !reset.body_html.is_empty());
+    link_path(&app, &reset.body_text, "/reset-password/");
+    assert_eq!(
+        mails_for(&app, ivy.id).await.len(),
+        1,
+        "only the invitation"
+    );
+
+    let requested = app.audit(account::RESET_REQUESTED).await;
+    let outcomes: Vec<String> = requested
+        .iter()
+        .map(|e| e.after_json.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(requested.len(), 3);
+    assert!(outcomes[0].contains("mailed"));
+    assert!(outcomes[1].contains("unknown email"));
+    assert!(outcomes[2].contains("account not active"));
+
+    // Malformed input gets a message next to the field, never a 500.
+    for bad in ["not an email", "", &"a".repeat(5000)] {
+        let response = app
+            .post_form_with_csrf("/forgot-password", &[("email", bad)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad:?}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("id=\"email-error\""));
+        assert!(html.contains("aria-invalid=\"true\""));
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_beyond_the_limit_are_dropped_silently() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let root = app.root_id().await;
+    let bob = app.create_user("bob@example.com", "Bob", root).await;
+    for _ in 0..account::MAX_RESETS_PER_ACCOUNT + 2 {
+        let response = app
+            .post_form_with_csrf("/forgot-password", &[("email", "bob@example.com")])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/sign-in");
+    }
+    assert_eq!(
+        mails_for(&app, bob.id).await.len() as i64,
+        account::MAX_RESETS_PER_ACCOUNT
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_works_once_and_ends_every_session() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let root = app.root_id().await;
+    let bob = app.create_user("bob@example.com", "Bob", root).await;
+    let laptop = app.new_browser();
+    assert_eq!(
+        laptop
+            .sign_in("bob@example.com", ADMIN_PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(laptop.get("/").await.status(), StatusCode::OK);
+
+    // Two requests: only the newer link works.
+    let anyone = app.new_browser();
+    for _ in 0..2 {
+        anyone
+            .post_form_with_csrf("/forgot-password", &[("email", "bob@example.com")])
+            .await;
+    }
+    let mails = mails_for(&app, bob.id).await;
+    let older = link_path(&app, &mails[0].body_text, "/reset-password/");
+    let newer = link_path(&app, &mails[1].body_text, "/reset-password/");
+    let (status, html) = anyone.get_text(&older).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(
+        html.contains("href=\"/forgot-password\""),
+        "a way to ask again"
+    );
+    let (status, html) = anyone.get_text(&newer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Choose a new password"));
+
+    let response = anyone
+        .post_form_with_csrf(
+            &newer,
+            &[("password", "short"), ("password_confirm", "short")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = anyone
+        .post_form_with_csrf(
+            &newer,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/sign-in");
+    let (_, html) = anyone.get_text("/sign-in").await;
+    assert!(html.contains("Your password is changed"), "{html}");
+
+    // Old sessions are over; the old password too; the link is used up.
+    let response = laptop.get("/").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/sign-in"));
+    assert_eq!(
+        anyone
+            .sign_in("bob@example.com", ADMIN_PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        anyone
+            .sign_in("bob@example.com", NEW_PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.new_browser().get(&newer).await.status(),
+        StatusCode::GONE
+    );
+    let changed = app.audit("user.password_changed").await;
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].via, "link");
+    assert_eq!(changed[0].target_id, Some(bob.id));
+
+    // An expired reset link is refused.
+    anyone
+        .post_form_with_csrf("/forgot-password", &[("email", "bob@example.com")])
+        .await;
+    let latest = mails_for(&app, bob.id).await;
+    let expired = link_path(
+        &app,
+        &latest[latest.len() - 1].body_text,
+        "/reset-password/",
+    );
+    expire_links(&app, bob.id).await;
+    assert_eq!(
+        app.new_browser().get(&expired).await.status(),
+        StatusCode::GONE
+    );
+
+    // An activation link is no reset link, and the other way round.
+    assert_eq!(
+        app.new_browser()
+            .get(&expired.replace("/reset-password/", "/activate/"))
+            .await
+            .status(),
+        StatusCode::GONE
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let phone = app.new_browser();
+    for device in [&app.browser, &phone] {
+        assert_eq!(
+            device.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let (status, html) = app.get_text("/profile").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Change password"));
+    assert!(html.contains("action=\"/profile/password\""));
+
+    let response = app
+        .post_form_with_csrf(
+            "/profile/password",
+            &[
+                ("current_password", "not my password"),
+                ("new_password", NEW_PASSWORD),
+                ("new_password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"current_password-error\""), "{html}");
+    assert!(html.contains("aria-describedby=\"current_password-error\""));
+    assert_eq!(app.audit(account::PASSWORD_CHANGE_FAILED).await.len(), 1);
+
+    let response = app
+        .post_form_with_csrf(
+            "/profile/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("new_password_confirm", "typo"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"new_password_confirm-error\"")
+    );
+    let response = app.post_form_with_csrf("/profile/password", &[]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.audit("user.password_changed").await.is_empty());
+
+    let response = app
+        .post_form_with_csrf(
+            "/profile/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("new_password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/profile");
+    let (status, html) = app.get_text("/profile").await;
+    assert_eq!(status, StatusCode::OK, "this session stays signed in");
+    assert!(html.contains("Your password is changed."));
+    assert_eq!(phone.get("/").await.status(), StatusCode::SEE_OTHER);
+    let changed = app.audit("user.password_changed").await;
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].via, "session");
+    let fresh = app.new_browser();
+    assert_eq!(
+        fresh.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        fresh.sign_in(ADMIN_EMAIL, NEW_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_limited() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for _ in 0..account::MAX_PASSWORD_CHANGE_FAILURES {
+        let response = app
+            .post_form_with_csrf(
+                "/profile/password",
+                &[
+                    ("current_password", "a wrong guess"),
+                    ("new_password", NEW_PASSWORD),
+                    ("new_password_confirm", NEW_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let response = app
+        .post_form_with_csrf(
+            "/profile/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("new_password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(app.audit("user.password_changed").await.is_empty());
+}
+
+#[tokio::test]
+async fn the_outbox_is_for_root_user_managers_while_smtp_is_off() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let root = app.root_id().await;
+    app.create_user("bob@example.com", "Bob", root).await;
+    let eve = invite(&app, &admin, "eve@example.com", "<b>Eve</b>").await;
+    let id = mails_for(&app, eve.id).await[0].id;
+
+    assert_eq!(
+        location(&app.new_browser().get("/admin/outbox").await),
+        "/sign-in?next=/admin/outbox"
+    );
+    let bob = app.new_browser();
+    bob.sign_in("bob@example.com", ADMIN_PASSWORD).await;
+    assert_eq!(
+        bob.get("/admin/outbox").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        bob.get(&format!("/admin/outbox/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, html) = app.get_text("/admin/outbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("eve@example.com"));
+    assert!(html.contains(&format!("href=\"/admin/outbox/{id}\"")));
+    assert!(html.contains("You are invited to Canopy"));
+    assert!(html.contains("not sent"));
+
+    let (status, html) = app.get_text(&format!("/admin/outbox/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("<b>Eve"),
+        "nothing from the mail is markup here"
+    );
+    assert!(html.contains("Hello &#60;b&#62;Eve&#60;/b&#62;,"));
+    // The activation link is a plain, clickable link, and it works.
+    let marker = format!("<a href=\"{}/activate/", app.address);
+    let at = html.find(&marker).expect("a clickable activation link");
+    let href = &html[at + "<a href=\"".len()..];
+    let href = &href[..href.find('"').unwrap()];
+    let path = href.strip_prefix(&app.address).unwrap();
+    assert_eq!(app.new_browser().get(path).await.status(), StatusCode::OK);
+
+    for missing in [
+        "/admin/outbox/999999",
+        "/admin/outbox/abc",
+        "/admin/outbox/-1",
+    ] {
+        assert_eq!(
+            app.get(missing).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_page_does_not_exist_when_smtp_is_configured() {
+    let (port, _rx) = fake_smtp().await;
+    let app = spawn_app_with(&[("CANOPY_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]).await;
+    app.create_default_admin().await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(
+        app.get("/admin/outbox").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A minimal SMTP server on a free port: accepts everything and hands each
+/// message's DATA to the receiver.
+async fn fake_smtp() -> (u16, mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 fake ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            let _ = tx.send(data.take().unwrap_or_default());
+                            let _ = write.write_all(b"250 2.0.0 queued\r\n").await;
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let command = line.to_ascii_uppercase();
+                    let reply: &[u8] = if command.starts_with("EHLO") {
+                        b"250-fake\r\n250 8BITMIME\r\n"
+                    } else if command.starts_with("DATA") {
+                        data = Some(String::new());
+                        b"354 go ahead\r\n"
+                    } else if command.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 2.0.0 ok\r\n"
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+async fn wait_for<T>(mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("gave up waiting");
+}
+
+#[tokio::test]
+async fn with_smtp_the_outbox_is_delivered_as_multipart() {
+    let (port, mut rx) = fake_smtp().await;
+    let app = spawn_app_with(&[
+        ("CANOPY_SMTP_URL", &format!("smtp://127.0.0.1:{port}")),
+        ("CANOPY_MAIL_FROM", "Acme Portal <portal@acme.example>"),
+    ])
+    .await;
+    let admin = app.create_default_admin().await;
+    let eve = invite(&app, &admin, "eve@example.com", "<b>Eve</b>").await;
+
+    let raw = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("delivered within seconds")
+        .unwrap();
+    assert!(
+        raw.contains("From: \"Acme Portal\" <portal@acme.example>"),
+        "{raw}"
+    );
+    assert!(raw.contains("To: eve@example.com"));
+    assert!(raw.contains("Subject: You are invited to Canopy"));
+    assert!(raw.contains("multipart/alternative"));
+    assert!(raw.contains("text/plain"));
+    assert!(raw.contains("text/html"));
+    assert!(raw.contains("Message-ID: <canopy."));
+
+    let sent = wait_for(async || {
+        let mails = mails_for(&app, eve.id).await;
+        mails[0].sent_at.is_some().then(|| mails[0].clone())
+    })
+    .await;
+    assert_eq!(sent.attempts, 1);
+    assert!(sent.last_error.is_none());
+}
+
+#[tokio::test]
+async fn a_failed_delivery_keeps_the_message_and_the_error() {
+    // A port with nobody listening.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(&[("CANOPY_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]).await;
+    let admin = app.create_default_admin().await;
+    let eve = invite(&app, &admin, "eve@example.com", "Eve").await;
+    let failed = wait_for(async || {
+        let mails = mails_for(&app, eve.id).await;
+        mails[0].last_error.is_some().then(|| mails[0].clone())
+    })
+    .await;
+    assert_eq!(failed.attempts, 1);
+    assert!(failed.sent_at.is_none());
+    // The next attempt waits (a minute, then longer): no retry storm.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(mails_for(&app, eve.id).await[0].attempts, 1);
+}

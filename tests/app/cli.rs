@@ -1,0 +1,168 @@
+//! The command line as API.md promises it: `admin create`, `token create`, `migrate`.
+
+use std::process::Command;
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::*;
+
+fn canopy(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_canopy"))
+        .args(args)
+        .env("CANOPY_DATABASE_URL", database_url)
+        .env("CANOPY_BCRYPT_COST", "4")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("canopy runs")
+}
+
+#[tokio::test]
+async fn admin_create_then_token_create_give_a_working_token() {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        canopy(
+            &url,
+            &[
+                "admin",
+                "create",
+                "--email",
+                "root@example.com",
+                "--name",
+                "Root Admin",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .expect("a generated password is printed")
+        .to_string();
+    assert!(generated.len() >= 10);
+    assert_eq!(
+        app.sign_in("root@example.com", &generated).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        canopy(
+            &url,
+            &[
+                "token",
+                "create",
+                "--email",
+                "root@example.com",
+                "--name",
+                "ci",
+                "--expires-days",
+                "30",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("cnp_"), "{stdout}");
+    let me: serde_json::Value = app
+        .api(Method::GET, "/me", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "root@example.com");
+    assert_eq!(me["status"], "active");
+    let created = app.audit("token.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].via, "cli");
+}
+
+#[tokio::test]
+async fn admin_create_refuses_bad_input_and_duplicates() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let url = app.database_url.clone();
+    let (bad, dup, weak, no_user) = tokio::task::spawn_blocking(move || {
+        (
+            canopy(&url, &["admin", "create", "--email", "nope", "--name", "X"]),
+            canopy(
+                &url,
+                &[
+                    "admin",
+                    "create",
+                    "--email",
+                    "ADA@example.com",
+                    "--name",
+                    "Ada Again",
+                    "--password",
+                    "0123456789",
+                ],
+            ),
+            canopy(
+                &url,
+                &[
+                    "admin",
+                    "create",
+                    "--email",
+                    "new@example.com",
+                    "--name",
+                    "New",
+                    "--password",
+                    "short",
+                ],
+            ),
+            canopy(&url, &["token", "create", "--email", "ghost@example.com"]),
+        )
+    })
+    .await
+    .unwrap();
+    for (out, expected) in [
+        (&bad, "Enter an email address"),
+        (&dup, "already exists"),
+        (&weak, "at least 10 characters"),
+        (&no_user, "no active user"),
+    ] {
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in {stderr}"
+        );
+    }
+    assert_eq!(
+        app.audit("user.created").await.len(),
+        1,
+        "only the first admin"
+    );
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || canopy(&url, &["migrate"]))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
+}

@@ -1,0 +1,298 @@
+//! Hostile and broken input gets a 4xx, never a 500; every answer carries the
+//! security headers.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const TEN_MB: usize = 10 * 1024 * 1024;
+
+#[tokio::test]
+async fn malformed_json_wrong_types_and_huge_bodies_get_4xx() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    let patch = || app.api(Method::PATCH, "/me", &token);
+
+    let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            patch()
+                .header("Content-Type", "application/json")
+                .body("{\"display_name\": "),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            patch()
+                .header("Content-Type", "application/json")
+                .body("{\"display_name\": \"x\",}"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            patch()
+                .header("Content-Type", "application/json")
+                .body("{\"display_name\": 42}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            patch()
+                .header("Content-Type", "application/json")
+                .body("{\"surprise\": true}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            patch().header("Content-Type", "text/plain").body("{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            patch()
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("a=b"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            patch().body("{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            patch()
+                .header("Content-Type", "application/json")
+                .body(vec![b' '; TEN_MB]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            patch()
+                .header("Content-Type", "application/json")
+                .body(vec![0xff, 0xfe, 0x00]),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+    }
+    let me: Value = app
+        .api(Method::GET, "/me", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["version"], admin.version, "nothing changed");
+}
+
+#[tokio::test]
+async fn huge_and_garbled_form_posts_get_4xx() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let token = app.csrf_token().await;
+    let huge = format!("csrf_token={token}&email={}", "a".repeat(TEN_MB));
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("Origin", &app.address)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Valid token in the header, a body that is not a form.
+    for (content_type, body) in [
+        (
+            "application/x-www-form-urlencoded",
+            vec![0xff, 0xfe, b'=', 0x00],
+        ),
+        ("application/json", b"{\"email\": 1}".to_vec()),
+        ("multipart/form-data; boundary=x", b"--x--".to_vec()),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .header("Origin", &app.address)
+            .header("X-CSRF-Token", &token)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_client_error(),
+            "{content_type}: {}",
+            response.status()
+        );
+    }
+    // A long email that fits the body limit is simply wrong, not a crash.
+    let response = app.sign_in(&"a".repeat(100_000), "whatever").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn absurd_paths_are_not_found() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let long = format!("/{}", "x".repeat(8000));
+    for path in [
+        "/nope",
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/vendor/",
+        "/profile/tokens/99999999999999999999999/revoke",
+        "/%ff%fe%00",
+        "/setup/",
+        long.as_str(),
+    ] {
+        let status = app.get(path).await.status();
+        assert!(
+            status == StatusCode::NOT_FOUND
+                || status == StatusCode::METHOD_NOT_ALLOWED
+                || status == StatusCode::URI_TOO_LONG,
+            "{path}: {status}"
+        );
+    }
+    for path in [
+        "/api/v1/nope",
+        "/api/v1/me/..%2f..%2fetc%2fpasswd",
+        "/api/v1/orgs/99999999999999999999999",
+        "/api/v1/%00",
+    ] {
+        let response = app
+            .api(Method::GET, path.trim_start_matches("/api/v1"), &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    // Revoking a token id that does not fit, or is someone else's: 404, not 500.
+    let response = app
+        .post_form_with_csrf("/profile/tokens/99999999999999999999999/revoke", &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = app
+        .post_form_with_csrf("/profile/tokens/424242/revoke", &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn someone_elses_token_cannot_be_revoked() {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let bob = app
+        .create_admin("bob@example.com", "Bob", "bob's long password")
+        .await;
+    let bobs = app.create_token(bob.id, "").await;
+    let bob_token_id: i64 = app
+        .db
+        .read(|conn| {
+            use canopy::db::schema::api_tokens::dsl::*;
+            use diesel::prelude::*;
+            Ok(api_tokens.select(id).first(conn)?)
+        })
+        .await
+        .unwrap();
+    let _ = ada;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let response = app
+        .post_form_with_csrf(&format!("/profile/tokens/{bob_token_id}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.api(Method::GET, "/me", &bobs)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_security_headers() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    let forbidden = app.post_form("/sign-in", &[("email", "x")]).await;
+    let responses = vec![
+        app.get("/sign-in").await,
+        app.get("/nope").await,
+        app.get("/static/app.css").await,
+        app.get("/").await,
+        forbidden,
+        app.api(Method::GET, "/me", &token).send().await.unwrap(),
+        app.api(Method::GET, "/me", "bad").send().await.unwrap(),
+    ];
+    for response in responses {
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+            "{}",
+            response.url()
+        );
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+    }
+}
+
+#[tokio::test]
+async fn pages_have_no_inline_script() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for path in ["/sign-in", "/", "/profile", "/nope"] {
+        let (_, html) = app.get_text(path).await;
+        for chunk in html.split("<script").skip(1) {
+            let tag = chunk.split('>').next().unwrap();
+            assert!(
+                tag.contains("src=\"/static/"),
+                "inline script on {path}: {tag}"
+            );
+        }
+        assert!(!html.contains("style=\""), "inline style on {path}");
+    }
+}
+
+#[tokio::test]
+async fn static_assets_are_served_with_types() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/static/vendor/htmx.min.js", "text/javascript"),
+        ("/static/vendor/pico.min.css", "text/css"),
+        ("/static/app.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type)
+        );
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age")
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! `spawn_app()`: the real app on port 0 with a fresh database of its own —
+//! a SQLite file in a temp dir, or, when `CANOPY_TEST_DATABASE_URL` is set, a new
+//! PostgreSQL database created for the test and dropped after it.
+
+use std::collections::HashMap;
+
+use canopy::Config;
+use canopy::db::Db;
+use canopy::domain::audit::{self, Actor, Entry};
+use canopy::domain::password;
+use canopy::domain::setup::{NewAdmin, SetupInput, create_owner};
+use canopy::domain::token::{self, NewToken};
+use canopy::domain::user::User;
+use canopy::startup::Application;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use reqwest::{Response, StatusCode, header};
+
+pub const ADMIN_EMAIL: &str = "ada@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A running app with its own database. Derefs to its first [`Browser`].
+pub struct TestApp {
+    pub browser: Browser,
+    pub db: Db,
+    pub database_url: String,
+    pub setup_link: Option<String>,
+    _store: TestDatabase,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// One person's browser: keeps cookies, does not follow redirects.
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+/// Where the test's data lives; removed when the test ends.
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("CANOPY_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.trim().is_empty() => {
+            let name = format!(
+                "canopy_test_{}",
+                canopy::domain::secrets::random_token(16).to_lowercase()
+            );
+            let mut conn = diesel::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("cannot reach CANOPY_TEST_DATABASE_URL: {e}"));
+            conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            (
+                format!("{base}/{name}"),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = dir.path().join("canopy.db").to_string_lossy().into_owned();
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+/// The configuration tests run with: cheap bcrypt, two workers, port 0.
+pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("CANOPY_DATABASE_URL", database_url),
+        ("CANOPY_BIND", "127.0.0.1:0"),
+        ("CANOPY_BCRYPT_COST", "4"),
+        ("CANOPY_WORKERS", "2"),
+        ("CANOPY_POOL_SIZE", "4"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|name| vars.get(name).cloned()).expect("test config")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with extra `CANOPY_*` settings.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let (database_url, store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    let app = start(&database_url, extra).await;
+    let db = Db::connect(&database_url, 2).expect("test db handle");
+    TestApp {
+        browser: Browser {
+            address: format!("http://127.0.0.1:{}", app.0),
+            client: new_client(),
+        },
+        setup_link: app.1,
+        db,
+        database_url,
+        _store: store,
+    }
+}
+
+/// Builds and starts an app on `database_url`; returns its port and setup link.
+pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> (u16, Option<String>) {
+    let app = Application::build(test_config(database_url, extra))
+        .await
+        .expect("app builds");
+    let port = app.port();
+    let link = app.setup_link().map(str::to_string);
+    tokio::spawn(app.run_until_stopped());
+    (port, link)
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// A same-origin form POST, as the browser sends it from one of our pages.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(header::ORIGIN, &self.address)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// A form POST with this session's CSRF token added.
+    pub async fn post_form_with_csrf(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(path, &all).await
+    }
+
+    /// The CSRF token of this client's session, read off the sign-in page or
+    /// the dashboard like a browser would see it.
+    pub async fn csrf_token(&self) -> String {
+        let (_, html) = self.get_text("/sign-in").await;
+        let html = if html.contains("name=\"csrf_token\"") {
+            html
+        } else {
+            self.get_text("/").await.1
+        };
+        extract_csrf(&html).expect("page carries a CSRF token")
+    }
+
+    pub async fn sign_in(&self, email: &str, password_plain: &str) -> Response {
+        self.post_form_with_csrf(
+            "/sign-in",
+            &[("email", email), ("password", password_plain)],
+        )
+        .await
+    }
+}
+
+impl TestApp {
+    /// Another person's (or device's) browser on the same app.
+    pub fn new_browser(&self) -> Browser {
+        Browser {
+            address: self.address.clone(),
+            client: new_client(),
+        }
+    }
+
+    /// Creates an Owner at the root, as `canopy admin create` does.
+    pub async fn create_admin(&self, email: &str, name: &str, password_plain: &str) -> User {
+        let admin = NewAdmin::parse(&SetupInput {
+            display_name: name.into(),
+            email: email.into(),
+            password: password_plain.into(),
+            password_confirm: password_plain.into(),
+        })
+        .expect("valid admin");
+        let hash = password::hash(password_plain, 4).unwrap();
+        let db = self.db.clone();
+        db.write(move |conn| create_owner(conn, &Actor::cli(), &admin, hash))
+            .await
+            .expect("admin created")
+    }
+
+    pub async fn create_default_admin(&self) -> User {
+        self.create_admin(ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
+            .await
+    }
+
+    /// A new API token for `user_id`, as the profile page or CLI makes one.
+    pub async fn create_token(&self, user_id: i64, expires_in_days: &str) -> String {
+        let new = NewToken::parse("test", expires_in_days).unwrap();
+        self.db
+            .write(move |conn| token::create(conn, &Actor::cli(), user_id, new))
+            .await
+            .expect("token created")
+            .1
+    }
+
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(token)
+    }
+
+    pub async fn audit(&self, action: &'static str) -> Vec<Entry> {
+        self.db
+            .read(move |conn| audit::by_action(conn, action))
+            .await
+            .unwrap()
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// The `Location` header of a redirect.
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    /// An active user with a password, at home in `org_id` (no grants).
+    pub async fn create_user(&self, email: &str, name: &str, org_id: i64) -> User {
+        use canopy::domain::user::{self, NewUser, UserStatus};
+        use canopy::domain::validate::Email;
+        let new = NewUser {
+            org_id,
+            email: Email::parse(email).unwrap(),
+            display_name: name.into(),
+            job_title: String::new(),
+            status: UserStatus::Active,
+            password_hash: Some(password::hash(ADMIN_PASSWORD, 4).unwrap()),
+        };
+        self.db
+            .write(move |conn| user::create(conn, &Actor::cli(), new))
+            .await
+            .expect("user created")
+    }
+
+    /// Sends a JSON request to the API and returns the status and body (Null
+    /// when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: impl Into<String>,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = self.api(method, &path.into(), token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("API call");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        (status, value)
+    }
+
+    pub async fn root_id(&self) -> i64 {
+        self.db
+            .read(|conn| Ok(canopy::domain::org::find_root(conn)?.unwrap().id))
+            .await
+            .unwrap()
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests: each starts the real app on port 0 with a fresh database
+//! and talks HTTP to it. One test binary, so the app is linked once.
+
+mod account;
+mod api;
+mod auth;
+mod cli;
+mod hardening;
+mod helpers;
+mod org_pages;
+mod orgs;
+mod people;
+mod projects;
+mod sessions;

@@ -1,0 +1,430 @@
+//! The org pages: what each person sees and may do, forms that explain
+//! themselves, and 404 for anything outside one's tenant.
+
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn org(app: &TestApp, token: &str, parent: i64, name: &str, code: &str) -> i64 {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/orgs",
+            token,
+            Some(json!({"parent_id": parent, "name": name, "code": code})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+async fn grant(app: &TestApp, token: &str, role: &str, user_id: i64, org_id: i64) {
+    let root = app.root_id().await;
+    let (_, roles) = app
+        .call(Method::GET, format!("/roles?org_id={root}"), token, None)
+        .await;
+    let role_id = roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == role)
+        .unwrap()["id"]
+        .clone();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/grants",
+            token,
+            Some(json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let t = app.create_token(ada.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &t, root, "Acme", "ACME").await;
+    let east = org(&app, &t, acme, "East", "EAST").await;
+    let globex = org(&app, &t, root, "Globex", "GLOBEX").await;
+    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
+    grant(&app, &t, "Org admin", olga.id, acme).await;
+
+    let browser = app.new_browser();
+    assert_eq!(
+        browser
+            .sign_in("olga@acme.example", ADMIN_PASSWORD)
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    let (status, html) = browser.get_text("/orgs").await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains(&format!("href=\"/orgs/{acme}\"")),
+        "Acme is her top node"
+    );
+    assert!(
+        !html.contains("Globex") && !html.contains(">Root<"),
+        "{html}"
+    );
+    let (status, html) = browser.get_text(&format!("/orgs/{acme}/children")).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("East"));
+    let (_, html) = browser.get_text("/orgs?q=glob").await;
+    assert!(html.contains("No organization you can see matches."));
+
+    // Buttons show by permission: an Org admin may create and edit, not move or delete.
+    let (_, html) = browser.get_text(&format!("/orgs/{east}")).await;
+    assert!(
+        html.contains(&format!("/orgs/{east}/new")) && html.contains(&format!("/orgs/{east}/edit"))
+    );
+    assert!(
+        !html.contains(&format!("/orgs/{east}/move"))
+            && !html.contains(&format!("/orgs/{east}/delete"))
+    );
+    assert_eq!(
+        browser.get(&format!("/orgs/{east}/move")).await.status(),
+        S::FORBIDDEN
+    );
+
+    for path in [
+        format!("/orgs/{globex}"),
+        format!("/orgs/{globex}/children"),
+        format!("/orgs/{globex}/sub-orgs"),
+        format!("/orgs/{globex}/access"),
+        format!("/orgs/{globex}/settings"),
+        format!("/orgs/{globex}/edit"),
+        format!("/orgs/{globex}/new"),
+        format!("/orgs/{root}"),
+        "/orgs/987654".to_string(),
+    ] {
+        assert_eq!(browser.get(&path).await.status(), S::NOT_FOUND, "{path}");
+    }
+    let response = browser
+        .post_form_with_csrf(
+            &format!("/orgs/{globex}/edit"),
+            &[("name", "Mine"), ("code", "MINE")],
+        )
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+    let response = browser
+        .post_form_with_csrf(&format!("/orgs/{globex}/archive"), &[])
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn forms_explain_bad_input_and_change_nothing() {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let t = app.create_token(ada.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &t, root, "Acme", "ACME").await;
+    org(&app, &t, acme, "East", "EAST").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let long = "y".repeat(5000);
+    for (name, code) in [
+        ("", "X1"),
+        ("East", "X2"),
+        (long.as_str(), "X3"),
+        ("<b>bold</b>", "X4"),
+        ("North", "acme"),
+    ] {
+        let response = app
+            .post_form_with_csrf(
+                &format!("/orgs/{acme}/new"),
+                &[("name", name), ("code", code), ("kind", "region")],
+            )
+            .await;
+        assert!(
+            response.status() == S::UNPROCESSABLE_ENTITY,
+            "{name:?}: {}",
+            response.status()
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("id=\"name-error\"") || html.contains("id=\"code-error\""),
+            "{name:?}"
+        );
+        assert!(
+            !html.contains("<b>bold</b>"),
+            "typed values come back escaped"
+        );
+    }
+    let (_, list) = app.call(Method::GET, "/orgs", &t, None).await;
+    assert_eq!(list["total"], 3);
+
+    let response = app
+        .post_form_with_csrf(
+            &format!("/orgs/{acme}/new"),
+            &[
+                ("name", "West"),
+                ("code", "acme-west"),
+                ("kind", "region"),
+                ("description", "<script>alert(1)</script>"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let west = location(&response);
+    let (_, html) = app.get_text(&west).await;
+    assert!(html.contains("ACME-WEST"), "codes are stored upper-case");
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+
+    // A stale edit form answers 409 and keeps what was typed.
+    let (_, acme_json) = app
+        .call(Method::GET, format!("/orgs/{acme}"), &t, None)
+        .await;
+    let version = acme_json["version"].as_i64().unwrap().to_string();
+    app.call(
+        Method::PATCH,
+        format!("/orgs/{acme}"),
+        &t,
+        Some(json!({"city": "Springfield"})),
+    )
+    .await;
+    let response = app
+        .post_form_with_csrf(
+            &format!("/orgs/{acme}/edit"),
+            &[
+                ("name", "Acme Corp"),
+                ("code", "ACME"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::CONFLICT);
+    assert!(response.text().await.unwrap().contains("Acme Corp"));
+}
+
+#[tokio::test]
+async fn move_archive_restore_delete_and_settings_through_pages() {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let t = app.create_token(ada.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &t, root, "Acme", "ACME").await;
+    let east = org(&app, &t, acme, "East", "EAST").await;
+    let west = org(&app, &t, acme, "West", "WEST").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let (_, html) = app.get_text(&format!("/orgs/{east}/move")).await;
+    assert!(
+        html.contains(&format!("value=\"{west}\"")),
+        "West is an allowed parent"
+    );
+    assert!(!html.contains(&format!("value=\"{east}\"")), "not itself");
+    let response = app
+        .post_form_with_csrf(
+            &format!("/orgs/{acme}/move"),
+            &[("parent_id", &east.to_string())],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        S::CONFLICT,
+        "not under its own descendant"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("cannot move under itself")
+    );
+    let response = app
+        .post_form_with_csrf(
+            &format!("/orgs/{east}/move"),
+            &[("parent_id", &west.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (_, html) = app.get_text(&format!("/orgs/{east}")).await;
+    assert!(
+        html.contains(&format!("href=\"/orgs/{west}\">West</a>")),
+        "breadcrumb shows the new parent"
+    );
+
+    let (_, html) = app.get_text(&format!("/orgs/{acme}/delete")).await;
+    assert!(
+        html.contains("cannot be deleted") && html.contains("it has 1 sub-organization."),
+        "{html}"
+    );
+    let response = app
+        .post_form_with_csrf(&format!("/orgs/{acme}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (status, _) = app
+        .call(Method::GET, format!("/orgs/{acme}"), &t, None)
+        .await;
+    assert_eq!(status, S::OK, "still there");
+
+    assert_eq!(
+        app.post_form_with_csrf(&format!("/orgs/{west}/archive"), &[])
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    let (_, html) = app.get_text(&format!("/orgs/{east}")).await;
+    assert!(
+        !html.contains(&format!("/orgs/{east}/edit")),
+        "archived subtree is read-only"
+    );
+    assert_eq!(
+        app.get(&format!("/orgs/{east}/edit")).await.status(),
+        S::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_form_with_csrf(&format!("/orgs/{west}/restore"), &[])
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    assert_eq!(app.get(&format!("/orgs/{east}/edit")).await.status(), S::OK);
+
+    // Settings: override, bad value, revert.
+    let response = app
+        .post_form_with_csrf(
+            &format!("/orgs/{acme}/settings/week_start"),
+            &[("value", "sunday")],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (_, html) = app.get_text(&format!("/orgs/{east}/settings")).await;
+    assert!(html.contains("Inherited from") && html.contains("sunday"));
+    let response = app
+        .post_form_with_csrf(
+            &format!("/orgs/{acme}/settings/max_minutes_per_day"),
+            &[("value", "2000")],
+        )
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"max_minutes_per_day-error\"")
+    );
+    let response = app
+        .post_form_with_csrf(&format!("/orgs/{acme}/settings/week_start/revert"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (_, html) = app.get_text(&format!("/orgs/{east}/settings")).await;
+    assert!(!html.contains("sunday"));
+    assert_eq!(
+        app.post_form_with_csrf(
+            &format!("/orgs/{acme}/settings/nonsense"),
+            &[("value", "1")]
+        )
+        .await
+        .status(),
+        S::NOT_FOUND
+    );
+
+    // Deleting an empty org works.
+    let empty = org(&app, &t, acme, "Empty", "EMPTY").await;
+    assert_eq!(
+        app.post_form_with_csrf(&format!("/orgs/{empty}/delete"), &[])
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    assert_eq!(
+        app.get(&format!("/orgs/{empty}")).await.status(),
+        S::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_access_tab_grants_and_revokes_by_the_rules() {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let t = app.create_token(ada.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &t, root, "Acme", "ACME").await;
+    let east = org(&app, &t, acme, "East", "EAST").await;
+    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
+    grant(&app, &t, "Org admin", olga.id, acme).await;
+    app.create_user("sam@acme.example", "Sam", east).await;
+
+    let browser = app.new_browser();
+    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains("Olga") && html.contains("Inherited from Acme"),
+        "{html}"
+    );
+
+    let (_, roles) = app
+        .call(Method::GET, format!("/roles?org_id={east}"), &t, None)
+        .await;
+    let id_of = |name: &str| {
+        roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()["id"]
+            .to_string()
+    };
+    let response = browser
+        .post_form_with_csrf(
+            &format!("/orgs/{east}/grants"),
+            &[
+                ("email", "sam@acme.example"),
+                ("role_id", &id_of("Owner")),
+                ("reach", "below"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN, "no escalation");
+    assert!(response.text().await.unwrap().contains("you lack org.move"));
+    let response = browser
+        .post_form_with_csrf(
+            &format!("/orgs/{east}/grants"),
+            &[
+                ("email", "nobody@acme.example"),
+                ("role_id", &id_of("Viewer")),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    let response = browser
+        .post_form_with_csrf(
+            &format!("/orgs/{east}/grants"),
+            &[
+                ("email", "sam@acme.example"),
+                ("role_id", &id_of("Viewer")),
+                ("reach", "here"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    assert!(html.contains("Sam") && html.contains("Viewer"));
+    let grant_id: i64 = html
+        .split("/grants/")
+        .filter_map(|s| s.split('/').next()?.parse().ok())
+        .max()
+        .unwrap();
+    assert_eq!(
+        browser
+            .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    assert!(!html.contains("sam@acme.example"));
+    assert_eq!(app.audit("grant.revoked").await.len(), 1);
+}

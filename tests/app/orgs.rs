@@ -1,0 +1,832 @@
+//! The org tree through the API: tenants see exactly their subtree, privacy
+//! stops ancestors at the border, and every change holds at the next request.
+
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Root ─┬─ Acme ─┬─ East ── Boston
+///       │        └─ West
+///       └─ Globex
+struct World {
+    app: TestApp,
+    ada: String,
+    root: i64,
+    acme: i64,
+    east: i64,
+    west: i64,
+    boston: i64,
+    globex: i64,
+}
+
+async fn create_org(app: &TestApp, token: &str, parent: i64, name: &str, code: &str) -> i64 {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/orgs",
+            token,
+            Some(json!({"parent_id": parent, "name": name, "code": code, "kind": "region"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = create_org(&app, &ada, root, "Acme", "ACME").await;
+    let east = create_org(&app, &ada, acme, "East", "ACME-EAST").await;
+    let west = create_org(&app, &ada, acme, "West", "ACME-WEST").await;
+    let boston = create_org(&app, &ada, east, "Boston", "ACME-BOS").await;
+    let globex = create_org(&app, &ada, root, "Globex", "GLOBEX").await;
+    World {
+        app,
+        ada,
+        root,
+        acme,
+        east,
+        west,
+        boston,
+        globex,
+    }
+}
+
+/// A user at home in `home` holding `role` at `at`, with an API token.
+async fn member(w: &World, email: &str, home: i64, role: &str, at: i64) -> (i64, String) {
+    let user = w.app.create_user(email, email, home).await;
+    let role_id = role_id(w, role).await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.ada,
+            Some(json!({"role_id": role_id, "user_id": user.id, "org_id": at})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    (user.id, w.app.create_token(user.id, "").await)
+}
+
+async fn role_id(w: &World, name: &str) -> i64 {
+    let (_, roles) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/roles?org_id={}", w.root),
+            &w.ada,
+            None,
+        )
+        .await;
+    roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
+    let w = world().await;
+    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+
+    let (status, list) = w.app.call(Method::GET, "/orgs", &olga, None).await;
+    assert_eq!(status, S::OK);
+    assert_eq!(
+        ids(&list),
+        vec![w.acme, w.east, w.boston, w.west],
+        "path order, nothing else"
+    );
+    assert_eq!(list["total"], 4);
+    let acme = &list["items"][0];
+    assert_eq!(acme["path"], "Acme", "no names from above the grant");
+    assert_eq!(acme["parent_id"], Value::Null);
+    assert_eq!(list["items"][2]["path"], "Acme / East / Boston");
+
+    for outside in [w.root, w.globex, 999_999] {
+        let (status, body) = w
+            .app
+            .call(Method::GET, &format!("/orgs/{outside}"), &olga, None)
+            .await;
+        assert_eq!(status, S::NOT_FOUND, "{outside}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
+        for sub in ["settings", "access"] {
+            let (status, _) = w
+                .app
+                .call(Method::GET, &format!("/orgs/{outside}/{sub}"), &olga, None)
+                .await;
+            assert_eq!(status, S::NOT_FOUND);
+        }
+        let (status, _) = w
+            .app
+            .call(
+                Method::PATCH,
+                &format!("/orgs/{outside}"),
+                &olga,
+                Some(json!({"name": "Mine"})),
+            )
+            .await;
+        assert_eq!(status, S::NOT_FOUND);
+    }
+    // Search does not reach outside either.
+    let (_, found) = w.app.call(Method::GET, "/orgs?q=globex", &olga, None).await;
+    assert_eq!(found["total"], 0);
+    let (_, found) = w.app.call(Method::GET, "/orgs?q=bos", &olga, None).await;
+    assert_eq!(ids(&found), vec![w.boston]);
+
+    // Inside: create, edit.
+    let (status, created) = w
+        .app
+        .call(
+            Method::POST,
+            "/orgs",
+            &olga,
+            Some(
+                json!({"parent_id": w.east, "name": "Albany", "code": "ACME-ALB", "kind": "site"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{created}");
+    assert_eq!(created["path"], "Acme / East / Albany");
+    let (status, edited) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.west),
+            &olga,
+            Some(json!({"description": "Pacific", "tags": ["west", "coast"]})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{edited}");
+    assert_eq!(edited["tags"], json!(["west", "coast"]));
+    // Creating next to her own org means creating under the root: not hers.
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            "/orgs",
+            &olga,
+            Some(json!({"parent_id": w.root, "name": "Mine", "code": "MINE"})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    // An Org admin lacks org.move / org.delete; and nobody below the root
+    // decides about the org their access hangs on.
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.acme), &olga, None)
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/orgs/{}/move", w.boston),
+            &olga,
+            Some(json!({"parent_id": w.west})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_owner_below_the_root_reshapes_their_subtree_but_not_their_own_org() {
+    let w = world().await;
+    let (_, owen) = member(&w, "owen@acme.example", w.acme, "Owner", w.acme).await;
+    let (status, moved) = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/orgs/{}/move", w.boston),
+            &owen,
+            Some(json!({"parent_id": w.west})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{moved}");
+    assert_eq!(moved["path"], "Acme / West / Boston");
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/orgs/{}/move", w.acme),
+            &owen,
+            Some(json!({"parent_id": w.globex})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        S::FORBIDDEN,
+        "the org his access hangs on is decided at its parent"
+    );
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.acme), &owen, None)
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/orgs/{}/move", w.west),
+            &owen,
+            Some(json!({"parent_id": w.globex})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND, "Globex is not his to know");
+}
+
+#[tokio::test]
+async fn moves_refuse_cycles_the_root_and_name_clashes() {
+    let w = world().await;
+    let t = &w.ada;
+    let mv = |id: i64, parent: i64| {
+        w.app.call(
+            Method::POST,
+            format!("/orgs/{id}/move"),
+            t,
+            Some(json!({"parent_id": parent})),
+        )
+    };
+    let (status, body) = mv(w.acme, w.acme).await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    let (status, body) = mv(w.acme, w.boston).await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert_eq!(body["error"]["reason"], "cycle");
+    let (status, _) = mv(w.root, w.globex).await;
+    assert_eq!(status, S::FORBIDDEN);
+    create_org(&w.app, t, w.globex, "East", "GLOBEX-EAST").await;
+    let (status, body) = mv(w.east, w.globex).await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["parent_id"].is_string());
+
+    // A move carries the whole subtree and the closure table follows.
+    let (status, _) = mv(w.east, w.west).await;
+    assert_eq!(status, S::OK);
+    let (_, boston) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.boston), t, None)
+        .await;
+    assert_eq!(boston["path"], "Root / Acme / West / East / Boston");
+    assert_eq!(boston["depth"], 4);
+    let (east, west) = (w.east, w.west);
+    let within = w
+        .app
+        .db
+        .read(move |c| {
+            Ok((
+                canopy::domain::org::is_within(c, east, west)?,
+                canopy::domain::org::is_within(c, 0, west)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(within, (true, false));
+    let boston_id = w.boston;
+    let ancestors: Vec<(i64, i32)> = w
+        .app
+        .db
+        .read(move |c| {
+            use canopy::db::schema::org_closure::dsl::*;
+            use diesel::prelude::*;
+            Ok(org_closure
+                .filter(descendant_id.eq(boston_id))
+                .select((ancestor_id, depth))
+                .order(depth)
+                .load(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        ancestors,
+        vec![
+            (w.boston, 0),
+            (w.east, 1),
+            (w.west, 2),
+            (w.acme, 3),
+            (w.root, 4)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn delete_only_when_empty_and_the_refusal_says_why() {
+    let w = world().await;
+    w.app.create_user("sam@acme.example", "Sam", w.east).await;
+    let (status, body) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.east), &w.ada, None)
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    assert_eq!(
+        body["error"]["blocking"],
+        json!({"children": 1, "users": 1, "projects": 0, "teams": 0, "groups": 0})
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 sub-organization, 1 user")
+    );
+
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.boston), &w.ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.boston), &w.ada, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.root), &w.ada, None)
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    assert_eq!(w.app.audit("org.deleted").await.len(), 1);
+}
+
+#[tokio::test]
+async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
+    let w = world().await;
+    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"status": "archived"})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["status"], "archived");
+    // Still visible, no longer changeable, nothing new inside.
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.boston), &olga, None)
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.boston),
+            &olga,
+            Some(json!({"name": "Beantown"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            "/orgs",
+            &w.ada,
+            Some(json!({"parent_id": w.boston, "name": "Cambridge", "code": "CAM"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (_, why) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/check?permission=org.edit&org_id={}", w.boston),
+            &olga,
+            None,
+        )
+        .await;
+    assert_eq!(why["allowed"], false);
+    assert_eq!(
+        why["decision"],
+        json!({"kind": "org_archived", "org_id": w.east})
+    );
+    // The root can never be archived.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.root),
+            &w.ada,
+            Some(json!({"status": "archived"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    // Restored, work goes on.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.boston),
+            &olga,
+            Some(json!({"name": "Beantown"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+}
+
+#[tokio::test]
+async fn privacy_mode_stops_ancestors_at_the_border() {
+    let w = world().await;
+    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.acme),
+            &olga,
+            Some(json!({"privacy_mode": true})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+
+    // The root's owner sees the name and place, nothing more.
+    let (status, acme) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.acme), &w.ada, None)
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(acme["name"], "Acme");
+    assert_eq!(acme["restricted"], true);
+    assert!(
+        acme.get("code").is_none() && acme.get("description").is_none(),
+        "{acme}"
+    );
+    for path in [
+        format!("/orgs/{}", w.east),
+        format!("/orgs/{}/settings", w.acme),
+        format!("/orgs/{}/access", w.acme),
+    ] {
+        let (status, _) = w.app.call(Method::GET, &path, &w.ada, None).await;
+        assert_eq!(status, S::NOT_FOUND, "{path}");
+    }
+    let (_, list) = w.app.call(Method::GET, "/orgs", &w.ada, None).await;
+    assert_eq!(ids(&list), vec![w.root, w.acme, w.globex]);
+    let (_, why) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/check?permission=user.view&org_id={}", w.acme),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(
+        why["decision"],
+        json!({"kind": "blocked_by_privacy", "org_id": w.acme})
+    );
+    // Only someone inside can turn it off.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.acme),
+            &w.ada,
+            Some(json!({"privacy_mode": false})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    // The landlord may still move the org (the decision is at the parent).
+    let (status, moved) = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/orgs/{}/move", w.acme),
+            &w.ada,
+            Some(json!({"parent_id": w.globex})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{moved}");
+    assert_eq!(moved["path"], "Root / Globex / Acme");
+    // Inside, all works; turning it off lets the landlord back in at once.
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.boston), &olga, None)
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.acme),
+            &olga,
+            Some(json!({"privacy_mode": false})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.boston), &w.ada, None)
+        .await;
+    assert_eq!(status, S::OK);
+}
+
+#[tokio::test]
+async fn revoking_a_grant_holds_at_the_next_request_on_every_instance() {
+    let w = world().await;
+    let (olga_id, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    // A second app instance on the same database, as behind a load balancer.
+    let (port, _) = start(&w.app.database_url, &[]).await;
+    let other = format!("http://127.0.0.1:{port}/api/v1/orgs/{}", w.east);
+    let get_other = || reqwest::Client::new().get(&other).bearer_auth(&olga).send();
+    assert_eq!(get_other().await.unwrap().status(), S::OK);
+
+    let (_, grants) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/grants?user_id={olga_id}"),
+            &w.ada,
+            None,
+        )
+        .await;
+    let grant_id = grants["items"][0]["id"].as_i64().unwrap();
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, &format!("/grants/{grant_id}"), &w.ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+
+    assert_eq!(get_other().await.unwrap().status(), S::NOT_FOUND);
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.east), &olga, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    // Her home org stays visible to her: home membership needs no grant.
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.acme), &olga, None)
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(w.app.audit("grant.revoked").await.len(), 1);
+}
+
+#[tokio::test]
+async fn names_are_validated_and_shown_escaped() {
+    let w = world().await;
+    let long = "x".repeat(5000);
+    for (name, field_status) in [
+        ("", S::UNPROCESSABLE_ENTITY),
+        ("   ", S::UNPROCESSABLE_ENTITY),
+        (long.as_str(), S::UNPROCESSABLE_ENTITY),
+        ("east", S::UNPROCESSABLE_ENTITY),
+        (" EAST ", S::UNPROCESSABLE_ENTITY),
+        ("<script>alert(1)</script>", S::UNPROCESSABLE_ENTITY),
+        ("Tom & <b>Jerry</b>", S::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, body) = w
+            .app
+            .call(
+                Method::POST,
+                "/orgs",
+                &w.ada,
+                Some(json!({"parent_id": w.acme, "name": name, "code": "NEW-1"})),
+            )
+            .await;
+        assert_eq!(status, field_status, "{name:?}: {body}");
+        assert!(body["error"]["fields"]["name"].is_string(), "{body}");
+    }
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/orgs",
+            &w.ada,
+            Some(json!({"parent_id": w.acme, "name": "North", "code": "acme-east"})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT, "codes are unique in any case: {body}");
+    assert!(body["error"]["fields"]["code"].is_string());
+    let (status, body) = w
+        .app
+        .call(Method::POST, "/orgs", &w.ada, Some(json!({"parent_id": w.acme, "name": "North", "code": "NORTH", "kind": "planet", "website": "ftp://x", "email_domains": "not a domain!"})))
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    for field in ["kind", "website", "email_domains"] {
+        assert!(
+            body["error"]["fields"][field].is_string(),
+            "{field}: {body}"
+        );
+    }
+    let (_, list) = w.app.call(Method::GET, "/orgs", &w.ada, None).await;
+    assert_eq!(list["total"], 6, "nothing was created");
+    // Stale versions are refused.
+    let (_, east) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.east), &w.ada, None)
+        .await;
+    let version = east["version"].as_i64().unwrap();
+    let patch = |v: i64| {
+        w.app.call(
+            Method::PATCH,
+            format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"city": "NYC", "version": v})),
+        )
+    };
+    assert_eq!(patch(version).await.0, S::OK);
+    assert_eq!(patch(version).await.0, S::CONFLICT);
+}
+
+#[tokio::test]
+async fn settings_inherit_down_the_tree_and_revert() {
+    let w = world().await;
+    let put = |org: i64, body: Value| {
+        w.app.call(
+            Method::PUT,
+            format!("/orgs/{org}/settings"),
+            &w.ada,
+            Some(body),
+        )
+    };
+    let get = |org: i64| {
+        w.app
+            .call(Method::GET, format!("/orgs/{org}/settings"), &w.ada, None)
+    };
+
+    let (_, boston) = get(w.boston).await;
+    assert_eq!(
+        boston["week_start"],
+        json!({"value": "monday", "inherited_from": null, "source": "default"})
+    );
+    let (status, _) = put(
+        w.acme,
+        json!({"week_start": "sunday", "max_minutes_per_day": 600}),
+    )
+    .await;
+    assert_eq!(status, S::OK);
+    let (_, boston) = get(w.boston).await;
+    assert_eq!(
+        boston["week_start"],
+        json!({"value": "sunday", "inherited_from": w.acme, "source": "inherited"})
+    );
+    assert_eq!(boston["max_minutes_per_day"]["value"], 600);
+    put(w.east, json!({"week_start": "saturday"})).await;
+    let (_, boston) = get(w.boston).await;
+    assert_eq!(boston["week_start"]["inherited_from"], w.east);
+    let (_, east) = get(w.east).await;
+    assert_eq!(east["week_start"]["source"], "this_org");
+    // Revert: null.
+    put(w.east, json!({"week_start": null})).await;
+    let (_, boston) = get(w.boston).await;
+    assert_eq!(boston["week_start"]["inherited_from"], w.acme);
+    // Bad values: 422 per key, nothing changes.
+    let (status, body) = put(w.acme, json!({"week_start": "someday", "max_minutes_per_day": 2000, "approval_mode": "project", "nonsense": 1})).await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    for key in ["week_start", "max_minutes_per_day", "nonsense"] {
+        assert!(body["error"]["fields"][key].is_string(), "{key}: {body}");
+    }
+    let (_, acme) = get(w.acme).await;
+    assert_eq!(acme["week_start"]["value"], "sunday");
+    assert_eq!(acme["approval_mode"]["source"], "default");
+}
+
+#[tokio::test]
+async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
+    let w = world().await;
+    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.east).await;
+    let owner = role_id(&w, "Owner").await;
+    let viewer = role_id(&w, "Viewer").await;
+    let grant = |role: i64, org: i64| {
+        w.app.call(
+            Method::POST,
+            "/grants",
+            &olga,
+            Some(json!({"role_id": role, "user_id": sam.id, "org_id": org})),
+        )
+    };
+    let (status, body) = grant(owner, w.east).await;
+    assert_eq!(
+        status,
+        S::FORBIDDEN,
+        "Owner holds org.move, which Olga lacks: {body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("org.move")
+    );
+    let (status, _) = grant(viewer, w.globex).await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, body) = grant(viewer, w.east).await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let (status, _) = grant(viewer, w.east).await;
+    assert_eq!(status, S::CONFLICT, "the same grant twice");
+    // Olga may revoke her own grant (drop privileges), and then she is out.
+    let (_, mine) = w
+        .app
+        .call(Method::GET, "/grants?user_id=0", &olga, None)
+        .await;
+    assert_eq!(mine["total"], 0, "someone else's list shows nothing");
+    let (_, me) = w.app.call(Method::GET, "/me", &olga, None).await;
+    let (_, mine) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/grants?user_id={}", me["id"]),
+            &olga,
+            None,
+        )
+        .await;
+    let own = mine["items"][0]["id"].as_i64().unwrap();
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, &format!("/grants/{own}"), &olga, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = w
+        .app
+        .call(Method::GET, &format!("/orgs/{}", w.east), &olga, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn check_explains_decisions() {
+    let w = world().await;
+    let (olga_id, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let (status, yes) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/check?permission=org.edit&org_id={}", w.boston),
+            &olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(yes["allowed"], true);
+    assert_eq!(yes["via"][0]["role"], "Org admin");
+    assert_eq!(yes["via"][0]["scope"]["org_name"], "Acme");
+    assert!(
+        yes["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Org admin at Acme and below")
+    );
+    let (_, no) = w
+        .app
+        .call(
+            Method::GET,
+            &format!(
+                "/check?user_id={olga_id}&permission=org.move&org_id={}",
+                w.boston
+            ),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(no["allowed"], false);
+    assert_eq!(no["decision"]["kind"], "no_grant");
+    // Olga cannot ask about the root, which she cannot see.
+    let (status, _) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/check?permission=org.view&org_id={}", w.root),
+            &olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, body) = w
+        .app
+        .call(
+            Method::GET,
+            "/check?permission=org.fly&org_id=1",
+            &olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+}

@@ -1,0 +1,856 @@
+//! People and access: users, groups, custom roles, guests, explain and preview.
+//! Nobody grants more than they hold or reads another tenant's people, and every
+//! loss of access holds at the next request.
+
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+struct Tenants {
+    app: TestApp,
+    ada: String,
+    acme: i64,
+    east: i64,
+    globex: i64,
+    /// Org admin at Acme.
+    olga: String,
+    olga_id: i64,
+    /// Org admin at Globex.
+    gus: String,
+}
+
+async fn org(app: &TestApp, t: &str, parent: i64, name: &str, code: &str) -> i64 {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/orgs",
+            t,
+            Some(json!({"parent_id": parent, "name": name, "code": code})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+async fn role_id(app: &TestApp, t: &str, org_id: i64, name: &str) -> i64 {
+    let (_, roles) = app
+        .call(Method::GET, format!("/roles?org_id={org_id}"), t, None)
+        .await;
+    roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn create_user(app: &TestApp, t: &str, body: Value) -> (S, Value) {
+    app.call(Method::POST, "/users", t, Some(body)).await
+}
+
+async fn grant(app: &TestApp, t: &str, body: Value) -> (S, Value) {
+    app.call(Method::POST, "/grants", t, Some(body)).await
+}
+
+async fn tenants() -> Tenants {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &ada, root, "Acme", "ACME").await;
+    let east = org(&app, &ada, acme, "East", "ACME-EAST").await;
+    let globex = org(&app, &ada, root, "Globex", "GLOBEX").await;
+    let org_admin = role_id(&app, &ada, root, "Org admin").await;
+    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
+    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
+    for (u, o) in [(olga.id, acme), (gus.id, globex)] {
+        let (status, body) = grant(
+            &app,
+            &ada,
+            json!({"role_id": org_admin, "user_id": u, "org_id": o}),
+        )
+        .await;
+        assert_eq!(status, S::CREATED, "{body}");
+    }
+    let (olga_t, gus_t) = (
+        app.create_token(olga.id, "").await,
+        app.create_token(gus.id, "").await,
+    );
+    Tenants {
+        app,
+        ada,
+        acme,
+        east,
+        globex,
+        olga: olga_t,
+        olga_id: olga.id,
+        gus: gus_t,
+    }
+}
+
+#[tokio::test]
+async fn users_are_created_validated_and_kept_inside_their_tenant() {
+    let w = tenants().await;
+    let olga = w.olga.as_str();
+    let (status, sam) = create_user(&w.app, olga, json!({"org_id": w.east, "email": "sam@acme.example", "display_name": "Sam", "password": "sam's long password"})).await;
+    assert_eq!(status, S::CREATED, "{sam}");
+    assert_eq!(sam["status"], "active");
+    let sam_id = sam["id"].as_i64().unwrap();
+
+    for (body, field, expected) in [
+        (
+            json!({"org_id": w.east, "email": "not-an-email", "display_name": "X"}),
+            "email",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "email": "x@acme.example", "display_name": "X", "password": "short"}),
+            "password",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "email": "SAM@Acme.Example", "display_name": "Sam 2", "password": "0123456789ab"}),
+            "email",
+            S::CONFLICT,
+        ),
+        (
+            json!({"org_id": w.east, "email": "y@acme.example", "display_name": "  "}),
+            "display_name",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (status, body) = create_user(&w.app, olga, body).await;
+        assert_eq!(status, expected, "{body}");
+        assert!(
+            body["error"]["fields"][field].is_string(),
+            "{field}: {body}"
+        );
+    }
+    // Into someone else's tenant: as if it did not exist.
+    let (status, _) = create_user(&w.app, olga, json!({"org_id": w.globex, "email": "z@x.example", "display_name": "Z", "password": "0123456789ab"})).await;
+    assert_eq!(status, S::NOT_FOUND);
+
+    // Lists and reads stay inside the tenant.
+    let (_, list) = w.app.call(Method::GET, "/users", &w.gus, None).await;
+    let emails: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, vec!["gus@globex.example"]);
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"job_title": "Spy"}))),
+    ] {
+        let (status, _) = w
+            .app
+            .call(method, format!("/users/{sam_id}"), &w.gus, body)
+            .await;
+        assert_eq!(status, S::NOT_FOUND);
+    }
+    let (_, list) = w.app.call(Method::GET, "/users?q=sam", &w.olga, None).await;
+    assert_eq!(list["total"], 1);
+
+    // Moving a user needs user.manage at both ends.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/users/{sam_id}"),
+            &w.olga,
+            Some(json!({"org_id": w.globex})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, moved) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/users/{sam_id}"),
+            &w.olga,
+            Some(json!({"org_id": w.acme})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{moved}");
+    assert_eq!(moved["org_id"], w.acme);
+
+    // Deactivation stops the user's token at the next request; reactivation restores it.
+    let sam_token = w.app.create_token(sam_id, "").await;
+    assert_eq!(
+        w.app.call(Method::GET, "/me", &sam_token, None).await.0,
+        S::OK
+    );
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/users/{sam_id}"),
+            &w.olga,
+            Some(json!({"status": "deactivated"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(
+        w.app.call(Method::GET, "/me", &sam_token, None).await.0,
+        S::UNAUTHORIZED
+    );
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/users/{}", w.olga_id),
+            &w.olga,
+            Some(json!({"status": "deactivated"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        S::UNPROCESSABLE_ENTITY,
+        "nobody deactivates themselves"
+    );
+}
+
+#[tokio::test]
+async fn an_invited_user_has_no_password_and_a_mail_in_the_outbox() {
+    let w = tenants().await;
+    let (status, eve) = w
+        .app
+        .call(
+            Method::POST,
+            "/users",
+            &w.olga,
+            Some(json!({"org_id": w.east, "email": "eve@acme.example", "display_name": "Eve"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{eve}");
+    assert_eq!(eve["status"], "invited");
+    let to: Vec<String> = w
+        .app
+        .db
+        .read(|conn| {
+            use canopy::db::schema::mail_outbox::dsl::*;
+            use diesel::prelude::*;
+            Ok(mail_outbox.select(to_address).load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(to, vec!["eve@acme.example".to_string()]);
+}
+
+#[tokio::test]
+async fn a_group_grant_reaches_members_until_they_leave() {
+    let w = tenants().await;
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
+    let sam_t = w.app.create_token(sam.id, "").await;
+    let (status, group) = w
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &w.olga,
+            Some(json!({"org_id": w.acme, "name": "Auditors"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{group}");
+    let gid = group["id"].as_i64().unwrap();
+    let viewer = role_id(&w.app, &w.olga, w.east, "Viewer").await;
+    let (status, body) = grant(
+        &w.app,
+        &w.olga,
+        json!({"role_id": viewer, "group_id": gid, "org_id": w.east}),
+    )
+    .await;
+    assert_eq!(status, S::CREATED, "{body}");
+
+    let east = format!("/orgs/{}", w.east);
+    assert_eq!(
+        w.app.call(Method::GET, &east, &sam_t, None).await.0,
+        S::NOT_FOUND
+    );
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", sam.id),
+            &w.olga,
+            Some(json!({"owner": false})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(
+        w.app.call(Method::GET, &east, &sam_t, None).await.0,
+        S::OK,
+        "the group's grant reaches Sam"
+    );
+    let (_, why) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/check?permission=user.view&org_id={}", w.east),
+            &sam_t,
+            None,
+        )
+        .await;
+    assert_eq!(why["via"][0]["group"], gid);
+    let (_, access) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/orgs/{}/access", w.east),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert!(
+        access["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["principal"]["type"] == "group"),
+        "{access}"
+    );
+
+    let (status, _) = w
+        .app
+        .call(
+            Method::DELETE,
+            format!("/groups/{gid}/members/{}", sam.id),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    assert_eq!(
+        w.app.call(Method::GET, &east, &sam_t, None).await.0,
+        S::NOT_FOUND,
+        "gone at the next request"
+    );
+
+    // Other tenants cannot see or touch the group.
+    for (method, path, body) in [
+        (Method::GET, format!("/groups/{gid}"), None),
+        (
+            Method::PATCH,
+            format!("/groups/{gid}"),
+            Some(json!({"name": "Mine"})),
+        ),
+        (
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", sam.id),
+            Some(json!({})),
+        ),
+        (Method::DELETE, format!("/groups/{gid}"), None),
+    ] {
+        let (status, _) = w.app.call(method.clone(), &path, &w.gus, body).await;
+        assert_eq!(status, S::NOT_FOUND, "{method} {path}");
+    }
+    let (_, list) = w.app.call(Method::GET, "/groups", &w.gus, None).await;
+    assert_eq!(list["total"], 0);
+    let (status, _) = grant(
+        &w.app,
+        &w.gus,
+        json!({"role_id": viewer, "group_id": gid, "org_id": w.globex}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        S::UNPROCESSABLE_ENTITY,
+        "a group one cannot see is no group"
+    );
+}
+
+#[tokio::test]
+async fn group_owners_manage_members_and_nothing_else() {
+    let w = tenants().await;
+    let owner = w
+        .app
+        .create_user("owner@acme.example", "Owen", w.acme)
+        .await;
+    let member = w.app.create_user("m@acme.example", "Mia", w.acme).await;
+    let (_, group) = w
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &w.olga,
+            Some(json!({"org_id": w.acme, "name": "Crew"})),
+        )
+        .await;
+    let gid = group["id"].as_i64().unwrap();
+    w.app
+        .call(
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", owner.id),
+            &w.olga,
+            Some(json!({"owner": true})),
+        )
+        .await;
+    // Owen holds no grant: he cannot see the group's org, but his ownership lets
+    // him add members he can see (only himself here) — and not rename the group.
+    let owen = w.app.create_token(owner.id, "").await;
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", member.id),
+            &owen,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        S::NOT_FOUND,
+        "without group.view he cannot reach the group at all"
+    );
+    let viewer = role_id(&w.app, &w.olga, w.acme, "Viewer").await;
+    grant(
+        &w.app,
+        &w.olga,
+        json!({"role_id": viewer, "user_id": owner.id, "org_id": w.acme}),
+    )
+    .await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", member.id),
+            &owen,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/groups/{gid}"),
+            &owen,
+            Some(json!({"name": "Owen's"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_expiring_grant_stops_by_itself() {
+    let w = tenants().await;
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
+    let sam_t = w.app.create_token(sam.id, "").await;
+    let viewer = role_id(&w.app, &w.olga, w.east, "Viewer").await;
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let (status, body) = grant(
+        &w.app,
+        &w.olga,
+        json!({"role_id": viewer, "user_id": sam.id, "org_id": w.east, "expires_at": soon}),
+    )
+    .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let east = format!("/orgs/{}", w.east);
+    assert_eq!(w.app.call(Method::GET, &east, &sam_t, None).await.0, S::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        w.app.call(Method::GET, &east, &sam_t, None).await.0,
+        S::NOT_FOUND
+    );
+    let (_, why) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/check?permission=org.view&org_id={}", w.acme),
+            &sam_t,
+            None,
+        )
+        .await;
+    assert_eq!(why["decision"]["kind"], "home_membership");
+    let (_, why) = w
+        .app
+        .call(
+            Method::GET,
+            format!(
+                "/check?user_id={}&permission=org.view&org_id={}",
+                sam.id, w.east
+            ),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(why["decision"]["kind"], "grant_expired", "{why}");
+    let (status, _) = grant(&w.app, &w.olga, json!({"role_id": viewer, "user_id": sam.id, "org_id": w.east, "expires_at": "2001-01-01T00:00:00Z"})).await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "an expiry in the past");
+}
+
+#[tokio::test]
+async fn custom_roles_are_bounded_by_what_their_author_holds() {
+    let w = tenants().await;
+    let (status, body) = w
+        .app
+        .call(Method::POST, "/roles", &w.olga, Some(json!({"org_id": w.acme, "name": "Site lead", "permissions": ["org.view", "user.view", "user.manage"]})))
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let site_lead = body["id"].as_i64().unwrap();
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &w.olga,
+            Some(json!({"org_id": w.acme, "name": "Mover", "permissions": ["org.move"]})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &w.olga,
+            Some(json!({"org_id": w.acme, "name": "Odd", "permissions": ["org.fly"]})),
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &w.olga,
+            Some(json!({"org_id": w.globex, "name": "Theirs", "permissions": ["org.view"]})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    // Usable below where it was defined, unknown elsewhere.
+    let (_, east_roles) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/roles?org_id={}", w.east),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert!(
+        east_roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == site_lead)
+    );
+    let (_, globex_roles) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/roles?org_id={}", w.globex),
+            &w.gus,
+            None,
+        )
+        .await;
+    assert!(
+        !globex_roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == site_lead)
+    );
+    let (status, _) = grant(
+        &w.app,
+        &w.gus,
+        json!({"role_id": site_lead, "user_id": 1, "org_id": w.globex}),
+    )
+    .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "not a role at Globex");
+
+    // The assignable-roles setting narrows what Acme's admins hand out.
+    let viewer = role_id(&w.app, &w.ada, w.acme, "Viewer").await;
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", w.acme),
+            &w.olga,
+            Some(json!({"assignable_roles": [viewer]})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
+    let (status, _) = grant(
+        &w.app,
+        &w.olga,
+        json!({"role_id": site_lead, "user_id": sam.id, "org_id": w.acme}),
+    )
+    .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (status, _) = grant(
+        &w.app,
+        &w.olga,
+        json!({"role_id": viewer, "user_id": sam.id, "org_id": w.acme}),
+    )
+    .await;
+    assert_eq!(status, S::CREATED);
+}
+
+#[tokio::test]
+async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
+    let w = tenants().await;
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.east).await;
+    let gus_browser = w.app.new_browser();
+    gus_browser
+        .sign_in("gus@globex.example", ADMIN_PASSWORD)
+        .await;
+    for path in [
+        format!("/users/{}", sam.id),
+        format!("/users/{}/edit", sam.id),
+        format!("/orgs/{}/people", w.acme),
+        format!("/orgs/{}/roles", w.acme),
+    ] {
+        assert_eq!(
+            gus_browser.get(&path).await.status(),
+            S::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let (_, html) = gus_browser.get_text("/users").await;
+    assert!(!html.contains("sam@acme.example"));
+    let (_, html) = gus_browser.get_text("/directory?q=acme").await;
+    assert!(!html.contains("sam@acme.example") && html.contains("Nobody you can see matches."));
+    let response = gus_browser
+        .post_form_with_csrf(&format!("/users/{}/deactivate", sam.id), &[])
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+
+    // Olga sees Sam, deactivates him from his page, and a guest shows on the people tab.
+    let olga_browser = w.app.new_browser();
+    olga_browser
+        .sign_in("olga@acme.example", ADMIN_PASSWORD)
+        .await;
+    let (_, html) = olga_browser.get_text("/directory?q=sam").await;
+    assert!(html.contains("sam@acme.example"));
+    assert_eq!(
+        olga_browser
+            .post_form_with_csrf(&format!("/users/{}/deactivate", sam.id), &[])
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    let (_, html) = olga_browser.get_text(&format!("/users/{}", sam.id)).await;
+    assert!(html.contains(">deactivated<"));
+    let viewer = role_id(&w.app, &w.ada, w.acme, "Viewer").await;
+    let (status, _) = grant(&w.app, &w.ada, json!({"role_id": viewer, "user_id": w.app.create_user("ivy@globex.example", "Ivy", w.globex).await.id, "org_id": w.acme})).await;
+    assert_eq!(status, S::CREATED);
+    let (_, html) = olga_browser
+        .get_text(&format!("/orgs/{}/people", w.acme))
+        .await;
+    assert!(
+        html.contains("Guests from other organizations") && html.contains("Ivy"),
+        "{html}"
+    );
+
+    // Explain: why is Gus denied at East?
+    let (status, html) = olga_browser
+        .get_text(&format!(
+            "/access/explain?email=gus%40globex.example&permission=org.view&org_id={}",
+            w.east
+        ))
+        .await;
+    assert_eq!(
+        status,
+        S::UNPROCESSABLE_ENTITY,
+        "Gus is not someone Olga may see"
+    );
+    assert!(html.contains("id=\"email-error\""));
+    let (status, html) = olga_browser
+        .get_text(&format!(
+            "/access/explain?email=sam%40acme.example&permission=org.view&org_id={}",
+            w.east
+        ))
+        .await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains("denied") && html.contains("the user is deactivated"),
+        "{html}"
+    );
+    let (_, html) = olga_browser
+        .get_text(&format!(
+            "/access/explain?permission=org.edit&org_id={}",
+            w.east
+        ))
+        .await;
+    assert!(
+        html.contains("allowed") && html.contains("Org admin at Acme and below"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_move_preview_names_who_gains_and_who_loses() {
+    let w = tenants().await;
+    let globex_child = org(&w.app, &w.ada, w.globex, "Globex Labs", "GLOBEX-LABS").await;
+    let browser = w.app.new_browser();
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, html) = browser
+        .get_text(&format!(
+            "/orgs/{}/move/preview?parent_id={}",
+            w.east, w.globex
+        ))
+        .await;
+    assert_eq!(status, S::OK);
+    let table = html
+        .split("data-testid=\"preview\"")
+        .nth(1)
+        .expect("a preview table");
+    assert!(
+        table.contains("olga@acme.example") && table.contains("gus@globex.example"),
+        "{table}"
+    );
+    let olga_row = table
+        .split("olga@acme.example")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(olga_row.contains("org.edit"), "Olga loses: {olga_row}");
+    let (status, _) = browser
+        .get_text(&format!(
+            "/orgs/{}/move/preview?parent_id={globex_child}",
+            w.globex
+        ))
+        .await;
+    assert_eq!(status, S::CONFLICT, "no preview of a cycle");
+    // Moving Globex under Acme: Gus's grant moves with Globex, Olga gains it all.
+    let (status, html) = browser
+        .get_text(&format!(
+            "/orgs/{}/move/preview?parent_id={}",
+            w.globex, w.acme
+        ))
+        .await;
+    assert_eq!(status, S::OK);
+    let table = html
+        .split("data-testid=\"preview\"")
+        .nth(1)
+        .expect("a preview table");
+    assert!(
+        table.contains("olga@acme.example") && !table.contains("gus@globex.example"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_user_sees_their_home_at_once() {
+    let w = tenants().await;
+    // Warm every cache first, so nothing but the creation itself can refresh it.
+    assert_eq!(
+        w.app
+            .call(Method::GET, format!("/orgs/{}", w.east), &w.olga, None)
+            .await
+            .0,
+        S::OK
+    );
+    let (status, sam) = w
+        .app
+        .call(Method::POST, "/users", &w.olga, Some(json!({"org_id": w.east, "email": "sam@acme.example", "display_name": "Sam", "password": "sam's long password"})))
+        .await;
+    assert_eq!(status, S::CREATED, "{sam}");
+    let sam_t = w.app.create_token(sam["id"].as_i64().unwrap(), "").await;
+    assert_eq!(
+        w.app
+            .call(Method::GET, format!("/orgs/{}", w.east), &sam_t, None)
+            .await
+            .0,
+        S::OK
+    );
+    let (_, why) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/check?permission=org.edit&org_id={}", w.east),
+            &sam_t,
+            None,
+        )
+        .await;
+    assert_eq!(
+        why["decision"]["kind"], "no_grant",
+        "known to the resolver: {why}"
+    );
+}
+
+#[tokio::test]
+async fn leaving_a_group_closes_its_pages_at_the_next_request() {
+    let w = tenants().await;
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
+    let (_, group) = w
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &w.olga,
+            Some(json!({"org_id": w.acme, "name": "Admins"})),
+        )
+        .await;
+    let gid = group["id"].as_i64().unwrap();
+    let admin = role_id(&w.app, &w.olga, w.east, "Org admin").await;
+    grant(
+        &w.app,
+        &w.olga,
+        json!({"role_id": admin, "group_id": gid, "org_id": w.east}),
+    )
+    .await;
+    w.app
+        .call(
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", sam.id),
+            &w.olga,
+            Some(json!({})),
+        )
+        .await;
+
+    let browser = w.app.new_browser();
+    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let edit = format!("/orgs/{}/edit", w.east);
+    assert_eq!(browser.get(&edit).await.status(), S::OK);
+    // Olga removes him through her pages.
+    let olga = w.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let response = olga
+        .post_form_with_csrf(&format!("/groups/{gid}/members/{}/remove", sam.id), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(
+        browser.get(&edit).await.status(),
+        S::NOT_FOUND,
+        "his page closes at once"
+    );
+    assert_eq!(
+        browser.get(&format!("/orgs/{}", w.acme)).await.status(),
+        S::OK,
+        "home stays"
+    );
+}
+
+#[tokio::test]
+async fn the_directory_pages_through_many_matches() {
+    let w = tenants().await;
+    for i in 0..30 {
+        w.app
+            .create_user(
+                &format!("p{i:02}@acme.example"),
+                &format!("Person {i:02}"),
+                w.east,
+            )
+            .await;
+    }
+    let browser = w.app.new_browser();
+    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (_, first) = browser.get_text("/directory?q=person").await;
+    assert!(
+        first.contains("(30)") && first.contains("Page 1 of 2"),
+        "{first}"
+    );
+    assert!(first.contains("p00@acme.example") && !first.contains("p29@acme.example"));
+    let (_, second) = browser.get_text("/directory?q=person&page=2").await;
+    assert!(second.contains("p29@acme.example") && !second.contains("p00@acme.example"));
+}

@@ -1,0 +1,1207 @@
+//! Projects, assignments and teams through the API: an org admin works inside
+//! their subtree only, other tenants' work answers 404, and bad input (duplicate
+//! codes, reversed dates, absurd allocations, overlapping periods, closed projects,
+//! archived orgs) is refused and changes nothing.
+
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::{Value, json};
+
+use canopy::domain::assignment;
+use canopy::domain::project::{self, ProjectFilter};
+
+use crate::helpers::*;
+
+/// Root ─┬─ Acme ─┬─ East
+///       │        └─ West
+///       └─ Globex
+struct World {
+    app: TestApp,
+    ada: String,
+    root: i64,
+    acme: i64,
+    east: i64,
+    west: i64,
+    globex: i64,
+    /// Org admin at Acme.
+    olga: String,
+    /// Org admin at Globex.
+    gus: String,
+    /// At home in East, no grants.
+    sam: i64,
+    /// At home in Globex, no grants.
+    gina: i64,
+}
+
+async fn org(app: &TestApp, t: &str, parent: i64, name: &str, code: &str) -> i64 {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/orgs",
+            t,
+            Some(json!({"parent_id": parent, "name": name, "code": code})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+async fn role_id(app: &TestApp, t: &str, org_id: i64, name: &str) -> i64 {
+    let (_, roles) = app
+        .call(Method::GET, format!("/roles?org_id={org_id}"), t, None)
+        .await;
+    roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn grant(w: &World, role: &str, user_id: i64, org_id: i64) {
+    let role_id = role_id(&w.app, &w.ada, w.root, role).await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.ada,
+            Some(json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &ada, root, "Acme", "ACME").await;
+    let east = org(&app, &ada, acme, "East", "ACME-EAST").await;
+    let west = org(&app, &ada, acme, "West", "ACME-WEST").await;
+    let globex = org(&app, &ada, root, "Globex", "GLOBEX").await;
+    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
+    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
+    let sam = app.create_user("sam@acme.example", "Sam", east).await;
+    let gina = app.create_user("gina@globex.example", "Gina", globex).await;
+    let (olga_t, gus_t) = (
+        app.create_token(olga.id, "").await,
+        app.create_token(gus.id, "").await,
+    );
+    let w = World {
+        app,
+        ada,
+        root,
+        acme,
+        east,
+        west,
+        globex,
+        olga: olga_t,
+        gus: gus_t,
+        sam: sam.id,
+        gina: gina.id,
+    };
+    grant(&w, "Org admin", olga.id, acme).await;
+    grant(&w, "Org admin", gus.id, globex).await;
+    w
+}
+
+async fn new_project(w: &World, t: &str, org_id: i64, code: &str) -> Value {
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/projects",
+            t,
+            Some(json!({"org_id": org_id, "code": code, "name": format!("Project {code}")})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    body
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Every project in the database, whoever may see it.
+async fn all_projects(app: &TestApp) -> Vec<project::Project> {
+    app.db
+        .read(|conn| project::search(conn, &ProjectFilter::default()))
+        .await
+        .unwrap()
+}
+
+async fn assignments_of(app: &TestApp, project_id: i64) -> Vec<assignment::Assignee> {
+    app.db
+        .read(move |conn| assignment::of_project(conn, project_id))
+        .await
+        .unwrap()
+}
+
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
+#[tokio::test]
+async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
+    let w = world().await;
+    let (app, olga, gus) = (&w.app, w.olga.as_str(), w.gus.as_str());
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/projects",
+            olga,
+            Some(json!({"org_id": w.east, "code": "apollo", "name": "Apollo", "client": "NASA",
+                        "start_date": "2026-01-01", "end_date": "2026-12-31", "budget_minutes": 60000})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{created}");
+    assert_eq!(created["code"], "APOLLO");
+    assert_eq!(created["client"], "NASA");
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["start_date"], "2026-01-01");
+    assert_eq!(created["version"], 1);
+    assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
+    let apollo = created["id"].as_i64().unwrap();
+    let globex_p = new_project(&w, gus, w.globex, "GX-1").await["id"]
+        .as_i64()
+        .unwrap();
+
+    // Olga lists her subtree, not Globex; org_id takes the whole subtree.
+    let (_, list) = app.call(Method::GET, "/projects", olga, None).await;
+    assert_eq!(ids(&list), vec![apollo]);
+    let (_, list) = app
+        .call(
+            Method::GET,
+            format!("/projects?org_id={}", w.acme),
+            olga,
+            None,
+        )
+        .await;
+    assert_eq!(ids(&list), vec![apollo]);
+    let (_, list) = app
+        .call(
+            Method::GET,
+            format!("/projects?org_id={}", w.west),
+            olga,
+            None,
+        )
+        .await;
+    assert_eq!(ids(&list), Vec::<i64>::new());
+    let (_, list) = app
+        .call(Method::GET, "/projects?q=POLL&status=active", olga, None)
+        .await;
+    assert_eq!(ids(&list), vec![apollo]);
+    let (_, list) = app
+        .call(Method::GET, "/projects?status=closed", olga, None)
+        .await;
+    assert_eq!(list["total"], 0);
+    let (status, _) = app
+        .call(Method::GET, "/projects?status=bogus", olga, None)
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    let (_, list) = app.call(Method::GET, "/projects", &w.ada, None).await;
+    assert_eq!(list["total"], 2);
+
+    // Everything of another tenant answers exactly like something that does not exist.
+    let missing = 999_999;
+    for id in [globex_p, missing] {
+        for (method, path, body) in [
+            (Method::GET, format!("/projects/{id}"), None),
+            (
+                Method::PATCH,
+                format!("/projects/{id}"),
+                Some(json!({"name": "Mine now"})),
+            ),
+            (Method::DELETE, format!("/projects/{id}"), None),
+            (
+                Method::PUT,
+                format!("/projects/{id}/assignments/{}", w.sam),
+                Some(
+                    json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
+                ),
+            ),
+            (
+                Method::DELETE,
+                format!("/projects/{id}/assignments/{}", w.gina),
+                None,
+            ),
+        ] {
+            let (status, body) = app.call(method.clone(), &path, olga, body).await;
+            assert_eq!(status, S::NOT_FOUND, "{method} {path}: {body}");
+            assert_eq!(body["error"]["code"], json!("not_found"), "{body}");
+        }
+    }
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/projects",
+            olga,
+            Some(json!({"org_id": w.globex, "code": "X", "name": "X"})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            format!("/projects?org_id={}", w.globex),
+            olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    // Nor may she move her project into Globex.
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            olga,
+            Some(json!({"org_id": w.globex})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+
+    // Edits with optimistic versions; moving inside the subtree reassigns.
+    let (status, edited) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            olga,
+            Some(json!({"name": "Apollo 11", "end_date": null, "budget_minutes": null, "version": 1})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{edited}");
+    assert_eq!(edited["name"], "Apollo 11");
+    assert_eq!(edited["end_date"], Value::Null);
+    assert_eq!(edited["budget_minutes"], Value::Null);
+    assert_eq!(edited["client"], "NASA");
+    assert_eq!(edited["version"], 2);
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            olga,
+            Some(json!({"name": "Stale", "version": 1})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    let (status, moved) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            olga,
+            Some(json!({"org_id": w.west, "version": 2})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{moved}");
+    assert_eq!(moved["org_id"], w.west);
+    assert_eq!(app.audit("project.moved").await.len(), 1);
+    assert_eq!(app.audit("project.updated").await.len(), 1);
+    assert_eq!(app.audit("project.created").await.len(), 2);
+
+    // A viewer sees the project but may not change it.
+    let vic = app.create_user("vic@acme.example", "Vic", w.acme).await;
+    grant(&w, "Viewer", vic.id, w.acme).await;
+    let vic_t = app.create_token(vic.id, "").await;
+    let (status, _) = app
+        .call(Method::GET, format!("/projects/{apollo}"), &vic_t, None)
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            &vic_t,
+            Some(json!({"name": "Vic's"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            format!("/projects/{apollo}/assignments/{}", w.sam),
+            &vic_t,
+            Some(json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    // A user with no grant sees no project.
+    let sam_t = app.create_token(w.sam, "").await;
+    let (_, list) = app.call(Method::GET, "/projects", &sam_t, None).await;
+    assert_eq!(list["total"], 0);
+
+    // Deleting a project nobody was assigned to.
+    let (status, _) = app
+        .call(Method::DELETE, format!("/projects/{apollo}"), olga, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = app
+        .call(Method::GET, format!("/projects/{apollo}"), olga, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    assert_eq!(app.audit("project.deleted").await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_project_input_is_refused_and_changes_nothing() {
+    let w = world().await;
+    let (app, olga) = (&w.app, w.olga.as_str());
+    let p = new_project(&w, olga, w.east, "ACME-1").await;
+    let id = p["id"].as_i64().unwrap();
+    // Codes are unique installation-wide, whatever their case, even across tenants.
+    new_project(&w, &w.gus, w.globex, "GX-1").await;
+    let before = all_projects(app).await.len();
+    for (body, field, expected) in [
+        (
+            json!({"org_id": w.east, "code": "acme-1", "name": "Again"}),
+            "code",
+            S::CONFLICT,
+        ),
+        (
+            json!({"org_id": w.west, "code": "Gx-1", "name": "Theirs"}),
+            "code",
+            S::CONFLICT,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "start_date": "2026-05-01", "end_date": "2026-04-30"}),
+            "end_date",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "start_date": "01/05/2026"}),
+            "start_date",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "start_date": "2026-02-30"}),
+            "start_date",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "budget_minutes": -1}),
+            "budget_minutes",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "budget_minutes": 10_000_001}),
+            "budget_minutes",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "status": "paused"}),
+            "status",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "has space", "name": "N"}),
+            "code",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "  "}),
+            "name",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "client": "a\nb"}),
+            "client_name",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "description": "x".repeat(2001)}),
+            "description",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"code": "NEW", "name": "N"}),
+            "org_id",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "budget_minutes": "lots"}),
+            "body",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"org_id": w.east, "code": "NEW", "name": "N", "budget_minutes": 1e30}),
+            "body",
+            S::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (status, answer) = app
+            .call(Method::POST, "/projects", olga, Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert!(
+            answer["error"]["fields"][field].is_string(),
+            "{field}: {answer}"
+        );
+    }
+    // The same rules hold for edits.
+    for (body, expected) in [
+        (json!({"code": "gx-1"}), S::CONFLICT),
+        (
+            json!({"start_date": "2027-01-01", "end_date": "2026-01-01"}),
+            S::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"budget_minutes": -5}), S::UNPROCESSABLE_ENTITY),
+        (json!({"unknown": 1}), S::UNPROCESSABLE_ENTITY),
+        (json!({}), S::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, answer) = app
+            .call(
+                Method::PATCH,
+                format!("/projects/{id}"),
+                olga,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+    let (status, body) = app.call(Method::POST, "/projects", olga, None).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_eq!(all_projects(app).await.len(), before);
+    let (_, same) = app
+        .call(Method::GET, format!("/projects/{id}"), olga, None)
+        .await;
+    assert_eq!(same["version"], 1);
+    assert_eq!(same["code"], "ACME-1");
+
+    // An archived org takes no new projects, and its projects are read-only.
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"status": "archived"})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/projects",
+            olga,
+            Some(json!({"org_id": w.east, "code": "LATE", "name": "Late"})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("archived orgs take no new projects")
+    );
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{id}"),
+            olga,
+            Some(json!({"name": "Renamed"})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    // Nor can one move a project into it.
+    let west_p = new_project(&w, olga, w.west, "W-1").await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{west_p}"),
+            olga,
+            Some(json!({"org_id": w.east})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    let (_, still) = app
+        .call(Method::GET, format!("/projects/{west_p}"), olga, None)
+        .await;
+    assert_eq!(still["org_id"], w.west);
+    assert_eq!(all_projects(app).await.len(), before + 1);
+}
+
+#[tokio::test]
+async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
+    let w = world().await;
+    let (app, olga) = (&w.app, w.olga.as_str());
+    let p = new_project(&w, olga, w.east, "ACME-1").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = |user: i64| format!("/projects/{p}/assignments/{user}");
+    let (status, a) = app
+        .call(
+            Method::PUT,
+            path(w.sam),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": "2020-01-06", "end_date": "2020-06-30"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{a}");
+    assert_eq!(a["minutes_per_week"], 2400);
+    assert_eq!(a["end_date"], "2020-06-30");
+    // The same start date changes that assignment.
+    let (status, a) = app
+        .call(
+            Method::PUT,
+            path(w.sam),
+            olga,
+            Some(json!({"role": "approver", "minutes_per_week": 1200, "start_date": "2020-01-06", "end_date": "2020-06-30", "version": 1})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{a}");
+    assert_eq!(a["role"], "approver");
+    assert_eq!(a["version"], 2);
+
+    // Bad input, overlaps, strangers: refused, nothing changes.
+    for (user, body, expected, field) in [
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": -1, "start_date": "2021-01-04"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("minutes_per_week"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 10_081, "start_date": "2021-01-04"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("minutes_per_week"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 99_999_999_999_i64, "start_date": "2021-01-04"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("minutes_per_week"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 1.5, "start_date": "2021-01-04"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("body"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "start_date": "2021-01-04"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("minutes_per_week"),
+        ),
+        (
+            w.sam,
+            json!({"role": "chief", "minutes_per_week": 60, "start_date": "2021-01-04"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("role"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04", "end_date": "2021-01-03"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("end_date"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "yesterday"}),
+            S::UNPROCESSABLE_ENTITY,
+            Some("start_date"),
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2020-06-30"}),
+            S::CONFLICT,
+            None,
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2019-01-01", "end_date": "2020-01-06"}),
+            S::CONFLICT,
+            None,
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2019-01-01"}),
+            S::CONFLICT,
+            None,
+        ),
+        (
+            w.sam,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2020-01-06", "version": 1}),
+            S::CONFLICT,
+            None,
+        ),
+        // Gina lives in Globex: Olga may not even know her.
+        (
+            w.gina,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
+            S::NOT_FOUND,
+            None,
+        ),
+        (
+            999_999,
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
+            S::NOT_FOUND,
+            None,
+        ),
+    ] {
+        let (status, answer) = app
+            .call(Method::PUT, path(user), olga, Some(body.clone()))
+            .await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        if let Some(field) = field {
+            assert!(
+                answer["error"]["fields"][field].is_string(),
+                "{field}: {answer}"
+            );
+        }
+    }
+    let (status, answer) = app
+        .call(
+            Method::PUT,
+            path(w.sam),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2020-06-30"})),
+        )
+        .await;
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("overlap"),
+        "{status} {answer}"
+    );
+    let rows = assignments_of(app, p).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].assignment.minutes_per_week, 1200);
+
+    // The owner sees Gina, but she is neither at home here nor a guest: 422.
+    let (status, answer) = app
+        .call(
+            Method::PUT,
+            path(w.gina),
+            &w.ada,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"})),
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["error"]["fields"]["user_id"].is_string(), "{answer}");
+    assert_eq!(assignments_of(app, p).await.len(), 1);
+    // As a guest of Acme she may be assigned.
+    grant(&w, "Viewer", w.gina, w.acme).await;
+    let (status, answer) = app
+        .call(
+            Method::PUT,
+            path(w.gina),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{answer}");
+
+    // A later, separate period; then ending: started ones end today, upcoming
+    // ones go away.
+    let (status, answer) = app
+        .call(
+            Method::PUT,
+            path(w.sam),
+            olga,
+            Some(json!({"role": "manager", "minutes_per_week": 600, "start_date": "2021-01-04"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{answer}");
+    let (status, _) = app.call(Method::DELETE, path(w.sam), olga, None).await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (_, shown) = app
+        .call(Method::GET, format!("/projects/{p}"), olga, None)
+        .await;
+    let sams: Vec<&Value> = shown["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["user_id"] == w.sam)
+        .collect();
+    assert_eq!(sams.len(), 2, "{shown}");
+    assert_eq!(sams[0]["end_date"], "2020-06-30");
+    assert_eq!(sams[1]["end_date"], json!(today()));
+    assert_eq!(sams[1]["display_name"], "Sam");
+    // Nothing open any more.
+    let (status, _) = app.call(Method::DELETE, path(w.sam), olga, None).await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            path(w.gina),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        S::CONFLICT,
+        "the open-ended period from 2021 overlaps"
+    );
+    let (status, _) = app.call(Method::DELETE, path(w.gina), olga, None).await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            path(w.gina),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED);
+    let (status, _) = app.call(Method::DELETE, path(w.gina), olga, None).await;
+    assert_eq!(status, S::NO_CONTENT);
+    let rows = assignments_of(app, p).await;
+    assert_eq!(rows.len(), 3, "the upcoming one was deleted, the rest kept");
+    let current = app
+        .db
+        .read({
+            let sam = w.sam;
+            move |conn| assignment::current_for_user(conn, sam, chrono::Utc::now().date_naive())
+        })
+        .await
+        .unwrap();
+    assert_eq!(current.len(), 1, "ends today, so still current today");
+    assert!(app.audit("project.assignment_put").await.len() >= 5);
+    assert_eq!(app.audit("project.assignment_ended").await.len(), 3);
+
+    // A project with assignments cannot be deleted; it says why.
+    let (status, body) = app
+        .call(Method::DELETE, format!("/projects/{p}"), olga, None)
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    assert_eq!(body["error"]["blocking"]["assignments"], 3, "{body}");
+
+    // A closed project takes no assignments.
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            format!("/projects/{p}"),
+            olga,
+            Some(json!({"status": "closed"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            path(w.sam),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2030-01-07"})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert_eq!(assignments_of(app, p).await.len(), 3);
+
+    // Nor does a project in an archived org.
+    let q = new_project(&w, olga, w.west, "ACME-2").await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{}", w.west),
+            &w.ada,
+            Some(json!({"status": "archived"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            format!("/projects/{q}/assignments/{}", w.sam),
+            olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2026-01-05"})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert!(assignments_of(app, q).await.is_empty());
+
+    // Another tenant's admin learns nothing of any of it.
+    let (status, _) = app
+        .call(Method::GET, format!("/projects/{p}"), &w.gus, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, _) = app.call(Method::DELETE, path(w.gina), &w.gus, None).await;
+    assert_eq!(status, S::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn teams_are_managed_inside_their_tenant() {
+    let w = world().await;
+    let (app, olga, gus) = (&w.app, w.olga.as_str(), w.gus.as_str());
+    let (status, team) = app
+        .call(
+            Method::POST,
+            "/teams",
+            olga,
+            Some(json!({"org_id": w.east, "name": "Rockets", "description": "Build them"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{team}");
+    assert_eq!(team["version"], 1);
+    let id = team["id"].as_i64().unwrap();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/teams",
+            olga,
+            Some(json!({"org_id": w.east, "name": "ROCKETS"})),
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["name"].is_string());
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/teams",
+            olga,
+            Some(json!({"org_id": w.globex, "name": "Spies"})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            format!("/teams/{id}/members/{}", w.sam),
+            olga,
+            Some(json!({"lead": true})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["members"][0]["lead"], true);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            format!("/teams/{id}/members/{}", w.gina),
+            olga,
+            Some(json!({"lead": false})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND, "Gina is not Olga's to know");
+
+    // Globex sees and touches none of it.
+    let (_, list) = app.call(Method::GET, "/teams", gus, None).await;
+    assert_eq!(list["total"], 0);
+    for (method, path, body) in [
+        (Method::GET, format!("/teams/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/teams/{id}"),
+            Some(json!({"name": "Ours"})),
+        ),
+        (Method::DELETE, format!("/teams/{id}"), None),
+        (
+            Method::PUT,
+            format!("/teams/{id}/members/{}", w.gina),
+            Some(json!({"lead": true})),
+        ),
+        (
+            Method::DELETE,
+            format!("/teams/{id}/members/{}", w.sam),
+            None,
+        ),
+    ] {
+        let (status, body) = app.call(method.clone(), &path, gus, body).await;
+        assert_eq!(status, S::NOT_FOUND, "{method} {path}: {body}");
+    }
+    let (_, shown) = app
+        .call(Method::GET, format!("/teams/{id}"), olga, None)
+        .await;
+    assert_eq!(shown["name"], "Rockets");
+    assert_eq!(shown["members"].as_array().unwrap().len(), 1);
+
+    let (_, list) = app.call(Method::GET, "/teams", olga, None).await;
+    assert_eq!(ids(&list), vec![id]);
+    let (status, renamed) = app
+        .call(
+            Method::PATCH,
+            format!("/teams/{id}"),
+            olga,
+            Some(json!({"name": "Boosters", "version": 1})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{renamed}");
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            format!("/teams/{id}"),
+            olga,
+            Some(json!({"name": "Stale", "version": 1})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            format!("/teams/{id}/members/{}", w.sam),
+            olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = app
+        .call(Method::DELETE, format!("/teams/{id}"), olga, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = app
+        .call(Method::GET, format!("/teams/{id}"), olga, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    for action in [
+        "team.created",
+        "team.updated",
+        "team.member_put",
+        "team.member_removed",
+        "team.deleted",
+    ] {
+        assert_eq!(app.audit(action).await.len(), 1, "{action}");
+    }
+}
+
+#[tokio::test]
+async fn an_org_with_projects_or_teams_is_not_deleted() {
+    let w = world().await;
+    let (app, ada) = (&w.app, w.ada.as_str());
+    let p = new_project(&w, ada, w.west, "W-1").await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, team) = app
+        .call(
+            Method::POST,
+            "/teams",
+            ada,
+            Some(json!({"org_id": w.west, "name": "Crew"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED);
+    let (status, body) = app
+        .call(Method::DELETE, format!("/orgs/{}", w.west), ada, None)
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    assert_eq!(
+        body["error"]["blocking"],
+        json!({"children": 0, "users": 0, "projects": 1, "teams": 1, "groups": 0})
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 project, 1 team"),
+        "{body}"
+    );
+    let (status, _) = app
+        .call(Method::DELETE, format!("/projects/{p}"), ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = app
+        .call(Method::DELETE, format!("/teams/{}", team["id"]), ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, body) = app
+        .call(Method::DELETE, format!("/orgs/{}", w.west), ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT, "{body}");
+}
+
+#[tokio::test]
+async fn concurrent_overlapping_assignments_let_exactly_one_through() {
+    let w = world().await;
+    let p = new_project(&w, &w.olga, w.east, "RACE").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/projects/{p}/assignments/{}", w.sam);
+    let calls = (1..=6).map(|day| {
+        w.app.call(
+            Method::PUT,
+            path.clone(),
+            &w.olga,
+            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": format!("2026-03-{day:02}")})),
+        )
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let created = answers.iter().filter(|(s, _)| *s == S::CREATED).count();
+    let refused = answers.iter().filter(|(s, _)| *s == S::CONFLICT).count();
+    assert_eq!((created, refused), (1, 5), "{answers:?}");
+    assert_eq!(assignments_of(&w.app, p).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_project_manager_granted_on_one_project_manages_that_project_only() {
+    let w = world().await;
+    let apollo = new_project(&w, &w.olga, w.east, "APOLLO").await["id"]
+        .as_i64()
+        .unwrap();
+    let gemini = new_project(&w, &w.olga, w.east, "GEMINI").await["id"]
+        .as_i64()
+        .unwrap();
+    let pm = role_id(&w.app, &w.ada, w.root, "Project manager").await;
+    let (status, body) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.olga,
+            Some(json!({"role_id": pm, "user_id": w.sam, "project_id": apollo})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    assert_eq!(body["project_id"], apollo);
+    assert_eq!(body["org_id"], Value::Null);
+    let sam = w.app.create_token(w.sam, "").await;
+
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            &sam,
+            Some(json!({"description": "Moon"})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "he manages Apollo");
+    let (status, _) = w
+        .app
+        .call(Method::GET, format!("/projects/{gemini}"), &sam, None)
+        .await;
+    assert_eq!(status, S::NOT_FOUND, "and knows nothing of Gemini");
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/projects/{gemini}"),
+            &sam,
+            Some(json!({"description": "Mine"})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (_, list) = w.app.call(Method::GET, "/projects", &sam, None).await;
+    assert_eq!(ids(&list), vec![apollo]);
+    let (status, _) = w
+        .app
+        .call(Method::GET, format!("/orgs/{}", w.acme), &sam, None)
+        .await;
+    assert_eq!(
+        status,
+        S::NOT_FOUND,
+        "a project grant opens the project, not the orgs above it"
+    );
+    // Outsiders cannot grant at a project they cannot see.
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.gus,
+            Some(json!({"role_id": pm, "user_id": w.gina, "project_id": apollo})),
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_assignee_sees_their_project_without_a_grant() {
+    let w = world().await;
+    let apollo = new_project(&w, &w.olga, w.east, "APOLLO").await["id"]
+        .as_i64()
+        .unwrap();
+    let sam = w.app.create_token(w.sam, "").await;
+    assert_eq!(
+        w.app
+            .call(Method::GET, format!("/projects/{apollo}"), &sam, None)
+            .await
+            .0,
+        S::NOT_FOUND
+    );
+    let (status, body) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/projects/{apollo}/assignments/{}", w.sam),
+            &w.olga,
+            Some(json!({"role": "member", "minutes_per_week": 600, "start_date": today()})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    assert_eq!(
+        w.app
+            .call(Method::GET, format!("/projects/{apollo}"), &sam, None)
+            .await
+            .0,
+        S::OK
+    );
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/projects/{apollo}"),
+            &sam,
+            Some(json!({"name": "Mine"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "seeing is not managing");
+    let browser = w.app.new_browser();
+    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = browser.get_text("/my/projects").await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains("Project APOLLO") && html.contains("10.00 h/week"),
+        "{html}"
+    );
+    assert_eq!(
+        browser.get(&format!("/projects/{apollo}")).await.status(),
+        S::OK
+    );
+}
+
+#[tokio::test]
+async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
+    let w = world().await;
+    for i in 0..55 {
+        new_project(&w, &w.olga, w.east, &format!("P{i:02}")).await;
+    }
+    let west = new_project(&w, &w.olga, w.west, "WESTY").await["id"]
+        .as_i64()
+        .unwrap();
+    let olga = w.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (_, first) = olga.get_text(&format!("/projects?org_id={}", w.east)).await;
+    assert!(
+        first.contains("55 projects") && first.contains("Page 1 of 2"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("WESTY"),
+        "the filter keeps to the org's subtree"
+    );
+    let (_, second) = olga
+        .get_text(&format!("/projects?org_id={}&page=2", w.east))
+        .await;
+    assert!(second.contains("Page 2 of 2"));
+    let (_, globex_view) = w.app.new_browser().get_text("/projects").await;
+    assert!(!globex_view.contains("P00"), "signed out: sent to sign in");
+    let gus = w.app.new_browser();
+    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let (_, html) = gus.get_text("/projects?q=P0").await;
+    assert!(html.contains("No projects you can see."));
+    assert_eq!(
+        gus.get(&format!("/projects/{west}")).await.status(),
+        S::NOT_FOUND
+    );
+
+    let (_, html) = olga.get_text(&format!("/projects/{west}")).await;
+    assert!(
+        html.contains("data-testid=\"activity\"") && html.contains("project.created"),
+        "an Org admin reads the trail"
+    );
+}
