@@ -129,6 +129,11 @@ impl Application {
         })
     }
 
+    /// Stops the server from elsewhere (tests run many apps in one process).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

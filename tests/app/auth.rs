@@ -99,8 +99,8 @@ async fn no_setup_link_once_an_admin_exists() {
     let app = spawn_app().await;
     app.create_default_admin().await;
     // A restart on the same database prints no link.
-    let (_, link) = start(&app.database_url, &[]).await;
-    assert!(link.is_none());
+    let restarted = start(&app.database_url, &[]).await;
+    assert!(restarted.setup_link.is_none());
     let path = app
         .setup_link
         .as_ref()

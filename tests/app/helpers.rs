@@ -22,6 +22,8 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 /// A running app with its own database. Derefs to its first [`Browser`].
 pub struct TestApp {
     pub browser: Browser,
+    // Field order is drop order: the server and the pools go before the database.
+    _server: RunningApp,
     pub db: Db,
     pub database_url: String,
     pub setup_link: Option<String>,
@@ -110,29 +112,74 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with extra `CANOPY_*` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (database_url, store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
-    let app = start(&database_url, extra).await;
+    let server = start(&database_url, extra).await;
     let db = Db::connect(&database_url, 2).expect("test db handle");
     TestApp {
         browser: Browser {
-            address: format!("http://127.0.0.1:{}", app.0),
+            address: format!("http://127.0.0.1:{}", server.port),
             client: new_client(),
         },
-        setup_link: app.1,
+        setup_link: server.setup_link.clone(),
+        _server: server,
         db,
         database_url,
         _store: store,
     }
 }
 
-/// Builds and starts an app on `database_url`; returns its port and setup link.
-pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> (u16, Option<String>) {
-    let app = Application::build(test_config(database_url, extra))
+/// An app serving on a thread and runtime of its own. Dropping it stops the
+/// server and waits for the thread, so that when a test ends its workers and
+/// their connection pools are gone before its database is dropped. Left running,
+/// the pools kept reconnecting to the dropped database until the process exited,
+/// and libpq's TLS racing OpenSSL's exit-time cleanup crashed the test binary.
+pub struct RunningApp {
+    pub port: u16,
+    pub setup_link: Option<String>,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        // `stop` sends its command at once; the thread ends when the server has.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Builds and starts an app on `database_url`; it runs until the answer is dropped.
+pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> RunningApp {
+    let config = test_config(database_url, extra);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("test runtime");
+        runtime.block_on(async move {
+            let app = Application::build(config).await.expect("app builds");
+            let started = (
+                app.port(),
+                app.setup_link().map(str::to_string),
+                app.handle(),
+            );
+            if tx.send(started).is_ok() {
+                let _ = app.run_until_stopped().await;
+            }
+        });
+    });
+    let (port, setup_link, handle) = tokio::task::spawn_blocking(move || rx.recv())
         .await
-        .expect("app builds");
-    let port = app.port();
-    let link = app.setup_link().map(str::to_string);
-    tokio::spawn(app.run_until_stopped());
-    (port, link)
+        .unwrap()
+        .expect("the app starts (see the panic above)");
+    RunningApp {
+        port,
+        setup_link,
+        handle,
+        thread: Some(thread),
+    }
 }
 
 pub fn new_client() -> reqwest::Client {

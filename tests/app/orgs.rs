@@ -553,8 +553,8 @@ async fn revoking_a_grant_holds_at_the_next_request_on_every_instance() {
     let w = world().await;
     let (olga_id, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
     // A second app instance on the same database, as behind a load balancer.
-    let (port, _) = start(&w.app.database_url, &[]).await;
-    let other = format!("http://127.0.0.1:{port}/api/v1/orgs/{}", w.east);
+    let second = start(&w.app.database_url, &[]).await;
+    let other = format!("http://127.0.0.1:{}/api/v1/orgs/{}", second.port, w.east);
     let get_other = || reqwest::Client::new().get(&other).bearer_auth(&olga).send();
     assert_eq!(get_other().await.unwrap().status(), S::OK);
 

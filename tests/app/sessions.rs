@@ -114,10 +114,10 @@ async fn a_restart_keeps_people_signed_in() {
     );
     // A second instance on the same database (a restart, or another node behind a
     // load balancer) reads the same stored session key.
-    let (port, _) = start(&app.database_url, &[]).await;
+    let second = start(&app.database_url, &[]).await;
     let cookie_jar_client = &app.client;
     let response = cookie_jar_client
-        .get(format!("http://127.0.0.1:{port}/"))
+        .get(format!("http://127.0.0.1:{}/", second.port))
         .send()
         .await
         .unwrap();
