@@ -37,6 +37,14 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Remind everyone who worked on a project last week and has not submitted
+    /// that week's timesheet (each week is reminded once; run it daily or on the
+    /// reminder day from cron).
+    Remind {
+        /// Count "last week" from this day instead of today (YYYY-MM-DD).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,7 +106,18 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
                     expires_days,
                 },
         } => blocking(move || token_create(&config, &email, &name, expires_days)).await,
+        Command::Remind { today } => blocking(move || remind(&config, today)).await,
     }
+}
+
+fn remind(config: &Config, today: Option<chrono::NaiveDate>) -> Result<()> {
+    let db = crate::startup::prepare(config)?;
+    let today = today.unwrap_or_else(|| crate::db::now().date());
+    let sent = db.write_sync(|conn| {
+        crate::domain::timesheet::remind(conn, &Actor::cli(), today, &|_| true)
+    })?;
+    println!("{sent} reminder(s) sent for missing timesheets of last week.");
+    Ok(())
 }
 
 async fn blocking(f: impl FnOnce() -> Result<()> + Send + 'static) -> Result<()> {

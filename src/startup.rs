@@ -73,6 +73,12 @@ impl Application {
         .await
         .map_err(Error::internal)??;
         let setup_link = setup_token.map(|t| format!("{base_url}/setup/{t}"));
+        let (url_db, url) = (db.clone(), base_url.clone());
+        tokio::task::spawn_blocking(move || {
+            url_db.write_sync(|c| crate::domain::mail::set_public_url(c, &url))
+        })
+        .await
+        .map_err(Error::internal)??;
 
         match &config.smtp_url {
             Some(url) => {

@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod projects;
 pub mod roles;
 pub mod teams;
+pub mod timesheets;
 pub mod users;
 
 use actix_web::error::JsonPayloadError;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(grants::configure)
             .configure(projects::configure)
             .configure(teams::configure)
+            .configure(timesheets::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::Domain(Error::NotFound))
             })),

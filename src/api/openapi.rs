@@ -37,7 +37,7 @@ pub fn spec() -> Value {
 
 fn paths() -> Value {
     let mut all = core_paths();
-    for more in [tree_paths(), people_paths(), work_paths()] {
+    for more in [tree_paths(), people_paths(), work_paths(), time_paths()] {
         if let (Value::Object(a), Value::Object(b)) = (&mut all, more) {
             a.extend(b);
         }
@@ -282,6 +282,92 @@ fn work_paths() -> Value {
     })
 }
 
+fn time_paths() -> Value {
+    let read = errors(&["400", "401", "404", "422"]);
+    let write = errors(&["400", "401", "403", "404", "409", "413", "415", "422"]);
+    let page = [
+        query("page", "integer", "1-based"),
+        query("per_page", "integer", "at most 200"),
+    ];
+    let transition = |summary: &str, op: &str| {
+        json!({"parameters": [id_param("id")],
+               "post": {"summary": summary, "operationId": op,
+                        "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Transition"}}}},
+                        "responses": with(write.clone(), "200", ok("The week", "Timesheet"))}})
+    };
+    let week_params = json!([id_param("user_id"),
+        {"name": "week_start", "in": "path", "required": true, "description": "the week's first day (home org's week_start setting)", "schema": {"type": "string", "format": "date"}}]);
+    json!({
+        "/timesheets/{user_id}/{week_start}": {
+            "parameters": week_params,
+            "get": {"summary": "A week; one never saved is an empty draft with id null and version 0 (nothing is stored)", "operationId": "getTimesheet",
+                    "responses": with(read.clone(), "200", ok("The week", "Timesheet"))},
+            "put": {"summary": "Replace the entries of a draft or rejected week (the owner, or time.manage); the first PUT creates the sheet", "operationId": "putTimesheet",
+                    "requestBody": body("TimesheetPut"),
+                    "responses": with(write.clone(), "200", ok("The week", "Timesheet"))}
+        },
+        "/timesheets/{id}/submit": transition("Submit a draft or rejected week (the owner)", "submitTimesheet"),
+        "/timesheets/{id}/withdraw": transition("Take a submitted week back before any decision (the owner)", "withdrawTimesheet"),
+        "/timesheets/{id}/approve": transition("Approve every part you may decide, or the part of project_id", "approveTimesheet"),
+        "/timesheets/{id}/reject": transition("Reject with a reason (required); one rejection rejects the week", "rejectTimesheet"),
+        "/timesheets/{id}/reopen": transition("Reopen an approved week with a reason (time.manage at the owner's home org)", "reopenTimesheet"),
+        "/approvals": {
+            "get": {"summary": "Pending items you may decide", "operationId": "listApprovals",
+                    "parameters": [page[0], page[1], query("project_id", "integer", "one project's parts"),
+                                   query("team_id", "integer", "members of one team"), query("week_start", "string", "one week")],
+                    "responses": with(read.clone(), "200", ok("A page of pending items", "ApprovalList"))}
+        },
+        "/notifications": {
+            "get": {"summary": "Your notifications, newest first", "operationId": "listNotifications",
+                    "parameters": [page[0], page[1], query("unread", "boolean", "only unread ones")],
+                    "responses": with(read.clone(), "200", ok("A page of notifications", "NotificationList"))}
+        },
+        "/notifications/read": {
+            "post": {"summary": "Mark some (ids) or all of your notifications read", "operationId": "readNotifications",
+                     "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+                     "responses": with(write.clone(), "200", json!({"description": "How many were marked, and how many stay unread"}))}
+        }
+    })
+}
+
+/// Schemas of timesheets, approvals and notifications.
+fn time_schemas() -> Value {
+    json!({
+        "Entry": {"type": "object", "required": ["project_id", "date", "minutes"], "properties": {
+            "project_id": {"type": "integer"}, "date": {"type": "string", "format": "date"},
+            "minutes": {"type": "integer", "minimum": 0, "maximum": 1440, "multipleOf": 15}, "note": {"type": "string", "maxLength": 500}}},
+        "Timesheet": {"type": "object", "properties": {
+            "id": {"type": "integer", "nullable": true}, "user_id": {"type": "integer"}, "week_start": {"type": "string", "format": "date"},
+            "status": {"type": "string", "enum": ["draft", "submitted", "approved", "rejected"]}, "version": {"type": "integer"},
+            "approval_mode": {"type": "string", "nullable": true}, "rejection_reason": {"type": "string", "nullable": true},
+            "submitted_at": {"type": "string", "format": "date-time", "nullable": true}, "decided_at": {"type": "string", "format": "date-time", "nullable": true},
+            "total_minutes": {"type": "integer"},
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
+            "parts": {"type": "array", "items": {"type": "object", "properties": {
+                "project_id": {"type": "integer", "nullable": true, "description": "null for the team part"},
+                "status": {"type": "string", "enum": ["waiting", "pending", "approved", "rejected", "cancelled"]},
+                "minutes": {"type": "integer"}, "decided_by": {"type": "integer", "nullable": true},
+                "decided_at": {"type": "string", "format": "date-time", "nullable": true}, "reason": {"type": "string", "nullable": true}}}}}},
+        "TimesheetPut": {"type": "object", "required": ["version", "entries"], "properties": {
+            "version": {"type": "integer", "description": "0 for a week never saved"},
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}}}},
+        "Transition": {"type": "object", "properties": {
+            "version": {"type": "integer", "description": "refuse if the week changed since"},
+            "project_id": {"type": "integer", "description": "approve or reject one project's part"},
+            "reason": {"type": "string", "description": "required to reject and to reopen"}}},
+        "ApprovalList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "timesheet_id": {"type": "integer"}, "user_id": {"type": "integer"}, "user_name": {"type": "string"},
+            "week_start": {"type": "string", "format": "date"}, "project_id": {"type": "integer", "nullable": true},
+            "project_name": {"type": "string", "nullable": true}, "minutes": {"type": "integer"}, "version": {"type": "integer"}}}},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
+        "NotificationList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
+            "link": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+            "read_at": {"type": "string", "format": "date-time", "nullable": true}}}},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}, "unread": {"type": "integer"}}}
+    })
+}
+
 /// Schemas of projects, assignments and teams.
 fn work_schemas() -> Value {
     json!({
@@ -357,8 +443,10 @@ fn core_paths() -> Value {
 
 fn schemas() -> Value {
     let mut all = base_schemas();
-    if let (Value::Object(a), Value::Object(b)) = (&mut all, work_schemas()) {
-        a.extend(b);
+    for more in [work_schemas(), time_schemas()] {
+        if let (Value::Object(a), Value::Object(b)) = (&mut all, more) {
+            a.extend(b);
+        }
     }
     all
 }

@@ -13,6 +13,7 @@ diesel::table! {
     app_state (id) {
         id -> Integer,
         authz_epoch -> BigInt,
+        public_url -> Text,
     }
 }
 
@@ -255,6 +256,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    timesheets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        week_start -> Date,
+        status -> Text,
+        approval_mode -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    time_entries (id) {
+        id -> BigInt,
+        timesheet_id -> BigInt,
+        user_id -> BigInt,
+        project_id -> BigInt,
+        entry_date -> Date,
+        minutes -> Integer,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    approval_parts (id) {
+        id -> BigInt,
+        timesheet_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        status -> Text,
+        minutes -> Integer,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    timesheet_history (id) {
+        id -> BigInt,
+        timesheet_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        change -> Text,
+        project_id -> Nullable<BigInt>,
+        entry_date -> Nullable<Date>,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Text,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(projects -> orgs (org_id));
 diesel::joinable!(project_assignments -> projects (project_id));
@@ -269,6 +340,11 @@ diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(org_settings -> orgs (org_id));
 diesel::joinable!(grants -> roles (role_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(timesheets -> users (user_id));
+diesel::joinable!(time_entries -> timesheets (timesheet_id));
+diesel::joinable!(time_entries -> projects (project_id));
+diesel::joinable!(approval_parts -> timesheets (timesheet_id));
+diesel::joinable!(timesheet_history -> timesheets (timesheet_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
@@ -290,4 +366,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_assignments,
     teams,
     team_members,
+    timesheets,
+    time_entries,
+    approval_parts,
+    timesheet_history,
+    notifications,
 );

@@ -357,6 +357,27 @@ pub fn put(
     };
     let after = find(conn, id)?;
     epoch::bump_user(conn, user.id)?;
+    if created && actor.user_id != Some(user.id) {
+        use crate::domain::notification::{self, Notice, kind};
+        notification::send(
+            conn,
+            user.id,
+            &Notice::new(
+                kind::ADDED_TO_PROJECT,
+                format!(
+                    "You were added to the project {} as {}",
+                    project.name,
+                    values.role.as_str()
+                ),
+                "/my/projects",
+            )
+            .body(format!(
+                "From {}, {} hours a week.",
+                values.start_date,
+                crate::domain::timesheet::hours(i64::from(values.minutes_per_week))
+            )),
+        )?;
+    }
     audit::record(
         conn,
         actor,

@@ -178,6 +178,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: &NewGrant) -> Result<Grant> {
     bump_holders(conn, new.holder)?;
     let grant = find(conn, id)?;
     let role = role::find(conn, new.role_id)?;
+    tell_holders(conn, actor, &grant, &role.name, true)?;
     audit::record(
         conn,
         actor,
@@ -195,6 +196,56 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: &NewGrant) -> Result<Grant> {
             })),
     )?;
     Ok(grant)
+}
+
+/// Tells the holder (or the group's members) that they received or lost a
+/// grant. Grants people make for themselves, and those made by the system or
+/// the command line while creating an account, go untold.
+fn tell_holders(
+    conn: &mut Conn,
+    actor: &Actor,
+    grant: &Grant,
+    role_name: &str,
+    received: bool,
+) -> Result<()> {
+    use crate::domain::notification::{self, Notice, kind};
+    let Some(actor_id) = actor.user_id else {
+        return Ok(());
+    };
+    let people: Vec<i64> = match (grant.user_id, grant.group_id) {
+        (Some(u), _) => vec![u],
+        (None, Some(g)) => crate::domain::group::member_ids(conn, g)?,
+        (None, None) => vec![],
+    };
+    let people: Vec<i64> = people.into_iter().filter(|u| *u != actor_id).collect();
+    if people.is_empty() {
+        return Ok(());
+    }
+    let (scope, link) = match (grant.org_id, grant.project_id) {
+        (Some(o), _) => (
+            crate::domain::org::find(conn, o)?.name,
+            format!("/orgs/{o}"),
+        ),
+        (None, Some(p)) => (
+            crate::domain::project::find(conn, p)?.name,
+            format!("/projects/{p}"),
+        ),
+        (None, None) => return Ok(()),
+    };
+    let notice = if received {
+        Notice::new(
+            kind::GRANT_RECEIVED,
+            format!("You received the role {role_name} at {scope}"),
+            link,
+        )
+    } else {
+        Notice::new(
+            kind::GRANT_LOST,
+            format!("You no longer hold the role {role_name} at {scope}"),
+            "/profile",
+        )
+    };
+    notification::send_all(conn, &people, &notice)
 }
 
 /// Gives `user_id` a built-in role at `org_id` and everything below it.
@@ -227,6 +278,7 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: i64) -> Result<Grant> {
         (None, None) => {}
     }
     let role = role::find(conn, grant.role_id)?;
+    tell_holders(conn, actor, &grant, &role.name, false)?;
     let mut event = Event::new("grant.revoked", "grant", Some(id)).before(json!({
         "role": role.name,
         "user_id": grant.user_id,

@@ -261,6 +261,18 @@ pub fn put_member(
                 ))
                 .execute(conn)?;
             epoch::bump_user(conn, user_id)?;
+            if actor.user_id != Some(user_id) {
+                use crate::domain::notification::{self, Notice, kind};
+                notification::send(
+                    conn,
+                    user_id,
+                    &Notice::new(
+                        kind::ADDED_TO_GROUP,
+                        format!("You were added to the group {}", group.name),
+                        format!("/users/{user_id}"),
+                    ),
+                )?;
+            }
         }
     }
     audit::record(

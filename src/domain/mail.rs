@@ -11,7 +11,10 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::{self, Conn, schema::mail_outbox};
+use crate::db::{
+    self, Conn,
+    schema::{app_state, mail_outbox},
+};
 use crate::error::{Error, Result};
 
 /// A rendered message: one recipient, a subject, and the same content twice
@@ -60,6 +63,25 @@ struct ResetHtml<'a> {
     name: &'a str,
     link: &'a str,
     minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notification.txt")]
+struct NotificationText<'a> {
+    name: &'a str,
+    title: &'a str,
+    body: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notification.html")]
+struct NotificationHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    title: &'a str,
+    body: &'a str,
+    link: &'a str,
 }
 
 fn render(template: &impl Template) -> Result<String> {
@@ -117,6 +139,53 @@ impl Message {
             })?,
         })
     }
+}
+
+impl Message {
+    /// The mail twin of an in-app notification: its title, body and link.
+    pub fn notification(
+        to: &str,
+        name: &str,
+        title: &str,
+        body: &str,
+        link: &str,
+    ) -> Result<Message> {
+        Ok(Message {
+            to: to.to_string(),
+            subject: title.to_string(),
+            text: render(&NotificationText {
+                name,
+                title,
+                body,
+                link,
+            })?,
+            html: render(&NotificationHtml {
+                subject: title,
+                name,
+                title,
+                body,
+                link,
+            })?,
+        })
+    }
+}
+
+/// Remembers the app's public base URL, so that mail written by any instance or
+/// command links back to it.
+pub fn set_public_url(conn: &mut Conn, url: &str) -> Result<()> {
+    diesel::update(app_state::table.find(1))
+        .set(app_state::public_url.eq(url.trim_end_matches('/')))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `path` (starting with `/`) as an absolute link to the running app.
+pub fn public_link(conn: &mut Conn, path: &str) -> Result<String> {
+    let base: String = app_state::table
+        .find(1)
+        .select(app_state::public_url)
+        .first(conn)?;
+    Ok(format!("{base}{path}"))
 }
 
 /// A message in the outbox, sent or not.

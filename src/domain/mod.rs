@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod approval;
 pub mod assignment;
 pub mod audit;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod epoch;
 pub mod grant;
 pub mod group;
 pub mod mail;
+pub mod notification;
 pub mod org;
 pub mod password;
 pub mod project;
@@ -18,6 +20,7 @@ pub mod secrets;
 pub mod settings;
 pub mod setup;
 pub mod team;
+pub mod timesheet;
 pub mod token;
 pub mod user;
 pub mod validate;

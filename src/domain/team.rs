@@ -254,6 +254,18 @@ pub fn put_member(
                     team_members::created_at.eq(db::now()),
                 ))
                 .execute(conn)?;
+            if actor.user_id != Some(user_id) {
+                use crate::domain::notification::{self, Notice, kind};
+                notification::send(
+                    conn,
+                    user_id,
+                    &Notice::new(
+                        kind::ADDED_TO_TEAM,
+                        format!("You were added to the team {}", team.name),
+                        format!("/users/{user_id}"),
+                    ),
+                )?;
+            }
         }
     }
     audit::record(

@@ -12,3 +12,4 @@ mod orgs;
 mod people;
 mod projects;
 mod sessions;
+mod timesheets;

@@ -1,0 +1,384 @@
+//! `/api/v1/timesheets`, `/api/v1/approvals` and `/api/v1/notifications`.
+
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::time;
+use super::list::{ListBody, PageQuery, page_of};
+use super::{ApiError, ApiUser};
+use crate::authz::Permission;
+use crate::domain::approval::{self, Approver, PendingFilter};
+use crate::domain::notification;
+use crate::domain::timesheet::{self, CellInput, Week};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show)
+        .service(replace)
+        .service(submit)
+        .service(withdraw)
+        .service(approve)
+        .service(reject)
+        .service(reopen)
+        .service(approvals)
+        .service(notifications)
+        .service(read_notifications);
+}
+
+pub fn week_json(week: &Week) -> Value {
+    let sheet = week.sheet.as_ref();
+    json!({
+        "id": sheet.map(|s| s.id),
+        "user_id": week.user.id,
+        "week_start": week.week_start,
+        "status": week.status().as_str(),
+        "version": week.version(),
+        "approval_mode": sheet.and_then(|s| s.approval_mode.clone()),
+        "rejection_reason": sheet.and_then(|s| s.rejection_reason.clone()),
+        "submitted_at": sheet.and_then(|s| s.submitted_at).map(time),
+        "decided_at": sheet.and_then(|s| s.decided_at).map(time),
+        "total_minutes": week.total(),
+        "entries": week.entries.iter().map(|e| json!({
+            "project_id": e.project_id,
+            "date": e.entry_date,
+            "minutes": e.minutes,
+            "note": e.note,
+        })).collect::<Vec<_>>(),
+        "parts": week.parts.iter().map(|p| json!({
+            "project_id": p.project_id,
+            "status": p.status,
+            "minutes": p.minutes,
+            "decided_by": p.decided_by,
+            "decided_at": p.decided_at.map(time),
+            "reason": p.reason,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldErrors::single("week_start", "Give the week's first day as YYYY-MM-DD."))
+}
+
+/// `GET /timesheets/{user_id}/{week_start}`: a week never saved answers an
+/// empty draft with `id: null` and `version: 0`; nothing is stored.
+#[get("/timesheets/{user_id}/{week_start}")]
+async fn show(me: ApiUser, path: web::Path<(i64, String)>) -> Result<HttpResponse, ApiError> {
+    let (user_id, raw) = path.into_inner();
+    let week_start = parse_week(&raw)?;
+    let access = me.access.clone();
+    let (week, _) = me
+        .db()
+        .read(move |conn| approval::visible_week(conn, &access, user_id, week_start))
+        .await?;
+    Ok(HttpResponse::Ok().json(week_json(&week)))
+}
+
+#[derive(Deserialize)]
+struct EntryBody {
+    project_id: i64,
+    date: String,
+    minutes: i64,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReplaceBody {
+    version: i64,
+    #[serde(default)]
+    entries: Vec<EntryBody>,
+}
+
+/// `PUT /timesheets/{user_id}/{week_start}`: replaces the entries of a draft or
+/// rejected week; the first PUT creates the sheet.
+#[put("/timesheets/{user_id}/{week_start}")]
+async fn replace(
+    me: ApiUser,
+    path: web::Path<(i64, String)>,
+    body: web::Json<ReplaceBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (user_id, raw) = path.into_inner();
+    let week_start = parse_week(&raw)?;
+    let (access, actor) = (me.access.clone(), me.actor());
+    let body = body.into_inner();
+    let cells: Vec<CellInput> = body
+        .entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| CellInput {
+            key: format!("entries[{i}]"),
+            project_id: e.project_id,
+            date: e.date,
+            minutes: e.minutes,
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let week = me
+        .db()
+        .write(move |conn| {
+            let (week, _) = approval::visible_week(conn, &access, user_id, week_start)?;
+            if !approval::may_edit(&access, &week.user) {
+                return Err(Error::Forbidden(
+                    "Only the person themselves, or someone with time.manage over them, can change this week.".into(),
+                ));
+            }
+            timesheet::save(conn, &actor, &week.user, week_start, body.version, &cells)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(week_json(&week)))
+}
+
+/// A JSON body that may be left out (an empty body means every default); a
+/// malformed one is refused rather than taken as empty.
+fn optional_body<T: Default + serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, Error> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(raw).map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct TransitionBody {
+    version: Option<i64>,
+    project_id: Option<i64>,
+    reason: Option<String>,
+}
+
+/// Which transition a POST asks for.
+#[derive(Clone, Copy)]
+enum Transition {
+    Submit,
+    Withdraw,
+    Approve,
+    Reject,
+    Reopen,
+}
+
+async fn transition(
+    me: ApiUser,
+    id: i64,
+    body: web::Bytes,
+    which: Transition,
+) -> Result<HttpResponse, ApiError> {
+    let body: TransitionBody = optional_body(&body)?;
+    let (access, actor) = (me.access.clone(), me.actor());
+    let week = me
+        .db()
+        .write(move |conn| {
+            let (week, decider) = approval::visible_sheet(conn, &access, id)?;
+            let snapshot = access.snapshot.clone();
+            let (v, p) = (body.version, body.project_id);
+            let reason = body.reason.unwrap_or_default();
+            match which {
+                Transition::Submit => timesheet::submit(conn, &actor, &snapshot, id, v)?,
+                Transition::Withdraw => timesheet::withdraw(conn, &actor, id, v)?,
+                Transition::Approve => timesheet::approve(conn, &actor, &decider, id, p, v)?,
+                Transition::Reject => timesheet::reject(conn, &actor, &decider, id, p, &reason, v)?,
+                Transition::Reopen => {
+                    access.require(Permission::TimeManage, week.user.org_id)?;
+                    timesheet::reopen(conn, &actor, id, &reason, v)?
+                }
+            };
+            let (week, _) = approval::visible_sheet(conn, &access, id)?;
+            Ok(week)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(week_json(&week)))
+}
+
+/// `POST /timesheets/{id}/submit` (the owner).
+#[post("/timesheets/{id}/submit")]
+async fn submit(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    transition(me, id.into_inner(), body, Transition::Submit).await
+}
+
+/// `POST /timesheets/{id}/withdraw` (the owner, before any decision).
+#[post("/timesheets/{id}/withdraw")]
+async fn withdraw(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    transition(me, id.into_inner(), body, Transition::Withdraw).await
+}
+
+/// `POST /timesheets/{id}/approve`: every part the caller may decide, or the
+/// part of `project_id`.
+#[post("/timesheets/{id}/approve")]
+async fn approve(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    transition(me, id.into_inner(), body, Transition::Approve).await
+}
+
+/// `POST /timesheets/{id}/reject` with `{reason, project_id?}`.
+#[post("/timesheets/{id}/reject")]
+async fn reject(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    transition(me, id.into_inner(), body, Transition::Reject).await
+}
+
+/// `POST /timesheets/{id}/reopen` with `{reason}` (`time.manage`).
+#[post("/timesheets/{id}/reopen")]
+async fn reopen(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    transition(me, id.into_inner(), body, Transition::Reopen).await
+}
+
+#[derive(Deserialize)]
+struct ApprovalsQuery {
+    project_id: Option<String>,
+    team_id: Option<String>,
+    week_start: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// Reads an optional id from a query value ("" = not given).
+fn optional_id(raw: &Option<String>, field: &str) -> Result<Option<i64>, Error> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| FieldErrors::single(field, format!("{field} must be a number."))),
+    }
+}
+
+/// `GET /approvals?project_id=&team_id=&week_start=`: pending items the caller
+/// may decide.
+#[get("/approvals")]
+async fn approvals(
+    me: ApiUser,
+    query: web::Query<ApprovalsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let filter = PendingFilter {
+        project_id: optional_id(&query.project_id, "project_id")?,
+        team_id: optional_id(&query.team_id, "team_id")?,
+        week_start: match query.week_start.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(w) => Some(parse_week(w)?),
+        },
+    };
+    let access = me.access.clone();
+    let items = me
+        .db()
+        .read(move |conn| {
+            let approver = Approver::load(conn, &access)?;
+            approval::pending(conn, &approver, &filter)
+        })
+        .await?;
+    let shown: Vec<Value> = page_of(&items, page, per_page)
+        .into_iter()
+        .map(|i| {
+            json!({
+                "timesheet_id": i.timesheet_id,
+                "user_id": i.user_id,
+                "user_name": i.user_name,
+                "week_start": i.week_start,
+                "project_id": i.project_id,
+                "project_name": i.project_name,
+                "minutes": i.minutes,
+                "version": i.version,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items: shown,
+        page,
+        per_page,
+        total: items.len(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct NotificationsQuery {
+    unread: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// `GET /notifications?unread=true`: the caller's own, newest first.
+#[get("/notifications")]
+async fn notifications(
+    me: ApiUser,
+    query: web::Query<NotificationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, per_page) = query.page.parse()?;
+    let unread_only = match query.unread.as_deref().map(str::trim) {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(FieldErrors::single("unread", "unread must be true or false.").into());
+        }
+    };
+    let user_id = me.user.id;
+    let (items, total, unread) = me
+        .db()
+        .read(move |conn| {
+            let offset = i64::from(page - 1) * i64::from(per_page);
+            let (items, total) =
+                notification::list(conn, user_id, unread_only, offset, i64::from(per_page))?;
+            Ok((items, total, notification::unread_count(conn, user_id)?))
+        })
+        .await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|n| {
+            json!({
+                "id": n.id,
+                "kind": n.kind,
+                "title": n.title,
+                "body": n.body,
+                "link": n.link,
+                "created_at": time(n.created_at),
+                "read_at": n.read_at.map(time),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "unread": unread,
+    })))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ReadBody {
+    ids: Option<Vec<i64>>,
+}
+
+/// `POST /notifications/read` with `{ids?}`: marks some, or all, read.
+#[post("/notifications/read")]
+async fn read_notifications(me: ApiUser, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let ids = optional_body::<ReadBody>(&body)?.ids;
+    let user_id = me.user.id;
+    let (changed, unread) = me
+        .db()
+        .write(move |conn| {
+            let changed = notification::mark_read(conn, user_id, ids.as_deref())?;
+            Ok((changed, notification::unread_count(conn, user_id)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"marked_read": changed, "unread": unread})))
+}

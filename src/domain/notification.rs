@@ -1,0 +1,183 @@
+//! Notifications: what happened that concerns a person, under the bell in the
+//! app and as mail through the outbox. Each is written in the transaction of the
+//! change it tells about, so it exists exactly when that change does.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::{self, Conn, schema::notifications};
+use crate::domain::mail::{self, Message};
+use crate::domain::user;
+use crate::error::Result;
+
+/// The kinds of notification, as stored and as the API shows them.
+pub mod kind {
+    pub const APPROVAL_WAITING: &str = "approval_waiting";
+    pub const SHEET_APPROVED: &str = "sheet_approved";
+    pub const SHEET_REJECTED: &str = "sheet_rejected";
+    pub const SHEET_REOPENED: &str = "sheet_reopened";
+    pub const ADDED_TO_PROJECT: &str = "added_to_project";
+    pub const ADDED_TO_TEAM: &str = "added_to_team";
+    pub const ADDED_TO_GROUP: &str = "added_to_group";
+    pub const GRANT_RECEIVED: &str = "grant_received";
+    pub const GRANT_LOST: &str = "grant_lost";
+    pub const REMINDER: &str = "timesheet_reminder";
+}
+
+/// Something to tell one person.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+    /// A path inside the app (`/timesheets/…`).
+    pub link: String,
+    /// Set when the same fact must be told only once (one reminder per week).
+    pub dedupe_key: Option<String>,
+}
+
+impl Notice {
+    pub fn new(kind: &'static str, title: impl Into<String>, link: impl Into<String>) -> Self {
+        Notice {
+            kind,
+            title: title.into(),
+            body: String::new(),
+            link: link.into(),
+            dedupe_key: None,
+        }
+    }
+
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn once(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    #[serde(skip)]
+    pub dedupe_key: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub read_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Tells `user_id` about `notice`: in the app, and by mail when the account is
+/// active. Answers false when a notice with the same dedupe key was already sent.
+pub fn send(conn: &mut Conn, user_id: i64, notice: &Notice) -> Result<bool> {
+    if let Some(key) = &notice.dedupe_key {
+        let seen: i64 = notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::dedupe_key.eq(key))
+            .count()
+            .get_result(conn)?;
+        if seen > 0 {
+            return Ok(false);
+        }
+    }
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::user_id.eq(user_id),
+            notifications::kind.eq(notice.kind),
+            notifications::title.eq(&notice.title),
+            notifications::body.eq(&notice.body),
+            notifications::link.eq(&notice.link),
+            notifications::dedupe_key.eq(&notice.dedupe_key),
+            notifications::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    let person = user::find(conn, user_id)?;
+    if person.is_active() {
+        let link = mail::public_link(conn, &notice.link)?;
+        let message = Message::notification(
+            &person.email,
+            &person.display_name,
+            &notice.title,
+            &notice.body,
+            &link,
+        )?;
+        mail::enqueue(conn, &message, Some(user_id))?;
+    }
+    Ok(true)
+}
+
+/// Sends the same notice to several people, each once.
+pub fn send_all(conn: &mut Conn, user_ids: &[i64], notice: &Notice) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for &id in user_ids {
+        if seen.insert(id) {
+            send(conn, id, notice)?;
+        }
+    }
+    Ok(())
+}
+
+/// A person's notifications, newest first, and how many there are.
+pub fn list(
+    conn: &mut Conn,
+    user_id: i64,
+    unread_only: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Notification>, i64)> {
+    let mut query = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .into_boxed();
+    let mut count = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .into_boxed();
+    if unread_only {
+        query = query.filter(notifications::read_at.is_null());
+        count = count.filter(notifications::read_at.is_null());
+    }
+    let total = count.count().get_result(conn)?;
+    let items = query
+        .order(notifications::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(Notification::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+pub fn unread_count(conn: &mut Conn, user_id: i64) -> Result<i64> {
+    Ok(notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Marks some (`Some(ids)`) or all (`None`) of a person's notifications read.
+/// Ids of other people's notifications are ignored. Answers how many changed.
+pub fn mark_read(conn: &mut Conn, user_id: i64, ids: Option<&[i64]>) -> Result<usize> {
+    let unread = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null());
+    let now = db::now();
+    Ok(match ids {
+        None => diesel::update(unread)
+            .set(notifications::read_at.eq(now))
+            .execute(conn)?,
+        Some(ids) => {
+            let mut changed = 0;
+            for chunk in ids.chunks(500) {
+                changed += diesel::update(unread.filter(notifications::id.eq_any(chunk)))
+                    .set(notifications::read_at.eq(now))
+                    .execute(conn)?;
+            }
+            changed
+        }
+    })
+}

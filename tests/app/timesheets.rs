@@ -1,0 +1,896 @@
+//! Timesheets, approvals and notifications through the API: the whole cycle in
+//! each approval mode, the right people told and nobody else able to see or
+//! decide, bad input refused without a trace, and concurrent decisions that
+//! leave exactly one.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Root ─┬─ Acme ── East      (Eve, Pat, Lee at home in East)
+///       └─ Globex            (Gus, its org admin)
+struct World {
+    app: TestApp,
+    ada: String,
+    acme: i64,
+    /// Org admin at Acme: time.approve and time.manage over Acme.
+    olga: String,
+    olga_id: i64,
+    /// Org admin at Globex: an outsider to Acme's time.
+    gus: String,
+    eve: String,
+    eve_id: i64,
+    /// Approver of project P1 by assignment; no grants.
+    pat: String,
+    pat_id: i64,
+    /// Lead of Eve's team; no grants.
+    lee: String,
+    lee_id: i64,
+    p1: i64,
+    p2: i64,
+    /// Last week's Monday (the default week start).
+    week: NaiveDate,
+}
+
+async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
+    let (status, out) = app.call(Method::POST, path, t, Some(body)).await;
+    assert!(status.is_success(), "POST {path}: {status} {out}");
+    out
+}
+
+async fn role_id(app: &TestApp, t: &str, name: &str) -> i64 {
+    let root = app.root_id().await;
+    let (_, roles) = app
+        .call(Method::GET, format!("/roles?org_id={root}"), t, None)
+        .await;
+    roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = post(
+        &app,
+        &ada,
+        "/orgs",
+        json!({"parent_id": root, "name": "Acme", "code": "ACME"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let east = post(
+        &app,
+        &ada,
+        "/orgs",
+        json!({"parent_id": acme, "name": "East", "code": "EAST"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let globex = post(
+        &app,
+        &ada,
+        "/orgs",
+        json!({"parent_id": root, "name": "Globex", "code": "GLOBEX"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
+    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
+    let eve = app.create_user("eve@acme.example", "Eve", east).await;
+    let pat = app.create_user("pat@acme.example", "Pat", east).await;
+    let lee = app.create_user("lee@acme.example", "Lee", east).await;
+    let admin_role = role_id(&app, &ada, "Org admin").await;
+    for (user, org) in [(olga.id, acme), (gus.id, globex)] {
+        post(
+            &app,
+            &ada,
+            "/grants",
+            json!({"role_id": admin_role, "user_id": user, "org_id": org}),
+        )
+        .await;
+    }
+    let today = chrono::Utc::now().date_naive();
+    let week = today - Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7);
+    let start = (week - Duration::days(30)).to_string();
+    let mut projects = vec![];
+    for code in ["P1", "P2"] {
+        let p = post(
+            &app,
+            &ada,
+            "/projects",
+            json!({"org_id": acme, "code": code, "name": format!("Project {code}")}),
+        )
+        .await;
+        projects.push(p["id"].as_i64().unwrap());
+    }
+    let assign = |project: i64, user: i64, role: &'static str| {
+        let (app, ada, start) = (&app, &ada, start.clone());
+        async move {
+            let (status, body) = app
+                .call(
+                    Method::PUT,
+                    format!("/projects/{project}/assignments/{user}"),
+                    ada,
+                    Some(json!({"role": role, "minutes_per_week": 2400, "start_date": start})),
+                )
+                .await;
+            assert_eq!(status, S::CREATED, "{body}");
+        }
+    };
+    assign(projects[0], eve.id, "member").await;
+    assign(projects[1], eve.id, "member").await;
+    assign(projects[0], pat.id, "approver").await;
+    let team = post(
+        &app,
+        &ada,
+        "/teams",
+        json!({"org_id": east, "name": "Field"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    for (user, lead) in [(eve.id, false), (lee.id, true)] {
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                format!("/teams/{team}/members/{user}"),
+                &ada,
+                Some(json!({"lead": lead})),
+            )
+            .await;
+        assert!(status.is_success());
+    }
+    World {
+        ada,
+        acme,
+        olga: app.create_token(olga.id, "").await,
+        olga_id: olga.id,
+        gus: app.create_token(gus.id, "").await,
+        eve: app.create_token(eve.id, "").await,
+        eve_id: eve.id,
+        pat: app.create_token(pat.id, "").await,
+        pat_id: pat.id,
+        lee: app.create_token(lee.id, "").await,
+        lee_id: lee.id,
+        p1: projects[0],
+        p2: projects[1],
+        week,
+        app,
+    }
+}
+
+impl World {
+    fn day(&self, n: i64) -> String {
+        (self.week + Duration::days(n)).to_string()
+    }
+
+    fn sheet_path(&self) -> String {
+        format!("/timesheets/{}/{}", self.eve_id, self.week)
+    }
+
+    async fn get_sheet(&self, t: &str) -> (S, Value) {
+        self.app.call(Method::GET, self.sheet_path(), t, None).await
+    }
+
+    async fn put_sheet(&self, t: &str, version: i64, entries: Value) -> (S, Value) {
+        self.app
+            .call(
+                Method::PUT,
+                self.sheet_path(),
+                t,
+                Some(json!({"version": version, "entries": entries})),
+            )
+            .await
+    }
+
+    /// Eve's usual week: a day on P1, half a day on P2.
+    async fn fill(&self) -> Value {
+        let (status, body) = self
+            .put_sheet(
+                &self.eve,
+                0,
+                json!([
+                    {"project_id": self.p1, "date": self.day(0), "minutes": 480, "note": "kick-off"},
+                    {"project_id": self.p2, "date": self.day(1), "minutes": 240},
+                ]),
+            )
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+        body
+    }
+
+    async fn act(&self, t: &str, id: i64, what: &str, body: Value) -> (S, Value) {
+        self.app
+            .call(
+                Method::POST,
+                format!("/timesheets/{id}/{what}"),
+                t,
+                Some(body),
+            )
+            .await
+    }
+
+    async fn set_mode(&self, mode: &str) {
+        let (status, body) = self
+            .app
+            .call(
+                Method::PUT,
+                format!("/orgs/{}/settings", self.acme),
+                &self.ada,
+                Some(json!({"approval_mode": mode})),
+            )
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+    }
+
+    async fn notifications(&self, t: &str) -> Vec<Value> {
+        let (status, body) = self.app.call(Method::GET, "/notifications", t, None).await;
+        assert_eq!(status, S::OK, "{body}");
+        body["items"].as_array().unwrap().clone()
+    }
+
+    async fn kinds(&self, t: &str) -> Vec<String> {
+        self.notifications(t)
+            .await
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn count(kinds: &[String], kind: &str) -> usize {
+    kinds.iter().filter(|k| *k == kind).count()
+}
+
+#[tokio::test]
+async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
+    let w = world().await;
+    // A week never saved is an empty draft, and GET stores nothing.
+    let (status, empty) = w.get_sheet(&w.eve).await;
+    assert_eq!(status, S::OK, "{empty}");
+    assert_eq!(empty["id"], Value::Null);
+    assert_eq!(empty["version"], 0);
+    assert_eq!(empty["status"], "draft");
+    assert_eq!(w.get_sheet(&w.eve).await.1["id"], Value::Null);
+
+    let sheet = w.fill().await;
+    let id = sheet["id"].as_i64().unwrap();
+    assert_eq!(sheet["version"], 1);
+    assert_eq!(sheet["total_minutes"], 720);
+
+    // Outsiders see nothing; Pat sees only the lines of the project he approves.
+    assert_eq!(w.get_sheet(&w.gus).await.0, S::NOT_FOUND);
+    let (status, for_pat) = w.get_sheet(&w.pat).await;
+    assert_eq!(status, S::OK);
+    let entries = for_pat["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["project_id"], w.p1);
+    // Lee leads Eve's team and Olga administers Acme: the whole week.
+    assert_eq!(
+        w.get_sheet(&w.lee).await.1["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        w.get_sheet(&w.olga).await.1["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Only Eve submits her week.
+    assert_eq!(
+        w.act(&w.olga, id, "submit", json!({})).await.0,
+        S::FORBIDDEN
+    );
+    let (status, submitted) = w.act(&w.eve, id, "submit", json!({"version": 1})).await;
+    assert_eq!(status, S::OK, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+    assert_eq!(submitted["parts"].as_array().unwrap().len(), 2);
+    // P1 waits for Pat (its approver); P2 has no approver by assignment, so the
+    // holders of time.approve there are told: Olga and Ada, never Gus or Lee.
+    assert_eq!(count(&w.kinds(&w.pat).await, "approval_waiting"), 1);
+    assert_eq!(count(&w.kinds(&w.olga).await, "approval_waiting"), 1);
+    assert_eq!(count(&w.kinds(&w.gus).await, "approval_waiting"), 0);
+    assert_eq!(count(&w.kinds(&w.lee).await, "approval_waiting"), 0);
+    // Approval mail went through the outbox.
+    let pat_mail = w
+        .app
+        .db
+        .read({
+            let pat = w.pat_id;
+            move |conn| canopy::domain::mail::for_user(conn, pat)
+        })
+        .await
+        .unwrap();
+    assert!(
+        pat_mail
+            .iter()
+            .any(|m| m.subject.contains("waits for your approval"))
+    );
+
+    // Edits of a submitted week are refused.
+    let (status, body) = w.put_sheet(&w.eve, 2, json!([])).await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+
+    // The inbox: Pat has P1's part, Gus nothing, Eve nothing of her own.
+    let (_, inbox) = w.app.call(Method::GET, "/approvals", &w.pat, None).await;
+    assert_eq!(inbox["total"], 1, "{inbox}");
+    assert_eq!(inbox["items"][0]["project_id"], w.p1);
+    assert_eq!(
+        w.app.call(Method::GET, "/approvals", &w.gus, None).await.1["total"],
+        0
+    );
+    assert_eq!(
+        w.app.call(Method::GET, "/approvals", &w.eve, None).await.1["total"],
+        0
+    );
+    let (_, olga_inbox) = w.app.call(Method::GET, "/approvals", &w.olga, None).await;
+    assert_eq!(olga_inbox["total"], 2);
+    let (_, filtered) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/approvals?project_id={}", w.p2),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(filtered["total"], 1);
+
+    // Nobody approves their own time; outsiders do not even find the sheet.
+    assert_eq!(
+        w.act(&w.eve, id, "approve", json!({})).await.0,
+        S::FORBIDDEN
+    );
+    assert_eq!(
+        w.act(&w.gus, id, "approve", json!({})).await.0,
+        S::NOT_FOUND
+    );
+    // Pat approves what is his: P1 only.
+    let (status, after_pat) = w.act(&w.pat, id, "approve", json!({})).await;
+    assert_eq!(status, S::OK, "{after_pat}");
+    assert_eq!(after_pat["status"], "submitted");
+    // A decision was made: Eve can no longer withdraw.
+    assert_eq!(
+        w.act(&w.eve, id, "withdraw", json!({})).await.0,
+        S::CONFLICT
+    );
+
+    // Olga rejects P2, which rejects the week; an empty reason changes nothing.
+    let (status, body) = w
+        .act(
+            &w.olga,
+            id,
+            "reject",
+            json!({"project_id": w.p2, "reason": "  "}),
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["reason"].is_string());
+    assert_eq!(w.get_sheet(&w.eve).await.1["status"], "submitted");
+    let (status, rejected) = w
+        .act(
+            &w.olga,
+            id,
+            "reject",
+            json!({"project_id": w.p2, "reason": "P2 was on hold on Tuesday"}),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{rejected}");
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["rejection_reason"], "P2 was on hold on Tuesday");
+    let eve_notes = w.notifications(&w.eve).await;
+    let told = eve_notes
+        .iter()
+        .find(|n| n["kind"] == "sheet_rejected")
+        .unwrap();
+    assert!(told["body"].as_str().unwrap().contains("P2 was on hold"));
+
+    // Eve fixes and resubmits; every part is open again.
+    let version = rejected["version"].as_i64().unwrap();
+    let (status, fixed) = w
+        .put_sheet(
+            &w.eve,
+            version,
+            json!([{"project_id": w.p1, "date": w.day(0), "minutes": 480, "note": "kick-off"},
+                   {"project_id": w.p1, "date": w.day(1), "minutes": 240}]),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{fixed}");
+    let (status, again) = w.act(&w.eve, id, "submit", json!({})).await;
+    assert_eq!(status, S::OK, "{again}");
+    assert_eq!(again["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(again["parts"][0]["status"], "pending");
+
+    let (status, approved) = w
+        .act(&w.pat, id, "approve", json!({"project_id": w.p1}))
+        .await;
+    assert_eq!(status, S::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    assert!(
+        w.kinds(&w.eve)
+            .await
+            .contains(&"sheet_approved".to_string())
+    );
+    // Approved weeks are locked.
+    let v = approved["version"].as_i64().unwrap();
+    assert_eq!(w.put_sheet(&w.eve, v, json!([])).await.0, S::CONFLICT);
+    assert_eq!(
+        w.act(&w.eve, id, "withdraw", json!({})).await.0,
+        S::CONFLICT
+    );
+    assert_eq!(w.act(&w.pat, id, "approve", json!({})).await.0, S::CONFLICT);
+
+    // Reopening takes time.manage and a reason.
+    assert_eq!(
+        w.act(&w.pat, id, "reopen", json!({"reason": "typo"}))
+            .await
+            .0,
+        S::FORBIDDEN
+    );
+    assert_eq!(
+        w.act(&w.olga, id, "reopen", json!({"reason": ""})).await.0,
+        S::UNPROCESSABLE_ENTITY
+    );
+    let (status, reopened) = w
+        .act(
+            &w.olga,
+            id,
+            "reopen",
+            json!({"reason": "Tuesday belongs to P2 after all"}),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{reopened}");
+    assert_eq!(reopened["status"], "draft");
+
+    // Every transition is in the audit log, with the history on the sheet.
+    for action in [
+        "timesheet.saved",
+        "timesheet.submitted",
+        "timesheet.approved",
+        "timesheet.rejected",
+        "timesheet.reopened",
+    ] {
+        assert!(!w.app.audit(action).await.is_empty(), "{action} audited");
+    }
+    let history = w
+        .app
+        .db
+        .read(move |conn| {
+            let sheet = canopy::domain::timesheet::find(conn, id)?;
+            let owner = canopy::domain::user::find(conn, sheet.user_id)?;
+            canopy::domain::timesheet::load_week(conn, &owner, sheet.week_start)
+        })
+        .await
+        .unwrap()
+        .history;
+    let changes: Vec<&str> = history.iter().map(|c| c.change.as_str()).collect();
+    for c in [
+        "entry",
+        "submitted",
+        "part",
+        "rejected",
+        "approved",
+        "reopened",
+    ] {
+        assert!(changes.contains(&c), "{c} in {changes:?}");
+    }
+    assert!(history.iter().any(|c| c.change == "entry"
+        && c.old_value.as_deref() == Some("4.00 h")
+        && c.new_value.is_none()));
+}
+
+#[tokio::test]
+async fn team_mode_goes_to_the_team_leads() {
+    let w = world().await;
+    w.set_mode("team").await;
+    let id = w.fill().await["id"].as_i64().unwrap();
+    let (status, submitted) = w.act(&w.eve, id, "submit", json!({})).await;
+    assert_eq!(status, S::OK, "{submitted}");
+    assert_eq!(submitted["approval_mode"], "team");
+    let parts = submitted["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0]["project_id"], Value::Null);
+    // The lead is told; the project approver is not, and may not decide.
+    assert_eq!(count(&w.kinds(&w.lee).await, "approval_waiting"), 1);
+    assert_eq!(count(&w.kinds(&w.pat).await, "approval_waiting"), 0);
+    assert_eq!(
+        w.act(&w.pat, id, "approve", json!({})).await.0,
+        S::FORBIDDEN
+    );
+    assert_eq!(
+        w.act(&w.gus, id, "approve", json!({})).await.0,
+        S::NOT_FOUND
+    );
+    let (status, approved) = w.act(&w.lee, id, "approve", json!({})).await;
+    assert_eq!(status, S::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(count(&w.kinds(&w.eve).await, "sheet_approved"), 1);
+}
+
+#[tokio::test]
+async fn both_mode_asks_the_projects_first_then_the_team() {
+    let w = world().await;
+    w.set_mode("both").await;
+    let id = w.fill().await["id"].as_i64().unwrap();
+    let (_, submitted) = w.act(&w.eve, id, "submit", json!({})).await;
+    let statuses: Vec<&str> = submitted["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pending", "pending", "waiting"]);
+    // The lead's turn has not come: nothing waits for him yet.
+    assert_eq!(count(&w.kinds(&w.lee).await, "approval_waiting"), 0);
+    assert_eq!(
+        w.act(&w.lee, id, "approve", json!({})).await.0,
+        S::FORBIDDEN
+    );
+    assert_eq!(w.act(&w.pat, id, "approve", json!({})).await.0, S::OK);
+    let (status, body) = w
+        .act(&w.olga, id, "approve", json!({"project_id": w.p2}))
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["status"], "submitted");
+    // Both projects approved: now the team part waits, and the lead is told.
+    assert_eq!(count(&w.kinds(&w.lee).await, "approval_waiting"), 1);
+    let (status, approved) = w.act(&w.lee, id, "approve", json!({})).await;
+    assert_eq!(status, S::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    let team_part = approved["parts"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(team_part["project_id"], Value::Null);
+    assert_eq!(team_part["decided_by"], w.lee_id);
+}
+
+#[tokio::test]
+async fn bad_entries_are_refused_and_change_nothing() {
+    let w = world().await;
+    let before = w.fill().await;
+    let v = before["version"].as_i64().unwrap();
+    let cell = |project: i64, day: String, minutes: i64| json!({"project_id": project, "date": day, "minutes": minutes});
+    let other_project = {
+        let p = post(
+            &w.app,
+            &w.ada,
+            "/projects",
+            json!({"org_id": w.acme, "code": "P3", "name": "Unassigned"}),
+        )
+        .await;
+        p["id"].as_i64().unwrap()
+    };
+    let cases = [
+        // 25 hours in one cell, and 25 hours over two cells of a day.
+        (json!([cell(w.p1, w.day(0), 1500)]), "entries[0].minutes"),
+        (
+            json!([cell(w.p1, w.day(0), 900), cell(w.p2, w.day(0), 600)]),
+            &*format!("day.{}", w.day(0)),
+        ),
+        (json!([cell(w.p1, w.day(7), 60)]), "entries[0].date"),
+        (json!([cell(w.p1, w.day(-1), 60)]), "entries[0].date"),
+        (
+            json!([cell(w.p1, "23.11.2026".into(), 60)]),
+            "entries[0].date",
+        ),
+        (
+            json!([cell(other_project, w.day(0), 60)]),
+            "entries[0].project_id",
+        ),
+        (
+            json!([cell(999_999, w.day(0), 60)]),
+            "entries[0].project_id",
+        ),
+        (json!([cell(w.p1, w.day(0), -60)]), "entries[0].minutes"),
+        (json!([cell(w.p1, w.day(0), 50)]), "entries[0].minutes"),
+        (
+            json!([cell(w.p1, w.day(0), 60), cell(w.p1, w.day(0), 120)]),
+            "entries[1].project_id",
+        ),
+    ];
+    for (entries, field) in cases {
+        let (status, body) = w.put_sheet(&w.eve, v, entries.clone()).await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{entries}: {body}");
+        assert!(
+            body["error"]["fields"][field].is_string(),
+            "{entries}: expected a message for {field}: {body}"
+        );
+    }
+    // The maximum per day is a setting.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", w.acme),
+            &w.ada,
+            Some(json!({"max_minutes_per_day": 600})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, body) = w
+        .put_sheet(&w.eve, v, json!([cell(w.p1, w.day(2), 660)]))
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    // So is a locked period.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", w.acme),
+            &w.ada,
+            Some(json!({"lock_before": w.day(3)})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, body) = w
+        .put_sheet(&w.eve, v, json!([cell(w.p1, w.day(2), 60)]))
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    // Stale versions, wrong weeks, and other people's weeks.
+    assert_eq!(w.put_sheet(&w.eve, v - 1, json!([])).await.0, S::CONFLICT);
+    assert_eq!(w.put_sheet(&w.eve, v + 5, json!([])).await.0, S::CONFLICT);
+    let tuesday = format!("/timesheets/{}/{}", w.eve_id, w.day(1));
+    let (status, body) = w.app.call(Method::GET, &tuesday, &w.eve, None).await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["week_start"].is_string());
+    assert_eq!(
+        w.app
+            .call(
+                Method::GET,
+                format!("/timesheets/{}/not-a-date", w.eve_id),
+                &w.eve,
+                None
+            )
+            .await
+            .0,
+        S::UNPROCESSABLE_ENTITY
+    );
+    // Gus may not even learn Eve's week start.
+    assert_eq!(
+        w.app.call(Method::GET, &tuesday, &w.gus, None).await.0,
+        S::NOT_FOUND
+    );
+    assert_eq!(
+        w.put_sheet(&w.gus, v, json!([cell(w.p1, w.day(4), 60)]))
+            .await
+            .0,
+        S::NOT_FOUND
+    );
+    assert_eq!(
+        w.put_sheet(&w.pat, v, json!([cell(w.p1, w.day(4), 60)]))
+            .await
+            .0,
+        S::FORBIDDEN
+    );
+    // Malformed bodies are 400, never a 500.
+    let raw = w
+        .app
+        .api(
+            Method::POST,
+            &format!("/timesheets/{}/approve", before["id"]),
+            &w.olga,
+        )
+        .header("content-type", "application/json")
+        .body("{\"project_id\": \"x\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), S::BAD_REQUEST);
+
+    // Nothing of it changed the week.
+    let (_, after) = w.get_sheet(&w.eve).await;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["entries"], before["entries"]);
+    assert_eq!(w.app.audit("timesheet.saved").await.len(), 1);
+}
+
+#[tokio::test]
+async fn two_concurrent_approvals_leave_exactly_one_decision() {
+    let w = world().await;
+    let (status, body) = w
+        .put_sheet(
+            &w.eve,
+            0,
+            json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (_, submitted) = w.act(&w.eve, id, "submit", json!({})).await;
+    let version = submitted["version"].as_i64().unwrap();
+    let decide = json!({"version": version});
+    let (a, b) = tokio::join!(
+        w.act(&w.pat, id, "approve", decide.clone()),
+        w.act(&w.olga, id, "approve", decide.clone()),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [S::OK, S::CONFLICT], "{} / {}", a.1, b.1);
+    assert_eq!(w.app.audit("timesheet.approved").await.len(), 1);
+    let (_, after) = w.get_sheet(&w.eve).await;
+    assert_eq!(after["status"], "approved");
+    let deciders: Vec<&Value> = after["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["decided_by"])
+        .collect();
+    assert_eq!(deciders.len(), 1);
+    assert!(deciders[0] == &json!(w.pat_id) || deciders[0] == &json!(w.olga_id));
+    assert_eq!(count(&w.kinds(&w.eve).await, "sheet_approved"), 1);
+}
+
+#[tokio::test]
+async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only() {
+    let w = world().await;
+    // Being put on a project and a team told Eve; so does a grant and its loss.
+    let kinds = w.kinds(&w.eve).await;
+    assert_eq!(count(&kinds, "added_to_project"), 2);
+    assert_eq!(count(&kinds, "added_to_team"), 1);
+    let role = role_id(&w.app, &w.ada, "Viewer").await;
+    let grant = post(
+        &w.app,
+        &w.olga,
+        "/grants",
+        json!({"role_id": role, "user_id": w.eve_id, "org_id": w.acme}),
+    )
+    .await;
+    assert_eq!(
+        w.app
+            .call(
+                Method::DELETE,
+                format!("/grants/{}", grant["id"]),
+                &w.olga,
+                None
+            )
+            .await
+            .0,
+        S::NO_CONTENT
+    );
+    let group = post(
+        &w.app,
+        &w.olga,
+        "/groups",
+        json!({"org_id": w.acme, "name": "Night shift"}),
+    )
+    .await;
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{}/members/{}", group["id"], w.eve_id),
+            &w.olga,
+            Some(json!({"owner": false})),
+        )
+        .await;
+    assert!(status.is_success());
+    let kinds = w.kinds(&w.eve).await;
+    for kind in ["grant_received", "grant_lost", "added_to_group"] {
+        assert_eq!(count(&kinds, kind), 1, "{kind} in {kinds:?}");
+    }
+    // Nobody else was told about Eve's work: Gus heard only of his own grant.
+    assert_eq!(w.kinds(&w.gus).await, ["grant_received"]);
+
+    // Reading: one, then all; other people's ids are ignored.
+    let (_, list) = w
+        .app
+        .call(Method::GET, "/notifications", &w.eve, None)
+        .await;
+    let unread = list["unread"].as_i64().unwrap();
+    assert_eq!(unread, list["total"].as_i64().unwrap());
+    let first = list["items"][0]["id"].as_i64().unwrap();
+    let (status, out) = w
+        .app
+        .call(
+            Method::POST,
+            "/notifications/read",
+            &w.gus,
+            Some(json!({"ids": [first]})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(out["marked_read"], 0);
+    let (_, out) = w
+        .app
+        .call(
+            Method::POST,
+            "/notifications/read",
+            &w.eve,
+            Some(json!({"ids": [first]})),
+        )
+        .await;
+    assert_eq!(out["marked_read"], 1);
+    assert_eq!(out["unread"], unread - 1);
+    let (_, only_unread) = w
+        .app
+        .call(Method::GET, "/notifications?unread=true", &w.eve, None)
+        .await;
+    assert_eq!(only_unread["total"], unread - 1);
+    let (_, out) = w
+        .app
+        .call(Method::POST, "/notifications/read", &w.eve, None)
+        .await;
+    assert_eq!(out["unread"], 0);
+    assert_eq!(
+        w.app
+            .call(Method::GET, "/notifications?unread=maybe", &w.eve, None)
+            .await
+            .0,
+        S::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
+async fn reminders_go_once_to_people_missing_last_week() {
+    let w = world().await;
+    // Pat submitted last week; Eve left hers a draft; Lee works on no project.
+    let (status, body) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/timesheets/{}/{}", w.pat_id, w.week),
+            &w.pat,
+            Some(json!({"version": 0, "entries": [{"project_id": w.p1, "date": w.day(0), "minutes": 60}]})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    w.act(&w.pat, body["id"].as_i64().unwrap(), "submit", json!({}))
+        .await;
+    w.put_sheet(&w.eve, 0, json!([])).await;
+    let url = w.app.database_url.clone();
+    let today = (w.week + Duration::days(8)).to_string();
+    let run = move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_canopy"))
+            .args(["remind", "--today", &today])
+            .env("CANOPY_DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("canopy runs")
+    };
+    let first = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("1 reminder(s) sent"));
+    assert_eq!(count(&w.kinds(&w.eve).await, "timesheet_reminder"), 1);
+    assert_eq!(count(&w.kinds(&w.pat).await, "timesheet_reminder"), 0);
+    assert_eq!(count(&w.kinds(&w.lee).await, "timesheet_reminder"), 0);
+    // A second run tells nobody twice.
+    let second = tokio::task::spawn_blocking(run).await.unwrap();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("0 reminder(s) sent"));
+    assert_eq!(count(&w.kinds(&w.eve).await, "timesheet_reminder"), 1);
+    let reminder = w
+        .notifications(&w.eve)
+        .await
+        .into_iter()
+        .find(|n| n["kind"] == "timesheet_reminder")
+        .unwrap();
+    assert_eq!(
+        reminder["link"],
+        format!("/timesheets/{}/{}", w.eve_id, w.week)
+    );
+}
