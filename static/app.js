@@ -27,3 +27,31 @@ document.addEventListener("click", (event) => {
     window.htmx.ajax("GET", toggle.dataset.childrenUrl, { target: list, swap: "innerHTML" });
   }
 });
+
+// The timesheet grid: arrow keys move between hour cells like a spreadsheet
+// (left/right at the ends of the text, up/down always).
+document.addEventListener("keydown", (event) => {
+  const input = event.target.closest && event.target.closest("table.grid-table input.hours");
+  if (!input) return;
+  const cell = input.closest("td");
+  const row = input.closest("tr");
+  const inputsOf = (tr) => Array.from(tr.querySelectorAll("input.hours"));
+  const column = inputsOf(row).indexOf(input);
+  let target = null;
+  if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+    let tr = row;
+    do {
+      tr = event.key === "ArrowUp" ? tr.previousElementSibling : tr.nextElementSibling;
+    } while (tr && inputsOf(tr).length === 0);
+    if (tr) target = inputsOf(tr)[column];
+  } else if (event.key === "ArrowLeft" && input.selectionStart === 0) {
+    target = inputsOf(row)[column - 1];
+  } else if (event.key === "ArrowRight" && input.selectionEnd === input.value.length) {
+    target = inputsOf(row)[column + 1];
+  }
+  if (target && cell) {
+    event.preventDefault();
+    target.focus();
+    target.select();
+  }
+});

@@ -24,6 +24,25 @@ pub struct PageCtx {
     pub ip: String,
     /// Path and query of this request, for coming back after sign-in.
     pub path: String,
+    /// Unread notifications and pending approvals, for the navigation.
+    pub counts: NavCounts,
+}
+
+/// The numbers the navigation shows next to the bell and "Approvals".
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NavCounts {
+    pub unread: i64,
+    pub approvals: usize,
+}
+
+/// Reads the navigation's numbers for a signed-in person.
+fn nav_counts(conn: &mut crate::db::Conn, access: &Access) -> crate::error::Result<NavCounts> {
+    use crate::domain::approval::{self, Approver, PendingFilter};
+    let approver = Approver::load(conn, access)?;
+    Ok(NavCounts {
+        unread: crate::domain::notification::unread_count(conn, access.user_id)?,
+        approvals: approval::pending(conn, &approver, &PendingFilter::default())?.len(),
+    })
 }
 
 impl PageCtx {
@@ -38,6 +57,7 @@ impl PageCtx {
             csrf_token: self.session.csrf_token()?,
             flashes: self.session.take_flashes(),
             nav: if self.user.is_some() { NAV } else { &[] },
+            counts: self.counts,
             active: active.to_string(),
         })
     }
@@ -59,31 +79,36 @@ impl PageCtx {
             .cloned()
             .ok_or_else(|| Error::internal("app state missing"))?;
         let session = WebSession::from_request(&req);
-        let (user, access) = match session.claim() {
-            None => (None, None),
+        let (user, access, counts) = match session.claim() {
+            None => (None, None, NavCounts::default()),
             Some((user_id, epoch)) => {
                 let store = state.clone();
                 let found = state
                     .db
-                    .read(move |conn| match user::find(conn, user_id) {
-                        Ok(u) => Ok(Some((u, store.authz.fresh(conn)?))),
-                        Err(Error::NotFound) => Ok(None),
-                        Err(e) => Err(e),
-                    })
-                    .await?;
-                // A password change, deactivation or "sign out everywhere" moves the
-                // epoch on: every older cookie stops here.
-                match found {
-                    Some((u, snapshot)) if u.is_active() && u.session_epoch == epoch => {
+                    .read(move |conn| {
+                        let u = match user::find(conn, user_id) {
+                            Ok(u) => u,
+                            Err(Error::NotFound) => return Ok(None),
+                            Err(e) => return Err(e),
+                        };
+                        // A password change, deactivation or "sign out everywhere"
+                        // moves the epoch on: every older cookie stops here.
+                        if !u.is_active() || u.session_epoch != epoch {
+                            return Ok(None);
+                        }
                         let access = Access {
                             user_id: u.id,
-                            snapshot,
+                            snapshot: store.authz.fresh(conn)?,
                         };
-                        (Some(u), Some(access))
-                    }
-                    _ => {
+                        let counts = nav_counts(conn, &access)?;
+                        Ok(Some((u, access, counts)))
+                    })
+                    .await?;
+                match found {
+                    Some((u, access, counts)) => (Some(u), Some(access), counts),
+                    None => {
                         session.sign_out();
-                        (None, None)
+                        (None, None, NavCounts::default())
                     }
                 }
             }
@@ -100,6 +125,7 @@ impl PageCtx {
             user,
             access,
             path,
+            counts,
         })
     }
 }

@@ -10,6 +10,7 @@ pub struct Layout {
     pub nav: &'static [NavLink],
     /// The `key` of the navigation entry for this page.
     pub active: String,
+    pub counts: super::context::NavCounts,
 }
 
 pub struct MenuUser {
@@ -44,6 +45,16 @@ pub const NAV: &[NavLink] = &[
         key: "my-projects",
         href: "/my/projects",
         label: "My projects",
+    },
+    NavLink {
+        key: "timesheets",
+        href: "/timesheets",
+        label: "Timesheets",
+    },
+    NavLink {
+        key: "approvals",
+        href: "/approvals",
+        label: "Approvals",
     },
     NavLink {
         key: "users",

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod approvals;
 pub mod assets;
 pub mod auth;
 pub mod context;
@@ -17,6 +18,7 @@ pub mod profile;
 pub mod projects;
 pub mod session;
 pub mod teams;
+pub mod timesheets;
 pub mod users;
 
 use actix_web::http::{StatusCode, header};
@@ -56,7 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(groups::configure)
     .configure(access::configure)
     .configure(projects::configure)
-    .configure(teams::configure);
+    .configure(teams::configure)
+    .configure(timesheets::configure)
+    .configure(approvals::configure);
 }
 
 /// The answer for any path no route claims.

@@ -125,21 +125,48 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
 #[template(path = "projects/mine.html")]
 struct MinePage {
     layout: Layout,
-    rows: Vec<(assignment::Assignment, Project)>,
+    /// Each assignment with hours logged this week and this month.
+    rows: Vec<(assignment::Assignment, Project, String, String)>,
+    week_start: chrono::NaiveDate,
+    month: String,
 }
 
 /// `GET /my/projects`: the signed-in person's current assignments.
 #[get("/my/projects")]
 async fn mine(me: SignedIn) -> Result<HttpResponse, PageError> {
-    let user_id = me.user.id;
+    let user = me.user.clone();
     let today = db::now().date();
-    let rows = me
+    let (rows, week_start) = me
         .db()
-        .read(move |conn| assignment::current_for_user(conn, user_id, today))
+        .read(move |conn| {
+            use crate::domain::timesheet;
+            use chrono::Datelike;
+            let rules = timesheet::rules(conn, user.org_id)?;
+            let week_start = timesheet::week_start_of(today, rules.week_start);
+            let month_start = today.with_day(1).unwrap_or(today);
+            let week = timesheet::minutes_by_project(
+                conn,
+                user.id,
+                week_start,
+                week_start + chrono::Duration::days(6),
+            )?;
+            let month = timesheet::minutes_by_project(conn, user.id, month_start, today)?;
+            let rows = assignment::current_for_user(conn, user.id, today)?
+                .into_iter()
+                .map(|(a, p)| {
+                    let w = timesheet::hours(week.get(&p.id).copied().unwrap_or(0));
+                    let m = timesheet::hours(month.get(&p.id).copied().unwrap_or(0));
+                    (a, p, w, m)
+                })
+                .collect();
+            Ok((rows, week_start))
+        })
         .await?;
     page(&MinePage {
         layout: me.ctx.layout("My projects", "my-projects")?,
         rows,
+        week_start,
+        month: today.format("%B %Y").to_string(),
     })
 }
 
@@ -362,6 +389,8 @@ struct ShowPage {
     form: AssignForm,
     errors: FieldErrors,
     today: chrono::NaiveDate,
+    /// Minutes logged on the project, for those who may see time there.
+    logged: Option<i64>,
 }
 
 async fn render_show(
@@ -372,7 +401,7 @@ async fn render_show(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (p, org_path, assignees, grants, activity) = me
+    let (p, org_path, assignees, grants, activity, logged) = me
         .db()
         .read(move |conn| {
             let p = project::find_visible(conn, &access, id)?;
@@ -394,7 +423,14 @@ async fn render_show(
             } else {
                 vec![]
             };
-            Ok((p, org_path, assignees, grants, activity))
+            let sees_time = access.can_project(Permission::TimeView, id)
+                || access.can_project(Permission::ProjectManage, id);
+            let logged = if sees_time {
+                Some(crate::domain::timesheet::minutes_on_project(conn, id)?)
+            } else {
+                None
+            };
+            Ok((p, org_path, assignees, grants, activity, logged))
         })
         .await?;
     Ok(render(
@@ -412,6 +448,7 @@ async fn render_show(
             form,
             errors,
             today: db::now().date(),
+            logged,
         },
     ))
 }

@@ -197,7 +197,9 @@ struct ShowPage {
     layout: Layout,
     team: Team,
     org_path: String,
-    members: Vec<Member>,
+    /// Each member with this week's sheet (state, link) when the viewer may
+    /// see their time.
+    members: Vec<(Member, Option<(String, String)>)>,
     can_manage: bool,
     errors: FieldErrors,
 }
@@ -216,7 +218,13 @@ async fn render_show(
             let org_path = org_paths(conn, &access, &[t.org_id])?
                 .remove(&t.org_id)
                 .unwrap_or_default();
-            Ok((t.clone(), org_path, team::members(conn, id)?))
+            let members = team::members(conn, id)?;
+            let states = week_states(conn, &access, &members)?;
+            Ok((
+                t.clone(),
+                org_path,
+                members.into_iter().zip(states).collect(),
+            ))
         })
         .await?;
     Ok(render(
@@ -230,6 +238,44 @@ async fn render_show(
             errors,
         },
     ))
+}
+
+/// This week's sheet of each member whose time the viewer may see (their own,
+/// as their lead, or with `time.view` over them): its state and its page.
+fn week_states(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    members: &[Member],
+) -> crate::error::Result<Vec<Option<(String, String)>>> {
+    use crate::domain::{approval::Approver, timesheet};
+    let approver = Approver::load(conn, access)?;
+    let ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+    let people: Vec<crate::domain::user::User> = ids
+        .iter()
+        .map(|id| crate::domain::user::find(conn, *id))
+        .collect::<crate::error::Result<_>>()?;
+    let seen: Vec<crate::domain::user::User> = people
+        .into_iter()
+        .filter(|u| approver.sees_all_of(u))
+        .collect();
+    let today = crate::db::now().date();
+    let states = timesheet::states_on(conn, &seen, today)?;
+    let mut out = Vec::new();
+    for m in members {
+        let Some(u) = seen.iter().find(|u| u.id == m.user_id) else {
+            out.push(None);
+            continue;
+        };
+        let (week, state) = match states.get(&u.id) {
+            Some((week, status)) => (*week, status.as_str().to_string()),
+            None => (
+                timesheet::week_start_of(today, timesheet::rules(conn, u.org_id)?.week_start),
+                "not started".to_string(),
+            ),
+        };
+        out.push(Some((state, format!("/timesheets/{}/{week}", u.id))));
+    }
+    Ok(out)
 }
 
 /// `GET /teams/{id}`.

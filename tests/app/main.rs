@@ -12,4 +12,5 @@ mod orgs;
 mod people;
 mod projects;
 mod sessions;
+mod timesheet_pages;
 mod timesheets;

@@ -12,30 +12,32 @@ use crate::helpers::*;
 
 /// Root ─┬─ Acme ── East      (Eve, Pat, Lee at home in East)
 ///       └─ Globex            (Gus, its org admin)
-struct World {
-    app: TestApp,
-    ada: String,
-    acme: i64,
+pub struct World {
+    pub app: TestApp,
+    pub ada: String,
+    pub acme: i64,
     /// Org admin at Acme: time.approve and time.manage over Acme.
-    olga: String,
-    olga_id: i64,
+    pub olga: String,
+    pub olga_id: i64,
     /// Org admin at Globex: an outsider to Acme's time.
-    gus: String,
-    eve: String,
-    eve_id: i64,
+    pub gus: String,
+    pub eve: String,
+    pub eve_id: i64,
     /// Approver of project P1 by assignment; no grants.
-    pat: String,
-    pat_id: i64,
+    pub pat: String,
+    pub pat_id: i64,
     /// Lead of Eve's team; no grants.
-    lee: String,
-    lee_id: i64,
-    p1: i64,
-    p2: i64,
+    pub lee: String,
+    pub lee_id: i64,
+    pub p1: i64,
+    pub p2: i64,
+    /// Eve's team, led by Lee.
+    pub team: i64,
     /// Last week's Monday (the default week start).
-    week: NaiveDate,
+    pub week: NaiveDate,
 }
 
-async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
+pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
     let (status, out) = app.call(Method::POST, path, t, Some(body)).await;
     assert!(status.is_success(), "POST {path}: {status} {out}");
     out
@@ -56,7 +58,7 @@ async fn role_id(app: &TestApp, t: &str, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn world() -> World {
+pub async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.create_default_admin().await;
     let ada = app.create_token(admin.id, "").await;
@@ -168,13 +170,14 @@ async fn world() -> World {
         lee_id: lee.id,
         p1: projects[0],
         p2: projects[1],
+        team,
         week,
         app,
     }
 }
 
 impl World {
-    fn day(&self, n: i64) -> String {
+    pub fn day(&self, n: i64) -> String {
         (self.week + Duration::days(n)).to_string()
     }
 
@@ -186,7 +189,7 @@ impl World {
         self.app.call(Method::GET, self.sheet_path(), t, None).await
     }
 
-    async fn put_sheet(&self, t: &str, version: i64, entries: Value) -> (S, Value) {
+    pub async fn put_sheet(&self, t: &str, version: i64, entries: Value) -> (S, Value) {
         self.app
             .call(
                 Method::PUT,
@@ -213,7 +216,7 @@ impl World {
         body
     }
 
-    async fn act(&self, t: &str, id: i64, what: &str, body: Value) -> (S, Value) {
+    pub async fn act(&self, t: &str, id: i64, what: &str, body: Value) -> (S, Value) {
         self.app
             .call(
                 Method::POST,
@@ -243,7 +246,7 @@ impl World {
         body["items"].as_array().unwrap().clone()
     }
 
-    async fn kinds(&self, t: &str) -> Vec<String> {
+    pub async fn kinds(&self, t: &str) -> Vec<String> {
         self.notifications(t)
             .await
             .iter()

@@ -1,0 +1,761 @@
+//! Timesheet pages: a person's weeks, and the weekly grid (rows are projects,
+//! columns days) that saves with htmx or as a plain form, keeps typed values on
+//! an error, shows the newer data on a stale save, and carries the actions the
+//! viewer may take: submit, withdraw, approve, reject, reopen.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::{PageError, SignedIn, is_htmx, page, render, see_other};
+use crate::authz::Permission;
+use crate::db::{self, Conn, schema::users};
+use crate::domain::approval::{self, Approver};
+use crate::domain::assignment;
+use crate::domain::project;
+use crate::domain::timesheet::{self, CellInput, SheetStatus, Week, hours, weekday_name};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // `act` before `save`: both take two path segments after /timesheets.
+    cfg.service(weeks)
+        .service(current_week)
+        .service(act)
+        .service(show)
+        .service(save);
+}
+
+#[derive(Template)]
+#[template(path = "timesheets/weeks.html")]
+struct WeeksPage {
+    layout: Layout,
+    this_week: NaiveDate,
+    user_id: i64,
+    rows: Vec<(timesheet::Timesheet, String)>,
+}
+
+/// `GET /timesheets`: the signed-in person's weeks, newest first.
+#[get("/timesheets")]
+async fn weeks(me: SignedIn) -> Result<HttpResponse, PageError> {
+    let user = me.user.clone();
+    let (this_week, sheets) = me
+        .db()
+        .read(move |conn| {
+            let rules = timesheet::rules(conn, user.org_id)?;
+            let this_week = timesheet::week_start_of(db::now().date(), rules.week_start);
+            Ok((this_week, timesheet::sheets_of(conn, user.id, 104)?))
+        })
+        .await?;
+    page(&WeeksPage {
+        layout: me.ctx.layout("Timesheets", "timesheets")?,
+        this_week,
+        user_id: me.user.id,
+        rows: sheets.into_iter().map(|(s, m)| (s, hours(m))).collect(),
+    })
+}
+
+/// `GET /timesheets/this-week`: straight to the current week's grid.
+#[get("/timesheets/this-week")]
+async fn current_week(me: SignedIn) -> Result<HttpResponse, PageError> {
+    let user = me.user.clone();
+    let week = me
+        .db()
+        .read(move |conn| {
+            let rules = timesheet::rules(conn, user.org_id)?;
+            Ok(timesheet::week_start_of(db::now().date(), rules.week_start))
+        })
+        .await?;
+    see_other(&format!("/timesheets/{}/{week}", me.user.id))
+}
+
+/// One cell of the grid as shown.
+struct Cell {
+    date: NaiveDate,
+    hours: String,
+    note: String,
+    error: Option<String>,
+}
+
+struct Row {
+    project_id: i64,
+    label: String,
+    cells: Vec<Cell>,
+    total: String,
+}
+
+struct Day {
+    date: NaiveDate,
+    label: String,
+    total: String,
+    error: Option<String>,
+}
+
+struct PartView {
+    label: String,
+    status: String,
+    hours: String,
+    decided_by: String,
+    reason: String,
+    mine: bool,
+}
+
+struct HistoryView {
+    at: String,
+    who: String,
+    what: String,
+    change: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "timesheets/sheet.html")]
+struct SheetPage {
+    layout: Layout,
+    owner_id: i64,
+    owner_name: String,
+    own: bool,
+    week_start: NaiveDate,
+    week_end: NaiveDate,
+    prev: NaiveDate,
+    next: NaiveDate,
+    sheet_id: Option<i64>,
+    status: SheetStatus,
+    version: i64,
+    rejection_reason: Option<String>,
+    days: Vec<Day>,
+    rows: Vec<Row>,
+    row_ids: String,
+    week_total: String,
+    editable: bool,
+    can_submit: bool,
+    can_withdraw: bool,
+    can_decide: bool,
+    can_reopen: bool,
+    add_choices: Vec<(i64, String)>,
+    parts: Vec<PartView>,
+    history: Vec<HistoryView>,
+    errors: FieldErrors,
+    message: Option<String>,
+    problem: Option<String>,
+    unsaved: Vec<String>,
+}
+
+/// What the person typed, kept to show again after an error.
+#[derive(Default)]
+struct Typed {
+    rows: Vec<i64>,
+    cells: HashMap<(i64, NaiveDate), (String, String)>,
+}
+
+/// How the page should come out beyond the stored week.
+#[derive(Default)]
+struct Outcome {
+    typed: Option<Typed>,
+    errors: FieldErrors,
+    message: Option<String>,
+    problem: Option<String>,
+    unsaved: Vec<String>,
+    extra_rows: Vec<i64>,
+}
+
+struct Loaded {
+    week: Week,
+    approver: Approver,
+    names: HashMap<i64, String>,
+    projects: HashMap<i64, String>,
+    assignable: Vec<(i64, String)>,
+}
+
+/// Reads everything the page shows, deciding visibility through the resolver.
+fn load(
+    conn: &mut Conn,
+    me: &crate::authz::Access,
+    user_id: i64,
+    week: NaiveDate,
+) -> crate::error::Result<Loaded> {
+    let (week, approver) = approval::visible_week(conn, me, user_id, week)?;
+    let mut people: Vec<i64> = week.history.iter().filter_map(|c| c.actor_id).collect();
+    people.extend(week.parts.iter().filter_map(|p| p.decided_by));
+    let names: HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(people))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    // Projects the owner may log on this week (for new rows), and the names of
+    // every project the sheet mentions.
+    let days = week.days();
+    let mut assignable: Vec<(i64, String)> = Vec::new();
+    for (a, p) in assignment::current_for_user(conn, week.user.id, days[0])?
+        .into_iter()
+        .chain(assignment::current_for_user(conn, week.user.id, days[6])?)
+    {
+        let label = format!("{} ({})", p.name, p.code);
+        if p.status == "active" && !assignable.iter().any(|(id, _)| *id == a.project_id) {
+            assignable.push((a.project_id, label));
+        }
+    }
+    let mut ids: Vec<i64> = week.entries.iter().map(|e| e.project_id).collect();
+    ids.extend(week.parts.iter().filter_map(|p| p.project_id));
+    ids.extend(week.history.iter().filter_map(|c| c.project_id));
+    let projects: HashMap<i64, String> = project::find_many(conn, &ids)?
+        .into_iter()
+        .map(|p| (p.id, format!("{} ({})", p.name, p.code)))
+        .chain(assignable.iter().cloned())
+        .collect();
+    Ok(Loaded {
+        week,
+        approver,
+        names,
+        projects,
+        assignable,
+    })
+}
+
+use diesel::prelude::*;
+
+/// Minutes as the grid shows them in an input: "7.5", "" for none.
+fn cell_hours(minutes: i32) -> String {
+    if minutes == 0 {
+        return String::new();
+    }
+    let h = f64::from(minutes) / 60.0;
+    let text = format!("{h:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Reads "7.5", "7,5" or "7:30" as minutes; "" is none.
+fn parse_hours(raw: &str) -> Result<i64, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let bad = || "Enter hours like 7.5 or 7:30.".to_string();
+    if let Some((h, m)) = text.split_once(':') {
+        let h: i64 = h.trim().parse().map_err(|_| bad())?;
+        let m: i64 = m.trim().parse().map_err(|_| bad())?;
+        if !(0..60).contains(&m) || h < 0 {
+            return Err(bad());
+        }
+        return Ok(h * 60 + m);
+    }
+    let h: f64 = text.replace(',', ".").parse().map_err(|_| bad())?;
+    if !h.is_finite() || h.abs() > 1000.0 {
+        return Err(bad());
+    }
+    Ok((h * 60.0).round() as i64)
+}
+
+fn cell_key(project_id: i64, date: NaiveDate) -> String {
+    format!("cell-{project_id}-{date}")
+}
+
+fn build_page(
+    me: &SignedIn,
+    loaded: Loaded,
+    outcome: Outcome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let Loaded {
+        week,
+        approver,
+        names,
+        projects,
+        assignable,
+    } = loaded;
+    let days = week.days();
+    let own = week.user.id == me.user.id;
+    let editable = week.status().is_editable() && approval::may_edit(&me.access, &week.user);
+    let stored: HashMap<(i64, NaiveDate), (i32, String)> = week
+        .entries
+        .iter()
+        .map(|e| ((e.project_id, e.entry_date), (e.minutes, e.note.clone())))
+        .collect();
+    let mut row_ids: Vec<i64> = Vec::new();
+    let mut push = |id: i64| {
+        if !row_ids.contains(&id) {
+            row_ids.push(id);
+        }
+    };
+    week.entries.iter().for_each(|e| push(e.project_id));
+    if let Some(t) = &outcome.typed {
+        t.rows.iter().for_each(|id| push(*id));
+    }
+    outcome.extra_rows.iter().for_each(|id| push(*id));
+    let label = |id: i64| {
+        projects
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("Project #{id}"))
+    };
+    let mut day_totals = [0i64; 7];
+    let rows: Vec<Row> = row_ids
+        .iter()
+        .map(|&pid| {
+            let mut total = 0i64;
+            let cells = days
+                .iter()
+                .enumerate()
+                .map(|(i, &date)| {
+                    let (m, n) = stored.get(&(pid, date)).cloned().unwrap_or_default();
+                    total += i64::from(m);
+                    day_totals[i] += i64::from(m);
+                    let (hours_text, note) = match outcome
+                        .typed
+                        .as_ref()
+                        .and_then(|t| t.cells.get(&(pid, date)))
+                    {
+                        Some((h, n)) => (h.clone(), n.clone()),
+                        None => (cell_hours(m), n),
+                    };
+                    let key = cell_key(pid, date);
+                    let error = ["minutes", "date", "project_id", "note", "hours"]
+                        .iter()
+                        .find_map(|f| outcome.errors.get(&format!("{key}.{f}")))
+                        .map(str::to_string);
+                    Cell {
+                        date,
+                        hours: hours_text,
+                        note,
+                        error,
+                    }
+                })
+                .collect();
+            Row {
+                project_id: pid,
+                label: label(pid),
+                cells,
+                total: hours(total),
+            }
+        })
+        .collect();
+    let day_views = days
+        .iter()
+        .enumerate()
+        .map(|(i, &date)| Day {
+            date,
+            label: format!(
+                "{} {}",
+                &weekday_name(chrono::Datelike::weekday(&date))[..3],
+                date.format("%d %b")
+            ),
+            total: hours(day_totals[i]),
+            error: outcome
+                .errors
+                .get(&format!("day.{date}"))
+                .map(str::to_string),
+        })
+        .collect();
+    let parts: Vec<PartView> = week
+        .parts
+        .iter()
+        .map(|p| PartView {
+            label: p
+                .project_id
+                .map_or("Team approval (whole week)".into(), &label),
+            status: p.status.clone(),
+            hours: hours(i64::from(p.minutes)),
+            decided_by: p
+                .decided_by
+                .and_then(|u| names.get(&u).cloned())
+                .unwrap_or_default(),
+            reason: p.reason.clone().unwrap_or_default(),
+            mine: p.status == "pending" && approver.may_decide(&week.user, week.week_start, p),
+        })
+        .collect();
+    let history: Vec<HistoryView> = week
+        .history
+        .iter()
+        .map(|c| HistoryView {
+            at: c.at.format("%Y-%m-%d %H:%M").to_string(),
+            who: c
+                .actor_id
+                .and_then(|u| names.get(&u).cloned())
+                .unwrap_or_else(|| "system".into()),
+            what: match (c.project_id, c.entry_date) {
+                (Some(p), Some(d)) => format!("{} · {d}", label(p)),
+                (Some(p), None) => format!("{} · {}", label(p), c.change),
+                _ => c.change.clone(),
+            },
+            change: format!(
+                "{} → {}",
+                c.old_value.clone().unwrap_or_else(|| "—".into()),
+                c.new_value.clone().unwrap_or_else(|| "—".into())
+            ),
+            reason: c.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    let sheet = week.sheet.as_ref();
+    let status_now = week.status();
+    let can_decide = parts.iter().any(|p| p.mine);
+    let row_set: HashSet<i64> = row_ids.iter().copied().collect();
+    let page = SheetPage {
+        layout: me.ctx.layout(
+            format!("{} · week of {}", week.user.display_name, week.week_start),
+            "timesheets",
+        )?,
+        owner_id: week.user.id,
+        owner_name: week.user.display_name.clone(),
+        own,
+        week_start: week.week_start,
+        week_end: days[6],
+        prev: week.week_start - Duration::days(7),
+        next: week.week_start + Duration::days(7),
+        sheet_id: sheet.map(|s| s.id),
+        status: status_now,
+        version: week.version(),
+        rejection_reason: sheet.and_then(|s| s.rejection_reason.clone()),
+        days: day_views,
+        row_ids: row_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        rows,
+        week_total: hours(week.total()),
+        editable,
+        can_submit: editable && own,
+        can_withdraw: own
+            && status_now == SheetStatus::Submitted
+            && week.parts.iter().all(|p| p.decided_by.is_none()),
+        can_decide,
+        can_reopen: status_now == SheetStatus::Approved
+            && me.access.can(Permission::TimeManage, week.user.org_id),
+        add_choices: assignable
+            .into_iter()
+            .filter(|(id, _)| !row_set.contains(id))
+            .collect(),
+        parts,
+        history,
+        errors: outcome.errors,
+        message: outcome.message,
+        problem: outcome.problem,
+        unsaved: outcome.unsaved,
+    };
+    Ok(render(status, &page))
+}
+
+fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| Error::NotFound)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ShowQuery {
+    /// Comma-separated project ids to show as (empty) rows.
+    rows: String,
+    add: String,
+    copy: String,
+}
+
+/// `GET /timesheets/{user_id}/{week_start}`: the grid. `?copy=1` fills in last
+/// week's projects as rows; `?add=ID` adds one (nothing is stored until saved).
+#[get("/timesheets/{user_id}/{week_start}")]
+async fn show(
+    me: SignedIn,
+    path: web::Path<(i64, String)>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (user_id, raw) = path.into_inner();
+    let week = parse_week(&raw)?;
+    let access = me.access.clone();
+    let mut extra_rows: Vec<i64> = query
+        .rows
+        .split(',')
+        .chain(std::iter::once(query.add.as_str()))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let copy = !query.copy.is_empty();
+    let (loaded, copied) = me
+        .db()
+        .read(move |conn| {
+            let loaded = load(conn, &access, user_id, week)?;
+            let copied = if copy {
+                let last = week - Duration::days(7);
+                let before = timesheet::load_week(conn, &loaded.week.user, last)?;
+                before
+                    .entries
+                    .iter()
+                    .map(|e| e.project_id)
+                    .collect::<BTreeSet<i64>>()
+            } else {
+                BTreeSet::new()
+            };
+            Ok((loaded, copied))
+        })
+        .await?;
+    let assignable: HashSet<i64> = loaded.assignable.iter().map(|(id, _)| *id).collect();
+    // Only projects that may take time now; the rest are named in a message.
+    extra_rows.retain(|id| assignable.contains(id));
+    let skipped = copied.iter().filter(|p| !assignable.contains(p)).count();
+    extra_rows.extend(copied.iter().filter(|p| assignable.contains(p)));
+    let message = copy.then(|| match (copied.len(), skipped) {
+        (0, _) => "Last week has no rows to copy.".to_string(),
+        (_, 0) => "Last week's projects are filled in; enter hours and save.".to_string(),
+        (_, n) => format!(
+            "Last week's projects are filled in; {n} you are no longer assigned to were left out."
+        ),
+    });
+    build_page(
+        &me,
+        loaded,
+        Outcome {
+            extra_rows,
+            message,
+            ..Outcome::default()
+        },
+        StatusCode::OK,
+    )
+}
+
+/// Reads the grid form: `row` (project ids shown), `h-{project}-{date}` hours,
+/// `n-{project}-{date}` notes, `version`, `action` (save or submit).
+fn read_grid(
+    fields: &[(String, String)],
+    week: NaiveDate,
+) -> (Typed, Vec<CellInput>, FieldErrors, i64, String) {
+    let days = timesheet::days_of(week);
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut typed = Typed::default();
+    for (k, v) in fields {
+        if k == "row"
+            && let Ok(id) = v.trim().parse::<i64>()
+            && !typed.rows.contains(&id)
+        {
+            typed.rows.push(id);
+        }
+    }
+    let mut cells = Vec::new();
+    let mut errors = FieldErrors::new();
+    for &pid in &typed.rows {
+        for &date in &days {
+            let h = get(&format!("h-{pid}-{date}"));
+            let n = get(&format!("n-{pid}-{date}"));
+            let key = cell_key(pid, date);
+            match parse_hours(&h) {
+                Ok(minutes) => cells.push(CellInput {
+                    key,
+                    project_id: pid,
+                    date: date.to_string(),
+                    minutes,
+                    note: n.clone(),
+                }),
+                Err(message) => errors.add(&format!("{key}.hours"), message),
+            }
+            typed.cells.insert((pid, date), (h, n));
+        }
+    }
+    let version = get("version").trim().parse().unwrap_or(-1);
+    (typed, cells, errors, version, get("action"))
+}
+
+/// `POST /timesheets/{user_id}/{week_start}`: saves the grid (`action=save`)
+/// or saves and submits it (`action=submit`), in one transaction.
+#[post("/timesheets/{user_id}/{week_start}")]
+async fn save(
+    req: HttpRequest,
+    me: SignedIn,
+    path: web::Path<(i64, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (user_id, raw) = path.into_inner();
+    let week = parse_week(&raw)?;
+    let (typed, cells, parse_errors, version, action) = read_grid(&form, week);
+    let submit = action == "submit";
+    let (access, actor) = (me.access.clone(), me.actor());
+    let outcome = if !parse_errors.is_empty() {
+        Err(Error::Validation(parse_errors))
+    } else {
+        me.db()
+            .write(move |conn| {
+                let (current, _) = approval::visible_week(conn, &access, user_id, week)?;
+                if !approval::may_edit(&access, &current.user) {
+                    return Err(Error::Forbidden(
+                        "Only the person themselves, or someone with time.manage over them, can change this week.".into(),
+                    ));
+                }
+                let saved = timesheet::save(conn, &actor, &current.user, week, version, &cells)?;
+                if submit {
+                    let id = saved
+                        .sheet
+                        .as_ref()
+                        .map(|s| s.id)
+                        .ok_or_else(|| Error::internal("saved week has no sheet"))?;
+                    timesheet::submit(conn, &actor, &access.snapshot, id, None)?;
+                }
+                Ok(())
+            })
+            .await
+    };
+    let done = if submit {
+        "Your week is submitted for approval."
+    } else {
+        "Saved."
+    };
+    let (status, outcome) = match outcome {
+        Ok(()) if !is_htmx(&req) => {
+            me.ctx.flash("success", done)?;
+            return see_other(&format!("/timesheets/{user_id}/{week}"));
+        }
+        Ok(()) => (
+            StatusCode::OK,
+            Outcome {
+                message: Some(done.into()),
+                ..Outcome::default()
+            },
+        ),
+        Err(Error::Validation(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Outcome {
+                problem: Some("Nothing was saved: please correct the marked cells.".into()),
+                typed: Some(typed),
+                errors,
+                ..Outcome::default()
+            },
+        ),
+        Err(Error::Conflict { message, .. }) => {
+            // Show the newer data, and what the person typed that it lacks.
+            (
+                StatusCode::CONFLICT,
+                Outcome {
+                    problem: Some(message),
+                    unsaved: describe_typed(&typed),
+                    extra_rows: typed.rows.clone(),
+                    ..Outcome::default()
+                },
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let access = me.access.clone();
+    let loaded = me
+        .db()
+        .read(move |conn| load(conn, &access, user_id, week))
+        .await?;
+    build_page(&me, loaded, outcome, status)
+}
+
+/// The typed cells as a list a person can re-enter from.
+fn describe_typed(typed: &Typed) -> Vec<String> {
+    let mut out: Vec<String> = typed
+        .cells
+        .iter()
+        .filter(|(_, (h, n))| !h.trim().is_empty() || !n.trim().is_empty())
+        .map(|((pid, date), (h, n))| {
+            let note = if n.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", n.trim())
+            };
+            format!("project #{pid}, {date}: {} h{note}", h.trim())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ActForm {
+    version: String,
+    project_id: String,
+    reason: String,
+    /// Where to go afterwards (a local path), else back to the sheet.
+    back: String,
+}
+
+/// `POST /timesheets/{id}/{action}`: withdraw, approve, reject, reopen (and
+/// submit) from the sheet page or the approvals inbox.
+#[post("/timesheets/{id}/{action:withdraw|approve|reject|reopen|submit}")]
+async fn act(
+    me: SignedIn,
+    path: web::Path<(i64, String)>,
+    form: web::Form<ActForm>,
+) -> Result<HttpResponse, PageError> {
+    let (id, action) = path.into_inner();
+    let form = form.into_inner();
+    let version = form.version.trim().parse::<i64>().ok();
+    let project_id = form.project_id.trim().parse::<i64>().ok();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let reason = form.reason.clone();
+    let which = action.clone();
+    let result = me
+        .db()
+        .write(move |conn| {
+            let (week, decider) = approval::visible_sheet(conn, &access, id)?;
+            let at = (week.user.id, week.week_start);
+            match which.as_str() {
+                "submit" => timesheet::submit(conn, &actor, &access.snapshot, id, version)?,
+                "withdraw" => timesheet::withdraw(conn, &actor, id, version)?,
+                "approve" => timesheet::approve(conn, &actor, &decider, id, project_id, version)?,
+                "reject" => {
+                    timesheet::reject(conn, &actor, &decider, id, project_id, &reason, version)?
+                }
+                _ => {
+                    access.require(Permission::TimeManage, week.user.org_id)?;
+                    timesheet::reopen(conn, &actor, id, &reason, version)?
+                }
+            };
+            Ok(at)
+        })
+        .await;
+    let back = |at: (i64, NaiveDate)| {
+        if form.back.starts_with('/') && !form.back.starts_with("//") {
+            form.back.clone()
+        } else {
+            format!("/timesheets/{}/{}", at.0, at.1)
+        }
+    };
+    match result {
+        Ok(at) => {
+            let done = match action.as_str() {
+                "submit" => "The week is submitted for approval.",
+                "withdraw" => "The week is withdrawn; it is a draft again.",
+                "approve" => "Approved.",
+                "reject" => "Rejected; the person is told why.",
+                _ => "The week is reopened.",
+            };
+            me.ctx.flash("success", done)?;
+            see_other(&back(at))
+        }
+        Err(e @ (Error::Validation(_) | Error::Conflict { .. } | Error::Forbidden(_))) => {
+            // Show the sheet again with the reason next to the field, or the
+            // conflict at the top.
+            let status = crate::http::status_of(&e);
+            let (errors, problem) = match e {
+                Error::Validation(errors) => (errors, None),
+                other => (FieldErrors::new(), Some(other.to_string())),
+            };
+            let access = me.access.clone();
+            let loaded = me
+                .db()
+                .read(move |conn| {
+                    let sheet = timesheet::find(conn, id)?;
+                    load(conn, &access, sheet.user_id, sheet.week_start)
+                })
+                .await?;
+            build_page(
+                &me,
+                loaded,
+                Outcome {
+                    errors,
+                    problem,
+                    ..Outcome::default()
+                },
+                status,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
