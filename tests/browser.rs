@@ -939,3 +939,137 @@ async fn a_project_with_two_people_and_a_team_with_a_lead() {
     })
     .await;
 }
+
+/// Signs out through the user menu.
+async fn sign_out(page: &Page) -> TestResult {
+    page.click("details.user-menu summary").await?;
+    page.click("[data-testid=sign-out]").await?;
+    page.wait_for_path("/sign-in", |p| p.starts_with("/sign-in"))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: cargo test --test browser -- --ignored"]
+async fn a_week_is_submitted_rejected_fixed_and_approved() {
+    run(Server::start(true).await, async |page| {
+        page.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+        create_user_page(&page, "eve@example.com", "Eve Employee").await?;
+        create_user_page(&page, "pat@example.com", "Pat Approver").await?;
+        page.goto("/projects/new").await?;
+        page.fill("#name", "Apollo").await?;
+        page.fill("#code", "APOLLO").await?;
+        page.click("#org_id option:nth-child(2)").await?;
+        page.click("main form[action='/projects/new'] button[type=submit]")
+            .await?;
+        page.wait_for_text("Project Apollo is created.").await?;
+        let project_id = page
+            .path()
+            .await?
+            .trim_start_matches("/projects/")
+            .to_string();
+        for (email, role) in [
+            ("eve@example.com", "member"),
+            ("pat@example.com", "approver"),
+        ] {
+            page.fill("#assign-email", email).await?;
+            page.click(&format!("#assign-role option[value='{role}']"))
+                .await?;
+            page.fill("#assign-hours", "40").await?;
+            page.click("main form[action$='/assignments'] button[type=submit]")
+                .await?;
+            page.wait_for_text("is assigned.").await?;
+        }
+        sign_out(&page).await?;
+
+        // Eve fills today's cell of this week and submits.
+        let today = chrono::Utc::now().date_naive();
+        let cell = format!("[data-testid=h-{project_id}-{today}]");
+        page.sign_in("eve@example.com", "a long enough password")
+            .await?;
+        page.click("nav a[href='/timesheets']").await?;
+        page.click("[data-testid=this-week]").await?;
+        page.click("main form.inline button[type=submit]").await?;
+        page.fill(&cell, "9").await?;
+        page.click(".notes-row summary").await?;
+        page.fill(
+            &format!("[data-testid=n-{project_id}-{today}]"),
+            "Launch prep",
+        )
+        .await?;
+        page.click("[data-testid=submit]").await?;
+        page.wait_for_text("Your week is submitted for approval.")
+            .await?;
+        assert_eq!(page.text("[data-testid=sheet-status]").await?, "submitted");
+        snap(&page, "timesheet-submitted").await?;
+        sign_out(&page).await?;
+
+        // Pat finds it in his inbox and rejects it with a reason.
+        page.sign_in("pat@example.com", "a long enough password")
+            .await?;
+        assert_eq!(page.text("[data-testid=approvals-count]").await?, "1");
+        page.click("nav a[href='/approvals']").await?;
+        page.click("[data-testid=inbox] a").await?;
+        page.fill(
+            "[data-testid=reject-reason]",
+            "Launch prep goes on project Zeus",
+        )
+        .await?;
+        page.click("[data-testid=reject]").await?;
+        page.wait_for_text("Rejected; the person is told why.")
+            .await?;
+        sign_out(&page).await?;
+
+        // Eve sees why, fixes the hours and submits again.
+        page.sign_in("eve@example.com", "a long enough password")
+            .await?;
+        assert!(page.exists("[data-testid=unread-count]").await?);
+        page.click("[data-testid=bell]").await?;
+        page.wait_for_text("was rejected").await?;
+        page.click("[data-testid=notifications] li a").await?;
+        let why = page.text("[data-testid=rejection]").await?;
+        assert!(why.contains("project Zeus"), "{why}");
+        page.fill(&cell, "7.5").await?;
+        page.fill(
+            &format!("[data-testid=n-{project_id}-{today}]"),
+            "Design review",
+        )
+        .await?;
+        page.click("[data-testid=submit]").await?;
+        page.wait_for_text("Your week is submitted for approval.")
+            .await?;
+        let sheet_path = page.path().await?;
+        sign_out(&page).await?;
+
+        // Pat approves from the inbox.
+        page.sign_in("pat@example.com", "a long enough password")
+            .await?;
+        page.goto("/approvals").await?;
+        page.click("[data-testid=inbox] input[type=checkbox]")
+            .await?;
+        page.click("[data-testid=bulk-approve]").await?;
+        page.wait_for_text("1 approved.").await?;
+        assert!(page.exists("[data-testid=inbox-empty]").await?);
+        sign_out(&page).await?;
+
+        // The week is approved and locked for Eve.
+        page.sign_in("eve@example.com", "a long enough password")
+            .await?;
+        page.goto(&sheet_path).await?;
+        page.wait_for_text("This week is approved and locked.")
+            .await?;
+        assert_eq!(page.text("[data-testid=sheet-status]").await?, "approved");
+        assert!(
+            !page.exists("input.hours").await?,
+            "no inputs on a locked week"
+        );
+        assert!(
+            page.text("[data-testid=week-total]")
+                .await?
+                .contains("7.50")
+        );
+        snap(&page, "timesheet-approved").await?;
+        Ok(())
+    })
+    .await;
+}

@@ -27,6 +27,7 @@ const ASSETS: &[Asset] = &[
     asset!("vendor/pico.min.css", "text/css; charset=utf-8"),
     asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    asset!("bell.svg", "image/svg+xml"),
 ];
 
 #[get("/static/{path:.*}")]
