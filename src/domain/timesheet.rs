@@ -912,6 +912,26 @@ fn sheet_link(sheet: &Timesheet) -> String {
     format!("/timesheets/{}/{}", sheet.user_id, sheet.week_start)
 }
 
+/// Tells the owner what became of their week ("Your week of … was rejected").
+fn tell_owner(
+    conn: &mut Conn,
+    owner: &User,
+    sheet: &Timesheet,
+    kind: &'static str,
+    what: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    let mut notice = Notice::new(
+        kind,
+        format!("Your week of {} {what}", sheet.week_start),
+        sheet_link(sheet),
+    );
+    if let Some(reason) = reason {
+        notice = notice.body(format!("Reason: {reason}"));
+    }
+    notification::send(conn, owner.id, &notice).map(|_| ())
+}
+
 fn audit_transition(
     conn: &mut Conn,
     actor: &Actor,
@@ -1212,14 +1232,13 @@ pub fn approve(
             id,
             Line::state("approved", "submitted", "approved", None),
         )?;
-        notification::send(
+        tell_owner(
             conn,
-            owner.id,
-            &Notice::new(
-                kind::SHEET_APPROVED,
-                format!("Your week of {} is approved", sheet.week_start),
-                sheet_link(&sheet),
-            ),
+            &owner,
+            &sheet,
+            kind::SHEET_APPROVED,
+            "is approved",
+            None,
         )?;
     }
     audit_transition(
@@ -1295,15 +1314,13 @@ pub fn reject(
         json!({"status": "rejected", "reason": reason,
                "parts": mine.iter().map(|p| p.project_id).collect::<Vec<_>>()}),
     )?;
-    notification::send(
+    tell_owner(
         conn,
-        owner.id,
-        &Notice::new(
-            kind::SHEET_REJECTED,
-            format!("Your week of {} was rejected", sheet.week_start),
-            sheet_link(&sheet),
-        )
-        .body(format!("Reason: {reason}")),
+        &owner,
+        &sheet,
+        kind::SHEET_REJECTED,
+        "was rejected",
+        Some(&reason),
     )?;
     find(conn, id)
 }
@@ -1353,15 +1370,13 @@ pub fn reopen(
         &owner,
         json!({"status": "draft", "reason": reason}),
     )?;
-    notification::send(
+    tell_owner(
         conn,
-        owner.id,
-        &Notice::new(
-            kind::SHEET_REOPENED,
-            format!("Your week of {} was reopened", sheet.week_start),
-            sheet_link(&sheet),
-        )
-        .body(format!("Reason: {reason}")),
+        &owner,
+        &sheet,
+        kind::SHEET_REOPENED,
+        "was reopened",
+        Some(&reason),
     )?;
     find(conn, id)
 }

@@ -358,6 +358,24 @@ impl TestApp {
         (status, value)
     }
 
+    /// The id of the role called `name`, as listed at the root.
+    pub async fn role_id(&self, token: &str, name: &str) -> i64 {
+        let root = self.root_id().await;
+        let (_, roles) = self
+            .call(
+                reqwest::Method::GET,
+                format!("/roles?org_id={root}"),
+                token,
+                None,
+            )
+            .await;
+        roles["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|r| r["name"] == name))
+            .and_then(|r| r["id"].as_i64())
+            .unwrap_or_else(|| panic!("no role {name}: {roles}"))
+    }
+
     pub async fn root_id(&self) -> i64 {
         self.db
             .read(|conn| Ok(canopy::domain::org::find_root(conn)?.unwrap().id))

@@ -43,59 +43,26 @@ pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
     out
 }
 
-async fn role_id(app: &TestApp, t: &str, name: &str) -> i64 {
-    let root = app.root_id().await;
-    let (_, roles) = app
-        .call(Method::GET, format!("/roles?org_id={root}"), t, None)
-        .await;
-    roles["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
 pub async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.create_default_admin().await;
     let ada = app.create_token(admin.id, "").await;
     let root = app.root_id().await;
-    let acme = post(
-        &app,
-        &ada,
-        "/orgs",
-        json!({"parent_id": root, "name": "Acme", "code": "ACME"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    let east = post(
-        &app,
-        &ada,
-        "/orgs",
-        json!({"parent_id": acme, "name": "East", "code": "EAST"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    let globex = post(
-        &app,
-        &ada,
-        "/orgs",
-        json!({"parent_id": root, "name": "Globex", "code": "GLOBEX"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let org = async |parent: i64, name: &str, code: &str| {
+        let body = json!({"parent_id": parent, "name": name, "code": code});
+        post(&app, &ada, "/orgs", body).await["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let acme = org(root, "Acme", "ACME").await;
+    let east = org(acme, "East", "EAST").await;
+    let globex = org(root, "Globex", "GLOBEX").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     let gus = app.create_user("gus@globex.example", "Gus", globex).await;
     let eve = app.create_user("eve@acme.example", "Eve", east).await;
     let pat = app.create_user("pat@acme.example", "Pat", east).await;
     let lee = app.create_user("lee@acme.example", "Lee", east).await;
-    let admin_role = role_id(&app, &ada, "Org admin").await;
+    let admin_role = app.role_id(&ada, "Org admin").await;
     for (user, org) in [(olga.id, acme), (gus.id, globex)] {
         post(
             &app,
@@ -752,7 +719,7 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     let kinds = w.kinds(&w.eve).await;
     assert_eq!(count(&kinds, "added_to_project"), 2);
     assert_eq!(count(&kinds, "added_to_team"), 1);
-    let role = role_id(&w.app, &w.ada, "Viewer").await;
+    let role = w.app.role_id(&w.ada, "Viewer").await;
     let grant = post(
         &w.app,
         &w.olga,
