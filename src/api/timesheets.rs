@@ -119,13 +119,8 @@ async fn replace(
     let week = me
         .db()
         .write(move |conn| {
-            let (week, _) = approval::visible_week(conn, &access, user_id, week_start)?;
-            if !approval::may_edit(&access, &week.user) {
-                return Err(Error::Forbidden(
-                    "Only the person themselves, or someone with time.manage over them, can change this week.".into(),
-                ));
-            }
-            timesheet::save(conn, &actor, &week.user, week_start, body.version, &cells)
+            let owner = approval::require_editor(conn, &access, user_id, week_start)?;
+            timesheet::save(conn, &actor, &owner, week_start, body.version, &cells)
         })
         .await?;
     Ok(HttpResponse::Ok().json(week_json(&week)))

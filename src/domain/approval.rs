@@ -331,6 +331,27 @@ pub fn visible_sheet(conn: &mut Conn, access: &Access, id: i64) -> Result<(Week,
     visible_week(conn, access, sheet.user_id, sheet.week_start)
 }
 
+/// The owner of the week `access` wants to change, when they may: 404 when
+/// they may see nothing of that person's time (or the person does not exist),
+/// 403 when they may look but not change. Decided without loading the week
+/// on the way that succeeds, since saving loads it anyway.
+pub fn require_editor(
+    conn: &mut Conn,
+    access: &Access,
+    user_id: i64,
+    week_start: NaiveDate,
+) -> Result<User> {
+    let owner = crate::domain::user::find(conn, user_id)?;
+    if may_edit(access, &owner) {
+        return Ok(owner);
+    }
+    visible_week(conn, access, user_id, week_start)?;
+    Err(crate::error::Error::Forbidden(
+        "Only the person themselves, or someone with time.manage over them, can change this week."
+            .into(),
+    ))
+}
+
 /// True when `access` may change `owner`'s entries: their own, or anyone's
 /// with `time.manage` at the owner's home org (corrections).
 pub fn may_edit(access: &Access, owner: &User) -> bool {

@@ -579,13 +579,8 @@ async fn save(
     } else {
         me.db()
             .write(move |conn| {
-                let (current, _) = approval::visible_week(conn, &access, user_id, week)?;
-                if !approval::may_edit(&access, &current.user) {
-                    return Err(Error::Forbidden(
-                        "Only the person themselves, or someone with time.manage over them, can change this week.".into(),
-                    ));
-                }
-                let saved = timesheet::save(conn, &actor, &current.user, week, version, &cells)?;
+                let owner = approval::require_editor(conn, &access, user_id, week)?;
+                let saved = timesheet::save(conn, &actor, &owner, week, version, &cells)?;
                 if submit {
                     let id = saved
                         .sheet
