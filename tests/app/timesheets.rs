@@ -430,6 +430,18 @@ async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
         .await;
     assert_eq!(status, S::OK, "{reopened}");
     assert_eq!(reopened["status"], "draft");
+    // time.manage corrects someone else's week; the history says who.
+    let v = reopened["version"].as_i64().unwrap();
+    let (status, corrected) = w
+        .put_sheet(
+            &w.olga,
+            v,
+            json!([{"project_id": w.p1, "date": w.day(0), "minutes": 480, "note": "kick-off"},
+                   {"project_id": w.p2, "date": w.day(1), "minutes": 240}]),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{corrected}");
+    assert_eq!(corrected["total_minutes"], 720);
 
     // Every transition is in the audit log, with the history on the sheet.
     for action in [
@@ -466,6 +478,11 @@ async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
     assert!(history.iter().any(|c| c.change == "entry"
         && c.old_value.as_deref() == Some("4.00 h")
         && c.new_value.is_none()));
+    assert!(
+        history
+            .iter()
+            .any(|c| c.change == "entry" && c.actor_id == Some(w.olga_id))
+    );
 }
 
 #[tokio::test]
