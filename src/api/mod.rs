@@ -11,6 +11,7 @@ pub mod me;
 pub mod openapi;
 pub mod orgs;
 pub mod projects;
+pub mod reports;
 pub mod roles;
 pub mod teams;
 pub mod timesheets;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(projects::configure)
             .configure(teams::configure)
             .configure(timesheets::configure)
+            .service(reports::show)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::Domain(Error::NotFound))
             })),

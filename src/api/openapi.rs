@@ -317,6 +317,22 @@ fn time_paths() -> Value {
                                    query("team_id", "integer", "members of one team"), query("week_start", "string", "one week")],
                     "responses": with(read.clone(), "200", ok("A page of pending items", "ApprovalList"))}
         },
+        "/reports/{name}": {
+            "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string",
+                "enum": ["monthly-by-project", "quarterly-by-project", "entries", "employee-overview", "project-hours",
+                         "team-hours", "team-projects-users", "org-rollup", "missing-timesheets"]}}],
+            "get": {"summary": "A report over what you may see (report.view): JSON {columns, rows} or CSV with the same header", "operationId": "getReport",
+                    "parameters": [query("org_id", "integer", "the org and its subtree (default: your highest)"),
+                                   query("from", "string", "first day, YYYY-MM-DD (default: this month)"),
+                                   query("to", "string", "last day; at most 5 years after from"),
+                                   query("project_id", "integer", "one project"), query("team_id", "integer", "one team's members"),
+                                   query("user_id", "integer", "one person"), query("format", "string", "json (default) or csv")],
+                    "responses": with(read.clone(), "200", json!({"description": "The report",
+                        "content": {"application/json": {"schema": {"type": "object", "properties": {
+                            "name": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},
+                            "rows": {"type": "array", "items": {"type": "array", "items": {}}}}}},
+                                    "text/csv": {"schema": {"type": "string"}}}}))}
+        },
         "/notifications": {
             "get": {"summary": "Your notifications, newest first", "operationId": "listNotifications",
                     "parameters": [page[0], page[1], query("unread", "boolean", "only unread ones")],

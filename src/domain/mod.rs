@@ -15,6 +15,7 @@ pub mod notification;
 pub mod org;
 pub mod password;
 pub mod project;
+pub mod report;
 pub mod role;
 pub mod secrets;
 pub mod settings;

@@ -57,6 +57,11 @@ pub const NAV: &[NavLink] = &[
         label: "Approvals",
     },
     NavLink {
+        key: "reports",
+        href: "/reports",
+        label: "Reports",
+    },
+    NavLink {
         key: "users",
         href: "/users",
         label: "People",

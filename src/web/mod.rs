@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod profile;
 pub mod projects;
+pub mod reports;
 pub mod session;
 pub mod teams;
 pub mod timesheets;
@@ -60,7 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(projects::configure)
     .configure(teams::configure)
     .configure(timesheets::configure)
-    .configure(approvals::configure);
+    .configure(approvals::configure)
+    .configure(reports::configure);
 }
 
 /// The answer for any path no route claims.

@@ -11,6 +11,7 @@ mod org_pages;
 mod orgs;
 mod people;
 mod projects;
+mod reports;
 mod sessions;
 mod timesheet_pages;
 mod timesheets;

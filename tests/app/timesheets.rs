@@ -16,6 +16,8 @@ pub struct World {
     pub app: TestApp,
     pub ada: String,
     pub acme: i64,
+    pub east: i64,
+    pub globex: i64,
     /// Org admin at Acme: time.approve and time.manage over Acme.
     pub olga: String,
     pub olga_id: i64,
@@ -126,6 +128,8 @@ pub async fn world() -> World {
     World {
         ada,
         acme,
+        east,
+        globex,
         olga: app.create_token(olga.id, "").await,
         olga_id: olga.id,
         gus: app.create_token(gus.id, "").await,
