@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (see API.md). Authenticated by personal API tokens
 //! only; cookies are ignored here, so there is no CSRF surface.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod grants;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(teams::configure)
             .configure(timesheets::configure)
             .service(reports::show)
+            .service(audit::list)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::Domain(Error::NotFound))
             })),

@@ -333,6 +333,14 @@ fn time_paths() -> Value {
                             "rows": {"type": "array", "items": {"type": "array", "items": {}}}}}},
                                     "text/csv": {"schema": {"type": "string"}}}}))}
         },
+        "/audit": {
+            "get": {"summary": "Audit entries of the orgs whose log you may read (audit.view), newest first; append-only", "operationId": "listAudit",
+                    "parameters": [page[0], page[1], query("org_id", "integer", "the org and its subtree (default: your highest)"),
+                                   query("actor_id", "integer", "who did it"), query("action", "string", "an action, or a prefix ending in a dot"),
+                                   query("target_type", "string", "org, user, timesheet, …"), query("target_id", "integer", "with target_type"),
+                                   query("from", "string", "first day, YYYY-MM-DD"), query("to", "string", "last day")],
+                    "responses": with(with(read.clone(), "403", json!({"$ref": "#/components/responses/Forbidden"})), "200", json!({"description": "A page of entries"}))}
+        },
         "/notifications": {
             "get": {"summary": "Your notifications, newest first", "operationId": "listNotifications",
                     "parameters": [page[0], page[1], query("unread", "boolean", "only unread ones")],

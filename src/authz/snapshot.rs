@@ -343,6 +343,15 @@ impl Tree {
             && self.depth[g] >= self.bdepth[o]
     }
 
+    /// `org_id` and every org below it, in path order (empty for an unknown org).
+    pub fn subtree(&self, org_id: i64) -> impl Iterator<Item = i64> + '_ {
+        let range = match self.dense(org_id) {
+            Some(d) => self.tin[d as usize] as usize..self.tout[d as usize] as usize,
+            None => 0..0,
+        };
+        self.order[range].iter().map(|d| self.ids[*d as usize])
+    }
+
     /// Every org id in path order (the tour order).
     pub fn ids_in_order(&self) -> impl Iterator<Item = i64> + '_ {
         self.order.iter().map(|d| self.ids[*d as usize])

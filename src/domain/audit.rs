@@ -248,3 +248,216 @@ pub fn recent_for_target(
         .select(Entry::as_select())
         .load(conn)?)
 }
+
+/// What the audit log page and API filter by.
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    /// The org whose subtree to read (the viewer holds `audit.view` there).
+    pub org_id: i64,
+    pub actor_id: Option<i64>,
+    /// An exact action, or a prefix ending in `.` (`timesheet.`).
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<i64>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The orgs under `org_id` whose entries `access` may not read (privacy
+/// borders, "this org only" grants): the highest of each hidden part. Their
+/// subtrees are left out whole, which never shows more than the rule allows.
+fn hidden_under(access: &crate::authz::Access, org_id: i64) -> Vec<i64> {
+    use crate::authz::Permission;
+    let tree = access.snapshot.tree();
+    let mut hidden: Vec<i64> = Vec::new();
+    for org in tree.subtree(org_id) {
+        if hidden.last().is_some_and(|h| tree.is_within(org, *h)) {
+            continue;
+        }
+        if !access.can(Permission::AuditView, org) {
+            hidden.push(org);
+        }
+    }
+    hidden
+}
+
+/// Entries of the org's subtree that `access` may read, newest first, and how
+/// many match. Entries without an org (sign-ins of no one, system work) are
+/// read only from the root.
+pub fn search(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    search: &Search,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Entry>, i64)> {
+    use crate::db::schema::org_closure;
+    let hidden = hidden_under(access, search.org_id);
+    let at_root = access.snapshot.tree().parent_of(search.org_id).is_none();
+    let build = || {
+        let subtree = org_closure::table
+            .filter(org_closure::ancestor_id.eq(search.org_id))
+            .select(org_closure::descendant_id.nullable());
+        let mut q = audit_log::table.into_boxed();
+        let hidden_parts = org_closure::table
+            .filter(org_closure::ancestor_id.eq_any(hidden.clone()))
+            .select(org_closure::descendant_id.nullable());
+        let in_scope = audit_log::org_id
+            .eq_any(subtree)
+            .and(audit_log::org_id.ne_all(hidden_parts));
+        q = if at_root {
+            q.filter(in_scope.or(audit_log::org_id.is_null()))
+        } else {
+            q.filter(in_scope)
+        };
+        if let Some(a) = search.actor_id {
+            q = q.filter(audit_log::actor_user_id.eq(a));
+        }
+        if let Some(action) = &search.action {
+            q = if action.ends_with('.') {
+                q.filter(audit_log::action.like(format!("{}%", action.replace('%', ""))))
+            } else {
+                q.filter(audit_log::action.eq(action.clone()))
+            };
+        }
+        if let Some(t) = &search.target_type {
+            q = q.filter(audit_log::target_type.eq(t.clone()));
+        }
+        if let Some(t) = search.target_id {
+            q = q.filter(audit_log::target_id.eq(t));
+        }
+        if let Some(from) = search.from {
+            q = q.filter(audit_log::at.ge(from.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        if let Some(to) = search.to.and_then(|t| t.succ_opt()) {
+            q = q.filter(audit_log::at.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let items = build()
+        .order(audit_log::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(Entry::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// What changed between an entry's before and after, key by key, as people read it.
+pub fn diff(before: Option<&str>, after: Option<&str>) -> Vec<(String, String, String)> {
+    use serde_json::Value;
+    let parse = |raw: Option<&str>| raw.and_then(|r| serde_json::from_str::<Value>(r).ok());
+    let show = |v: Option<&Value>| -> String {
+        let text = match v {
+            None | Some(Value::Null) => "—".to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        if text.chars().count() > 160 {
+            format!("{}…", text.chars().take(160).collect::<String>())
+        } else {
+            text
+        }
+    };
+    match (parse(before), parse(after)) {
+        (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|k| b.get(*k) != a.get(*k))
+                .map(|k| (k.clone(), show(b.get(k)), show(a.get(k))))
+                .collect()
+        }
+        (Some(Value::Object(b)), None) => b
+            .iter()
+            .map(|(k, v)| (k.clone(), show(Some(v)), "—".into()))
+            .collect(),
+        (None, Some(Value::Object(a))) => a
+            .iter()
+            .map(|(k, v)| (k.clone(), "—".into(), show(Some(v))))
+            .collect(),
+        (b, a) if b != a => vec![(String::new(), show(b.as_ref()), show(a.as_ref()))],
+        _ => vec![],
+    }
+}
+
+/// The audit filters as typed (query strings).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SearchInput {
+    pub org_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl SearchInput {
+    /// Checks the filters; the org defaults to the highest one whose log the
+    /// viewer may read. 403 for someone who may read none.
+    pub fn parse(&self, access: &crate::authz::Access) -> Result<Search> {
+        use crate::authz::Permission;
+        use crate::error::FieldErrors;
+        let mut errors = FieldErrors::new();
+        let text = |raw: &Option<String>| {
+            raw.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let number = |errors: &mut FieldErrors, field: &str, raw: &Option<String>| {
+            text(raw).and_then(|t| {
+                t.parse::<i64>().ok().or_else(|| {
+                    errors.add(field, format!("{field} must be a number."));
+                    None
+                })
+            })
+        };
+        let date = |errors: &mut FieldErrors, field: &str, raw: &Option<String>| {
+            text(raw).and_then(|t| {
+                chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+                    .ok()
+                    .or_else(|| {
+                        errors.add(field, "Enter the date as YYYY-MM-DD.");
+                        None
+                    })
+            })
+        };
+        let visible = access
+            .snapshot
+            .visible_orgs(access.user_id, Permission::AuditView);
+        if visible.is_empty() {
+            return Err(crate::error::Error::Forbidden(
+                "You may not read the audit log of any organization.".into(),
+            ));
+        }
+        let org_id = match number(&mut errors, "org_id", &self.org_id) {
+            Some(o) if access.can(Permission::AuditView, o) => o,
+            Some(_) => {
+                errors.add("org_id", "There is no such organization among yours.");
+                visible[0]
+            }
+            None => visible[0],
+        };
+        let search = Search {
+            org_id,
+            actor_id: number(&mut errors, "actor_id", &self.actor_id),
+            action: text(&self.action),
+            target_type: text(&self.target_type),
+            target_id: number(&mut errors, "target_id", &self.target_id),
+            from: date(&mut errors, "from", &self.from),
+            to: date(&mut errors, "to", &self.to),
+        };
+        if let (Some(f), Some(t)) = (search.from, search.to)
+            && t < f
+        {
+            errors.add("to", "The end of the period cannot be before its start.");
+        }
+        errors.into_result()?;
+        Ok(search)
+    }
+}

@@ -62,6 +62,11 @@ pub const NAV: &[NavLink] = &[
         label: "Reports",
     },
     NavLink {
+        key: "audit",
+        href: "/audit",
+        label: "Audit",
+    },
+    NavLink {
         key: "users",
         href: "/users",
         label: "People",

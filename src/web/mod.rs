@@ -5,6 +5,7 @@ pub mod access;
 pub mod account;
 pub mod approvals;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod context;
 pub mod csrf;
@@ -62,7 +63,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(teams::configure)
     .configure(timesheets::configure)
     .configure(approvals::configure)
-    .configure(reports::configure);
+    .configure(reports::configure)
+    .configure(audit::configure);
 }
 
 /// The answer for any path no route claims.

@@ -3,6 +3,7 @@
 
 mod account;
 mod api;
+mod audit;
 mod auth;
 mod cli;
 mod hardening;

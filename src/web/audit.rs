@@ -1,0 +1,141 @@
+//! The audit log page: entries of the orgs whose log the viewer may read,
+//! filtered and paginated, each with a readable before/after diff.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::users::org_choices;
+use super::{PageError, SignedIn, render};
+use crate::authz::Permission;
+use crate::db::schema::users;
+use crate::domain::audit::{self, Entry, SearchInput};
+use crate::error::{Error, FieldErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(log);
+}
+
+struct Row {
+    entry: Entry,
+    actor: String,
+    changes: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "audit/log.html")]
+struct LogPage {
+    layout: Layout,
+    input: SearchInput,
+    orgs: Vec<(i64, String)>,
+    rows: Vec<Row>,
+    errors: FieldErrors,
+    page: i64,
+    pages: i64,
+    total: i64,
+    query: String,
+}
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct LogQuery {
+    #[serde(flatten)]
+    search: SearchInput,
+    page: Option<String>,
+}
+
+/// `GET /audit?org_id=&actor_id=&action=&target_type=&target_id=&from=&to=&page=`.
+#[get("/audit")]
+async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, PageError> {
+    let query = query.into_inner();
+    let page_no = query
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (search, errors) = match query.search.parse(&me.access) {
+        Ok(s) => (Some(s), FieldErrors::new()),
+        Err(Error::Validation(e)) => (None, e),
+        Err(e) => return Err(e.into()),
+    };
+    let access = me.access.clone();
+    let (orgs, rows, total) = me
+        .db()
+        .read(move |conn| {
+            let orgs = org_choices(conn, &access, Permission::AuditView)?;
+            let Some(search) = search else {
+                return Ok((orgs, vec![], 0));
+            };
+            let (entries, total) =
+                audit::search(conn, &access, &search, (page_no - 1) * PER_PAGE, PER_PAGE)?;
+            let actors: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
+            let names: HashMap<i64, String> = users::table
+                .filter(users::id.eq_any(actors))
+                .select((users::id, users::display_name))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .collect();
+            let rows = entries
+                .into_iter()
+                .map(|entry| Row {
+                    actor: entry
+                        .actor_user_id
+                        .and_then(|a| names.get(&a).cloned())
+                        .unwrap_or_else(|| entry.via.clone()),
+                    changes: audit::diff(entry.before_json.as_deref(), entry.after_json.as_deref()),
+                    entry,
+                })
+                .collect();
+            Ok((orgs, rows, total))
+        })
+        .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let input = query.search;
+    let keep = |k: &str, v: &Option<String>| {
+        v.as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| format!("&{k}={}", urlencode(v)))
+            .unwrap_or_default()
+    };
+    let query_string = [
+        keep("org_id", &input.org_id),
+        keep("actor_id", &input.actor_id),
+        keep("action", &input.action),
+        keep("target_type", &input.target_type),
+        keep("target_id", &input.target_id),
+        keep("from", &input.from),
+        keep("to", &input.to),
+    ]
+    .concat();
+    Ok(render(
+        status,
+        &LogPage {
+            layout: me.ctx.layout("Audit log", "audit")?,
+            input,
+            orgs,
+            rows,
+            errors,
+            page: page_no,
+            pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+            total,
+            query: query_string,
+        },
+    ))
+}
+
+fn urlencode(v: &str) -> String {
+    serde_urlencoded::to_string([("v", v)])
+        .map(|s| s.trim_start_matches("v=").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,190 @@
+//! The audit log through the API and its page: an auditor reads the entries of
+//! their subtree only (no other tenant, nothing behind a privacy border),
+//! filters work, bad filters are 4xx, and no route changes or deletes an entry.
+
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::timesheets::world;
+
+fn orgs_of(list: &Value) -> Vec<Option<i64>> {
+    let mut v: Vec<Option<i64>> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["org_id"].as_i64())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[tokio::test]
+async fn auditors_read_their_subtree_only() {
+    let w = world().await;
+    // Some work in East (Eve's week) and in Globex.
+    w.put_sheet(
+        &w.eve,
+        0,
+        json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
+    )
+    .await;
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &w.gus,
+            Some(json!({"org_id": w.globex, "name": "Globex crew"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED);
+
+    let (status, olga) = w
+        .app
+        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
+        .await;
+    assert_eq!(status, S::OK, "{olga}");
+    assert_eq!(
+        orgs_of(&olga),
+        [Some(w.acme), Some(w.east)],
+        "Acme's subtree only"
+    );
+    let (_, gus) = w
+        .app
+        .call(Method::GET, "/audit?per_page=200", &w.gus, None)
+        .await;
+    assert_eq!(orgs_of(&gus), [Some(w.globex)]);
+    let (_, ada) = w
+        .app
+        .call(Method::GET, "/audit?per_page=200", &w.ada, None)
+        .await;
+    assert!(orgs_of(&ada).contains(&Some(w.globex)) && orgs_of(&ada).contains(&Some(w.acme)));
+
+    // Filters: an action prefix, an actor, a target.
+    let (_, saved) = w
+        .app
+        .call(Method::GET, "/audit?action=timesheet.", &w.olga, None)
+        .await;
+    let actions: Vec<&str> = saved["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["timesheet.saved"]);
+    assert_eq!(saved["items"][0]["after"]["user_id"], w.eve_id);
+    let (_, by_eve) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/audit?actor_id={}", w.eve_id),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert!(
+        by_eve["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor_id"] == w.eve_id)
+    );
+    assert_eq!(by_eve["total"], 1);
+
+    // Behind a privacy border East's entries leave Olga's log.
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"privacy_mode": true})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (_, olga) = w
+        .app
+        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
+        .await;
+    assert!(
+        !orgs_of(&olga).contains(&Some(w.east)),
+        "{:?}",
+        orgs_of(&olga)
+    );
+
+    // Bad filters, and people who may read no log.
+    for (query, field) in [
+        ("org_id=999999", "org_id"),
+        (&*format!("org_id={}", w.globex), "org_id"),
+        ("from=2026-05-01&to=2026-04-01", "to"),
+        ("from=yesterday", "from"),
+        ("actor_id=x", "actor_id"),
+        ("per_page=500", "per_page"),
+    ] {
+        let (status, body) = w
+            .app
+            .call(Method::GET, format!("/audit?{query}"), &w.olga, None)
+            .await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert!(
+            body["error"]["fields"][field].is_string(),
+            "{query}: {body}"
+        );
+    }
+    assert_eq!(
+        w.app.call(Method::GET, "/audit", &w.pat, None).await.0,
+        S::FORBIDDEN
+    );
+
+    // Append-only: nothing changes or deletes an entry.
+    let id = olga["items"][0]["id"].as_i64().unwrap();
+    for method in [Method::DELETE, Method::PATCH, Method::PUT, Method::POST] {
+        let (status, _) = w
+            .app
+            .call(
+                method.clone(),
+                format!("/audit/{id}"),
+                &w.ada,
+                Some(json!({})),
+            )
+            .await;
+        assert!(
+            status == S::NOT_FOUND || status == S::METHOD_NOT_ALLOWED,
+            "{method}: {status}"
+        );
+    }
+    let (_, again) = w
+        .app
+        .call(Method::GET, "/audit?per_page=200", &w.ada, None)
+        .await;
+    assert!(
+        again["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == id)
+    );
+}
+
+#[tokio::test]
+async fn the_audit_page_filters_and_shows_what_changed() {
+    let w = world().await;
+    let olga = w.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = olga.get_text("/audit?action=project.").await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains("project.created") && html.contains("Project P1"),
+        "{html}"
+    );
+    assert!(!html.contains("Globex"), "nothing of another tenant");
+    let (status, html) = olga.get_text("/audit?from=2026-05-01&to=2026-04-01").await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("cannot be before its start"));
+    let pat = w.app.new_browser();
+    pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
+    assert_eq!(pat.get("/audit").await.status(), S::FORBIDDEN);
+}
