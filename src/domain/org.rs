@@ -941,3 +941,68 @@ pub fn with_email_domain(conn: &mut Conn, email: &str) -> Result<Vec<Org>> {
         .filter(|o| o.email_domain_list().iter().any(|d| *d == domain))
         .collect())
 }
+
+/// Counts for an org and its whole subtree (SPEC 1 "Roll-up"), limited to
+/// what the person sees inside: private parts they may not enter count for
+/// nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Rollup {
+    pub sub_orgs: usize,
+    pub own_users: i64,
+    pub subtree_users: i64,
+    pub projects: i64,
+    /// Minutes logged this month on the subtree's projects.
+    pub minutes_this_month: i64,
+}
+
+pub fn rollup(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    id: i64,
+    today: chrono::NaiveDate,
+) -> Result<Rollup> {
+    use crate::db::schema::{projects, time_entries};
+    use chrono::Datelike;
+    let tree = access.snapshot.tree();
+    let visible_inside = |o: i64| tree.is_within(o, id) && access.sees_inside(o);
+    let mut rollup = Rollup {
+        sub_orgs: tree
+            .subtree(id)
+            .filter(|o| *o != id && visible_inside(*o))
+            .count(),
+        ..Rollup::default()
+    };
+    for (org_id, n) in subtree_user_counts(conn, id)? {
+        if visible_inside(org_id) {
+            rollup.subtree_users += n;
+            if org_id == id {
+                rollup.own_users = n;
+            }
+        }
+    }
+    let per_org: Vec<(i64, i64)> = projects::table
+        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
+        .filter(org_closure::ancestor_id.eq(id))
+        .group_by(projects::org_id)
+        .select((projects::org_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    rollup.projects = per_org
+        .iter()
+        .filter(|(o, _)| visible_inside(*o))
+        .map(|(_, n)| n)
+        .sum();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let minutes: Vec<(i64, i32)> = time_entries::table
+        .inner_join(projects::table)
+        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
+        .filter(org_closure::ancestor_id.eq(id))
+        .filter(time_entries::entry_date.between(month_start, today))
+        .select((projects::org_id, time_entries::minutes))
+        .load(conn)?;
+    rollup.minutes_this_month = minutes
+        .iter()
+        .filter(|(o, _)| visible_inside(*o))
+        .map(|(_, m)| i64::from(*m))
+        .sum();
+    Ok(rollup)
+}

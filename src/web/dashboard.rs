@@ -1,15 +1,31 @@
-//! The home page after signing in.
+//! The home page after signing in (SPEC 7): for everyone their week, rejected
+//! sheets and projects; for approvers what waits for them; for admins the
+//! counts and recent audit entries of the org they run. Each part shows only
+//! what the person may see.
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 
 use super::layout::Layout;
 use super::{PageError, SignedIn, page};
-use crate::domain::audit::{self, Entry};
-use crate::domain::{grant, org};
+use crate::authz::Permission;
+use crate::db;
+use crate::domain::approval::{self, Approver, PendingFilter, PendingItem};
+use crate::domain::audit::{self, Entry, Search};
+use crate::domain::project::Project;
+use crate::domain::timesheet::{self, Timesheet, hours};
+use crate::domain::{assignment, grant, org};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(dashboard);
+}
+
+/// The org an admin runs, with its numbers and latest entries.
+struct AdminView {
+    org: org::Org,
+    rollup: org::Rollup,
+    hours: String,
+    audit: Vec<Entry>,
 }
 
 #[derive(Template)]
@@ -19,35 +35,110 @@ struct DashboardPage {
     display_name: String,
     home_org: String,
     roles: Vec<String>,
+    user_id: i64,
+    week_start: chrono::NaiveDate,
+    week_status: String,
+    week_hours: String,
+    rejected: Vec<Timesheet>,
+    projects: Vec<(Project, String)>,
+    pending: Vec<PendingItem>,
+    pending_total: usize,
+    admin: Option<AdminView>,
     activity: Vec<Entry>,
 }
 
 #[get("/")]
 async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
-    let (user_id, org_id) = (me.user.id, me.user.org_id);
-    let (home, roles, activity) = me
-        .ctx
-        .state
-        .db
+    let user = me.user.clone();
+    let access = me.access.clone();
+    let today = db::now().date();
+    let page_data = me
+        .db()
         .read(move |conn| {
-            Ok((
-                org::find(conn, org_id)?,
-                grant::list(conn, None, Some(user_id))?
-                    .into_iter()
-                    .map(|g| match g.org_name {
-                        Some(org) => format!("{} at {org}", g.role),
-                        None => g.role,
+            let home = org::find(conn, user.org_id)?;
+            let roles = grant::list(conn, None, Some(user.id))?
+                .into_iter()
+                .map(|g| match g.org_name {
+                    Some(org) => format!("{} at {org}", g.role),
+                    None => g.role,
+                })
+                .collect::<Vec<_>>();
+            // Employee: this week, rejected weeks, projects.
+            let rules = timesheet::rules(conn, user.org_id)?;
+            let week_start = timesheet::week_start_of(today, rules.week_start);
+            let week = timesheet::load_week(conn, &user, week_start)?;
+            let sheets = timesheet::sheets_of(conn, user.id, 52)?;
+            let rejected = sheets
+                .into_iter()
+                .filter(|(s, _)| s.status == "rejected")
+                .map(|(s, _)| s)
+                .take(10)
+                .collect();
+            let this_week = timesheet::minutes_by_project(
+                conn,
+                user.id,
+                week_start,
+                week_start + chrono::Duration::days(6),
+            )?;
+            let projects = assignment::current_for_user(conn, user.id, today)?
+                .into_iter()
+                .map(|(_, p)| {
+                    let h = hours(this_week.get(&p.id).copied().unwrap_or(0));
+                    (p, h)
+                })
+                .collect();
+            // Approver: what waits.
+            let approver = Approver::load(conn, &access)?;
+            let pending = approval::pending(conn, &approver, &PendingFilter::default())?;
+            // Admin: the highest org they run.
+            let runs = access
+                .snapshot
+                .visible_orgs(access.user_id, Permission::UserManage)
+                .into_iter()
+                .find(|o| access.sees_inside(*o));
+            let admin = match runs {
+                Some(o) => {
+                    let rollup = org::rollup(conn, &access, o, today)?;
+                    let audit = if access.can(Permission::AuditView, o) {
+                        let search = Search {
+                            org_id: o,
+                            ..Search::default()
+                        };
+                        audit::search(conn, &access, &search, 0, 10)?.0
+                    } else {
+                        vec![]
+                    };
+                    Some(AdminView {
+                        org: org::find(conn, o)?,
+                        hours: hours(rollup.minutes_this_month),
+                        rollup,
+                        audit,
                     })
-                    .collect::<Vec<_>>(),
-                audit::recent_for_user(conn, user_id, 10)?,
+                }
+                None => None,
+            };
+            let activity = audit::recent_for_user(conn, user.id, 10)?;
+            Ok((
+                home, roles, week_start, week, rejected, projects, pending, admin, activity,
             ))
         })
         .await?;
+    let (home, roles, week_start, week, rejected, projects, pending, admin, activity) = page_data;
+    let pending_total = pending.len();
     page(&DashboardPage {
         layout: me.ctx.layout("Dashboard", "dashboard")?,
         display_name: me.user.display_name.clone(),
         home_org: home.name,
         roles,
+        user_id: me.user.id,
+        week_start,
+        week_status: week.status().as_str().to_string(),
+        week_hours: hours(week.total()),
+        rejected,
+        projects,
+        pending: pending.into_iter().take(5).collect(),
+        pending_total,
+        admin,
         activity,
     })
 }

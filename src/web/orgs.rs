@@ -255,16 +255,7 @@ async fn children(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Page
 struct OverviewPage {
     layout: Layout,
     h: OrgHeader,
-    rollup: Rollup,
-}
-
-/// Counts for the org itself and its whole subtree, limited to what the person
-/// sees inside.
-#[derive(Default)]
-struct Rollup {
-    sub_orgs: usize,
-    own_users: i64,
-    subtree_users: i64,
+    rollup: org::Rollup,
 }
 
 /// `GET /orgs/{id}`.
@@ -276,25 +267,11 @@ async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Page
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "overview")?;
-            let mut rollup = Rollup::default();
-            if h.can.inside {
-                let tree = access.snapshot.tree();
-                let visible_inside = |o: i64| tree.is_within(o, id) && access.sees_inside(o);
-                rollup.sub_orgs = access
-                    .snapshot
-                    .visible_orgs(access.user_id, Permission::OrgView)
-                    .into_iter()
-                    .filter(|o| *o != id && visible_inside(*o))
-                    .count();
-                for (org_id, n) in org::subtree_user_counts(conn, id)? {
-                    if visible_inside(org_id) {
-                        rollup.subtree_users += n;
-                        if org_id == id {
-                            rollup.own_users = n;
-                        }
-                    }
-                }
-            }
+            let rollup = if h.can.inside {
+                org::rollup(conn, &access, id, crate::db::now().date())?
+            } else {
+                org::Rollup::default()
+            };
             Ok((h, rollup))
         })
         .await?;

@@ -372,3 +372,73 @@ async fn the_reminder_button_reaches_only_the_admins_people() {
         S::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn dashboards_show_each_person_their_part_and_nothing_more() {
+    let w = world().await;
+    // Eve submits last week; Pat rejects it; Globex has a user of its own.
+    let (_, sheet) = w
+        .put_sheet(
+            &w.eve,
+            0,
+            json!([{"project_id": w.p1, "date": w.day(0), "minutes": 480}]),
+        )
+        .await;
+    let id = sheet["id"].as_i64().unwrap();
+    w.act(&w.eve, id, "submit", json!({})).await;
+    let pat = signed_in(&w, "pat@acme.example").await;
+    let (_, html) = pat.get_text("/").await;
+    assert!(
+        html.contains("data-testid=\"my-pending\"") && html.contains("Eve, week of"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("data-testid=\"admin-view\""),
+        "Pat runs no org"
+    );
+    w.act(
+        &w.pat,
+        id,
+        "reject",
+        json!({"reason": "Split Monday over both projects"}),
+    )
+    .await;
+
+    let eve = signed_in(&w, "eve@acme.example").await;
+    let (_, html) = eve.get_text("/").await;
+    assert!(
+        html.contains("data-testid=\"my-rejected\"") && html.contains("Split Monday"),
+        "{html}"
+    );
+    assert!(html.contains("Project P1"));
+
+    // Olga runs Acme: its numbers and changes, nothing of Globex; once East is
+    // private, not East's people either.
+    w.app
+        .create_user("gina@globex.example", "Gina", w.globex)
+        .await;
+    let olga = signed_in(&w, "olga@acme.example").await;
+    let (_, html) = olga.get_text("/").await;
+    assert!(html.contains("Acme at a glance"), "{html}");
+    assert!(
+        html.contains("data-testid=\"admin-users\">4<"),
+        "Olga, Eve, Pat, Lee: {html}"
+    );
+    assert!(html.contains("data-testid=\"admin-audit\""));
+    assert!(!html.contains("Globex") && !html.contains("gina"));
+    let (status, _) = w
+        .app
+        .call(
+            reqwest::Method::PATCH,
+            format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"privacy_mode": true})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (_, html) = olga.get_text("/").await;
+    assert!(
+        html.contains("data-testid=\"admin-users\">1<"),
+        "only Olga at home in Acme itself: {html}"
+    );
+}
