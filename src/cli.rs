@@ -40,6 +40,13 @@ pub enum Command {
     /// Remind everyone who worked on a project last week and has not submitted
     /// that week's timesheet (each week is reminded once; run it daily or on the
     /// reminder day from cron).
+    /// Fill a fresh database with a realistic data set (small: 64 orgs; medium:
+    /// 10k orgs, 2k users, a year of weeks; large: 100k orgs, 20k users, 2M
+    /// entries) and print the demo sign-ins.
+    Demo {
+        #[arg(long, value_enum, default_value = "small")]
+        size: crate::domain::demo::Size,
+    },
     Remind {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
         #[arg(long)]
@@ -107,7 +114,32 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
                 },
         } => blocking(move || token_create(&config, &email, &name, expires_days)).await,
         Command::Remind { today } => blocking(move || remind(&config, today)).await,
+        Command::Demo { size } => blocking(move || demo(&config, size)).await,
     }
+}
+
+fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {
+    use crate::domain::demo;
+    let started = std::time::Instant::now();
+    let db = startup::prepare(config)?;
+    let hash = password::hash(demo::PASSWORD, config.bcrypt_cost)?;
+    let summary = demo::generate(&db, size, &hash, crate::db::now().date(), &|phase| {
+        eprintln!("demo: {phase}")
+    })?;
+    println!(
+        "Demo data: {} organizations, {} users, {} projects, {} timesheets, {} entries ({:.1} s).",
+        summary.orgs,
+        summary.users,
+        summary.projects,
+        summary.sheets,
+        summary.entries,
+        started.elapsed().as_secs_f64()
+    );
+    println!("Sign in with the password {} as:", demo::PASSWORD);
+    for (who, email) in &summary.sign_ins {
+        println!("  {email:<28} {who}");
+    }
+    Ok(())
 }
 
 fn remind(config: &Config, today: Option<chrono::NaiveDate>) -> Result<()> {

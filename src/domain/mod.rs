@@ -7,6 +7,7 @@ pub mod approval;
 pub mod assignment;
 pub mod audit;
 pub mod auth;
+pub mod demo;
 pub mod epoch;
 pub mod grant;
 pub mod group;

@@ -166,3 +166,62 @@ async fn migrate_is_idempotent() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
 }
+
+#[tokio::test]
+async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || canopy(&url, &["demo", "--size", "small"]))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("64 organizations, 60 users, 12 projects"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("admin@c0001.demo"));
+
+    // The printed sign-ins work, and the admin sees their tenant's data.
+    let admin = app.new_browser();
+    assert_eq!(
+        admin
+            .sign_in("admin@c0001.demo", "canopy-demo-2026")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (status, html) = admin.get_text("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Acme at a glance"), "{html}");
+    let employee = app.new_browser();
+    assert_eq!(
+        employee
+            .sign_in("employee@c0001.demo", "canopy-demo-2026")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = employee.get_text("/timesheets").await;
+    assert!(
+        html.contains("approved") && html.contains("submitted"),
+        "{html}"
+    );
+    let owner = app.new_browser();
+    owner.sign_in("owner@canopy.demo", "canopy-demo-2026").await;
+    let (status, report) = owner.get_text("/reports/org-rollup").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(report.contains("data-testid=\"report-total\""));
+
+    // A second run refuses to add to a database that has data.
+    let url = app.database_url.clone();
+    let again = tokio::task::spawn_blocking(move || canopy(&url, &["demo", "--size", "small"]))
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("fresh database"));
+}
