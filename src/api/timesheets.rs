@@ -273,11 +273,20 @@ async fn approvals(
         },
     };
     let access = me.access.clone();
-    let items = me
+    let unfiltered =
+        filter.project_id.is_none() && filter.team_id.is_none() && filter.week_start.is_none();
+    let (items, total) = me
         .db()
         .read(move |conn| {
             let approver = Approver::load(conn, &access)?;
-            approval::pending(conn, &approver, &filter)
+            let wanted = (page as usize).saturating_mul(per_page as usize);
+            let items = approval::pending(conn, &approver, &filter, wanted)?;
+            let total = if unfiltered {
+                approval::pending_count(conn, &approver)?
+            } else {
+                approval::pending(conn, &approver, &filter, usize::MAX)?.len()
+            };
+            Ok((items, total))
         })
         .await?;
     let shown: Vec<Value> = page_of(&items, page, per_page)
@@ -299,7 +308,7 @@ async fn approvals(
         items: shown,
         page,
         per_page,
-        total: items.len(),
+        total,
     }))
 }
 

@@ -372,3 +372,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     timesheet_history,
     notifications,
 );
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    approval_parts::project_id,
+    timesheets::week_start,
+);

@@ -238,43 +238,64 @@ pub struct PendingFilter {
     pub week_start: Option<NaiveDate>,
 }
 
-/// Every pending part `approver` may decide, oldest week first.
+/// Pending parts `approver` may decide, oldest week first: at most `limit`
+/// of them (read in batches, so a root owner's inbox does not load every
+/// pending part of the installation). `pending_count` counts them all.
 pub fn pending(
     conn: &mut Conn,
     approver: &Approver,
     filter: &PendingFilter,
+    limit: usize,
 ) -> Result<Vec<PendingItem>> {
-    let mut query = approval_parts::table
-        .inner_join(timesheets::table.inner_join(users::table))
-        .filter(approval_parts::status.eq("pending"))
-        .filter(timesheets::status.eq("submitted"))
-        .filter(timesheets::user_id.ne(approver.user_id))
-        .into_boxed();
-    if let Some(p) = filter.project_id {
-        query = query.filter(approval_parts::project_id.eq(p));
-    }
-    if let Some(w) = filter.week_start {
-        query = query.filter(timesheets::week_start.eq(w));
-    }
-    if let Some(t) = filter.team_id {
-        let members: Vec<i64> = team_members::table
-            .filter(team_members::team_id.eq(t))
-            .select(team_members::user_id)
+    let members: Option<Vec<i64>> = match filter.team_id {
+        Some(t) => Some(
+            team_members::table
+                .filter(team_members::team_id.eq(t))
+                .select(team_members::user_id)
+                .load(conn)?,
+        ),
+        None => None,
+    };
+    const BATCH: i64 = 1000;
+    let mut mine: Vec<(Part, Timesheet, User)> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let mut query = approval_parts::table
+            .inner_join(timesheets::table.inner_join(users::table))
+            .filter(approval_parts::status.eq("pending"))
+            .filter(timesheets::status.eq("submitted"))
+            .filter(timesheets::user_id.ne(approver.user_id))
+            .into_boxed();
+        if let Some(p) = filter.project_id {
+            query = query.filter(approval_parts::project_id.eq(p));
+        }
+        if let Some(w) = filter.week_start {
+            query = query.filter(timesheets::week_start.eq(w));
+        }
+        if let Some(m) = &members {
+            query = query.filter(timesheets::user_id.eq_any(m.clone()));
+        }
+        let rows: Vec<(Part, Timesheet, User)> = query
+            .order((
+                timesheets::week_start,
+                users::display_name,
+                approval_parts::id,
+            ))
+            .offset(offset)
+            .limit(BATCH)
+            .select((Part::as_select(), Timesheet::as_select(), User::as_select()))
             .load(conn)?;
-        query = query.filter(timesheets::user_id.eq_any(members));
+        let done = (rows.len() as i64) < BATCH;
+        mine.extend(
+            rows.into_iter()
+                .filter(|(part, sheet, owner)| approver.may_decide(owner, sheet.week_start, part)),
+        );
+        if done || mine.len() >= limit {
+            break;
+        }
+        offset += BATCH;
     }
-    let rows: Vec<(Part, Timesheet, User)> = query
-        .order((
-            timesheets::week_start,
-            users::display_name,
-            approval_parts::id,
-        ))
-        .select((Part::as_select(), Timesheet::as_select(), User::as_select()))
-        .load(conn)?;
-    let mine: Vec<(Part, Timesheet, User)> = rows
-        .into_iter()
-        .filter(|(part, sheet, owner)| approver.may_decide(owner, sheet.week_start, part))
-        .collect();
+    mine.truncate(limit);
     let ids: Vec<i64> = mine.iter().filter_map(|(p, _, _)| p.project_id).collect();
     let names: std::collections::HashMap<i64, String> = projects::table
         .filter(projects::id.eq_any(ids))
@@ -296,6 +317,57 @@ pub fn pending(
             version: sheet.version,
         })
         .collect())
+}
+
+/// How many pending parts `approver` may decide, counted in SQL by the facts
+/// a decision depends on (project and week; the owner's home org, or the
+/// owner when they are in a team the approver leads) and checked once per
+/// group, so it stays cheap enough for every page's navigation.
+pub fn pending_count(conn: &mut Conn, approver: &Approver) -> Result<usize> {
+    let open = || {
+        approval_parts::table
+            .inner_join(timesheets::table.inner_join(users::table))
+            .filter(approval_parts::status.eq("pending"))
+            .filter(timesheets::status.eq("submitted"))
+            .filter(timesheets::user_id.ne(approver.user_id))
+    };
+    let by_project: Vec<(Option<i64>, NaiveDate, i64)> = open()
+        .filter(approval_parts::project_id.is_not_null())
+        .group_by((approval_parts::project_id, timesheets::week_start))
+        .select((
+            approval_parts::project_id,
+            timesheets::week_start,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let mut total: i64 = by_project
+        .into_iter()
+        .filter_map(|(p, week, n)| {
+            let p = p?;
+            (approver.approves_project(p, week)
+                || approver.access.can_project(Permission::TimeApprove, p))
+            .then_some(n)
+        })
+        .sum();
+    let led: Vec<i64> = approver.led_members.iter().copied().collect();
+    let led_count: i64 = open()
+        .filter(approval_parts::project_id.is_null())
+        .filter(timesheets::user_id.eq_any(&led))
+        .count()
+        .get_result(conn)?;
+    let by_home: Vec<(i64, i64)> = open()
+        .filter(approval_parts::project_id.is_null())
+        .filter(timesheets::user_id.ne_all(&led))
+        .group_by(users::org_id)
+        .select((users::org_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    total += led_count
+        + by_home
+            .into_iter()
+            .filter(|(org, _)| approver.access.can(Permission::TimeApprove, *org))
+            .map(|(_, n)| n)
+            .sum::<i64>();
+    Ok(total as usize)
 }
 
 /// `user_id`'s week as `access` may see it, with the viewer as a decider; 404

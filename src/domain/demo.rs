@@ -668,7 +668,11 @@ pub fn generate(
         ));
     }
 
-    // 4. Sequences, the resolver's epoch, and one audit entry.
+    // 4. Fresh planner statistics after the bulk load (PostgreSQL's autovacuum
+    // would get there later; reports should not wait for it).
+    db.read_sync(|conn| Ok(conn.batch_execute("ANALYZE")?))?;
+
+    // 5. Sequences, the resolver's epoch, and one audit entry.
     db.write_sync(|conn| {
         sync_sequences(conn)?;
         epoch::bump_tree(conn)?;

@@ -992,17 +992,19 @@ pub fn rollup(
         .map(|(_, n)| n)
         .sum();
     let month_start = today.with_day(1).unwrap_or(today);
-    let minutes: Vec<(i64, i32)> = time_entries::table
+    // Summed in SQL per project org, then kept where the person sees inside.
+    let minutes: Vec<(i64, Option<i64>)> = time_entries::table
         .inner_join(projects::table)
         .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
         .filter(org_closure::ancestor_id.eq(id))
         .filter(time_entries::entry_date.between(month_start, today))
-        .select((projects::org_id, time_entries::minutes))
+        .group_by(projects::org_id)
+        .select((projects::org_id, diesel::dsl::sum(time_entries::minutes)))
         .load(conn)?;
     rollup.minutes_this_month = minutes
         .iter()
         .filter(|(o, _)| visible_inside(*o))
-        .map(|(_, m)| i64::from(*m))
+        .map(|(_, m)| m.unwrap_or(0))
         .sum();
     Ok(rollup)
 }

@@ -54,6 +54,9 @@ struct InboxQuery {
     week: String,
 }
 
+/// The most items the inbox lists at once (filters narrow it down).
+const SHOWN: usize = 500;
+
 /// `GET /approvals?project_id=&team_id=&week=`.
 #[get("/approvals")]
 async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpResponse, PageError> {
@@ -68,8 +71,8 @@ async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespon
         .db()
         .read(move |conn| {
             let approver = Approver::load(conn, &access)?;
-            let all = approval::pending(conn, &approver, &PendingFilter::default())?;
-            let items = approval::pending(conn, &approver, &filter)?;
+            let all = approval::pending(conn, &approver, &PendingFilter::default(), 2000)?;
+            let items = approval::pending(conn, &approver, &filter, SHOWN)?;
             // Teams to filter by: those the viewer may see, and those they lead.
             let visible = access
                 .snapshot

@@ -37,11 +37,11 @@ pub struct NavCounts {
 
 /// Reads the navigation's numbers for a signed-in person.
 fn nav_counts(conn: &mut crate::db::Conn, access: &Access) -> crate::error::Result<NavCounts> {
-    use crate::domain::approval::{self, Approver, PendingFilter};
+    use crate::domain::approval::{self, Approver};
     let approver = Approver::load(conn, access)?;
     Ok(NavCounts {
         unread: crate::domain::notification::unread_count(conn, access.user_id)?,
-        approvals: approval::pending(conn, &approver, &PendingFilter::default())?.len(),
+        approvals: approval::pending_count(conn, &approver)?,
     })
 }
 

@@ -89,7 +89,8 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
                 .collect();
             // Approver: what waits.
             let approver = Approver::load(conn, &access)?;
-            let pending = approval::pending(conn, &approver, &PendingFilter::default())?;
+            let pending = approval::pending(conn, &approver, &PendingFilter::default(), 5)?;
+            let pending_total = approval::pending_count(conn, &approver)?;
             // Admin: the highest org they run.
             let runs = access
                 .snapshot
@@ -119,12 +120,29 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
             };
             let activity = audit::recent_for_user(conn, user.id, 10)?;
             Ok((
-                home, roles, week_start, week, rejected, projects, pending, admin, activity,
+                home,
+                roles,
+                week_start,
+                week,
+                rejected,
+                projects,
+                (pending, pending_total),
+                admin,
+                activity,
             ))
         })
         .await?;
-    let (home, roles, week_start, week, rejected, projects, pending, admin, activity) = page_data;
-    let pending_total = pending.len();
+    let (
+        home,
+        roles,
+        week_start,
+        week,
+        rejected,
+        projects,
+        (pending, pending_total),
+        admin,
+        activity,
+    ) = page_data;
     page(&DashboardPage {
         layout: me.ctx.layout("Dashboard", "dashboard")?,
         display_name: me.user.display_name.clone(),
@@ -136,7 +154,7 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
         week_hours: hours(week.total()),
         rejected,
         projects,
-        pending: pending.into_iter().take(5).collect(),
+        pending,
         pending_total,
         admin,
         activity,
