@@ -289,6 +289,8 @@ diesel::table! {
         id -> BigInt,
         timesheet_id -> BigInt,
         project_id -> Nullable<BigInt>,
+        user_id -> BigInt,
+        week_start -> Date,
         status -> Text,
         minutes -> Integer,
         decided_by -> Nullable<BigInt>,
@@ -375,5 +377,5 @@ diesel::allow_tables_to_appear_in_same_query!(
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
     approval_parts::project_id,
-    timesheets::week_start,
+    approval_parts::week_start,
 );

@@ -326,17 +326,15 @@ pub fn pending(
 pub fn pending_count(conn: &mut Conn, approver: &Approver) -> Result<usize> {
     let open = || {
         approval_parts::table
-            .inner_join(timesheets::table.inner_join(users::table))
             .filter(approval_parts::status.eq("pending"))
-            .filter(timesheets::status.eq("submitted"))
-            .filter(timesheets::user_id.ne(approver.user_id))
+            .filter(approval_parts::user_id.ne(approver.user_id))
     };
     let by_project: Vec<(Option<i64>, NaiveDate, i64)> = open()
         .filter(approval_parts::project_id.is_not_null())
-        .group_by((approval_parts::project_id, timesheets::week_start))
+        .group_by((approval_parts::project_id, approval_parts::week_start))
         .select((
             approval_parts::project_id,
-            timesheets::week_start,
+            approval_parts::week_start,
             diesel::dsl::count_star(),
         ))
         .load(conn)?;
@@ -352,12 +350,13 @@ pub fn pending_count(conn: &mut Conn, approver: &Approver) -> Result<usize> {
     let led: Vec<i64> = approver.led_members.iter().copied().collect();
     let led_count: i64 = open()
         .filter(approval_parts::project_id.is_null())
-        .filter(timesheets::user_id.eq_any(&led))
+        .filter(approval_parts::user_id.eq_any(&led))
         .count()
         .get_result(conn)?;
     let by_home: Vec<(i64, i64)> = open()
+        .inner_join(users::table.on(users::id.eq(approval_parts::user_id)))
         .filter(approval_parts::project_id.is_null())
-        .filter(timesheets::user_id.ne_all(&led))
+        .filter(approval_parts::user_id.ne_all(&led))
         .group_by(users::org_id)
         .select((users::org_id, diesel::dsl::count_star()))
         .load(conn)?;

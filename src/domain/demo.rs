@@ -607,7 +607,10 @@ pub fn generate(
                 "id, user_id, week_start, status, approval_mode, submitted_at, decided_at, version, created_at, updated_at",
             );
             let mut entries = Bulk::new("time_entries", "timesheet_id, user_id, project_id, entry_date, minutes, note");
-            let mut parts = Bulk::new("approval_parts", "timesheet_id, project_id, status, minutes");
+            let mut parts = Bulk::new(
+                "approval_parts",
+                "timesheet_id, project_id, user_id, week_start, status, minutes",
+            );
             for p in chunk {
                 if p.projects.is_empty() {
                     continue;
@@ -649,7 +652,10 @@ pub fn generate(
                     }
                     if status == "submitted" {
                         for (project, minutes) in per_project {
-                            let row = format!("({sheet_id}, {project}, 'pending', {minutes})");
+                            let row = format!(
+                                "({sheet_id}, {project}, {}, '{week}', 'pending', {minutes})",
+                                p.id
+                            );
                             parts.push_after(conn, row, &mut [&mut sheets])?;
                         }
                     }

@@ -184,6 +184,8 @@ pub struct Part {
     pub id: i64,
     pub timesheet_id: i64,
     pub project_id: Option<i64>,
+    pub user_id: i64,
+    pub week_start: NaiveDate,
     /// `waiting` (a team part behind open project parts), `pending`, `approved`,
     /// `rejected`, or `cancelled` (another part was rejected).
     pub status: String,
@@ -1011,6 +1013,8 @@ pub fn submit(
             .values((
                 approval_parts::timesheet_id.eq(id),
                 approval_parts::project_id.eq(project_id),
+                approval_parts::user_id.eq(sheet.user_id),
+                approval_parts::week_start.eq(sheet.week_start),
                 approval_parts::status.eq(status),
                 approval_parts::minutes.eq(*minutes as i32),
             ))

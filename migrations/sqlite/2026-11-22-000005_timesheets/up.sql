@@ -39,6 +39,10 @@ CREATE TABLE approval_parts (
     id INTEGER PRIMARY KEY NOT NULL,
     timesheet_id BIGINT NOT NULL REFERENCES timesheets (id),
     project_id BIGINT REFERENCES projects (id),
+    -- The sheet's owner and week, copied so that counting what waits for an
+    -- approver needs no join.
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    week_start DATE NOT NULL,
     status TEXT NOT NULL,
     minutes INTEGER NOT NULL DEFAULT 0,
     decided_by BIGINT REFERENCES users (id),
@@ -46,7 +50,7 @@ CREATE TABLE approval_parts (
     reason TEXT
 );
 CREATE INDEX approval_parts_sheet ON approval_parts (timesheet_id);
-CREATE INDEX approval_parts_status ON approval_parts (status, project_id);
+CREATE INDEX approval_parts_status ON approval_parts (status, project_id, week_start);
 
 -- Every change to an entry or a state: who, when, old and new.
 CREATE TABLE timesheet_history (
