@@ -50,7 +50,8 @@ CREATE TABLE approval_parts (
     reason TEXT
 );
 CREATE INDEX approval_parts_sheet ON approval_parts (timesheet_id);
-CREATE INDEX approval_parts_status ON approval_parts (status, project_id, week_start);
+-- Covers the navigation's count of what waits for an approver (index only).
+CREATE INDEX approval_parts_status ON approval_parts (status, project_id, week_start, user_id);
 
 -- Every change to an entry or a state: who, when, old and new.
 CREATE TABLE timesheet_history (
