@@ -85,27 +85,36 @@ impl Server {
     /// Starts `canopy serve` on a fresh database, after `canopy admin create`
     /// when `with_admin`, and waits until `/healthz` answers 200.
     async fn start(with_admin: bool) -> Server {
+        let admin = [
+            "admin",
+            "create",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            ADMIN_NAME,
+            "--password",
+            ADMIN_PASSWORD,
+        ];
+        Server::start_after(if with_admin { &admin[..] } else { &[] }).await
+    }
+
+    /// Starts `canopy serve` after `canopy <setup>` (when given) on the same
+    /// fresh database.
+    async fn start_after(setup: &[&str]) -> Server {
         let dir = tempfile::Builder::new()
             .prefix("canopy-browser-")
             .tempdir()
             .expect("temp dir");
         let port = free_port();
-        if with_admin {
+        if !setup.is_empty() {
             let out = canopy(dir.path(), port)
-                .args([
-                    "admin",
-                    "create",
-                    "--email",
-                    ADMIN_EMAIL,
-                    "--name",
-                    ADMIN_NAME,
-                ])
-                .args(["--password", ADMIN_PASSWORD])
+                .args(setup)
                 .output()
                 .unwrap_or_else(|e| panic!("cannot run {}: {e}", canopy_bin().display()));
             assert!(
                 out.status.success(),
-                "canopy admin create failed ({}):\n{}{}",
+                "canopy {} failed ({}):\n{}{}",
+                setup[0],
                 out.status,
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
@@ -1071,5 +1080,81 @@ async fn a_week_is_submitted_rejected_fixed_and_approved() {
         snap(&page, "timesheet-approved").await?;
         Ok(())
     })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: cargo test --test browser -- --ignored"]
+async fn a_report_over_another_period_and_its_csv_agree() {
+    run(
+        Server::start_after(&["demo", "--size", "small"]).await,
+        async |page| {
+            page.sign_in("admin@c0001.demo", "canopy-demo-2026").await?;
+            page.click("nav a[href='/reports']").await?;
+            page.click("a[href='/reports/monthly-by-project']").await?;
+            page.find("[data-testid=report]").await?;
+            let this_month = page.text("[data-testid=report-total]").await?;
+
+            // The last eight weeks instead of this month: set the dates, show.
+            let today = chrono::Utc::now().date_naive();
+            let from = (today - chrono::Duration::days(56)).to_string();
+            page.client
+                .execute(
+                    "document.getElementById('from').value = arguments[0];\
+                 document.getElementById('to').value = arguments[1];",
+                    vec![json!(from), json!(today.to_string())],
+                )
+                .await?;
+            page.click("[data-testid=run-report]").await?;
+            page.wait_for_path("the period in the query", |p| {
+                p.contains(&format!("from={from}"))
+            })
+            .await?;
+            let total = page.text("[data-testid=report-total]").await?;
+            assert_ne!(total, this_month, "a longer period holds more hours");
+            snap(&page, "report").await?;
+
+            // The CSV behind the download link, fetched with the page's session.
+            let href = page
+                .find("[data-testid=csv]")
+                .await?
+                .attr("href")
+                .await?
+                .ok_or("the CSV link has no href")?;
+            let cookies = page.client.get_all_cookies().await?;
+            let session = cookies
+                .iter()
+                .find(|c| c.name() == "canopy_session")
+                .ok_or("no session cookie")?;
+            let csv = reqwest::Client::new()
+                .get(format!("{}{href}", page.base))
+                .header("Cookie", format!("canopy_session={}", session.value()))
+                .send()
+                .await?;
+            assert!(
+                csv.headers()["content-type"]
+                    .to_str()?
+                    .starts_with("text/csv")
+            );
+            let text = csv.text().await?;
+            let mut lines = text.lines();
+            assert_eq!(lines.next(), Some("user,month,project_code,project,hours"));
+            let sum: f64 = lines
+                .map(|l| {
+                    l.rsplit(',')
+                        .next()
+                        .unwrap_or("0")
+                        .parse::<f64>()
+                        .unwrap_or(f64::NAN)
+                })
+                .sum();
+            assert_eq!(
+                format!("{sum:.2}"),
+                total,
+                "the CSV's hours add up to the page's total"
+            );
+            Ok(())
+        },
+    )
     .await;
 }

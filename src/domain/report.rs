@@ -194,6 +194,8 @@ pub struct Report {
     pub chart: Vec<(String, i64)>,
     /// True when `chart` counts rather than sums minutes.
     pub chart_counts: bool,
+    /// The column the chart's bars are grouped by.
+    pub chart_by: &'static str,
 }
 
 impl Report {
@@ -802,6 +804,14 @@ pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<R
         }
         _ => return Err(Error::NotFound),
     };
+    let chart_by = match name {
+        "monthly-by-project" => "month",
+        "quarterly-by-project" => "quarter",
+        "team-hours" | "missing-timesheets" => "week_start",
+        "org-rollup" => "org",
+        "employee-overview" => "status",
+        _ => "project_code",
+    };
     Ok(Report {
         name,
         title,
@@ -809,6 +819,7 @@ pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<R
         rows,
         chart,
         chart_counts,
+        chart_by,
     })
 }
 
