@@ -91,6 +91,35 @@ impl Access {
                 .any(|o| self.can(Permission::UserView, *o))
     }
 
+    /// Where the person holds `perm`, as SQL can filter it: the highest orgs
+    /// (`roots`, whose subtrees count) and inside them the highest orgs where
+    /// it stops (`hidden`, whose subtrees do not: privacy borders, "this org
+    /// only"). An org deep inside a hidden part that is visible again is left
+    /// out too, so the description never covers more than `can` allows.
+    pub fn org_scope(&self, perm: Permission) -> OrgScope {
+        let tree = self.snapshot.tree();
+        let visible = self.snapshot.visible_orgs(self.user_id, perm);
+        let mut roots: Vec<i64> = Vec::new();
+        let mut hidden: Vec<i64> = Vec::new();
+        for org in visible {
+            if roots.last().is_some_and(|r| tree.is_within(org, *r)) {
+                continue;
+            }
+            roots.push(org);
+            let mut last_hidden: Option<i64> = None;
+            for inner in tree.subtree(org) {
+                if last_hidden.is_some_and(|h| tree.is_within(inner, h)) {
+                    continue;
+                }
+                if !self.can(perm, inner) {
+                    hidden.push(inner);
+                    last_hidden = Some(inner);
+                }
+            }
+        }
+        OrgScope { roots, hidden }
+    }
+
     /// May the person do `perm` on a project (grants at its org or above, or at
     /// the project itself)?
     pub fn can_project(&self, perm: Permission, project_id: i64) -> bool {
@@ -110,4 +139,11 @@ impl Access {
             Err(Error::NotFound)
         }
     }
+}
+
+/// Orgs as a SQL filter: the subtrees of `roots` without those of `hidden`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgScope {
+    pub roots: Vec<i64>,
+    pub hidden: Vec<i64>,
 }

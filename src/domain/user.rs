@@ -329,6 +329,83 @@ pub fn search(conn: &mut Conn, filter: &UserFilter) -> Result<Vec<User>> {
     Ok(query.load(conn)?)
 }
 
+/// One page of the users `access` may see (themselves, people at home where
+/// they hold `user.view`, guests granted there), filtered, ordered and paged
+/// in SQL; with the number of all matches.
+pub fn visible_page(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    filter: &UserFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<User>, i64)> {
+    use crate::authz::Permission;
+    use crate::db::schema::{grants, org_closure};
+    let scope = access.org_scope(Permission::UserView);
+    let build = || {
+        let in_scope = |ids: Vec<i64>| {
+            org_closure::table
+                .filter(org_closure::ancestor_id.eq_any(ids))
+                .select(org_closure::descendant_id)
+        };
+        let at_home = users::org_id
+            .eq_any(in_scope(scope.roots.clone()))
+            .and(users::org_id.ne_all(in_scope(scope.hidden.clone())));
+        let guest_grants = grants::table
+            .filter(grants::user_id.is_not_null())
+            .filter(
+                grants::org_id.eq_any(
+                    org_closure::table
+                        .filter(org_closure::ancestor_id.eq_any(scope.roots.clone()))
+                        .select(org_closure::descendant_id.nullable()),
+                ),
+            )
+            .filter(
+                grants::org_id.ne_all(
+                    org_closure::table
+                        .filter(org_closure::ancestor_id.eq_any(scope.hidden.clone()))
+                        .select(org_closure::descendant_id.nullable()),
+                ),
+            )
+            .filter(
+                grants::expires_at
+                    .is_null()
+                    .or(grants::expires_at.gt(db::now())),
+            )
+            .select(grants::user_id);
+        let mut query = users::table
+            .filter(
+                at_home
+                    .or(users::id.nullable().eq_any(guest_grants))
+                    .or(users::id.eq(access.user_id)),
+            )
+            .into_boxed();
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+            query = query.filter(
+                users::email_key
+                    .like(pattern.clone())
+                    .or(crate::db::lower(users::display_name).like(pattern)),
+            );
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(users::status.eq(status.as_str()));
+        }
+        if let Some(org_id) = filter.org_id {
+            query = query.filter(users::org_id.eq(org_id));
+        }
+        query
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((users::display_name, users::id))
+        .offset(offset)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
 /// For every user holding a live grant directly, the orgs those grants are at
 /// (guests are seen by those who may see users there).
 pub fn grant_orgs(conn: &mut Conn) -> Result<std::collections::HashMap<i64, Vec<i64>>> {

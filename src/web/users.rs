@@ -135,14 +135,14 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
     let (rows, total) = me
         .db()
         .read(move |conn| {
-            let found = user::search(conn, &filter)?;
-            let users = user::visible(conn, &access, found)?;
-            let total = users.len();
-            let shown: Vec<User> = users
-                .into_iter()
-                .skip((page_no - 1) * PER_PAGE)
-                .take(PER_PAGE)
-                .collect();
+            let (shown, total) = user::visible_page(
+                conn,
+                &access,
+                &filter,
+                ((page_no - 1) * PER_PAGE) as i64,
+                PER_PAGE as i64,
+            )?;
+            let total = total as usize;
             let org_ids: Vec<i64> = shown.iter().map(|u| u.org_id).collect();
             let paths = org_paths(conn, &access, &org_ids)?;
             let rows = shown

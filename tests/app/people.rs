@@ -855,3 +855,77 @@ async fn the_directory_pages_through_many_matches() {
     let (_, second) = browser.get_text("/directory?q=person&page=2").await;
     assert!(second.contains("p29@acme.example") && !second.contains("p00@acme.example"));
 }
+
+/// The users list pages in SQL; it must agree with the resolver's rule
+/// (`Access::sees_user`) for every viewer, across privacy borders, guests and
+/// "this org only" grants.
+#[tokio::test]
+async fn the_paged_user_list_agrees_with_the_resolver() {
+    use canopy::authz::{Access, AuthzStore};
+    use canopy::domain::user::{self, UserFilter};
+    let w = crate::timesheets::world().await;
+    let gina = w
+        .app
+        .create_user("gina@globex.example", "Gina", w.globex)
+        .await;
+    let viewer = w.app.role_id(&w.ada, "Viewer").await;
+    for body in [
+        // Gina is a guest in Acme; Pat sees East only, not below or above.
+        json!({"role_id": viewer, "user_id": gina.id, "org_id": w.acme}),
+        json!({"role_id": viewer, "user_id": w.pat_id, "org_id": w.east, "descendants": false}),
+    ] {
+        let (status, out) = w
+            .app
+            .call(Method::POST, "/grants", &w.ada, Some(body))
+            .await;
+        assert_eq!(status, S::CREATED, "{out}");
+    }
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{}", w.east),
+            &w.ada,
+            Some(json!({"privacy_mode": true})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let everyone: Vec<i64> = w
+        .app
+        .db
+        .read(|conn| {
+            Ok(user::search(conn, &UserFilter::default())?
+                .iter()
+                .map(|u| u.id)
+                .collect())
+        })
+        .await
+        .unwrap();
+    let store = std::sync::Arc::new(AuthzStore::new());
+    for viewer in everyone {
+        let (paged, reference) = w
+            .app
+            .db
+            .read({
+                let store = store.clone();
+                move |conn| {
+                    let access = Access {
+                        user_id: viewer,
+                        snapshot: store.fresh(conn)?,
+                    };
+                    let (page, total) =
+                        user::visible_page(conn, &access, &UserFilter::default(), 0, 1000)?;
+                    assert_eq!(total as usize, page.len());
+                    let all = user::search(conn, &UserFilter::default())?;
+                    let reference = user::visible(conn, &access, all)?;
+                    Ok((
+                        page.into_iter().map(|u| u.id).collect::<Vec<_>>(),
+                        reference.into_iter().map(|u| u.id).collect::<Vec<_>>(),
+                    ))
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(paged, reference, "viewer {viewer}");
+    }
+}
