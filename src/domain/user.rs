@@ -342,6 +342,10 @@ pub fn visible_page(
     use crate::authz::Permission;
     use crate::db::schema::{grants, org_closure};
     let scope = access.org_scope(Permission::UserView);
+    // Someone who sees the whole tree needs no org filter at all.
+    let everyone = scope.hidden.is_empty()
+        && scope.roots.len() == 1
+        && access.snapshot.tree().parent_of(scope.roots[0]).is_none();
     let build = || {
         let in_scope = |ids: Vec<i64>| {
             org_closure::table
@@ -373,13 +377,14 @@ pub fn visible_page(
                     .or(grants::expires_at.gt(db::now())),
             )
             .select(grants::user_id);
-        let mut query = users::table
-            .filter(
+        let mut query = users::table.into_boxed();
+        if !everyone {
+            query = query.filter(
                 at_home
                     .or(users::id.nullable().eq_any(guest_grants))
                     .or(users::id.eq(access.user_id)),
-            )
-            .into_boxed();
+            );
+        }
         if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
             query = query.filter(
