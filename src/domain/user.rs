@@ -308,10 +308,16 @@ pub struct UserFilter {
 
 /// Users matching `filter`, by name. The caller keeps those its viewer may see.
 pub fn search(conn: &mut Conn, filter: &UserFilter) -> Result<Vec<User>> {
-    let mut query = users::table
-        .select(User::as_select())
+    Ok(filtered(users::table.into_boxed(), filter)
         .order((users::display_name, users::id))
-        .into_boxed();
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+type UserQuery<'a> = users::BoxedQuery<'a, <Conn as diesel::Connection>::Backend>;
+
+/// `query` narrowed by the list filters: text in email or name, status, home.
+fn filtered<'a>(mut query: UserQuery<'a>, filter: &UserFilter) -> UserQuery<'a> {
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
         query = query.filter(
@@ -326,7 +332,7 @@ pub fn search(conn: &mut Conn, filter: &UserFilter) -> Result<Vec<User>> {
     if let Some(org_id) = filter.org_id {
         query = query.filter(users::org_id.eq(org_id));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// One page of the users `access` may see (themselves, people at home where
@@ -385,21 +391,7 @@ pub fn visible_page(
                     .or(users::id.eq(access.user_id)),
             );
         }
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-            query = query.filter(
-                users::email_key
-                    .like(pattern.clone())
-                    .or(crate::db::lower(users::display_name).like(pattern)),
-            );
-        }
-        if let Some(status) = filter.status {
-            query = query.filter(users::status.eq(status.as_str()));
-        }
-        if let Some(org_id) = filter.org_id {
-            query = query.filter(users::org_id.eq(org_id));
-        }
-        query
+        filtered(query, filter)
     };
     let total = build().count().get_result(conn)?;
     let rows = build()

@@ -28,14 +28,10 @@ struct AdminView {
     audit: Vec<Entry>,
 }
 
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    layout: Layout,
-    display_name: String,
+/// What the dashboard shows, read in one go.
+struct DashboardData {
     home_org: String,
     roles: Vec<String>,
-    user_id: i64,
     week_start: chrono::NaiveDate,
     week_status: String,
     week_hours: String,
@@ -47,12 +43,21 @@ struct DashboardPage {
     activity: Vec<Entry>,
 }
 
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    display_name: String,
+    user_id: i64,
+    data: DashboardData,
+}
+
 #[get("/")]
 async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
     let user = me.user.clone();
     let access = me.access.clone();
     let today = db::now().date();
-    let page_data = me
+    let data = me
         .db()
         .read(move |conn| {
             let home = org::find(conn, user.org_id)?;
@@ -118,45 +123,25 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
                 }
                 None => None,
             };
-            let activity = audit::recent_for_user(conn, user.id, 10)?;
-            Ok((
-                home,
+            Ok(DashboardData {
+                home_org: home.name,
                 roles,
                 week_start,
-                week,
+                week_status: week.status().as_str().to_string(),
+                week_hours: hours(week.total()),
                 rejected,
                 projects,
-                (pending, pending_total),
+                pending,
+                pending_total,
                 admin,
-                activity,
-            ))
+                activity: audit::recent_for_user(conn, user.id, 10)?,
+            })
         })
         .await?;
-    let (
-        home,
-        roles,
-        week_start,
-        week,
-        rejected,
-        projects,
-        (pending, pending_total),
-        admin,
-        activity,
-    ) = page_data;
     page(&DashboardPage {
         layout: me.ctx.layout("Dashboard", "dashboard")?,
         display_name: me.user.display_name.clone(),
-        home_org: home.name,
-        roles,
         user_id: me.user.id,
-        week_start,
-        week_status: week.status().as_str().to_string(),
-        week_hours: hours(week.total()),
-        rejected,
-        projects,
-        pending,
-        pending_total,
-        admin,
-        activity,
+        data,
     })
 }
