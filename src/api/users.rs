@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 
 use super::json::UserJson;
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
 use crate::authz::Permission;
 use crate::domain::user::{self, NewUserInput, UserFilter, UserPatch, UserStatus};
@@ -46,22 +46,18 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         org_id: query.org_id,
     };
     let access = me.access.clone();
-    let users = me
+    let (users, total) = me
         .db()
         .read(move |conn| {
-            let found = user::search(conn, &filter)?;
-            user::visible(conn, &access, found)
+            let offset = i64::from(page - 1) * i64::from(per_page);
+            user::visible_page(conn, &access, &filter, offset, i64::from(per_page))
         })
         .await?;
-    let items: Vec<UserJson> = page_of(&users, page, per_page)
-        .iter()
-        .map(UserJson::from)
-        .collect();
     Ok(HttpResponse::Ok().json(ListBody {
-        items,
+        items: users.iter().map(UserJson::from).collect::<Vec<_>>(),
         page,
         per_page,
-        total: users.len(),
+        total: total as usize,
     }))
 }
 
