@@ -36,12 +36,6 @@ pub async fn show(
         .await?;
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(report.to_json()),
-        Format::Csv => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                "Content-Disposition",
-                format!("attachment; filename=\"{}.csv\"", report.name),
-            ))
-            .body(report.to_csv()?),
+        Format::Csv => crate::http::csv_attachment(report.name, report.to_csv()?),
     })
 }

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 use super::json::time;
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
-use crate::authz::Permission;
-use crate::domain::approval::{self, Approver, PendingFilter};
+use crate::domain::approval::{self, Action, ActionInput, Approver, PendingFilter};
 use crate::domain::notification;
 use crate::domain::timesheet::{self, CellInput, Week};
+use crate::domain::validate::{query_date, query_id};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -143,44 +143,22 @@ struct TransitionBody {
     reason: Option<String>,
 }
 
-/// Which transition a POST asks for.
-#[derive(Clone, Copy)]
-enum Transition {
-    Submit,
-    Withdraw,
-    Approve,
-    Reject,
-    Reopen,
-}
-
 async fn transition(
     me: ApiUser,
     id: i64,
     body: web::Bytes,
-    which: Transition,
+    action: Action,
 ) -> Result<HttpResponse, ApiError> {
     let body: TransitionBody = optional_body(&body)?;
+    let input = ActionInput {
+        version: body.version,
+        project_id: body.project_id,
+        reason: body.reason.unwrap_or_default(),
+    };
     let (access, actor) = (me.access.clone(), me.actor());
     let week = me
         .db()
-        .write(move |conn| {
-            let (week, decider) = approval::visible_sheet(conn, &access, id)?;
-            let snapshot = access.snapshot.clone();
-            let (v, p) = (body.version, body.project_id);
-            let reason = body.reason.unwrap_or_default();
-            match which {
-                Transition::Submit => timesheet::submit(conn, &actor, &snapshot, id, v)?,
-                Transition::Withdraw => timesheet::withdraw(conn, &actor, id, v)?,
-                Transition::Approve => timesheet::approve(conn, &actor, &decider, id, p, v)?,
-                Transition::Reject => timesheet::reject(conn, &actor, &decider, id, p, &reason, v)?,
-                Transition::Reopen => {
-                    access.require(Permission::TimeManage, week.user.org_id)?;
-                    timesheet::reopen(conn, &actor, id, &reason, v)?
-                }
-            };
-            let (week, _) = approval::visible_sheet(conn, &access, id)?;
-            Ok(week)
-        })
+        .write(move |conn| approval::act(conn, &actor, &access, id, action, &input))
         .await?;
     Ok(HttpResponse::Ok().json(week_json(&week)))
 }
@@ -192,7 +170,7 @@ async fn submit(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    transition(me, id.into_inner(), body, Transition::Submit).await
+    transition(me, id.into_inner(), body, Action::Submit).await
 }
 
 /// `POST /timesheets/{id}/withdraw` (the owner, before any decision).
@@ -202,7 +180,7 @@ async fn withdraw(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    transition(me, id.into_inner(), body, Transition::Withdraw).await
+    transition(me, id.into_inner(), body, Action::Withdraw).await
 }
 
 /// `POST /timesheets/{id}/approve`: every part the caller may decide, or the
@@ -213,7 +191,7 @@ async fn approve(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    transition(me, id.into_inner(), body, Transition::Approve).await
+    transition(me, id.into_inner(), body, Action::Approve).await
 }
 
 /// `POST /timesheets/{id}/reject` with `{reason, project_id?}`.
@@ -223,7 +201,7 @@ async fn reject(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    transition(me, id.into_inner(), body, Transition::Reject).await
+    transition(me, id.into_inner(), body, Action::Reject).await
 }
 
 /// `POST /timesheets/{id}/reopen` with `{reason}` (`time.manage`).
@@ -233,7 +211,7 @@ async fn reopen(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    transition(me, id.into_inner(), body, Transition::Reopen).await
+    transition(me, id.into_inner(), body, Action::Reopen).await
 }
 
 #[derive(Deserialize)]
@@ -245,17 +223,6 @@ struct ApprovalsQuery {
     page: PageQuery,
 }
 
-/// Reads an optional id from a query value ("" = not given).
-fn optional_id(raw: &Option<String>, field: &str) -> Result<Option<i64>, Error> {
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| FieldErrors::single(field, format!("{field} must be a number."))),
-    }
-}
-
 /// `GET /approvals?project_id=&team_id=&week_start=`: pending items the caller
 /// may decide.
 #[get("/approvals")]
@@ -264,14 +231,13 @@ async fn approvals(
     query: web::Query<ApprovalsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
+    let mut errors = FieldErrors::new();
     let filter = PendingFilter {
-        project_id: optional_id(&query.project_id, "project_id")?,
-        team_id: optional_id(&query.team_id, "team_id")?,
-        week_start: match query.week_start.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(w) => Some(parse_week(w)?),
-        },
+        project_id: query_id(&mut errors, "project_id", &query.project_id),
+        team_id: query_id(&mut errors, "team_id", &query.team_id),
+        week_start: query_date(&mut errors, "week_start", &query.week_start),
     };
+    errors.into_result()?;
     let access = me.access.clone();
     let unfiltered =
         filter.project_id.is_none() && filter.team_id.is_none() && filter.week_start.is_none();

@@ -98,26 +98,32 @@ impl Access {
     /// out too, so the description never covers more than `can` allows.
     pub fn org_scope(&self, perm: Permission) -> OrgScope {
         let tree = self.snapshot.tree();
-        let visible = self.snapshot.visible_orgs(self.user_id, perm);
-        let mut roots: Vec<i64> = Vec::new();
-        let mut hidden: Vec<i64> = Vec::new();
-        for org in visible {
-            if roots.last().is_some_and(|r| tree.is_within(org, *r)) {
+        let mut scope = OrgScope::default();
+        for org in self.snapshot.visible_orgs(self.user_id, perm) {
+            if scope.roots.last().is_some_and(|r| tree.is_within(org, *r)) {
                 continue;
             }
-            roots.push(org);
-            let mut last_hidden: Option<i64> = None;
-            for inner in tree.subtree(org) {
-                if last_hidden.is_some_and(|h| tree.is_within(inner, h)) {
-                    continue;
-                }
-                if !self.can(perm, inner) {
-                    hidden.push(inner);
-                    last_hidden = Some(inner);
-                }
+            scope.roots.push(org);
+            scope.hidden.extend(self.hidden_under(perm, org));
+        }
+        scope
+    }
+
+    /// The highest orgs at or under `org_id` where `perm` does not hold (a
+    /// privacy border, the edge of a "this org only" grant): leaving out their
+    /// whole subtrees never shows more than `can` allows.
+    pub fn hidden_under(&self, perm: Permission, org_id: i64) -> Vec<i64> {
+        let tree = self.snapshot.tree();
+        let mut hidden: Vec<i64> = Vec::new();
+        for org in tree.subtree(org_id) {
+            if hidden.last().is_some_and(|h| tree.is_within(org, *h)) {
+                continue;
+            }
+            if !self.can(perm, org) {
+                hidden.push(org);
             }
         }
-        OrgScope { roots, hidden }
+        hidden
     }
 
     /// May the person do `perm` on a project (grants at its org or above, or at

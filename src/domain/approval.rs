@@ -428,3 +428,62 @@ pub fn require_editor(
 pub fn may_edit(access: &Access, owner: &User) -> bool {
     owner.id == access.user_id || access.can(Permission::TimeManage, owner.org_id)
 }
+
+/// A state change someone asks for on a sheet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Submit,
+    Withdraw,
+    Approve,
+    Reject,
+    Reopen,
+}
+
+impl Action {
+    pub fn parse(name: &str) -> Option<Action> {
+        Some(match name {
+            "submit" => Action::Submit,
+            "withdraw" => Action::Withdraw,
+            "approve" => Action::Approve,
+            "reject" => Action::Reject,
+            "reopen" => Action::Reopen,
+            _ => return None,
+        })
+    }
+}
+
+/// What comes with an action: the version it was read at, the one project's
+/// part to decide, the reason (rejecting, reopening).
+#[derive(Clone, Debug, Default)]
+pub struct ActionInput {
+    pub version: Option<i64>,
+    pub project_id: Option<i64>,
+    pub reason: String,
+}
+
+/// Carries out `action` on sheet `id` for `access` (404 when they may not see
+/// it; reopening needs `time.manage` at the owner's home org) and answers the
+/// week as they see it afterwards. Pages and API both come through here.
+pub fn act(
+    conn: &mut Conn,
+    actor: &crate::domain::audit::Actor,
+    access: &Access,
+    id: i64,
+    action: Action,
+    input: &ActionInput,
+) -> Result<Week> {
+    use crate::domain::timesheet;
+    let (week, decider) = visible_sheet(conn, access, id)?;
+    let (v, p, reason) = (input.version, input.project_id, input.reason.as_str());
+    match action {
+        Action::Submit => timesheet::submit(conn, actor, &access.snapshot, id, v)?,
+        Action::Withdraw => timesheet::withdraw(conn, actor, id, v)?,
+        Action::Approve => timesheet::approve(conn, actor, &decider, id, p, v)?,
+        Action::Reject => timesheet::reject(conn, actor, &decider, id, p, reason, v)?,
+        Action::Reopen => {
+            access.require(Permission::TimeManage, week.user.org_id)?;
+            timesheet::reopen(conn, actor, id, reason, v)?
+        }
+    };
+    Ok(visible_sheet(conn, access, id)?.0)
+}

@@ -190,14 +190,24 @@ pub fn current_for_user(
     user_id: i64,
     date: NaiveDate,
 ) -> Result<Vec<(Assignment, Project)>> {
+    overlapping(conn, user_id, date, date)
+}
+
+/// A user's assignments covering any day from `from` to `to`, with their projects.
+pub fn overlapping(
+    conn: &mut Conn,
+    user_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(Assignment, Project)>> {
     Ok(project_assignments::table
         .inner_join(projects::table)
         .filter(project_assignments::user_id.eq(user_id))
-        .filter(project_assignments::start_date.le(date))
+        .filter(project_assignments::start_date.le(to))
         .filter(
             project_assignments::end_date
                 .is_null()
-                .or(project_assignments::end_date.ge(date)),
+                .or(project_assignments::end_date.ge(from)),
         )
         .order((projects::name, projects::id))
         .select((Assignment::as_select(), Project::as_select()))

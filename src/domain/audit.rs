@@ -263,24 +263,6 @@ pub struct Search {
     pub to: Option<chrono::NaiveDate>,
 }
 
-/// The orgs under `org_id` whose entries `access` may not read (privacy
-/// borders, "this org only" grants): the highest of each hidden part. Their
-/// subtrees are left out whole, which never shows more than the rule allows.
-fn hidden_under(access: &crate::authz::Access, org_id: i64) -> Vec<i64> {
-    use crate::authz::Permission;
-    let tree = access.snapshot.tree();
-    let mut hidden: Vec<i64> = Vec::new();
-    for org in tree.subtree(org_id) {
-        if hidden.last().is_some_and(|h| tree.is_within(org, *h)) {
-            continue;
-        }
-        if !access.can(Permission::AuditView, org) {
-            hidden.push(org);
-        }
-    }
-    hidden
-}
-
 /// Entries of the org's subtree that `access` may read, newest first, and how
 /// many match. Entries without an org (sign-ins of no one, system work) are
 /// read only from the root.
@@ -292,7 +274,7 @@ pub fn search(
     limit: i64,
 ) -> Result<(Vec<Entry>, i64)> {
     use crate::db::schema::org_closure;
-    let hidden = hidden_under(access, search.org_id);
+    let hidden = access.hidden_under(crate::authz::Permission::AuditView, search.org_id);
     let at_root = access.snapshot.tree().parent_of(search.org_id).is_none();
     let build = || {
         let subtree = org_closure::table
@@ -403,30 +385,8 @@ impl SearchInput {
         use crate::authz::Permission;
         use crate::error::FieldErrors;
         let mut errors = FieldErrors::new();
-        let text = |raw: &Option<String>| {
-            raw.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let number = |errors: &mut FieldErrors, field: &str, raw: &Option<String>| {
-            text(raw).and_then(|t| {
-                t.parse::<i64>().ok().or_else(|| {
-                    errors.add(field, format!("{field} must be a number."));
-                    None
-                })
-            })
-        };
-        let date = |errors: &mut FieldErrors, field: &str, raw: &Option<String>| {
-            text(raw).and_then(|t| {
-                chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-                    .ok()
-                    .or_else(|| {
-                        errors.add(field, "Enter the date as YYYY-MM-DD.");
-                        None
-                    })
-            })
-        };
+        use crate::domain::validate::{query_date as date, query_id as number, query_text};
+        let text = |raw: &Option<String>| query_text(raw).map(str::to_string);
         let visible = access
             .snapshot
             .visible_orgs(access.user_id, Permission::AuditView);

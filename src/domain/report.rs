@@ -80,29 +80,12 @@ pub struct Filter {
     pub user_id: Option<i64>,
 }
 
-fn text(raw: &Option<String>) -> Option<&str> {
-    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 impl FilterInput {
     /// Checks the filters; the org defaults to the highest one where the viewer
     /// may read reports, the period to this month.
     pub fn parse(&self, access: &Access, today: NaiveDate) -> Result<Filter> {
+        use crate::domain::validate::{query_date as date, query_id as id};
         let mut errors = FieldErrors::new();
-        let id = |errors: &mut FieldErrors, field: &str, raw: &Option<String>| match text(raw) {
-            None => None,
-            Some(t) => t.parse::<i64>().ok().or_else(|| {
-                errors.add(field, format!("{field} must be a number."));
-                None
-            }),
-        };
-        let date = |errors: &mut FieldErrors, field: &str, raw: &Option<String>| match text(raw) {
-            None => None,
-            Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().or_else(|| {
-                errors.add(field, "Enter the date as YYYY-MM-DD.");
-                None
-            }),
-        };
         let org_id = id(&mut errors, "org_id", &self.org_id);
         let project_id = id(&mut errors, "project_id", &self.project_id);
         let team_id = id(&mut errors, "team_id", &self.team_id);
@@ -863,18 +846,10 @@ fn week_starts(
         .filter(users::id.eq_any(&ids))
         .select((users::id, users::org_id))
         .load(conn)?;
-    let mut by_org: HashMap<i64, chrono::Weekday> = HashMap::new();
+    let mut starts = timesheet::WeekStarts::default();
     let mut out = HashMap::new();
     for (user, org) in homes {
-        let start = match by_org.get(&org) {
-            Some(s) => *s,
-            None => {
-                let s = timesheet::rules(conn, org)?.week_start;
-                by_org.insert(org, s);
-                s
-            }
-        };
-        out.insert(user, start);
+        out.insert(user, starts.of(conn, org)?);
     }
     Ok(out)
 }

@@ -20,14 +20,14 @@ use serde_json::{Value, json};
 use crate::authz::Snapshot;
 use crate::db::{
     self, Conn,
-    schema::{approval_parts, project_assignments, time_entries, timesheet_history, timesheets},
+    schema::{approval_parts, time_entries, timesheet_history, timesheets},
 };
 use crate::domain::approval;
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::notification::{self, Notice, kind};
-use crate::domain::project::{self, Project, ProjectStatus};
+use crate::domain::project::{self, ProjectStatus};
 use crate::domain::user::{self, User};
-use crate::domain::{org, settings};
+use crate::domain::{assignment, org, settings};
 use crate::error::{Error, FieldErrors, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -124,6 +124,21 @@ pub fn rules(conn: &mut Conn, org_id: i64) -> Result<TimeRules> {
         lock_before: NaiveDate::parse_from_str(text(get("lock_before")).trim(), "%Y-%m-%d").ok(),
         reminder_day: weekday(get("reminder_day")),
     })
+}
+
+/// Week start days by home org, each read once (lists of people share a few orgs).
+#[derive(Default)]
+pub struct WeekStarts(HashMap<i64, Weekday>);
+
+impl WeekStarts {
+    pub fn of(&mut self, conn: &mut Conn, org_id: i64) -> Result<Weekday> {
+        if let Some(day) = self.0.get(&org_id) {
+            return Ok(*day);
+        }
+        let day = rules(conn, org_id)?.week_start;
+        self.0.insert(org_id, day);
+        Ok(day)
+    }
 }
 
 /// The first day of the week holding `date`, for weeks starting on `start`.
@@ -375,16 +390,16 @@ pub fn minutes_by_project(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i32)> = time_entries::table
+    let rows: Vec<(i64, Option<i64>)> = time_entries::table
         .filter(time_entries::user_id.eq(user_id))
         .filter(time_entries::entry_date.between(from, to))
-        .select((time_entries::project_id, time_entries::minutes))
+        .group_by(time_entries::project_id)
+        .select((
+            time_entries::project_id,
+            diesel::dsl::sum(time_entries::minutes),
+        ))
         .load(conn)?;
-    let mut out = HashMap::new();
-    for (p, m) in rows {
-        *out.entry(p).or_default() += i64::from(m);
-    }
-    Ok(out)
+    Ok(rows.into_iter().map(|(p, m)| (p, m.unwrap_or(0))).collect())
 }
 
 /// Every minute ever logged on a project.
@@ -392,16 +407,7 @@ pub fn minutes_on_project(conn: &mut Conn, project_id: i64) -> Result<i64> {
     let total: Option<i64> = time_entries::table
         .filter(time_entries::project_id.eq(project_id))
         .select(diesel::dsl::sum(time_entries::minutes))
-        .first::<Option<i64>>(conn)
-        .or_else(|_| {
-            // SQLite sums integers to BIGINT as well; PostgreSQL's sum of INTEGER
-            // is BIGINT. Fall back to adding up the rows if a backend disagrees.
-            let rows: Vec<i32> = time_entries::table
-                .filter(time_entries::project_id.eq(project_id))
-                .select(time_entries::minutes)
-                .load(conn)?;
-            Ok::<_, Error>(Some(rows.into_iter().map(i64::from).sum()))
-        })?;
+        .first(conn)?;
     Ok(total.unwrap_or(0))
 }
 
@@ -412,18 +418,10 @@ pub fn states_on(
     users: &[User],
     date: NaiveDate,
 ) -> Result<HashMap<i64, (NaiveDate, SheetStatus)>> {
-    let mut starts: HashMap<i64, Weekday> = HashMap::new();
+    let mut starts = WeekStarts::default();
     let mut out = HashMap::new();
     for u in users {
-        let start = match starts.get(&u.org_id) {
-            Some(s) => *s,
-            None => {
-                let s = rules(conn, u.org_id)?.week_start;
-                starts.insert(u.org_id, s);
-                s
-            }
-        };
-        let week = week_start_of(date, start);
+        let week = week_start_of(date, starts.of(conn, u.org_id)?);
         let status: Option<String> = timesheets::table
             .filter(timesheets::user_id.eq(u.id))
             .filter(timesheets::week_start.eq(week))
@@ -756,32 +754,14 @@ fn validate_cells(
         .iter()
         .filter(|(k, w)| old.get(k) != Some(&(w.minutes, w.note.as_str())))
         .collect();
-    let assignments: Vec<(i64, NaiveDate, Option<NaiveDate>)> = project_assignments::table
-        .filter(project_assignments::user_id.eq(week.user.id))
-        .filter(project_assignments::start_date.le(last))
-        .filter(
-            project_assignments::end_date
-                .is_null()
-                .or(project_assignments::end_date.ge(first)),
-        )
-        .select((
-            project_assignments::project_id,
-            project_assignments::start_date,
-            project_assignments::end_date,
-        ))
-        .load(conn)?;
-    let assigned_ids: Vec<i64> = assignments.iter().map(|a| a.0).collect();
-    let projects: HashMap<i64, Project> = project::find_many(conn, &assigned_ids)?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let assignments = assignment::overlapping(conn, week.user.id, first, last)?;
     let mut frozen: HashMap<i64, bool> = HashMap::new();
     for ((project_id, date), w) in &changing {
         let field = format!("{}.project_id", w.key);
-        let covered = assignments
+        let Some((_, p)) = assignments
             .iter()
-            .any(|(p, s, e)| p == project_id && s <= date && e.is_none_or(|e| e >= *date));
-        let Some(p) = projects.get(project_id).filter(|_| covered) else {
+            .find(|(a, _)| a.project_id == *project_id && a.covers(*date))
+        else {
             errors.add(
                 &field,
                 format!("Not assigned to this project on {date}; time goes only on projects you are assigned to that day."),
@@ -1401,29 +1381,11 @@ pub fn remind(
         .filter(users::status.eq("active"))
         .select(User::as_select())
         .load(conn)?;
-    let mut starts: HashMap<i64, Weekday> = HashMap::new();
+    let mut starts = WeekStarts::default();
     let mut sent = 0;
     for person in people.iter().filter(|u| in_scope(u)) {
-        let start = match starts.get(&person.org_id) {
-            Some(s) => *s,
-            None => {
-                let s = rules(conn, person.org_id)?.week_start;
-                starts.insert(person.org_id, s);
-                s
-            }
-        };
-        let week = week_start_of(today, start) - Duration::days(7);
-        let worked: i64 = project_assignments::table
-            .filter(project_assignments::user_id.eq(person.id))
-            .filter(project_assignments::start_date.le(week + Duration::days(6)))
-            .filter(
-                project_assignments::end_date
-                    .is_null()
-                    .or(project_assignments::end_date.ge(week)),
-            )
-            .count()
-            .get_result(conn)?;
-        if worked == 0 {
+        let week = week_start_of(today, starts.of(conn, person.org_id)?) - Duration::days(7);
+        if assignment::overlapping(conn, person.id, week, week + Duration::days(6))?.is_empty() {
             continue;
         }
         let status: Option<String> = timesheets::table

@@ -22,6 +22,39 @@ pub fn optional_line(raw: &str, what: &str, max: usize) -> Result<String, String
     Ok(value.to_string())
 }
 
+/// An optional query value: trimmed, `None` when absent or blank.
+pub fn query_text(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// An optional id from a query value; a message on `field` when it is not one.
+pub fn query_id(
+    errors: &mut crate::error::FieldErrors,
+    field: &str,
+    raw: &Option<String>,
+) -> Option<i64> {
+    let text = query_text(raw)?;
+    text.parse().ok().or_else(|| {
+        errors.add(field, format!("{field} must be a number."));
+        None
+    })
+}
+
+/// An optional `YYYY-MM-DD` date from a query value; a message on `field` otherwise.
+pub fn query_date(
+    errors: &mut crate::error::FieldErrors,
+    field: &str,
+    raw: &Option<String>,
+) -> Option<chrono::NaiveDate> {
+    let text = query_text(raw)?;
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .or_else(|| {
+            errors.add(field, "Enter the date as YYYY-MM-DD.");
+            None
+        })
+}
+
 /// The case-insensitive key used for uniqueness: trimmed and lower-cased.
 pub fn key(value: &str) -> String {
     value.trim().to_lowercase()

@@ -99,6 +99,17 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Cache-Control", "no-store"))
 }
 
+/// A CSV download named `name.csv` (reports, on pages and in the API alike).
+pub fn csv_attachment(name: &str, body: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
+        .body(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

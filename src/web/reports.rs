@@ -157,13 +157,7 @@ async fn show(
         && let Some(r) = &report
         && errors.is_empty()
     {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                "Content-Disposition",
-                format!("attachment; filename=\"{}.csv\"", r.name),
-            ))
-            .body(r.to_csv()?));
+        return Ok(crate::http::csv_attachment(r.name, r.to_csv()?));
     }
     let status = if errors.is_empty() {
         StatusCode::OK

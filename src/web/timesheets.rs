@@ -15,7 +15,7 @@ use super::layout::Layout;
 use super::{PageError, SignedIn, is_htmx, page, render, see_other};
 use crate::authz::Permission;
 use crate::db::{self, Conn, schema::users};
-use crate::domain::approval::{self, Approver};
+use crate::domain::approval::{self, Action, ActionInput, Approver};
 use crate::domain::assignment;
 use crate::domain::project;
 use crate::domain::timesheet::{self, CellInput, SheetStatus, Week, hours, weekday_name};
@@ -191,10 +191,7 @@ fn load(
     // every project the sheet mentions.
     let days = week.days();
     let mut assignable: Vec<(i64, String)> = Vec::new();
-    for (a, p) in assignment::current_for_user(conn, week.user.id, days[0])?
-        .into_iter()
-        .chain(assignment::current_for_user(conn, week.user.id, days[6])?)
-    {
+    for (a, p) in assignment::overlapping(conn, week.user.id, days[0], days[6])? {
         let label = format!("{} ({})", p.name, p.code);
         if p.status == "active" && !assignable.iter().any(|(id, _)| *id == a.project_id) {
             assignable.push((a.project_id, label));
@@ -678,48 +675,37 @@ async fn act(
     path: web::Path<(i64, String)>,
     form: web::Form<ActForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, action) = path.into_inner();
+    let (id, name) = path.into_inner();
+    let action = Action::parse(&name).ok_or(Error::NotFound)?;
     let form = form.into_inner();
-    let version = form.version.trim().parse::<i64>().ok();
-    let project_id = form.project_id.trim().parse::<i64>().ok();
+    let input = ActionInput {
+        version: form.version.trim().parse().ok(),
+        project_id: form.project_id.trim().parse().ok(),
+        reason: form.reason.clone(),
+    };
     let (access, actor) = (me.access.clone(), me.actor());
-    let reason = form.reason.clone();
-    let which = action.clone();
     let result = me
         .db()
         .write(move |conn| {
-            let (week, decider) = approval::visible_sheet(conn, &access, id)?;
-            let at = (week.user.id, week.week_start);
-            match which.as_str() {
-                "submit" => timesheet::submit(conn, &actor, &access.snapshot, id, version)?,
-                "withdraw" => timesheet::withdraw(conn, &actor, id, version)?,
-                "approve" => timesheet::approve(conn, &actor, &decider, id, project_id, version)?,
-                "reject" => {
-                    timesheet::reject(conn, &actor, &decider, id, project_id, &reason, version)?
-                }
-                _ => {
-                    access.require(Permission::TimeManage, week.user.org_id)?;
-                    timesheet::reopen(conn, &actor, id, &reason, version)?
-                }
-            };
-            Ok(at)
+            let week = approval::act(conn, &actor, &access, id, action, &input)?;
+            Ok((week.user.id, week.week_start))
         })
         .await;
     let back = |at: (i64, NaiveDate)| {
-        if form.back.starts_with('/') && !form.back.starts_with("//") {
-            form.back.clone()
-        } else {
+        if form.back.is_empty() {
             format!("/timesheets/{}/{}", at.0, at.1)
+        } else {
+            super::safe_next(Some(&form.back))
         }
     };
     match result {
         Ok(at) => {
-            let done = match action.as_str() {
-                "submit" => "The week is submitted for approval.",
-                "withdraw" => "The week is withdrawn; it is a draft again.",
-                "approve" => "Approved.",
-                "reject" => "Rejected; the person is told why.",
-                _ => "The week is reopened.",
+            let done = match action {
+                Action::Submit => "The week is submitted for approval.",
+                Action::Withdraw => "The week is withdrawn; it is a draft again.",
+                Action::Approve => "Approved.",
+                Action::Reject => "Rejected; the person is told why.",
+                Action::Reopen => "The week is reopened.",
             };
             me.ctx.flash("success", done)?;
             see_other(&back(at))
