@@ -37,9 +37,6 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
-    /// Remind everyone who worked on a project last week and has not submitted
-    /// that week's timesheet (each week is reminded once; run it daily or on the
-    /// reminder day from cron).
     /// Fill a fresh database with a realistic data set (small: 64 orgs; medium:
     /// 10k orgs, 2k users, a year of weeks; large: 100k orgs, 20k users, 2M
     /// entries) and print the demo sign-ins.
@@ -47,6 +44,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "small")]
         size: crate::domain::demo::Size,
     },
+    /// Remind everyone who worked on a project last week and has not submitted
+    /// that week's timesheet (each week is reminded once; run it daily or on the
+    /// reminder day from cron).
     Remind {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
         #[arg(long)]

@@ -61,6 +61,20 @@ macro_rules! with_backend {
     };
 }
 
+/// Seconds libpq waits for a server before giving up, unless the URL says.
+const PG_CONNECT_TIMEOUT_SECS: u32 = 5;
+
+/// The PostgreSQL URL with a `connect_timeout`: libpq has none by default, so
+/// a host that drops packets would hold start-up for the kernel's TCP timeout
+/// (minutes) instead of failing within seconds with the real error.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
+}
+
 /// Hands out connections to r2d2, set up for Canopy.
 #[derive(Debug)]
 pub struct ConnectionManager {
@@ -75,7 +89,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<AnyConnection, diesel::ConnectionError> {
         match self.backend {
             Backend::Postgres => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(
-                &self.url,
+                &with_connect_timeout(&self.url),
             )?)),
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
@@ -214,4 +228,32 @@ diesel::define_sql_function! {
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Utc};
     Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, with_connect_timeout};
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout_unless_they_set_one() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h:5432/db"),
+            "postgres://u@h:5432/db?connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=30"),
+            "postgres://u@h/db?connect_timeout=30"
+        );
+    }
+
+    #[test]
+    fn the_url_picks_the_backend() {
+        assert_eq!(Backend::from_url("postgres://x/y"), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://x/y"), Backend::Postgres);
+        assert_eq!(Backend::from_url("canopy.db"), Backend::Sqlite);
+    }
 }

@@ -100,10 +100,20 @@ pub fn see_other(location: &str) -> Result<HttpResponse, PageError> {
 }
 
 /// A local path to return to after signing in; anything else (another host,
-/// `//evil`, `/\evil`) falls back to the dashboard.
+/// `//evil`, `/\evil`) falls back to the dashboard. Only visible ASCII is
+/// kept: browsers drop tabs and newlines from a URL (`/\t/evil` would become
+/// `//evil`), and control characters cannot go into a `Location` header.
 pub fn safe_next(next: Option<&str>) -> String {
+    const MAX_LEN: usize = 2_000;
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= MAX_LEN
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.into()
+        }
         _ => "/".into(),
     }
 }
@@ -123,6 +133,13 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/\u{1}")), "/");
+        assert_eq!(safe_next(Some("/\u{7f}")), "/");
+        assert_eq!(safe_next(Some("/caf\u{e9}")), "/");
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3_000)))), "/");
         assert_eq!(safe_next(None), "/");
     }
 }

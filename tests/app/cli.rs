@@ -225,3 +225,32 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("fresh database"));
 }
+
+/// A database that cannot be opened stops the command at once with the cause,
+/// not with r2d2's bare "timed out".
+#[tokio::test]
+async fn an_unreachable_database_fails_with_the_real_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_dir = dir.path().join("no-such-dir").join("canopy.db");
+    let cases = [
+        (
+            missing_dir.to_string_lossy().into_owned(),
+            "cannot open SQLite database",
+        ),
+        // Port 1 on loopback refuses at once.
+        (
+            "postgres://postgres@127.0.0.1:1/canopy".to_string(),
+            "cannot open PostgreSQL database",
+        ),
+    ];
+    for (url, expected) in cases {
+        let shown = url.clone();
+        let out = tokio::task::spawn_blocking(move || canopy(&url, &["migrate"]))
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{shown}: {stderr}");
+        assert!(stderr.contains(expected), "{shown}: {stderr}");
+        assert!(!stderr.contains("timed out"), "{shown}: {stderr}");
+    }
+}
