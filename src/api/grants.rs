@@ -10,8 +10,8 @@ use super::list::{ListBody, PageQuery, page_of};
 use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
-use crate::domain::grant::{self, Grant, GrantView, Holder, NewGrant};
-use crate::domain::{access as access_domain, role, settings};
+use crate::domain::grant::{self, Grant, GrantFilter, GrantView, Holder, NewGrant};
+use crate::domain::{access as access_domain, group, project, role, settings, user};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -71,10 +71,13 @@ struct ListQuery {
     #[serde(flatten)]
     page: PageQuery,
     org_id: Option<i64>,
+    project_id: Option<i64>,
     user_id: Option<i64>,
+    group_id: Option<i64>,
 }
 
-/// `GET /grants?org_id=&user_id=`.
+/// `GET /grants?org_id=&project_id=&user_id=&group_id=`. A filter naming
+/// something the caller may not see answers 404, as if it did not exist.
 #[get("/grants")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -82,13 +85,33 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         require_inside(&me.access, org_id)?;
         me.access.require(Permission::AccessView, org_id)?;
     }
-    let (access, org_id, user_id) = (me.access.clone(), query.org_id, query.user_id);
+    let access = me.access.clone();
+    let (org_id, project_id, user_id, group_id) = (
+        query.org_id,
+        query.project_id,
+        query.user_id,
+        query.group_id,
+    );
     let all = me
         .db()
         .read(move |conn| {
-            let orgs = org_id.map(|o| vec![o]);
-            let rows = grant::list(conn, orgs.as_deref(), user_id)?;
-            Ok(rows
+            if let Some(id) = project_id {
+                project::find_visible(conn, &access, id)?;
+            }
+            if let Some(id) = user_id {
+                user::find_visible(conn, &access, id)?;
+            }
+            if let Some(id) = group_id {
+                group::find_visible(conn, &access, id)?;
+            }
+            let orgs = org_id.map(|o| [o]);
+            let filter = GrantFilter {
+                org_ids: orgs.as_ref().map(|o| &o[..]),
+                project_id,
+                user_id,
+                group_id,
+            };
+            Ok(grant::matching(conn, &filter)?
                 .into_iter()
                 .filter(|g| visible(&access, g))
                 .collect::<Vec<_>>())
@@ -245,10 +268,21 @@ struct CheckQuery {
     user_id: Option<i64>,
     permission: Option<String>,
     org_id: Option<i64>,
+    project_id: Option<i64>,
+    target_user_id: Option<i64>,
 }
 
-/// `GET /check`: explain a decision. Anyone may ask about themselves; asking
-/// about others needs `access.view` at the target.
+/// What a `/check` question is about.
+enum CheckTarget {
+    Org(i64),
+    Project(i64),
+    /// A user: decided at their home org.
+    User(i64),
+}
+
+/// `GET /check`: explain a decision about an org, a project or a user. Anyone
+/// may ask about themselves; asking about others needs `access.view` at the
+/// target. A user, org or project the caller may not see answers 404.
 #[get("/check")]
 async fn check(me: ApiUser, query: web::Query<CheckQuery>) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
@@ -263,55 +297,115 @@ async fn check(me: ApiUser, query: web::Query<CheckQuery>) -> Result<HttpRespons
             None
         }
     };
-    if query.org_id.is_none() {
-        errors.add("org_id", "org_id is required.");
-    }
-    errors.into_result()?;
-    let (perm, org_id) = (
-        perm.unwrap_or(Permission::OrgView),
-        query.org_id.unwrap_or_default(),
-    );
-    let user_id = query.user_id.unwrap_or(me.user.id);
-    me.access.require_visible(org_id)?;
-    if user_id != me.user.id {
-        me.access.require(Permission::AccessView, org_id)?;
-        // Asking about someone unknown answers as for anything unknown.
-        let exists = me
-            .db()
-            .read(move |conn| match crate::domain::user::find(conn, user_id) {
-                Ok(_) => Ok(true),
-                Err(Error::NotFound) => Ok(false),
-                Err(e) => Err(e),
-            })
-            .await?;
-        if !exists {
-            return Err(Error::NotFound.into());
+    let target = match (query.org_id, query.project_id, query.target_user_id) {
+        (Some(id), None, None) => Some(CheckTarget::Org(id)),
+        (None, Some(id), None) => Some(CheckTarget::Project(id)),
+        (None, None, Some(id)) => Some(CheckTarget::User(id)),
+        _ => {
+            errors.add(
+                "org_id",
+                "Give exactly one of org_id, project_id or target_user_id.",
+            );
+            None
         }
-    }
-    let decision = me.access.snapshot.explain(user_id, perm, org_id);
-    let d = decision.clone();
-    let (reason, via) = me
+    };
+    errors.into_result()?;
+    let (Some(perm), Some(target)) = (perm, target) else {
+        return Err(Error::BadRequest("permission and target are required".into()).into());
+    };
+    let asker = me.user.id;
+    let user_id = query.user_id.unwrap_or(asker);
+    let access = me.access.clone();
+    let answer = me
         .db()
         .read(move |conn| {
-            let reason = access_domain::describe(conn, &d, perm)?;
-            let mut via = Vec::new();
-            for v in &d.via {
-                let role = role::find(conn, v.role_id)?;
-                let org = crate::domain::org::find(conn, v.org_id)?;
-                via.push(json!({
-                    "grant_id": v.grant_id,
-                    "role": role.name,
-                    "scope": {"org_id": v.org_id, "org_name": org.name, "descendants": v.descendants},
-                    "group": v.group_id,
-                }));
+            // Where the question is decided, and the project if it is one.
+            let (org_id, project) = match target {
+                CheckTarget::Org(id) => {
+                    access.require_visible(id)?;
+                    (id, None)
+                }
+                CheckTarget::Project(id) => {
+                    let p = project::find_visible(conn, &access, id)?;
+                    (p.org_id, Some(p))
+                }
+                CheckTarget::User(id) => (user::find_visible(conn, &access, id)?.org_id, None),
+            };
+            if user_id != asker {
+                user::find_visible(conn, &access, user_id)?;
+                match &project {
+                    Some(p) => access.require_project(Permission::AccessView, p.id)?,
+                    None => access.require(Permission::AccessView, org_id)?,
+                }
             }
-            Ok((reason, via))
+            explain_answer(conn, &access, user_id, perm, org_id, project.as_ref())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The `/check` answer: the org decision, or for a project the grants made at
+/// the project when the org's do not allow. Org names the caller may not see
+/// are left out.
+fn explain_answer(
+    conn: &mut crate::db::Conn,
+    access: &Access,
+    user_id: i64,
+    perm: Permission,
+    org_id: i64,
+    project: Option<&project::Project>,
+) -> crate::error::Result<serde_json::Value> {
+    let decision = access.snapshot.explain(user_id, perm, org_id);
+    let by_project = match project {
+        Some(p) if !decision.allowed && access.snapshot.check_project(user_id, perm, p.id) => {
+            let now = chrono::Utc::now().naive_utc();
+            Some((p, grant::at_project_for(conn, user_id, p.id, perm, now)?))
+        }
+        _ => None,
+    };
+    if let Some((p, grants)) = by_project {
+        let via: Vec<_> = grants
+            .iter()
+            .map(|g| {
+                json!({
+                    "grant_id": g.grant.id,
+                    "role": g.role,
+                    "scope": {"project_id": p.id, "project_name": p.name, "descendants": false},
+                    "group": g.grant.group_id,
+                })
+            })
+            .collect();
+        let names: Vec<String> = grants
+            .iter()
+            .map(|g| format!("{} on project {} (grant {})", g.role, p.name, g.grant.id))
+            .collect();
+        return Ok(json!({
+            "allowed": true,
+            "reason": format!("Allowed: {perm} comes from {}.", names.join("; ")),
+            "decision": crate::authz::Reason::Granted,
+            "via": via,
+        }));
+    }
+    let reason = access_domain::describe(conn, &decision, perm)?;
+    let mut via = Vec::new();
+    for v in &decision.via {
+        let role = role::find(conn, v.role_id)?;
+        let org_name = if access.can(Permission::OrgView, v.org_id) {
+            Some(crate::domain::org::find(conn, v.org_id)?.name)
+        } else {
+            None
+        };
+        via.push(json!({
+            "grant_id": v.grant_id,
+            "role": role.name,
+            "scope": {"org_id": v.org_id, "org_name": org_name, "descendants": v.descendants},
+            "group": v.group_id,
+        }));
+    }
+    Ok(json!({
         "allowed": decision.allowed,
         "reason": reason,
         "decision": decision.reason,
         "via": via,
-    })))
+    }))
 }

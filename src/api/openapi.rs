@@ -145,7 +145,8 @@ fn tree_paths() -> Value {
         },
         "/grants": {
             "get": {"summary": "Grants you may see (made where you hold access.view, or your own)", "operationId": "listGrants",
-                    "parameters": [page[0], page[1], query("org_id", "integer", "made at this org"), query("user_id", "integer", "held by this user")],
+                    "parameters": [page[0], page[1], query("org_id", "integer", "made at this org"), query("project_id", "integer", "made at this project"),
+                                   query("user_id", "integer", "held by this user directly"), query("group_id", "integer", "held by this group")],
                     "responses": with(read.clone(), "200", ok("A page of grants", "GrantList"))},
             "post": {"summary": "Grant a role to a user at an org (access.manage there and every permission of the role)", "operationId": "createGrant",
                      "requestBody": body("GrantCreate"),
@@ -158,9 +159,11 @@ fn tree_paths() -> Value {
         },
         "/check": {
             "get": {"summary": "Explain a decision: allowed or denied, and why", "operationId": "check",
-                    "parameters": [query("user_id", "integer", "default: yourself; others need access.view at the org"),
+                    "parameters": [query("user_id", "integer", "default: yourself; others need access.view at the target"),
                                    json!({"name": "permission", "in": "query", "required": true, "schema": {"type": "string"}}),
-                                   json!({"name": "org_id", "in": "query", "required": true, "schema": {"type": "integer"}})],
+                                   query("org_id", "integer", "ask about this org (give exactly one of org_id, project_id, target_user_id)"),
+                                   query("project_id", "integer", "ask about this project: grants at its org or at the project itself"),
+                                   query("target_user_id", "integer", "ask about this user: decided at their home org")],
                     "responses": with(errors(&["401", "403", "404", "422"]), "200", ok("The decision", "Decision"))}
         }
     })

@@ -302,26 +302,86 @@ type ViewRow = (
     Option<String>,
 );
 
-/// Grants made at any of `org_ids`, or held by `user_id` directly, with names.
+/// Grants at any of `org_ids` (all orgs when `None`), optionally of one user.
 pub fn list(
     conn: &mut Conn,
     org_ids: Option<&[i64]>,
     user_id: Option<i64>,
 ) -> Result<Vec<GrantView>> {
-    list_filtered(conn, org_ids, user_id, None)
+    matching(
+        conn,
+        &GrantFilter {
+            org_ids,
+            user_id,
+            ..GrantFilter::default()
+        },
+    )
 }
 
 /// Grants made to a group.
 pub fn of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<GrantView>> {
-    list_filtered(conn, None, None, Some(group_id))
+    matching(
+        conn,
+        &GrantFilter {
+            group_id: Some(group_id),
+            ..GrantFilter::default()
+        },
+    )
 }
 
-fn list_filtered(
+/// The live grants at a project that give `user_id` the permission `perm`
+/// there, made to them directly or to a group they belong to (what `/check`
+/// names when project grants decide).
+pub fn at_project_for(
     conn: &mut Conn,
-    org_ids: Option<&[i64]>,
-    user_id: Option<i64>,
-    group_id: Option<i64>,
+    user_id: i64,
+    project_id: i64,
+    perm: crate::authz::Permission,
+    now: NaiveDateTime,
 ) -> Result<Vec<GrantView>> {
+    let groups: Vec<i64> = crate::db::schema::group_members::table
+        .filter(crate::db::schema::group_members::user_id.eq(user_id))
+        .select(crate::db::schema::group_members::group_id)
+        .load(conn)?;
+    let filter = GrantFilter {
+        project_id: Some(project_id),
+        ..GrantFilter::default()
+    };
+    let mut live = Vec::new();
+    for g in matching(conn, &filter)? {
+        let holds = g.grant.user_id == Some(user_id)
+            || g.grant.group_id.is_some_and(|id| groups.contains(&id));
+        let unexpired = g.grant.expires_at.is_none_or(|at| at > now);
+        if holds
+            && unexpired
+            && role::find(conn, g.grant.role_id)?
+                .permission_set()
+                .contains(perm)
+        {
+            live.push(g);
+        }
+    }
+    Ok(live)
+}
+
+/// Which grants to load; every field set narrows the list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrantFilter<'a> {
+    pub org_ids: Option<&'a [i64]>,
+    pub project_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub group_id: Option<i64>,
+}
+
+/// Grants matching every part of the filter, oldest first, with the names a
+/// list shows.
+pub fn matching(conn: &mut Conn, filter: &GrantFilter) -> Result<Vec<GrantView>> {
+    let GrantFilter {
+        org_ids,
+        project_id,
+        user_id,
+        group_id,
+    } = *filter;
     let mut query = grants::table
         .inner_join(roles::table)
         .left_join(users::table.on(users::id.nullable().eq(grants::user_id)))
@@ -345,6 +405,9 @@ fn list_filtered(
     }
     if let Some(gid) = group_id {
         query = query.filter(grants::group_id.eq(gid));
+    }
+    if let Some(pid) = project_id {
+        query = query.filter(grants::project_id.eq(pid));
     }
     let rows: Vec<ViewRow> = query.load(conn)?;
     Ok(rows

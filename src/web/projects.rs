@@ -410,10 +410,11 @@ async fn render_show(
                 .unwrap_or_default();
             let assignees = assignment::of_project(conn, id)?;
             let grants = if access.can(Permission::AccessView, p.org_id) {
-                crate::domain::grant::list(conn, None, None)?
-                    .into_iter()
-                    .filter(|g| g.grant.project_id == Some(id))
-                    .collect()
+                let filter = crate::domain::grant::GrantFilter {
+                    project_id: Some(id),
+                    ..Default::default()
+                };
+                crate::domain::grant::matching(conn, &filter)?
             } else {
                 vec![]
             };

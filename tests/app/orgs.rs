@@ -830,3 +830,200 @@ async fn check_explains_decisions() {
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+/// `/check` about a project and about a user; people and orgs the asker may
+/// not see answer 404, and names of orgs above them stay out of the answer.
+#[tokio::test]
+async fn check_answers_for_projects_and_users_within_the_askers_sight() {
+    let w = world().await;
+    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let (gus_id, _) = member(&w, "gus@globex.example", w.globex, "Viewer", w.globex).await;
+    // Pam works in Boston and views everything from the root down.
+    let (pam_id, pam) = member(&w, "pam@acme.example", w.boston, "Viewer", w.root).await;
+    let (status, project) = w
+        .app
+        .call(
+            Method::POST,
+            "/projects",
+            &w.ada,
+            Some(json!({"org_id": w.boston, "code": "BOS-1", "name": "Harbour"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{project}");
+    let project_id = project["id"].as_i64().unwrap();
+    let approver = role_id(&w, "Approver").await;
+    let (status, grant) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.ada,
+            Some(json!({"role_id": approver, "user_id": pam_id, "project_id": project_id})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{grant}");
+    let ask = |token: &str, query: String| {
+        let (app, token) = (&w.app, token.to_string());
+        async move {
+            app.call(Method::GET, &format!("/check?{query}"), &token, None)
+                .await
+        }
+    };
+
+    // A project question is decided by the grant at the project.
+    let (status, yes) = ask(
+        &pam,
+        format!("permission=time.approve&project_id={project_id}"),
+    )
+    .await;
+    assert_eq!(status, S::OK, "{yes}");
+    assert_eq!(yes["allowed"], true, "{yes}");
+    assert_eq!(yes["via"][0]["grant_id"], grant["id"]);
+    assert_eq!(yes["via"][0]["scope"]["project_id"], project_id);
+    // The same permission at the project's org is not Pam's.
+    let (_, no) = ask(&pam, format!("permission=time.approve&org_id={}", w.boston)).await;
+    assert_eq!(no["allowed"], false, "{no}");
+
+    // About a user: decided at their home org.
+    let (status, about_pam) = ask(
+        &olga,
+        format!("permission=user.manage&target_user_id={pam_id}"),
+    )
+    .await;
+    assert_eq!(status, S::OK, "{about_pam}");
+    assert_eq!(about_pam["allowed"], true);
+    assert_eq!(about_pam["via"][0]["scope"]["org_name"], "Acme");
+
+    // Olga sees Pam's access in Boston, but not the root it comes from.
+    let (status, pams) = ask(
+        &olga,
+        format!("user_id={pam_id}&permission=org.view&org_id={}", w.boston),
+    )
+    .await;
+    assert_eq!(status, S::OK, "{pams}");
+    assert_eq!(pams["allowed"], true);
+    assert_eq!(pams["via"][0]["scope"]["org_id"], w.root);
+    assert!(pams["via"][0]["scope"]["org_name"].is_null(), "{pams}");
+
+    // Another tenant's user is unknown to Olga however she asks.
+    for query in [
+        format!("user_id={gus_id}&permission=org.view&org_id={}", w.acme),
+        format!("permission=user.view&target_user_id={gus_id}"),
+    ] {
+        let (status, body) = ask(&olga, query.clone()).await;
+        assert_eq!(status, S::NOT_FOUND, "{query}: {body}");
+    }
+    // A project she cannot see is unknown too (Globex's), and so is one that
+    // does not exist.
+    let (_, globex_project) = w
+        .app
+        .call(
+            Method::POST,
+            "/projects",
+            &w.ada,
+            Some(json!({"org_id": w.globex, "code": "GLX-1", "name": "Rocket"})),
+        )
+        .await;
+    for id in [globex_project["id"].as_i64().unwrap(), 999_999] {
+        let (status, _) = ask(&olga, format!("permission=project.view&project_id={id}")).await;
+        assert_eq!(status, S::NOT_FOUND);
+    }
+    // One target, no more and no less.
+    for query in [
+        "permission=org.view".to_string(),
+        format!(
+            "permission=org.view&org_id={}&project_id={project_id}",
+            w.acme
+        ),
+    ] {
+        let (status, body) = ask(&olga, query).await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body["error"]["fields"]["org_id"].is_string(), "{body}");
+    }
+}
+
+/// `GET /grants` filters by project and group as API.md lists them, and a
+/// filter naming something the caller may not see answers 404.
+#[tokio::test]
+async fn grants_filter_by_project_and_group() {
+    let w = world().await;
+    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let (pam_id, _) = member(&w, "pam@acme.example", w.boston, "Viewer", w.boston).await;
+    let (_, project) = w
+        .app
+        .call(
+            Method::POST,
+            "/projects",
+            &w.ada,
+            Some(json!({"org_id": w.boston, "code": "BOS-1", "name": "Harbour"})),
+        )
+        .await;
+    let project_id = project["id"].as_i64().unwrap();
+    let (_, group) = w
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &w.ada,
+            Some(json!({"org_id": w.acme, "name": "Auditors"})),
+        )
+        .await;
+    let group_id = group["id"].as_i64().unwrap();
+    let viewer = role_id(&w, "Viewer").await;
+    let mut made = Vec::new();
+    for body in [
+        json!({"role_id": viewer, "user_id": pam_id, "project_id": project_id}),
+        json!({"role_id": viewer, "group_id": group_id, "org_id": w.east}),
+    ] {
+        let (status, grant) = w
+            .app
+            .call(Method::POST, "/grants", &w.ada, Some(body))
+            .await;
+        assert_eq!(status, S::CREATED, "{grant}");
+        made.push(grant["id"].as_i64().unwrap());
+    }
+    let listed = |query: String| {
+        let (app, token) = (&w.app, olga.clone());
+        async move {
+            let (status, body) = app
+                .call(Method::GET, &format!("/grants?{query}"), &token, None)
+                .await;
+            assert_eq!(status, S::OK, "{query}: {body}");
+            ids(&body)
+        }
+    };
+    assert_eq!(
+        listed(format!("project_id={project_id}")).await,
+        vec![made[0]]
+    );
+    assert_eq!(listed(format!("group_id={group_id}")).await, vec![made[1]]);
+    assert_eq!(
+        listed(format!("user_id={pam_id}&project_id={project_id}")).await,
+        vec![made[0]]
+    );
+    assert!(
+        listed(format!("group_id={group_id}&project_id={project_id}"))
+            .await
+            .is_empty()
+    );
+    // Globex's project and group are not Olga's to name.
+    let (_, globex_group) = w
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &w.ada,
+            Some(json!({"org_id": w.globex, "name": "Pilots"})),
+        )
+        .await;
+    let (status, _) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/grants?group_id={}", globex_group["id"]),
+            &olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+}
