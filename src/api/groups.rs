@@ -114,7 +114,10 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Unknown fields are refused rather than ignored: a group does not move
+/// between orgs, and a body saying `org_id` should not look as if it had.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PatchBody {
     name: Option<String>,
     description: Option<String>,

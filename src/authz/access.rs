@@ -29,9 +29,14 @@ impl Access {
         if self.can(perm, org_id) {
             Ok(())
         } else if self.can(Permission::OrgView, org_id) {
-            Err(Error::Forbidden(format!(
-                "You do not have the permission {perm} here."
-            )))
+            let decision = self.snapshot.explain(self.user_id, perm, org_id);
+            Err(Error::Forbidden(match decision.reason {
+                super::Reason::OrgArchived { .. } => {
+                    "This organization is archived, so nothing in it can change until it is restored."
+                        .into()
+                }
+                _ => format!("You do not have the permission {perm} here."),
+            }))
         } else {
             Err(Error::NotFound)
         }

@@ -114,6 +114,12 @@ pub fn count(conn: &mut Conn) -> Result<i64> {
 
 /// Creates a user; a duplicate email (in any case) is refused with a field message.
 pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
+    if crate::domain::org::is_frozen(conn, new.org_id)? {
+        return Err(FieldErrors::single(
+            "org_id",
+            "An archived organization accepts no new users.",
+        ));
+    }
     if find_by_email(conn, new.email.as_str())?.is_some() {
         return Err(Error::Duplicate(duplicate_email()));
     }
@@ -536,12 +542,6 @@ pub fn create_active(
     job_title: String,
     password_hash: String,
 ) -> Result<User> {
-    if crate::domain::org::is_frozen(conn, org_id)? {
-        return Err(FieldErrors::single(
-            "org_id",
-            "An archived organization accepts no new users.",
-        ));
-    }
     create(
         conn,
         actor,

@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(move_submit)
         .service(deactivate)
         .service(reactivate)
+        .service(resend_invitation)
         .service(people_tab);
 }
 
@@ -605,6 +606,27 @@ async fn deactivate(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Pa
 #[post("/users/{id}/reactivate")]
 async fn reactivate(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     set_status(me, id.into_inner(), UserStatus::Active).await
+}
+
+/// `POST /users/{id}/resend-invitation`: a fresh activation link for someone
+/// who has not activated yet (the earlier link, expired or not, stops working).
+#[post("/users/{id}/resend-invitation")]
+async fn resend_invitation(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    managed_user(&me, id).await?;
+    let (actor, base_url) = (me.actor(), me.ctx.state.base_url.clone());
+    let invited = me
+        .db()
+        .write(move |conn| crate::domain::account::resend_invitation(conn, &actor, id, &base_url))
+        .await?;
+    me.ctx.flash(
+        "success",
+        format!(
+            "A new activation link is on its way to {}; the earlier one no longer works.",
+            invited.email
+        ),
+    )?;
+    see_other(&format!("/users/{id}"))
 }
 
 async fn set_status(me: SignedIn, id: i64, status: UserStatus) -> Result<HttpResponse, PageError> {

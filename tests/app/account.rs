@@ -242,10 +242,19 @@ async fn expired_and_replaced_invitations_are_refused() {
     assert_eq!(response.status(), StatusCode::GONE);
     assert_eq!(reload(&app, finn.id).await.status(), UserStatus::Invited);
 
-    // A new invitation works; resending again voids it.
+    // The admin sends a new invitation from Finn's page; it works, and
+    // resending again voids it.
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let finn_page = format!("/users/{}", finn.id);
+    let (_, html) = app.get_text(&finn_page).await;
+    assert!(html.contains("data-testid=\"resend-invitation\""), "{html}");
+    let response = app
+        .post_form_with_csrf(&format!("{finn_page}/resend-invitation"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), finn_page);
     let (actor, base, id) = (Actor::session(admin.id, None), app.address.clone(), finn.id);
     let resend = move |c: &mut canopy::db::Conn| account::resend_invitation(c, &actor, id, &base);
-    app.db.write(resend.clone()).await.unwrap();
     let second = link_path(
         &app,
         &mails_for(&app, finn.id).await[1].body_text,
@@ -275,6 +284,13 @@ async fn expired_and_replaced_invitations_are_refused() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let err = app.db.write(resend).await.unwrap_err();
     assert!(matches!(err, canopy::Error::Conflict { .. }), "{err}");
+    let (_, html) = app.get_text(&finn_page).await;
+    assert!(!html.contains("resend-invitation"), "{html}");
+    let response = app
+        .post_form_with_csrf(&format!("{finn_page}/resend-invitation"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(mails_for(&app, finn.id).await.len(), 3, "no fourth mail");
 }
 
 #[tokio::test]

@@ -929,3 +929,85 @@ async fn the_paged_user_list_agrees_with_the_resolver() {
         assert_eq!(paged, reference, "viewer {viewer}");
     }
 }
+
+/// An archived org takes no one in: neither an invitation nor a user with a
+/// password, and nothing is written or mailed.
+#[tokio::test]
+async fn an_archived_org_takes_no_new_people() {
+    let t = tenants().await;
+    let (_, east) = t
+        .app
+        .call(Method::GET, format!("/orgs/{}", t.east), &t.ada, None)
+        .await;
+    let (status, body) = t
+        .app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{}", t.east),
+            &t.ada,
+            Some(json!({"status": "archived", "version": east["version"]})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let users_before = t.app.audit("user.created").await.len();
+    for body in [
+        json!({"org_id": t.east, "email": "ivy@acme.example", "display_name": "Ivy"}),
+        json!({"org_id": t.east, "email": "ivy@acme.example", "display_name": "Ivy",
+               "password": "a long enough password"}),
+    ] {
+        let (status, answer) = create_user(&t.app, &t.ada, body).await;
+        // The resolver refuses every change inside an archived org, and says so.
+        assert_eq!(status, S::FORBIDDEN, "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("archived"),
+            "{answer}"
+        );
+    }
+    assert_eq!(t.app.audit("user.created").await.len(), users_before);
+    assert!(t.app.audit("user.invited").await.is_empty());
+    let (_, found) = t
+        .app
+        .call(Method::GET, "/users?q=ivy@acme.example", &t.ada, None)
+        .await;
+    assert_eq!(found["total"], 0, "{found}");
+}
+
+/// A group belongs to its org for good: a PATCH naming another org is refused
+/// (not silently half-applied) and changes nothing.
+#[tokio::test]
+async fn a_group_patch_with_an_org_is_refused_whole() {
+    let t = tenants().await;
+    let (_, group) = t
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &t.olga,
+            Some(json!({"org_id": t.acme, "name": "Crew"})),
+        )
+        .await;
+    let path = format!("/groups/{}", group["id"]);
+    let (status, body) = t
+        .app
+        .call(
+            Method::PATCH,
+            &path,
+            &t.olga,
+            Some(json!({"name": "Moved crew", "org_id": t.east})),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    assert!(
+        body["error"]["fields"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("org_id"),
+        "{body}"
+    );
+    let (_, after) = t.app.call(Method::GET, &path, &t.olga, None).await;
+    assert_eq!(after["name"], "Crew");
+    assert_eq!(after["org_id"], t.acme);
+}
