@@ -50,9 +50,33 @@ pub fn put(conn: &mut Conn, name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn delete(conn: &mut Conn, name: &str) -> Result<()> {
-    diesel::delete(app_secrets::table.find(name)).execute(conn)?;
-    Ok(())
+/// Stores `value` under `name` unless something is stored there already (by
+/// another app instance starting at the same moment, say); either way the
+/// stored value is returned.
+fn put_if_absent(conn: &mut Conn, name: &str, value: &str) -> Result<String> {
+    let row = (
+        app_secrets::name.eq(name),
+        app_secrets::value.eq(value),
+        app_secrets::created_at.eq(db::now()),
+    );
+    crate::with_backend!(conn, |c| diesel::insert_into(app_secrets::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    get(conn, name)?.ok_or_else(|| Error::internal(format!("secret {name} vanished")))
+}
+
+/// Deletes the secret `name` if it holds `value`, and says whether it did. Two
+/// transactions racing to take the same value cannot both succeed: the loser's
+/// delete waits for the winner's row lock and then finds nothing.
+pub fn take(conn: &mut Conn, name: &str, value: &str) -> Result<bool> {
+    let deleted = diesel::delete(
+        app_secrets::table
+            .filter(app_secrets::name.eq(name))
+            .filter(app_secrets::value.eq(value)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
 }
 
 /// The key that signs and encrypts session cookies: the configured one, else one
@@ -66,8 +90,8 @@ pub fn session_key(conn: &mut Conn, configured: Option<&str>) -> Result<Vec<u8>>
         return hex::decode(stored).map_err(Error::internal);
     }
     let key: [u8; 64] = rand::random();
-    put(conn, SESSION_KEY, &hex::encode(key))?;
-    Ok(key.to_vec())
+    let stored = put_if_absent(conn, SESSION_KEY, &hex::encode(key))?;
+    hex::decode(stored).map_err(Error::internal)
 }
 
 #[cfg(test)]

@@ -120,14 +120,14 @@ pub fn complete(
     let admin = NewAdmin::parse(input)?;
     let hash = password::hash(admin.password.expose(), bcrypt_cost)?;
     db.write_sync(|conn| {
-        // Checked again inside the transaction: two people racing through the same
-        // link must not both become the first administrator.
-        if !token_valid(conn, token)? {
+        // The token is taken (deleted if it matches) before anything else, so
+        // of two people racing through the same link only one gets past this,
+        // on PostgreSQL too, where transactions do not queue as on SQLite.
+        if !secrets::take(conn, SETUP_TOKEN, &secrets::token_hash(token))? || !needed(conn)? {
             return Err(Error::NotFound);
         }
         let actor = Actor::anonymous(ip).via(Via::Setup);
         let owner = create_owner(conn, &actor, &admin, hash)?;
-        secrets::delete(conn, SETUP_TOKEN)?;
         audit::record(
             conn,
             &Actor::session(owner.id, actor.ip.clone()).via(Via::Setup),

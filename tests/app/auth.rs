@@ -5,6 +5,34 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 use canopy::domain::auth::{MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS};
 
+/// Two people submitting the setup link at the same moment: one becomes the
+/// Owner, the other is told the link is gone (on PostgreSQL too).
+#[tokio::test]
+async fn a_setup_link_raced_makes_one_owner() {
+    let app = spawn_app().await;
+    let link = app.setup_link.clone().expect("a setup link");
+    let path = link.strip_prefix(&app.address).unwrap().to_string();
+    let (first, second) = (app.new_browser(), app.new_browser());
+    let form = |email: &'static str| {
+        [
+            ("display_name", "Racer"),
+            ("email", email),
+            ("password", ADMIN_PASSWORD),
+            ("password_confirm", ADMIN_PASSWORD),
+        ]
+    };
+    let (a, b) = (form("one@example.com"), form("two@example.com"));
+    let (one, two) = tokio::join!(
+        first.post_form_with_csrf(&path, &a),
+        second.post_form_with_csrf(&path, &b)
+    );
+    let mut statuses = vec![one.status(), two.status()];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::SEE_OTHER, StatusCode::NOT_FOUND]);
+    assert_eq!(app.audit("user.created").await.len(), 1);
+    assert_eq!(app.audit("setup.completed").await.len(), 1);
+}
+
 #[tokio::test]
 async fn setup_link_creates_the_first_owner_once() {
     let app = spawn_app().await;

@@ -296,3 +296,42 @@ async fn static_assets_are_served_with_types() {
         );
     }
 }
+
+/// When the server itself fails (here: a table gone from under it), pages
+/// answer the generic 500 page and the API the generic `internal` error;
+/// neither shows the cause.
+#[tokio::test]
+async fn a_server_fault_shows_nothing_of_its_cause() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.db
+        .write(|conn| {
+            diesel::sql_query("DROP TABLE notifications").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    let (status, html) = app.get_text("/notifications").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{html}");
+    assert!(html.contains("Something went wrong"), "{html}");
+    for cause in ["no such table", "does not exist", "relation \""] {
+        assert!(!html.contains(cause), "the page shows {cause:?}: {html}");
+    }
+
+    let response = app
+        .api(Method::GET, "/notifications", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal", "{body}");
+    let text = body.to_string();
+    for cause in ["no such table", "does not exist", "relation"] {
+        assert!(!text.contains(cause), "the API shows {cause:?}: {text}");
+    }
+}
