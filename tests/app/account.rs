@@ -462,6 +462,13 @@ async fn a_reset_link_works_once_and_ends_every_session() {
         app.new_browser().get(&newer).await.status(),
         StatusCode::GONE
     );
+    // Posting through the used link again changes nothing.
+    let replay = [
+        ("password", "a third password, never set"),
+        ("password_confirm", "a third password, never set"),
+    ];
+    let response = app.new_browser().post_form_with_csrf(&newer, &replay).await;
+    assert_eq!(response.status(), StatusCode::GONE);
     let changed = app.audit("user.password_changed").await;
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].via, "link");
@@ -481,6 +488,20 @@ async fn a_reset_link_works_once_and_ends_every_session() {
     assert_eq!(
         app.new_browser().get(&expired).await.status(),
         StatusCode::GONE
+    );
+    let response = app
+        .new_browser()
+        .post_form_with_csrf(&expired, &replay)
+        .await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert_eq!(app.audit("user.password_changed").await.len(), 1);
+    assert_eq!(
+        anyone
+            .sign_in("bob@example.com", NEW_PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "the password set through the first link still holds"
     );
 
     // An activation link is no reset link, and the other way round.
@@ -545,6 +566,21 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
     );
     let response = app.post_form_with_csrf("/profile/password", &[]).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A new password under 10 characters is refused next to its field.
+    let response = app
+        .post_form_with_csrf(
+            "/profile/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", "123456789"),
+                ("new_password_confirm", "123456789"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"new_password-error\""), "{html}");
+    assert!(html.contains("at least 10 characters"), "{html}");
     assert!(app.audit("user.password_changed").await.is_empty());
 
     let response = app

@@ -1011,3 +1011,288 @@ async fn a_group_patch_with_an_org_is_refused_whole() {
     assert_eq!(after["name"], "Crew");
     assert_eq!(after["org_id"], t.acme);
 }
+
+/// Another tenant's grants, roles and groups answer 404 to an org admin, by
+/// API and by page, as if they did not exist; built-in roles cannot be deleted.
+#[tokio::test]
+async fn another_tenants_grants_roles_and_groups_are_unknown() {
+    let t = tenants().await;
+    let (status, group) = t
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &t.olga,
+            Some(json!({"org_id": t.acme, "name": "Auditors"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{group}");
+    let (status, custom) = t
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &t.olga,
+            Some(json!({"org_id": t.acme, "name": "Reader", "permissions": ["org.view"]})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{custom}");
+    let (_, olgas) = t
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?user_id={}", t.olga_id),
+            &t.ada,
+            None,
+        )
+        .await;
+    let olgas_grant = olgas["items"][0]["id"].as_i64().unwrap();
+
+    for (method, path, body) in [
+        (Method::GET, format!("/grants?org_id={}", t.acme), None),
+        (Method::GET, format!("/grants?user_id={}", t.olga_id), None),
+        (Method::DELETE, format!("/grants/{olgas_grant}"), None),
+        (Method::GET, format!("/roles?org_id={}", t.acme), None),
+        (
+            Method::POST,
+            "/roles".to_string(),
+            Some(json!({"org_id": t.acme, "name": "Spy", "permissions": ["org.view"]})),
+        ),
+        (Method::GET, format!("/groups/{}", group["id"]), None),
+        (
+            Method::PUT,
+            format!("/groups/{}/members/{}", group["id"], t.olga_id),
+            Some(json!({"owner": false})),
+        ),
+    ] {
+        let (status, answer) = t.app.call(method.clone(), &path, &t.gus, body).await;
+        assert_eq!(status, S::NOT_FOUND, "{method} {path}: {answer}");
+    }
+    let (_, still) = t
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?user_id={}", t.olga_id),
+            &t.ada,
+            None,
+        )
+        .await;
+    assert_eq!(still["total"], olgas["total"], "nothing was revoked");
+
+    // The same by page, in Gus's browser.
+    let gus = t.app.new_browser();
+    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    for path in [
+        format!("/groups/{}", group["id"]),
+        format!("/orgs/{}/access", t.acme),
+        format!("/orgs/{}/people", t.acme),
+    ] {
+        assert_eq!(gus.get(&path).await.status(), S::NOT_FOUND, "{path}");
+    }
+    let response = gus
+        .post_form_with_csrf(&format!("/roles/{}/delete", custom["id"]), &[])
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+    let (_, roles) = t
+        .app
+        .call(
+            Method::GET,
+            format!("/roles?org_id={}", t.acme),
+            &t.olga,
+            None,
+        )
+        .await;
+    assert!(
+        roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == custom["id"]),
+        "the custom role is still there"
+    );
+
+    // Not even the Owner deletes a built-in role.
+    let ada = t.app.new_browser();
+    ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let viewer = role_id(&t.app, &t.ada, t.acme, "Viewer").await;
+    let response = ada
+        .post_form_with_csrf(&format!("/roles/{viewer}/delete"), &[])
+        .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(role_id(&t.app, &t.ada, t.acme, "Viewer").await, viewer);
+}
+
+/// A revoked grant, an expired one and leaving a group close pages at the next
+/// request, the same as on the API.
+#[tokio::test]
+async fn lost_access_closes_pages_at_the_next_request() {
+    let t = tenants().await;
+    let sam = t.app.create_user("sam@acme.example", "Sam", t.acme).await;
+    let browser = t.app.new_browser();
+    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let east = format!("/orgs/{}", t.east);
+    assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
+    let viewer = role_id(&t.app, &t.olga, t.east, "Viewer").await;
+
+    // A direct grant, then revoked.
+    let (_, direct) = grant(
+        &t.app,
+        &t.olga,
+        json!({"role_id": viewer, "user_id": sam.id, "org_id": t.east}),
+    )
+    .await;
+    assert_eq!(browser.get(&east).await.status(), S::OK);
+    let (status, _) = t
+        .app
+        .call(
+            Method::DELETE,
+            format!("/grants/{}", direct["id"]),
+            &t.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
+
+    // Through a group, until Sam leaves it.
+    let (_, group) = t
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &t.olga,
+            Some(json!({"org_id": t.acme, "name": "Readers"})),
+        )
+        .await;
+    grant(
+        &t.app,
+        &t.olga,
+        json!({"role_id": viewer, "group_id": group["id"], "org_id": t.east}),
+    )
+    .await;
+    let membership = format!("/groups/{}/members/{}", group["id"], sam.id);
+    let (status, body) = t
+        .app
+        .call(
+            Method::PUT,
+            &membership,
+            &t.olga,
+            Some(json!({"owner": false})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    assert_eq!(browser.get(&east).await.status(), S::OK);
+    t.app.call(Method::DELETE, &membership, &t.olga, None).await;
+    assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
+
+    // A grant that runs out.
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let (status, body) = grant(
+        &t.app,
+        &t.olga,
+        json!({"role_id": viewer, "user_id": sam.id, "org_id": t.east, "expires_at": soon}),
+    )
+    .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    assert_eq!(browser.get(&east).await.status(), S::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
+}
+
+/// The new-user form suggests the home org whose email domain matches, among
+/// the orgs the person may add users to, and never names anyone else's.
+#[tokio::test]
+async fn the_email_domain_suggests_a_home_org_within_reach() {
+    let t = tenants().await;
+    for (org, domain) in [(t.east, "east.acme.example"), (t.globex, "globex.example")] {
+        let (_, current) = t
+            .app
+            .call(Method::GET, format!("/orgs/{org}"), &t.ada, None)
+            .await;
+        let (status, body) = t
+            .app
+            .call(
+                Method::PATCH,
+                format!("/orgs/{org}"),
+                &t.ada,
+                Some(json!({"email_domains": [domain], "version": current["version"]})),
+            )
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+    }
+    let olga = t.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let suggestion = |email: &'static str| {
+        let olga = &olga;
+        async move {
+            let (status, html) = olga
+                .get_text(&format!("/users/suggest-org?email={email}"))
+                .await;
+            assert_eq!(status, S::OK, "{html}");
+            html
+        }
+    };
+    let html = suggestion("new.hire%40East.Acme.Example").await;
+    assert!(html.contains("data-testid=\"org-suggestion\""), "{html}");
+    assert!(html.contains("East"), "{html}");
+    for email in [
+        "pilot%40globex.example",
+        "someone%40elsewhere.example",
+        "no-at-sign",
+    ] {
+        let html = suggestion(email).await;
+        assert!(!html.contains("org-suggestion"), "{email}: {html}");
+        assert!(!html.contains("Globex"), "{email}: {html}");
+    }
+}
+
+/// Moving someone's home needs `user.manage` where they are now, not only
+/// where they go.
+#[tokio::test]
+async fn moving_a_home_needs_user_manage_at_the_origin_too() {
+    let t = tenants().await;
+    let sam = t.app.create_user("sam@acme.example", "Sam", t.acme).await;
+    let uma = t.app.create_user("uma@acme.example", "Uma", t.east).await;
+    let (viewer, manager) = (
+        role_id(&t.app, &t.ada, t.acme, "Viewer").await,
+        role_id(&t.app, &t.ada, t.acme, "User manager").await,
+    );
+    for body in [
+        json!({"role_id": viewer, "user_id": uma.id, "org_id": t.acme}),
+        json!({"role_id": manager, "user_id": uma.id, "org_id": t.east}),
+    ] {
+        let (status, answer) = grant(&t.app, &t.ada, body).await;
+        assert_eq!(status, S::CREATED, "{answer}");
+    }
+    let uma_t = t.app.create_token(uma.id, "").await;
+    let (status, body) = t
+        .app
+        .call(
+            Method::PATCH,
+            format!("/users/{}", sam.id),
+            &uma_t,
+            Some(json!({"org_id": t.east})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let (_, still) = t
+        .app
+        .call(Method::GET, format!("/users/{}", sam.id), &t.ada, None)
+        .await;
+    assert_eq!(still["org_id"], t.acme);
+    // By page too.
+    let browser = t.app.new_browser();
+    browser.sign_in("uma@acme.example", ADMIN_PASSWORD).await;
+    let response = browser
+        .post_form_with_csrf(
+            &format!("/users/{}/move", sam.id),
+            &[("org_id", &t.east.to_string())],
+        )
+        .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let (_, still) = t
+        .app
+        .call(Method::GET, format!("/users/{}", sam.id), &t.ada, None)
+        .await;
+    assert_eq!(still["org_id"], t.acme);
+}
