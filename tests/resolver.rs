@@ -187,6 +187,23 @@ impl<'a> Reference<'a> {
         self.allows_with(u, perm, o, perm == Permission::OrgView)
     }
 
+    /// What `cascading_permissions_at` must answer for one permission: `allows`
+    /// through "and below" grants only (no "this org only" grant, no home).
+    fn allows_through_cascading(&self, u: i64, perm: Permission, o: i64) -> bool {
+        let Some(user) = self.users.get(&u) else {
+            return false;
+        };
+        if !user.active || !self.in_tree(o) {
+            return false;
+        }
+        if !perm.is_read_only() && !self.archived_on_path(o).is_empty() {
+            return false;
+        }
+        self.grants_of(u)
+            .filter(|g| g.descendants)
+            .any(|g| self.grant_gives(g, perm, o, perm == Permission::OrgView))
+    }
+
     /// org.view with the org's own border closed: seeing inside the org.
     fn sees_inside(&self, u: i64, o: i64) -> bool {
         self.allows_with(u, Permission::OrgView, o, false)
@@ -519,6 +536,18 @@ fn assert_checks_agree(world: &World, snap: &Snapshot) -> Result<(), TestCaseErr
         for o in world.org_ids() {
             let held = held.get(&o).map_or(&[][..], Vec::as_slice);
             prop_assert_eq!(snap.permissions_at(u, o), PermissionSet::of(held));
+            let cascading: Vec<Permission> = Permission::ALL
+                .iter()
+                .copied()
+                .filter(|p| r.allows_through_cascading(u, *p, o))
+                .collect();
+            prop_assert_eq!(
+                snap.cascading_permissions_at(u, o),
+                PermissionSet::of(&cascading),
+                "cascading_permissions_at(user {}, org {})",
+                u,
+                o
+            );
             prop_assert_eq!(
                 snap.sees_inside(u, o),
                 r.sees_inside(u, o),
@@ -1030,6 +1059,37 @@ fn a_this_org_only_grant_does_not_reach_the_children() {
     assert_eq!(
         snap.explain(OWEN, Permission::OrgView, ROOT).reason,
         Reason::HomeMembership
+    );
+}
+
+#[test]
+fn only_grants_that_reach_below_count_for_granting_below() {
+    let orgs = company();
+    let owen = user(OWEN, ROOT);
+    let snap = build(
+        &orgs,
+        &[owen],
+        &[
+            this_org_only(grant(1, OWEN, ACME, BuiltinRole::OrgAdmin)),
+            grant(2, OWEN, ACME, BuiltinRole::Viewer),
+        ],
+    );
+    let admin = BuiltinRole::OrgAdmin.permissions();
+    let viewer = BuiltinRole::Viewer.permissions();
+    assert!(snap.permissions_at(OWEN, ACME).is_superset_of(admin));
+    assert_eq!(snap.cascading_permissions_at(OWEN, ACME), viewer);
+    assert!(
+        !snap
+            .cascading_permissions_at(OWEN, ACME)
+            .contains(Permission::AccessManage)
+    );
+    // The Viewer grant reaches below; the Org admin one does not.
+    assert_eq!(snap.cascading_permissions_at(OWEN, ACME_EAST), viewer);
+    assert_eq!(snap.permissions_at(OWEN, ACME_EAST), viewer);
+    // Home membership is no grant: nothing reaches below from it.
+    assert_eq!(
+        snap.cascading_permissions_at(OWEN, ROOT),
+        PermissionSet::EMPTY
     );
 }
 

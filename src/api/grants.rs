@@ -10,8 +10,8 @@ use super::list::{ListBody, PageQuery, page_of};
 use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
-use crate::domain::grant::{self, Grant, GrantFilter, GrantView, Holder, NewGrant};
-use crate::domain::{access as access_domain, group, project, role, settings, user};
+use crate::domain::grant::{self, Grant, GrantFilter, GrantRequest, GrantView, Holder, Scope};
+use crate::domain::{access as access_domain, group, project, role, user};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -156,19 +156,18 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
             None
         }
     };
-    // A project grant is decided at the project's org (where its admins are).
-    let project_org = match body.project_id {
-        Some(p) if me.access.can_project(Permission::ProjectView, p) => {
-            me.access.snapshot.project_org(p)
+    let scope = match (body.org_id, body.project_id) {
+        (Some(o), None) => Some(Scope::Org(o)),
+        (None, Some(p)) => Some(Scope::Project(p)),
+        (None, None) => {
+            errors.add("org_id", "Give org_id or project_id.");
+            None
         }
-        Some(_) => return Err(Error::NotFound.into()),
-        None => None,
+        (Some(_), Some(_)) => {
+            errors.add("org_id", "Give org_id or project_id, not both.");
+            None
+        }
     };
-    match (body.org_id, project_org) {
-        (None, None) => errors.add("org_id", "Give org_id or project_id."),
-        (Some(_), Some(_)) => errors.add("org_id", "Give org_id or project_id, not both."),
-        _ => {}
-    }
     let expires_at = parse_expiry(body.expires_at.as_deref()).unwrap_or_else(|_| {
         errors.add(
             "expires_at",
@@ -177,60 +176,20 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
         None
     });
     errors.into_result()?;
-    let (holder, org_id) = (
-        holder.unwrap_or(Holder::User(0)),
-        body.org_id.or(project_org).unwrap_or_default(),
-    );
-    require_inside(&me.access, org_id)?;
-    let role_id = body.role_id;
-    let role = me
-        .db()
-        .read(move |conn| match role::find(conn, role_id) {
-            Ok(r) if role::usable_at(conn, r.id, org_id)? => Ok(r),
-            Ok(_) | Err(Error::NotFound) => Err(FieldErrors::single(
-                "role_id",
-                "There is no such role here.",
-            )),
-            Err(e) => Err(e),
-        })
-        .await?;
-    me.access.require_may_grant(role.permission_set(), org_id)?;
-    let assignable = me
-        .db()
-        .read(move |conn| settings::assignable_roles(conn, org_id))
-        .await?;
-    if assignable.is_some_and(|ids| !ids.contains(&role.id)) {
-        return Err(Error::Forbidden(
-            "This organization's settings do not let its admins assign that role.".into(),
-        )
-        .into());
-    }
-    if let Holder::Group(group_id) = holder {
-        // A group one may not see answers as if it did not exist.
-        let group_org = me
-            .db()
-            .read(move |conn| Ok(crate::domain::group::find(conn, group_id)?.org_id))
-            .await
-            .map_err(|e| match e {
-                Error::NotFound => FieldErrors::single("group_id", "There is no such group."),
-                other => other,
-            })?;
-        if !(me.access.sees_inside(group_org) && me.access.can(Permission::GroupView, group_org)) {
-            return Err(FieldErrors::single("group_id", "There is no such group.").into());
-        }
-    }
-    let new = NewGrant {
-        role_id,
+    let (Some(holder), Some(scope)) = (holder, scope) else {
+        return Err(Error::internal("checked above").into());
+    };
+    let request = GrantRequest {
+        role_id: body.role_id,
         holder,
-        org_id,
-        project_id: body.project_id,
+        scope,
         descendants: body.descendants.unwrap_or(true),
         expires_at,
     };
-    let actor = me.actor();
-    let created = me
+    let (access, actor) = (me.access.clone(), me.actor());
+    let (created, role) = me
         .db()
-        .write(move |conn| grant::create(conn, &actor, &new))
+        .write(move |conn| grant::grant_as(conn, &access, &actor, &request))
         .await?;
     Ok(HttpResponse::Created().json(grant_json(&created, &role.name)))
 }
@@ -254,7 +213,8 @@ async fn revoke(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
         if !(me.access.sees_inside(org_id) && me.access.can(Permission::AccessView, org_id)) {
             return Err(Error::NotFound.into());
         }
-        me.access.require_may_grant(role.permission_set(), org_id)?;
+        me.access
+            .require_may_grant(role.permission_set(), org_id, grant.descendants)?;
     }
     let actor = me.actor();
     me.db()

@@ -182,7 +182,7 @@ async fn put_member(
             group::require_manage_members(conn, &access, &g)?;
             // Adding someone one may not see answers as if they did not exist.
             crate::domain::user::find_visible(conn, &access, user_id)?;
-            group::put_member(conn, &actor, id, user_id, owner)?;
+            group::put_member_as(conn, &access, &actor, &g, user_id, owner)?;
             group::members(conn, id)
         })
         .await?;

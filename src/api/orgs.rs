@@ -397,16 +397,15 @@ async fn put_settings(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    me.access.require(Permission::OrgSettings, id)?;
     let changes: Vec<(String, Option<Value>)> = body
         .into_inner()
         .into_iter()
         .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
         .collect();
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
     let all = me
         .db()
-        .write(move |conn| settings::put(conn, &actor, id, &changes))
+        .write(move |conn| settings::change(conn, &access, &actor, id, &changes))
         .await?;
     Ok(HttpResponse::Ok().json(settings_json(&all)))
 }

@@ -25,7 +25,7 @@ pub async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResp
         .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
     me.access.require_visible(org_id)?;
     let (name, permissions) = role::parse_custom(&body.role)?;
-    me.access.require_may_grant(permissions, org_id)?;
+    me.access.require_may_grant(permissions, org_id, false)?;
     let actor = me.actor();
     let r = me
         .db()

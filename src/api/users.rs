@@ -146,13 +146,13 @@ async fn update(
     if !edits && body.org_id.is_none() && status.is_none() {
         return Err(FieldErrors::single("body", "Nothing to change.").into());
     }
-    let (actor, move_to) = (me.actor(), body.org_id);
+    let (access, actor, move_to) = (me.access.clone(), me.actor(), body.org_id);
     let updated = me
         .db()
         .write(move |conn| {
             let mut version = patch.version;
             if edits {
-                user::update(conn, &actor, id, &patch)?;
+                user::update_as(conn, &access, &actor, id, &patch)?;
                 version = None;
             }
             if let Some(org_id) = move_to {

@@ -67,23 +67,42 @@ impl Access {
     }
 
     /// The no-escalation rule: granting (or revoking) a role at an org needs
-    /// `access.manage` there and every permission of the role there.
-    pub fn require_may_grant(&self, role_permissions: PermissionSet, org_id: i64) -> Result<()> {
+    /// `access.manage` there and every permission of the role there. A grant to
+    /// the org and below (`descendants`) needs them through grants that reach
+    /// below too: a "this org only" grant rules that org, not its children.
+    pub fn require_may_grant(
+        &self,
+        role_permissions: PermissionSet,
+        org_id: i64,
+        descendants: bool,
+    ) -> Result<()> {
         self.require(Permission::AccessManage, org_id)?;
-        let held = self.snapshot.permissions_at(self.user_id, org_id);
-        if held.is_superset_of(role_permissions) {
-            Ok(())
+        let needed = role_permissions.union(PermissionSet::of(&[Permission::AccessManage]));
+        let held = if descendants {
+            self.snapshot.cascading_permissions_at(self.user_id, org_id)
         } else {
-            let missing: Vec<&str> = role_permissions
-                .iter()
-                .filter(|p| !held.contains(*p))
-                .map(Permission::name)
-                .collect();
-            Err(Error::Forbidden(format!(
-                "You can only grant roles whose every permission you hold here; you lack {}.",
-                missing.join(", ")
-            )))
+            self.snapshot.permissions_at(self.user_id, org_id)
+        };
+        if held.is_superset_of(needed) {
+            return Ok(());
         }
+        let missing: Vec<&str> = needed
+            .iter()
+            .filter(|p| !held.contains(*p))
+            .map(Permission::name)
+            .collect();
+        let missing = missing.join(", ");
+        Err(Error::Forbidden(if descendants {
+            format!(
+                "A grant to this organization and below needs access.manage and every \
+                 permission of the role here through grants that reach below too (not \
+                 \"this org only\"); you lack {missing} there."
+            )
+        } else {
+            format!(
+                "You can only grant roles whose every permission you hold here; you lack {missing}."
+            )
+        }))
     }
 
     /// True when the person may see a user: themselves, a user at home where they

@@ -874,6 +874,34 @@ impl Snapshot {
         )
     }
 
+    /// Every permission `user_id` holds at `org_id` through grants that reach
+    /// below it too: "and below" grants made here or above (privacy borders and
+    /// archiving as for `check`), without "this org only" grants or home
+    /// membership. What a grantor needs to hand out a grant to an org and below.
+    pub fn cascading_permissions_at(&self, user_id: i64, org_id: i64) -> PermissionSet {
+        let (Some(user), Some(o)) = (self.users.get(user_id), self.tree.dense(org_id)) else {
+            return PermissionSet::EMPTY;
+        };
+        if !user.active {
+            return PermissionSet::EMPTY;
+        }
+        let h = self.tree.hot[o as usize];
+        let mut held = PermissionSet::EMPTY;
+        for perm in Permission::ALL.iter().copied() {
+            if h.frozen && !perm.is_read_only() {
+                continue;
+            }
+            let border = self.border(o as usize, perm == Permission::OrgView);
+            let reaches = user.grants.iter().take_while(|g| g.tin <= h.tin).any(|g| {
+                !g.only_here && g.mask & perm.bit() != 0 && g.depth >= border && h.tin < g.tout
+            });
+            if reaches {
+                held = held.union(PermissionSet::of(&[perm]));
+            }
+        }
+        held
+    }
+
     /// True when the user holds some grant at all (used to show admin areas).
     pub fn has_any_grant(&self, user_id: i64) -> bool {
         self.users

@@ -7,13 +7,14 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::authz::BuiltinRole;
+use crate::authz::{Access, BuiltinRole, Permission};
 use crate::db::{
     self, Conn,
     schema::{grants, groups, orgs, roles, users},
 };
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::{epoch, role, user};
+use crate::domain::role::{self, Role};
+use crate::domain::{epoch, settings, user};
 use crate::error::{Error, FieldErrors, Result};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
@@ -67,6 +68,209 @@ pub struct NewGrant {
     pub project_id: Option<i64>,
     pub descendants: bool,
     pub expires_at: Option<NaiveDateTime>,
+}
+
+/// Where a person asks to make a grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// At an org: with `descendants`, the org and everything below it.
+    Org(i64),
+    /// At one project only.
+    Project(i64),
+}
+
+/// A grant as a person asks for it, before any check.
+#[derive(Clone, Debug)]
+pub struct GrantRequest {
+    pub role_id: i64,
+    pub holder: Holder,
+    pub scope: Scope,
+    /// "And below" (ignored at a project).
+    pub descendants: bool,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// The org a grant at `scope` is decided at, when the person may see the scope
+/// (inside the org's privacy border; the project itself); else not found.
+pub fn scope_org(access: &Access, scope: Scope) -> Result<i64> {
+    match scope {
+        Scope::Org(org_id) => {
+            access.require_visible(org_id)?;
+            if access.sees_inside(org_id) {
+                Ok(org_id)
+            } else {
+                Err(Error::NotFound)
+            }
+        }
+        Scope::Project(project_id) => {
+            if !access.can_project(Permission::ProjectView, project_id) {
+                return Err(Error::NotFound);
+            }
+            access
+                .snapshot
+                .project_org(project_id)
+                .ok_or(Error::NotFound)
+        }
+    }
+}
+
+/// The no-escalation rule (SPEC 3) for one grant of `role` decided at `org_id`:
+/// `access.manage` and every permission of the role there — through grants that
+/// reach below when the grant does (`descendants`) — and the role allowed by
+/// the `assignable_roles` of the org and of every org above it.
+pub fn require_may_grant(
+    conn: &mut Conn,
+    access: &Access,
+    role: &Role,
+    org_id: i64,
+    descendants: bool,
+) -> Result<()> {
+    access.require_may_grant(role.permission_set(), org_id, descendants)?;
+    if settings::assignable_roles(conn, org_id)?.is_some_and(|ids| !ids.contains(&role.id)) {
+        return Err(Error::Forbidden(format!(
+            "The settings of this organization (or of one above it) do not let its admins \
+             assign the role {}.",
+            role.name
+        )));
+    }
+    Ok(())
+}
+
+/// Makes a grant as a person: the scope must be visible, the role usable
+/// there, a group holder visible, and [`require_may_grant`] must hold. Pages
+/// and the API both grant through here.
+pub fn grant_as(
+    conn: &mut Conn,
+    access: &Access,
+    actor: &Actor,
+    request: &GrantRequest,
+) -> Result<(Grant, Role)> {
+    let org_id = scope_org(access, request.scope)?;
+    let (project_id, descendants) = match request.scope {
+        Scope::Org(_) => (None, request.descendants),
+        Scope::Project(p) => (Some(p), false),
+    };
+    let no_role = || FieldErrors::single("role_id", "There is no such role here.");
+    let role = match role::find(conn, request.role_id) {
+        Ok(r) if role::usable_at(conn, r.id, org_id)? => r,
+        Ok(_) | Err(Error::NotFound) => return Err(no_role()),
+        Err(e) => return Err(e),
+    };
+    require_may_grant(conn, access, &role, org_id, descendants)?;
+    if let Holder::Group(group_id) = request.holder {
+        // A group one may not see answers as if it did not exist.
+        let no_group = || FieldErrors::single("group_id", "There is no such group.");
+        let group_org = match crate::domain::group::find(conn, group_id) {
+            Ok(g) => g.org_id,
+            Err(Error::NotFound) => return Err(no_group()),
+            Err(e) => return Err(e),
+        };
+        if !(access.sees_inside(group_org) && access.can(Permission::GroupView, group_org)) {
+            return Err(no_group());
+        }
+    }
+    let grant = create(
+        conn,
+        actor,
+        &NewGrant {
+            role_id: role.id,
+            holder: request.holder,
+            org_id,
+            project_id,
+            descendants,
+            expires_at: request.expires_at,
+        },
+    )?;
+    Ok((grant, role))
+}
+
+/// Checks that the person may grant each of `grants` again (scope, role, reach),
+/// as if granting it directly: what handing someone those grants takes, by
+/// adding them to a group or by taking over their account. Expired grants count
+/// for nothing and are skipped. `why` says what is being done, for the message.
+fn require_may_regrant(
+    conn: &mut Conn,
+    access: &Access,
+    grants: &[Grant],
+    why: &str,
+) -> Result<()> {
+    let now = db::now();
+    for g in grants
+        .iter()
+        .filter(|g| g.expires_at.is_none_or(|e| e > now))
+    {
+        let org_id = match (g.org_id, g.project_id) {
+            (Some(o), _) => Some(o),
+            (None, Some(p)) => access.snapshot.project_org(p),
+            (None, None) => None,
+        };
+        let Some(org_id) = org_id else { continue };
+        let descendants = g.descendants && g.project_id.is_none();
+        let role = role::find(conn, g.role_id)?;
+        if let Err(e) = require_may_grant(conn, access, &role, org_id, descendants) {
+            let reason = match e {
+                Error::Forbidden(m) => m,
+                Error::NotFound => "you do not manage access there.".into(),
+                other => return Err(other),
+            };
+            let scope = if access.can(Permission::OrgView, org_id) {
+                let name = crate::domain::org::find(conn, org_id)?.name;
+                match (g.project_id, descendants) {
+                    (Some(_), _) => format!("a project of {name}"),
+                    (None, true) => format!("{name} and below"),
+                    (None, false) => format!("{name} only"),
+                }
+            } else {
+                "an organization you cannot see".into()
+            };
+            return Err(Error::Forbidden(format!(
+                "{why} needs the right to grant {} at {scope}, which you lack: {reason}",
+                role.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The live and expired grants made to a group.
+fn grants_of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<Grant>> {
+    Ok(grants::table
+        .filter(grants::group_id.eq(group_id))
+        .select(Grant::as_select())
+        .order(grants::id)
+        .load(conn)?)
+}
+
+/// Adding a member to a group hands them the group's grants: the person must
+/// be able to grant each of them directly.
+pub fn require_may_grant_group(conn: &mut Conn, access: &Access, group_id: i64) -> Result<()> {
+    let held = grants_of_group(conn, group_id)?;
+    require_may_regrant(conn, access, &held, "Adding a member to this group")
+}
+
+/// Taking over an account (changing its email, from which a password reset
+/// follows) hands its grants to whoever does it: the person must be able to
+/// grant each of the user's grants, direct and through groups.
+pub fn require_may_grant_all_of_user(
+    conn: &mut Conn,
+    access: &Access,
+    user_id: i64,
+    why: &str,
+) -> Result<()> {
+    let groups: Vec<i64> = crate::db::schema::group_members::table
+        .filter(crate::db::schema::group_members::user_id.eq(user_id))
+        .select(crate::db::schema::group_members::group_id)
+        .load(conn)?;
+    let held: Vec<Grant> = grants::table
+        .filter(
+            grants::user_id
+                .eq(user_id)
+                .or(grants::group_id.eq_any(groups)),
+        )
+        .select(Grant::as_select())
+        .order(grants::id)
+        .load(conn)?;
+    require_may_regrant(conn, access, &held, why)
 }
 
 /// The users whose access a grant to `holder` changes.

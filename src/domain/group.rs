@@ -353,6 +353,31 @@ pub fn require_manage_members(
     }
 }
 
+/// Adds a member (or changes their owner flag) as a person: they must manage
+/// the group's members, and — since a new member receives every grant the
+/// group holds — be able to grant each of those directly (no escalation
+/// through membership). Pages and the API both add members through here.
+pub fn put_member_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    g: &Group,
+    user_id: i64,
+    owner: bool,
+) -> Result<()> {
+    require_manage_members(conn, access, g)?;
+    let already = group_members::table
+        .find((g.id, user_id))
+        .select(group_members::user_id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some();
+    if !already {
+        crate::domain::grant::require_may_grant_group(conn, access, g.id)?;
+    }
+    put_member(conn, actor, g.id, user_id, owner)
+}
+
 /// The group if the person may see it: `group.view` where it lives (privacy
 /// borders included), else not found.
 pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<Group> {

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::authz::{Access, Permission};
 use crate::db::{
     self, Conn,
     schema::{org_closure, org_settings},
@@ -167,6 +168,16 @@ fn parse_assignable_roles(
     if v.as_str()
         .is_some_and(|s| s.trim().eq_ignore_ascii_case("all"))
     {
+        if assignable_above(conn, org_id)
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            return Err(
+                "An organization above narrows the assignable roles, so all cannot apply \
+                 here: choose among the roles it allows, or revert to inherit."
+                    .into(),
+            );
+        }
         return Ok(json!("all"));
     }
     let ids: Vec<i64> = match v {
@@ -192,6 +203,19 @@ fn parse_assignable_roles(
     let mut ids = ids;
     ids.sort_unstable();
     ids.dedup();
+    // An org narrows what the orgs above it allow; it never widens it.
+    if let Some(allowed) = assignable_above(conn, org_id).map_err(|e| e.to_string())? {
+        let list = allowed
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Some(extra) = ids.iter().find(|id| !allowed.contains(id)) {
+            return Err(format!(
+                "Role {extra} is not assignable above this organization; choose among {list}."
+            ));
+        }
+    }
     Ok(json!(ids))
 }
 
@@ -349,15 +373,77 @@ pub fn put(
     Ok(after)
 }
 
-/// The roles `org_id`'s admins may hand out: `None` for all.
+/// The roles that may be handed out at `org_id`: `None` for all. Every
+/// `assignable_roles` value set at the org or above narrows it (their
+/// intersection), so an org's setting never widens what an ancestor allows.
 pub fn assignable_roles(conn: &mut Conn, org_id: i64) -> Result<Option<Vec<i64>>> {
-    let all = effective(conn, org_id)?;
-    let setting = all
-        .iter()
-        .find(|e| e.key == "assignable_roles")
-        .ok_or(Error::NotFound)?;
-    Ok(match &setting.value {
-        Value::Array(ids) => Some(ids.iter().filter_map(Value::as_i64).collect()),
-        _ => None,
-    })
+    let set: Vec<String> = org_settings::table
+        .inner_join(org_closure::table.on(org_closure::ancestor_id.eq(org_settings::org_id)))
+        .filter(org_closure::descendant_id.eq(org_id))
+        .filter(org_settings::key.eq(ASSIGNABLE_ROLES))
+        .select(org_settings::value)
+        .load(conn)?;
+    let mut allowed: Option<Vec<i64>> = None;
+    for raw in set {
+        // "all" (or anything unreadable, which reads as the default) narrows nothing.
+        let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&raw) else {
+            continue;
+        };
+        let ids: Vec<i64> = items.iter().filter_map(Value::as_i64).collect();
+        allowed = Some(match allowed {
+            None => ids,
+            Some(before) => before.into_iter().filter(|i| ids.contains(i)).collect(),
+        });
+    }
+    Ok(allowed)
+}
+
+/// What the orgs above `org_id` allow to be assigned (`None`: all, or no parent).
+fn assignable_above(conn: &mut Conn, org_id: i64) -> Result<Option<Vec<i64>>> {
+    match crate::domain::org::find(conn, org_id)?.parent_id {
+        Some(parent) => assignable_roles(conn, parent),
+        None => Ok(None),
+    }
+}
+
+pub const ASSIGNABLE_ROLES: &str = "assignable_roles";
+
+/// Keys set from above: changing one at an org needs `org.settings` at its
+/// parent (the root's at the root), so the admins it restricts cannot undo it.
+pub fn is_set_from_above(key: &str) -> bool {
+    key == ASSIGNABLE_ROLES
+}
+
+/// May the person change `keys` at `org_id`? `org.settings` there (404 when the
+/// org is not visible, else 403), and for keys set from above `org.settings` at
+/// the parent too.
+pub fn require_may_change(access: &Access, org_id: i64, keys: &[&str]) -> Result<()> {
+    access.require(Permission::OrgSettings, org_id)?;
+    if keys.iter().any(|k| is_set_from_above(k)) && !may_change_from_above(access, org_id) {
+        return Err(Error::Forbidden(
+            "The roles an organization's admins may assign are set from above: changing \
+             them needs org.settings at its parent organization."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// True when the person may change this org's keys that are set from above.
+pub fn may_change_from_above(access: &Access, org_id: i64) -> bool {
+    let at = access.snapshot.tree().parent_of(org_id).unwrap_or(org_id);
+    access.can(Permission::OrgSettings, org_id) && access.can(Permission::OrgSettings, at)
+}
+
+/// Sets or reverts settings as a person: [`require_may_change`], then [`put`].
+pub fn change(
+    conn: &mut Conn,
+    access: &Access,
+    actor: &Actor,
+    org_id: i64,
+    changes: &[(String, Option<Value>)],
+) -> Result<Vec<Effective>> {
+    let keys: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
+    require_may_change(access, org_id, &keys)?;
+    put(conn, actor, org_id, changes)
 }

@@ -490,6 +490,35 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
     Ok(after)
 }
 
+/// Edits a user as an administrator. A new email is a way into the account (a
+/// password reset goes to it), so changing someone else's needs the right to
+/// grant each of their grants, direct and through groups: nobody takes over an
+/// account that holds more than they could hand out. Pages and the API both
+/// edit users through here.
+pub fn update_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    id: i64,
+    patch: &UserPatch,
+) -> Result<User> {
+    let before = find(conn, id)?;
+    let new_key = patch
+        .email
+        .as_deref()
+        .and_then(|raw| Email::parse(raw).ok())
+        .map(|e| e.key());
+    if id != access.user_id && new_key.is_some_and(|k| k != before.email.to_lowercase()) {
+        crate::domain::grant::require_may_grant_all_of_user(
+            conn,
+            access,
+            id,
+            "Changing this person's email",
+        )?;
+    }
+    update(conn, actor, id, patch)
+}
+
 /// Moves a user to another home org; their time stays theirs.
 pub fn move_home(
     conn: &mut Conn,

@@ -329,7 +329,7 @@ async fn create_role(
         }
         Err(e) => return Err(e.into()),
     };
-    if let Err(e) = me.access.require_may_grant(perms, id) {
+    if let Err(e) = me.access.require_may_grant(perms, id, false) {
         let mut errors = FieldErrors::new();
         errors.add("permissions", e.to_string());
         return render_roles(&me, id, StatusCode::FORBIDDEN, input, errors).await;

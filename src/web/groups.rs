@@ -10,9 +10,9 @@ use super::layout::Layout;
 use super::users::{org_choices, org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
-use crate::domain::grant::{self, GrantView, Holder, NewGrant};
+use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
 use crate::domain::group::{self, Group, GroupDraft, Member};
-use crate::domain::{role, settings, user};
+use crate::domain::{role, user};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -337,7 +337,7 @@ async fn add_member(
                     ));
                 }
             };
-            group::put_member(conn, &actor, id, u.id, owner)?;
+            group::put_member_as(conn, &access, &actor, &g, u.id, owner)?;
             Ok(u.display_name)
         })
         .await;
@@ -349,6 +349,15 @@ async fn add_member(
         }
         Err(Error::Validation(e)) => {
             render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+        }
+        Err(Error::Forbidden(message)) => {
+            render_show(
+                &me,
+                id,
+                StatusCode::FORBIDDEN,
+                FieldErrors::of("email", message),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -409,40 +418,26 @@ async fn add_grant(
                     "Choose an organization and a role.",
                 ));
             };
-            if !access.can(Permission::AccessManage, org_id) {
-                return Err(FieldErrors::single(
+            let request = GrantRequest {
+                role_id,
+                holder: Holder::Group(id),
+                scope: Scope::Org(org_id),
+                descendants,
+                expires_at: None,
+            };
+            // The form shows one message above it, whatever the field.
+            match grant::grant_as(conn, &access, &actor, &request) {
+                Ok((_, r)) => Ok(r.name),
+                Err(Error::NotFound) => Err(FieldErrors::single(
                     "grant",
                     "Choose one of the listed organizations.",
-                ));
-            }
-            let r = role::find(conn, role_id)
-                .map_err(|_| FieldErrors::single("grant", "There is no such role there."))?;
-            if !role::usable_at(conn, role_id, org_id)? {
-                return Err(FieldErrors::single("grant", "There is no such role there."));
-            }
-            access
-                .require_may_grant(r.permission_set(), org_id)
-                .map_err(|e| FieldErrors::single("grant", e.to_string()))?;
-            if settings::assignable_roles(conn, org_id)?.is_some_and(|ids| !ids.contains(&role_id))
-            {
-                return Err(FieldErrors::single(
+                )),
+                Err(Error::Validation(e) | Error::Duplicate(e)) => Err(FieldErrors::single(
                     "grant",
-                    "That organization's settings do not let its admins assign this role.",
-                ));
+                    e.0.into_values().collect::<Vec<_>>().join(" "),
+                )),
+                Err(e) => Err(e),
             }
-            grant::create(
-                conn,
-                &actor,
-                &NewGrant {
-                    role_id,
-                    holder: Holder::Group(id),
-                    org_id,
-                    project_id: None,
-                    descendants,
-                    expires_at: None,
-                },
-            )?;
-            Ok(r.name)
         })
         .await;
     match outcome {
@@ -453,6 +448,15 @@ async fn add_grant(
         }
         Err(Error::Validation(e) | Error::Duplicate(e)) => {
             render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+        }
+        Err(Error::Forbidden(message)) => {
+            render_show(
+                &me,
+                id,
+                StatusCode::FORBIDDEN,
+                FieldErrors::of("grant", message),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

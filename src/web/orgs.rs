@@ -435,33 +435,15 @@ async fn add_grant(
     let outcome = me
         .db()
         .write(move |conn| {
-            let r = role::find(conn, role_id)?;
-            if !role::usable_at(conn, r.id, id)? {
-                return Err(FieldErrors::single(
-                    "role_id",
-                    "There is no such role here.",
-                ));
-            }
-            access.require_may_grant(r.permission_set(), id)?;
-            if settings::assignable_roles(conn, id)?.is_some_and(|ids| !ids.contains(&r.id)) {
-                return Err(FieldErrors::single(
-                    "role_id",
-                    "This organization's settings do not let its admins assign that role.",
-                ));
-            }
             let user = grant::user_by_email(conn, &email)?;
-            grant::create(
-                conn,
-                &actor,
-                &grant::NewGrant {
-                    role_id,
-                    holder: grant::Holder::User(user.id),
-                    org_id: id,
-                    project_id: None,
-                    descendants,
-                    expires_at,
-                },
-            )?;
+            let request = grant::GrantRequest {
+                role_id,
+                holder: grant::Holder::User(user.id),
+                scope: grant::Scope::Org(id),
+                descendants,
+                expires_at,
+            };
+            let (_, r) = grant::grant_as(conn, &access, &actor, &request)?;
             Ok(format!("{} is now {} here.", user.display_name, r.name))
         })
         .await;
@@ -501,7 +483,8 @@ async fn revoke_grant(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, 
                 if !(access.sees_inside(org_id) && access.can(Permission::AccessView, org_id)) {
                     return Err(Error::NotFound);
                 }
-                access.require_may_grant(role::find(conn, g.role_id)?.permission_set(), org_id)?;
+                let perms = role::find(conn, g.role_id)?.permission_set();
+                access.require_may_grant(perms, org_id, g.descendants)?;
             }
             grant::revoke(conn, &actor, id)?;
             Ok(org_id)
@@ -521,6 +504,8 @@ struct SettingsPage {
     layout: Layout,
     h: OrgHeader,
     settings: Vec<(settings::Effective, Option<String>)>,
+    /// May change the keys set from above (assignable roles) here.
+    from_above: bool,
     errors: FieldErrors,
 }
 
@@ -560,6 +545,7 @@ async fn render_settings(
                 .layout(format!("{} · Settings", h.org.name), "orgs")?,
             h,
             settings: list,
+            from_above: settings::may_change_from_above(&me.access, id),
             errors,
         },
     ))
@@ -585,7 +571,6 @@ async fn set_setting(
     form: web::Form<SettingForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, key) = path.into_inner();
-    me.access.require(Permission::OrgSettings, id)?;
     let value = serde_json::Value::String(form.into_inner().value);
     change_setting(me, id, key, Some(value)).await
 }
@@ -597,7 +582,6 @@ async fn revert_setting(
     path: web::Path<(i64, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, key) = path.into_inner();
-    me.access.require(Permission::OrgSettings, id)?;
     change_setting(me, id, key, None).await
 }
 
@@ -610,14 +594,14 @@ async fn change_setting(
     if settings::definition(&key).is_none() {
         return Err(Error::NotFound.into());
     }
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
     let reverted = value.is_none();
     let label = settings::definition(&key)
         .map(|d| d.label)
         .unwrap_or_default();
     let outcome = me
         .db()
-        .write(move |conn| settings::put(conn, &actor, id, &[(key, value)]))
+        .write(move |conn| settings::change(conn, &access, &actor, id, &[(key, value)]))
         .await;
     match outcome {
         Ok(_) => {

@@ -469,10 +469,10 @@ async fn edit(
         phone: Some(form.phone.clone()),
         version: form.version,
     };
-    let (actor, uid) = (me.actor(), u.id);
+    let (access, actor, uid) = (me.access.clone(), me.actor(), u.id);
     match me
         .db()
-        .write(move |conn| user::update(conn, &actor, uid, &patch))
+        .write(move |conn| user::update_as(conn, &access, &actor, uid, &patch))
         .await
     {
         Ok(updated) => {

@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod escalation;
 mod hardening;
 mod helpers;
 mod org_pages;

@@ -565,7 +565,8 @@ async fn custom_roles_are_bounded_by_what_their_author_holds() {
     .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "not a role at Globex");
 
-    // The assignable-roles setting narrows what Acme's admins hand out.
+    // The assignable-roles setting narrows what Acme's admins hand out; it is
+    // set from above Acme (Olga, whom it restricts, may not set it).
     let viewer = role_id(&w.app, &w.ada, w.acme, "Viewer").await;
     let (status, _) = w
         .app
@@ -573,6 +574,16 @@ async fn custom_roles_are_bounded_by_what_their_author_holds() {
             Method::PUT,
             format!("/orgs/{}/settings", w.acme),
             &w.olga,
+            Some(json!({"assignable_roles": [viewer]})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (status, _) = w
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", w.acme),
+            &w.ada,
             Some(json!({"assignable_roles": [viewer]})),
         )
         .await;
