@@ -198,27 +198,9 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
 /// same rights as granting.
 #[delete("/grants/{id}")]
 async fn revoke(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (grant, role) = me
-        .db()
-        .read(move |conn| {
-            let g = grant::find(conn, id)?;
-            let r = role::find(conn, g.role_id)?;
-            Ok((g, r))
-        })
-        .await?;
-    let own = grant.user_id == Some(me.user.id);
-    if !own {
-        let org_id = scope_org(&me.access, &grant).ok_or(Error::NotFound)?;
-        if !(me.access.sees_inside(org_id) && me.access.can(Permission::AccessView, org_id)) {
-            return Err(Error::NotFound.into());
-        }
-        me.access
-            .require_may_grant(role.permission_set(), org_id, grant.descendants)?;
-    }
-    let actor = me.actor();
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
     me.db()
-        .write(move |conn| grant::revoke(conn, &actor, id))
+        .write(move |conn| grant::revoke_as(conn, &access, &actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

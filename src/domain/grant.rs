@@ -472,6 +472,27 @@ pub fn grant_builtin_at_org(
     Ok(create(conn, actor, &new)?.id)
 }
 
+/// Takes a grant away as a person: anyone may drop their own grants; someone
+/// else's needs `access.view` inside its scope (else it is not found) and the
+/// rights it would take to make it. Pages and the API both revoke through here.
+pub fn revoke_as(conn: &mut Conn, access: &Access, actor: &Actor, id: i64) -> Result<Grant> {
+    let grant = find(conn, id)?;
+    if grant.user_id != Some(access.user_id) {
+        let scope = match (grant.org_id, grant.project_id) {
+            (Some(org), _) => Scope::Org(org),
+            (None, Some(project)) => Scope::Project(project),
+            (None, None) => return Err(Error::NotFound),
+        };
+        let org_id = scope_org(access, scope)?;
+        if !access.can(Permission::AccessView, org_id) {
+            return Err(Error::NotFound);
+        }
+        let role = role::find(conn, grant.role_id)?;
+        access.require_may_grant(role.permission_set(), org_id, grant.descendants)?;
+    }
+    revoke(conn, actor, id)
+}
+
 /// Takes a grant away.
 pub fn revoke(conn: &mut Conn, actor: &Actor, id: i64) -> Result<Grant> {
     let grant = find(conn, id)?;
@@ -488,9 +509,15 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: i64) -> Result<Grant> {
         "user_id": grant.user_id,
         "group_id": grant.group_id,
         "org_id": grant.org_id,
+        "project_id": grant.project_id,
         "descendants": grant.descendants,
+        "expires_at": grant.expires_at,
     }));
-    if let Some(org) = grant.org_id {
+    let project_org = match grant.project_id {
+        Some(p) => Some(crate::domain::project::find(conn, p)?.org_id),
+        None => None,
+    };
+    if let Some(org) = grant.org_id.or(project_org) {
         event = event.org(org);
     }
     audit::record(conn, actor, event)?;

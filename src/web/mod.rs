@@ -11,6 +11,7 @@ pub mod context;
 pub mod csrf;
 pub mod dashboard;
 pub mod error;
+pub mod grant_form;
 pub mod groups;
 pub mod layout;
 pub mod orgs;

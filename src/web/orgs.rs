@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::grant_form::GrantForm;
 use super::layout::Layout;
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::{Access, Permission};
@@ -325,19 +326,6 @@ struct AccessPage {
     my_id: i64,
 }
 
-#[derive(Default, Deserialize)]
-struct GrantForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    role_id: String,
-    /// "below" (default) or "here".
-    #[serde(default)]
-    reach: String,
-    #[serde(default)]
-    expires_in_days: String,
-}
-
 async fn render_access(
     me: &SignedIn,
     id: i64,
@@ -378,10 +366,7 @@ async fn access_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Pa
         &me,
         id.into_inner(),
         StatusCode::OK,
-        GrantForm {
-            reach: "below".into(),
-            ..Default::default()
-        },
+        GrantForm::new(),
         FieldErrors::new(),
     )
     .await
@@ -401,71 +386,12 @@ async fn add_grant(
         return Err(Error::NotFound.into());
     }
     me.access.require(Permission::AccessManage, id)?;
-    let mut errors = FieldErrors::new();
-    let role_id = form
-        .role_id
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| errors.add("role_id", "Choose a role."))
-        .ok();
-    let days = form.expires_in_days.trim();
-    let expires_at = if days.is_empty() {
-        None
-    } else {
-        match days.parse::<i64>() {
-            Ok(d) if (1..=3650).contains(&d) => Some(crate::db::now() + chrono::Duration::days(d)),
-            _ => {
-                errors.add(
-                    "expires_in_days",
-                    "Enter a number of days from 1 to 3650, or leave it blank.",
-                );
-                None
-            }
-        }
-    };
-    if crate::domain::validate::Email::parse(&form.email).is_err() {
-        errors.add("email", "Enter the email of an existing user.");
-    }
-    if !errors.is_empty() {
-        return render_access(&me, id, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
-    }
-    let role_id = role_id.unwrap_or_default();
-    let (email, access, actor) = (form.email.clone(), me.access.clone(), me.actor());
-    let descendants = form.reach != "here";
-    let outcome = me
-        .db()
-        .write(move |conn| {
-            let user = grant::user_by_email(conn, &email)?;
-            let request = grant::GrantRequest {
-                role_id,
-                holder: grant::Holder::User(user.id),
-                scope: grant::Scope::Org(id),
-                descendants,
-                expires_at,
-            };
-            let (_, r) = grant::grant_as(conn, &access, &actor, &request)?;
-            Ok(format!("{} is now {} here.", user.display_name, r.name))
-        })
-        .await;
-    match outcome {
+    match form.submit(&me, grant::Scope::Org(id)).await? {
         Ok(message) => {
             me.ctx.flash("success", message)?;
             see_other(&format!("/orgs/{id}/access"))
         }
-        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
-            render_access(&me, id, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
-        }
-        Err(Error::Forbidden(message)) => {
-            render_access(
-                &me,
-                id,
-                StatusCode::FORBIDDEN,
-                form,
-                FieldErrors::of("role_id", &message),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err((status, errors)) => render_access(&me, id, status, form, errors).await,
     }
 }
 
@@ -473,29 +399,22 @@ async fn add_grant(
 #[post("/grants/{id}/revoke")]
 async fn revoke_grant(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let (access, actor, my_id) = (me.access.clone(), me.actor(), me.user.id);
-    let org_id = me
+    let (access, actor) = (me.access.clone(), me.actor());
+    let revoked = me
         .db()
-        .write(move |conn| {
-            let g = grant::find(conn, id)?;
-            let org_id = g.org_id.ok_or(Error::NotFound)?;
-            if g.user_id != Some(my_id) {
-                if !(access.sees_inside(org_id) && access.can(Permission::AccessView, org_id)) {
-                    return Err(Error::NotFound);
-                }
-                let perms = role::find(conn, g.role_id)?.permission_set();
-                access.require_may_grant(perms, org_id, g.descendants)?;
-            }
-            grant::revoke(conn, &actor, id)?;
-            Ok(org_id)
-        })
+        .write(move |conn| grant::revoke_as(conn, &access, &actor, id))
         .await?;
     me.ctx.flash("success", "The grant is revoked.")?;
-    // Revoking one's own grant may take the access page away: go home then.
-    if me.user.id == my_id && !me.access.can(Permission::AccessView, org_id) {
+    // Back where it was shown; after dropping one's own grant that page may be
+    // gone (this request's access is from before the change): go home then.
+    if revoked.user_id == Some(me.user.id) {
         return see_other("/");
     }
-    see_other(&format!("/orgs/{org_id}/access"))
+    match (revoked.org_id, revoked.project_id) {
+        (Some(org), _) => see_other(&format!("/orgs/{org}/access")),
+        (None, Some(project)) => see_other(&format!("/projects/{project}")),
+        (None, None) => see_other("/"),
+    }
 }
 
 #[derive(Template)]

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::grant_form::GrantForm;
 use super::layout::Layout;
 use super::users::{org_choices, org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
@@ -27,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(edit_form)
         .service(edit)
         .service(assign)
-        .service(end_assignment);
+        .service(end_assignment)
+        .service(add_grant);
 }
 
 pub struct ProjectRow {
@@ -387,6 +389,11 @@ struct ShowPage {
     can_assign: bool,
     roles: &'static [ProjectRole],
     form: AssignForm,
+    /// May grant roles at this project (the server checks each grant again).
+    can_grant: bool,
+    grant_roles: Vec<crate::domain::role::Role>,
+    grant_form: GrantForm,
+    my_id: i64,
     errors: FieldErrors,
     today: chrono::NaiveDate,
     /// Minutes logged on the project, for those who may see time there.
@@ -398,10 +405,12 @@ async fn render_show(
     id: i64,
     status: StatusCode,
     form: AssignForm,
+    grant_form: GrantForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (p, org_path, assignees, grants, activity, logged) = me
+    let can_grant = me.access.can_project(Permission::AccessManage, id);
+    let (p, org_path, assignees, grants, activity, logged, grant_roles) = me
         .db()
         .read(move |conn| {
             let p = project::find_visible(conn, &access, id)?;
@@ -431,7 +440,20 @@ async fn render_show(
             } else {
                 None
             };
-            Ok((p, org_path, assignees, grants, activity, logged))
+            let grant_roles = if can_grant {
+                crate::domain::role::usable_at_org(conn, p.org_id)?
+            } else {
+                vec![]
+            };
+            Ok((
+                p,
+                org_path,
+                assignees,
+                grants,
+                activity,
+                logged,
+                grant_roles,
+            ))
         })
         .await?;
     Ok(render(
@@ -447,6 +469,10 @@ async fn render_show(
             activity,
             roles: ProjectRole::ALL,
             form,
+            can_grant,
+            grant_roles,
+            grant_form,
+            my_id: me.user.id,
             errors,
             today: db::now().date(),
             logged,
@@ -466,6 +492,7 @@ async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageErro
         id.into_inner(),
         StatusCode::OK,
         form,
+        GrantForm::new(),
         FieldErrors::new(),
     )
     .await
@@ -625,6 +652,7 @@ async fn assign(
             id,
             StatusCode::UNPROCESSABLE_ENTITY,
             form,
+            GrantForm::new(),
             FieldErrors::of("minutes_per_week", "Enter hours per week, from 0 to 168."),
         )
         .await;
@@ -662,7 +690,15 @@ async fn assign(
             see_other(&format!("/projects/{id}"))
         }
         Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+            render_show(
+                &me,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                GrantForm::new(),
+                e,
+            )
+            .await
         }
         Err(Error::Conflict { message, .. }) => {
             render_show(
@@ -670,6 +706,7 @@ async fn assign(
                 id,
                 StatusCode::CONFLICT,
                 form,
+                GrantForm::new(),
                 FieldErrors::of("form", message),
             )
             .await
@@ -693,4 +730,33 @@ async fn end_assignment(
     me.ctx
         .flash("success", "The assignment ends today; its history stays.")?;
     see_other(&format!("/projects/{id}"))
+}
+
+/// `POST /projects/{id}/grants`: give a user (by email) a role at this project
+/// only, by the same rule as at an org.
+#[post("/projects/{id}/grants")]
+async fn add_grant(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<GrantForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    me.access.require_project(Permission::AccessManage, id)?;
+    match form
+        .submit(&me, crate::domain::grant::Scope::Project(id))
+        .await?
+    {
+        Ok(message) => {
+            me.ctx.flash("success", message)?;
+            see_other(&format!("/projects/{id}#grants"))
+        }
+        Err((status, errors)) => {
+            let assignment_form = AssignForm {
+                role: "member".into(),
+                ..Default::default()
+            };
+            render_show(&me, id, status, assignment_form, form, errors).await
+        }
+    }
 }

@@ -1205,3 +1205,137 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
         "an Org admin reads the trail"
     );
 }
+
+/// Grants at a project through its page: made and revoked by the same rule as
+/// at an org, with messages next to the fields, and unknown to other tenants.
+#[tokio::test]
+async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
+    let w = world().await;
+    let project = new_project(&w, &w.olga, w.east, "HARBOUR").await;
+    let pid = project["id"].as_i64().unwrap();
+    let page = format!("/projects/{pid}");
+    let olga = w.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = olga.get_text(&page).await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains(&format!("action=\"/projects/{pid}/grants\"")),
+        "{html}"
+    );
+    let (approver, owner) = (
+        role_id(&w.app, &w.ada, w.east, "Approver").await,
+        role_id(&w.app, &w.ada, w.east, "Owner").await,
+    );
+    let form = |email: &str, role: i64, days: &str| {
+        vec![
+            ("email".to_string(), email.to_string()),
+            ("role_id".to_string(), role.to_string()),
+            ("expires_in_days".to_string(), days.to_string()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let (olga, path) = (&olga, format!("/projects/{pid}/grants"));
+        async move {
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            olga.post_form_with_csrf(&path, &fields).await
+        }
+    };
+
+    // Bad input, each next to its field; nothing is granted.
+    for (fields, status, field) in [
+        (
+            form("nobody@acme.example", approver, ""),
+            S::UNPROCESSABLE_ENTITY,
+            "email",
+        ),
+        (
+            form("sam@acme.example", approver, "0"),
+            S::UNPROCESSABLE_ENTITY,
+            "expires_in_days",
+        ),
+        (form("sam@acme.example", owner, ""), S::FORBIDDEN, "role_id"),
+    ] {
+        let response = post(fields).await;
+        assert_eq!(response.status(), status);
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {html}"
+        );
+    }
+    let (_, none) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?project_id={pid}"),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(none["total"], 0, "{none}");
+    let before = w.app.audit("grant.created").await.len();
+
+    let response = post(form("sam@acme.example", approver, "30")).await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(w.app.audit("grant.created").await.len(), before + 1);
+    let (_, html) = olga.get_text(&page).await;
+    assert!(html.contains("data-testid=\"project-grants\""), "{html}");
+    assert!(html.contains("Sam"), "{html}");
+    let (_, grants) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?project_id={pid}"),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(grants["total"], 1, "{grants}");
+    assert_eq!(grants["items"][0]["user_id"], w.sam);
+    assert!(grants["items"][0]["expires_at"].is_string());
+    let grant_id = grants["items"][0]["id"].as_i64().unwrap();
+
+    // Another tenant's admin neither grants nor revokes here.
+    let gus = w.app.new_browser();
+    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    assert_eq!(gus.get(&page).await.status(), S::NOT_FOUND);
+    let response = gus
+        .post_form_with_csrf(
+            &format!("/projects/{pid}/grants"),
+            &[
+                ("email", "gina@globex.example"),
+                ("role_id", &approver.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+    let response = gus
+        .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+
+    // Olga revokes it from the project page; the audit entry names the project.
+    let response = olga
+        .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(location(&response), page);
+    let (_, grants) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?project_id={pid}"),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(grants["total"], 0, "{grants}");
+    let revoked = w.app.audit("grant.revoked").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].org_id, Some(w.east));
+    let before: Value = serde_json::from_str(revoked[0].before_json.as_deref().unwrap()).unwrap();
+    assert_eq!(before["project_id"], pid);
+}
