@@ -435,16 +435,28 @@ pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
 }
 
 /// `GET /orgs/{id}/access`: who has access here, and through which grant.
+/// Only the grants the caller may know of: made at orgs they see, to users and
+/// groups they see; a paged list like every other.
 #[get("/orgs/{id}/access")]
-async fn access_list(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn access_list(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let (page, per_page) = query.parse()?;
     require_inside(&me.access, id)?;
     me.access.require(Permission::AccessView, id)?;
-    let snapshot = me.access.snapshot.clone();
-    let items = me
+    let access = me.access.clone();
+    let all = me
         .db()
-        .read(move |conn| crate::domain::access::effective_at(conn, &snapshot, id))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "page": 1, "per_page": items.len(), "total": items.len()})))
+        .read(move |conn| crate::domain::access::effective_at(conn, &access, id))
+        .await?
+        .items;
+    Ok(HttpResponse::Ok().json(ListBody {
+        items: page_of(&all, page, per_page),
+        page,
+        per_page,
+        total: all.len(),
+    }))
 }

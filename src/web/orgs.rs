@@ -319,6 +319,8 @@ struct AccessPage {
     layout: Layout,
     h: OrgHeader,
     items: Vec<AccessItem>,
+    /// Grants from orgs above the viewer's scope also reach here (not named).
+    hidden_above: bool,
     roles: Vec<role::Role>,
     form: GrantForm,
     errors: FieldErrors,
@@ -346,15 +348,15 @@ async fn render_access(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, items, roles) = me
+    let (h, effective, roles) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "access")?;
             h.require_inside()?;
             access.require(Permission::AccessView, id)?;
-            let items = access_domain::effective_at(conn, &access.snapshot, id)?;
+            let effective = access_domain::effective_at(conn, &access, id)?;
             let roles = role::usable_at_org(conn, id)?;
-            Ok((h, items, roles))
+            Ok((h, effective, roles))
         })
         .await?;
     Ok(render(
@@ -362,7 +364,8 @@ async fn render_access(
         &AccessPage {
             layout: me.ctx.layout(format!("{} · Access", h.org.name), "orgs")?,
             h,
-            items,
+            items: effective.items,
+            hidden_above: effective.hidden_above,
             roles,
             form,
             errors,
@@ -537,7 +540,12 @@ async fn render_settings(
             let h = OrgHeader::load(conn, &access, id, "settings")?;
             h.require_inside()?;
             let all = settings::effective(conn, id)?;
-            let from: Vec<i64> = all.iter().filter_map(|e| e.inherited_from).collect();
+            // Name only the sources the viewer may see; others read "inherited from above".
+            let from: Vec<i64> = all
+                .iter()
+                .filter_map(|e| e.inherited_from)
+                .filter(|o| access.can(Permission::OrgView, *o))
+                .collect();
             let names: HashMap<i64, String> = org::find_many(conn, &from)?
                 .into_iter()
                 .map(|o| (o.id, o.name))

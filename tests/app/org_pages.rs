@@ -428,3 +428,216 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     assert!(!html.contains("sam@acme.example"));
     assert_eq!(app.audit("grant.revoked").await.len(), 1);
 }
+
+/// Root ── Acme ── East, Ada owns the root, Olga is Org admin at Acme.
+struct Scoped {
+    app: TestApp,
+    t: String,
+    root: i64,
+    acme: i64,
+    east: i64,
+    olga: Browser,
+    olga_token: String,
+}
+
+async fn scoped() -> Scoped {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let t = app.create_token(ada.id, "").await;
+    let root = app.root_id().await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{root}"),
+            &t,
+            Some(json!({"name": "Zenith Holding"})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let acme = org(&app, &t, root, "Acme", "ACME").await;
+    let east = org(&app, &t, acme, "East", "EAST").await;
+    let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
+    grant(&app, &t, "Org admin", olga_user.id, acme).await;
+    let olga_token = app.create_token(olga_user.id, "").await;
+    let olga = app.new_browser();
+    assert_eq!(
+        olga.sign_in("olga@acme.example", ADMIN_PASSWORD)
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    Scoped {
+        app,
+        t,
+        root,
+        acme,
+        east,
+        olga,
+        olga_token,
+    }
+}
+
+#[tokio::test]
+async fn an_org_admin_never_sees_names_above_their_scope() {
+    let s = scoped().await;
+    // A setting made at the root reaches Acme.
+    let (status, _) = s
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", s.root),
+            &s.t,
+            Some(json!({"week_start": "sunday"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+
+    for org_id in [s.acme, s.east] {
+        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/access")).await;
+        assert_eq!(status, S::OK);
+        assert!(html.contains("Olga"), "{html}");
+        assert!(
+            !html.contains("Zenith") && !html.contains("Ada Admin") && !html.contains(ADMIN_EMAIL),
+            "{html}"
+        );
+        assert!(html.contains("Also inherited from organizations above yours."));
+
+        let (status, list) = s
+            .app
+            .call(
+                Method::GET,
+                format!("/orgs/{org_id}/access"),
+                &s.olga_token,
+                None,
+            )
+            .await;
+        assert_eq!(status, S::OK);
+        let text = list.to_string();
+        assert!(
+            !text.contains("Zenith") && !text.contains("Ada Admin") && !text.contains(ADMIN_EMAIL),
+            "{text}"
+        );
+        assert_eq!(list["total"], 1, "only Olga's grant: {list}");
+
+        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/settings")).await;
+        assert_eq!(status, S::OK);
+        assert!(html.contains("sunday"), "the value is there");
+        assert!(!html.contains("Zenith"), "{html}");
+        assert!(!html.contains(&format!("href=\"/orgs/{}\"", s.root)));
+        assert!(html.contains("Inherited from above"));
+    }
+
+    // The owner at the root still sees everything, named.
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = s.app.get_text(&format!("/orgs/{}/access", s.acme)).await;
+    assert!(html.contains("Zenith Holding") && !html.contains("organizations above yours"));
+    let (_, list) = s
+        .app
+        .call(Method::GET, format!("/orgs/{}/access", s.acme), &s.t, None)
+        .await;
+    assert_eq!(list["total"], 2, "{list}");
+    assert!(list.to_string().contains("Zenith Holding"));
+}
+
+#[tokio::test]
+async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
+    let s = scoped().await;
+    let sam = s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    let (status, group) = s
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &s.t,
+            Some(json!({"org_id": s.acme, "name": "Field crew"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{group}");
+    let group_id = group["id"].as_i64().unwrap();
+    let (status, body) = s
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{group_id}/members/{}", sam.id),
+            &s.t,
+            Some(json!({"owner": false})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let viewer = s.app.role_id(&s.t, "Auditor").await;
+    let (status, body) = s
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &s.t,
+            Some(json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/access", s.east)).await;
+    assert!(
+        html.contains("via group Field crew"),
+        "the group is named: {html}"
+    );
+    let (_, check) = s
+        .app
+        .call(
+            Method::GET,
+            format!(
+                "/check?user_id={}&permission=audit.view&org_id={}",
+                sam.id, s.acme
+            ),
+            &s.t,
+            None,
+        )
+        .await;
+    assert_eq!(check["allowed"], true, "{check}");
+    assert!(
+        check["reason"]
+            .as_str()
+            .unwrap()
+            .contains("via group Field crew"),
+        "{check}"
+    );
+}
+
+#[tokio::test]
+async fn access_and_role_lists_are_paged() {
+    let s = scoped().await;
+    for path in [
+        format!("/orgs/{}/access", s.east),
+        format!("/roles?org_id={}", s.root),
+    ] {
+        let (status, all) = s.app.call(Method::GET, &path, &s.t, None).await;
+        assert_eq!(status, S::OK, "{path}");
+        assert_eq!(all["page"], 1);
+        assert_eq!(all["per_page"], 50);
+        let total = all["total"].as_u64().unwrap();
+        assert!(total >= 2, "{path}: {all}");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (status, second) = s
+            .app
+            .call(
+                Method::GET,
+                format!("{path}{sep}page=2&per_page=1"),
+                &s.t,
+                None,
+            )
+            .await;
+        assert_eq!(status, S::OK);
+        assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
+        assert_eq!(second["items"][0], all["items"][1]);
+        assert_eq!(second["total"], total);
+        assert_eq!(
+            (second["page"].clone(), second["per_page"].clone()),
+            (json!(2), json!(1))
+        );
+        let (status, _) = s
+            .app
+            .call(Method::GET, format!("{path}{sep}per_page=201"), &s.t, None)
+            .await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path}");
+    }
+}
