@@ -161,10 +161,11 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
             let ids: Vec<i64> = if q.trim().is_empty() {
                 visible
             } else {
-                let matches: std::collections::HashSet<i64> = org::search(conn, &q, 10_000)?
-                    .into_iter()
-                    .map(|o| o.id)
-                    .collect();
+                // Matched in SQL within the caller's scope, then kept in path order.
+                let matches: std::collections::HashSet<i64> =
+                    org::search_visible_ids(conn, &access, Permission::OrgView, &q)?
+                        .into_iter()
+                        .collect();
                 visible
                     .into_iter()
                     .filter(|id| matches.contains(id))
@@ -369,7 +370,7 @@ async fn remove(
     query: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    crate::web::orgs::require_may_delete(&me.access, id)?;
     let (actor, version) = (me.actor(), query.version);
     me.db()
         .write(move |conn| org::delete(conn, &actor, id, version))

@@ -907,19 +907,84 @@ pub fn subtree_user_counts(conn: &mut Conn, id: i64) -> Result<Vec<(i64, i64)>> 
         .load(conn)?)
 }
 
-/// Orgs whose name or code contains `q` (case-insensitive), in name order.
-pub fn search(conn: &mut Conn, q: &str, limit: i64) -> Result<Vec<Org>> {
+type OrgQuery<'a> = orgs::BoxedQuery<'a, <Conn as diesel::Connection>::Backend>;
+
+/// Orgs whose name or code contains `q` (case-insensitive).
+fn matching<'a>(q: &str) -> OrgQuery<'a> {
     let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
-    Ok(orgs::table
+    orgs::table
         .filter(
             orgs::name_key
                 .like(pattern.clone())
                 .or(orgs::code_key.like(pattern)),
         )
-        .order(orgs::name_key)
+        .into_boxed()
+}
+
+/// Orgs matching `q` where `access` holds `perm`, narrowed in SQL by
+/// `Access::org_scope` (so a limit counts only orgs the viewer may see), and
+/// outside the subtree of `not_within` when given.
+fn matching_in_scope<'a>(
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    q: &str,
+    not_within: Option<i64>,
+) -> OrgQuery<'a> {
+    let scope = access.org_scope(perm);
+    // Someone who sees the whole tree needs no org filter at all.
+    let everyone = scope.hidden.is_empty()
+        && scope.roots.len() == 1
+        && access.snapshot.tree().parent_of(scope.roots[0]).is_none();
+    let under = |ids: Vec<i64>| {
+        org_closure::table
+            .filter(org_closure::ancestor_id.eq_any(ids))
+            .select(org_closure::descendant_id)
+    };
+    let mut query = matching(q);
+    if !everyone {
+        query = query
+            .filter(orgs::id.eq_any(under(scope.roots)))
+            .filter(orgs::id.ne_all(under(scope.hidden)));
+    }
+    if let Some(id) = not_within {
+        query = query.filter(orgs::id.ne_all(under(vec![id])));
+    }
+    query
+}
+
+/// The first `limit` orgs (in name order) matching `q` where `access` holds
+/// `perm`, outside the subtree of `not_within` when given.
+pub fn search_visible(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    q: &str,
+    not_within: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Org>> {
+    let found: Vec<Org> = matching_in_scope(access, perm, q, not_within)
+        .order((orgs::name_key, orgs::id))
         .limit(limit)
         .select(Org::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    // The scope never covers more than `can` allows; checking again is cheap.
+    Ok(found
+        .into_iter()
+        .filter(|o| access.can(perm, o.id))
+        .collect())
+}
+
+/// The ids of every org matching `q` where `access` holds `perm`.
+pub fn search_visible_ids(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    q: &str,
+) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = matching_in_scope(access, perm, q, None)
+        .select(orgs::id)
+        .load(conn)?;
+    Ok(ids.into_iter().filter(|id| access.can(perm, *id)).collect())
 }
 
 /// Orgs that list the email's domain among their email domains (the suggested

@@ -31,7 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(edit)
         .service(move_form)
         .service(move_submit)
+        .service(archive_form)
         .service(archive)
+        .service(restore_form)
         .service(restore)
         .service(delete_form)
         .service(delete_submit)
@@ -183,16 +185,18 @@ async fn org_tree(me: SignedIn, query: web::Query<SearchQuery>) -> Result<HttpRe
         .read(move |conn| {
             let tree = access.snapshot.tree();
             if !search.is_empty() {
-                let found: Vec<Org> = org::search(conn, &search, 500)?
+                // Filtered by the viewer's scope in SQL: the first 50 are 50 they see.
+                let found =
+                    org::search_visible(conn, &access, Permission::OrgView, &search, None, 50)?;
+                let ids: Vec<i64> = found.iter().map(|o| o.id).collect();
+                let mut paths = super::users::org_paths(conn, &access, &ids)?;
+                let results = found
                     .into_iter()
-                    .filter(|o| access.can(Permission::OrgView, o.id))
-                    .take(50)
+                    .map(|o| {
+                        let path = paths.remove(&o.id).unwrap_or_default();
+                        (o, path)
+                    })
                     .collect();
-                let mut results = Vec::new();
-                for o in found {
-                    let path = visible_path(conn, &access, o.id)?;
-                    results.push((o, path));
-                }
                 return Ok((vec![], results));
             }
             // The highest visible orgs: those whose parent the person cannot see.
@@ -216,13 +220,6 @@ async fn org_tree(me: SignedIn, query: web::Query<SearchQuery>) -> Result<HttpRe
         q,
         results,
     })
-}
-
-/// "Acme / East / Boston", from the highest org the person sees.
-fn visible_path(conn: &mut Conn, access: &Access, id: i64) -> Result<String, Error> {
-    Ok(super::users::org_paths(conn, access, &[id])?
-        .remove(&id)
-        .unwrap_or_default())
 }
 
 #[derive(Template)]
@@ -840,43 +837,74 @@ struct MovePage {
     layout: Layout,
     h: OrgHeader,
     parents: Vec<(i64, String)>,
+    /// The picker's search text.
+    q: String,
+    /// More orgs qualify than the picker lists: search to narrow.
+    more: bool,
     errors: FieldErrors,
 }
 
-/// Orgs `id` may move under: where the person may create, outside `id`'s subtree.
+/// How many new parents the picker lists at once.
+const PICKER_SIZE: usize = 100;
+
+/// Orgs `id` may move under: where the person may create, outside `id`'s
+/// subtree, not its current parent. With `q`, matches found in SQL within the
+/// person's scope; without, the first ones in tree order. Says whether more
+/// qualify than are listed.
 fn allowed_parents(
     conn: &mut Conn,
     access: &Access,
     id: i64,
     current_parent: Option<i64>,
-) -> Result<Vec<(i64, String)>, Error> {
+    q: &str,
+) -> Result<(Vec<(i64, String)>, bool), Error> {
     let tree = access.snapshot.tree();
-    let ids: Vec<i64> = access
-        .snapshot
-        .visible_orgs(access.user_id, Permission::OrgCreate)
+    let mut ids: Vec<i64> = if q.is_empty() {
+        access
+            .snapshot
+            .visible_orgs(access.user_id, Permission::OrgCreate)
+            .into_iter()
+            .filter(|o| !tree.is_within(*o, id) && Some(*o) != current_parent)
+            .take(PICKER_SIZE + 1)
+            .collect()
+    } else {
+        org::search_visible(
+            conn,
+            access,
+            Permission::OrgCreate,
+            q,
+            Some(id),
+            PICKER_SIZE as i64 + 2,
+        )?
         .into_iter()
-        .filter(|o| !tree.is_within(*o, id) && Some(*o) != current_parent)
-        .take(1000)
+        .map(|o| o.id)
+        .filter(|o| Some(*o) != current_parent)
+        .collect()
+    };
+    let more = ids.len() > PICKER_SIZE;
+    ids.truncate(PICKER_SIZE);
+    let mut paths = super::users::org_paths(conn, access, &ids)?;
+    let out = ids
+        .into_iter()
+        .map(|o| (o, paths.remove(&o).unwrap_or_default()))
         .collect();
-    let mut out = Vec::with_capacity(ids.len());
-    for o in ids {
-        out.push((o, visible_path(conn, access, o)?));
-    }
-    Ok(out)
+    Ok((out, more))
 }
 
 async fn render_move(
     me: &SignedIn,
     id: i64,
+    q: String,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, parents) = me
+    let search = q.clone();
+    let (h, (parents, more)) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "overview")?;
-            let parents = allowed_parents(conn, &access, id, h.org.parent_id)?;
+            let parents = allowed_parents(conn, &access, id, h.org.parent_id, &search)?;
             Ok((h, parents))
         })
         .await?;
@@ -886,17 +914,24 @@ async fn render_move(
             layout: me.ctx.layout(format!("Move {}", h.org.name), "orgs")?,
             h,
             parents,
+            q,
+            more,
             errors,
         },
     ))
 }
 
-/// `GET /orgs/{id}/move`.
+/// `GET /orgs/{id}/move?q=`: the new-parent picker, searchable.
 #[get("/orgs/{id}/move")]
-async fn move_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+async fn move_form(
+    me: SignedIn,
+    id: web::Path<i64>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     me.access.require_at_parent(Permission::OrgMove, id)?;
-    render_move(&me, id, StatusCode::OK, FieldErrors::new()).await
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    render_move(&me, id, q, StatusCode::OK, FieldErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -919,6 +954,7 @@ async fn move_submit(
         return render_move(
             &me,
             id,
+            String::new(),
             StatusCode::UNPROCESSABLE_ENTITY,
             FieldErrors::of("parent_id", "Choose the new parent."),
         )
@@ -928,6 +964,7 @@ async fn move_submit(
         return render_move(
             &me,
             id,
+            String::new(),
             StatusCode::UNPROCESSABLE_ENTITY,
             FieldErrors::of("parent_id", "Choose one of the listed organizations."),
         )
@@ -945,12 +982,20 @@ async fn move_submit(
             see_other(&format!("/orgs/{id}"))
         }
         Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
-            render_move(&me, id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            render_move(
+                &me,
+                id,
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
         }
         Err(Error::Conflict { message, .. }) => {
             render_move(
                 &me,
                 id,
+                String::new(),
                 StatusCode::CONFLICT,
                 FieldErrors::of("parent_id", &message),
             )
@@ -963,6 +1008,78 @@ async fn move_submit(
 #[derive(Deserialize)]
 struct VersionForm {
     version: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/archive.html")]
+struct ArchivePage {
+    layout: Layout,
+    h: OrgHeader,
+    archiving: bool,
+    /// What the change touches, as far as the viewer sees inside.
+    rollup: org::Rollup,
+    errors: FieldErrors,
+}
+
+async fn render_archive(
+    me: &SignedIn,
+    id: i64,
+    archiving: bool,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    let access = me.access.clone();
+    let (h, rollup) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "overview")?;
+            // Outside a privacy border nothing inside is counted or shown.
+            let rollup = if h.can.inside {
+                org::rollup(conn, &access, id, crate::db::now().date())?
+            } else {
+                org::Rollup::default()
+            };
+            Ok((h, rollup))
+        })
+        .await?;
+    let verb = if archiving { "Archive" } else { "Restore" };
+    Ok(render(
+        status,
+        &ArchivePage {
+            layout: me.ctx.layout(format!("{verb} {}", h.org.name), "orgs")?,
+            h,
+            archiving,
+            rollup,
+            errors,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/archive`: what archiving would do, and the button that does it.
+#[get("/orgs/{id}/archive")]
+async fn archive_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_archive(
+        &me,
+        id.into_inner(),
+        true,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `GET /orgs/{id}/restore`: what restoring would do, and the button that does it.
+#[get("/orgs/{id}/restore")]
+async fn restore_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_archive(
+        &me,
+        id.into_inner(),
+        false,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
 }
 
 /// `POST /orgs/{id}/archive`.
@@ -993,10 +1110,24 @@ async fn set_archived(
 ) -> Result<HttpResponse, PageError> {
     me.access.require_at_parent(Permission::OrgDelete, id)?;
     let actor = me.actor();
-    let o = me
+    let outcome = me
         .db()
         .write(move |conn| org::set_archived(conn, &actor, id, archived, version))
-        .await?;
+        .await;
+    let o = match outcome {
+        Ok(o) => o,
+        Err(Error::Conflict { message, .. }) => {
+            return render_archive(
+                &me,
+                id,
+                archived,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let message = if archived {
         format!(
             "{} is archived: read-only, and nothing new goes in.",
@@ -1045,11 +1176,27 @@ struct DeletePage {
     blockers: Blockers,
 }
 
+/// Deleting needs `org.delete` on the parent and sight inside the org: what
+/// blocks a delete (and what it would remove) lies inside, and a private org's
+/// ancestors may move or archive it but not learn or destroy what is inside.
+pub fn require_may_delete(access: &Access, id: i64) -> Result<(), Error> {
+    access.require_at_parent(Permission::OrgDelete, id)?;
+    if access.sees_inside(id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "This organization is in privacy mode: from outside its border it can be moved or \
+             archived, not deleted. Someone inside must turn privacy mode off first."
+                .into(),
+        ))
+    }
+}
+
 /// `GET /orgs/{id}/delete`: what deleting would do, or what blocks it.
 #[get("/orgs/{id}/delete")]
 async fn delete_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    require_may_delete(&me.access, id)?;
     let access = me.access.clone();
     let (h, blockers) = me
         .db()
@@ -1075,7 +1222,7 @@ async fn delete_submit(
     form: web::Form<VersionForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    require_may_delete(&me.access, id)?;
     let parent = me.access.snapshot.tree().parent_of(id);
     let (actor, version) = (me.actor(), form.version);
     match me

@@ -641,3 +641,217 @@ async fn access_and_role_lists_are_paged() {
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path}");
     }
 }
+
+/// `n` orgs under `parent` straight through the domain (fast), named `prefix{i}`.
+async fn many_orgs(app: &TestApp, parent: i64, prefix: &'static str, n: usize) {
+    app.db
+        .write(move |conn| {
+            for i in 0..n {
+                let values = canopy::domain::org::OrgDraft {
+                    name: format!("{prefix}{i:04}"),
+                    code: format!("{}{i}", prefix.replace(' ', "")),
+                    ..Default::default()
+                }
+                .validate()?;
+                canopy::domain::org::create(
+                    conn,
+                    &canopy::domain::audit::Actor::cli(),
+                    parent,
+                    &values,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn search_finds_the_viewers_matches_however_many_others_match() {
+    let s = scoped().await;
+    let globex = org(&s.app, &s.t, s.root, "Globex", "GLOBEX").await;
+    // 600 matches outside Olga's scope sort before her own.
+    many_orgs(&s.app, globex, "Match A", 600).await;
+    many_orgs(&s.app, s.east, "Match Z", 3).await;
+
+    let (status, html) = s.olga.get_text("/orgs?q=match").await;
+    assert_eq!(status, S::OK);
+    for i in 0..3 {
+        assert!(html.contains(&format!(">Match Z{i:04}</a>")), "{i}: {html}");
+    }
+    assert!(!html.contains("Match A"), "nothing outside her subtree");
+    assert!(html.contains("Acme / East"), "paths start at her top org");
+    let (_, list) = s
+        .app
+        .call(Method::GET, "/orgs?q=match", &s.olga_token, None)
+        .await;
+    assert_eq!(list["total"], 3, "{list}");
+
+    // The move picker searches in SQL too, never offering the org's own subtree.
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = s.app.get_text(&format!("/orgs/{}/move", s.east)).await;
+    assert!(
+        html.contains("data-testid=\"picker-more\""),
+        "too many to list"
+    );
+    let (_, html) = s
+        .app
+        .get_text(&format!("/orgs/{}/move?q=match+a0599", s.east))
+        .await;
+    assert!(html.contains("Match A0599"), "{html}");
+    let (_, html) = s
+        .app
+        .get_text(&format!("/orgs/{}/move?q=match+z", s.east))
+        .await;
+    assert!(
+        html.contains("No organization you may move it under matches."),
+        "its own descendants are never offered: {html}"
+    );
+}
+
+#[tokio::test]
+async fn archive_and_restore_confirm_first_and_say_what_changes() {
+    let s = scoped().await;
+    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    s.app.create_user("kim@acme.example", "Kim", s.acme).await;
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    assert!(html.contains(&format!("href=\"/orgs/{}/archive\"", s.acme)));
+    assert!(
+        !html.contains(&format!("action=\"/orgs/{}/archive\"", s.acme)),
+        "no one-click archive"
+    );
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("read-only"), "{html}");
+    assert!(html.contains("data-testid=\"affected-orgs\">2<"), "{html}");
+    assert!(html.contains("data-testid=\"affected-users\">3<"), "{html}");
+    assert!(
+        html.contains("data-testid=\"affected-projects\">0<"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("action=\"/orgs/{}/archive\"", s.acme)));
+    assert!(
+        s.app.audit("org.archived").await.is_empty(),
+        "GET changes nothing"
+    );
+
+    let version = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{}/archive", s.acme),
+            &[("version", &version)],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(s.app.audit("org.archived").await.len(), 1);
+
+    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    assert!(html.contains(&format!("href=\"/orgs/{}/restore\"", s.acme)));
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/restore", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("editable again"), "{html}");
+    // The version shown before the archive is stale now.
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{}/restore", s.acme),
+            &[("version", &version)],
+        )
+        .await;
+    assert_eq!(response.status(), S::CONFLICT);
+    assert!(s.app.audit("org.restored").await.is_empty());
+    let response = s
+        .app
+        .post_form_with_csrf(&format!("/orgs/{}/restore", s.acme), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(s.app.audit("org.restored").await.len(), 1);
+    assert_eq!(
+        s.app.get(&format!("/orgs/{west}/edit")).await.status(),
+        S::OK
+    );
+    // Olga decides nothing at Acme's parent: no page, no button.
+    assert_eq!(
+        s.olga
+            .get(&format!("/orgs/{}/archive", s.acme))
+            .await
+            .status(),
+        S::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() {
+    let s = scoped().await;
+    s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    // Olga turns privacy mode on through the settings page.
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.acme)).await;
+    assert!(html.contains("Turn privacy mode on"));
+    let response = s
+        .olga
+        .post_form_with_csrf(&format!("/orgs/{}/privacy", s.acme), &[("on", "true")])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
+
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("data-testid=\"org-name\">Acme<"));
+    assert!(html.contains("You can see its name and its place in the tree"));
+    assert!(!html.contains("ACME"), "not even the code");
+    assert!(!html.contains("rollup-"), "no counts");
+    assert!(html.contains(&format!("href=\"/orgs/{}/move\"", s.acme)));
+    assert!(!html.contains(&format!("/orgs/{}/edit", s.acme)));
+    assert!(!html.contains(&format!("/orgs/{}/delete", s.acme)));
+    assert!(!html.contains(&format!("/orgs/{}/settings", s.acme)));
+    // The archive page says what happens but counts nothing inside.
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(!html.contains("affected-"), "{html}");
+    // Deleting needs sight inside: no counts, page or API.
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/delete", s.acme)).await;
+    assert_eq!(status, S::FORBIDDEN);
+    assert!(
+        !html.contains("sub-organization") && !html.contains("user"),
+        "{html}"
+    );
+    let response = s
+        .app
+        .post_form_with_csrf(&format!("/orgs/{}/delete", s.acme), &[])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let (status, body) = s
+        .app
+        .call(Method::DELETE, format!("/orgs/{}", s.acme), &s.t, None)
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(body["error"].get("blocking").is_none(), "{body}");
+    assert!(!body.to_string().contains("1 user"), "{body}");
+    // Turning it off is for someone inside.
+    let response = s
+        .app
+        .post_form_with_csrf(&format!("/orgs/{}/privacy", s.acme), &[("on", "false")])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
+    let (_, acme) = s
+        .app
+        .call(
+            Method::GET,
+            format!("/orgs/{}", s.acme),
+            &s.olga_token,
+            None,
+        )
+        .await;
+    assert_eq!(acme["privacy_mode"], true);
+}
