@@ -390,7 +390,8 @@ async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(settings_json(&all)))
 }
 
-/// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts.
+/// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts;
+/// an optional `version` (the org's) answers 409 when stale.
 #[put("/orgs/{id}/settings")]
 async fn put_settings(
     me: ApiUser,
@@ -399,15 +400,23 @@ async fn put_settings(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     me.access.require(Permission::OrgSettings, id)?;
+    let mut body = body.into_inner();
+    // `version` is the org's (optional): a stale one answers 409.
+    let version = match body.remove("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| FieldErrors::single("version", "version must be an integer."))?,
+        ),
+    };
     let changes: Vec<(String, Option<Value>)> = body
-        .into_inner()
         .into_iter()
         .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
         .collect();
     let actor = me.actor();
     let all = me
         .db()
-        .write(move |conn| settings::put(conn, &actor, id, &changes))
+        .write(move |conn| settings::put(conn, &actor, id, &changes, version))
         .await?;
     Ok(HttpResponse::Ok().json(settings_json(&all)))
 }

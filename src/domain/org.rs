@@ -420,8 +420,24 @@ fn ensure_unique(
     }
 }
 
+/// Any constant, the same everywhere: the key of the advisory lock that
+/// serialises changes to the shape of the tree on PostgreSQL.
+const TREE_LOCK_KEY: i64 = 0x6361_6e6f_7079_0001;
+
+/// Serialises changes to the tree's shape (moves, new orgs) until the end of
+/// the transaction. On PostgreSQL two moves could otherwise each read
+/// `org_closure` before the other re-links it and together make a cycle.
+/// SQLite already runs one writer at a time (see `Db::write`): nothing to do.
+fn lock_tree(conn: &mut Conn) -> Result<()> {
+    if let crate::db::AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({TREE_LOCK_KEY})")).execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Creates a child of `parent_id`.
 pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues) -> Result<Org> {
+    lock_tree(conn)?;
     let parent = find(conn, parent_id)?;
     if is_frozen(conn, parent.id)? {
         return Err(Error::conflict(
@@ -480,7 +496,8 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
     Ok(org)
 }
 
-fn check_version(org: &Org, version: Option<i64>) -> Result<()> {
+/// Refuses a stale `version` (none given: no check).
+pub(crate) fn check_version(org: &Org, version: Option<i64>) -> Result<()> {
     match version {
         Some(v) if v != org.version => Err(crate::domain::user::stale()),
         _ => Ok(()),
@@ -565,7 +582,7 @@ pub fn update(
 }
 
 /// Bumps the version of an org being changed, refusing a stale one.
-fn touch(conn: &mut Conn, org: &Org) -> Result<()> {
+pub(crate) fn touch(conn: &mut Conn, org: &Org) -> Result<()> {
     let changed = diesel::update(
         orgs::table
             .find(org.id)
@@ -601,6 +618,8 @@ pub fn move_to(
     new_parent_id: i64,
     version: Option<i64>,
 ) -> Result<Org> {
+    // Taken before anything is read, so the cycle check sees committed moves.
+    lock_tree(conn)?;
     let org = find(conn, id)?;
     check_version(&org, version)?;
     let Some(old_parent) = org.parent_id else {

@@ -580,6 +580,7 @@ async fn settings_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, 
 struct SettingForm {
     #[serde(default)]
     value: String,
+    version: Option<i64>,
 }
 
 /// `POST /orgs/{id}/settings/{key}`: override one setting here.
@@ -591,8 +592,8 @@ async fn set_setting(
 ) -> Result<HttpResponse, PageError> {
     let (id, key) = path.into_inner();
     me.access.require(Permission::OrgSettings, id)?;
-    let value = serde_json::Value::String(form.into_inner().value);
-    change_setting(me, id, key, Some(value)).await
+    let SettingForm { value, version } = form.into_inner();
+    change_setting(me, id, key, Some(serde_json::Value::String(value)), version).await
 }
 
 /// `POST /orgs/{id}/settings/{key}/revert`: inherit again.
@@ -600,10 +601,11 @@ async fn set_setting(
 async fn revert_setting(
     me: SignedIn,
     path: web::Path<(i64, String)>,
+    form: web::Form<VersionForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, key) = path.into_inner();
     me.access.require(Permission::OrgSettings, id)?;
-    change_setting(me, id, key, None).await
+    change_setting(me, id, key, None, form.version).await
 }
 
 async fn change_setting(
@@ -611,6 +613,7 @@ async fn change_setting(
     id: i64,
     key: String,
     value: Option<serde_json::Value>,
+    version: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
     if settings::definition(&key).is_none() {
         return Err(Error::NotFound.into());
@@ -622,7 +625,7 @@ async fn change_setting(
         .unwrap_or_default();
     let outcome = me
         .db()
-        .write(move |conn| settings::put(conn, &actor, id, &[(key, value)]))
+        .write(move |conn| settings::put(conn, &actor, id, &[(key, value)], version))
         .await;
     match outcome {
         Ok(_) => {
@@ -636,6 +639,15 @@ async fn change_setting(
         }
         Err(Error::Validation(errors)) => {
             render_settings(&me, id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_settings(
+                &me,
+                id,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -1174,6 +1186,7 @@ struct DeletePage {
     layout: Layout,
     h: OrgHeader,
     blockers: Blockers,
+    errors: FieldErrors,
 }
 
 /// Deleting needs `org.delete` on the parent and sight inside the org: what
@@ -1197,6 +1210,15 @@ pub fn require_may_delete(access: &Access, id: i64) -> Result<(), Error> {
 async fn delete_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     require_may_delete(&me.access, id)?;
+    render_delete(&me, id, StatusCode::OK, FieldErrors::new()).await
+}
+
+async fn render_delete(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let (h, blockers) = me
         .db()
@@ -1207,11 +1229,15 @@ async fn delete_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, P
             ))
         })
         .await?;
-    page(&DeletePage {
-        layout: me.ctx.layout(format!("Delete {}", h.org.name), "orgs")?,
-        h,
-        blockers,
-    })
+    Ok(render(
+        status,
+        &DeletePage {
+            layout: me.ctx.layout(format!("Delete {}", h.org.name), "orgs")?,
+            h,
+            blockers,
+            errors,
+        },
+    ))
 }
 
 /// `POST /orgs/{id}/delete`.
@@ -1234,9 +1260,15 @@ async fn delete_submit(
             me.ctx.flash("success", "The organization is deleted.")?;
             see_other(&parent.map_or("/orgs".to_string(), |p| format!("/orgs/{p}/sub-orgs")))
         }
+        // Not empty after all, or changed in the meantime: the page again, current.
         Err(Error::Conflict { message, .. }) => {
-            me.ctx.flash("error", message)?;
-            see_other(&format!("/orgs/{id}/delete"))
+            render_delete(
+                &me,
+                id,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
