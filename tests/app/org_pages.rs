@@ -1222,3 +1222,24 @@ async fn concurrent_moves_never_make_a_cycle() {
         assert_eq!(status, S::OK, "{body}");
     }
 }
+
+#[tokio::test]
+async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
+    let s = scoped().await;
+    let (_, html) = s.olga.get_text("/orgs").await;
+    assert!(html.contains("role=\"tree\""), "{html}");
+    assert!(html.contains("role=\"treeitem\""));
+    assert!(
+        html.contains(&format!(
+            "data-org-id=\"{}\" aria-expanded=\"false\"",
+            s.acme
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("<script>") && !html.contains("onkeydown"));
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/children", s.acme)).await;
+    assert!(html.contains("role=\"treeitem\"") && html.contains("role=\"group\""));
+    let (status, js) = s.olga.get_text("/static/app.js").await;
+    assert_eq!(status, S::OK);
+    assert!(js.contains("[role=tree] li.node > a") && js.contains("ArrowLeft"));
+}
