@@ -14,18 +14,49 @@ document.addEventListener("click", (event) => {
   if (!toggle) return;
   const list = document.getElementById(toggle.getAttribute("aria-controls"));
   if (!list) return;
+  const item = toggle.closest("li.node");
   const open = toggle.getAttribute("aria-expanded") === "true";
   if (open) {
     toggle.setAttribute("aria-expanded", "false");
+    if (item) item.setAttribute("aria-expanded", "false");
     list.hidden = true;
     return;
   }
   toggle.setAttribute("aria-expanded", "true");
+  if (item) item.setAttribute("aria-expanded", "true");
   list.hidden = false;
   if (!list.dataset.loaded && window.htmx) {
     list.dataset.loaded = "1";
     window.htmx.ajax("GET", toggle.dataset.childrenUrl, { target: list, swap: "innerHTML" });
   }
+});
+
+// The org tree by keyboard (the WAI-ARIA treeview pattern): Up/Down move
+// between visible nodes, Home/End to the first/last, Right opens a node or
+// enters its first child, Left closes it or goes to its parent.
+document.addEventListener("keydown", (event) => {
+  const link = event.target.closest && event.target.closest("[role=tree] li.node > a");
+  if (!link) return;
+  const item = link.parentElement;
+  const links = Array.from(item.closest("[role=tree]").querySelectorAll("li.node > a"))
+    .filter((a) => !a.closest("ul[hidden]"));
+  const index = links.indexOf(link);
+  const toggle = item.querySelector(":scope > button.toggle");
+  const open = toggle && toggle.getAttribute("aria-expanded") === "true";
+  let target = null;
+  if (event.key === "ArrowDown") target = links[index + 1];
+  else if (event.key === "ArrowUp") target = links[index - 1];
+  else if (event.key === "Home") target = links[0];
+  else if (event.key === "End") target = links[links.length - 1];
+  else if (event.key === "ArrowRight" && toggle && !open) toggle.click();
+  else if (event.key === "ArrowRight" && open) target = item.querySelector(":scope > ul > li.node > a");
+  else if (event.key === "ArrowLeft" && open) toggle.click();
+  else if (event.key === "ArrowLeft") {
+    const parent = item.parentElement.closest("li.node");
+    if (parent) target = parent.querySelector(":scope > a");
+  } else return;
+  event.preventDefault();
+  if (target) target.focus();
 });
 
 // The timesheet grid: arrow keys move between hour cells like a spreadsheet

@@ -802,8 +802,9 @@ proptest! {
     #![proptest_config(config(1_000))]
 
     /// Stricter than the main property: a `BlockedByPrivacy` denial names a border
-    /// that really stops one of the user's grants. Known to fail (see
-    /// `org_view_of_a_private_org_inside_another_blames_the_outer_border`).
+    /// that really stops one of the user's grants, never one the permission passes
+    /// (such as a private org's own border for `org.view` of its name; the case
+    /// pinned by `org_view_of_a_private_org_inside_another_blames_the_outer_border`).
     #[test]
     fn explain_blames_a_border_that_really_blocks(world in world()) {
         let snap = world.snapshot(1);
@@ -1180,8 +1181,9 @@ fn nested_privacy_stops_each_grant_at_the_first_border_below_it() {
     );
 }
 
-/// Known to fail: `explain` blames the private org's own border, which org.view of
-/// that org ignores, instead of the border above it that really stops the grant.
+/// A private org inside another private org: `org.view` of the inner one is
+/// denied, and `explain` blames the outer border, which really stops the grant,
+/// not the inner org's own border, which `org.view` of its name passes.
 #[test]
 fn org_view_of_a_private_org_inside_another_blames_the_outer_border() {
     let orgs = company_with(|o| match o.id {

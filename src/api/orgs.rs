@@ -161,10 +161,11 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
             let ids: Vec<i64> = if q.trim().is_empty() {
                 visible
             } else {
-                let matches: std::collections::HashSet<i64> = org::search(conn, &q, 10_000)?
-                    .into_iter()
-                    .map(|o| o.id)
-                    .collect();
+                // Matched in SQL within the caller's scope, then kept in path order.
+                let matches: std::collections::HashSet<i64> =
+                    org::search_visible_ids(conn, &access, Permission::OrgView, &q)?
+                        .into_iter()
+                        .collect();
                 visible
                     .into_iter()
                     .filter(|id| matches.contains(id))
@@ -369,7 +370,7 @@ async fn remove(
     query: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    crate::web::orgs::require_may_delete(&me.access, id)?;
     let (actor, version) = (me.actor(), query.version);
     me.db()
         .write(move |conn| org::delete(conn, &actor, id, version))
@@ -389,7 +390,8 @@ async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(settings_json(&all)))
 }
 
-/// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts.
+/// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts;
+/// an optional `version` (the org's) answers 409 when stale.
 #[put("/orgs/{id}/settings")]
 async fn put_settings(
     me: ApiUser,
@@ -397,15 +399,23 @@ async fn put_settings(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let mut body = body.into_inner();
+    // `version` is the org's (optional): a stale one answers 409.
+    let version = match body.remove("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| FieldErrors::single("version", "version must be an integer."))?,
+        ),
+    };
     let changes: Vec<(String, Option<Value>)> = body
-        .into_inner()
         .into_iter()
         .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
         .collect();
     let (access, actor) = (me.access.clone(), me.actor());
     let all = me
         .db()
-        .write(move |conn| settings::change(conn, &access, &actor, id, &changes))
+        .write(move |conn| settings::change(conn, &access, &actor, id, &changes, version))
         .await?;
     Ok(HttpResponse::Ok().json(settings_json(&all)))
 }
@@ -434,16 +444,28 @@ pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
 }
 
 /// `GET /orgs/{id}/access`: who has access here, and through which grant.
+/// Only the grants the caller may know of: made at orgs they see, to users and
+/// groups they see; a paged list like every other.
 #[get("/orgs/{id}/access")]
-async fn access_list(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn access_list(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let (page, per_page) = query.parse()?;
     require_inside(&me.access, id)?;
     me.access.require(Permission::AccessView, id)?;
-    let snapshot = me.access.snapshot.clone();
-    let items = me
+    let access = me.access.clone();
+    let all = me
         .db()
-        .read(move |conn| crate::domain::access::effective_at(conn, &snapshot, id))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "page": 1, "per_page": items.len(), "total": items.len()})))
+        .read(move |conn| crate::domain::access::effective_at(conn, &access, id))
+        .await?
+        .items;
+    Ok(HttpResponse::Ok().json(ListBody {
+        items: page_of(&all, page, per_page),
+        page,
+        per_page,
+        total: all.len(),
+    }))
 }

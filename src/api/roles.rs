@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::domain::role::{self, CustomRoleInput};
 use crate::error::FieldErrors;
@@ -46,6 +47,8 @@ fn role_json(r: &role::Role) -> serde_json::Value {
 
 #[derive(Deserialize)]
 struct RolesQuery {
+    #[serde(flatten)]
+    page: PageQuery,
     org_id: Option<i64>,
 }
 
@@ -54,12 +57,20 @@ pub async fn list(me: ApiUser, query: web::Query<RolesQuery>) -> Result<HttpResp
     let org_id = query
         .org_id
         .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
+    let (page, per_page) = query.page.parse()?;
     me.access.require_visible(org_id)?;
     let roles = me
         .db()
         .read(move |conn| role::usable_at_org(conn, org_id))
         .await?;
-    let items: Vec<_> = roles.iter().map(role_json).collect();
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": items, "page": 1, "per_page": items.len(), "total": items.len()})))
+    let items: Vec<_> = page_of(&roles, page, per_page)
+        .iter()
+        .map(role_json)
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items,
+        page,
+        per_page,
+        total: roles.len(),
+    }))
 }

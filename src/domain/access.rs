@@ -2,9 +2,13 @@
 //! from. Reads the tree from the resolver's snapshot so privacy borders apply
 //! exactly as they do for decisions.
 
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::authz::Snapshot;
+use crate::authz::{Access, Permission, Snapshot};
+use crate::db::schema::{grants, groups, users};
 use crate::db::{self, Conn};
 use crate::domain::grant;
 use crate::error::Result;
@@ -37,34 +41,80 @@ pub struct AccessItem {
     pub expires_at: Option<String>,
 }
 
-/// Every live grant that reaches `org_id`: made here, or above it with "and below"
-/// and not stopped by a privacy border.
-pub fn effective_at(conn: &mut Conn, snapshot: &Snapshot, org_id: i64) -> Result<Vec<AccessItem>> {
+/// What one viewer may know of the access at an org: the rows they may see,
+/// and whether grants from above their scope were left out.
+#[derive(Clone, Debug, Default)]
+pub struct EffectiveAccess {
+    pub items: Vec<AccessItem>,
+    /// True when grants made at orgs the viewer may not see also reach here.
+    pub hidden_above: bool,
+}
+
+/// Every live grant that reaches `org_id` (made here, or above it with "and
+/// below" and not stopped by a privacy border) that `viewer` may know of: made
+/// at an org they see (`org.view`), to a user they may see or a group they may
+/// see (`group.view` where it lives). Grants from above their scope are only
+/// counted, never named.
+pub fn effective_at(conn: &mut Conn, viewer: &Access, org_id: i64) -> Result<EffectiveAccess> {
+    let snapshot: &Snapshot = &viewer.snapshot;
     let tree = snapshot.tree();
     let path = tree.path(org_id);
     let now = db::now();
-    let mut items: Vec<AccessItem> = grant::list(conn, Some(&path), None)?
+    let reaching: Vec<grant::GrantView> = grant::list(conn, Some(&path), None)?
         .into_iter()
         .filter(|g| !g.is_expired(now))
+        .filter(|g| {
+            g.grant
+                .org_id
+                .is_some_and(|at| tree.grant_reaches(at, g.grant.descendants, org_id))
+        })
+        .collect();
+    let hidden_above = reaching.iter().any(|g| {
+        g.grant
+            .org_id
+            .is_some_and(|at| !viewer.can(Permission::OrgView, at))
+    });
+    let reaching: Vec<grant::GrantView> = reaching
+        .into_iter()
+        .filter(|g| {
+            g.grant
+                .org_id
+                .is_some_and(|at| viewer.can(Permission::OrgView, at))
+        })
+        .collect();
+    let user_ids: Vec<i64> = reaching.iter().filter_map(|g| g.grant.user_id).collect();
+    let group_ids: Vec<i64> = reaching.iter().filter_map(|g| g.grant.group_id).collect();
+    let visible_users = visible_user_ids(conn, viewer, &user_ids)?;
+    let group_orgs: HashMap<i64, i64> = groups::table
+        .filter(groups::id.eq_any(&group_ids))
+        .select((groups::id, groups::org_id))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut items: Vec<AccessItem> = reaching
+        .into_iter()
         .filter_map(|g| {
             let at = g.grant.org_id?;
-            if !tree.grant_reaches(at, g.grant.descendants, org_id) {
-                return None;
-            }
             let principal = match (g.grant.user_id, g.grant.group_id) {
-                (Some(id), _) => Principal {
+                (Some(id), _) if visible_users.contains(&id) => Principal {
                     kind: "user",
                     id,
                     name: g.user_name.clone().unwrap_or_default(),
                     email: g.user_email.clone(),
                 },
-                (None, Some(id)) => Principal {
-                    kind: "group",
-                    id,
-                    name: g.group_name.clone().unwrap_or_default(),
-                    email: None,
-                },
-                (None, None) => return None,
+                (None, Some(id))
+                    if group_orgs
+                        .get(&id)
+                        .is_some_and(|o| viewer.can(Permission::GroupView, *o)) =>
+                {
+                    Principal {
+                        kind: "group",
+                        id,
+                        name: g.group_name.clone().unwrap_or_default(),
+                        email: None,
+                    }
+                }
+                _ => return None,
             };
             Some(AccessItem {
                 grant_id: g.grant.id,
@@ -83,7 +133,44 @@ pub fn effective_at(conn: &mut Conn, snapshot: &Snapshot, org_id: i64) -> Result
         .collect();
     // Nearest first: grants made here, then each ancestor upward.
     items.sort_by_key(|i| (std::cmp::Reverse(tree.depth_of(i.scope.org_id)), i.grant_id));
-    Ok(items)
+    Ok(EffectiveAccess {
+        items,
+        hidden_above,
+    })
+}
+
+/// Those of `user_ids` the viewer may see (`Access::sees_user`: home where
+/// they hold `user.view`, guests granted there, themselves).
+fn visible_user_ids(conn: &mut Conn, viewer: &Access, user_ids: &[i64]) -> Result<HashSet<i64>> {
+    if user_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let homes: Vec<(i64, i64)> = users::table
+        .filter(users::id.eq_any(user_ids))
+        .select((users::id, users::org_id))
+        .load(conn)?;
+    let guest_rows: Vec<(Option<i64>, Option<i64>)> = grants::table
+        .filter(grants::user_id.eq_any(user_ids))
+        .filter(grants::org_id.is_not_null())
+        .filter(
+            grants::expires_at
+                .is_null()
+                .or(grants::expires_at.gt(db::now())),
+        )
+        .select((grants::user_id, grants::org_id))
+        .load(conn)?;
+    let mut guest_orgs: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (u, o) in guest_rows {
+        if let (Some(u), Some(o)) = (u, o) {
+            guest_orgs.entry(u).or_default().push(o);
+        }
+    }
+    let none = Vec::new();
+    Ok(homes
+        .into_iter()
+        .filter(|(id, home)| viewer.sees_user(*id, *home, guest_orgs.get(id).unwrap_or(&none)))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// A decision in words, naming roles and orgs.
@@ -111,7 +198,16 @@ pub fn describe(
                 } else {
                     " only"
                 };
-                parts.push(format!("{role} at {at}{reach} (grant {})", via.grant_id));
+                let group = match via.group_id {
+                    Some(g) => crate::domain::group::find(conn, g)
+                        .map(|g| format!(" via group {}", g.name))
+                        .unwrap_or_else(|_| format!(" via group {g}")),
+                    None => String::new(),
+                };
+                parts.push(format!(
+                    "{role} at {at}{reach}{group} (grant {})",
+                    via.grant_id
+                ));
             }
             format!("Allowed: {perm} comes from {}.", parts.join("; "))
         }

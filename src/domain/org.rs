@@ -420,8 +420,24 @@ fn ensure_unique(
     }
 }
 
+/// Any constant, the same everywhere: the key of the advisory lock that
+/// serialises changes to the shape of the tree on PostgreSQL.
+const TREE_LOCK_KEY: i64 = 0x6361_6e6f_7079_0001;
+
+/// Serialises changes to the tree's shape (moves, new orgs) until the end of
+/// the transaction. On PostgreSQL two moves could otherwise each read
+/// `org_closure` before the other re-links it and together make a cycle.
+/// SQLite already runs one writer at a time (see `Db::write`): nothing to do.
+fn lock_tree(conn: &mut Conn) -> Result<()> {
+    if let crate::db::AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({TREE_LOCK_KEY})")).execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Creates a child of `parent_id`.
 pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues) -> Result<Org> {
+    lock_tree(conn)?;
     let parent = find(conn, parent_id)?;
     if is_frozen(conn, parent.id)? {
         return Err(Error::conflict(
@@ -480,7 +496,8 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
     Ok(org)
 }
 
-fn check_version(org: &Org, version: Option<i64>) -> Result<()> {
+/// Refuses a stale `version` (none given: no check).
+pub(crate) fn check_version(org: &Org, version: Option<i64>) -> Result<()> {
     match version {
         Some(v) if v != org.version => Err(crate::domain::user::stale()),
         _ => Ok(()),
@@ -565,7 +582,7 @@ pub fn update(
 }
 
 /// Bumps the version of an org being changed, refusing a stale one.
-fn touch(conn: &mut Conn, org: &Org) -> Result<()> {
+pub(crate) fn touch(conn: &mut Conn, org: &Org) -> Result<()> {
     let changed = diesel::update(
         orgs::table
             .find(org.id)
@@ -601,6 +618,8 @@ pub fn move_to(
     new_parent_id: i64,
     version: Option<i64>,
 ) -> Result<Org> {
+    // Taken before anything is read, so the cycle check sees committed moves.
+    lock_tree(conn)?;
     let org = find(conn, id)?;
     check_version(&org, version)?;
     let Some(old_parent) = org.parent_id else {
@@ -907,19 +926,84 @@ pub fn subtree_user_counts(conn: &mut Conn, id: i64) -> Result<Vec<(i64, i64)>> 
         .load(conn)?)
 }
 
-/// Orgs whose name or code contains `q` (case-insensitive), in name order.
-pub fn search(conn: &mut Conn, q: &str, limit: i64) -> Result<Vec<Org>> {
+type OrgQuery<'a> = orgs::BoxedQuery<'a, <Conn as diesel::Connection>::Backend>;
+
+/// Orgs whose name or code contains `q` (case-insensitive).
+fn matching<'a>(q: &str) -> OrgQuery<'a> {
     let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
-    Ok(orgs::table
+    orgs::table
         .filter(
             orgs::name_key
                 .like(pattern.clone())
                 .or(orgs::code_key.like(pattern)),
         )
-        .order(orgs::name_key)
+        .into_boxed()
+}
+
+/// Orgs matching `q` where `access` holds `perm`, narrowed in SQL by
+/// `Access::org_scope` (so a limit counts only orgs the viewer may see), and
+/// outside the subtree of `not_within` when given.
+fn matching_in_scope<'a>(
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    q: &str,
+    not_within: Option<i64>,
+) -> OrgQuery<'a> {
+    let scope = access.org_scope(perm);
+    // Someone who sees the whole tree needs no org filter at all.
+    let everyone = scope.hidden.is_empty()
+        && scope.roots.len() == 1
+        && access.snapshot.tree().parent_of(scope.roots[0]).is_none();
+    let under = |ids: Vec<i64>| {
+        org_closure::table
+            .filter(org_closure::ancestor_id.eq_any(ids))
+            .select(org_closure::descendant_id)
+    };
+    let mut query = matching(q);
+    if !everyone {
+        query = query
+            .filter(orgs::id.eq_any(under(scope.roots)))
+            .filter(orgs::id.ne_all(under(scope.hidden)));
+    }
+    if let Some(id) = not_within {
+        query = query.filter(orgs::id.ne_all(under(vec![id])));
+    }
+    query
+}
+
+/// The first `limit` orgs (in name order) matching `q` where `access` holds
+/// `perm`, outside the subtree of `not_within` when given.
+pub fn search_visible(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    q: &str,
+    not_within: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Org>> {
+    let found: Vec<Org> = matching_in_scope(access, perm, q, not_within)
+        .order((orgs::name_key, orgs::id))
         .limit(limit)
         .select(Org::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    // The scope never covers more than `can` allows; checking again is cheap.
+    Ok(found
+        .into_iter()
+        .filter(|o| access.can(perm, o.id))
+        .collect())
+}
+
+/// The ids of every org matching `q` where `access` holds `perm`.
+pub fn search_visible_ids(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    q: &str,
+) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = matching_in_scope(access, perm, q, None)
+        .select(orgs::id)
+        .load(conn)?;
+    Ok(ids.into_iter().filter(|id| access.can(perm, *id)).collect())
 }
 
 /// Orgs that list the email's domain among their email domains (the suggested

@@ -310,8 +310,10 @@ pub fn put(
     actor: &Actor,
     org_id: i64,
     changes: &[(String, Option<Value>)],
+    version: Option<i64>,
 ) -> Result<Vec<Effective>> {
-    crate::domain::org::find(conn, org_id)?;
+    let org = crate::domain::org::find(conn, org_id)?;
+    crate::domain::org::check_version(&org, version)?;
     let mut errors = FieldErrors::new();
     let mut parsed = Vec::new();
     for (key, value) in changes {
@@ -331,6 +333,9 @@ pub fn put(
         errors.add("settings", "Nothing to change.");
     }
     errors.into_result()?;
+    // Settings are part of the org: a change bumps its version (and refuses a
+    // concurrent one), so forms opened before it answer 409.
+    crate::domain::org::touch(conn, &org)?;
     let before = effective(conn, org_id)?;
     for (key, value) in &parsed {
         diesel::delete(org_settings::table.find((org_id, *key))).execute(conn)?;
@@ -442,8 +447,9 @@ pub fn change(
     actor: &Actor,
     org_id: i64,
     changes: &[(String, Option<Value>)],
+    version: Option<i64>,
 ) -> Result<Vec<Effective>> {
     let keys: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
     require_may_change(access, org_id, &keys)?;
-    put(conn, actor, org_id, changes)
+    put(conn, actor, org_id, changes, version)
 }

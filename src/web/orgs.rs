@@ -32,7 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(edit)
         .service(move_form)
         .service(move_submit)
+        .service(archive_form)
         .service(archive)
+        .service(restore_form)
         .service(restore)
         .service(delete_form)
         .service(delete_submit)
@@ -184,16 +186,18 @@ async fn org_tree(me: SignedIn, query: web::Query<SearchQuery>) -> Result<HttpRe
         .read(move |conn| {
             let tree = access.snapshot.tree();
             if !search.is_empty() {
-                let found: Vec<Org> = org::search(conn, &search, 500)?
+                // Filtered by the viewer's scope in SQL: the first 50 are 50 they see.
+                let found =
+                    org::search_visible(conn, &access, Permission::OrgView, &search, None, 50)?;
+                let ids: Vec<i64> = found.iter().map(|o| o.id).collect();
+                let mut paths = super::users::org_paths(conn, &access, &ids)?;
+                let results = found
                     .into_iter()
-                    .filter(|o| access.can(Permission::OrgView, o.id))
-                    .take(50)
+                    .map(|o| {
+                        let path = paths.remove(&o.id).unwrap_or_default();
+                        (o, path)
+                    })
                     .collect();
-                let mut results = Vec::new();
-                for o in found {
-                    let path = visible_path(conn, &access, o.id)?;
-                    results.push((o, path));
-                }
                 return Ok((vec![], results));
             }
             // The highest visible orgs: those whose parent the person cannot see.
@@ -217,13 +221,6 @@ async fn org_tree(me: SignedIn, query: web::Query<SearchQuery>) -> Result<HttpRe
         q,
         results,
     })
-}
-
-/// "Acme / East / Boston", from the highest org the person sees.
-fn visible_path(conn: &mut Conn, access: &Access, id: i64) -> Result<String, Error> {
-    Ok(super::users::org_paths(conn, access, &[id])?
-        .remove(&id)
-        .unwrap_or_default())
 }
 
 #[derive(Template)]
@@ -320,6 +317,8 @@ struct AccessPage {
     layout: Layout,
     h: OrgHeader,
     items: Vec<AccessItem>,
+    /// Grants from orgs above the viewer's scope also reach here (not named).
+    hidden_above: bool,
     roles: Vec<role::Role>,
     form: GrantForm,
     errors: FieldErrors,
@@ -334,15 +333,15 @@ async fn render_access(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, items, roles) = me
+    let (h, effective, roles) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "access")?;
             h.require_inside()?;
             access.require(Permission::AccessView, id)?;
-            let items = access_domain::effective_at(conn, &access.snapshot, id)?;
+            let effective = access_domain::effective_at(conn, &access, id)?;
             let roles = role::usable_at_org(conn, id)?;
-            Ok((h, items, roles))
+            Ok((h, effective, roles))
         })
         .await?;
     Ok(render(
@@ -350,7 +349,8 @@ async fn render_access(
         &AccessPage {
             layout: me.ctx.layout(format!("{} · Access", h.org.name), "orgs")?,
             h,
-            items,
+            items: effective.items,
+            hidden_above: effective.hidden_above,
             roles,
             form,
             errors,
@@ -441,7 +441,12 @@ async fn render_settings(
             let h = OrgHeader::load(conn, &access, id, "settings")?;
             h.require_inside()?;
             let all = settings::effective(conn, id)?;
-            let from: Vec<i64> = all.iter().filter_map(|e| e.inherited_from).collect();
+            // Name only the sources the viewer may see; others read "inherited from above".
+            let from: Vec<i64> = all
+                .iter()
+                .filter_map(|e| e.inherited_from)
+                .filter(|o| access.can(Permission::OrgView, *o))
+                .collect();
             let names: HashMap<i64, String> = org::find_many(conn, &from)?
                 .into_iter()
                 .map(|o| (o.id, o.name))
@@ -480,6 +485,7 @@ async fn settings_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, 
 struct SettingForm {
     #[serde(default)]
     value: String,
+    version: Option<i64>,
 }
 
 /// `POST /orgs/{id}/settings/{key}`: override one setting here.
@@ -490,8 +496,8 @@ async fn set_setting(
     form: web::Form<SettingForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, key) = path.into_inner();
-    let value = serde_json::Value::String(form.into_inner().value);
-    change_setting(me, id, key, Some(value)).await
+    let SettingForm { value, version } = form.into_inner();
+    change_setting(me, id, key, Some(serde_json::Value::String(value)), version).await
 }
 
 /// `POST /orgs/{id}/settings/{key}/revert`: inherit again.
@@ -499,9 +505,10 @@ async fn set_setting(
 async fn revert_setting(
     me: SignedIn,
     path: web::Path<(i64, String)>,
+    form: web::Form<VersionForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, key) = path.into_inner();
-    change_setting(me, id, key, None).await
+    change_setting(me, id, key, None, form.version).await
 }
 
 async fn change_setting(
@@ -509,6 +516,7 @@ async fn change_setting(
     id: i64,
     key: String,
     value: Option<serde_json::Value>,
+    version: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
     if settings::definition(&key).is_none() {
         return Err(Error::NotFound.into());
@@ -520,7 +528,7 @@ async fn change_setting(
         .unwrap_or_default();
     let outcome = me
         .db()
-        .write(move |conn| settings::change(conn, &access, &actor, id, &[(key, value)]))
+        .write(move |conn| settings::change(conn, &access, &actor, id, &[(key, value)], version))
         .await;
     match outcome {
         Ok(_) => {
@@ -534,6 +542,15 @@ async fn change_setting(
         }
         Err(Error::Validation(errors)) => {
             render_settings(&me, id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(Error::Conflict { message, .. }) => {
+            render_settings(
+                &me,
+                id,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -735,43 +752,74 @@ struct MovePage {
     layout: Layout,
     h: OrgHeader,
     parents: Vec<(i64, String)>,
+    /// The picker's search text.
+    q: String,
+    /// More orgs qualify than the picker lists: search to narrow.
+    more: bool,
     errors: FieldErrors,
 }
 
-/// Orgs `id` may move under: where the person may create, outside `id`'s subtree.
+/// How many new parents the picker lists at once.
+const PICKER_SIZE: usize = 100;
+
+/// Orgs `id` may move under: where the person may create, outside `id`'s
+/// subtree, not its current parent. With `q`, matches found in SQL within the
+/// person's scope; without, the first ones in tree order. Says whether more
+/// qualify than are listed.
 fn allowed_parents(
     conn: &mut Conn,
     access: &Access,
     id: i64,
     current_parent: Option<i64>,
-) -> Result<Vec<(i64, String)>, Error> {
+    q: &str,
+) -> Result<(Vec<(i64, String)>, bool), Error> {
     let tree = access.snapshot.tree();
-    let ids: Vec<i64> = access
-        .snapshot
-        .visible_orgs(access.user_id, Permission::OrgCreate)
+    let mut ids: Vec<i64> = if q.is_empty() {
+        access
+            .snapshot
+            .visible_orgs(access.user_id, Permission::OrgCreate)
+            .into_iter()
+            .filter(|o| !tree.is_within(*o, id) && Some(*o) != current_parent)
+            .take(PICKER_SIZE + 1)
+            .collect()
+    } else {
+        org::search_visible(
+            conn,
+            access,
+            Permission::OrgCreate,
+            q,
+            Some(id),
+            PICKER_SIZE as i64 + 2,
+        )?
         .into_iter()
-        .filter(|o| !tree.is_within(*o, id) && Some(*o) != current_parent)
-        .take(1000)
+        .map(|o| o.id)
+        .filter(|o| Some(*o) != current_parent)
+        .collect()
+    };
+    let more = ids.len() > PICKER_SIZE;
+    ids.truncate(PICKER_SIZE);
+    let mut paths = super::users::org_paths(conn, access, &ids)?;
+    let out = ids
+        .into_iter()
+        .map(|o| (o, paths.remove(&o).unwrap_or_default()))
         .collect();
-    let mut out = Vec::with_capacity(ids.len());
-    for o in ids {
-        out.push((o, visible_path(conn, access, o)?));
-    }
-    Ok(out)
+    Ok((out, more))
 }
 
 async fn render_move(
     me: &SignedIn,
     id: i64,
+    q: String,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, parents) = me
+    let search = q.clone();
+    let (h, (parents, more)) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "overview")?;
-            let parents = allowed_parents(conn, &access, id, h.org.parent_id)?;
+            let parents = allowed_parents(conn, &access, id, h.org.parent_id, &search)?;
             Ok((h, parents))
         })
         .await?;
@@ -781,17 +829,24 @@ async fn render_move(
             layout: me.ctx.layout(format!("Move {}", h.org.name), "orgs")?,
             h,
             parents,
+            q,
+            more,
             errors,
         },
     ))
 }
 
-/// `GET /orgs/{id}/move`.
+/// `GET /orgs/{id}/move?q=`: the new-parent picker, searchable.
 #[get("/orgs/{id}/move")]
-async fn move_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+async fn move_form(
+    me: SignedIn,
+    id: web::Path<i64>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     me.access.require_at_parent(Permission::OrgMove, id)?;
-    render_move(&me, id, StatusCode::OK, FieldErrors::new()).await
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    render_move(&me, id, q, StatusCode::OK, FieldErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -814,6 +869,7 @@ async fn move_submit(
         return render_move(
             &me,
             id,
+            String::new(),
             StatusCode::UNPROCESSABLE_ENTITY,
             FieldErrors::of("parent_id", "Choose the new parent."),
         )
@@ -823,6 +879,7 @@ async fn move_submit(
         return render_move(
             &me,
             id,
+            String::new(),
             StatusCode::UNPROCESSABLE_ENTITY,
             FieldErrors::of("parent_id", "Choose one of the listed organizations."),
         )
@@ -840,12 +897,20 @@ async fn move_submit(
             see_other(&format!("/orgs/{id}"))
         }
         Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
-            render_move(&me, id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            render_move(
+                &me,
+                id,
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
         }
         Err(Error::Conflict { message, .. }) => {
             render_move(
                 &me,
                 id,
+                String::new(),
                 StatusCode::CONFLICT,
                 FieldErrors::of("parent_id", &message),
             )
@@ -858,6 +923,78 @@ async fn move_submit(
 #[derive(Deserialize)]
 struct VersionForm {
     version: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/archive.html")]
+struct ArchivePage {
+    layout: Layout,
+    h: OrgHeader,
+    archiving: bool,
+    /// What the change touches, as far as the viewer sees inside.
+    rollup: org::Rollup,
+    errors: FieldErrors,
+}
+
+async fn render_archive(
+    me: &SignedIn,
+    id: i64,
+    archiving: bool,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    let access = me.access.clone();
+    let (h, rollup) = me
+        .db()
+        .read(move |conn| {
+            let h = OrgHeader::load(conn, &access, id, "overview")?;
+            // Outside a privacy border nothing inside is counted or shown.
+            let rollup = if h.can.inside {
+                org::rollup(conn, &access, id, crate::db::now().date())?
+            } else {
+                org::Rollup::default()
+            };
+            Ok((h, rollup))
+        })
+        .await?;
+    let verb = if archiving { "Archive" } else { "Restore" };
+    Ok(render(
+        status,
+        &ArchivePage {
+            layout: me.ctx.layout(format!("{verb} {}", h.org.name), "orgs")?,
+            h,
+            archiving,
+            rollup,
+            errors,
+        },
+    ))
+}
+
+/// `GET /orgs/{id}/archive`: what archiving would do, and the button that does it.
+#[get("/orgs/{id}/archive")]
+async fn archive_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_archive(
+        &me,
+        id.into_inner(),
+        true,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `GET /orgs/{id}/restore`: what restoring would do, and the button that does it.
+#[get("/orgs/{id}/restore")]
+async fn restore_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_archive(
+        &me,
+        id.into_inner(),
+        false,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
 }
 
 /// `POST /orgs/{id}/archive`.
@@ -888,10 +1025,24 @@ async fn set_archived(
 ) -> Result<HttpResponse, PageError> {
     me.access.require_at_parent(Permission::OrgDelete, id)?;
     let actor = me.actor();
-    let o = me
+    let outcome = me
         .db()
         .write(move |conn| org::set_archived(conn, &actor, id, archived, version))
-        .await?;
+        .await;
+    let o = match outcome {
+        Ok(o) => o,
+        Err(Error::Conflict { message, .. }) => {
+            return render_archive(
+                &me,
+                id,
+                archived,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let message = if archived {
         format!(
             "{} is archived: read-only, and nothing new goes in.",
@@ -938,13 +1089,39 @@ struct DeletePage {
     layout: Layout,
     h: OrgHeader,
     blockers: Blockers,
+    errors: FieldErrors,
+}
+
+/// Deleting needs `org.delete` on the parent and sight inside the org: what
+/// blocks a delete (and what it would remove) lies inside, and a private org's
+/// ancestors may move or archive it but not learn or destroy what is inside.
+pub fn require_may_delete(access: &Access, id: i64) -> Result<(), Error> {
+    access.require_at_parent(Permission::OrgDelete, id)?;
+    if access.sees_inside(id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "This organization is in privacy mode: from outside its border it can be moved or \
+             archived, not deleted. Someone inside must turn privacy mode off first."
+                .into(),
+        ))
+    }
 }
 
 /// `GET /orgs/{id}/delete`: what deleting would do, or what blocks it.
 #[get("/orgs/{id}/delete")]
 async fn delete_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    require_may_delete(&me.access, id)?;
+    render_delete(&me, id, StatusCode::OK, FieldErrors::new()).await
+}
+
+async fn render_delete(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let (h, blockers) = me
         .db()
@@ -955,11 +1132,15 @@ async fn delete_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, P
             ))
         })
         .await?;
-    page(&DeletePage {
-        layout: me.ctx.layout(format!("Delete {}", h.org.name), "orgs")?,
-        h,
-        blockers,
-    })
+    Ok(render(
+        status,
+        &DeletePage {
+            layout: me.ctx.layout(format!("Delete {}", h.org.name), "orgs")?,
+            h,
+            blockers,
+            errors,
+        },
+    ))
 }
 
 /// `POST /orgs/{id}/delete`.
@@ -970,7 +1151,7 @@ async fn delete_submit(
     form: web::Form<VersionForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
+    require_may_delete(&me.access, id)?;
     let parent = me.access.snapshot.tree().parent_of(id);
     let (actor, version) = (me.actor(), form.version);
     match me
@@ -982,9 +1163,15 @@ async fn delete_submit(
             me.ctx.flash("success", "The organization is deleted.")?;
             see_other(&parent.map_or("/orgs".to_string(), |p| format!("/orgs/{p}/sub-orgs")))
         }
+        // Not empty after all, or changed in the meantime: the page again, current.
         Err(Error::Conflict { message, .. }) => {
-            me.ctx.flash("error", message)?;
-            see_other(&format!("/orgs/{id}/delete"))
+            render_delete(
+                &me,
+                id,
+                StatusCode::CONFLICT,
+                FieldErrors::of("form", &message),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -261,7 +261,14 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     let response = app
         .post_form_with_csrf(&format!("/orgs/{acme}/delete"), &[])
         .await;
-    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(response.status(), S::CONFLICT);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("1 sub-organization")
+    );
     let (status, _) = app
         .call(Method::GET, format!("/orgs/{acme}"), &t, None)
         .await;
@@ -427,4 +434,812 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
     assert!(!html.contains("sam@acme.example"));
     assert_eq!(app.audit("grant.revoked").await.len(), 1);
+}
+
+/// Root ── Acme ── East, Ada owns the root, Olga is Org admin at Acme.
+struct Scoped {
+    app: TestApp,
+    t: String,
+    root: i64,
+    acme: i64,
+    east: i64,
+    olga: Browser,
+    olga_token: String,
+}
+
+async fn scoped() -> Scoped {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let t = app.create_token(ada.id, "").await;
+    let root = app.root_id().await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            format!("/orgs/{root}"),
+            &t,
+            Some(json!({"name": "Zenith Holding"})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let acme = org(&app, &t, root, "Acme", "ACME").await;
+    let east = org(&app, &t, acme, "East", "EAST").await;
+    let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
+    grant(&app, &t, "Org admin", olga_user.id, acme).await;
+    let olga_token = app.create_token(olga_user.id, "").await;
+    let olga = app.new_browser();
+    assert_eq!(
+        olga.sign_in("olga@acme.example", ADMIN_PASSWORD)
+            .await
+            .status(),
+        S::SEE_OTHER
+    );
+    Scoped {
+        app,
+        t,
+        root,
+        acme,
+        east,
+        olga,
+        olga_token,
+    }
+}
+
+#[tokio::test]
+async fn an_org_admin_never_sees_names_above_their_scope() {
+    let s = scoped().await;
+    // A setting made at the root reaches Acme.
+    let (status, _) = s
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", s.root),
+            &s.t,
+            Some(json!({"week_start": "sunday"})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+
+    for org_id in [s.acme, s.east] {
+        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/access")).await;
+        assert_eq!(status, S::OK);
+        assert!(html.contains("Olga"), "{html}");
+        assert!(
+            !html.contains("Zenith") && !html.contains("Ada Admin") && !html.contains(ADMIN_EMAIL),
+            "{html}"
+        );
+        assert!(html.contains("Also inherited from organizations above yours."));
+
+        let (status, list) = s
+            .app
+            .call(
+                Method::GET,
+                format!("/orgs/{org_id}/access"),
+                &s.olga_token,
+                None,
+            )
+            .await;
+        assert_eq!(status, S::OK);
+        let text = list.to_string();
+        assert!(
+            !text.contains("Zenith") && !text.contains("Ada Admin") && !text.contains(ADMIN_EMAIL),
+            "{text}"
+        );
+        assert_eq!(list["total"], 1, "only Olga's grant: {list}");
+
+        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/settings")).await;
+        assert_eq!(status, S::OK);
+        assert!(html.contains("sunday"), "the value is there");
+        assert!(!html.contains("Zenith"), "{html}");
+        assert!(!html.contains(&format!("href=\"/orgs/{}\"", s.root)));
+        assert!(html.contains("Inherited from above"));
+    }
+
+    // The owner at the root still sees everything, named.
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = s.app.get_text(&format!("/orgs/{}/access", s.acme)).await;
+    assert!(html.contains("Zenith Holding") && !html.contains("organizations above yours"));
+    let (_, list) = s
+        .app
+        .call(Method::GET, format!("/orgs/{}/access", s.acme), &s.t, None)
+        .await;
+    assert_eq!(list["total"], 2, "{list}");
+    assert!(list.to_string().contains("Zenith Holding"));
+}
+
+#[tokio::test]
+async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
+    let s = scoped().await;
+    let sam = s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    let (status, group) = s
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &s.t,
+            Some(json!({"org_id": s.acme, "name": "Field crew"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{group}");
+    let group_id = group["id"].as_i64().unwrap();
+    let (status, body) = s
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{group_id}/members/{}", sam.id),
+            &s.t,
+            Some(json!({"owner": false})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let viewer = s.app.role_id(&s.t, "Auditor").await;
+    let (status, body) = s
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &s.t,
+            Some(json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/access", s.east)).await;
+    assert!(
+        html.contains("via group Field crew"),
+        "the group is named: {html}"
+    );
+    let (_, check) = s
+        .app
+        .call(
+            Method::GET,
+            format!(
+                "/check?user_id={}&permission=audit.view&org_id={}",
+                sam.id, s.acme
+            ),
+            &s.t,
+            None,
+        )
+        .await;
+    assert_eq!(check["allowed"], true, "{check}");
+    assert!(
+        check["reason"]
+            .as_str()
+            .unwrap()
+            .contains("via group Field crew"),
+        "{check}"
+    );
+}
+
+#[tokio::test]
+async fn access_and_role_lists_are_paged() {
+    let s = scoped().await;
+    for path in [
+        format!("/orgs/{}/access", s.east),
+        format!("/roles?org_id={}", s.root),
+    ] {
+        let (status, all) = s.app.call(Method::GET, &path, &s.t, None).await;
+        assert_eq!(status, S::OK, "{path}");
+        assert_eq!(all["page"], 1);
+        assert_eq!(all["per_page"], 50);
+        let total = all["total"].as_u64().unwrap();
+        assert!(total >= 2, "{path}: {all}");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (status, second) = s
+            .app
+            .call(
+                Method::GET,
+                format!("{path}{sep}page=2&per_page=1"),
+                &s.t,
+                None,
+            )
+            .await;
+        assert_eq!(status, S::OK);
+        assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
+        assert_eq!(second["items"][0], all["items"][1]);
+        assert_eq!(second["total"], total);
+        assert_eq!(
+            (second["page"].clone(), second["per_page"].clone()),
+            (json!(2), json!(1))
+        );
+        let (status, _) = s
+            .app
+            .call(Method::GET, format!("{path}{sep}per_page=201"), &s.t, None)
+            .await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path}");
+    }
+}
+
+/// `n` orgs under `parent` straight through the domain (fast), named `prefix{i}`.
+async fn many_orgs(app: &TestApp, parent: i64, prefix: &'static str, n: usize) {
+    app.db
+        .write(move |conn| {
+            for i in 0..n {
+                let values = canopy::domain::org::OrgDraft {
+                    name: format!("{prefix}{i:04}"),
+                    code: format!("{}{i}", prefix.replace(' ', "")),
+                    ..Default::default()
+                }
+                .validate()?;
+                canopy::domain::org::create(
+                    conn,
+                    &canopy::domain::audit::Actor::cli(),
+                    parent,
+                    &values,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn search_finds_the_viewers_matches_however_many_others_match() {
+    let s = scoped().await;
+    let globex = org(&s.app, &s.t, s.root, "Globex", "GLOBEX").await;
+    // 600 matches outside Olga's scope sort before her own.
+    many_orgs(&s.app, globex, "Match A", 600).await;
+    many_orgs(&s.app, s.east, "Match Z", 3).await;
+
+    let (status, html) = s.olga.get_text("/orgs?q=match").await;
+    assert_eq!(status, S::OK);
+    for i in 0..3 {
+        assert!(html.contains(&format!(">Match Z{i:04}</a>")), "{i}: {html}");
+    }
+    assert!(!html.contains("Match A"), "nothing outside her subtree");
+    assert!(html.contains("Acme / East"), "paths start at her top org");
+    let (_, list) = s
+        .app
+        .call(Method::GET, "/orgs?q=match", &s.olga_token, None)
+        .await;
+    assert_eq!(list["total"], 3, "{list}");
+
+    // The move picker searches in SQL too, never offering the org's own subtree.
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = s.app.get_text(&format!("/orgs/{}/move", s.east)).await;
+    assert!(
+        html.contains("data-testid=\"picker-more\""),
+        "too many to list"
+    );
+    let (_, html) = s
+        .app
+        .get_text(&format!("/orgs/{}/move?q=match+a0599", s.east))
+        .await;
+    assert!(html.contains("Match A0599"), "{html}");
+    let (_, html) = s
+        .app
+        .get_text(&format!("/orgs/{}/move?q=match+z", s.east))
+        .await;
+    assert!(
+        html.contains("No organization you may move it under matches."),
+        "its own descendants are never offered: {html}"
+    );
+}
+
+#[tokio::test]
+async fn archive_and_restore_confirm_first_and_say_what_changes() {
+    let s = scoped().await;
+    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    s.app.create_user("kim@acme.example", "Kim", s.acme).await;
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    assert!(html.contains(&format!("href=\"/orgs/{}/archive\"", s.acme)));
+    assert!(
+        !html.contains(&format!("action=\"/orgs/{}/archive\"", s.acme)),
+        "no one-click archive"
+    );
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("read-only"), "{html}");
+    assert!(html.contains("data-testid=\"affected-orgs\">2<"), "{html}");
+    assert!(html.contains("data-testid=\"affected-users\">3<"), "{html}");
+    assert!(
+        html.contains("data-testid=\"affected-projects\">0<"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("action=\"/orgs/{}/archive\"", s.acme)));
+    assert!(
+        s.app.audit("org.archived").await.is_empty(),
+        "GET changes nothing"
+    );
+
+    let version = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{}/archive", s.acme),
+            &[("version", &version)],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(s.app.audit("org.archived").await.len(), 1);
+
+    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    assert!(html.contains(&format!("href=\"/orgs/{}/restore\"", s.acme)));
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/restore", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("editable again"), "{html}");
+    // The version shown before the archive is stale now.
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{}/restore", s.acme),
+            &[("version", &version)],
+        )
+        .await;
+    assert_eq!(response.status(), S::CONFLICT);
+    assert!(s.app.audit("org.restored").await.is_empty());
+    let response = s
+        .app
+        .post_form_with_csrf(&format!("/orgs/{}/restore", s.acme), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(s.app.audit("org.restored").await.len(), 1);
+    assert_eq!(
+        s.app.get(&format!("/orgs/{west}/edit")).await.status(),
+        S::OK
+    );
+    // Olga decides nothing at Acme's parent: no page, no button.
+    assert_eq!(
+        s.olga
+            .get(&format!("/orgs/{}/archive", s.acme))
+            .await
+            .status(),
+        S::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() {
+    let s = scoped().await;
+    s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    // Olga turns privacy mode on through the settings page.
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.acme)).await;
+    assert!(html.contains("Turn privacy mode on"));
+    let response = s
+        .olga
+        .post_form_with_csrf(&format!("/orgs/{}/privacy", s.acme), &[("on", "true")])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
+
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("data-testid=\"org-name\">Acme<"));
+    assert!(html.contains("You can see its name and its place in the tree"));
+    assert!(!html.contains("ACME"), "not even the code");
+    assert!(!html.contains("rollup-"), "no counts");
+    assert!(html.contains(&format!("href=\"/orgs/{}/move\"", s.acme)));
+    assert!(!html.contains(&format!("/orgs/{}/edit", s.acme)));
+    assert!(!html.contains(&format!("/orgs/{}/delete", s.acme)));
+    assert!(!html.contains(&format!("/orgs/{}/settings", s.acme)));
+    // The archive page says what happens but counts nothing inside.
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    assert_eq!(status, S::OK);
+    assert!(!html.contains("affected-"), "{html}");
+    // Deleting needs sight inside: no counts, page or API.
+    let (status, html) = s.app.get_text(&format!("/orgs/{}/delete", s.acme)).await;
+    assert_eq!(status, S::FORBIDDEN);
+    assert!(
+        !html.contains("sub-organization") && !html.contains("user"),
+        "{html}"
+    );
+    let response = s
+        .app
+        .post_form_with_csrf(&format!("/orgs/{}/delete", s.acme), &[])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let (status, body) = s
+        .app
+        .call(Method::DELETE, format!("/orgs/{}", s.acme), &s.t, None)
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(body["error"].get("blocking").is_none(), "{body}");
+    assert!(!body.to_string().contains("1 user"), "{body}");
+    // Turning it off is for someone inside.
+    let response = s
+        .app
+        .post_form_with_csrf(&format!("/orgs/{}/privacy", s.acme), &[("on", "false")])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
+    let (_, acme) = s
+        .app
+        .call(
+            Method::GET,
+            format!("/orgs/{}", s.acme),
+            &s.olga_token,
+            None,
+        )
+        .await;
+    assert_eq!(acme["privacy_mode"], true);
+}
+
+/// The `version` of an org, read through the API.
+async fn version_of(app: &TestApp, token: &str, id: i64) -> String {
+    let (_, body) = app
+        .call(Method::GET, format!("/orgs/{id}"), token, None)
+        .await;
+    body["version"].as_i64().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
+    let s = scoped().await;
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.east)).await;
+    let v = version_of(&s.app, &s.t, s.east).await;
+    assert!(html.contains(&format!("name=\"version\" value=\"{v}\"")));
+    let response = s
+        .olga
+        .post_form_with_csrf(
+            &format!("/orgs/{}/settings/week_start", s.east),
+            &[("value", "sunday"), ("version", &v)],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let bumped = version_of(&s.app, &s.t, s.east).await;
+    assert_ne!(bumped, v, "a settings change bumps the version");
+    // The same (now stale) form again: 409, nothing changes.
+    for (path, fields) in [
+        (
+            format!("/orgs/{}/settings/week_start", s.east),
+            vec![("value", "tuesday"), ("version", v.as_str())],
+        ),
+        (
+            format!("/orgs/{}/settings/week_start/revert", s.east),
+            vec![("version", v.as_str())],
+        ),
+    ] {
+        let response = s.olga.post_form_with_csrf(&path, &fields).await;
+        assert_eq!(response.status(), S::CONFLICT, "{path}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("data-testid=\"settings-conflict\"")
+        );
+    }
+    let (status, body) = s
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", s.east),
+            &s.olga_token,
+            Some(json!({"week_start": "friday", "version": v.parse::<i64>().unwrap()})),
+        )
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    let (_, settings) = s
+        .app
+        .call(
+            Method::GET,
+            format!("/orgs/{}/settings", s.east),
+            &s.olga_token,
+            None,
+        )
+        .await;
+    assert_eq!(settings["week_start"]["value"], "sunday");
+    assert_eq!(s.app.audit("org.settings_changed").await.len(), 1);
+    let (status, body) = s
+        .app
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", s.east),
+            &s.olga_token,
+            Some(json!({"week_start": "friday", "version": bumped.parse::<i64>().unwrap()})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["week_start"]["value"], "friday");
+}
+
+#[tokio::test]
+async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409() {
+    let s = scoped().await;
+    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{}/new", s.acme),
+            &[("name", "North"), ("code", "NORTH"), ("kind", "region")],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let north: i64 = location(&response)
+        .trim_start_matches("/orgs/")
+        .parse()
+        .unwrap();
+
+    // Every form holds a version; one changed in the meantime answers 409.
+    let stale = version_of(&s.app, &s.t, north).await;
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{north}/edit"),
+            &[
+                ("name", "North Pole"),
+                ("code", "NORTH"),
+                ("version", &stale),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    for (path, extra) in [
+        (format!("/orgs/{north}/move"), Some(("parent_id", west))),
+        (format!("/orgs/{north}/archive"), None),
+        (format!("/orgs/{north}/delete"), None),
+        (format!("/orgs/{north}/privacy"), None),
+    ] {
+        let parent = west.to_string();
+        let mut fields = vec![("version", stale.as_str())];
+        if let Some((k, _)) = extra {
+            fields.push((k, parent.as_str()));
+        }
+        if path.ends_with("privacy") {
+            fields.push(("on", "true"));
+        }
+        let response = s.app.post_form_with_csrf(&path, &fields).await;
+        assert_eq!(response.status(), S::CONFLICT, "{path}");
+    }
+    let (_, after) = s
+        .app
+        .call(Method::GET, format!("/orgs/{north}"), &s.t, None)
+        .await;
+    assert_eq!(after["parent_id"], s.acme, "nothing changed: {after}");
+    assert_eq!(after["status"], "active");
+    assert_eq!(after["privacy_mode"], false);
+
+    let v = version_of(&s.app, &s.t, north).await;
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{north}/move"),
+            &[("parent_id", &west.to_string()), ("version", &v)],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    for path in [
+        format!("/orgs/{north}/archive"),
+        format!("/orgs/{north}/restore"),
+    ] {
+        let v = version_of(&s.app, &s.t, north).await;
+        let response = s.app.post_form_with_csrf(&path, &[("version", &v)]).await;
+        assert_eq!(response.status(), S::SEE_OTHER, "{path}");
+    }
+    let v = version_of(&s.app, &s.t, north).await;
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{north}/privacy"),
+            &[("on", "true"), ("version", &v)],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{west}/settings/reminder_day"),
+            &[("value", "friday")],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+
+    for (action, target) in [
+        ("org.created", north),
+        ("org.updated", north),
+        ("org.moved", north),
+        ("org.archived", north),
+        ("org.restored", north),
+        ("org.privacy_changed", north),
+        ("org.settings_changed", west),
+    ] {
+        let entries = s.app.audit(action).await;
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.target_id == Some(target))
+                .count(),
+            1,
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
+    let s = scoped().await;
+    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for (name, code) in [("   ", "N1"), (" EAST ", "N2"), ("east", "N3")] {
+        let response = s
+            .app
+            .post_form_with_csrf(
+                &format!("/orgs/{}/new", s.acme),
+                &[("name", name), ("code", code)],
+            )
+            .await;
+        assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert!(
+            response.text().await.unwrap().contains("id=\"name-error\""),
+            "{name:?}"
+        );
+    }
+    let v = version_of(&s.app, &s.t, west).await;
+    let response = s
+        .app
+        .post_form_with_csrf(
+            &format!("/orgs/{west}/edit"),
+            &[("name", " East"), ("code", "WEST"), ("version", &v)],
+        )
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Another organization here already has this name."));
+    let (_, list) = s.app.call(Method::GET, "/orgs", &s.t, None).await;
+    assert_eq!(list["total"], 4, "nothing created");
+    let (_, after) = s
+        .app
+        .call(Method::GET, format!("/orgs/{west}"), &s.t, None)
+        .await;
+    assert_eq!(after["name"], "West");
+    assert_eq!(after["version"].to_string(), v, "nothing changed");
+
+    // A name with markup (from before the rule, or an import) is still only text.
+    let odd = r#"Tom & "Jerry's" <b>bold</b>"#;
+    s.app
+        .db
+        .write(move |conn| {
+            use canopy::db::schema::orgs;
+            use diesel::prelude::*;
+            diesel::update(orgs::table.find(west))
+                .set((
+                    orgs::name.eq(odd),
+                    orgs::name_key.eq(canopy::domain::validate::key(odd)),
+                ))
+                .execute(conn)?;
+            canopy::domain::epoch::bump_tree(conn)
+        })
+        .await
+        .unwrap();
+    let boston = org(&s.app, &s.t, west, "Boston", "BOS").await;
+    for path in [
+        format!("/orgs/{}/children", s.acme),
+        format!("/orgs/{}/sub-orgs", s.acme),
+        format!("/orgs/{boston}"),
+        "/orgs?q=jerry".to_string(),
+    ] {
+        let (status, html) = s.app.get_text(&path).await;
+        assert_eq!(status, S::OK, "{path}");
+        assert!(!html.contains("<b>bold</b>"), "{path}: {html}");
+        assert!(
+            html.contains("&#60;b&#62;bold&#60;/b&#62;") || html.contains("&lt;b&gt;bold"),
+            "{path}: {html}"
+        );
+        assert!(!html.contains(r#""Jerry's""#), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
+    let s = scoped().await;
+    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    s.app.create_user("sam@acme.example", "Sam", s.east).await;
+    s.app.create_user("kim@acme.example", "Kim", west).await;
+    let (status, body) = s
+        .app
+        .call(
+            Method::POST,
+            "/projects",
+            &s.t,
+            Some(json!({"org_id": s.east, "code": "P1", "name": "Pipes"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}", s.acme)).await;
+    for (id, value) in [
+        ("rollup-orgs", "2"),
+        ("rollup-users", "3"),
+        ("rollup-projects", "1"),
+        ("rollup-hours", "0.00"),
+    ] {
+        assert!(
+            html.contains(&format!("data-testid=\"{id}\">{value}<")),
+            "{id}: {html}"
+        );
+    }
+    assert!(html.contains("1 at home here"), "Olga herself");
+
+    let (status, group) = s
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &s.t,
+            Some(json!({"org_id": west, "name": "Crew"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{group}");
+    let kim = s.app.call(Method::GET, "/users?q=kim", &s.t, None).await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.app
+        .db
+        .write(move |conn| {
+            use canopy::db::schema::users;
+            use diesel::prelude::*;
+            diesel::delete(users::table.find(kim)).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (status, body) = s
+        .app
+        .call(Method::DELETE, format!("/orgs/{west}"), &s.t, None)
+        .await;
+    assert_eq!(status, S::CONFLICT);
+    assert_eq!(
+        body["error"]["blocking"],
+        json!({"children": 0, "users": 0, "projects": 0, "teams": 0, "groups": 1})
+    );
+    s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = s.app.get_text(&format!("/orgs/{west}/delete")).await;
+    assert!(html.contains("it has 1 group."), "{html}");
+    assert!(html.contains("1 group(s)"));
+}
+
+#[tokio::test]
+async fn concurrent_moves_never_make_a_cycle() {
+    let s = scoped().await;
+    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    for round in 0..8 {
+        let there = |id: i64, parent: i64| {
+            s.app.call(
+                Method::POST,
+                format!("/orgs/{id}/move"),
+                &s.t,
+                Some(json!({"parent_id": parent})),
+            )
+        };
+        let ((a, _), (b, _)) = tokio::join!(there(s.east, west), there(west, s.east));
+        assert!(
+            !(a == S::OK && b == S::OK),
+            "round {round}: both moves went through, a cycle"
+        );
+        assert!(a == S::OK || b == S::OK, "round {round}: {a} {b}");
+        // Back to where they were.
+        let moved = if a == S::OK { s.east } else { west };
+        let (status, body) = there(moved, s.acme).await;
+        assert_eq!(status, S::OK, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
+    let s = scoped().await;
+    let (_, html) = s.olga.get_text("/orgs").await;
+    assert!(html.contains("role=\"tree\""), "{html}");
+    assert!(html.contains("role=\"treeitem\""));
+    assert!(
+        html.contains(&format!(
+            "data-org-id=\"{}\" aria-expanded=\"false\"",
+            s.acme
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("<script>") && !html.contains("onkeydown"));
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/children", s.acme)).await;
+    assert!(html.contains("role=\"treeitem\"") && html.contains("role=\"group\""));
+    let (status, js) = s.olga.get_text("/static/app.js").await;
+    assert_eq!(status, S::OK);
+    assert!(js.contains("[role=tree] li.node > a") && js.contains("ArrowLeft"));
 }
