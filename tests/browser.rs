@@ -689,7 +689,7 @@ async fn create_move_and_fail_to_delete_an_org() {
             ))
             .await?;
         globex.click().await?;
-        page.click("form[action='/orgs/3/move'] button[type=submit]")
+        page.click("form[method=post][action='/orgs/3/move'] button[type=submit]")
             .await?;
         page.wait_for_text("East is moved.").await?;
         let crumbs = page.text(".crumbs").await?;
@@ -712,6 +712,27 @@ async fn create_move_and_fail_to_delete_an_org() {
             "no delete button when blocked"
         );
         snap(&page, "org-delete-blocked").await?;
+
+        // The tree by keyboard: Right opens a node, Right again enters its
+        // first child, Left goes back up to it.
+        use fantoccini::key::Key;
+        page.goto("/orgs").await?;
+        let closed = "[role=tree] li.node[aria-expanded=false] > a";
+        let name = page.text(closed).await?;
+        page.find(closed).await?.send_keys(&Key::Right).await?;
+        page.find("[role=tree] li.node[aria-expanded=true] > ul > li.node > a")
+            .await?;
+        let focused = page.client.active_element().await?;
+        focused.send_keys(&Key::Right).await?;
+        let child = page.client.active_element().await?.text().await?;
+        assert_ne!(child.trim(), name, "focus entered the opened node");
+        page.client
+            .active_element()
+            .await?
+            .send_keys(&Key::Left)
+            .await?;
+        let back = page.client.active_element().await?.text().await?;
+        assert_eq!(back.trim(), name, "Left went back up to the parent");
         Ok(())
     })
     .await;

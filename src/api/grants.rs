@@ -328,7 +328,7 @@ fn explain_answer(
             "via": via,
         }));
     }
-    let reason = access_domain::describe(conn, &decision, perm)?;
+    let reason = access_domain::describe(conn, access, &decision, perm)?;
     let mut via = Vec::new();
     for v in &decision.via {
         let role = role::find(conn, v.role_id)?;

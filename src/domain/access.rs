@@ -176,14 +176,27 @@ fn visible_user_ids(conn: &mut Conn, viewer: &Access, user_ids: &[i64]) -> Resul
 /// A decision in words, naming roles and orgs.
 pub fn describe(
     conn: &mut Conn,
+    viewer: &Access,
     decision: &crate::authz::Decision,
     perm: crate::authz::Permission,
 ) -> Result<String> {
     use crate::authz::Reason;
+    // Only what the person asking may see is named: an org admin asking about
+    // someone with a grant at the root learns that it comes from above, not
+    // what the root is called.
     let org_name = |conn: &mut Conn, id: i64| -> Result<String> {
+        if !viewer.can(Permission::OrgView, id) {
+            return Ok("an organization above yours".into());
+        }
         Ok(crate::domain::org::find(conn, id)
             .map(|o| o.name)
             .unwrap_or_else(|_| format!("org {id}")))
+    };
+    let group_name = |conn: &mut Conn, id: i64| -> Result<String> {
+        Ok(match crate::domain::group::find(conn, id) {
+            Ok(g) if viewer.can(Permission::GroupView, g.org_id) => format!("group {}", g.name),
+            _ => "a group".into(),
+        })
     };
     Ok(match &decision.reason {
         Reason::Granted => {
@@ -199,9 +212,7 @@ pub fn describe(
                     " only"
                 };
                 let group = match via.group_id {
-                    Some(g) => crate::domain::group::find(conn, g)
-                        .map(|g| format!(" via group {}", g.name))
-                        .unwrap_or_else(|_| format!(" via group {g}")),
+                    Some(g) => format!(" via {}", group_name(conn, g)?),
                     None => String::new(),
                 };
                 parts.push(format!(

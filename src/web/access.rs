@@ -109,10 +109,10 @@ async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpRe
                 );
             } else {
                 let decision = me.access.snapshot.explain(who.id, perm, org_id);
-                let d = decision.clone();
+                let (d, viewer) = (decision.clone(), me.access.clone());
                 let text = me
                     .db()
-                    .read(move |conn| access_domain::describe(conn, &d, perm))
+                    .read(move |conn| access_domain::describe(conn, &viewer, &d, perm))
                     .await?;
                 answer = Some(Answer {
                     allowed: decision.allowed,

@@ -904,6 +904,17 @@ async fn check_answers_for_projects_and_users_within_the_askers_sight() {
     assert_eq!(pams["allowed"], true);
     assert_eq!(pams["via"][0]["scope"]["org_id"], w.root);
     assert!(pams["via"][0]["scope"]["org_name"].is_null(), "{pams}");
+    let reason = pams["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Viewer at an organization above yours"),
+        "{reason}"
+    );
+    let (_, root) = w
+        .app
+        .call(Method::GET, format!("/orgs/{}", w.root), &w.ada, None)
+        .await;
+    let root_name = root["name"].as_str().unwrap();
+    assert!(!reason.contains(root_name), "{reason}");
 
     // Another tenant's user is unknown to Olga however she asks.
     for query in [
