@@ -38,7 +38,36 @@ pub struct OrgJson {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     restricted: bool,
     #[serde(flatten)]
-    details: Option<OrgDetails>,
+    details: Details,
+}
+
+/// All of an org, or for one seen only by name the fields API.md promises on
+/// every org, present and null, so a script reading them finds no hole.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Details {
+    Full(Box<OrgDetails>),
+    Withheld {
+        code: Option<String>,
+        kind: Option<String>,
+        status: Option<String>,
+        version: Option<i64>,
+        created_at: Option<String>,
+        updated_at: Option<String>,
+    },
+}
+
+impl Details {
+    fn withheld() -> Details {
+        Details::Withheld {
+            code: None,
+            kind: None,
+            status: None,
+            version: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -100,29 +129,32 @@ pub fn org_json(
                 depth: tree.depth_of(o.id).unwrap_or(0),
                 privacy_mode: o.privacy_mode,
                 restricted: !inside,
-                details: inside.then(|| OrgDetails {
-                    code: o.code.clone(),
-                    kind: o.kind.clone(),
-                    status: o.status.clone(),
-                    description: o.description.clone(),
-                    address_line1: o.address_line1.clone(),
-                    address_line2: o.address_line2.clone(),
-                    city: o.city.clone(),
-                    state: o.state.clone(),
-                    country: o.country.clone(),
-                    postal_code: o.postal_code.clone(),
-                    phone: o.phone.clone(),
-                    website: o.website.clone(),
-                    email_domains: o
-                        .email_domain_list()
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect(),
-                    tags: o.tag_list().iter().map(|s| s.to_string()).collect(),
-                    version: o.version,
-                    created_at: time(o.created_at),
-                    updated_at: time(o.updated_at),
-                }),
+                details: match inside {
+                    false => Details::withheld(),
+                    true => Details::Full(Box::new(OrgDetails {
+                        code: o.code.clone(),
+                        kind: o.kind.clone(),
+                        status: o.status.clone(),
+                        description: o.description.clone(),
+                        address_line1: o.address_line1.clone(),
+                        address_line2: o.address_line2.clone(),
+                        city: o.city.clone(),
+                        state: o.state.clone(),
+                        country: o.country.clone(),
+                        postal_code: o.postal_code.clone(),
+                        phone: o.phone.clone(),
+                        website: o.website.clone(),
+                        email_domains: o
+                            .email_domain_list()
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect(),
+                        tags: o.tag_list().iter().map(|s| s.to_string()).collect(),
+                        version: o.version,
+                        created_at: time(o.created_at),
+                        updated_at: time(o.updated_at),
+                    })),
+                },
             }
         })
         .collect())

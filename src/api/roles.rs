@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::list::{ListBody, PageQuery, page_of};
+use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
 use crate::domain::role::{self, CustomRoleInput};
 use crate::error::FieldErrors;
@@ -24,7 +25,7 @@ pub async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResp
     let org_id = body
         .org_id
         .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
-    me.access.require_visible(org_id)?;
+    require_inside(&me.access, org_id)?;
     let (name, permissions) = role::parse_custom(&body.role)?;
     me.access.require_may_grant(permissions, org_id, false)?;
     let actor = me.actor();
@@ -58,7 +59,9 @@ pub async fn list(me: ApiUser, query: web::Query<RolesQuery>) -> Result<HttpResp
         .org_id
         .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
     let (page, per_page) = query.page.parse()?;
-    me.access.require_visible(org_id)?;
+    // Roles defined inside a private org are its own: those who see only its
+    // name learn nothing of them.
+    require_inside(&me.access, org_id)?;
     let roles = me
         .db()
         .read(move |conn| role::usable_at_org(conn, org_id))

@@ -475,14 +475,26 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
     assert_eq!(status, S::OK);
     assert_eq!(acme["name"], "Acme");
     assert_eq!(acme["restricted"], true);
-    assert!(
-        acme.get("code").is_none() && acme.get("description").is_none(),
-        "{acme}"
-    );
+    assert!(acme.get("description").is_none(), "{acme}");
+    // The fields every org carries are there, and say nothing.
+    for field in [
+        "code",
+        "kind",
+        "status",
+        "version",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(
+            acme[field].is_null() && acme.get(field).is_some(),
+            "{field}: {acme}"
+        );
+    }
     for path in [
         format!("/orgs/{}", w.east),
         format!("/orgs/{}/settings", w.acme),
         format!("/orgs/{}/access", w.acme),
+        format!("/roles?org_id={}", w.acme),
     ] {
         let (status, _) = w.app.call(Method::GET, &path, &w.ada, None).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
