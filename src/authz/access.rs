@@ -171,9 +171,17 @@ impl Access {
     }
 }
 
-/// Orgs as a SQL filter: the subtrees of `roots` without those of `hidden`.
+/// Orgs as a SQL filter: the subtrees of `roots` without those of `hidden`
+/// (`domain::org::subtree_ids` turns each into a subquery).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrgScope {
     pub roots: Vec<i64>,
     pub hidden: Vec<i64>,
+}
+
+impl OrgScope {
+    /// True when the scope is the whole tree: a list needs no org filter.
+    pub fn is_whole_tree(&self, tree: &super::snapshot::Tree) -> bool {
+        self.hidden.is_empty() && self.roots.len() == 1 && tree.parent_of(self.roots[0]).is_none()
+    }
 }

@@ -316,6 +316,40 @@ pub fn in_orgs(conn: &mut Conn, org_ids: &[i64]) -> Result<Vec<Group>> {
     Ok(out)
 }
 
+/// One page (in name order) of the groups whose name contains `q`, among those
+/// `access` may see (`group.view` at their org), narrowed in SQL; with the
+/// number of all matches.
+pub fn search_visible(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    q: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Group>, i64)> {
+    use crate::domain::org::subtree_ids;
+    let scope = access.org_scope(crate::authz::Permission::GroupView);
+    let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
+    let build = || {
+        let mut query = groups::table
+            .filter(groups::name_key.like(pattern.clone()))
+            .into_boxed();
+        if !scope.is_whole_tree(access.snapshot.tree()) {
+            query = query
+                .filter(groups::org_id.eq_any(subtree_ids(scope.roots.clone())))
+                .filter(groups::org_id.ne_all(subtree_ids(scope.hidden.clone())));
+        }
+        query
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((groups::name_key, groups::id))
+        .offset(offset)
+        .limit(limit)
+        .select(Group::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
 /// The groups a user belongs to.
 pub fn of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Group, bool)>> {
     Ok(groups::table

@@ -950,25 +950,29 @@ fn matching_in_scope<'a>(
     not_within: Option<i64>,
 ) -> OrgQuery<'a> {
     let scope = access.org_scope(perm);
-    // Someone who sees the whole tree needs no org filter at all.
-    let everyone = scope.hidden.is_empty()
-        && scope.roots.len() == 1
-        && access.snapshot.tree().parent_of(scope.roots[0]).is_none();
-    let under = |ids: Vec<i64>| {
-        org_closure::table
-            .filter(org_closure::ancestor_id.eq_any(ids))
-            .select(org_closure::descendant_id)
-    };
     let mut query = matching(q);
-    if !everyone {
+    if !scope.is_whole_tree(access.snapshot.tree()) {
         query = query
-            .filter(orgs::id.eq_any(under(scope.roots)))
-            .filter(orgs::id.ne_all(under(scope.hidden)));
+            .filter(orgs::id.eq_any(subtree_ids(scope.roots)))
+            .filter(orgs::id.ne_all(subtree_ids(scope.hidden)));
     }
     if let Some(id) = not_within {
-        query = query.filter(orgs::id.ne_all(under(vec![id])));
+        query = query.filter(orgs::id.ne_all(subtree_ids(vec![id])));
     }
     query
+}
+
+/// The ids of the orgs in the subtrees of `roots` (roots included), as a
+/// subquery for `eq_any` / `ne_all`: how lists narrow to an `OrgScope` in SQL.
+pub fn subtree_ids(
+    roots: Vec<i64>,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<org_closure::table, diesel::dsl::EqAny<org_closure::ancestor_id, Vec<i64>>>,
+    org_closure::descendant_id,
+> {
+    org_closure::table
+        .filter(org_closure::ancestor_id.eq_any(roots))
+        .select(org_closure::descendant_id)
 }
 
 /// The first `limit` orgs (in name order) matching `q` where `access` holds

@@ -353,20 +353,14 @@ pub fn visible_page(
 ) -> Result<(Vec<User>, i64)> {
     use crate::authz::Permission;
     use crate::db::schema::{grants, org_closure};
+    use crate::domain::org::subtree_ids;
     let scope = access.org_scope(Permission::UserView);
     // Someone who sees the whole tree needs no org filter at all.
-    let everyone = scope.hidden.is_empty()
-        && scope.roots.len() == 1
-        && access.snapshot.tree().parent_of(scope.roots[0]).is_none();
+    let everyone = scope.is_whole_tree(access.snapshot.tree());
     let build = || {
-        let in_scope = |ids: Vec<i64>| {
-            org_closure::table
-                .filter(org_closure::ancestor_id.eq_any(ids))
-                .select(org_closure::descendant_id)
-        };
         let at_home = users::org_id
-            .eq_any(in_scope(scope.roots.clone()))
-            .and(users::org_id.ne_all(in_scope(scope.hidden.clone())));
+            .eq_any(subtree_ids(scope.roots.clone()))
+            .and(users::org_id.ne_all(subtree_ids(scope.hidden.clone())));
         let guest_grants = grants::table
             .filter(grants::user_id.is_not_null())
             .filter(

@@ -148,6 +148,7 @@ struct DirectoryPage {
     page: usize,
     pages: usize,
     total: usize,
+    group_total: usize,
     people: Vec<(User, String, Vec<String>)>,
     groups: Vec<(Group, String)>,
 }
@@ -169,24 +170,21 @@ async fn directory(
     let q = query.q.clone().unwrap_or_default();
     let (access, needle) = (me.access.clone(), q.trim().to_lowercase());
     let page_no = query.page.unwrap_or(1).max(1);
-    let (people, groups, total) = me
+    let offset = ((page_no - 1) * DIRECTORY_PER_PAGE) as i64;
+    let limit = DIRECTORY_PER_PAGE as i64;
+    let (people, groups, total, group_total) = me
         .db()
         .read(move |conn| {
             if needle.is_empty() {
-                return Ok((vec![], vec![], 0));
+                return Ok((vec![], vec![], 0, 0));
             }
+            // People and groups page side by side: page N shows the Nth slice
+            // of each, both found and counted in SQL within the viewer's scope.
             let filter = UserFilter {
                 q: Some(needle.clone()),
                 ..Default::default()
             };
-            let found = user::search(conn, &filter)?;
-            let all = user::visible(conn, &access, found)?;
-            let total = all.len();
-            let users: Vec<User> = all
-                .into_iter()
-                .skip((page_no - 1) * DIRECTORY_PER_PAGE)
-                .take(DIRECTORY_PER_PAGE)
-                .collect();
+            let (users, total) = user::visible_page(conn, &access, &filter, offset, limit)?;
             let org_ids: Vec<i64> = users.iter().map(|u| u.org_id).collect();
             let paths = org_paths(conn, &access, &org_ids)?;
             let mut people = Vec::new();
@@ -204,14 +202,8 @@ async fn directory(
                 let path = paths.get(&u.org_id).cloned().unwrap_or_default();
                 people.push((u, path, roles));
             }
-            let orgs = access
-                .snapshot
-                .visible_orgs(access.user_id, Permission::GroupView);
-            let found_groups: Vec<Group> = group::in_orgs(conn, &orgs)?
-                .into_iter()
-                .filter(|g| g.name.to_lowercase().contains(&needle))
-                .take(50)
-                .collect();
+            let (found_groups, group_total) =
+                group::search_visible(conn, &access, &needle, offset, limit)?;
             let gids: Vec<i64> = found_groups.iter().map(|g| g.org_id).collect();
             let gpaths = org_paths(conn, &access, &gids)?;
             let groups = found_groups
@@ -221,15 +213,16 @@ async fn directory(
                     (g, p)
                 })
                 .collect();
-            Ok((people, groups, total))
+            Ok((people, groups, total as usize, group_total as usize))
         })
         .await?;
     page(&DirectoryPage {
         layout: me.ctx.layout("Directory", "users")?,
         q,
         page: page_no,
-        pages: total.div_ceil(DIRECTORY_PER_PAGE).max(1),
+        pages: total.max(group_total).div_ceil(DIRECTORY_PER_PAGE).max(1),
         total,
+        group_total,
         people,
         groups,
     })

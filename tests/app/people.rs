@@ -865,6 +865,38 @@ async fn the_directory_pages_through_many_matches() {
     assert!(first.contains("p00@acme.example") && !first.contains("p29@acme.example"));
     let (_, second) = browser.get_text("/directory?q=person&page=2").await;
     assert!(second.contains("p29@acme.example") && !second.contains("p00@acme.example"));
+
+    // Groups page the same way, and another tenant's never show.
+    for (org, name, token) in (0..28)
+        .map(|i| (w.acme, format!("Crew {i:02}"), &w.olga))
+        .chain([(w.globex, "Crew Globex".to_string(), &w.gus)])
+    {
+        let (status, body) = w
+            .app
+            .call(
+                Method::POST,
+                "/groups",
+                token,
+                Some(json!({"org_id": org, "name": name})),
+            )
+            .await;
+        assert_eq!(status, S::CREATED, "{body}");
+    }
+    let (_, first) = browser.get_text("/directory?q=crew").await;
+    assert!(
+        first.contains("Groups <small class=\"muted\">(28)</small>"),
+        "{first}"
+    );
+    assert!(
+        first.contains("Crew 00") && !first.contains("Crew 27"),
+        "{first}"
+    );
+    let (_, second) = browser.get_text("/directory?q=crew&page=2").await;
+    assert!(
+        second.contains("Crew 27") && !second.contains("Crew 00"),
+        "{second}"
+    );
+    assert!(!first.contains("Globex") && !second.contains("Globex"));
 }
 
 /// The users list pages in SQL; it must agree with the resolver's rule
