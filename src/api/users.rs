@@ -165,7 +165,7 @@ async fn update(
                     (UserStatus::Active, false) => UserStatus::Invited,
                     (s, _) => s,
                 };
-                user::set_status(conn, &actor, id, target)?;
+                user::set_status_as(conn, &access, &actor, id, target)?;
             }
             user::find(conn, id)
         })

@@ -157,6 +157,16 @@ pub fn grant_as(
         Err(e) => return Err(e),
     };
     require_may_grant(conn, access, &role, org_id, descendants)?;
+    if let Holder::User(user_id) = request.holder {
+        // Only people one may see: a grant must not find or reveal anyone else.
+        match user::find_visible(conn, access, user_id) {
+            Ok(_) => {}
+            Err(Error::NotFound) => {
+                return Err(FieldErrors::single("user_id", "There is no such user."));
+            }
+            Err(e) => return Err(e),
+        }
+    }
     if let Holder::Group(group_id) = request.holder {
         // A group one may not see answers as if it did not exist.
         let no_group = || FieldErrors::single("group_id", "There is no such group.");
@@ -656,8 +666,14 @@ pub fn matching(conn: &mut Conn, filter: &GrantFilter) -> Result<Vec<GrantView>>
         .collect())
 }
 
-/// The user a grant form names, by email.
-pub fn user_by_email(conn: &mut Conn, email: &str) -> Result<user::User> {
-    user::find_by_email(conn, email)?
-        .ok_or_else(|| FieldErrors::single("email", "There is no user with this email."))
+/// The user a grant form names, by email, among those `access` may see; anyone
+/// else answers as if no such user existed.
+pub fn visible_user_by_email(conn: &mut Conn, access: &Access, email: &str) -> Result<user::User> {
+    let unknown = || FieldErrors::single("email", "There is no user with this email.");
+    let found = user::find_by_email(conn, email)?.ok_or_else(unknown)?;
+    match user::find_visible(conn, access, found.id) {
+        Ok(u) => Ok(u),
+        Err(Error::NotFound) => Err(unknown()),
+        Err(e) => Err(e),
+    }
 }

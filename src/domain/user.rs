@@ -513,6 +513,28 @@ pub fn update_as(
     update(conn, actor, id, patch)
 }
 
+/// Changes someone's status as a person. Reactivating hands the user's grants
+/// back and deactivating takes them away, so for anyone but oneself it takes
+/// the right to grant each of them (a user manager neither revives nor locks
+/// out someone who holds more than they do).
+pub fn set_status_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    id: i64,
+    status: UserStatus,
+) -> Result<User> {
+    if id != access.user_id {
+        crate::domain::grant::require_may_grant_all_of_user(
+            conn,
+            access,
+            id,
+            "Changing this person's status",
+        )?;
+    }
+    set_status(conn, actor, id, status)
+}
+
 /// Moves a user to another home org; their time stays theirs.
 pub fn move_home(
     conn: &mut Conn,

@@ -97,7 +97,7 @@ impl GrantForm {
         let outcome = me
             .db()
             .write(move |conn| {
-                let user = grant::user_by_email(conn, &input.email)?;
+                let user = grant::visible_user_by_email(conn, &access, &input.email)?;
                 let request = GrantRequest {
                     role_id: input.role_id,
                     holder: Holder::User(user.id),

@@ -640,10 +640,10 @@ async fn set_status(me: SignedIn, id: i64, status: UserStatus) -> Result<HttpRes
     } else {
         status
     };
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
     let updated = me
         .db()
-        .write(move |conn| user::set_status(conn, &actor, id, status))
+        .write(move |conn| user::set_status_as(conn, &access, &actor, id, status))
         .await?;
     let message = match status {
         UserStatus::Deactivated => format!(

@@ -605,3 +605,116 @@ async fn changing_an_email_needs_the_right_to_grant_what_the_person_holds() {
     assert_eq!(rita["email"], "rita@acme.example");
     assert!(w.app.audit("user.email_changed").await.len() == 2);
 }
+
+#[tokio::test]
+async fn changing_someones_status_needs_the_right_to_grant_what_they_hold() {
+    let w = world().await;
+    let (uma_id, uma) = w.person("uma@acme.example", w.acme).await;
+    w.give("User manager", uma_id, w.acme, false).await;
+    // Rita lives at Acme but holds Owner at the root; Sam holds nothing.
+    let (rita_id, rita) = w.person("rita@acme.example", w.acme).await;
+    w.give("Owner", rita_id, w.root, false).await;
+    let (sam_id, _) = w.person("sam@acme.example", w.acme).await;
+
+    let (status, body) = w
+        .patch_user(&uma, rita_id, json!({"status": "deactivated"}))
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(message(&body).contains("Owner"), "{body}");
+    let page = w.browser("uma@acme.example").await;
+    let response = page
+        .post_form_with_csrf(&format!("/users/{rita_id}/deactivate"), &[])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    assert_eq!(w.app.call(Method::GET, "/me", &rita, None).await.0, S::OK);
+
+    // What Ada switched off, Uma cannot switch back on.
+    let (status, _) = w
+        .patch_user(&w.ada, rita_id, json!({"status": "deactivated"}))
+        .await;
+    assert_eq!(status, S::OK);
+    let response = page
+        .post_form_with_csrf(&format!("/users/{rita_id}/reactivate"), &[])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let (status, _) = w
+        .patch_user(&uma, rita_id, json!({"status": "active"}))
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    assert_eq!(
+        w.app.call(Method::GET, "/me", &rita, None).await.0,
+        S::UNAUTHORIZED
+    );
+
+    // Someone holding nothing Uma cannot grant is hers to switch.
+    let (status, body) = w
+        .patch_user(&uma, sam_id, json!({"status": "deactivated"}))
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["status"], "deactivated");
+}
+
+#[tokio::test]
+async fn a_grant_finds_only_people_the_grantor_may_see() {
+    let w = world().await;
+    let (olga_id, olga) = w.person("olga@acme.example", w.acme).await;
+    w.give("Org admin", olga_id, w.acme, false).await;
+    let gus = w
+        .app
+        .create_user("gus@globex.example", "Gus Globexman", w.globex)
+        .await;
+    let viewer = w.role("Viewer").await;
+
+    // By id on the API: as unknown as an id nobody has.
+    for user_id in [gus.id, 999_999] {
+        let (status, body) = w
+            .grant(
+                &olga,
+                json!({"role_id": viewer, "user_id": user_id, "org_id": w.acme}),
+            )
+            .await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["fields"]["user_id"], "There is no such user.");
+    }
+    // By email on the page: the same answer as for an address nobody has,
+    // and nothing of Gus shows.
+    let page = w.browser("olga@acme.example").await;
+    let mut answers = Vec::new();
+    for email in ["gus@globex.example", "nobody@globex.example"] {
+        let response = page
+            .post_form_with_csrf(
+                &format!("/orgs/{}/grants", w.acme),
+                &[
+                    ("email", email),
+                    ("role_id", &viewer.to_string()),
+                    ("reach", "below"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("There is no user with this email."), "{html}");
+        assert!(!html.contains("Gus Globexman"));
+        answers.push(html.replace(email, ""));
+    }
+    assert_eq!(answers[0], answers[1], "the two refusals read the same");
+    let (_, grants) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?user_id={}", gus.id),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(grants["total"], 0);
+
+    // Someone who sees Gus may make him a guest at Acme.
+    let (status, body) = w
+        .grant(
+            &w.ada,
+            json!({"role_id": viewer, "user_id": gus.id, "org_id": w.acme}),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+}
