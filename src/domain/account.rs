@@ -108,6 +108,18 @@ pub fn link(base_url: &str, purpose: Purpose, token: &str) -> String {
     format!("{base_url}{}/{token}", purpose.path())
 }
 
+/// Voids every unused link (activation, reset) of `user_id`: when their email
+/// changes, links sent to the old address must stop opening the account.
+pub fn void_links(conn: &mut Conn, user_id: i64) -> Result<usize> {
+    Ok(diesel::update(
+        user_tokens::table
+            .filter(user_tokens::user_id.eq(user_id))
+            .filter(user_tokens::used_at.is_null()),
+    )
+    .set(user_tokens::used_at.eq(Some(db::now())))
+    .execute(conn)?)
+}
+
 /// Issues a new link token for `user_id`, voiding their earlier unused ones of
 /// the same purpose. Returns the token; only its hash is stored.
 fn issue(conn: &mut Conn, user_id: i64, purpose: Purpose) -> Result<String> {

@@ -471,6 +471,8 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
                 users::updated_at.eq(db::now()),
             ))
             .execute(conn)?;
+        // Links mailed to the old address no longer open the account.
+        let voided = crate::domain::account::void_links(conn, id)?;
         after = find(conn, id)?;
         audit::record(
             conn,
@@ -478,7 +480,7 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
             Event::new("user.email_changed", "user", Some(id))
                 .org(after.org_id)
                 .before(json!({"email": before.email}))
-                .after(json!({"email": after.email})),
+                .after(json!({"email": after.email, "links_voided": voided})),
         )?;
     }
     Ok(after)

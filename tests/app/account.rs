@@ -828,3 +828,50 @@ async fn a_failed_delivery_keeps_the_message_and_the_error() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mails_for(&app, eve.id).await[0].attempts, 1);
 }
+
+/// Correcting a mistyped address voids the links mailed to it: whoever reads
+/// the old inbox cannot open the account. A resend reaches the new address.
+#[tokio::test]
+async fn a_changed_email_voids_the_links_sent_to_the_old_one() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let finn = invite(&app, &admin, "finn@exmaple.com", "Finn").await;
+    let old_link = link_path(
+        &app,
+        &mails_for(&app, finn.id).await[0].body_text,
+        "/activate/",
+    );
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            format!("/users/{}", finn.id),
+            &ada,
+            Some(serde_json::json!({"email": "finn@example.com"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stranger = app.new_browser();
+    assert_eq!(stranger.get(&old_link).await.status(), StatusCode::GONE);
+    let response = stranger
+        .post_form_with_csrf(
+            &old_link,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert_eq!(reload(&app, finn.id).await.status(), UserStatus::Invited);
+
+    let (actor, base, id) = (Actor::session(admin.id, None), app.address.clone(), finn.id);
+    app.db
+        .write(move |c| account::resend_invitation(c, &actor, id, &base))
+        .await
+        .unwrap();
+    let mails = mails_for(&app, finn.id).await;
+    assert_eq!(mails[1].to_address, "finn@example.com");
+    let new_link = link_path(&app, &mails[1].body_text, "/activate/");
+    assert_eq!(stranger.get(&new_link).await.status(), StatusCode::OK);
+}
