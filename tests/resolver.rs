@@ -204,9 +204,17 @@ impl<'a> Reference<'a> {
             .any(|g| self.grant_gives(g, perm, o, perm == Permission::OrgView))
     }
 
-    /// org.view with the org's own border closed: seeing inside the org.
+    /// org.view through a grant, with the org's own border closed: seeing
+    /// inside the org. Home membership gives the name only (SPEC 3).
     fn sees_inside(&self, u: i64, o: i64) -> bool {
-        self.allows_with(u, Permission::OrgView, o, false)
+        let Some(user) = self.users.get(&u) else {
+            return false;
+        };
+        user.active
+            && self.in_tree(o)
+            && self
+                .grants_of(u)
+                .any(|g| self.grant_gives(g, Permission::OrgView, o, false))
     }
 }
 

@@ -695,10 +695,24 @@ impl Snapshot {
         let Some(o) = self.tree.dense(org_id) else {
             return false;
         };
-        self.check_dense(user, Permission::OrgView, o, false)
+        // Through a grant only: home membership shows the home org's name and
+        // place, not what is inside it (SPEC 3).
+        self.granted_dense(user, Permission::OrgView, o, false)
     }
 
     fn check_dense(
+        &self,
+        user: &UserAccess,
+        perm: Permission,
+        o: u32,
+        own_border_open: bool,
+    ) -> bool {
+        self.granted_dense(user, perm, o, own_border_open)
+            || (user.active && perm == Permission::OrgView && user.home == Some(o))
+    }
+
+    /// `check_dense` without home membership: some live grant gives `perm`.
+    fn granted_dense(
         &self,
         user: &UserAccess,
         perm: Permission,
@@ -730,7 +744,7 @@ impl Snapshot {
                 return true;
             }
         }
-        perm == Permission::OrgView && user.home == Some(o)
+        false
     }
 
     /// The depth a grant must be made at (or below) to reach `o`.

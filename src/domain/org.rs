@@ -890,17 +890,16 @@ pub fn find_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Org>> {
     Ok(out)
 }
 
-/// Number of direct children of each of `ids` that have any.
-pub fn child_counts(conn: &mut Conn, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
-    use diesel::dsl::count_star;
+/// `(parent, child)` for every child of each of `ids` (the tree page counts
+/// those the viewer may see).
+pub fn child_ids(conn: &mut Conn, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
     let rows: Vec<(Option<i64>, i64)> = orgs::table
         .filter(orgs::parent_id.eq_any(ids))
-        .group_by(orgs::parent_id)
-        .select((orgs::parent_id, count_star()))
+        .select((orgs::parent_id, orgs::id))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(p, n)| Some((p?, n)))
+        .filter_map(|(p, c)| Some((p?, c)))
         .collect())
 }
 

@@ -136,7 +136,15 @@ pub struct Node {
 /// The visible children of `parent` with their counts.
 fn nodes(conn: &mut Conn, access: &Access, orgs: Vec<Org>) -> Result<Vec<Node>, Error> {
     let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    let child_counts: HashMap<i64, i64> = org::child_counts(conn, &ids)?.into_iter().collect();
+    // Only children the viewer may see count (whether or not they see inside
+    // the parent): no toggle opens onto nothing, and none is hidden that leads
+    // to the viewer's own orgs.
+    let mut child_counts: HashMap<i64, i64> = HashMap::new();
+    for (parent, child) in org::child_ids(conn, &ids)? {
+        if access.can(Permission::OrgView, child) {
+            *child_counts.entry(parent).or_default() += 1;
+        }
+    }
     let user_counts: HashMap<i64, i64> = org::user_counts(conn, &ids)?.into_iter().collect();
     Ok(orgs
         .into_iter()
@@ -144,11 +152,7 @@ fn nodes(conn: &mut Conn, access: &Access, orgs: Vec<Org>) -> Result<Vec<Node>, 
         .map(|o| {
             let inside = access.sees_inside(o.id);
             Node {
-                children: if inside {
-                    child_counts.get(&o.id).copied().unwrap_or(0)
-                } else {
-                    0
-                },
+                children: child_counts.get(&o.id).copied().unwrap_or(0),
                 users: if inside {
                     user_counts.get(&o.id).copied().unwrap_or(0)
                 } else {
@@ -233,10 +237,10 @@ struct ChildrenPartial {
 #[get("/orgs/{id}/children")]
 async fn children(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
+    // Each child is shown only if visible in its own right, so listing them
+    // tells nothing of an org seen by name only (a private org's children are
+    // behind its border; a home org's may hold the viewer's own grants).
     me.access.require_visible(id)?;
-    if !me.access.sees_inside(id) {
-        return Err(Error::NotFound.into());
-    }
     let access = me.access.clone();
     let nodes = me
         .db()

@@ -1243,3 +1243,77 @@ async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
     assert_eq!(status, S::OK);
     assert!(js.contains("[role=tree] li.node > a") && js.contains("ArrowLeft"));
 }
+
+/// Home membership shows the home org's name and place, nothing inside it: an
+/// admin of a child who lives at the parent learns no more of the parent than
+/// any other admin of the child. And the tree offers to open only nodes with
+/// children the viewer may see.
+#[tokio::test]
+async fn living_at_an_org_shows_its_name_not_its_inside() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = org(&app, &ada, root, "Acme", "ACME").await;
+    org(&app, &ada, acme, "East", "ACME-EAST").await;
+    // Hal lives at the root and runs Acme.
+    let hal = app.create_user("hal@example.com", "Hal", root).await;
+    grant(&app, &ada, "Org admin", hal.id, acme).await;
+    let hal_t = app.create_token(hal.id, "").await;
+    let (status, body) = app
+        .call(Method::GET, format!("/orgs/{root}"), &hal_t, None)
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["restricted"], true, "{body}");
+    assert!(body["code"].is_null(), "{body}");
+    for path in [
+        format!("/orgs/{root}/settings"),
+        format!("/orgs/{root}/access"),
+        format!("/roles?org_id={root}"),
+    ] {
+        let (status, _) = app.call(Method::GET, &path, &hal_t, None).await;
+        assert_eq!(status, S::NOT_FOUND, "{path}");
+    }
+    let browser = app.new_browser();
+    browser.sign_in("hal@example.com", ADMIN_PASSWORD).await;
+    let (status, html) = browser.get_text(&format!("/orgs/{root}")).await;
+    assert_eq!(status, S::OK);
+    assert!(!html.contains("data-testid=\"rollup-"), "{html}");
+    assert_eq!(
+        browser
+            .get(&format!("/orgs/{root}/settings"))
+            .await
+            .status(),
+        S::NOT_FOUND
+    );
+
+    // Tess views Acme itself only: Acme's node opens onto nothing she may see,
+    // so the tree offers no toggle for it; Hal's tree does.
+    let tess = app.create_user("tess@example.com", "Tess", acme).await;
+    let viewer = app.role_id(&ada, "Viewer").await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/grants",
+            &ada,
+            Some(json!({"role_id": viewer, "user_id": tess.id, "org_id": acme, "descendants": false})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let toggle = format!("data-children-url=\"/orgs/{acme}/children\"");
+    let (_, html) = browser.get_text("/orgs").await;
+    assert!(
+        html.contains(&format!("data-children-url=\"/orgs/{root}/children\"")),
+        "Hal's way down to Acme opens from his home: {html}"
+    );
+    let (status, html) = browser.get_text(&format!("/orgs/{root}/children")).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains(&toggle), "Hal sees East under Acme: {html}");
+    let tess_browser = app.new_browser();
+    tess_browser
+        .sign_in("tess@example.com", ADMIN_PASSWORD)
+        .await;
+    let (_, html) = tess_browser.get_text("/orgs").await;
+    assert!(html.contains("Acme"), "{html}");
+    assert!(!html.contains(&toggle), "{html}");
+}
