@@ -852,6 +852,14 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
         .select(grants::id)
         .load(conn)?;
     diesel::delete(grants::table.filter(grants::org_id.eq(id))).execute(conn)?;
+    // Custom roles defined here were usable only in this (now empty) subtree,
+    // so no grant elsewhere can hold them: they go with the org.
+    use crate::db::schema::roles;
+    let dropped_roles: Vec<String> = roles::table
+        .filter(roles::org_id.eq(id))
+        .select(roles::name)
+        .load(conn)?;
+    diesel::delete(roles::table.filter(roles::org_id.eq(id))).execute(conn)?;
     diesel::delete(org_settings::table.filter(org_settings::org_id.eq(id))).execute(conn)?;
     diesel::delete(org_closure::table.filter(org_closure::descendant_id.eq(id))).execute(conn)?;
     diesel::delete(orgs::table.find(id)).execute(conn)?;
@@ -862,7 +870,7 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
         Event::new("org.deleted", "org", Some(id))
             .org(org.parent_id.unwrap_or(id))
             .before(&org)
-            .after(serde_json::json!({"revoked_grants": revoked})),
+            .after(serde_json::json!({"revoked_grants": revoked, "deleted_roles": dropped_roles})),
     )
 }
 

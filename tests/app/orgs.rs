@@ -1050,3 +1050,71 @@ async fn grants_filter_by_project_and_group() {
         .await;
     assert_eq!(status, S::NOT_FOUND);
 }
+
+/// An empty org whose admins defined a custom role (and granted it there) is
+/// deleted whole: the role and its grants go with it, nothing is left behind.
+#[tokio::test]
+async fn deleting_an_empty_org_takes_its_custom_roles_along() {
+    let w = world().await;
+    let (status, role) = w
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &w.ada,
+            Some(json!({"org_id": w.west, "name": "West reader", "permissions": ["org.view"]})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{role}");
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.east).await;
+    let (status, grant) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.ada,
+            Some(json!({"role_id": role["id"], "user_id": sam.id, "org_id": w.west})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{grant}");
+    let (status, body) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.west), &w.ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT, "{body}");
+    let (_, roles) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/roles?org_id={}", w.acme),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert!(
+        !roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == role["id"]),
+        "{roles}"
+    );
+    let (_, left) = w
+        .app
+        .call(
+            Method::GET,
+            &format!("/grants?user_id={}", sam.id),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(left["total"], 0, "{left}");
+    let deleted = w.app.audit("org.deleted").await;
+    assert!(
+        deleted[0]
+            .after_json
+            .as_deref()
+            .unwrap()
+            .contains("West reader")
+    );
+}
