@@ -105,7 +105,8 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
         .db()
         .read(move |conn| {
             let g = group::find_visible(conn, &access, id)?;
-            let members = group::members(conn, id)?;
+            // Only members the caller may see (`Access::sees_user`).
+            let (members, _) = group::visible_members(conn, &access, id)?;
             Ok((g, members))
         })
         .await?;

@@ -219,6 +219,52 @@ pub fn members(conn: &mut Conn, group_id: i64) -> Result<Vec<Member>> {
         .collect())
 }
 
+/// The members of a group that `access` may see (`Access::sees_user`), and
+/// how many others there are: a group in one's org may hold people one may
+/// not know of.
+pub fn visible_members(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    group_id: i64,
+) -> Result<(Vec<Member>, usize)> {
+    let all = members(conn, group_id)?;
+    let ids: Vec<i64> = all.iter().map(|m| m.user_id).collect();
+    let mut people = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        people.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select(crate::domain::user::User::as_select())
+                .load(conn)?,
+        );
+    }
+    let seen: std::collections::HashSet<i64> = crate::domain::user::visible(conn, access, people)?
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    let (shown, hidden): (Vec<Member>, Vec<Member>) =
+        all.into_iter().partition(|m| seen.contains(&m.user_id));
+    Ok((shown, hidden.len()))
+}
+
+/// The grants made to a group that `access` may know of (at orgs they see, at
+/// projects they see), and how many others there are.
+pub fn visible_grants(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    group_id: i64,
+) -> Result<(Vec<crate::domain::grant::GrantView>, usize)> {
+    use crate::authz::Permission;
+    let (shown, hidden): (Vec<_>, Vec<_>) = crate::domain::grant::of_group(conn, group_id)?
+        .into_iter()
+        .partition(|g| match (g.grant.org_id, g.grant.project_id) {
+            (Some(org), _) => access.can(Permission::OrgView, org),
+            (None, Some(project)) => access.can_project(Permission::ProjectView, project),
+            (None, None) => false,
+        });
+    Ok((shown, hidden.len()))
+}
+
 /// True when `user_id` owns `group_id` (owners manage its membership).
 pub fn is_owner(conn: &mut Conn, group_id: i64, user_id: i64) -> Result<bool> {
     Ok(group_members::table

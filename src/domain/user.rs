@@ -403,24 +403,30 @@ pub fn visible_page(
     Ok((rows, total))
 }
 
-/// For every user holding a live grant directly, the orgs those grants are at
-/// (guests are seen by those who may see users there).
-pub fn grant_orgs(conn: &mut Conn) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
+/// For each of `user_ids` holding live grants directly, the orgs those grants
+/// are at (guests are seen by those who may see users there).
+pub fn grant_orgs(
+    conn: &mut Conn,
+    user_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
     use crate::db::schema::grants;
-    let rows: Vec<(Option<i64>, Option<i64>)> = grants::table
-        .filter(grants::user_id.is_not_null())
-        .filter(grants::org_id.is_not_null())
-        .filter(
-            grants::expires_at
-                .is_null()
-                .or(grants::expires_at.gt(db::now())),
-        )
-        .select((grants::user_id, grants::org_id))
-        .load(conn)?;
     let mut map: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
-    for (u, o) in rows {
-        if let (Some(u), Some(o)) = (u, o) {
-            map.entry(u).or_default().push(o);
+    // Chunked: both backends limit the number of bound parameters.
+    for chunk in user_ids.chunks(500) {
+        let rows: Vec<(Option<i64>, Option<i64>)> = grants::table
+            .filter(grants::user_id.eq_any(chunk))
+            .filter(grants::org_id.is_not_null())
+            .filter(
+                grants::expires_at
+                    .is_null()
+                    .or(grants::expires_at.gt(db::now())),
+            )
+            .select((grants::user_id, grants::org_id))
+            .load(conn)?;
+        for (u, o) in rows {
+            if let (Some(u), Some(o)) = (u, o) {
+                map.entry(u).or_default().push(o);
+            }
         }
     }
     Ok(map)
@@ -666,7 +672,8 @@ pub fn visible(
     access: &crate::authz::Access,
     candidates: Vec<User>,
 ) -> Result<Vec<User>> {
-    let guests = grant_orgs(conn)?;
+    let ids: Vec<i64> = candidates.iter().map(|u| u.id).collect();
+    let guests = grant_orgs(conn, &ids)?;
     let none = Vec::new();
     Ok(candidates
         .into_iter()

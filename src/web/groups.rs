@@ -179,7 +179,11 @@ struct ShowPage {
     group: Group,
     org_path: String,
     members: Vec<Member>,
-    grants: Vec<GrantView>,
+    /// Members the viewer may not see, counted only.
+    hidden_members: usize,
+    /// The grants the viewer may know of, each with whether they may revoke it.
+    grants: Vec<(GrantView, bool)>,
+    hidden_grants: usize,
     can_manage: bool,
     can_members: bool,
     grant_orgs: Vec<(i64, String)>,
@@ -201,8 +205,21 @@ async fn render_show(
             let org_path = org_paths(conn, &access, &[g.org_id])?
                 .remove(&g.org_id)
                 .unwrap_or_default();
-            let members = group::members(conn, id)?;
-            let grants = grant::of_group(conn, id)?;
+            let members = group::visible_members(conn, &access, id)?;
+            let (grants, hidden_grants) = group::visible_grants(conn, &access, id)?;
+            let grants: Vec<(GrantView, bool)> = grants
+                .into_iter()
+                .map(|g| {
+                    let org = g.grant.org_id.or_else(|| {
+                        g.grant
+                            .project_id
+                            .and_then(|p| access.snapshot.project_org(p))
+                    });
+                    let may = org.is_some_and(|o| access.can(Permission::AccessManage, o));
+                    (g, may)
+                })
+                .collect();
+            let grants = (grants, hidden_grants);
             let can_members = access.can(Permission::GroupManage, g.org_id)
                 || group::is_owner(conn, id, access.user_id)?;
             let grant_orgs = org_choices(conn, &access, Permission::AccessManage)?;
@@ -222,8 +239,10 @@ async fn render_show(
             can_manage: me.access.can(Permission::GroupManage, g.org_id),
             group: g,
             org_path,
-            members,
-            grants,
+            members: members.0,
+            hidden_members: members.1,
+            grants: grants.0,
+            hidden_grants: grants.1,
             can_members,
             grant_orgs,
             roles,

@@ -1339,3 +1339,81 @@ async fn moving_a_home_needs_user_manage_at_the_origin_too() {
         .await;
     assert_eq!(still["org_id"], t.acme);
 }
+
+/// A group shows its viewer only the members and grants they may know of:
+/// another tenant's member or a grant at another tenant's org is counted,
+/// never named.
+#[tokio::test]
+async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
+    let t = tenants().await;
+    let (_, group) = t
+        .app
+        .call(
+            Method::POST,
+            "/groups",
+            &t.olga,
+            Some(json!({"org_id": t.acme, "name": "Crew"})),
+        )
+        .await;
+    let gid = group["id"].as_i64().unwrap();
+    let sam = t
+        .app
+        .create_user("sam@acme.example", "Sam Acmeson", t.acme)
+        .await;
+    let gina = t
+        .app
+        .create_user("gina@globex.example", "Gina Globexia", t.globex)
+        .await;
+    for user in [sam.id, gina.id] {
+        let (status, body) = t
+            .app
+            .call(
+                Method::PUT,
+                format!("/groups/{gid}/members/{user}"),
+                &t.ada,
+                Some(json!({"owner": false})),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+    }
+    let viewer = role_id(&t.app, &t.ada, t.acme, "Viewer").await;
+    for org in [t.acme, t.globex] {
+        let (status, body) = grant(
+            &t.app,
+            &t.ada,
+            json!({"role_id": viewer, "group_id": gid, "org_id": org}),
+        )
+        .await;
+        assert_eq!(status, S::CREATED, "{body}");
+    }
+
+    let (_, api) = t
+        .app
+        .call(Method::GET, format!("/groups/{gid}"), &t.olga, None)
+        .await;
+    let members: Vec<i64> = api["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(members, vec![sam.id], "{api}");
+
+    let olga = t.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = olga.get_text(&format!("/groups/{gid}")).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("Sam Acmeson"), "{html}");
+    for secret in ["Gina Globexia", "gina@globex.example", "Globex"] {
+        assert!(!html.contains(secret), "{secret}: {html}");
+    }
+    assert!(html.contains("data-testid=\"hidden-members\""), "{html}");
+    assert!(html.contains("data-testid=\"hidden-grants\""), "{html}");
+
+    // Ada sees everyone and every grant.
+    let (_, api) = t
+        .app
+        .call(Method::GET, format!("/groups/{gid}"), &t.ada, None)
+        .await;
+    assert_eq!(api["members"].as_array().unwrap().len(), 2);
+}
