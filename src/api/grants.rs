@@ -329,25 +329,44 @@ fn explain_answer(
         }));
     }
     let reason = access_domain::describe(conn, access, &decision, perm)?;
+    // Grants the asker may not know of (made above their scope, to a group
+    // they may not see) are shown as there, without ids or names.
     let mut via = Vec::new();
     for v in &decision.via {
         let role = role::find(conn, v.role_id)?;
-        let org_name = if access.can(Permission::OrgView, v.org_id) {
+        let known = access.can(Permission::OrgView, v.org_id);
+        let org_name = if known {
             Some(crate::domain::org::find(conn, v.org_id)?.name)
         } else {
             None
         };
+        let group = match v.group_id {
+            Some(id) => match group::find(conn, id) {
+                Ok(g) if access.can(Permission::GroupView, g.org_id) => Some(id),
+                Ok(_) | Err(Error::NotFound) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
         via.push(json!({
-            "grant_id": v.grant_id,
+            "grant_id": known.then_some(v.grant_id),
             "role": role.name,
-            "scope": {"org_id": v.org_id, "org_name": org_name, "descendants": v.descendants},
-            "group": v.group_id,
+            "scope": {"org_id": known.then_some(v.org_id), "org_name": org_name, "descendants": v.descendants},
+            "group": group,
         }));
+    }
+    let mut decision_json = serde_json::to_value(&decision.reason).map_err(Error::internal)?;
+    if let Some(org) = decision_json
+        .get("org_id")
+        .and_then(serde_json::Value::as_i64)
+        && !access.can(Permission::OrgView, org)
+    {
+        decision_json["org_id"] = serde_json::Value::Null;
     }
     Ok(json!({
         "allowed": decision.allowed,
         "reason": reason,
-        "decision": decision.reason,
+        "decision": decision_json,
         "via": via,
     }))
 }
