@@ -461,6 +461,16 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
         .call(
             Method::PATCH,
             &format!("/orgs/{}", w.acme),
+            &w.ada,
+            Some(json!({"code": "ZX-42"})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/orgs/{}", w.acme),
             &olga,
             Some(json!({"privacy_mode": true})),
         )
@@ -501,6 +511,11 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
     }
     let (_, list) = w.app.call(Method::GET, "/orgs", &w.ada, None).await;
     assert_eq!(ids(&list), vec![w.root, w.acme, w.globex]);
+    // Found by its name, never by its code, which is not the landlord's to know.
+    let (_, found) = w.app.call(Method::GET, "/orgs?q=acme", &w.ada, None).await;
+    assert_eq!(ids(&found), vec![w.acme]);
+    let (_, found) = w.app.call(Method::GET, "/orgs?q=zx-4", &w.ada, None).await;
+    assert!(ids(&found).is_empty(), "{found}");
     let (_, why) = w
         .app
         .call(
