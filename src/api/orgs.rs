@@ -419,7 +419,7 @@ async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, A
         .db()
         .read(move |conn| settings::effective(conn, id))
         .await?;
-    Ok(HttpResponse::Ok().json(settings_json(&all)))
+    Ok(HttpResponse::Ok().json(settings_json(&me.access, &all)))
 }
 
 /// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts;
@@ -449,16 +449,21 @@ async fn put_settings(
         .db()
         .write(move |conn| settings::change(conn, &access, &actor, id, &changes, version))
         .await?;
-    Ok(HttpResponse::Ok().json(settings_json(&all)))
+    Ok(HttpResponse::Ok().json(settings_json(&me.access, &all)))
 }
 
-fn settings_json(all: &[settings::Effective]) -> Value {
+/// Settings as the API shows them; an inheriting source above the caller's
+/// sight is `null` (the `source` still says the value is inherited).
+fn settings_json(access: &Access, all: &[settings::Effective]) -> Value {
     Value::Object(
         all.iter()
             .map(|e| {
+                let from = e
+                    .inherited_from
+                    .filter(|o| access.can(Permission::OrgView, *o));
                 (
                     e.key.to_string(),
-                    json!({"value": e.value, "inherited_from": e.inherited_from, "source": e.source}),
+                    json!({"value": e.value, "inherited_from": from, "source": e.source}),
                 )
             })
             .collect(),

@@ -233,11 +233,19 @@ async fn directory(
 struct RolesTab {
     layout: Layout,
     h: OrgHeader,
-    roles: Vec<Role>,
+    roles: Vec<RoleRow>,
     permissions: &'static [Permission],
     input: RoleForm,
     errors: FieldErrors,
     can_define: bool,
+}
+
+/// A role as the roles tab lists it.
+struct RoleRow {
+    role: Role,
+    /// The org a custom role was defined at, when the viewer may see it.
+    defined_at: Option<(i64, String)>,
+    may_delete: bool,
 }
 
 #[derive(Default, Deserialize)]
@@ -264,7 +272,24 @@ async fn render_roles(
             if !h.can.inside {
                 return Err(Error::NotFound);
             }
-            Ok((h, role::usable_at_org(conn, id)?))
+            let mut rows = Vec::new();
+            for r in role::usable_at_org(conn, id)? {
+                // Where a custom role was defined is named only when visible;
+                // deleting it is offered only to those who may manage access there.
+                let (defined_at, may_delete) = match r.org_id {
+                    Some(o) if access.can(Permission::OrgView, o) => (
+                        Some((o, crate::domain::org::find(conn, o)?.name)),
+                        access.can(Permission::AccessManage, o),
+                    ),
+                    _ => (None, false),
+                };
+                rows.push(RoleRow {
+                    role: r,
+                    defined_at,
+                    may_delete,
+                });
+            }
+            Ok((h, rows))
         })
         .await?;
     Ok(render(

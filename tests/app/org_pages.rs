@@ -532,7 +532,42 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         assert!(!html.contains("Zenith"), "{html}");
         assert!(!html.contains(&format!("href=\"/orgs/{}\"", s.root)));
         assert!(html.contains("Inherited from above"));
+        let (_, settings) = s
+            .app
+            .call(
+                Method::GET,
+                format!("/orgs/{org_id}/settings"),
+                &s.olga_token,
+                None,
+            )
+            .await;
+        assert_eq!(settings["week_start"]["value"], "sunday");
+        assert_eq!(settings["week_start"]["source"], "inherited", "{settings}");
+        assert!(
+            settings["week_start"]["inherited_from"].is_null(),
+            "{settings}"
+        );
     }
+
+    // A custom role defined at the root is usable at Acme, but where it was
+    // defined is not named, and it is not Olga's to delete.
+    let (status, role) = s
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &s.t,
+            Some(json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{role}");
+    let (_, html) = s.olga.get_text(&format!("/orgs/{}/roles", s.acme)).await;
+    assert!(html.contains("Zenith reader") && html.contains("above your organizations"));
+    assert!(!html.contains("Zenith Holding"), "{html}");
+    assert!(
+        !html.contains(&format!("/roles/{}/delete", role["id"])),
+        "{html}"
+    );
 
     // The owner at the root still sees everything, named.
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
