@@ -1,14 +1,10 @@
 //! JSON shapes of the API's objects (API.md "Objects carry at least").
 
-use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
 
 use crate::domain::user::User;
 
-/// A stored UTC time as RFC 3339, e.g. `2026-11-22T09:30:00Z`.
-pub fn time(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::db::rfc3339 as time;
 
 #[derive(Serialize)]
 pub struct UserJson {

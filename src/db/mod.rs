@@ -230,6 +230,13 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// A stored UTC time as API.md writes times: RFC 3339 to the second with `Z`,
+/// e.g. `2026-11-22T09:30:00Z`.
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Backend, with_connect_timeout};

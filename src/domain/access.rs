@@ -127,7 +127,7 @@ pub fn effective_at(conn: &mut Conn, viewer: &Access, org_id: i64) -> Result<Eff
                     descendants: g.grant.descendants,
                 },
                 via: if at == org_id { "direct" } else { "inherited" },
-                expires_at: g.grant.expires_at.map(|t| t.and_utc().to_rfc3339()),
+                expires_at: g.grant.expires_at.map(db::rfc3339),
             })
         })
         .collect();

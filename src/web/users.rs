@@ -685,8 +685,12 @@ async fn people_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Pa
             let tree = access.snapshot.tree();
             // Guests: holders of grants made here whose home lies outside this org.
             let mut guests = Vec::new();
+            let now = crate::db::now();
             for g in grant::list(conn, Some(&[id]), None)? {
-                let Some(uid) = g.grant.user_id else { continue };
+                // An expired grant makes nobody a guest any more.
+                let Some(uid) = g.grant.user_id.filter(|_| !g.is_expired(now)) else {
+                    continue;
+                };
                 let u = user::find(conn, uid)?;
                 if !tree.is_within(u.org_id, id) {
                     let home = org_paths(conn, &access, &[u.org_id])?

@@ -660,6 +660,38 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
         html.contains("Guests from other organizations") && html.contains("Ivy"),
         "{html}"
     );
+    // A guest whose grant has run out is a guest no more.
+    let jon = w
+        .app
+        .create_user("jon@globex.example", "Jonah Expired", w.globex)
+        .await;
+    let (status, _) = grant(
+        &w.app,
+        &w.ada,
+        json!({"role_id": viewer, "user_id": jon.id, "org_id": w.acme}),
+    )
+    .await;
+    assert_eq!(status, S::CREATED);
+    w.app
+        .db
+        .write(move |conn| {
+            use canopy::db::schema::grants;
+            use diesel::prelude::*;
+            let past = canopy::db::now() - chrono::Duration::days(1);
+            diesel::update(grants::table.filter(grants::user_id.eq(jon.id)))
+                .set(grants::expires_at.eq(Some(past)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (_, html) = olga_browser
+        .get_text(&format!("/orgs/{}/people", w.acme))
+        .await;
+    assert!(
+        html.contains("Ivy") && !html.contains("Jonah Expired"),
+        "{html}"
+    );
 
     // Explain: why is Gus denied at East?
     let (status, html) = olga_browser
