@@ -340,9 +340,15 @@ fn explain_answer(
         } else {
             None
         };
+        // A group is named to those who may see it, and to its own members.
         let group = match v.group_id {
             Some(id) => match group::find(conn, id) {
-                Ok(g) if access.can(Permission::GroupView, g.org_id) => Some(id),
+                Ok(g)
+                    if access.can(Permission::GroupView, g.org_id)
+                        || group::is_member(conn, id, access.user_id)? =>
+                {
+                    Some(id)
+                }
                 Ok(_) | Err(Error::NotFound) => None,
                 Err(e) => return Err(e),
             },

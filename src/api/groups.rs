@@ -152,11 +152,7 @@ async fn update(
 async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
     me.db()
-        .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            access.require(Permission::GroupManage, g.org_id)?;
-            group::delete(conn, &actor, id)
-        })
+        .write(move |conn| group::delete_as(conn, &access, &actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -193,8 +193,14 @@ pub fn describe(
             .unwrap_or_else(|_| format!("org {id}")))
     };
     let group_name = |conn: &mut Conn, id: i64| -> Result<String> {
-        Ok(match crate::domain::group::find(conn, id) {
-            Ok(g) if viewer.can(Permission::GroupView, g.org_id) => format!("group {}", g.name),
+        use crate::domain::group;
+        Ok(match group::find(conn, id) {
+            Ok(g)
+                if viewer.can(Permission::GroupView, g.org_id)
+                    || group::is_member(conn, id, viewer.user_id)? =>
+            {
+                format!("group {}", g.name)
+            }
             _ => "a group".into(),
         })
     };

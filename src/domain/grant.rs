@@ -487,20 +487,28 @@ pub fn grant_builtin_at_org(
 /// rights it would take to make it. Pages and the API both revoke through here.
 pub fn revoke_as(conn: &mut Conn, access: &Access, actor: &Actor, id: i64) -> Result<Grant> {
     let grant = find(conn, id)?;
-    if grant.user_id != Some(access.user_id) {
-        let scope = match (grant.org_id, grant.project_id) {
-            (Some(org), _) => Scope::Org(org),
-            (None, Some(project)) => Scope::Project(project),
-            (None, None) => return Err(Error::NotFound),
-        };
-        let org_id = scope_org(access, scope)?;
-        if !access.can(Permission::AccessView, org_id) {
-            return Err(Error::NotFound);
-        }
-        let role = role::find(conn, grant.role_id)?;
-        access.require_may_grant(role.permission_set(), org_id, grant.descendants)?;
-    }
+    require_may_revoke(conn, access, &grant)?;
     revoke(conn, actor, id)
+}
+
+/// The revoke rule alone: one's own grant always; someone else's needs
+/// `access.view` inside its scope (else it is not found) and the rights it
+/// would take to make it.
+pub fn require_may_revoke(conn: &mut Conn, access: &Access, grant: &Grant) -> Result<()> {
+    if grant.user_id == Some(access.user_id) {
+        return Ok(());
+    }
+    let scope = match (grant.org_id, grant.project_id) {
+        (Some(org), _) => Scope::Org(org),
+        (None, Some(project)) => Scope::Project(project),
+        (None, None) => return Err(Error::NotFound),
+    };
+    let org_id = scope_org(access, scope)?;
+    if !access.can(Permission::AccessView, org_id) {
+        return Err(Error::NotFound);
+    }
+    let role = role::find(conn, grant.role_id)?;
+    access.require_may_grant(role.permission_set(), org_id, grant.descendants)
 }
 
 /// Takes a grant away.

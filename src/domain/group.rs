@@ -164,6 +164,37 @@ pub fn update(
 }
 
 /// Deletes a group with its memberships and the grants made to it.
+/// Deletes a group as a person: `group.manage` where it lives, and since its
+/// grants go with it, the right to revoke each of them (a group holding a
+/// grant made above one's reach is not one's to dissolve).
+pub fn delete_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    id: i64,
+) -> Result<()> {
+    let g = find_visible(conn, access, id)?;
+    access.require(crate::authz::Permission::GroupManage, g.org_id)?;
+    let held: Vec<crate::domain::grant::Grant> = grants::table
+        .filter(grants::group_id.eq(id))
+        .select(crate::domain::grant::Grant::as_select())
+        .load(conn)?;
+    for grant in &held {
+        match crate::domain::grant::require_may_revoke(conn, access, grant) {
+            Ok(()) => {}
+            Err(Error::NotFound | Error::Forbidden(_)) => {
+                return Err(Error::Forbidden(
+                    "This group holds grants you may not revoke, so you may not delete it; \
+                     ask whoever made them to revoke them first."
+                        .into(),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    delete(conn, actor, id)
+}
+
 pub fn delete(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
     let group = find(conn, id)?;
     let members = member_ids(conn, id)?;
@@ -263,6 +294,16 @@ pub fn visible_grants(
             (None, None) => false,
         });
     Ok((shown, hidden.len()))
+}
+
+/// True when `user_id` belongs to `group_id`.
+pub fn is_member(conn: &mut Conn, group_id: i64, user_id: i64) -> Result<bool> {
+    Ok(group_members::table
+        .find((group_id, user_id))
+        .select(group_members::user_id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
 }
 
 /// True when `user_id` owns `group_id` (owners manage its membership).

@@ -308,11 +308,7 @@ async fn delete(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageEr
     let id = id.into_inner();
     let (access, actor) = (me.access.clone(), me.actor());
     me.db()
-        .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            access.require(Permission::GroupManage, g.org_id)?;
-            group::delete(conn, &actor, id)
-        })
+        .write(move |conn| group::delete_as(conn, &access, &actor, id))
         .await?;
     me.ctx.flash(
         "success",

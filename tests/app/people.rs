@@ -1448,4 +1448,26 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
         .call(Method::GET, format!("/groups/{gid}"), &t.ada, None)
         .await;
     assert_eq!(api["members"].as_array().unwrap().len(), 2);
+
+    // The grant at Globex is not Olga's to revoke, so the group is not hers
+    // to dissolve, by API or page.
+    let (status, body) = t
+        .app
+        .call(Method::DELETE, format!("/groups/{gid}"), &t.olga, None)
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let response = olga
+        .post_form_with_csrf(&format!("/groups/{gid}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let (_, grants) = t
+        .app
+        .call(Method::GET, format!("/grants?group_id={gid}"), &t.ada, None)
+        .await;
+    assert_eq!(grants["total"], 2, "nothing was revoked: {grants}");
+    let (status, _) = t
+        .app
+        .call(Method::DELETE, format!("/groups/{gid}"), &t.ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
 }
