@@ -335,3 +335,151 @@ async fn a_server_fault_shows_nothing_of_its_cause() {
         assert!(!text.contains(cause), "the API shows {cause:?}: {text}");
     }
 }
+
+/// The membership PUT of groups and teams: an empty body means the defaults;
+/// a body that cannot be read (malformed, not JSON, too big, wrong shape) is a
+/// JSON error and neither adds anyone nor drops anyone's owner or lead flag.
+#[tokio::test]
+async fn unreadable_membership_bodies_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let sam = app.create_user("sam@example.com", "Sam", root).await;
+    let gus = app.create_user("gus@example.com", "Gus", root).await;
+
+    for (kind, flag) in [("groups", "owner"), ("teams", "lead")] {
+        let (status, created) = app
+            .call(
+                Method::POST,
+                format!("/{kind}"),
+                &token,
+                Some(serde_json::json!({"org_id": root, "name": format!("Crew {kind}")})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let members = || async {
+            let (status, body) = app
+                .call(Method::GET, format!("/{kind}/{id}"), &token, None)
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            body["members"].clone()
+        };
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                format!("/{kind}/{id}/members/{}", sam.id),
+                &token,
+                Some(serde_json::json!({ flag: true })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let before = members().await;
+        assert_eq!(before.as_array().unwrap().len(), 1, "{before}");
+        assert_eq!(before[0][flag], true);
+
+        let put = |user_id: i64| {
+            app.api(
+                Method::PUT,
+                &format!("/{kind}/{id}/members/{user_id}"),
+                &token,
+            )
+        };
+        let json = "application/json";
+        for user_id in [sam.id, gus.id] {
+            let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
+                (
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body(format!("{{\"{flag}\": ")),
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                ),
+                (
+                    put(user_id).header("Content-Type", json).body("not json"),
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                ),
+                (
+                    put(user_id)
+                        .header("Content-Type", "text/plain")
+                        .body(format!("{{\"{flag}\": false}}")),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                ),
+                (
+                    put(user_id).body(format!("{{\"{flag}\": false}}")),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                ),
+                (
+                    // Blank but too big: read as empty it would mean the defaults.
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body(vec![b' '; 2 * 1024 * 1024]),
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                ),
+                (
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body(format!("{{\"{flag}\": \"no\"}}")),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                ),
+                (
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body("{\"onwer\": false, \"laed\": false}"),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                ),
+            ];
+            for (i, (request, status, code)) in cases.into_iter().enumerate() {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), status, "{kind} case {i}");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["error"]["code"], code, "{kind} case {i}: {body}");
+            }
+        }
+        assert_eq!(members().await, before, "{kind}: nothing changed");
+
+        // No body at all, or a blank one, means the defaults.
+        let response = put(gus.id).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = put(sam.id)
+            .header("Content-Type", "text/plain")
+            .body("  \n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let after = members().await;
+        assert_eq!(after.as_array().unwrap().len(), 2, "{after}");
+        assert!(
+            after.as_array().unwrap().iter().all(|m| m[flag] == false),
+            "{after}"
+        );
+    }
+
+    // The timesheet and notification actions read their bodies the same way.
+    let response = app
+        .api(Method::POST, "/notifications/read", &token)
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let response = app
+        .api(Method::POST, "/timesheets/1/submit", &token)
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+}
