@@ -11,7 +11,7 @@ use super::{ApiError, ApiUser};
 use crate::domain::approval::{self, Action, ActionInput, Approver, PendingFilter};
 use crate::domain::notification;
 use crate::domain::timesheet::{self, CellInput, Week};
-use crate::domain::validate::{query_date, query_id};
+use crate::domain::validate::{self, query_date, query_id};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -58,8 +58,7 @@ pub fn week_json(week: &Week) -> Value {
 }
 
 fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldErrors::single("week_start", "Give the week's first day as YYYY-MM-DD."))
+    validate::date(raw, "The week's first day").map_err(|m| FieldErrors::single("week_start", m))
 }
 
 /// `GET /timesheets/{user_id}/{week_start}`: a week never saved answers an

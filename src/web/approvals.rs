@@ -64,7 +64,7 @@ async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespon
     let filter = PendingFilter {
         project_id: query.project_id.trim().parse().ok(),
         team_id: query.team_id.trim().parse().ok(),
-        week_start: NaiveDate::parse_from_str(query.week.trim(), "%Y-%m-%d").ok(),
+        week_start: crate::domain::validate::date(&query.week, "week").ok(),
     };
     let access = me.access.clone();
     let (all, items, teams) = me

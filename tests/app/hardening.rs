@@ -483,3 +483,179 @@ async fn unreadable_membership_bodies_change_nothing() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
 }
+
+/// Dates people supply are `YYYY-MM-DD` in the years 1900 to 9999, one parser
+/// for all: anything else is a 4xx with the field named (never a panic or the
+/// database's "out of range" as a 500), and the weeks at either end work.
+#[tokio::test]
+async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let me = admin.id;
+    let extremes = [
+        "-262143-01-01",
+        "+262142-12-31",
+        "-5000-01-01",
+        "0000-01-01",
+        "1899-12-25",
+        "10000-01-03",
+    ];
+
+    // Timesheet weeks, in the API (422 on week_start) and on pages (400).
+    for week in extremes {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/timesheets/{me}/{week}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
+        assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                format!("/timesheets/{me}/{week}"),
+                &token,
+                Some(serde_json::json!({"version": 0, "entries": []})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
+        let (status, html) = app.get_text(&format!("/timesheets/{me}/{week}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{week}: {html}");
+        assert!(html.contains("must be"), "{week}: {html}");
+        let response = app
+            .post_form_with_csrf(
+                &format!("/timesheets/{me}/{week}"),
+                &[("version", "0"), ("action", "save")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{week}");
+    }
+    // The first and the last week one may name (1900-01-01 is a Monday, and so
+    // is 9999-12-27): shown, with no link past the end.
+    for (week, gone) in [("1900-01-01", "prev-week"), ("9999-12-27", "next-week")] {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/timesheets/{me}/{week}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{week}: {body}");
+        let (status, html) = app
+            .get_text(&format!("/timesheets/{me}/{week}?copy=1"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{week}: {html}");
+        assert!(!html.contains(gone), "{week}");
+    }
+    // An entry dated out of range is a field message too.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            format!("/timesheets/{me}/9999-12-27"),
+            &token,
+            Some(serde_json::json!({"version": 0, "entries": [
+                {"project_id": 1, "date": "+10000-01-01", "minutes": 60}
+            ]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["fields"]["entries[0].date"].is_string(),
+        "{body}"
+    );
+
+    // Reports (every one, API and page), the audit log, the approvals filter.
+    let names: Vec<&str> = canopy::domain::report::REPORTS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    for name in &names {
+        for (from, to, field) in [
+            ("-262143-01-01", "-262143-01-20", "from"),
+            ("2026-01-01", "-5000-01-01", "to"),
+            ("9999-12-01", "+262142-12-31", "to"),
+        ] {
+            let query = format!("/reports/{name}?from={from}&to={to}");
+            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+            assert!(
+                body["error"]["fields"][field].is_string(),
+                "{query}: {body}"
+            );
+            let (status, html) = app.get_text(&query).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+            assert!(html.contains("must be"), "{query}");
+        }
+        for (from, to) in [("1900-01-01", "1900-01-31"), ("9999-12-01", "9999-12-31")] {
+            let query = format!("/reports/{name}?from={from}&to={to}");
+            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            assert_eq!(app.get(&query).await.status(), StatusCode::OK, "{query}");
+        }
+    }
+    for date in extremes {
+        let (status, body) = app
+            .call(Method::GET, format!("/audit?from={date}"), &token, None)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
+        assert!(body["error"]["fields"]["from"].is_string(), "{body}");
+        let (status, html) = app.get_text(&format!("/audit?to={date}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {html}");
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/approvals?week_start={date}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
+        assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
+        // The inbox ignores a filter it cannot read, as for any other typo.
+        assert_eq!(
+            app.get(&format!("/approvals?week={date}")).await.status(),
+            StatusCode::OK
+        );
+    }
+    for date in ["1900-01-01", "9999-12-31"] {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/audit?from={date}&to={date}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{date}: {body}");
+    }
+
+    // Settings and project dates share the parser.
+    let root = app.root_id().await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            format!("/orgs/{root}/settings"),
+            &token,
+            Some(serde_json::json!({"lock_before": "-5000-01-01"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/projects",
+            &token,
+            Some(serde_json::json!({
+                "org_id": root, "code": "X1", "name": "Far", "start_date": "+262142-01-01"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["start_date"].is_string(), "{body}");
+}
