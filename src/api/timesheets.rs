@@ -293,7 +293,7 @@ async fn notifications(
     let (items, total, unread) = me
         .db()
         .read(move |conn| {
-            let offset = i64::from(page - 1) * i64::from(per_page);
+            let offset = super::list::offset(page, per_page);
             let (items, total) =
                 notification::list(conn, user_id, unread_only, offset, i64::from(per_page))?;
             Ok((items, total, notification::unread_count(conn, user_id)?))

@@ -39,6 +39,18 @@ pub fn status_of(err: &Error) -> StatusCode {
     }
 }
 
+/// The highest page number any paged list (page or API) goes to: with at most
+/// 200 rows a page that is 20 million rows in, and offsets stay far from
+/// overflowing on either database.
+pub const MAX_PAGE: usize = 100_000;
+
+/// The rows before page `page` (from 1) of `per_page` rows, as an SQL offset.
+/// Pages past [`MAX_PAGE`] count as the last one; nothing overflows.
+pub fn page_offset(page: usize, per_page: usize) -> i64 {
+    let before = page.clamp(1, MAX_PAGE) - 1;
+    i64::try_from(before.saturating_mul(per_page)).unwrap_or(i64::MAX)
+}
+
 /// Logs an error that is the server's fault; the person sees none of it.
 pub fn log_if_internal(err: &Error) {
     if err.is_internal() {

@@ -225,18 +225,19 @@ struct PageNo {
 /// `GET /notifications`: the signed-in person's, newest first.
 #[get("/notifications")]
 async fn notifications(me: SignedIn, query: web::Query<PageNo>) -> Result<HttpResponse, PageError> {
-    let page_no = query.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    let page_no = super::page_number(Some(&query.page));
     let user_id = me.user.id;
     let (items, total) = me
         .db()
         .read(move |conn| {
-            notification::list(conn, user_id, false, (page_no - 1) * PER_PAGE, PER_PAGE)
+            let offset = crate::http::page_offset(page_no, PER_PAGE as usize);
+            notification::list(conn, user_id, false, offset, PER_PAGE)
         })
         .await?;
     page(&NotificationsPage {
         layout: me.ctx.layout("Notifications", "notifications")?,
         items,
-        page: page_no,
+        page: page_no as i64,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
         total,
     })

@@ -659,3 +659,48 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["start_date"].is_string(), "{body}");
 }
+
+/// Page numbers too big to mean anything show the last page one may ask for
+/// (empty), not a 500 from an overflowing or negative offset.
+#[tokio::test]
+async fn huge_page_numbers_are_clamped() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for huge in [
+        "200000000000000000",
+        "18446744073709551615",
+        "99999999999999999999999999",
+        "9223372036854775807",
+        "-1",
+        "abc",
+    ] {
+        for path in [
+            "/users",
+            "/directory?q=ada",
+            "/audit",
+            "/notifications",
+            "/projects",
+        ] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = format!("{path}{sep}page={huge}");
+            let (status, html) = app.get_text(&url).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {html}");
+        }
+        for path in ["/users", "/audit", "/notifications", "/projects", "/orgs"] {
+            let (status, body) = app
+                .call(Method::GET, format!("{path}?page={huge}"), &token, None)
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+            assert!(body["error"]["fields"]["page"].is_string(), "{body}");
+        }
+    }
+    // The last page there is answers, empty.
+    let (status, body) = app
+        .call(Method::GET, "/users?page=100000&per_page=200", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"], serde_json::json!([]));
+    assert_eq!(body["total"], 1);
+}
