@@ -704,3 +704,49 @@ async fn huge_page_numbers_are_clamped() {
     assert_eq!(body["items"], serde_json::json!([]));
     assert_eq!(body["total"], 1);
 }
+
+/// A bulk approval of many bogus items reports a count and the first reasons
+/// (the session cookie holding the message stays small); more items than the
+/// inbox ever lists are refused outright, approving nothing.
+#[tokio::test]
+async fn bulk_approval_is_bounded() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = app.csrf_token().await;
+    let post = |n: usize| {
+        let mut body = format!("csrf_token={token}");
+        for i in 0..n {
+            body.push_str(&format!("&item={}%3A{i}", 900_000 + i));
+        }
+        app.client
+            .post(app.url("/approvals/approve"))
+            .header("Origin", &app.address)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+
+    let response = post(450).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let cookies: usize = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.len())
+        .sum();
+    assert!(cookies < 4096, "{cookies} bytes of cookies");
+    let (status, html) = app.get_text("/approvals").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("450 not approved"), "{html}");
+    assert!(html.contains("450 not approved: not found<"), "{html}");
+
+    let response = post(501).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("at most 500"), "{html}");
+    // Nothing was tried: no flash waits for the next page.
+    let (_, html) = app.get_text("/approvals").await;
+    assert!(!html.contains("not approved"), "{html}");
+}
