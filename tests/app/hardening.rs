@@ -750,3 +750,56 @@ async fn bulk_approval_is_bounded() {
     let (_, html) = app.get_text("/approvals").await;
     assert!(!html.contains("not approved"), "{html}");
 }
+
+/// Behind a trusted proxy the client is the right-most `X-Forwarded-For`
+/// entry (the one the proxy appended); a client cannot pick its own address
+/// with what it writes left of it or in `Forwarded`, so the per-address
+/// sign-in limit holds.
+#[tokio::test]
+async fn a_client_cannot_choose_its_address_behind_the_proxy() {
+    use canopy::domain::auth::MAX_FAILURES_PER_ADDRESS;
+    let app = spawn_app_with(&[("CANOPY_TRUST_PROXY", "true")]).await;
+    app.create_default_admin().await;
+    let token = app.csrf_token().await;
+    let mut statuses = Vec::new();
+    for i in 0..MAX_FAILURES_PER_ADDRESS + 5 {
+        let email = format!("guess{i}@example.com");
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .header("Origin", &app.address)
+            .header("X-Forwarded-For", format!("10.9.{i}.1, 198.51.100.7"))
+            .header("Forwarded", format!("for=10.8.{i}.1"))
+            .form(&[
+                ("email", email.as_str()),
+                ("password", "password123"),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    let limit = MAX_FAILURES_PER_ADDRESS as usize;
+    assert!(
+        statuses[..limit]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[limit..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let failed = app.audit("auth.sign_in_failed").await;
+    assert_eq!(failed.len(), limit);
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.ip.as_deref() == Some("198.51.100.7")),
+        "{:?}",
+        failed.iter().map(|e| e.ip.clone()).collect::<Vec<_>>()
+    );
+}
