@@ -49,7 +49,7 @@ pub enum Command {
     /// reminder day from cron).
     Remind {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
-        #[arg(long)]
+        #[arg(long, value_parser = |s: &str| crate::domain::validate::date(s, "--today"))]
         today: Option<chrono::NaiveDate>,
     },
 }

@@ -48,7 +48,7 @@ pub async fn list(me: ApiUser, query: web::Query<AuditQuery>) -> Result<HttpResp
     let (items, total) = me
         .db()
         .read(move |conn| {
-            let offset = i64::from(page - 1) * i64::from(per_page);
+            let offset = super::list::offset(page, per_page);
             audit::search(conn, &access, &search, offset, i64::from(per_page))
         })
         .await?;

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::json::time;
+use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::Permission;
@@ -157,7 +157,10 @@ async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The PUT body; an empty body means the defaults. A misspelt field is
+/// refused, not read as `false`.
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct MemberBody {
     #[serde(default)]
     owner: bool,
@@ -167,10 +170,10 @@ struct MemberBody {
 async fn put_member(
     me: ApiUser,
     path: web::Path<(i64, i64)>,
-    body: Option<web::Json<MemberBody>>,
+    body: OptionalJson<MemberBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, user_id) = path.into_inner();
-    let owner = body.map(|b| b.owner).unwrap_or(false);
+    let owner = body.into_inner().owner;
     let (access, actor) = (me.access.clone(), me.actor());
     let members = me
         .db()

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, FieldErrors};
 
 pub const MAX_PER_PAGE: u32 = 200;
+const MAX_PAGE: u32 = crate::http::MAX_PAGE as u32;
 const DEFAULT_PER_PAGE: u32 = 50;
 
 /// `?page=&per_page=`, kept as text: list queries flatten this struct into their
@@ -25,9 +26,13 @@ impl PageQuery {
             None | Some("") => Some(default),
             Some(text) => text.parse::<u32>().ok(),
         };
-        let page = number(&self.page, 1).filter(|p| *p >= 1);
+        // The same bound as the pages' (`http::MAX_PAGE`): offsets never overflow.
+        let page = number(&self.page, 1).filter(|p| (1..=MAX_PAGE).contains(p));
         if page.is_none() {
-            errors.add("page", "page must be a whole number from 1.");
+            errors.add(
+                "page",
+                format!("page must be a whole number from 1 to {MAX_PAGE}."),
+            );
         }
         let per_page =
             number(&self.per_page, DEFAULT_PER_PAGE).filter(|n| (1..=MAX_PER_PAGE).contains(n));
@@ -50,9 +55,14 @@ pub struct ListBody<T: Serialize> {
     pub total: usize,
 }
 
+/// The rows before page `page`, as an SQL offset.
+pub fn offset(page: u32, per_page: u32) -> i64 {
+    crate::http::page_offset(page as usize, per_page as usize)
+}
+
 /// The slice of `all` that page `page` shows.
 pub fn page_of<T: Clone>(all: &[T], page: u32, per_page: u32) -> Vec<T> {
-    let start = ((page - 1) as usize).saturating_mul(per_page as usize);
+    let start = usize::try_from(offset(page, per_page)).unwrap_or(usize::MAX);
     all.iter()
         .skip(start)
         .take(per_page as usize)
@@ -75,12 +85,16 @@ mod tests {
     fn defaults_bounds_and_garbage() {
         assert_eq!(q(None, None).parse().unwrap(), (1, 50));
         assert_eq!(q(Some("3"), Some("200")).parse().unwrap(), (3, 200));
+        assert_eq!(q(Some("100000"), None).parse().unwrap(), (100_000, 50));
+        assert_eq!(offset(100_000, 200), 99_999 * 200);
         for (page, per_page) in [
             (Some("0"), None),
             (None, Some("0")),
             (None, Some("201")),
             (Some("abc"), None),
             (Some("-1"), None),
+            (Some("100001"), None),
+            (Some("200000000000000000"), None),
         ] {
             assert!(q(page, per_page).parse().is_err(), "{page:?} {per_page:?}");
         }

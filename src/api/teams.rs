@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::json::time;
+use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
@@ -181,7 +181,10 @@ async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The PUT body; an empty body means the defaults. A misspelt field is
+/// refused, not read as `false`.
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct MemberBody {
     #[serde(default)]
     lead: bool,
@@ -191,10 +194,10 @@ struct MemberBody {
 async fn put_member(
     me: ApiUser,
     path: web::Path<(i64, i64)>,
-    body: Option<web::Json<MemberBody>>,
+    body: OptionalJson<MemberBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, user_id) = path.into_inner();
-    let lead = body.map(|b| b.lead).unwrap_or(false);
+    let lead = body.into_inner().lead;
     let (access, actor) = (me.access.clone(), me.actor());
     let members = me
         .db()

@@ -5,13 +5,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::json::time;
+use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::domain::approval::{self, Action, ActionInput, Approver, PendingFilter};
 use crate::domain::notification;
 use crate::domain::timesheet::{self, CellInput, Week};
-use crate::domain::validate::{query_date, query_id};
+use crate::domain::validate::{self, query_date, query_id};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -58,8 +58,7 @@ pub fn week_json(week: &Week) -> Value {
 }
 
 fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldErrors::single("week_start", "Give the week's first day as YYYY-MM-DD."))
+    validate::date(raw, "The week's first day").map_err(|m| FieldErrors::single("week_start", m))
 }
 
 /// `GET /timesheets/{user_id}/{week_start}`: a week never saved answers an
@@ -126,15 +125,6 @@ async fn replace(
     Ok(HttpResponse::Ok().json(week_json(&week)))
 }
 
-/// A JSON body that may be left out (an empty body means every default); a
-/// malformed one is refused rather than taken as empty.
-fn optional_body<T: Default + serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, Error> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(raw).map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
-}
-
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct TransitionBody {
@@ -146,10 +136,10 @@ struct TransitionBody {
 async fn transition(
     me: ApiUser,
     id: i64,
-    body: web::Bytes,
+    body: OptionalJson<TransitionBody>,
     action: Action,
 ) -> Result<HttpResponse, ApiError> {
-    let body: TransitionBody = optional_body(&body)?;
+    let body = body.into_inner();
     let input = ActionInput {
         version: body.version,
         project_id: body.project_id,
@@ -168,7 +158,7 @@ async fn transition(
 async fn submit(
     me: ApiUser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: OptionalJson<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     transition(me, id.into_inner(), body, Action::Submit).await
 }
@@ -178,7 +168,7 @@ async fn submit(
 async fn withdraw(
     me: ApiUser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: OptionalJson<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     transition(me, id.into_inner(), body, Action::Withdraw).await
 }
@@ -189,7 +179,7 @@ async fn withdraw(
 async fn approve(
     me: ApiUser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: OptionalJson<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     transition(me, id.into_inner(), body, Action::Approve).await
 }
@@ -199,7 +189,7 @@ async fn approve(
 async fn reject(
     me: ApiUser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: OptionalJson<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     transition(me, id.into_inner(), body, Action::Reject).await
 }
@@ -209,7 +199,7 @@ async fn reject(
 async fn reopen(
     me: ApiUser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: OptionalJson<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     transition(me, id.into_inner(), body, Action::Reopen).await
 }
@@ -303,7 +293,7 @@ async fn notifications(
     let (items, total, unread) = me
         .db()
         .read(move |conn| {
-            let offset = i64::from(page - 1) * i64::from(per_page);
+            let offset = super::list::offset(page, per_page);
             let (items, total) =
                 notification::list(conn, user_id, unread_only, offset, i64::from(per_page))?;
             Ok((items, total, notification::unread_count(conn, user_id)?))
@@ -340,8 +330,11 @@ struct ReadBody {
 
 /// `POST /notifications/read` with `{ids?}`: marks some, or all, read.
 #[post("/notifications/read")]
-async fn read_notifications(me: ApiUser, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let ids = optional_body::<ReadBody>(&body)?.ids;
+async fn read_notifications(
+    me: ApiUser,
+    body: OptionalJson<ReadBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = body.into_inner().ids;
     let user_id = me.user.id;
     let (changed, unread) = me
         .db()

@@ -49,7 +49,7 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
     let (users, total) = me
         .db()
         .read(move |conn| {
-            let offset = i64::from(page - 1) * i64::from(per_page);
+            let offset = super::list::offset(page, per_page);
             user::visible_page(conn, &access, &filter, offset, i64::from(per_page))
         })
         .await?;

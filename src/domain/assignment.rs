@@ -14,8 +14,9 @@ use crate::db::{
     schema::{grants, group_members, project_assignments, projects, users},
 };
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::project::{self, Project, ProjectStatus, parse_date, parse_optional_date};
+use crate::domain::project::{self, Project, ProjectStatus};
 use crate::domain::user::User;
+use crate::domain::validate::{date, optional_date};
 use crate::domain::{epoch, org};
 use crate::error::{Error, FieldErrors, Result};
 
@@ -124,10 +125,10 @@ impl AssignmentDraft {
                     0
                 }),
         };
-        let start_date = parse_date(&self.start_date, "Start date")
+        let start_date = date(&self.start_date, "Start date")
             .map_err(|m| errors.add("start_date", m))
             .ok();
-        let end_date = parse_optional_date(self.end_date.as_deref().unwrap_or(""), "End date")
+        let end_date = optional_date(self.end_date.as_deref().unwrap_or(""), "End date")
             .map_err(|m| errors.add("end_date", m))
             .unwrap_or_default();
         if let (Some(s), Some(e)) = (start_date, end_date)
@@ -468,7 +469,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        parse_date(s, "d").unwrap()
+        date(s, "d").unwrap()
     }
 
     #[test]

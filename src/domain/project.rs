@@ -100,32 +100,6 @@ pub struct ProjectValues {
     pub budget_minutes: Option<i64>,
 }
 
-/// A date typed as `YYYY-MM-DD`.
-pub fn parse_date(raw: &str, what: &str) -> std::result::Result<NaiveDate, String> {
-    let value = raw.trim();
-    let message = || format!("{what} must be a date like 2026-11-22.");
-    if value.len() != 10 || !value.is_ascii() {
-        return Err(message());
-    }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| message())?;
-    if !(1900..=9999).contains(&chrono::Datelike::year(&date)) {
-        return Err(message());
-    }
-    Ok(date)
-}
-
-/// An optional date: empty means none.
-pub fn parse_optional_date(
-    raw: &str,
-    what: &str,
-) -> std::result::Result<Option<NaiveDate>, String> {
-    if raw.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse_date(raw, what).map(Some)
-    }
-}
-
 impl ProjectDraft {
     pub fn from_project(p: &Project) -> Self {
         ProjectDraft {
@@ -167,10 +141,10 @@ impl ProjectDraft {
                 ProjectStatus::Active
             })
         };
-        let start_date = parse_optional_date(&self.start_date, "Start date")
+        let start_date = validate::optional_date(&self.start_date, "Start date")
             .map_err(|m| errors.add("start_date", m))
             .unwrap_or_default();
-        let end_date = parse_optional_date(&self.end_date, "End date")
+        let end_date = validate::optional_date(&self.end_date, "End date")
             .map_err(|m| errors.add("end_date", m))
             .unwrap_or_default();
         if let (Some(s), Some(e)) = (start_date, end_date)

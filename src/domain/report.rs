@@ -953,7 +953,14 @@ fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &Scope) -> Resul
             assignments.entry(user).or_default().push((s, e));
         }
     }
-    for (user, week, status, _) in sheets_in(conn, &ids, f.from - Duration::days(6), f.to)? {
+    for (user, week, status, _) in sheets_in(
+        conn,
+        &ids,
+        f.from
+            .checked_sub_signed(Duration::days(6))
+            .unwrap_or(f.from),
+        f.to,
+    )? {
         sheets.insert((user, week), status);
     }
     let mut rows = Vec::new();

@@ -104,10 +104,10 @@ pub const DEFINITIONS: &[Definition] = &[
             if is_none_word(v) {
                 return Ok(json!("none"));
             }
-            v.as_str()
-                .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+            let text = v.as_str().ok_or("Enter a date like 2026-11-22, or none.")?;
+            crate::domain::validate::date(text, "The lock date")
                 .map(|d| json!(d.to_string()))
-                .ok_or_else(|| "Enter a date as YYYY-MM-DD, or none.".into())
+                .map_err(|m| format!("{m} Or none."))
         },
     },
     Definition {

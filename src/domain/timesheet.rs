@@ -27,7 +27,7 @@ use crate::domain::audit::{self, Actor, Event};
 use crate::domain::notification::{self, Notice, kind};
 use crate::domain::project::{self, ProjectStatus};
 use crate::domain::user::{self, User};
-use crate::domain::{assignment, org, settings};
+use crate::domain::{assignment, org, settings, validate};
 use crate::error::{Error, FieldErrors, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -121,7 +121,7 @@ pub fn rules(conn: &mut Conn, org_id: i64) -> Result<TimeRules> {
         max_minutes_per_day: number(get("max_minutes_per_day")).unwrap_or(1440),
         approval_mode: ApprovalMode::parse(&text(get("approval_mode"))),
         lock_after_days: number(get("lock_after_days")),
-        lock_before: NaiveDate::parse_from_str(text(get("lock_before")).trim(), "%Y-%m-%d").ok(),
+        lock_before: validate::date(&text(get("lock_before")), "lock_before").ok(),
         reminder_day: weekday(get("reminder_day")),
     })
 }
@@ -142,9 +142,20 @@ impl WeekStarts {
 }
 
 /// The first day of the week holding `date`, for weeks starting on `start`.
+/// Dates people type are in `validate::DATE_YEARS`; at the very first days
+/// chrono can hold (where the week would begin before them) this answers
+/// `date` itself instead of overflowing.
 pub fn week_start_of(date: NaiveDate, start: Weekday) -> NaiveDate {
     let back = (date.weekday().num_days_from_monday() + 7 - start.num_days_from_monday()) % 7;
-    date - Duration::days(i64::from(back))
+    date.checked_sub_days(chrono::Days::new(u64::from(back)))
+        .unwrap_or(date)
+}
+
+/// The week `weeks` weeks from `week_start`, if its first day is still one
+/// people may type (`validate::DATE_YEARS`); `None` past either end.
+pub fn week_from(week_start: NaiveDate, weeks: i64) -> Option<NaiveDate> {
+    let day = week_start.checked_add_signed(Duration::try_days(weeks.checked_mul(7)?)?)?;
+    validate::DATE_YEARS.contains(&day.year()).then_some(day)
 }
 
 /// The seven days of the week starting on `week_start`.
@@ -699,9 +710,12 @@ fn validate_cells(
     let mut wanted: BTreeMap<CellKey, Wanted> = BTreeMap::new();
     for c in cells {
         let field = |name: &str| format!("{}.{name}", c.key);
-        let Ok(date) = NaiveDate::parse_from_str(c.date.trim(), "%Y-%m-%d") else {
-            errors.add(&field("date"), "Enter the date as YYYY-MM-DD.");
-            continue;
+        let date = match validate::date(&c.date, "The date") {
+            Ok(date) => date,
+            Err(message) => {
+                errors.add(&field("date"), message);
+                continue;
+            }
         };
         if date < first || date > last {
             errors.add(

@@ -40,19 +40,47 @@ pub fn query_id(
     })
 }
 
-/// An optional `YYYY-MM-DD` date from a query value; a message on `field` otherwise.
+/// The years a date someone types may fall in. Kept well inside what chrono
+/// and both databases hold, so a day or a week added to or taken from such a
+/// date, or stored, never overflows.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// The one parser for every date someone supplies (forms, query strings, URL
+/// paths, JSON bodies, settings): `YYYY-MM-DD`, trimmed, in [`DATE_YEARS`].
+/// The error is the message shown next to the field, naming it as `what`.
+pub fn date(raw: &str, what: &str) -> Result<chrono::NaiveDate, String> {
+    let value = raw.trim();
+    let parsed = if value.len() == 10 && value.is_ascii() {
+        chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+    } else {
+        None
+    };
+    match parsed {
+        Some(d) if DATE_YEARS.contains(&chrono::Datelike::year(&d)) => Ok(d),
+        Some(_) => Err(format!("{what} must be between 1900-01-01 and 9999-12-31.")),
+        None => Err(format!("{what} must be a date like 2026-11-22.")),
+    }
+}
+
+/// An optional date: empty (or blank) means none.
+pub fn optional_date(raw: &str, what: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        date(raw, what).map(Some)
+    }
+}
+
+/// An optional date from a query value; a message on `field` when it is not one.
 pub fn query_date(
     errors: &mut crate::error::FieldErrors,
     field: &str,
     raw: &Option<String>,
 ) -> Option<chrono::NaiveDate> {
     let text = query_text(raw)?;
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    date(text, "The date")
+        .map_err(|message| errors.add(field, message))
         .ok()
-        .or_else(|| {
-            errors.add(field, "Enter the date as YYYY-MM-DD.");
-            None
-        })
 }
 
 /// The case-insensitive key used for uniqueness: trimmed and lower-cased.
@@ -146,6 +174,30 @@ impl NewPassword {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_iso_days_from_1900_to_9999() {
+        let day = |s: &str| date(s, "Day").map(|d| d.to_string());
+        assert_eq!(day(" 2026-11-22 ").unwrap(), "2026-11-22");
+        assert_eq!(day("1900-01-01").unwrap(), "1900-01-01");
+        assert_eq!(day("9999-12-31").unwrap(), "9999-12-31");
+        for bad in ["1899-12-31", "0000-01-01", "0999-06-30"] {
+            assert!(day(bad).unwrap_err().contains("between"), "{bad}");
+        }
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-1-5",
+            "+10000-01-01",
+            "-5000-01-01",
+            "-262143-01-01",
+            "22.11.2026",
+            "２０２６-01-01",
+        ] {
+            assert!(day(bad).unwrap_err().contains("like 2026-11-22"), "{bad}");
+        }
+        assert_eq!(optional_date(" ", "Day"), Ok(None));
+    }
 
     #[test]
     fn emails_that_people_type_are_accepted() {

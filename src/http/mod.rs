@@ -2,8 +2,11 @@
 //! status each domain error answers with, the client's address and the security
 //! headers every answer carries.
 
+use std::net::{IpAddr, SocketAddr};
+
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::DefaultHeaders;
 
 use crate::authz::AuthzStore;
@@ -39,6 +42,18 @@ pub fn status_of(err: &Error) -> StatusCode {
     }
 }
 
+/// The highest page number any paged list (page or API) goes to: with at most
+/// 200 rows a page that is 20 million rows in, and offsets stay far from
+/// overflowing on either database.
+pub const MAX_PAGE: usize = 100_000;
+
+/// The rows before page `page` (from 1) of `per_page` rows, as an SQL offset.
+/// Pages past [`MAX_PAGE`] count as the last one; nothing overflows.
+pub fn page_offset(page: usize, per_page: usize) -> i64 {
+    let before = page.clamp(1, MAX_PAGE) - 1;
+    i64::try_from(before.saturating_mul(per_page)).unwrap_or(i64::MAX)
+}
+
 /// Logs an error that is the server's fault; the person sees none of it.
 pub fn log_if_internal(err: &Error) {
     if err.is_internal() {
@@ -46,15 +61,33 @@ pub fn log_if_internal(err: &Error) {
     }
 }
 
-/// The address a request came from: the peer, or the first `X-Forwarded-For` /
-/// `Forwarded` hop when Canopy runs behind a trusted proxy.
+/// The address a request came from: the peer, or, when Canopy runs behind a
+/// trusted proxy, the address that proxy saw (see [`forwarded_client`]).
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
+    if trust_proxy && let Some(ip) = forwarded_client(req.headers()) {
         return ip.to_string();
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The right-most `X-Forwarded-For` entry: the one our proxy appended for the
+/// peer it saw. Everything left of it came from the client and may be made
+/// up, as may a `Forwarded` header (ignored: the proxy is expected to append to
+/// `X-Forwarded-For`). Several headers count as one list, in order. `None`
+/// when there is none or the last entry is not an address (then the peer's
+/// own address is used).
+pub fn forwarded_client(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers
+        .get_all(header::X_FORWARDED_FOR)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|entry| !entry.is_empty())?;
+    last.parse::<IpAddr>()
+        .ok()
+        .or_else(|| last.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// Paths whose last segment is a single-use secret (setup, activation and reset
@@ -114,6 +147,63 @@ pub fn csv_attachment(name: &str, body: String) -> actix_web::HttpResponse {
 mod tests {
     use super::*;
     use crate::error::FieldErrors;
+
+    #[test]
+    fn the_client_is_the_hop_our_proxy_appended() {
+        use actix_web::http::header::{HeaderName, HeaderValue};
+        let headers = |pairs: &[(&str, &str)]| {
+            let mut map = HeaderMap::new();
+            for (k, v) in pairs {
+                map.append(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            map
+        };
+        let client =
+            |pairs: &[(&str, &str)]| forwarded_client(&headers(pairs)).map(|ip| ip.to_string());
+        let xff = "x-forwarded-for";
+        assert_eq!(
+            client(&[(xff, "203.0.113.7")]).as_deref(),
+            Some("203.0.113.7")
+        );
+        // What the client wrote itself is left of what the proxy appended.
+        assert_eq!(
+            client(&[(xff, "1.2.3.4, 10.0.0.1 , 203.0.113.7")]).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            client(&[(xff, "1.2.3.4"), (xff, "203.0.113.7")]).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            client(&[(xff, "203.0.113.7,")]).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            client(&[(xff, "2001:db8::1")]).as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            client(&[(xff, "[2001:db8::1]:443")]).as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            client(&[(xff, "203.0.113.7:5555")]).as_deref(),
+            Some("203.0.113.7")
+        );
+        // `Forwarded` is the client's to write: ignored.
+        assert_eq!(client(&[("forwarded", "for=1.2.3.4")]), None);
+        assert_eq!(
+            client(&[("forwarded", "for=1.2.3.4"), (xff, "203.0.113.7")]).as_deref(),
+            Some("203.0.113.7")
+        );
+        // Not an address, or nothing: the peer is used instead.
+        assert_eq!(client(&[(xff, "1.2.3.4, unknown")]), None);
+        assert_eq!(client(&[(xff, " , ")]), None);
+        assert_eq!(client(&[]), None);
+    }
 
     #[test]
     fn link_secrets_stay_out_of_the_access_log() {

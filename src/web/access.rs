@@ -156,7 +156,7 @@ struct DirectoryPage {
 #[derive(Deserialize)]
 struct DirectoryQuery {
     q: Option<String>,
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 const DIRECTORY_PER_PAGE: usize = 25;
@@ -169,8 +169,8 @@ async fn directory(
 ) -> Result<HttpResponse, PageError> {
     let q = query.q.clone().unwrap_or_default();
     let (access, needle) = (me.access.clone(), q.trim().to_lowercase());
-    let page_no = query.page.unwrap_or(1).max(1);
-    let offset = ((page_no - 1) * DIRECTORY_PER_PAGE) as i64;
+    let page_no = super::page_number(query.page.as_deref());
+    let offset = crate::http::page_offset(page_no, DIRECTORY_PER_PAGE);
     let limit = DIRECTORY_PER_PAGE as i64;
     let (people, groups, total, group_total) = me
         .db()

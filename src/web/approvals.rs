@@ -64,7 +64,7 @@ async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespon
     let filter = PendingFilter {
         project_id: query.project_id.trim().parse().ok(),
         team_id: query.team_id.trim().parse().ok(),
-        week_start: NaiveDate::parse_from_str(query.week.trim(), "%Y-%m-%d").ok(),
+        week_start: crate::domain::validate::date(&query.week, "week").ok(),
     };
     let access = me.access.clone();
     let (all, items, teams) = me
@@ -127,6 +127,30 @@ async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespon
     })
 }
 
+/// The most items one bulk approval takes (the inbox lists at most [`SHOWN`]).
+const MAX_BULK_ITEMS: usize = SHOWN;
+
+/// How many items did not go through, with the first few distinct reasons
+/// (the flash helper bounds the length in any case).
+fn not_approved(reasons: &[String]) -> String {
+    const FIRST: usize = 3;
+    let mut distinct: Vec<&str> = Vec::new();
+    for r in reasons {
+        if !distinct.contains(&r.as_str()) {
+            distinct.push(r);
+        }
+    }
+    let mut message = format!(
+        "{} not approved: {}",
+        reasons.len(),
+        distinct[..distinct.len().min(FIRST)].join("; ")
+    );
+    if distinct.len() > FIRST {
+        message.push_str(&format!(" (and {} other reasons)", distinct.len() - FIRST));
+    }
+    message
+}
+
 /// `POST /approvals/approve`: approves every checked item (`item` values as
 /// the inbox writes them), each on its own; reports what did not go through.
 #[post("/approvals/approve")]
@@ -134,9 +158,15 @@ async fn bulk_approve(
     me: SignedIn,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let picked: Vec<(i64, Option<i64>)> = form
-        .iter()
-        .filter(|(k, _)| k == "item")
+    let items = form.iter().filter(|(k, _)| k == "item");
+    if items.clone().count() > MAX_BULK_ITEMS {
+        return Err(crate::FieldErrors::single(
+            "item",
+            format!("Approve at most {MAX_BULK_ITEMS} items at once."),
+        )
+        .into());
+    }
+    let picked: Vec<(i64, Option<i64>)> = items
         .filter_map(|(_, v)| {
             let (sheet, project) = v.split_once(':')?;
             Some((sheet.parse().ok()?, project.parse().ok()))
@@ -169,10 +199,7 @@ async fn bulk_approve(
         me.ctx.flash("success", format!("{approved} approved."))?;
     }
     if !failed.is_empty() {
-        me.ctx.flash(
-            "error",
-            format!("{} not approved: {}", failed.len(), failed.join(" ")),
-        )?;
+        me.ctx.flash("error", not_approved(&failed))?;
     }
     see_other("/approvals")
 }
@@ -225,18 +252,19 @@ struct PageNo {
 /// `GET /notifications`: the signed-in person's, newest first.
 #[get("/notifications")]
 async fn notifications(me: SignedIn, query: web::Query<PageNo>) -> Result<HttpResponse, PageError> {
-    let page_no = query.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    let page_no = super::page_number(Some(&query.page));
     let user_id = me.user.id;
     let (items, total) = me
         .db()
         .read(move |conn| {
-            notification::list(conn, user_id, false, (page_no - 1) * PER_PAGE, PER_PAGE)
+            let offset = crate::http::page_offset(page_no, PER_PAGE as usize);
+            notification::list(conn, user_id, false, offset, PER_PAGE)
         })
         .await?;
     page(&NotificationsPage {
         layout: me.ctx.layout("Notifications", "notifications")?,
         items,
-        page: page_no,
+        page: page_no as i64,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
         total,
     })

@@ -54,12 +54,7 @@ struct LogQuery {
 #[get("/audit")]
 async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
-    let page_no = query
-        .page
-        .as_deref()
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page_no = super::page_number(query.page.as_deref());
     let (search, errors) = match query.search.parse(&me.access) {
         Ok(s) => (Some(s), FieldErrors::new()),
         Err(Error::Validation(e)) => (None, e),
@@ -73,8 +68,8 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
             let Some(search) = search else {
                 return Ok((orgs, vec![], 0));
             };
-            let (entries, total) =
-                audit::search(conn, &access, &search, (page_no - 1) * PER_PAGE, PER_PAGE)?;
+            let offset = crate::http::page_offset(page_no, PER_PAGE as usize);
+            let (entries, total) = audit::search(conn, &access, &search, offset, PER_PAGE)?;
             let actors: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
             let names: HashMap<i64, String> = users::table
                 .filter(users::id.eq_any(actors))
@@ -126,7 +121,7 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
             orgs,
             rows,
             errors,
-            page: page_no,
+            page: page_no as i64,
             pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
             total,
             query: query_string,

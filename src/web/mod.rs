@@ -119,6 +119,19 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The page number of a paged page's `?page=`: a whole number clamped to
+/// `1..=MAX_PAGE` (one too big to hold is the last page); absent, blank, zero,
+/// negative or garbage is page 1. Every paged page reads its number here and
+/// skips [`crate::http::page_offset`] rows.
+pub fn page_number(raw: Option<&str>) -> usize {
+    use crate::http::MAX_PAGE;
+    let text = raw.map(str::trim).unwrap_or_default();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return 1;
+    }
+    text.parse::<usize>().unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
+}
+
 /// True when htmx sent the request (it wants a fragment, not a page).
 pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("HX-Request")
@@ -126,7 +139,25 @@ pub fn is_htmx(req: &HttpRequest) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{page_number, safe_next};
+    use crate::http::{MAX_PAGE, page_offset};
+
+    #[test]
+    fn page_numbers_are_clamped_and_offsets_never_overflow() {
+        assert_eq!(page_number(None), 1);
+        for one in ["", " ", "0", "-3", "abc", "1.5", "+2", "1e9"] {
+            assert_eq!(page_number(Some(one)), 1, "{one:?}");
+        }
+        assert_eq!(page_number(Some(" 7 ")), 7);
+        assert_eq!(page_number(Some("100000")), MAX_PAGE);
+        assert_eq!(page_number(Some("200000000000000000")), MAX_PAGE);
+        assert_eq!(page_number(Some(&"9".repeat(40))), MAX_PAGE);
+        assert_eq!(page_offset(1, 50), 0);
+        assert_eq!(page_offset(3, 25), 50);
+        assert_eq!(page_offset(0, 25), 0);
+        assert_eq!(page_offset(usize::MAX, 50), ((MAX_PAGE - 1) * 50) as i64);
+        assert_eq!(page_offset(2, usize::MAX), i64::MAX);
+    }
 
     #[test]
     fn next_stays_on_this_site() {

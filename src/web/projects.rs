@@ -58,7 +58,7 @@ struct ListQuery {
     q: Option<String>,
     status: Option<String>,
     org_id: Option<i64>,
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 /// `GET /projects?q=&status=&org_id=` (org subtree).
@@ -76,7 +76,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         me.access.require_visible(o)?;
     }
     let access = me.access.clone();
-    let page_no = query.page.unwrap_or(1).max(1);
+    let page_no = super::page_number(query.page.as_deref());
     let (rows, total) = me
         .db()
         .read(move |conn| {
@@ -91,7 +91,10 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let total = found.len();
             let found: Vec<Project> = found
                 .into_iter()
-                .skip((page_no - 1) * PER_PAGE)
+                .skip(
+                    usize::try_from(crate::http::page_offset(page_no, PER_PAGE))
+                        .unwrap_or(usize::MAX),
+                )
                 .take(PER_PAGE)
                 .collect();
             let ids: Vec<i64> = found.iter().map(|p| p.org_id).collect();

@@ -23,6 +23,39 @@ pub struct Flash {
     pub message: String,
 }
 
+/// The most flash messages waiting at once (the newest are kept).
+pub const MAX_FLASHES: usize = 3;
+/// The most a flash message takes up in the cookie, as JSON.
+pub const MAX_FLASH_BYTES: usize = 300;
+
+/// `text` on one line (control characters become spaces), cut with `…` so
+/// that it takes at most `max` bytes as a JSON string's contents.
+fn bounded(text: &str, max: usize) -> String {
+    let json_len = |c: char| match c {
+        '"' | '\\' => 2,
+        c => c.len_utf8(),
+    };
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().map(json_len).sum::<usize>() <= max {
+        return line;
+    }
+    let room = max.saturating_sub('…'.len_utf8());
+    let mut out = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        used += json_len(c);
+        if used > room {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 pub struct WebSession(Session);
 
 impl WebSession {
@@ -75,12 +108,17 @@ impl WebSession {
         self.get(CSRF)
     }
 
+    /// Queues a message for the next page. Flashes live in the cookie (at most
+    /// 4 KB in all), so each is kept to one line of at most [`MAX_FLASH_BYTES`]
+    /// and only the newest [`MAX_FLASHES`] are kept: no caller can overflow it.
     pub fn flash(&self, kind: &str, message: impl Into<String>) -> Result<(), Error> {
         let mut flashes: Vec<Flash> = self.get(FLASHES).unwrap_or_default();
         flashes.push(Flash {
-            kind: kind.into(),
-            message: message.into(),
+            kind: bounded(kind, 16),
+            message: bounded(&message.into(), MAX_FLASH_BYTES),
         });
+        let extra = flashes.len().saturating_sub(MAX_FLASHES);
+        flashes.drain(..extra);
         self.insert(FLASHES, flashes)
     }
 
@@ -108,5 +146,24 @@ impl FromRequest for WebSession {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(WebSession::from_request(req)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_FLASH_BYTES, bounded};
+
+    #[test]
+    fn flash_text_is_one_bounded_line() {
+        assert_eq!(bounded("Saved.", MAX_FLASH_BYTES), "Saved.");
+        assert_eq!(bounded("a\nb\tc", MAX_FLASH_BYTES), "a b c");
+        let exact = "x".repeat(MAX_FLASH_BYTES);
+        assert_eq!(bounded(&exact, MAX_FLASH_BYTES), exact);
+        for long in ["x".repeat(5000), "é\"".repeat(2000), "\u{1}".repeat(9000)] {
+            let cut = bounded(&long, MAX_FLASH_BYTES);
+            assert!(cut.ends_with('…'), "{cut}");
+            let json = serde_json::to_string(&cut).unwrap();
+            assert!(json.len() <= MAX_FLASH_BYTES + 2, "{} bytes", json.len());
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::layout::Layout;
@@ -121,8 +121,8 @@ struct SheetPage {
     own: bool,
     week_start: NaiveDate,
     week_end: NaiveDate,
-    prev: NaiveDate,
-    next: NaiveDate,
+    prev: Option<NaiveDate>,
+    next: Option<NaiveDate>,
     sheet_id: Option<i64>,
     status: SheetStatus,
     version: i64,
@@ -401,8 +401,8 @@ fn build_page(
         own,
         week_start: week.week_start,
         week_end: days[6],
-        prev: week.week_start - Duration::days(7),
-        next: week.week_start + Duration::days(7),
+        prev: timesheet::week_from(week.week_start, -1),
+        next: timesheet::week_from(week.week_start, 1),
         sheet_id: sheet.map(|s| s.id),
         status: status_now,
         version: week.version(),
@@ -437,8 +437,9 @@ fn build_page(
     Ok(render(status, &page))
 }
 
+/// The week in the path; a malformed or out-of-range one is a 400 saying why.
 fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| Error::NotFound)
+    crate::domain::validate::date(raw, "The week's first day").map_err(Error::BadRequest)
 }
 
 #[derive(Deserialize, Default)]
@@ -473,13 +474,14 @@ async fn show(
         .read(move |conn| {
             let loaded = load(conn, &access, user_id, week)?;
             let copied = if copy {
-                let last = week - Duration::days(7);
-                let before = timesheet::load_week(conn, &loaded.week.user, last)?;
-                before
-                    .entries
-                    .iter()
-                    .map(|e| e.project_id)
-                    .collect::<BTreeSet<i64>>()
+                match timesheet::week_from(week, -1) {
+                    Some(last) => timesheet::load_week(conn, &loaded.week.user, last)?
+                        .entries
+                        .iter()
+                        .map(|e| e.project_id)
+                        .collect::<BTreeSet<i64>>(),
+                    None => BTreeSet::new(),
+                }
             } else {
                 BTreeSet::new()
             };

@@ -117,7 +117,7 @@ struct ListPage {
 struct ListQuery {
     q: Option<String>,
     status: Option<String>,
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 /// `GET /users`.
@@ -126,7 +126,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
     let q = query.q.clone().unwrap_or_default();
     let status_text = query.status.clone().unwrap_or_default();
     let status = UserStatus::parse(&status_text);
-    let page_no = query.page.unwrap_or(1).max(1);
+    let page_no = super::page_number(query.page.as_deref());
     let access = me.access.clone();
     let filter = UserFilter {
         q: Some(q.clone()),
@@ -140,7 +140,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
                 conn,
                 &access,
                 &filter,
-                ((page_no - 1) * PER_PAGE) as i64,
+                crate::http::page_offset(page_no, PER_PAGE),
                 PER_PAGE as i64,
             )?;
             let total = total as usize;

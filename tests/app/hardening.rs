@@ -335,3 +335,471 @@ async fn a_server_fault_shows_nothing_of_its_cause() {
         assert!(!text.contains(cause), "the API shows {cause:?}: {text}");
     }
 }
+
+/// The membership PUT of groups and teams: an empty body means the defaults;
+/// a body that cannot be read (malformed, not JSON, too big, wrong shape) is a
+/// JSON error and neither adds anyone nor drops anyone's owner or lead flag.
+#[tokio::test]
+async fn unreadable_membership_bodies_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let sam = app.create_user("sam@example.com", "Sam", root).await;
+    let gus = app.create_user("gus@example.com", "Gus", root).await;
+
+    for (kind, flag) in [("groups", "owner"), ("teams", "lead")] {
+        let (status, created) = app
+            .call(
+                Method::POST,
+                format!("/{kind}"),
+                &token,
+                Some(serde_json::json!({"org_id": root, "name": format!("Crew {kind}")})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let members = || async {
+            let (status, body) = app
+                .call(Method::GET, format!("/{kind}/{id}"), &token, None)
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            body["members"].clone()
+        };
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                format!("/{kind}/{id}/members/{}", sam.id),
+                &token,
+                Some(serde_json::json!({ flag: true })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let before = members().await;
+        assert_eq!(before.as_array().unwrap().len(), 1, "{before}");
+        assert_eq!(before[0][flag], true);
+
+        let put = |user_id: i64| {
+            app.api(
+                Method::PUT,
+                &format!("/{kind}/{id}/members/{user_id}"),
+                &token,
+            )
+        };
+        let json = "application/json";
+        for user_id in [sam.id, gus.id] {
+            let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
+                (
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body(format!("{{\"{flag}\": ")),
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                ),
+                (
+                    put(user_id).header("Content-Type", json).body("not json"),
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                ),
+                (
+                    put(user_id)
+                        .header("Content-Type", "text/plain")
+                        .body(format!("{{\"{flag}\": false}}")),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                ),
+                (
+                    put(user_id).body(format!("{{\"{flag}\": false}}")),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                ),
+                (
+                    // Blank but too big: read as empty it would mean the defaults.
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body(vec![b' '; 2 * 1024 * 1024]),
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                ),
+                (
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body(format!("{{\"{flag}\": \"no\"}}")),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                ),
+                (
+                    put(user_id)
+                        .header("Content-Type", json)
+                        .body("{\"onwer\": false, \"laed\": false}"),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                ),
+            ];
+            for (i, (request, status, code)) in cases.into_iter().enumerate() {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), status, "{kind} case {i}");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["error"]["code"], code, "{kind} case {i}: {body}");
+            }
+        }
+        assert_eq!(members().await, before, "{kind}: nothing changed");
+
+        // No body at all, or a blank one, means the defaults.
+        let response = put(gus.id).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = put(sam.id)
+            .header("Content-Type", "text/plain")
+            .body("  \n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let after = members().await;
+        assert_eq!(after.as_array().unwrap().len(), 2, "{after}");
+        assert!(
+            after.as_array().unwrap().iter().all(|m| m[flag] == false),
+            "{after}"
+        );
+    }
+
+    // The timesheet and notification actions read their bodies the same way.
+    let response = app
+        .api(Method::POST, "/notifications/read", &token)
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let response = app
+        .api(Method::POST, "/timesheets/1/submit", &token)
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+}
+
+/// Dates people supply are `YYYY-MM-DD` in the years 1900 to 9999, one parser
+/// for all: anything else is a 4xx with the field named (never a panic or the
+/// database's "out of range" as a 500), and the weeks at either end work.
+#[tokio::test]
+async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let me = admin.id;
+    let extremes = [
+        "-262143-01-01",
+        "+262142-12-31",
+        "-5000-01-01",
+        "0000-01-01",
+        "1899-12-25",
+        "10000-01-03",
+    ];
+
+    // Timesheet weeks, in the API (422 on week_start) and on pages (400).
+    for week in extremes {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/timesheets/{me}/{week}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
+        assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                format!("/timesheets/{me}/{week}"),
+                &token,
+                Some(serde_json::json!({"version": 0, "entries": []})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
+        let (status, html) = app.get_text(&format!("/timesheets/{me}/{week}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{week}: {html}");
+        assert!(html.contains("must be"), "{week}: {html}");
+        let response = app
+            .post_form_with_csrf(
+                &format!("/timesheets/{me}/{week}"),
+                &[("version", "0"), ("action", "save")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{week}");
+    }
+    // The first and the last week one may name (1900-01-01 is a Monday, and so
+    // is 9999-12-27): shown, with no link past the end.
+    for (week, gone) in [("1900-01-01", "prev-week"), ("9999-12-27", "next-week")] {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/timesheets/{me}/{week}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{week}: {body}");
+        let (status, html) = app
+            .get_text(&format!("/timesheets/{me}/{week}?copy=1"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{week}: {html}");
+        assert!(!html.contains(gone), "{week}");
+    }
+    // An entry dated out of range is a field message too.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            format!("/timesheets/{me}/9999-12-27"),
+            &token,
+            Some(serde_json::json!({"version": 0, "entries": [
+                {"project_id": 1, "date": "+10000-01-01", "minutes": 60}
+            ]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["fields"]["entries[0].date"].is_string(),
+        "{body}"
+    );
+
+    // Reports (every one, API and page), the audit log, the approvals filter.
+    let names: Vec<&str> = canopy::domain::report::REPORTS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    for name in &names {
+        for (from, to, field) in [
+            ("-262143-01-01", "-262143-01-20", "from"),
+            ("2026-01-01", "-5000-01-01", "to"),
+            ("9999-12-01", "+262142-12-31", "to"),
+        ] {
+            let query = format!("/reports/{name}?from={from}&to={to}");
+            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+            assert!(
+                body["error"]["fields"][field].is_string(),
+                "{query}: {body}"
+            );
+            let (status, html) = app.get_text(&query).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+            assert!(html.contains("must be"), "{query}");
+        }
+        for (from, to) in [("1900-01-01", "1900-01-31"), ("9999-12-01", "9999-12-31")] {
+            let query = format!("/reports/{name}?from={from}&to={to}");
+            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            assert_eq!(app.get(&query).await.status(), StatusCode::OK, "{query}");
+        }
+    }
+    for date in extremes {
+        let (status, body) = app
+            .call(Method::GET, format!("/audit?from={date}"), &token, None)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
+        assert!(body["error"]["fields"]["from"].is_string(), "{body}");
+        let (status, html) = app.get_text(&format!("/audit?to={date}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {html}");
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/approvals?week_start={date}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
+        assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
+        // The inbox ignores a filter it cannot read, as for any other typo.
+        assert_eq!(
+            app.get(&format!("/approvals?week={date}")).await.status(),
+            StatusCode::OK
+        );
+    }
+    for date in ["1900-01-01", "9999-12-31"] {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/audit?from={date}&to={date}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{date}: {body}");
+    }
+
+    // Settings and project dates share the parser.
+    let root = app.root_id().await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            format!("/orgs/{root}/settings"),
+            &token,
+            Some(serde_json::json!({"lock_before": "-5000-01-01"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/projects",
+            &token,
+            Some(serde_json::json!({
+                "org_id": root, "code": "X1", "name": "Far", "start_date": "+262142-01-01"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["start_date"].is_string(), "{body}");
+}
+
+/// Page numbers too big to mean anything show the last page one may ask for
+/// (empty), not a 500 from an overflowing or negative offset.
+#[tokio::test]
+async fn huge_page_numbers_are_clamped() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for huge in [
+        "200000000000000000",
+        "18446744073709551615",
+        "99999999999999999999999999",
+        "9223372036854775807",
+        "-1",
+        "abc",
+    ] {
+        for path in [
+            "/users",
+            "/directory?q=ada",
+            "/audit",
+            "/notifications",
+            "/projects",
+        ] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = format!("{path}{sep}page={huge}");
+            let (status, html) = app.get_text(&url).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {html}");
+        }
+        for path in ["/users", "/audit", "/notifications", "/projects", "/orgs"] {
+            let (status, body) = app
+                .call(Method::GET, format!("{path}?page={huge}"), &token, None)
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+            assert!(body["error"]["fields"]["page"].is_string(), "{body}");
+        }
+    }
+    // The last page there is answers, empty.
+    let (status, body) = app
+        .call(Method::GET, "/users?page=100000&per_page=200", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"], serde_json::json!([]));
+    assert_eq!(body["total"], 1);
+}
+
+/// A bulk approval of many bogus items reports a count and the first reasons
+/// (the session cookie holding the message stays small); more items than the
+/// inbox ever lists are refused outright, approving nothing.
+#[tokio::test]
+async fn bulk_approval_is_bounded() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = app.csrf_token().await;
+    let post = |n: usize| {
+        let mut body = format!("csrf_token={token}");
+        for i in 0..n {
+            body.push_str(&format!("&item={}%3A{i}", 900_000 + i));
+        }
+        app.client
+            .post(app.url("/approvals/approve"))
+            .header("Origin", &app.address)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+
+    let response = post(450).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let cookies: usize = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.len())
+        .sum();
+    assert!(cookies < 4096, "{cookies} bytes of cookies");
+    let (status, html) = app.get_text("/approvals").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("450 not approved"), "{html}");
+    assert!(html.contains("450 not approved: not found<"), "{html}");
+
+    let response = post(501).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("at most 500"), "{html}");
+    // Nothing was tried: no flash waits for the next page.
+    let (_, html) = app.get_text("/approvals").await;
+    assert!(!html.contains("not approved"), "{html}");
+}
+
+/// Behind a trusted proxy the client is the right-most `X-Forwarded-For`
+/// entry (the one the proxy appended); a client cannot pick its own address
+/// with what it writes left of it or in `Forwarded`, so the per-address
+/// sign-in limit holds.
+#[tokio::test]
+async fn a_client_cannot_choose_its_address_behind_the_proxy() {
+    use canopy::domain::auth::MAX_FAILURES_PER_ADDRESS;
+    let app = spawn_app_with(&[("CANOPY_TRUST_PROXY", "true")]).await;
+    app.create_default_admin().await;
+    let token = app.csrf_token().await;
+    let mut statuses = Vec::new();
+    for i in 0..MAX_FAILURES_PER_ADDRESS + 5 {
+        let email = format!("guess{i}@example.com");
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .header("Origin", &app.address)
+            .header("X-Forwarded-For", format!("10.9.{i}.1, 198.51.100.7"))
+            .header("Forwarded", format!("for=10.8.{i}.1"))
+            .form(&[
+                ("email", email.as_str()),
+                ("password", "password123"),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    let limit = MAX_FAILURES_PER_ADDRESS as usize;
+    assert!(
+        statuses[..limit]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[limit..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let failed = app.audit("auth.sign_in_failed").await;
+    assert_eq!(failed.len(), limit);
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.ip.as_deref() == Some("198.51.100.7")),
+        "{:?}",
+        failed.iter().map(|e| e.ip.clone()).collect::<Vec<_>>()
+    );
+}
