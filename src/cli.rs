@@ -86,8 +86,9 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             blocking(move || {
-                let db = crate::db::Db::connect(&config.database_url, 1)?;
-                let applied = db.migrate()?;
+                // Two connections: one holds the lock other instances wait on.
+                let db = crate::db::Db::connect(&config.database_url, 2)?;
+                let applied = db.exclusively(|| db.migrate())?;
                 println!(
                     "{} database is up to date ({} migration(s) applied).",
                     db.backend().name(),

@@ -130,7 +130,7 @@ impl Config {
             root_name: lookup("CANOPY_ROOT_NAME").unwrap_or_else(|| "Root".into()),
             trust_proxy,
             workers,
-            pool_size: parse_u32("CANOPY_POOL_SIZE", 10, 1..=500)?,
+            pool_size: parse_u32("CANOPY_POOL_SIZE", 10, 2..=500)?,
             smtp_url,
             mail_from,
         })

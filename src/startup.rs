@@ -25,10 +25,12 @@ pub const SESSION_COOKIE: &str = "canopy_session";
 /// built-in roles exist. Every command runs this first.
 pub fn prepare(config: &Config) -> Result<Db> {
     let db = Db::connect(&config.database_url, config.pool_size)?;
-    db.migrate()?;
-    db.write_sync(|conn| {
-        org::ensure_root(conn, &config.root_name)?;
-        role::sync_builtin(conn)
+    db.exclusively(|| {
+        db.migrate()?;
+        db.write_sync(|conn| {
+            org::ensure_root(conn, &config.root_name)?;
+            role::sync_builtin(conn)
+        })
     })?;
     Ok(db)
 }

@@ -93,11 +93,13 @@ impl r2d2::ManageConnection for ConnectionManager {
             )?)),
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
-                // WAL lets readers run beside the writer; NORMAL sync is safe with WAL;
-                // the busy timeout covers other processes (CLI) writing the same file.
+                // The busy timeout first: it covers other processes (the CLI, a
+                // second instance) holding the file, and switching to WAL itself
+                // needs a moment of the file to itself. WAL lets readers run beside
+                // the writer; NORMAL sync is safe with WAL.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -172,6 +174,28 @@ impl Db {
         }
         .map_err(|e| Error::internal(format!("migration failed: {e}")))?;
         Ok(applied.iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Runs `f` while no other app instance runs its own `exclusively`: on
+    /// PostgreSQL under a session advisory lock held on one connection, so
+    /// instances starting together on a fresh database do not race through
+    /// migrations and the root org. SQLite serves one instance (a second
+    /// process on the file waits on its busy timeout, statement by statement).
+    pub fn exclusively<T>(&self, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        /// An arbitrary key shared by every Canopy instance ("CANOPY" in ASCII).
+        const STARTUP_LOCK: i64 = 0x43_41_4E_4F_50_59;
+        if self.backend == Backend::Sqlite {
+            return f();
+        }
+        let mut conn = self.conn()?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({STARTUP_LOCK})"))
+            .execute(&mut *conn)?;
+        let outcome = f();
+        let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({STARTUP_LOCK})"))
+            .execute(&mut *conn);
+        let value = outcome?;
+        unlocked?;
+        Ok(value)
     }
 
     /// Runs `f` on a pooled connection, outside a transaction. For reads.

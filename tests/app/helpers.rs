@@ -44,7 +44,7 @@ pub struct Browser {
 }
 
 /// Where the test's data lives; removed when the test ends.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -59,7 +59,7 @@ impl Drop for TestDatabase {
     }
 }
 
-fn fresh_database() -> (String, TestDatabase) {
+pub fn fresh_database() -> (String, TestDatabase) {
     match std::env::var("CANOPY_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.trim().is_empty() => {
             let name = format!(

@@ -178,3 +178,37 @@ async fn cookies_are_secure_behind_https() {
         .unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
+
+/// Instances starting at the same moment on a fresh PostgreSQL database (as a
+/// deploy of several does) all start: one migrates and makes the root, the
+/// others wait for it, then find it done. SQLite serves one instance; there a
+/// second one started beside it (or the CLI) finds the file in use and waits.
+#[tokio::test]
+async fn instances_starting_together_on_a_fresh_database_all_start() {
+    let (url, _store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    let (a, b, c) = if url.starts_with("postgres") {
+        tokio::join!(start(&url, &[]), start(&url, &[]), start(&url, &[]))
+    } else {
+        let a = start(&url, &[]).await;
+        let (b, c) = tokio::join!(start(&url, &[]), start(&url, &[]));
+        (a, b, c)
+    };
+    for app in [&a, &b, &c] {
+        let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", app.port))
+            .await
+            .unwrap();
+        assert_eq!(health.status(), reqwest::StatusCode::OK);
+    }
+    let db = canopy::db::Db::connect(&url, 2).unwrap();
+    let roots = db
+        .read_sync(|conn| {
+            use canopy::db::schema::orgs;
+            use diesel::prelude::*;
+            Ok(orgs::table
+                .filter(orgs::parent_id.is_null())
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .unwrap();
+    assert_eq!(roots, 1);
+}
