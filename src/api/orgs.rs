@@ -281,13 +281,7 @@ async fn update(
     let id = id.into_inner();
     me.access.require_visible(id)?;
     let mut body = body.into_inner();
-    let version = match body.remove("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| FieldErrors::single("version", "version must be an integer."))?,
-        ),
-    };
+    let version = take_version(&mut body)?;
     let privacy = match body.remove("privacy_mode") {
         None => None,
         Some(Value::Bool(b)) => Some(b),
@@ -433,13 +427,7 @@ async fn put_settings(
     let id = id.into_inner();
     let mut body = body.into_inner();
     // `version` is the org's (optional): a stale one answers 409.
-    let version = match body.remove("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| FieldErrors::single("version", "version must be an integer."))?,
-        ),
-    };
+    let version = take_version(&mut body)?;
     let changes: Vec<(String, Option<Value>)> = body
         .into_iter()
         .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
@@ -450,6 +438,18 @@ async fn put_settings(
         .write(move |conn| settings::change(conn, &access, &actor, id, &changes, version))
         .await?;
     Ok(HttpResponse::Ok().json(settings_json(&me.access, &all)))
+}
+
+/// Takes the optional `version` out of a JSON body (a stale one answers 409
+/// where it is checked); anything but an integer or null is a field error.
+fn take_version(body: &mut Map<String, Value>) -> Result<Option<i64>, Error> {
+    match body.remove("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| FieldErrors::single("version", "version must be an integer.")),
+    }
 }
 
 /// Settings as the API shows them; an inheriting source above the caller's

@@ -2,13 +2,13 @@
 //! from. Reads the tree from the resolver's snapshot so privacy borders apply
 //! exactly as they do for decisions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::authz::{Access, Permission, Snapshot};
-use crate::db::schema::{grants, groups, users};
+use crate::db::schema::groups;
 use crate::db::{self, Conn};
 use crate::domain::grant;
 use crate::error::Result;
@@ -84,7 +84,7 @@ pub fn effective_at(conn: &mut Conn, viewer: &Access, org_id: i64) -> Result<Eff
         .collect();
     let user_ids: Vec<i64> = reaching.iter().filter_map(|g| g.grant.user_id).collect();
     let group_ids: Vec<i64> = reaching.iter().filter_map(|g| g.grant.group_id).collect();
-    let visible_users = visible_user_ids(conn, viewer, &user_ids)?;
+    let visible_users = crate::domain::user::visible_ids(conn, viewer, &user_ids)?;
     let group_orgs: HashMap<i64, i64> = groups::table
         .filter(groups::id.eq_any(&group_ids))
         .select((groups::id, groups::org_id))
@@ -137,40 +137,6 @@ pub fn effective_at(conn: &mut Conn, viewer: &Access, org_id: i64) -> Result<Eff
         items,
         hidden_above,
     })
-}
-
-/// Those of `user_ids` the viewer may see (`Access::sees_user`: home where
-/// they hold `user.view`, guests granted there, themselves).
-fn visible_user_ids(conn: &mut Conn, viewer: &Access, user_ids: &[i64]) -> Result<HashSet<i64>> {
-    if user_ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let homes: Vec<(i64, i64)> = users::table
-        .filter(users::id.eq_any(user_ids))
-        .select((users::id, users::org_id))
-        .load(conn)?;
-    let guest_rows: Vec<(Option<i64>, Option<i64>)> = grants::table
-        .filter(grants::user_id.eq_any(user_ids))
-        .filter(grants::org_id.is_not_null())
-        .filter(
-            grants::expires_at
-                .is_null()
-                .or(grants::expires_at.gt(db::now())),
-        )
-        .select((grants::user_id, grants::org_id))
-        .load(conn)?;
-    let mut guest_orgs: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (u, o) in guest_rows {
-        if let (Some(u), Some(o)) = (u, o) {
-            guest_orgs.entry(u).or_default().push(o);
-        }
-    }
-    let none = Vec::new();
-    Ok(homes
-        .into_iter()
-        .filter(|(id, home)| viewer.sees_user(*id, *home, guest_orgs.get(id).unwrap_or(&none)))
-        .map(|(id, _)| id)
-        .collect())
 }
 
 /// A decision in words, naming roles and orgs.

@@ -260,19 +260,7 @@ pub fn visible_members(
 ) -> Result<(Vec<Member>, usize)> {
     let all = members(conn, group_id)?;
     let ids: Vec<i64> = all.iter().map(|m| m.user_id).collect();
-    let mut people = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        people.extend(
-            users::table
-                .filter(users::id.eq_any(chunk))
-                .select(crate::domain::user::User::as_select())
-                .load(conn)?,
-        );
-    }
-    let seen: std::collections::HashSet<i64> = crate::domain::user::visible(conn, access, people)?
-        .iter()
-        .map(|u| u.id)
-        .collect();
+    let seen = crate::domain::user::visible_ids(conn, access, &ids)?;
     let (shown, hidden): (Vec<Member>, Vec<Member>) =
         all.into_iter().partition(|m| seen.contains(&m.user_id));
     Ok((shown, hidden.len()))

@@ -665,6 +665,31 @@ impl NewUserInput {
     }
 }
 
+/// Those of `user_ids` the viewer may see (`Access::sees_user`: home where
+/// they hold `user.view`, guests granted there, themselves).
+pub fn visible_ids(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    user_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let mut homes: Vec<(i64, i64)> = Vec::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(500) {
+        homes.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::org_id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    let guests = grant_orgs(conn, user_ids)?;
+    let none = Vec::new();
+    Ok(homes
+        .into_iter()
+        .filter(|(id, home)| access.sees_user(*id, *home, guests.get(id).unwrap_or(&none)))
+        .map(|(id, _)| id)
+        .collect())
+}
+
 /// The users `access` may see among `candidates` (home where they hold
 /// `user.view`, guests granted where they hold it, and themselves).
 pub fn visible(

@@ -260,12 +260,11 @@ struct OverviewPage {
     rollup: org::Rollup,
 }
 
-/// `GET /orgs/{id}`.
-#[get("/orgs/{id}")]
-async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
+/// The org's header and its subtree roll-up; outside a privacy border nothing
+/// inside is counted or shown.
+async fn header_and_rollup(me: &SignedIn, id: i64) -> Result<(OrgHeader, org::Rollup), PageError> {
     let access = me.access.clone();
-    let (h, rollup) = me
+    Ok(me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "overview")?;
@@ -276,7 +275,14 @@ async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Page
             };
             Ok((h, rollup))
         })
-        .await?;
+        .await?)
+}
+
+/// `GET /orgs/{id}`.
+#[get("/orgs/{id}")]
+async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let (h, rollup) = header_and_rollup(&me, id).await?;
     page(&OverviewPage {
         layout: me.ctx.layout(h.org.name.clone(), "orgs")?,
         h,
@@ -948,20 +954,7 @@ async fn render_archive(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     me.access.require_at_parent(Permission::OrgDelete, id)?;
-    let access = me.access.clone();
-    let (h, rollup) = me
-        .db()
-        .read(move |conn| {
-            let h = OrgHeader::load(conn, &access, id, "overview")?;
-            // Outside a privacy border nothing inside is counted or shown.
-            let rollup = if h.can.inside {
-                org::rollup(conn, &access, id, crate::db::now().date())?
-            } else {
-                org::Rollup::default()
-            };
-            Ok((h, rollup))
-        })
-        .await?;
+    let (h, rollup) = header_and_rollup(me, id).await?;
     let verb = if archiving { "Archive" } else { "Restore" };
     Ok(render(
         status,
