@@ -50,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(orgs::configure)
             .service(roles::list)
             .service(roles::create)
+            .service(roles::update)
+            .service(roles::remove)
             .configure(groups::configure)
             .configure(users::configure)
             .configure(grants::configure)

@@ -143,6 +143,15 @@ fn tree_paths() -> Value {
                      "requestBody": body("RoleCreate"),
                      "responses": with(write.clone(), "201", json!({"description": "The role {id, name, permissions[], builtin, org_id}"}))}
         },
+        "/roles/{id}": {
+            "parameters": [id_param("id")],
+            "patch": {"summary": "Rename a custom role or change its permissions (access.manage where defined, and every permission it had and will have wherever it is granted); built-ins answer 403", "operationId": "updateRole",
+                      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
+                          "properties": {"name": {"type": "string"}, "permissions": {"type": "array", "items": {"type": "string"}}}}}}},
+                      "responses": with(write.clone(), "200", json!({"description": "The role {id, name, permissions[], builtin, org_id}"}))},
+            "delete": {"summary": "Delete a custom role nobody holds (409 while granted)", "operationId": "deleteRole",
+                       "responses": with(write.clone(), "204", json!({"description": "Deleted"}))}
+        },
         "/grants": {
             "get": {"summary": "Grants you may see (made where you hold access.view, or your own)", "operationId": "listGrants",
                     "parameters": [page[0], page[1], query("org_id", "integer", "made at this org"), query("project_id", "integer", "made at this project"),

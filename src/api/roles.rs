@@ -1,14 +1,15 @@
 //! `/api/v1/roles`: roles usable at an org.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::list::{ListBody, PageQuery, page_of};
 use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
+use crate::authz::Permission;
 use crate::domain::role::{self, CustomRoleInput};
-use crate::error::FieldErrors;
+use crate::error::{Error, FieldErrors};
 
 #[derive(Deserialize)]
 struct CreateBody {
@@ -76,4 +77,64 @@ pub async fn list(me: ApiUser, query: web::Query<RolesQuery>) -> Result<HttpResp
         per_page,
         total: roles.len(),
     }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    name: Option<String>,
+    permissions: Option<Vec<String>>,
+}
+
+/// `PATCH /roles/{id}`: rename a custom role or change its permissions (see
+/// `role::update_custom_as` for what that takes). Built-ins answer 403.
+#[patch("/roles/{id}")]
+pub async fn update(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    let body = body.into_inner();
+    let r = me
+        .db()
+        .write(move |conn| {
+            let current = role::find(conn, id)?;
+            // A custom role defined where the caller cannot see is unknown.
+            if let Some(org) = current.org_id {
+                require_inside(&access, org)?;
+            }
+            let input = CustomRoleInput {
+                name: body.name.unwrap_or_else(|| current.name.clone()),
+                permissions: body.permissions.unwrap_or_else(|| {
+                    current
+                        .permission_set()
+                        .iter()
+                        .map(|p| p.name().to_string())
+                        .collect()
+                }),
+            };
+            let (name, permissions) = role::parse_custom(&input)?;
+            role::update_custom_as(conn, &access, &actor, id, &name, permissions)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(role_json(&r)))
+}
+
+/// `DELETE /roles/{id}`: a custom role nobody holds (409 while granted).
+#[delete("/roles/{id}")]
+pub async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let r = role::find(conn, id)?;
+            let org = r
+                .org_id
+                .ok_or_else(|| Error::Forbidden("Built-in roles cannot be changed.".into()))?;
+            require_inside(&access, org)?;
+            access.require(Permission::AccessManage, org)?;
+            role::delete_custom(conn, &actor, id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

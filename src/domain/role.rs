@@ -180,6 +180,76 @@ pub fn create_custom(
     Ok(role)
 }
 
+/// Changes a custom role's name and permissions as a person. Built-ins are
+/// not editable. Changing a role changes the access of everyone holding it, so
+/// beyond `access.manage` where it was defined the person must hold every
+/// permission it had and will have at each scope it is granted at (with that
+/// grant's reach): no escalation, and no taking away what one could not give.
+pub fn update_custom_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &crate::domain::audit::Actor,
+    id: i64,
+    name: &str,
+    permissions: crate::authz::PermissionSet,
+) -> Result<Role> {
+    use crate::authz::Permission;
+    use crate::db::schema::{grants, projects};
+    let before = find(conn, id)?;
+    let Some(org_id) = before.org_id else {
+        return Err(crate::Error::Forbidden(
+            "Built-in roles cannot be changed.".into(),
+        ));
+    };
+    access.require(Permission::AccessManage, org_id)?;
+    let touched = before.permission_set().union(permissions);
+    access.require_may_grant(touched, org_id, true)?;
+    let held: Vec<(Option<i64>, Option<i64>, bool)> = grants::table
+        .filter(grants::role_id.eq(id))
+        .select((grants::org_id, grants::project_id, grants::descendants))
+        .load(conn)?;
+    for (org, project, descendants) in held {
+        let scope = match (org, project) {
+            (Some(o), _) => o,
+            (None, Some(p)) => projects::table
+                .find(p)
+                .select(projects::org_id)
+                .first(conn)?,
+            (None, None) => continue,
+        };
+        access.require_may_grant(touched, scope, descendants)?;
+    }
+    let taken = usable_at_org(conn, org_id)?
+        .iter()
+        .any(|r| r.id != id && validate::key(&r.name) == validate::key(name));
+    if taken {
+        return Err(crate::error::FieldErrors::single(
+            "name",
+            "A role with this name is already usable here.",
+        ));
+    }
+    diesel::update(roles::table.find(id))
+        .set((
+            roles::name.eq(name),
+            roles::name_key.eq(validate::key(name)),
+            roles::permissions.eq(permissions.to_names()),
+            roles::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    // Every holder's access may change: the resolver rebuilds.
+    crate::domain::epoch::bump_tree(conn)?;
+    let after = find(conn, id)?;
+    crate::domain::audit::record(
+        conn,
+        actor,
+        crate::domain::audit::Event::new("role.updated", "role", Some(id))
+            .org(org_id)
+            .before(&before)
+            .after(&after),
+    )?;
+    Ok(after)
+}
+
 /// Deletes a custom role nobody holds. Built-ins are not editable.
 pub fn delete_custom(conn: &mut Conn, actor: &crate::domain::audit::Actor, id: i64) -> Result<()> {
     use crate::db::schema::grants;

@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(directory)
         .service(roles_tab)
         .service(create_role)
+        .service(edit_role_form)
+        .service(edit_role)
         .service(delete_role)
         .service(move_preview);
 }
@@ -328,14 +330,7 @@ async fn create_role(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     me.access.require(Permission::AccessManage, id)?;
-    let mut input = RoleForm::default();
-    for (k, v) in form.into_inner() {
-        match k.as_str() {
-            "name" => input.name = v,
-            "permission" => input.permission.push(v),
-            _ => {}
-        }
-    }
+    let input = RoleForm::from_pairs(form.into_inner());
     let parsed = role::parse_custom(&CustomRoleInput {
         name: input.name.clone(),
         permissions: input.permission.clone(),
@@ -367,6 +362,136 @@ async fn create_role(
         }
         Err(Error::Validation(e)) => {
             render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl RoleForm {
+    /// The form as posted: a name and repeated `permission` checkboxes.
+    fn from_pairs(pairs: Vec<(String, String)>) -> RoleForm {
+        let mut input = RoleForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "name" => input.name = v,
+                "permission" => input.permission.push(v),
+                _ => {}
+            }
+        }
+        input
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access/role_edit.html")]
+struct RoleEditPage {
+    layout: Layout,
+    role: Role,
+    org_id: i64,
+    permissions: &'static [Permission],
+    input: RoleForm,
+    errors: FieldErrors,
+}
+
+/// The custom role `id` for someone who may manage access where it was
+/// defined; built-ins answer 403, roles out of sight 404.
+fn editable_role(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    id: i64,
+) -> Result<(Role, i64), Error> {
+    let r = role::find(conn, id)?;
+    let org_id = r
+        .org_id
+        .ok_or_else(|| Error::Forbidden("Built-in roles cannot be changed.".into()))?;
+    crate::api::orgs::require_inside(access, org_id)?;
+    access.require(Permission::AccessManage, org_id)?;
+    Ok((r, org_id))
+}
+
+async fn render_role_edit(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    input: Option<RoleForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let (role, org_id) = me
+        .db()
+        .read(move |conn| editable_role(conn, &access, id))
+        .await?;
+    let input = input.unwrap_or_else(|| RoleForm {
+        name: role.name.clone(),
+        permission: role
+            .permission_set()
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect(),
+    });
+    Ok(render(
+        status,
+        &RoleEditPage {
+            layout: me.ctx.layout(format!("Edit {}", role.name), "orgs")?,
+            role,
+            org_id,
+            permissions: Permission::ALL,
+            input,
+            errors,
+        },
+    ))
+}
+
+/// `GET /roles/{id}/edit`.
+#[get("/roles/{id}/edit")]
+async fn edit_role_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    render_role_edit(
+        &me,
+        id.into_inner(),
+        StatusCode::OK,
+        None,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// `POST /roles/{id}/edit`: rename a custom role or change its permissions.
+#[post("/roles/{id}/edit")]
+async fn edit_role(
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let input = RoleForm::from_pairs(form.into_inner());
+    let typed = CustomRoleInput {
+        name: input.name.clone(),
+        permissions: input.permission.clone(),
+    };
+    let (access, actor) = (me.access.clone(), me.actor());
+    let outcome = me
+        .db()
+        .write(move |conn| {
+            let (_, org_id) = editable_role(conn, &access, id)?;
+            let (name, perms) = role::parse_custom(&typed)?;
+            role::update_custom_as(conn, &access, &actor, id, &name, perms)?;
+            Ok(org_id)
+        })
+        .await;
+    match outcome {
+        Ok(org_id) => {
+            me.ctx.flash(
+                "success",
+                "The role is saved; its holders have the new permissions.",
+            )?;
+            see_other(&format!("/orgs/{org_id}/roles"))
+        }
+        Err(Error::Validation(e)) => {
+            render_role_edit(&me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(input), e).await
+        }
+        Err(Error::Forbidden(message)) => {
+            let errors = FieldErrors::of("permissions", &message);
+            render_role_edit(&me, id, StatusCode::FORBIDDEN, Some(input), errors).await
         }
         Err(e) => Err(e.into()),
     }

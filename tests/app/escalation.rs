@@ -718,3 +718,155 @@ async fn a_grant_finds_only_people_the_grantor_may_see() {
         .await;
     assert_eq!(status, S::CREATED, "{body}");
 }
+
+#[tokio::test]
+async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
+    let w = world().await;
+    let (olga_id, olga) = w.person("olga@acme.example", w.acme).await;
+    w.give("Org admin", olga_id, w.acme, false).await;
+    let (uma_id, uma) = w.person("uma@acme.example", w.acme).await;
+    w.give("User manager", uma_id, w.acme, false).await;
+    let (gus_id, gus) = w.person("gus@globex.example", w.globex).await;
+    w.give("Org admin", gus_id, w.globex, false).await;
+    let (sam_id, sam) = w.person("sam@acme.example", w.east).await;
+
+    let (status, role) = w
+        .app
+        .call(
+            Method::POST,
+            "/roles",
+            &olga,
+            Some(json!({"org_id": w.acme, "name": "Reader", "permissions": ["org.view"]})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{role}");
+    let rid = role["id"].as_i64().unwrap();
+    let (status, body) = w
+        .grant(
+            &olga,
+            json!({"role_id": rid, "user_id": sam_id, "org_id": w.east}),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let sam_may_view_users = || async {
+        let (_, why) = w
+            .app
+            .call(
+                Method::GET,
+                format!("/check?permission=user.view&org_id={}", w.east),
+                &sam,
+                None,
+            )
+            .await;
+        why["allowed"].as_bool().unwrap()
+    };
+    assert!(!sam_may_view_users().await);
+
+    let path = format!("/roles/{rid}");
+    // Olga may widen it with what she holds; Sam has it at his next request.
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            &path,
+            &olga,
+            Some(json!({"permissions": ["org.view", "user.view"]})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["permissions"], json!(["org.view", "user.view"]));
+    assert!(sam_may_view_users().await);
+    // Not with what she lacks; not Uma (no access.manage); not Gus (unknown);
+    // not a built-in, not even for the Owner.
+    for (token, body, expected) in [
+        (
+            &olga,
+            json!({"permissions": ["org.view", "org.move"]}),
+            S::FORBIDDEN,
+        ),
+        (&uma, json!({"name": "Mine"}), S::FORBIDDEN),
+        (&gus, json!({"name": "Mine"}), S::NOT_FOUND),
+        (&olga, json!({"permissions": []}), S::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, answer) = w.app.call(Method::PATCH, &path, token, Some(body)).await;
+        assert_eq!(status, expected, "{answer}");
+    }
+    let viewer = w.role("Viewer").await;
+    let (status, _) = w
+        .app
+        .call(
+            Method::PATCH,
+            format!("/roles/{viewer}"),
+            &w.ada,
+            Some(json!({"name": "Looker"})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN);
+    let (_, roles) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/roles?org_id={}", w.acme),
+            &olga,
+            None,
+        )
+        .await;
+    let reader = roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rid)
+        .unwrap();
+    assert_eq!(reader["name"], "Reader");
+    assert_eq!(reader["permissions"], json!(["org.view", "user.view"]));
+    assert_eq!(w.app.audit("role.updated").await.len(), 1);
+
+    // By page: the form, a refusal next to the field, a save.
+    let page = w.browser("olga@acme.example").await;
+    let (status, html) = page.get_text(&format!("/roles/{rid}/edit")).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("value=\"Reader\""), "{html}");
+    let response = page
+        .post_form_with_csrf(&format!("/roles/{rid}/edit"), &[("name", "Reader")])
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"permissions-error\"")
+    );
+    let response = page
+        .post_form_with_csrf(
+            &format!("/roles/{rid}/edit"),
+            &[("name", "Site reader"), ("permission", "org.view")],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert!(!sam_may_view_users().await, "narrowed at the next request");
+    let gus_page = w.browser("gus@globex.example").await;
+    assert_eq!(
+        gus_page.get(&format!("/roles/{rid}/edit")).await.status(),
+        S::NOT_FOUND
+    );
+
+    // Deleting it waits until nobody holds it.
+    let (status, _) = w.app.call(Method::DELETE, &path, &olga, None).await;
+    assert_eq!(status, S::CONFLICT);
+    let (_, grants) = w
+        .app
+        .call(
+            Method::GET,
+            format!("/grants?user_id={sam_id}"),
+            &olga,
+            None,
+        )
+        .await;
+    let grant_id = grants["items"][0]["id"].as_i64().unwrap();
+    w.app
+        .call(Method::DELETE, format!("/grants/{grant_id}"), &olga, None)
+        .await;
+    let (status, _) = w.app.call(Method::DELETE, &path, &olga, None).await;
+    assert_eq!(status, S::NO_CONTENT);
+}
