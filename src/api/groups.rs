@@ -183,7 +183,7 @@ async fn put_member(
             // Adding someone one may not see answers as if they did not exist.
             crate::domain::user::find_visible(conn, &access, user_id)?;
             group::put_member_as(conn, &access, &actor, &g, user_id, owner)?;
-            group::members(conn, id)
+            Ok(group::visible_members(conn, &access, id)?.0)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({"members": members})))
@@ -194,11 +194,7 @@ async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpR
     let (id, user_id) = path.into_inner();
     let (access, actor) = (me.access.clone(), me.actor());
     me.db()
-        .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            group::require_manage_members(conn, &access, &g)?;
-            group::remove_member(conn, &actor, id, user_id)
-        })
+        .write(move |conn| group::remove_member_as(conn, &access, &actor, id, user_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -517,7 +517,7 @@ fn base_schemas() -> Value {
         "Org": {
             "type": "object",
             "required": ["id", "parent_id", "name", "path", "depth", "privacy_mode"],
-            "description": "Fields after privacy_mode are absent when restricted (behind a privacy border).",
+            "description": "When restricted (seen by name and place only: behind a privacy border, or one's home org without a grant there), code, kind, status, version and the times are null and the other details absent.",
             "properties": {
                 "id": {"type": "integer", "format": "int64"},
                 "parent_id": {"type": "integer", "format": "int64", "nullable": true, "description": "null for the root, or when the parent is not visible to you"},

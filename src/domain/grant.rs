@@ -215,9 +215,19 @@ fn require_may_regrant(
             (None, None) => None,
         };
         let Some(org_id) = org_id else { continue };
+        // A grant inside an archived org changes nothing there (read-only), and
+        // nobody may grant there now; it does not stand in the way.
+        let frozen = access
+            .snapshot
+            .explain(access.user_id, Permission::AccessManage, org_id);
+        if matches!(frozen.reason, crate::authz::Reason::OrgArchived { .. }) {
+            continue;
+        }
         let descendants = g.descendants && g.project_id.is_none();
         let role = role::find(conn, g.role_id)?;
-        if let Err(e) = require_may_grant(conn, access, &role, org_id, descendants) {
+        // The permissions only: `assignable_roles` limits handing roles out
+        // anew, not what someone already holds.
+        if let Err(e) = access.require_may_grant(role.permission_set(), org_id, descendants) {
             let reason = match e {
                 Error::Forbidden(m) => m,
                 Error::NotFound => "you do not manage access there.".into(),

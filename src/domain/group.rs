@@ -277,7 +277,8 @@ pub fn visible_grants(
     let (shown, hidden): (Vec<_>, Vec<_>) = crate::domain::grant::of_group(conn, group_id)?
         .into_iter()
         .partition(|g| match (g.grant.org_id, g.grant.project_id) {
-            (Some(org), _) => access.can(Permission::OrgView, org),
+            // Inside the org's border: what is granted there is its own.
+            (Some(org), _) => access.sees_inside(org),
             (None, Some(project)) => access.can_project(Permission::ProjectView, project),
             (None, None) => false,
         });
@@ -358,6 +359,22 @@ pub fn put_member(
             .before(json!({"member": current.is_some(), "owner": current}))
             .after(json!({"user_id": user.id, "email": user.email, "owner": owner})),
     )
+}
+
+/// Removes a member as a person: the group visible, its membership theirs to
+/// manage, and the member someone they may see (anyone else answers as if
+/// not in the group). Pages and the API both remove through here.
+pub fn remove_member_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    group_id: i64,
+    user_id: i64,
+) -> Result<()> {
+    let g = find_visible(conn, access, group_id)?;
+    require_manage_members(conn, access, &g)?;
+    crate::domain::user::find_visible(conn, access, user_id)?;
+    remove_member(conn, actor, group_id, user_id)
 }
 
 pub fn remove_member(conn: &mut Conn, actor: &Actor, group_id: i64, user_id: i64) -> Result<()> {

@@ -855,10 +855,22 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
     // Custom roles defined here were usable only in this (now empty) subtree,
     // so no grant elsewhere can hold them: they go with the org.
     use crate::db::schema::roles;
-    let dropped_roles: Vec<String> = roles::table
+    let own_roles: Vec<(i64, String)> = roles::table
         .filter(roles::org_id.eq(id))
-        .select(roles::name)
+        .select((roles::id, roles::name))
         .load(conn)?;
+    // A subtree moved away earlier may still hold one of them.
+    let still_held: i64 = grants::table
+        .filter(grants::role_id.eq_any(own_roles.iter().map(|(r, _)| *r).collect::<Vec<_>>()))
+        .count()
+        .get_result(conn)?;
+    if still_held > 0 {
+        return Err(Error::conflict(format!(
+            "Custom roles defined here are still held elsewhere ({still_held} grant(s)); \
+             revoke those first."
+        )));
+    }
+    let dropped_roles: Vec<String> = own_roles.into_iter().map(|(_, name)| name).collect();
     diesel::delete(roles::table.filter(roles::org_id.eq(id))).execute(conn)?;
     diesel::delete(org_settings::table.filter(org_settings::org_id.eq(id))).execute(conn)?;
     diesel::delete(org_closure::table.filter(org_closure::descendant_id.eq(id))).execute(conn)?;

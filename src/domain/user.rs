@@ -522,9 +522,9 @@ pub fn update_as(
 }
 
 /// Changes someone's status as a person. Reactivating hands the user's grants
-/// back and deactivating takes them away, so for anyone but oneself it takes
-/// the right to grant each of them (a user manager neither revives nor locks
-/// out someone who holds more than they do).
+/// back, so for anyone but oneself it takes the right to grant each of them (a
+/// user manager does not revive someone who holds more than they do);
+/// deactivating only takes access away and needs no more than `user.manage`.
 pub fn set_status_as(
     conn: &mut Conn,
     access: &crate::authz::Access,
@@ -532,7 +532,7 @@ pub fn set_status_as(
     id: i64,
     status: UserStatus,
 ) -> Result<User> {
-    if id != access.user_id {
+    if id != access.user_id && status != UserStatus::Deactivated {
         crate::domain::grant::require_may_grant_all_of_user(
             conn,
             access,

@@ -387,11 +387,7 @@ async fn remove_member(
     let (id, user_id) = path.into_inner();
     let (access, actor) = (me.access.clone(), me.actor());
     me.db()
-        .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            group::require_manage_members(conn, &access, &g)?;
-            group::remove_member(conn, &actor, id, user_id)
-        })
+        .write(move |conn| group::remove_member_as(conn, &access, &actor, id, user_id))
         .await?;
     me.ctx.flash(
         "success",

@@ -1098,8 +1098,9 @@ pub fn require_may_delete(access: &Access, id: i64) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Forbidden(
-            "This organization is in privacy mode: from outside its border it can be moved or \
-             archived, not deleted. Someone inside must turn privacy mode off first."
+            "You see only this organization's name and place: from outside it can be moved or \
+             archived, not deleted. Someone who sees inside must delete it (a private org's \
+             own people, after turning privacy mode off)."
                 .into(),
         ))
     }

@@ -412,8 +412,7 @@ async fn render_show(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let can_grant = me.access.can_project(Permission::AccessManage, id);
-    let (p, org_path, assignees, grants, activity, logged, grant_roles) = me
+    let (p, org_path, assignees, grants, activity, logged, (can_grant, grant_roles)) = me
         .db()
         .read(move |conn| {
             let p = project::find_visible(conn, &access, id)?;
@@ -443,6 +442,8 @@ async fn render_show(
             } else {
                 None
             };
+            // Grants at a project are decided at its org (`grant::grant_as`).
+            let can_grant = access.can(Permission::AccessManage, p.org_id);
             let grant_roles = if can_grant {
                 crate::domain::role::usable_at_org(conn, p.org_id)?
             } else {
@@ -455,7 +456,7 @@ async fn render_show(
                 grants,
                 activity,
                 logged,
-                grant_roles,
+                (can_grant, grant_roles),
             ))
         })
         .await?;
@@ -745,7 +746,13 @@ async fn add_grant(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let form = form.into_inner();
-    me.access.require_project(Permission::AccessManage, id)?;
+    let access = me.access.clone();
+    let project = me
+        .db()
+        .read(move |conn| project::find_visible(conn, &access, id))
+        .await?;
+    me.access
+        .require(Permission::AccessManage, project.org_id)?;
     match form
         .submit(&me, crate::domain::grant::Scope::Project(id))
         .await?

@@ -498,6 +498,16 @@ async fn edit(
                 errors: FieldErrors::of("form", &message),
             },
         )),
+        // An email change refused by the grant rule: say so next to the email.
+        Err(Error::Forbidden(message)) => Ok(render(
+            StatusCode::FORBIDDEN,
+            &EditPage {
+                layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
+                user: u,
+                input: form,
+                errors: FieldErrors::of("email", &message),
+            },
+        )),
         Err(e) => Err(e.into()),
     }
 }

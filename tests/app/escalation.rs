@@ -607,7 +607,7 @@ async fn changing_an_email_needs_the_right_to_grant_what_the_person_holds() {
 }
 
 #[tokio::test]
-async fn changing_someones_status_needs_the_right_to_grant_what_they_hold() {
+async fn reviving_someone_needs_the_right_to_grant_what_they_hold() {
     let w = world().await;
     let (uma_id, uma) = w.person("uma@acme.example", w.acme).await;
     w.give("User manager", uma_id, w.acme, false).await;
@@ -616,42 +616,46 @@ async fn changing_someones_status_needs_the_right_to_grant_what_they_hold() {
     w.give("Owner", rita_id, w.root, false).await;
     let (sam_id, _) = w.person("sam@acme.example", w.acme).await;
 
+    // Switching someone off only takes access away: user.manage is enough.
     let (status, body) = w
         .patch_user(&uma, rita_id, json!({"status": "deactivated"}))
         .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
-    assert!(message(&body).contains("Owner"), "{body}");
-    let page = w.browser("uma@acme.example").await;
-    let response = page
-        .post_form_with_csrf(&format!("/users/{rita_id}/deactivate"), &[])
-        .await;
-    assert_eq!(response.status(), S::FORBIDDEN);
-    assert_eq!(w.app.call(Method::GET, "/me", &rita, None).await.0, S::OK);
-
-    // What Ada switched off, Uma cannot switch back on.
-    let (status, _) = w
-        .patch_user(&w.ada, rita_id, json!({"status": "deactivated"}))
-        .await;
-    assert_eq!(status, S::OK);
-    let response = page
-        .post_form_with_csrf(&format!("/users/{rita_id}/reactivate"), &[])
-        .await;
-    assert_eq!(response.status(), S::FORBIDDEN);
-    let (status, _) = w
-        .patch_user(&uma, rita_id, json!({"status": "active"}))
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    assert_eq!(status, S::OK, "{body}");
     assert_eq!(
         w.app.call(Method::GET, "/me", &rita, None).await.0,
         S::UNAUTHORIZED
     );
-
-    // Someone holding nothing Uma cannot grant is hers to switch.
-    let (status, body) = w
-        .patch_user(&uma, sam_id, json!({"status": "deactivated"}))
+    // Switching her back on would hand Uma's choice an Owner: refused, by
+    // page and by API.
+    let page = w.browser("uma@acme.example").await;
+    let response = page
+        .post_form_with_csrf(&format!("/users/{rita_id}/reactivate"), &[])
         .await;
-    assert_eq!(status, S::OK, "{body}");
-    assert_eq!(body["status"], "deactivated");
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let (status, body) = w
+        .patch_user(&uma, rita_id, json!({"status": "active"}))
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(message(&body).contains("Owner"), "{body}");
+    assert_eq!(
+        w.app.call(Method::GET, "/me", &rita, None).await.0,
+        S::UNAUTHORIZED
+    );
+    // The Owner may.
+    let (status, _) = w
+        .patch_user(&w.ada, rita_id, json!({"status": "active"}))
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(w.app.call(Method::GET, "/me", &rita, None).await.0, S::OK);
+
+    // Someone holding nothing Uma cannot grant is hers to switch either way.
+    for status_now in ["deactivated", "active"] {
+        let (status, body) = w
+            .patch_user(&uma, sam_id, json!({"status": status_now}))
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+        assert_eq!(body["status"], status_now);
+    }
 }
 
 #[tokio::test]

@@ -1098,6 +1098,48 @@ async fn deleting_an_empty_org_takes_its_custom_roles_along() {
         )
         .await;
     assert_eq!(status, S::CREATED, "{grant}");
+    // A lab under West holds the role too, then moves away: West's role is
+    // still held elsewhere, so West is not deleted (a clear 409, not a 500).
+    let lab = create_org(&w.app, &w.ada, w.west, "West lab", "ACME-WLAB").await;
+    let (status, lab_grant) = w
+        .app
+        .call(
+            Method::POST,
+            "/grants",
+            &w.ada,
+            Some(json!({"role_id": role["id"], "user_id": sam.id, "org_id": lab})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{lab_grant}");
+    let (status, _) = w
+        .app
+        .call(
+            Method::POST,
+            &format!("/orgs/{lab}/move"),
+            &w.ada,
+            Some(json!({"parent_id": w.east})),
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    let (status, body) = w
+        .app
+        .call(Method::DELETE, &format!("/orgs/{}", w.west), &w.ada, None)
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("still held")
+    );
+    w.app
+        .call(
+            Method::DELETE,
+            &format!("/grants/{}", lab_grant["id"]),
+            &w.ada,
+            None,
+        )
+        .await;
     let (status, body) = w
         .app
         .call(Method::DELETE, &format!("/orgs/{}", w.west), &w.ada, None)

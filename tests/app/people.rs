@@ -1449,6 +1449,31 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
         .await;
     assert_eq!(api["members"].as_array().unwrap().len(), 2);
 
+    // Answers about membership name no one she may not see, and someone she
+    // may not see is not hers to remove (as if not a member).
+    let (status, body) = t
+        .app
+        .call(
+            Method::PUT,
+            format!("/groups/{gid}/members/{}", sam.id),
+            &t.olga,
+            Some(json!({"owner": true})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["members"].as_array().unwrap().len(), 1, "{body}");
+    assert!(!body.to_string().contains("gina"), "{body}");
+    let (status, _) = t
+        .app
+        .call(
+            Method::DELETE,
+            format!("/groups/{gid}/members/{}", gina.id),
+            &t.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+
     // The grant at Globex is not Olga's to revoke, so the group is not hers
     // to dissolve, by API or page.
     let (status, body) = t
