@@ -179,7 +179,12 @@ pub fn delete_as(
         .filter(grants::group_id.eq(id))
         .select(crate::domain::grant::Grant::as_select())
         .load(conn)?;
-    for grant in &held {
+    let now = crate::db::now();
+    // An expired grant gives nothing any more; it goes with the group freely.
+    for grant in held
+        .iter()
+        .filter(|g| g.expires_at.is_none_or(|at| at > now))
+    {
         match crate::domain::grant::require_may_revoke(conn, access, grant) {
             Ok(()) => {}
             Err(Error::NotFound | Error::Forbidden(_)) => {
