@@ -7,9 +7,8 @@ use serde_json::json;
 use super::list::{ListBody, PageQuery, page_of};
 use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
-use crate::authz::Permission;
 use crate::domain::role::{self, CustomRoleInput};
-use crate::error::{Error, FieldErrors};
+use crate::error::FieldErrors;
 
 #[derive(Deserialize)]
 struct CreateBody {
@@ -99,11 +98,7 @@ pub async fn update(
     let r = me
         .db()
         .write(move |conn| {
-            let current = role::find(conn, id)?;
-            // A custom role defined where the caller cannot see is unknown.
-            if let Some(org) = current.org_id {
-                require_inside(&access, org)?;
-            }
+            let (current, _) = role::require_editable(conn, &access, id)?;
             let input = CustomRoleInput {
                 name: body.name.unwrap_or_else(|| current.name.clone()),
                 permissions: body.permissions.unwrap_or_else(|| {
@@ -127,12 +122,7 @@ pub async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, Api
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
     me.db()
         .write(move |conn| {
-            let r = role::find(conn, id)?;
-            let org = r
-                .org_id
-                .ok_or_else(|| Error::Forbidden("Built-in roles cannot be changed.".into()))?;
-            require_inside(&access, org)?;
-            access.require(Permission::AccessManage, org)?;
+            role::require_editable(conn, &access, id)?;
             role::delete_custom(conn, &actor, id)
         })
         .await?;

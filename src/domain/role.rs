@@ -180,6 +180,26 @@ pub fn create_custom(
     Ok(role)
 }
 
+/// The custom role `id` for someone who may manage access where it was
+/// defined: built-ins answer 403, a role defined out of the person's sight
+/// (above them, inside a private org) 404. Returns the role and its org.
+pub fn require_editable(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    id: i64,
+) -> Result<(Role, i64)> {
+    let r = find(conn, id)?;
+    let org_id = r
+        .org_id
+        .ok_or_else(|| crate::Error::Forbidden("Built-in roles cannot be changed.".into()))?;
+    access.require_visible(org_id)?;
+    if !access.sees_inside(org_id) {
+        return Err(crate::Error::NotFound);
+    }
+    access.require(crate::authz::Permission::AccessManage, org_id)?;
+    Ok((r, org_id))
+}
+
 /// Changes a custom role's name and permissions as a person. Built-ins are
 /// not editable. Changing a role changes the access of everyone holding it, so
 /// beyond `access.manage` where it was defined the person must hold every

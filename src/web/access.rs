@@ -393,22 +393,6 @@ struct RoleEditPage {
     errors: FieldErrors,
 }
 
-/// The custom role `id` for someone who may manage access where it was
-/// defined; built-ins answer 403, roles out of sight 404.
-fn editable_role(
-    conn: &mut crate::db::Conn,
-    access: &crate::authz::Access,
-    id: i64,
-) -> Result<(Role, i64), Error> {
-    let r = role::find(conn, id)?;
-    let org_id = r
-        .org_id
-        .ok_or_else(|| Error::Forbidden("Built-in roles cannot be changed.".into()))?;
-    crate::api::orgs::require_inside(access, org_id)?;
-    access.require(Permission::AccessManage, org_id)?;
-    Ok((r, org_id))
-}
-
 async fn render_role_edit(
     me: &SignedIn,
     id: i64,
@@ -419,7 +403,7 @@ async fn render_role_edit(
     let access = me.access.clone();
     let (role, org_id) = me
         .db()
-        .read(move |conn| editable_role(conn, &access, id))
+        .read(move |conn| role::require_editable(conn, &access, id))
         .await?;
     let input = input.unwrap_or_else(|| RoleForm {
         name: role.name.clone(),
@@ -472,7 +456,7 @@ async fn edit_role(
     let outcome = me
         .db()
         .write(move |conn| {
-            let (_, org_id) = editable_role(conn, &access, id)?;
+            let (_, org_id) = role::require_editable(conn, &access, id)?;
             let (name, perms) = role::parse_custom(&typed)?;
             role::update_custom_as(conn, &access, &actor, id, &name, perms)?;
             Ok(org_id)
@@ -505,11 +489,7 @@ async fn delete_role(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, P
     let org_id = me
         .db()
         .write(move |conn| {
-            let r = role::find(conn, id)?;
-            let org_id = r
-                .org_id
-                .ok_or_else(|| Error::Forbidden("Built-in roles cannot be changed.".into()))?;
-            access.require(Permission::AccessManage, org_id)?;
+            let (_, org_id) = role::require_editable(conn, &access, id)?;
             role::delete_custom(conn, &actor, id)?;
             Ok(org_id)
         })
