@@ -56,14 +56,9 @@ fn grant_json(g: &Grant, role: &str) -> GrantJson {
 /// was made (seeing inside the org).
 fn visible(access: &Access, g: &GrantView) -> bool {
     g.grant.user_id == Some(access.user_id)
-        || scope_org(access, &g.grant)
+        || g.grant
+            .decided_at(&access.snapshot)
             .is_some_and(|o| access.sees_inside(o) && access.can(Permission::AccessView, o))
-}
-
-/// The org a grant is decided at: its own, or its project's.
-fn scope_org(access: &Access, g: &Grant) -> Option<i64> {
-    g.org_id
-        .or_else(|| g.project_id.and_then(|p| access.snapshot.project_org(p)))
 }
 
 #[derive(Deserialize)]
@@ -300,7 +295,7 @@ fn explain_answer(
     let decision = access.snapshot.explain(user_id, perm, org_id);
     let by_project = match project {
         Some(p) if !decision.allowed && access.snapshot.check_project(user_id, perm, p.id) => {
-            let now = chrono::Utc::now().naive_utc();
+            let now = crate::db::now();
             Some((p, grant::at_project_for(conn, user_id, p.id, perm, now)?))
         }
         _ => None,
@@ -308,18 +303,18 @@ fn explain_answer(
     if let Some((p, grants)) = by_project {
         let via: Vec<_> = grants
             .iter()
-            .map(|g| {
+            .map(|(g, role)| {
                 json!({
-                    "grant_id": g.grant.id,
-                    "role": g.role,
+                    "grant_id": g.id,
+                    "role": role.name,
                     "scope": {"project_id": p.id, "project_name": p.name, "descendants": false},
-                    "group": g.grant.group_id,
+                    "group": g.group_id,
                 })
             })
             .collect();
         let names: Vec<String> = grants
             .iter()
-            .map(|g| format!("{} on project {} (grant {})", g.role, p.name, g.grant.id))
+            .map(|(g, role)| format!("{} on project {} (grant {})", role.name, p.name, g.id))
             .collect();
         return Ok(json!({
             "allowed": true,
@@ -340,18 +335,8 @@ fn explain_answer(
         } else {
             None
         };
-        // A group is named to those who may see it, and to its own members.
         let group = match v.group_id {
-            Some(id) => match group::find(conn, id) {
-                Ok(g)
-                    if access.can(Permission::GroupView, g.org_id)
-                        || group::is_member(conn, id, access.user_id)? =>
-                {
-                    Some(id)
-                }
-                Ok(_) | Err(Error::NotFound) => None,
-                Err(e) => return Err(e),
-            },
+            Some(id) => group::known_to(conn, access, id)?.map(|g| g.id),
             None => None,
         };
         via.push(json!({

@@ -159,15 +159,9 @@ pub fn describe(
             .unwrap_or_else(|_| format!("org {id}")))
     };
     let group_name = |conn: &mut Conn, id: i64| -> Result<String> {
-        use crate::domain::group;
-        Ok(match group::find(conn, id) {
-            Ok(g)
-                if viewer.can(Permission::GroupView, g.org_id)
-                    || group::is_member(conn, id, viewer.user_id)? =>
-            {
-                format!("group {}", g.name)
-            }
-            _ => "a group".into(),
+        Ok(match crate::domain::group::known_to(conn, viewer, id)? {
+            Some(g) => format!("group {}", g.name),
+            None => "a group".into(),
         })
     };
     Ok(match &decision.reason {

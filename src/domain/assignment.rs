@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::db::{
     self, Conn,
-    schema::{grants, group_members, project_assignments, projects, users},
+    schema::{project_assignments, projects, users},
 };
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::project::{self, Project, ProjectStatus};
@@ -221,32 +221,17 @@ pub fn is_eligible(conn: &mut Conn, user: &User, project: &Project) -> Result<bo
     if org::is_within(conn, user.org_id, project.org_id)? {
         return Ok(true);
     }
-    let groups: Vec<i64> = group_members::table
-        .filter(group_members::user_id.eq(user.id))
-        .select(group_members::group_id)
-        .load(conn)?;
-    let held: Vec<(Option<i64>, Option<i64>, bool)> = grants::table
-        .filter(
-            grants::user_id
-                .eq(user.id)
-                .or(grants::group_id.eq_any(groups)),
-        )
-        .filter(
-            grants::expires_at
-                .is_null()
-                .or(grants::expires_at.gt(db::now())),
-        )
-        .select((grants::org_id, grants::project_id, grants::descendants))
-        .load(conn)?;
-    for (org_id, project_id, descendants) in held {
-        if project_id == Some(project.id) {
+    let now = db::now();
+    let held = crate::domain::grant::held_by(conn, user.id)?;
+    for g in held.into_iter().filter(|g| g.is_live(now)) {
+        if g.project_id == Some(project.id) {
             return Ok(true);
         }
-        if let Some(o) = org_id {
+        if let Some(o) = g.org_id {
             // A grant inside the project's subtree, or one above it that reaches it.
             let inside = org::is_within(conn, o, project.org_id)?;
             let reaches =
-                o == project.org_id || (descendants && org::is_within(conn, project.org_id, o)?);
+                o == project.org_id || (g.descendants && org::is_within(conn, project.org_id, o)?);
             if inside || reaches {
                 return Ok(true);
             }

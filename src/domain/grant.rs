@@ -44,10 +44,51 @@ pub struct GrantView {
     pub org_name: Option<String>,
 }
 
+impl Grant {
+    /// True while the grant counts: no expiry, or one still ahead of `now`.
+    pub fn is_live(&self, now: NaiveDateTime) -> bool {
+        self.expires_at.is_none_or(|e| e > now)
+    }
+
+    /// The org the grant is decided at: its own, or its project's.
+    pub fn decided_at(&self, snapshot: &crate::authz::Snapshot) -> Option<i64> {
+        self.org_id
+            .or_else(|| self.project_id.and_then(|p| snapshot.project_org(p)))
+    }
+}
+
 impl GrantView {
     pub fn is_expired(&self, now: NaiveDateTime) -> bool {
-        self.grant.expires_at.is_some_and(|e| e <= now)
+        !self.grant.is_live(now)
     }
+}
+
+/// The SQL side of [`Grant::is_live`]: grants with no expiry or one after `now`.
+pub fn live_at(
+    now: NaiveDateTime,
+) -> diesel::dsl::Or<
+    diesel::dsl::IsNull<grants::expires_at>,
+    diesel::dsl::Gt<grants::expires_at, NaiveDateTime>,
+> {
+    grants::expires_at.is_null().or(grants::expires_at.gt(now))
+}
+
+/// Every grant `user_id` holds, live or not: made to them, or to a group they
+/// belong to.
+pub fn held_by(conn: &mut Conn, user_id: i64) -> Result<Vec<Grant>> {
+    use crate::db::schema::group_members;
+    let their_groups = group_members::table
+        .filter(group_members::user_id.eq(user_id))
+        .select(group_members::group_id.nullable());
+    Ok(grants::table
+        .filter(
+            grants::user_id
+                .eq(user_id)
+                .or(grants::group_id.eq_any(their_groups)),
+        )
+        .select(Grant::as_select())
+        .order(grants::id)
+        .load(conn)?)
 }
 
 /// Who receives a grant.
@@ -205,16 +246,10 @@ fn require_may_regrant(
     why: &str,
 ) -> Result<()> {
     let now = db::now();
-    for g in grants
-        .iter()
-        .filter(|g| g.expires_at.is_none_or(|e| e > now))
-    {
-        let org_id = match (g.org_id, g.project_id) {
-            (Some(o), _) => Some(o),
-            (None, Some(p)) => access.snapshot.project_org(p),
-            (None, None) => None,
+    for g in grants.iter().filter(|g| g.is_live(now)) {
+        let Some(org_id) = g.decided_at(&access.snapshot) else {
+            continue;
         };
-        let Some(org_id) = org_id else { continue };
         // A grant inside an archived org changes nothing there (read-only), and
         // nobody may grant there now; it does not stand in the way.
         let frozen = access
@@ -253,7 +288,7 @@ fn require_may_regrant(
 }
 
 /// The live and expired grants made to a group.
-fn grants_of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<Grant>> {
+pub fn grants_of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<Grant>> {
     Ok(grants::table
         .filter(grants::group_id.eq(group_id))
         .select(Grant::as_select())
@@ -277,19 +312,7 @@ pub fn require_may_grant_all_of_user(
     user_id: i64,
     why: &str,
 ) -> Result<()> {
-    let groups: Vec<i64> = crate::db::schema::group_members::table
-        .filter(crate::db::schema::group_members::user_id.eq(user_id))
-        .select(crate::db::schema::group_members::group_id)
-        .load(conn)?;
-    let held: Vec<Grant> = grants::table
-        .filter(
-            grants::user_id
-                .eq(user_id)
-                .or(grants::group_id.eq_any(groups)),
-        )
-        .select(Grant::as_select())
-        .order(grants::id)
-        .load(conn)?;
+    let held = held_by(conn, user_id)?;
     require_may_regrant(conn, access, &held, why)
 }
 
@@ -371,11 +394,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: &NewGrant) -> Result<Grant> {
     };
     let existing: Option<i64> = existing
         .filter(grants::descendants.eq(new.descendants))
-        .filter(
-            grants::expires_at
-                .is_null()
-                .or(grants::expires_at.gt(db::now())),
-        )
+        .filter(live_at(db::now()))
         .select(grants::id)
         .first(conn)
         .optional()?;
@@ -589,35 +608,23 @@ pub fn of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<GrantView>> {
 }
 
 /// The live grants at a project that give `user_id` the permission `perm`
-/// there, made to them directly or to a group they belong to (what `/check`
-/// names when project grants decide).
+/// there, made to them directly or to a group they belong to, each with its
+/// role (what `/check` names when project grants decide).
 pub fn at_project_for(
     conn: &mut Conn,
     user_id: i64,
     project_id: i64,
     perm: crate::authz::Permission,
     now: NaiveDateTime,
-) -> Result<Vec<GrantView>> {
-    let groups: Vec<i64> = crate::db::schema::group_members::table
-        .filter(crate::db::schema::group_members::user_id.eq(user_id))
-        .select(crate::db::schema::group_members::group_id)
-        .load(conn)?;
-    let filter = GrantFilter {
-        project_id: Some(project_id),
-        ..GrantFilter::default()
-    };
+) -> Result<Vec<(Grant, Role)>> {
     let mut live = Vec::new();
-    for g in matching(conn, &filter)? {
-        let holds = g.grant.user_id == Some(user_id)
-            || g.grant.group_id.is_some_and(|id| groups.contains(&id));
-        let unexpired = g.grant.expires_at.is_none_or(|at| at > now);
-        if holds
-            && unexpired
-            && role::find(conn, g.grant.role_id)?
-                .permission_set()
-                .contains(perm)
-        {
-            live.push(g);
+    for g in held_by(conn, user_id)? {
+        if g.project_id != Some(project_id) || !g.is_live(now) {
+            continue;
+        }
+        let role = role::find(conn, g.role_id)?;
+        if role.permission_set().contains(perm) {
+            live.push((g, role));
         }
     }
     Ok(live)

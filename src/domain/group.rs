@@ -175,16 +175,10 @@ pub fn delete_as(
 ) -> Result<()> {
     let g = find_visible(conn, access, id)?;
     access.require(crate::authz::Permission::GroupManage, g.org_id)?;
-    let held: Vec<crate::domain::grant::Grant> = grants::table
-        .filter(grants::group_id.eq(id))
-        .select(crate::domain::grant::Grant::as_select())
-        .load(conn)?;
+    let held = crate::domain::grant::grants_of_group(conn, id)?;
     let now = crate::db::now();
     // An expired grant gives nothing any more; it goes with the group freely.
-    for grant in held
-        .iter()
-        .filter(|g| g.expires_at.is_none_or(|at| at > now))
-    {
+    for grant in held.iter().filter(|g| g.is_live(now)) {
         match crate::domain::grant::require_may_revoke(conn, access, grant) {
             Ok(()) => {}
             Err(Error::NotFound | Error::Forbidden(_)) => {
@@ -288,6 +282,19 @@ pub fn visible_grants(
             (None, None) => false,
         });
     Ok((shown, hidden.len()))
+}
+
+/// The group `id` if `access` may know of it: `group.view` where it lives, or
+/// being one of its members (one knows the groups that give one access).
+pub fn known_to(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<Option<Group>> {
+    let g = match find(conn, id) {
+        Ok(g) => g,
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let known = access.can(crate::authz::Permission::GroupView, g.org_id)
+        || is_member(conn, id, access.user_id)?;
+    Ok(known.then_some(g))
 }
 
 /// True when `user_id` belongs to `group_id`.
@@ -497,13 +504,7 @@ pub fn put_member_as(
     owner: bool,
 ) -> Result<()> {
     require_manage_members(conn, access, g)?;
-    let already = group_members::table
-        .find((g.id, user_id))
-        .select(group_members::user_id)
-        .first::<i64>(conn)
-        .optional()?
-        .is_some();
-    if !already {
+    if !is_member(conn, g.id, user_id)? {
         crate::domain::grant::require_may_grant_group(conn, access, g.id)?;
     }
     put_member(conn, actor, g.id, user_id, owner)

@@ -377,11 +377,7 @@ pub fn visible_page(
                         .select(org_closure::descendant_id.nullable()),
                 ),
             )
-            .filter(
-                grants::expires_at
-                    .is_null()
-                    .or(grants::expires_at.gt(db::now())),
-            )
+            .filter(crate::domain::grant::live_at(db::now()))
             .select(grants::user_id);
         let mut query = users::table.into_boxed();
         if !everyone {
@@ -405,7 +401,7 @@ pub fn visible_page(
 
 /// For each of `user_ids` holding live grants directly, the orgs those grants
 /// are at (guests are seen by those who may see users there).
-pub fn grant_orgs(
+fn grant_orgs(
     conn: &mut Conn,
     user_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
@@ -416,11 +412,7 @@ pub fn grant_orgs(
         let rows: Vec<(Option<i64>, Option<i64>)> = grants::table
             .filter(grants::user_id.eq_any(chunk))
             .filter(grants::org_id.is_not_null())
-            .filter(
-                grants::expires_at
-                    .is_null()
-                    .or(grants::expires_at.gt(db::now())),
-            )
+            .filter(crate::domain::grant::live_at(db::now()))
             .select((grants::user_id, grants::org_id))
             .load(conn)?;
         for (u, o) in rows {
@@ -681,13 +673,7 @@ pub fn visible_ids(
                 .load::<(i64, i64)>(conn)?,
         );
     }
-    let guests = grant_orgs(conn, user_ids)?;
-    let none = Vec::new();
-    Ok(homes
-        .into_iter()
-        .filter(|(id, home)| access.sees_user(*id, *home, guests.get(id).unwrap_or(&none)))
-        .map(|(id, _)| id)
-        .collect())
+    seen_among(conn, access, &homes)
 }
 
 /// The users `access` may see among `candidates` (home where they hold
@@ -697,12 +683,28 @@ pub fn visible(
     access: &crate::authz::Access,
     candidates: Vec<User>,
 ) -> Result<Vec<User>> {
-    let ids: Vec<i64> = candidates.iter().map(|u| u.id).collect();
-    let guests = grant_orgs(conn, &ids)?;
-    let none = Vec::new();
+    let homes: Vec<(i64, i64)> = candidates.iter().map(|u| (u.id, u.org_id)).collect();
+    let seen = seen_among(conn, access, &homes)?;
     Ok(candidates
         .into_iter()
-        .filter(|u| access.sees_user(u.id, u.org_id, guests.get(&u.id).unwrap_or(&none)))
+        .filter(|u| seen.contains(&u.id))
+        .collect())
+}
+
+/// Of `(user id, home org)` pairs, the users `access` may see: the one place
+/// lists apply `Access::sees_user`, with the orgs of each user's live grants.
+fn seen_among(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    homes: &[(i64, i64)],
+) -> Result<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = homes.iter().map(|(id, _)| *id).collect();
+    let guests = grant_orgs(conn, &ids)?;
+    let none = Vec::new();
+    Ok(homes
+        .iter()
+        .filter(|(id, home)| access.sees_user(*id, *home, guests.get(id).unwrap_or(&none)))
+        .map(|(id, _)| *id)
         .collect())
 }
 

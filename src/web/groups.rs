@@ -210,12 +210,10 @@ async fn render_show(
             let grants: Vec<(GrantView, bool)> = grants
                 .into_iter()
                 .map(|g| {
-                    let org = g.grant.org_id.or_else(|| {
-                        g.grant
-                            .project_id
-                            .and_then(|p| access.snapshot.project_org(p))
-                    });
-                    let may = org.is_some_and(|o| access.can(Permission::AccessManage, o));
+                    let may = g
+                        .grant
+                        .decided_at(&access.snapshot)
+                        .is_some_and(|o| access.can(Permission::AccessManage, o));
                     (g, may)
                 })
                 .collect();
