@@ -95,23 +95,13 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
     let body = body.into_inner();
+    let edit = role::RoleEdit {
+        name: body.name,
+        permissions: body.permissions,
+    };
     let r = me
         .db()
-        .write(move |conn| {
-            let (current, _) = role::require_editable(conn, &access, id)?;
-            let input = CustomRoleInput {
-                name: body.name.unwrap_or_else(|| current.name.clone()),
-                permissions: body.permissions.unwrap_or_else(|| {
-                    current
-                        .permission_set()
-                        .iter()
-                        .map(|p| p.name().to_string())
-                        .collect()
-                }),
-            };
-            let (name, permissions) = role::parse_custom(&input)?;
-            role::update_custom_as(conn, &access, &actor, id, &name, permissions)
-        })
+        .write(move |conn| role::update_custom_as(conn, &access, &actor, id, &edit))
         .await?;
     Ok(HttpResponse::Ok().json(role_json(&r)))
 }

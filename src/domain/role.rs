@@ -140,6 +140,21 @@ pub fn parse_custom(input: &CustomRoleInput) -> Result<(String, crate::authz::Pe
     Ok((name, perms))
 }
 
+/// Refuses `name` when another role usable at `org_id` (not `except`) has it,
+/// in any case.
+fn require_name_free(conn: &mut Conn, org_id: i64, name: &str, except: Option<i64>) -> Result<()> {
+    let taken = usable_at_org(conn, org_id)?
+        .iter()
+        .any(|r| Some(r.id) != except && validate::key(&r.name) == validate::key(name));
+    if taken {
+        return Err(crate::error::FieldErrors::single(
+            "name",
+            "A role with this name is already usable here.",
+        ));
+    }
+    Ok(())
+}
+
 /// Defines a custom role at `org_id`, usable in its subtree.
 pub fn create_custom(
     conn: &mut Conn,
@@ -148,15 +163,7 @@ pub fn create_custom(
     name: &str,
     permissions: crate::authz::PermissionSet,
 ) -> Result<Role> {
-    let taken = usable_at_org(conn, org_id)?
-        .iter()
-        .any(|r| validate::key(&r.name) == validate::key(name));
-    if taken {
-        return Err(crate::error::FieldErrors::single(
-            "name",
-            "A role with this name is already usable here.",
-        ));
-    }
+    require_name_free(conn, org_id, name, None)?;
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(roles::table)
         .values((
@@ -200,54 +207,52 @@ pub fn require_editable(
     Ok((r, org_id))
 }
 
-/// Changes a custom role's name and permissions as a person. Built-ins are
-/// not editable. Changing a role changes the access of everyone holding it, so
-/// beyond `access.manage` where it was defined the person must hold every
-/// permission it had and will have at each scope it is granted at (with that
-/// grant's reach): no escalation, and no taking away what one could not give.
+/// A change to a custom role as typed; `None` keeps what the role has.
+#[derive(Clone, Debug, Default)]
+pub struct RoleEdit {
+    pub name: Option<String>,
+    pub permissions: Option<Vec<String>>,
+}
+
+/// Changes a custom role's name and permissions as a person
+/// ([`require_editable`] first, so a role out of sight is not found before
+/// any input is judged). Changing a role changes the access of everyone
+/// holding it, so the person must also hold every permission it had and will
+/// have at each scope it is granted at (with that grant's reach): no
+/// escalation, and no taking away what one could not give.
 pub fn update_custom_as(
     conn: &mut Conn,
     access: &crate::authz::Access,
     actor: &crate::domain::audit::Actor,
     id: i64,
-    name: &str,
-    permissions: crate::authz::PermissionSet,
+    edit: &RoleEdit,
 ) -> Result<Role> {
-    use crate::authz::Permission;
-    use crate::db::schema::{grants, projects};
-    let before = find(conn, id)?;
-    let Some(org_id) = before.org_id else {
-        return Err(crate::Error::Forbidden(
-            "Built-in roles cannot be changed.".into(),
-        ));
-    };
-    access.require(Permission::AccessManage, org_id)?;
+    use crate::db::schema::grants;
+    use crate::domain::grant::Grant;
+    let (before, org_id) = require_editable(conn, access, id)?;
+    let (name, permissions) = parse_custom(&CustomRoleInput {
+        name: edit.name.clone().unwrap_or_else(|| before.name.clone()),
+        permissions: edit.permissions.clone().unwrap_or_else(|| {
+            before
+                .permission_set()
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect()
+        }),
+    })?;
+    let name = name.as_str();
     let touched = before.permission_set().union(permissions);
     access.require_may_grant(touched, org_id, true)?;
-    let held: Vec<(Option<i64>, Option<i64>, bool)> = grants::table
+    let held: Vec<Grant> = grants::table
         .filter(grants::role_id.eq(id))
-        .select((grants::org_id, grants::project_id, grants::descendants))
+        .select(Grant::as_select())
         .load(conn)?;
-    for (org, project, descendants) in held {
-        let scope = match (org, project) {
-            (Some(o), _) => o,
-            (None, Some(p)) => projects::table
-                .find(p)
-                .select(projects::org_id)
-                .first(conn)?,
-            (None, None) => continue,
-        };
-        access.require_may_grant(touched, scope, descendants)?;
+    for g in held {
+        if let Some(scope) = g.decided_at(&access.snapshot) {
+            access.require_may_grant(touched, scope, g.descendants)?;
+        }
     }
-    let taken = usable_at_org(conn, org_id)?
-        .iter()
-        .any(|r| r.id != id && validate::key(&r.name) == validate::key(name));
-    if taken {
-        return Err(crate::error::FieldErrors::single(
-            "name",
-            "A role with this name is already usable here.",
-        ));
-    }
+    require_name_free(conn, org_id, name, Some(id))?;
     diesel::update(roles::table.find(id))
         .set((
             roles::name.eq(name),

@@ -448,22 +448,18 @@ async fn edit_role(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let input = RoleForm::from_pairs(form.into_inner());
-    let typed = CustomRoleInput {
-        name: input.name.clone(),
-        permissions: input.permission.clone(),
+    let edit = role::RoleEdit {
+        name: Some(input.name.clone()),
+        permissions: Some(input.permission.clone()),
     };
     let (access, actor) = (me.access.clone(), me.actor());
     let outcome = me
         .db()
-        .write(move |conn| {
-            let (_, org_id) = role::require_editable(conn, &access, id)?;
-            let (name, perms) = role::parse_custom(&typed)?;
-            role::update_custom_as(conn, &access, &actor, id, &name, perms)?;
-            Ok(org_id)
-        })
+        .write(move |conn| role::update_custom_as(conn, &access, &actor, id, &edit))
         .await;
     match outcome {
-        Ok(org_id) => {
+        Ok(saved) => {
+            let org_id = saved.org_id.unwrap_or_default();
             me.ctx.flash(
                 "success",
                 "The role is saved; its holders have the new permissions.",
