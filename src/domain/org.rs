@@ -1009,19 +1009,25 @@ pub fn search_visible(
         .limit(limit)
         .select(Org::as_select())
         .load(conn)?;
-    // The scope never covers more than `can` allows; checking again is cheap.
     let needle = validate::key(q);
     Ok(found
         .into_iter()
-        .filter(|o| access.can(perm, o.id))
-        .filter(|o| found_fairly(access, o.id, &validate::key(&o.name), &needle))
+        .filter(|o| found_fairly(access, perm, o.id, &validate::key(&o.name), &needle))
         .collect())
 }
 
-/// An org seen by name only (behind a privacy border) is found by its name,
-/// never by its code, which is not the viewer's to know.
-fn found_fairly(access: &crate::authz::Access, id: i64, name_key: &str, needle: &str) -> bool {
-    name_key.contains(needle) || access.sees_inside(id)
+/// Whether a search hit may be shown. The scope never covers more than `can`
+/// allows, but checking again is cheap; and an org seen by name only (behind
+/// a privacy border) is found by its name, never by its code, which is not
+/// the viewer's to know.
+fn found_fairly(
+    access: &crate::authz::Access,
+    perm: crate::authz::Permission,
+    id: i64,
+    name_key: &str,
+    needle: &str,
+) -> bool {
+    access.can(perm, id) && (name_key.contains(needle) || access.sees_inside(id))
 }
 
 /// The ids of every org matching `q` where `access` holds `perm`.
@@ -1035,12 +1041,11 @@ pub fn search_visible_ids(
     let rows: Vec<(i64, String)> = matching_in_scope(access, perm, q, None)
         .select((orgs::id, orgs::name_key))
         .load(conn)?;
-    let ids: Vec<i64> = rows
+    Ok(rows
         .into_iter()
-        .filter(|(id, name_key)| found_fairly(access, *id, name_key, &needle))
+        .filter(|(id, name_key)| found_fairly(access, perm, *id, name_key, &needle))
         .map(|(id, _)| id)
-        .collect();
-    Ok(ids.into_iter().filter(|id| access.can(perm, *id)).collect())
+        .collect())
 }
 
 /// Orgs that list the email's domain among their email domains (the suggested
