@@ -376,6 +376,20 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no role {name}: {roles}"))
     }
 
+    /// A child org of `parent` made through the API as `token`'s holder.
+    pub async fn create_org(&self, token: &str, parent: i64, name: &str, code: &str) -> i64 {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/orgs",
+                token,
+                Some(serde_json::json!({"parent_id": parent, "name": name, "code": code})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+
     pub async fn root_id(&self) -> i64 {
         self.db
             .read(|conn| Ok(canopy::domain::org::find_root(conn)?.unwrap().id))

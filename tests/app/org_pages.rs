@@ -7,19 +7,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn org(app: &TestApp, token: &str, parent: i64, name: &str, code: &str) -> i64 {
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/orgs",
-            token,
-            Some(json!({"parent_id": parent, "name": name, "code": code})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    body["id"].as_i64().unwrap()
-}
-
 async fn grant(app: &TestApp, token: &str, role: &str, user_id: i64, org_id: i64) {
     let root = app.root_id().await;
     let (_, roles) = app
@@ -49,9 +36,9 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
     let ada = app.create_default_admin().await;
     let t = app.create_token(ada.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &t, root, "Acme", "ACME").await;
-    let east = org(&app, &t, acme, "East", "EAST").await;
-    let globex = org(&app, &t, root, "Globex", "GLOBEX").await;
+    let acme = app.create_org(&t, root, "Acme", "ACME").await;
+    let east = app.create_org(&t, acme, "East", "EAST").await;
+    let globex = app.create_org(&t, root, "Globex", "GLOBEX").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     grant(&app, &t, "Org admin", olga.id, acme).await;
 
@@ -125,8 +112,8 @@ async fn forms_explain_bad_input_and_change_nothing() {
     let ada = app.create_default_admin().await;
     let t = app.create_token(ada.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &t, root, "Acme", "ACME").await;
-    org(&app, &t, acme, "East", "EAST").await;
+    let acme = app.create_org(&t, root, "Acme", "ACME").await;
+    app.create_org(&t, acme, "East", "EAST").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let long = "y".repeat(5000);
@@ -211,9 +198,9 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     let ada = app.create_default_admin().await;
     let t = app.create_token(ada.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &t, root, "Acme", "ACME").await;
-    let east = org(&app, &t, acme, "East", "EAST").await;
-    let west = org(&app, &t, acme, "West", "WEST").await;
+    let acme = app.create_org(&t, root, "Acme", "ACME").await;
+    let east = app.create_org(&t, acme, "East", "EAST").await;
+    let west = app.create_org(&t, acme, "West", "WEST").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let (_, html) = app.get_text(&format!("/orgs/{east}/move")).await;
@@ -338,7 +325,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     );
 
     // Deleting an empty org works.
-    let empty = org(&app, &t, acme, "Empty", "EMPTY").await;
+    let empty = app.create_org(&t, acme, "Empty", "EMPTY").await;
     assert_eq!(
         app.post_form_with_csrf(&format!("/orgs/{empty}/delete"), &[])
             .await
@@ -357,8 +344,8 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     let ada = app.create_default_admin().await;
     let t = app.create_token(ada.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &t, root, "Acme", "ACME").await;
-    let east = org(&app, &t, acme, "East", "EAST").await;
+    let acme = app.create_org(&t, root, "Acme", "ACME").await;
+    let east = app.create_org(&t, acme, "East", "EAST").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     grant(&app, &t, "Org admin", olga.id, acme).await;
     app.create_user("sam@acme.example", "Sam", east).await;
@@ -461,8 +448,8 @@ async fn scoped() -> Scoped {
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let acme = org(&app, &t, root, "Acme", "ACME").await;
-    let east = org(&app, &t, acme, "East", "EAST").await;
+    let acme = app.create_org(&t, root, "Acme", "ACME").await;
+    let east = app.create_org(&t, acme, "East", "EAST").await;
     let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
     grant(&app, &t, "Org admin", olga_user.id, acme).await;
     let olga_token = app.create_token(olga_user.id, "").await;
@@ -711,7 +698,7 @@ async fn many_orgs(app: &TestApp, parent: i64, prefix: &'static str, n: usize) {
 #[tokio::test]
 async fn search_finds_the_viewers_matches_however_many_others_match() {
     let s = scoped().await;
-    let globex = org(&s.app, &s.t, s.root, "Globex", "GLOBEX").await;
+    let globex = s.app.create_org(&s.t, s.root, "Globex", "GLOBEX").await;
     // 600 matches outside Olga's scope sort before her own.
     many_orgs(&s.app, globex, "Match A", 600).await;
     many_orgs(&s.app, s.east, "Match Z", 3).await;
@@ -754,7 +741,7 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
 #[tokio::test]
 async fn archive_and_restore_confirm_first_and_say_what_changes() {
     let s = scoped().await;
-    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     s.app.create_user("kim@acme.example", "Kim", s.acme).await;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -980,7 +967,7 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
 #[tokio::test]
 async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409() {
     let s = scoped().await;
-    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = s
         .app
@@ -1093,7 +1080,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
 #[tokio::test]
 async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     let s = scoped().await;
-    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for (name, code) in [("   ", "N1"), (" EAST ", "N2"), ("east", "N3")] {
         let response = s
@@ -1146,7 +1133,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
         })
         .await
         .unwrap();
-    let boston = org(&s.app, &s.t, west, "Boston", "BOS").await;
+    let boston = s.app.create_org(&s.t, west, "Boston", "BOS").await;
     for path in [
         format!("/orgs/{}/children", s.acme),
         format!("/orgs/{}/sub-orgs", s.acme),
@@ -1167,7 +1154,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
 #[tokio::test]
 async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     let s = scoped().await;
-    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     s.app.create_user("kim@acme.example", "Kim", west).await;
     let (status, body) = s
@@ -1235,7 +1222,7 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
 #[tokio::test]
 async fn concurrent_moves_never_make_a_cycle() {
     let s = scoped().await;
-    let west = org(&s.app, &s.t, s.acme, "West", "WEST").await;
+    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     for round in 0..8 {
         let there = |id: i64, parent: i64| {
             s.app.call(
@@ -1289,8 +1276,8 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     let admin = app.create_default_admin().await;
     let ada = app.create_token(admin.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &ada, root, "Acme", "ACME").await;
-    org(&app, &ada, acme, "East", "ACME-EAST").await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    app.create_org(&ada, acme, "East", "ACME-EAST").await;
     // Hal lives at the root and runs Acme.
     let hal = app.create_user("hal@example.com", "Hal", root).await;
     grant(&app, &ada, "Org admin", hal.id, acme).await;

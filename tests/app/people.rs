@@ -21,19 +21,6 @@ struct Tenants {
     gus: String,
 }
 
-async fn org(app: &TestApp, t: &str, parent: i64, name: &str, code: &str) -> i64 {
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/orgs",
-            t,
-            Some(json!({"parent_id": parent, "name": name, "code": code})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    body["id"].as_i64().unwrap()
-}
-
 async fn role_id(app: &TestApp, t: &str, org_id: i64, name: &str) -> i64 {
     let (_, roles) = app
         .call(Method::GET, format!("/roles?org_id={org_id}"), t, None)
@@ -61,9 +48,9 @@ async fn tenants() -> Tenants {
     let admin = app.create_default_admin().await;
     let ada = app.create_token(admin.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &ada, root, "Acme", "ACME").await;
-    let east = org(&app, &ada, acme, "East", "ACME-EAST").await;
-    let globex = org(&app, &ada, root, "Globex", "GLOBEX").await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
+    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
     let org_admin = role_id(&app, &ada, root, "Org admin").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     let gus = app.create_user("gus@globex.example", "Gus", globex).await;
@@ -732,7 +719,10 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
 #[tokio::test]
 async fn the_move_preview_names_who_gains_and_who_loses() {
     let w = tenants().await;
-    let globex_child = org(&w.app, &w.ada, w.globex, "Globex Labs", "GLOBEX-LABS").await;
+    let globex_child = w
+        .app
+        .create_org(&w.ada, w.globex, "Globex Labs", "GLOBEX-LABS")
+        .await;
     let browser = w.app.new_browser();
     browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (status, html) = browser

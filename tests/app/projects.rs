@@ -33,19 +33,6 @@ struct World {
     gina: i64,
 }
 
-async fn org(app: &TestApp, t: &str, parent: i64, name: &str, code: &str) -> i64 {
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/orgs",
-            t,
-            Some(json!({"parent_id": parent, "name": name, "code": code})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    body["id"].as_i64().unwrap()
-}
-
 async fn role_id(app: &TestApp, t: &str, org_id: i64, name: &str) -> i64 {
     let (_, roles) = app
         .call(Method::GET, format!("/roles?org_id={org_id}"), t, None)
@@ -79,10 +66,10 @@ async fn world() -> World {
     let admin = app.create_default_admin().await;
     let ada = app.create_token(admin.id, "").await;
     let root = app.root_id().await;
-    let acme = org(&app, &ada, root, "Acme", "ACME").await;
-    let east = org(&app, &ada, acme, "East", "ACME-EAST").await;
-    let west = org(&app, &ada, acme, "West", "ACME-WEST").await;
-    let globex = org(&app, &ada, root, "Globex", "GLOBEX").await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
+    let west = app.create_org(&ada, acme, "West", "ACME-WEST").await;
+    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     let gus = app.create_user("gus@globex.example", "Gus", globex).await;
     let sam = app.create_user("sam@acme.example", "Sam", east).await;
