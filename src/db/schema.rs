@@ -216,6 +216,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tenant_id -> BigInt,
     }
 }
 

@@ -488,7 +488,7 @@ pub fn generate(
         let first_project = next_id(conn, "projects")?;
         let mut projects_bulk = Bulk::new(
             "projects",
-            "id, org_id, code, code_key, name, client_name, status, start_date, budget_minutes, created_at, updated_at",
+            "id, org_id, tenant_id, code, code_key, name, client_name, status, start_date, budget_minutes, created_at, updated_at",
         );
         let mut by_customer: Vec<Vec<i64>> = vec![vec![]; shape.customers];
         let start = today - Duration::days(7 * shape.weeks + 30);
@@ -509,7 +509,8 @@ pub fn generate(
             projects_bulk.push(
                 conn,
                 format!(
-                    "({project_id}, {at}, {}, {}, {}, {}, 'active', '{start}', {budget}, {}, {})",
+                    "({project_id}, {at}, {}, {}, {}, {}, {}, 'active', '{start}', {budget}, {}, {})",
+                    customers[c].id,
                     q(&code),
                     q(&code.to_lowercase()),
                     q(&name),

@@ -22,6 +22,7 @@ pub mod secrets;
 pub mod settings;
 pub mod setup;
 pub mod team;
+pub mod tenant;
 pub mod timesheet;
 pub mod token;
 pub mod user;

@@ -382,6 +382,13 @@ pub fn is_frozen(conn: &mut Conn, id: i64) -> Result<bool> {
     Ok(archived > 0)
 }
 
+/// A taken org code. Org codes stay unique in the installation (SPEC: the
+/// external id; imports find a parent by code), so a clash cannot be hidden,
+/// but the answer is one sentence whoever holds the code: it never says
+/// whether that org is visible, in this tenant, or an org at all.
+pub const ORG_CODE_TAKEN: &str = "This code is not available: organization codes are unique \
+     in the whole installation. Choose another.";
+
 fn ensure_unique(
     conn: &mut Conn,
     parent_id: i64,
@@ -411,7 +418,7 @@ fn ensure_unique(
         ));
     }
     if code.first::<i64>(conn).optional()?.is_some() {
-        errors.add("code", "This code is already used by another organization.");
+        errors.add("code", ORG_CODE_TAKEN);
     }
     if errors.is_empty() {
         Ok(())
@@ -530,10 +537,7 @@ pub fn update(
             .first(conn)
             .optional()?;
         if taken.is_some() {
-            return Err(Error::Duplicate(FieldErrors::of(
-                "code",
-                "This code is already used by another organization.",
-            )));
+            return Err(Error::Duplicate(FieldErrors::of("code", ORG_CODE_TAKEN)));
         }
     }
     let changed = diesel::update(
@@ -653,6 +657,14 @@ pub fn move_to(
             "The new parent already has an organization with this name.",
         ));
     }
+    // Project codes are unique per tenant: a subtree moving to another tenant
+    // takes its projects along, and refuses when a code would clash there.
+    let old_tenant = crate::domain::tenant::of(conn, id)?;
+    let new_tenant = match new_parent.parent_id {
+        None => id,
+        Some(_) => crate::domain::tenant::of(conn, new_parent.id)?,
+    };
+    crate::domain::tenant::ensure_move_keeps_codes_unique(conn, id, old_tenant, new_tenant)?;
     touch(conn, &org)?;
     diesel::update(orgs::table.find(id))
         .set(orgs::parent_id.eq(Some(new_parent.id)))
@@ -684,6 +696,9 @@ pub fn move_to(
                 ))
                 .execute(conn)?;
         }
+    }
+    if new_tenant != old_tenant {
+        crate::domain::tenant::move_projects(conn, id, new_tenant)?;
     }
     epoch::bump_tree(conn)?;
     let after = find(conn, id)?;

@@ -1,6 +1,7 @@
 //! Projects: work lives here. A project belongs to exactly one org (moving it
-//! reassigns it); its code is unique installation-wide. Assignments (who works on
-//! it, when and how much) live in `domain::assignment`.
+//! reassigns it); its code is unique within its tenant (`domain::tenant`).
+//! Assignments (who works on it, when and how much) live in
+//! `domain::assignment`.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -12,7 +13,7 @@ use crate::db::{
     schema::{grants, org_closure, project_assignments, projects},
 };
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::{epoch, org, validate};
+use crate::domain::{epoch, org, tenant, validate};
 use crate::error::{Error, FieldErrors, Result};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
@@ -195,23 +196,6 @@ pub fn find_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Project>> {
     Ok(out)
 }
 
-fn ensure_unique_code(conn: &mut Conn, code: &str, except: Option<i64>) -> Result<()> {
-    let mut q = projects::table
-        .filter(projects::code_key.eq(validate::key(code)))
-        .select(projects::id)
-        .into_boxed();
-    if let Some(id) = except {
-        q = q.filter(projects::id.ne(id));
-    }
-    if q.first::<i64>(conn).optional()?.is_some() {
-        return Err(Error::Duplicate(FieldErrors::of(
-            "code",
-            "This code is already used by another project.",
-        )));
-    }
-    Ok(())
-}
-
 fn refuse_frozen(conn: &mut Conn, org_id: i64) -> Result<()> {
     if org::is_frozen(conn, org_id)? {
         return Err(Error::conflict("Archived orgs take no new projects."));
@@ -228,11 +212,13 @@ pub fn create(
 ) -> Result<Project> {
     org::find(conn, org_id)?;
     refuse_frozen(conn, org_id)?;
-    ensure_unique_code(conn, &values.code, None)?;
+    let tenant = tenant::of(conn, org_id)?;
+    tenant::ensure_project_code_free(conn, tenant, &values.code, None)?;
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(projects::table)
         .values((
             projects::org_id.eq(org_id),
+            projects::tenant_id.eq(tenant),
             projects::code.eq(&values.code),
             projects::code_key.eq(validate::key(&values.code)),
             projects::name.eq(&values.name),
@@ -282,7 +268,8 @@ pub fn update(
             "This project's organization is archived; its projects are read-only.",
         ));
     }
-    ensure_unique_code(conn, &values.code, Some(id))?;
+    let tenant = tenant::of(conn, before.org_id)?;
+    tenant::ensure_project_code_free(conn, tenant, &values.code, Some(id))?;
     let changed = diesel::update(
         projects::table
             .find(id)
@@ -337,6 +324,8 @@ pub fn move_to(
         ));
     }
     refuse_frozen(conn, new_org_id)?;
+    let tenant = tenant::of(conn, new_org_id)?;
+    tenant::ensure_project_code_free(conn, tenant, &before.code, Some(id))?;
     let changed = diesel::update(
         projects::table
             .find(id)
@@ -344,6 +333,7 @@ pub fn move_to(
     )
     .set((
         projects::org_id.eq(new_org_id),
+        projects::tenant_id.eq(tenant),
         projects::version.eq(projects::version + 1),
         projects::updated_at.eq(db::now()),
     ))

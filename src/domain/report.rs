@@ -27,6 +27,7 @@ use crate::db::{
     schema::{org_closure, orgs, project_assignments, projects, team_members, teams, users},
 };
 use crate::domain::timesheet::{self, SheetStatus};
+use crate::domain::user;
 use crate::error::{Error, FieldErrors, Result};
 
 /// Every report: its name in URLs and its title.
@@ -293,12 +294,7 @@ fn scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Scope> {
         );
     }
     if let Some(u) = f.user_id {
-        let home: Option<i64> = users::table
-            .find(u)
-            .select(users::org_id)
-            .first(conn)
-            .optional()?;
-        if home.is_none() {
+        if !known_person(conn, access, u)? {
             return Err(FieldErrors::single(
                 "user_id",
                 "There is no such person among yours.",
@@ -310,6 +306,23 @@ fn scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Scope> {
         });
     }
     Ok(Scope { projects, people })
+}
+
+/// May the viewer name this person in a report filter? Those they see
+/// (`Access::sees_user`) and those at home where they read reports (the
+/// people the form offers). Anyone else answers exactly like an id that
+/// names no one: the same 422 and message, so the filter counts nobody.
+fn known_person(conn: &mut Conn, access: &Access, user_id: i64) -> Result<bool> {
+    let home: Option<i64> = users::table
+        .find(user_id)
+        .select(users::org_id)
+        .first(conn)
+        .optional()?;
+    Ok(match home {
+        None => false,
+        Some(h) if access.can(Permission::ReportView, h) => true,
+        Some(_) => user::visible_ids(conn, access, &[user_id])?.contains(&user_id),
+    })
 }
 
 fn id_list(ids: &[i64]) -> String {

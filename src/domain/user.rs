@@ -151,8 +151,16 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
     Ok(user)
 }
 
+/// What a new account with a taken email is told. Emails are unique in the
+/// installation (sign-in is by email), so the create must fail, but the
+/// answer is the same whoever holds the address, seen or not: it names and
+/// describes no account, and points to the allowed way, a grant by exact email.
+pub const EMAIL_TAKEN: &str = "An account with this email address already exists, so no new \
+     account can use it (emails are unique in the whole installation). To let that person work \
+     here, grant them a role by their exact email on the organization's Access tab.";
+
 fn duplicate_email() -> FieldErrors {
-    FieldErrors::of("email", "A user with this email already exists.")
+    FieldErrors::of("email", EMAIL_TAKEN)
 }
 
 /// Changes a user's status. Leaving `active` ends every session at once (the

@@ -95,7 +95,8 @@ async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpRe
         if org_id.is_none() {
             errors.add("org_id", "Choose one of the listed organizations.");
         }
-        let who = match (&subject, q.email.trim().is_empty()) {
+        // A user id or email naming no one the asker may see answers the same.
+        let who = match (&subject, q.email.trim().is_empty() && q.user_id.is_none()) {
             (Some(s), _) => Some(s.clone()),
             (None, true) => Some(me.user.clone()),
             (None, false) => {

@@ -180,6 +180,9 @@ struct NewPage {
     input: NewUserForm,
     errors: FieldErrors,
     suggestion: Option<(i64, String)>,
+    /// After a taken email: the org whose Access tab grants a role by exact
+    /// email, when the viewer may grant there.
+    grant_by_email: Option<i64>,
 }
 
 #[derive(Default, Deserialize, Clone)]
@@ -226,6 +229,13 @@ async fn render_new(
     if orgs.is_empty() {
         return Err(Error::NotFound.into());
     }
+    let grant_by_email = input
+        .org_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|_| errors.get("email") == Some(crate::domain::user::EMAIL_TAKEN))
+        .filter(|o| me.access.can(Permission::AccessManage, *o));
     Ok(render(
         status,
         &NewPage {
@@ -234,6 +244,7 @@ async fn render_new(
             input,
             errors,
             suggestion,
+            grant_by_email,
         },
     ))
 }
