@@ -338,7 +338,7 @@ fn time_paths() -> Value {
                                    query("from", "string", "first day, YYYY-MM-DD (default: this month)"),
                                    query("to", "string", "last day; at most 5 years after from"),
                                    query("project_id", "integer", "one project"), query("team_id", "integer", "one team's members"),
-                                   query("user_id", "integer", "one person"), query("format", "string", "json (default) or csv")],
+                                   query("user_id", "integer", "one person you may see or whose home reports you read; anyone else answers 422 like an id naming no one"), query("format", "string", "json (default) or csv")],
                     "responses": with(read.clone(), "200", json!({"description": "The report",
                         "content": {"application/json": {"schema": {"type": "object", "properties": {
                             "name": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},

@@ -220,6 +220,7 @@ async fn every_other_id_parameter_answers_hidden_ids_like_missing_ones() {
         ("/projects?org_id={id}".into(), h.org),
         ("/teams?org_id={id}".into(), h.org),
         ("/groups?org_id={id}".into(), h.org),
+        ("/roles?org_id={id}".into(), h.org),
     ];
     for (path, id) in &api {
         same(&format!("API {path}"), api_pair(&w, path, *id).await);

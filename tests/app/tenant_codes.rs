@@ -261,3 +261,71 @@ async fn a_taken_email_names_no_account_and_points_to_a_grant_by_email() {
     // Nobody was created.
     assert_eq!(w.app.audit("user.created").await.len(), before);
 }
+
+#[tokio::test]
+async fn the_migration_gives_every_existing_project_its_tenant() {
+    use canopy::db::schema::projects;
+    use diesel::prelude::*;
+    let w = world().await;
+    let root = w.app.root_id().await;
+    for (org, code) in [(w.east, "E1"), (w.globex, "G1"), (root, "R1")] {
+        assert_eq!(new_project(&w.app, &w.ada, org, code).await.0, S::CREATED);
+    }
+    let tenants = async || {
+        w.app
+            .db
+            .read(|conn| {
+                Ok(projects::table
+                    .order(projects::code)
+                    .select((projects::code, projects::tenant_id))
+                    .load::<(String, i64)>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    let expected = vec![
+        ("E1".to_string(), w.acme),
+        ("G1".to_string(), w.globex),
+        ("P1".to_string(), w.acme),
+        ("P2".to_string(), w.acme),
+        ("R1".to_string(), root),
+    ];
+    assert_eq!(tenants().await, expected);
+    // Forget the tenants and run the migration's backfill again: the same.
+    let backend = if w.app.database_url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let up = std::fs::read_to_string(format!(
+        "{}/migrations/{backend}/2026-12-02-000003_tenant_codes/up.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let backfill = up
+        .split(';')
+        .map(str::trim)
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .find(|s| s.trim_start().starts_with("UPDATE projects"))
+        .expect("the backfill statement");
+    w.app
+        .db
+        .write(move |conn| {
+            diesel::sql_query("DROP INDEX projects_tenant_code_key").execute(conn)?;
+            diesel::sql_query("UPDATE projects SET tenant_id = 0").execute(conn)?;
+            diesel::sql_query(backfill).execute(conn)?;
+            diesel::sql_query(
+                "CREATE UNIQUE INDEX projects_tenant_code_key ON projects (tenant_id, code_key)",
+            )
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(tenants().await, expected);
+}
