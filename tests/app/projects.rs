@@ -344,8 +344,10 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
     let (app, olga) = (&w.app, w.olga.as_str());
     let p = new_project(&w, olga, w.east, "ACME-1").await;
     let id = p["id"].as_i64().unwrap();
-    // Codes are unique installation-wide, whatever their case, even across tenants.
+    // Codes are unique in the tenant, whatever their case and in whichever of
+    // its orgs (another tenant's codes do not count: tests/app/tenant_codes.rs).
     new_project(&w, &w.gus, w.globex, "GX-1").await;
+    new_project(&w, olga, w.west, "ACME-2").await;
     let before = all_projects(app).await.len();
     for (body, field, expected) in [
         (
@@ -354,7 +356,7 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
             S::CONFLICT,
         ),
         (
-            json!({"org_id": w.west, "code": "Gx-1", "name": "Theirs"}),
+            json!({"org_id": w.west, "code": "Acme-1", "name": "Again, elsewhere"}),
             "code",
             S::CONFLICT,
         ),
@@ -435,7 +437,7 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
     }
     // The same rules hold for edits.
     for (body, expected) in [
-        (json!({"code": "gx-1"}), S::CONFLICT),
+        (json!({"code": "acme-2"}), S::CONFLICT),
         (
             json!({"start_date": "2027-01-01", "end_date": "2026-01-01"}),
             S::UNPROCESSABLE_ENTITY,
