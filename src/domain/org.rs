@@ -442,6 +442,20 @@ fn lock_tree(conn: &mut Conn) -> Result<()> {
     Ok(())
 }
 
+/// Keeps the tree's shape still until the end of the transaction while
+/// letting other readers of it run: a project write that reads its tenant
+/// (`domain::tenant`) cannot interleave with an org move re-tenanting its
+/// projects. Nothing to do on SQLite (one writer at a time).
+pub(crate) fn lock_tree_shared(conn: &mut Conn) -> Result<()> {
+    if let crate::db::AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query(format!(
+            "SELECT pg_advisory_xact_lock_shared({TREE_LOCK_KEY})"
+        ))
+        .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Creates a child of `parent_id`.
 pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues) -> Result<Org> {
     lock_tree(conn)?;

@@ -212,6 +212,7 @@ pub fn create(
 ) -> Result<Project> {
     org::find(conn, org_id)?;
     refuse_frozen(conn, org_id)?;
+    org::lock_tree_shared(conn)?;
     let tenant = tenant::of(conn, org_id)?;
     tenant::ensure_project_code_free(conn, tenant, &values.code, None)?;
     let now = db::now();
@@ -268,6 +269,7 @@ pub fn update(
             "This project's organization is archived; its projects are read-only.",
         ));
     }
+    org::lock_tree_shared(conn)?;
     let tenant = tenant::of(conn, before.org_id)?;
     tenant::ensure_project_code_free(conn, tenant, &values.code, Some(id))?;
     let changed = diesel::update(
@@ -324,6 +326,7 @@ pub fn move_to(
         ));
     }
     refuse_frozen(conn, new_org_id)?;
+    org::lock_tree_shared(conn)?;
     let tenant = tenant::of(conn, new_org_id)?;
     tenant::ensure_project_code_free(conn, tenant, &before.code, Some(id))?;
     let changed = diesel::update(

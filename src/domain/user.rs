@@ -457,7 +457,11 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
         && e.key() != before.email.to_lowercase()
         && find_by_email(conn, e.as_str())?.is_some()
     {
-        return Err(Error::Duplicate(duplicate_email()));
+        return Err(Error::Duplicate(FieldErrors::of(
+            "email",
+            "An account with this email address already exists (emails are unique in the \
+             whole installation); choose another.",
+        )));
     }
     let profile = ProfileInput {
         display_name: patch.display_name.clone(),
