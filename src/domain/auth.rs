@@ -56,7 +56,9 @@ pub enum SignIn {
     Failed,
     /// Too many recent failures from this address: try again after this many
     /// seconds. The password was not checked.
-    SlowDown { retry_after_secs: i64 },
+    SlowDown {
+        retry_after_secs: i64,
+    },
 }
 
 /// The wait after the `over`-th failure beyond an allowance (`over >= 1`).
@@ -87,11 +89,7 @@ impl Tally {
 }
 
 /// The moment before which this address may not try `email_key` again, if any.
-pub fn held_until(
-    per_address: Tally,
-    per_pair: Tally,
-    per_account: i64,
-) -> Option<NaiveDateTime> {
+pub fn held_until(per_address: Tally, per_pair: Tally, per_account: i64) -> Option<NaiveDateTime> {
     let under_attack = (per_pair.count >= ATTACKER_FAILURES)
         .then(|| per_pair.until_by(per_account, MAX_FAILURES_PER_ACCOUNT))
         .flatten();
@@ -195,7 +193,8 @@ pub fn sign_in(
                 let now = db::now();
                 // Failures older than the window count for nothing any more.
                 diesel::delete(
-                    failures::table.filter(failures::at.lt(now - Duration::minutes(WINDOW_MINUTES))),
+                    failures::table
+                        .filter(failures::at.lt(now - Duration::minutes(WINDOW_MINUTES))),
                 )
                 .execute(conn)?;
                 diesel::insert_into(failures::table)

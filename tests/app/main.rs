@@ -15,5 +15,6 @@ mod people;
 mod projects;
 mod reports;
 mod sessions;
+mod sign_in_throttle;
 mod timesheet_pages;
 mod timesheets;
