@@ -51,7 +51,7 @@ pub const FAILED_MESSAGE: &str = "Email or password is incorrect.";
 /// How a sign-in attempt ended.
 #[derive(Debug)]
 pub enum SignIn {
-    Done(User),
+    Done(Box<User>),
     /// Wrong email or password, or an account that may not sign in.
     Failed,
     /// Too many recent failures from this address: try again after this many
@@ -181,7 +181,7 @@ pub fn sign_in(
                 .execute(conn)?;
                 record_sign_in(conn, &u, actor.ip.clone())
             })?;
-            Ok(SignIn::Done(user))
+            Ok(SignIn::Done(Box::new(user)))
         }
         other => {
             let reason = match &other {
