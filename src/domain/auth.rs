@@ -11,6 +11,8 @@
 //! password of someone else's account out from elsewhere. Keyed by the typed
 //! email, the throttle treats unknown and known accounts alike.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
@@ -122,22 +124,128 @@ fn tally(
     Ok(Tally { count, latest })
 }
 
-/// How long `ip` must still wait before trying `email_key`, in whole seconds.
-fn wait_secs(conn: &mut db::Conn, email_key: &str, ip: &str, now: NaiveDateTime) -> Result<i64> {
+/// How long `address` (an [`address_key`]) must still wait before trying
+/// `email_key`, in whole seconds, and when the address last failed.
+fn wait_secs(
+    conn: &mut db::Conn,
+    email_key: &str,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<(i64, Option<NaiveDateTime>)> {
     let since = now - Duration::minutes(WINDOW_MINUTES);
-    let per_address = tally(conn, Some(ip), None, since)?;
-    let per_pair = tally(conn, Some(ip), Some(email_key), since)?;
+    let per_address = tally(conn, Some(address), None, since)?;
+    let per_pair = tally(conn, Some(address), Some(email_key), since)?;
     let per_account = tally(conn, None, Some(email_key), since)?.count;
-    Ok(held_until(per_address, per_pair, per_account)
+    let wait = held_until(per_address, per_pair, per_account)
         .map(|until| (until - now).num_milliseconds())
         .filter(|ms| *ms > 0)
-        .map_or(0, |ms| (ms + 999) / 1000))
+        .map_or(0, |ms| (ms + 999) / 1000);
+    Ok((wait, per_address.latest))
+}
+
+/// The address the throttle counts by: an IPv4 address as it is, an IPv6
+/// address by its /64 (one host usually holds a whole /64, so it could
+/// otherwise take a fresh allowance with every address in it). IPv4 mapped into
+/// IPv6 counts as IPv4. Anything else (`"unknown"`) is kept as it is.
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1));
+                format!("{net}/64")
+            }
+        },
+        Err(_) => ip.to_string(),
+    }
+}
+
+/// On PostgreSQL, waits for the transaction-scoped advisory lock named by
+/// `what` (SQLite writers are already one at a time, [`Db::write_sync`]).
+fn lock(conn: &mut db::Conn, what: &str) -> Result<()> {
+    if let db::AnyConnection::Postgresql(_) = conn {
+        // FNV-1a: a stable 64-bit key for the name.
+        let key = what.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        }) as i64;
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// What the throttle says to one attempt before its password is looked at.
+enum Turn {
+    /// Go on: a failure is already counted for this attempt (provisionally).
+    Check,
+    /// Wait this many seconds.
+    Wait(i64),
+}
+
+/// In one write transaction: re-checks the wait and, when there is none,
+/// counts a provisional failure for this attempt before bcrypt runs (outside
+/// the transaction), so attempts made at once cannot all pass on one count. A
+/// held-back attempt is audited only when it is the first of its hold (since
+/// the address's latest failure), so waiting attempts cannot flood the log.
+fn take_turn(
+    db: &Db,
+    email_key: &str,
+    address: &str,
+    actor: &Actor,
+    held: impl FnOnce(i64) -> Event,
+) -> Result<Turn> {
+    db.write_sync(|conn| {
+        // Address first, then account, always in this order: no deadlock.
+        lock(conn, &format!("canopy.sign_in.address:{address}"))?;
+        lock(conn, &format!("canopy.sign_in.account:{email_key}"))?;
+        let now = db::now();
+        // Failures older than the window count for nothing any more.
+        diesel::delete(
+            failures::table.filter(failures::at.lt(now - Duration::minutes(WINDOW_MINUTES))),
+        )
+        .execute(conn)?;
+        let (wait, latest) = wait_secs(conn, email_key, address, now)?;
+        if wait > 0 {
+            if !hold_already_noted(conn, address, latest)? {
+                audit::record(conn, actor, held(wait))?;
+            }
+            return Ok(Turn::Wait(wait));
+        }
+        diesel::insert_into(failures::table)
+            .values((
+                failures::email_key.eq(email_key),
+                failures::ip.eq(address),
+                failures::at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(Turn::Check)
+    })
+}
+
+/// Whether an attempt from `address` was already audited as held back since
+/// the address's latest failure (the start of its current hold).
+fn hold_already_noted(
+    conn: &mut db::Conn,
+    address: &str,
+    latest: Option<NaiveDateTime>,
+) -> Result<bool> {
+    use crate::db::schema::audit_log;
+    let Some(latest) = latest else {
+        return Ok(false);
+    };
+    let ips: Vec<Option<String>> = audit_log::table
+        .filter(audit_log::action.eq(SIGN_IN_THROTTLED))
+        .filter(audit_log::at.ge(latest))
+        .select(audit_log::ip)
+        .load(conn)?;
+    Ok(ips.iter().flatten().any(|ip| address_key(ip) == address))
 }
 
 /// Checks the credentials and records the outcome. Runs on a blocking thread: the
-/// bcrypt comparison happens outside any transaction. Every failure is audited
-/// (`auth.sign_in_failed`) and counted for the throttle; every attempt it holds
-/// back is audited too (`auth.sign_in_throttled`), but not counted.
+/// bcrypt comparison happens outside any transaction, after [`take_turn`] has
+/// counted it. Every failure is audited (`auth.sign_in_failed`) and counted for
+/// the throttle; the first attempt of each hold is audited too
+/// (`auth.sign_in_throttled`), but not counted.
 pub fn sign_in(
     db: &Db,
     email: &str,
@@ -147,17 +255,14 @@ pub fn sign_in(
 ) -> Result<SignIn> {
     let typed: String = email.trim().chars().take(254).collect();
     let email_key = validate::key(&typed);
+    let address = address_key(ip);
     let actor = Actor::anonymous(Some(ip.to_string()));
-    let (user, wait) = db.read_sync(|conn| {
-        let wait = wait_secs(conn, &email_key, ip, db::now())?;
-        Ok((user::find_by_email(conn, &typed)?, wait))
+    let user = db.read_sync(|conn| user::find_by_email(conn, &typed))?;
+    let turn = take_turn(db, &email_key, &address, &actor, |wait| {
+        failure_event(SIGN_IN_THROTTLED, user.as_ref())
+            .after(json!({"email": typed, "retry_after_seconds": wait}))
     })?;
-    if wait > 0 {
-        db.write_sync(|conn| {
-            let event = failure_event(SIGN_IN_THROTTLED, user.as_ref())
-                .after(json!({"email": typed, "retry_after_seconds": wait}));
-            audit::record(conn, &actor, event)
-        })?;
+    if let Turn::Wait(wait) = turn {
         return Ok(SignIn::SlowDown {
             retry_after_secs: wait,
         });
@@ -172,11 +277,12 @@ pub fn sign_in(
     match user {
         Some(u) if password_ok && u.password_hash.is_some() && u.is_active() => {
             let user = db.write_sync(|conn| {
-                // This address knows the password: its failures on it are forgiven.
+                // This address knows the password: its failures on it are
+                // forgiven, this attempt's provisional one with them.
                 diesel::delete(
                     failures::table
                         .filter(failures::email_key.eq(&email_key))
-                        .filter(failures::ip.eq(ip)),
+                        .filter(failures::ip.eq(&address)),
                 )
                 .execute(conn)?;
                 record_sign_in(conn, &u, actor.ip.clone())
@@ -189,21 +295,8 @@ pub fn sign_in(
                 Some(u) if !u.is_active() => "account not active",
                 Some(_) => "wrong password",
             };
+            // The provisional failure stays: it is this one.
             db.write_sync(|conn| {
-                let now = db::now();
-                // Failures older than the window count for nothing any more.
-                diesel::delete(
-                    failures::table
-                        .filter(failures::at.lt(now - Duration::minutes(WINDOW_MINUTES))),
-                )
-                .execute(conn)?;
-                diesel::insert_into(failures::table)
-                    .values((
-                        failures::email_key.eq(&email_key),
-                        failures::ip.eq(ip),
-                        failures::at.eq(now),
-                    ))
-                    .execute(conn)?;
                 let event = failure_event(SIGN_IN_FAILED, other.as_ref())
                     .after(json!({"email": typed, "reason": reason}));
                 audit::record(conn, &actor, event)
@@ -251,6 +344,21 @@ mod tests {
         assert_eq!(delay(5), Duration::seconds(480));
         assert_eq!(delay(6), Duration::minutes(WINDOW_MINUTES));
         assert_eq!(delay(1000), Duration::minutes(WINDOW_MINUTES));
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(address_key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("2001:db8:1:2::ffff"), "2001:db8:1:2::/64");
+        assert_ne!(
+            address_key("2001:db8:1:3::1"),
+            address_key("2001:db8:1:2::1")
+        );
+        assert_eq!(address_key("2001:db8::1"), "2001:db8::/64");
+        assert_eq!(address_key("::1"), "::/64");
+        assert_eq!(address_key("unknown"), "unknown");
     }
 
     #[test]

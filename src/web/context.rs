@@ -76,14 +76,21 @@ impl PageCtx {
         Ok(self.session.flash(kind, message)?)
     }
 
-    /// Signs `user` in on this browser: stores a new session (pruning expired
-    /// ones) and puts its id in a renewed cookie.
+    /// Signs `user` in on this browser: ends the session this browser had, if
+    /// any (so a copy of the old cookie stops working), stores a new one
+    /// (pruning expired ones) and puts its id in a renewed cookie.
     pub async fn start_session(&self, user: &User) -> Result<(), PageError> {
         let (user_id, life) = (user.id, self.state.config.session_lifetimes());
+        let previous = self.session_id;
         let secret = self
             .state
             .db
-            .write(move |c| session::start(c, user_id, life))
+            .write(move |c| {
+                if let Some(id) = previous {
+                    session::end(c, id)?;
+                }
+                session::start(c, user_id, life)
+            })
             .await?;
         Ok(self.session.sign_in(user, &secret)?)
     }

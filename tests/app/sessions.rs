@@ -454,3 +454,27 @@ async fn a_password_change_keeps_only_the_session_that_made_it() {
     );
     assert_eq!(stored_sessions(&app).await, 1);
 }
+
+#[tokio::test]
+async fn signing_in_again_ends_the_browsers_previous_session() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let response = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let copied = session_cookie(&response);
+    let port = port_of(&app);
+    assert_eq!(with_cookie(port, &copied).await, StatusCode::OK);
+    // The same browser signs in again (a wrong password first changes nothing).
+    let response = app.sign_in(ADMIN_EMAIL, "not the password").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(with_cookie(port, &copied).await, StatusCode::OK);
+    let response = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let renewed = session_cookie(&response);
+    assert_ne!(renewed, copied);
+    // The copy of the old cookie is refused; the browser's new one works.
+    assert_eq!(with_cookie(port, &copied).await, StatusCode::SEE_OTHER);
+    assert_eq!(with_cookie(port, &renewed).await, StatusCode::OK);
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    assert_eq!(stored_sessions(&app).await, 1);
+}

@@ -34,6 +34,35 @@ async fn sign_in_from(browser: &Browser, ip: &str, email: &str, password: &str) 
         .unwrap()
 }
 
+/// A sign-in from `ip` with a CSRF token fetched before.
+async fn post_sign_in(browser: &Browser, token: &str, ip: &str, password: &str) -> StatusCode {
+    browser
+        .client
+        .post(browser.url("/sign-in"))
+        .header("Origin", &browser.address)
+        .header("X-Forwarded-For", ip)
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", password),
+            ("csrf_token", token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn failure_rows(app: &TestApp) -> i64 {
+    app.db
+        .read(|conn| {
+            use canopy::db::schema::sign_in_failures;
+            use diesel::prelude::*;
+            Ok(sign_in_failures::table.count().get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
 /// The `Retry-After` of a 429, in seconds.
 fn retry_after(response: &Response) -> i64 {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -99,7 +128,7 @@ async fn wrong_passwords_from_elsewhere_never_keep_the_owner_out() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(owner.get("/").await.status(), StatusCode::OK);
 
-    // Every wrong password is audited with its address; every held-back try too.
+    // Every wrong password is audited with its address; a hold only once.
     let failed = app.audit("auth.sign_in_failed").await;
     assert_eq!(failed.len(), free);
     assert!(
@@ -108,7 +137,7 @@ async fn wrong_passwords_from_elsewhere_never_keep_the_owner_out() {
             .all(|e| e.ip.as_deref() == Some("203.0.113.9"))
     );
     let held = app.audit("auth.sign_in_throttled").await;
-    assert_eq!(held.len(), 40 - free + 1);
+    assert_eq!(held.len(), 1);
     assert!(held.iter().all(|e| e.ip.as_deref() == Some("203.0.113.9")));
     assert_eq!(app.audit("auth.signed_in").await.len(), 1);
 }
@@ -173,7 +202,8 @@ async fn one_address_guessing_many_accounts_is_slowed_for_all_of_them() {
         app.audit("auth.sign_in_failed").await.len() as i64,
         MAX_FAILURES_PER_ADDRESS
     );
-    assert_eq!(app.audit("auth.sign_in_throttled").await.len(), 2);
+    // One hold of one address: one entry, whatever the accounts tried.
+    assert_eq!(app.audit("auth.sign_in_throttled").await.len(), 1);
 }
 
 #[tokio::test]
@@ -244,4 +274,106 @@ async fn failures_age_out_of_the_window() {
     age_failures(&app, 16 * 60).await;
     let response = sign_in_from(&me, "203.0.113.80", ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn guesses_sent_all_at_once_get_no_more_checks_than_one_by_one() {
+    let app = behind_proxy().await;
+    let attacker = app.new_browser();
+    let token = attacker.csrf_token().await;
+    let guesses = (0..30).map(|i| {
+        let (attacker, token) = (&attacker, &token);
+        async move { post_sign_in(attacker, token, "203.0.113.90", &format!("guess {i}")).await }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let free = MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS as usize;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let held = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, held), (free, 30 - free), "{statuses:?}");
+    assert_eq!(app.audit("auth.sign_in_failed").await.len(), free);
+    assert_eq!(failure_rows(&app).await, free as i64);
+    // The right password sent beside a wrong one, each from a fresh address:
+    // the right one's provisional failure is taken back, the wrong one's stays.
+    let owner = app.new_browser();
+    let owner_token = owner.csrf_token().await;
+    let (right, wrong) = tokio::join!(
+        post_sign_in(&owner, &owner_token, "198.51.100.21", ADMIN_PASSWORD),
+        post_sign_in(&attacker, &token, "198.51.100.22", "nope nope"),
+    );
+    assert_eq!(right, StatusCode::SEE_OTHER);
+    assert_eq!(wrong, StatusCode::UNAUTHORIZED);
+    assert_eq!(failure_rows(&app).await, free as i64 + 1);
+}
+
+#[tokio::test]
+async fn a_held_address_is_audited_once_per_hold() {
+    let app = behind_proxy().await;
+    let me = app.new_browser();
+    let token = me.csrf_token().await;
+    let ip = "203.0.113.95";
+    for _ in 0..MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS {
+        assert_eq!(
+            post_sign_in(&me, &token, ip, "nope").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for _ in 0..10 {
+        let status = post_sign_in(&me, &token, ip, ADMIN_PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(app.audit("auth.sign_in_throttled").await.len(), 1);
+    // The wait passes, one more failure starts a new hold: one more entry.
+    age_failures(&app, 31).await;
+    assert_eq!(
+        post_sign_in(&me, &token, ip, "nope").await,
+        StatusCode::UNAUTHORIZED
+    );
+    for _ in 0..10 {
+        let status = post_sign_in(&me, &token, ip, "nope").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let held = app.audit("auth.sign_in_throttled").await;
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|e| e.ip.as_deref() == Some(ip)));
+    assert_eq!(
+        app.audit("auth.sign_in_failed").await.len() as i64,
+        MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS + 1
+    );
+}
+
+#[tokio::test]
+async fn an_ipv6_host_cannot_rotate_through_its_64_for_fresh_allowances() {
+    let app = behind_proxy().await;
+    let me = app.new_browser();
+    let token = me.csrf_token().await;
+    for i in 1..=MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS {
+        let ip = format!("2001:db8:1:2::{i:x}");
+        assert_eq!(
+            post_sign_in(&me, &token, &ip, "nope").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Another address of the same /64 is held back, even with the password...
+    for ip in ["2001:db8:1:2:ffff::99", "2001:db8:1:2::1"] {
+        let status = post_sign_in(&me, &token, ip, ADMIN_PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{ip}");
+    }
+    // ...and the held-back attempts of the /64 are audited once.
+    assert_eq!(app.audit("auth.sign_in_throttled").await.len(), 1);
+    // The neighbouring /64 is someone else.
+    let status = post_sign_in(&me, &token, "2001:db8:1:3::1", "nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The audit log keeps each full address.
+    let failed = app.audit("auth.sign_in_failed").await;
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.ip.as_deref() == Some("2001:db8:1:2::5"))
+    );
 }
