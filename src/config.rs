@@ -32,6 +32,11 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The `From` of every message, e.g. `Canopy <canopy@example.com>`.
     pub mail_from: String,
+    /// A signed-in session unused this long ends (`CANOPY_SESSION_IDLE_MINUTES`).
+    pub session_idle_minutes: u32,
+    /// A signed-in session ends this long after sign-in, however busy
+    /// (`CANOPY_SESSION_MAX_HOURS`).
+    pub session_max_hours: u32,
 }
 
 /// A configuration value that could not be understood.
@@ -46,6 +51,10 @@ impl Config {
     pub const DEFAULT_DATABASE_URL: &'static str = "canopy.db";
     pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
     pub const DEFAULT_MAIL_FROM: &'static str = "Canopy <canopy@localhost>";
+    /// A working day without a click ends the session.
+    pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 8 * 60;
+    /// Everyone signs in again at least once a day.
+    pub const DEFAULT_SESSION_MAX_HOURS: u32 = 24;
 
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -120,6 +129,16 @@ impl Config {
             None => None,
             Some(_) => Some(parse_u32("CANOPY_WORKERS", 1, 1..=512)? as usize),
         };
+        let session_idle_minutes = parse_u32(
+            "CANOPY_SESSION_IDLE_MINUTES",
+            Self::DEFAULT_SESSION_IDLE_MINUTES,
+            1..=30 * 24 * 60,
+        )?;
+        let session_max_hours = parse_u32(
+            "CANOPY_SESSION_MAX_HOURS",
+            Self::DEFAULT_SESSION_MAX_HOURS,
+            1..=365 * 24,
+        )?;
         Ok(Config {
             database_url: lookup("CANOPY_DATABASE_URL")
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
@@ -133,7 +152,17 @@ impl Config {
             pool_size: parse_u32("CANOPY_POOL_SIZE", 10, 2..=500)?,
             smtp_url,
             mail_from,
+            session_idle_minutes,
+            session_max_hours,
         })
+    }
+
+    /// How long signed-in sessions last.
+    pub fn session_lifetimes(&self) -> crate::domain::session::Lifetimes {
+        crate::domain::session::Lifetimes {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_max_hours)),
+        }
     }
 
     /// True when people reach Canopy over https, so cookies must be `Secure`.
@@ -171,6 +200,28 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.bcrypt_cost, 12);
         assert!(!c.is_https());
+        assert_eq!(c.session_idle_minutes, 480);
+        assert_eq!(c.session_max_hours, 24);
+    }
+
+    #[test]
+    fn session_lifetimes_are_settings() {
+        let c = config(&[
+            ("CANOPY_SESSION_IDLE_MINUTES", "30"),
+            ("CANOPY_SESSION_MAX_HOURS", "4"),
+        ])
+        .unwrap();
+        let life = c.session_lifetimes();
+        assert_eq!(life.idle, chrono::Duration::minutes(30));
+        assert_eq!(life.absolute, chrono::Duration::hours(4));
+        for (name, bad) in [
+            ("CANOPY_SESSION_IDLE_MINUTES", "0"),
+            ("CANOPY_SESSION_IDLE_MINUTES", "soon"),
+            ("CANOPY_SESSION_MAX_HOURS", "0"),
+            ("CANOPY_SESSION_MAX_HOURS", "99999"),
+        ] {
+            assert_eq!(config(&[(name, bad)]).unwrap_err().name, name);
+        }
     }
 
     #[test]

@@ -179,6 +179,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        email_key -> Text,
+        ip -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     groups (id) {
         id -> BigInt,
         org_id -> BigInt,
@@ -330,6 +349,7 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> orgs (org_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> orgs (org_id));
 diesel::joinable!(project_assignments -> projects (project_id));
 diesel::joinable!(project_assignments -> users (user_id));
@@ -363,6 +383,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     authz_changes,
     mail_outbox,
     user_tokens,
+    sessions,
+    sign_in_failures,
     groups,
     group_members,
     projects,

@@ -19,6 +19,7 @@ pub mod project;
 pub mod report;
 pub mod role;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod team;

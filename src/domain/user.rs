@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::db::{self, Conn, schema::users};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::epoch;
+use crate::domain::session;
 use crate::domain::validate::{self, Email};
 use crate::error::{Error, FieldErrors, Result};
 
@@ -178,6 +179,7 @@ pub fn set_status(conn: &mut Conn, actor: &Actor, id: i64, status: UserStatus) -
             users::updated_at.eq(db::now()),
         ))
         .execute(conn)?;
+    session::end_all(conn, id)?;
     epoch::bump_user(conn, id)?;
     let after = find(conn, id)?;
     let action = match status {
@@ -205,6 +207,7 @@ pub fn set_password_hash(conn: &mut Conn, actor: &Actor, id: i64, hash: &str) ->
             users::updated_at.eq(db::now()),
         ))
         .execute(conn)?;
+    session::end_all(conn, id)?;
     let user = find(conn, id)?;
     audit::record(
         conn,
@@ -220,6 +223,7 @@ pub fn end_all_sessions(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
     diesel::update(users::table.find(id))
         .set(users::session_epoch.eq(users::session_epoch + 1))
         .execute(conn)?;
+    session::end_all(conn, id)?;
     let user = find(conn, id)?;
     audit::record(
         conn,

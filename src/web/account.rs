@@ -144,7 +144,7 @@ async fn activate_submit(
     .await?;
     match outcome {
         Ok(user) => {
-            ctx.session.sign_in(&user)?;
+            ctx.start_session(&user).await?;
             ctx.flash(
                 "success",
                 format!(
@@ -297,7 +297,7 @@ async fn change_password(
     match outcome {
         Ok(user) => {
             // The session epoch moved on; this session carries the new one.
-            me.ctx.session.sign_in(&user)?;
+            me.ctx.start_session(&user).await?;
             me.ctx.flash(
                 "success",
                 "Your password is changed. Every other session has been signed out.",

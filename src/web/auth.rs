@@ -1,6 +1,6 @@
 //! Signing in and out, and the first-run setup page.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::layout::Layout;
 use super::{PageCtx, PageError, page, render, safe_next, see_other};
 use crate::domain::audit::{self, Event};
-use crate::domain::{auth, setup};
+use crate::domain::{auth, session, setup};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -72,23 +72,23 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
     let outcome = web::block(move || {
         auth::sign_in(&state.db, &typed_email, &password, &ip, &state.dummy_hash)
     })
-    .await?;
-    let (status, message) = match outcome {
-        Ok(user) => {
-            ctx.session.sign_in(&user)?;
+    .await??;
+    let (status, message, retry_after) = match outcome {
+        auth::SignIn::Done(user) => {
+            ctx.start_session(&user).await?;
             return see_other(&next);
         }
-        Err(Error::Unauthenticated(message)) => (StatusCode::UNAUTHORIZED, message),
-        Err(Error::RateLimited) => (
+        auth::SignIn::Failed => (StatusCode::UNAUTHORIZED, auth::FAILED_MESSAGE.into(), None),
+        auth::SignIn::SlowDown { retry_after_secs } => (
             StatusCode::TOO_MANY_REQUESTS,
             format!(
-                "Too many failed sign-ins. Wait {} minutes and try again.",
-                auth::WINDOW_MINUTES
+                "Too many failed sign-ins from your address. Try again in {}.",
+                in_words(retry_after_secs)
             ),
+            Some(retry_after_secs),
         ),
-        Err(other) => return Err(other.into()),
     };
-    Ok(render(
+    let mut response = render(
         status,
         &SignInPage {
             layout: ctx.layout("Sign in", "")?,
@@ -96,16 +96,34 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
             next,
             error: Some(message),
         },
-    ))
+    );
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(seconds.max(1)),
+        );
+    }
+    Ok(response)
+}
+
+/// A wait as people say it: "45 seconds", "1 minute", "15 minutes".
+fn in_words(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{} seconds", s.max(1)),
+        s if s < 120 => "1 minute".into(),
+        s => format!("{} minutes", (s + 59) / 60),
+    }
 }
 
 #[post("/sign-out")]
 async fn sign_out(ctx: PageCtx) -> Result<HttpResponse, PageError> {
-    if let Some(user) = &ctx.user {
+    if let (Some(user), Some(session_id)) = (&ctx.user, ctx.session_id) {
         let (actor, user_id, org_id) = (ctx.actor(), user.id, user.org_id);
         ctx.state
             .db
             .write(move |conn| {
+                // The stored session goes: a copy of this cookie is no session.
+                session::end(conn, session_id)?;
                 audit::record(
                     conn,
                     &actor,
@@ -163,7 +181,7 @@ async fn setup_submit(
             .await?;
     match outcome {
         Ok(owner) => {
-            ctx.session.sign_in(&owner)?;
+            ctx.start_session(&owner).await?;
             ctx.flash(
                 "success",
                 "Welcome to Canopy. You are the Owner of the root organization.",

@@ -11,7 +11,8 @@ use super::layout::{Layout, MenuUser, NAV};
 use super::session::WebSession;
 use crate::authz::Access;
 use crate::domain::audit::Actor;
-use crate::domain::user::{self, User};
+use crate::domain::session;
+use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::{AppState, client_ip};
 
@@ -19,6 +20,8 @@ pub struct PageCtx {
     pub state: web::Data<AppState>,
     pub session: WebSession,
     pub user: Option<User>,
+    /// The stored session's row id when someone is signed in (`domain::session`).
+    pub session_id: Option<i64>,
     /// The signed-in user's access at this request (None when anonymous).
     pub access: Option<Access>,
     pub ip: String,
@@ -73,26 +76,46 @@ impl PageCtx {
         Ok(self.session.flash(kind, message)?)
     }
 
+    /// Signs `user` in on this browser: ends the session this browser had, if
+    /// any (so a copy of the old cookie stops working), stores a new one
+    /// (pruning expired ones) and puts its id in a renewed cookie.
+    pub async fn start_session(&self, user: &User) -> Result<(), PageError> {
+        let (user_id, life) = (user.id, self.state.config.session_lifetimes());
+        let previous = self.session_id;
+        let secret = self
+            .state
+            .db
+            .write(move |c| {
+                if let Some(id) = previous {
+                    session::end(c, id)?;
+                }
+                session::start(c, user_id, life)
+            })
+            .await?;
+        Ok(self.session.sign_in(user, &secret)?)
+    }
+
     async fn load(req: HttpRequest) -> Result<PageCtx, PageError> {
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| Error::internal("app state missing"))?;
         let session = WebSession::from_request(&req);
-        let (user, access, counts) = match session.claim() {
-            None => (None, None, NavCounts::default()),
-            Some((user_id, epoch)) => {
+        let (user, session_id, access, counts) = match session.claim() {
+            None => (None, None, None, NavCounts::default()),
+            Some((secret, epoch)) => {
                 let store = state.clone();
+                let life = state.config.session_lifetimes();
                 let found = state
                     .db
                     .read(move |conn| {
-                        let u = match user::find(conn, user_id) {
-                            Ok(u) => u,
-                            Err(Error::NotFound) => return Ok(None),
-                            Err(e) => return Err(e),
+                        // Signed out, idle too long or too old: no row comes back.
+                        let Some(live) = session::find_live(conn, &secret, life)? else {
+                            return Ok(None);
                         };
                         // A password change, deactivation or "sign out everywhere"
                         // moves the epoch on: every older cookie stops here.
+                        let u = &live.user;
                         if !u.is_active() || u.session_epoch != epoch {
                             return Ok(None);
                         }
@@ -101,14 +124,20 @@ impl PageCtx {
                             snapshot: store.authz.fresh(conn)?,
                         };
                         let counts = nav_counts(conn, &access)?;
-                        Ok(Some((u, access, counts)))
+                        Ok(Some((live, access, counts)))
                     })
                     .await?;
                 match found {
-                    Some((u, access, counts)) => (Some(u), Some(access), counts),
+                    Some((live, access, counts)) => {
+                        if live.needs_touch {
+                            let id = live.id;
+                            state.db.write(move |c| session::touch(c, id)).await?;
+                        }
+                        (Some(live.user), Some(live.id), Some(access), counts)
+                    }
                     None => {
                         session.sign_out();
-                        (None, None, NavCounts::default())
+                        (None, None, None, NavCounts::default())
                     }
                 }
             }
@@ -123,6 +152,7 @@ impl PageCtx {
             state,
             session,
             user,
+            session_id,
             access,
             path,
             counts,

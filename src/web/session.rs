@@ -1,5 +1,6 @@
-//! A typed view of the cookie session: who is signed in (with their session epoch),
-//! the CSRF token, flash messages and a freshly created API token to show once.
+//! A typed view of the cookie session: which stored session it is (the random id
+//! `domain::session` knows by its hash) with the user's session epoch, the CSRF
+//! token, flash messages and a freshly created API token to show once.
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -10,7 +11,7 @@ use crate::domain::secrets;
 use crate::domain::user::User;
 use crate::error::Error;
 
-const USER_ID: &str = "uid";
+const SESSION_ID: &str = "sid";
 const SESSION_EPOCH: &str = "sep";
 const CSRF: &str = "csrf";
 const FLASHES: &str = "flash";
@@ -72,11 +73,12 @@ impl WebSession {
         self.0.get::<T>(key).ok().flatten()
     }
 
-    /// Starts a signed-in session for `user` with a new session id and CSRF token.
-    pub fn sign_in(&self, user: &User) -> Result<(), Error> {
+    /// Starts a signed-in session for `user`: `session_id` is the secret of the
+    /// stored session (`domain::session::start`); the CSRF token is new too.
+    pub fn sign_in(&self, user: &User, session_id: &str) -> Result<(), Error> {
         self.0.renew();
         self.0.clear();
-        self.insert(USER_ID, user.id)?;
+        self.insert(SESSION_ID, session_id)?;
         self.insert(SESSION_EPOCH, user.session_epoch)?;
         self.insert(CSRF, secrets::random_token(32))
     }
@@ -88,9 +90,10 @@ impl WebSession {
         self.0.renew();
     }
 
-    /// The user id and session epoch the cookie claims, not yet checked.
-    pub fn claim(&self) -> Option<(i64, i64)> {
-        Some((self.get(USER_ID)?, self.get(SESSION_EPOCH)?))
+    /// The stored session's id and the session epoch the cookie claims, not yet
+    /// checked. (A cookie from before stored sessions has no id: signed out.)
+    pub fn claim(&self) -> Option<(String, i64)> {
+        Some((self.get(SESSION_ID)?, self.get(SESSION_EPOCH)?))
     }
 
     /// The session's CSRF token, created on first use.

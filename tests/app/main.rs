@@ -17,5 +17,6 @@ mod projects;
 mod reports;
 mod sessions;
 mod tenant_codes;
+mod sign_in_throttle;
 mod timesheet_pages;
 mod timesheets;
