@@ -92,7 +92,7 @@ pub fn forwarded_client(headers: &HeaderMap) -> Option<IpAddr> {
 
 /// Paths whose last segment is a single-use secret (setup, activation and reset
 /// links): the access log shows the path without it.
-const SECRET_PATHS: [&str; 3] = ["/setup/", "/activate/", "/reset-password/"];
+use crate::domain::mail::outbox::SECRET_LINK_PATHS as SECRET_PATHS;
 
 /// The request line for the access log (like `%r`), with link secrets left out.
 pub fn logged_request_line(req: &actix_web::dev::ServiceRequest) -> String {

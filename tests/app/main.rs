@@ -11,6 +11,7 @@ mod hardening;
 mod helpers;
 mod org_pages;
 mod orgs;
+mod outbox;
 mod people;
 mod projects;
 mod reports;
