@@ -111,7 +111,9 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
-                // Registered inner to outer: the CSRF check needs the session.
+                // Registered inner to outer: the CSRF check needs the session;
+                // text with control characters is refused before any handler.
+                .wrap(from_fn(refuse_control_characters))
                 .wrap(from_fn(pages::csrf::protect))
                 .wrap(session)
                 .wrap(security_headers())
@@ -157,6 +159,37 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Refuses a request whose query string or form / JSON body holds a control
+/// character other than tab and line breaks (`http::input`): 422 naming the
+/// field, as the API's JSON error under `/api/`, as a page elsewhere.
+async fn refuse_control_characters(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> std::result::Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error>
+{
+    use crate::http::input::{self, Refusal};
+    let is_api = req.path().starts_with("/api/");
+    let limit = if is_api {
+        api::MAX_JSON_BYTES
+    } else {
+        pages::csrf::MAX_FORM_BYTES
+    };
+    match input::check(&mut req, limit).await {
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(actix_web::dev::ServiceResponse::map_into_boxed_body),
+        Err(refusal) if is_api => Ok(req.error_response(match refusal {
+            Refusal::Text(err) => api::ApiError::Domain(err),
+            Refusal::TooLarge => api::ApiError::PayloadTooLarge,
+        })),
+        Err(refusal) => Ok(req.error_response(match refusal {
+            Refusal::Text(err) => pages::PageError::Domain(err),
+            Refusal::TooLarge => pages::PageError::PayloadTooLarge,
+        })),
     }
 }
 

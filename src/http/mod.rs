@@ -2,6 +2,8 @@
 //! status each domain error answers with, the client's address and the security
 //! headers every answer carries.
 
+pub mod input;
+
 use std::net::{IpAddr, SocketAddr};
 
 use actix_web::HttpRequest;

@@ -16,5 +16,6 @@ mod people;
 mod projects;
 mod reports;
 mod sessions;
+mod text_input;
 mod timesheet_pages;
 mod timesheets;
