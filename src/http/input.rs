@@ -3,8 +3,10 @@
 //! request's query string and every form or JSON body is checked before any
 //! handler runs, so no such character reaches a parser, the log or the
 //! database; the field parsers (`domain::validate`) then say what each field
-//! allows. A refusal names the field: 422 with the error page or the API's
-//! JSON error.
+//! allows. Query-string values are also bounded ([`MAX_QUERY_VALUE_CHARS`]).
+//! A refusal names the field: 422 with the error page or the API's JSON error.
+//! (A request line over 65,534 bytes never reaches the app: actix-http answers
+//! it with an empty 400 itself.)
 
 use actix_web::HttpMessage;
 use actix_web::dev::{Payload, ServiceRequest};
@@ -37,6 +39,25 @@ fn refusal(field: &str) -> Refusal {
         field,
         format!("{name} must not contain control characters (such as NUL)."),
     ))
+}
+
+/// The longest query-string value accepted, in characters: more than any
+/// search, filter or return path needs (`next` is kept up to 2,000).
+pub const MAX_QUERY_VALUE_CHARS: usize = 4096;
+
+/// Checks the fields of a query string: no control characters, and no value
+/// longer than [`MAX_QUERY_VALUE_CHARS`] (a search never runs on a novel).
+pub fn check_query(raw: &[u8]) -> Result<(), Refusal> {
+    check_urlencoded(raw)?;
+    for (name, value) in form_urlencoded_pairs(raw) {
+        if value.chars().count() > MAX_QUERY_VALUE_CHARS {
+            return Err(Refusal::Text(FieldErrors::single(
+                &name,
+                format!("{name} must be at most {MAX_QUERY_VALUE_CHARS} characters."),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the fields of a query string or form body (decoded).
@@ -108,7 +129,7 @@ pub async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, 
 /// Checks the query string and, for a form or JSON body, the body (read up to
 /// `limit` bytes and put back).
 pub async fn check(req: &mut ServiceRequest, limit: usize) -> Result<(), Refusal> {
-    check_urlencoded(req.query_string().as_bytes())?;
+    check_query(req.query_string().as_bytes())?;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
@@ -157,6 +178,9 @@ mod tests {
             Some("q")
         );
         assert!(check_urlencoded(b"%00=1").is_err());
+        let long = format!("x=1&q={}", "a".repeat(MAX_QUERY_VALUE_CHARS + 1));
+        assert_eq!(field_of(check_query(long.as_bytes())).as_deref(), Some("q"));
+        assert!(check_query(format!("q={}", "é".repeat(MAX_QUERY_VALUE_CHARS)).as_bytes()).is_ok());
         assert!(check_json(br#"{"name":"Zo\u00eb","d":"a\nb\tc"}"#).is_ok());
         assert_eq!(
             field_of(check_json(

@@ -200,3 +200,33 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn a_long_q_answers_422_with_the_json_error_shape_or_a_page() {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let token = app.create_token(admin.id, "").await;
+    let q = "a".repeat(60_000);
+    for path in ["/users", "/orgs", "/groups"] {
+        let (status, body) = app
+            .call(Method::GET, format!("{path}?q={q}"), &token, None)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(is_json_error(&body, "validation"), "{path}: {body}");
+        assert!(body["error"]["fields"]["q"].is_string(), "{body}");
+    }
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, html) = app.get_text(&format!("/users?q={q}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("at most 4096 characters"), "{html}");
+    // A search of ordinary length still answers.
+    let (status, _) = app
+        .call(
+            Method::GET,
+            format!("/users?q={}", "a".repeat(200)),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
