@@ -62,10 +62,11 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": kind}})
 }
 
-/// Error answers every authenticated operation may give.
+/// Error answers every authenticated operation may give, and 422, which any
+/// operation gives for a control character or an over-long value in its query.
 fn errors(codes: &[&str]) -> Value {
     let mut map = serde_json::Map::new();
-    for code in codes {
+    for code in codes.iter().chain(&["422"]) {
         let name = match *code {
             "400" => "BadRequest",
             "401" => "Unauthenticated",
