@@ -5,8 +5,8 @@
 //! database; the field parsers (`domain::validate`) then say what each field
 //! allows. Query-string values are also bounded ([`MAX_QUERY_VALUE_CHARS`]).
 //! A refusal names the field: 422 with the error page or the API's JSON error.
-//! (A request line over 65,534 bytes never reaches the app: actix-http answers
-//! it with an empty 400 itself.)
+//! (A request line over 16 KiB never reaches the app: `http::guard` answers it
+//! with 414.)
 
 use actix_web::HttpMessage;
 use actix_web::dev::{Payload, ServiceRequest};
