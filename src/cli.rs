@@ -1,4 +1,5 @@
-//! The command line: `canopy serve | migrate | admin create | token create`.
+//! The command line: `canopy serve | migrate | admin create | token create |
+//! mail list | mail show | remind | demo`.
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,13 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Read the outbox on the server's own machine: the whole messages, with
+    /// their setup, activation and reset links (the outbox page never shows
+    /// those). For development installs without SMTP.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
     /// Fill a fresh database with a realistic data set (small: 64 orgs; medium:
     /// 10k orgs, 2k users, a year of weeks; large: 100k orgs, 20k users, 2M
     /// entries) and print the demo sign-ins.
@@ -66,6 +74,17 @@ pub enum AdminAction {
         #[arg(long)]
         password: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum MailAction {
+    /// List the newest messages: id, queued (UTC), status, recipient, subject.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Print one message whole: headers, then the plain-text part.
+    Show { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +133,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
                     expires_days,
                 },
         } => blocking(move || token_create(&config, &email, &name, expires_days)).await,
+        Command::Mail { action } => blocking(move || mail(&config, action)).await,
         Command::Remind { today } => blocking(move || remind(&config, today)).await,
         Command::Demo { size } => blocking(move || demo(&config, size)).await,
     }
@@ -139,6 +159,51 @@ fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {
     println!("Sign in with the password {} as:", demo::PASSWORD);
     for (who, email) in &summary.sign_ins {
         println!("  {email:<28} {who}");
+    }
+    Ok(())
+}
+
+fn mail(config: &Config, action: MailAction) -> Result<()> {
+    use crate::domain::mail;
+    let db = startup::prepare(config)?;
+    match action {
+        MailAction::List { limit } => {
+            let messages = db.read_sync(|c| mail::latest(c, limit.clamp(1, 10_000)))?;
+            if messages.is_empty() {
+                println!("The outbox is empty.");
+            }
+            for m in messages {
+                let status = if m.sent_at.is_some() {
+                    "sent"
+                } else {
+                    "queued"
+                };
+                println!(
+                    "{:>6}  {}  {:<6}  {}  {}",
+                    m.id,
+                    m.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    status,
+                    m.to_address,
+                    m.subject
+                );
+            }
+        }
+        MailAction::Show { id } => {
+            let m = db.read_sync(|c| mail::find(c, id)).map_err(|e| match e {
+                Error::NotFound => Error::BadRequest(format!("no message with id {id}")),
+                other => other,
+            })?;
+            println!("Id: {}", m.id);
+            println!("To: {}", m.to_address);
+            println!("Subject: {}", m.subject);
+            println!("Queued: {} UTC", m.created_at.format("%Y-%m-%d %H:%M:%S"));
+            match m.sent_at {
+                Some(at) => println!("Sent: {} UTC", at.format("%Y-%m-%d %H:%M:%S")),
+                None => println!("Sent: no ({} attempt(s))", m.attempts),
+            }
+            println!();
+            print!("{}", m.body_text);
+        }
     }
     Ok(())
 }

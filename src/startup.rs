@@ -3,18 +3,27 @@
 
 use std::net::TcpListener;
 
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive, Protocol};
+use actix_service::{
+    IntoServiceFactory, ServiceFactory, ServiceFactoryExt, fn_service, map_config,
+};
 use actix_session::SessionMiddleware;
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
 use actix_web::middleware::{Logger, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, get, web};
+use actix_web::{App, HttpResponse, get, web};
+use std::time::Duration;
+use tokio::net::TcpStream;
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{org, password, role, secrets, setup};
 use crate::error::{Error, Result};
+use crate::http::guard::Guarded;
 use crate::http::{AppState, security_headers};
 use crate::{api, web as pages};
 
@@ -63,12 +72,17 @@ impl Application {
             (config.session_key.clone(), config.bcrypt_cost, db.clone());
         let (session_key, dummy_hash, setup_token) = tokio::task::spawn_blocking(move || {
             let key = setup_db.write_sync(|c| secrets::session_key(c, key_config.as_deref()))?;
-            let token = setup_db.write_sync(|c| {
-                if setup::needed(c)? {
-                    Some(setup::issue_token(c)).transpose()
-                } else {
-                    Ok(None)
-                }
+            // Under the start-up lock: instances starting together on a fresh
+            // PostgreSQL database would otherwise both replace the setup token
+            // (delete, then insert) and one would fail on the other's insert.
+            let token = setup_db.exclusively(|| {
+                setup_db.write_sync(|c| {
+                    if setup::needed(c)? {
+                        Some(setup::issue_token(c)).transpose()
+                    } else {
+                        Ok(None)
+                    }
+                })
             })?;
             Ok::<_, Error>((key, password::dummy_hash(cost)?, token))
         })
@@ -101,7 +115,7 @@ impl Application {
         });
         let key = Key::from(&session_key);
         let secure = config.is_https();
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
                 .cookie_name(SESSION_COOKIE.into())
                 .cookie_secure(secure)
@@ -111,7 +125,9 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
-                // Registered inner to outer: the CSRF check needs the session.
+                // Registered inner to outer: the CSRF check needs the session;
+                // text with control characters is refused before any handler.
+                .wrap(from_fn(refuse_control_characters))
                 .wrap(from_fn(pages::csrf::protect))
                 .wrap(session)
                 .wrap(security_headers())
@@ -123,17 +139,13 @@ impl Application {
                 .configure(api::configure)
                 .configure(pages::configure)
                 .default_service(web::to(pages::not_found))
-        })
-        .listen(listener)
-        .map_err(Error::internal)?;
-        if let Some(workers) = config.workers {
-            server = server.workers(workers);
-        }
+        };
+        let server = serve(app, listener, config.workers).map_err(Error::internal)?;
         Ok(Application {
             port,
             base_url,
             setup_link,
-            server: server.run(),
+            server,
         })
     }
 
@@ -157,6 +169,95 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Serves `app` on `listener` the way actix-web's `HttpServer::listen` does
+/// (same defaults: keep-alive, 5 s to send a head, 1 s to disconnect, graceful
+/// shutdown, one app per worker), except that each connection is wrapped in
+/// the request-line guard (`http::guard`), which answers an over-long request
+/// line with a 414 and a body instead of actix-http's empty 400.
+fn serve<F, I, S, B>(
+    app: F,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, actix_http::Request>,
+    S: ServiceFactory<
+            actix_http::Request,
+            Config = AppConfig,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    S::Response: Into<actix_http::Response<B>> + 'static,
+    S::Service: 'static,
+    <S::Service as actix_service::Service<actix_http::Request>>::Future: 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let addr = listener.local_addr()?;
+    let mut builder = actix_server::Server::build();
+    if let Some(workers) = workers {
+        builder = builder.workers(workers);
+    }
+    let shutdown = builder.graceful_shutdown_signal();
+    let builder = builder.listen(format!("canopy-{addr}"), listener, move || {
+        let shutdown = shutdown.clone();
+        let http = HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let signal = shutdown.clone();
+                async move { signal.notified().await }
+            })
+            .keep_alive(KeepAlive::default())
+            .client_request_timeout(Duration::from_secs(5))
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .h1_allow_half_closed(true)
+            .local_addr(addr);
+        let app = app()
+            .into_factory()
+            .map_err(|err: actix_web::Error| err.error_response());
+        // The host and address actix-web's own server gives the app.
+        let http = http.finish(map_config(app, move |_| {
+            AppConfig::__priv_test_new(false, addr.to_string(), addr)
+        }));
+        fn_service(|io: TcpStream| async move {
+            let peer = io.peer_addr().ok();
+            Ok::<_, DispatchError>((Guarded::new(io), Protocol::Http1, peer))
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
+}
+
+/// Refuses a request whose query string or form / JSON body holds a control
+/// character other than tab and line breaks (`http::input`): 422 naming the
+/// field, as the API's JSON error under `/api/`, as a page elsewhere.
+async fn refuse_control_characters(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> std::result::Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error>
+{
+    use crate::http::input::{self, Refusal};
+    let is_api = req.path().starts_with("/api/");
+    let limit = if is_api {
+        api::MAX_JSON_BYTES
+    } else {
+        pages::csrf::MAX_FORM_BYTES
+    };
+    match input::check(&mut req, limit).await {
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(actix_web::dev::ServiceResponse::map_into_boxed_body),
+        Err(refusal) if is_api => Ok(req.error_response(match refusal {
+            Refusal::Text(err) => api::ApiError::Domain(err),
+            Refusal::TooLarge => api::ApiError::PayloadTooLarge,
+        })),
+        Err(refusal) => Ok(req.error_response(match refusal {
+            Refusal::Text(err) => pages::PageError::Domain(err),
+            Refusal::TooLarge => pages::PageError::PayloadTooLarge,
+        })),
     }
 }
 

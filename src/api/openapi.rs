@@ -62,10 +62,12 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": kind}})
 }
 
-/// Error answers every authenticated operation may give.
+/// Error answers every authenticated operation may give, 414, which any
+/// operation gives for a request line over 16 KiB, and 422, which any
+/// operation gives for a control character or an over-long value in its query.
 fn errors(codes: &[&str]) -> Value {
     let mut map = serde_json::Map::new();
-    for code in codes {
+    for code in codes.iter().chain(&["414", "422"]) {
         let name = match *code {
             "400" => "BadRequest",
             "401" => "Unauthenticated",
@@ -73,6 +75,7 @@ fn errors(codes: &[&str]) -> Value {
             "404" => "NotFound",
             "409" => "Conflict",
             "413" => "TooLarge",
+            "414" => "UriTooLong",
             "415" => "UnsupportedMediaType",
             _ => "Validation",
         };
@@ -607,6 +610,7 @@ fn responses() -> Value {
         "BadRequest": error("Malformed JSON or query string"),
         "Forbidden": error("You may see this, but not do that here"),
         "TooLarge": error("The body is larger than the API accepts (1 MiB)"),
+        "UriTooLong": error("The request line is longer than the server accepts (16 KiB); code `uri_too_long`, the connection is closed"),
         "UnsupportedMediaType": error("The body is not application/json"),
     })
 }

@@ -2,9 +2,11 @@
 //! HTML, under `templates/mail/`), written to the `mail_outbox` table inside the
 //! transaction of the change that caused it, and logged (recipient and subject,
 //! never the body: it may carry a link that works once). When SMTP is configured,
-//! [`sender`] delivers the outbox; otherwise the messages stay there, and the
-//! development outbox page shows them.
+//! [`sender`] delivers the outbox; otherwise the messages stay there: the
+//! development outbox page shows them without their link secrets ([`outbox`]),
+//! and `canopy mail show ID` on the server's machine shows them whole.
 
+pub mod outbox;
 pub mod sender;
 
 use askama::Template;
@@ -223,7 +225,8 @@ pub fn enqueue(conn: &mut Conn, message: &Message, user_id: Option<i64>) -> Resu
     Ok(id)
 }
 
-/// The newest `limit` messages, newest first.
+/// The newest `limit` messages, newest first, whole (links and all): for the
+/// command line only; pages read [`outbox::latest_visible`].
 pub fn latest(conn: &mut Conn, limit: i64) -> Result<Vec<Queued>> {
     Ok(mail_outbox::table
         .order(mail_outbox::id.desc())
@@ -232,6 +235,8 @@ pub fn latest(conn: &mut Conn, limit: i64) -> Result<Vec<Queued>> {
         .load(conn)?)
 }
 
+/// One message, whole: for the command line only; pages read
+/// [`outbox::find_visible`].
 pub fn find(conn: &mut Conn, id: i64) -> Result<Queued> {
     Ok(mail_outbox::table
         .find(id)

@@ -201,13 +201,10 @@ impl OrgDraft {
                 OrgKind::Other
             })
         };
-        let description = self.description.trim().to_string();
-        if description.chars().count() > 2000 {
-            errors.add(
-                "description",
-                "Description must be at most 2000 characters.",
-            );
-        }
+        let description =
+            crate::domain::validate::text_block(&self.description, "Description", 2000)
+                .map_err(|m| errors.add("description", m))
+                .unwrap_or_default();
         let web_address = website.starts_with("https://") || website.starts_with("http://");
         if !website.is_empty() && !web_address {
             errors.add("website", "Enter a full address starting with https://.");

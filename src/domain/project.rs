@@ -124,13 +124,10 @@ impl ProjectDraft {
         let name = org::parse_name(&self.name)
             .map_err(|m| errors.add("name", m))
             .unwrap_or_default();
-        let description = self.description.trim().to_string();
-        if description.chars().count() > 2000 {
-            errors.add(
-                "description",
-                "Description must be at most 2000 characters.",
-            );
-        }
+        let description =
+            crate::domain::validate::text_block(&self.description, "Description", 2000)
+                .map_err(|m| errors.add("description", m))
+                .unwrap_or_default();
         let client_name = validate::optional_line(&self.client_name, "Client name", 200)
             .map_err(|m| errors.add("client_name", m))
             .unwrap_or_default();

@@ -46,13 +46,10 @@ impl TeamDraft {
         let name = org::parse_name(&self.name)
             .map_err(|m| errors.add("name", m))
             .unwrap_or_default();
-        let description = self.description.trim().to_string();
-        if description.chars().count() > 2000 {
-            errors.add(
-                "description",
-                "Description must be at most 2000 characters.",
-            );
-        }
+        let description =
+            crate::domain::validate::text_block(&self.description, "Description", 2000)
+                .map_err(|m| errors.add("description", m))
+                .unwrap_or_default();
         errors.into_result()?;
         Ok(TeamValues { name, description })
     }

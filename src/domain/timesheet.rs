@@ -739,11 +739,13 @@ fn validate_cells(
             );
             continue;
         }
-        let note = c.note.trim().to_string();
-        if note.chars().count() > 500 {
-            errors.add(&field("note"), "A note has at most 500 characters.");
-            continue;
-        }
+        let note = match crate::domain::validate::text_block(&c.note, "A note", 500) {
+            Ok(note) => note,
+            Err(message) => {
+                errors.add(&field("note"), message);
+                continue;
+            }
+        };
         let cell = Wanted {
             minutes: c.minutes as i32,
             note,
@@ -1262,13 +1264,8 @@ pub fn parse_reason(raw: &str) -> Result<String> {
             "Give a reason, so the person knows what to change.",
         ));
     }
-    if reason.chars().count() > 1000 {
-        return Err(FieldErrors::single(
-            "reason",
-            "A reason has at most 1000 characters.",
-        ));
-    }
-    Ok(reason.to_string())
+    crate::domain::validate::text_block(reason, "A reason", 1000)
+        .map_err(|message| FieldErrors::single("reason", message))
 }
 
 /// Rejects what the decider may decide (or the part of `project_id`): one

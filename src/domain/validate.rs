@@ -1,25 +1,78 @@
 //! Parsing raw input into domain values once, at the edge ("parse, don't
 //! validate"). Each parser returns the message shown next to the field.
 
-/// Trims `raw` and checks it is a single line of `1..=max` characters.
+/// Bidirectional embedding, override and isolate characters (U+202A–U+202E,
+/// U+2066–U+2069): they reorder the text around them, so a name holding one can
+/// read as another. Refused in single-line values.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: zero-width space and joiners, direction marks,
+/// word joiner and invisible operators, the byte-order mark, the soft hyphen.
+/// Allowed inside a value (emoji and many scripts join with them), but a value
+/// made only of these (and spaces) is blank.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    ) || is_bidi_control(c)
+}
+
+/// Trims `raw` and checks it is a single line of `1..=max` characters, not
+/// only invisible ones.
 pub fn required_line(raw: &str, what: &str, max: usize) -> Result<String, String> {
     let value = raw.trim();
     if value.is_empty() {
         return Err(format!("{what} is required."));
     }
-    optional_line(value, what, max)
+    let value = optional_line(value, what, max)?;
+    if value.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(format!(
+            "{what} must contain visible characters, not only invisible ones."
+        ));
+    }
+    Ok(value)
 }
 
-/// Trims `raw` and checks it is a single line of at most `max` characters.
+/// Trims `raw` and checks it is a single line of at most `max` characters,
+/// without control characters (tab, newline, NUL…) or bidirectional overrides.
 pub fn optional_line(raw: &str, what: &str, max: usize) -> Result<String, String> {
     let value = raw.trim();
     if value.chars().count() > max {
         return Err(format!("{what} must be at most {max} characters."));
     }
-    if value.chars().any(char::is_control) {
+    if value.contains(['\n', '\r']) {
         return Err(format!("{what} must be a single line of text."));
     }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{what} must not contain control characters."));
+    }
+    if value.chars().any(is_bidi_control) {
+        return Err(format!(
+            "{what} must not contain bidirectional override characters (U+202A–U+202E, U+2066–U+2069)."
+        ));
+    }
     Ok(value.to_string())
+}
+
+/// Trims `raw` and checks it is text of at most `max` characters that may run
+/// over several lines (descriptions, notes, reasons): line ends become `\n`;
+/// tabs and line ends are the only control characters allowed.
+pub fn text_block(raw: &str, what: &str, max: usize) -> Result<String, String> {
+    let value = raw.trim().replace("\r\n", "\n").replace('\r', "\n");
+    if value.chars().count() > max {
+        return Err(format!("{what} must be at most {max} characters."));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(format!(
+            "{what} must not contain control characters (only tabs and line breaks)."
+        ));
+    }
+    Ok(value)
 }
 
 /// An optional query value: trimmed, `None` when absent or blank.
@@ -150,6 +203,9 @@ impl NewPassword {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(raw: &str) -> Result<NewPassword, String> {
+        if raw.chars().any(char::is_control) {
+            return Err("Password must not contain control characters.".into());
+        }
         let n = raw.chars().count();
         if n < Self::MIN_CHARS {
             return Err(format!(
@@ -248,5 +304,91 @@ mod tests {
         assert!(required_line("   ", "Name", 10).is_err());
         assert!(required_line(&"a".repeat(11), "Name", 10).is_err());
         assert!(required_line("a\nb", "Name", 10).is_err());
+    }
+
+    #[test]
+    fn names_refuse_controls_bidi_overrides_and_invisible_only_values() {
+        for ok in [
+            "Zoë Ødegård",
+            "東京 本社",
+            "Team 🚀",
+            "👩\u{200D}💻 Devs",
+            "שלום עולם",
+            "a\u{200B}b",
+        ] {
+            assert_eq!(required_line(ok, "Name", 50).as_deref(), Ok(ok), "{ok:?}");
+        }
+        let err = |raw: &str| required_line(raw, "Name", 50).unwrap_err();
+        assert!(err("a\u{0}b").contains("control characters"));
+        assert!(err("a\tb").contains("control characters"));
+        assert!(err("a\u{7f}").contains("control characters"));
+        assert!(err("evil\u{202E}gpj.exe").contains("bidirectional"));
+        assert!(err("x\u{2066}y\u{2069}").contains("bidirectional"));
+        assert!(err("\u{200B}\u{200B}").contains("visible characters"));
+        assert!(err("\u{FEFF} \u{200D}").contains("visible characters"));
+        assert!(optional_line("a\u{0}", "Job title", 50).is_err());
+        assert_eq!(optional_line("  ", "Job title", 50).as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn text_blocks_keep_lines_and_tabs_and_refuse_other_controls() {
+        assert_eq!(
+            text_block(" one\r\ntwo\n\tthree\r", "Description", 100).as_deref(),
+            Ok("one\ntwo\n\tthree")
+        );
+        assert!(text_block("a\u{0}b", "Description", 100).is_err());
+        assert!(text_block("a\u{1b}[31m", "Note", 100).is_err());
+        assert!(text_block(&"é".repeat(101), "Note", 100).is_err());
+        assert_eq!(
+            text_block("Zoë 🚀\nØ", "Note", 100).as_deref(),
+            Ok("Zoë 🚀\nØ")
+        );
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn no_control_character_survives_a_line(raw in "\\PC{0,10}[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}]\\PC{0,10}") {
+                prop_assert!(optional_line(&raw, "X", 100).map(|v| !v.chars().any(char::is_control)).unwrap_or(true));
+                prop_assert!(required_line(&raw, "X", 100).map(|v| !v.chars().any(char::is_control)).unwrap_or(true));
+            }
+
+            #[test]
+            fn no_bidi_override_survives_a_line(raw in "\\PC{0,10}[\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}]\\PC{0,10}") {
+                prop_assert!(optional_line(&raw, "X", 100).is_err());
+                prop_assert!(required_line(&raw, "X", 100).is_err());
+            }
+
+            #[test]
+            fn only_tabs_and_line_breaks_survive_a_block(raw in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}]){0,40}") {
+                if let Ok(v) = text_block(&raw, "X", 1000) {
+                    prop_assert!(v.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'));
+                    prop_assert!(!v.contains('\r'));
+                }
+            }
+
+            #[test]
+            fn printable_text_round_trips_trimmed(raw in "[^\\p{C}\\u{2028}\\u{2029}]{0,60}") {
+                let trimmed = raw.trim();
+                prop_assert_eq!(optional_line(&raw, "X", 60), Ok(trimmed.to_string()));
+                prop_assert_eq!(text_block(&raw, "X", 60), Ok(trimmed.to_string()));
+                if trimmed.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+                    prop_assert_eq!(required_line(&raw, "X", 60), Ok(trimmed.to_string()));
+                }
+            }
+
+            #[test]
+            fn parsers_never_panic(raw in any::<String>(), max in 0usize..50) {
+                let _ = required_line(&raw, "X", max);
+                let _ = optional_line(&raw, "X", max);
+                let _ = text_block(&raw, "X", max);
+                let _ = Email::parse(&raw);
+                let _ = NewPassword::parse(&raw);
+                let _ = date(&raw, "X");
+            }
+        }
     }
 }

@@ -2,6 +2,9 @@
 //! status each domain error answers with, the client's address and the security
 //! headers every answer carries.
 
+pub mod guard;
+pub mod input;
+
 use std::net::{IpAddr, SocketAddr};
 
 use actix_web::HttpRequest;
@@ -92,7 +95,7 @@ pub fn forwarded_client(headers: &HeaderMap) -> Option<IpAddr> {
 
 /// Paths whose last segment is a single-use secret (setup, activation and reset
 /// links): the access log shows the path without it.
-const SECRET_PATHS: [&str; 3] = ["/setup/", "/activate/", "/reset-password/"];
+use crate::domain::mail::outbox::SECRET_LINK_PATHS as SECRET_PATHS;
 
 /// The request line for the access log (like `%r`), with link secrets left out.
 pub fn logged_request_line(req: &actix_web::dev::ServiceRequest) -> String {
@@ -119,17 +122,24 @@ pub fn redact_secret_path(target: &str) -> String {
 
 /// Security headers for every answer. The CSP allows no inline script or style;
 /// `data:` images are Pico's inline SVG icons.
+pub const SECURITY_HEADERS: [(&str, &str); 5] = [
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    ),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+];
+
+/// The middleware adding [`SECURITY_HEADERS`] to every answer the app gives
+/// (the connection guard adds them to its own 414, see [`guard`]).
 pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        ))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Cache-Control", "no-store"))
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(DefaultHeaders::new(), |headers, pair| headers.add(pair))
 }
 
 /// A CSV download named `name.csv` (reports, on pages and in the API alike).

@@ -4,13 +4,11 @@
 //! one middleware so that no handler can forget it. The API is exempt: it takes
 //! no cookies, only bearer tokens.
 
-use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::web::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use actix_web::web::Bytes;
 
 use super::error::PageError;
 use super::session::WebSession;
@@ -82,16 +80,9 @@ fn form_token(body: &[u8]) -> Option<String> {
 }
 
 async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, PageError> {
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| PageError::Csrf("The request body could not be read."))?;
-        if body.len() + chunk.len() > MAX_FORM_BYTES {
-            return Err(PageError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+    crate::http::input::read_body(req, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| PageError::PayloadTooLarge)
 }
 
 /// The request's `Origin` (or, without one, its `Referer`) must be ours: the

@@ -1,6 +1,8 @@
 //! The development outbox: while SMTP is not configured, people who manage users
-//! at the root read here the mail Canopy would have sent. With SMTP configured,
-//! or for anyone else, these pages do not exist (404).
+//! at the root read here the mail Canopy would have sent to the people they
+//! manage, without the secret of any setup, activation or reset link
+//! (`domain::mail::outbox`; `canopy mail show ID` prints a message whole). With
+//! SMTP configured, or for anyone else, these pages do not exist (404).
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -8,7 +10,7 @@ use askama::Template;
 use super::layout::Layout;
 use super::{PageError, SignedIn, page};
 use crate::authz::Permission;
-use crate::domain::mail::{self, Queued};
+use crate::domain::mail::outbox::{self, REDACTED, Shown};
 use crate::domain::org;
 use crate::error::Error;
 
@@ -23,14 +25,15 @@ const LIST_LIMIT: i64 = 100;
 #[template(path = "admin/outbox.html")]
 struct OutboxPage {
     layout: Layout,
-    messages: Vec<Queued>,
+    messages: Vec<Shown>,
 }
 
 #[derive(Template)]
 #[template(path = "admin/outbox_message.html")]
 struct MessagePage {
     layout: Layout,
-    m: Queued,
+    m: crate::domain::mail::Queued,
+    carried_link: bool,
     text: Vec<Segment>,
 }
 
@@ -42,7 +45,8 @@ enum Segment {
 }
 
 /// Splits `text` into runs of text and links to this Canopy (`base_url/…`).
-/// Nothing else becomes a link: a name in a message cannot smuggle one in.
+/// Nothing else becomes a link: a name in a message cannot smuggle one in; nor
+/// does a link whose secret was cut out.
 fn linkify(text: &str, base_url: &str) -> Vec<Segment> {
     let prefix = format!("{base_url}/");
     let mut out = Vec::new();
@@ -51,7 +55,7 @@ fn linkify(text: &str, base_url: &str) -> Vec<Segment> {
     while !rest.is_empty() {
         let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         let (word, after) = rest.split_at(word_end);
-        if word.starts_with(&prefix) && word.len() > prefix.len() {
+        if word.starts_with(&prefix) && word.len() > prefix.len() && !word.contains(REDACTED) {
             if !plain.is_empty() {
                 out.push(Segment::Text(std::mem::take(&mut plain)));
             }
@@ -71,8 +75,9 @@ fn linkify(text: &str, base_url: &str) -> Vec<Segment> {
     out
 }
 
-/// 404 unless the outbox is in use (no SMTP) and `me` manages users at the root.
-async fn require_outbox(me: &SignedIn) -> Result<(), PageError> {
+/// 404 unless the outbox is in use (no SMTP) and `me` manages users at the root;
+/// the root's id otherwise.
+async fn require_outbox(me: &SignedIn) -> Result<i64, PageError> {
     if me.ctx.state.config.smtp_url.is_some() {
         return Err(Error::NotFound.into());
     }
@@ -80,13 +85,17 @@ async fn require_outbox(me: &SignedIn) -> Result<(), PageError> {
     if !me.access.can(Permission::UserManage, root.id) {
         return Err(Error::NotFound.into());
     }
-    Ok(())
+    Ok(root.id)
 }
 
 #[get("/admin/outbox")]
 async fn list(me: SignedIn) -> Result<HttpResponse, PageError> {
-    require_outbox(&me).await?;
-    let messages = me.db().read(|c| mail::latest(c, LIST_LIMIT)).await?;
+    let root = require_outbox(&me).await?;
+    let access = me.access.clone();
+    let messages = me
+        .db()
+        .read(move |c| outbox::latest_visible(c, &access, root, LIST_LIMIT))
+        .await?;
     page(&OutboxPage {
         layout: me.ctx.layout("Outbox", "")?,
         messages,
@@ -95,12 +104,17 @@ async fn list(me: SignedIn) -> Result<HttpResponse, PageError> {
 
 #[get("/admin/outbox/{id}")]
 async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    require_outbox(&me).await?;
-    let id = id.into_inner();
-    let m = me.db().read(move |c| mail::find(c, id)).await?;
+    let root = require_outbox(&me).await?;
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let shown = me
+        .db()
+        .read(move |c| outbox::find_visible(c, &access, root, id))
+        .await?;
+    let m = shown.message;
     let text = linkify(&m.body_text, &me.ctx.state.base_url);
     page(&MessagePage {
         layout: me.ctx.layout(m.subject.clone(), "")?,
+        carried_link: shown.carried_link,
         m,
         text,
     })
@@ -135,6 +149,8 @@ mod tests {
             .collect();
         assert_eq!(rebuilt, text);
         assert_eq!(linkify("", base), vec![]);
+        let cut = "see http://127.0.0.1:8080/activate/\u{2026} now";
+        assert_eq!(linkify(cut, base), vec![Segment::Text(cut.into())]);
         assert_eq!(linkify("  x", base), vec![Segment::Text("  x".into())]);
     }
 }

@@ -254,3 +254,56 @@ async fn an_unreachable_database_fails_with_the_real_error() {
         assert!(!stderr.contains("timed out"), "{shown}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn mail_list_and_show_print_the_whole_message_with_its_link() {
+    let app = spawn_app().await;
+    app.create_default_admin().await;
+    let response = app
+        .new_browser()
+        .post_form_with_csrf("/forgot-password", &[("email", ADMIN_EMAIL)])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let url = app.database_url.clone();
+    let (list, missing) = tokio::task::spawn_blocking(move || {
+        (
+            canopy(&url, &["mail", "list"]),
+            canopy(&url, &["mail", "show", "999999"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let stdout = String::from_utf8(list.stdout).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(ADMIN_EMAIL))
+        .unwrap_or_else(|| panic!("no mail to {ADMIN_EMAIL} in {stdout}"));
+    assert!(line.contains("Reset your Canopy password"), "{line}");
+    let id = line.split_whitespace().next().unwrap().to_string();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no message with id 999999"));
+
+    let url = app.database_url.clone();
+    let show = tokio::task::spawn_blocking(move || canopy(&url, &["mail", "show", &id]))
+        .await
+        .unwrap();
+    assert!(show.status.success());
+    let text = String::from_utf8(show.stdout).unwrap();
+    assert!(text.contains(&format!("To: {ADMIN_EMAIL}")), "{text}");
+    // The whole link, secret and all: it works.
+    let start = format!("{}/reset-password/", app.address);
+    let at = text.find(&start).expect("the reset link");
+    let link: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(link.len() > start.len());
+    let path = link.strip_prefix(&app.address).unwrap();
+    assert_eq!(app.new_browser().get(path).await.status(), StatusCode::OK);
+}
