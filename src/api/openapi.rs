@@ -159,7 +159,9 @@ fn tree_paths() -> Value {
                     "responses": with(read.clone(), "200", ok("A page of grants", "GrantList"))},
             "post": {"summary": "Grant a role to a user at an org (access.manage there and every permission of the role)", "operationId": "createGrant",
                      "requestBody": body("GrantCreate"),
-                     "responses": with(write.clone(), "201", ok("The grant", "Grant"))}
+                     "responses": with(with(write.clone(), "201", ok("The grant", "Grant")), "202",
+                                       json!({"description": "With user_email naming someone you may not see, or no one: the same answer either way (the grant is made when the account exists)",
+                                              "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "role_id": {"type": "integer"}, "message": {"type": "string"}}}}}}))}
         },
         "/grants/{id}": {
             "parameters": [id_param("id")],
@@ -568,7 +570,7 @@ fn base_schemas() -> Value {
             }
         },
         "GrantList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
-        "GrantCreate": {"type": "object", "required": ["role_id", "user_id", "org_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}, "user_id": {"type": "integer"}, "org_id": {"type": "integer"}, "descendants": {"type": "boolean", "default": true}, "expires_at": {"type": "string", "format": "date-time"}}},
+        "GrantCreate": {"type": "object", "required": ["role_id", "user_id", "org_id"], "additionalProperties": false, "description": "Exactly one of user_id, group_id, user_email; org_id or project_id", "properties": {"role_id": {"type": "integer"}, "user_id": {"type": "integer"}, "group_id": {"type": "integer"}, "user_email": {"type": "string", "format": "email", "description": "A person by exact email, also one you may not see (not to yourself)"}, "org_id": {"type": "integer"}, "project_id": {"type": "integer"}, "descendants": {"type": "boolean", "default": true}, "expires_at": {"type": "string", "format": "date-time"}}},
         "UserList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
         "UserCreate": {"type": "object", "required": ["org_id", "email", "display_name"], "properties": {"org_id": {"type": "integer"}, "email": {"type": "string", "format": "email"}, "display_name": {"type": "string"}, "job_title": {"type": "string"}, "password": {"type": "string", "minLength": 10, "description": "With a password the user is active at once; without one an activation link is mailed"}}},
         "UserPatch": {"type": "object", "additionalProperties": false, "properties": {"display_name": {"type": "string"}, "email": {"type": "string"}, "job_title": {"type": "string"}, "phone": {"type": "string"}, "org_id": {"type": "integer"}, "status": {"type": "string", "enum": ["active", "deactivated"]}, "version": {"type": "integer"}}},

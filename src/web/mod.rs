@@ -14,6 +14,7 @@ pub mod error;
 pub mod grant_form;
 pub mod groups;
 pub mod layout;
+pub mod org_privacy;
 pub mod orgs;
 pub mod outbox;
 pub mod profile;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(account::configure)
     .configure(outbox::configure)
     .configure(orgs::configure)
+    .configure(org_privacy::configure)
     .configure(users::configure)
     .configure(groups::configure)
     .configure(access::configure)
