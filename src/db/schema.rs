@@ -325,6 +325,7 @@ diesel::table! {
         dedupe_key -> Nullable<Text>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        org_id -> Nullable<BigInt>,
     }
 }
 

@@ -558,15 +558,16 @@ fn tell_holders(
     if people.is_empty() {
         return Ok(());
     }
-    let (scope, link) = match (grant.org_id, grant.project_id) {
+    let (scope, link, org) = match (grant.org_id, grant.project_id) {
         (Some(o), _) => (
             crate::domain::org::find(conn, o)?.name,
             format!("/orgs/{o}"),
+            o,
         ),
-        (None, Some(p)) => (
-            crate::domain::project::find(conn, p)?.name,
-            format!("/projects/{p}"),
-        ),
+        (None, Some(p)) => {
+            let project = crate::domain::project::find(conn, p)?;
+            (project.name, format!("/projects/{p}"), project.org_id)
+        }
         (None, None) => return Ok(()),
     };
     let notice = if received {
@@ -582,7 +583,7 @@ fn tell_holders(
             "/profile",
         )
     };
-    notification::send_all(conn, &people, &notice)
+    notification::send_all(conn, &people, &notice.about(org))
 }
 
 /// Gives `user_id` a built-in role at `org_id` and everything below it.

@@ -358,7 +358,8 @@ pub fn put_member(
                         kind::ADDED_TO_GROUP,
                         format!("You were added to the group {}", group.name),
                         format!("/users/{user_id}"),
-                    ),
+                    )
+                    .about(group.org_id),
                 )?;
             }
         }

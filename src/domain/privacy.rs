@@ -3,6 +3,7 @@
 //! off again is refused here, for the page and the API alike
 //! (`org::set_privacy` asks [`require_keepers`]).
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -123,4 +124,59 @@ pub fn describe_for(access: &Access, org_id: i64, all: &[Keeper]) -> (Vec<Keeper
         }
     }
     (named, unnamed)
+}
+
+/// When privacy mode was last switched on at `org_id`, from the audit log
+/// (`org.privacy_changed` to on); `None` when no entry says (switched on by
+/// other means: then it counts as always).
+pub fn switched_on_at(conn: &mut Conn, org_id: i64) -> Result<Option<NaiveDateTime>> {
+    use crate::db::schema::audit_log;
+    let rows: Vec<(NaiveDateTime, Option<String>)> = audit_log::table
+        .filter(audit_log::target_type.eq("org"))
+        .filter(audit_log::target_id.eq(org_id))
+        .filter(audit_log::action.eq("org.privacy_changed"))
+        .order(audit_log::id.desc())
+        .select((audit_log::at, audit_log::after_json))
+        .load(conn)?;
+    Ok(rows.into_iter().find_map(|(at, after)| {
+        let on = after
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
+            .and_then(|v| v.get("privacy_mode").and_then(serde_json::Value::as_bool));
+        (on == Some(true)).then_some(at)
+    }))
+}
+
+/// Of `orgs`, those behind a privacy border the person is outside of
+/// (`Access::outside_border_of`), each with the time that border went up:
+/// rows about them written before it are hidden at read time (notifications,
+/// one's own activity). Rows written since were written under the border's
+/// rules and stay.
+pub fn hidden_before(
+    conn: &mut Conn,
+    access: &Access,
+    orgs: &[i64],
+) -> Result<Vec<(i64, NaiveDateTime)>> {
+    let mut since_of: std::collections::HashMap<i64, NaiveDateTime> = Default::default();
+    let mut out = Vec::new();
+    for &org in orgs {
+        let Some(border) = access.outside_border_of(org) else {
+            continue;
+        };
+        let since = match since_of.get(&border) {
+            Some(s) => *s,
+            None => {
+                // No record of when: hide everything written so far.
+                let s = match switched_on_at(conn, border)? {
+                    Some(s) => s,
+                    None => chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .unwrap_or_default(),
+                };
+                since_of.insert(border, s);
+                s
+            }
+        };
+        out.push((org, since));
+    }
+    Ok(out)
 }
