@@ -30,7 +30,7 @@ pub struct EmailGrant {
 /// What granting by email did, as far as the granter may know it.
 pub enum Outcome {
     /// The email is someone the granter sees: granted to them, by name.
-    Visible(User, Grant, Role),
+    Visible(Box<User>, Grant, Role),
     /// Someone the granter may not see, or nobody: if the account exists it
     /// now holds the role. The same answer either way.
     Sent(Role),
@@ -74,7 +74,7 @@ pub fn grant_by_email_as(
                         expires_at: request.expires_at,
                     },
                 )?;
-                return Ok(Outcome::Visible(visible, made, role));
+                return Ok(Outcome::Visible(Box::new(visible), made, role));
             }
             Err(Error::NotFound) => {}
             Err(e) => return Err(e),
