@@ -38,7 +38,7 @@ pub struct GrantJson {
     created_at: String,
 }
 
-fn grant_json(g: &Grant, role: &str) -> GrantJson {
+pub(crate) fn grant_json(g: &Grant, role: &str) -> GrantJson {
     GrantJson {
         id: g.id,
         role_id: g.role_id,

@@ -329,6 +329,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    grant_invitations (id) {
+        id -> BigInt,
+        email -> Text,
+        email_key -> Text,
+        role_id -> BigInt,
+        org_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        descendants -> Bool,
+        grant_expires_at -> Nullable<Timestamp>,
+        invited_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        declined_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(projects -> orgs (org_id));
 diesel::joinable!(project_assignments -> projects (project_id));
@@ -374,6 +393,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     approval_parts,
     timesheet_history,
     notifications,
+    grant_invitations,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

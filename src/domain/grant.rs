@@ -232,12 +232,41 @@ pub fn require_not_self(conn: &mut Conn, access: &Access, holder: Holder) -> Res
         Holder::Group(id) => crate::domain::group::member_ids(conn, id)?.contains(&access.user_id),
     };
     if own {
-        return Err(Error::Forbidden(match holder {
-            Holder::User(_) => "You cannot grant a role to yourself; someone else must.".into(),
-            Holder::Group(_) => "You belong to this group, so a grant to it would be a grant to \
-                                 yourself; someone else must make it."
-                .into(),
-        }));
+        return Err(match holder {
+            Holder::User(_) => {
+                Error::Forbidden("You cannot grant a role to yourself; someone else must.".into())
+            }
+            Holder::Group(_) => self_through_group(),
+        });
+    }
+    Ok(())
+}
+
+/// The refusal of a grant that would reach oneself through a group: granting
+/// to a group one is in, or joining a group that holds live grants.
+pub fn self_through_group() -> Error {
+    Error::Forbidden(
+        "You belong to this group, so a grant to it would be a grant to yourself; someone \
+         else must make it."
+            .into(),
+    )
+}
+
+/// Nobody joins, on their own say, a group that holds live grants: that would
+/// be a grant to themselves ([`require_not_self`]). Someone else must add them.
+pub fn require_not_joining_grants(
+    conn: &mut Conn,
+    access: &Access,
+    group_id: i64,
+    user_id: i64,
+) -> Result<()> {
+    let now = db::now();
+    if user_id == access.user_id
+        && grants_of_group(conn, group_id)?
+            .iter()
+            .any(|g| g.is_live(now))
+    {
+        return Err(self_through_group());
     }
     Ok(())
 }

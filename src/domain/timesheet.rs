@@ -921,7 +921,9 @@ fn tell_owner(
         kind,
         format!("Your week of {} {what}", sheet.week_start),
         sheet_link(sheet),
-    );
+    )
+    // The week is the owner's, kept in their home org (as its audit entries).
+    .about(owner.org_id);
     if let Some(reason) = reason {
         notice = notice.body(format!("Reason: {reason}"));
     }

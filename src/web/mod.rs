@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod grant_form;
 pub mod groups;
+pub mod invitations;
 pub mod layout;
 pub mod org_privacy;
 pub mod orgs;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(auth::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)
+    .configure(invitations::configure)
     .configure(account::configure)
     .configure(outbox::configure)
     .configure(orgs::configure)

@@ -332,6 +332,8 @@ struct AccessPage {
     form: GrantForm,
     errors: FieldErrors,
     my_id: i64,
+    /// Pending invitations by email made here (only for `access.manage`).
+    invitations: Vec<crate::domain::grant_invite::InvitationView>,
 }
 
 async fn render_access(
@@ -342,7 +344,7 @@ async fn render_access(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, effective, roles) = me
+    let (h, effective, roles, invitations) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "access")?;
@@ -352,7 +354,12 @@ async fn render_access(
             // Only what the viewer may hand out here (reach "this org only",
             // the wider of the two); submitting checks the rule again.
             let roles = grant::grantable_roles(conn, &access, id, false)?;
-            Ok((h, effective, roles))
+            let invitations = if access.can(Permission::AccessManage, id) {
+                crate::domain::grant_invite::pending_at_org(conn, &access, id)?
+            } else {
+                vec![]
+            };
+            Ok((h, effective, roles, invitations))
         })
         .await?;
     Ok(render(
@@ -366,6 +373,7 @@ async fn render_access(
             form,
             errors,
             my_id: me.user.id,
+            invitations,
         },
     ))
 }

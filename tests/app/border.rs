@@ -128,104 +128,307 @@ fn offered_roles(html: &str) -> Vec<String> {
         .collect()
 }
 
+impl World {
+    /// POSTs a JSON body to the API: the status and the raw body text.
+    async fn raw(&self, path: &str, token: &str, body: Value) -> (S, String) {
+        let response = self
+            .app
+            .api(Method::POST, path, token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn user_id(&self, email: &'static str) -> i64 {
+        self.app
+            .db
+            .read(move |conn| canopy::domain::user::find_by_email(conn, email))
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    /// The subjects of the mail queued for `user_id`.
+    async fn mail_to(&self, user_id: i64) -> Vec<String> {
+        self.app
+            .db
+            .read(move |conn| canopy::domain::mail::for_user(conn, user_id))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.subject)
+            .collect()
+    }
+
+    async fn east_code_for(&self, token: &str) -> Value {
+        let (_, east) = self
+            .call(Method::GET, format!("/orgs/{}", self.east), token, None)
+            .await;
+        east["code"].clone()
+    }
+
+    /// Runs the invitation `id` out of time.
+    async fn expire_invitation(&self, id: i64) {
+        self.app
+            .db
+            .write(move |conn| {
+                use canopy::db::schema::grant_invitations as gi;
+                use diesel::prelude::*;
+                diesel::update(gi::table.find(id))
+                    .set(gi::expires_at.eq(canopy::db::now() - chrono::Duration::days(1)))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// The id in the first `/invitations/{id}/accept` of a page.
+fn invitation_id(html: &str) -> i64 {
+    let start = html.find("action=\"/invitations/").expect("an invitation")
+        + "action=\"/invitations/".len();
+    let rest = &html[start..];
+    rest[..rest.find('/').unwrap()].parse().unwrap()
+}
+
 #[tokio::test]
-async fn an_admin_inside_a_private_org_lets_the_landlord_in_by_exact_email() {
+async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_granted_until_accepted()
+ {
     let w = world().await;
     w.give("Org admin", w.olga_id, w.east).await;
     let (status, body) = w.privacy(&w.olga, true).await;
     assert_eq!(status, S::OK, "{body}");
     let viewer = w.role("Viewer").await;
+    let ada_id = w.user_id(ADMIN_EMAIL).await;
     // Ada (root Owner) now sees East's name only; Olga cannot see Ada.
-    let (_, east) = w
-        .call(Method::GET, format!("/orgs/{}", w.east), &w.ada, None)
-        .await;
-    assert!(east["code"].is_null(), "name and place only: {east}");
+    assert!(w.east_code_for(&w.ada).await.is_null());
     let (status, body) = w.call(Method::GET, "/users?q=ada", &w.olga, None).await;
     assert_eq!(status, S::OK);
     assert!(
         !body.to_string().contains(w.ada_email),
         "nothing from outside is listed: {body}"
     );
-
-    // By exact email: Ada's and an address nobody has answer alike.
-    let mut answers = Vec::new();
-    for email in [w.ada_email, "nobody@nowhere.example"] {
-        let (status, body) = w
-            .call(
-                Method::POST,
-                "/grants",
-                &w.olga,
-                Some(json!({"role_id": viewer, "user_email": email, "org_id": w.east})),
-            )
-            .await;
-        assert_eq!(status, S::ACCEPTED, "{body}");
-        answers.push(body);
-    }
-    assert_eq!(
-        answers[0], answers[1],
-        "an unknown email answers like a known one"
-    );
-    // The landlord is in.
-    let (_, east) = w
-        .call(Method::GET, format!("/orgs/{}", w.east), &w.ada, None)
-        .await;
-    assert_eq!(east["code"], "ACME-EAST", "{east}");
-    assert_eq!(w.app.audit("grant.by_email").await.len(), 2);
-
-    // The page: Gus (unseen) and nobody read the same flash and redirect.
-    let olga = w.browser("olga@acme.example").await;
-    let mut seen = Vec::new();
-    for email in ["gus@globex.example", "nobody2@nowhere.example"] {
-        let response = olga
-            .post_form_with_csrf(
-                &format!("/orgs/{}/grants", w.east),
-                &[
-                    ("email", email),
-                    ("role_id", &viewer.to_string()),
-                    ("reach", "below"),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), S::SEE_OTHER);
-        let to = location(&response);
-        let (_, html) = olga.get_text(&to).await;
-        seen.push((to, flash(&html)));
-    }
-    assert_eq!(seen[0], seen[1]);
-    let (_, gus_grants) = w
+    let (_, before) = w
         .call(
             Method::GET,
-            format!("/grants?user_id={}", w.gus_id),
+            format!("/grants?org_id={}", w.east),
             &w.olga,
             None,
         )
         .await;
-    assert_eq!(gus_grants["total"], 1, "{gus_grants}");
+    let created_before = w.app.audit("grant.created").await.len();
 
-    // Outside the border the email path is closed: Uma (Org admin above)
-    // answers 404 like an org that does not exist; Gus, now a Viewer inside
-    // without access.manage, 403.
-    let gus = w.app.create_token(w.gus_id, "").await;
-    for (token, org, expected) in [
-        (&w.uma, w.east, S::NOT_FOUND),
-        (&w.uma, 999_999, S::NOT_FOUND),
-        (&gus, w.east, S::FORBIDDEN),
+    // By exact email: Ada's, an address nobody has, and Ada's again answer
+    // byte for byte alike.
+    let mut answers = Vec::new();
+    for email in [w.ada_email, "nobody@nowhere.example", w.ada_email] {
+        answers.push(
+            w.raw(
+                "/grants",
+                &w.olga,
+                json!({"role_id": viewer, "user_email": email, "org_id": w.east}),
+            )
+            .await,
+        );
+    }
+    assert_eq!(answers[0].0, S::ACCEPTED, "{}", answers[0].1);
+    assert_eq!(
+        answers[0], answers[1],
+        "an unknown email answers like a known one"
+    );
+    assert_eq!(answers[0], answers[2], "a repeat answers like the first");
+    assert!(answers[0].1.contains("invitation"), "{}", answers[0].1);
+
+    // Nothing is granted: Ada is still outside, no grant was made, and the
+    // audit names no one.
+    assert!(w.east_code_for(&w.ada).await.is_null());
+    let (_, after) = w
+        .call(
+            Method::GET,
+            format!("/grants?org_id={}", w.east),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(before["total"], after["total"], "{after}");
+    assert_eq!(w.app.audit("grant.created").await.len(), created_before);
+    let invited = w.app.audit("grant.invited").await;
+    assert_eq!(invited.len(), 3);
+    for e in &invited {
+        let after = e.after_json.clone().unwrap_or_default();
+        assert!(!after.contains("user_id"), "no user in the audit: {after}");
+        assert!(!after.contains(&format!(":{ada_id},")), "{after}");
+    }
+    // Ada's account is told by mail (twice: the repeat renews and tells again).
+    let subjects = w.mail_to(ada_id).await;
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.as_str() == "You are invited to a role in Canopy")
+            .count(),
+        2,
+        "{subjects:?}"
+    );
+
+    // Olga lists the pending invitations by the typed email; Uma (outside the
+    // border) cannot, nor can she withdraw them.
+    let path = format!("/grants/invitations?org_id={}", w.east);
+    let (status, list) = w.call(Method::GET, &path, &w.olga, None).await;
+    assert_eq!(status, S::OK, "{list}");
+    assert_eq!(list["total"], 2, "the repeat renewed the first: {list}");
+    let emails: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(&ADMIN_EMAIL) && emails.contains(&"nobody@nowhere.example"));
+    let (status, _) = w.call(Method::GET, &path, &w.uma, None).await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, _) = w
+        .call(
+            Method::GET,
+            "/grants/invitations?org_id=999999",
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (status, _) = w
+        .call(Method::GET, "/grants/invitations", &w.olga, None)
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+
+    // Ada sees her invitation; nobody else can accept or decline it.
+    let (status, mine) = w.call(Method::GET, "/invitations", &w.ada, None).await;
+    assert_eq!(status, S::OK, "{mine}");
+    assert_eq!(mine["total"], 1, "{mine}");
+    let id = mine["items"][0]["id"].as_i64().unwrap();
+    let nobodys = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == "nobody@nowhere.example")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for (token, which) in [
+        (&w.uma, id),
+        (&w.olga, id),
+        (&w.ada, nobodys),
+        (&w.ada, 999_999),
     ] {
+        for verb in ["accept", "decline"] {
+            let (status, _) = w
+                .call(
+                    Method::POST,
+                    format!("/invitations/{which}/{verb}"),
+                    token,
+                    None,
+                )
+                .await;
+            assert_eq!(status, S::NOT_FOUND, "{verb} {which}");
+        }
+    }
+    let (status, _) = w
+        .call(
+            Method::DELETE,
+            format!("/grants/invitations/{id}"),
+            &w.uma,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+
+    // Ada accepts: the grant is made now, by Olga, and audited as usual.
+    let (status, grant) = w
+        .call(
+            Method::POST,
+            format!("/invitations/{id}/accept"),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{grant}");
+    assert_eq!(grant["user_id"], ada_id);
+    assert_eq!(grant["granted_by"], w.olga_id);
+    assert_eq!(w.east_code_for(&w.ada).await, "ACME-EAST");
+    assert_eq!(w.app.audit("grant.created").await.len(), created_before + 1);
+    let (status, _) = w
+        .call(
+            Method::POST,
+            format!("/invitations/{id}/accept"),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND, "accepted once");
+
+    // Olga withdraws the other one; then it is gone.
+    let (status, _) = w
+        .call(
+            Method::DELETE,
+            format!("/grants/invitations/{nobodys}"),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let (status, _) = w
+        .call(
+            Method::DELETE,
+            format!("/grants/invitations/{nobodys}"),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (_, list) = w.call(Method::GET, &path, &w.olga, None).await;
+    assert_eq!(list["total"], 0, "{list}");
+
+    // An invitation run out cannot be accepted.
+    let (status, _) = w
+        .raw(
+            "/grants",
+            &w.olga,
+            json!({"role_id": viewer, "user_email": "gus@globex.example", "org_id": w.east,
+                   "descendants": false}),
+        )
+        .await;
+    assert_eq!(status, S::ACCEPTED);
+    let gus = w.app.create_token(w.gus_id, "").await;
+    let (_, mine) = w.call(Method::GET, "/invitations", &gus, None).await;
+    let late = mine["items"][0]["id"].as_i64().unwrap();
+    w.expire_invitation(late).await;
+    let (status, _) = w
+        .call(
+            Method::POST,
+            format!("/invitations/{late}/accept"),
+            &gus,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+    let (_, mine) = w.call(Method::GET, "/invitations", &gus, None).await;
+    assert_eq!(mine["total"], 0, "{mine}");
+
+    // Outside the border the email path is closed: Uma answers 404 like an
+    // org that does not exist.
+    for org in [w.east, 999_999] {
         let (status, body) = w
             .call(
                 Method::POST,
                 "/grants",
-                token,
+                &w.uma,
                 Some(json!({"role_id": viewer, "user_email": "x@y.example", "org_id": org})),
             )
             .await;
-        assert_eq!(status, expected, "{body}");
+        assert_eq!(status, S::NOT_FOUND, "{body}");
     }
-    assert_eq!(
-        w.app.audit("grant.by_email").await.len(),
-        4,
-        "refusals grant nothing"
-    );
     // Bad input stays bad input; oneself by email is refused.
     let (status, body) = w
         .call(
@@ -246,7 +449,199 @@ async fn an_admin_inside_a_private_org_lets_the_landlord_in_by_exact_email() {
         )
         .await;
     assert_eq!(status, S::FORBIDDEN);
+    assert_eq!(
+        w.app.audit("grant.invited").await.len(),
+        4,
+        "refusals invite no one"
+    );
     let _ = (w.acme, w.globex);
+}
+
+#[tokio::test]
+async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_declines() {
+    let w = world().await;
+    w.give("Org admin", w.olga_id, w.east).await;
+    let (status, body) = w.privacy(&w.olga, true).await;
+    assert_eq!(status, S::OK, "{body}");
+    let viewer = w.role("Viewer").await;
+    let olga = w.browser("olga@acme.example").await;
+    // Gus (unseen) and nobody read the same redirect and flash.
+    let mut seen = Vec::new();
+    for email in ["gus@globex.example", "nobody2@nowhere.example"] {
+        let response = olga
+            .post_form_with_csrf(
+                &format!("/orgs/{}/grants", w.east),
+                &[
+                    ("email", email),
+                    ("role_id", &viewer.to_string()),
+                    ("reach", "below"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), S::SEE_OTHER);
+        let to = location(&response);
+        let (_, html) = olga.get_text(&to).await;
+        seen.push((to, flash(&html)));
+    }
+    assert_eq!(seen[0], seen[1]);
+    // Gus holds nothing yet: he is not on the access tab, nor visible to Olga;
+    // the tab lists both invitations by email.
+    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    assert_eq!(
+        html.matches("data-testid=\"pending-invitation\"").count(),
+        2
+    );
+    assert!(
+        !html.contains(">Gus<") && !html.contains("Gus<br>"),
+        "not granted yet"
+    );
+    let (status, _) = w
+        .call(
+            Method::GET,
+            format!("/grants?user_id={}", w.gus_id),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NOT_FOUND);
+
+    // Gus sees it; Uma cannot accept it (404), Gus can.
+    let gus = w.browser("gus@globex.example").await;
+    let (status, html) = gus.get_text("/invitations").await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("Viewer at East"), "{html}");
+    let id = invitation_id(&html);
+    let uma = w.browser("uma@acme.example").await;
+    let (_, mine) = uma.get_text("/invitations").await;
+    assert!(mine.contains("data-testid=\"no-invitations\""));
+    for verb in ["accept", "decline"] {
+        let response = uma
+            .post_form_with_csrf(&format!("/invitations/{id}/{verb}"), &[])
+            .await;
+        assert_eq!(response.status(), S::NOT_FOUND, "{verb}");
+    }
+    let response = gus
+        .post_form_with_csrf(&format!("/invitations/{id}/accept"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (_, html) = gus.get_text(&location(&response)).await;
+    assert!(flash(&html).contains("accepted"), "{html}");
+    let (status, grants) = w
+        .call(
+            Method::GET,
+            format!("/grants?user_id={}", w.gus_id),
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::OK);
+    assert_eq!(grants["total"], 1, "{grants}");
+
+    // Ada, unseen too, declines hers: gone, and not acceptable afterwards.
+    let response = olga
+        .post_form_with_csrf(
+            &format!("/orgs/{}/grants", w.east),
+            &[
+                ("email", ADMIN_EMAIL),
+                ("role_id", &viewer.to_string()),
+                ("reach", "here"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let ada = w.browser(ADMIN_EMAIL).await;
+    let (_, html) = ada.get_text("/invitations").await;
+    let second = invitation_id(&html);
+    let response = ada
+        .post_form_with_csrf(&format!("/invitations/{second}/decline"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let response = ada
+        .post_form_with_csrf(&format!("/invitations/{second}/accept"), &[])
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+    let (_, html) = ada.get_text("/invitations").await;
+    assert!(html.contains("data-testid=\"no-invitations\""));
+    assert!(
+        w.east_code_for(&w.ada).await.is_null(),
+        "declined: still outside"
+    );
+
+    // Olga withdraws the one to nobody from the tab; Uma cannot.
+    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let start = html.find("/grant-invitations/").unwrap() + "/grant-invitations/".len();
+    let pending: i64 = html[start..start + html[start..].find('/').unwrap()]
+        .parse()
+        .unwrap();
+    let response = uma
+        .post_form_with_csrf(&format!("/grant-invitations/{pending}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), S::NOT_FOUND);
+    let response = olga
+        .post_form_with_csrf(&format!("/grant-invitations/{pending}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    assert!(!html.contains("data-testid=\"pending-invitation\""));
+
+    // Gus, now a Viewer inside without access.manage, cannot invite.
+    let gus_token = w.app.create_token(w.gus_id, "").await;
+    let (status, body) = w
+        .call(
+            Method::POST,
+            "/grants",
+            &gus_token,
+            Some(json!({"role_id": viewer, "user_email": "x@y.example", "org_id": w.east})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn accepting_rechecks_that_the_inviter_may_still_grant() {
+    let w = world().await;
+    let olga_grant = w.give("Org admin", w.olga_id, w.east).await;
+    let viewer = w.role("Viewer").await;
+    // Olga invites Gus (whom she cannot see: he is in Globex).
+    let (status, _) = w
+        .raw(
+            "/grants",
+            &w.olga,
+            json!({"role_id": viewer, "user_email": "gus@globex.example", "org_id": w.east}),
+        )
+        .await;
+    assert_eq!(status, S::ACCEPTED);
+    // Then Olga loses access.manage there.
+    let (status, _) = w
+        .call(
+            Method::DELETE,
+            format!("/grants/{olga_grant}"),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    let gus = w.app.create_token(w.gus_id, "").await;
+    let (_, mine) = w.call(Method::GET, "/invitations", &gus, None).await;
+    let id = mine["items"][0]["id"].as_i64().unwrap();
+    let (status, body) = w
+        .call(
+            Method::POST,
+            format!("/invitations/{id}/accept"),
+            &gus,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let (_, grants) = w
+        .call(
+            Method::GET,
+            format!("/grants?user_id={}", w.gus_id),
+            &w.ada,
+            None,
+        )
+        .await;
+    assert_eq!(grants["total"], 0, "{grants}");
 }
 
 #[tokio::test]
@@ -511,4 +906,93 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
         )
         .await;
     assert_eq!(status, S::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_grantable_roles() {
+    let w = world().await;
+    w.give("Org admin", w.olga_id, w.east).await;
+    let viewer = w.role("Viewer").await;
+    let w = &w;
+    let group = |name: &'static str| async move {
+        let (_, g) = w
+            .call(
+                Method::POST,
+                "/groups",
+                &w.ada,
+                Some(json!({"org_id": w.east, "name": name})),
+            )
+            .await;
+        g["id"].as_i64().unwrap()
+    };
+    let holders = group("Holders").await;
+    let empty = group("Empty").await;
+    let (status, body) = w
+        .call(
+            Method::POST,
+            "/grants",
+            &w.ada,
+            Some(json!({"role_id": viewer, "group_id": holders, "org_id": w.east})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    // Olga may not add herself to the group that holds a grant (API, page)...
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            format!("/groups/{holders}/members/{}", w.olga_id),
+            &w.olga,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(body.to_string().contains("yourself"), "{body}");
+    let olga = w.browser("olga@acme.example").await;
+    let response = olga
+        .post_form_with_csrf(
+            &format!("/groups/{holders}/members"),
+            &[("email", "olga@acme.example")],
+        )
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("yourself"));
+    // ...but may join one that holds none, and add someone else to it.
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            format!("/groups/{empty}/members/{}", w.olga_id),
+            &w.olga,
+            Some(json!({})),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            format!("/groups/{holders}/members/{}", w.olga_id),
+            &w.ada,
+            Some(json!({})),
+        )
+        .await;
+    assert!(
+        status.is_success(),
+        "someone else adds her: {status} {body}"
+    );
+
+    // The group page's grant form offers only what she may hand out.
+    let (_, html) = olga.get_text(&format!("/groups/{empty}")).await;
+    let offered = offered_roles(&html);
+    assert!(offered.contains(&"Viewer".to_string()), "{offered:?}");
+    assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            format!("/orgs/{}/settings", w.east),
+            &w.ada,
+            Some(json!({"assignable_roles": viewer.to_string()})),
+        )
+        .await;
+    assert_eq!(status, S::OK, "{body}");
+    let (_, html) = olga.get_text(&format!("/groups/{empty}")).await;
+    assert_eq!(offered_roles(&html), ["Viewer"]);
 }
