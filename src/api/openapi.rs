@@ -160,8 +160,33 @@ fn tree_paths() -> Value {
             "post": {"summary": "Grant a role to a user at an org (access.manage there and every permission of the role)", "operationId": "createGrant",
                      "requestBody": body("GrantCreate"),
                      "responses": with(with(write.clone(), "201", ok("The grant", "Grant")), "202",
-                                       json!({"description": "With user_email naming someone you may not see, or no one: the same answer either way (the grant is made when the account exists)",
+                                       json!({"description": "With user_email naming someone you may not see, or no one: the same answer either way (an invitation is stored; nothing is granted until the account using the email accepts it)",
                                               "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "role_id": {"type": "integer"}, "message": {"type": "string"}}}}}}))}
+        },
+        "/grants/invitations": {
+            "get": {"summary": "Pending invitations by email made at an org or its projects (access.manage there)", "operationId": "listGrantInvitations",
+                    "parameters": [page[0], page[1], query("org_id", "integer", "required: made at this org")],
+                    "responses": with(read.clone(), "200", json!({"description": "A page of invitations {id, email, role_id, role, org_id, project_id, descendants, grant_expires_at, invited_by, created_at, expires_at}"}))}
+        },
+        "/grants/invitations/{id}": {
+            "parameters": [id_param("id")],
+            "delete": {"summary": "Withdraw a pending invitation (access.manage at its org)", "operationId": "revokeGrantInvitation",
+                       "responses": with(write.clone(), "204", json!({"description": "Withdrawn"}))}
+        },
+        "/invitations": {
+            "get": {"summary": "Pending invitations to your own email", "operationId": "listMyInvitations",
+                    "parameters": [page[0], page[1]],
+                    "responses": with(read.clone(), "200", json!({"description": "A page of invitations (as /grants/invitations)"}))}
+        },
+        "/invitations/{id}/accept": {
+            "parameters": [id_param("id")],
+            "post": {"summary": "Accept: the grant is made now (404 unless pending to your email; 403 when the inviter may no longer grant it)", "operationId": "acceptInvitation",
+                     "responses": with(with(write.clone(), "201", ok("The grant", "Grant")), "200", json!({"description": "You already held it: {status: already_held}"}))}
+        },
+        "/invitations/{id}/decline": {
+            "parameters": [id_param("id")],
+            "post": {"summary": "Decline (404 unless pending to your email)", "operationId": "declineInvitation",
+                     "responses": with(write.clone(), "204", json!({"description": "Declined"}))}
         },
         "/grants/{id}": {
             "parameters": [id_param("id")],

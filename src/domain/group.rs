@@ -506,8 +506,8 @@ pub fn put_member_as(
 ) -> Result<()> {
     require_manage_members(conn, access, g)?;
     if !is_member(conn, g.id, user_id)? {
-        crate::domain::grant::require_not_joining_grants(conn, access, g.id, user_id)?;
         crate::domain::grant::require_may_grant_group(conn, access, g.id)?;
+        crate::domain::grant::require_not_joining_grants(conn, access, g.id, user_id)?;
     }
     put_member(conn, actor, g.id, user_id, owner)
 }
