@@ -11,6 +11,8 @@ use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::grant::{self, Grant, GrantFilter, GrantRequest, GrantView, Holder, Scope};
+use crate::domain::grant_invite::{self, EmailGrant, Outcome};
+use crate::domain::validate::Email;
 use crate::domain::{access as access_domain, group, project, role, user};
 use crate::error::{Error, FieldErrors};
 
@@ -36,7 +38,7 @@ pub struct GrantJson {
     created_at: String,
 }
 
-fn grant_json(g: &Grant, role: &str) -> GrantJson {
+pub(crate) fn grant_json(g: &Grant, role: &str) -> GrantJson {
     GrantJson {
         id: g.id,
         role_id: g.role_id,
@@ -127,6 +129,9 @@ struct CreateBody {
     role_id: i64,
     user_id: Option<i64>,
     group_id: Option<i64>,
+    /// A person by exact email, also one the caller may not see
+    /// (`grant_invite::grant_by_email_as`).
+    user_email: Option<String>,
     org_id: Option<i64>,
     project_id: Option<i64>,
     descendants: Option<bool>,
@@ -143,11 +148,22 @@ fn parse_expiry(raw: Option<&str>) -> Result<Option<NaiveDateTime>, chrono::Pars
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut errors = FieldErrors::new();
-    let holder = match (body.user_id, body.group_id) {
-        (Some(u), None) => Some(Holder::User(u)),
-        (None, Some(g)) => Some(Holder::Group(g)),
+    let mut email = None;
+    let holder = match (body.user_id, body.group_id, body.user_email.as_deref()) {
+        (Some(u), None, None) => Some(Holder::User(u)),
+        (None, Some(g), None) => Some(Holder::Group(g)),
+        (None, None, Some(raw)) => {
+            match Email::parse(raw) {
+                Ok(e) => email = Some(e),
+                Err(message) => errors.add("user_email", &message),
+            }
+            None
+        }
         _ => {
-            errors.add("user_id", "Give exactly one of user_id and group_id.");
+            errors.add(
+                "user_id",
+                "Give exactly one of user_id, group_id and user_email.",
+            );
             None
         }
     };
@@ -171,14 +187,21 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
         None
     });
     errors.into_result()?;
-    let (Some(holder), Some(scope)) = (holder, scope) else {
+    let Some(scope) = scope else {
+        return Err(Error::internal("checked above").into());
+    };
+    let descendants = body.descendants.unwrap_or(true);
+    if let Some(email) = email {
+        return create_by_email(&me, body.role_id, email, scope, descendants, expires_at).await;
+    }
+    let Some(holder) = holder else {
         return Err(Error::internal("checked above").into());
     };
     let request = GrantRequest {
         role_id: body.role_id,
         holder,
         scope,
-        descendants: body.descendants.unwrap_or(true),
+        descendants,
         expires_at,
     };
     let (access, actor) = (me.access.clone(), me.actor());
@@ -187,6 +210,41 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
         .write(move |conn| grant::grant_as(conn, &access, &actor, &request))
         .await?;
     Ok(HttpResponse::Created().json(grant_json(&created, &role.name)))
+}
+
+/// `POST /grants` with `user_email`: 201 with the grant when the email is
+/// someone the caller sees; otherwise 202 with the same body whether an
+/// account uses the email or not (nothing tells which).
+async fn create_by_email(
+    me: &ApiUser,
+    role_id: i64,
+    email: Email,
+    scope: Scope,
+    descendants: bool,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<HttpResponse, ApiError> {
+    let request = EmailGrant {
+        email,
+        role_id,
+        scope,
+        descendants,
+        expires_at,
+    };
+    let (access, actor) = (me.access.clone(), me.actor());
+    let outcome = me
+        .db()
+        .write(move |conn| grant_invite::grant_by_email_as(conn, &access, &actor, &request))
+        .await?;
+    Ok(match outcome {
+        Outcome::Visible(_, made, role) => {
+            HttpResponse::Created().json(grant_json(&made, &role.name))
+        }
+        Outcome::Sent(role) => HttpResponse::Accepted().json(json!({
+            "status": "accepted",
+            "role_id": role.id,
+            "message": grant_invite::sent_message(&role),
+        })),
+    })
 }
 
 /// `DELETE /grants/{id}`: anyone may drop their own grants; others' need the

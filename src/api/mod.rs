@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod grants;
 pub mod groups;
+pub mod invitations;
 pub mod json;
 pub mod list;
 pub mod me;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(roles::remove)
             .configure(groups::configure)
             .configure(users::configure)
+            .configure(invitations::configure)
             .configure(grants::configure)
             .configure(projects::configure)
             .configure(teams::configure)

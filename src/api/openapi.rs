@@ -162,7 +162,34 @@ fn tree_paths() -> Value {
                     "responses": with(read.clone(), "200", ok("A page of grants", "GrantList"))},
             "post": {"summary": "Grant a role to a user at an org (access.manage there and every permission of the role)", "operationId": "createGrant",
                      "requestBody": body("GrantCreate"),
-                     "responses": with(write.clone(), "201", ok("The grant", "Grant"))}
+                     "responses": with(with(write.clone(), "201", ok("The grant", "Grant")), "202",
+                                       json!({"description": "With user_email naming someone you may not see, or no one: the same answer either way (an invitation is stored; nothing is granted until the account using the email accepts it)",
+                                              "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}, "role_id": {"type": "integer"}, "message": {"type": "string"}}}}}}))}
+        },
+        "/grants/invitations": {
+            "get": {"summary": "Pending invitations by email made at an org or its projects (access.manage there)", "operationId": "listGrantInvitations",
+                    "parameters": [page[0], page[1], query("org_id", "integer", "required: made at this org")],
+                    "responses": with(read.clone(), "200", json!({"description": "A page of invitations {id, email, role_id, role, org_id, project_id, descendants, grant_expires_at, invited_by, created_at, expires_at}"}))}
+        },
+        "/grants/invitations/{id}": {
+            "parameters": [id_param("id")],
+            "delete": {"summary": "Withdraw a pending invitation (access.manage at its org)", "operationId": "revokeGrantInvitation",
+                       "responses": with(write.clone(), "204", json!({"description": "Withdrawn"}))}
+        },
+        "/invitations": {
+            "get": {"summary": "Pending invitations to your own email", "operationId": "listMyInvitations",
+                    "parameters": [page[0], page[1]],
+                    "responses": with(read.clone(), "200", json!({"description": "A page of invitations (as /grants/invitations)"}))}
+        },
+        "/invitations/{id}/accept": {
+            "parameters": [id_param("id")],
+            "post": {"summary": "Accept: the grant is made now (404 unless pending to your email; 403 when the inviter may no longer grant it)", "operationId": "acceptInvitation",
+                     "responses": with(with(write.clone(), "201", ok("The grant", "Grant")), "200", json!({"description": "You already held it: {status: already_held}"}))}
+        },
+        "/invitations/{id}/decline": {
+            "parameters": [id_param("id")],
+            "post": {"summary": "Decline (404 unless pending to your email)", "operationId": "declineInvitation",
+                     "responses": with(write.clone(), "204", json!({"description": "Declined"}))}
         },
         "/grants/{id}": {
             "parameters": [id_param("id")],
@@ -571,7 +598,7 @@ fn base_schemas() -> Value {
             }
         },
         "GrantList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
-        "GrantCreate": {"type": "object", "required": ["role_id", "user_id", "org_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}, "user_id": {"type": "integer"}, "org_id": {"type": "integer"}, "descendants": {"type": "boolean", "default": true}, "expires_at": {"type": "string", "format": "date-time"}}},
+        "GrantCreate": {"type": "object", "required": ["role_id", "user_id", "org_id"], "additionalProperties": false, "description": "Exactly one of user_id, group_id, user_email; org_id or project_id", "properties": {"role_id": {"type": "integer"}, "user_id": {"type": "integer"}, "group_id": {"type": "integer"}, "user_email": {"type": "string", "format": "email", "description": "A person by exact email, also one you may not see (not to yourself)"}, "org_id": {"type": "integer"}, "project_id": {"type": "integer"}, "descendants": {"type": "boolean", "default": true}, "expires_at": {"type": "string", "format": "date-time"}}},
         "UserList": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
         "UserCreate": {"type": "object", "required": ["org_id", "email", "display_name"], "properties": {"org_id": {"type": "integer"}, "email": {"type": "string", "format": "email"}, "display_name": {"type": "string"}, "job_title": {"type": "string"}, "password": {"type": "string", "minLength": 10, "description": "With a password the user is active at once; without one an activation link is mailed"}}},
         "UserPatch": {"type": "object", "additionalProperties": false, "properties": {"display_name": {"type": "string"}, "email": {"type": "string"}, "job_title": {"type": "string"}, "phone": {"type": "string"}, "org_id": {"type": "integer"}, "status": {"type": "string", "enum": ["active", "deactivated"]}, "version": {"type": "integer"}}},

@@ -289,14 +289,14 @@ async fn notifications(
             return Err(FieldErrors::single("unread", "unread must be true or false.").into());
         }
     };
-    let user_id = me.user.id;
+    let access = me.access.clone();
     let (items, total, unread) = me
         .db()
         .read(move |conn| {
             let offset = super::list::offset(page, per_page);
             let (items, total) =
-                notification::list(conn, user_id, unread_only, offset, i64::from(per_page))?;
-            Ok((items, total, notification::unread_count(conn, user_id)?))
+                notification::list(conn, &access, unread_only, offset, i64::from(per_page))?;
+            Ok((items, total, notification::unread_count(conn, &access)?))
         })
         .await?;
     let items: Vec<Value> = items
@@ -335,12 +335,12 @@ async fn read_notifications(
     body: OptionalJson<ReadBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.into_inner().ids;
-    let user_id = me.user.id;
+    let (user_id, access) = (me.user.id, me.access.clone());
     let (changed, unread) = me
         .db()
         .write(move |conn| {
             let changed = notification::mark_read(conn, user_id, ids.as_deref())?;
-            Ok((changed, notification::unread_count(conn, user_id)?))
+            Ok((changed, notification::unread_count(conn, &access)?))
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({"marked_read": changed, "unread": unread})))

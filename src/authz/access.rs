@@ -51,6 +51,23 @@ impl Access {
         }
     }
 
+    /// The privacy border `org_id` lies behind when the person is outside it:
+    /// the nearest privacy-mode org at or above it, when the person neither
+    /// sees inside `org_id` through a grant nor lives inside that border.
+    /// What was told about such an org before the border went up is no
+    /// longer theirs to read (`domain::privacy::hidden_before`).
+    pub fn outside_border_of(&self, org_id: i64) -> Option<i64> {
+        let tree = self.snapshot.tree();
+        let border = tree.border_of(org_id)?;
+        if self.sees_inside(org_id) {
+            return None;
+        }
+        match self.snapshot.home_org(self.user_id) {
+            Some(home) if tree.is_within(home, border) => None,
+            _ => Some(border),
+        }
+    }
+
     /// Decisions about an org's place in the tree (move, archive, delete) are taken
     /// at its parent. The root has none: nobody may do them.
     pub fn require_at_parent(&self, perm: Permission, org_id: i64) -> Result<()> {

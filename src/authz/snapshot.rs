@@ -313,6 +313,15 @@ impl Tree {
         path
     }
 
+    /// The nearest privacy-mode org at or above `org_id`: the border that
+    /// decides who sees inside it.
+    pub fn border_of(&self, org_id: i64) -> Option<i64> {
+        self.path(org_id).into_iter().rev().find(|id| {
+            let d = self.index.get(*id).copied().unwrap_or(NONE) as usize;
+            d < self.private.len() && self.private[d]
+        })
+    }
+
     /// The nearest privacy-mode org at or above `org_id` whose border lies
     /// strictly below depth `grant_depth` (the border that stops such a grant).
     fn blocking_border(&self, org_id: i64, grant_depth: u32) -> Option<i64> {
@@ -684,6 +693,12 @@ impl Snapshot {
             return false;
         };
         self.check_dense(user, perm, o, perm == Permission::OrgView)
+    }
+
+    /// The user's home org, if the snapshot knows the user.
+    pub fn home_org(&self, user_id: i64) -> Option<i64> {
+        let home = self.users.get(user_id)?.home?;
+        self.tree.ids.get(home as usize).copied()
     }
 
     /// Like `check` for `org.view`, but respecting the org's own privacy border:

@@ -345,6 +345,26 @@ diesel::table! {
         dedupe_key -> Nullable<Text>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        org_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    grant_invitations (id) {
+        id -> BigInt,
+        email -> Text,
+        email_key -> Text,
+        role_id -> BigInt,
+        org_id -> BigInt,
+        project_id -> Nullable<BigInt>,
+        descendants -> Bool,
+        grant_expires_at -> Nullable<Timestamp>,
+        invited_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        declined_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -396,6 +416,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     approval_parts,
     timesheet_history,
     notifications,
+    grant_invitations,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

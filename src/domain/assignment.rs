@@ -367,6 +367,7 @@ pub fn put(
                 ),
                 "/my/projects",
             )
+            .about(project.org_id)
             .body(format!(
                 "From {}, {} hours a week.",
                 values.start_date,

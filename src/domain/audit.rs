@@ -176,9 +176,16 @@ pub struct Entry {
     pub after_json: Option<String>,
 }
 
-/// The latest entries whose actor or target is `user_id`, newest first.
-pub fn recent_for_user(conn: &mut Conn, user_id: i64, limit: i64) -> Result<Vec<Entry>> {
-    Ok(audit_log::table
+/// The latest entries whose actor or target is the person, newest first,
+/// without those about an org behind a privacy border they are outside of
+/// that were written before it went up (`privacy::hidden_before`).
+pub fn recent_for_user(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    limit: i64,
+) -> Result<Vec<Entry>> {
+    let user_id = access.user_id;
+    let rows: Vec<Entry> = audit_log::table
         .filter(
             audit_log::actor_user_id
                 .eq(user_id)
@@ -187,9 +194,21 @@ pub fn recent_for_user(conn: &mut Conn, user_id: i64, limit: i64) -> Result<Vec<
                     .and(audit_log::target_id.eq(user_id))),
         )
         .order(audit_log::id.desc())
-        .limit(limit)
+        .limit(limit.saturating_mul(5))
         .select(Entry::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    let mut orgs: Vec<i64> = rows.iter().filter_map(|e| e.org_id).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let hidden = crate::domain::privacy::hidden_before(conn, access, &orgs)?;
+    Ok(rows
+        .into_iter()
+        .filter(|e| {
+            !e.org_id
+                .is_some_and(|o| hidden.iter().any(|(h, since)| *h == o && e.at < *since))
+        })
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
 }
 
 /// How many `action` entries from source address `ip` were written since `since`.

@@ -177,27 +177,142 @@ pub fn require_may_grant(
     Ok(())
 }
 
-/// Makes a grant as a person: the scope must be visible, the role usable
-/// there, a group holder visible, and [`require_may_grant`] must hold. Pages
-/// and the API both grant through here.
+/// What a grant request is checked into before its holder is looked at: the
+/// org it is decided at, its project, its reach and the role.
+pub struct Checked {
+    pub org_id: i64,
+    pub project_id: Option<i64>,
+    pub descendants: bool,
+    pub role: Role,
+}
+
+/// The checks of a grant that do not depend on its holder: the scope visible
+/// (inside its border), the role usable there, the expiry ahead, and
+/// [`require_may_grant`]. Every way of granting starts here.
+pub fn check_request(
+    conn: &mut Conn,
+    access: &Access,
+    role_id: i64,
+    scope: Scope,
+    descendants: bool,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<Checked> {
+    let org_id = scope_org(access, scope)?;
+    let (project_id, descendants) = match scope {
+        Scope::Org(_) => (None, descendants),
+        Scope::Project(p) => (Some(p), false),
+    };
+    let no_role = || FieldErrors::single("role_id", "There is no such role here.");
+    let role = match role::find(conn, role_id) {
+        Ok(r) if role::usable_at(conn, r.id, org_id)? => r,
+        Ok(_) | Err(Error::NotFound) => return Err(no_role()),
+        Err(e) => return Err(e),
+    };
+    require_may_grant(conn, access, &role, org_id, descendants)?;
+    if expires_at.is_some_and(|e| e <= db::now()) {
+        return Err(FieldErrors::single(
+            "expires_at",
+            "The expiry must lie in the future.",
+        ));
+    }
+    Ok(Checked {
+        org_id,
+        project_id,
+        descendants,
+        role,
+    })
+}
+
+/// Nobody adds a grant to themselves: not directly, and not to a group they
+/// belong to (which hands it to them all the same). Dropping one's own grant
+/// stays allowed ([`require_may_revoke`]).
+pub fn require_not_self(conn: &mut Conn, access: &Access, holder: Holder) -> Result<()> {
+    let own = match holder {
+        Holder::User(id) => id == access.user_id,
+        Holder::Group(id) => crate::domain::group::member_ids(conn, id)?.contains(&access.user_id),
+    };
+    if own {
+        return Err(match holder {
+            Holder::User(_) => {
+                Error::Forbidden("You cannot grant a role to yourself; someone else must.".into())
+            }
+            Holder::Group(_) => self_through_group(),
+        });
+    }
+    Ok(())
+}
+
+/// The refusal of a grant that would reach oneself through a group: granting
+/// to a group one is in, or joining a group that holds live grants.
+pub fn self_through_group() -> Error {
+    Error::Forbidden(
+        "You belong to this group, so a grant to it would be a grant to yourself; someone \
+         else must make it."
+            .into(),
+    )
+}
+
+/// Nobody joins, on their own say, a group that holds live grants: that would
+/// be a grant to themselves ([`require_not_self`]). Someone else must add them.
+pub fn require_not_joining_grants(
+    conn: &mut Conn,
+    access: &Access,
+    group_id: i64,
+    user_id: i64,
+) -> Result<()> {
+    let now = db::now();
+    if user_id == access.user_id
+        && grants_of_group(conn, group_id)?
+            .iter()
+            .any(|g| g.is_live(now))
+    {
+        return Err(self_through_group());
+    }
+    Ok(())
+}
+
+/// The roles `access` may hand out at `org_id` with this reach: those usable
+/// there that pass [`require_may_grant`] (the permissions and the
+/// `assignable_roles` of the org and above). The grant forms offer exactly
+/// these; submitting checks the rule again.
+pub fn grantable_roles(
+    conn: &mut Conn,
+    access: &Access,
+    org_id: i64,
+    descendants: bool,
+) -> Result<Vec<Role>> {
+    if !access.can(Permission::AccessManage, org_id) {
+        return Ok(vec![]);
+    }
+    let assignable = settings::assignable_roles(conn, org_id)?;
+    Ok(role::usable_at_org(conn, org_id)?
+        .into_iter()
+        .filter(|r| assignable.as_ref().is_none_or(|ids| ids.contains(&r.id)))
+        .filter(|r| {
+            access
+                .require_may_grant(r.permission_set(), org_id, descendants)
+                .is_ok()
+        })
+        .collect())
+}
+
+/// Makes a grant as a person: [`check_request`], then the holder must be
+/// visible and not the granter (nor a group they are in). Pages and the API
+/// both grant through here.
 pub fn grant_as(
     conn: &mut Conn,
     access: &Access,
     actor: &Actor,
     request: &GrantRequest,
 ) -> Result<(Grant, Role)> {
-    let org_id = scope_org(access, request.scope)?;
-    let (project_id, descendants) = match request.scope {
-        Scope::Org(_) => (None, request.descendants),
-        Scope::Project(p) => (Some(p), false),
-    };
-    let no_role = || FieldErrors::single("role_id", "There is no such role here.");
-    let role = match role::find(conn, request.role_id) {
-        Ok(r) if role::usable_at(conn, r.id, org_id)? => r,
-        Ok(_) | Err(Error::NotFound) => return Err(no_role()),
-        Err(e) => return Err(e),
-    };
-    require_may_grant(conn, access, &role, org_id, descendants)?;
+    let checked = check_request(
+        conn,
+        access,
+        request.role_id,
+        request.scope,
+        request.descendants,
+        request.expires_at,
+    )?;
     if let Holder::User(user_id) = request.holder {
         // Only people one may see: a grant must not find or reveal anyone else.
         match user::find_visible(conn, access, user_id) {
@@ -220,19 +335,27 @@ pub fn grant_as(
             return Err(no_group());
         }
     }
+    require_not_self(conn, access, request.holder)?;
     let grant = create(
         conn,
         actor,
-        &NewGrant {
-            role_id: role.id,
-            holder: request.holder,
-            org_id,
-            project_id,
-            descendants,
-            expires_at: request.expires_at,
-        },
+        &checked.new_grant(request.holder, request.expires_at),
     )?;
-    Ok((grant, role))
+    Ok((grant, checked.role))
+}
+
+impl Checked {
+    /// The grant to write for `holder`.
+    pub fn new_grant(&self, holder: Holder, expires_at: Option<NaiveDateTime>) -> NewGrant {
+        NewGrant {
+            role_id: self.role.id,
+            holder,
+            org_id: self.org_id,
+            project_id: self.project_id,
+            descendants: self.descendants,
+            expires_at,
+        }
+    }
 }
 
 /// Checks that the person may grant each of `grants` again (scope, role, reach),
@@ -464,15 +587,16 @@ fn tell_holders(
     if people.is_empty() {
         return Ok(());
     }
-    let (scope, link) = match (grant.org_id, grant.project_id) {
+    let (scope, link, org) = match (grant.org_id, grant.project_id) {
         (Some(o), _) => (
             crate::domain::org::find(conn, o)?.name,
             format!("/orgs/{o}"),
+            o,
         ),
-        (None, Some(p)) => (
-            crate::domain::project::find(conn, p)?.name,
-            format!("/projects/{p}"),
-        ),
+        (None, Some(p)) => {
+            let project = crate::domain::project::find(conn, p)?;
+            (project.name, format!("/projects/{p}"), project.org_id)
+        }
         (None, None) => return Ok(()),
     };
     let notice = if received {
@@ -488,7 +612,7 @@ fn tell_holders(
             "/profile",
         )
     };
-    notification::send_all(conn, &people, &notice)
+    notification::send_all(conn, &people, &notice.about(org))
 }
 
 /// Gives `user_id` a built-in role at `org_id` and everything below it.
@@ -689,16 +813,4 @@ pub fn matching(conn: &mut Conn, filter: &GrantFilter) -> Result<Vec<GrantView>>
             },
         )
         .collect())
-}
-
-/// The user a grant form names, by email, among those `access` may see; anyone
-/// else answers as if no such user existed.
-pub fn visible_user_by_email(conn: &mut Conn, access: &Access, email: &str) -> Result<user::User> {
-    let unknown = || FieldErrors::single("email", "There is no user with this email.");
-    let found = user::find_by_email(conn, email)?.ok_or_else(unknown)?;
-    match user::find_visible(conn, access, found.id) {
-        Ok(u) => Ok(u),
-        Err(Error::NotFound) => Err(unknown()),
-        Err(e) => Err(e),
-    }
 }

@@ -355,7 +355,8 @@ pub fn put_member(
                         kind::ADDED_TO_GROUP,
                         format!("You were added to the group {}", group.name),
                         format!("/users/{user_id}"),
-                    ),
+                    )
+                    .about(group.org_id),
                 )?;
             }
         }
@@ -503,6 +504,7 @@ pub fn put_member_as(
     require_manage_members(conn, access, g)?;
     if !is_member(conn, g.id, user_id)? {
         crate::domain::grant::require_may_grant_group(conn, access, g.id)?;
+        crate::domain::grant::require_not_joining_grants(conn, access, g.id, user_id)?;
     }
     put_member(conn, actor, g.id, user_id, owner)
 }

@@ -51,6 +51,27 @@ struct InvitationHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/grant_invitation.txt")]
+struct GrantInvitationText<'a> {
+    name: &'a str,
+    inviter: &'a str,
+    org: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/grant_invitation.html")]
+struct GrantInvitationHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    inviter: &'a str,
+    org: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+#[derive(Template)]
 #[template(path = "mail/password_reset.txt")]
 struct ResetText<'a> {
     name: &'a str,
@@ -112,6 +133,38 @@ impl Message {
                 days,
             })?,
             html: render(&InvitationHtml {
+                subject,
+                name,
+                inviter,
+                org,
+                link,
+                days,
+            })?,
+        })
+    }
+
+    /// "`inviter` invited you to a role at `org`": a link to the pending
+    /// invitations of an existing account, to accept or decline.
+    pub fn grant_invitation(
+        to: &str,
+        name: &str,
+        inviter: &str,
+        org: &str,
+        link: &str,
+        days: i64,
+    ) -> Result<Message> {
+        let subject = "You are invited to a role in Canopy";
+        Ok(Message {
+            to: to.to_string(),
+            subject: subject.to_string(),
+            text: render(&GrantInvitationText {
+                name,
+                inviter,
+                org,
+                link,
+                days,
+            })?,
+            html: render(&GrantInvitationHtml {
                 subject,
                 name,
                 inviter,

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::authz::Access;
 use crate::db::{self, Conn, schema::notifications};
 use crate::domain::mail::{self, Message};
 use crate::domain::user;
@@ -34,6 +35,9 @@ pub struct Notice {
     pub link: String,
     /// Set when the same fact must be told only once (one reminder per week).
     pub dedupe_key: Option<String>,
+    /// The org the notice is about: behind a privacy border switched on
+    /// later, those outside it no longer read it ([`list`]).
+    pub org_id: Option<i64>,
 }
 
 impl Notice {
@@ -44,7 +48,14 @@ impl Notice {
             body: String::new(),
             link: link.into(),
             dedupe_key: None,
+            org_id: None,
         }
+    }
+
+    /// The org the notice is about.
+    pub fn about(mut self, org_id: i64) -> Self {
+        self.org_id = Some(org_id);
+        self
     }
 
     pub fn body(mut self, body: impl Into<String>) -> Self {
@@ -94,6 +105,7 @@ pub fn send(conn: &mut Conn, user_id: i64, notice: &Notice) -> Result<bool> {
             notifications::body.eq(&notice.body),
             notifications::link.eq(&notice.link),
             notifications::dedupe_key.eq(&notice.dedupe_key),
+            notifications::org_id.eq(notice.org_id),
             notifications::created_at.eq(db::now()),
         ))
         .execute(conn)?;
@@ -123,26 +135,36 @@ pub fn send_all(conn: &mut Conn, user_ids: &[i64], notice: &Notice) -> Result<()
     Ok(())
 }
 
-/// A person's notifications, newest first, and how many there are.
+/// A person's notifications, newest first, and how many there are. Those
+/// about an org behind a privacy border the person is outside of, written
+/// before the border went up, are left out (`privacy::hidden_before`).
 pub fn list(
     conn: &mut Conn,
-    user_id: i64,
+    access: &Access,
     unread_only: bool,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Notification>, i64)> {
-    let mut query = notifications::table
-        .filter(notifications::user_id.eq(user_id))
-        .into_boxed();
-    let mut count = notifications::table
-        .filter(notifications::user_id.eq(user_id))
-        .into_boxed();
-    if unread_only {
-        query = query.filter(notifications::read_at.is_null());
-        count = count.filter(notifications::read_at.is_null());
-    }
-    let total = count.count().get_result(conn)?;
-    let items = query
+    let hidden = hidden_for(conn, access)?;
+    let build = || {
+        let mut q = notifications::table
+            .filter(notifications::user_id.eq(access.user_id))
+            .into_boxed();
+        if unread_only {
+            q = q.filter(notifications::read_at.is_null());
+        }
+        for (org, since) in &hidden {
+            q = q.filter(
+                notifications::org_id
+                    .is_null()
+                    .or(notifications::org_id.ne(*org))
+                    .or(notifications::created_at.ge(*since)),
+            );
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let items = build()
         .order(notifications::id.desc())
         .offset(offset)
         .limit(limit)
@@ -151,12 +173,22 @@ pub fn list(
     Ok((items, total))
 }
 
-pub fn unread_count(conn: &mut Conn, user_id: i64) -> Result<i64> {
-    Ok(notifications::table
-        .filter(notifications::user_id.eq(user_id))
-        .filter(notifications::read_at.is_null())
-        .count()
-        .get_result(conn)?)
+/// The orgs of the person's notifications that lie behind a border they are
+/// outside of, each with the time the border went up.
+fn hidden_for(conn: &mut Conn, access: &Access) -> Result<Vec<(i64, chrono::NaiveDateTime)>> {
+    let orgs: Vec<Option<i64>> = notifications::table
+        .filter(notifications::user_id.eq(access.user_id))
+        .filter(notifications::org_id.is_not_null())
+        .select(notifications::org_id)
+        .distinct()
+        .load(conn)?;
+    let orgs: Vec<i64> = orgs.into_iter().flatten().collect();
+    crate::domain::privacy::hidden_before(conn, access, &orgs)
+}
+
+/// Unread notifications the person may read (as [`list`] counts them).
+pub fn unread_count(conn: &mut Conn, access: &Access) -> Result<i64> {
+    Ok(list(conn, access, true, 0, 0)?.1)
 }
 
 /// Marks some (`Some(ids)`) or all (`None`) of a person's notifications read.

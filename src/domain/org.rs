@@ -791,6 +791,9 @@ pub fn set_privacy(
     if org.privacy_mode == on {
         return Ok(org);
     }
+    if on {
+        crate::domain::privacy::require_keepers(conn, id)?;
+    }
     touch(conn, &org)?;
     diesel::update(orgs::table.find(id))
         .set(orgs::privacy_mode.eq(on))

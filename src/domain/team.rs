@@ -260,7 +260,8 @@ pub fn put_member(
                         kind::ADDED_TO_TEAM,
                         format!("You were added to the team {}", team.name),
                         format!("/users/{user_id}"),
-                    ),
+                    )
+                    .about(team.org_id),
                 )?;
             }
         }

@@ -923,7 +923,9 @@ fn tell_owner(
         kind,
         format!("Your week of {} {what}", sheet.week_start),
         sheet_link(sheet),
-    );
+    )
+    // The week is the owner's, kept in their home org (as its audit entries).
+    .about(owner.org_id);
     if let Some(reason) = reason {
         notice = notice.body(format!("Reason: {reason}"));
     }
@@ -1054,9 +1056,12 @@ fn notify_waiting(
     parts: &[Part],
 ) -> Result<()> {
     for part in parts.iter().filter(|p| p.status == "pending") {
-        let what = match part.project_id {
-            Some(p) => format!(" ({})", project::find(conn, p)?.name),
-            None => String::new(),
+        let (what, about) = match part.project_id {
+            Some(p) => {
+                let project = project::find(conn, p)?;
+                (format!(" ({})", project.name), project.org_id)
+            }
+            None => (String::new(), owner.org_id),
         };
         let recipients = approval::approvers_of(conn, snapshot, owner, sheet.week_start, part)?;
         let notice = Notice::new(
@@ -1070,7 +1075,8 @@ fn notify_waiting(
         .body(format!(
             "{} hours to decide.",
             hours(i64::from(part.minutes))
-        ));
+        ))
+        .about(about);
         notification::send_all(conn, &recipients, &notice)?;
     }
     Ok(())

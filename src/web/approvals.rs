@@ -253,12 +253,12 @@ struct PageNo {
 #[get("/notifications")]
 async fn notifications(me: SignedIn, query: web::Query<PageNo>) -> Result<HttpResponse, PageError> {
     let page_no = super::page_number(Some(&query.page));
-    let user_id = me.user.id;
+    let access = me.access.clone();
     let (items, total) = me
         .db()
         .read(move |conn| {
             let offset = crate::http::page_offset(page_no, PER_PAGE as usize);
-            notification::list(conn, user_id, false, offset, PER_PAGE)
+            notification::list(conn, &access, false, offset, PER_PAGE)
         })
         .await?;
     page(&NotificationsPage {

@@ -43,7 +43,7 @@ fn nav_counts(conn: &mut crate::db::Conn, access: &Access) -> crate::error::Resu
     use crate::domain::approval::{self, Approver};
     let approver = Approver::load(conn, access)?;
     Ok(NavCounts {
-        unread: crate::domain::notification::unread_count(conn, access.user_id)?,
+        unread: crate::domain::notification::unread_count(conn, access)?,
         approvals: approval::pending_count(conn, &approver)?,
     })
 }

@@ -134,7 +134,7 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
                 pending,
                 pending_total,
                 admin,
-                activity: audit::recent_for_user(conn, user.id, 10)?,
+                activity: audit::recent_for_user(conn, &access, 10)?,
             })
         })
         .await?;

@@ -1,13 +1,16 @@
 //! The grant form of the org access tab and of the project page: a user by
-//! email, a role, the reach and an optional expiry in days. Both submit it
-//! through here and so through `grant::grant_as`, the one grant rule.
+//! exact email, a role, the reach and an optional expiry in days. Both submit
+//! it through here and so through `grant_invite::grant_by_email_as` and
+//! `grant::grant_as`, the one grant rule. The role list is
+//! `grant::grantable_roles`.
 
 use actix_web::http::StatusCode;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::{PageError, SignedIn};
-use crate::domain::grant::{self, GrantRequest, Holder, Scope};
+use crate::domain::grant::Scope;
+use crate::domain::grant_invite::{self, EmailGrant, Outcome};
 use crate::domain::validate::Email;
 use crate::error::{Error, FieldErrors};
 
@@ -26,7 +29,7 @@ pub struct GrantForm {
 
 /// What a well-formed grant form asks for.
 struct GrantInput {
-    email: String,
+    email: Email,
     role_id: i64,
     descendants: bool,
     expires_at: Option<NaiveDateTime>,
@@ -66,12 +69,12 @@ impl GrantForm {
                 }
             }
         };
-        if Email::parse(&self.email).is_err() {
-            errors.add("email", "Enter the email of an existing user.");
-        }
-        match role_id {
-            Some(role_id) if errors.is_empty() => Ok(GrantInput {
-                email: self.email.clone(),
+        let email = Email::parse(&self.email)
+            .map_err(|_| errors.add("email", "Enter the person's exact email."))
+            .ok();
+        match (role_id, email) {
+            (Some(role_id), Some(email)) if errors.is_empty() => Ok(GrantInput {
+                email,
                 role_id,
                 descendants: self.reach != "here",
                 expires_at,
@@ -97,23 +100,25 @@ impl GrantForm {
         let outcome = me
             .db()
             .write(move |conn| {
-                let user = grant::visible_user_by_email(conn, &access, &input.email)?;
-                let request = GrantRequest {
+                let request = EmailGrant {
+                    email: input.email,
                     role_id: input.role_id,
-                    holder: Holder::User(user.id),
                     scope,
                     descendants: input.descendants,
                     expires_at: input.expires_at,
                 };
-                let (_, role) = grant::grant_as(conn, &access, &actor, &request)?;
                 let place = match scope {
                     Scope::Org(_) => "here",
                     Scope::Project(_) => "on this project",
                 };
-                Ok(format!(
-                    "{} is now {} {place}.",
-                    user.display_name, role.name
-                ))
+                Ok(
+                    match grant_invite::grant_by_email_as(conn, &access, &actor, &request)? {
+                        Outcome::Visible(user, _, role) => {
+                            format!("{} is now {} {place}.", user.display_name, role.name)
+                        }
+                        Outcome::Sent(role) => grant_invite::sent_message(&role),
+                    },
+                )
             })
             .await;
         match outcome {

@@ -221,11 +221,16 @@ async fn render_show(
             let can_members = access.can(Permission::GroupManage, g.org_id)
                 || group::is_owner(conn, id, access.user_id)?;
             let grant_orgs = org_choices(conn, &access, Permission::AccessManage)?;
-            let roles = if grant_orgs.is_empty() {
-                vec![]
-            } else {
-                role::usable_at_org(conn, g.org_id)?
-            };
+            // The roles the person may hand out at one of the orgs offered
+            // (the grant rule, as on the other grant forms).
+            let mut roles: Vec<role::Role> = vec![];
+            for (org_id, _) in &grant_orgs {
+                for r in grant::grantable_roles(conn, &access, *org_id, false)? {
+                    if !roles.iter().any(|have| have.id == r.id) {
+                        roles.push(r);
+                    }
+                }
+            }
             Ok((g, org_path, members, grants, can_members, grant_orgs, roles))
         })
         .await?;

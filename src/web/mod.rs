@@ -13,7 +13,9 @@ pub mod dashboard;
 pub mod error;
 pub mod grant_form;
 pub mod groups;
+pub mod invitations;
 pub mod layout;
+pub mod org_privacy;
 pub mod orgs;
 pub mod outbox;
 pub mod profile;
@@ -54,9 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(auth::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)
+    .configure(invitations::configure)
     .configure(account::configure)
     .configure(outbox::configure)
     .configure(orgs::configure)
+    .configure(org_privacy::configure)
     .configure(users::configure)
     .configure(groups::configure)
     .configure(access::configure)

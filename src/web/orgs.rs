@@ -38,7 +38,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(restore)
         .service(delete_form)
         .service(delete_submit)
-        .service(privacy)
         .service(set_setting)
         .service(revert_setting)
         .service(add_grant)
@@ -116,7 +115,7 @@ impl OrgHeader {
     }
 
     /// For tabs that show what lies inside the org.
-    fn require_inside(&self) -> Result<(), Error> {
+    pub fn require_inside(&self) -> Result<(), Error> {
         if self.can.inside {
             Ok(())
         } else {
@@ -333,6 +332,8 @@ struct AccessPage {
     form: GrantForm,
     errors: FieldErrors,
     my_id: i64,
+    /// Pending invitations by email made here (only for `access.manage`).
+    invitations: Vec<crate::domain::grant_invite::InvitationView>,
 }
 
 async fn render_access(
@@ -343,15 +344,22 @@ async fn render_access(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, effective, roles) = me
+    let (h, effective, roles, invitations) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "access")?;
             h.require_inside()?;
             access.require(Permission::AccessView, id)?;
             let effective = access_domain::effective_at(conn, &access, id)?;
-            let roles = role::usable_at_org(conn, id)?;
-            Ok((h, effective, roles))
+            // Only what the viewer may hand out here (reach "this org only",
+            // the wider of the two); submitting checks the rule again.
+            let roles = grant::grantable_roles(conn, &access, id, false)?;
+            let invitations = if access.can(Permission::AccessManage, id) {
+                crate::domain::grant_invite::pending_at_org(conn, &access, id)?
+            } else {
+                vec![]
+            };
+            Ok((h, effective, roles, invitations))
         })
         .await?;
     Ok(render(
@@ -365,6 +373,7 @@ async fn render_access(
             form,
             errors,
             my_id: me.user.id,
+            invitations,
         },
     ))
 }
@@ -1050,34 +1059,6 @@ async fn set_archived(
     };
     me.ctx.flash("success", message)?;
     see_other(&format!("/orgs/{id}"))
-}
-
-#[derive(Deserialize)]
-struct PrivacyForm {
-    on: String,
-    version: Option<i64>,
-}
-
-/// `POST /orgs/{id}/privacy`.
-#[post("/orgs/{id}/privacy")]
-async fn privacy(
-    me: SignedIn,
-    id: web::Path<i64>,
-    form: web::Form<PrivacyForm>,
-) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    me.access.require(Permission::OrgSettings, id)?;
-    let (actor, on, version) = (me.actor(), form.on == "true", form.version);
-    me.db()
-        .write(move |conn| org::set_privacy(conn, &actor, id, on, version))
-        .await?;
-    let message = if on {
-        "Privacy mode is on: grants made above this organization no longer reach inside."
-    } else {
-        "Privacy mode is off: grants made above reach inside again."
-    };
-    me.ctx.flash("success", message)?;
-    see_other(&format!("/orgs/{id}/settings"))
 }
 
 #[derive(Template)]

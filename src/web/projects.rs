@@ -445,7 +445,7 @@ async fn render_show(
             // Grants at a project are decided at its org (`grant::grant_as`).
             let can_grant = access.can(Permission::AccessManage, p.org_id);
             let grant_roles = if can_grant {
-                crate::domain::role::usable_at_org(conn, p.org_id)?
+                crate::domain::grant::grantable_roles(conn, &access, p.org_id, false)?
             } else {
                 vec![]
             };

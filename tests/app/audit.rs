@@ -95,6 +95,7 @@ async fn auditors_read_their_subtree_only() {
     assert_eq!(by_eve["total"], 1);
 
     // Behind a privacy border East's entries leave Olga's log.
+    w.app.add_keeper(w.east).await;
     let (status, _) = w
         .app
         .call(

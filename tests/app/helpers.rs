@@ -390,6 +390,30 @@ impl TestApp {
         body["id"].as_i64().unwrap()
     }
 
+    /// Someone who keeps access to `org_id` from inside once privacy mode is
+    /// on (an Org admin granted there, at home at the root so no subtree's
+    /// people change): turning privacy on is refused without one.
+    pub async fn add_keeper(&self, org_id: i64) -> User {
+        use canopy::authz::BuiltinRole;
+        use canopy::domain::grant;
+        let root = self.root_id().await;
+        let keeper = self
+            .create_user(
+                &format!("keeper{org_id}@inside.example"),
+                "Keeper Inside",
+                root,
+            )
+            .await;
+        let id = keeper.id;
+        self.db
+            .write(move |conn| {
+                grant::grant_builtin_at_org(conn, &Actor::cli(), id, BuiltinRole::OrgAdmin, org_id)
+            })
+            .await
+            .expect("keeper granted");
+        keeper
+    }
+
     pub async fn root_id(&self) -> i64 {
         self.db
             .read(|conn| Ok(canopy::domain::org::find_root(conn)?.unwrap().id))

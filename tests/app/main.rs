@@ -5,6 +5,7 @@ mod account;
 mod api;
 mod audit;
 mod auth;
+mod border;
 mod cli;
 mod escalation;
 mod hardening;

@@ -945,6 +945,7 @@ async fn the_paged_user_list_agrees_with_the_resolver() {
             .await;
         assert_eq!(status, S::CREATED, "{out}");
     }
+    w.app.add_keeper(w.east).await;
     let (status, _) = w
         .app
         .call(

@@ -1236,7 +1236,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     // Bad input, each next to its field; nothing is granted.
     for (fields, status, field) in [
         (
-            form("nobody@acme.example", approver, ""),
+            form("not an email", approver, ""),
             S::UNPROCESSABLE_ENTITY,
             "email",
         ),

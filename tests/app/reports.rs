@@ -277,6 +277,7 @@ async fn reports_stay_inside_the_viewers_scope() {
     let px = project_with(&w, w.acme, "PX", w.eve_id).await;
     let east = w.east;
     let pe = project_with(&w, east, "PE", w.eve_id).await;
+    w.app.add_keeper(east).await;
     let (status, _) = w
         .app
         .call(

@@ -426,6 +426,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     );
     assert!(html.contains("data-testid=\"admin-audit\""));
     assert!(!html.contains("Globex") && !html.contains("gina"));
+    w.app.add_keeper(w.east).await;
     let (status, _) = w
         .app
         .call(

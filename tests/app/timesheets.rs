@@ -377,6 +377,27 @@ async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
         .find(|n| n["kind"] == "sheet_rejected")
         .unwrap();
     assert!(told["body"].as_str().unwrap().contains("P2 was on hold"));
+    // The owner's notice carries her home org (issue 11 point 9), so privacy
+    // there also covers it later.
+    let eve_id = w.eve_id;
+    let orgs: Vec<Option<i64>> = w
+        .app
+        .db
+        .read(move |conn| {
+            use canopy::db::schema::notifications as n;
+            use diesel::prelude::*;
+            Ok(n::table
+                .filter(n::user_id.eq(eve_id))
+                .filter(n::kind.eq("sheet_rejected"))
+                .select(n::org_id)
+                .load::<Option<i64>>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        !orgs.is_empty() && orgs.iter().all(|o| *o == Some(w.east)),
+        "{orgs:?}"
+    );
 
     // Eve fixes and resubmits; every part is open again.
     let version = rejected["version"].as_i64().unwrap();

@@ -1,0 +1,2 @@
+DROP INDEX notifications_user_org;
+ALTER TABLE notifications DROP COLUMN org_id;
