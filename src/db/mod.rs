@@ -213,7 +213,10 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        AnyConnection::transaction(&mut conn, f)
+        match &mut *conn {
+            AnyConnection::Sqlite(_) => immediate_transaction(&mut conn, f),
+            AnyConnection::Postgresql(_) => AnyConnection::transaction(&mut conn, f),
+        }
     }
 
     /// `read_sync` on the blocking thread pool.
@@ -238,6 +241,36 @@ impl Db {
         tokio::task::spawn_blocking(move || db.write_sync(f))
             .await
             .map_err(Error::internal)?
+    }
+}
+
+/// A SQLite write transaction opened with `BEGIN IMMEDIATE`, so it holds the write
+/// lock from its first statement. A deferred one that reads first and then writes
+/// must upgrade its read snapshot, and SQLite refuses that at once ("database is
+/// locked", no busy wait) when another process or app instance wrote in between;
+/// an immediate one waits on the busy timeout instead. `write_lock` already
+/// queues the writers of one process.
+fn immediate_transaction<T>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T, Error>,
+) -> Result<T, Error> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    fn sqlite(conn: &mut Conn) -> &mut diesel::SqliteConnection {
+        match conn {
+            AnyConnection::Sqlite(inner) => inner,
+            AnyConnection::Postgresql(_) => unreachable!("called for SQLite only"),
+        }
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite(conn))?;
+            Ok(value)
+        }
+        Err(error) => match AnsiTransactionManager::rollback_transaction(sqlite(conn)) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 
