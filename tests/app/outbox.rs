@@ -51,6 +51,7 @@ async fn the_root_owner_cannot_read_mail_to_people_behind_a_private_org() {
     let vault = app.create_org(&token, root, "Vault", "VAULT").await;
     let vic = app.create_user("vic@example.com", "Vic", vault).await;
     let bob = app.create_user("bob@example.com", "Bob", root).await;
+    app.add_keeper(vault).await;
     let (status, body) = app
         .call(
             Method::PATCH,
