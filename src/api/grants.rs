@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::json::time;
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery};
 use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
@@ -115,12 +115,7 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         })
         .await?;
     let items: Vec<GrantJson> = all.iter().map(|g| grant_json(&g.grant, &g.role)).collect();
-    Ok(HttpResponse::Ok().json(ListBody {
-        total: items.len(),
-        items: page_of(&items, page, per_page),
-        page,
-        per_page,
-    }))
+    Ok(HttpResponse::Ok().json(ListBody::paged(&items, page, per_page)))
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::grants::grant_json;
 use super::json::time;
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
 use crate::domain::grant_invite::{self, InvitationView};
 use crate::domain::role;
@@ -59,12 +59,7 @@ fn invitation_json(v: &InvitationView) -> InvitationJson {
 fn listed(items: &[InvitationView], query: &PageQuery) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.parse()?;
     let items: Vec<InvitationJson> = items.iter().map(invitation_json).collect();
-    Ok(HttpResponse::Ok().json(ListBody {
-        total: items.len(),
-        items: page_of(&items, page, per_page),
-        page,
-        per_page,
-    }))
+    Ok(HttpResponse::Ok().json(ListBody::paged(&items, page, per_page)))
 }
 
 #[derive(Deserialize)]

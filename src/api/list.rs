@@ -55,6 +55,18 @@ pub struct ListBody<T: Serialize> {
     pub total: usize,
 }
 
+impl<T: Serialize + Clone> ListBody<T> {
+    /// Page `page` of a list already held whole in memory, with its total.
+    pub fn paged(all: &[T], page: u32, per_page: u32) -> ListBody<T> {
+        ListBody {
+            items: page_of(all, page, per_page),
+            page,
+            per_page,
+            total: all.len(),
+        }
+    }
+}
+
 /// The rows before page `page`, as an SQL offset.
 pub fn offset(page: u32, per_page: u32) -> i64 {
     crate::http::page_offset(page as usize, per_page as usize)

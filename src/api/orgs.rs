@@ -499,10 +499,5 @@ async fn access_list(
         .read(move |conn| crate::domain::access::effective_at(conn, &access, id))
         .await?
         .items;
-    Ok(HttpResponse::Ok().json(ListBody {
-        items: page_of(&all, page, per_page),
-        page,
-        per_page,
-        total: all.len(),
-    }))
+    Ok(HttpResponse::Ok().json(ListBody::paged(&all, page, per_page)))
 }
