@@ -86,3 +86,24 @@ document.addEventListener("keydown", (event) => {
     target.select();
   }
 });
+
+// The approvals inbox: a header checkbox that ticks or clears every row's
+// checkbox on the page (it stays hidden without this script; the rows' own
+// checkboxes work either way).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const name = all.dataset.selectAll;
+    const table = all.closest("table");
+    const rows = () => Array.from(table.querySelectorAll(`tbody input[type=checkbox][name="${name}"]`));
+    const label = all.closest("label");
+    if (label) label.hidden = false;
+    all.addEventListener("change", () => rows().forEach((box) => { box.checked = all.checked; }));
+    table.addEventListener("change", (event) => {
+      if (event.target === all) return;
+      const boxes = rows();
+      const ticked = boxes.filter((box) => box.checked).length;
+      all.checked = ticked === boxes.length && ticked > 0;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    });
+  });
+});

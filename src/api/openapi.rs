@@ -356,7 +356,9 @@ fn time_paths() -> Value {
         "/approvals": {
             "get": {"summary": "Pending items you may decide", "operationId": "listApprovals",
                     "parameters": [page[0], page[1], query("project_id", "integer", "one project's parts"),
-                                   query("team_id", "integer", "members of one team"), query("week_start", "string", "one week")],
+                                   query("team_id", "integer", "members of one team"), query("week_start", "string", "one week"),
+                                   query("org_id", "integer", "people at home in this org and below"),
+                                   query("sort", "string", "oldest (submitted longest ago first, the default) or newest")],
                     "responses": with(read.clone(), "200", ok("A page of pending items", "ApprovalList"))}
         },
         "/reports/{name}": {
@@ -424,7 +426,9 @@ fn time_schemas() -> Value {
         "ApprovalList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
             "timesheet_id": {"type": "integer"}, "user_id": {"type": "integer"}, "user_name": {"type": "string"},
             "week_start": {"type": "string", "format": "date"}, "project_id": {"type": "integer", "nullable": true},
-            "project_name": {"type": "string", "nullable": true}, "minutes": {"type": "integer"}, "version": {"type": "integer"}}}},
+            "project_name": {"type": "string", "nullable": true}, "minutes": {"type": "integer"}, "version": {"type": "integer"},
+            "part_id": {"type": "integer"}, "user_email": {"type": "string"}, "user_org_id": {"type": "integer"},
+            "submitted_at": {"type": "string", "format": "date-time", "nullable": true}}}},
             "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
         "NotificationList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},

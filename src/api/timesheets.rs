@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{OptionalJson, time};
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
 use crate::domain::approval::{self, Action, ActionInput, Approver, PendingFilter};
 use crate::domain::notification;
@@ -208,13 +208,17 @@ async fn reopen(
 struct ApprovalsQuery {
     project_id: Option<String>,
     team_id: Option<String>,
+    org_id: Option<String>,
     week_start: Option<String>,
+    sort: Option<String>,
     #[serde(flatten)]
     page: PageQuery,
 }
 
-/// `GET /approvals?project_id=&team_id=&week_start=`: pending items the caller
-/// may decide.
+/// `GET /approvals?project_id=&team_id=&org_id=&week_start=&sort=`: pending
+/// items the caller may decide, paged and counted in SQL (`domain::inbox`).
+/// `org_id` keeps people at home in that org and below; `sort` is `oldest`
+/// (submitted longest ago first, the default) or `newest`.
 #[get("/approvals")]
 async fn approvals(
     me: ApiUser,
@@ -222,41 +226,54 @@ async fn approvals(
 ) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
     let mut errors = FieldErrors::new();
+    let sort = match approval::Sort::parse(query.sort.as_deref().unwrap_or_default()) {
+        Some(sort) => sort,
+        None => {
+            errors.add("sort", "sort must be oldest or newest.");
+            approval::Sort::default()
+        }
+    };
     let filter = PendingFilter {
         project_id: query_id(&mut errors, "project_id", &query.project_id),
         team_id: query_id(&mut errors, "team_id", &query.team_id),
+        org_id: query_id(&mut errors, "org_id", &query.org_id),
         week_start: query_date(&mut errors, "week_start", &query.week_start),
+        week_of: None,
+        sort,
     };
     errors.into_result()?;
     let access = me.access.clone();
-    let unfiltered =
-        filter.project_id.is_none() && filter.team_id.is_none() && filter.week_start.is_none();
     let (items, total) = me
         .db()
         .read(move |conn| {
+            if filter
+                .org_id
+                .is_some_and(|o| !access.can(crate::authz::Permission::OrgView, o))
+            {
+                // An org they may not see keeps nothing, as one with nobody.
+                return Ok((Vec::new(), 0));
+            }
             let approver = Approver::load(conn, &access)?;
-            let wanted = (page as usize).saturating_mul(per_page as usize);
-            let items = approval::pending(conn, &approver, &filter, wanted)?;
-            let total = if unfiltered {
-                approval::pending_count(conn, &approver)?
-            } else {
-                approval::pending(conn, &approver, &filter, usize::MAX)?.len()
-            };
-            Ok((items, total))
+            let offset = super::list::offset(page, per_page);
+            crate::domain::inbox::page(conn, &approver, &filter, offset, i64::from(per_page))
         })
         .await?;
-    let shown: Vec<Value> = page_of(&items, page, per_page)
+    let shown: Vec<Value> = items
         .into_iter()
         .map(|i| {
             json!({
                 "timesheet_id": i.timesheet_id,
+                "part_id": i.part_id,
                 "user_id": i.user_id,
                 "user_name": i.user_name,
+                "user_email": i.user_email,
+                "user_org_id": i.user_org_id,
                 "week_start": i.week_start,
                 "project_id": i.project_id,
                 "project_name": i.project_name,
                 "minutes": i.minutes,
                 "version": i.version,
+                "submitted_at": i.submitted_at.map(time),
             })
         })
         .collect();
@@ -264,7 +281,7 @@ async fn approvals(
         items: shown,
         page,
         per_page,
-        total,
+        total: usize::try_from(total).unwrap_or(0),
     }))
 }
 

@@ -19,12 +19,9 @@ use serde::Serialize;
 use crate::authz::{Access, Permission, Snapshot};
 use crate::db::{
     Conn,
-    schema::{
-        approval_parts, grants, group_members, project_assignments, projects, team_members,
-        timesheets, users,
-    },
+    schema::{grants, group_members, project_assignments, projects, team_members, timesheets},
 };
-use crate::domain::timesheet::{Part, Timesheet, Week};
+use crate::domain::timesheet::{Part, Week};
 use crate::domain::user::User;
 use crate::error::Result;
 
@@ -80,6 +77,18 @@ impl Approver {
 
     pub fn leads(&self, user_id: i64) -> bool {
         self.led_members.contains(&user_id)
+    }
+
+    /// True when they approve or manage some project by assignment.
+    pub(crate) fn has_project_roles(&self) -> bool {
+        !self.project_roles.is_empty()
+    }
+
+    /// The members of the teams they lead (without themselves), sorted.
+    pub(crate) fn led_member_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.led_members.iter().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     pub fn may_decide(&self, owner: &User, week_start: NaiveDate, part: &Part) -> bool {
@@ -224,149 +233,77 @@ pub struct PendingItem {
     pub part_id: i64,
     pub user_id: i64,
     pub user_name: String,
+    /// Tells apart people of the same name.
+    pub user_email: String,
+    pub user_org_id: i64,
     pub week_start: NaiveDate,
     pub project_id: Option<i64>,
     pub project_name: Option<String>,
     pub minutes: i64,
     pub version: i64,
+    pub submitted_at: Option<chrono::NaiveDateTime>,
 }
 
+/// The inbox's order: by waiting time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Submitted longest ago first (waiting longest).
+    #[default]
+    OldestFirst,
+    NewestFirst,
+}
+
+impl Sort {
+    pub fn parse(raw: &str) -> Option<Sort> {
+        match raw.trim() {
+            "" | "oldest" => Some(Sort::OldestFirst),
+            "newest" => Some(Sort::NewestFirst),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::OldestFirst => "oldest",
+            Sort::NewestFirst => "newest",
+        }
+    }
+}
+
+/// What the inbox narrows to; every field is optional.
 #[derive(Clone, Debug, Default)]
 pub struct PendingFilter {
     pub project_id: Option<i64>,
+    /// The person is a member of this team.
     pub team_id: Option<i64>,
+    /// The person's home org is this org or below it.
+    pub org_id: Option<i64>,
+    /// The week that starts on this day.
     pub week_start: Option<NaiveDate>,
+    /// The week that contains this day (whichever day weeks start on).
+    pub week_of: Option<NaiveDate>,
+    pub sort: Sort,
 }
 
-/// Pending parts `approver` may decide, oldest week first: at most `limit`
-/// of them (read in batches, so a root owner's inbox does not load every
-/// pending part of the installation). `pending_count` counts them all.
+/// Pending parts `approver` may decide, oldest submission first (or as
+/// `filter.sort` says): at most `limit` of them, chosen in SQL
+/// (`domain::inbox`). `pending_count` counts them all.
 pub fn pending(
     conn: &mut Conn,
     approver: &Approver,
     filter: &PendingFilter,
     limit: usize,
 ) -> Result<Vec<PendingItem>> {
-    let members: Option<Vec<i64>> = match filter.team_id {
-        Some(t) => Some(
-            team_members::table
-                .filter(team_members::team_id.eq(t))
-                .select(team_members::user_id)
-                .load(conn)?,
-        ),
-        None => None,
-    };
-    const BATCH: i64 = 1000;
-    let mut mine: Vec<(Part, Timesheet, User)> = Vec::new();
-    let mut offset = 0;
-    loop {
-        let mut query = approval_parts::table
-            .inner_join(timesheets::table.inner_join(users::table))
-            .filter(approval_parts::status.eq("pending"))
-            .filter(timesheets::status.eq("submitted"))
-            .filter(timesheets::user_id.ne(approver.user_id))
-            .into_boxed();
-        if let Some(p) = filter.project_id {
-            query = query.filter(approval_parts::project_id.eq(p));
-        }
-        if let Some(w) = filter.week_start {
-            query = query.filter(timesheets::week_start.eq(w));
-        }
-        if let Some(m) = &members {
-            query = query.filter(timesheets::user_id.eq_any(m.clone()));
-        }
-        let rows: Vec<(Part, Timesheet, User)> = query
-            .order((
-                timesheets::week_start,
-                users::display_name,
-                approval_parts::id,
-            ))
-            .offset(offset)
-            .limit(BATCH)
-            .select((Part::as_select(), Timesheet::as_select(), User::as_select()))
-            .load(conn)?;
-        let done = (rows.len() as i64) < BATCH;
-        mine.extend(
-            rows.into_iter()
-                .filter(|(part, sheet, owner)| approver.may_decide(owner, sheet.week_start, part)),
-        );
-        if done || mine.len() >= limit {
-            break;
-        }
-        offset += BATCH;
-    }
-    mine.truncate(limit);
-    let ids: Vec<i64> = mine.iter().filter_map(|(p, _, _)| p.project_id).collect();
-    let names: std::collections::HashMap<i64, String> = projects::table
-        .filter(projects::id.eq_any(ids))
-        .select((projects::id, projects::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
-    Ok(mine
-        .into_iter()
-        .map(|(part, sheet, owner)| PendingItem {
-            timesheet_id: sheet.id,
-            part_id: part.id,
-            user_id: owner.id,
-            user_name: owner.display_name,
-            week_start: sheet.week_start,
-            project_name: part.project_id.and_then(|p| names.get(&p).cloned()),
-            project_id: part.project_id,
-            minutes: i64::from(part.minutes),
-            version: sheet.version,
-        })
-        .collect())
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    crate::domain::inbox::first(conn, approver, filter, limit)
 }
 
-/// How many pending parts `approver` may decide, counted in SQL by the facts
-/// a decision depends on (project and week; the owner's home org, or the
-/// owner when they are in a team the approver leads) and checked once per
-/// group, so it stays cheap enough for every page's navigation.
+/// How many pending parts `approver` may decide: the inbox's unfiltered
+/// total, counted in SQL by the same rule (`domain::inbox::count`), so the
+/// navigation and the inbox always agree.
 pub fn pending_count(conn: &mut Conn, approver: &Approver) -> Result<usize> {
-    let open = || {
-        approval_parts::table
-            .filter(approval_parts::status.eq("pending"))
-            .filter(approval_parts::user_id.ne(approver.user_id))
-    };
-    let by_project: Vec<(Option<i64>, NaiveDate, i64)> = open()
-        .filter(approval_parts::project_id.is_not_null())
-        .group_by((approval_parts::project_id, approval_parts::week_start))
-        .select((
-            approval_parts::project_id,
-            approval_parts::week_start,
-            diesel::dsl::count_star(),
-        ))
-        .load(conn)?;
-    let mut total: i64 = by_project
-        .into_iter()
-        .filter_map(|(p, week, n)| {
-            let p = p?;
-            (approver.approves_project(p, week)
-                || approver.access.can_project(Permission::TimeApprove, p))
-            .then_some(n)
-        })
-        .sum();
-    let led: Vec<i64> = approver.led_members.iter().copied().collect();
-    let led_count: i64 = open()
-        .filter(approval_parts::project_id.is_null())
-        .filter(approval_parts::user_id.eq_any(&led))
-        .count()
-        .get_result(conn)?;
-    let by_home: Vec<(i64, i64)> = open()
-        .inner_join(users::table.on(users::id.eq(approval_parts::user_id)))
-        .filter(approval_parts::project_id.is_null())
-        .filter(approval_parts::user_id.ne_all(&led))
-        .group_by(users::org_id)
-        .select((users::org_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    total += led_count
-        + by_home
-            .into_iter()
-            .filter(|(org, _)| approver.access.can(Permission::TimeApprove, *org))
-            .map(|(_, n)| n)
-            .sum::<i64>();
-    Ok(total as usize)
+    let n = crate::domain::inbox::count(conn, approver, &PendingFilter::default())?;
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// `user_id`'s week as `access` may see it, with the viewer as a decider; 404

@@ -12,6 +12,7 @@ pub mod epoch;
 pub mod grant;
 pub mod grant_invite;
 pub mod group;
+pub mod inbox;
 pub mod mail;
 pub mod notification;
 pub mod org;

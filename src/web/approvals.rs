@@ -4,21 +4,24 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::layout::Layout;
 use super::{PageError, SignedIn, page, see_other};
 use crate::authz::Permission;
 use crate::db;
-use crate::domain::approval::{self, Approver, PendingFilter, PendingItem};
+use crate::domain::approval::{self, Approver, PendingItem};
+use crate::domain::inbox::{self, FilterInput};
 use crate::domain::notification::{self, Notification};
-use crate::domain::team;
 use crate::domain::timesheet::{self, hours};
 use crate::error::Error;
 
+mod approve_all;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(inbox)
+    cfg.service(list)
+        .service(approve_all::confirm)
+        .service(approve_all::approve)
         .service(bulk_approve)
         .service(remind)
         .service(notifications)
@@ -30,6 +33,27 @@ struct ItemView {
     hours: String,
     /// `{timesheet}:{project or "team"}`, the bulk form's value.
     key: String,
+    /// When the sheet was handed in, UTC.
+    submitted: String,
+}
+
+impl ItemView {
+    fn of(item: PendingItem) -> ItemView {
+        ItemView {
+            hours: hours(item.minutes),
+            key: format!(
+                "{}:{}",
+                item.timesheet_id,
+                item.project_id
+                    .map_or("team".to_string(), |p| p.to_string()),
+            ),
+            submitted: item
+                .submitted_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            item,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -37,102 +61,163 @@ struct ItemView {
 struct InboxPage {
     layout: Layout,
     items: Vec<ItemView>,
-    projects: Vec<(i64, String)>,
-    teams: Vec<(i64, String)>,
-    weeks: Vec<NaiveDate>,
-    project_id: String,
-    team_id: String,
-    week: String,
+    form: InboxQuery,
+    errors: crate::FieldErrors,
+    /// The filter as a query string (without page), for links that keep it.
+    filter_query: String,
+    /// What the filter keeps, said back.
+    described: Vec<(&'static str, String)>,
+    page: i64,
+    pages: i64,
+    /// "51–100 of 2,444".
+    showing: String,
+    total_text: String,
     can_remind: bool,
 }
 
-#[derive(Deserialize, Default)]
+/// The inbox's query: the filter fields as typed (see
+/// `domain::inbox::FilterInput`), the order and the page. The old names
+/// `project_id` and `team_id` still work.
+#[derive(Deserialize, Default, Clone)]
 #[serde(default)]
-struct InboxQuery {
-    project_id: String,
-    team_id: String,
-    week: String,
+pub(crate) struct InboxQuery {
+    #[serde(alias = "project_id")]
+    pub project: String,
+    #[serde(alias = "team_id")]
+    pub team: String,
+    pub org: String,
+    pub week: String,
+    pub sort: String,
+    pub page: String,
 }
 
-/// The most items the inbox lists at once (filters narrow it down).
-const SHOWN: usize = 500;
+impl InboxQuery {
+    fn input(&self) -> FilterInput {
+        FilterInput {
+            project: self.project.clone(),
+            team: self.team.clone(),
+            org: self.org.clone(),
+            week: self.week.clone(),
+            sort: self.sort.clone(),
+        }
+    }
 
-/// `GET /approvals?project_id=&team_id=&week=`.
+    /// The filter (and order) as a query string, without the page.
+    pub(crate) fn filter_query(&self) -> String {
+        let mut pairs: Vec<String> = Vec::new();
+        for (name, value) in [
+            ("project", &self.project),
+            ("team", &self.team),
+            ("org", &self.org),
+            ("week", &self.week),
+            ("sort", &self.sort),
+        ] {
+            let value = value.trim();
+            if !value.is_empty() {
+                pairs.push(format!("{name}={}", super::error::urlencode(value)));
+            }
+        }
+        pairs.join("&")
+    }
+}
+
+/// Rows on one page of the inbox.
+pub(crate) const INBOX_PAGE: i64 = 50;
+
+/// 2444 as "2,444".
+pub(crate) fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// `GET /approvals?project=&team=&org=&week=&sort=&page=`: one page (50 rows)
+/// of what the viewer may decide, filtered and ordered in SQL. A filter value
+/// that is not a date, or names nothing the viewer may see, answers 422 with
+/// the message next to its field; a page past the end shows the last one.
 #[get("/approvals")]
-async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpResponse, PageError> {
-    let query = query.into_inner();
-    let filter = PendingFilter {
-        project_id: query.project_id.trim().parse().ok(),
-        team_id: query.team_id.trim().parse().ok(),
-        week_start: crate::domain::validate::date(&query.week, "week").ok(),
-    };
-    let access = me.access.clone();
-    let (all, items, teams) = me
+async fn list(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpResponse, PageError> {
+    let form = query.into_inner();
+    let page_no = super::page_number(Some(&form.page)) as i64;
+    let (access, input) = (me.access.clone(), form.input());
+    let outcome = me
         .db()
         .read(move |conn| {
+            let found = match inbox::read_filter(conn, &access, &input) {
+                Ok(found) => found,
+                Err(Error::Validation(errors)) => return Ok(Err(errors)),
+                Err(e) => return Err(e),
+            };
             let approver = Approver::load(conn, &access)?;
-            let all = approval::pending(conn, &approver, &PendingFilter::default(), 2000)?;
-            let items = approval::pending(conn, &approver, &filter, SHOWN)?;
-            // Teams to filter by: those the viewer may see, and those they lead.
-            let visible = access
-                .snapshot
-                .visible_orgs(access.user_id, Permission::TeamView);
-            let mut teams: Vec<(i64, String)> = team::in_orgs(conn, &visible)?
-                .into_iter()
-                .map(|t| (t.id, t.name))
-                .collect();
-            for (t, lead) in team::of_user(conn, access.user_id)? {
-                if lead && !teams.iter().any(|(id, _)| *id == t.id) {
-                    teams.push((t.id, t.name));
-                }
+            let offset = |page: i64| (page - 1).saturating_mul(INBOX_PAGE);
+            let (mut items, total) =
+                inbox::page(conn, &approver, &found.filter, offset(page_no), INBOX_PAGE)?;
+            let pages = (total + INBOX_PAGE - 1) / INBOX_PAGE;
+            let mut page_no = page_no;
+            if page_no > pages.max(1) {
+                page_no = pages.max(1);
+                items = inbox::page(conn, &approver, &found.filter, offset(page_no), INBOX_PAGE)?.0;
             }
-            Ok((all, items, teams))
+            Ok(Ok((found.described, items, total, page_no)))
         })
         .await?;
-    let mut projects: Vec<(i64, String)> = all
-        .iter()
-        .filter_map(|i| Some((i.project_id?, i.project_name.clone()?)))
-        .collect();
-    projects.sort_by(|a, b| a.1.cmp(&b.1));
-    projects.dedup();
-    let mut weeks: Vec<NaiveDate> = all.iter().map(|i| i.week_start).collect();
-    weeks.sort();
-    weeks.dedup();
-    page(&InboxPage {
+    let can_remind = !me
+        .access
+        .snapshot
+        .visible_orgs(me.user.id, Permission::TimeManage)
+        .is_empty();
+    let (described, items, total, page_no, errors) = match outcome {
+        Ok((described, items, total, page_no)) => {
+            (described, items, total, page_no, crate::FieldErrors::new())
+        }
+        Err(errors) => (Vec::new(), Vec::new(), 0, 1, errors),
+    };
+    let first = (page_no - 1) * INBOX_PAGE + 1;
+    let shown = items.len() as i64;
+    let template = InboxPage {
         layout: me.ctx.layout("Approvals", "approvals")?,
-        items: items
-            .into_iter()
-            .map(|item| ItemView {
-                hours: hours(item.minutes),
-                key: format!(
-                    "{}:{}",
-                    item.timesheet_id,
-                    item.project_id
-                        .map_or("team".to_string(), |p| p.to_string()),
-                ),
-                item,
-            })
-            .collect(),
-        projects,
-        teams,
-        weeks,
-        project_id: query.project_id,
-        team_id: query.team_id,
-        week: query.week,
-        can_remind: !me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::TimeManage)
-            .is_empty(),
-    })
+        items: items.into_iter().map(ItemView::of).collect(),
+        filter_query: form.filter_query(),
+        described,
+        page: page_no,
+        pages: ((total + INBOX_PAGE - 1) / INBOX_PAGE).max(1),
+        showing: if shown == 0 {
+            String::new()
+        } else {
+            format!(
+                "{}\u{2013}{} of {}",
+                thousands(first),
+                thousands(first + shown - 1),
+                thousands(total)
+            )
+        },
+        total_text: thousands(total),
+        can_remind,
+        form,
+        errors,
+    };
+    if template.errors.is_empty() {
+        page(&template)
+    } else {
+        Ok(super::render(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            &template,
+        ))
+    }
 }
 
-/// The most items one bulk approval takes (the inbox lists at most [`SHOWN`]).
-const MAX_BULK_ITEMS: usize = SHOWN;
+/// The most items one "approve selected" takes (a page shows [`INBOX_PAGE`]).
+const MAX_BULK_ITEMS: usize = 500;
 
 /// How many items did not go through, with the first few distinct reasons
 /// (the flash helper bounds the length in any case).
-fn not_approved(reasons: &[String]) -> String {
+pub(crate) fn not_approved(reasons: &[String]) -> String {
     const FIRST: usize = 3;
     let mut distinct: Vec<&str> = Vec::new();
     for r in reasons {

@@ -617,11 +617,10 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
-        // The inbox ignores a filter it cannot read, as for any other typo.
-        assert_eq!(
-            app.get(&format!("/approvals?week={date}")).await.status(),
-            StatusCode::OK
-        );
+        // The inbox says so next to the field (422), never a 500.
+        let (status, html) = app.get_text(&format!("/approvals?week={date}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
+        assert!(html.contains("id=\"week-error\""), "{date}: {html}");
     }
     for date in ["1900-01-01", "9999-12-31"] {
         let (status, body) = app

@@ -11,6 +11,7 @@ mod escalation;
 mod hardening;
 mod helpers;
 mod hidden_ids;
+mod inbox_paging;
 mod org_pages;
 mod orgs;
 mod outbox;

@@ -1,0 +1,1 @@
+DROP INDEX approval_parts_status_user;

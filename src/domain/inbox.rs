@@ -1,0 +1,699 @@
+//! The approvals inbox at scale: what waits for one decider, filtered, sorted,
+//! counted and paged in SQL, and "approve all N matching".
+//!
+//! The rule of who decides what lives in [`Approver::may_decide`]; [`Scope`]
+//! says the same thing as a SQL condition, built from the same facts (the
+//! decider's approving assignments, the members of the teams they lead, the
+//! orgs and projects where the resolver gives them `time.approve`). Every row
+//! a page shows still passes `may_decide` before it is shown, and a test
+//! (`tests/app/inbox_paging.rs`) holds the two to each other on both backends.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Duration;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::authz::{Access, Permission};
+use crate::db::{
+    AnyConnection, Conn,
+    schema::{approval_parts, grants, group_members, projects, team_members, timesheets, users},
+};
+use crate::domain::approval::{Approver, PendingFilter, PendingItem, Sort};
+use crate::domain::audit::Actor;
+use crate::domain::timesheet::{Part, Timesheet};
+use crate::domain::user::User;
+use crate::error::{Error, Result};
+
+/// Who may decide which pending part, as one SQL condition over
+/// `approval_parts` (the org scope reads `org_closure`, `projects` and
+/// `users` in subqueries). Built only from ids and dates the server holds,
+/// never from input.
+pub struct Scope {
+    clause: String,
+}
+
+/// An org condition that holds for the whole tree.
+const EVERYWHERE: &str = "1 = 1";
+/// The scope of someone who decides nothing.
+const NOTHING: &str = "1 = 0";
+
+impl Scope {
+    pub fn of(conn: &mut Conn, approver: &Approver) -> Result<Scope> {
+        let me = approver.user_id;
+        let access = &approver.access;
+        let orgs = approve_orgs(access);
+        let whole_tree = |root: i64| access.snapshot.tree().parent_of(root).is_none();
+        let in_orgs = |column: &str| -> Vec<String> {
+            orgs.iter()
+                .map(|(root, hidden)| {
+                    let mut parts = Vec::new();
+                    if !whole_tree(*root) {
+                        parts.push(format!(
+                            "{column} IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = {root})"
+                        ));
+                    }
+                    if !hidden.is_empty() {
+                        parts.push(format!(
+                            "{column} NOT IN (SELECT descendant_id FROM org_closure WHERE ancestor_id IN ({}))",
+                            list(hidden)
+                        ));
+                    }
+                    if parts.is_empty() {
+                        EVERYWHERE.to_string()
+                    } else {
+                        parts.join(" AND ")
+                    }
+                })
+                .collect()
+        };
+
+        // Project parts: an approving assignment covering the week, or
+        // time.approve on the project (its org or a grant at the project).
+        let mut project_terms: Vec<String> = Vec::new();
+        if approver.has_project_roles() {
+            let week_end = match conn {
+                AnyConnection::Sqlite(_) => "date(approval_parts.week_start, '+6 days')",
+                AnyConnection::Postgresql(_) => "(approval_parts.week_start + 6)",
+            };
+            // Which projects is a plain (indexable) list; whether the
+            // assignment covers the part's week is asked per row.
+            project_terms.push(format!(
+                "(approval_parts.project_id IN (SELECT pa.project_id FROM project_assignments pa \
+                 WHERE pa.user_id = {me} AND pa.role IN ('approver', 'manager')) \
+                 AND EXISTS (SELECT 1 FROM project_assignments pa WHERE pa.user_id = {me} \
+                 AND pa.role IN ('approver', 'manager') AND pa.project_id = approval_parts.project_id \
+                 AND pa.start_date <= {week_end} \
+                 AND (pa.end_date IS NULL OR pa.end_date >= approval_parts.week_start)))"
+            ));
+        }
+        for term in in_orgs("projects.org_id") {
+            project_terms.push(if term == EVERYWHERE {
+                term
+            } else {
+                format!(
+                    "approval_parts.project_id IN (SELECT projects.id FROM projects WHERE {term})"
+                )
+            });
+        }
+        let granted = project_grants(conn, access)?;
+        if !granted.is_empty() {
+            project_terms.push(format!("approval_parts.project_id IN ({})", list(&granted)));
+        }
+
+        // The team part: a lead of one of the owner's teams, or time.approve
+        // at the owner's home org.
+        let mut team_terms: Vec<String> = Vec::new();
+        let led = approver.led_member_ids();
+        if !led.is_empty() {
+            team_terms.push(format!("approval_parts.user_id IN ({})", list(&led)));
+        }
+        for term in in_orgs("users.org_id") {
+            team_terms.push(if term == EVERYWHERE {
+                term
+            } else {
+                format!("approval_parts.user_id IN (SELECT users.id FROM users WHERE {term})")
+            });
+        }
+
+        let mut either: Vec<String> = Vec::new();
+        if !project_terms.is_empty() {
+            either.push(format!(
+                "(approval_parts.project_id IS NOT NULL AND ({}))",
+                project_terms.join(" OR ")
+            ));
+        }
+        if !team_terms.is_empty() {
+            either.push(format!(
+                "(approval_parts.project_id IS NULL AND ({}))",
+                team_terms.join(" OR ")
+            ));
+        }
+        let clause = if either.is_empty() {
+            NOTHING.to_string()
+        } else {
+            format!(
+                "approval_parts.user_id <> {me} AND ({})",
+                either.join(" OR ")
+            )
+        };
+        Ok(Scope { clause })
+    }
+
+    /// True when nothing at all can be theirs to decide.
+    pub fn is_empty(&self) -> bool {
+        self.clause == NOTHING
+    }
+
+    fn condition(&self) -> diesel::expression::SqlLiteral<Bool> {
+        diesel::dsl::sql::<Bool>(&self.clause)
+    }
+}
+
+fn list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where `access` holds `time.approve`, exactly: subtrees (`root`) without
+/// the subtrees where it stops (`hidden`: privacy borders, the edge of a
+/// "this org only" grant). A region inside a hidden part where it holds again
+/// (a grant behind a border) is a root of its own, so the description covers
+/// what `Access::can` allows, no more and no less.
+pub fn approve_orgs(access: &Access) -> Vec<(i64, Vec<i64>)> {
+    let perm = Permission::TimeApprove;
+    let tree = access.snapshot.tree();
+    let mut todo: Vec<i64> = Vec::new();
+    for org in access.snapshot.visible_orgs(access.user_id, perm) {
+        if todo.iter().any(|r| tree.is_within(org, *r)) {
+            continue;
+        }
+        todo.push(org);
+    }
+    let mut regions = Vec::new();
+    while let Some(root) = todo.pop() {
+        let hidden = access.hidden_under(perm, root);
+        for h in &hidden {
+            let mut last: Option<i64> = None;
+            for org in tree.subtree(*h) {
+                if last.is_some_and(|l| tree.is_within(org, l)) {
+                    continue;
+                }
+                if access.can(perm, org) {
+                    todo.push(org);
+                    last = Some(org);
+                }
+            }
+        }
+        regions.push((root, hidden));
+    }
+    regions.sort();
+    regions
+}
+
+/// The projects where `access` holds `time.approve` through a grant at the
+/// project itself (to them or to a group of theirs), as the resolver says.
+fn project_grants(conn: &mut Conn, access: &Access) -> Result<Vec<i64>> {
+    let my_groups = group_members::table
+        .filter(group_members::user_id.eq(access.user_id))
+        .select(group_members::group_id.nullable());
+    let mut ids: Vec<i64> = grants::table
+        .filter(grants::project_id.is_not_null())
+        .filter(
+            grants::user_id
+                .eq(access.user_id)
+                .or(grants::group_id.eq_any(my_groups)),
+        )
+        .select(grants::project_id.assume_not_null())
+        .load(conn)?;
+    ids.sort_unstable();
+    ids.dedup();
+    ids.retain(|p| access.can_project(Permission::TimeApprove, *p));
+    Ok(ids)
+}
+
+/// The pending parts `scope` allows and `filter` keeps, from `$source` (the
+/// parts alone, or joined to their sheets and owners), as a boxed query
+/// (callers add order, paging or count). Every condition reads
+/// `approval_parts` or a subquery, so counting needs no join. A pending part
+/// always belongs to a submitted sheet (submitting makes the parts,
+/// withdrawing and reopening delete them, a decision ends them).
+macro_rules! matching {
+    ($source:expr, $scope:expr, $filter:expr) => {{
+        let filter: &PendingFilter = $filter;
+        let mut query = $source
+            .filter(approval_parts::status.eq("pending"))
+            .filter($scope.condition())
+            .into_boxed();
+        if let Some(p) = filter.project_id {
+            query = query.filter(approval_parts::project_id.eq(p));
+        }
+        if let Some(t) = filter.team_id {
+            query = query.filter(
+                approval_parts::user_id.eq_any(
+                    team_members::table
+                        .filter(team_members::team_id.eq(t))
+                        .select(team_members::user_id),
+                ),
+            );
+        }
+        if let Some(o) = filter.org_id {
+            // A subquery of its own (`users` may be joined already); `o` is
+            // a number.
+            query = query.filter(diesel::dsl::sql::<Bool>(&format!(
+                "approval_parts.user_id IN (SELECT u.id FROM users u WHERE u.org_id IN \
+                 (SELECT descendant_id FROM org_closure WHERE ancestor_id = {o}))"
+            )));
+        }
+        if let Some(w) = filter.week_start {
+            query = query.filter(approval_parts::week_start.eq(w));
+        }
+        if let Some(d) = filter.week_of {
+            query = query.filter(approval_parts::week_start.between(d - Duration::days(6), d));
+        }
+        query
+    }};
+}
+
+/// The parts joined to their sheets and owners.
+macro_rules! joined {
+    () => {
+        approval_parts::table.inner_join(timesheets::table.inner_join(users::table))
+    };
+}
+
+/// How many pending parts `approver` may decide that `filter` keeps.
+pub fn count(conn: &mut Conn, approver: &Approver, filter: &PendingFilter) -> Result<i64> {
+    let scope = Scope::of(conn, approver)?;
+    count_in(conn, &scope, filter)
+}
+
+fn count_in(conn: &mut Conn, scope: &Scope, filter: &PendingFilter) -> Result<i64> {
+    if scope.is_empty() {
+        return Ok(0);
+    }
+    Ok(matching!(approval_parts::table, scope, filter)
+        .count()
+        .get_result(conn)?)
+}
+
+/// One page of what `approver` may decide (`filter`ed, in `filter.sort`
+/// order), with the number of all matches. Each row is checked once more by
+/// `may_decide`; one that fails it is left out and logged (the SQL rule and
+/// the Rust rule disagree, which the tests forbid).
+pub fn page(
+    conn: &mut Conn,
+    approver: &Approver,
+    filter: &PendingFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<PendingItem>, i64)> {
+    let scope = Scope::of(conn, approver)?;
+    let total = count_in(conn, &scope, filter)?;
+    if total == 0 || offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    Ok((rows(conn, approver, &scope, filter, offset, limit)?, total))
+}
+
+/// The first `limit` items of what `approver` may decide, without the total.
+pub fn first(
+    conn: &mut Conn,
+    approver: &Approver,
+    filter: &PendingFilter,
+    limit: i64,
+) -> Result<Vec<PendingItem>> {
+    let scope = Scope::of(conn, approver)?;
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    rows(conn, approver, &scope, filter, 0, limit)
+}
+
+fn rows(
+    conn: &mut Conn,
+    approver: &Approver,
+    scope: &Scope,
+    filter: &PendingFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<PendingItem>> {
+    let query = matching!(joined!(), scope, filter);
+    let query = match filter.sort {
+        Sort::OldestFirst => {
+            query.order((timesheets::submitted_at.asc(), approval_parts::id.asc()))
+        }
+        Sort::NewestFirst => {
+            query.order((timesheets::submitted_at.desc(), approval_parts::id.desc()))
+        }
+    };
+    let rows: Vec<(Part, Timesheet, User)> = query
+        .offset(offset)
+        .limit(limit)
+        .select((Part::as_select(), Timesheet::as_select(), User::as_select()))
+        .load(conn)?;
+    items(conn, approver, rows)
+}
+
+/// The rows as inbox items, each checked by the Rust rule.
+fn items(
+    conn: &mut Conn,
+    approver: &Approver,
+    rows: Vec<(Part, Timesheet, User)>,
+) -> Result<Vec<PendingItem>> {
+    let ids: Vec<i64> = rows.iter().filter_map(|(p, _, _)| p.project_id).collect();
+    let names: HashMap<i64, String> = projects::table
+        .filter(projects::id.eq_any(ids))
+        .select((projects::id, projects::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|(part, sheet, owner)| {
+            let ok = approver.may_decide(owner, sheet.week_start, part);
+            if !ok {
+                log::error!(
+                    "inbox: SQL scope showed part {} that may_decide refuses to user {}",
+                    part.id,
+                    approver.user_id
+                );
+            }
+            ok
+        })
+        .map(|(part, sheet, owner)| PendingItem {
+            timesheet_id: sheet.id,
+            part_id: part.id,
+            user_id: owner.id,
+            user_name: owner.display_name,
+            user_email: owner.email,
+            user_org_id: owner.org_id,
+            week_start: sheet.week_start,
+            project_name: part.project_id.and_then(|p| names.get(&p).cloned()),
+            project_id: part.project_id,
+            minutes: i64::from(part.minutes),
+            version: sheet.version,
+            submitted_at: sheet.submitted_at,
+        })
+        .collect())
+}
+
+/// The most parts one "approve all matching" takes; a wider filter is asked
+/// to narrow down first.
+pub const MAX_APPROVE_ALL: i64 = 5_000;
+
+/// One matching part as the confirmation page saw it: the part and the
+/// version of its sheet then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub part_id: i64,
+    pub version: i64,
+}
+
+impl Seen {
+    /// `part.version` pairs separated by spaces or commas, as
+    /// [`Seen::encode`] writes them; `None` when any is malformed.
+    pub fn parse_list(raw: &str) -> Option<Vec<Seen>> {
+        raw.split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(|one| {
+                let (part, version) = one.split_once('.')?;
+                Some(Seen {
+                    part_id: part.parse().ok()?,
+                    version: version.parse().ok()?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn encode(list: &[Seen]) -> String {
+        list.iter()
+            .map(|s| format!("{}.{}", s.part_id, s.version))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Every part `approver` may decide that `filter` keeps, as the confirmation
+/// of "approve all" records them (oldest first), with their number; `None`
+/// when there are more than [`MAX_APPROVE_ALL`].
+pub fn all_matching(
+    conn: &mut Conn,
+    approver: &Approver,
+    filter: &PendingFilter,
+) -> Result<(i64, Option<Vec<Seen>>)> {
+    let scope = Scope::of(conn, approver)?;
+    let total = count_in(conn, &scope, filter)?;
+    if total > MAX_APPROVE_ALL {
+        return Ok((total, None));
+    }
+    let rows: Vec<(i64, i64)> = matching!(joined!(), &scope, filter)
+        .order((timesheets::submitted_at.asc(), approval_parts::id.asc()))
+        .select((approval_parts::id, timesheets::version))
+        .load(conn)?;
+    Ok((
+        total,
+        Some(
+            rows.into_iter()
+                .map(|(part_id, version)| Seen { part_id, version })
+                .collect(),
+        ),
+    ))
+}
+
+/// What "approve all" did: how many parts it approved, and how many it
+/// skipped because they no longer match (decided, withdrawn, out of the
+/// filter or out of the decider's reach), because their sheet changed since
+/// the confirmation, or because the single-approval rule refused them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkOutcome {
+    pub approved: usize,
+    pub no_longer_matching: usize,
+    pub changed: usize,
+    pub refused: Vec<String>,
+}
+
+/// Parts approved in one write transaction: a long approval keeps SQLite's
+/// writer lock for a batch at a time, not for the whole list.
+pub const BATCH: usize = 200;
+
+/// Approves each of `seen` (one batch, in one transaction: call it inside a
+/// write) that still matches `filter` for `approver` and whose sheet is still
+/// at the version seen, through the same rule and audit as a single approval
+/// (`timesheet::approve`); the rest is skipped and counted. A part whose
+/// approval fails is rolled back alone (a savepoint) and counted.
+pub fn approve_seen(
+    conn: &mut Conn,
+    actor: &Actor,
+    approver: &Approver,
+    filter: &PendingFilter,
+    seen: &[Seen],
+) -> Result<BulkOutcome> {
+    let mut outcome = BulkOutcome::default();
+    let scope = Scope::of(conn, approver)?;
+    let ids: Vec<i64> = seen.iter().map(|s| s.part_id).collect();
+    // Still matching, as of now: part → (sheet, project, sheet version).
+    let now: HashMap<i64, (i64, Option<i64>, i64)> = if scope.is_empty() {
+        HashMap::new()
+    } else {
+        matching!(joined!(), &scope, filter)
+            .filter(approval_parts::id.eq_any(ids))
+            .select((
+                approval_parts::id,
+                timesheets::id,
+                approval_parts::project_id,
+                timesheets::version,
+            ))
+            .load::<(i64, i64, Option<i64>, i64)>(conn)?
+            .into_iter()
+            .map(|(part, sheet, project, version)| (part, (sheet, project, version)))
+            .collect()
+    };
+    // The version each sheet is at, moved on by our own approvals.
+    let mut at: HashMap<i64, i64> = HashMap::new();
+    let mut done: HashSet<i64> = HashSet::new();
+    for s in seen {
+        if !done.insert(s.part_id) {
+            continue;
+        }
+        let Some(&(sheet, project, version)) = now.get(&s.part_id) else {
+            outcome.no_longer_matching += 1;
+            continue;
+        };
+        if version != s.version {
+            outcome.changed += 1;
+            continue;
+        }
+        let current = *at.entry(sheet).or_insert(version);
+        let approved = conn.transaction(|conn| {
+            crate::domain::timesheet::approve(conn, actor, approver, sheet, project, Some(current))
+        });
+        match approved {
+            Ok(after) => {
+                at.insert(sheet, after.version);
+                outcome.approved += 1;
+            }
+            Err(e) if e.is_internal() => return Err(e),
+            Err(Error::Conflict { .. }) => outcome.changed += 1,
+            Err(e) => outcome.refused.push(e.to_string()),
+        }
+    }
+    Ok(outcome)
+}
+
+/// The inbox's filter as typed: a project by code or id, a team by name or
+/// id, an org by code or id (the person's home org, that org and below), a
+/// day of the week wanted, the order.
+#[derive(Clone, Debug, Default)]
+pub struct FilterInput {
+    pub project: String,
+    pub team: String,
+    pub org: String,
+    pub week: String,
+    pub sort: String,
+}
+
+/// A filter read from [`FilterInput`], with how to say it back to the person.
+#[derive(Clone, Debug, Default)]
+pub struct ReadFilter {
+    pub filter: PendingFilter,
+    /// (what, value) for each field given, e.g. ("Project", "Apollo (APO)").
+    pub described: Vec<(&'static str, String)>,
+}
+
+const NO_PROJECT: &str = "No project you can see has that code or number.";
+const NO_TEAM: &str = "No team you can see has that name or number.";
+const NO_ORG: &str = "No organization you can see has that code or number.";
+
+/// Reads `input` for `access`: each name, code or id must be something they
+/// may see (anything else answers as if it did not exist), the week a date,
+/// the order `oldest` or `newest`. Bad values come back as field errors.
+pub fn read_filter(conn: &mut Conn, access: &Access, input: &FilterInput) -> Result<ReadFilter> {
+    use crate::db::schema::{orgs, teams};
+    use crate::domain::validate;
+    let mut errors = crate::error::FieldErrors::new();
+    let mut out = ReadFilter::default();
+    let id_of = |raw: &str| -> Option<i64> {
+        (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| raw.parse().ok())
+            .flatten()
+    };
+
+    let raw = input.project.trim();
+    if !raw.is_empty() {
+        let candidates: Vec<crate::domain::project::Project> = match id_of(raw) {
+            Some(id) => crate::domain::project::find_many(conn, &[id])?,
+            None if raw.len() <= 64 => projects::table
+                .filter(projects::code_key.eq(validate::key(raw)))
+                .select(crate::domain::project::Project::as_select())
+                .load(conn)?,
+            None => Vec::new(),
+        };
+        let mut seen = Vec::new();
+        for p in candidates {
+            if crate::domain::project::can_view(conn, access, &p)? {
+                seen.push(p);
+            }
+        }
+        match seen.as_slice() {
+            [p] => {
+                out.filter.project_id = Some(p.id);
+                out.described
+                    .push(("Project", format!("{} ({})", p.name, p.code)));
+            }
+            [] => errors.add("project", NO_PROJECT),
+            _ => errors.add(
+                "project",
+                "Several projects you can see have that code; give the project's number.",
+            ),
+        }
+    }
+
+    let raw = input.team.trim();
+    if !raw.is_empty() {
+        let led: HashSet<i64> = team_members::table
+            .filter(team_members::user_id.eq(access.user_id))
+            .filter(team_members::lead.eq(true))
+            .select(team_members::team_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        let found: Vec<(i64, i64, String)> = match id_of(raw) {
+            Some(id) => teams::table
+                .filter(teams::id.eq(id))
+                .select((teams::id, teams::org_id, teams::name))
+                .load(conn)?,
+            None if raw.len() <= 200 => teams::table
+                .filter(teams::name_key.eq(validate::key(raw)))
+                .select((teams::id, teams::org_id, teams::name))
+                .load(conn)?,
+            None => Vec::new(),
+        };
+        let seen: Vec<(i64, i64, String)> = found
+            .into_iter()
+            .filter(|(id, org, _)| led.contains(id) || access.can(Permission::TeamView, *org))
+            .collect();
+        match seen.as_slice() {
+            [(id, _, name)] => {
+                out.filter.team_id = Some(*id);
+                out.described.push(("Team", name.clone()));
+            }
+            [] => errors.add("team", NO_TEAM),
+            _ => errors.add(
+                "team",
+                "Several teams you can see have that name; give the team's number.",
+            ),
+        }
+    }
+
+    let raw = input.org.trim();
+    if !raw.is_empty() {
+        let found: Option<(i64, String, String)> = match id_of(raw) {
+            Some(id) => orgs::table
+                .filter(orgs::id.eq(id))
+                .select((orgs::id, orgs::name, orgs::code))
+                .first(conn)
+                .optional()?,
+            None if raw.len() <= 64 => orgs::table
+                .filter(orgs::code_key.eq(validate::key(raw)))
+                .select((orgs::id, orgs::name, orgs::code))
+                .first(conn)
+                .optional()?,
+            None => None,
+        };
+        match found {
+            Some((id, name, code)) if access.can(Permission::OrgView, id) => {
+                out.filter.org_id = Some(id);
+                out.described
+                    .push(("Organization", format!("{name} ({code}) and below")));
+            }
+            _ => errors.add("org", NO_ORG),
+        }
+    }
+
+    let raw = input.week.trim();
+    if !raw.is_empty() {
+        match validate::date(raw, "Week") {
+            Ok(day) => {
+                out.filter.week_of = Some(day);
+                out.described.push(("Week", format!("the week of {day}")));
+            }
+            Err(message) => errors.add("week", message),
+        }
+    }
+
+    match Sort::parse(&input.sort) {
+        Some(sort) => out.filter.sort = sort,
+        None => errors.add("sort", "Sort by oldest or newest."),
+    }
+    errors.into_result()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_lists_round_trip_and_refuse_garbage() {
+        let list = vec![
+            Seen {
+                part_id: 12,
+                version: 3,
+            },
+            Seen {
+                part_id: 7,
+                version: 1,
+            },
+        ];
+        assert_eq!(Seen::encode(&list), "12.3 7.1");
+        assert_eq!(Seen::parse_list("12.3 7.1"), Some(list.clone()));
+        assert_eq!(Seen::parse_list("12.3,7.1"), Some(list));
+        assert_eq!(Seen::parse_list(""), Some(vec![]));
+        for bad in ["12", "x.1", "1.y", "1.2.3", "-"] {
+            assert_eq!(Seen::parse_list(bad), None, "{bad}");
+        }
+    }
+}
