@@ -119,11 +119,7 @@ async fn inbox(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespon
         project_id: query.project_id,
         team_id: query.team_id,
         week: query.week,
-        can_remind: !me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::TimeManage)
-            .is_empty(),
+        can_remind: me.access.anywhere(Permission::TimeManage),
     })
 }
 
@@ -209,11 +205,7 @@ async fn bulk_approve(
 #[post("/approvals/remind")]
 async fn remind(me: SignedIn) -> Result<HttpResponse, PageError> {
     let (access, actor) = (me.access.clone(), me.actor());
-    if access
-        .snapshot
-        .visible_orgs(access.user_id, Permission::TimeManage)
-        .is_empty()
-    {
+    if !access.anywhere(Permission::TimeManage) {
         return Err(Error::NotFound.into());
     }
     let sent = me
