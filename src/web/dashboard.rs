@@ -57,6 +57,8 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
     let user = me.user.clone();
     let access = me.access.clone();
     let today = db::now().date();
+    // The navigation's count, already worked out for this request.
+    let counts = me.ctx.counts;
     let data = me
         .db()
         .read(move |conn| {
@@ -95,12 +97,12 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
             // Approver: what waits.
             let approver = Approver::load(conn, &access)?;
             let pending = approval::pending(conn, &approver, &PendingFilter::default(), 5)?;
-            let pending_total = approval::pending_count(conn, &approver)?;
             // Admin: the highest org they run.
             let runs = access
                 .snapshot
-                .visible_orgs(access.user_id, Permission::UserManage)
-                .into_iter()
+                .visible_orgs_shared(access.user_id, Permission::UserManage)
+                .iter()
+                .copied()
                 .find(|o| access.sees_inside(*o));
             let admin = match runs {
                 Some(o) => {
@@ -132,7 +134,7 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
                 rejected,
                 projects,
                 pending,
-                pending_total,
+                pending_total: counts.approvals,
                 admin,
                 activity: audit::recent_for_user(conn, &access, 10)?,
             })
