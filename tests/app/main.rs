@@ -11,6 +11,7 @@ mod escalation;
 mod hardening;
 mod helpers;
 mod hidden_ids;
+mod nav_counts;
 mod org_pages;
 mod orgs;
 mod outbox;
