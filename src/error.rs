@@ -90,8 +90,13 @@ pub enum Error {
     RateLimited,
     #[error("database error: {0}")]
     Database(diesel::result::Error),
+    /// No pooled connection came free within the pool's wait: too busy now.
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The database stayed locked past its busy timeout (SQLite's
+    /// `SQLITE_BUSY`/`SQLITE_LOCKED`): too busy now, try again shortly.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// Anything else that is our fault. The message goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -113,8 +118,14 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Error::Database(_) | Error::Pool(_) | Error::Internal(_)
+            Error::Database(_) | Error::Pool(_) | Error::Busy(_) | Error::Internal(_)
         )
+    }
+
+    /// True when the server is only too busy right now (no connection came
+    /// free, the database stayed locked): answered 503 with `Retry-After`.
+    pub fn is_overload(&self) -> bool {
+        matches!(self, Error::Pool(_) | Error::Busy(_))
     }
 }
 
@@ -131,9 +142,48 @@ impl From<diesel::result::Error> for Error {
             D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Error::conflict("a concurrent change got there first; try again")
             }
+            D::DatabaseError(_, ref info) if is_busy(info.message()) => {
+                Error::Busy(info.message().to_string())
+            }
             other => Error::Database(other),
         }
     }
 }
 
+/// SQLite's words for a lock held past the busy timeout: "database is
+/// locked" (`SQLITE_BUSY`), "database table is locked" (`SQLITE_LOCKED`).
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("database schema is locked")
+}
+
+/// Seconds a client is asked to wait after a 503 (`Retry-After`).
+pub const RETRY_AFTER_SECS: u32 = 2;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_error(message: &str) -> Error {
+        Error::from(diesel::result::Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(message.to_string()),
+        ))
+    }
+
+    #[test]
+    fn a_locked_database_is_an_overload_not_an_internal_failure() {
+        for message in ["database is locked", "database table is locked"] {
+            let err = db_error(message);
+            assert!(matches!(err, Error::Busy(_)), "{err:?}");
+            assert!(err.is_overload());
+        }
+        let other = db_error("no such table: nowhere");
+        assert!(matches!(other, Error::Database(_)), "{other:?}");
+        assert!(!other.is_overload());
+        assert!(other.is_internal());
+    }
+}

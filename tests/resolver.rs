@@ -535,8 +535,15 @@ fn assert_checks_agree(world: &World, snap: &Snapshot) -> Result<(), TestCaseErr
             prop_assert_eq!(expected.len(), allowed.len(), "allowed outside the tour");
             prop_assert_eq!(
                 snap.visible_orgs(u, p),
-                expected,
+                expected.clone(),
                 "visible_orgs(user {}, {})",
+                u,
+                p
+            );
+            prop_assert_eq!(
+                snap.any_visible(u, p),
+                !expected.is_empty(),
+                "any_visible(user {}, {})",
                 u,
                 p
             );
@@ -806,6 +813,58 @@ proptest! {
     }
 }
 
+/// `Access::org_scope` never covers an org where `check` denies, covers every
+/// org it names as a root, and answers the same from its memo as when it was
+/// first worked out; `hidden_under` likewise.
+fn assert_scopes_hold(world: &World, snap: Snapshot) -> Result<(), TestCaseError> {
+    let snap = std::sync::Arc::new(snap);
+    let tree = snap.tree();
+    for u in world.user_ids() {
+        let access = canopy::authz::Access {
+            user_id: u,
+            snapshot: snap.clone(),
+        };
+        for &p in Permission::ALL {
+            let scope = access.org_scope(p);
+            prop_assert_eq!(&access.org_scope(p), &scope, "memoized scope differs");
+            for o in world.org_ids() {
+                let covered = scope.roots.iter().any(|r| tree.is_within(o, *r))
+                    && !scope.hidden.iter().any(|h| tree.is_within(o, *h));
+                if covered {
+                    prop_assert!(
+                        snap.check(u, p, o),
+                        "scope of user {} covers org {} for {}",
+                        u,
+                        o,
+                        p
+                    );
+                }
+            }
+            for r in &scope.roots {
+                prop_assert!(snap.check(u, p, *r));
+            }
+            // Every visible org lies under some root: the roots are the highest.
+            for o in snap.visible_orgs(u, p) {
+                prop_assert!(scope.roots.iter().any(|r| tree.is_within(o, *r)));
+            }
+            for o in world.org_ids().into_iter().take(3) {
+                let first = access.hidden_under(p, o);
+                prop_assert_eq!(access.hidden_under(p, o), first);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(500))]
+
+    #[test]
+    fn org_scopes_never_cover_more_than_check_allows(world in world()) {
+        assert_scopes_hold(&world, world.snapshot(1))?;
+    }
+}
+
 proptest! {
     #![proptest_config(config(1_000))]
 
@@ -853,6 +912,13 @@ proptest! {
         after.grants.retain(|g| g.user_id != user.id);
         after.grants.extend(new_grants.iter().cloned());
 
+        // Fill the memo first: a patch keeps the other users' kept answers
+        // and must drop the changed user's.
+        for u in world.user_ids() {
+            for &p in Permission::ALL {
+                before.visible_orgs(u, p);
+            }
+        }
         let patched = before.patched(epoch + 1, &[(user.clone(), new_grants)], &[], now());
         prop_assert_eq!(patched.epoch, epoch + 1);
         let rebuilt = after.snapshot(epoch + 1);

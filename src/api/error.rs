@@ -53,6 +53,9 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, crate::error::RETRY_AFTER_SECS));
+        }
         response.json(body)
     }
 }
@@ -73,7 +76,13 @@ fn body_of(err: &Error) -> Value {
             ("conflict", message.clone(), None, details.clone())
         }
         Error::RateLimited => ("rate_limited", err.to_string(), None, None),
-        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
+        Error::Pool(_) | Error::Busy(_) => (
+            "unavailable",
+            "the server is too busy right now; retry after the Retry-After seconds".to_string(),
+            None,
+            None,
+        ),
+        Error::Database(_) | Error::Internal(_) => {
             ("internal", "internal error".to_string(), None, None)
         }
     };

@@ -63,11 +63,12 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
 }
 
 /// Error answers every authenticated operation may give, 414, which any
-/// operation gives for a request line over 16 KiB, and 422, which any
-/// operation gives for a control character or an over-long value in its query.
+/// operation gives for a request line over 16 KiB, 422, which any operation
+/// gives for a control character or an over-long value in its query, and 503,
+/// which any operation gives when the server is too busy.
 fn errors(codes: &[&str]) -> Value {
     let mut map = serde_json::Map::new();
-    for code in codes.iter().chain(&["414", "422"]) {
+    for code in codes.iter().chain(&["414", "422", "503"]) {
         let name = match *code {
             "400" => "BadRequest",
             "401" => "Unauthenticated",
@@ -77,6 +78,7 @@ fn errors(codes: &[&str]) -> Value {
             "413" => "TooLarge",
             "414" => "UriTooLong",
             "415" => "UnsupportedMediaType",
+            "503" => "Unavailable",
             _ => "Validation",
         };
         map.insert(
@@ -643,5 +645,10 @@ fn responses() -> Value {
         "TooLarge": error("The body is larger than the API accepts (1 MiB)"),
         "UriTooLong": error("The request line is longer than the server accepts (16 KiB); code `uri_too_long`, the connection is closed"),
         "UnsupportedMediaType": error("The body is not application/json"),
+        "Unavailable": {
+            "description": "Too busy right now (no database connection came free in time, or the database stayed locked); code `unavailable`. Try again after `Retry-After` seconds",
+            "headers": {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        },
     })
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::memo::{MemoKey, MemoKind};
 use super::permission::{Permission, PermissionSet};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result};
@@ -137,23 +138,50 @@ impl Access {
     /// it stops (`hidden`, whose subtrees do not: privacy borders, "this org
     /// only"). An org deep inside a hidden part that is visible again is left
     /// out too, so the description never covers more than `can` allows.
+    ///
+    /// Worked out once per snapshot, person and permission (`authz::memo`).
     pub fn org_scope(&self, perm: Permission) -> OrgScope {
+        let key = MemoKey::new(MemoKind::OrgScope, self.user_id, perm.bit() as i64, 0);
+        let scope = self.snapshot.memo().get_or(
+            key,
+            |s: &OrgScope| s.roots.len() + s.hidden.len(),
+            || self.org_scope_walk(perm),
+        );
+        OrgScope::clone(&scope)
+    }
+
+    fn org_scope_walk(&self, perm: Permission) -> OrgScope {
         let tree = self.snapshot.tree();
         let mut scope = OrgScope::default();
-        for org in self.snapshot.visible_orgs(self.user_id, perm) {
+        for &org in self.snapshot.visible_orgs_shared(self.user_id, perm).iter() {
             if scope.roots.last().is_some_and(|r| tree.is_within(org, *r)) {
                 continue;
             }
             scope.roots.push(org);
-            scope.hidden.extend(self.hidden_under(perm, org));
+            scope.hidden.extend(self.hidden_under_walk(perm, org));
         }
         scope
     }
 
     /// The highest orgs at or under `org_id` where `perm` does not hold (a
     /// privacy border, the edge of a "this org only" grant): leaving out their
-    /// whole subtrees never shows more than `can` allows.
+    /// whole subtrees never shows more than `can` allows. Worked out once per
+    /// snapshot, person, permission and org.
     pub fn hidden_under(&self, perm: Permission, org_id: i64) -> Vec<i64> {
+        let key = MemoKey::new(
+            MemoKind::HiddenUnder,
+            self.user_id,
+            perm.bit() as i64,
+            org_id,
+        );
+        let hidden = self
+            .snapshot
+            .memo()
+            .get_or(key, Vec::len, || self.hidden_under_walk(perm, org_id));
+        hidden.as_ref().clone()
+    }
+
+    fn hidden_under_walk(&self, perm: Permission, org_id: i64) -> Vec<i64> {
         let tree = self.snapshot.tree();
         let mut hidden: Vec<i64> = Vec::new();
         for org in tree.subtree(org_id) {
@@ -165,6 +193,12 @@ impl Access {
             }
         }
         hidden
+    }
+
+    /// True when the person holds `perm` at some org (stops at the first):
+    /// what "may they create any?" needs, without listing every org.
+    pub fn anywhere(&self, perm: Permission) -> bool {
+        self.snapshot.any_visible(self.user_id, perm)
     }
 
     /// May the person do `perm` on a project (grants at its org or above, or at

@@ -2,6 +2,7 @@
 //! roles. Both are pure data; the resolver that decides arrives on top of them.
 
 pub mod access;
+pub mod memo;
 pub mod permission;
 pub mod roles;
 pub mod snapshot;

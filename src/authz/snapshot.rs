@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use rustc_hash::FxHashMap;
 
+use super::memo::{Memo, MemoKey, MemoKind};
 use super::permission::{Permission, PermissionSet};
 
 const NONE: u32 = u32::MAX;
@@ -361,6 +362,13 @@ impl Tree {
         self.order[range].iter().map(|d| self.ids[*d as usize])
     }
 
+    /// How many orgs `subtree` yields (0 for an unknown org), without walking.
+    pub fn subtree_len(&self, org_id: i64) -> usize {
+        self.dense(org_id).map_or(0, |d| {
+            (self.tout[d as usize] - self.tin[d as usize]) as usize
+        })
+    }
+
     /// Every org id in path order (the tour order).
     pub fn ids_in_order(&self) -> impl Iterator<Item = i64> + '_ {
         self.order.iter().map(|d| self.ids[*d as usize])
@@ -455,7 +463,8 @@ impl Decision {
     }
 }
 
-/// The resolver's immutable state at one `authz_epoch`.
+/// The resolver's immutable state at one `authz_epoch` (with a memo of
+/// answers derived from it, which is the only part that fills up over time).
 #[derive(Debug)]
 pub struct Snapshot {
     pub epoch: i64,
@@ -465,6 +474,8 @@ pub struct Snapshot {
     projects: Arc<IdMap<i64>>,
     /// The earliest expiry of a live grant: the snapshot is stale from then on.
     next_expiry: Option<NaiveDateTime>,
+    /// Answers derived from this snapshot (visible orgs, scopes), kept while it lives.
+    memo: Memo,
 }
 
 impl Snapshot {
@@ -487,6 +498,7 @@ impl Snapshot {
             users: IdMap::with_ids(users.len(), users.iter().map(|u| u.id).max().unwrap_or(0)),
             projects: Arc::new(IdMap::default()),
             next_expiry: None,
+            memo: Memo::default(),
         };
         for user in users {
             let rows = by_user.remove(&user.id).unwrap_or_default();
@@ -505,12 +517,16 @@ impl Snapshot {
         removed: &[i64],
         now: NaiveDateTime,
     ) -> Snapshot {
+        let mut changed: Vec<i64> = users.iter().map(|(u, _)| u.id).collect();
+        changed.extend_from_slice(removed);
+        changed.sort_unstable();
         let mut next = Snapshot {
             epoch,
             tree: self.tree.clone(),
             users: self.users.clone(),
             projects: self.projects.clone(),
             next_expiry: self.next_expiry,
+            memo: self.memo.carried_over(&changed),
         };
         for id in removed {
             next.users.remove(*id);
@@ -853,8 +869,56 @@ impl Snapshot {
         .unwrap_or(org_id)
     }
 
+    /// The answers kept for this snapshot's lifetime (see `memo`).
+    pub fn memo(&self) -> &Memo {
+        &self.memo
+    }
+
     /// The orgs where `user_id` has `perm`, in path order.
     pub fn visible_orgs(&self, user_id: i64, perm: Permission) -> Vec<i64> {
+        self.visible_orgs_shared(user_id, perm).as_ref().clone()
+    }
+
+    /// `visible_orgs` without a copy: worked out once per snapshot and user.
+    pub fn visible_orgs_shared(&self, user_id: i64, perm: Permission) -> Arc<Vec<i64>> {
+        self.memo.get_or(
+            MemoKey::new(MemoKind::VisibleOrgs, user_id, perm.bit() as i64, 0),
+            Vec::len,
+            || self.visible_orgs_walk(user_id, perm),
+        )
+    }
+
+    /// True when `user_id` has `perm` at some org: stops at the first one.
+    pub fn any_visible(&self, user_id: i64, perm: Permission) -> bool {
+        let Some(user) = self.users.get(user_id) else {
+            return false;
+        };
+        if !user.active {
+            return false;
+        }
+        let own = perm == Permission::OrgView;
+        if own && user.home.is_some() {
+            return true;
+        }
+        let t = &*self.tree;
+        let mut next_unvisited = 0u32;
+        for g in user.grants.iter().filter(|g| g.mask & perm.bit() != 0) {
+            let (start, end) = if g.only_here {
+                (g.tin, g.tin + 1)
+            } else {
+                (g.tin, g.tout)
+            };
+            for pos in start.max(next_unvisited)..end {
+                if self.check_dense(user, perm, t.order[pos as usize], own) {
+                    return true;
+                }
+            }
+            next_unvisited = next_unvisited.max(end);
+        }
+        false
+    }
+
+    fn visible_orgs_walk(&self, user_id: i64, perm: Permission) -> Vec<i64> {
         let Some(user) = self.users.get(user_id) else {
             return vec![];
         };

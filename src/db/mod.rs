@@ -75,6 +75,15 @@ fn with_connect_timeout(url: &str) -> String {
     format!("{url}{separator}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
 }
 
+/// How long a request waits for a pooled connection before it answers 503
+/// (`Error::Pool`, with `Retry-After`). Shorter than SQLite's busy timeout, so
+/// a request queued behind stuck writers gives up before they do.
+pub const POOL_WAIT: Duration = Duration::from_secs(3);
+
+/// SQLite's busy timeout: how long a statement waits on another connection's
+/// lock before it fails with "database is locked" (`Error::Busy`, 503).
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5000;
+
 /// Hands out connections to r2d2, set up for Canopy.
 #[derive(Debug)]
 pub struct ConnectionManager {
@@ -97,10 +106,10 @@ impl r2d2::ManageConnection for ConnectionManager {
                 // second instance) holding the file, and switching to WAL itself
                 // needs a moment of the file to itself. WAL lets readers run beside
                 // the writer; NORMAL sync is safe with WAL.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
@@ -148,7 +157,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(POOL_WAIT)
             .build(manager)?;
         Ok(Db {
             pool,

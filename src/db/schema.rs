@@ -18,6 +18,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Bumped by triggers whenever the navigation's numbers may change.
+    nav_epoch (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
     orgs (id) {
         id -> BigInt,
         parent_id -> Nullable<BigInt>,

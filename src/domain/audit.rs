@@ -408,7 +408,7 @@ impl SearchInput {
         let text = |raw: &Option<String>| query_text(raw).map(str::to_string);
         let visible = access
             .snapshot
-            .visible_orgs(access.user_id, Permission::AuditView);
+            .visible_orgs_shared(access.user_id, Permission::AuditView);
         if visible.is_empty() {
             return Err(crate::error::Error::Forbidden(
                 "You may not read the audit log of any organization.".into(),

@@ -1116,50 +1116,5 @@ pub fn rollup(
     id: i64,
     today: chrono::NaiveDate,
 ) -> Result<Rollup> {
-    use crate::db::schema::{projects, time_entries};
-    use chrono::Datelike;
-    let tree = access.snapshot.tree();
-    let visible_inside = |o: i64| tree.is_within(o, id) && access.sees_inside(o);
-    let mut rollup = Rollup {
-        sub_orgs: tree
-            .subtree(id)
-            .filter(|o| *o != id && visible_inside(*o))
-            .count(),
-        ..Rollup::default()
-    };
-    for (org_id, n) in subtree_user_counts(conn, id)? {
-        if visible_inside(org_id) {
-            rollup.subtree_users += n;
-            if org_id == id {
-                rollup.own_users = n;
-            }
-        }
-    }
-    let per_org: Vec<(i64, i64)> = projects::table
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
-        .filter(org_closure::ancestor_id.eq(id))
-        .group_by(projects::org_id)
-        .select((projects::org_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    rollup.projects = per_org
-        .iter()
-        .filter(|(o, _)| visible_inside(*o))
-        .map(|(_, n)| n)
-        .sum();
-    let month_start = today.with_day(1).unwrap_or(today);
-    // Summed in SQL per project org, then kept where the person sees inside.
-    let minutes: Vec<(i64, Option<i64>)> = time_entries::table
-        .inner_join(projects::table)
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
-        .filter(org_closure::ancestor_id.eq(id))
-        .filter(time_entries::entry_date.between(month_start, today))
-        .group_by(projects::org_id)
-        .select((projects::org_id, diesel::dsl::sum(time_entries::minutes)))
-        .load(conn)?;
-    rollup.minutes_this_month = minutes
-        .iter()
-        .filter(|(o, _)| visible_inside(*o))
-        .map(|(_, m)| m.unwrap_or(0))
-        .sum();
-    Ok(rollup)
+    crate::domain::rollup::of(conn, access, id, today)
 }

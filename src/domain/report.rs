@@ -113,7 +113,7 @@ impl FilterInput {
             }
             None => access
                 .snapshot
-                .visible_orgs(access.user_id, Permission::ReportView)
+                .visible_orgs_shared(access.user_id, Permission::ReportView)
                 .first()
                 .copied()
                 .or_else(|| {

@@ -39,9 +39,8 @@ pub fn status_of(err: &Error) -> StatusCode {
         Error::Duplicate(_) | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::BadRequest(_) => StatusCode::BAD_REQUEST,
         Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Error::Pool(_) | Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -59,7 +58,9 @@ pub fn page_offset(page: usize, per_page: usize) -> i64 {
 
 /// Logs an error that is the server's fault; the person sees none of it.
 pub fn log_if_internal(err: &Error) {
-    if err.is_internal() {
+    if err.is_overload() {
+        log::warn!("{err}");
+    } else if err.is_internal() {
         log::error!("{err}");
     }
 }

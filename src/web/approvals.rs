@@ -167,11 +167,7 @@ async fn list(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespons
             Ok(Ok((found.described, items, total, page_no)))
         })
         .await?;
-    let can_remind = !me
-        .access
-        .snapshot
-        .visible_orgs(me.user.id, Permission::TimeManage)
-        .is_empty();
+    let can_remind = me.access.anywhere(Permission::TimeManage);
     let (described, items, total, page_no, errors) = match outcome {
         Ok((described, items, total, page_no)) => {
             (described, items, total, page_no, crate::FieldErrors::new())
@@ -294,11 +290,7 @@ async fn bulk_approve(
 #[post("/approvals/remind")]
 async fn remind(me: SignedIn) -> Result<HttpResponse, PageError> {
     let (access, actor) = (me.access.clone(), me.actor());
-    if access
-        .snapshot
-        .visible_orgs(access.user_id, Permission::TimeManage)
-        .is_empty()
-    {
+    if !access.anywhere(Permission::TimeManage) {
         return Err(Error::NotFound.into());
     }
     let sent = me

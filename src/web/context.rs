@@ -31,22 +31,7 @@ pub struct PageCtx {
     pub counts: NavCounts,
 }
 
-/// The numbers the navigation shows next to the bell and "Approvals".
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NavCounts {
-    pub unread: i64,
-    pub approvals: usize,
-}
-
-/// Reads the navigation's numbers for a signed-in person.
-fn nav_counts(conn: &mut crate::db::Conn, access: &Access) -> crate::error::Result<NavCounts> {
-    use crate::domain::approval::{self, Approver};
-    let approver = Approver::load(conn, access)?;
-    Ok(NavCounts {
-        unread: crate::domain::notification::unread_count(conn, access)?,
-        approvals: approval::pending_count(conn, &approver)?,
-    })
-}
+pub use crate::domain::nav_counts::NavCounts;
 
 impl PageCtx {
     /// The page frame: navigation, user menu, CSRF token and pending flashes.
@@ -123,7 +108,7 @@ impl PageCtx {
                             user_id: u.id,
                             snapshot: store.authz.fresh(conn)?,
                         };
-                        let counts = nav_counts(conn, &access)?;
+                        let counts = crate::domain::nav_counts::of(conn, &access)?;
                         Ok(Some((live, access, counts)))
                     })
                     .await?;

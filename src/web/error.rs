@@ -69,7 +69,7 @@ impl ResponseError for PageError {
             ),
             PageError::SignInRequired { .. } => unreachable!("handled above"),
         };
-        super::render(
+        let mut response = super::render(
             status,
             &ErrorPage {
                 status: status.as_u16(),
@@ -77,7 +77,14 @@ impl ResponseError for PageError {
                 message,
                 details,
             },
-        )
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
 
@@ -113,7 +120,12 @@ fn describe(err: &Error) -> (&'static str, String, Vec<(String, String)>) {
             "Too many attempts. Wait a few minutes and try again.".into(),
             vec![],
         ),
-        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => (
+        Error::Pool(_) | Error::Busy(_) => (
+            "Busy",
+            "Canopy is too busy to answer right now. Please try again in a moment.".into(),
+            vec![],
+        ),
+        Error::Database(_) | Error::Internal(_) => (
             "Something went wrong",
             "Canopy could not finish this request. It has been logged; please try again.".into(),
             vec![],

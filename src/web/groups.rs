@@ -60,11 +60,7 @@ async fn list(me: SignedIn) -> Result<HttpResponse, PageError> {
     page(&ListPage {
         layout: me.ctx.layout("Groups", "groups")?,
         groups,
-        can_create: !me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::GroupManage)
-            .is_empty(),
+        can_create: me.access.anywhere(Permission::GroupManage),
     })
 }
 

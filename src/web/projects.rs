@@ -118,11 +118,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         page: page_no,
         pages: total.div_ceil(PER_PAGE).max(1),
         total,
-        can_create: !me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::ProjectManage)
-            .is_empty(),
+        can_create: me.access.anywhere(Permission::ProjectManage),
     })
 }
 

@@ -29,11 +29,7 @@ struct IndexPage {
 /// `GET /reports`.
 #[get("/reports")]
 async fn index(me: SignedIn) -> Result<HttpResponse, PageError> {
-    let allowed = !me
-        .access
-        .snapshot
-        .visible_orgs(me.user.id, Permission::ReportView)
-        .is_empty();
+    let allowed = me.access.anywhere(Permission::ReportView);
     page(&IndexPage {
         layout: me.ctx.layout("Reports", "reports")?,
         reports: REPORTS,

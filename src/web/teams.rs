@@ -69,11 +69,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
     page(&ListPage {
         layout: me.ctx.layout("Teams", "teams")?,
         teams,
-        can_create: !me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::TeamManage)
-            .is_empty(),
+        can_create: me.access.anywhere(Permission::TeamManage),
     })
 }
 

@@ -84,8 +84,9 @@ pub fn org_choices(
 ) -> Result<Vec<(i64, String)>, Error> {
     let ids: Vec<i64> = access
         .snapshot
-        .visible_orgs(access.user_id, perm)
-        .into_iter()
+        .visible_orgs_shared(access.user_id, perm)
+        .iter()
+        .copied()
         .take(1000)
         .collect();
     let paths = org_paths(conn, access, &ids)?;
@@ -164,11 +165,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         page: page_no,
         pages: total.div_ceil(PER_PAGE).max(1),
         total,
-        can_create: !me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::UserManage)
-            .is_empty(),
+        can_create: me.access.anywhere(Permission::UserManage),
     })
 }
 

@@ -1,0 +1,14 @@
+DROP INDEX time_entries_project_date;
+CREATE INDEX time_entries_project_date ON time_entries (project_id, entry_date);
+DROP INDEX projects_name;
+DROP INDEX teams_name;
+DROP INDEX groups_name;
+DROP INDEX users_display_name;
+DROP TRIGGER approval_parts_nav ON approval_parts;
+DROP TRIGGER project_assignments_nav ON project_assignments;
+DROP TRIGGER team_members_nav ON team_members;
+DROP TRIGGER notifications_nav ON notifications;
+DROP TRIGGER users_nav ON users;
+DROP TRIGGER projects_nav ON projects;
+DROP FUNCTION bump_nav_epoch();
+DROP TABLE nav_epoch;
