@@ -14,6 +14,7 @@ use chrono::Duration;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use crate::authz::memo::{MemoKey, MemoKind};
 use crate::authz::{Access, Permission};
 use crate::db::{
     AnyConnection, Conn,
@@ -162,11 +163,28 @@ fn list(ids: &[i64]) -> String {
 /// "this org only" grant). A region inside a hidden part where it holds again
 /// (a grant behind a border) is a root of its own, so the description covers
 /// what `Access::can` allows, no more and no less.
+///
+/// Worked out once per snapshot and person (`authz::memo`): at the root it
+/// walks the whole tree.
 pub fn approve_orgs(access: &Access) -> Vec<(i64, Vec<i64>)> {
+    let key = MemoKey::new(MemoKind::Other("inbox::approve_orgs"), access.user_id, 0, 0);
+    let regions = access.snapshot.memo().get_or(
+        key,
+        |r: &Vec<(i64, Vec<i64>)>| r.iter().map(|(_, h)| h.len() + 1).sum(),
+        || approve_orgs_walk(access),
+    );
+    regions.as_ref().clone()
+}
+
+fn approve_orgs_walk(access: &Access) -> Vec<(i64, Vec<i64>)> {
     let perm = Permission::TimeApprove;
     let tree = access.snapshot.tree();
     let mut todo: Vec<i64> = Vec::new();
-    for org in access.snapshot.visible_orgs(access.user_id, perm) {
+    for &org in access
+        .snapshot
+        .visible_orgs_shared(access.user_id, perm)
+        .iter()
+    {
         if todo.iter().any(|r| tree.is_within(org, *r)) {
             continue;
         }
