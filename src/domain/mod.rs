@@ -16,6 +16,7 @@ pub mod mail;
 pub mod notification;
 pub mod org;
 pub mod password;
+pub mod pick;
 pub mod privacy;
 pub mod project;
 pub mod report;
