@@ -671,6 +671,11 @@ async fn snap(page: &Page, name: &str) -> TestResult {
     Ok(())
 }
 
+/// Where the element matching `css` is on the page: (x, y, width, height).
+async fn rect(page: &Page, css: &str) -> TestResult<(f64, f64, f64, f64)> {
+    Ok(page.find(css).await?.rectangle().await?)
+}
+
 /// Creates a sub-organization of the org whose page is open.
 async fn create_child(page: &Page, name: &str, code: &str) -> TestResult {
     page.click("a[href$='/new']").await?;
@@ -700,10 +705,20 @@ async fn create_move_and_fail_to_delete_an_org() {
 
         // The tree loads children lazily: expand the root, then Acme.
         page.goto("/orgs").await?;
-        page.click("[data-testid=org-tree] > li > button.toggle")
-            .await?;
+        page.click("[data-testid=org-tree] > li > .toggle").await?;
         page.wait_for_text("Globex").await?;
-        page.click("li.node li.node button.toggle").await?; // Acme's toggle (Acme sorts first)
+        // The tree is vertical and indented: each child below the one before,
+        // children to the right of their parent (Pico's [role=group] style
+        // once laid siblings side by side).
+        let (rx, ry, _, _) = rect(&page, "[data-testid=org-tree] > li > a.name").await?;
+        let (ax, ay, _, _) = rect(&page, "li.node li.node:nth-child(1) > a.name").await?;
+        let (gx, gy, _, _) = rect(&page, "li.node li.node:nth-child(2) > a.name").await?;
+        assert!(ay > ry && gy > ay, "children below: {ry} {ay} {gy}");
+        assert!(
+            ax > rx && (gx - ax).abs() < 1.0,
+            "indented, aligned: {rx} {ax} {gx}"
+        );
+        page.click("li.node li.node .toggle").await?; // Acme's toggle (Acme sorts first)
         page.wait_for_text("East").await?;
         snap(&page, "org-tree").await?;
 
@@ -712,15 +727,11 @@ async fn create_move_and_fail_to_delete_an_org() {
         page.wait_for_path("East's page", |p| p == "/orgs/3")
             .await?;
         page.click("a[href='/orgs/3/move']").await?;
-        page.click("#parent_id").await?;
-        page.click("#parent_id option:nth-child(2)").await?; // Root (path order), to be replaced below
-        let globex = page
-            .client
-            .find(Locator::XPath(
-                "//select[@id='parent_id']/option[normalize-space()='Root / Globex']",
-            ))
+        // The picker suggests as one types; the code is enough.
+        page.fill("#parent_id", "glob").await?;
+        page.find("#parent_id-options option[value='GLOBEX']")
             .await?;
-        globex.click().await?;
+        page.fill("#parent_id", "GLOBEX").await?;
         page.click("form[method=post][action='/orgs/3/move'] button[type=submit]")
             .await?;
         page.wait_for_text("East is moved.").await?;
@@ -749,10 +760,10 @@ async fn create_move_and_fail_to_delete_an_org() {
         // first child, Left goes back up to it.
         use fantoccini::key::Key;
         page.goto("/orgs").await?;
-        let closed = "[role=tree] li.node[aria-expanded=false] > a";
+        let closed = "[role=tree] li.node[aria-expanded=false] > a.name";
         let name = page.text(closed).await?;
         page.find(closed).await?.send_keys(&Key::Right).await?;
-        page.find("[role=tree] li.node[aria-expanded=true] > ul > li.node > a")
+        page.find("[role=tree] li.node[aria-expanded=true] > ul > li.node > a.name")
             .await?;
         let focused = page.client.active_element().await?;
         focused.send_keys(&Key::Right).await?;
