@@ -710,9 +710,9 @@ async fn create_move_and_fail_to_delete_an_org() {
         // The tree is vertical and indented: each child below the one before,
         // children to the right of their parent (Pico's [role=group] style
         // once laid siblings side by side).
-        let (rx, ry, _, _) = rect(&page, "[data-testid=org-tree] > li > a.name").await?;
-        let (ax, ay, _, _) = rect(&page, "li.node li.node:nth-child(1) > a.name").await?;
-        let (gx, gy, _, _) = rect(&page, "li.node li.node:nth-child(2) > a.name").await?;
+        let (rx, ry, _, _) = rect(&page, "[data-testid=org-tree] > li").await?;
+        let (ax, ay, _, _) = rect(&page, "li.node li.node:nth-child(1)").await?;
+        let (gx, gy, _, _) = rect(&page, "li.node li.node:nth-child(2)").await?;
         assert!(ay > ry && gy > ay, "children below: {ry} {ay} {gy}");
         assert!(
             ax > rx && (gx - ax).abs() < 1.0,
@@ -793,7 +793,7 @@ async fn invite_a_user_and_activate_from_the_outbox_link() {
         page.fill("#email", "eve@example.com").await?;
         page.fill("#display_name", "Eve Example").await?;
         page.click("#org_id").await?;
-        page.click("#org_id option:nth-child(2)").await?; // Root
+        page.fill("#org_id", "1").await?; // Root, by id (the picker takes ids, codes and paths)
         page.click("main form[action='/users/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Eve Example is invited").await?;
@@ -842,7 +842,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         page.goto("/users/new").await?;
         page.fill("#email", "sam@example.com").await?;
         page.fill("#display_name", "Sam Member").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.fill("#password", "sam's long password").await?;
         page.click("main form[action='/users/new'] button[type=submit]")
             .await?;
@@ -852,8 +852,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         page.click("nav a[href='/access/explain']").await?;
         page.fill("#email", "sam@example.com").await?;
         page.click("#permission option[value='org.edit']").await?;
-        page.click(&format!("#org_id option[value='{}']", 2))
-            .await?;
+        page.fill("#org_id", "ACME").await?;
         page.click("main form button[type=submit]").await?;
         let answer = page.text("[data-testid=explain-answer]").await?;
         assert!(
@@ -864,7 +863,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         // A group with Sam in it gets Org admin at Acme.
         page.goto("/groups/new").await?;
         page.fill("#name", "Acme admins").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.click("main form[action='/groups/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Group Acme admins is created.").await?;
@@ -886,7 +885,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
                 .unwrap_or_default(),
         )
         .await?;
-        page.click("#grant-org option[value='2']").await?;
+        page.fill("#grant-org", "ACME").await?;
         page.click("main form[action$='/grants'] button[type=submit]")
             .await?;
         page.wait_for_text("Every member now holds Org admin there.")
@@ -922,7 +921,7 @@ async fn create_user_page(page: &Page, email: &str, name: &str) -> TestResult {
     page.goto("/users/new").await?;
     page.fill("#email", email).await?;
     page.fill("#display_name", name).await?;
-    page.click("#org_id option:nth-child(2)").await?;
+    page.fill("#org_id", "1").await?; // Root
     page.fill("#password", "a long enough password").await?;
     page.click("main form[action='/users/new'] button[type=submit]")
         .await?;
@@ -943,7 +942,7 @@ async fn a_project_with_two_people_and_a_team_with_a_lead() {
         page.click("a[href='/projects/new']").await?;
         page.fill("#name", "Apollo").await?;
         page.fill("#code", "APOLLO").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.fill("#budget_hours", "120").await?;
         page.click("main form[action='/projects/new'] button[type=submit]")
             .await?;
@@ -975,7 +974,7 @@ async fn a_project_with_two_people_and_a_team_with_a_lead() {
         page.click("nav a[href='/teams']").await?;
         page.click("a[href='/teams/new']").await?;
         page.fill("#name", "Flight crew").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.click("main form[action='/teams/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Team Flight crew is created.").await?;
@@ -1031,7 +1030,7 @@ async fn a_week_is_submitted_rejected_fixed_and_approved() {
         page.goto("/projects/new").await?;
         page.fill("#name", "Apollo").await?;
         page.fill("#code", "APOLLO").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.click("main form[action='/projects/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Project Apollo is created.").await?;
@@ -1061,6 +1060,8 @@ async fn a_week_is_submitted_rejected_fixed_and_approved() {
             .await?;
         page.click("nav a[href='/timesheets']").await?;
         page.click("[data-testid=this-week]").await?;
+        // The project to add is typed (its code, or picked from the list).
+        page.fill("[data-testid=add-project]", "APOLLO").await?;
         page.click("main form.inline button[type=submit]").await?;
         page.fill(&cell, "9").await?;
         page.click(".notes-row summary").await?;
