@@ -8,40 +8,62 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-// The org tree: a toggle loads its children once (htmx), then shows or hides them.
+// The org tree. Without JavaScript each toggle is a link that reloads the
+// page with the node open; here it loads the node's children once (htmx),
+// then shows or hides them.
+function setExpanded(toggle, item, open) {
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  if (item) item.setAttribute("aria-expanded", open ? "true" : "false");
+  const name = item && item.querySelector(":scope > a.name");
+  if (name) toggle.setAttribute("aria-label", (open ? "Hide" : "Show") + " sub-organizations of " + name.textContent);
+}
+
 document.addEventListener("click", (event) => {
-  const toggle = event.target.closest("button.toggle");
+  const toggle = event.target.closest && event.target.closest(".tree .toggle");
   if (!toggle) return;
   const list = document.getElementById(toggle.getAttribute("aria-controls"));
   if (!list) return;
+  event.preventDefault();
   const item = toggle.closest("li.node");
   const open = toggle.getAttribute("aria-expanded") === "true";
-  if (open) {
-    toggle.setAttribute("aria-expanded", "false");
-    if (item) item.setAttribute("aria-expanded", "false");
-    list.hidden = true;
-    return;
-  }
-  toggle.setAttribute("aria-expanded", "true");
-  if (item) item.setAttribute("aria-expanded", "true");
-  list.hidden = false;
-  if (!list.dataset.loaded && window.htmx) {
+  setExpanded(toggle, item, !open);
+  list.hidden = open;
+  if (!open && !list.dataset.loaded && window.htmx) {
     list.dataset.loaded = "1";
     window.htmx.ajax("GET", toggle.dataset.childrenUrl, { target: list, swap: "innerHTML" });
   }
 });
 
+// "Show more" replaces itself with the next children: keep the keyboard
+// focus in the tree, on the first of them.
+let focusAfterMore = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const more = event.target.closest && event.target.closest(".tree li.more");
+  if (!more || document.activeElement !== event.target) return;
+  const list = more.parentElement;
+  focusAfterMore = { list, count: list.querySelectorAll(":scope > li.node").length };
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!focusAfterMore) return;
+  const { list, count } = focusAfterMore;
+  focusAfterMore = null;
+  const node = list.querySelectorAll(":scope > li.node")[count];
+  const link = node && node.querySelector(":scope > a.name");
+  if (link) link.focus();
+});
+
 // The org tree by keyboard (the WAI-ARIA treeview pattern): Up/Down move
 // between visible nodes, Home/End to the first/last, Right opens a node or
-// enters its first child, Left closes it or goes to its parent.
+// enters its first child, Left closes it or goes to its parent; Enter
+// follows the link (opens the organization, or shows more).
 document.addEventListener("keydown", (event) => {
-  const link = event.target.closest && event.target.closest("[role=tree] li.node > a");
+  const link = event.target.closest && event.target.closest("[role=tree] li.node > a.name, [role=tree] li.more > a");
   if (!link) return;
   const item = link.parentElement;
-  const links = Array.from(item.closest("[role=tree]").querySelectorAll("li.node > a"))
+  const links = Array.from(item.closest("[role=tree]").querySelectorAll("li.node > a.name, li.more > a"))
     .filter((a) => !a.closest("ul[hidden]"));
   const index = links.indexOf(link);
-  const toggle = item.querySelector(":scope > button.toggle");
+  const toggle = item.querySelector(":scope > .toggle");
   const open = toggle && toggle.getAttribute("aria-expanded") === "true";
   let target = null;
   if (event.key === "ArrowDown") target = links[index + 1];
@@ -49,14 +71,20 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "Home") target = links[0];
   else if (event.key === "End") target = links[links.length - 1];
   else if (event.key === "ArrowRight" && toggle && !open) toggle.click();
-  else if (event.key === "ArrowRight" && open) target = item.querySelector(":scope > ul > li.node > a");
+  else if (event.key === "ArrowRight" && open) target = item.querySelector(":scope > ul > li > a.name, :scope > ul > li.more > a");
   else if (event.key === "ArrowLeft" && open) toggle.click();
   else if (event.key === "ArrowLeft") {
     const parent = item.parentElement.closest("li.node");
-    if (parent) target = parent.querySelector(":scope > a");
+    if (parent) target = parent.querySelector(":scope > a.name");
   } else return;
   event.preventDefault();
   if (target) target.focus();
+});
+
+// On a page opened at one org (`/orgs?open=ID`), start the keyboard there.
+document.addEventListener("DOMContentLoaded", () => {
+  const current = document.querySelector("[role=tree] [data-testid=tree-current]");
+  if (current) current.focus();
 });
 
 // The timesheet grid: arrow keys move between hour cells like a spreadsheet

@@ -671,6 +671,11 @@ async fn snap(page: &Page, name: &str) -> TestResult {
     Ok(())
 }
 
+/// Where the element matching `css` is on the page: (x, y, width, height).
+async fn rect(page: &Page, css: &str) -> TestResult<(f64, f64, f64, f64)> {
+    Ok(page.find(css).await?.rectangle().await?)
+}
+
 /// Creates a sub-organization of the org whose page is open.
 async fn create_child(page: &Page, name: &str, code: &str) -> TestResult {
     page.click("a[href$='/new']").await?;
@@ -700,10 +705,20 @@ async fn create_move_and_fail_to_delete_an_org() {
 
         // The tree loads children lazily: expand the root, then Acme.
         page.goto("/orgs").await?;
-        page.click("[data-testid=org-tree] > li > button.toggle")
-            .await?;
+        page.click("[data-testid=org-tree] > li > .toggle").await?;
         page.wait_for_text("Globex").await?;
-        page.click("li.node li.node button.toggle").await?; // Acme's toggle (Acme sorts first)
+        // The tree is vertical and indented: each child below the one before,
+        // children to the right of their parent (Pico's [role=group] style
+        // once laid siblings side by side).
+        let (rx, ry, _, _) = rect(&page, "[data-testid=org-tree] > li").await?;
+        let (ax, ay, _, _) = rect(&page, "li.node li.node:nth-child(1)").await?;
+        let (gx, gy, _, _) = rect(&page, "li.node li.node:nth-child(2)").await?;
+        assert!(ay > ry && gy > ay, "children below: {ry} {ay} {gy}");
+        assert!(
+            ax > rx && (gx - ax).abs() < 1.0,
+            "indented, aligned: {rx} {ax} {gx}"
+        );
+        page.click("li.node li.node .toggle").await?; // Acme's toggle (Acme sorts first)
         page.wait_for_text("East").await?;
         snap(&page, "org-tree").await?;
 
@@ -712,15 +727,11 @@ async fn create_move_and_fail_to_delete_an_org() {
         page.wait_for_path("East's page", |p| p == "/orgs/3")
             .await?;
         page.click("a[href='/orgs/3/move']").await?;
-        page.click("#parent_id").await?;
-        page.click("#parent_id option:nth-child(2)").await?; // Root (path order), to be replaced below
-        let globex = page
-            .client
-            .find(Locator::XPath(
-                "//select[@id='parent_id']/option[normalize-space()='Root / Globex']",
-            ))
+        // The picker suggests as one types; the code is enough.
+        page.fill("#parent_id", "glob").await?;
+        page.find("#parent_id-options option[value='GLOBEX']")
             .await?;
-        globex.click().await?;
+        page.fill("#parent_id", "GLOBEX").await?;
         page.click("form[method=post][action='/orgs/3/move'] button[type=submit]")
             .await?;
         page.wait_for_text("East is moved.").await?;
@@ -749,10 +760,10 @@ async fn create_move_and_fail_to_delete_an_org() {
         // first child, Left goes back up to it.
         use fantoccini::key::Key;
         page.goto("/orgs").await?;
-        let closed = "[role=tree] li.node[aria-expanded=false] > a";
+        let closed = "[role=tree] li.node[aria-expanded=false] > a.name";
         let name = page.text(closed).await?;
         page.find(closed).await?.send_keys(&Key::Right).await?;
-        page.find("[role=tree] li.node[aria-expanded=true] > ul > li.node > a")
+        page.find("[role=tree] li.node[aria-expanded=true] > ul > li.node > a.name")
             .await?;
         let focused = page.client.active_element().await?;
         focused.send_keys(&Key::Right).await?;
@@ -782,7 +793,7 @@ async fn invite_a_user_and_activate_from_the_outbox_link() {
         page.fill("#email", "eve@example.com").await?;
         page.fill("#display_name", "Eve Example").await?;
         page.click("#org_id").await?;
-        page.click("#org_id option:nth-child(2)").await?; // Root
+        page.fill("#org_id", "1").await?; // Root, by id (the picker takes ids, codes and paths)
         page.click("main form[action='/users/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Eve Example is invited").await?;
@@ -831,7 +842,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         page.goto("/users/new").await?;
         page.fill("#email", "sam@example.com").await?;
         page.fill("#display_name", "Sam Member").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.fill("#password", "sam's long password").await?;
         page.click("main form[action='/users/new'] button[type=submit]")
             .await?;
@@ -841,8 +852,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         page.click("nav a[href='/access/explain']").await?;
         page.fill("#email", "sam@example.com").await?;
         page.click("#permission option[value='org.edit']").await?;
-        page.click(&format!("#org_id option[value='{}']", 2))
-            .await?;
+        page.fill("#org_id", "ACME").await?;
         page.click("main form button[type=submit]").await?;
         let answer = page.text("[data-testid=explain-answer]").await?;
         assert!(
@@ -853,7 +863,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         // A group with Sam in it gets Org admin at Acme.
         page.goto("/groups/new").await?;
         page.fill("#name", "Acme admins").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.click("main form[action='/groups/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Group Acme admins is created.").await?;
@@ -875,7 +885,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
                 .unwrap_or_default(),
         )
         .await?;
-        page.click("#grant-org option[value='2']").await?;
+        page.fill("#grant-org", "ACME").await?;
         page.click("main form[action$='/grants'] button[type=submit]")
             .await?;
         page.wait_for_text("Every member now holds Org admin there.")
@@ -911,7 +921,7 @@ async fn create_user_page(page: &Page, email: &str, name: &str) -> TestResult {
     page.goto("/users/new").await?;
     page.fill("#email", email).await?;
     page.fill("#display_name", name).await?;
-    page.click("#org_id option:nth-child(2)").await?;
+    page.fill("#org_id", "1").await?; // Root
     page.fill("#password", "a long enough password").await?;
     page.click("main form[action='/users/new'] button[type=submit]")
         .await?;
@@ -932,7 +942,7 @@ async fn a_project_with_two_people_and_a_team_with_a_lead() {
         page.click("a[href='/projects/new']").await?;
         page.fill("#name", "Apollo").await?;
         page.fill("#code", "APOLLO").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.fill("#budget_hours", "120").await?;
         page.click("main form[action='/projects/new'] button[type=submit]")
             .await?;
@@ -964,7 +974,7 @@ async fn a_project_with_two_people_and_a_team_with_a_lead() {
         page.click("nav a[href='/teams']").await?;
         page.click("a[href='/teams/new']").await?;
         page.fill("#name", "Flight crew").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.click("main form[action='/teams/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Team Flight crew is created.").await?;
@@ -1020,7 +1030,7 @@ async fn a_week_is_submitted_rejected_fixed_and_approved() {
         page.goto("/projects/new").await?;
         page.fill("#name", "Apollo").await?;
         page.fill("#code", "APOLLO").await?;
-        page.click("#org_id option:nth-child(2)").await?;
+        page.fill("#org_id", "1").await?; // Root
         page.click("main form[action='/projects/new'] button[type=submit]")
             .await?;
         page.wait_for_text("Project Apollo is created.").await?;
@@ -1050,6 +1060,8 @@ async fn a_week_is_submitted_rejected_fixed_and_approved() {
             .await?;
         page.click("nav a[href='/timesheets']").await?;
         page.click("[data-testid=this-week]").await?;
+        // The project to add is typed (its code, or picked from the list).
+        page.fill("[data-testid=add-project]", "APOLLO").await?;
         page.click("main form.inline button[type=submit]").await?;
         page.fill(&cell, "9").await?;
         page.click(".notes-row summary").await?;

@@ -18,6 +18,7 @@ pub mod nav_counts;
 pub mod notification;
 pub mod org;
 pub mod password;
+pub mod pick;
 pub mod privacy;
 pub mod project;
 pub mod report;

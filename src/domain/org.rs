@@ -924,6 +924,18 @@ pub fn children(conn: &mut Conn, parent_id: i64) -> Result<Vec<Org>> {
         .load(conn)?)
 }
 
+/// The ids of the children of an org, in name order (the tree pages them
+/// after keeping those the viewer may see). Served by the
+/// `orgs_sibling_name (parent_id, name_key)` index: it reads one parent's
+/// children, never the tree.
+pub fn child_ids_in_order(conn: &mut Conn, parent_id: i64) -> Result<Vec<i64>> {
+    Ok(orgs::table
+        .filter(orgs::parent_id.eq(parent_id))
+        .order((orgs::name_key, orgs::id))
+        .select(orgs::id)
+        .load(conn)?)
+}
+
 /// Orgs by id (in no particular order).
 pub fn find_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Org>> {
     let mut out = Vec::with_capacity(ids.len());

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::layout::Layout;
 use super::orgs::OrgHeader;
-use super::users::{org_choices, org_paths};
+use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::snapshot::{AccessChange, access_changes};
 use crate::authz::{Permission, store};
@@ -33,7 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "access/explain.html")]
 struct ExplainPage {
     layout: Layout,
-    orgs: Vec<(i64, String)>,
+    user_picker: super::pick::Picker,
+    org_picker: super::pick::Picker,
     permissions: &'static [Permission],
     query: ExplainQuery,
     errors: FieldErrors,
@@ -53,7 +54,9 @@ struct ExplainQuery {
     email: String,
     #[serde(default)]
     permission: String,
-    org_id: Option<i64>,
+    /// As typed into the org picker (a code, a path or an id).
+    #[serde(default)]
+    org_id: String,
 }
 
 /// `GET /access/explain?email=&permission=&org_id=`: anyone may ask about
@@ -63,21 +66,38 @@ async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpRe
     let mut q = query.into_inner();
     let access = me.access.clone();
     let my_id = me.user.id;
-    let asked = q.org_id.is_some() || !q.permission.is_empty();
+    let asked = !q.org_id.trim().is_empty() || !q.permission.is_empty();
     let lookup = q.clone();
-    let (orgs, subject) = me
+    let (picked, subject) = me
         .db()
         .read(move |conn| {
-            let orgs = org_choices(conn, &access, Permission::OrgView)?;
+            // Any org the asker sees; an unknown or hidden one answers alike.
+            let picked = match crate::domain::pick::org(
+                conn,
+                &access,
+                Permission::OrgView,
+                "org_id",
+                &lookup.org_id,
+            ) {
+                Ok(Some(id)) => Ok(Some((
+                    id,
+                    crate::domain::pick::org_field_value(conn, &access, id)?,
+                ))),
+                Ok(None) => Ok(None),
+                Err(Error::Validation(e)) => Err(e),
+                Err(e) => return Err(e),
+            };
+            // The person picker: an email or an id (`domain::pick::user`).
             let subject: Option<User> = match (lookup.user_id, lookup.email.trim()) {
                 (Some(id), _) => user::find_visible(conn, &access, id).ok(),
                 (None, "") => None,
-                (None, email) => match user::find_by_email(conn, email)? {
-                    Some(u) => user::find_visible(conn, &access, u.id).ok(),
-                    None => None,
+                (None, typed) => match crate::domain::pick::user(conn, &access, "email", typed) {
+                    Ok(Some(id)) => user::find_visible(conn, &access, id).ok(),
+                    Ok(None) | Err(Error::Validation(_)) => None,
+                    Err(e) => return Err(e),
                 },
             };
-            Ok((orgs, subject))
+            Ok((picked, subject))
         })
         .await?;
     if let Some(s) = &subject {
@@ -91,16 +111,23 @@ async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpRe
             .parse::<Permission>()
             .map_err(|_| errors.add("permission", "Choose a permission."))
             .ok();
-        let org_id = q.org_id.filter(|o| me.access.can(Permission::OrgView, *o));
-        if org_id.is_none() {
-            errors.add("org_id", "Choose one of the listed organizations.");
-        }
+        let org_id = match &picked {
+            Ok(Some((id, _))) => Some(*id),
+            Ok(None) => {
+                errors.add("org_id", "Choose an organization.");
+                None
+            }
+            Err(e) => {
+                errors.add("org_id", e.get("org_id").unwrap_or_default());
+                None
+            }
+        };
         // A user id or email naming no one the asker may see answers the same.
         let who = match (&subject, q.email.trim().is_empty() && q.user_id.is_none()) {
             (Some(s), _) => Some(s.clone()),
             (None, true) => Some(me.user.clone()),
             (None, false) => {
-                errors.add("email", "There is no user with this email you can see.");
+                errors.add("email", crate::domain::pick::UNKNOWN_USER);
                 None
             }
         };
@@ -134,7 +161,15 @@ async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpRe
         status,
         &ExplainPage {
             layout: me.ctx.layout("Explain access", "access")?,
-            orgs,
+            user_picker: super::pick::Picker::user("email", "Person (blank for yourself)")
+                .value(q.email.clone())
+                .errors(&errors),
+            org_picker: super::pick::Picker::org("org_id", "Organization", Permission::OrgView)
+                .value(match &picked {
+                    Ok(Some((_, value))) => value.clone(),
+                    _ => q.org_id.clone(),
+                })
+                .errors(&errors),
             permissions: Permission::ALL,
             query: q,
             errors,
@@ -515,7 +550,9 @@ struct MovePreview {
 
 #[derive(Deserialize)]
 struct PreviewQuery {
-    parent_id: i64,
+    /// As typed into the move form's picker (`domain::pick::org`).
+    #[serde(default)]
+    parent_id: String,
 }
 
 /// `GET /orgs/{id}/move/preview?parent_id=`: who gains and who loses which access
@@ -526,9 +563,24 @@ async fn move_preview(
     id: web::Path<i64>,
     query: web::Query<PreviewQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, parent) = (id.into_inner(), query.parent_id);
+    let id = id.into_inner();
     me.access.require_at_parent(Permission::OrgMove, id)?;
-    me.access.require(Permission::OrgCreate, parent)?;
+    let typed = query.into_inner().parent_id;
+    let parent = match super::pick::resolve_required(
+        &me,
+        super::pick::Kind::Org(Permission::OrgCreate),
+        "parent_id",
+        &typed,
+        "Choose the new parent.",
+    )
+    .await?
+    {
+        Ok(parent) => parent,
+        Err(e) => {
+            return super::orgs::render_move(&me, id, typed, StatusCode::UNPROCESSABLE_ENTITY, e)
+                .await;
+        }
+    };
     if me.access.snapshot.tree().is_within(parent, id) {
         return Err(Error::conflict(
             "An organization cannot move under itself or one of its own descendants.",

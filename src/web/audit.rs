@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::users::org_choices;
+use super::pick::{Kind, Picker, resolve};
 use super::{PageError, SignedIn, render};
 use crate::authz::Permission;
 use crate::db::schema::users;
@@ -32,7 +32,7 @@ struct Row {
 struct LogPage {
     layout: Layout,
     input: SearchInput,
-    orgs: Vec<(i64, String)>,
+    org_picker: Picker,
     rows: Vec<Row>,
     errors: FieldErrors,
     page: i64,
@@ -53,20 +53,39 @@ struct LogQuery {
 /// `GET /audit?org_id=&actor_id=&action=&target_type=&target_id=&from=&to=&page=`.
 #[get("/audit")]
 async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, PageError> {
-    let query = query.into_inner();
+    let mut query = query.into_inner();
     let page_no = super::page_number(query.page.as_deref());
-    let (search, errors) = match query.search.parse(&me.access) {
+    // The org picker takes a code, a path or an id (`domain::pick`); the
+    // shared search input (also the API's) takes the id.
+    let typed_org = query.search.org_id.clone().unwrap_or_default();
+    let mut picker_errors = FieldErrors::new();
+    match resolve(&me, Kind::Org(Permission::AuditView), "org_id", &typed_org).await? {
+        Ok(id) => query.search.org_id = id.map(|id| id.to_string()),
+        Err(e) => {
+            picker_errors = e;
+            query.search.org_id = None;
+        }
+    }
+    let (search, mut errors) = match query.search.parse(&me.access) {
         Ok(s) => (Some(s), FieldErrors::new()),
         Err(Error::Validation(e)) => (None, e),
         Err(e) => return Err(e.into()),
     };
+    for (field, message) in picker_errors.0 {
+        errors.add(&field, message);
+    }
+    let search = search.filter(|_| errors.is_empty());
     let access = me.access.clone();
-    let (orgs, rows, total) = me
+    let shown_org = search.as_ref().map(|s| s.org_id);
+    let (org_value, rows, total) = me
         .db()
         .read(move |conn| {
-            let orgs = org_choices(conn, &access, Permission::AuditView)?;
+            let org_value = match shown_org {
+                Some(id) => crate::domain::pick::org_field_value(conn, &access, id)?,
+                None => String::new(),
+            };
             let Some(search) = search else {
-                return Ok((orgs, vec![], 0));
+                return Ok((org_value, vec![], 0));
             };
             let offset = crate::http::page_offset(page_no, PER_PAGE as usize);
             let (entries, total) = audit::search(conn, &access, &search, offset, PER_PAGE)?;
@@ -88,7 +107,7 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
                     entry,
                 })
                 .collect();
-            Ok((orgs, rows, total))
+            Ok((org_value, rows, total))
         })
         .await?;
     let status = if errors.is_empty() {
@@ -117,8 +136,14 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
         status,
         &LogPage {
             layout: me.ctx.layout("Audit log", "audit")?,
+            org_picker: Picker::org("org_id", "Organization (and below)", Permission::AuditView)
+                .value(if errors.get("org_id").is_some() {
+                    typed_org
+                } else {
+                    org_value
+                })
+                .errors(&errors),
             input,
-            orgs,
             rows,
             errors,
             page: page_no as i64,

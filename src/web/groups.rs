@@ -7,7 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::users::{org_choices, org_paths};
+use super::pick::{Kind, Picker, resolve_required};
+use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
@@ -68,7 +69,7 @@ async fn list(me: SignedIn) -> Result<HttpResponse, PageError> {
 #[template(path = "groups/new.html")]
 struct NewPage {
     layout: Layout,
-    orgs: Vec<(i64, String)>,
+    org_picker: Picker,
     input: NewGroupForm,
     errors: FieldErrors,
 }
@@ -89,19 +90,23 @@ async fn render_new(
     input: NewGroupForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    let access = me.access.clone();
-    let orgs = me
-        .db()
-        .read(move |conn| org_choices(conn, &access, Permission::GroupManage))
-        .await?;
-    if orgs.is_empty() {
+    if me
+        .access
+        .snapshot
+        .visible_orgs(me.user.id, Permission::GroupManage)
+        .is_empty()
+    {
         return Err(Error::NotFound.into());
     }
+    let org_picker = Picker::org("org_id", "Organization", Permission::GroupManage)
+        .value(input.org_id.clone())
+        .required()
+        .errors(&errors);
     Ok(render(
         status,
         &NewPage {
             layout: me.ctx.layout("New group", "groups")?,
-            orgs,
+            org_picker,
             input,
             errors,
         },
@@ -124,20 +129,17 @@ async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
 #[post("/groups/new")]
 async fn create(me: SignedIn, form: web::Form<NewGroupForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let Some(org_id) = form
-        .org_id
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|o| me.access.can(Permission::GroupManage, *o))
-    else {
-        return render_new(
-            &me,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form,
-            FieldErrors::of("org_id", "Choose one of the listed organizations."),
-        )
-        .await;
+    let org_id = match resolve_required(
+        &me,
+        Kind::Org(Permission::GroupManage),
+        "org_id",
+        &form.org_id,
+        "Choose the organization the group belongs to.",
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(e) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
     };
     let draft = GroupDraft {
         name: form.name.clone(),
@@ -182,7 +184,9 @@ struct ShowPage {
     hidden_grants: usize,
     can_manage: bool,
     can_members: bool,
-    grant_orgs: Vec<(i64, String)>,
+    /// The viewer may grant somewhere: the grant form shows.
+    may_grant: bool,
+    org_picker: Picker,
     roles: Vec<role::Role>,
     errors: FieldErrors,
 }
@@ -191,6 +195,17 @@ async fn render_show(
     me: &SignedIn,
     id: i64,
     status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    render_show_typed(me, id, status, String::new(), errors).await
+}
+
+/// The group page, its grant form holding the org as typed.
+async fn render_show_typed(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    typed_org: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
@@ -216,11 +231,12 @@ async fn render_show(
             let grants = (grants, hidden_grants);
             let can_members = access.can(Permission::GroupManage, g.org_id)
                 || group::is_owner(conn, id, access.user_id)?;
-            let grant_orgs = org_choices(conn, &access, Permission::AccessManage)?;
-            // The roles the person may hand out at one of the orgs offered
-            // (the grant rule, as on the other grant forms).
+            // The roles the person may hand out at the highest orgs where
+            // they manage access (the grant rule, as on the other grant
+            // forms; the org is checked again when granting).
+            let grant_orgs = access.org_scope(Permission::AccessManage).roots;
             let mut roles: Vec<role::Role> = vec![];
-            for (org_id, _) in &grant_orgs {
+            for org_id in &grant_orgs {
                 for r in grant::grantable_roles(conn, &access, *org_id, false)? {
                     if !roles.iter().any(|have| have.id == r.id) {
                         roles.push(r);
@@ -231,6 +247,10 @@ async fn render_show(
         })
         .await?;
     let (g, org_path, members, grants, can_members, grant_orgs, roles) = page_data;
+    let org_picker = Picker::org("org_id", "At", Permission::AccessManage)
+        .id("grant-org")
+        .value(typed_org)
+        .errors(&errors);
     Ok(render(
         status,
         &ShowPage {
@@ -243,7 +263,8 @@ async fn render_show(
             grants: grants.0,
             hidden_grants: grants.1,
             can_members,
-            grant_orgs,
+            may_grant: !grant_orgs.is_empty(),
+            org_picker,
             roles,
             errors,
         },
@@ -415,13 +436,18 @@ async fn add_grant(
     let id = id.into_inner();
     let form = form.into_inner();
     let (access, actor) = (me.access.clone(), me.actor());
-    let org_id = form.org_id.trim().parse::<i64>().ok();
+    let typed_org = form.org_id.clone();
+    let raw_org = form.org_id.clone();
     let role_id = form.role_id.trim().parse::<i64>().ok();
     let descendants = form.reach != "here";
     let outcome = me
         .db()
         .write(move |conn| {
             group::find_visible(conn, &access, id)?;
+            // Any org the person sees resolves; the grant rule decides
+            // (403 with the reason where they may not grant).
+            let org_id =
+                crate::domain::pick::org(conn, &access, Permission::OrgView, "org_id", &raw_org)?;
             let (Some(org_id), Some(role_id)) = (org_id, role_id) else {
                 return Err(FieldErrors::single(
                     "grant",
@@ -439,8 +465,8 @@ async fn add_grant(
             match grant::grant_as(conn, &access, &actor, &request) {
                 Ok((_, r)) => Ok(r.name),
                 Err(Error::NotFound) => Err(FieldErrors::single(
-                    "grant",
-                    "Choose one of the listed organizations.",
+                    "org_id",
+                    crate::domain::pick::UNKNOWN_ORG,
                 )),
                 Err(Error::Validation(e) | Error::Duplicate(e)) => Err(FieldErrors::single(
                     "grant",
@@ -457,13 +483,14 @@ async fn add_grant(
             see_other(&format!("/groups/{id}"))
         }
         Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+            render_show_typed(&me, id, StatusCode::UNPROCESSABLE_ENTITY, typed_org, e).await
         }
         Err(Error::Forbidden(message)) => {
-            render_show(
+            render_show_typed(
                 &me,
                 id,
                 StatusCode::FORBIDDEN,
+                typed_org,
                 FieldErrors::of("grant", message),
             )
             .await

@@ -16,8 +16,10 @@ pub mod groups;
 pub mod invitations;
 pub mod layout;
 pub mod org_privacy;
+pub mod org_tree;
 pub mod orgs;
 pub mod outbox;
+pub mod pick;
 pub mod profile;
 pub mod projects;
 pub mod reports;
@@ -60,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(account::configure)
     .configure(outbox::configure)
     .configure(orgs::configure)
+    .configure(pick::configure)
     .configure(org_privacy::configure)
     .configure(users::configure)
     .configure(groups::configure)

@@ -11,6 +11,8 @@ use serde::Deserialize;
 
 use super::grant_form::GrantForm;
 use super::layout::Layout;
+use super::org_tree::{Item, child_items};
+use super::pick::{Kind, Picker, resolve_required};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
@@ -20,8 +22,7 @@ use crate::domain::{grant, role, settings};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(org_tree)
-        .service(children)
+    cfg.configure(super::org_tree::configure)
         .service(overview)
         .service(sub_orgs)
         .service(access_tab)
@@ -124,133 +125,6 @@ impl OrgHeader {
     }
 }
 
-/// One node of the tree.
-pub struct Node {
-    pub org: Org,
-    pub children: i64,
-    pub users: i64,
-    pub inside: bool,
-}
-
-/// The visible children of `parent` with their counts.
-fn nodes(conn: &mut Conn, access: &Access, orgs: Vec<Org>) -> Result<Vec<Node>, Error> {
-    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    // Only children the viewer may see count (whether or not they see inside
-    // the parent): no toggle opens onto nothing, and none is hidden that leads
-    // to the viewer's own orgs.
-    let mut child_counts: HashMap<i64, i64> = HashMap::new();
-    for (parent, child) in org::child_ids(conn, &ids)? {
-        if access.can(Permission::OrgView, child) {
-            *child_counts.entry(parent).or_default() += 1;
-        }
-    }
-    let user_counts: HashMap<i64, i64> = org::user_counts(conn, &ids)?.into_iter().collect();
-    Ok(orgs
-        .into_iter()
-        .filter(|o| access.can(Permission::OrgView, o.id))
-        .map(|o| {
-            let inside = access.sees_inside(o.id);
-            Node {
-                children: child_counts.get(&o.id).copied().unwrap_or(0),
-                users: if inside {
-                    user_counts.get(&o.id).copied().unwrap_or(0)
-                } else {
-                    0
-                },
-                inside,
-                org: o,
-            }
-        })
-        .collect())
-}
-
-#[derive(Template)]
-#[template(path = "orgs/tree.html")]
-struct TreePage {
-    layout: Layout,
-    roots: Vec<Node>,
-    q: String,
-    results: Vec<(Org, String)>,
-}
-
-#[derive(Deserialize)]
-struct SearchQuery {
-    q: Option<String>,
-}
-
-/// `GET /orgs`: the tree from the highest orgs the person sees, or search results.
-#[get("/orgs")]
-async fn org_tree(me: SignedIn, query: web::Query<SearchQuery>) -> Result<HttpResponse, PageError> {
-    let access = me.access.clone();
-    let q = query.q.clone().unwrap_or_default().trim().to_string();
-    let search = q.clone();
-    let (roots, results) = me
-        .db()
-        .read(move |conn| {
-            let tree = access.snapshot.tree();
-            if !search.is_empty() {
-                // Filtered by the viewer's scope in SQL: the first 50 are 50 they see.
-                let found =
-                    org::search_visible(conn, &access, Permission::OrgView, &search, None, 50)?;
-                let ids: Vec<i64> = found.iter().map(|o| o.id).collect();
-                let mut paths = super::users::org_paths(conn, &access, &ids)?;
-                let results = found
-                    .into_iter()
-                    .map(|o| {
-                        let path = paths.remove(&o.id).unwrap_or_default();
-                        (o, path)
-                    })
-                    .collect();
-                return Ok((vec![], results));
-            }
-            // The highest visible orgs: those whose parent the person cannot see.
-            let tops: Vec<i64> = access
-                .snapshot
-                .visible_orgs(access.user_id, Permission::OrgView)
-                .into_iter()
-                .filter(|id| {
-                    tree.parent_of(*id)
-                        .is_none_or(|p| !access.can(Permission::OrgView, p))
-                })
-                .collect();
-            let mut orgs = org::find_many(conn, &tops)?;
-            orgs.sort_by_key(|o| o.name.to_lowercase());
-            Ok((nodes(conn, &access, orgs)?, vec![]))
-        })
-        .await?;
-    page(&TreePage {
-        layout: me.ctx.layout("Organizations", "orgs")?,
-        roots,
-        q,
-        results,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "orgs/children.html")]
-struct ChildrenPartial {
-    nodes: Vec<Node>,
-}
-
-/// `GET /orgs/{id}/children`: one level of the tree (an htmx fragment).
-#[get("/orgs/{id}/children")]
-async fn children(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    // Each child is shown only if visible in its own right, so listing them
-    // tells nothing of an org seen by name only (a private org's children are
-    // behind its border; a home org's may hold the viewer's own grants).
-    me.access.require_visible(id)?;
-    let access = me.access.clone();
-    let nodes = me
-        .db()
-        .read(move |conn| {
-            let kids = org::children(conn, id)?;
-            nodes(conn, &access, kids)
-        })
-        .await?;
-    page(&ChildrenPartial { nodes })
-}
-
 #[derive(Template)]
 #[template(path = "orgs/overview.html")]
 struct OverviewPage {
@@ -294,21 +168,20 @@ async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Page
 struct SubOrgsPage {
     layout: Layout,
     h: OrgHeader,
-    nodes: Vec<Node>,
+    items: Vec<Item>,
 }
 
-/// `GET /orgs/{id}/sub-orgs`.
+/// `GET /orgs/{id}/sub-orgs`: the first 50 children, "show more" for the rest.
 #[get("/orgs/{id}/sub-orgs")]
 async fn sub_orgs(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let access = me.access.clone();
-    let (h, nodes) = me
+    let (h, items) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "sub-orgs")?;
             h.require_inside()?;
-            let kids = org::children(conn, id)?;
-            Ok((h, nodes(conn, &access, kids)?))
+            Ok((h, child_items(conn, &access, id, 0)?))
         })
         .await?;
     page(&SubOrgsPage {
@@ -316,7 +189,7 @@ async fn sub_orgs(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Page
             .ctx
             .layout(format!("{} · Sub-organizations", h.org.name), "orgs")?,
         h,
-        nodes,
+        items,
     })
 }
 
@@ -770,102 +643,46 @@ async fn edit(
 struct MovePage {
     layout: Layout,
     h: OrgHeader,
-    parents: Vec<(i64, String)>,
-    /// The picker's search text.
-    q: String,
-    /// More orgs qualify than the picker lists: search to narrow.
-    more: bool,
+    /// The new parent: where the person may create, outside the org's subtree.
+    parent_picker: Picker,
     errors: FieldErrors,
 }
 
-/// How many new parents the picker lists at once.
-const PICKER_SIZE: usize = 100;
-
-/// Orgs `id` may move under: where the person may create, outside `id`'s
-/// subtree, not its current parent. With `q`, matches found in SQL within the
-/// person's scope; without, the first ones in tree order. Says whether more
-/// qualify than are listed.
-fn allowed_parents(
-    conn: &mut Conn,
-    access: &Access,
-    id: i64,
-    current_parent: Option<i64>,
-    q: &str,
-) -> Result<(Vec<(i64, String)>, bool), Error> {
-    let tree = access.snapshot.tree();
-    let mut ids: Vec<i64> = if q.is_empty() {
-        access
-            .snapshot
-            .visible_orgs(access.user_id, Permission::OrgCreate)
-            .into_iter()
-            .filter(|o| !tree.is_within(*o, id) && Some(*o) != current_parent)
-            .take(PICKER_SIZE + 1)
-            .collect()
-    } else {
-        org::search_visible(
-            conn,
-            access,
-            Permission::OrgCreate,
-            q,
-            Some(id),
-            PICKER_SIZE as i64 + 2,
-        )?
-        .into_iter()
-        .map(|o| o.id)
-        .filter(|o| Some(*o) != current_parent)
-        .collect()
-    };
-    let more = ids.len() > PICKER_SIZE;
-    ids.truncate(PICKER_SIZE);
-    let mut paths = super::users::org_paths(conn, access, &ids)?;
-    let out = ids
-        .into_iter()
-        .map(|o| (o, paths.remove(&o).unwrap_or_default()))
-        .collect();
-    Ok((out, more))
-}
-
-async fn render_move(
+/// The move form (also the preview's answer when its new parent is unknown).
+pub(crate) async fn render_move(
     me: &SignedIn,
     id: i64,
-    q: String,
+    typed: String,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let search = q.clone();
-    let (h, (parents, more)) = me
+    let h = me
         .db()
-        .read(move |conn| {
-            let h = OrgHeader::load(conn, &access, id, "overview")?;
-            let parents = allowed_parents(conn, &access, id, h.org.parent_id, &search)?;
-            Ok((h, parents))
-        })
+        .read(move |conn| OrgHeader::load(conn, &access, id, "overview"))
         .await?;
+    let parent_picker = Picker::org("parent_id", "New parent", Permission::OrgCreate)
+        .not_within(id)
+        .value(typed)
+        .required()
+        .errors(&errors);
     Ok(render(
         status,
         &MovePage {
             layout: me.ctx.layout(format!("Move {}", h.org.name), "orgs")?,
             h,
-            parents,
-            q,
-            more,
+            parent_picker,
             errors,
         },
     ))
 }
 
-/// `GET /orgs/{id}/move?q=`: the new-parent picker, searchable.
+/// `GET /orgs/{id}/move`: the new-parent picker.
 #[get("/orgs/{id}/move")]
-async fn move_form(
-    me: SignedIn,
-    id: web::Path<i64>,
-    query: web::Query<SearchQuery>,
-) -> Result<HttpResponse, PageError> {
+async fn move_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     me.access.require_at_parent(Permission::OrgMove, id)?;
-    let q = query.q.clone().unwrap_or_default().trim().to_string();
-    render_move(&me, id, q, StatusCode::OK, FieldErrors::new()).await
+    render_move(&me, id, String::new(), StatusCode::OK, FieldErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -884,26 +701,21 @@ async fn move_submit(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     me.access.require_at_parent(Permission::OrgMove, id)?;
-    let Ok(parent_id) = form.parent_id.trim().parse::<i64>() else {
-        return render_move(
-            &me,
-            id,
-            String::new(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::of("parent_id", "Choose the new parent."),
-        )
-        .await;
+    let typed = form.parent_id.clone();
+    let parent_id = match resolve_required(
+        &me,
+        Kind::Org(Permission::OrgCreate),
+        "parent_id",
+        &form.parent_id,
+        "Choose the new parent.",
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(e) => {
+            return render_move(&me, id, typed, StatusCode::UNPROCESSABLE_ENTITY, e).await;
+        }
     };
-    if !me.access.can(Permission::OrgCreate, parent_id) {
-        return render_move(
-            &me,
-            id,
-            String::new(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::of("parent_id", "Choose one of the listed organizations."),
-        )
-        .await;
-    }
     let (actor, version) = (me.actor(), form.version);
     match me
         .db()
@@ -919,7 +731,7 @@ async fn move_submit(
             render_move(
                 &me,
                 id,
-                String::new(),
+                typed.clone(),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
             )
@@ -929,7 +741,7 @@ async fn move_submit(
             render_move(
                 &me,
                 id,
-                String::new(),
+                typed.clone(),
                 StatusCode::CONFLICT,
                 FieldErrors::of("parent_id", &message),
             )

@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::grant_form::GrantForm;
 use super::layout::Layout;
-use super::users::{org_choices, org_paths};
+use super::pick::{Kind, Picker, org_value, resolve, resolve_required};
+use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::db;
@@ -176,8 +177,7 @@ async fn mine(me: SignedIn) -> Result<HttpResponse, PageError> {
 struct FormPage {
     layout: Layout,
     project: Option<Project>,
-    orgs: Vec<(i64, String)>,
-    org_id: String,
+    org_picker: Picker,
     draft: ProjectDraft,
     errors: FieldErrors,
 }
@@ -251,14 +251,19 @@ async fn render_form(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    let access = me.access.clone();
-    let orgs = me
-        .db()
-        .read(move |conn| org_choices(conn, &access, Permission::ProjectManage))
-        .await?;
-    if orgs.is_empty() {
+    if project.is_none()
+        && me
+            .access
+            .snapshot
+            .visible_orgs(me.user.id, Permission::ProjectManage)
+            .is_empty()
+    {
         return Err(Error::NotFound.into());
     }
+    let org_picker = Picker::org("org_id", "Organization", Permission::ProjectManage)
+        .value(org_id)
+        .required()
+        .errors(&errors);
     let title = match &project {
         Some(p) => format!("Edit {}", p.name),
         None => "New project".to_string(),
@@ -268,8 +273,7 @@ async fn render_form(
         &FormPage {
             layout: me.ctx.layout(title, "projects")?,
             project,
-            orgs,
-            org_id,
+            org_picker,
             draft,
             errors,
         },
@@ -279,7 +283,7 @@ async fn render_form(
 /// `GET /projects/new`.
 #[get("/projects/new")]
 async fn new_form(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
-    let org_id = query.org_id.map(|o| o.to_string()).unwrap_or_default();
+    let org_id = org_value(&me, query.org_id).await?;
     let draft = ProjectDraft {
         status: "active".into(),
         ..Default::default()
@@ -306,22 +310,20 @@ async fn create(me: SignedIn, form: web::Form<ProjectForm>) -> Result<HttpRespon
             .await;
         }
     };
-    let Some(org_id) = form
-        .org_id
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|o| me.access.can(Permission::ProjectManage, *o))
-    else {
-        return render_form(
-            &me,
-            None,
-            form.org_id,
-            draft,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::of("org_id", "Choose one of the listed organizations."),
-        )
-        .await;
+    let org_id = match resolve_required(
+        &me,
+        Kind::Org(Permission::ProjectManage),
+        "org_id",
+        &form.org_id,
+        "Choose the organization the project belongs to.",
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(e) => {
+            let typed = form.org_id.clone();
+            return render_form(&me, None, typed, draft, StatusCode::UNPROCESSABLE_ENTITY, e).await;
+        }
     };
     let values = match draft.validate() {
         Ok(v) => v,
@@ -505,10 +507,11 @@ async fn edit_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Pag
     me.access.require_project(Permission::ProjectManage, id)?;
     let p = me.db().read(move |conn| project::find(conn, id)).await?;
     let draft = ProjectDraft::from_project(&p);
+    let org_id = org_value(&me, Some(p.org_id)).await?;
     render_form(
         &me,
         Some(p.clone()),
-        p.org_id.to_string(),
+        org_id,
         draft,
         StatusCode::OK,
         FieldErrors::new(),
@@ -542,7 +545,23 @@ async fn edit(
             .await;
         }
     };
-    let new_org = form.org_id.trim().parse::<i64>().ok().unwrap_or(p.org_id);
+    // Any org the viewer sees resolves; moving needs project.manage there.
+    let new_org = match resolve(&me, Kind::Org(Permission::OrgView), "org_id", &form.org_id).await?
+    {
+        Ok(id) => id.unwrap_or(p.org_id),
+        Err(e) => {
+            let typed = form.org_id.clone();
+            return render_form(
+                &me,
+                Some(p),
+                typed,
+                draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await;
+        }
+    };
     if new_org != p.org_id && !me.access.can(Permission::ProjectManage, new_org) {
         return render_form(
             &me,

@@ -7,10 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::users::org_choices;
 use super::{PageError, SignedIn, page, render};
 use crate::authz::Permission;
-use crate::domain::report::{self, Cell, Choices, FilterInput, Format, REPORTS, Report};
+use crate::domain::report::{self, Cell, FilterInput, Format, REPORTS, Report};
 use crate::domain::timesheet::hours;
 use crate::error::{Error, FieldErrors};
 
@@ -81,8 +80,8 @@ struct ShowPage {
     name: String,
     title: String,
     input: FilterInput,
-    orgs: Vec<(i64, String)>,
-    choices: Choices,
+    /// The org, project, team and person pickers (`web::pick`).
+    pickers: super::pick::Filters,
     errors: FieldErrors,
     report: Option<Report>,
     shown: Vec<Vec<Cell>>,
@@ -115,28 +114,35 @@ async fn show(
     let title = report::title_of(&name).ok_or(Error::NotFound)?;
     let query = query.into_inner();
     let format = Format::parse(query.format.as_deref(), Format::Json);
-    let input = query.filter;
+    let mut input = query.filter;
+    let pickers = super::pick::filters(
+        &me,
+        Permission::ReportView,
+        &mut input.org_id,
+        &mut input.project_id,
+        &mut input.team_id,
+        &mut input.user_id,
+    )
+    .await?;
     let parsed = input.parse(&me.access, crate::db::now().date());
     let access = me.access.clone();
     let (run_name, filter) = (name.clone(), parsed.as_ref().ok().cloned());
     let outcome = me
         .db()
         .read(move |conn| {
-            let orgs = org_choices(conn, &access, Permission::ReportView)?;
             let Some(f) = filter else {
-                return Ok((orgs, Choices::default(), None));
+                return Ok(None);
             };
-            let choices = report::choices(conn, &access, &f)?;
-            let report = report::run(conn, &access, &run_name, &f);
-            Ok((orgs, choices, Some(report)))
+            Ok(Some(report::run(conn, &access, &run_name, &f)))
         })
         .await?;
-    let (orgs, choices, ran) = outcome;
+    let ran = outcome;
     let mut errors = match (&parsed, &format) {
         (Err(Error::Validation(e)), _) => e.clone(),
         (Err(e), _) => return Err(PageError::from(Error::BadRequest(e.to_string()))),
         _ => FieldErrors::new(),
     };
+    errors.0.extend(pickers.errors.0.clone());
     if let Err(Error::Validation(e)) = &format {
         errors.0.extend(e.0.clone());
     }
@@ -183,8 +189,7 @@ async fn show(
             chart_height: bars.len() * BAR_HEIGHT + 4,
             name,
             input,
-            orgs,
-            choices,
+            pickers,
             errors,
             report,
             shown,

@@ -7,7 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::users::{org_choices, org_paths};
+use super::pick::{Kind, Picker, resolve_required};
+use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::team::{self, Member, Team, TeamDraft};
@@ -77,7 +78,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
 #[template(path = "teams/new.html")]
 struct NewPage {
     layout: Layout,
-    orgs: Vec<(i64, String)>,
+    org_picker: Picker,
     input: NewTeamForm,
     errors: FieldErrors,
 }
@@ -98,19 +99,23 @@ async fn render_new(
     input: NewTeamForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    let access = me.access.clone();
-    let orgs = me
-        .db()
-        .read(move |conn| org_choices(conn, &access, Permission::TeamManage))
-        .await?;
-    if orgs.is_empty() {
+    if me
+        .access
+        .snapshot
+        .visible_orgs(me.user.id, Permission::TeamManage)
+        .is_empty()
+    {
         return Err(Error::NotFound.into());
     }
+    let org_picker = Picker::org("org_id", "Organization", Permission::TeamManage)
+        .value(input.org_id.clone())
+        .required()
+        .errors(&errors);
     Ok(render(
         status,
         &NewPage {
             layout: me.ctx.layout("New team", "teams")?,
-            orgs,
+            org_picker,
             input,
             errors,
         },
@@ -133,20 +138,17 @@ async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
 #[post("/teams/new")]
 async fn create(me: SignedIn, form: web::Form<NewTeamForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let Some(org_id) = form
-        .org_id
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|o| me.access.can(Permission::TeamManage, *o))
-    else {
-        return render_new(
-            &me,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form,
-            FieldErrors::of("org_id", "Choose one of the listed organizations."),
-        )
-        .await;
+    let org_id = match resolve_required(
+        &me,
+        Kind::Org(Permission::TeamManage),
+        "org_id",
+        &form.org_id,
+        "Choose the organization the team belongs to.",
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(e) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
     };
     let values = match (TeamDraft {
         name: form.name.clone(),

@@ -465,9 +465,9 @@ async fn show(
     let mut extra_rows: Vec<i64> = query
         .rows
         .split(',')
-        .chain(std::iter::once(query.add.as_str()))
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let add = query.add.trim().to_string();
     let copy = !query.copy.is_empty();
     let (loaded, copied) = me
         .db()
@@ -491,6 +491,19 @@ async fn show(
     let assignable: HashSet<i64> = loaded.assignable.iter().map(|(id, _)| *id).collect();
     // Only projects that may take time now; the rest are named in a message.
     extra_rows.retain(|id| assignable.contains(id));
+    // The project to add, as typed: its label, code or id among the owner's
+    // assignments; anything else answers one message (nothing is told of
+    // projects elsewhere).
+    let mut errors = FieldErrors::new();
+    if !add.is_empty() {
+        match added_project(&loaded.assignable, &add) {
+            Some(id) => extra_rows.push(id),
+            None => errors.add(
+                "add",
+                "No project you may log time on this week has this code or name.",
+            ),
+        }
+    }
     let skipped = copied.iter().filter(|p| !assignable.contains(p)).count();
     extra_rows.extend(copied.iter().filter(|p| assignable.contains(p)));
     let message = copy.then(|| match (copied.len(), skipped) {
@@ -500,16 +513,35 @@ async fn show(
             "Last week's projects are filled in; {n} you are no longer assigned to were left out."
         ),
     });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     build_page(
         &me,
         loaded,
         Outcome {
             extra_rows,
             message,
+            errors,
             ..Outcome::default()
         },
-        StatusCode::OK,
+        status,
     )
+}
+
+/// The assignable project `typed` names: an id, a label ("Name (CODE)") or
+/// a code.
+fn added_project(assignable: &[(i64, String)], typed: &str) -> Option<i64> {
+    let key = typed.trim().to_lowercase();
+    assignable
+        .iter()
+        .find(|(id, label)| {
+            let label = label.to_lowercase();
+            id.to_string() == key || label == key || label.ends_with(&format!("({key})"))
+        })
+        .map(|(id, _)| *id)
 }
 
 /// Reads the grid form: `row` (project ids shown), `h-{project}-{date}` hours,

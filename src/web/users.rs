@@ -10,6 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
+use super::pick::{Kind, Picker, resolve, resolve_required};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
@@ -173,7 +174,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
 #[template(path = "users/new.html")]
 struct NewPage {
     layout: Layout,
-    orgs: Vec<(i64, String)>,
+    org_picker: Picker,
     input: NewUserForm,
     errors: FieldErrors,
     suggestion: Option<(i64, String)>,
@@ -196,15 +197,24 @@ struct NewUserForm {
     password: String,
 }
 
-/// The org a new user with `email` is suggested as home, among `orgs`.
+/// The org a new user with `email` is suggested as home, among those where
+/// the viewer holds `user.manage`: its id, path and picker value.
 fn suggest(
     conn: &mut Conn,
-    orgs: &[(i64, String)],
+    access: &Access,
     email: &str,
-) -> Result<Option<(i64, String)>, Error> {
-    Ok(org::with_email_domain(conn, email)?
+) -> Result<Option<(i64, String, String)>, Error> {
+    let Some(o) = org::with_email_domain(conn, email)?
         .into_iter()
-        .find_map(|o| orgs.iter().find(|(id, _)| *id == o.id).cloned()))
+        .find(|o| access.can(Permission::UserManage, o.id))
+    else {
+        return Ok(None);
+    };
+    let path = org_paths(conn, access, &[o.id])?
+        .remove(&o.id)
+        .unwrap_or_default();
+    let value = crate::domain::pick::org_field_value(conn, access, o.id)?;
+    Ok(Some((o.id, path, value)))
 }
 
 async fn render_new(
@@ -215,29 +225,49 @@ async fn render_new(
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let email = input.email.clone();
-    let (orgs, suggestion) = me
-        .db()
-        .read(move |conn| {
-            let orgs = org_choices(conn, &access, Permission::UserManage)?;
-            let suggestion = suggest(conn, &orgs, &email)?;
-            Ok((orgs, suggestion))
-        })
-        .await?;
-    if orgs.is_empty() {
+    if me
+        .access
+        .snapshot
+        .visible_orgs(me.user.id, Permission::UserManage)
+        .is_empty()
+    {
         return Err(Error::NotFound.into());
     }
-    let grant_by_email = input
-        .org_id
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|_| errors.get("email") == Some(crate::domain::user::EMAIL_TAKEN))
-        .filter(|o| me.access.can(Permission::AccessManage, *o));
+    let typed_org = input.org_id.clone();
+    let taken = errors.get("email") == Some(crate::domain::user::EMAIL_TAKEN);
+    let (suggestion, grant_by_email) = me
+        .db()
+        .read(move |conn| {
+            let suggestion = suggest(conn, &access, &email)?;
+            let typed = if taken {
+                crate::domain::pick::org(
+                    conn,
+                    &access,
+                    Permission::AccessManage,
+                    "org_id",
+                    &typed_org,
+                )
+                .unwrap_or(None)
+            } else {
+                None
+            };
+            Ok((suggestion, typed))
+        })
+        .await?;
+    let value = match (&suggestion, input.org_id.trim().is_empty()) {
+        (Some((_, _, value)), true) => value.clone(),
+        _ => input.org_id.clone(),
+    };
+    let org_picker = Picker::org("org_id", "Home organization", Permission::UserManage)
+        .value(value)
+        .required()
+        .errors(&errors);
+    let suggestion = suggestion.map(|(id, path, _)| (id, path));
     Ok(render(
         status,
         &NewPage {
             layout: me.ctx.layout("New user", "users")?,
-            orgs,
+            org_picker,
             input,
             errors,
             suggestion,
@@ -279,11 +309,9 @@ async fn suggest_org(
     let (access, email) = (me.access.clone(), query.into_inner().email);
     let suggestion = me
         .db()
-        .read(move |conn| {
-            let orgs = org_choices(conn, &access, Permission::UserManage)?;
-            suggest(conn, &orgs, &email)
-        })
-        .await?;
+        .read(move |conn| suggest(conn, &access, &email))
+        .await?
+        .map(|(id, path, _)| (id, path));
     page(&SuggestionPartial { suggestion })
 }
 
@@ -292,24 +320,35 @@ async fn suggest_org(
 #[post("/users/new")]
 async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
+    let (org_id, mut errors) = match resolve(
+        &me,
+        Kind::Org(Permission::UserManage),
+        "org_id",
+        &form.org_id,
+    )
+    .await?
+    {
+        Ok(id) => (id, FieldErrors::new()),
+        Err(e) => (None, e),
+    };
     let input = NewUserInput {
-        org_id: form.org_id.trim().parse().ok(),
+        org_id,
         email: form.email.clone(),
         display_name: form.display_name.clone(),
         job_title: form.job_title.clone(),
         password: Some(form.password.clone()),
     };
     let values = match input.parse() {
-        Ok(v) => v,
-        Err(Error::Validation(errors)) => {
+        Ok(v) if errors.is_empty() => v,
+        Ok(_) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await,
+        Err(Error::Validation(more)) => {
+            for (field, message) in more.0 {
+                errors.add(&field, message);
+            }
             return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
         }
         Err(e) => return Err(e.into()),
     };
-    if !me.access.can(Permission::UserManage, values.org_id) {
-        let errors = FieldErrors::of("org_id", "Choose one of the listed organizations.");
-        return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
-    }
     let (state, actor) = (me.ctx.state.clone(), me.actor());
     let outcome = web::block(move || {
         crate::domain::account::create_user(
@@ -525,7 +564,9 @@ async fn edit(
 struct MovePage {
     layout: Layout,
     user: User,
-    orgs: Vec<(i64, String)>,
+    org_picker: Picker,
+    /// The viewer may move people somewhere.
+    anywhere: bool,
     errors: FieldErrors,
 }
 
@@ -533,25 +574,25 @@ async fn render_move(
     me: &SignedIn,
     u: User,
     status: StatusCode,
+    typed: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    let access = me.access.clone();
-    let home = u.org_id;
-    let orgs = me
-        .db()
-        .read(move |conn| {
-            Ok(org_choices(conn, &access, Permission::UserManage)?
-                .into_iter()
-                .filter(|(id, _)| *id != home)
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let anywhere = !me
+        .access
+        .snapshot
+        .visible_orgs(me.user.id, Permission::UserManage)
+        .is_empty();
+    let org_picker = Picker::org("org_id", "New home", Permission::UserManage)
+        .value(typed)
+        .required()
+        .errors(&errors);
     Ok(render(
         status,
         &MovePage {
             layout: me.ctx.layout(format!("Move {}", u.display_name), "users")?,
             user: u,
-            orgs,
+            org_picker,
+            anywhere,
             errors,
         },
     ))
@@ -561,7 +602,7 @@ async fn render_move(
 #[get("/users/{id}/move")]
 async fn move_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let u = managed_user(&me, id.into_inner()).await?;
-    render_move(&me, u, StatusCode::OK, FieldErrors::new()).await
+    render_move(&me, u, StatusCode::OK, String::new(), FieldErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -579,20 +620,20 @@ async fn move_submit(
     form: web::Form<MoveForm>,
 ) -> Result<HttpResponse, PageError> {
     let u = managed_user(&me, id.into_inner()).await?;
-    let Some(org_id) = form
-        .org_id
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|o| me.access.can(Permission::UserManage, *o))
-    else {
-        return render_move(
-            &me,
-            u,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::of("org_id", "Choose one of the listed organizations."),
-        )
-        .await;
+    let org_id = match resolve_required(
+        &me,
+        Kind::Org(Permission::UserManage),
+        "org_id",
+        &form.org_id,
+        "Choose the new home organization.",
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(e) => {
+            let typed = form.org_id.clone();
+            return render_move(&me, u, StatusCode::UNPROCESSABLE_ENTITY, typed, e).await;
+        }
     };
     let (actor, uid, version) = (me.actor(), u.id, form.version);
     match me
@@ -608,7 +649,8 @@ async fn move_submit(
             see_other(&format!("/users/{uid}"))
         }
         Err(Error::Validation(errors)) => {
-            render_move(&me, u, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            let typed = form.org_id.clone();
+            render_move(&me, u, StatusCode::UNPROCESSABLE_ENTITY, typed, errors).await
         }
         Err(e) => Err(e.into()),
     }

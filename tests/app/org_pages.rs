@@ -203,12 +203,13 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     let west = app.create_org(&t, acme, "West", "WEST").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let (_, html) = app.get_text(&format!("/orgs/{east}/move")).await;
-    assert!(
-        html.contains(&format!("value=\"{west}\"")),
-        "West is an allowed parent"
-    );
-    assert!(!html.contains(&format!("value=\"{east}\"")), "not itself");
+    let (status, _) = app.get_text(&format!("/orgs/{east}/move")).await;
+    assert_eq!(status, S::OK);
+    let picker = format!("/pick/orgs?perm=org.create&not_within={east}");
+    let (_, html) = app.get_text(&format!("{picker}&q=west")).await;
+    assert!(html.contains("value=\"WEST\""), "West is an allowed parent");
+    let (_, html) = app.get_text(&format!("{picker}&q=east")).await;
+    assert!(!html.contains("value=\"EAST\""), "not itself: {html}");
     let response = app
         .post_form_with_csrf(
             &format!("/orgs/{acme}/move"),
@@ -717,24 +718,25 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
         .await;
     assert_eq!(list["total"], 3, "{list}");
 
-    // The move picker searches in SQL too, never offering the org's own subtree.
+    // The move picker's suggestions search in SQL too, never offering the
+    // org's own subtree.
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, html) = s.app.get_text(&format!("/orgs/{}/move", s.east)).await;
     assert!(
-        html.contains("data-testid=\"picker-more\""),
-        "too many to list"
+        html.contains(&format!(
+            "hx-get=\"/pick/orgs?field=parent_id&#38;perm=org.create&#38;not_within={}\"",
+            s.east
+        )),
+        "{html}"
     );
-    let (_, html) = s
-        .app
-        .get_text(&format!("/orgs/{}/move?q=match+a0599", s.east))
-        .await;
+    let picker = format!("/pick/orgs?perm=org.create&not_within={}", s.east);
+    let (_, html) = s.app.get_text(&format!("{picker}&q=match+a0599")).await;
     assert!(html.contains("Match A0599"), "{html}");
-    let (_, html) = s
-        .app
-        .get_text(&format!("/orgs/{}/move?q=match+z", s.east))
-        .await;
+    let (_, html) = s.app.get_text(&format!("{picker}&q=match+a")).await;
+    assert_eq!(html.matches("<option").count(), 20, "at most 20: {html}");
+    let (_, html) = s.app.get_text(&format!("{picker}&q=match+z")).await;
     assert!(
-        html.contains("No organization you may move it under matches."),
+        !html.contains("<option"),
         "its own descendants are never offered: {html}"
     );
 }
