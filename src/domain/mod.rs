@@ -15,6 +15,7 @@ pub mod group;
 pub mod mail;
 pub mod notification;
 pub mod org;
+pub mod paging;
 pub mod password;
 pub mod privacy;
 pub mod project;

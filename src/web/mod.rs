@@ -18,6 +18,7 @@ pub mod layout;
 pub mod org_privacy;
 pub mod orgs;
 pub mod outbox;
+pub mod pager;
 pub mod profile;
 pub mod projects;
 pub mod reports;

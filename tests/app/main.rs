@@ -14,6 +14,7 @@ mod hidden_ids;
 mod org_pages;
 mod orgs;
 mod outbox;
+mod paging;
 mod people;
 mod projects;
 mod reports;
