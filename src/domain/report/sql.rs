@@ -366,7 +366,7 @@ impl Plan {
         conn: &mut Conn,
         each: &mut dyn FnMut(Vec<Cell>) -> Result<()>,
     ) -> Result<()> {
-        let sql = self.statement("0");
+        let sql = self.statement("CAST(0 AS BIGINT)");
         match self.shape {
             Shape::ByPeriod => walk::<ByPeriod>(conn, &sql, each),
             Shape::Entry => walk::<Entry>(conn, &sql, each),
