@@ -362,7 +362,7 @@ pub fn prepare(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Resu
                 "team-hours" => computed::teams_report(conn, access, f, &scope, true)?,
                 "team-projects-users" => computed::teams_report(conn, access, f, &scope, false)?,
                 "org-rollup" => computed::org_rollup(conn, access, f, &scope)?,
-                "missing-timesheets" => computed::missing(conn, f, &scope)?,
+                "missing-timesheets" => computed::missing(conn, access, f, &scope)?,
                 _ => return Err(Error::NotFound),
             };
             Body::Rows { rows, chart }

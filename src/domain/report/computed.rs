@@ -21,6 +21,55 @@ use crate::db::{
 use crate::domain::timesheet::{self, SheetStatus};
 use crate::error::Result;
 
+/// Each home org's week start, as `timesheet::rules` reads it (the nearest
+/// value set at the org or above, else Monday), from the few orgs that set
+/// one and the resolver's tree: no query per home org.
+struct WeekStarts {
+    set: HashMap<i64, chrono::Weekday>,
+    known: HashMap<i64, chrono::Weekday>,
+}
+
+impl WeekStarts {
+    fn load(conn: &mut Conn) -> Result<WeekStarts> {
+        use crate::db::schema::org_settings;
+        let rows: Vec<(i64, String)> = org_settings::table
+            .filter(org_settings::key.eq("week_start"))
+            .select((org_settings::org_id, org_settings::value))
+            .load(conn)?;
+        let set = rows
+            .into_iter()
+            .map(|(org, raw)| {
+                let text = match serde_json::from_str::<serde_json::Value>(&raw) {
+                    Ok(serde_json::Value::String(s)) => s,
+                    Ok(other) => other.to_string(),
+                    Err(_) => String::new(),
+                };
+                (org, text.parse().unwrap_or(chrono::Weekday::Mon))
+            })
+            .collect();
+        Ok(WeekStarts {
+            set,
+            known: HashMap::new(),
+        })
+    }
+
+    fn of(&mut self, access: &Access, org: i64) -> chrono::Weekday {
+        if let Some(day) = self.known.get(&org) {
+            return *day;
+        }
+        let day = access
+            .snapshot
+            .tree()
+            .path(org)
+            .iter()
+            .rev()
+            .find_map(|o| self.set.get(o).copied())
+            .unwrap_or(chrono::Weekday::Mon);
+        self.known.insert(org, day);
+        day
+    }
+}
+
 /// Columns, rows and chart bars.
 pub type Table = (Vec<Vec<Cell>>, Vec<(String, i64)>);
 
@@ -115,10 +164,10 @@ pub fn teams_report(
         );
         let data: Vec<TeamDay> =
             crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str()).load::<TeamDay>(c))?;
-        let mut starts = timesheet::WeekStarts::default();
+        let mut starts = WeekStarts::load(conn)?;
         let mut sums: BTreeMap<(usize, String, NaiveDate), i64> = BTreeMap::new();
         for r in data {
-            let week = timesheet::week_start_of(r.day, starts.of(conn, r.home_org)?);
+            let week = timesheet::week_start_of(r.day, starts.of(access, r.home_org));
             let at = order.get(&r.team_id).copied().unwrap_or(usize::MAX);
             *sums.entry((at, r.user_name, week)).or_default() += r.minutes;
         }
@@ -255,7 +304,7 @@ struct SheetRow {
 /// Past weeks starting in the period (by each person's week start) in which
 /// a person at home in scope was assigned to a project and has no submitted
 /// or approved sheet.
-pub fn missing(conn: &mut Conn, f: &Filter, scope: &SqlScope) -> Result<Table> {
+pub fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -> Result<Table> {
     let sql = format!(
         "SELECT u.id AS id, u.display_name AS name, u.email AS email, o.name AS org_name, \
          u.org_id AS org_id FROM users u JOIN orgs o ON o.id = u.org_id \
@@ -298,13 +347,13 @@ pub fn missing(conn: &mut Conn, f: &Filter, scope: &SqlScope) -> Result<Table> {
                 .map(|r| ((r.user_id, r.week_start), r.status)),
         );
     }
-    let mut starts = timesheet::WeekStarts::default();
+    let mut starts = WeekStarts::load(conn)?;
     let mut rows = Vec::new();
     for p in &people {
         let Some(list) = assignments.get(&p.id) else {
             continue;
         };
-        let start = starts.of(conn, p.org_id)?;
+        let start = starts.of(access, p.org_id);
         let mut week = timesheet::week_start_of(f.from, start);
         if week < f.from {
             week += Duration::days(7);
