@@ -372,11 +372,16 @@ fn time_paths() -> Value {
                                    query("from", "string", "first day, YYYY-MM-DD (default: this month)"),
                                    query("to", "string", "last day; at most 5 years after from"),
                                    query("project_id", "integer", "one project"), query("team_id", "integer", "one team's members"),
-                                   query("user_id", "integer", "one person you may see or whose home reports you read; anyone else answers 422 like an id naming no one"), query("format", "string", "json (default) or csv")],
-                    "responses": with(read.clone(), "200", json!({"description": "The report",
+                                   query("user_id", "integer", "one person you may see or whose home reports you read; anyone else answers 422 like an id naming no one"), query("format", "string", "json (default) or csv"),
+                                   query("page", "integer", "JSON only: answer this page (from 1; past the end is the last page) with page, per_page and total; without page and per_page, every row"),
+                                   query("per_page", "integer", "JSON only: rows a page, 1 to 200 (default 50)")],
+                    "responses": with(read.clone(), "200", json!({"description": "The report (every row, streamed as read; or one page with page and per_page)",
                         "content": {"application/json": {"schema": {"type": "object", "properties": {
                             "name": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},
-                            "rows": {"type": "array", "items": {"type": "array", "items": {}}}}}},
+                            "rows": {"type": "array", "items": {"type": "array", "items": {}}},
+                            "page": {"type": "integer", "description": "with page or per_page"},
+                            "per_page": {"type": "integer", "description": "with page or per_page"},
+                            "total": {"type": "integer", "description": "rows in the whole report; with page or per_page"}}}},
                                     "text/csv": {"schema": {"type": "string"}}}}))}
         },
         "/audit": {

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod nav_counts;
 pub mod notification;
 pub mod org;
+pub mod paging;
 pub mod password;
 pub mod pick;
 pub mod privacy;

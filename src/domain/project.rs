@@ -483,3 +483,81 @@ pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> 
     require(conn, access, &p, crate::authz::Permission::ProjectView)?;
     Ok(p)
 }
+
+/// One page (in name order) of the projects `filter` matches among those
+/// `access` may see (`project.view` at their org, a grant on the project
+/// itself) or `also` (the viewer's current assignments), narrowed in SQL;
+/// with the number of all matches. The caller keeps the resolver's final word.
+pub fn search_visible(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    filter: &ProjectFilter,
+    also: &[i64],
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Project>, i64)> {
+    use crate::authz::Permission;
+    use crate::db::schema::group_members;
+    use crate::domain::org::subtree_ids;
+    let scope = access.org_scope(Permission::ProjectView);
+    let everything = scope.is_whole_tree(access.snapshot.tree());
+    // Projects open by a grant on the project itself (the person's, or one
+    // of their groups'), as the resolver sees them.
+    let mut extra: Vec<i64> = grants::table
+        .filter(grants::project_id.is_not_null())
+        .filter(
+            grants::user_id
+                .eq(access.user_id)
+                .or(grants::group_id.eq_any(
+                    group_members::table
+                        .filter(group_members::user_id.eq(access.user_id))
+                        .select(group_members::group_id.nullable()),
+                )),
+        )
+        .filter(crate::domain::grant::live_at(crate::db::now()))
+        .select(grants::project_id.assume_not_null())
+        .load(conn)?;
+    extra.retain(|p| access.can_project(Permission::ProjectView, *p));
+    extra.extend_from_slice(also);
+    extra.sort_unstable();
+    extra.dedup();
+    let needle = filter
+        .q
+        .as_deref()
+        .map(validate::key)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.replace(['%', '_'], "")));
+    let build = || {
+        let mut query = projects::table.into_boxed();
+        if !everything {
+            query = query.filter(
+                projects::org_id
+                    .eq_any(subtree_ids(scope.roots.clone()))
+                    .and(projects::org_id.ne_all(subtree_ids(scope.hidden.clone())))
+                    .or(projects::id.eq_any(extra.clone())),
+            );
+        }
+        if let Some(org_id) = filter.org_id {
+            query = query.filter(projects::org_id.eq_any(subtree_ids(vec![org_id])));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(projects::status.eq(status.as_str()));
+        }
+        if let Some(pattern) = &needle {
+            query = query.filter(
+                projects::code_key
+                    .like(pattern.clone())
+                    .or(crate::db::lower(projects::name).like(pattern.clone())),
+            );
+        }
+        query
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((projects::name, projects::id))
+        .offset(offset)
+        .limit(limit)
+        .select(Project::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}

@@ -1,32 +1,38 @@
 //! Reports (SPEC 6): every one limited to what the viewer may see, filtered by
 //! org subtree, period, project, team and user, aggregated in SQL.
 //!
-//! How a report is scoped: the projects under the chosen org (one join on the
-//! closure table) are filtered through the resolver (`report.view` at the
-//! project's org, or on the project itself), and only their ids reach the
-//! aggregating SQL, so privacy borders and other tenants hold without a single
-//! entry being looked at in Rust. People-shaped reports (employee overview,
-//! missing timesheets) take the people at home in the subtree whose home org the
-//! viewer holds `report.view` at.
+//! How a report is scoped (`scope`): the projects under the chosen org (the
+//! closure table), minus the subtrees where the resolver says the viewer may
+//! not read reports (privacy borders, other tenants), plus projects granted
+//! on themselves, all as SQL conditions; no entry is looked at in Rust to
+//! decide what may be seen. People-shaped reports (employee overview, missing
+//! timesheets) take the people at home in that same scope.
+//!
+//! How a report is read: [`prepare`] checks the filters and plans the report;
+//! the plan then answers one page ([`Prepared::page`]: `LIMIT`/`OFFSET` and
+//! the row count in SQL for the one-statement reports, `sql`) or walks every
+//! row in order for a download ([`Prepared::for_each`], read row by row from
+//! the database, never held whole). Reports that need Rust between the SQL
+//! and the table (`computed`) are at most a row per person and week.
 //!
 //! The SQL is assembled with `format!` from values this module typed itself
 //! (integers and `NaiveDate`s), never from text a person sent; each backend gets
 //! its own month expression and nothing else differs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod computed;
+pub mod scope;
+mod sql;
+
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer, Text};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::authz::{Access, Permission};
-use crate::db::{
-    AnyConnection, Conn,
-    schema::{org_closure, orgs, project_assignments, projects, team_members, teams, users},
-};
-use crate::domain::timesheet::{self, SheetStatus};
+use crate::db::{Conn, schema::users};
+use crate::domain::timesheet;
 use crate::domain::user;
 use crate::error::{Error, FieldErrors, Result};
 
@@ -111,15 +117,10 @@ impl FilterInput {
                 errors.add("org_id", "There is no such organization among yours.");
                 None
             }
-            None => access
-                .snapshot
-                .visible_orgs_shared(access.user_id, Permission::ReportView)
-                .first()
-                .copied()
-                .or_else(|| {
-                    errors.add("org_id", "You may not read reports of any organization.");
-                    None
-                }),
+            None => default_org(access).or_else(|| {
+                errors.add("org_id", "You may not read reports of any organization.");
+                None
+            }),
         };
         errors.into_result()?;
         Ok(Filter {
@@ -191,16 +192,6 @@ impl Report {
         })
     }
 
-    pub fn to_csv(&self) -> Result<String> {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        out.write_record(&self.columns).map_err(Error::internal)?;
-        for row in &self.rows {
-            out.write_record(row.iter().map(Cell::display))
-                .map_err(Error::internal)?;
-        }
-        String::from_utf8(out.into_inner().map_err(Error::internal)?).map_err(Error::internal)
-    }
-
     /// The sum of the report's hours column, if it has one.
     pub fn total_minutes(&self) -> Option<i64> {
         let col = self.columns.iter().position(|c| *c == "hours")?;
@@ -216,96 +207,20 @@ impl Report {
     }
 }
 
-/// A visible project in the report's scope.
-#[derive(Clone, Debug)]
-struct ScopeProject {
-    id: i64,
-    code: String,
-    name: String,
-    budget_minutes: Option<i64>,
-}
-
-/// What the viewer may see under the filter: projects, and (when the filter
-/// names a team or a user) the people whose time counts.
-struct Scope {
-    projects: Vec<ScopeProject>,
-    people: Option<Vec<i64>>,
-}
-
-fn scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Scope> {
-    let mut query = projects::table
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
-        .filter(org_closure::ancestor_id.eq(f.org_id))
-        .into_boxed();
-    if let Some(p) = f.project_id {
-        query = query.filter(projects::id.eq(p));
-    }
-    let rows: Vec<(i64, i64, String, String, Option<i64>)> = query
-        .select((
-            projects::id,
-            projects::org_id,
-            projects::code,
-            projects::name,
-            projects::budget_minutes,
-        ))
-        .load(conn)?;
-    let projects: Vec<ScopeProject> = rows
-        .into_iter()
-        .filter(|(id, org, ..)| {
-            access.can(Permission::ReportView, *org)
-                || access.can_project(Permission::ReportView, *id)
-        })
-        .map(|(id, _, code, name, budget_minutes)| ScopeProject {
-            id,
-            code,
-            name,
-            budget_minutes,
-        })
-        .collect();
-    if let Some(p) = f.project_id
-        && !projects.iter().any(|sp| sp.id == p)
+/// The highest org where the viewer may read reports: the tree's root when
+/// they may read it there (without walking the tree), else the first one.
+fn default_org(access: &Access) -> Option<i64> {
+    let root = access.snapshot.tree().ids_in_order().next();
+    if let Some(r) = root
+        && access.can(Permission::ReportView, r)
     {
-        return Err(FieldErrors::single(
-            "project_id",
-            "There is no such project in this organization's reports.",
-        ));
+        return Some(r);
     }
-    let mut people: Option<Vec<i64>> = None;
-    if let Some(t) = f.team_id {
-        let team_org: Option<i64> = teams::table
-            .find(t)
-            .select(teams::org_id)
-            .first(conn)
-            .optional()?;
-        let visible = team_org.is_some_and(|o| {
-            access.can(Permission::TeamView, o) || access.can(Permission::ReportView, o)
-        });
-        if !visible {
-            return Err(FieldErrors::single(
-                "team_id",
-                "There is no such team among yours.",
-            ));
-        }
-        people = Some(
-            team_members::table
-                .filter(team_members::team_id.eq(t))
-                .select(team_members::user_id)
-                .load(conn)?,
-        );
-    }
-    if let Some(u) = f.user_id {
-        if !known_person(conn, access, u)? {
-            return Err(FieldErrors::single(
-                "user_id",
-                "There is no such person among yours.",
-            ));
-        }
-        people = Some(match people {
-            Some(members) => members.into_iter().filter(|m| *m == u).collect(),
-            None => vec![u],
-        });
-    }
-    Ok(Scope { projects, people })
+    access
+        .snapshot
+        .visible_orgs_shared(access.user_id, Permission::ReportView)
+        .first()
+        .copied()
 }
 
 /// May the viewer name this person in a report filter? Those they see
@@ -323,143 +238,6 @@ fn known_person(conn: &mut Conn, access: &Access, user_id: i64) -> Result<bool> 
         Some(h) if access.can(Permission::ReportView, h) => true,
         Some(_) => user::visible_ids(conn, access, &[user_id])?.contains(&user_id),
     })
-}
-
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-fn month_expr(conn: &Conn) -> &'static str {
-    match conn {
-        AnyConnection::Postgresql(_) => "to_char(te.entry_date, 'YYYY-MM')",
-        AnyConnection::Sqlite(_) => "substr(te.entry_date, 1, 7)",
-    }
-}
-
-/// Runs `sql_for(where_clause)` once per chunk of visible projects (so no
-/// statement grows past the backends' limits) and gathers the rows.
-fn per_chunk<T>(
-    conn: &mut Conn,
-    f: &Filter,
-    scope: &Scope,
-    sql_for: impl Fn(&str) -> String,
-) -> Result<Vec<T>>
-where
-    T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
-{
-    let mut out = Vec::new();
-    let people = match &scope.people {
-        Some(p) if p.is_empty() => return Ok(out),
-        Some(p) => format!(" AND te.user_id IN ({})", id_list(p)),
-        None => String::new(),
-    };
-    let ids: Vec<i64> = scope.projects.iter().map(|p| p.id).collect();
-    for chunk in ids.chunks(2000) {
-        let filter = format!(
-            "te.entry_date BETWEEN '{}' AND '{}' AND te.project_id IN ({}){people}",
-            f.from,
-            f.to,
-            id_list(chunk)
-        );
-        let sql = sql_for(&filter);
-        let rows: Vec<T> =
-            crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str()).load::<T>(c))?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
-#[derive(QueryableByName)]
-struct ByMonth {
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = BigInt)]
-    project_id: i64,
-    #[diesel(sql_type = Text)]
-    month: String,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-}
-
-#[derive(QueryableByName)]
-struct ByDay {
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = BigInt)]
-    project_id: i64,
-    #[diesel(sql_type = Date)]
-    day: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-}
-
-#[derive(QueryableByName)]
-struct EntryRow {
-    #[diesel(sql_type = Date)]
-    entry_date: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = BigInt)]
-    project_id: i64,
-    #[diesel(sql_type = Integer)]
-    minutes: i32,
-    #[diesel(sql_type = Text)]
-    note: String,
-    #[diesel(sql_type = Text)]
-    status: String,
-}
-
-#[derive(QueryableByName)]
-struct ByOrg {
-    #[diesel(sql_type = BigInt)]
-    org_id: i64,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-}
-
-fn by_month(conn: &mut Conn, f: &Filter, scope: &Scope) -> Result<Vec<ByMonth>> {
-    let month = month_expr(conn);
-    per_chunk(conn, f, scope, |w| {
-        format!(
-            "SELECT te.user_id AS user_id, te.project_id AS project_id, {month} AS month, \
-             SUM(te.minutes) AS minutes FROM time_entries te WHERE {w} \
-             GROUP BY te.user_id, te.project_id, {month}"
-        )
-    })
-}
-
-fn by_day(conn: &mut Conn, f: &Filter, scope: &Scope) -> Result<Vec<ByDay>> {
-    per_chunk(conn, f, scope, |w| {
-        format!(
-            "SELECT te.user_id AS user_id, te.project_id AS project_id, te.entry_date AS day, \
-             SUM(te.minutes) AS minutes FROM time_entries te WHERE {w} \
-             GROUP BY te.user_id, te.project_id, te.entry_date"
-        )
-    })
-}
-
-fn names_of(conn: &mut Conn, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, String>> {
-    let ids: Vec<i64> = ids
-        .into_iter()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(2000) {
-        out.extend(
-            users::table
-                .filter(users::id.eq_any(chunk))
-                .select((users::id, users::display_name))
-                .load::<(i64, String)>(conn)?,
-        );
-    }
-    Ok(out)
-}
-
-fn quarter_of(month: &str) -> String {
-    let (year, m) = month.split_once('-').unwrap_or((month, "01"));
-    let q = (m.parse::<u32>().unwrap_or(1) - 1) / 3 + 1;
-    format!("{year}-Q{q}")
 }
 
 /// Totals per label, in label order, for the chart.
@@ -494,311 +272,100 @@ impl Format {
     }
 }
 
-/// Columns, rows and chart bars, as each report builds them.
-type Table = (Vec<&'static str>, Vec<Vec<Cell>>, Vec<(String, i64)>);
-
-/// Someone a people-shaped report is about.
-struct Person {
-    id: i64,
-    name: String,
-    email: String,
-    org_name: String,
+/// The columns of report `name` (the CSV header, the JSON `columns`).
+pub fn columns_of(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "monthly-by-project" => &["user", "month", "project_code", "project", "hours"],
+        "quarterly-by-project" => &["user", "quarter", "project_code", "project", "hours"],
+        "entries" => &[
+            "date",
+            "user",
+            "project_code",
+            "project",
+            "hours",
+            "note",
+            "status",
+        ],
+        "project-hours" => &[
+            "project_code",
+            "project",
+            "user",
+            "month",
+            "hours",
+            "budget_hours",
+            "project_hours",
+        ],
+        "employee-overview" => &["user", "week_start", "status", "hours"],
+        "team-hours" => &["team", "user", "week_start", "hours"],
+        "team-projects-users" => &["team", "project_code", "project", "user", "hours"],
+        "org-rollup" => &["org", "org_code", "hours"],
+        "missing-timesheets" => &["week_start", "user", "email", "org", "state"],
+        _ => return None,
+    })
 }
 
-/// Runs report `name` for `access` under `f`. Unknown names are not found.
-pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<Report> {
+/// How a checked report is read.
+enum Body {
+    /// One statement: pages and downloads read it from the database.
+    Sql(sql::Plan),
+    /// Computed whole (at most a row per person and week).
+    Rows {
+        rows: Vec<Vec<Cell>>,
+        chart: Vec<(String, i64)>,
+    },
+}
+
+/// A report whose filters are checked, ready to be read a page at a time or
+/// walked whole.
+pub struct Prepared {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub columns: &'static [&'static str],
+    /// True when the chart counts rather than sums minutes.
+    pub chart_counts: bool,
+    /// The column the chart's bars are grouped by.
+    pub chart_by: &'static str,
+    /// What the viewer may see under the filter, as SQL.
+    pub scope: scope::SqlScope,
+    body: Body,
+}
+
+/// One page of a report, with what the whole report adds up to.
+pub struct ReportPage {
+    pub rows: Vec<Vec<Cell>>,
+    /// Rows in the whole report.
+    pub total_rows: usize,
+    /// The page shown (a page past the end shows the last one).
+    pub page: usize,
+    /// The whole report's chart bars.
+    pub chart: Vec<(String, i64)>,
+    /// The whole report's hours, when it has an hours column.
+    pub total_minutes: Option<i64>,
+}
+
+/// Checks report `name` for `access` under `f` (project, team and person
+/// filters answer 422 when unknown or not the viewer's) and plans it.
+/// Unknown names are not found.
+pub fn prepare(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<Prepared> {
     let (name, title) = REPORTS
         .iter()
         .find(|(n, _)| *n == name)
         .copied()
         .ok_or(Error::NotFound)?;
-    let scope = scope(conn, access, f)?;
-    let project = |id: i64| scope.projects.iter().find(|p| p.id == id);
-    let mut chart_counts = false;
-    let (columns, rows, chart): Table = match name {
-        "monthly-by-project" | "quarterly-by-project" => {
-            let quarterly = name == "quarterly-by-project";
-            let mut sums: BTreeMap<(String, String, String), (String, i64)> = BTreeMap::new();
-            let data = by_month(conn, f, &scope)?;
-            let names = names_of(conn, data.iter().map(|r| r.user_id))?;
-            for r in data {
-                let Some(p) = project(r.project_id) else {
-                    continue;
-                };
-                let period = if quarterly {
-                    quarter_of(&r.month)
-                } else {
-                    r.month
-                };
-                let user = names.get(&r.user_id).cloned().unwrap_or_default();
-                let key = (user, period, p.code.clone());
-                sums.entry(key).or_insert_with(|| (p.name.clone(), 0)).1 += r.minutes;
-            }
-            let rows: Vec<Vec<Cell>> = sums
-                .into_iter()
-                .map(|((user, period, code), (pname, m))| {
-                    vec![
-                        Cell::Text(user),
-                        Cell::Text(period),
-                        Cell::Text(code),
-                        Cell::Text(pname),
-                        Cell::Hours(m),
-                    ]
-                })
-                .collect();
-            let chart = chart_by(&rows, 1, 4);
-            let period = if quarterly { "quarter" } else { "month" };
-            (
-                vec!["user", period, "project_code", "project", "hours"],
-                rows,
-                chart,
-            )
+    let columns = columns_of(name).ok_or(Error::NotFound)?;
+    let scope = scope::build(conn, access, f)?;
+    let body = match sql::plan(conn, name, f, &scope) {
+        Some(plan) => Body::Sql(plan),
+        None => {
+            let (rows, chart) = match name {
+                "team-hours" => computed::teams_report(conn, access, f, &scope, true)?,
+                "team-projects-users" => computed::teams_report(conn, access, f, &scope, false)?,
+                "org-rollup" => computed::org_rollup(conn, access, f, &scope)?,
+                "missing-timesheets" => computed::missing(conn, access, f, &scope)?,
+                _ => return Err(Error::NotFound),
+            };
+            Body::Rows { rows, chart }
         }
-        "entries" => {
-            let data: Vec<EntryRow> = per_chunk(conn, f, &scope, |w| {
-                format!(
-                    "SELECT te.entry_date AS entry_date, te.user_id AS user_id, te.project_id AS project_id, \
-                     te.minutes AS minutes, te.note AS note, ts.status AS status \
-                     FROM time_entries te JOIN timesheets ts ON ts.id = te.timesheet_id WHERE {w}"
-                )
-            })?;
-            let names = names_of(conn, data.iter().map(|r| r.user_id))?;
-            let mut rows: Vec<(NaiveDate, String, String, Vec<Cell>)> = data
-                .into_iter()
-                .filter_map(|r| {
-                    let p = project(r.project_id)?;
-                    let user = names.get(&r.user_id).cloned().unwrap_or_default();
-                    Some((
-                        r.entry_date,
-                        user.clone(),
-                        p.code.clone(),
-                        vec![
-                            Cell::Date(r.entry_date),
-                            Cell::Text(user),
-                            Cell::Text(p.code.clone()),
-                            Cell::Text(p.name.clone()),
-                            Cell::Hours(i64::from(r.minutes)),
-                            Cell::Text(r.note),
-                            Cell::Text(r.status),
-                        ],
-                    ))
-                })
-                .collect();
-            rows.sort_by(|a, b| (a.0, &a.1, &a.2).cmp(&(b.0, &b.1, &b.2)));
-            let rows: Vec<Vec<Cell>> = rows.into_iter().map(|r| r.3).collect();
-            let chart = chart_by(&rows, 2, 4);
-            (
-                vec![
-                    "date",
-                    "user",
-                    "project_code",
-                    "project",
-                    "hours",
-                    "note",
-                    "status",
-                ],
-                rows,
-                chart,
-            )
-        }
-        "project-hours" => {
-            let data = by_month(conn, f, &scope)?;
-            let names = names_of(conn, data.iter().map(|r| r.user_id))?;
-            let mut per_project: HashMap<i64, i64> = HashMap::new();
-            for r in &data {
-                *per_project.entry(r.project_id).or_default() += r.minutes;
-            }
-            let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
-            for r in data {
-                let Some(p) = project(r.project_id) else {
-                    continue;
-                };
-                let user = names.get(&r.user_id).cloned().unwrap_or_default();
-                sums.entry((p.code.clone(), user, r.month))
-                    .or_insert((p.id, 0))
-                    .1 += r.minutes;
-            }
-            let rows: Vec<Vec<Cell>> = sums
-                .into_iter()
-                .filter_map(|((code, user, month), (pid, m))| {
-                    let p = project(pid)?;
-                    Some(vec![
-                        Cell::Text(code),
-                        Cell::Text(p.name.clone()),
-                        Cell::Text(user),
-                        Cell::Text(month),
-                        Cell::Hours(m),
-                        p.budget_minutes
-                            .map_or(Cell::Text(String::new()), Cell::Hours),
-                        Cell::Hours(per_project.get(&pid).copied().unwrap_or(0)),
-                    ])
-                })
-                .collect();
-            let chart = chart_by(&rows, 0, 4);
-            (
-                vec![
-                    "project_code",
-                    "project",
-                    "user",
-                    "month",
-                    "hours",
-                    "budget_hours",
-                    "project_hours",
-                ],
-                rows,
-                chart,
-            )
-        }
-        "team-hours" | "team-projects-users" => {
-            let teams = teams_in_scope(conn, access, f)?;
-            let mut rows: Vec<Vec<Cell>> = Vec::new();
-            for (team_name, members) in teams {
-                let team_scope = Scope {
-                    projects: scope.projects.clone(),
-                    people: Some(match &scope.people {
-                        Some(p) => members.iter().copied().filter(|m| p.contains(m)).collect(),
-                        None => members,
-                    }),
-                };
-                let data = by_day(conn, f, &team_scope)?;
-                let names = names_of(conn, data.iter().map(|r| r.user_id))?;
-                if name == "team-hours" {
-                    let starts = week_starts(conn, data.iter().map(|r| r.user_id))?;
-                    let mut sums: BTreeMap<(String, NaiveDate), i64> = BTreeMap::new();
-                    for r in data {
-                        let start = starts
-                            .get(&r.user_id)
-                            .copied()
-                            .unwrap_or(chrono::Weekday::Mon);
-                        let week = timesheet::week_start_of(r.day, start);
-                        let user = names.get(&r.user_id).cloned().unwrap_or_default();
-                        *sums.entry((user, week)).or_default() += r.minutes;
-                    }
-                    rows.extend(sums.into_iter().map(|((user, week), m)| {
-                        vec![
-                            Cell::Text(team_name.clone()),
-                            Cell::Text(user),
-                            Cell::Date(week),
-                            Cell::Hours(m),
-                        ]
-                    }));
-                } else {
-                    let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-                    for r in data {
-                        let Some(p) = project(r.project_id) else {
-                            continue;
-                        };
-                        let user = names.get(&r.user_id).cloned().unwrap_or_default();
-                        sums.entry((p.code.clone(), user)).or_insert((p.id, 0)).1 += r.minutes;
-                    }
-                    rows.extend(sums.into_iter().filter_map(|((code, user), (pid, m))| {
-                        Some(vec![
-                            Cell::Text(team_name.clone()),
-                            Cell::Text(code),
-                            Cell::Text(project(pid)?.name.clone()),
-                            Cell::Text(user),
-                            Cell::Hours(m),
-                        ])
-                    }));
-                }
-            }
-            if name == "team-hours" {
-                let chart = chart_by(&rows, 2, 3);
-                (vec!["team", "user", "week_start", "hours"], rows, chart)
-            } else {
-                let chart = chart_by(&rows, 1, 4);
-                (
-                    vec!["team", "project_code", "project", "user", "hours"],
-                    rows,
-                    chart,
-                )
-            }
-        }
-        "org-rollup" => {
-            let data: Vec<ByOrg> = per_chunk(conn, f, &scope, |w| {
-                format!(
-                    "SELECT p.org_id AS org_id, SUM(te.minutes) AS minutes FROM time_entries te \
-                     JOIN projects p ON p.id = te.project_id WHERE {w} GROUP BY p.org_id"
-                )
-            })?;
-            // Each org's hours go to the child of the chosen org that holds it
-            // (or to the chosen org itself).
-            let tree = access.snapshot.tree();
-            let mut sums: HashMap<i64, i64> = HashMap::new();
-            for r in data {
-                let path = tree.path(r.org_id);
-                let at = path.iter().position(|o| *o == f.org_id);
-                let bucket = at
-                    .and_then(|i| path.get(i + 1))
-                    .copied()
-                    .unwrap_or(f.org_id);
-                *sums.entry(bucket).or_default() += r.minutes;
-            }
-            let ids: Vec<i64> = sums.keys().copied().collect();
-            let mut named: Vec<(String, String, i64, bool)> = orgs::table
-                .filter(orgs::id.eq_any(&ids))
-                .select((orgs::id, orgs::name, orgs::code))
-                .load::<(i64, String, String)>(conn)?
-                .into_iter()
-                .map(|(id, name, code)| {
-                    (
-                        name,
-                        code,
-                        sums.get(&id).copied().unwrap_or(0),
-                        id == f.org_id,
-                    )
-                })
-                .collect();
-            named.sort_by(|a, b| (!a.3, &a.0).cmp(&(!b.3, &b.0)));
-            let rows: Vec<Vec<Cell>> = named
-                .into_iter()
-                .map(|(name, code, m, own)| {
-                    let label = if own {
-                        format!("{name} (itself)")
-                    } else {
-                        name
-                    };
-                    vec![Cell::Text(label), Cell::Text(code), Cell::Hours(m)]
-                })
-                .collect();
-            let chart = chart_by(&rows, 0, 2);
-            (vec!["org", "org_code", "hours"], rows, chart)
-        }
-        "employee-overview" => {
-            let people = people_in_scope(conn, access, f, &scope)?;
-            let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
-            let sheets = sheets_in(conn, &ids, f.from, f.to)?;
-            let names: HashMap<i64, String> =
-                people.iter().map(|p| (p.id, p.name.clone())).collect();
-            let mut rows: Vec<Vec<Cell>> = sheets
-                .into_iter()
-                .map(|(user, week, status, minutes)| {
-                    vec![
-                        Cell::Text(names.get(&user).cloned().unwrap_or_default()),
-                        Cell::Date(week),
-                        Cell::Text(status),
-                        Cell::Hours(minutes),
-                    ]
-                })
-                .collect();
-            rows.sort_by_key(|r| (r[0].display(), r[1].display()));
-            let chart = chart_by(&rows, 2, 3);
-            (vec!["user", "week_start", "status", "hours"], rows, chart)
-        }
-        "missing-timesheets" => {
-            chart_counts = true;
-            let rows = missing(conn, access, f, &scope)?;
-            let mut chart: BTreeMap<String, i64> = BTreeMap::new();
-            for r in &rows {
-                *chart.entry(r[0].display()).or_default() += 1;
-            }
-            (
-                vec!["week_start", "user", "email", "org", "state"],
-                rows,
-                chart.into_iter().collect(),
-            )
-        }
-        _ => return Err(Error::NotFound),
     };
     let chart_by = match name {
         "monthly-by-project" => "month",
@@ -808,257 +375,108 @@ pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<R
         "employee-overview" => "status",
         _ => "project_code",
     };
-    Ok(Report {
+    Ok(Prepared {
         name,
         title,
         columns,
-        rows,
-        chart,
-        chart_counts,
+        chart_counts: name == "missing-timesheets",
         chart_by,
+        scope,
+        body,
     })
 }
 
-/// Teams under the chosen org (or the one asked for), with their members.
-fn teams_in_scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Vec<(String, Vec<i64>)>> {
-    let mut query = teams::table
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(teams::org_id)))
-        .filter(org_closure::ancestor_id.eq(f.org_id))
-        .into_boxed();
-    if let Some(t) = f.team_id {
-        query = query.filter(teams::id.eq(t));
-    }
-    let found: Vec<(i64, i64, String)> = query
-        .order(teams::name_key)
-        .select((teams::id, teams::org_id, teams::name))
-        .load(conn)?;
-    let mut out = Vec::new();
-    for (id, org, name) in found {
-        if access.can(Permission::TeamView, org) || access.can(Permission::ReportView, org) {
-            let members = team_members::table
-                .filter(team_members::team_id.eq(id))
-                .select(team_members::user_id)
-                .load(conn)?;
-            out.push((name, members));
-        }
-    }
-    Ok(out)
-}
-
-/// Each user's week start day, read once per home org.
-fn week_starts(
-    conn: &mut Conn,
-    user_ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, chrono::Weekday>> {
-    let ids: Vec<i64> = user_ids
-        .into_iter()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let homes: Vec<(i64, i64)> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::org_id))
-        .load(conn)?;
-    let mut starts = timesheet::WeekStarts::default();
-    let mut out = HashMap::new();
-    for (user, org) in homes {
-        out.insert(user, starts.of(conn, org)?);
-    }
-    Ok(out)
-}
-
-/// People at home under the chosen org whose home org the viewer reads reports
-/// of (narrowed by the team or user filter): id, name, email, home org name.
-fn people_in_scope(
-    conn: &mut Conn,
-    access: &Access,
-    f: &Filter,
-    scope: &Scope,
-) -> Result<Vec<Person>> {
-    let mut query = users::table
-        .inner_join(orgs::table)
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(users::org_id)))
-        .filter(org_closure::ancestor_id.eq(f.org_id))
-        .filter(users::status.ne("invited"))
-        .into_boxed();
-    if let Some(people) = &scope.people {
-        query = query.filter(users::id.eq_any(people.clone()));
-    }
-    let rows: Vec<(i64, String, String, String, i64)> = query
-        .order(users::display_name)
-        .select((
-            users::id,
-            users::display_name,
-            users::email,
-            orgs::name,
-            users::org_id,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| access.can(Permission::ReportView, r.4))
-        .map(|(id, name, email, org_name, _)| Person {
-            id,
-            name,
-            email,
-            org_name,
-        })
-        .collect())
-}
-
-/// Sheets of `users` with weeks starting in the period: user, week, status, minutes.
-fn sheets_in(
-    conn: &mut Conn,
-    user_ids: &[i64],
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<(i64, NaiveDate, String, i64)>> {
-    #[derive(QueryableByName)]
-    struct SheetRow {
-        #[diesel(sql_type = BigInt)]
-        user_id: i64,
-        #[diesel(sql_type = Date)]
-        week_start: NaiveDate,
-        #[diesel(sql_type = Text)]
-        status: String,
-        #[diesel(sql_type = BigInt)]
-        minutes: i64,
-    }
-    let mut out = Vec::new();
-    for chunk in user_ids.chunks(2000) {
-        let sql = format!(
-            "SELECT ts.user_id AS user_id, ts.week_start AS week_start, ts.status AS status, \
-             COALESCE(SUM(te.minutes), 0) AS minutes FROM timesheets ts \
-             LEFT JOIN time_entries te ON te.timesheet_id = ts.id \
-             WHERE ts.user_id IN ({}) AND ts.week_start BETWEEN '{from}' AND '{to}' \
-             GROUP BY ts.user_id, ts.week_start, ts.status",
-            id_list(chunk)
-        );
-        let rows: Vec<SheetRow> = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-            .load::<SheetRow>(c))?;
-        out.extend(
-            rows.into_iter()
-                .map(|r| (r.user_id, r.week_start, r.status, r.minutes)),
-        );
-    }
-    Ok(out)
-}
-
-/// Past weeks starting in the period (by each person's week start) in which the
-/// person was assigned to a project and has no submitted or approved sheet.
-fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &Scope) -> Result<Vec<Vec<Cell>>> {
-    let people = people_in_scope(conn, access, f, scope)?;
-    let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
-    let starts = week_starts(conn, ids.iter().copied())?;
-    let today = crate::db::now().date();
-    let mut assignments: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
-    let mut sheets: HashMap<(i64, NaiveDate), String> = HashMap::new();
-    for chunk in ids.chunks(2000) {
-        for (user, s, e) in project_assignments::table
-            .filter(project_assignments::user_id.eq_any(chunk))
-            .select((
-                project_assignments::user_id,
-                project_assignments::start_date,
-                project_assignments::end_date,
-            ))
-            .load::<(i64, NaiveDate, Option<NaiveDate>)>(conn)?
-        {
-            assignments.entry(user).or_default().push((s, e));
-        }
-    }
-    for (user, week, status, _) in sheets_in(
-        conn,
-        &ids,
-        f.from
-            .checked_sub_signed(Duration::days(6))
-            .unwrap_or(f.from),
-        f.to,
-    )? {
-        sheets.insert((user, week), status);
-    }
-    let mut rows = Vec::new();
-    for Person {
-        id,
-        name,
-        email,
-        org_name: org,
-    } in &people
-    {
-        let start = starts.get(id).copied().unwrap_or(chrono::Weekday::Mon);
-        let mut week = timesheet::week_start_of(f.from, start);
-        if week < f.from {
-            week += Duration::days(7);
-        }
-        while week <= f.to && week + Duration::days(6) < today {
-            let end = week + Duration::days(6);
-            let worked = assignments.get(id).is_some_and(|list| {
-                list.iter()
-                    .any(|(s, e)| *s <= end && e.is_none_or(|e| e >= week))
-            });
-            let state = sheets.get(&(*id, week)).map(|s| SheetStatus::parse(s));
-            if worked && state.is_none_or(SheetStatus::is_editable) {
-                rows.push(vec![
-                    Cell::Date(week),
-                    Cell::Text(name.clone()),
-                    Cell::Text(email.clone()),
-                    Cell::Text(org.clone()),
-                    Cell::Text(state.map_or("missing", SheetStatus::as_str).to_string()),
-                ]);
+impl Prepared {
+    /// Page `page` (from 1) of `per_page` rows; past the end is the last page.
+    pub fn page(&self, conn: &mut Conn, page: usize, per_page: usize) -> Result<ReportPage> {
+        let has_hours = self.columns.contains(&"hours");
+        match &self.body {
+            Body::Sql(plan) => {
+                let (rows, total, page) =
+                    crate::domain::paging::fetch(page, per_page, |offset, limit| {
+                        plan.page(conn, offset, limit)
+                    })?;
+                let chart = plan.chart(conn)?;
+                let total_minutes = has_hours.then(|| chart.iter().map(|(_, m)| m).sum());
+                Ok(ReportPage {
+                    rows,
+                    total_rows: total,
+                    page,
+                    chart,
+                    total_minutes,
+                })
             }
-            week += Duration::days(7);
+            Body::Rows { rows, chart } => {
+                let (shown, total, page) =
+                    crate::domain::paging::fetch(page, per_page, |offset, limit| {
+                        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                        let shown = rows
+                            .iter()
+                            .skip(start)
+                            .take(usize::try_from(limit).unwrap_or(0))
+                            .cloned()
+                            .collect();
+                        Ok((shown, rows.len() as i64))
+                    })?;
+                let hours = self.columns.iter().position(|c| *c == "hours");
+                let total_minutes = hours.map(|col| {
+                    rows.iter()
+                        .map(|r| match r.get(col) {
+                            Some(Cell::Hours(m)) => *m,
+                            _ => 0,
+                        })
+                        .sum()
+                });
+                Ok(ReportPage {
+                    rows: shown,
+                    total_rows: total,
+                    page,
+                    chart: chart.clone(),
+                    total_minutes,
+                })
+            }
         }
     }
-    rows.sort_by_key(|r| (r[0].display(), r[1].display()));
-    Ok(rows)
+
+    /// Every row in order, handed to `each` as it is read; an error from
+    /// `each` (the client went away) stops the walk.
+    pub fn for_each(
+        &self,
+        conn: &mut Conn,
+        each: &mut dyn FnMut(Vec<Cell>) -> Result<()>,
+    ) -> Result<()> {
+        match &self.body {
+            Body::Sql(plan) => plan.for_each(conn, each),
+            Body::Rows { rows, .. } => {
+                for r in rows {
+                    each(r.clone())?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
-/// What the filter form offers under the chosen org: projects, teams and
-/// people the viewer may report on (at most 500 of each, by name).
-#[derive(Default)]
-pub struct Choices {
-    pub projects: Vec<(i64, String)>,
-    pub teams: Vec<(i64, String)>,
-    pub people: Vec<(i64, String)>,
-}
-
-pub fn choices(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Choices> {
-    let open = Filter {
-        project_id: None,
-        team_id: None,
-        user_id: None,
-        ..f.clone()
+/// Runs report `name` whole (benchmarks and tests; pages and downloads read
+/// a page or a row at a time).
+pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<Report> {
+    let prepared = prepare(conn, access, name, f)?;
+    let mut rows = Vec::new();
+    prepared.for_each(conn, &mut |r| {
+        rows.push(r);
+        Ok(())
+    })?;
+    let chart = match &prepared.body {
+        Body::Sql(plan) => plan.chart(conn)?,
+        Body::Rows { chart, .. } => chart.clone(),
     };
-    let scope = scope(conn, access, &open)?;
-    let mut projects: Vec<(i64, String)> = scope
-        .projects
-        .iter()
-        .map(|p| (p.id, format!("{} ({})", p.name, p.code)))
-        .collect();
-    projects.sort_by(|a, b| a.1.cmp(&b.1));
-    projects.truncate(500);
-    let found: Vec<(i64, i64, String)> = teams::table
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(teams::org_id)))
-        .filter(org_closure::ancestor_id.eq(f.org_id))
-        .order(teams::name_key)
-        .limit(2000)
-        .select((teams::id, teams::org_id, teams::name))
-        .load(conn)?;
-    let teams = found
-        .into_iter()
-        .filter(|(_, org, _)| {
-            access.can(Permission::TeamView, *org) || access.can(Permission::ReportView, *org)
-        })
-        .map(|(id, _, name)| (id, name))
-        .take(500)
-        .collect();
-    let people = people_in_scope(conn, access, &open, &scope)?
-        .into_iter()
-        .take(500)
-        .map(|p| (p.id, format!("{} <{}>", p.name, p.email)))
-        .collect();
-    Ok(Choices {
-        projects,
-        teams,
-        people,
+    Ok(Report {
+        name: prepared.name,
+        title: prepared.title,
+        columns: prepared.columns.to_vec(),
+        rows,
+        chart,
+        chart_counts: prepared.chart_counts,
+        chart_by: prepared.chart_by,
     })
 }

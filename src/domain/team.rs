@@ -334,3 +334,44 @@ pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> 
         Err(Error::NotFound)
     }
 }
+
+/// One page (in name order) of the teams whose name contains `q`, among those
+/// `access` may see (`team.view` at their org), within the subtree of
+/// `within` when given, narrowed in SQL; with the number of all matches.
+pub fn search_visible(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    q: &str,
+    within: Option<i64>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Team>, i64)> {
+    use crate::domain::org::subtree_ids;
+    let scope = access.org_scope(crate::authz::Permission::TeamView);
+    let pattern = format!(
+        "%{}%",
+        crate::domain::validate::key(q).replace(['%', '_'], "")
+    );
+    let build = || {
+        let mut query = teams::table
+            .filter(teams::name_key.like(pattern.clone()))
+            .into_boxed();
+        if !scope.is_whole_tree(access.snapshot.tree()) {
+            query = query
+                .filter(teams::org_id.eq_any(subtree_ids(scope.roots.clone())))
+                .filter(teams::org_id.ne_all(subtree_ids(scope.hidden.clone())));
+        }
+        if let Some(w) = within {
+            query = query.filter(teams::org_id.eq_any(subtree_ids(vec![w])));
+        }
+        query
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((teams::name_key, teams::id))
+        .offset(offset)
+        .limit(limit)
+        .select(Team::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::layout::Layout;
+use super::pager::{Pager, fetch};
 use super::pick::{Kind, Picker, resolve};
 use super::{PageError, SignedIn, render};
 use crate::authz::Permission;
@@ -35,13 +36,10 @@ struct LogPage {
     org_picker: Picker,
     rows: Vec<Row>,
     errors: FieldErrors,
-    page: i64,
-    pages: i64,
-    total: i64,
-    query: String,
+    pager: Pager,
 }
 
-const PER_PAGE: i64 = 50;
+const PER_PAGE: usize = 50;
 
 #[derive(Deserialize)]
 struct LogQuery {
@@ -77,7 +75,7 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
     let search = search.filter(|_| errors.is_empty());
     let access = me.access.clone();
     let shown_org = search.as_ref().map(|s| s.org_id);
-    let (org_value, rows, total) = me
+    let (org_value, rows, total, page_no) = me
         .db()
         .read(move |conn| {
             let org_value = match shown_org {
@@ -85,10 +83,11 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
                 None => String::new(),
             };
             let Some(search) = search else {
-                return Ok((org_value, vec![], 0));
+                return Ok((org_value, vec![], 0, 1));
             };
-            let offset = crate::http::page_offset(page_no, PER_PAGE as usize);
-            let (entries, total) = audit::search(conn, &access, &search, offset, PER_PAGE)?;
+            let (entries, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
+                audit::search(conn, &access, &search, offset, limit)
+            })?;
             let actors: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
             let names: HashMap<i64, String> = users::table
                 .filter(users::id.eq_any(actors))
@@ -106,8 +105,8 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
                     changes: audit::diff(entry.before_json.as_deref(), entry.after_json.as_deref()),
                     entry,
                 })
-                .collect();
-            Ok((org_value, rows, total))
+                .collect::<Vec<_>>();
+            Ok((org_value, rows, total, page_no))
         })
         .await?;
     let status = if errors.is_empty() {
@@ -116,22 +115,18 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let input = query.search;
-    let keep = |k: &str, v: &Option<String>| {
-        v.as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| format!("&{k}={}", urlencode(v)))
-            .unwrap_or_default()
-    };
-    let query_string = [
-        keep("org_id", &input.org_id),
-        keep("actor_id", &input.actor_id),
-        keep("action", &input.action),
-        keep("target_type", &input.target_type),
-        keep("target_id", &input.target_id),
-        keep("from", &input.from),
-        keep("to", &input.to),
-    ]
-    .concat();
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let params = [
+        ("org_id", v(&input.org_id)),
+        ("actor_id", v(&input.actor_id)),
+        ("action", v(&input.action)),
+        ("target_type", v(&input.target_type)),
+        ("target_id", v(&input.target_id)),
+        ("from", v(&input.from)),
+        ("to", v(&input.to)),
+    ];
+    let kept: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.trim())).collect();
+    let pager = Pager::new("/audit", &kept, page_no, PER_PAGE, total);
     Ok(render(
         status,
         &LogPage {
@@ -146,16 +141,7 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
             input,
             rows,
             errors,
-            page: page_no as i64,
-            pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
-            total,
-            query: query_string,
+            pager,
         },
     ))
-}
-
-fn urlencode(v: &str) -> String {
-    serde_urlencoded::to_string([("v", v)])
-        .map(|s| s.trim_start_matches("v=").to_string())
-        .unwrap_or_default()
 }

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
+use super::pager::{Pager, fetch};
 use super::pick::{Kind, Picker, resolve_required};
 use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
@@ -33,34 +34,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct ListPage {
     layout: Layout,
     groups: Vec<(Group, String)>,
+    q: String,
+    pager: Pager,
     can_create: bool,
 }
 
-/// `GET /groups`.
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<String>,
+}
+
+const PER_PAGE: usize = 50;
+
+/// `GET /groups?q=&page=`, paged in SQL.
 #[get("/groups")]
-async fn list(me: SignedIn) -> Result<HttpResponse, PageError> {
+async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+    let q = query.q.clone().unwrap_or_default();
+    let page_no = super::page_number(query.page.as_deref());
     let access = me.access.clone();
-    let groups = me
+    let needle = q.clone();
+    let (groups, total, page_no) = me
         .db()
         .read(move |conn| {
-            let orgs = access
-                .snapshot
-                .visible_orgs(access.user_id, Permission::GroupView);
-            let groups = group::in_orgs(conn, &orgs)?;
+            let (groups, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
+                group::search_visible(conn, &access, &needle, offset, limit)
+            })?;
+            // The resolver's final word on every row the SQL scope let through.
+            let groups: Vec<Group> = groups
+                .into_iter()
+                .filter(|g| access.can(Permission::GroupView, g.org_id))
+                .collect();
             let ids: Vec<i64> = groups.iter().map(|g| g.org_id).collect();
             let paths = org_paths(conn, &access, &ids)?;
-            Ok(groups
+            let groups = groups
                 .into_iter()
                 .map(|g| {
                     let p = paths.get(&g.org_id).cloned().unwrap_or_default();
                     (g, p)
                 })
-                .collect())
+                .collect::<Vec<_>>();
+            Ok((groups, total, page_no))
         })
         .await?;
+    let pager = Pager::new("/groups", &[("q", q.as_str())], page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("Groups", "groups")?,
         groups,
+        q,
+        pager,
         can_create: me.access.anywhere(Permission::GroupManage),
     })
 }

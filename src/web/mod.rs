@@ -19,6 +19,7 @@ pub mod org_privacy;
 pub mod org_tree;
 pub mod orgs;
 pub mod outbox;
+pub mod pager;
 pub mod pick;
 pub mod profile;
 pub mod projects;

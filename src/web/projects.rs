@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::grant_form::GrantForm;
 use super::layout::Layout;
+use super::pager::{Pager, fetch};
 use super::pick::{Kind, Picker, org_value, resolve, resolve_required};
 use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
@@ -46,9 +47,7 @@ struct ListPage {
     q: String,
     status: String,
     org_id: String,
-    page: usize,
-    pages: usize,
-    total: usize,
+    pager: Pager,
     can_create: bool,
 }
 
@@ -78,25 +77,20 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
     }
     let access = me.access.clone();
     let page_no = super::page_number(query.page.as_deref());
-    let (rows, total) = me
+    let (rows, total, page_no) = me
         .db()
         .read(move |conn| {
             let assigned =
                 assignment::assigned_project_ids(conn, access.user_id, db::now().date())?;
-            let found: Vec<Project> = project::search(conn, &filter)?
+            let (found, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
+                project::search_visible(conn, &access, &filter, &assigned, offset, limit)
+            })?;
+            // The resolver's final word on every row the SQL scope let through.
+            let found: Vec<Project> = found
                 .into_iter()
                 .filter(|p| {
                     access.can_project(Permission::ProjectView, p.id) || assigned.contains(&p.id)
                 })
-                .collect();
-            let total = found.len();
-            let found: Vec<Project> = found
-                .into_iter()
-                .skip(
-                    usize::try_from(crate::http::page_offset(page_no, PER_PAGE))
-                        .unwrap_or(usize::MAX),
-                )
-                .take(PER_PAGE)
                 .collect();
             let ids: Vec<i64> = found.iter().map(|p| p.org_id).collect();
             let paths = org_paths(conn, &access, &ids)?;
@@ -106,19 +100,29 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
                     org_path: paths.get(&p.org_id).cloned().unwrap_or_default(),
                     project: p,
                 })
-                .collect();
-            Ok((rows, total))
+                .collect::<Vec<_>>();
+            Ok((rows, total, page_no))
         })
         .await?;
+    let org_id = query.org_id.map(|o| o.to_string()).unwrap_or_default();
+    let pager = Pager::new(
+        "/projects",
+        &[
+            ("q", q.as_str()),
+            ("status", status_text.as_str()),
+            ("org_id", org_id.as_str()),
+        ],
+        page_no,
+        PER_PAGE,
+        total,
+    );
     page(&ListPage {
         layout: me.ctx.layout("Projects", "projects")?,
         rows,
         q,
         status: status_text,
-        org_id: query.org_id.map(|o| o.to_string()).unwrap_or_default(),
-        page: page_no,
-        pages: total.div_ceil(PER_PAGE).max(1),
-        total,
+        org_id,
+        pager,
         can_create: me.access.anywhere(Permission::ProjectManage),
     })
 }

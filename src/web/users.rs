@@ -10,6 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
+use super::pager::{Pager, fetch};
 use super::pick::{Kind, Picker, resolve, resolve_required};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::{Access, Permission};
@@ -77,26 +78,6 @@ pub fn org_paths(
         .collect())
 }
 
-/// Orgs where the viewer holds `perm`, labelled by path (for pickers).
-pub fn org_choices(
-    conn: &mut Conn,
-    access: &Access,
-    perm: Permission,
-) -> Result<Vec<(i64, String)>, Error> {
-    let ids: Vec<i64> = access
-        .snapshot
-        .visible_orgs_shared(access.user_id, perm)
-        .iter()
-        .copied()
-        .take(1000)
-        .collect();
-    let paths = org_paths(conn, access, &ids)?;
-    Ok(ids
-        .into_iter()
-        .map(|id| (id, paths.get(&id).cloned().unwrap_or_default()))
-        .collect())
-}
-
 pub struct UserRow {
     pub user: User,
     pub org_path: String,
@@ -109,9 +90,7 @@ struct ListPage {
     rows: Vec<UserRow>,
     q: String,
     status: String,
-    page: usize,
-    pages: usize,
-    total: usize,
+    pager: Pager,
     can_create: bool,
 }
 
@@ -135,17 +114,12 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         status,
         org_id: None,
     };
-    let (rows, total) = me
+    let (rows, total, page_no) = me
         .db()
         .read(move |conn| {
-            let (shown, total) = user::visible_page(
-                conn,
-                &access,
-                &filter,
-                crate::http::page_offset(page_no, PER_PAGE),
-                PER_PAGE as i64,
-            )?;
-            let total = total as usize;
+            let (shown, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
+                user::visible_page(conn, &access, &filter, offset, limit)
+            })?;
             let org_ids: Vec<i64> = shown.iter().map(|u| u.org_id).collect();
             let paths = org_paths(conn, &access, &org_ids)?;
             let rows = shown
@@ -154,18 +128,23 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
                     org_path: paths.get(&u.org_id).cloned().unwrap_or_default(),
                     user: u,
                 })
-                .collect();
-            Ok((rows, total))
+                .collect::<Vec<_>>();
+            Ok((rows, total, page_no))
         })
         .await?;
+    let pager = Pager::new(
+        "/users",
+        &[("q", q.as_str()), ("status", status_text.as_str())],
+        page_no,
+        PER_PAGE,
+        total,
+    );
     page(&ListPage {
         layout: me.ctx.layout("People", "users")?,
         rows,
         q,
         status: status_text,
-        page: page_no,
-        pages: total.div_ceil(PER_PAGE).max(1),
-        total,
+        pager,
         can_create: me.access.anywhere(Permission::UserManage),
     })
 }

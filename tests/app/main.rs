@@ -18,6 +18,7 @@ mod org_tree;
 mod orgs;
 mod outbox;
 mod overload;
+mod paging;
 mod people;
 mod pickers;
 mod projects;

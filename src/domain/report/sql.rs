@@ -1,0 +1,385 @@
+//! The reports that are one aggregating statement each (by month, by
+//! quarter, entries, project hours, employee overview): a page of them is
+//! `LIMIT`/`OFFSET` with the row count from a window, the chart and the total
+//! are one more `GROUP BY`, and a download walks the same ordered statement
+//! row by row (`load_iter`), so no report is ever held whole in memory.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
+
+use super::Cell;
+use super::scope::SqlScope;
+use crate::db::{AnyConnection, Conn};
+use crate::domain::report::Filter;
+use crate::error::Result;
+
+/// Which row shape a statement answers.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    ByPeriod,
+    Entry,
+    ProjectHours,
+    Overview,
+}
+
+/// One report as SQL: `SELECT {select}, … AS total_rows {rest} ORDER BY {order}`.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    shape: Shape,
+    select: String,
+    rest: String,
+    order: String,
+    /// Label and minutes per chart bar, in label order.
+    chart: String,
+}
+
+/// Reading what a statement answers: the report's cells.
+trait Row: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static {
+    fn cells(self) -> Vec<Cell>;
+    fn total_rows(&self) -> i64;
+}
+
+#[derive(QueryableByName)]
+struct ByPeriod {
+    #[diesel(sql_type = Text)]
+    user_name: String,
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = Text)]
+    project_code: String,
+    #[diesel(sql_type = Text)]
+    project_name: String,
+    #[diesel(sql_type = BigInt)]
+    minutes: i64,
+    #[diesel(sql_type = BigInt)]
+    total_rows: i64,
+}
+
+impl Row for ByPeriod {
+    fn cells(self) -> Vec<Cell> {
+        vec![
+            Cell::Text(self.user_name),
+            Cell::Text(self.period),
+            Cell::Text(self.project_code),
+            Cell::Text(self.project_name),
+            Cell::Hours(self.minutes),
+        ]
+    }
+    fn total_rows(&self) -> i64 {
+        self.total_rows
+    }
+}
+
+#[derive(QueryableByName)]
+struct Entry {
+    #[diesel(sql_type = Date)]
+    entry_date: NaiveDate,
+    #[diesel(sql_type = Text)]
+    user_name: String,
+    #[diesel(sql_type = Text)]
+    project_code: String,
+    #[diesel(sql_type = Text)]
+    project_name: String,
+    #[diesel(sql_type = Integer)]
+    minutes: i32,
+    #[diesel(sql_type = Text)]
+    note: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    total_rows: i64,
+}
+
+impl Row for Entry {
+    fn cells(self) -> Vec<Cell> {
+        vec![
+            Cell::Date(self.entry_date),
+            Cell::Text(self.user_name),
+            Cell::Text(self.project_code),
+            Cell::Text(self.project_name),
+            Cell::Hours(i64::from(self.minutes)),
+            Cell::Text(self.note),
+            Cell::Text(self.status),
+        ]
+    }
+    fn total_rows(&self) -> i64 {
+        self.total_rows
+    }
+}
+
+#[derive(QueryableByName)]
+struct ProjectHours {
+    #[diesel(sql_type = Text)]
+    project_code: String,
+    #[diesel(sql_type = Text)]
+    project_name: String,
+    #[diesel(sql_type = Text)]
+    user_name: String,
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = BigInt)]
+    minutes: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    budget_minutes: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    project_minutes: i64,
+    #[diesel(sql_type = BigInt)]
+    total_rows: i64,
+}
+
+impl Row for ProjectHours {
+    fn cells(self) -> Vec<Cell> {
+        vec![
+            Cell::Text(self.project_code),
+            Cell::Text(self.project_name),
+            Cell::Text(self.user_name),
+            Cell::Text(self.period),
+            Cell::Hours(self.minutes),
+            self.budget_minutes
+                .map_or(Cell::Text(String::new()), Cell::Hours),
+            Cell::Hours(self.project_minutes),
+        ]
+    }
+    fn total_rows(&self) -> i64 {
+        self.total_rows
+    }
+}
+
+#[derive(QueryableByName)]
+struct Overview {
+    #[diesel(sql_type = Text)]
+    user_name: String,
+    #[diesel(sql_type = Date)]
+    week_start: NaiveDate,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    minutes: i64,
+    #[diesel(sql_type = BigInt)]
+    total_rows: i64,
+}
+
+impl Row for Overview {
+    fn cells(self) -> Vec<Cell> {
+        vec![
+            Cell::Text(self.user_name),
+            Cell::Date(self.week_start),
+            Cell::Text(self.status),
+            Cell::Hours(self.minutes),
+        ]
+    }
+    fn total_rows(&self) -> i64 {
+        self.total_rows
+    }
+}
+
+#[derive(QueryableByName)]
+struct Bar {
+    #[diesel(sql_type = Text)]
+    label: String,
+    #[diesel(sql_type = BigInt)]
+    minutes: i64,
+}
+
+fn month(conn: &Conn) -> &'static str {
+    match conn {
+        AnyConnection::Postgresql(_) => "to_char(te.entry_date, 'YYYY-MM')",
+        AnyConnection::Sqlite(_) => "substr(te.entry_date, 1, 7)",
+    }
+}
+
+fn quarter(conn: &Conn) -> &'static str {
+    match conn {
+        AnyConnection::Postgresql(_) => "to_char(te.entry_date, 'YYYY-\"Q\"Q')",
+        AnyConnection::Sqlite(_) => {
+            "(substr(te.entry_date, 1, 4) || '-Q' || ((CAST(substr(te.entry_date, 6, 2) AS INTEGER) + 2) / 3))"
+        }
+    }
+}
+
+/// The plan of report `name`, or `None` when it is not one statement.
+pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Plan> {
+    let entries = format!(
+        "FROM time_entries te JOIN projects p ON p.id = te.project_id \
+         JOIN users u ON u.id = te.user_id \
+         WHERE te.entry_date BETWEEN '{}' AND '{}' AND {}{}",
+        f.from, f.to, scope.projects, scope.people
+    );
+    Some(match name {
+        "monthly-by-project" | "quarterly-by-project" => {
+            let period = if name == "monthly-by-project" {
+                month(conn)
+            } else {
+                quarter(conn)
+            };
+            Plan {
+                shape: Shape::ByPeriod,
+                select: format!(
+                    "u.display_name AS user_name, {period} AS period, p.code AS project_code, \
+                     p.name AS project_name, SUM(te.minutes) AS minutes"
+                ),
+                rest: format!(
+                    "{entries} GROUP BY u.id, u.display_name, {period}, p.id, p.code, p.name"
+                ),
+                order: "user_name, u.id, period, project_code, p.id".into(),
+                chart: format!(
+                    "SELECT {period} AS label, SUM(te.minutes) AS minutes {entries} GROUP BY {period} ORDER BY 1"
+                ),
+            }
+        }
+        "entries" => Plan {
+            shape: Shape::Entry,
+            select: "te.entry_date AS entry_date, u.display_name AS user_name, \
+                     p.code AS project_code, p.name AS project_name, te.minutes AS minutes, \
+                     te.note AS note, ts.status AS status"
+                .into(),
+            rest: entries.replacen(
+                "JOIN users u",
+                "JOIN timesheets ts ON ts.id = te.timesheet_id JOIN users u",
+                1,
+            ),
+            order: "te.entry_date, u.display_name, p.code, te.id".into(),
+            chart: format!(
+                "SELECT p.code AS label, SUM(te.minutes) AS minutes {entries} GROUP BY p.code ORDER BY 1"
+            ),
+        },
+        "project-hours" => {
+            let month = month(conn);
+            Plan {
+                shape: Shape::ProjectHours,
+                select: format!(
+                    "p.code AS project_code, p.name AS project_name, u.display_name AS user_name, \
+                     {month} AS period, SUM(te.minutes) AS minutes, p.budget_minutes AS budget_minutes, \
+                     CAST(SUM(SUM(te.minutes)) OVER (PARTITION BY p.id) AS BIGINT) AS project_minutes"
+                ),
+                rest: format!(
+                    "{entries} GROUP BY p.id, p.code, p.name, p.budget_minutes, u.id, u.display_name, {month}"
+                ),
+                order: "project_code, p.id, user_name, u.id, period".into(),
+                chart: format!(
+                    "SELECT p.code AS label, SUM(te.minutes) AS minutes {entries} GROUP BY p.code ORDER BY 1"
+                ),
+            }
+        }
+        "employee-overview" => {
+            let sheets = format!(
+                "FROM timesheets ts JOIN users u ON u.id = ts.user_id \
+                 LEFT JOIN time_entries te ON te.timesheet_id = ts.id \
+                 WHERE ts.week_start BETWEEN '{}' AND '{}' AND {}{}",
+                f.from, f.to, scope.homes, scope.people
+            );
+            Plan {
+                shape: Shape::Overview,
+                select: "u.display_name AS user_name, ts.week_start AS week_start, \
+                         ts.status AS status, COALESCE(SUM(te.minutes), 0) AS minutes"
+                    .into(),
+                rest: format!(
+                    "{sheets} GROUP BY ts.id, u.id, u.display_name, ts.week_start, ts.status"
+                ),
+                order: "user_name, u.id, week_start".into(),
+                chart: format!(
+                    "SELECT ts.status AS label, COALESCE(SUM(te.minutes), 0) AS minutes {sheets} \
+                     GROUP BY ts.status ORDER BY 1"
+                ),
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn load<T: Row>(conn: &mut Conn, sql: &str) -> Result<Vec<T>> {
+    Ok(crate::with_backend!(conn, |c| diesel::sql_query(sql).load::<T>(c))?)
+}
+
+/// Every row in order, handed to `each` as it is read.
+fn walk<T: Row>(
+    conn: &mut Conn,
+    sql: &str,
+    each: &mut dyn FnMut(Vec<Cell>) -> Result<()>,
+) -> Result<()> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for row in
+                diesel::sql_query(sql).load_iter::<T, diesel::connection::DefaultLoadingMode>(c)?
+            {
+                each(row?.cells())?;
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            for row in
+                diesel::sql_query(sql).load_iter::<T, diesel::pg::PgRowByRowLoadingMode>(c)?
+            {
+                each(row?.cells())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn rows_of<T: Row>(found: Vec<T>) -> (Vec<Vec<Cell>>, i64) {
+    let total = found.first().map_or(0, Row::total_rows);
+    (found.into_iter().map(Row::cells).collect(), total)
+}
+
+impl Plan {
+    fn statement(&self, total_rows: &str) -> String {
+        format!(
+            "SELECT {}, {total_rows} AS total_rows {} ORDER BY {}",
+            self.select, self.rest, self.order
+        )
+    }
+
+    /// Rows `offset..offset + limit` and the number of rows in all.
+    pub fn page(&self, conn: &mut Conn, offset: i64, limit: i64) -> Result<(Vec<Vec<Cell>>, i64)> {
+        let sql = format!(
+            "{} LIMIT {limit} OFFSET {offset}",
+            self.statement("COUNT(*) OVER ()")
+        );
+        let (rows, total) = match self.shape {
+            Shape::ByPeriod => rows_of(load::<ByPeriod>(conn, &sql)?),
+            Shape::Entry => rows_of(load::<Entry>(conn, &sql)?),
+            Shape::ProjectHours => rows_of(load::<ProjectHours>(conn, &sql)?),
+            Shape::Overview => rows_of(load::<Overview>(conn, &sql)?),
+        };
+        if rows.is_empty() && offset > 0 {
+            // Past the end: the window had no row to count on.
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {}) x",
+                self.rest
+            );
+            let n: Count = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
+                .get_result::<Count>(c))?;
+            return Ok((rows, n.n));
+        }
+        Ok((rows, total))
+    }
+
+    /// Every row, in order, as it is read.
+    pub fn for_each(
+        &self,
+        conn: &mut Conn,
+        each: &mut dyn FnMut(Vec<Cell>) -> Result<()>,
+    ) -> Result<()> {
+        let sql = self.statement("CAST(0 AS BIGINT)");
+        match self.shape {
+            Shape::ByPeriod => walk::<ByPeriod>(conn, &sql, each),
+            Shape::Entry => walk::<Entry>(conn, &sql, each),
+            Shape::ProjectHours => walk::<ProjectHours>(conn, &sql, each),
+            Shape::Overview => walk::<Overview>(conn, &sql, each),
+        }
+    }
+
+    /// The chart's bars: label and minutes, in label order.
+    pub fn chart(&self, conn: &mut Conn) -> Result<Vec<(String, i64)>> {
+        let bars: Vec<Bar> =
+            crate::with_backend!(conn, |c| diesel::sql_query(self.chart.as_str())
+                .load::<Bar>(c))?;
+        Ok(bars.into_iter().map(|b| (b.label, b.minutes)).collect())
+    }
+}
