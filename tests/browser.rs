@@ -1222,3 +1222,89 @@ async fn a_report_over_another_period_and_its_csv_agree() {
     )
     .await;
 }
+
+/// True when the page is wider than the window (it would scroll sideways).
+async fn overflows_sideways(page: &Page) -> TestResult<bool> {
+    let wide = page
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await?;
+    Ok(wide.as_bool().unwrap_or(true))
+}
+
+/// Opens the first node with children among `level` (a CSS path to tree
+/// items) and returns the CSS path to the items it shows.
+async fn open_first_with_children(page: &Page, level: &str) -> TestResult<String> {
+    let node = format!("{level}[aria-expanded]");
+    page.click(&format!("{node} > a.toggle")).await?;
+    let children = format!("{level}[aria-expanded=true] > ul > li.node");
+    page.find(&children).await?;
+    Ok(children)
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: cargo test --test browser -- --ignored"]
+async fn at_ten_thousand_orgs_the_tree_search_and_a_page_of_the_inbox_work() {
+    run(
+        Server::start_after(&["demo", "--size", "medium"]).await,
+        async |page| {
+            page.client.set_window_size(1366, 900).await?;
+            page.sign_in("owner@canopy.demo", "canopy-demo-2026")
+                .await?;
+
+            // Three levels down the tree, each loaded on demand.
+            page.goto("/orgs").await?;
+            let mut level = "[data-testid=org-tree] > li.node".to_string();
+            for _ in 0..3 {
+                level = open_first_with_children(&page, &level).await?;
+            }
+            let shown = page.client.find_all(Locator::Css("li.node")).await?.len();
+            assert!(
+                shown < 300,
+                "only the opened paths are on the page, not 10k orgs: {shown} nodes"
+            );
+            assert!(!overflows_sideways(&page).await?, "the tree fits 1366 px");
+            snap(&page, "tree-at-scale").await?;
+
+            // Search an org, show it in the tree, open it.
+            page.fill("input[name=q]", "Acme").await?;
+            page.click("form[role=search] button[type=submit]").await?;
+            page.click("[data-testid=show-in-tree]").await?;
+            let current = page.find("[data-testid=tree-current]").await?;
+            let href = current.attr("href").await?.ok_or("no link")?;
+            current.click().await?;
+            page.wait_for_path("the org's page", |p| p == href).await?;
+            assert!(
+                !overflows_sideways(&page).await?,
+                "the org page fits 1366 px"
+            );
+            sign_out(&page).await?;
+
+            // The org admin approves one page of the inbox at once.
+            page.sign_in("admin@c0001.demo", "canopy-demo-2026").await?;
+            page.goto("/approvals").await?;
+            page.find("[data-testid=inbox]").await?;
+            let before = page.text("[data-testid=inbox-showing]").await?;
+            let rows = page
+                .client
+                .find_all(Locator::Css("[data-testid=inbox] input[name=item]"))
+                .await?
+                .len();
+            assert!(rows > 0, "the demo leaves weeks waiting: {before}");
+            assert!(!overflows_sideways(&page).await?, "the inbox fits 1366 px");
+            page.click("[data-testid=pick-all]").await?;
+            page.click("[data-testid=bulk-approve]").await?;
+            page.wait_for_text(&format!("{rows} approved.")).await?;
+            let after = page.text("body").await?;
+            assert!(
+                !after.contains(&before),
+                "the inbox moved on after approving a page: {before}"
+            );
+            Ok(())
+        },
+    )
+    .await;
+}
