@@ -393,8 +393,8 @@ def main() -> None:
         misses = sum(1 for r in rows if r.kind != "ceiling" and verdict(r, ceiling_rps, postgres) != "ok")
         head = (
             f"{backend}, `{args.db}`, {datetime.date.today()}, load average {load:.1f} at start, "
-            f"{os.cpu_count()} cores shared with wrk. Command: `python3 bench/pages/sweep.py --db {args.db}"
-            f"{' --rounds ' + str(args.rounds) if args.rounds > 1 else ''}`. "
+            f"{os.cpu_count()} cores shared with wrk. Command: `python3 bench/pages/sweep.py "
+            f"{' '.join(a for a in sys.argv[1:] if a != '--write-doc')}`. "
             f"Single requests: {args.singles} one at a time (5 when the first takes over a second); "
             f"throughput: `wrk -t2 -c32 -d{args.seconds}s`. RSS after each round: "
             + ", ".join(f"{r:.0f} MB" for r in rss_rounds)

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use super::json::time;
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery, offset};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
@@ -128,28 +128,18 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         q: query.q.clone(),
     };
     let access = me.access.clone();
-    let found = me
+    let (found, total) = me
         .db()
         .read(move |conn| {
-            let assigned =
-                assignment::assigned_project_ids(conn, access.user_id, crate::db::now().date())?;
-            Ok(project::search(conn, &filter)?
-                .into_iter()
-                .filter(|p| {
-                    access.can_project(Permission::ProjectView, p.id) || assigned.contains(&p.id)
-                })
-                .collect::<Vec<_>>())
+            let limit = i64::from(per_page);
+            project::visible_page(conn, &access, &filter, offset(page, per_page), limit)
         })
         .await?;
-    let items: Vec<Value> = page_of(&found, page, per_page)
-        .iter()
-        .map(project_json)
-        .collect();
     Ok(HttpResponse::Ok().json(ListBody {
-        items,
+        items: found.iter().map(project_json).collect::<Vec<Value>>(),
         page,
         per_page,
-        total: found.len(),
+        total: usize::try_from(total).unwrap_or(0),
     }))
 }
 

@@ -561,3 +561,27 @@ pub fn search_visible(
         .load(conn)?;
     Ok((rows, total))
 }
+
+/// One page of the projects `access` may see (`search_visible`, with the
+/// viewer's current assignments), each row given the resolver's final word:
+/// the list behind both the projects page and `GET /api/v1/projects`.
+pub fn visible_page(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    filter: &ProjectFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Project>, i64)> {
+    use crate::authz::Permission;
+    let assigned = crate::domain::assignment::assigned_project_ids(
+        conn,
+        access.user_id,
+        crate::db::now().date(),
+    )?;
+    let (found, total) = search_visible(conn, access, filter, &assigned, offset, limit)?;
+    let found = found
+        .into_iter()
+        .filter(|p| access.can_project(Permission::ProjectView, p.id) || assigned.contains(&p.id))
+        .collect();
+    Ok((found, total))
+}

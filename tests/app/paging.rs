@@ -334,3 +334,74 @@ async fn the_people_and_audit_lists_use_the_one_pager() {
     assert!(audit.contains("Showing 1–50 of"), "{audit}");
     assert!(audit.contains("action=user.&#38;page=2"), "{audit}");
 }
+
+/// The projects page and `GET /api/v1/projects` list through one domain
+/// function (`project::visible_page`): an org admin of Acme sees Acme's
+/// projects on both, a page at a time with the same total, and Globex's on
+/// neither.
+#[tokio::test]
+async fn the_projects_page_and_the_api_list_the_same_projects() {
+    use canopy::authz::BuiltinRole;
+    use canopy::domain::audit::Actor;
+    use canopy::domain::grant;
+    let app = spawn_app().await;
+    let owner = app.create_default_admin().await;
+    let owner_token = app.create_token(owner.id, "").await;
+    let root = app.root_id().await;
+    let acme = app.create_org(&owner_token, root, "Acme", "ACME").await;
+    let globex = app.create_org(&owner_token, root, "Globex", "GLOBEX").await;
+    for (org, code) in [
+        (acme, "ACM-1"),
+        (acme, "ACM-2"),
+        (acme, "ACM-3"),
+        (globex, "GLX-1"),
+    ] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/projects",
+                &owner_token,
+                Some(json!({"org_id": org, "code": code, "name": format!("Project {code}")})),
+            )
+            .await;
+        assert_eq!(status, S::CREATED, "{body}");
+    }
+    let admin = app
+        .create_user("acme.admin@example.com", "Acme Admin", acme)
+        .await;
+    let id = admin.id;
+    app.db
+        .write(move |conn| {
+            grant::grant_builtin_at_org(conn, &Actor::cli(), id, BuiltinRole::OrgAdmin, acme)
+        })
+        .await
+        .expect("granted");
+    let token = app.create_token(admin.id, "").await;
+
+    let mut from_api = Vec::new();
+    for page in 1..=2 {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                format!("/projects?per_page=2&page={page}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+        assert_eq!(body["total"], json!(3), "{body}");
+        for item in body["items"].as_array().unwrap() {
+            from_api.push(item["code"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(from_api, ["ACM-1", "ACM-2", "ACM-3"]);
+
+    app.sign_in("acme.admin@example.com", ADMIN_PASSWORD).await;
+    let (status, html) = app.get_text("/projects").await;
+    assert_eq!(status, S::OK);
+    for code in &from_api {
+        assert!(html.contains(code.as_str()), "{code} on the page");
+    }
+    assert!(!html.contains("GLX-1"), "Globex's project stays hidden");
+    assert!(html.contains("of 3"), "the page counts the same total");
+}
