@@ -23,6 +23,7 @@ mod people;
 mod pickers;
 mod projects;
 mod reports;
+mod reports_teams;
 mod sessions;
 mod sign_in_throttle;
 mod tenant_codes;

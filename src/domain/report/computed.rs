@@ -2,8 +2,9 @@
 //! (weeks start on each person's own week start day), the roll-up to the
 //! chosen org's children (the tree is the resolver's), and missing
 //! timesheets (weeks nobody filled in are not rows anywhere). Each reads its
-//! data in one statement (team reports: one for all teams, not one per team)
-//! and its result is at most a row per person and week.
+//! data in a fixed number of statements, never one per team or person (team
+//! reports: the members' sums and the memberships, for all teams at once), and
+//! its result is at most a row per person and week.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,7 +17,7 @@ use super::{Cell, Filter, chart_by};
 use crate::authz::{Access, Permission};
 use crate::db::{
     Conn,
-    schema::{org_closure, orgs, project_assignments, teams},
+    schema::{org_closure, orgs, project_assignments, team_members, teams},
 };
 use crate::domain::timesheet::{self, SheetStatus};
 use crate::error::Result;
@@ -103,9 +104,9 @@ fn teams_in_scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Vec<(i
 }
 
 #[derive(QueryableByName)]
-struct TeamDay {
+struct PersonDay {
     #[diesel(sql_type = BigInt)]
-    team_id: i64,
+    user_id: i64,
     #[diesel(sql_type = Text)]
     user_name: String,
     #[diesel(sql_type = BigInt)]
@@ -117,9 +118,9 @@ struct TeamDay {
 }
 
 #[derive(QueryableByName)]
-struct TeamProject {
+struct PersonProject {
     #[diesel(sql_type = BigInt)]
-    team_id: i64,
+    user_id: i64,
     #[diesel(sql_type = Text)]
     user_name: String,
     #[diesel(sql_type = Text)]
@@ -130,7 +131,34 @@ struct TeamProject {
     minutes: i64,
 }
 
-/// `team-hours` (weekly) or `team-projects-users`, all teams in one statement.
+/// The teams (as positions in `teams`) each member of them belongs to.
+fn memberships(conn: &mut Conn, teams: &[(i64, String)]) -> Result<HashMap<i64, Vec<usize>>> {
+    let at: HashMap<i64, usize> = teams
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
+    let ids: Vec<i64> = teams.iter().map(|(id, _)| *id).collect();
+    let mut of_user: HashMap<i64, Vec<usize>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (team, user) in team_members::table
+            .filter(team_members::team_id.eq_any(chunk))
+            .select((team_members::team_id, team_members::user_id))
+            .load::<(i64, i64)>(conn)?
+        {
+            if let Some(i) = at.get(&team) {
+                of_user.entry(user).or_default().push(*i);
+            }
+        }
+    }
+    Ok(of_user)
+}
+
+/// `team-hours` (weekly) or `team-projects-users`, all teams at once: the
+/// entries of the teams' members are summed per person (and day or project)
+/// in one statement, the memberships read in another, and the two are joined
+/// here. (Joining `team_members` in the statement made SQLite look up every
+/// team for every row: seconds to minutes for the root owner's 800 teams.)
 pub fn teams_report(
     conn: &mut Conn,
     access: &Access,
@@ -143,37 +171,36 @@ pub fn teams_report(
     if teams.is_empty() {
         return Ok((rows, Vec::new()));
     }
-    let order: HashMap<i64, usize> = teams
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
+    let of_user = memberships(conn, &teams)?;
     let ids: Vec<i64> = teams.iter().map(|(id, _)| *id).collect();
     let from = format!(
-        "FROM team_members tm JOIN time_entries te ON te.user_id = tm.user_id \
-         JOIN projects p ON p.id = te.project_id JOIN users u ON u.id = te.user_id \
-         WHERE tm.team_id IN ({}) AND {}",
+        "FROM time_entries te JOIN projects p ON p.id = te.project_id \
+         JOIN users u ON u.id = te.user_id \
+         WHERE te.user_id IN (SELECT tm.user_id FROM team_members tm WHERE tm.team_id IN ({})) \
+         AND {}",
         id_list(&ids),
         entries_where(f, scope)
     );
+    let team_name = |at: usize| teams.get(at).map(|t| t.1.clone()).unwrap_or_default();
     if weekly {
         let sql = format!(
-            "SELECT tm.team_id AS team_id, u.display_name AS user_name, u.org_id AS home_org, \
+            "SELECT te.user_id AS user_id, u.display_name AS user_name, u.org_id AS home_org, \
              te.entry_date AS day, SUM(te.minutes) AS minutes {from} \
-             GROUP BY tm.team_id, u.id, u.display_name, u.org_id, te.entry_date"
+             GROUP BY te.user_id, u.display_name, u.org_id, te.entry_date"
         );
-        let data: Vec<TeamDay> =
-            crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str()).load::<TeamDay>(c))?;
+        let data: Vec<PersonDay> = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
+            .load::<PersonDay>(c))?;
         let mut starts = WeekStarts::load(conn)?;
         let mut sums: BTreeMap<(usize, String, NaiveDate), i64> = BTreeMap::new();
         for r in data {
             let week = timesheet::week_start_of(r.day, starts.of(access, r.home_org));
-            let at = order.get(&r.team_id).copied().unwrap_or(usize::MAX);
-            *sums.entry((at, r.user_name, week)).or_default() += r.minutes;
+            for at in of_user.get(&r.user_id).into_iter().flatten() {
+                *sums.entry((*at, r.user_name.clone(), week)).or_default() += r.minutes;
+            }
         }
         rows.extend(sums.into_iter().map(|((at, user, week), m)| {
             vec![
-                Cell::Text(teams.get(at).map(|t| t.1.clone()).unwrap_or_default()),
+                Cell::Text(team_name(at)),
                 Cell::Text(user),
                 Cell::Date(week),
                 Cell::Hours(m),
@@ -183,23 +210,24 @@ pub fn teams_report(
         Ok((rows, chart))
     } else {
         let sql = format!(
-            "SELECT tm.team_id AS team_id, u.display_name AS user_name, p.code AS project_code, \
+            "SELECT te.user_id AS user_id, u.display_name AS user_name, p.code AS project_code, \
              p.name AS project_name, SUM(te.minutes) AS minutes {from} \
-             GROUP BY tm.team_id, u.id, u.display_name, p.id, p.code, p.name"
+             GROUP BY te.user_id, u.display_name, p.id, p.code, p.name"
         );
-        let data: Vec<TeamProject> =
+        let data: Vec<PersonProject> =
             crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-                .load::<TeamProject>(c))?;
+                .load::<PersonProject>(c))?;
         let mut sums: BTreeMap<(usize, String, String), (String, i64)> = BTreeMap::new();
         for r in data {
-            let at = order.get(&r.team_id).copied().unwrap_or(usize::MAX);
-            sums.entry((at, r.project_code, r.user_name))
-                .or_insert((r.project_name, 0))
-                .1 += r.minutes;
+            for at in of_user.get(&r.user_id).into_iter().flatten() {
+                sums.entry((*at, r.project_code.clone(), r.user_name.clone()))
+                    .or_insert((r.project_name.clone(), 0))
+                    .1 += r.minutes;
+            }
         }
         rows.extend(sums.into_iter().map(|((at, code, user), (name, m))| {
             vec![
-                Cell::Text(teams.get(at).map(|t| t.1.clone()).unwrap_or_default()),
+                Cell::Text(team_name(at)),
                 Cell::Text(code),
                 Cell::Text(name),
                 Cell::Text(user),
