@@ -39,43 +39,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 const PER_PAGE: usize = 50;
 
-/// "Acme / East" for each org id, from the highest org the viewer sees.
+/// "Acme / East" for each org id, from the highest org the viewer sees
+/// (`domain::pick::org_labels`), or a note when none of it is visible.
 pub fn org_paths(
     conn: &mut Conn,
     access: &Access,
     ids: &[i64],
 ) -> Result<HashMap<i64, String>, Error> {
-    let tree = access.snapshot.tree();
-    let mut wanted: Vec<i64> = ids
-        .iter()
-        .flat_map(|id| tree.path(*id))
-        .filter(|a| access.can(Permission::OrgView, *a))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let names: HashMap<i64, String> = org::find_many(conn, &wanted)?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let path = tree
-                .path(*id)
-                .iter()
-                .filter_map(|a| names.get(a).cloned())
-                .collect::<Vec<_>>()
-                .join(" / ");
-            (
-                *id,
-                if path.is_empty() {
-                    "(not visible to you)".to_string()
-                } else {
-                    path
-                },
-            )
-        })
-        .collect())
+    let mut labels = crate::domain::pick::org_labels(conn, access, ids)?;
+    for label in labels.values_mut().filter(|l| l.is_empty()) {
+        *label = "(not visible to you)".to_string();
+    }
+    Ok(labels)
 }
 
 pub struct UserRow {
