@@ -376,6 +376,32 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no role {name}: {roles}"))
     }
 
+    /// Grants the role called `role` to `user_id` at `org_id` (and below)
+    /// through the API as `token`'s holder.
+    pub async fn grant_role(&self, token: &str, role: &str, user_id: i64, org_id: i64) {
+        let role_id = self.role_id(token, role).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/grants",
+                token,
+                Some(serde_json::json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// A second browser, signed in through the form as `email` (the test
+    /// password).
+    pub async fn signed_in_browser(&self, email: &str) -> Browser {
+        let browser = self.new_browser();
+        assert_eq!(
+            browser.sign_in(email, ADMIN_PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        browser
+    }
+
     /// A child org of `parent` made through the API as `token`'s holder.
     pub async fn create_org(&self, token: &str, parent: i64, name: &str, code: &str) -> i64 {
         let (status, body) = self

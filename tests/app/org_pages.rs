@@ -7,29 +7,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn grant(app: &TestApp, token: &str, role: &str, user_id: i64, org_id: i64) {
-    let root = app.root_id().await;
-    let (_, roles) = app
-        .call(Method::GET, format!("/roles?org_id={root}"), token, None)
-        .await;
-    let role_id = roles["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == role)
-        .unwrap()["id"]
-        .clone();
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
-            token,
-            Some(json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-}
-
 #[tokio::test]
 async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
     let app = spawn_app().await;
@@ -40,7 +17,7 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
     let east = app.create_org(&t, acme, "East", "EAST").await;
     let globex = app.create_org(&t, root, "Globex", "GLOBEX").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    grant(&app, &t, "Org admin", olga.id, acme).await;
+    app.grant_role(&t, "Org admin", olga.id, acme).await;
 
     let browser = app.new_browser();
     assert_eq!(
@@ -348,7 +325,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    grant(&app, &t, "Org admin", olga.id, acme).await;
+    app.grant_role(&t, "Org admin", olga.id, acme).await;
     app.create_user("sam@acme.example", "Sam", east).await;
 
     let browser = app.new_browser();
@@ -453,7 +430,7 @@ async fn scoped() -> Scoped {
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
     let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
-    grant(&app, &t, "Org admin", olga_user.id, acme).await;
+    app.grant_role(&t, "Org admin", olga_user.id, acme).await;
     let olga_token = app.create_token(olga_user.id, "").await;
     let olga = app.new_browser();
     assert_eq!(
@@ -1289,7 +1266,7 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     app.create_org(&ada, acme, "East", "ACME-EAST").await;
     // Hal lives at the root and runs Acme.
     let hal = app.create_user("hal@example.com", "Hal", root).await;
-    grant(&app, &ada, "Org admin", hal.id, acme).await;
+    app.grant_role(&ada, "Org admin", hal.id, acme).await;
     let hal_t = app.create_token(hal.id, "").await;
     let (status, body) = app
         .call(Method::GET, format!("/orgs/{root}"), &hal_t, None)

@@ -62,23 +62,8 @@ async fn world() -> World {
     app.create_org(&t, globex, "Globex Labs", "GLOBEX-LABS")
         .await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    let role = app.role_id(&t, "Org admin").await;
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
-            &t,
-            Some(json!({"role_id": role, "user_id": olga.id, "org_id": acme})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    let olga = app.new_browser();
-    assert_eq!(
-        olga.sign_in("olga@acme.example", ADMIN_PASSWORD)
-            .await
-            .status(),
-        S::SEE_OTHER
-    );
+    app.grant_role(&t, "Org admin", olga.id, acme).await;
+    let olga = app.signed_in_browser("olga@acme.example").await;
     // The app's own session is Ada's, who owns the root.
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     World {

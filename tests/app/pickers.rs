@@ -44,16 +44,7 @@ async fn world() -> World {
         .await;
     app.create_user("gus@globex.example", "Gus East", globex)
         .await;
-    let role = app.role_id(&t, "Org admin").await;
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
-            &t,
-            Some(json!({"role_id": role, "user_id": olga.id, "org_id": acme})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    app.grant_role(&t, "Org admin", olga.id, acme).await;
     for (org, code, name) in [
         (acme, "ACP", "Acme East Portal"),
         (globex, "GXP", "Globex East Portal"),
@@ -77,13 +68,7 @@ async fn world() -> World {
             .await;
         assert_eq!(status, S::CREATED, "{body}");
     }
-    let olga = app.new_browser();
-    assert_eq!(
-        olga.sign_in("olga@acme.example", ADMIN_PASSWORD)
-            .await
-            .status(),
-        S::SEE_OTHER
-    );
+    let olga = app.signed_in_browser("olga@acme.example").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     World {
         app,
