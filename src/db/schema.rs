@@ -312,6 +312,17 @@ diesel::table! {
     }
 }
 
+// Kept by triggers on time_entries (migration 2026-12-04-000300).
+diesel::table! {
+    entry_month_totals (month, project_id, user_id) {
+        month -> Date,
+        project_id -> BigInt,
+        user_id -> BigInt,
+        minutes -> BigInt,
+        entries -> BigInt,
+    }
+}
+
 diesel::table! {
     approval_parts (id) {
         id -> BigInt,
@@ -324,6 +335,8 @@ diesel::table! {
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
         reason -> Nullable<Text>,
+        /// The sheet's `submitted_at`, copied by triggers (the inbox's order).
+        submitted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -421,6 +434,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     timesheets,
     time_entries,
+    entry_month_totals,
     approval_parts,
     timesheet_history,
     notifications,

@@ -338,18 +338,20 @@ fn rows(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<PendingItem>> {
-    // The page is chosen over the parts alone, each sorted by its sheet's
-    // submission read through the sheet's primary key, and only the page's
-    // parts are joined to their sheets and owners. Joined first, PostgreSQL
-    // misjudged the scope (11k rows for 544) and hash-joined every timesheet
-    // of the installation to sort them.
-    let submitted = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-        "(SELECT t.submitted_at FROM timesheets t WHERE t.id = approval_parts.timesheet_id)",
-    );
+    // The page is chosen over the parts alone, sorted by the copy of their
+    // sheet's submission kept on each part (index `approval_parts_submitted`),
+    // and only the page's parts are joined to their sheets and owners.
+    // Joined first, PostgreSQL misjudged the scope (11k rows for 544) and
+    // hash-joined every timesheet of the installation to sort them.
     let query = matching!(approval_parts::table, scope, filter);
     let query = match filter.sort {
-        Sort::OldestFirst => query.order((submitted.asc(), approval_parts::id.asc())),
-        Sort::NewestFirst => query.order((submitted.desc(), approval_parts::id.desc())),
+        Sort::OldestFirst => {
+            query.order((approval_parts::submitted_at.asc(), approval_parts::id.asc()))
+        }
+        Sort::NewestFirst => query.order((
+            approval_parts::submitted_at.desc(),
+            approval_parts::id.desc(),
+        )),
     };
     let ids: Vec<i64> = query
         .offset(offset)

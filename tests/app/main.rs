@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod hidden_ids;
 mod inbox_paging;
+mod month_totals;
 mod nav_counts;
 mod org_pages;
 mod org_tree;

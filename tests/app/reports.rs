@@ -18,7 +18,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 /// A project at `org` with `user` assigned from 2026-01-01.
-async fn project_with(w: &World, org: i64, code: &str, user: i64) -> i64 {
+pub(crate) async fn project_with(w: &World, org: i64, code: &str, user: i64) -> i64 {
     let p = post(
         &w.app,
         &w.ada,
@@ -75,14 +75,14 @@ async fn log_week(
     cells
 }
 
-async fn report(w: &World, token: &str, name: &str, query: &str) -> (S, Value) {
+pub(crate) async fn report(w: &World, token: &str, name: &str, query: &str) -> (S, Value) {
     w.app
         .call(Method::GET, format!("/reports/{name}?{query}"), token, None)
         .await
 }
 
 /// Sums the `hours` column of a JSON report by the value of column `by`.
-fn hours_by(report: &Value, by: &str) -> BTreeMap<String, f64> {
+pub(crate) fn hours_by(report: &Value, by: &str) -> BTreeMap<String, f64> {
     let columns: Vec<&str> = report["columns"]
         .as_array()
         .unwrap()

@@ -1,10 +1,12 @@
 //! The reports that are one aggregating statement each (by month, by
 //! quarter, entries, project hours, employee overview): a page of them is
-//! `LIMIT`/`OFFSET` with the row count from a window, the chart and the total
-//! are one more `GROUP BY`, and a download walks the same ordered statement
+//! `LIMIT`/`OFFSET` with the row count from a window (the entries report
+//! counts from the monthly totals instead), the chart and the total are one
+//! more `GROUP BY` (by-month sums read `entry_month_totals` for the whole
+//! months of the period), and a download walks the same ordered statement
 //! row by row (`load_iter`), so no report is ever held whole in memory.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
 
@@ -32,6 +34,9 @@ pub struct Plan {
     order: String,
     /// Label and minutes per chart bar, in label order.
     chart: String,
+    /// The row count (`n`) when a cheaper statement than counting the rows
+    /// answers it; else a window over the page's statement counts them.
+    count: Option<String>,
 }
 
 /// Reading what a statement answers: the report's cells.
@@ -198,6 +203,59 @@ fn quarter(conn: &Conn) -> &'static str {
     }
 }
 
+/// Where the by-month sums come from for `from..=to`: the monthly totals
+/// (`entry_month_totals`, kept by triggers on `time_entries`) for the whole
+/// months inside the period, the entries themselves for the days of a month
+/// the period covers only in part. Rows read `project_id, user_id,
+/// entry_date, minutes, entries`; a month's row is dated its first day, so the
+/// month and quarter expressions read both alike.
+///
+/// Answers the source and, when it is the totals alone, how many months they
+/// span (then each row is one month, project and person already).
+fn monthly_source(from: NaiveDate, to: NaiveDate) -> (String, Option<u32>) {
+    let raw = |a: NaiveDate, b: NaiveDate| {
+        format!(
+            "SELECT project_id, user_id, entry_date, minutes, 1 AS entries \
+             FROM time_entries WHERE entry_date BETWEEN '{a}' AND '{b}'"
+        )
+    };
+    let next_month = |d: NaiveDate| {
+        (d.with_day(1).unwrap_or(d) + Duration::days(32))
+            .with_day(1)
+            .unwrap_or(d)
+    };
+    let first = if from.day() == 1 {
+        from
+    } else {
+        next_month(from)
+    };
+    // The last day of the last whole month.
+    let last_end = if next_month(to) - Duration::days(1) == to {
+        to
+    } else {
+        to.with_day(1).unwrap_or(to) - Duration::days(1)
+    };
+    if last_end < first {
+        return (format!("({})", raw(from, to)), None);
+    }
+    let mut parts = vec![format!(
+        "SELECT project_id, user_id, month AS entry_date, CAST(minutes AS INTEGER) AS minutes, \
+         entries FROM entry_month_totals WHERE month BETWEEN '{first}' AND '{}'",
+        last_end.with_day(1).unwrap_or(last_end)
+    )];
+    if from < first {
+        parts.push(raw(from, first - Duration::days(1)));
+    }
+    if last_end < to {
+        parts.push(raw(last_end + Duration::days(1), to));
+    }
+    let months = (parts.len() == 1).then(|| {
+        let (a, b) = (first, last_end);
+        (b.year() - a.year()) as u32 * 12 + b.month() + 1 - a.month()
+    });
+    (format!("({})", parts.join(" UNION ALL ")), months)
+}
+
 /// The plan of report `name`, or `None` when it is not one statement.
 pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Plan> {
     let entries = format!(
@@ -206,6 +264,13 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
          WHERE te.entry_date BETWEEN '{}' AND '{}' AND {}{}",
         f.from, f.to, scope.projects, scope.people
     );
+    // The same sums, from the monthly totals where whole months allow.
+    let (source, total_months) = monthly_source(f.from, f.to);
+    let monthly = format!(
+        "FROM {source} te JOIN projects p ON p.id = te.project_id \
+         JOIN users u ON u.id = te.user_id WHERE {}{}",
+        scope.projects, scope.people
+    );
     Some(match name {
         "monthly-by-project" | "quarterly-by-project" => {
             let period = if name == "monthly-by-project" {
@@ -213,19 +278,44 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
             } else {
                 quarter(conn)
             };
-            Plan {
-                shape: Shape::ByPeriod,
-                select: format!(
+            // Totals alone, by month (or one month by quarter): each total
+            // is a row already, so no GROUP BY, and the rows are counted
+            // apart instead of by a window over every row.
+            let one_row_each = match total_months {
+                Some(1) => true,
+                Some(_) => name == "monthly-by-project",
+                None => false,
+            };
+            let select = |minutes: &str| {
+                format!(
                     "u.display_name AS user_name, {period} AS period, p.code AS project_code, \
-                     p.name AS project_name, SUM(te.minutes) AS minutes"
-                ),
-                rest: format!(
-                    "{entries} GROUP BY u.id, u.display_name, {period}, p.id, p.code, p.name"
-                ),
-                order: "user_name, u.id, period, project_code, p.id".into(),
-                chart: format!(
-                    "SELECT {period} AS label, SUM(te.minutes) AS minutes {entries} GROUP BY {period} ORDER BY 1"
-                ),
+                     p.name AS project_name, {minutes} AS minutes"
+                )
+            };
+            let chart = format!(
+                "SELECT {period} AS label, SUM(te.minutes) AS minutes {monthly} GROUP BY {period} ORDER BY 1"
+            );
+            let order = "user_name, u.id, period, project_code, p.id".to_string();
+            if one_row_each {
+                Plan {
+                    shape: Shape::ByPeriod,
+                    select: select("CAST(te.minutes AS BIGINT)"),
+                    rest: monthly.clone(),
+                    order,
+                    chart,
+                    count: Some(format!("SELECT COUNT(*) AS n {monthly}")),
+                }
+            } else {
+                Plan {
+                    shape: Shape::ByPeriod,
+                    select: select("SUM(te.minutes)"),
+                    rest: format!(
+                        "{monthly} GROUP BY u.id, u.display_name, {period}, p.id, p.code, p.name"
+                    ),
+                    order,
+                    chart,
+                    count: None,
+                }
             }
         }
         "entries" => Plan {
@@ -241,8 +331,12 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
             ),
             order: "te.entry_date, u.display_name, p.code, te.id".into(),
             chart: format!(
-                "SELECT p.code AS label, SUM(te.minutes) AS minutes {entries} GROUP BY p.code ORDER BY 1"
+                "SELECT p.code AS label, SUM(te.minutes) AS minutes {monthly} GROUP BY p.code ORDER BY 1"
             ),
+            // Every entry has its sheet, so the monthly counts are the rows'.
+            count: Some(format!(
+                "SELECT CAST(COALESCE(SUM(te.entries), 0) AS BIGINT) AS n {monthly}"
+            )),
         },
         "project-hours" => {
             let month = month(conn);
@@ -254,12 +348,13 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                      CAST(SUM(SUM(te.minutes)) OVER (PARTITION BY p.id) AS BIGINT) AS project_minutes"
                 ),
                 rest: format!(
-                    "{entries} GROUP BY p.id, p.code, p.name, p.budget_minutes, u.id, u.display_name, {month}"
+                    "{monthly} GROUP BY p.id, p.code, p.name, p.budget_minutes, u.id, u.display_name, {month}"
                 ),
                 order: "project_code, p.id, user_name, u.id, period".into(),
                 chart: format!(
-                    "SELECT p.code AS label, SUM(te.minutes) AS minutes {entries} GROUP BY p.code ORDER BY 1"
+                    "SELECT p.code AS label, SUM(te.minutes) AS minutes {monthly} GROUP BY p.code ORDER BY 1"
                 ),
+                count: None,
             }
         }
         "employee-overview" => {
@@ -282,6 +377,7 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                     "SELECT ts.status AS label, COALESCE(SUM(te.minutes), 0) AS minutes {sheets} \
                      GROUP BY ts.status ORDER BY 1"
                 ),
+                count: None,
             }
         }
         _ => return None,
@@ -332,23 +428,30 @@ impl Plan {
 
     /// Rows `offset..offset + limit` and the number of rows in all.
     pub fn page(&self, conn: &mut Conn, offset: i64, limit: i64) -> Result<(Vec<Vec<Cell>>, i64)> {
-        let sql = format!(
-            "{} LIMIT {limit} OFFSET {offset}",
-            self.statement("COUNT(*) OVER ()")
-        );
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let window = if self.count.is_some() {
+            "CAST(0 AS BIGINT)"
+        } else {
+            "COUNT(*) OVER ()"
+        };
+        let sql = format!("{} LIMIT {limit} OFFSET {offset}", self.statement(window));
         let (rows, total) = match self.shape {
             Shape::ByPeriod => rows_of(load::<ByPeriod>(conn, &sql)?),
             Shape::Entry => rows_of(load::<Entry>(conn, &sql)?),
             Shape::ProjectHours => rows_of(load::<ProjectHours>(conn, &sql)?),
             Shape::Overview => rows_of(load::<Overview>(conn, &sql)?),
         };
+        if let Some(count) = &self.count {
+            let n: Count = crate::with_backend!(conn, |c| diesel::sql_query(count.as_str())
+                .get_result::<Count>(c))?;
+            return Ok((rows, n.n));
+        }
         if rows.is_empty() && offset > 0 {
             // Past the end: the window had no row to count on.
-            #[derive(QueryableByName)]
-            struct Count {
-                #[diesel(sql_type = BigInt)]
-                n: i64,
-            }
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {}) x",
                 self.rest

@@ -1,0 +1,11 @@
+DROP TRIGGER timesheets_submitted_update ON timesheets;
+DROP FUNCTION timesheets_submitted_follow();
+DROP TRIGGER approval_parts_submitted_insert ON approval_parts;
+DROP FUNCTION approval_parts_submitted_copy();
+DROP INDEX approval_parts_submitted;
+ALTER TABLE approval_parts DROP COLUMN submitted_at;
+DROP INDEX time_entries_date;
+DROP TRIGGER time_entries_month_update ON time_entries;
+DROP TRIGGER time_entries_month_insert_delete ON time_entries;
+DROP FUNCTION entry_month_totals_apply();
+DROP TABLE entry_month_totals;
