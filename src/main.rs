@@ -2,8 +2,17 @@
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc, for Rust and (see `main`) for SQLite:
+/// glibc keeps each thread arena's peak long after it is freed, so RSS grew past
+/// 400 MB over the page sweep on the large set (docs/performance.md, "Memory and
+/// saves").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() {
+    // Before anything opens SQLite: its memory goes through mimalloc too.
+    canopy::db::sqlite_memory::use_global_allocator();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = canopy::cli::Cli::parse();
     let config = match canopy::Config::from_env() {

@@ -3,6 +3,7 @@
 //! other module goes through. Only this module knows which backend is in use.
 
 pub mod schema;
+pub mod sqlite_memory;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
