@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc for Rust's allocations: glibc keeps each thread arena's peak long after it is freed, so RSS grew past
+/// 400 MB over the page sweep on the large set (docs/performance.md, "Memory and
+/// saves").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();

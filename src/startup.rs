@@ -140,7 +140,9 @@ impl Application {
                 .configure(pages::configure)
                 .default_service(web::to(pages::not_found))
         };
-        let server = serve(app, listener, config.workers).map_err(Error::internal)?;
+        let blocking_threads = 2 * config.pool_size as usize;
+        let server =
+            serve(app, listener, config.workers, blocking_threads).map_err(Error::internal)?;
         Ok(Application {
             port,
             base_url,
@@ -176,11 +178,17 @@ impl Application {
 /// (same defaults: keep-alive, 5 s to send a head, 1 s to disconnect, graceful
 /// shutdown, one app per worker), except that each connection is wrapped in
 /// the request-line guard (`http::guard`), which answers an over-long request
-/// line with a 414 and a body instead of actix-http's empty 400.
+/// line with a 414 and a body instead of actix-http's empty 400. Each worker
+/// runs database work on at most `blocking_threads` threads: twice the pool,
+/// so a request beyond the pool still waits in the pool's bounded queue (503
+/// after `db::POOL_WAIT`) rather than in tokio's, while tokio's default (256 a
+/// worker) let the sweep start over a hundred threads, each keeping its stack
+/// and its allocator's cache (docs/performance.md, "Memory and saves").
 fn serve<F, I, S, B>(
     app: F,
     listener: TcpListener,
     workers: Option<usize>,
+    blocking_threads: usize,
 ) -> std::io::Result<Server>
 where
     F: Fn() -> I + Send + Clone + 'static,
@@ -197,7 +205,7 @@ where
     B: actix_web::body::MessageBody + 'static,
 {
     let addr = listener.local_addr()?;
-    let mut builder = actix_server::Server::build();
+    let mut builder = actix_server::Server::build().worker_max_blocking_threads(blocking_threads);
     if let Some(workers) = workers {
         builder = builder.workers(workers);
     }

@@ -226,12 +226,17 @@ def run_wrk(base: str, path: str, headers: dict[str, str], seconds: int) -> tupl
     return rps, pct("50"), pct("99"), errors
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> dict[str, float]:
+    """The server's resident memory from /proc: VmRSS, split into RssAnon (heap,
+    stacks) and RssFile (mapped files: the binary, SQLite's mmap), and VmHWM (peak)."""
+    out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+            name = line.split(":")[0]
+            if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM", "Threads"):
+                value = int(line.split()[1])
+                out[name] = value if name == "Threads" else value / 1024.0
+    return out
 
 
 def measure(client: Client, row: Row, headers: dict[str, str], singles: int, seconds: int) -> None:
@@ -387,8 +392,11 @@ def main() -> None:
             last = Row("—", "/healthz", kind="ceiling")
             measure(probe, last, {}, args.singles, args.seconds)
             rows.append(last)
-            rss_rounds.append(rss_mb(server.pid))
-            print(f"sweep: round {round_no + 1} done, RSS {rss_rounds[-1]:.0f} MB", file=sys.stderr)
+            mem = memory_mb(server.pid)
+            rss_rounds.append(mem.get("VmRSS", float("nan")))
+            print(f"sweep: round {round_no + 1} done, RSS {rss_rounds[-1]:.0f} MB "
+                  f"(anon {mem.get('RssAnon', 0):.0f}, file {mem.get('RssFile', 0):.0f}, "
+                  f"peak {mem.get('VmHWM', 0):.0f} MB, {mem.get('Threads', 0):.0f} threads)", file=sys.stderr)
         ceiling_rps = max(r.rps or 0 for r in rows if r.kind == "ceiling")
         misses = sum(1 for r in rows if r.kind != "ceiling" and verdict(r, ceiling_rps, postgres) != "ok")
         head = (

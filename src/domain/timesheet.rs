@@ -296,6 +296,17 @@ impl Week {
 /// first of a week by the user's home org settings.
 pub fn load_week(conn: &mut Conn, user: &User, week_start: NaiveDate) -> Result<Week> {
     let rules = rules(conn, user.org_id)?;
+    load_week_under(conn, user, week_start, rules)
+}
+
+/// `load_week` with the home org's time rules already read (a save reads the
+/// week back under the rules it was checked against, in the same transaction).
+fn load_week_under(
+    conn: &mut Conn,
+    user: &User,
+    week_start: NaiveDate,
+    rules: TimeRules,
+) -> Result<Week> {
     if week_start.weekday() != rules.week_start {
         return Err(FieldErrors::single(
             "week_start",
@@ -563,12 +574,15 @@ pub fn save(
     version: i64,
     cells: &[CellInput],
 ) -> Result<Week> {
-    if let Some(id) = timesheets::table
-        .filter(timesheets::user_id.eq(user.id))
-        .filter(timesheets::week_start.eq(week_start))
-        .select(timesheets::id)
-        .first::<i64>(conn)
-        .optional()?
+    // PostgreSQL: lock the sheet's row before reading the week. SQLite's write
+    // transaction already holds the only write lock, so it skips this read.
+    if matches!(conn, db::AnyConnection::Postgresql(_))
+        && let Some(id) = timesheets::table
+            .filter(timesheets::user_id.eq(user.id))
+            .filter(timesheets::week_start.eq(week_start))
+            .select(timesheets::id)
+            .first::<i64>(conn)
+            .optional()?
     {
         lock_row(conn, id)?;
     }
@@ -695,7 +709,7 @@ pub fn save(
                 .after(json!({"user_id": user.id, "week_start": week_start, "cells": after})),
         )?;
     }
-    load_week(conn, user, week_start)
+    load_week_under(conn, user, week_start, week.rules.clone())
 }
 
 /// Checks every cell and the day totals; answers the wanted cells by key.
