@@ -2,6 +2,7 @@
 //! that picks the backend by URL, migrations, and the read/write entry points every
 //! other module goes through. Only this module knows which backend is in use.
 
+mod plan_stability;
 pub mod schema;
 
 use std::sync::{Arc, Mutex};
@@ -101,6 +102,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 &with_connect_timeout(&self.url),
             )?)),
             Backend::Sqlite => {
+                plan_stability::install();
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
                 // The busy timeout first: it covers other processes (the CLI, a
                 // second instance) holding the file, and switching to WAL itself
