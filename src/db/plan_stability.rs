@@ -23,11 +23,12 @@ unsafe extern "C" fn enable_qpsg(
 ) -> c_int {
     // SAFETY: SQLite passes the connection being opened; the variadic
     // arguments are the documented (int on/off, int* previous or NULL).
+    let on: c_int = 1;
     unsafe {
         ffi::sqlite3_db_config(
             db,
             ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as c_int,
+            on,
             std::ptr::null_mut::<c_int>(),
         );
     }
