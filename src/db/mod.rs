@@ -2,6 +2,8 @@
 //! that picks the backend by URL, migrations, and the read/write entry points every
 //! other module goes through. Only this module knows which backend is in use.
 
+#[cfg(test)]
+mod plan_stability;
 pub mod schema;
 
 use std::sync::{Arc, Mutex};
