@@ -1308,3 +1308,67 @@ async fn at_ten_thousand_orgs_the_tree_search_and_a_page_of_the_inbox_work() {
     )
     .await;
 }
+
+/// Fails with `what` when the page scrolls sideways.
+async fn fits(page: &Page, what: &str) -> TestResult {
+    if overflows_sideways(page).await? {
+        let widths = page
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await?;
+        return Err(format!("{what} scrolls sideways at phone width: {widths}").into());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: cargo test --test browser -- --ignored"]
+async fn at_phone_width_the_tree_a_picker_the_inbox_and_a_report_fit() {
+    run(
+        Server::start_after(&["demo", "--size", "small"]).await,
+        async |page| {
+            page.sign_in("owner@canopy.demo", "canopy-demo-2026")
+                .await?;
+            page.client.set_window_size(390, 844).await?;
+
+            // The org tree, three levels open.
+            page.goto("/orgs").await?;
+            let mut level = "[data-testid=org-tree] > li.node".to_string();
+            for _ in 0..3 {
+                level = open_first_with_children(&page, &level).await?;
+            }
+            fits(&page, "the org tree three levels open").await?;
+            snap(&page, "phone-tree").await?;
+
+            // The inbox with its filters, then a picker with its suggestions.
+            page.goto("/approvals").await?;
+            page.find("[data-testid=inbox-filters]").await?;
+            fits(&page, "the inbox").await?;
+            page.fill("#f-org", "a").await?;
+            eventually("the org picker's suggestions", async || {
+                let options = page
+                    .client
+                    .find_all(Locator::Css("#f-org-options option"))
+                    .await?;
+                Ok((!options.is_empty()).then_some(()))
+            })
+            .await?;
+            page.click("#f-org").await?;
+            fits(&page, "a picker with its suggestions").await?;
+            snap(&page, "phone-inbox").await?;
+
+            // A report with its chart and table, over the last eight weeks.
+            let from = chrono::Utc::now().date_naive() - chrono::Duration::days(56);
+            page.goto(&format!("/reports/monthly-by-project?from={from}"))
+                .await?;
+            page.find("[data-testid=report]").await?;
+            fits(&page, "a report").await?;
+            snap(&page, "phone-report").await?;
+            Ok(())
+        },
+    )
+    .await;
+}

@@ -24,7 +24,8 @@ use crate::domain::approval::{Approver, PendingFilter, PendingItem, Sort};
 use crate::domain::audit::Actor;
 use crate::domain::timesheet::{Part, Timesheet};
 use crate::domain::user::User;
-use crate::error::{Error, Result};
+use crate::domain::{pick, project, team, validate};
+use crate::error::{Error, FieldErrors, Result};
 
 /// Who may decide which pending part, as one SQL condition over
 /// `approval_parts` (the org scope reads `org_closure`, `projects` and
@@ -553,9 +554,10 @@ pub fn approve_seen(
     Ok(outcome)
 }
 
-/// The inbox's filter as typed: a project by code or id, a team by name or
-/// id, an org by code or id (the person's home org, that org and below), a
-/// day of the week wanted, the order.
+/// The inbox's filter as typed: a project, a team and an org as their
+/// pickers take them (`domain::pick`: a code, a name, a path or an id; the
+/// org means its people, that org and below), a day of the week wanted, the
+/// order.
 #[derive(Clone, Debug, Default)]
 pub struct FilterInput {
     pub project: String,
@@ -571,116 +573,79 @@ pub struct ReadFilter {
     pub filter: PendingFilter,
     /// (what, value) for each field given, e.g. ("Project", "Apollo (APO)").
     pub described: Vec<(&'static str, String)>,
+    /// What the project, team and org pickers show for what was picked
+    /// (`pick::field_value`), empty for a field left empty.
+    pub shown: Shown,
 }
 
-const NO_PROJECT: &str = "No project you can see has that code or number.";
-const NO_TEAM: &str = "No team you can see has that name or number.";
-const NO_ORG: &str = "No organization you can see has that code or number.";
+/// The pickers' values of a read filter.
+#[derive(Clone, Debug, Default)]
+pub struct Shown {
+    pub project: String,
+    pub team: String,
+    pub org: String,
+}
 
-/// Reads `input` for `access`: each name, code or id must be something they
-/// may see (anything else answers as if it did not exist), the week a date,
-/// the order `oldest` or `newest`. Bad values come back as field errors.
+/// A picker's answer: its message joins `errors`, anything else is the
+/// request's.
+fn picked(found: Result<Option<i64>>, errors: &mut FieldErrors) -> Result<Option<i64>> {
+    match found {
+        Ok(id) => Ok(id),
+        Err(Error::Validation(e)) => {
+            errors.0.extend(e.0);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The teams `user_id` leads (theirs to filter by, as their inbox holds
+/// those teams' parts).
+fn led_teams(conn: &mut Conn, user_id: i64) -> Result<Vec<i64>> {
+    Ok(team_members::table
+        .filter(team_members::user_id.eq(user_id))
+        .filter(team_members::lead.eq(true))
+        .select(team_members::team_id)
+        .load(conn)?)
+}
+
+/// Reads `input` for `access`: the project, team and org through their
+/// pickers (`domain::pick`: each must be something they may see, anything
+/// else answers as if it did not exist; a team they lead counts too), the
+/// week a date, the order `oldest` or `newest`. Bad values come back as
+/// field errors.
 pub fn read_filter(conn: &mut Conn, access: &Access, input: &FilterInput) -> Result<ReadFilter> {
-    use crate::db::schema::{orgs, teams};
-    use crate::domain::validate;
-    let mut errors = crate::error::FieldErrors::new();
+    let mut errors = FieldErrors::new();
     let mut out = ReadFilter::default();
-    let id_of = |raw: &str| -> Option<i64> {
-        (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| raw.parse().ok())
-            .flatten()
-    };
 
-    let raw = input.project.trim();
-    if !raw.is_empty() {
-        let candidates: Vec<crate::domain::project::Project> = match id_of(raw) {
-            Some(id) => crate::domain::project::find_many(conn, &[id])?,
-            None if raw.len() <= 64 => projects::table
-                .filter(projects::code_key.eq(validate::key(raw)))
-                .select(crate::domain::project::Project::as_select())
-                .load(conn)?,
-            None => Vec::new(),
-        };
-        let mut seen = Vec::new();
-        for p in candidates {
-            if crate::domain::project::can_view(conn, access, &p)? {
-                seen.push(p);
-            }
-        }
-        match seen.as_slice() {
-            [p] => {
-                out.filter.project_id = Some(p.id);
-                out.described
-                    .push(("Project", format!("{} ({})", p.name, p.code)));
-            }
-            [] => errors.add("project", NO_PROJECT),
-            _ => errors.add(
-                "project",
-                "Several projects you can see have that code; give the project's number.",
-            ),
+    let found = pick::project(conn, access, "project", &input.project, |_| true);
+    if let Some(id) = picked(found, &mut errors)? {
+        let p = project::find(conn, id)?;
+        out.filter.project_id = Some(id);
+        out.described
+            .push(("Project", format!("{} ({})", p.name, p.code)));
+        out.shown.project = p.code;
+    }
+
+    if !input.team.trim().is_empty() {
+        let led = led_teams(conn, access.user_id)?;
+        let found = pick::team_or(conn, access, "team", &input.team, &led);
+        if let Some(id) = picked(found, &mut errors)? {
+            out.filter.team_id = Some(id);
+            out.described.push(("Team", team::find(conn, id)?.name));
+            out.shown.team = pick::team_field_value(conn, access, id)?;
         }
     }
 
-    let raw = input.team.trim();
-    if !raw.is_empty() {
-        let led: HashSet<i64> = team_members::table
-            .filter(team_members::user_id.eq(access.user_id))
-            .filter(team_members::lead.eq(true))
-            .select(team_members::team_id)
-            .load::<i64>(conn)?
-            .into_iter()
-            .collect();
-        let found: Vec<(i64, i64, String)> = match id_of(raw) {
-            Some(id) => teams::table
-                .filter(teams::id.eq(id))
-                .select((teams::id, teams::org_id, teams::name))
-                .load(conn)?,
-            None if raw.len() <= 200 => teams::table
-                .filter(teams::name_key.eq(validate::key(raw)))
-                .select((teams::id, teams::org_id, teams::name))
-                .load(conn)?,
-            None => Vec::new(),
-        };
-        let seen: Vec<(i64, i64, String)> = found
-            .into_iter()
-            .filter(|(id, org, _)| led.contains(id) || access.can(Permission::TeamView, *org))
-            .collect();
-        match seen.as_slice() {
-            [(id, _, name)] => {
-                out.filter.team_id = Some(*id);
-                out.described.push(("Team", name.clone()));
-            }
-            [] => errors.add("team", NO_TEAM),
-            _ => errors.add(
-                "team",
-                "Several teams you can see have that name; give the team's number.",
-            ),
-        }
-    }
-
-    let raw = input.org.trim();
-    if !raw.is_empty() {
-        let found: Option<(i64, String, String)> = match id_of(raw) {
-            Some(id) => orgs::table
-                .filter(orgs::id.eq(id))
-                .select((orgs::id, orgs::name, orgs::code))
-                .first(conn)
-                .optional()?,
-            None if raw.len() <= 64 => orgs::table
-                .filter(orgs::code_key.eq(validate::key(raw)))
-                .select((orgs::id, orgs::name, orgs::code))
-                .first(conn)
-                .optional()?,
-            None => None,
-        };
-        match found {
-            Some((id, name, code)) if access.can(Permission::OrgView, id) => {
-                out.filter.org_id = Some(id);
-                out.described
-                    .push(("Organization", format!("{name} ({code}) and below")));
-            }
-            _ => errors.add("org", NO_ORG),
-        }
+    let found = pick::org(conn, access, Permission::OrgView, "org", &input.org);
+    if let Some(id) = picked(found, &mut errors)? {
+        let label = pick::org_labels(conn, access, &[id])?
+            .remove(&id)
+            .unwrap_or_default();
+        out.filter.org_id = Some(id);
+        out.described
+            .push(("Organization", format!("{label} and below")));
+        out.shown.org = pick::org_field_value(conn, access, id)?;
     }
 
     let raw = input.week.trim();

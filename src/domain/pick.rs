@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::authz::{Access, Permission};
+use crate::db::Conn;
 use crate::db::schema::{orgs, projects, teams, users};
-use crate::db::{self, Conn};
-use crate::domain::org::{self, subtree_ids};
+use crate::domain::org;
 use crate::domain::{project, team, user, validate};
 use crate::error::{Error, FieldErrors, Result};
 
@@ -36,6 +36,52 @@ const AMBIGUOUS: &str = "Several match this; pick one of the suggestions.";
 pub struct Choice {
     pub value: String,
     pub label: String,
+}
+
+/// What a picker field names.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// An org where the viewer holds the permission.
+    Org(Permission),
+    User,
+    Project,
+    Team,
+}
+
+/// The `kind` typed into `field`: the id, `None` when left empty, or the
+/// field's message when nothing the viewer may choose matches.
+pub fn resolve(
+    conn: &mut Conn,
+    access: &Access,
+    kind: Kind,
+    field: &str,
+    raw: &str,
+) -> Result<Option<i64>> {
+    match kind {
+        Kind::Org(perm) => org(conn, access, perm, field, raw),
+        Kind::User => user(conn, access, field, raw),
+        Kind::Project => project(conn, access, field, raw, |_| true),
+        Kind::Team => team(conn, access, field, raw),
+    }
+}
+
+/// What a `kind` field shows for `id` (a form's current choice): empty when
+/// the viewer may not see it.
+pub fn field_value(conn: &mut Conn, access: &Access, kind: Kind, id: i64) -> Result<String> {
+    match kind {
+        Kind::Org(_) => org_field_value(conn, access, id),
+        Kind::User => user_field_value(conn, access, id),
+        Kind::Project => project_field_value(conn, access, id),
+        Kind::Team => team_field_value(conn, access, id),
+    }
+}
+
+/// A field's value, or empty for what the viewer may not see.
+fn or_empty(found: Result<String>) -> Result<String> {
+    match found {
+        Err(Error::NotFound) => Ok(String::new()),
+        other => other,
+    }
 }
 
 /// `12`, `#12` or anything ending in ` #12` (a suggestion's value) is an id.
@@ -133,36 +179,13 @@ pub fn org(
     one(field, UNKNOWN_ORG, found)
 }
 
-/// For each of `ids`, the lower-cased names of its visible path (the visible
-/// ancestors and itself), root first.
-fn path_names(conn: &mut Conn, access: &Access, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
-    let tree = access.snapshot.tree();
-    let mut wanted: Vec<i64> = ids
-        .iter()
-        .flat_map(|id| tree.path(*id))
-        .filter(|a| access.can(Permission::OrgView, *a))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let names: HashMap<i64, String> = org::find_many(conn, &wanted)?
-        .into_iter()
-        .map(|o| (o.id, validate::key(&o.name)))
-        .collect();
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let path = tree
-                .path(*id)
-                .iter()
-                .filter_map(|a| names.get(a).cloned())
-                .collect();
-            (*id, path)
-        })
-        .collect())
-}
-
-/// The visible path of each of `ids` as people read it ("Root / Acme").
-pub fn org_labels(conn: &mut Conn, access: &Access, ids: &[i64]) -> Result<HashMap<i64, String>> {
+/// For each of `ids`, the names of its visible path (the visible ancestors
+/// and itself), root first.
+fn visible_paths(
+    conn: &mut Conn,
+    access: &Access,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>> {
     let tree = access.snapshot.tree();
     let mut wanted: Vec<i64> = ids
         .iter()
@@ -178,13 +201,32 @@ pub fn org_labels(conn: &mut Conn, access: &Access, ids: &[i64]) -> Result<HashM
     Ok(ids
         .iter()
         .map(|id| {
-            let path: Vec<String> = tree
+            let path = tree
                 .path(*id)
                 .iter()
                 .filter_map(|a| names.get(a).cloned())
                 .collect();
-            (*id, path.join(" / "))
+            (*id, path)
         })
+        .collect())
+}
+
+/// The visible path of each of `ids` in lower case (how typed paths compare).
+fn path_names(conn: &mut Conn, access: &Access, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+    let mut paths = visible_paths(conn, access, ids)?;
+    for path in paths.values_mut() {
+        for name in path.iter_mut() {
+            *name = validate::key(name);
+        }
+    }
+    Ok(paths)
+}
+
+/// The visible path of each of `ids` as people read it ("Root / Acme").
+pub fn org_labels(conn: &mut Conn, access: &Access, ids: &[i64]) -> Result<HashMap<i64, String>> {
+    Ok(visible_paths(conn, access, ids)?
+        .into_iter()
+        .map(|(id, path)| (id, path.join(" / ")))
         .collect())
 }
 
@@ -263,11 +305,7 @@ pub fn search_users(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<Cho
 
 /// What a user's field shows for `id`, if the viewer may see them.
 pub fn user_field_value(conn: &mut Conn, access: &Access, id: i64) -> Result<String> {
-    match user::find_visible(conn, access, id) {
-        Ok(u) => Ok(u.email),
-        Err(Error::NotFound) => Ok(String::new()),
-        Err(e) => Err(e),
-    }
+    or_empty(user::find_visible(conn, access, id).map(|u| u.email))
 }
 
 // ---------------------------------------------------------------- projects
@@ -304,31 +342,18 @@ pub fn project(
     one(field, UNKNOWN_PROJECT, found)
 }
 
-/// Up to `LIMIT` projects matching `q` (code or name) at orgs where `access`
-/// holds `project.view`, narrowed in SQL by its org scope, in code order.
+/// Up to `LIMIT` projects matching `q` (code or name) that `access` may see,
+/// as the projects page lists them (`project::visible_page`: narrowed in SQL
+/// by the org scope, with grants on a project and the viewer's assignments),
+/// in name order.
 pub fn search_projects(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<Choice>> {
-    let scope = access.org_scope(Permission::ProjectView);
-    let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
-    let mut query = projects::table
-        .filter(
-            projects::code_key
-                .like(pattern.clone())
-                .or(db::lower(projects::name).like(pattern)),
-        )
-        .into_boxed();
-    if !scope.is_whole_tree(access.snapshot.tree()) {
-        query = query
-            .filter(projects::org_id.eq_any(subtree_ids(scope.roots)))
-            .filter(projects::org_id.ne_all(subtree_ids(scope.hidden)));
-    }
-    let found: Vec<project::Project> = query
-        .order((projects::code_key, projects::id))
-        .limit(LIMIT)
-        .select(project::Project::as_select())
-        .load(conn)?;
+    let filter = project::ProjectFilter {
+        q: Some(q.to_string()),
+        ..Default::default()
+    };
+    let (found, _) = project::visible_page(conn, access, &filter, 0, LIMIT)?;
     Ok(found
         .into_iter()
-        .filter(|p| access.can_project(Permission::ProjectView, p.id))
         .map(|p| Choice {
             label: format!("{} · {}", p.code, p.name),
             value: p.code,
@@ -338,18 +363,14 @@ pub fn search_projects(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<
 
 /// What a project's field shows for `id`, if the viewer may see it.
 pub fn project_field_value(conn: &mut Conn, access: &Access, id: i64) -> Result<String> {
-    match project::find_visible(conn, access, id) {
-        Ok(p) => Ok(p.code),
-        Err(Error::NotFound) => Ok(String::new()),
-        Err(e) => Err(e),
-    }
+    or_empty(project::find_visible(conn, access, id).map(|p| p.code))
 }
 
 // ---------------------------------------------------------------- teams
 
 /// A team's value: its name and its org's code, unique together.
-fn team_value(access: &Access, t: &team::Team, orgs: &HashMap<i64, org::Org>) -> String {
-    match orgs.get(&t.org_id) {
+fn team_value(access: &Access, t: &team::Team, o: Option<&org::Org>) -> String {
+    match o {
         Some(o) if access.sees_inside(o.id) => format!("{} ({})", t.name, o.code),
         _ => format!("{} #{}", t.name, t.id),
     }
@@ -358,11 +379,23 @@ fn team_value(access: &Access, t: &team::Team, orgs: &HashMap<i64, org::Org>) ->
 /// The team typed into `field` where `access` holds `team.view`: a name,
 /// "name (ORG CODE)" or a number.
 pub fn team(conn: &mut Conn, access: &Access, field: &str, raw: &str) -> Result<Option<i64>> {
+    team_or(conn, access, field, raw, &[])
+}
+
+/// Like [`team`], where the teams `also` may be chosen too (a form's own
+/// rule, e.g. the teams the viewer leads).
+pub fn team_or(
+    conn: &mut Conn,
+    access: &Access,
+    field: &str,
+    raw: &str,
+    also: &[i64],
+) -> Result<Option<i64>> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    let may = |t: &team::Team| access.can(Permission::TeamView, t.org_id);
+    let may = |t: &team::Team| also.contains(&t.id) || access.can(Permission::TeamView, t.org_id);
     let candidates: Vec<team::Team> = if let Some(id) = as_id(raw) {
         teams::table
             .filter(teams::id.eq(id))
@@ -400,23 +433,10 @@ pub fn team(conn: &mut Conn, access: &Access, field: &str, raw: &str) -> Result<
 }
 
 /// Up to `LIMIT` teams whose name contains `q` at orgs where `access` holds
-/// `team.view`, narrowed in SQL by its org scope, in name order.
+/// `team.view` (`team::search_visible`, narrowed in SQL by the org scope),
+/// in name order.
 pub fn search_teams(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<Choice>> {
-    let scope = access.org_scope(Permission::TeamView);
-    let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
-    let mut query = teams::table
-        .filter(teams::name_key.like(pattern))
-        .into_boxed();
-    if !scope.is_whole_tree(access.snapshot.tree()) {
-        query = query
-            .filter(teams::org_id.eq_any(subtree_ids(scope.roots)))
-            .filter(teams::org_id.ne_all(subtree_ids(scope.hidden)));
-    }
-    let found: Vec<team::Team> = query
-        .order((teams::name_key, teams::id))
-        .limit(LIMIT)
-        .select(team::Team::as_select())
-        .load(conn)?;
+    let (found, _) = team::search_visible(conn, access, q, None, 0, LIMIT)?;
     let found: Vec<team::Team> = found
         .into_iter()
         .filter(|t| access.can(Permission::TeamView, t.org_id))
@@ -430,7 +450,7 @@ pub fn search_teams(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<Cho
     Ok(found
         .iter()
         .map(|t| Choice {
-            value: team_value(access, t, &orgs),
+            value: team_value(access, t, orgs.get(&t.org_id)),
             label: format!(
                 "{} · {}",
                 t.name,
@@ -442,17 +462,12 @@ pub fn search_teams(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<Cho
 
 /// What a team's field shows for `id`, if the viewer may see it.
 pub fn team_field_value(conn: &mut Conn, access: &Access, id: i64) -> Result<String> {
-    match team::find_visible(conn, access, id) {
-        Ok(t) => {
-            let orgs: HashMap<i64, org::Org> = org::find_many(conn, &[t.org_id])?
-                .into_iter()
-                .map(|o| (o.id, o))
-                .collect();
-            Ok(team_value(access, &t, &orgs))
-        }
-        Err(Error::NotFound) => Ok(String::new()),
-        Err(e) => Err(e),
-    }
+    let t = match team::find_visible(conn, access, id) {
+        Ok(t) => t,
+        Err(e) => return or_empty(Err(e)),
+    };
+    let o = org::find(conn, t.org_id)?;
+    Ok(team_value(access, &t, Some(&o)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The approvals inbox (pending items the viewer may decide, filterable by
-//! project, team and week, with approve, reject and bulk approve), the
+//! project, team, org (pickers) and week, paged by the shared pager, with
+//! approve, reject and bulk approve), the
 //! reminder button for `time.manage` holders, and the notifications list.
 
 use actix_web::{HttpResponse, get, post, web};
@@ -7,11 +8,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
+use super::pager::{Pager, fetch};
+use super::pick::Picker;
 use super::{PageError, SignedIn, page, see_other};
 use crate::authz::Permission;
 use crate::db;
 use crate::domain::approval::{self, Approver, PendingItem};
-use crate::domain::inbox::{self, FilterInput};
+use crate::domain::inbox::{self, FilterInput, ReadFilter};
 use crate::domain::notification::{self, Notification};
 use crate::domain::timesheet::{self, hours};
 use crate::error::Error;
@@ -62,16 +65,16 @@ struct InboxPage {
     layout: Layout,
     items: Vec<ItemView>,
     form: InboxQuery,
+    /// The project, team and org filters (`web::pick`).
+    project_picker: Picker,
+    team_picker: Picker,
+    org_picker: Picker,
     errors: crate::FieldErrors,
     /// The filter as a query string (without page), for links that keep it.
     filter_query: String,
     /// What the filter keeps, said back.
     described: Vec<(&'static str, String)>,
-    page: i64,
-    pages: i64,
-    /// "51–100 of 2,444".
-    showing: String,
-    total_text: String,
+    pager: Pager,
     can_remind: bool,
 }
 
@@ -102,49 +105,45 @@ impl InboxQuery {
         }
     }
 
+    /// The filter (and order) as (name, value) pairs, trimmed.
+    fn filter_pairs(&self) -> [(&'static str, &str); 5] {
+        [
+            ("project", self.project.trim()),
+            ("team", self.team.trim()),
+            ("org", self.org.trim()),
+            ("week", self.week.trim()),
+            ("sort", self.sort.trim()),
+        ]
+    }
+
     /// The filter (and order) as a query string, without the page.
     pub(crate) fn filter_query(&self) -> String {
-        let mut pairs: Vec<String> = Vec::new();
-        for (name, value) in [
-            ("project", &self.project),
-            ("team", &self.team),
-            ("org", &self.org),
-            ("week", &self.week),
-            ("sort", &self.sort),
-        ] {
-            let value = value.trim();
-            if !value.is_empty() {
-                pairs.push(format!("{name}={}", super::error::urlencode(value)));
-            }
-        }
-        pairs.join("&")
+        self.filter_pairs()
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{name}={}", super::error::urlencode(value)))
+            .collect::<Vec<_>>()
+            .join("&")
     }
 }
 
 /// Rows on one page of the inbox.
-pub(crate) const INBOX_PAGE: i64 = 50;
+pub(crate) const INBOX_PAGE: usize = 50;
 
 /// 2444 as "2,444".
 pub(crate) fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    super::pager::thousands(usize::try_from(n).unwrap_or(0))
 }
 
 /// `GET /approvals?project=&team=&org=&week=&sort=&page=`: one page (50 rows)
-/// of what the viewer may decide, filtered and ordered in SQL. A filter value
-/// that is not a date, or names nothing the viewer may see, answers 422 with
-/// the message next to its field; a page past the end shows the last one.
+/// of what the viewer may decide, filtered and ordered in SQL. The project,
+/// team and org are pickers (`domain::pick`); a filter value that is not a
+/// date, or names nothing the viewer may see, answers 422 with the message
+/// next to its field; a page past the end shows the last one.
 #[get("/approvals")]
 async fn list(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpResponse, PageError> {
     let form = query.into_inner();
-    let page_no = super::page_number(Some(&form.page)) as i64;
+    let page_no = super::page_number(Some(&form.page));
     let (access, input) = (me.access.clone(), form.input());
     let outcome = me
         .db()
@@ -155,45 +154,52 @@ async fn list(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespons
                 Err(e) => return Err(e),
             };
             let approver = Approver::load(conn, &access)?;
-            let offset = |page: i64| (page - 1).saturating_mul(INBOX_PAGE);
-            let (mut items, total) =
-                inbox::page(conn, &approver, &found.filter, offset(page_no), INBOX_PAGE)?;
-            let pages = (total + INBOX_PAGE - 1) / INBOX_PAGE;
-            let mut page_no = page_no;
-            if page_no > pages.max(1) {
-                page_no = pages.max(1);
-                items = inbox::page(conn, &approver, &found.filter, offset(page_no), INBOX_PAGE)?.0;
-            }
-            Ok(Ok((found.described, items, total, page_no)))
+            let (items, total, page_no) = fetch(page_no, INBOX_PAGE, |offset, limit| {
+                inbox::page(conn, &approver, &found.filter, offset, limit)
+            })?;
+            Ok(Ok((found, items, total, page_no)))
         })
         .await?;
     let can_remind = me.access.anywhere(Permission::TimeManage);
-    let (described, items, total, page_no, errors) = match outcome {
-        Ok((described, items, total, page_no)) => {
-            (described, items, total, page_no, crate::FieldErrors::new())
+    let (found, items, total, page_no, errors) = match outcome {
+        Ok((found, items, total, page_no)) => {
+            (found, items, total, page_no, crate::FieldErrors::new())
         }
-        Err(errors) => (Vec::new(), Vec::new(), 0, 1, errors),
+        Err(errors) => (ReadFilter::default(), Vec::new(), 0, 1, errors),
     };
-    let first = (page_no - 1) * INBOX_PAGE + 1;
-    let shown = items.len() as i64;
+    // A picked value shows as its picker writes it; a refused one as typed.
+    let shown = |typed: &str, picked: String| {
+        if picked.is_empty() {
+            typed.to_string()
+        } else {
+            picked
+        }
+    };
+    let pager = Pager::new(
+        "/approvals",
+        &form.filter_pairs(),
+        page_no,
+        INBOX_PAGE,
+        total,
+    );
     let template = InboxPage {
         layout: me.ctx.layout("Approvals", "approvals")?,
         items: items.into_iter().map(ItemView::of).collect(),
+        project_picker: Picker::project("project", "Project")
+            .id("f-project")
+            .value(shown(&form.project, found.shown.project))
+            .errors(&errors),
+        team_picker: Picker::team("team", "Team")
+            .id("f-team")
+            .value(shown(&form.team, found.shown.team))
+            .errors(&errors),
+        org_picker: Picker::org("org", "Organization (and below)", Permission::OrgView)
+            .id("f-org")
+            .value(shown(&form.org, found.shown.org))
+            .errors(&errors),
         filter_query: form.filter_query(),
-        described,
-        page: page_no,
-        pages: ((total + INBOX_PAGE - 1) / INBOX_PAGE).max(1),
-        showing: if shown == 0 {
-            String::new()
-        } else {
-            format!(
-                "{}\u{2013}{} of {}",
-                thousands(first),
-                thousands(first + shown - 1),
-                thousands(total)
-            )
-        },
-        total_text: thousands(total),
+        described: found.described,
+        pager,
         can_remind,
         form,
         errors,

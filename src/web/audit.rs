@@ -16,6 +16,7 @@ use super::{PageError, SignedIn, render};
 use crate::authz::Permission;
 use crate::db::schema::users;
 use crate::domain::audit::{self, Entry, SearchInput};
+use crate::domain::pick;
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,6 +35,8 @@ struct LogPage {
     layout: Layout,
     input: SearchInput,
     org_picker: Picker,
+    /// Who acted: a person by name or email (an id still works).
+    actor_picker: Picker,
     rows: Vec<Row>,
     errors: FieldErrors,
     pager: Pager,
@@ -64,6 +67,20 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
             query.search.org_id = None;
         }
     }
+    // The actor picker takes a name or an email (a person the viewer may
+    // see, `domain::pick`); a number passes as it is, as the API takes it,
+    // so old links keep working.
+    let typed_actor = query.search.actor_id.clone().unwrap_or_default();
+    let typed_actor = typed_actor.trim().to_string();
+    if !typed_actor.bytes().all(|b| b.is_ascii_digit()) {
+        match resolve(&me, Kind::User, "actor_id", &typed_actor).await? {
+            Ok(id) => query.search.actor_id = id.map(|id| id.to_string()),
+            Err(e) => {
+                picker_errors.0.extend(e.0);
+                query.search.actor_id = None;
+            }
+        }
+    }
     let (search, mut errors) = match query.search.parse(&me.access) {
         Ok(s) => (Some(s), FieldErrors::new()),
         Err(Error::Validation(e)) => (None, e),
@@ -75,15 +92,24 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
     let search = search.filter(|_| errors.is_empty());
     let access = me.access.clone();
     let shown_org = search.as_ref().map(|s| s.org_id);
-    let (org_value, rows, total, page_no) = me
+    let shown_actor = search.as_ref().and_then(|s| s.actor_id);
+    let (org_value, actor_value, rows, total, page_no) = me
         .db()
         .read(move |conn| {
             let org_value = match shown_org {
-                Some(id) => crate::domain::pick::org_field_value(conn, &access, id)?,
+                Some(id) => pick::org_field_value(conn, &access, id)?,
+                None => String::new(),
+            };
+            // A person the viewer may not see shows as the number given.
+            let actor_value = match shown_actor {
+                Some(id) => match pick::user_field_value(conn, &access, id)? {
+                    email if email.is_empty() => id.to_string(),
+                    email => email,
+                },
                 None => String::new(),
             };
             let Some(search) = search else {
-                return Ok((org_value, vec![], 0, 1));
+                return Ok((org_value, actor_value, vec![], 0, 1));
             };
             let (entries, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 audit::search(conn, &access, &search, offset, limit)
@@ -106,7 +132,7 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
                     entry,
                 })
                 .collect::<Vec<_>>();
-            Ok((org_value, rows, total, page_no))
+            Ok((org_value, actor_value, rows, total, page_no))
         })
         .await?;
     let status = if errors.is_empty() {
@@ -136,6 +162,13 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
                     typed_org
                 } else {
                     org_value
+                })
+                .errors(&errors),
+            actor_picker: Picker::user("actor_id", "Actor")
+                .value(if errors.get("actor_id").is_some() {
+                    typed_actor
+                } else {
+                    actor_value
                 })
                 .errors(&errors),
             input,

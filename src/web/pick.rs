@@ -166,15 +166,7 @@ async fn suggest(
     page(&Options { choices })
 }
 
-/// What a form's picker field names.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    /// An org where the viewer holds the permission.
-    Org(Permission),
-    User,
-    Project,
-    Team,
-}
+pub use crate::domain::pick::Kind;
 
 /// Resolves a picker field as typed (`domain::pick`): the id, `None` when
 /// left empty, or the field's message (422 for the form) when nothing the
@@ -189,14 +181,7 @@ pub async fn resolve(
     let raw = raw.to_string();
     let found = me
         .db()
-        .read(move |conn| {
-            Ok(match kind {
-                Kind::Org(perm) => pick::org(conn, &access, perm, field, &raw),
-                Kind::User => pick::user(conn, &access, field, &raw),
-                Kind::Project => pick::project(conn, &access, field, &raw, |_| true),
-                Kind::Team => pick::team(conn, &access, field, &raw),
-            })
-        })
+        .read(move |conn| Ok(pick::resolve(conn, &access, kind, field, &raw)))
         .await?;
     match found {
         Ok(id) => Ok(Ok(id)),
@@ -259,12 +244,7 @@ async fn filter_field(
             let access = me.access.clone();
             Ok(me
                 .db()
-                .read(move |conn| match kind {
-                    Kind::Org(_) => pick::org_field_value(conn, &access, id),
-                    Kind::User => pick::user_field_value(conn, &access, id),
-                    Kind::Project => pick::project_field_value(conn, &access, id),
-                    Kind::Team => pick::team_field_value(conn, &access, id),
-                })
+                .read(move |conn| pick::field_value(conn, &access, kind, id))
                 .await?)
         }
         Ok(None) => {

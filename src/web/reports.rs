@@ -145,7 +145,7 @@ async fn show(
     let format = Format::parse(query.format.as_deref(), Format::Json);
     let page_no = super::page_number(query.page.as_deref());
     let mut input = query.filter;
-    let pickers = super::pick::filters(
+    let mut pickers = super::pick::filters(
         &me,
         Permission::ReportView,
         &mut input.org_id,
@@ -155,6 +155,13 @@ async fn show(
     )
     .await?;
     let parsed = input.parse(&me.access, crate::db::now().date());
+    // Left empty, the org is the person's default scope: its field shows it
+    // as if it had been picked.
+    if let Ok(f) = &parsed
+        && pickers.org.value.trim().is_empty()
+    {
+        pickers.org.value = super::pick::org_value(&me, Some(f.org_id)).await?;
+    }
     let access = me.access.clone();
     let (run_name, filter) = (name.clone(), parsed.as_ref().ok().cloned());
     let csv = matches!(format, Ok(Format::Csv));

@@ -189,3 +189,79 @@ async fn the_audit_page_filters_and_shows_what_changed() {
     pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
     assert_eq!(pat.get("/audit").await.status(), S::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
+    let w = world().await;
+    w.put_sheet(
+        &w.eve,
+        0,
+        json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
+    )
+    .await;
+    let olga = w.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = olga.get_text("/audit").await;
+    assert_eq!(status, S::OK);
+    assert!(
+        html.contains("name=\"actor_id\"") && html.contains("data-picker=\"users\""),
+        "{html}"
+    );
+    assert!(!html.contains("Actor (user id)"));
+    // Suggestions by name; the value (the email) filters, as the id of an
+    // old link does, and the field shows the email either way.
+    let (_, options) = olga.get_text("/pick/users?q=eve").await;
+    assert!(options.contains("value=\"eve@acme.example\""), "{options}");
+    let eve_rows = |html: &str| html.matches("<td>Eve</td>").count();
+    let mut seen = Vec::new();
+    for actor in [
+        "eve%40acme.example".to_string(),
+        "EVE%40acme.example".to_string(),
+        w.eve_id.to_string(),
+    ] {
+        let (status, html) = olga.get_text(&format!("/audit?actor_id={actor}")).await;
+        assert_eq!(status, S::OK, "{actor}: {html}");
+        assert!(
+            html.contains("name=\"actor_id\" value=\"eve@acme.example\""),
+            "{actor}: {html}"
+        );
+        assert!(html.contains("timesheet.saved"), "{actor}: {html}");
+        assert!(
+            !html.contains("project.created"),
+            "only Eve's entries: {actor}"
+        );
+        seen.push(eve_rows(&html));
+    }
+    assert!(
+        seen[0] > 0 && seen.iter().all(|n| *n == seen[0]),
+        "{seen:?}"
+    );
+    // With the action filter too.
+    let (_, html) = olga
+        .get_text("/audit?actor_id=eve%40acme.example&action=project.")
+        .await;
+    assert!(html.contains("data-testid=\"audit-empty\""), "{html}");
+    // Someone of another tenant answers like no one.
+    let mut messages = Vec::new();
+    for who in ["gus%40globex.example", "nobody%40acme.example"] {
+        let (status, html) = olga.get_text(&format!("/audit?actor_id={who}")).await;
+        assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{who}");
+        let at = html
+            .find("id=\"actor_id-error\"")
+            .expect("message by the field");
+        messages.push(html[at..at + html[at..].find("</small>").unwrap()].to_string());
+    }
+    assert!(messages[0].contains("There is no user with this email"));
+    assert_eq!(messages[0], messages[1]);
+    // The API's `actor_id` stays a number.
+    let (status, _) = w
+        .app
+        .call(
+            Method::GET,
+            "/audit?actor_id=eve%40acme.example",
+            &w.olga,
+            None,
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+}

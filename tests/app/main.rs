@@ -11,6 +11,7 @@ mod escalation;
 mod hardening;
 mod helpers;
 mod hidden_ids;
+mod inbox_filters;
 mod inbox_paging;
 mod month_totals;
 mod nav_counts;

@@ -343,3 +343,26 @@ async fn other_forms_resolve_their_pickers_too() {
         .await;
     assert_eq!(body["parent_id"], w.globex, "{body}");
 }
+
+#[tokio::test]
+async fn a_report_on_the_default_org_shows_that_org_in_its_picker() {
+    let w = world().await;
+    // Olga reads reports at Acme only: left empty, the org is Acme.
+    let (status, html) = w.olga.get_text("/reports/entries").await;
+    assert_eq!(status, S::OK, "{html}");
+    assert!(html.contains("name=\"org_id\" value=\"ACME\""), "{html}");
+    // The same as picking it, and the CSV link names it.
+    let (_, picked) = w.olga.get_text("/reports/entries?org_id=acme").await;
+    assert!(
+        picked.contains("name=\"org_id\" value=\"ACME\""),
+        "{picked}"
+    );
+    assert!(html.contains(&format!("org_id={}", w.acme)), "{html}");
+    // The root owner's default is the root.
+    let (_, html) = w.app.get_text("/reports/entries").await;
+    assert!(!html.contains("name=\"org_id\" value=\"\""), "{html}");
+    // A refused org keeps what was typed, not the default.
+    let (status, html) = w.olga.get_text("/reports/entries?org_id=GLOBEX").await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("name=\"org_id\" value=\"GLOBEX\""), "{html}");
+}
