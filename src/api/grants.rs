@@ -89,7 +89,7 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         query.user_id,
         query.group_id,
     );
-    let all = me
+    let (found, total) = me
         .db()
         .read(move |conn| {
             if let Some(id) = project_id {
@@ -107,15 +107,24 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
                 project_id,
                 user_id,
                 group_id,
+                ..GrantFilter::default()
             };
-            Ok(grant::matching(conn, &filter)?
-                .into_iter()
-                .filter(|g| visible(&access, g))
-                .collect::<Vec<_>>())
+            let offset = super::list::offset(page, per_page);
+            grant::visible_page(conn, &access, &filter, offset, i64::from(per_page))
         })
         .await?;
-    let items: Vec<GrantJson> = all.iter().map(|g| grant_json(&g.grant, &g.role)).collect();
-    Ok(HttpResponse::Ok().json(ListBody::paged(&items, page, per_page)))
+    // The resolver's final word on each row the SQL scope let through.
+    let items: Vec<GrantJson> = found
+        .iter()
+        .filter(|g| visible(&me.access, g))
+        .map(|g| grant_json(&g.grant, &g.role))
+        .collect();
+    Ok(HttpResponse::Ok().json(ListBody {
+        items,
+        page,
+        per_page,
+        total: usize::try_from(total).unwrap_or(0),
+    }))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{OptionalJson, time};
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery, SearchPageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::Permission;
 use crate::domain::group::{self, Group, GroupDraft};
@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(show)
         .service(update)
         .service(remove)
+        .service(list_members)
         .service(put_member)
         .service(remove_member);
 }
@@ -155,6 +156,29 @@ async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
         .write(move |conn| group::delete_as(conn, &access, &actor, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /groups/{id}/members?q=&page=&per_page=`: the members the caller may
+/// see, owners first then by name, paged in SQL (the group page's list).
+#[get("/groups/{id}/members")]
+async fn list_members(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<SearchPageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, per_page, q) = query.parse()?;
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (items, total) = me
+        .db()
+        .read(move |conn| {
+            group::find_visible(conn, &access, id)?;
+            let offset = super::list::offset(page, per_page);
+            let (rows, total, _) =
+                group::visible_members_page(conn, &access, id, &q, offset, i64::from(per_page))?;
+            Ok((rows, total))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
 /// The PUT body; an empty body means the defaults. A misspelt field is

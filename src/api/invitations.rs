@@ -80,12 +80,21 @@ async fn at_org(me: ApiUser, query: web::Query<AtOrgQuery>) -> Result<HttpRespon
     else {
         return Err(FieldErrors::single("org_id", "Give the org_id.").into());
     };
+    let (page, per_page) = query.page.parse()?;
     let access = me.access.clone();
-    let items = me
+    let (items, total) = me
         .db()
-        .read(move |conn| grant_invite::pending_at_org(conn, &access, org_id))
+        .read(move |conn| {
+            let offset = super::list::offset(page, per_page);
+            grant_invite::pending_at_org(conn, &access, org_id, offset, i64::from(per_page))
+        })
         .await?;
-    listed(&items, &query.page)
+    Ok(HttpResponse::Ok().json(ListBody {
+        items: items.iter().map(invitation_json).collect::<Vec<_>>(),
+        page,
+        per_page,
+        total: usize::try_from(total).unwrap_or(0),
+    }))
 }
 
 /// `DELETE /grants/invitations/{id}`: withdraws a pending invitation.

@@ -47,12 +47,40 @@ impl PageQuery {
     }
 }
 
+/// `?q=&page=&per_page=` of a member list searched by name or email.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SearchPageQuery {
+    #[serde(flatten)]
+    pub page: PageQuery,
+    pub q: Option<String>,
+}
+
+impl SearchPageQuery {
+    /// (page, per_page) validated, and the search (empty for none).
+    pub fn parse(&self) -> Result<(u32, u32, String), Error> {
+        let (page, per_page) = self.page.parse()?;
+        Ok((page, per_page, self.q.clone().unwrap_or_default()))
+    }
+}
+
 #[derive(Serialize)]
 pub struct ListBody<T: Serialize> {
     pub items: Vec<T>,
     pub page: u32,
     pub per_page: u32,
     pub total: usize,
+}
+
+impl<T: Serialize> ListBody<T> {
+    /// One page read in SQL, with the list's total.
+    pub fn of_page(items: Vec<T>, page: u32, per_page: u32, total: i64) -> ListBody<T> {
+        ListBody {
+            items,
+            page,
+            per_page,
+            total: usize::try_from(total).unwrap_or(0),
+        }
+    }
 }
 
 impl<T: Serialize + Clone> ListBody<T> {

@@ -137,8 +137,10 @@ fn tree_paths() -> Value {
         },
         "/orgs/{id}/access": {
             "parameters": [id_param("id")],
-            "get": {"summary": "Who has access here: grants made here or inherited (access.view)", "operationId": "getOrgAccess",
-                    "responses": with(read.clone(), "200", json!({"description": "Items {principal, role, scope, via}"}))}
+            "get": {"summary": "Who has access here: grants made here or inherited (access.view), nearest first, paged in SQL", "operationId": "getOrgAccess",
+                    "parameters": [page[0], page[1], query("q", "string", "the user's name or email, or the group's name, contains"),
+                                   query("role_id", "integer", "grants of this role")],
+                    "responses": with(errors(&["401", "404", "422"]), "200", json!({"description": "A page of items {grant_id, principal, role, role_id, scope, via, expires_at} with page, per_page, total"}))}
         },
         "/roles": {
             "get": {"summary": "Roles usable at an org", "operationId": "listRoles",
@@ -250,6 +252,12 @@ fn people_paths() -> Value {
             "delete": {"summary": "Delete with its memberships and grants (group.manage)", "operationId": "deleteGroup",
                        "responses": with(write.clone(), "204", json!({"description": "Deleted"}))}
         },
+        "/groups/{id}/members": {
+            "parameters": [id_param("id")],
+            "get": {"summary": "The members you may see, owners first then by name, paged in SQL", "operationId": "listGroupMembers",
+                    "parameters": [page[0], page[1], query("q", "string", "name or email contains")],
+                    "responses": with(errors(&["401", "404", "422"]), "200", json!({"description": "A page of members {user_id, display_name, email, owner, status} with page, per_page, total"}))}
+        },
         "/groups/{id}/members/{user_id}": {
             "parameters": [id_param("id"), id_param("user_id")],
             "put": {"summary": "Add a member or set their owner flag (group.manage, or an owner of the group)", "operationId": "putGroupMember",
@@ -289,6 +297,12 @@ fn work_paths() -> Value {
                        "parameters": [query("version", "integer", "refuse if the project changed since")],
                        "responses": with(write.clone(), "204", json!({"description": "Deleted"}))}
         },
+        "/projects/{id}/assignments": {
+            "parameters": [id_param("id")],
+            "get": {"summary": "The project's assignments (history included) by the assignee's name, paged in SQL", "operationId": "listAssignments",
+                    "parameters": [page[0], page[1], query("q", "string", "the assignee's name or email contains")],
+                    "responses": with(errors(&["401", "404", "422"]), "200", json!({"description": "A page of assignments (as in the project's assignments, with display_name) with page, per_page, total"}))}
+        },
         "/projects/{id}/assignments/{user_id}": {
             "parameters": [id_param("id"), id_param("user_id")],
             "put": {"summary": "Assign a user for a period, or change the assignment starting on start_date (project.assign); periods never overlap", "operationId": "putAssignment",
@@ -314,6 +328,12 @@ fn work_paths() -> Value {
             "delete": {"summary": "Delete with its memberships (team.manage)", "operationId": "deleteTeam",
                        "parameters": [query("version", "integer", "refuse if the team changed since")],
                        "responses": with(write.clone(), "204", json!({"description": "Deleted"}))}
+        },
+        "/teams/{id}/members": {
+            "parameters": [id_param("id")],
+            "get": {"summary": "The team's members, leads first then by name, paged in SQL", "operationId": "listTeamMembers",
+                    "parameters": [page[0], page[1], query("q", "string", "name or email contains")],
+                    "responses": with(errors(&["401", "404", "422"]), "200", json!({"description": "A page of members {user_id, display_name, email, lead, status} with page, per_page, total"}))}
         },
         "/teams/{id}/members/{user_id}": {
             "parameters": [id_param("id"), id_param("user_id")],

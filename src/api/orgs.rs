@@ -480,24 +480,57 @@ pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
     }
 }
 
-/// `GET /orgs/{id}/access`: who has access here, and through which grant.
-/// Only the grants the caller may know of: made at orgs they see, to users and
-/// groups they see; a paged list like every other.
+#[derive(Deserialize)]
+struct AccessQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    q: Option<String>,
+    role_id: Option<String>,
+}
+
+/// `GET /orgs/{id}/access?q=&role_id=`: who has access here, and through
+/// which grant. Only the grants the caller may know of: made at orgs they
+/// see, to users and groups they see; paged in SQL by the same domain
+/// function as the Access tab.
 #[get("/orgs/{id}/access")]
 async fn access_list(
     me: ApiUser,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: web::Query<AccessQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (page, per_page) = query.parse()?;
+    let (page, per_page) = query.page.parse()?;
+    let role_id = match query.role_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(text.parse::<i64>().map_err(|_| {
+            FieldErrors::single("role_id", "role_id must be a role's id (a whole number).")
+        })?),
+    };
+    let filter = crate::domain::access::AccessFilter {
+        q: query.q.clone().unwrap_or_default(),
+        role_id,
+    };
     require_inside(&me.access, id)?;
     me.access.require(Permission::AccessView, id)?;
     let access = me.access.clone();
-    let all = me
+    let (found, total) = me
         .db()
-        .read(move |conn| crate::domain::access::effective_at(conn, &access, id))
-        .await?
-        .items;
-    Ok(HttpResponse::Ok().json(ListBody::paged(&all, page, per_page)))
+        .read(move |conn| {
+            let offset = super::list::offset(page, per_page);
+            crate::domain::access::effective_page(
+                conn,
+                &access,
+                id,
+                &filter,
+                offset,
+                i64::from(per_page),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ListBody {
+        items: found.items,
+        page,
+        per_page,
+        total: usize::try_from(total).unwrap_or(0),
+    }))
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use super::json::time;
-use super::list::{ListBody, PageQuery, offset};
+use super::list::{ListBody, PageQuery, SearchPageQuery, offset};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(show)
         .service(update)
         .service(remove)
+        .service(list_assignments)
         .service(put_assignment)
         .service(end_assignment);
 }
@@ -343,6 +344,29 @@ struct AssignmentBody {
     #[serde(flatten)]
     draft: AssignmentDraft,
     version: Option<i64>,
+}
+
+/// `GET /projects/{id}/assignments?q=&page=&per_page=`: the assignments
+/// (history included) by the assignee's name, paged in SQL (the project
+/// page's list).
+#[get("/projects/{id}/assignments")]
+async fn list_assignments(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<SearchPageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, per_page, q) = query.parse()?;
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (items, total) = me
+        .db()
+        .read(move |conn| {
+            visible_project(conn, &access, id)?;
+            let offset = offset(page, per_page);
+            assignment::of_project_page(conn, id, &q, offset, i64::from(per_page))
+        })
+        .await?;
+    let items: Vec<Value> = items.iter().map(assignee_json).collect();
+    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
 /// `PUT /projects/{id}/assignments/{user_id}`: assigns for a period, or changes

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{OptionalJson, time};
-use super::list::{ListBody, PageQuery, page_of};
+use super::list::{ListBody, PageQuery, SearchPageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::team::{self, Team, TeamDraft};
@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(show)
         .service(update)
         .service(remove)
+        .service(list_members)
         .service(put_member)
         .service(remove_member);
 }
@@ -179,6 +180,27 @@ async fn remove(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /teams/{id}/members?q=&page=&per_page=`: leads first then by name,
+/// paged in SQL (the team page's list).
+#[get("/teams/{id}/members")]
+async fn list_members(
+    me: ApiUser,
+    id: web::Path<i64>,
+    query: web::Query<SearchPageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, per_page, q) = query.parse()?;
+    let (id, access) = (id.into_inner(), me.access.clone());
+    let (items, total) = me
+        .db()
+        .read(move |conn| {
+            team::find_visible(conn, &access, id)?;
+            let offset = super::list::offset(page, per_page);
+            team::members_page(conn, id, &q, offset, i64::from(per_page))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
 /// The PUT body; an empty body means the defaults. A misspelt field is

@@ -176,6 +176,53 @@ pub fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Assignee>> {
         .collect())
 }
 
+/// One page of a project's assignments (history included) in the order of
+/// [`of_project`], narrowed by `q` (the assignee's name or email), with the
+/// number of all matches.
+pub fn of_project_page(
+    conn: &mut Conn,
+    project_id: i64,
+    q: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Assignee>, i64)> {
+    let pattern = crate::domain::user::search_pattern(q);
+    let query = || {
+        let query = project_assignments::table
+            .inner_join(users::table)
+            .filter(project_assignments::project_id.eq(project_id))
+            .into_boxed();
+        match pattern.clone() {
+            None => query,
+            Some(p) => query.filter(
+                users::email_key
+                    .like(p.clone())
+                    .or(crate::db::lower(users::display_name).like(p)),
+            ),
+        }
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(Assignment, String)> = query()
+        .order((
+            users::display_name,
+            users::id,
+            project_assignments::start_date,
+            project_assignments::id,
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select((Assignment::as_select(), users::display_name))
+        .load(conn)?;
+    let rows = rows
+        .into_iter()
+        .map(|(assignment, display_name)| Assignee {
+            assignment,
+            display_name,
+        })
+        .collect();
+    Ok((rows, total))
+}
+
 fn of_user_on(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Vec<Assignment>> {
     Ok(project_assignments::table
         .filter(project_assignments::project_id.eq(project_id))

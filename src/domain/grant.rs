@@ -695,7 +695,7 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: i64) -> Result<Grant> {
     Ok(grant)
 }
 
-type ViewRow = (
+pub(crate) type ViewRow = (
     Grant,
     String,
     Option<String>,
@@ -757,6 +757,8 @@ pub fn at_project_for(
 /// Which grants to load; every field set narrows the list.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GrantFilter<'a> {
+    /// These grants only (one page of a list paged by [`visible_page`]).
+    pub ids: Option<&'a [i64]>,
     pub org_ids: Option<&'a [i64]>,
     pub project_id: Option<i64>,
     pub user_id: Option<i64>,
@@ -767,6 +769,7 @@ pub struct GrantFilter<'a> {
 /// list shows.
 pub fn matching(conn: &mut Conn, filter: &GrantFilter) -> Result<Vec<GrantView>> {
     let GrantFilter {
+        ids,
         org_ids,
         project_id,
         user_id,
@@ -787,6 +790,9 @@ pub fn matching(conn: &mut Conn, filter: &GrantFilter) -> Result<Vec<GrantView>>
         ))
         .order(grants::id)
         .into_boxed();
+    if let Some(ids) = ids {
+        query = query.filter(grants::id.eq_any(ids.to_vec()));
+    }
     if let Some(ids) = org_ids {
         query = query.filter(grants::org_id.eq_any(ids.to_vec()));
     }
@@ -813,4 +819,70 @@ pub fn matching(conn: &mut Conn, filter: &GrantFilter) -> Result<Vec<GrantView>>
             },
         )
         .collect())
+}
+
+/// One page of the grants matching `filter` that `access` may know of (their
+/// own, and those decided where they hold `access.view`, as SQL can describe
+/// it), oldest first, with the number of all matches. The caller gives each
+/// row the resolver's final word.
+pub fn visible_page(
+    conn: &mut Conn,
+    access: &Access,
+    filter: &GrantFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<GrantView>, i64)> {
+    use crate::db::schema::projects;
+    use crate::domain::org::subtree_ids;
+    let scope = access.org_scope(Permission::AccessView);
+    let everything = scope.is_whole_tree(access.snapshot.tree());
+    let build = || {
+        let mut query = grants::table.into_boxed();
+        if let Some(ids) = filter.org_ids {
+            query = query.filter(grants::org_id.eq_any(ids.to_vec()));
+        }
+        if let Some(uid) = filter.user_id {
+            query = query.filter(grants::user_id.eq(uid));
+        }
+        if let Some(gid) = filter.group_id {
+            query = query.filter(grants::group_id.eq(gid));
+        }
+        if let Some(pid) = filter.project_id {
+            query = query.filter(grants::project_id.eq(pid));
+        }
+        if !everything {
+            let in_scope = |roots: Vec<i64>, hidden: Vec<i64>| {
+                grants::org_id
+                    .assume_not_null()
+                    .eq_any(subtree_ids(roots))
+                    .and(grants::org_id.assume_not_null().ne_all(subtree_ids(hidden)))
+            };
+            let scoped_projects = projects::table
+                .filter(projects::org_id.eq_any(subtree_ids(scope.roots.clone())))
+                .filter(projects::org_id.ne_all(subtree_ids(scope.hidden.clone())))
+                .select(projects::id);
+            query = query.filter(
+                grants::user_id
+                    .eq(access.user_id)
+                    .or(in_scope(scope.roots.clone(), scope.hidden.clone()))
+                    .or(grants::project_id.assume_not_null().eq_any(scoped_projects)),
+            );
+        }
+        query
+    };
+    let total = build().count().get_result(conn)?;
+    let ids: Vec<i64> = build()
+        .order(grants::id)
+        .offset(offset)
+        .limit(limit)
+        .select(grants::id)
+        .load(conn)?;
+    let rows = matching(
+        conn,
+        &GrantFilter {
+            ids: Some(&ids),
+            ..GrantFilter::default()
+        },
+    )?;
+    Ok((rows, total))
 }

@@ -281,21 +281,31 @@ pub fn pending_for(conn: &mut Conn, me: &User) -> Result<Vec<InvitationView>> {
     views(conn, rows)
 }
 
-/// The pending invitations made at `org_id` (its projects included), for
-/// those who may manage access there (inside its border); else not found.
+/// One page of the pending invitations made at `org_id` (its projects
+/// included), newest first, with the number of all; for those who may manage
+/// access there (inside its border), else not found.
 pub fn pending_at_org(
     conn: &mut Conn,
     access: &Access,
     org_id: i64,
-) -> Result<Vec<InvitationView>> {
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<InvitationView>, i64)> {
     require_manage(access, org_id)?;
-    let rows = grant_invitations::table
-        .filter(grant_invitations::org_id.eq(org_id))
-        .filter(pending_at(db::now()))
+    let now = db::now();
+    let query = || {
+        grant_invitations::table
+            .filter(grant_invitations::org_id.eq(org_id))
+            .filter(pending_at(now))
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
         .order(grant_invitations::id.desc())
+        .offset(offset)
+        .limit(limit)
         .select(Invitation::as_select())
         .load(conn)?;
-    views(conn, rows)
+    Ok((views(conn, rows)?, total))
 }
 
 fn require_manage(access: &Access, org_id: i64) -> Result<()> {

@@ -262,6 +262,73 @@ pub fn visible_members(
     Ok((shown, hidden.len()))
 }
 
+/// One page of a group's members that `access` may see (`Access::sees_user`,
+/// in SQL), owners first then by name, narrowed by `q` (name or email); with
+/// the number of all such matches and how many members the viewer may not
+/// see at all (counted, never named; `q` does not narrow that count).
+pub fn visible_members_page(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    group_id: i64,
+    q: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Member>, i64, i64)> {
+    use crate::domain::user::{search_pattern, sees_user_sql, user_scope};
+    let scope = user_scope(access);
+    let pattern = search_pattern(q);
+    let of_group = || {
+        group_members::table
+            .inner_join(users::table)
+            .filter(group_members::group_id.eq(group_id))
+            .into_boxed()
+    };
+    let seen = || match scope.clone() {
+        None => of_group(),
+        Some(scope) => of_group().filter(sees_user_sql!(scope, access.user_id)),
+    };
+    let shown = || match pattern.clone() {
+        None => seen(),
+        Some(p) => seen().filter(
+            users::email_key
+                .like(p.clone())
+                .or(crate::db::lower(users::display_name).like(p)),
+        ),
+    };
+    let total: i64 = shown().count().get_result(conn)?;
+    let rows: Vec<(i64, bool, String, String, String)> = shown()
+        .order((group_members::owner.desc(), users::display_name, users::id))
+        .offset(offset)
+        .limit(limit)
+        .select((
+            users::id,
+            group_members::owner,
+            users::display_name,
+            users::email,
+            users::status,
+        ))
+        .load(conn)?;
+    // Everyone seen: nobody hidden, no second count.
+    let hidden = match (&scope, &pattern) {
+        (None, _) => 0,
+        (Some(_), None) => of_group().count().get_result::<i64>(conn)? - total,
+        (Some(_), Some(_)) => {
+            of_group().count().get_result::<i64>(conn)? - seen().count().get_result::<i64>(conn)?
+        }
+    };
+    let members = rows
+        .into_iter()
+        .map(|(user_id, owner, display_name, email, status)| Member {
+            user_id,
+            display_name,
+            email,
+            owner,
+            status,
+        })
+        .collect();
+    Ok((members, total, hidden))
+}
+
 /// The grants made to a group that `access` may know of (at orgs they see, at
 /// projects they see), and how many others there are.
 pub fn visible_grants(

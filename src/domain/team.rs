@@ -210,6 +210,57 @@ pub fn members(conn: &mut Conn, team_id: i64) -> Result<Vec<Member>> {
         .collect())
 }
 
+/// One page of a team's members, leads first then by name, narrowed by `q`
+/// (name or email), with the number of all matches. A team shows everyone in
+/// it to whoever sees the team, as [`members`] does.
+pub fn members_page(
+    conn: &mut Conn,
+    team_id: i64,
+    q: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Member>, i64)> {
+    let pattern = crate::domain::user::search_pattern(q);
+    let query = || {
+        let query = team_members::table
+            .inner_join(users::table)
+            .filter(team_members::team_id.eq(team_id))
+            .into_boxed();
+        match pattern.clone() {
+            None => query,
+            Some(p) => query.filter(
+                users::email_key
+                    .like(p.clone())
+                    .or(crate::db::lower(users::display_name).like(p)),
+            ),
+        }
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(i64, bool, String, String, String)> = query()
+        .order((team_members::lead.desc(), users::display_name, users::id))
+        .offset(offset)
+        .limit(limit)
+        .select((
+            users::id,
+            team_members::lead,
+            users::display_name,
+            users::email,
+            users::status,
+        ))
+        .load(conn)?;
+    let members = rows
+        .into_iter()
+        .map(|(user_id, lead, display_name, email, status)| Member {
+            user_id,
+            display_name,
+            email,
+            lead,
+            status,
+        })
+        .collect();
+    Ok((members, total))
+}
+
 /// True when `user_id` leads `team_id`.
 pub fn is_lead(conn: &mut Conn, team_id: i64, user_id: i64) -> Result<bool> {
     Ok(team_members::table

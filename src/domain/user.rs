@@ -336,8 +336,7 @@ type UserQuery<'a> = users::BoxedQuery<'a, <Conn as diesel::Connection>::Backend
 
 /// `query` narrowed by the list filters: text in email or name, status, home.
 fn filtered<'a>(mut query: UserQuery<'a>, filter: &UserFilter) -> UserQuery<'a> {
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+    if let Some(pattern) = filter.q.as_deref().and_then(search_pattern) {
         query = query.filter(
             users::email_key
                 .like(pattern.clone())
@@ -363,44 +362,7 @@ pub fn visible_page(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<User>, i64)> {
-    use crate::authz::Permission;
-    use crate::db::schema::{grants, org_closure};
-    use crate::domain::org::subtree_ids;
-    let scope = access.org_scope(Permission::UserView);
-    // Someone who sees the whole tree needs no org filter at all.
-    let everyone = scope.is_whole_tree(access.snapshot.tree());
-    let build = || {
-        let at_home = users::org_id
-            .eq_any(subtree_ids(scope.roots.clone()))
-            .and(users::org_id.ne_all(subtree_ids(scope.hidden.clone())));
-        let guest_grants = grants::table
-            .filter(grants::user_id.is_not_null())
-            .filter(
-                grants::org_id.eq_any(
-                    org_closure::table
-                        .filter(org_closure::ancestor_id.eq_any(scope.roots.clone()))
-                        .select(org_closure::descendant_id.nullable()),
-                ),
-            )
-            .filter(
-                grants::org_id.ne_all(
-                    org_closure::table
-                        .filter(org_closure::ancestor_id.eq_any(scope.hidden.clone()))
-                        .select(org_closure::descendant_id.nullable()),
-                ),
-            )
-            .filter(crate::domain::grant::live_at(db::now()))
-            .select(grants::user_id);
-        let mut query = users::table.into_boxed();
-        if !everyone {
-            query = query.filter(
-                at_home
-                    .or(users::id.nullable().eq_any(guest_grants))
-                    .or(users::id.eq(access.user_id)),
-            );
-        }
-        filtered(query, filter)
-    };
+    let build = || filtered(visible_query(access), filter);
     let total = build().count().get_result(conn)?;
     let rows = build()
         .order((users::display_name, users::id))
@@ -409,6 +371,80 @@ pub fn visible_page(
         .select(User::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The SQL side of `Access::sees_user` over the columns of `users` (at home
+/// in `$scope`, the `user.view` scope, outside the parts where it stops; a
+/// guest with a live grant there; the person `$me`), for the `filter` of any
+/// query with `users` in its FROM, joined or not. A macro: both backends need
+/// the subqueries unboxed, so no function can name its type.
+macro_rules! sees_user_sql {
+    ($scope:expr, $me:expr) => {{
+        use $crate::db::schema::{grants as g, org_closure, users as u};
+        use $crate::domain::org::subtree_ids;
+        use $crate::domain::user::GUEST_GRANTS as guest;
+        let scope: $crate::authz::access::OrgScope = $scope;
+        let at_home = u::org_id
+            .eq_any(subtree_ids(scope.roots.clone()))
+            .and(u::org_id.ne_all(subtree_ids(scope.hidden.clone())));
+        let now = $crate::db::now();
+        let guests = guest
+            .filter(guest.field(g::user_id).is_not_null())
+            .filter(
+                guest.field(g::org_id).eq_any(
+                    org_closure::table
+                        .filter(org_closure::ancestor_id.eq_any(scope.roots))
+                        .select(org_closure::descendant_id.nullable()),
+                ),
+            )
+            .filter(
+                guest.field(g::org_id).ne_all(
+                    org_closure::table
+                        .filter(org_closure::ancestor_id.eq_any(scope.hidden))
+                        .select(org_closure::descendant_id.nullable()),
+                ),
+            )
+            .filter(
+                guest
+                    .field(g::expires_at)
+                    .is_null()
+                    .or(guest.field(g::expires_at).gt(now)),
+            )
+            .select(guest.field(g::user_id));
+        at_home
+            .or(u::id.nullable().eq_any(guests))
+            .or(u::id.eq($me))
+    }};
+}
+pub(crate) use sees_user_sql;
+
+diesel::alias!(crate::db::schema::grants as guest_grants: GuestGrants);
+/// `grants` under another name, for [`sees_user_sql`]'s subquery inside
+/// queries that read `grants` themselves (an org's access list).
+pub const GUEST_GRANTS: diesel::query_source::Alias<GuestGrants> = guest_grants;
+
+/// The `user.view` scope of `access` for [`sees_user_sql`], or `None` when
+/// they see every user (a list needs no filter then).
+pub fn user_scope(access: &crate::authz::Access) -> Option<crate::authz::access::OrgScope> {
+    let scope = access.org_scope(crate::authz::Permission::UserView);
+    (!scope.is_whole_tree(access.snapshot.tree())).then_some(scope)
+}
+
+/// The users `access` may see, as a query to narrow further.
+fn visible_query(access: &crate::authz::Access) -> UserQuery<'static> {
+    let query = users::table.into_boxed();
+    match user_scope(access) {
+        None => query,
+        Some(scope) => query.filter(sees_user_sql!(scope, access.user_id)),
+    }
+}
+
+/// The `LIKE` pattern of a name-or-email search (lowercase, `%` and `_`
+/// dropped), or `None` for an empty one: match it against `users::email_key`
+/// and `lower(users::display_name)`.
+pub fn search_pattern(q: &str) -> Option<String> {
+    let q = q.trim();
+    (!q.is_empty()).then(|| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")))
 }
 
 /// For each of `user_ids` holding live grants directly, the orgs those grants

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::pager::{Pager, fetch};
+use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, resolve_required};
 use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
@@ -198,7 +198,11 @@ struct ShowPage {
     layout: Layout,
     group: Group,
     org_path: String,
+    /// One page of the members the viewer may see, matching `q`.
     members: Vec<Member>,
+    /// The member search as typed (kept in the pager's links).
+    q: String,
+    pager: Pager,
     /// Members the viewer may not see, counted only.
     hidden_members: usize,
     /// The grants the viewer may know of, each with whether they may revoke it.
@@ -219,18 +223,30 @@ async fn render_show(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    render_show_typed(me, id, status, String::new(), errors).await
+    render_show_typed(
+        me,
+        id,
+        status,
+        String::new(),
+        SearchQuery::default(),
+        errors,
+    )
+    .await
 }
 
-/// The group page, its grant form holding the org as typed.
+/// The group page (members a page at a time, `list`), its grant form holding
+/// the org as typed.
 async fn render_show_typed(
     me: &SignedIn,
     id: i64,
     status: StatusCode,
     typed_org: String,
+    asked: SearchQuery,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
+    let (q, page_no) = (asked.q(), asked.page());
+    let needle = q.clone();
     let page_data = me
         .db()
         .read(move |conn| {
@@ -238,7 +254,19 @@ async fn render_show_typed(
             let org_path = org_paths(conn, &access, &[g.org_id])?
                 .remove(&g.org_id)
                 .unwrap_or_default();
-            let members = group::visible_members(conn, &access, id)?;
+            let mut hidden = 0;
+            let (members, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
+                let (rows, total, unseen) =
+                    group::visible_members_page(conn, &access, id, &needle, offset, limit)?;
+                hidden = unseen;
+                Ok((rows, total))
+            })?;
+            let members = (
+                members,
+                usize::try_from(hidden).unwrap_or(0),
+                total,
+                page_no,
+            );
             let (grants, hidden_grants) = group::visible_grants(conn, &access, id)?;
             let grants: Vec<(GrantView, bool)> = grants
                 .into_iter()
@@ -280,6 +308,14 @@ async fn render_show_typed(
             can_manage: me.access.can(Permission::GroupManage, g.org_id),
             group: g,
             org_path,
+            pager: Pager::new(
+                &format!("/groups/{id}"),
+                &[("q", q.as_str())],
+                members.3,
+                PER_PAGE,
+                members.2,
+            ),
+            q,
             members: members.0,
             hidden_members: members.1,
             grants: grants.0,
@@ -293,10 +329,22 @@ async fn render_show_typed(
     ))
 }
 
-/// `GET /groups/{id}`.
+/// `GET /groups/{id}?q=&page=`: members 50 a page, paged in SQL.
 #[get("/groups/{id}")]
-async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    render_show(&me, id.into_inner(), StatusCode::OK, FieldErrors::new()).await
+async fn show(
+    me: SignedIn,
+    id: web::Path<i64>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
+    render_show_typed(
+        &me,
+        id.into_inner(),
+        StatusCode::OK,
+        String::new(),
+        query.into_inner(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -505,7 +553,15 @@ async fn add_grant(
             see_other(&format!("/groups/{id}"))
         }
         Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_show_typed(&me, id, StatusCode::UNPROCESSABLE_ENTITY, typed_org, e).await
+            render_show_typed(
+                &me,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                typed_org,
+                SearchQuery::default(),
+                e,
+            )
+            .await
         }
         Err(Error::Forbidden(message)) => {
             render_show_typed(
@@ -513,6 +569,7 @@ async fn add_grant(
                 id,
                 StatusCode::FORBIDDEN,
                 typed_org,
+                SearchQuery::default(),
                 FieldErrors::of("grant", message),
             )
             .await

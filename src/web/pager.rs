@@ -9,6 +9,24 @@
 pub use crate::domain::paging::fetch;
 use crate::http::MAX_PAGE;
 
+/// `?q=&page=` of a list searched by name or email (members, assignees): the
+/// search as typed and the page asked for (bad numbers read as page 1).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct SearchQuery {
+    pub q: Option<String>,
+    pub page: Option<String>,
+}
+
+impl SearchQuery {
+    pub fn q(&self) -> String {
+        self.q.clone().unwrap_or_default()
+    }
+
+    pub fn page(&self) -> usize {
+        super::page_number(self.page.as_deref())
+    }
+}
+
 /// One page of a list, and how to reach the others.
 #[derive(Clone, Debug)]
 pub struct Pager {
@@ -19,6 +37,9 @@ pub struct Pager {
     pub total: usize,
     /// The list's address with its filters, without `page`: `/users?q=a&status=`.
     base: String,
+    /// The query parameter of the page number: `page`, or another name where
+    /// one page shows two lists.
+    param: &'static str,
 }
 
 impl Pager {
@@ -46,7 +67,14 @@ impl Pager {
             per_page,
             total,
             base,
+            param: "page",
         }
+    }
+
+    /// The same pager with its page number in `param` instead of `page`.
+    pub fn named(mut self, param: &'static str) -> Pager {
+        self.param = param;
+        self
     }
 
     pub fn pages(&self) -> usize {
@@ -72,7 +100,7 @@ impl Pager {
     /// The address of page `n`.
     pub fn href(&self, n: usize) -> String {
         let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}page={n}", self.base)
+        format!("{}{sep}{}={n}", self.base, self.param)
     }
 
     pub fn prev_href(&self) -> Option<String> {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::grant_form::GrantForm;
 use super::layout::Layout;
-use super::pager::{Pager, fetch};
+use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, org_value, resolve, resolve_required};
 use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
@@ -378,7 +378,10 @@ struct ShowPage {
     layout: Layout,
     project: Project,
     org_path: String,
+    /// One page of the assignments, matching `q` (the assignee).
     assignees: Vec<Assignee>,
+    q: String,
+    pager: Pager,
     grants: Vec<crate::domain::grant::GrantView>,
     activity: Vec<crate::domain::audit::Entry>,
     can_manage: bool,
@@ -404,15 +407,41 @@ async fn render_show(
     grant_form: GrantForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
+    let asked = SearchQuery::default();
+    render_show_listed(me, id, status, asked, form, grant_form, errors).await
+}
+
+/// The project page with the assignments of `list` (50 a page, paged in SQL).
+async fn render_show_listed(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    asked: SearchQuery,
+    form: AssignForm,
+    grant_form: GrantForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let (q, page_no) = (asked.q(), asked.page());
+    let needle = q.clone();
     let access = me.access.clone();
-    let (p, org_path, assignees, grants, activity, logged, (can_grant, grant_roles)) = me
+    let (
+        p,
+        org_path,
+        (assignees, total, page_no),
+        grants,
+        activity,
+        logged,
+        (can_grant, grant_roles),
+    ) = me
         .db()
         .read(move |conn| {
             let p = project::find_visible(conn, &access, id)?;
             let org_path = org_paths(conn, &access, &[p.org_id])?
                 .remove(&p.org_id)
                 .unwrap_or_default();
-            let assignees = assignment::of_project(conn, id)?;
+            let assignees = fetch(page_no, PER_PAGE, |offset, limit| {
+                assignment::of_project_page(conn, id, &needle, offset, limit)
+            })?;
             let grants = if access.can(Permission::AccessView, p.org_id) {
                 let filter = crate::domain::grant::GrantFilter {
                     project_id: Some(id),
@@ -462,6 +491,14 @@ async fn render_show(
             project: p,
             org_path,
             assignees,
+            pager: Pager::new(
+                &format!("/projects/{id}"),
+                &[("q", q.as_str())],
+                page_no,
+                PER_PAGE,
+                total,
+            ),
+            q,
             grants,
             activity,
             roles: ProjectRole::ALL,
@@ -479,15 +516,20 @@ async fn render_show(
 
 /// `GET /projects/{id}`.
 #[get("/projects/{id}")]
-async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+async fn show(
+    me: SignedIn,
+    id: web::Path<i64>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
     let form = AssignForm {
         role: "member".into(),
         ..Default::default()
     };
-    render_show(
+    render_show_listed(
         &me,
         id.into_inner(),
         StatusCode::OK,
+        query.into_inner(),
         form,
         GrantForm::new(),
         FieldErrors::new(),

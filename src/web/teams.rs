@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::pager::{Pager, fetch};
+use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, resolve_required};
 use super::users::org_paths;
 use super::{PageError, SignedIn, page, render, see_other};
@@ -221,6 +221,9 @@ struct ShowPage {
     /// Each member with this week's sheet (state, link) when the viewer may
     /// see their time.
     members: Vec<(Member, Option<(String, String)>)>,
+    /// The member search as typed (kept in the pager's links).
+    q: String,
+    pager: Pager,
     can_manage: bool,
     errors: FieldErrors,
 }
@@ -229,25 +232,40 @@ async fn render_show(
     me: &SignedIn,
     id: i64,
     status: StatusCode,
+    asked: SearchQuery,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (t, org_path, members) = me
+    let (q, page_no) = (asked.q(), asked.page());
+    let needle = q.clone();
+    let (t, org_path, members, total, page_no) = me
         .db()
         .read(move |conn| {
             let t = team::find_visible(conn, &access, id)?;
             let org_path = org_paths(conn, &access, &[t.org_id])?
                 .remove(&t.org_id)
                 .unwrap_or_default();
-            let members = team::members(conn, id)?;
+            let (members, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
+                team::members_page(conn, id, &needle, offset, limit)
+            })?;
+            // Sheets of the page's members only.
             let states = week_states(conn, &access, &members)?;
             Ok((
                 t.clone(),
                 org_path,
                 members.into_iter().zip(states).collect(),
+                total,
+                page_no,
             ))
         })
         .await?;
+    let pager = Pager::new(
+        &format!("/teams/{}", t.id),
+        &[("q", q.as_str())],
+        page_no,
+        PER_PAGE,
+        total,
+    );
     Ok(render(
         status,
         &ShowPage {
@@ -256,6 +274,8 @@ async fn render_show(
             team: t,
             org_path,
             members,
+            q,
+            pager,
             errors,
         },
     ))
@@ -299,10 +319,22 @@ fn week_states(
     Ok(out)
 }
 
-/// `GET /teams/{id}`.
+/// `GET /teams/{id}?q=&page=`: members 50 a page, paged in SQL.
 #[get("/teams/{id}")]
-async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    render_show(&me, id.into_inner(), StatusCode::OK, FieldErrors::new()).await
+async fn show(
+    me: SignedIn,
+    id: web::Path<i64>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
+    let asked = query.into_inner();
+    render_show(
+        &me,
+        id.into_inner(),
+        StatusCode::OK,
+        asked,
+        FieldErrors::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -349,7 +381,14 @@ async fn add_member(
             see_other(&format!("/teams/{id}"))
         }
         Err(Error::Validation(e)) => {
-            render_show(&me, id, StatusCode::UNPROCESSABLE_ENTITY, e).await
+            render_show(
+                &me,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                SearchQuery::default(),
+                e,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

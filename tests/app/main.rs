@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real app on port 0 with a fresh database
 //! and talks HTTP to it. One test binary, so the app is linked once.
 
+mod access_paging;
 mod account;
 mod api;
 mod audit;
