@@ -2,9 +2,12 @@
 
 use clap::Parser;
 
-/// mimalloc instead of glibc's malloc for Rust's allocations: glibc keeps each thread arena's peak long after it is freed, so RSS grew past
-/// 400 MB over the page sweep on the large set (docs/performance.md, "Memory and
-/// saves").
+/// mimalloc instead of glibc's malloc: glibc keeps each thread arena's peak
+/// long after it is freed, so RSS grew past 400 MB over the page sweep on the
+/// large set. With the crate's `override` feature (Cargo.toml) mimalloc is also
+/// the `malloc` the bundled SQLite and libpq call, which took the sweep from
+/// 257–321 MB to 150–163 MB, flat over two rounds (docs/performance.md,
+/// "Memory and saves", "Memory, third round").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
