@@ -6,7 +6,6 @@
 mod plan_stability;
 pub mod schema;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -131,14 +130,25 @@ impl r2d2::ManageConnection for ConnectionManager {
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
+/// SQLite's page cache of the one writing connection, in KiB (negative
+/// `cache_size` is KiB): the write path's interior b-tree pages of the big
+/// tables stay in it between transactions, because no other connection of
+/// this process writes (docs/performance.md, "Timesheet saves").
+const SQLITE_WRITER_CACHE_KIB: u32 = 16 * 1024;
+
 /// The database handle the app shares. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
-    /// SQLite takes one writer at a time; queueing writers here keeps them out of
-    /// SQLite's busy loop. PostgreSQL writers never take it.
-    write_lock: Arc<Mutex<()>>,
+    /// SQLite only: the one connection every write transaction of this process
+    /// runs on, a pool of one. SQLite takes one writer at a time anyway;
+    /// queueing writers here keeps them out of SQLite's busy loop, bounds their
+    /// wait like the pool's (503 after `POOL_WAIT`), leaves the read pool to
+    /// readers, and keeps the writer's page cache warm: SQLite empties a
+    /// connection's cache when another connection wrote, so with one writer
+    /// only the readers' caches go cold. PostgreSQL writers use the pool.
+    writer: Option<Pool>,
 }
 
 impl Db {
@@ -156,6 +166,20 @@ impl Db {
         manager.connect().map_err(|e| {
             Error::internal(format!("cannot open {} database: {e}", backend.name()))
         })?;
+        let writer = match backend {
+            Backend::Sqlite => Some(
+                r2d2::Pool::builder()
+                    .max_size(1)
+                    .min_idle(Some(1))
+                    .connection_timeout(POOL_WAIT)
+                    .connection_customizer(Box::new(WriterCache))
+                    .build(ConnectionManager {
+                        url: url.to_string(),
+                        backend,
+                    })?,
+            ),
+            Backend::Postgres => None,
+        };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
@@ -164,7 +188,7 @@ impl Db {
         Ok(Db {
             pool,
             backend,
-            write_lock: Arc::new(Mutex::new(())),
+            writer,
         })
     }
 
@@ -217,16 +241,12 @@ impl Db {
 
     /// Runs `f` in one transaction: all of it commits or none of it does.
     pub fn write_sync<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.conn()?;
-        let _guard = match self.backend {
-            // A poisoned lock only means another writer panicked; the data is
-            // protected by its rolled-back transaction, not by the lock.
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
-        };
-        match &mut *conn {
-            AnyConnection::Sqlite(_) => immediate_transaction(&mut conn, f),
-            AnyConnection::Postgresql(_) => AnyConnection::transaction(&mut conn, f),
+        match &self.writer {
+            Some(writer) => {
+                let mut conn = writer.get()?;
+                immediate_transaction(&mut conn, f)
+            }
+            None => AnyConnection::transaction(&mut *self.conn()?, f),
         }
     }
 
@@ -255,12 +275,23 @@ impl Db {
     }
 }
 
+/// Sets the writer's bigger page cache when r2d2 opens it.
+#[derive(Debug)]
+struct WriterCache;
+
+impl r2d2::CustomizeConnection<AnyConnection, diesel::ConnectionError> for WriterCache {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::ConnectionError> {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB};"))
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+}
+
 /// A SQLite write transaction opened with `BEGIN IMMEDIATE`, so it holds the write
 /// lock from its first statement. A deferred one that reads first and then writes
 /// must upgrade its read snapshot, and SQLite refuses that at once ("database is
 /// locked", no busy wait) when another process or app instance wrote in between;
-/// an immediate one waits on the busy timeout instead. `write_lock` already
-/// queues the writers of one process.
+/// an immediate one waits on the busy timeout instead. The writer pool of
+/// one already queues the writers of one process.
 fn immediate_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> Result<T, Error>,
