@@ -44,7 +44,13 @@ impl PageCtx {
             }),
             csrf_token: self.session.csrf_token()?,
             flashes: self.session.take_flashes(),
-            nav: if self.user.is_some() { NAV } else { &[] },
+            nav: match &self.access {
+                Some(access) => NAV
+                    .iter()
+                    .filter(|link| link.needs.is_none_or(|perm| access.anywhere(perm)))
+                    .collect(),
+                None => Vec::new(),
+            },
             counts: self.counts,
             active: active.to_string(),
         })

@@ -190,6 +190,34 @@ async fn the_audit_page_filters_and_shows_what_changed() {
     assert_eq!(pat.get("/audit").await.status(), S::FORBIDDEN);
 }
 
+/// The navigation offers the audit log only to people who may read some of
+/// it: a link that answers 403 is a dead end.
+#[tokio::test]
+async fn the_navigation_offers_the_audit_log_only_to_who_may_read_it() {
+    let w = world().await;
+    let nav_links_audit = |html: &str| {
+        let nav = &html[html.find("aria-label=\"Main\"").unwrap()..];
+        nav[..nav.find("</nav>").unwrap()].contains("href=\"/audit\"")
+    };
+    let olga = w.app.new_browser();
+    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = olga.get_text("/orgs").await;
+    assert_eq!(status, S::OK);
+    assert!(
+        nav_links_audit(&html),
+        "an org admin reads her tenant's log"
+    );
+    let pat = w.app.new_browser();
+    pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
+    let (status, html) = pat.get_text("/orgs").await;
+    assert_eq!(status, S::OK);
+    assert!(!nav_links_audit(&html), "no audit.view anywhere: no link");
+    assert!(
+        html.contains("href=\"/timesheets\""),
+        "the rest of the navigation stays"
+    );
+}
+
 #[tokio::test]
 async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     let w = world().await;
