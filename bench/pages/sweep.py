@@ -8,8 +8,13 @@ navigation, every tab of an org, user, project and team page, each report, the
 inbox, the audit log, the bell) plus the main API lists, and measures each:
 
   * single requests, one at a time: the median and the slowest of N;
-  * throughput with `wrk -t2 -c32` for a few seconds: req/s, p50 and p99;
+  * throughput with `wrk -t2 -c32` for a few seconds: req/s, p50 and p99, and
+    the server's CPU time per request over that run (from /proc: what bounds
+    the rate once the cores are busy);
   * the size of the answer.
+
+A row over a target carries the reason `reasons.py` records for that miss, or
+"no reason recorded" (something new to look into).
 
 `/healthz` is measured first and last in the same run: the server's ceiling.
 The resident memory of the server is read after the sweep (and after each
@@ -77,6 +82,7 @@ class Row:
     wrk_p50: float | None = None
     wrk_p99: float | None = None
     errors: int = 0
+    cpu_ms: float | None = None  # the server's CPU time per request under wrk
     kind: str = "page"  # page | list | api | csv | ceiling
 
     def p50(self) -> float:
@@ -215,7 +221,7 @@ def discover(client: Client, api_headers: dict[str, str]) -> list[tuple[str, str
     return found
 
 
-def run_wrk(base: str, path: str, headers: dict[str, str], seconds: int) -> tuple[float, float, float, int]:
+def run_wrk(base: str, path: str, headers: dict[str, str], seconds: int) -> tuple[float, float, float, int, int]:
     cmd = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
@@ -234,7 +240,19 @@ def run_wrk(base: str, path: str, headers: dict[str, str], seconds: int) -> tupl
         m = re.search(pattern, out)
         if m:
             errors += sum(int(g) for g in m.groups())
-    return rps, pct("50"), pct("99"), errors
+    done = re.search(r"(\d+) requests in", out)
+    return rps, pct("50"), pct("99"), errors, int(done.group(1)) if done else 0
+
+
+# The server's pid, for its CPU time (set once it runs).
+SERVER_PID = 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -261,8 +279,11 @@ def measure(client: Client, row: Row, headers: dict[str, str], singles: int, sec
             break
     if seconds > 0:
         wrk_headers = dict(headers) if headers else {"Cookie": client.cookie_header()}
-        row.rps, row.wrk_p50, row.wrk_p99, row.errors = run_wrk(client.base, row.path, wrk_headers, seconds)
-        settle(client)
+        before = cpu_seconds(SERVER_PID) if SERVER_PID else 0.0
+        row.rps, row.wrk_p50, row.wrk_p99, row.errors, done = run_wrk(client.base, row.path, wrk_headers, seconds)
+        settle(client)  # what wrk left queued still runs: counted in the CPU time
+        if SERVER_PID and done:
+            row.cpu_ms = (cpu_seconds(SERVER_PID) - before) * 1000.0 / done
 
 
 def settle(client: Client, limit_s: float = 60.0) -> None:
@@ -315,12 +336,14 @@ def fmt(x: float | None, digits: int = 1) -> str:
 
 
 def table(rows: list[Row], ceiling: float, postgres: bool) -> str:
-    out = ["| as | path | status | KB | p50 ms (single) | max ms (single) | req/s | p50 ms (wrk) | p99 ms (wrk) | |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| as | path | status | KB | p50 ms (single) | max ms (single) | req/s | p50 ms (wrk) | p99 ms (wrk) "
+           "| CPU ms/req | |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append(
             f"| {r.persona} | `{r.path}` | {r.status} | {r.size / 1024:.1f} | {fmt(r.p50())} | {fmt(r.worst())} "
-            f"| {fmt(r.rps, 0)} | {fmt(r.wrk_p50)} | {fmt(r.wrk_p99)} | {verdict(r, ceiling, postgres)} |"
+            f"| {fmt(r.rps, 0)} | {fmt(r.wrk_p50)} | {fmt(r.wrk_p99)} | {fmt(r.cpu_ms, 2)} "
+            f"| {verdict(r, ceiling, postgres)} |"
         )
     return "\n".join(out)
 
@@ -389,6 +412,8 @@ def main() -> None:
 
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen([args.binary, "serve"], env=env, stdout=subprocess.DEVNULL)
+    global SERVER_PID
+    SERVER_PID = server.pid
     try:
         wait_healthy(base, server)
         load = os.getloadavg()[0]
