@@ -205,10 +205,16 @@ def discover(client: Client, api_headers: dict[str, str]) -> list[tuple[str, str
     home = re.search(rb'"org_id":\s*(\d+)', me)
     org = f"?org_id={home.group(1).decode()}" if home else ""
     if org and client.get(f"/api/v1/reports/monthly-by-project{org}", api_headers)[0] != 200:
-        org = ""  # no reports at home (an employee): the API's default org, as the page's
+        org = ""  # no reports at home (an approver): the API's default org, as the page's
+    reports = client.get(f"/api/v1/reports/monthly-by-project{org}", api_headers)[0] == 200
+    if not reports:
+        # 422 "You may not read reports of any organization": an employee's answer.
+        print("  (not measured: the report API, which answers 422 to this person, as it should)",
+              file=sys.stderr)
     api = ["/api/v1/me", "/api/v1/orgs", "/api/v1/users", "/api/v1/projects", "/api/v1/teams",
-           "/api/v1/groups", "/api/v1/approvals", "/api/v1/audit", "/api/v1/notifications",
-           f"/api/v1/reports/monthly-by-project{org}"]
+           "/api/v1/groups", "/api/v1/approvals", "/api/v1/audit", "/api/v1/notifications"]
+    if reports:
+        api.append(f"/api/v1/reports/monthly-by-project{org}")
     for path in api:
         # The API answers 403 to what is not this person's (an employee's audit
         # log): a correct answer, not a page they reach, so not measured.
@@ -217,7 +223,8 @@ def discover(client: Client, api_headers: dict[str, str]) -> list[tuple[str, str
         else:
             found.append(("api", path, api_headers))
     sep = "&" if org else "?"
-    found.append(("csv", f"/api/v1/reports/entries{org}{sep}format=csv", api_headers))
+    if reports:
+        found.append(("csv", f"/api/v1/reports/entries{org}{sep}format=csv", api_headers))
     return found
 
 
