@@ -112,12 +112,7 @@ async fn render_new(
     input: NewGroupForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    if me
-        .access
-        .snapshot
-        .visible_orgs(me.user.id, Permission::GroupManage)
-        .is_empty()
-    {
+    if !me.access.anywhere(Permission::GroupManage) {
         return Err(Error::NotFound.into());
     }
     let org_picker = Picker::org("org_id", "Organization", Permission::GroupManage)

@@ -157,15 +157,21 @@ pub fn child_items(
 /// name order.
 fn tops(conn: &mut Conn, access: &Access) -> Result<Vec<Node>, Error> {
     let tree = access.snapshot.tree();
-    let ids: Vec<i64> = access
-        .snapshot
-        .visible_orgs(access.user_id, Permission::OrgView)
-        .into_iter()
-        .filter(|id| {
-            tree.parent_of(*id)
-                .is_none_or(|p| !access.can(Permission::OrgView, p))
-        })
-        .collect();
+    let root = tree.ids_in_order().next();
+    let ids: Vec<i64> = match root {
+        // Who sees the root has it as the only top: no walk of the tree.
+        Some(r) if access.can(Permission::OrgView, r) => vec![r],
+        _ => access
+            .snapshot
+            .visible_orgs_shared(access.user_id, Permission::OrgView)
+            .iter()
+            .copied()
+            .filter(|id| {
+                tree.parent_of(*id)
+                    .is_none_or(|p| !access.can(Permission::OrgView, p))
+            })
+            .collect(),
+    };
     let mut orgs = org::find_many(conn, &ids)?;
     orgs.sort_by_key(|o| (o.name.to_lowercase(), o.id));
     nodes(conn, access, orgs)

@@ -246,13 +246,7 @@ async fn render_form(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    if project.is_none()
-        && me
-            .access
-            .snapshot
-            .visible_orgs(me.user.id, Permission::ProjectManage)
-            .is_empty()
-    {
+    if project.is_none() && !me.access.anywhere(Permission::ProjectManage) {
         return Err(Error::NotFound.into());
     }
     let org_picker = Picker::org("org_id", "Organization", Permission::ProjectManage)

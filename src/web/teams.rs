@@ -122,12 +122,7 @@ async fn render_new(
     input: NewTeamForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    if me
-        .access
-        .snapshot
-        .visible_orgs(me.user.id, Permission::TeamManage)
-        .is_empty()
-    {
+    if !me.access.anywhere(Permission::TeamManage) {
         return Err(Error::NotFound.into());
     }
     let org_picker = Picker::org("org_id", "Organization", Permission::TeamManage)

@@ -179,12 +179,7 @@ async fn render_new(
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let email = input.email.clone();
-    if me
-        .access
-        .snapshot
-        .visible_orgs(me.user.id, Permission::UserManage)
-        .is_empty()
-    {
+    if !me.access.anywhere(Permission::UserManage) {
         return Err(Error::NotFound.into());
     }
     let typed_org = input.org_id.clone();
@@ -531,11 +526,7 @@ async fn render_move(
     typed: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
-    let anywhere = !me
-        .access
-        .snapshot
-        .visible_orgs(me.user.id, Permission::UserManage)
-        .is_empty();
+    let anywhere = me.access.anywhere(Permission::UserManage);
     let org_picker = Picker::org("org_id", "New home", Permission::UserManage)
         .value(typed)
         .required()
