@@ -22,6 +22,7 @@
 mod computed;
 pub mod scope;
 mod sql;
+mod walk;
 
 use std::collections::BTreeMap;
 
@@ -392,11 +393,11 @@ impl Prepared {
         let has_hours = self.columns.contains(&"hours");
         match &self.body {
             Body::Sql(plan) => {
+                let (chart, counted) = plan.chart_counted(conn)?;
                 let (rows, total, page) =
                     crate::domain::paging::fetch(page, per_page, |offset, limit| {
-                        plan.page(conn, offset, limit)
+                        plan.page(conn, offset, limit, counted)
                     })?;
-                let chart = plan.chart(conn)?;
                 let total_minutes = has_hours.then(|| chart.iter().map(|(_, m)| m).sum());
                 Ok(ReportPage {
                     rows,

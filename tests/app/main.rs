@@ -26,6 +26,7 @@ mod people;
 mod pickers;
 mod projects;
 mod reports;
+mod reports_scale;
 mod reports_teams;
 mod sessions;
 mod sign_in_throttle;

@@ -17,7 +17,7 @@ use super::{Cell, Filter, chart_by};
 use crate::authz::{Access, Permission};
 use crate::db::{
     Conn,
-    schema::{org_closure, orgs, project_assignments, team_members, teams},
+    schema::{org_closure, orgs, project_assignments, projects, team_members, teams, users},
 };
 use crate::domain::timesheet::{self, SheetStatus};
 use crate::error::Result;
@@ -107,10 +107,6 @@ fn teams_in_scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Vec<(i
 struct PersonDay {
     #[diesel(sql_type = BigInt)]
     user_id: i64,
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = BigInt)]
-    home_org: i64,
     #[diesel(sql_type = Date)]
     day: NaiveDate,
     #[diesel(sql_type = BigInt)]
@@ -121,14 +117,48 @@ struct PersonDay {
 struct PersonProject {
     #[diesel(sql_type = BigInt)]
     user_id: i64,
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = Text)]
-    project_code: String,
-    #[diesel(sql_type = Text)]
-    project_name: String,
+    #[diesel(sql_type = BigInt)]
+    project_id: i64,
     #[diesel(sql_type = BigInt)]
     minutes: i64,
+}
+
+/// Name and home org of each of `ids`, read after the sums (so the sums
+/// group by ids alone, in the order `time_entries_user_date` reads them).
+fn people_named(conn: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, (String, i64)>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (id, name, org) in users::table
+            .filter(users::id.eq_any(chunk))
+            .select((users::id, users::display_name, users::org_id))
+            .load::<(i64, String, i64)>(conn)?
+        {
+            out.insert(id, (name, org));
+        }
+    }
+    Ok(out)
+}
+
+/// Code and name of each of `ids`.
+fn projects_named(conn: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, (String, String)>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (id, code, name) in projects::table
+            .filter(projects::id.eq_any(chunk))
+            .select((projects::id, projects::code, projects::name))
+            .load::<(i64, String, String)>(conn)?
+        {
+            out.insert(id, (code, name));
+        }
+    }
+    Ok(out)
+}
+
+/// The distinct values of `ids`, sorted.
+fn distinct(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The teams (as positions in `teams`) each member of them belongs to.
@@ -173,9 +203,14 @@ pub fn teams_report(
     }
     let of_user = memberships(conn, &teams)?;
     let ids: Vec<i64> = teams.iter().map(|(id, _)| *id).collect();
+    // The person is joined only when the filter names people (`u.id`).
+    let person = if scope.people.is_empty() {
+        ""
+    } else {
+        " JOIN users u ON u.id = te.user_id"
+    };
     let from = format!(
-        "FROM time_entries te JOIN projects p ON p.id = te.project_id \
-         JOIN users u ON u.id = te.user_id \
+        "FROM time_entries te JOIN projects p ON p.id = te.project_id{person} \
          WHERE te.user_id IN (SELECT tm.user_id FROM team_members tm WHERE tm.team_id IN ({})) \
          AND {}",
         id_list(&ids),
@@ -184,18 +219,21 @@ pub fn teams_report(
     let team_name = |at: usize| teams.get(at).map(|t| t.1.clone()).unwrap_or_default();
     if weekly {
         let sql = format!(
-            "SELECT te.user_id AS user_id, u.display_name AS user_name, u.org_id AS home_org, \
-             te.entry_date AS day, SUM(te.minutes) AS minutes {from} \
-             GROUP BY te.user_id, u.display_name, u.org_id, te.entry_date"
+            "SELECT te.user_id AS user_id, te.entry_date AS day, SUM(te.minutes) AS minutes {from} \
+             GROUP BY te.user_id, te.entry_date"
         );
         let data: Vec<PersonDay> = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
             .load::<PersonDay>(c))?;
+        let named = people_named(conn, &distinct(data.iter().map(|r| r.user_id).collect()))?;
         let mut starts = WeekStarts::load(conn)?;
         let mut sums: BTreeMap<(usize, String, NaiveDate), i64> = BTreeMap::new();
         for r in data {
-            let week = timesheet::week_start_of(r.day, starts.of(access, r.home_org));
+            let Some((user_name, home_org)) = named.get(&r.user_id) else {
+                continue;
+            };
+            let week = timesheet::week_start_of(r.day, starts.of(access, *home_org));
             for at in of_user.get(&r.user_id).into_iter().flatten() {
-                *sums.entry((*at, r.user_name.clone(), week)).or_default() += r.minutes;
+                *sums.entry((*at, user_name.clone(), week)).or_default() += r.minutes;
             }
         }
         rows.extend(sums.into_iter().map(|((at, user, week), m)| {
@@ -210,18 +248,25 @@ pub fn teams_report(
         Ok((rows, chart))
     } else {
         let sql = format!(
-            "SELECT te.user_id AS user_id, u.display_name AS user_name, p.code AS project_code, \
-             p.name AS project_name, SUM(te.minutes) AS minutes {from} \
-             GROUP BY te.user_id, u.display_name, p.id, p.code, p.name"
+            "SELECT te.user_id AS user_id, te.project_id AS project_id, SUM(te.minutes) AS minutes \
+             {from} GROUP BY te.user_id, te.project_id"
         );
         let data: Vec<PersonProject> =
             crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
                 .load::<PersonProject>(c))?;
+        let named = people_named(conn, &distinct(data.iter().map(|r| r.user_id).collect()))?;
+        let projects =
+            projects_named(conn, &distinct(data.iter().map(|r| r.project_id).collect()))?;
         let mut sums: BTreeMap<(usize, String, String), (String, i64)> = BTreeMap::new();
         for r in data {
+            let (Some((user_name, _)), Some((code, name))) =
+                (named.get(&r.user_id), projects.get(&r.project_id))
+            else {
+                continue;
+            };
             for at in of_user.get(&r.user_id).into_iter().flatten() {
-                sums.entry((*at, r.project_code.clone(), r.user_name.clone()))
-                    .or_insert((r.project_name.clone(), 0))
+                sums.entry((*at, code.clone(), user_name.clone()))
+                    .or_insert((name.clone(), 0))
                     .1 += r.minutes;
             }
         }
@@ -249,11 +294,18 @@ struct ByOrg {
 
 /// Hours by child of the chosen org (and the org itself).
 pub fn org_rollup(conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -> Result<Table> {
+    // Whole months from the monthly totals, the rest from the entries.
+    let (source, _) = super::sql::monthly_source(f.from, f.to);
+    let person = if scope.people.is_empty() {
+        ""
+    } else {
+        " JOIN users u ON u.id = te.user_id"
+    };
     let sql = format!(
-        "SELECT p.org_id AS org_id, SUM(te.minutes) AS minutes FROM time_entries te \
-         JOIN projects p ON p.id = te.project_id JOIN users u ON u.id = te.user_id \
-         WHERE {} GROUP BY p.org_id",
-        entries_where(f, scope)
+        "SELECT p.org_id AS org_id, CAST(SUM(te.minutes) AS BIGINT) AS minutes FROM {source} te \
+         JOIN projects p ON p.id = te.project_id{person} \
+         WHERE {}{} GROUP BY p.org_id",
+        scope.projects, scope.people
     );
     let data: Vec<ByOrg> =
         crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str()).load::<ByOrg>(c))?;
@@ -333,6 +385,14 @@ struct SheetRow {
 /// a person at home in scope was assigned to a project and has no submitted
 /// or approved sheet.
 pub fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -> Result<Table> {
+    let today = crate::db::now().date();
+    // A row's week starts in the period and is over before today: when no
+    // day can start one (this month's first days, a period in the future),
+    // there is nothing to read.
+    let last_start = f.to.min(today - Duration::days(7));
+    if last_start < f.from {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let sql = format!(
         "SELECT u.id AS id, u.display_name AS name, u.email AS email, o.name AS org_name, \
          u.org_id AS org_id FROM users u JOIN orgs o ON o.id = u.org_id \
@@ -342,7 +402,6 @@ pub fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -
     let people: Vec<Person> =
         crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str()).load::<Person>(c))?;
     let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
-    let today = crate::db::now().date();
     let mut assignments: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
     let mut sheets: HashMap<(i64, NaiveDate), String> = HashMap::new();
     let since = f

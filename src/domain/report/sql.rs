@@ -12,6 +12,7 @@ use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
 
 use super::Cell;
 use super::scope::SqlScope;
+use super::walk::DayWalk;
 use crate::db::{AnyConnection, Conn};
 use crate::domain::report::Filter;
 use crate::error::Result;
@@ -36,11 +37,27 @@ pub struct Plan {
     chart: String,
     /// The row count (`n`) when a cheaper statement than counting the rows
     /// answers it; else a window over the page's statement counts them.
+    /// When the chart also answers `rows_in` per bar, their sum is the count
+    /// and this statement is not run for a page.
     count: Option<String>,
+    /// The entries report read a day at a time (see [`DayWalk`]).
+    walk: Option<DayWalk>,
+    /// For a large report ordered by person first (at least [`WALK_FROM`]
+    /// rows), `rest` driven by the people in name order
+    /// (`users_display_name`), each one's rows looked up by index, so a page
+    /// reads about its own rows instead of sorting all of them.
+    by_person: Option<String>,
 }
 
+/// From this many rows on, the entries report is read a day at a time and a
+/// by-month report by person (`Plan::by_person`); below it, one sort of the
+/// rows is cheaper than walking every person in name order.
+const WALK_FROM: i64 = 1_000;
+
 /// Reading what a statement answers: the report's cells.
-trait Row: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static {
+pub(super) trait Row:
+    QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static
+{
     fn cells(self) -> Vec<Cell>;
     fn total_rows(&self) -> i64;
 }
@@ -77,7 +94,7 @@ impl Row for ByPeriod {
 }
 
 #[derive(QueryableByName)]
-struct Entry {
+pub(super) struct Entry {
     #[diesel(sql_type = Date)]
     entry_date: NaiveDate,
     #[diesel(sql_type = Text)]
@@ -187,6 +204,29 @@ struct Bar {
     minutes: i64,
 }
 
+/// A chart's bars: label and value.
+pub type Bars = Vec<(String, i64)>;
+
+#[derive(QueryableByName)]
+struct CountedBar {
+    #[diesel(sql_type = Text)]
+    label: String,
+    #[diesel(sql_type = BigInt)]
+    minutes: i64,
+    #[diesel(sql_type = BigInt)]
+    rows_in: i64,
+}
+
+/// The join that keeps the people (`users u`, read in name order) as the
+/// outer loop: SQLite is told so (`CROSS JOIN` keeps the order as written);
+/// PostgreSQL chooses its plan itself.
+pub(super) fn people_first(conn: &Conn) -> &'static str {
+    match conn {
+        AnyConnection::Sqlite(_) => "CROSS JOIN",
+        AnyConnection::Postgresql(_) => "JOIN",
+    }
+}
+
 fn month(conn: &Conn) -> &'static str {
     match conn {
         AnyConnection::Postgresql(_) => "to_char(te.entry_date, 'YYYY-MM')",
@@ -212,7 +252,7 @@ fn quarter(conn: &Conn) -> &'static str {
 ///
 /// Answers the source and, when it is the totals alone, how many months they
 /// span (then each row is one month, project and person already).
-fn monthly_source(from: NaiveDate, to: NaiveDate) -> (String, Option<u32>) {
+pub(super) fn monthly_source(from: NaiveDate, to: NaiveDate) -> (String, Option<u32>) {
     let raw = |a: NaiveDate, b: NaiveDate| {
         format!(
             "SELECT project_id, user_id, entry_date, minutes, 1 AS entries \
@@ -271,6 +311,16 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
          JOIN users u ON u.id = te.user_id WHERE {}{}",
         scope.projects, scope.people
     );
+    // The chart's sums name no person: the people are joined only when the
+    // filter names them.
+    let chart_from = if scope.people.is_empty() {
+        format!(
+            "FROM {source} te JOIN projects p ON p.id = te.project_id WHERE {}",
+            scope.projects
+        )
+    } else {
+        monthly.clone()
+    };
     Some(match name {
         "monthly-by-project" | "quarterly-by-project" => {
             let period = if name == "monthly-by-project" {
@@ -293,7 +343,7 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                 )
             };
             let chart = format!(
-                "SELECT {period} AS label, SUM(te.minutes) AS minutes {monthly} GROUP BY {period} ORDER BY 1"
+                "SELECT {period} AS label, SUM(te.minutes) AS minutes {chart_from} GROUP BY {period} ORDER BY 1"
             );
             let order = "user_name, u.id, period, project_code, p.id".to_string();
             if one_row_each {
@@ -303,7 +353,15 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                     rest: monthly.clone(),
                     order,
                     chart,
-                    count: Some(format!("SELECT COUNT(*) AS n {monthly}")),
+                    count: Some(format!("SELECT COUNT(*) AS n {chart_from}")),
+                    walk: None,
+                    by_person: Some(format!(
+                        "FROM users u {} {source} te ON te.user_id = u.id \
+                         JOIN projects p ON p.id = te.project_id WHERE {}{}",
+                        people_first(conn),
+                        scope.projects,
+                        scope.people
+                    )),
                 }
             } else {
                 Plan {
@@ -315,6 +373,8 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                     order,
                     chart,
                     count: None,
+                    walk: None,
+                    by_person: None,
                 }
             }
         }
@@ -329,14 +389,24 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                 "JOIN timesheets ts ON ts.id = te.timesheet_id JOIN users u",
                 1,
             ),
-            order: "te.entry_date, u.display_name, p.code, te.id".into(),
+            order: "te.entry_date, u.display_name, u.id, p.code, te.id".into(),
+            // The bars carry their entries too: every entry has its sheet,
+            // so the monthly counts add up to the rows, and the page needs no
+            // second pass over the totals to count them.
             chart: format!(
-                "SELECT p.code AS label, SUM(te.minutes) AS minutes {monthly} GROUP BY p.code ORDER BY 1"
+                "SELECT p.code AS label, SUM(te.minutes) AS minutes, \
+                 CAST(SUM(te.entries) AS BIGINT) AS rows_in {chart_from} GROUP BY p.code ORDER BY 1"
             ),
-            // Every entry has its sheet, so the monthly counts are the rows'.
             count: Some(format!(
                 "SELECT CAST(COALESCE(SUM(te.entries), 0) AS BIGINT) AS n {monthly}"
             )),
+            walk: Some(DayWalk {
+                from: f.from,
+                to: f.to,
+                scope: format!("{}{}", scope.projects, scope.people),
+                people: !scope.people.is_empty(),
+            }),
+            by_person: None,
         },
         "project-hours" => {
             let month = month(conn);
@@ -352,9 +422,11 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                 ),
                 order: "project_code, p.id, user_name, u.id, period".into(),
                 chart: format!(
-                    "SELECT p.code AS label, SUM(te.minutes) AS minutes {monthly} GROUP BY p.code ORDER BY 1"
+                    "SELECT p.code AS label, SUM(te.minutes) AS minutes {chart_from} GROUP BY p.code ORDER BY 1"
                 ),
                 count: None,
+                walk: None,
+                by_person: None,
             }
         }
         "employee-overview" => {
@@ -378,13 +450,15 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                      GROUP BY ts.status ORDER BY 1"
                 ),
                 count: None,
+                walk: None,
+                by_person: None,
             }
         }
         _ => return None,
     })
 }
 
-fn load<T: Row>(conn: &mut Conn, sql: &str) -> Result<Vec<T>> {
+pub(super) fn load<T: Row>(conn: &mut Conn, sql: &str) -> Result<Vec<T>> {
     Ok(crate::with_backend!(conn, |c| diesel::sql_query(sql).load::<T>(c))?)
 }
 
@@ -413,6 +487,18 @@ fn walk<T: Row>(
     Ok(())
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+pub(super) fn count_of(conn: &mut Conn, sql: &str) -> Result<i64> {
+    let found: Count =
+        crate::with_backend!(conn, |c| diesel::sql_query(sql).get_result::<Count>(c))?;
+    Ok(found.n)
+}
+
 fn rows_of<T: Row>(found: Vec<T>) -> (Vec<Vec<Cell>>, i64) {
     let total = found.first().map_or(0, Row::total_rows);
     (found.into_iter().map(Row::cells).collect(), total)
@@ -427,40 +513,68 @@ impl Plan {
     }
 
     /// Rows `offset..offset + limit` and the number of rows in all.
-    pub fn page(&self, conn: &mut Conn, offset: i64, limit: i64) -> Result<(Vec<Vec<Cell>>, i64)> {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        let window = if self.count.is_some() {
-            "CAST(0 AS BIGINT)"
-        } else {
-            "COUNT(*) OVER ()"
-        };
-        let sql = format!("{} LIMIT {limit} OFFSET {offset}", self.statement(window));
-        let (rows, total) = match self.shape {
-            Shape::ByPeriod => rows_of(load::<ByPeriod>(conn, &sql)?),
-            Shape::Entry => rows_of(load::<Entry>(conn, &sql)?),
-            Shape::ProjectHours => rows_of(load::<ProjectHours>(conn, &sql)?),
-            Shape::Overview => rows_of(load::<Overview>(conn, &sql)?),
-        };
+    /// `counted` is the row count when the chart already answered it.
+    pub fn page(
+        &self,
+        conn: &mut Conn,
+        offset: i64,
+        limit: i64,
+        counted: Option<i64>,
+    ) -> Result<(Vec<Vec<Cell>>, i64)> {
         if let Some(count) = &self.count {
-            let n: Count = crate::with_backend!(conn, |c| diesel::sql_query(count.as_str())
-                .get_result::<Count>(c))?;
-            return Ok((rows, n.n));
+            let n = match counted {
+                Some(n) => n,
+                None => count_of(conn, count)?,
+            };
+            let rows = match (&self.walk, &self.by_person) {
+                (Some(walk), _) if n >= WALK_FROM => {
+                    walk.page(conn, &self.select, offset, limit)?
+                }
+                (_, Some(rest)) if n >= WALK_FROM => {
+                    let sql = format!(
+                        "SELECT {}, CAST(0 AS BIGINT) AS total_rows {rest} ORDER BY {} \
+                         LIMIT {limit} OFFSET {offset}",
+                        self.select, self.order
+                    );
+                    self.load_rows(conn, &sql)?.0
+                }
+                _ => self.rows(conn, "CAST(0 AS BIGINT)", offset, limit)?.0,
+            };
+            return Ok((rows, n));
         }
+        let (rows, total) = self.rows(conn, "COUNT(*) OVER ()", offset, limit)?;
         if rows.is_empty() && offset > 0 {
             // Past the end: the window had no row to count on.
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {}) x",
                 self.rest
             );
-            let n: Count = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-                .get_result::<Count>(c))?;
-            return Ok((rows, n.n));
+            return Ok((rows, count_of(conn, &sql)?));
         }
         Ok((rows, total))
+    }
+
+    /// Rows `offset..offset + limit` of the whole statement, with `window` as
+    /// each row's `total_rows`.
+    fn rows(
+        &self,
+        conn: &mut Conn,
+        window: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Vec<Cell>>, i64)> {
+        let sql = format!("{} LIMIT {limit} OFFSET {offset}", self.statement(window));
+        self.load_rows(conn, &sql)
+    }
+
+    /// The rows `sql` answers, in this plan's shape.
+    fn load_rows(&self, conn: &mut Conn, sql: &str) -> Result<(Vec<Vec<Cell>>, i64)> {
+        Ok(match self.shape {
+            Shape::ByPeriod => rows_of(load::<ByPeriod>(conn, sql)?),
+            Shape::Entry => rows_of(load::<Entry>(conn, sql)?),
+            Shape::ProjectHours => rows_of(load::<ProjectHours>(conn, sql)?),
+            Shape::Overview => rows_of(load::<Overview>(conn, sql)?),
+        })
     }
 
     /// Every row, in order, as it is read.
@@ -479,10 +593,29 @@ impl Plan {
     }
 
     /// The chart's bars: label and minutes, in label order.
-    pub fn chart(&self, conn: &mut Conn) -> Result<Vec<(String, i64)>> {
+    pub fn chart(&self, conn: &mut Conn) -> Result<Bars> {
+        Ok(self.chart_counted(conn)?.0)
+    }
+
+    /// The chart's bars, and the report's row count when the bars carry it
+    /// (`rows_in`).
+    pub fn chart_counted(&self, conn: &mut Conn) -> Result<(Bars, Option<i64>)> {
+        if self.chart.contains(" AS rows_in ") {
+            let bars: Vec<CountedBar> =
+                crate::with_backend!(conn, |c| diesel::sql_query(self.chart.as_str())
+                    .load::<CountedBar>(c))?;
+            let rows = bars.iter().map(|b| b.rows_in).sum();
+            return Ok((
+                bars.into_iter().map(|b| (b.label, b.minutes)).collect(),
+                Some(rows),
+            ));
+        }
         let bars: Vec<Bar> =
             crate::with_backend!(conn, |c| diesel::sql_query(self.chart.as_str())
                 .load::<Bar>(c))?;
-        Ok(bars.into_iter().map(|b| (b.label, b.minutes)).collect())
+        Ok((
+            bars.into_iter().map(|b| (b.label, b.minutes)).collect(),
+            None,
+        ))
     }
 }
