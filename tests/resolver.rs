@@ -391,6 +391,7 @@ fn make_orgs(specs: &[OrgSpec]) -> Vec<OrgRow> {
                 id: org_id(i),
                 parent_id,
                 sort_key: s.key.clone(),
+                code_key: String::new(),
                 privacy_mode: s.private,
                 archived: s.archived,
             };
@@ -856,6 +857,84 @@ fn assert_scopes_hold(world: &World, snap: Snapshot) -> Result<(), TestCaseError
     Ok(())
 }
 
+/// `Access::parts` covers every org where `check` holds exactly once and
+/// nothing else; `inside_parts` the same for `sees_inside`; the SQL levels
+/// take exactly the same orgs; `parts::within` counts a subtree's share.
+fn assert_parts_exact(world: &World, snap: Snapshot) -> Result<(), TestCaseError> {
+    use canopy::authz::parts::{Part, within};
+    let snap = std::sync::Arc::new(snap);
+    let tree = snap.tree();
+    let covers = |part: &Part, o: i64| {
+        tree.is_within(o, part.root) && !part.hidden.iter().any(|h| tree.is_within(o, *h))
+    };
+    for u in world.user_ids() {
+        let access = canopy::authz::Access {
+            user_id: u,
+            snapshot: snap.clone(),
+        };
+        let inside = access.inside_parts();
+        for o in world.org_ids() {
+            let n = inside.iter().filter(|p| covers(p, o)).count();
+            prop_assert_eq!(
+                n,
+                usize::from(snap.sees_inside(u, o)),
+                "inside: user {} org {}",
+                u,
+                o
+            );
+        }
+        for o in world.org_ids() {
+            let (cut, count) = within(tree, &inside, o);
+            let expected = tree.subtree(o).filter(|x| snap.sees_inside(u, *x)).count();
+            prop_assert_eq!(count, expected, "within: user {} org {}", u, o);
+            for x in tree.subtree(o) {
+                let n = cut.iter().filter(|p| covers(p, x)).count();
+                prop_assert_eq!(n, usize::from(snap.sees_inside(u, x)));
+            }
+        }
+        for &p in Permission::ALL {
+            let parts = access.parts(p);
+            let levels = access.scope_levels(p);
+            for o in world.org_ids() {
+                let n = parts.iter().filter(|part| covers(part, o)).count();
+                prop_assert_eq!(
+                    n,
+                    usize::from(snap.check(u, p, o)),
+                    "user {} {} org {}",
+                    u,
+                    p,
+                    o
+                );
+                let taken = levels
+                    .iter()
+                    .filter(|l| {
+                        l.roots.iter().any(|r| tree.is_within(o, *r))
+                            && !l.hidden.iter().any(|h| tree.is_within(o, *h))
+                    })
+                    .count();
+                prop_assert_eq!(
+                    taken,
+                    usize::from(snap.check(u, p, o)),
+                    "levels: user {} {} org {}",
+                    u,
+                    p,
+                    o
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    #[test]
+    fn parts_cover_exactly_what_check_and_sees_inside_allow(world in world()) {
+        assert_parts_exact(&world, world.snapshot(1))?;
+    }
+}
+
 proptest! {
     #![proptest_config(config(500))]
 
@@ -987,6 +1066,7 @@ fn org(id: i64, parent: Option<i64>, name: &str) -> OrgRow {
         id,
         parent_id: parent,
         sort_key: name.to_lowercase(),
+        code_key: String::new(),
         privacy_mode: false,
         archived: false,
     }
@@ -1387,6 +1467,7 @@ mod project_scope {
             id,
             parent_id: parent,
             sort_key: format!("o{id}"),
+            code_key: String::new(),
             privacy_mode: false,
             archived,
         }

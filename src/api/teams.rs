@@ -5,10 +5,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{OptionalJson, time};
-use super::list::{ListBody, PageQuery, SearchPageQuery, page_of};
+use super::list::{ListBody, PageQuery, SearchPageQuery};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::team::{self, Team, TeamDraft};
+use crate::domain::validate::Contains;
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -51,43 +52,28 @@ struct ListQuery {
     q: Option<String>,
 }
 
+/// `GET /teams?org_id=&q=`: the teams the caller may see (`team.view` at
+/// their org), at exactly `org_id` when given, whose name contains `q` as
+/// typed (case-insensitive); by name, paged in SQL.
 #[get("/teams")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
     let access = me.access.clone();
-    let (org_id, q) = (
-        query.org_id,
-        query.q.clone().unwrap_or_default().to_lowercase(),
-    );
+    let org_id = query.org_id;
+    let q = Contains::as_typed(query.q.as_deref().unwrap_or_default());
     if let Some(o) = org_id {
         access.require_visible(o)?;
     }
-    let teams = me
+    let within = org_id.map_or(team::Within::Anywhere, team::Within::At);
+    let (teams, total) = me
         .db()
         .read(move |conn| {
-            let orgs = match org_id {
-                Some(o) => vec![o],
-                None => access
-                    .snapshot
-                    .visible_orgs(access.user_id, Permission::TeamView),
-            };
-            Ok(team::in_orgs(conn, &orgs)?
-                .into_iter()
-                .filter(|g| require_team(&access, g, Permission::TeamView).is_ok())
-                .filter(|g| q.is_empty() || g.name.to_lowercase().contains(&q))
-                .collect::<Vec<_>>())
+            let offset = super::list::offset(page, per_page);
+            team::search_visible(conn, &access, &q, within, offset, i64::from(per_page))
         })
         .await?;
-    let items: Vec<Value> = page_of(&teams, page, per_page)
-        .iter()
-        .map(team_json)
-        .collect();
-    Ok(HttpResponse::Ok().json(ListBody {
-        items,
-        page,
-        per_page,
-        total: teams.len(),
-    }))
+    let items: Vec<Value> = teams.iter().map(team_json).collect();
+    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
 #[derive(Deserialize)]

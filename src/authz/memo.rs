@@ -25,6 +25,8 @@ pub enum MemoKind {
     VisibleOrgs,
     OrgScope,
     HiddenUnder,
+    /// `Access::parts` (`a`: the permission's bit, or 0 for seeing inside).
+    Parts,
     /// Another module's value (e.g. the navigation's counts), told apart by `a`/`b`.
     Other(&'static str),
 }

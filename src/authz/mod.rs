@@ -3,12 +3,15 @@
 
 pub mod access;
 pub mod memo;
+pub mod parts;
 pub mod permission;
 pub mod roles;
+pub mod search;
 pub mod snapshot;
 pub mod store;
 
 pub use access::Access;
+pub use parts::Part;
 pub use permission::{Permission, PermissionSet};
 pub use roles::BuiltinRole;
 pub use snapshot::{Decision, Reason, Snapshot};

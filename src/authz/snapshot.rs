@@ -23,8 +23,10 @@ const NONE: u32 = u32::MAX;
 pub struct OrgRow {
     pub id: i64,
     pub parent_id: Option<i64>,
-    /// Sort key among siblings (the normalised name).
+    /// Sort key among siblings (the normalised name, `name_key`).
     pub sort_key: String,
+    /// `code_key`, for the searches (`authz::search`).
+    pub code_key: String,
     pub privacy_mode: bool,
     pub archived: bool,
 }
@@ -172,6 +174,8 @@ pub struct Tree {
     private: Vec<bool>,
     /// Archived itself or below an archived org.
     frozen: Vec<bool>,
+    /// Names and codes in tour order, for the searches.
+    text: super::search::TreeText,
 }
 
 impl Tree {
@@ -238,7 +242,16 @@ impl Tree {
                 }
             })
             .collect();
+        t.text = super::search::TreeText::build(t.order.iter().map(|d| {
+            let row = &rows[*d as usize];
+            (row.sort_key.as_str(), row.code_key.as_str())
+        }));
         t
+    }
+
+    /// Names and codes in tour order (`authz::search`).
+    pub fn text(&self) -> &super::search::TreeText {
+        &self.text
     }
 
     fn enter(&mut self, node: u32, parent: u32, rows: &[OrgRow]) {
@@ -367,6 +380,18 @@ impl Tree {
         self.dense(org_id).map_or(0, |d| {
             (self.tout[d as usize] - self.tin[d as usize]) as usize
         })
+    }
+
+    /// The org's span in the tour, `(tin, tout)`: its subtree holds the
+    /// positions `tin..tout`, itself at `tin`.
+    pub fn span(&self, org_id: i64) -> Option<(u32, u32)> {
+        self.dense(org_id)
+            .map(|d| (self.tin[d as usize], self.tout[d as usize]))
+    }
+
+    /// The org at tour position `pos` (below `len()`).
+    pub fn at_position(&self, pos: u32) -> i64 {
+        self.ids[self.order[pos as usize] as usize]
     }
 
     /// Every org id in path order (the tour order).

@@ -112,27 +112,31 @@ fn project_rows(conn: &mut Conn) -> Result<Vec<ProjectRow>> {
 
 /// Every org as the resolver needs it; `moved` re-parents one org (for previews).
 fn org_rows(conn: &mut Conn, moved: Option<(i64, i64)>) -> Result<Vec<OrgRow>> {
-    let rows: Vec<(i64, Option<i64>, String, bool, String)> = orgs::table
+    let rows: Vec<(i64, Option<i64>, String, String, bool, String)> = orgs::table
         .select((
             orgs::id,
             orgs::parent_id,
             orgs::name_key,
+            orgs::code_key,
             orgs::privacy_mode,
             orgs::status,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, parent_id, sort_key, privacy_mode, status)| OrgRow {
-            id,
-            parent_id: match moved {
-                Some((org, new_parent)) if org == id => Some(new_parent),
-                _ => parent_id,
+        .map(
+            |(id, parent_id, sort_key, code_key, privacy_mode, status)| OrgRow {
+                id,
+                parent_id: match moved {
+                    Some((org, new_parent)) if org == id => Some(new_parent),
+                    _ => parent_id,
+                },
+                sort_key,
+                code_key,
+                privacy_mode,
+                archived: status == "archived",
             },
-            sort_key,
-            privacy_mode,
-            archived: status == "archived",
-        })
+        )
         .collect())
 }
 

@@ -485,27 +485,62 @@ pub fn in_orgs(conn: &mut Conn, org_ids: &[i64]) -> Result<Vec<Group>> {
     Ok(out)
 }
 
-/// One page (in name order) of the groups whose name contains `q`, among those
-/// `access` may see (`group.view` at their org), narrowed in SQL; with the
-/// number of all matches.
+type GroupCond = Box<
+    dyn diesel::expression::BoxableExpression<
+            groups::table,
+            <Conn as diesel::Connection>::Backend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+>;
+
+/// One page (in name order) of the groups whose name matches `q`, among
+/// those `access` may see (`group.view` at their org, exactly as `can`
+/// answers: `Access::scope_levels`), at org `at` only when given, narrowed
+/// in SQL; with the number of all matches.
 pub fn search_visible(
     conn: &mut Conn,
     access: &crate::authz::Access,
-    q: &str,
+    q: &validate::Contains,
+    at: Option<i64>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Group>, i64)> {
+    use crate::authz::Permission;
     use crate::domain::org::subtree_ids;
-    let scope = access.org_scope(crate::authz::Permission::GroupView);
-    let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
+    let pattern = q.pattern();
+    let scope: Option<Vec<crate::authz::access::OrgScope>> = match at {
+        Some(o) if !access.can(Permission::GroupView, o) => return Ok((vec![], 0)),
+        Some(_) => None,
+        None => {
+            let levels = access.scope_levels(Permission::GroupView);
+            if levels.is_empty() {
+                return Ok((vec![], 0));
+            }
+            let whole = levels.len() == 1 && levels[0].is_whole_tree(access.snapshot.tree());
+            (!whole).then_some(levels)
+        }
+    };
     let build = || {
         let mut query = groups::table
-            .filter(groups::name_key.like(pattern.clone()))
+            .filter(groups::name_key.like(pattern.clone()).escape('\\'))
             .into_boxed();
-        if !scope.is_whole_tree(access.snapshot.tree()) {
-            query = query
-                .filter(groups::org_id.eq_any(subtree_ids(scope.roots.clone())))
-                .filter(groups::org_id.ne_all(subtree_ids(scope.hidden.clone())));
+        if let Some(levels) = &scope {
+            let cond = levels
+                .iter()
+                .map(|l| -> GroupCond {
+                    Box::new(
+                        groups::org_id
+                            .eq_any(subtree_ids(l.roots.clone()))
+                            .and(groups::org_id.ne_all(subtree_ids(l.hidden.clone()))),
+                    )
+                })
+                .reduce(|a, b| Box::new(a.or(b)));
+            if let Some(cond) = cond {
+                query = query.filter(cond);
+            }
+        }
+        if let Some(o) = at {
+            query = query.filter(groups::org_id.eq(o));
         }
         query
     };

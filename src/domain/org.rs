@@ -581,8 +581,9 @@ pub fn update(
         return Err(crate::domain::user::stale());
     }
     let after = find(conn, id)?;
-    if after.name != before.name {
-        // Names order siblings in the resolver's tour.
+    if after.name != before.name || after.code != before.code {
+        // Names order siblings in the resolver's tour; names and codes are
+        // what the org searches read there (`authz::search`).
         epoch::bump_tree(conn)?;
     }
     audit::record(
@@ -986,40 +987,42 @@ pub fn subtree_user_counts(conn: &mut Conn, id: i64) -> Result<Vec<(i64, i64)>> 
         .load(conn)?)
 }
 
-type OrgQuery<'a> = orgs::BoxedQuery<'a, <Conn as diesel::Connection>::Backend>;
-
-/// Orgs whose name or code contains `q` (case-insensitive).
-fn matching<'a>(q: &str) -> OrgQuery<'a> {
-    let pattern = format!("%{}%", validate::key(q).replace(['%', '_'], ""));
-    orgs::table
-        .filter(
-            orgs::name_key
-                .like(pattern.clone())
-                .or(orgs::code_key.like(pattern)),
-        )
-        .into_boxed()
-}
-
-/// Orgs matching `q` where `access` holds `perm`, narrowed in SQL by
-/// `Access::org_scope` (so a limit counts only orgs the viewer may see), and
-/// outside the subtree of `not_within` when given.
-fn matching_in_scope<'a>(
+/// The tour positions of the orgs whose name or code contains `q`
+/// (case-insensitive; `%` and `_` dropped, as the searches always did) where
+/// `access` holds `perm` by `Access::org_scope`, outside the subtree of
+/// `not_within` when given: matched in memory over the names and codes the
+/// resolver's tree keeps (`authz::search`), the scope's ranges only.
+fn matching_in_scope(
     access: &crate::authz::Access,
     perm: crate::authz::Permission,
     q: &str,
     not_within: Option<i64>,
-) -> OrgQuery<'a> {
+) -> Vec<u32> {
+    let tree = access.snapshot.tree();
+    let needle = validate::key(q).replace(['%', '_'], "");
     let scope = access.org_scope(perm);
-    let mut query = matching(q);
-    if !scope.is_whole_tree(access.snapshot.tree()) {
-        query = query
-            .filter(orgs::id.eq_any(subtree_ids(scope.roots)))
-            .filter(orgs::id.ne_all(subtree_ids(scope.hidden)));
+    let mut found = Vec::new();
+    if scope.is_whole_tree(tree) {
+        tree.text()
+            .matches(&needle, 0, tree.len() as u32, &mut found);
+    } else {
+        let mut roots: Vec<(u32, u32)> = scope.roots.iter().filter_map(|r| tree.span(*r)).collect();
+        roots.sort_unstable();
+        for (from, to) in roots {
+            tree.text().matches(&needle, from, to, &mut found);
+        }
+        let mut hidden: Vec<(u32, u32)> =
+            scope.hidden.iter().filter_map(|h| tree.span(*h)).collect();
+        hidden.sort_unstable();
+        found.retain(|pos| {
+            let i = hidden.partition_point(|h| h.0 <= *pos);
+            !(i > 0 && *pos < hidden[i - 1].1)
+        });
     }
-    if let Some(id) = not_within {
-        query = query.filter(orgs::id.ne_all(subtree_ids(vec![id])));
+    if let Some((from, to)) = not_within.and_then(|id| tree.span(id)) {
+        found.retain(|pos| *pos < from || *pos >= to);
     }
-    query
+    found
 }
 
 /// The ids of the orgs in the subtrees of `roots` (roots included), as a
@@ -1045,16 +1048,27 @@ pub fn search_visible(
     not_within: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Org>> {
-    let found: Vec<Org> = matching_in_scope(access, perm, q, not_within)
-        .order((orgs::name_key, orgs::id))
-        .limit(limit)
-        .select(Org::as_select())
-        .load(conn)?;
-    let needle = validate::key(q);
-    Ok(found
+    let tree = access.snapshot.tree();
+    let text = tree.text();
+    let mut found: Vec<(&str, i64)> = matching_in_scope(access, perm, q, not_within)
         .into_iter()
-        .filter(|o| found_fairly(access, perm, o.id, &validate::key(&o.name), &needle))
-        .collect())
+        .map(|pos| (text.name(pos), tree.at_position(pos)))
+        .collect();
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if found.len() > limit {
+        found.select_nth_unstable(limit);
+        found.truncate(limit);
+    }
+    found.sort_unstable();
+    let needle = validate::key(q);
+    let ids: Vec<i64> = found
+        .into_iter()
+        .filter(|(name_key, id)| found_fairly(access, perm, *id, name_key, &needle))
+        .map(|(_, id)| id)
+        .collect();
+    let mut orgs = find_many(conn, &ids)?;
+    orgs.sort_by_key(|o| ids.iter().position(|id| *id == o.id));
+    Ok(orgs)
 }
 
 /// Whether a search hit may be shown. The scope never covers more than `can`
@@ -1073,19 +1087,18 @@ fn found_fairly(
 
 /// The ids of every org matching `q` where `access` holds `perm`.
 pub fn search_visible_ids(
-    conn: &mut Conn,
+    _conn: &mut Conn,
     access: &crate::authz::Access,
     perm: crate::authz::Permission,
     q: &str,
 ) -> Result<Vec<i64>> {
+    let tree = access.snapshot.tree();
     let needle = validate::key(q);
-    let rows: Vec<(i64, String)> = matching_in_scope(access, perm, q, None)
-        .select((orgs::id, orgs::name_key))
-        .load(conn)?;
-    Ok(rows
+    Ok(matching_in_scope(access, perm, q, None)
         .into_iter()
-        .filter(|(id, name_key)| found_fairly(access, perm, *id, name_key, &needle))
-        .map(|(id, _)| id)
+        .map(|pos| (tree.text().name(pos), tree.at_position(pos)))
+        .filter(|(name_key, id)| found_fairly(access, perm, *id, name_key, &needle))
+        .map(|(_, id)| id)
         .collect())
 }
 

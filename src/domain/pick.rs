@@ -436,7 +436,14 @@ pub fn team_or(
 /// `team.view` (`team::search_visible`, narrowed in SQL by the org scope),
 /// in name order.
 pub fn search_teams(conn: &mut Conn, access: &Access, q: &str) -> Result<Vec<Choice>> {
-    let (found, _) = team::search_visible(conn, access, q, None, 0, LIMIT)?;
+    let (found, _) = team::search_visible(
+        conn,
+        access,
+        &crate::domain::validate::Contains::key(q),
+        team::Within::Anywhere,
+        0,
+        LIMIT,
+    )?;
     let found: Vec<team::Team> = found
         .into_iter()
         .filter(|t| access.can(Permission::TeamView, t.org_id))

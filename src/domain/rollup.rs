@@ -1,85 +1,177 @@
 //! An org's roll-up (SPEC 1): sub-orgs, people, projects and this month's
 //! minutes of its subtree, limited to what the person sees inside. Worked out
-//! so that a root owner's roll-up of 100k orgs costs what the installation's
-//! projects and people cost to count from an index, not a walk of the
-//! closure table three times:
+//! from what the person sees inside as disjoint parts (`Access::inside_parts`,
+//! kept per snapshot): a part is a subtree less some hidden subtrees, so
 //!
-//! - people: grouped by home org straight from `users_org` when the subtree
-//!   is large (the whole table is then the cheaper read), else through the
-//!   closure table;
-//! - projects: the project → org pairs (one small covering index read), kept
-//!   where the subtree and the person's sight reach;
-//! - minutes: the month's totals per project and person (`entry_month_totals`,
-//!   kept by triggers on `time_entries`) less the entries already made for
-//!   the days after today, on those projects only.
-
-use std::collections::HashSet;
+//! - sub-orgs are counted from the resolver's tour (`authz::parts::within`),
+//!   without a walk;
+//! - people, projects and minutes are counted in SQL per part root less per
+//!   hidden root, each through the closure table (a join, so a part nested in
+//!   another's hidden subtree counts once), the whole installation's root as
+//!   a plain count: a root owner's roll-up costs what is hidden, not the
+//!   installation;
+//! - minutes: the month's totals per project (`entry_month_totals`, kept by
+//!   triggers on `time_entries`) less the entries already made for the days
+//!   after today.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
 
 use crate::authz::Access;
 use crate::db::Conn;
-use crate::db::schema::{entry_month_totals, org_closure, projects, time_entries, users};
+use crate::db::schema::{org_closure, projects, time_entries, users};
 use crate::domain::org::Rollup;
 use crate::error::Result;
 
-/// Above this many orgs in the subtree, people are counted per org over the
-/// whole table (one index scan) rather than through the closure table.
-const WHOLE_TABLE_ABOVE: usize = 2_000;
+/// Ids per statement (both backends limit bound parameters).
+const CHUNK: usize = 500;
 
 pub fn of(conn: &mut Conn, access: &Access, id: i64, today: NaiveDate) -> Result<Rollup> {
-    use diesel::dsl::count_star;
     let tree = access.snapshot.tree();
-    let visible_inside = |o: i64| tree.is_within(o, id) && access.sees_inside(o);
-    let size = tree.subtree_len(id);
-    let mut rollup = Rollup {
-        sub_orgs: tree
-            .subtree(id)
-            .filter(|o| *o != id && access.sees_inside(*o))
-            .count(),
-        ..Rollup::default()
+    let parts = access.inside_parts();
+    let (parts, orgs) = crate::authz::parts::within(tree, &parts, id);
+    let sees_here = access.sees_inside(id);
+    let added: Vec<i64> = parts.iter().map(|p| p.root).collect();
+    let taken: Vec<i64> = parts.iter().flat_map(|p| p.hidden.clone()).collect();
+    let whole = |roots: &[i64]| -> (bool, Vec<i64>) {
+        let is_top = |o: &i64| tree.subtree_len(*o) == tree.len();
+        (
+            roots.iter().any(is_top),
+            roots.iter().copied().filter(|o| !is_top(o)).collect(),
+        )
     };
-    let per_org: Vec<(i64, i64)> = if size > WHOLE_TABLE_ABOVE {
-        users::table
-            .group_by(users::org_id)
-            .select((users::org_id, count_star()))
-            .load(conn)?
-    } else {
-        crate::domain::org::subtree_user_counts(conn, id)?
+    let (added_whole, added) = whole(&added);
+    let (taken_whole, taken) = whole(&taken);
+    let signed = |conn: &mut Conn, f: &dyn Fn(&mut Conn, Scope) -> Result<i64>| -> Result<i64> {
+        Ok(
+            f(conn, Scope::Under(&added))? - f(conn, Scope::Under(&taken))?
+                + if added_whole {
+                    f(conn, Scope::Everything)?
+                } else {
+                    0
+                }
+                - if taken_whole {
+                    f(conn, Scope::Everything)?
+                } else {
+                    0
+                },
+        )
     };
-    for (org_id, n) in per_org {
-        if visible_inside(org_id) {
-            rollup.subtree_users += n;
-            if org_id == id {
-                rollup.own_users = n;
+    Ok(Rollup {
+        sub_orgs: orgs - usize::from(sees_here),
+        own_users: if sees_here {
+            users::table
+                .filter(users::org_id.eq(id))
+                .count()
+                .get_result(conn)?
+        } else {
+            0
+        },
+        subtree_users: signed(conn, &users_in)?,
+        projects: signed(conn, &projects_in)?,
+        minutes_this_month: signed(conn, &|c, scope| minutes_in(c, scope, today))?,
+    })
+}
+
+/// Rows counted: under some orgs (once per org above them), or everywhere.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    Under(&'a [i64]),
+    Everything,
+}
+
+fn users_in(conn: &mut Conn, scope: Scope) -> Result<i64> {
+    match scope {
+        Scope::Everything => Ok(users::table.count().get_result(conn)?),
+        Scope::Under(roots) => {
+            let mut n = 0;
+            for chunk in roots.chunks(CHUNK) {
+                n += users::table
+                    .inner_join(org_closure::table.on(org_closure::descendant_id.eq(users::org_id)))
+                    .filter(org_closure::ancestor_id.eq_any(chunk))
+                    .count()
+                    .get_result::<i64>(conn)?;
             }
+            Ok(n)
         }
     }
-    let project_orgs: Vec<(i64, i64)> = if size > WHOLE_TABLE_ABOVE {
-        projects::table
-            .select((projects::id, projects::org_id))
-            .load(conn)?
-    } else {
-        projects::table
-            .inner_join(org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)))
-            .filter(org_closure::ancestor_id.eq(id))
-            .select((projects::id, projects::org_id))
-            .load(conn)?
+}
+
+fn projects_in(conn: &mut Conn, scope: Scope) -> Result<i64> {
+    match scope {
+        Scope::Everything => Ok(projects::table.count().get_result(conn)?),
+        Scope::Under(roots) => {
+            let mut n = 0;
+            for chunk in roots.chunks(CHUNK) {
+                n += projects::table
+                    .inner_join(
+                        org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)),
+                    )
+                    .filter(org_closure::ancestor_id.eq_any(chunk))
+                    .count()
+                    .get_result::<i64>(conn)?;
+            }
+            Ok(n)
+        }
+    }
+}
+
+/// This month's minutes so far on the projects in `scope`: the month's
+/// totals less what is already entered for the days after today.
+fn minutes_in(conn: &mut Conn, scope: Scope, today: NaiveDate) -> Result<i64> {
+    use diesel::dsl::sum;
+    #[derive(QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        minutes: i64,
+    }
+    let (month_start, after_today, month_end) = month_bounds(today);
+    // Typed here (a date and ids), never text a person sent. SUM of a BIGINT
+    // column is NUMERIC on PostgreSQL, hence the cast.
+    let month_sql = |under: Option<&[i64]>| match under {
+        None => format!(
+            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes \
+             FROM entry_month_totals WHERE month = '{month_start}'"
+        ),
+        Some(ids) => format!(
+            "SELECT CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT) AS minutes \
+             FROM entry_month_totals t \
+             JOIN projects p ON p.id = t.project_id \
+             JOIN org_closure c ON c.descendant_id = p.org_id \
+             WHERE t.month = '{month_start}' AND c.ancestor_id IN ({})",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ),
     };
-    let all_projects = project_orgs.len();
-    let counted: Vec<i64> = project_orgs
-        .into_iter()
-        .filter(|(_, o)| visible_inside(*o))
-        .map(|(p, _)| p)
-        .collect();
-    rollup.projects = counted.len() as i64;
-    rollup.minutes_this_month = if size > WHOLE_TABLE_ABOVE {
-        month_so_far_whole(conn, &counted, all_projects, today)?
-    } else {
-        month_so_far_of(conn, &counted, today)?
+    let month = |conn: &mut Conn, sql: String| -> Result<i64> {
+        let total: Total = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
+            .get_result::<Total>(c))?;
+        Ok(total.minutes)
     };
-    Ok(rollup)
+    match scope {
+        Scope::Everything => {
+            let later: Option<i64> = time_entries::table
+                .filter(time_entries::entry_date.between(after_today, month_end))
+                .select(sum(time_entries::minutes))
+                .first(conn)?;
+            Ok(month(conn, month_sql(None))? - later.unwrap_or(0))
+        }
+        Scope::Under(roots) => {
+            let mut minutes = 0;
+            for chunk in roots.chunks(CHUNK) {
+                let later: Option<i64> = time_entries::table
+                    .inner_join(projects::table.on(projects::id.eq(time_entries::project_id)))
+                    .inner_join(
+                        org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)),
+                    )
+                    .filter(org_closure::ancestor_id.eq_any(chunk))
+                    .filter(time_entries::entry_date.between(after_today, month_end))
+                    .select(sum(time_entries::minutes))
+                    .first(conn)?;
+                minutes += month(conn, month_sql(Some(chunk)))? - later.unwrap_or(0);
+            }
+            Ok(minutes)
+        }
+    }
 }
 
 /// The first day of `today`'s month, and the days after today in it.
@@ -89,80 +181,4 @@ fn month_bounds(today: NaiveDate) -> (NaiveDate, NaiveDate, NaiveDate) {
         .with_day(1)
         .map_or(today, |next| next - Duration::days(1));
     (month_start, today + Duration::days(1), month_end)
-}
-
-/// This month's minutes so far on `counted` projects, for a large subtree:
-/// the month's totals (`entry_month_totals`) less what is already entered
-/// for the days after today, read once for the whole installation and kept
-/// per project; one sum each when every project counts.
-fn month_so_far_whole(
-    conn: &mut Conn,
-    counted: &[i64],
-    all_projects: usize,
-    today: NaiveDate,
-) -> Result<i64> {
-    use diesel::dsl::sum;
-    let (month_start, after_today, month_end) = month_bounds(today);
-    if counted.len() == all_projects {
-        #[derive(QueryableByName)]
-        struct Total {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            minutes: i64,
-        }
-        // Typed here, never text a person sent. SUM of a BIGINT column is
-        // NUMERIC on PostgreSQL, hence the cast.
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes \
-             FROM entry_month_totals WHERE month = '{month_start}'"
-        );
-        let month: Total = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-            .get_result::<Total>(c))?;
-        let later: Option<i64> = time_entries::table
-            .filter(time_entries::entry_date.between(after_today, month_end))
-            .select(sum(time_entries::minutes))
-            .first(conn)?;
-        return Ok(month.minutes - later.unwrap_or(0));
-    }
-    let counted: HashSet<i64> = counted.iter().copied().collect();
-    let month: Vec<(i64, i64)> = entry_month_totals::table
-        .filter(entry_month_totals::month.eq(month_start))
-        .select((entry_month_totals::project_id, entry_month_totals::minutes))
-        .load(conn)?;
-    let later: Vec<(i64, i32)> = time_entries::table
-        .filter(time_entries::entry_date.between(after_today, month_end))
-        .select((time_entries::project_id, time_entries::minutes))
-        .load(conn)?;
-    let month: i64 = month
-        .into_iter()
-        .filter(|(p, _)| counted.contains(p))
-        .map(|(_, m)| m)
-        .sum();
-    let later: i64 = later
-        .into_iter()
-        .filter(|(p, _)| counted.contains(p))
-        .map(|(_, m)| i64::from(m))
-        .sum();
-    Ok(month - later)
-}
-
-/// This month's minutes so far on `counted` projects of a small subtree, a
-/// few hundred projects at a time (both backends limit bound parameters).
-fn month_so_far_of(conn: &mut Conn, counted: &[i64], today: NaiveDate) -> Result<i64> {
-    use diesel::dsl::sum;
-    let (month_start, after_today, month_end) = month_bounds(today);
-    let mut minutes = 0;
-    for chunk in counted.chunks(500) {
-        let month: Vec<i64> = entry_month_totals::table
-            .filter(entry_month_totals::month.eq(month_start))
-            .filter(entry_month_totals::project_id.eq_any(chunk))
-            .select(entry_month_totals::minutes)
-            .load(conn)?;
-        let later: Option<i64> = time_entries::table
-            .filter(time_entries::project_id.eq_any(chunk))
-            .filter(time_entries::entry_date.between(after_today, month_end))
-            .select(sum(time_entries::minutes))
-            .first(conn)?;
-        minutes += month.into_iter().sum::<i64>() - later.unwrap_or(0);
-    }
-    Ok(minutes)
 }

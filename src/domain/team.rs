@@ -386,34 +386,76 @@ pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> 
     }
 }
 
-/// One page (in name order) of the teams whose name contains `q`, among those
-/// `access` may see (`team.view` at their org), within the subtree of
-/// `within` when given, narrowed in SQL; with the number of all matches.
+/// Which orgs' teams a search covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Within {
+    Anywhere,
+    /// The org and every org below it.
+    Subtree(i64),
+    /// That org only.
+    At(i64),
+}
+
+type TeamCond = Box<
+    dyn diesel::expression::BoxableExpression<
+            teams::table,
+            <Conn as diesel::Connection>::Backend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+>;
+
+/// One page (in name order) of the teams whose name matches `q`, among
+/// those `access` may see (`team.view` at their org, exactly as `can`
+/// answers: `Access::scope_levels`), within `within`, narrowed in SQL; with
+/// the number of all matches.
 pub fn search_visible(
     conn: &mut Conn,
     access: &crate::authz::Access,
-    q: &str,
-    within: Option<i64>,
+    q: &validate::Contains,
+    within: Within,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Team>, i64)> {
+    use crate::authz::Permission;
     use crate::domain::org::subtree_ids;
-    let scope = access.org_scope(crate::authz::Permission::TeamView);
-    let pattern = format!(
-        "%{}%",
-        crate::domain::validate::key(q).replace(['%', '_'], "")
-    );
+    let pattern = q.pattern();
+    let scope: Option<Vec<crate::authz::access::OrgScope>> = match within {
+        Within::At(o) if !access.can(Permission::TeamView, o) => return Ok((vec![], 0)),
+        Within::At(_) => None,
+        _ => {
+            let levels = access.scope_levels(Permission::TeamView);
+            if levels.is_empty() {
+                return Ok((vec![], 0));
+            }
+            let whole = levels.len() == 1 && levels[0].is_whole_tree(access.snapshot.tree());
+            (!whole).then_some(levels)
+        }
+    };
     let build = || {
         let mut query = teams::table
-            .filter(teams::name_key.like(pattern.clone()))
+            .filter(teams::name_key.like(pattern.clone()).escape('\\'))
             .into_boxed();
-        if !scope.is_whole_tree(access.snapshot.tree()) {
-            query = query
-                .filter(teams::org_id.eq_any(subtree_ids(scope.roots.clone())))
-                .filter(teams::org_id.ne_all(subtree_ids(scope.hidden.clone())));
+        if let Some(levels) = &scope {
+            let cond = levels
+                .iter()
+                .map(|l| -> TeamCond {
+                    Box::new(
+                        teams::org_id
+                            .eq_any(subtree_ids(l.roots.clone()))
+                            .and(teams::org_id.ne_all(subtree_ids(l.hidden.clone()))),
+                    )
+                })
+                .reduce(|a, b| Box::new(a.or(b)));
+            if let Some(cond) = cond {
+                query = query.filter(cond);
+            }
         }
-        if let Some(w) = within {
-            query = query.filter(teams::org_id.eq_any(subtree_ids(vec![w])));
+        match within {
+            Within::Anywhere => {}
+            Within::Subtree(w) => {
+                query = query.filter(teams::org_id.eq_any(subtree_ids(vec![w])));
+            }
+            Within::At(o) => query = query.filter(teams::org_id.eq(o)),
         }
         query
     };

@@ -141,6 +141,41 @@ pub fn key(value: &str) -> String {
     value.trim().to_lowercase()
 }
 
+/// A `LIKE` pattern (escape character `\\`) for a `_key` column containing a
+/// search text. `key`: trimmed and lower-cased with `%` and `_` dropped (how
+/// the pages search); `as_typed`: lower-cased only, every character matched
+/// as itself (how the API lists' `q` has always matched names).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contains(String);
+
+impl Contains {
+    pub fn key(q: &str) -> Contains {
+        Contains::escaped(&key(q).replace(['%', '_'], ""))
+    }
+
+    pub fn as_typed(q: &str) -> Contains {
+        Contains::escaped(&q.to_lowercase())
+    }
+
+    fn escaped(text: &str) -> Contains {
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        Contains(pattern)
+    }
+
+    /// The pattern, for `.like(..).escape('\\')`.
+    pub fn pattern(&self) -> String {
+        self.0.clone()
+    }
+}
+
 /// A syntactically valid email address, trimmed, as typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);

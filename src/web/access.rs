@@ -240,8 +240,14 @@ async fn directory(
                 let path = paths.get(&u.org_id).cloned().unwrap_or_default();
                 people.push((u, path, roles));
             }
-            let (found_groups, group_total) =
-                group::search_visible(conn, &access, &needle, offset, limit)?;
+            let (found_groups, group_total) = group::search_visible(
+                conn,
+                &access,
+                &crate::domain::validate::Contains::key(&needle),
+                None,
+                offset,
+                limit,
+            )?;
             let gids: Vec<i64> = found_groups.iter().map(|g| g.org_id).collect();
             let gpaths = org_paths(conn, &access, &gids)?;
             let groups = found_groups

@@ -14,6 +14,7 @@ use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
 use crate::domain::group::{self, Group, GroupDraft, Member};
+use crate::domain::validate::Contains;
 use crate::domain::{role, user};
 use crate::error::{Error, FieldErrors};
 
@@ -58,7 +59,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         .db()
         .read(move |conn| {
             let (groups, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
-                group::search_visible(conn, &access, &needle, offset, limit)
+                group::search_visible(conn, &access, &Contains::key(&needle), None, offset, limit)
             })?;
             // The resolver's final word on every row the SQL scope let through.
             let groups: Vec<Group> = groups

@@ -14,6 +14,7 @@ use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::team::{self, Member, Team, TeamDraft};
 use crate::domain::user;
+use crate::domain::validate::Contains;
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -60,7 +61,14 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         .db()
         .read(move |conn| {
             let (teams, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
-                team::search_visible(conn, &access, &needle, within, offset, limit)
+                team::search_visible(
+                    conn,
+                    &access,
+                    &Contains::key(&needle),
+                    within.map_or(team::Within::Anywhere, team::Within::Subtree),
+                    offset,
+                    limit,
+                )
             })?;
             // The resolver's final word on every row the SQL scope let through.
             let teams: Vec<Team> = teams

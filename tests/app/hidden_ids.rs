@@ -261,3 +261,66 @@ async fn every_other_id_parameter_answers_hidden_ids_like_missing_ones() {
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("There is no user with this email you can see."));
 }
+
+/// The answers for `path` (an id in the path, as `{id}`) with the hidden and
+/// the missing id, compared as they come: the id is in no body.
+async fn path_pair(w: &World, b: &Browser, api: bool, path: &str, hidden: i64) -> [(S, String); 2] {
+    let mut out = Vec::new();
+    for id in [hidden, MISSING] {
+        let at = path.replace("{id}", &id.to_string());
+        out.push(if api {
+            let response = w
+                .app
+                .api(reqwest::Method::GET, &at, &w.olga)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        } else {
+            b.get_text(&at).await
+        });
+    }
+    [out[0].clone(), out[1].clone()]
+}
+
+/// The lists paged in SQL last round (members, assignments, grants,
+/// invitations, the Access tab with its search and pages): another tenant's
+/// group, team, project or org answers exactly like an id that names nothing,
+/// whatever the search and page, on the API and the pages.
+#[tokio::test]
+async fn the_paged_lists_answer_hidden_ids_like_missing_ones() {
+    let w = world().await;
+    let h = hidden(&w).await;
+    let browser = w.app.new_browser();
+    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let in_path: Vec<(bool, &str, i64)> = vec![
+        (true, "/groups/{id}/members", h.group),
+        (true, "/groups/{id}/members?q=a&page=2", h.group),
+        (true, "/teams/{id}/members", h.team),
+        (true, "/teams/{id}/members?q=a&page=2", h.team),
+        (true, "/projects/{id}/assignments", h.project),
+        (true, "/projects/{id}/assignments?q=a&page=2", h.project),
+        (true, "/orgs/{id}/access", h.org),
+        (true, "/orgs/{id}/access?q=a&page=2", h.org),
+        (false, "/groups/{id}?q=a&page=2", h.group),
+        (false, "/teams/{id}?q=a&page=2", h.team),
+        (false, "/projects/{id}?q=a&page=2", h.project),
+        (false, "/orgs/{id}/access", h.org),
+        (false, "/orgs/{id}/access?q=a&page=2&inv_page=2", h.org),
+    ];
+    for (api, path, id) in in_path {
+        let what = format!("{} {path}", if api { "API" } else { "page" });
+        let pair = path_pair(&w, &browser, api, path, id).await;
+        assert_eq!(pair[0].0, S::NOT_FOUND, "{what}");
+        same(&what, pair);
+    }
+    let in_query: Vec<(String, i64)> = vec![
+        ("/grants?org_id={id}&page=2".into(), h.org),
+        ("/grants?group_id={id}&per_page=5".into(), h.group),
+        ("/grants/invitations?org_id={id}".into(), h.org),
+        ("/grants/invitations?org_id={id}&page=2".into(), h.org),
+    ];
+    for (path, id) in &in_query {
+        same(&format!("API {path}"), api_pair(&w, path, *id).await);
+    }
+}

@@ -21,6 +21,7 @@ mod org_tree;
 mod orgs;
 mod outbox;
 mod overload;
+mod overview;
 mod paging;
 mod people;
 mod pickers;

@@ -1,0 +1,1 @@
+DROP INDEX entry_month_totals_month_project;
