@@ -187,23 +187,29 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
     let body = me
         .db()
         .read(move |conn| {
+            // The person's visible orgs in path order, shared per snapshot:
+            // the page is cut from it without copying it (100k ids at the root).
             let visible = access
                 .snapshot
-                .visible_orgs(access.user_id, Permission::OrgView);
-            let ids: Vec<i64> = if q.trim().is_empty() {
-                visible
+                .visible_orgs_shared(access.user_id, Permission::OrgView);
+            let matched: Option<Vec<i64>> = if q.trim().is_empty() {
+                None
             } else {
-                // Matched in SQL within the caller's scope, then kept in path order.
+                // Matched within the caller's scope, then kept in path order.
                 let matches: std::collections::HashSet<i64> =
                     org::search_visible_ids(conn, &access, Permission::OrgView, &q)?
                         .into_iter()
                         .collect();
-                visible
-                    .into_iter()
-                    .filter(|id| matches.contains(id))
-                    .collect()
+                Some(
+                    visible
+                        .iter()
+                        .copied()
+                        .filter(|id| matches.contains(id))
+                        .collect(),
+                )
             };
-            let shown = page_of(&ids, page, per_page);
+            let ids: &[i64] = matched.as_deref().unwrap_or(&visible);
+            let shown = page_of(ids, page, per_page);
             let mut orgs = org::find_many(conn, &shown)?;
             orgs.sort_by_key(|o| shown.iter().position(|id| *id == o.id));
             Ok(ListBody {
