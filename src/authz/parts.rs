@@ -79,6 +79,37 @@ impl Access {
     }
 }
 
+/// How a list of rows that sit at orgs narrows to where a permission holds.
+#[derive(Debug)]
+pub enum Narrowing {
+    /// It holds nowhere the list reaches: no rows.
+    Nothing,
+    /// It holds everywhere the list reaches: no filter.
+    Everything,
+    /// `Access::scope_levels`: an org is in iff some level takes it.
+    Levels(Vec<OrgScope>),
+}
+
+impl Access {
+    /// The narrowing of a list of `perm`, over the whole tree or, with `at`,
+    /// over that one org (then `can` decides alone).
+    pub fn narrowing(&self, perm: Permission, at: Option<i64>) -> Narrowing {
+        if let Some(o) = at {
+            return if self.can(perm, o) {
+                Narrowing::Everything
+            } else {
+                Narrowing::Nothing
+            };
+        }
+        let levels = self.scope_levels(perm);
+        match levels.as_slice() {
+            [] => Narrowing::Nothing,
+            [only] if only.is_whole_tree(self.snapshot.tree()) => Narrowing::Everything,
+            _ => Narrowing::Levels(levels),
+        }
+    }
+}
+
 fn weight(parts: &[Part]) -> usize {
     parts.iter().map(|p| 1 + p.hidden.len()).sum()
 }

@@ -506,19 +506,13 @@ pub fn search_visible(
     limit: i64,
 ) -> Result<(Vec<Group>, i64)> {
     use crate::authz::Permission;
+    use crate::authz::parts::Narrowing;
     use crate::domain::org::subtree_ids;
     let pattern = q.pattern();
-    let scope: Option<Vec<crate::authz::access::OrgScope>> = match at {
-        Some(o) if !access.can(Permission::GroupView, o) => return Ok((vec![], 0)),
-        Some(_) => None,
-        None => {
-            let levels = access.scope_levels(Permission::GroupView);
-            if levels.is_empty() {
-                return Ok((vec![], 0));
-            }
-            let whole = levels.len() == 1 && levels[0].is_whole_tree(access.snapshot.tree());
-            (!whole).then_some(levels)
-        }
+    let scope = match access.narrowing(Permission::GroupView, at) {
+        Narrowing::Nothing => return Ok((vec![], 0)),
+        Narrowing::Everything => None,
+        Narrowing::Levels(levels) => Some(levels),
     };
     let build = || {
         let mut query = groups::table

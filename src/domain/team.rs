@@ -417,19 +417,17 @@ pub fn search_visible(
     limit: i64,
 ) -> Result<(Vec<Team>, i64)> {
     use crate::authz::Permission;
+    use crate::authz::parts::Narrowing;
     use crate::domain::org::subtree_ids;
     let pattern = q.pattern();
-    let scope: Option<Vec<crate::authz::access::OrgScope>> = match within {
-        Within::At(o) if !access.can(Permission::TeamView, o) => return Ok((vec![], 0)),
-        Within::At(_) => None,
-        _ => {
-            let levels = access.scope_levels(Permission::TeamView);
-            if levels.is_empty() {
-                return Ok((vec![], 0));
-            }
-            let whole = levels.len() == 1 && levels[0].is_whole_tree(access.snapshot.tree());
-            (!whole).then_some(levels)
-        }
+    let at = match within {
+        Within::At(o) => Some(o),
+        Within::Anywhere | Within::Subtree(_) => None,
+    };
+    let scope = match access.narrowing(Permission::TeamView, at) {
+        Narrowing::Nothing => return Ok((vec![], 0)),
+        Narrowing::Everything => None,
+        Narrowing::Levels(levels) => Some(levels),
     };
     let build = || {
         let mut query = teams::table
