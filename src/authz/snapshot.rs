@@ -398,6 +398,11 @@ impl Tree {
     pub fn ids_in_order(&self) -> impl Iterator<Item = i64> + '_ {
         self.order.iter().map(|d| self.ids[*d as usize])
     }
+
+    /// The tree's root: the first org in path order.
+    pub fn root(&self) -> Option<i64> {
+        self.ids_in_order().next()
+    }
 }
 
 /// One grant as the hot path reads it: 24 bytes, so a user's grants share a

@@ -211,7 +211,7 @@ impl Report {
 /// The highest org where the viewer may read reports: the tree's root when
 /// they may read it there (without walking the tree), else the first one.
 fn default_org(access: &Access) -> Option<i64> {
-    let root = access.snapshot.tree().ids_in_order().next();
+    let root = access.snapshot.tree().root();
     if let Some(r) = root
         && access.can(Permission::ReportView, r)
     {

@@ -157,7 +157,7 @@ pub fn child_items(
 /// name order.
 fn tops(conn: &mut Conn, access: &Access) -> Result<Vec<Node>, Error> {
     let tree = access.snapshot.tree();
-    let root = tree.ids_in_order().next();
+    let root = tree.root();
     let ids: Vec<i64> = match root {
         // Who sees the root has it as the only top: no walk of the tree.
         Some(r) if access.can(Permission::OrgView, r) => vec![r],
