@@ -3,6 +3,7 @@
 //! headers every answer carries.
 
 pub mod guard;
+pub mod head;
 pub mod input;
 
 use std::net::{IpAddr, SocketAddr};
