@@ -110,6 +110,14 @@ impl Error {
         }
     }
 
+    /// 409 for a record changed by someone else since it was read (a stale
+    /// `version`).
+    pub fn stale() -> Self {
+        Error::conflict(
+            "This was changed by someone else in the meantime. Reload to see the current values.",
+        )
+    }
+
     pub fn internal(cause: impl fmt::Display) -> Self {
         Error::Internal(cause.to_string())
     }

@@ -2,6 +2,7 @@
 //! roles. Both are pure data; the resolver that decides arrives on top of them.
 
 pub mod access;
+pub mod epoch;
 pub mod memo;
 pub mod parts;
 pub mod permission;

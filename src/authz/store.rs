@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use diesel::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::epoch;
 use super::permission::PermissionSet;
 use super::snapshot::{GrantRow, OrgRow, ProjectGrantRow, ProjectRow, Snapshot, UserRow};
 use crate::db::schema::{grants, group_members, orgs, projects, roles, users};
 use crate::db::{self, Conn};
-use crate::domain::epoch;
 use crate::error::Result;
 
 /// Above this many changed users a rebuild is cheaper than patching.

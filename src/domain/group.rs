@@ -558,14 +558,6 @@ pub fn of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Group, bool)>> {
         .load(conn)?)
 }
 
-/// Number of groups per org (for the delete rule).
-pub fn count_in_org(conn: &mut Conn, org_id: i64) -> Result<i64> {
-    Ok(groups::table
-        .filter(groups::org_id.eq(org_id))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Members are managed by those with `group.manage` where the group lives, and by
 /// the group's owners.
 pub fn require_manage_members(

@@ -435,14 +435,6 @@ pub fn search(conn: &mut Conn, filter: &ProjectFilter) -> Result<Vec<Project>> {
     Ok(found)
 }
 
-/// Number of projects per org (for the delete rule).
-pub fn count_in_org(conn: &mut Conn, org_id: i64) -> Result<i64> {
-    Ok(projects::table
-        .filter(projects::org_id.eq(org_id))
-        .count()
-        .get_result(conn)?)
-}
-
 /// May the person know the project exists? `project.view` through a grant at its
 /// org (or above) or at the project itself — or a current assignment to it.
 pub fn can_view(conn: &mut Conn, access: &crate::authz::Access, p: &Project) -> Result<bool> {

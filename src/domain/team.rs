@@ -367,14 +367,6 @@ pub fn of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Team, bool)>> {
         .load(conn)?)
 }
 
-/// Number of teams per org (for the delete rule).
-pub fn count_in_org(conn: &mut Conn, org_id: i64) -> Result<i64> {
-    Ok(teams::table
-        .filter(teams::org_id.eq(org_id))
-        .count()
-        .get_result(conn)?)
-}
-
 /// The team if the person may see it: `team.view` where it lives (privacy
 /// borders included), else not found.
 pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<Team> {

@@ -311,9 +311,7 @@ pub fn update_profile(
 
 /// The answer to an edit based on an old version.
 pub fn stale() -> Error {
-    Error::conflict(
-        "This was changed by someone else in the meantime. Reload to see the current values.",
-    )
+    Error::stale()
 }
 
 /// Filters for listing users.

@@ -122,7 +122,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
 /// Refuses a stale `version` (none given: no check).
 pub(crate) fn check_version(org: &Org, version: Option<i64>) -> Result<()> {
     match version {
-        Some(v) if v != org.version => Err(crate::domain::user::stale()),
+        Some(v) if v != org.version => Err(Error::stale()),
         _ => Ok(()),
     }
 }
@@ -183,7 +183,7 @@ pub fn update(
     ))
     .execute(conn)?;
     if changed == 0 {
-        return Err(crate::domain::user::stale());
+        return Err(Error::stale());
     }
     let after = find(conn, id)?;
     if after.name != before.name || after.code != before.code {
@@ -215,7 +215,7 @@ pub(crate) fn touch(conn: &mut Conn, org: &Org) -> Result<()> {
     ))
     .execute(conn)?;
     if changed == 0 {
-        Err(crate::domain::user::stale())
+        Err(Error::stale())
     } else {
         Ok(())
     }

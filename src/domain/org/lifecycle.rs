@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Org, STATUS_ACTIVE, STATUS_ARCHIVED, check_version, find, is_frozen, touch};
 use crate::db::{
     Conn,
-    schema::{org_closure, org_settings, orgs, users},
+    schema::{groups, org_closure, org_settings, orgs, projects, teams, users},
 };
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::epoch;
@@ -131,6 +131,8 @@ impl Blockers {
     }
 }
 
+/// Counted here from the tables themselves, so the tree does not depend on
+/// the modules of what lives in it (`project`, `team`, `group`).
 pub fn blockers(conn: &mut Conn, id: i64) -> Result<Blockers> {
     Ok(Blockers {
         children: orgs::table
@@ -141,9 +143,18 @@ pub fn blockers(conn: &mut Conn, id: i64) -> Result<Blockers> {
             .filter(users::org_id.eq(id))
             .count()
             .get_result(conn)?,
-        projects: crate::domain::project::count_in_org(conn, id)?,
-        teams: crate::domain::team::count_in_org(conn, id)?,
-        groups: crate::domain::group::count_in_org(conn, id)?,
+        projects: projects::table
+            .filter(projects::org_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        teams: teams::table
+            .filter(teams::org_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        groups: groups::table
+            .filter(groups::org_id.eq(id))
+            .count()
+            .get_result(conn)?,
     })
 }
 
