@@ -47,23 +47,24 @@ pub struct Plan {
     /// (`users_display_name`), each one's rows looked up by index, so a page
     /// reads about its own rows instead of sorting all of them.
     by_person: Option<String>,
-    /// Columns worked out for the rows of a page only (a correlated
-    /// subquery per row), with the order to keep: the page is selected
-    /// first and these are added around it, so rows skipped by `OFFSET`
-    /// never pay for them.
+    /// Columns worked out apart and joined to the rows by a key (a project's
+    /// hours beside each of its rows): a page is selected first and the
+    /// values read for its own keys alone, so rows skipped by `OFFSET` never
+    /// pay for them.
     per_row: Option<PerRow>,
 }
 
 /// See [`Plan::per_row`].
 #[derive(Clone, Debug)]
 struct PerRow {
-    /// `expression AS name, …` over the page's columns as `o.*`.
-    columns: String,
-    /// For every row at once (a download): the same columns as `s.*` of a
-    /// statement joined on `on`, so each value is worked out once, not per
-    /// row.
-    whole: String,
+    /// A statement answering the columns by a key (as `s.*`), for every row
+    /// at once (a download); `{rows}` stands for the rows' own condition,
+    /// which a page fills in so that only its own keys are read.
+    values: String,
+    /// The join of the rows (`o`) to the values (`s`).
     on: String,
+    /// For a page: the condition on the values that keeps the page's keys.
+    of_page: String,
     /// The order again, over `o`.
     order: String,
 }
@@ -478,17 +479,13 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
                     walk: None,
                     by_person: None,
                     per_row: Some(PerRow {
-                        columns: format!(
-                            "(SELECT CAST(SUM(x.minutes) AS BIGINT) FROM entry_month_totals x \
-                             WHERE x.month BETWEEN '{first}' AND '{last}' \
-                             AND x.project_id = o.project_id) AS project_minutes"
-                        ),
-                        whole: format!(
+                        values: format!(
                             "SELECT x.project_id AS of_project, \
                              CAST(SUM(x.minutes) AS BIGINT) AS project_minutes \
                              FROM entry_month_totals x WHERE x.month BETWEEN '{first}' AND '{last}' \
-                             GROUP BY x.project_id"
+                             AND {{rows}} GROUP BY x.project_id"
                         ),
+                        of_page: "x.project_id IN (SELECT project_id FROM o)".into(),
                         on: "s.of_project = o.project_id".into(),
                         order: "o.project_code, o.project_id, o.user_name, o.user_id, o.period"
                             .into(),
@@ -617,17 +614,20 @@ impl Plan {
             "SELECT {}, {total_rows} AS total_rows {} ORDER BY {}{limit}",
             self.select, self.rest, self.order
         );
-        match (&self.per_row, page) {
-            (Some(per_row), Some(_)) => format!(
-                "SELECT o.*, {} FROM ({inner}) o ORDER BY {}",
-                per_row.columns, per_row.order
-            ),
-            (Some(per_row), None) => format!(
-                "SELECT o.*, s.* FROM ({inner}) o JOIN ({}) s ON {} ORDER BY {}",
-                per_row.whole, per_row.on, per_row.order
-            ),
-            (None, _) => inner,
-        }
+        let Some(per_row) = &self.per_row else {
+            return inner;
+        };
+        let rows = if page.is_some() {
+            per_row.of_page.as_str()
+        } else {
+            "1 = 1"
+        };
+        format!(
+            "WITH o AS ({inner}), s AS ({}) SELECT o.*, s.* FROM o JOIN s ON {} ORDER BY {}",
+            per_row.values.replace("{rows}", rows),
+            per_row.on,
+            per_row.order
+        )
     }
 
     /// Rows `offset..offset + limit` and the number of rows in all.
