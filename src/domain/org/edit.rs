@@ -58,6 +58,52 @@ fn ensure_unique(
     }
 }
 
+/// The columns an org's editable fields fill: one struct, so that create and
+/// update write them the same way.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = orgs)]
+struct OrgColumns<'a> {
+    name: &'a str,
+    name_key: String,
+    code: &'a str,
+    code_key: String,
+    kind: &'static str,
+    description: &'a str,
+    address_line1: &'a str,
+    address_line2: &'a str,
+    city: &'a str,
+    state: &'a str,
+    country: &'a str,
+    postal_code: &'a str,
+    phone: &'a str,
+    website: &'a str,
+    email_domains: String,
+    tags: String,
+}
+
+impl<'a> OrgColumns<'a> {
+    fn of(values: &'a OrgValues) -> Self {
+        OrgColumns {
+            name: &values.name,
+            name_key: validate::key(&values.name),
+            code: &values.code,
+            code_key: validate::key(&values.code),
+            kind: values.kind.as_str(),
+            description: &values.description,
+            address_line1: &values.address_line1,
+            address_line2: &values.address_line2,
+            city: &values.city,
+            state: &values.state,
+            country: &values.country,
+            postal_code: &values.postal_code,
+            phone: &values.phone,
+            website: &values.website,
+            email_domains: values.email_domains.join(","),
+            tags: values.tags.join(","),
+        }
+    }
+}
+
 /// Creates a child of `parent_id`.
 pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues) -> Result<Org> {
     lock_tree(conn)?;
@@ -71,23 +117,8 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(orgs::table)
         .values((
+            OrgColumns::of(values),
             orgs::parent_id.eq(Some(parent.id)),
-            orgs::name.eq(&values.name),
-            orgs::name_key.eq(validate::key(&values.name)),
-            orgs::code.eq(&values.code),
-            orgs::code_key.eq(validate::key(&values.code)),
-            orgs::kind.eq(values.kind.as_str()),
-            orgs::description.eq(&values.description),
-            orgs::address_line1.eq(&values.address_line1),
-            orgs::address_line2.eq(&values.address_line2),
-            orgs::city.eq(&values.city),
-            orgs::state.eq(&values.state),
-            orgs::country.eq(&values.country),
-            orgs::postal_code.eq(&values.postal_code),
-            orgs::phone.eq(&values.phone),
-            orgs::website.eq(&values.website),
-            orgs::email_domains.eq(values.email_domains.join(",")),
-            orgs::tags.eq(values.tags.join(",")),
             orgs::created_at.eq(now),
             orgs::updated_at.eq(now),
         ))
@@ -162,22 +193,7 @@ pub fn update(
             .filter(orgs::version.eq(before.version)),
     )
     .set((
-        orgs::name.eq(&values.name),
-        orgs::name_key.eq(validate::key(&values.name)),
-        orgs::code.eq(&values.code),
-        orgs::code_key.eq(validate::key(&values.code)),
-        orgs::kind.eq(values.kind.as_str()),
-        orgs::description.eq(&values.description),
-        orgs::address_line1.eq(&values.address_line1),
-        orgs::address_line2.eq(&values.address_line2),
-        orgs::city.eq(&values.city),
-        orgs::state.eq(&values.state),
-        orgs::country.eq(&values.country),
-        orgs::postal_code.eq(&values.postal_code),
-        orgs::phone.eq(&values.phone),
-        orgs::website.eq(&values.website),
-        orgs::email_domains.eq(values.email_domains.join(",")),
-        orgs::tags.eq(values.tags.join(",")),
+        OrgColumns::of(values),
         orgs::version.eq(orgs::version + 1),
         orgs::updated_at.eq(db::now()),
     ))
