@@ -15,7 +15,9 @@ use crate::startup::{self, Application};
 #[command(
     name = "canopy",
     version,
-    about = "A portal for a tree of organizations, their people and their timesheets."
+    about = "A portal for a tree of organizations, their people and their timesheets.",
+    after_help = Config::environment_help(),
+    help_expected = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,9 +26,10 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve the web app and API (the default).
+    /// Serve the web app and API (the default). Reads every variable listed
+    /// under "Environment" in `canopy --help`.
     Serve,
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations to CANOPY_DATABASE_URL and exit.
     Migrate,
     /// Manage administrators.
     Admin {
@@ -45,16 +48,20 @@ pub enum Command {
         #[command(subcommand)]
         action: MailAction,
     },
-    /// Fill a fresh database with a realistic data set (small: 64 orgs; medium:
-    /// 10k orgs, 2k users, a year of weeks; large: 100k orgs, 20k users, 2M
-    /// entries) and print the demo sign-ins.
+    /// Fill a fresh database (CANOPY_DATABASE_URL) with a realistic data set
+    /// and print the demo sign-ins; their passwords are hashed at
+    /// CANOPY_BCRYPT_COST.
     Demo {
+        /// small: 64 orgs; medium: 10k orgs, 2k users, a year of weeks; large:
+        /// 100k orgs, 20k users, 2M entries.
         #[arg(long, value_enum, default_value = "small")]
         size: crate::domain::demo::Size,
     },
     /// Remind everyone who worked on a project last week and has not submitted
-    /// that week's timesheet (each week is reminded once; run it daily or on the
-    /// reminder day from cron).
+    /// that week's timesheet, by notification and mail (queued in
+    /// CANOPY_DATABASE_URL, sent by `canopy serve` through CANOPY_SMTP_URL).
+    /// Each person's week is reminded once however often it runs: run it
+    /// daily from cron.
     Remind {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
         #[arg(long, value_parser = |s: &str| crate::domain::validate::date(s, "--today"))]
@@ -64,10 +71,13 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum AdminAction {
-    /// Create an active user in the root org with the Owner role at the root.
+    /// Create an active user in the root org with the Owner role at the root,
+    /// in CANOPY_DATABASE_URL; the password is hashed at CANOPY_BCRYPT_COST.
     Create {
+        /// The administrator's email, their sign-in name.
         #[arg(long)]
         email: String,
+        /// The name shown for them.
         #[arg(long)]
         name: String,
         /// At least 10 characters; a strong one is generated and printed if omitted.
@@ -78,23 +88,33 @@ pub enum AdminAction {
 
 #[derive(Subcommand)]
 pub enum MailAction {
-    /// List the newest messages: id, queued (UTC), status, recipient, subject.
+    /// List the newest messages in CANOPY_DATABASE_URL's outbox: id, queued
+    /// (UTC), status, recipient, subject.
     List {
+        /// How many messages, newest first (1 to 10,000).
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Print one message whole: headers, then the plain-text part.
-    Show { id: i64 },
+    /// Print one message of CANOPY_DATABASE_URL's outbox whole: headers, then
+    /// the plain-text part.
+    Show {
+        /// The message's id, as `canopy mail list` prints it.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum TokenAction {
-    /// Print a new API token for a user (the token alone on the last line).
+    /// Print a new API token for a user of CANOPY_DATABASE_URL (the token
+    /// alone on the last line).
     Create {
+        /// Whose token: the user's email.
         #[arg(long)]
         email: String,
+        /// A label for the token, shown on the person's profile.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until the token stops working (never, when omitted).
         #[arg(long)]
         expires_days: Option<i64>,
     },
@@ -287,5 +307,47 @@ pub fn describe_error(err: &Error) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn every_command_and_flag_has_help() {
+        // `help_expected` makes clap's own check fail on a bare argument.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_names_the_environment_and_each_command_the_database_it_uses() {
+        let mut cli = Cli::command();
+        let help = cli.render_help().to_string();
+        for (name, _) in Config::ENVIRONMENT {
+            assert!(help.contains(name), "{name} missing from:\n{help}");
+        }
+        // Clap's own `help` subcommand reads nothing.
+        for sub in cli.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+            let mut leaves: Vec<clap::Command> = sub
+                .get_subcommands()
+                .filter(|s| s.get_name() != "help")
+                .cloned()
+                .collect();
+            if leaves.is_empty() {
+                leaves.push(sub.clone());
+            }
+            for mut leaf in leaves {
+                let text = leaf.render_long_help().to_string();
+                assert!(
+                    text.contains("CANOPY_DATABASE_URL") || text.contains("Environment"),
+                    "{} {}: {text}",
+                    sub.get_name(),
+                    leaf.get_name()
+                );
+            }
+        }
     }
 }

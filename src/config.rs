@@ -57,6 +57,72 @@ impl Config {
     pub const DEFAULT_SESSION_MAX_HOURS: u32 = 24;
 
     /// Reads the configuration from the process environment.
+    /// Every variable [`Config::from_env`] reads, with what it sets: the
+    /// command line's help prints this table (`canopy --help`).
+    pub const ENVIRONMENT: &'static [(&'static str, &'static str)] = &[
+        (
+            "CANOPY_DATABASE_URL",
+            "a SQLite file path, or postgres://user@host:port/db (default canopy.db)",
+        ),
+        (
+            "CANOPY_BIND",
+            "address and port to serve on (default 127.0.0.1:8080)",
+        ),
+        (
+            "CANOPY_PUBLIC_URL",
+            "the address people reach Canopy at, for links in mail (default: the bound address)",
+        ),
+        (
+            "CANOPY_SESSION_KEY",
+            "128 hex digits signing session cookies (default: generated once, kept in the database)",
+        ),
+        (
+            "CANOPY_SESSION_IDLE_MINUTES",
+            "a session unused this long ends (default 480)",
+        ),
+        (
+            "CANOPY_SESSION_MAX_HOURS",
+            "a session ends this long after sign-in (default 24)",
+        ),
+        (
+            "CANOPY_TRUST_PROXY",
+            "true behind a reverse proxy: the client address comes from X-Forwarded-For (default false)",
+        ),
+        (
+            "CANOPY_SMTP_URL",
+            "smtp:// or smtps:// server for mail, ?tls=required for STARTTLS (default: mail stays in the outbox)",
+        ),
+        (
+            "CANOPY_MAIL_FROM",
+            "the sender of mail (default Canopy <canopy@localhost>)",
+        ),
+        (
+            "CANOPY_BCRYPT_COST",
+            "password hashing cost, 4 to 31 (default 12)",
+        ),
+        (
+            "CANOPY_ROOT_NAME",
+            "the root organization's name when it is created (default Root)",
+        ),
+        (
+            "CANOPY_WORKERS",
+            "HTTP worker threads (default: one per core)",
+        ),
+        (
+            "CANOPY_POOL_SIZE",
+            "database connections, 2 to 500 (default 10)",
+        ),
+    ];
+
+    /// [`Config::ENVIRONMENT`] as the command line's help prints it.
+    pub fn environment_help() -> String {
+        let mut text = String::from("Environment (every command reads these):\n");
+        for (name, meaning) in Self::ENVIRONMENT {
+            text.push_str(&format!("  {name:<28} {meaning}\n"));
+        }
+        text
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -184,6 +250,52 @@ impl Config {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// The names `from_lookup` asks for, in order.
+    fn names_read() -> Vec<String> {
+        let asked = std::cell::RefCell::new(Vec::new());
+        Config::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_string());
+            None
+        })
+        .unwrap();
+        asked.into_inner()
+    }
+
+    #[test]
+    fn the_environment_table_names_every_variable_read_and_no_other() {
+        let mut read = names_read();
+        read.sort();
+        read.dedup();
+        let mut listed: Vec<String> = Config::ENVIRONMENT
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, read);
+        let help = Config::environment_help();
+        assert!(
+            read.iter().all(|name| help.contains(name.as_str())),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn the_readme_documents_the_same_variables() {
+        let readme = include_str!("../README.md");
+        let documented: Vec<&str> = readme
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `CANOPY_"))
+            .filter_map(|rest| rest.split('`').next())
+            .collect();
+        let mut documented: Vec<String> =
+            documented.iter().map(|n| format!("CANOPY_{n}")).collect();
+        documented.sort();
+        let mut read = names_read();
+        read.sort();
+        read.dedup();
+        assert_eq!(documented, read, "README's table of variables");
+    }
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = pairs

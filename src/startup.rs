@@ -131,6 +131,9 @@ impl Application {
                 .wrap(from_fn(pages::csrf::protect))
                 .wrap(session)
                 .wrap(security_headers())
+                // Every step inside sees the GET a HEAD mirrors; the log
+                // outside still says HEAD.
+                .wrap(from_fn(crate::http::head::as_get))
                 .wrap(
                     Logger::new("%a \"%{request}xi\" %s %b %Dms")
                         .custom_request_replace("request", crate::http::logged_request_line),

@@ -308,7 +308,7 @@ pub fn columns_of(name: &str) -> Option<&'static [&'static str]> {
 /// How a checked report is read.
 enum Body {
     /// One statement: pages and downloads read it from the database.
-    Sql(sql::Plan),
+    Sql(Box<sql::Plan>),
     /// Computed whole (at most a row per person and week).
     Rows {
         rows: Vec<Vec<Cell>>,
@@ -356,7 +356,7 @@ pub fn prepare(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Resu
     let columns = columns_of(name).ok_or(Error::NotFound)?;
     let scope = scope::build(conn, access, f)?;
     let body = match sql::plan(conn, name, f, &scope) {
-        Some(plan) => Body::Sql(plan),
+        Some(plan) => Body::Sql(Box::new(plan)),
         None => {
             let (rows, chart) = match name {
                 "team-hours" => computed::teams_report(conn, access, f, &scope, true)?,

@@ -4,6 +4,7 @@
 
 pub mod download;
 pub mod guard;
+pub mod head;
 pub mod input;
 
 use std::net::{IpAddr, SocketAddr};

@@ -32,9 +32,21 @@ const ASSETS: &[Asset] = &[
 
 #[get("/static/{path:.*}")]
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    Ok(answer(path.as_str())?)
+}
+
+/// `GET /favicon.ico`, where browsers, feed readers and bookmarks look without
+/// reading the page: the same icon the pages link (an SVG; every current
+/// browser takes it under that name).
+#[get("/favicon.ico")]
+pub async fn favicon() -> Result<HttpResponse, PageError> {
+    Ok(answer("favicon.svg")?)
+}
+
+fn answer(path: &str) -> Result<HttpResponse, crate::Error> {
     let asset = ASSETS
         .iter()
-        .find(|a| a.path == path.as_str())
+        .find(|a| a.path == path)
         .ok_or(crate::Error::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(asset.content_type)

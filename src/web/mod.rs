@@ -56,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         PageError::Domain(crate::Error::BadRequest(format!("Bad query: {err}"))).into()
     }))
     .service(assets::serve)
+    .service(assets::favicon)
     .configure(auth::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)

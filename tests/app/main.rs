@@ -15,6 +15,7 @@ mod helpers;
 mod hidden_ids;
 mod inbox_filters;
 mod inbox_paging;
+mod manners;
 mod month_totals;
 mod nav_counts;
 mod org_pages;

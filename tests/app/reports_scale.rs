@@ -379,3 +379,111 @@ async fn roll_up_team_and_missing_reports_page_with_raw_totals_and_hide_private_
         "East's people are not Ada's to list: {all:?}"
     );
 }
+
+/// Project hours as (code, person, month, minutes, the project's minutes).
+fn as_project_hours(rows: &[Value]) -> Vec<(String, String, String, i64, i64)> {
+    let minutes = |v: &Value| (v.as_f64().unwrap() * 60.0).round() as i64;
+    rows.iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[2].as_str().unwrap().to_string(),
+                r[3].as_str().unwrap().to_string(),
+                minutes(&r[4]),
+                minutes(&r[6]),
+            )
+        })
+        .collect()
+}
+
+/// What project hours must answer for the days up to `last`: the entries of
+/// `visible` projects summed by project, person and month, in that order,
+/// each row with its project's sum.
+fn expected_project_hours(
+    l: &Logged,
+    last: NaiveDate,
+    visible: impl Fn(&str) -> bool,
+) -> Vec<(String, String, String, i64, i64)> {
+    let mut groups: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    let mut projects: BTreeMap<String, i64> = BTreeMap::new();
+    for (day, person, code, minutes) in &l.entries {
+        if *day <= last && visible(code) {
+            let month = day.format("%Y-%m").to_string();
+            *groups
+                .entry((code.clone(), person.clone(), month))
+                .or_default() += minutes;
+            *projects.entry(code.clone()).or_default() += minutes;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((code, person, month), m)| {
+            let project = projects[&code];
+            (code, person, month, m, project)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn project_hours_walk_the_projects_in_code_order_with_raw_sums_and_hide_private_orgs() {
+    let w = world().await;
+    let l = logged(&w).await;
+    let february = NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+    let march_first = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    // Whole months read the monthly totals project by project; a period
+    // that ends inside a month adds up the entries of its last days.
+    for (query, last) in [
+        (
+            format!("org_id={}&from=2026-01-01&to=2026-02-28", w.acme),
+            february,
+        ),
+        (
+            format!("org_id={}&from=2026-01-01&to=2026-03-01", w.acme),
+            march_first,
+        ),
+    ] {
+        let (all, paged) = whole_and_paged(&w, &w.ada, "project-hours", &query, 7).await;
+        assert_eq!(paged, all, "{query}");
+        assert_eq!(
+            as_project_hours(&all),
+            expected_project_hours(&l, last, |_| true),
+            "{query}"
+        );
+        // The download carries the same rows in the same order.
+        let csv = w
+            .app
+            .api(
+                Method::GET,
+                &format!("/reports/project-hours?{query}&format=csv"),
+                &w.ada,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), S::OK);
+        let csv = csv.text().await.unwrap();
+        let lines: Vec<(&str, &str)> = csv
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut fields = l.split(',');
+                (fields.next().unwrap(), fields.nth(1).unwrap())
+            })
+            .collect();
+        let shown: Vec<(&str, &str)> = all
+            .iter()
+            .map(|r| (r[0].as_str().unwrap(), r[2].as_str().unwrap()))
+            .collect();
+        assert_eq!(lines, shown, "{query}: code and person of each row");
+    }
+
+    // East goes private: its projects leave Ada's report, pages and sums.
+    east_private(&w).await;
+    let query = format!("org_id={}&from=2026-01-01&to=2026-02-28", w.acme);
+    let (all, paged) = whole_and_paged(&w, &w.ada, "project-hours", &query, 7).await;
+    assert_eq!(paged, all);
+    assert_eq!(
+        as_project_hours(&all),
+        expected_project_hours(&l, february, |code| !code.starts_with("SE"))
+    );
+}
