@@ -455,10 +455,9 @@ async fn remove(
     query: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    crate::web::orgs::require_may_delete(&me.access, id)?;
-    let (actor, version) = (me.actor(), query.version);
+    let (access, actor, version) = (me.access.clone(), me.actor(), query.version);
     me.db()
-        .write(move |conn| org::delete(conn, &actor, id, version))
+        .write(move |conn| org::delete_as(conn, &access, &actor, id, version))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

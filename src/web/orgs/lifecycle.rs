@@ -7,7 +7,6 @@ use askama::Template;
 
 use super::overview::header_and_rollup;
 use super::{OrgHeader, VersionForm};
-use crate::authz::Access;
 use crate::authz::Permission;
 use crate::domain::org::{self, Blockers};
 use crate::error::{Error, FieldErrors};
@@ -140,23 +139,6 @@ struct DeletePage {
     errors: FieldErrors,
 }
 
-/// Deleting needs `org.delete` on the parent and sight inside the org: what
-/// blocks a delete (and what it would remove) lies inside, and a private org's
-/// ancestors may move or archive it but not learn or destroy what is inside.
-pub fn require_may_delete(access: &Access, id: i64) -> Result<(), Error> {
-    access.require_at_parent(Permission::OrgDelete, id)?;
-    if access.sees_inside(id) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "You see only this organization's name and place: from outside it can be moved or \
-             archived, not deleted. Someone who sees inside must delete it (a private org's \
-             own people, after turning privacy mode off)."
-                .into(),
-        ))
-    }
-}
-
 /// `GET /orgs/{id}/delete`: what deleting would do, or what blocks it.
 #[get("/orgs/{id}/delete")]
 pub(super) async fn delete_form(
@@ -164,7 +146,7 @@ pub(super) async fn delete_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    require_may_delete(&me.access, id)?;
+    org::require_may_delete(&me.access, id)?;
     render_delete(&me, id, StatusCode::OK, FieldErrors::new()).await
 }
 
@@ -203,12 +185,11 @@ pub(super) async fn delete_submit(
     form: web::Form<VersionForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    require_may_delete(&me.access, id)?;
     let parent = me.access.snapshot.tree().parent_of(id);
-    let (actor, version) = (me.actor(), form.version);
+    let (access, actor, version) = (me.access.clone(), me.actor(), form.version);
     match me
         .db()
-        .write(move |conn| org::delete(conn, &actor, id, version))
+        .write(move |conn| org::delete_as(conn, &access, &actor, id, version))
         .await
     {
         Ok(()) => {

@@ -20,7 +20,6 @@ mod overview;
 mod people_tab;
 mod settings_tab;
 
-pub(crate) use lifecycle::require_may_delete;
 pub(crate) use moving::render_move;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
