@@ -110,6 +110,38 @@ async fn read_body(payload: &mut Payload, limit: usize) -> Result<BytesMut, ApiE
     Ok(body)
 }
 
+/// For a PATCH field that may be null: absent is `None` (leave it), present is
+/// `Some(value)` where the value may be `None` (empty it). Use with
+/// `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// For a PATCH text field that may also come as a list (joined with commas)
+/// or null (empty): absent is `None`. Use with
+/// `#[serde(default, deserialize_with = "text_or_list")]`.
+pub fn text_or_list<'de, D>(d: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    use serde_json::Value;
+    Ok(Some(match <Value as serde::Deserialize>::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Null => String::new(),
+        _ => return Err(D::Error::custom("expected text")),
+    }))
+}
+
 /// Reads an optional JSON body already in hand (see [`OptionalJson`]).
 pub fn optional_body<T: Default + DeserializeOwned>(
     raw: &[u8],

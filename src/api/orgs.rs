@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::json::time;
+use super::json::{text_or_list, time};
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
@@ -276,36 +276,111 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
     Ok(HttpResponse::Ok().json(one(&me, id).await?))
 }
 
+/// What `PATCH /orgs/{id}` may carry, read once: any of the fields (text; the
+/// lists also as arrays; null empties), `privacy_mode`, `status`, `version`.
+/// Anything else is refused (422).
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum OrgStatusInput {
+    Active,
+    Archived,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    privacy_mode: Option<bool>,
+    status: Option<OrgStatusInput>,
+    version: Option<i64>,
+    // The fields: `None` leaves one as it is.
+    #[serde(default, deserialize_with = "text_or_list")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    code: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    address_line1: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    address_line2: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    city: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    state: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    country: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    postal_code: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    phone: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    website: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    email_domains: Option<String>,
+    #[serde(default, deserialize_with = "text_or_list")]
+    tags: Option<String>,
+}
+
+impl PatchBody {
+    fn edits_fields(&self) -> bool {
+        [
+            &self.name,
+            &self.code,
+            &self.kind,
+            &self.description,
+            &self.address_line1,
+            &self.address_line2,
+            &self.city,
+            &self.state,
+            &self.country,
+            &self.postal_code,
+            &self.phone,
+            &self.website,
+            &self.email_domains,
+            &self.tags,
+        ]
+        .iter()
+        .any(|f| f.is_some())
+    }
+
+    /// `current` with this patch laid over it.
+    fn over(self, current: OrgDraft) -> OrgDraft {
+        OrgDraft {
+            name: self.name.unwrap_or(current.name),
+            code: self.code.unwrap_or(current.code),
+            kind: self.kind.unwrap_or(current.kind),
+            description: self.description.unwrap_or(current.description),
+            address_line1: self.address_line1.unwrap_or(current.address_line1),
+            address_line2: self.address_line2.unwrap_or(current.address_line2),
+            city: self.city.unwrap_or(current.city),
+            state: self.state.unwrap_or(current.state),
+            country: self.country.unwrap_or(current.country),
+            postal_code: self.postal_code.unwrap_or(current.postal_code),
+            phone: self.phone.unwrap_or(current.phone),
+            website: self.website.unwrap_or(current.website),
+            email_domains: self.email_domains.unwrap_or(current.email_domains),
+            tags: self.tags.unwrap_or(current.tags),
+        }
+    }
+}
+
 /// `PATCH /orgs/{id}`: fields (`org.edit`), `privacy_mode` (`org.settings`),
 /// `status` (`org.delete` on the parent), in one transaction.
 #[patch("/orgs/{id}")]
 async fn update(
     me: ApiUser,
     id: web::Path<i64>,
-    body: web::Json<Map<String, Value>>,
+    body: web::Json<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     me.access.require_visible(id)?;
-    let mut body = body.into_inner();
-    let version = take_version(&mut body)?;
-    let privacy = match body.remove("privacy_mode") {
-        None => None,
-        Some(Value::Bool(b)) => Some(b),
-        Some(_) => {
-            return Err(
-                FieldErrors::single("privacy_mode", "privacy_mode must be true or false.").into(),
-            );
-        }
-    };
-    let archive = match body.remove("status") {
-        None => None,
-        Some(Value::String(s)) if s == "archived" => Some(true),
-        Some(Value::String(s)) if s == "active" => Some(false),
-        Some(_) => {
-            return Err(FieldErrors::single("status", "status must be active or archived.").into());
-        }
-    };
-    let edits = !body.is_empty();
+    let body = body.into_inner();
+    let (privacy, version) = (body.privacy_mode, body.version);
+    let archive = body.status.map(|s| s == OrgStatusInput::Archived);
+    let edits = body.edits_fields();
     if edits {
         me.access.require(Permission::OrgEdit, id)?;
     }
@@ -328,29 +403,7 @@ async fn update(
                 org::set_archived(conn, &actor, id, false, version.take())?;
             }
             if edits {
-                let mut draft =
-                    serde_json::to_value(OrgDraft::from_org(&current)).map_err(Error::internal)?;
-                for (k, v) in body {
-                    if draft.get(&k).is_none() {
-                        return Err(FieldErrors::single(&k, "Unknown field."));
-                    }
-                    let text = match v {
-                        Value::String(s) => s,
-                        Value::Array(items) => items
-                            .iter()
-                            .map(|i| {
-                                i.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| i.to_string())
-                            })
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        Value::Null => String::new(),
-                        _ => return Err(FieldErrors::single(&k, "Expected text.")),
-                    };
-                    draft[k] = Value::String(text);
-                }
-                let draft: OrgDraft = serde_json::from_value(draft).map_err(Error::internal)?;
+                let draft = body.over(OrgDraft::from_org(&current));
                 org::update(conn, &actor, id, &draft.validate()?, version.take())?;
             }
             if let Some(on) = privacy {
@@ -402,10 +455,9 @@ async fn remove(
     query: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    crate::web::orgs::require_may_delete(&me.access, id)?;
-    let (actor, version) = (me.actor(), query.version);
+    let (access, actor, version) = (me.access.clone(), me.actor(), query.version);
     me.db()
-        .write(move |conn| org::delete(conn, &actor, id, version))
+        .write(move |conn| org::delete_as(conn, &access, &actor, id, version))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,18 +1,18 @@
 //! `/api/v1/projects`: projects and their assignments.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::json::time;
+use super::json::{double_option, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery, offset};
 use super::{ApiError, ApiUser};
-use crate::authz::{Access, Permission};
-use crate::db::Conn;
 use crate::domain::assignment::{self, Assignee, Assignment, AssignmentDraft};
-use crate::domain::project::{self, Project, ProjectDraft, ProjectFilter, ProjectStatus};
-use crate::domain::{org, user};
-use crate::error::{Error, FieldErrors};
+use crate::domain::project::{
+    self, AssigneeRef, Project, ProjectDraft, ProjectEdit, ProjectFilter, ProjectPatch,
+    ProjectStatus,
+};
+use crate::error::FieldErrors;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -23,52 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(list_assignments)
         .service(put_assignment)
         .service(end_assignment);
-}
-
-// Who may do what to a project, in one place per concern. For now decided at the
-// project's org; project-scope grants plug in here.
-
-/// `Ok` when the person may do `perm` on the project; 404 when they may not even
-/// see it (exactly as if it did not exist), else 403.
-pub fn require_project(
-    conn: &mut Conn,
-    access: &Access,
-    p: &Project,
-    perm: Permission,
-) -> Result<(), Error> {
-    project::require(conn, access, p, perm)
-}
-
-/// A change to a visible project: an archived org keeps its projects read-only
-/// (409, saying so), else `perm` decides (403).
-pub fn require_project_change(
-    conn: &mut Conn,
-    access: &Access,
-    p: &Project,
-    perm: Permission,
-) -> Result<(), Error> {
-    require_project(conn, access, p, Permission::ProjectView)?;
-    if org::is_frozen(conn, p.org_id)? {
-        return Err(Error::conflict(
-            "This project's organization is archived; its projects are read-only.",
-        ));
-    }
-    require_project(conn, access, p, perm)
-}
-
-/// Creating a project at an org, or moving one in, needs `project.manage` there;
-/// an archived org takes none (409).
-pub fn require_project_org(conn: &mut Conn, access: &Access, org_id: i64) -> Result<(), Error> {
-    access.require_visible(org_id)?;
-    if org::is_frozen(conn, org_id)? {
-        return Err(Error::conflict("Archived orgs take no new projects."));
-    }
-    access.require(Permission::ProjectManage, org_id)
-}
-
-/// The project if the person may see it, else not found.
-pub fn visible_project(conn: &mut Conn, access: &Access, id: i64) -> Result<Project, Error> {
-    project::find_visible(conn, access, id)
 }
 
 fn date(d: Option<chrono::NaiveDate>) -> Value {
@@ -171,28 +125,28 @@ struct CreateDraft {
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let CreateBody { org_id, draft } = body.into_inner();
     let org_id = org_id.ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
-    me.access.require_visible(org_id)?;
-    let access = me.access.clone();
-    let values = ProjectDraft {
-        code: draft.code,
-        name: draft.name,
-        description: draft.description,
-        client_name: draft.client_name,
-        status: draft.status,
-        start_date: draft.start_date.unwrap_or_default(),
-        end_date: draft.end_date.unwrap_or_default(),
-        budget_minutes: draft.budget_minutes,
-    }
-    .validate()?;
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
+    let draft = ProjectDraft::from(draft);
     let p = me
         .db()
-        .write(move |conn| {
-            require_project_org(conn, &access, org_id)?;
-            project::create(conn, &actor, org_id, &values)
-        })
+        .write(move |conn| project::create_as(conn, &access, &actor, org_id, &draft))
         .await?;
     Ok(HttpResponse::Created().json(project_json(&p)))
+}
+
+impl From<CreateDraft> for ProjectDraft {
+    fn from(draft: CreateDraft) -> Self {
+        ProjectDraft {
+            code: draft.code,
+            name: draft.name,
+            description: draft.description,
+            client_name: draft.client_name,
+            status: draft.status,
+            start_date: draft.start_date.unwrap_or_default(),
+            end_date: draft.end_date.unwrap_or_default(),
+            budget_minutes: draft.budget_minutes,
+        }
+    }
 }
 
 /// `GET /projects/{id}`: the project with its assignments (history included).
@@ -202,7 +156,7 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
     let (p, assignees) = me
         .db()
         .read(move |conn| {
-            let p = visible_project(conn, &access, id)?;
+            let p = project::find_visible(conn, &access, id)?;
             let assignees = assignment::of_project(conn, id)?;
             Ok((p, assignees))
         })
@@ -210,13 +164,6 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
     let mut body = project_json(&p);
     body["assignments"] = Value::Array(assignees.iter().map(assignee_json).collect());
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// A present field: `Some(value)`, where the value may be null.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -229,43 +176,30 @@ struct PatchBody {
     #[serde(alias = "client")]
     client_name: Option<String>,
     status: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "double_option")]
     start_date: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "double_option")]
     end_date: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "double_option")]
     budget_minutes: Option<Option<i64>>,
     version: Option<i64>,
 }
 
-impl PatchBody {
-    fn edits_fields(&self) -> bool {
-        self.code.is_some()
-            || self.name.is_some()
-            || self.description.is_some()
-            || self.client_name.is_some()
-            || self.status.is_some()
-            || self.start_date.is_some()
-            || self.end_date.is_some()
-            || self.budget_minutes.is_some()
-    }
-
-    /// The project's fields with this patch laid over them.
-    fn draft_over(self, p: &Project) -> ProjectDraft {
-        let current = ProjectDraft::from_project(p);
-        ProjectDraft {
-            code: self.code.unwrap_or(current.code),
-            name: self.name.unwrap_or(current.name),
-            description: self.description.unwrap_or(current.description),
-            client_name: self.client_name.unwrap_or(current.client_name),
-            status: self.status.unwrap_or(current.status),
-            start_date: self
-                .start_date
-                .map_or(current.start_date, Option::unwrap_or_default),
-            end_date: self
-                .end_date
-                .map_or(current.end_date, Option::unwrap_or_default),
-            budget_minutes: self.budget_minutes.unwrap_or(current.budget_minutes),
+impl From<PatchBody> for ProjectEdit {
+    fn from(body: PatchBody) -> Self {
+        ProjectEdit {
+            fields: ProjectPatch {
+                code: body.code,
+                name: body.name,
+                description: body.description,
+                client_name: body.client_name,
+                status: body.status,
+                start_date: body.start_date,
+                end_date: body.end_date,
+                budget_minutes: body.budget_minutes,
+            },
+            org_id: body.org_id,
+            version: body.version,
         }
     }
 }
@@ -279,34 +213,10 @@ async fn update(
     body: web::Json<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
-    let body = body.into_inner();
+    let edit = ProjectEdit::from(body.into_inner());
     let p = me
         .db()
-        .write(move |conn| {
-            let p = visible_project(conn, &access, id)?;
-            require_project_change(conn, &access, &p, Permission::ProjectManage)?;
-            let mut version = body.version;
-            let move_to = body.org_id.filter(|o| *o != p.org_id);
-            if let Some(o) = move_to {
-                require_project_org(conn, &access, o)?;
-            }
-            if !body.edits_fields() && move_to.is_none() {
-                return if body.org_id.is_some() {
-                    Ok(p)
-                } else {
-                    Err(FieldErrors::single("body", "Nothing to change."))
-                };
-            }
-            let mut p = p;
-            if body.edits_fields() {
-                let values = body.draft_over(&p).validate()?;
-                p = project::update(conn, &actor, id, &values, version.take())?;
-            }
-            if let Some(o) = move_to {
-                p = project::move_to(conn, &actor, id, o, version.take())?;
-            }
-            Ok(p)
-        })
+        .write(move |conn| project::edit_as(conn, &access, &actor, id, edit))
         .await?;
     Ok(HttpResponse::Ok().json(project_json(&p)))
 }
@@ -330,11 +240,7 @@ async fn remove(
         query.version,
     );
     me.db()
-        .write(move |conn| {
-            let p = visible_project(conn, &access, id)?;
-            require_project_change(conn, &access, &p, Permission::ProjectManage)?;
-            project::delete(conn, &actor, id, version)
-        })
+        .write(move |conn| project::delete_as(conn, &access, &actor, id, version))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -360,7 +266,7 @@ async fn list_assignments(
     let (items, total) = me
         .db()
         .read(move |conn| {
-            visible_project(conn, &access, id)?;
+            project::find_visible(conn, &access, id)?;
             let offset = offset(page, per_page);
             assignment::of_project_page(conn, id, &q, offset, i64::from(per_page))
         })
@@ -380,16 +286,10 @@ async fn put_assignment(
     let (id, user_id) = path.into_inner();
     let (access, actor) = (me.access.clone(), me.actor());
     let AssignmentBody { draft, version } = body.into_inner();
-    let (a, created) = me
+    let who = AssigneeRef::Id(user_id);
+    let (a, _, created) = me
         .db()
-        .write(move |conn| {
-            let p = visible_project(conn, &access, id)?;
-            require_project_change(conn, &access, &p, Permission::ProjectAssign)?;
-            // Someone the caller may not see answers as if they did not exist.
-            let assignee = user::find_visible(conn, &access, user_id)?;
-            let values = draft.validate()?;
-            assignment::put(conn, &actor, id, &assignee, &values, version)
-        })
+        .write(move |conn| project::assign_as(conn, &access, &actor, id, &who, &draft, version))
         .await?;
     let body = assignment_json(&a);
     Ok(if created {
@@ -410,12 +310,7 @@ async fn end_assignment(
     let (access, actor) = (me.access.clone(), me.actor());
     let today = chrono::Utc::now().date_naive();
     me.db()
-        .write(move |conn| {
-            let p = visible_project(conn, &access, id)?;
-            require_project_change(conn, &access, &p, Permission::ProjectAssign)?;
-            user::find_visible(conn, &access, user_id)?;
-            assignment::end(conn, &actor, id, user_id, today)
-        })
+        .write(move |conn| project::end_assignment_as(conn, &access, &actor, id, user_id, today))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -59,6 +59,6 @@ pub async fn show(
             "per_page": per_page,
             "total": shown.total_rows,
         })),
-        None => crate::web::reports::download(me.db().clone(), prepared, format),
+        None => crate::http::download::download(me.db().clone(), prepared, format),
     })
 }

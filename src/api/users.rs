@@ -7,7 +7,7 @@ use super::json::UserJson;
 use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
 use crate::authz::Permission;
-use crate::domain::user::{self, NewUserInput, UserFilter, UserPatch, UserStatus};
+use crate::domain::user::{self, NewUserInput, UserChange, UserFilter, UserPatch, UserStatus};
 use crate::error::FieldErrors;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -112,63 +112,28 @@ async fn update(
     id: web::Path<i64>,
     body: web::Json<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let body = body.into_inner();
-    let access = me.access.clone();
-    let target = me
-        .db()
-        .read(move |conn| user::find_visible(conn, &access, id))
-        .await?;
-    me.access.require(Permission::UserManage, target.org_id)?;
-    if let Some(org_id) = body.org_id {
-        me.access.require(Permission::UserManage, org_id)?;
-    }
+    let (id, body) = (id.into_inner(), body.into_inner());
     let status = match body.status.as_deref() {
         None => None,
         Some("active") => Some(UserStatus::Active),
         Some("deactivated") => Some(UserStatus::Deactivated),
         Some(_) => return Err(FieldErrors::single("status", "Use active or deactivated.").into()),
     };
-    if status.is_some() && id == me.user.id {
-        return Err(FieldErrors::single("status", "You cannot change your own status.").into());
-    }
-    let patch = UserPatch {
-        display_name: body.display_name,
-        email: body.email,
-        job_title: body.job_title,
-        phone: body.phone,
-        version: body.version,
+    let change = UserChange {
+        fields: UserPatch {
+            display_name: body.display_name,
+            email: body.email,
+            job_title: body.job_title,
+            phone: body.phone,
+            version: body.version,
+        },
+        org_id: body.org_id,
+        status,
     };
-    let edits = patch.display_name.is_some()
-        || patch.email.is_some()
-        || patch.job_title.is_some()
-        || patch.phone.is_some();
-    if !edits && body.org_id.is_none() && status.is_none() {
-        return Err(FieldErrors::single("body", "Nothing to change.").into());
-    }
-    let (access, actor, move_to) = (me.access.clone(), me.actor(), body.org_id);
+    let (access, actor) = (me.access.clone(), me.actor());
     let updated = me
         .db()
-        .write(move |conn| {
-            let mut version = patch.version;
-            if edits {
-                user::update_as(conn, &access, &actor, id, &patch)?;
-                version = None;
-            }
-            if let Some(org_id) = move_to {
-                user::move_home(conn, &actor, id, org_id, version.take())?;
-            }
-            if let Some(status) = status {
-                let current = user::find(conn, id)?;
-                let target = match (status, current.password_hash.is_some()) {
-                    // Someone who never set a password goes back to invited.
-                    (UserStatus::Active, false) => UserStatus::Invited,
-                    (s, _) => s,
-                };
-                user::set_status_as(conn, &access, &actor, id, target)?;
-            }
-            user::find(conn, id)
-        })
+        .write(move |conn| user::change_as(conn, &access, &actor, id, change))
         .await?;
     Ok(HttpResponse::Ok().json(UserJson::from(&updated)))
 }

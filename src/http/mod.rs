@@ -2,6 +2,7 @@
 //! status each domain error answers with, the client's address and the security
 //! headers every answer carries.
 
+pub mod download;
 pub mod guard;
 pub mod head;
 pub mod input;

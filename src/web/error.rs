@@ -29,6 +29,25 @@ impl From<actix_web::error::BlockingError> for PageError {
     }
 }
 
+/// What a form handler does with a domain error: field messages (422) and a
+/// duplicate (409) go back onto the form as they are, a conflict (409) as one
+/// message on `conflict_field`; anything else is the error page. The caller
+/// renders its form again with the status and messages.
+pub fn form_errors(
+    err: Error,
+    conflict_field: &str,
+) -> Result<(StatusCode, crate::error::FieldErrors), PageError> {
+    match err {
+        Error::Validation(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, e)),
+        Error::Duplicate(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, e)),
+        Error::Conflict { message, .. } => Ok((
+            StatusCode::CONFLICT,
+            crate::error::FieldErrors::of(conflict_field, message),
+        )),
+        e => Err(e.into()),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

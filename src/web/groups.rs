@@ -503,73 +503,75 @@ async fn add_grant(
     let form = form.into_inner();
     let (access, actor) = (me.access.clone(), me.actor());
     let typed_org = form.org_id.clone();
-    let raw_org = form.org_id.clone();
     let role_id = form.role_id.trim().parse::<i64>().ok();
     let descendants = form.reach != "here";
     let outcome = me
         .db()
         .write(move |conn| {
-            group::find_visible(conn, &access, id)?;
-            // Any org the person sees resolves; the grant rule decides
-            // (403 with the reason where they may not grant).
-            let org_id =
-                crate::domain::pick::org(conn, &access, Permission::OrgView, "org_id", &raw_org)?;
-            let (Some(org_id), Some(role_id)) = (org_id, role_id) else {
-                return Err(FieldErrors::single(
-                    "grant",
-                    "Choose an organization and a role.",
-                ));
-            };
-            let request = GrantRequest {
+            group_grant(
+                conn,
+                &access,
+                &actor,
+                id,
+                &form.org_id,
                 role_id,
-                holder: Holder::Group(id),
-                scope: Scope::Org(org_id),
                 descendants,
-                expires_at: None,
-            };
-            // The form shows one message above it, whatever the field.
-            match grant::grant_as(conn, &access, &actor, &request) {
-                Ok((_, r)) => Ok(r.name),
-                Err(Error::NotFound) => Err(FieldErrors::single(
-                    "org_id",
-                    crate::domain::pick::UNKNOWN_ORG,
-                )),
-                Err(Error::Validation(e) | Error::Duplicate(e)) => Err(FieldErrors::single(
-                    "grant",
-                    e.0.into_values().collect::<Vec<_>>().join(" "),
-                )),
-                Err(e) => Err(e),
-            }
+            )
         })
         .await;
-    match outcome {
+    let (status, errors) = match outcome {
         Ok(role) => {
             me.ctx
                 .flash("success", format!("Every member now holds {role} there."))?;
-            see_other(&format!("/groups/{id}"))
-        }
-        Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_show_typed(
-                &me,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                typed_org,
-                SearchQuery::default(),
-                e,
-            )
-            .await
+            return see_other(&format!("/groups/{id}"));
         }
         Err(Error::Forbidden(message)) => {
-            render_show_typed(
-                &me,
-                id,
-                StatusCode::FORBIDDEN,
-                typed_org,
-                SearchQuery::default(),
-                FieldErrors::of("grant", message),
-            )
-            .await
+            (StatusCode::FORBIDDEN, FieldErrors::of("grant", message))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => super::error::form_errors(e, "grant")?,
+    };
+    let asked = SearchQuery::default();
+    render_show_typed(&me, id, status, typed_org, asked, errors).await
+}
+
+/// The group grant form's request, to `grant::grant_as`: the role's name, or
+/// the refusal as the form shows it (one message above it, whatever the field).
+fn group_grant(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    actor: &crate::domain::audit::Actor,
+    id: i64,
+    raw_org: &str,
+    role_id: Option<i64>,
+    descendants: bool,
+) -> Result<String, Error> {
+    group::find_visible(conn, access, id)?;
+    // Any org the person sees resolves; the grant rule decides (403 with the
+    // reason where they may not grant).
+    let org_id = crate::domain::pick::org(conn, access, Permission::OrgView, "org_id", raw_org)?;
+    let (Some(org_id), Some(role_id)) = (org_id, role_id) else {
+        return Err(FieldErrors::single(
+            "grant",
+            "Choose an organization and a role.",
+        ));
+    };
+    let request = GrantRequest {
+        role_id,
+        holder: Holder::Group(id),
+        scope: Scope::Org(org_id),
+        descendants,
+        expires_at: None,
+    };
+    match grant::grant_as(conn, access, actor, &request) {
+        Ok((_, r)) => Ok(r.name),
+        Err(Error::NotFound) => Err(FieldErrors::single(
+            "org_id",
+            crate::domain::pick::UNKNOWN_ORG,
+        )),
+        Err(Error::Validation(e) | Error::Duplicate(e)) => Err(FieldErrors::single(
+            "grant",
+            e.0.into_values().collect::<Vec<_>>().join(" "),
+        )),
+        Err(e) => Err(e),
     }
 }

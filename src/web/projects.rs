@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::error::form_errors;
 use super::grant_form::GrantForm;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
@@ -17,8 +18,9 @@ use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::db;
 use crate::domain::assignment::{self, Assignee, AssignmentDraft, ProjectRole};
-use crate::domain::project::{self, Project, ProjectDraft, ProjectFilter, ProjectStatus};
-use crate::domain::user;
+use crate::domain::project::{
+    self, AssigneeRef, Project, ProjectDraft, ProjectEdit, ProjectFilter, ProjectStatus,
+};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -283,86 +285,40 @@ async fn new_form(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResp
 /// `POST /projects/new`.
 #[post("/projects/new")]
 async fn create(me: SignedIn, form: web::Form<ProjectForm>) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    let raw = form.draft.clone();
-    let draft = match raw.into_draft() {
+    let ProjectForm {
+        org_id: typed,
+        draft,
+        ..
+    } = form.into_inner();
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let draft = match draft.into_draft() {
         Ok(d) => d,
         Err(e) => {
-            return render_form(
-                &me,
-                None,
-                form.org_id,
-                ProjectDraft::default(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await;
+            let blank = ProjectDraft::default();
+            return render_form(&me, None, typed, blank, unprocessable, e).await;
         }
     };
-    let org_id = match resolve_required(
-        &me,
-        Kind::Org(Permission::ProjectManage),
-        "org_id",
-        &form.org_id,
-        "Choose the organization the project belongs to.",
-    )
-    .await?
-    {
+    let kind = Kind::Org(Permission::ProjectManage);
+    let why = "Choose the organization the project belongs to.";
+    let org_id = match resolve_required(&me, kind, "org_id", &typed, why).await? {
         Ok(id) => id,
-        Err(e) => {
-            let typed = form.org_id.clone();
-            return render_form(&me, None, typed, draft, StatusCode::UNPROCESSABLE_ENTITY, e).await;
-        }
+        Err(e) => return render_form(&me, None, typed, draft, unprocessable, e).await,
     };
-    let values = match draft.validate() {
-        Ok(v) => v,
-        Err(Error::Validation(e)) => {
-            return render_form(
-                &me,
-                None,
-                form.org_id,
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let actor = me.actor();
-    match me
+    let (access, actor, asked) = (me.access.clone(), me.actor(), draft.clone());
+    let created = me
         .db()
-        .write(move |conn| project::create(conn, &actor, org_id, &values))
-        .await
-    {
+        .write(move |conn| project::create_as(conn, &access, &actor, org_id, &asked))
+        .await;
+    match created {
         Ok(p) => {
             me.ctx
                 .flash("success", format!("Project {} is created.", p.name))?;
             see_other(&format!("/projects/{}", p.id))
         }
-        Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_form(
-                &me,
-                None,
-                form.org_id,
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await
+        Err(e) => {
+            let (status, errors) = form_errors(e, "org_id")?;
+            render_form(&me, None, typed, draft, status, errors).await
         }
-        Err(Error::Conflict { message, .. }) => {
-            render_form(
-                &me,
-                None,
-                form.org_id,
-                draft,
-                StatusCode::CONFLICT,
-                FieldErrors::of("org_id", message),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -531,17 +487,24 @@ async fn show(
     .await
 }
 
+/// The project, when the person may change it with `perm` (`project::require_change`).
+async fn changeable(me: &SignedIn, id: i64, perm: Permission) -> Result<Project, PageError> {
+    let access = me.access.clone();
+    Ok(me
+        .db()
+        .read(move |conn| project::find_for_change(conn, &access, id, perm))
+        .await?)
+}
+
 /// `GET /projects/{id}/edit`.
 #[get("/projects/{id}/edit")]
 async fn edit_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    me.access.require_project(Permission::ProjectManage, id)?;
-    let p = me.db().read(move |conn| project::find(conn, id)).await?;
+    let p = changeable(&me, id.into_inner(), Permission::ProjectManage).await?;
     let draft = ProjectDraft::from_project(&p);
     let org_id = org_value(&me, Some(p.org_id)).await?;
     render_form(
         &me,
-        Some(p.clone()),
+        Some(p),
         org_id,
         draft,
         StatusCode::OK,
@@ -550,8 +513,8 @@ async fn edit_form(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, Pag
     .await
 }
 
-/// `POST /projects/{id}/edit`: fields, and a move when the org changed (which
-/// needs `project.manage` at the new org too).
+/// `POST /projects/{id}/edit`: fields, and a move when the org changed, decided
+/// by `project::edit_as` exactly as `PATCH /api/v1/projects/{id}`.
 #[post("/projects/{id}/edit")]
 async fn edit(
     me: SignedIn,
@@ -559,76 +522,34 @@ async fn edit(
     form: web::Form<ProjectForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require_project(Permission::ProjectManage, id)?;
-    let form = form.into_inner();
-    let p = me.db().read(move |conn| project::find(conn, id)).await?;
-    let draft = match form.draft.clone().into_draft() {
+    let p = changeable(&me, id, Permission::ProjectManage).await?;
+    let ProjectForm {
+        org_id: typed,
+        draft,
+        version,
+    } = form.into_inner();
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let draft = match draft.into_draft() {
         Ok(d) => d,
         Err(e) => {
-            return render_form(
-                &me,
-                Some(p),
-                form.org_id,
-                ProjectDraft::default(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await;
+            let blank = ProjectDraft::default();
+            return render_form(&me, Some(p), typed, blank, unprocessable, e).await;
         }
     };
-    // Any org the viewer sees resolves; moving needs project.manage there.
-    let new_org = match resolve(&me, Kind::Org(Permission::OrgView), "org_id", &form.org_id).await?
-    {
-        Ok(id) => id.unwrap_or(p.org_id),
-        Err(e) => {
-            let typed = form.org_id.clone();
-            return render_form(
-                &me,
-                Some(p),
-                typed,
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await;
-        }
+    // Any org the viewer sees resolves; `edit_as` decides whether it may be the new one.
+    let new_org = match resolve(&me, Kind::Org(Permission::OrgView), "org_id", &typed).await? {
+        Ok(org) => org.unwrap_or(p.org_id),
+        Err(e) => return render_form(&me, Some(p), typed, draft, unprocessable, e).await,
     };
-    if new_org != p.org_id && !me.access.can(Permission::ProjectManage, new_org) {
-        return render_form(
-            &me,
-            Some(p),
-            form.org_id,
-            draft,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::of("org_id", "Choose one of the listed organizations."),
-        )
-        .await;
-    }
-    let values = match draft.validate() {
-        Ok(v) => v,
-        Err(Error::Validation(e)) => {
-            return render_form(
-                &me,
-                Some(p),
-                form.org_id,
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await;
-        }
-        Err(e) => return Err(e.into()),
+    let edit = ProjectEdit {
+        fields: draft.clone().into(),
+        org_id: Some(new_org),
+        version,
     };
-    let (actor, version, old_org) = (me.actor(), form.version, p.org_id);
+    let (access, actor, moving) = (me.access.clone(), me.actor(), new_org != p.org_id);
     let outcome = me
         .db()
-        .write(move |conn| {
-            let updated = project::update(conn, &actor, id, &values, version)?;
-            if new_org != old_org {
-                return project::move_to(conn, &actor, id, new_org, None);
-            }
-            Ok(updated)
-        })
+        .write(move |conn| project::edit_as(conn, &access, &actor, id, edit))
         .await;
     match outcome {
         Ok(updated) => {
@@ -636,29 +557,21 @@ async fn edit(
                 .flash("success", format!("Project {} is saved.", updated.name))?;
             see_other(&format!("/projects/{id}"))
         }
-        Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_form(
-                &me,
-                Some(p),
-                form.org_id,
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await
+        Err(e) => {
+            let (status, errors) = form_errors(refused_org(e, moving), "form")?;
+            render_form(&me, Some(p), typed, draft, status, errors).await
         }
-        Err(Error::Conflict { message, .. }) => {
-            render_form(
-                &me,
-                Some(p),
-                form.org_id,
-                draft,
-                StatusCode::CONFLICT,
-                FieldErrors::of("form", message),
-            )
-            .await
+    }
+}
+
+/// The project was already allowed, so a 404 or 403 while moving is about the
+/// new org: a message on the org field, as for any org not offered.
+fn refused_org(e: Error, moving: bool) -> Error {
+    match e {
+        Error::NotFound | Error::Forbidden(_) if moving => {
+            FieldErrors::single("org_id", "Choose one of the listed organizations.")
         }
-        Err(e) => Err(e.into()),
+        e => e,
     }
 }
 
@@ -676,7 +589,22 @@ struct AssignForm {
     end_date: String,
 }
 
-/// `POST /projects/{id}/assignments`: assign someone (by email).
+/// The assignment form's hours a week as minutes (empty is none).
+fn minutes_per_week(hours: &str) -> Result<i64, FieldErrors> {
+    let hours = hours.trim();
+    if hours.is_empty() {
+        return Ok(0);
+    }
+    hours
+        .parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 1_000.0)
+        .map(|h| (h * 60.0).round() as i64)
+        .ok_or_else(|| FieldErrors::of("minutes_per_week", "Enter hours per week, from 0 to 168."))
+}
+
+/// `POST /projects/{id}/assignments`: assign someone (by email), decided by
+/// `project::assign_as` as `PUT /api/v1/projects/{id}/assignments/{user_id}`.
 #[post("/projects/{id}/assignments")]
 async fn assign(
     me: SignedIn,
@@ -684,28 +612,14 @@ async fn assign(
     form: web::Form<AssignForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require_project(Permission::ProjectAssign, id)?;
+    changeable(&me, id, Permission::ProjectAssign).await?;
     let form = form.into_inner();
-    let hours = form.hours_per_week.trim();
-    let minutes = if hours.is_empty() {
-        Some(0)
-    } else {
-        hours
-            .parse::<f64>()
-            .ok()
-            .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 1_000.0)
-            .map(|h| (h * 60.0).round() as i64)
-    };
-    let Some(minutes) = minutes else {
-        return render_show(
-            &me,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form,
-            GrantForm::new(),
-            FieldErrors::of("minutes_per_week", "Enter hours per week, from 0 to 168."),
-        )
-        .await;
+    let minutes = match minutes_per_week(&form.hours_per_week) {
+        Ok(m) => m,
+        Err(e) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return render_show(&me, id, status, form, GrantForm::new(), e).await;
+        }
     };
     let draft = AssignmentDraft {
         role: form.role.clone(),
@@ -713,69 +627,36 @@ async fn assign(
         start_date: form.start_date.clone(),
         end_date: Some(form.end_date.clone()).filter(|d| !d.trim().is_empty()),
     };
-    let (access, actor, email) = (me.access.clone(), me.actor(), form.email.clone());
+    let (access, actor) = (me.access.clone(), me.actor());
+    let who = AssigneeRef::Email(form.email.clone());
     let outcome = me
         .db()
-        .write(move |conn| {
-            let values = draft.validate()?;
-            let found = user::find_by_email(conn, &email)?;
-            let u = match found {
-                Some(u) => user::find_visible(conn, &access, u.id).map_err(|_| {
-                    FieldErrors::single("user_id", "There is no user with this email you can see.")
-                })?,
-                None => {
-                    return Err(FieldErrors::single(
-                        "user_id",
-                        "There is no user with this email you can see.",
-                    ));
-                }
-            };
-            assignment::put(conn, &actor, id, &u, &values, None)?;
-            Ok(u.display_name)
-        })
+        .write(move |conn| project::assign_as(conn, &access, &actor, id, &who, &draft, None))
         .await;
     match outcome {
-        Ok(name) => {
+        Ok((_, assignee, _)) => {
+            let name = assignee.display_name;
             me.ctx.flash("success", format!("{name} is assigned."))?;
             see_other(&format!("/projects/{id}"))
         }
-        Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_show(
-                &me,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form,
-                GrantForm::new(),
-                e,
-            )
-            .await
+        Err(e) => {
+            let (status, errors) = form_errors(e, "form")?;
+            render_show(&me, id, status, form, GrantForm::new(), errors).await
         }
-        Err(Error::Conflict { message, .. }) => {
-            render_show(
-                &me,
-                id,
-                StatusCode::CONFLICT,
-                form,
-                GrantForm::new(),
-                FieldErrors::of("form", message),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
-/// `POST /projects/{id}/assignments/{user_id}/end`: ends it today, keeping history.
+/// `POST /projects/{id}/assignments/{user_id}/end`: ends it today, keeping
+/// history (`project::end_assignment_as`, as the API's `DELETE`).
 #[post("/projects/{id}/assignments/{user_id}/end")]
 async fn end_assignment(
     me: SignedIn,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, user_id) = path.into_inner();
-    me.access.require_project(Permission::ProjectAssign, id)?;
-    let (actor, today) = (me.actor(), db::now().date());
+    let (access, actor, today) = (me.access.clone(), me.actor(), db::now().date());
     me.db()
-        .write(move |conn| assignment::end(conn, &actor, id, user_id, today))
+        .write(move |conn| project::end_assignment_as(conn, &access, &actor, id, user_id, today))
         .await?;
     me.ctx
         .flash("success", "The assignment ends today; its history stays.")?;

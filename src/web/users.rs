@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::error::form_errors;
 use super::layout::Layout;
 use super::pager::{Pager, fetch};
 use super::pick::{Kind, Picker, resolve, resolve_required};
@@ -33,8 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(move_submit)
         .service(deactivate)
         .service(reactivate)
-        .service(resend_invitation)
-        .service(people_tab);
+        .service(resend_invitation);
 }
 
 const PER_PAGE: usize = 50;
@@ -269,14 +269,8 @@ async fn suggest_org(
 #[post("/users/new")]
 async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let (org_id, mut errors) = match resolve(
-        &me,
-        Kind::Org(Permission::UserManage),
-        "org_id",
-        &form.org_id,
-    )
-    .await?
-    {
+    let kind = Kind::Org(Permission::UserManage);
+    let (org_id, mut errors) = match resolve(&me, kind, "org_id", &form.org_id).await? {
         Ok(id) => (id, FieldErrors::new()),
         Err(e) => (None, e),
     };
@@ -322,10 +316,10 @@ async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpRespon
             me.ctx.flash("success", message)?;
             see_other(&format!("/users/{}", created.id))
         }
-        Err(Error::Validation(errors) | Error::Duplicate(errors)) => {
-            render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        Err(e) => {
+            let (status, errors) = form_errors(e, "form")?;
+            render_new(&me, status, form, errors).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -466,46 +460,33 @@ async fn edit(
         version: form.version,
     };
     let (access, actor, uid) = (me.access.clone(), me.actor(), u.id);
-    match me
+    let outcome = me
         .db()
         .write(move |conn| user::update_as(conn, &access, &actor, uid, &patch))
-        .await
-    {
+        .await;
+    let (status, errors) = match outcome {
         Ok(updated) => {
             me.ctx
                 .flash("success", format!("{} is saved.", updated.display_name))?;
-            see_other(&format!("/users/{uid}"))
+            return see_other(&format!("/users/{uid}"));
         }
-        Err(Error::Validation(errors) | Error::Duplicate(errors)) => Ok(render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &EditPage {
-                layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
-                user: u,
-                input: form,
-                errors,
-            },
-        )),
-        Err(Error::Conflict { message, .. }) => Ok(render(
-            StatusCode::CONFLICT,
-            &EditPage {
-                layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
-                user: u,
-                input: form,
-                errors: FieldErrors::of("form", &message),
-            },
-        )),
         // An email change refused by the grant rule: say so next to the email.
-        Err(Error::Forbidden(message)) => Ok(render(
-            StatusCode::FORBIDDEN,
-            &EditPage {
-                layout: me.ctx.layout(format!("Edit {}", u.display_name), "users")?,
-                user: u,
-                input: form,
-                errors: FieldErrors::of("email", &message),
-            },
-        )),
-        Err(e) => Err(e.into()),
-    }
+        Err(Error::Forbidden(message)) => {
+            (StatusCode::FORBIDDEN, FieldErrors::of("email", &message))
+        }
+        Err(e) => form_errors(e, "form")?,
+    };
+    let layout = me.ctx.layout(format!("Edit {}", u.display_name), "users")?;
+    let input = form;
+    Ok(render(
+        status,
+        &EditPage {
+            layout,
+            user: u,
+            input,
+            errors,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -634,21 +615,12 @@ async fn resend_invitation(me: SignedIn, id: web::Path<i64>) -> Result<HttpRespo
     see_other(&format!("/users/{id}"))
 }
 
+/// Deactivate and reactivate, by `user::change_status_as` (as the API's `status`).
 async fn set_status(me: SignedIn, id: i64, status: UserStatus) -> Result<HttpResponse, PageError> {
-    let u = managed_user(&me, id).await?;
-    if u.id == me.user.id {
-        return Err(Error::Forbidden("You cannot change your own status.".into()).into());
-    }
-    // Someone who never set a password goes back to invited, not active.
-    let status = if status == UserStatus::Active && u.password_hash.is_none() {
-        UserStatus::Invited
-    } else {
-        status
-    };
     let (access, actor) = (me.access.clone(), me.actor());
     let updated = me
         .db()
-        .write(move |conn| user::set_status_as(conn, &access, &actor, id, status))
+        .write(move |conn| user::change_status_as(conn, &access, &actor, id, status))
         .await?;
     let message = match status {
         UserStatus::Deactivated => format!(
@@ -659,58 +631,4 @@ async fn set_status(me: SignedIn, id: i64, status: UserStatus) -> Result<HttpRes
     };
     me.ctx.flash("success", message)?;
     see_other(&format!("/users/{id}"))
-}
-
-#[derive(Template)]
-#[template(path = "users/people_tab.html")]
-struct PeopleTab {
-    layout: Layout,
-    h: super::orgs::OrgHeader,
-    members: Vec<User>,
-    guests: Vec<(User, String, String)>,
-}
-
-/// `GET /orgs/{id}/people`: users at home here, and guests granted here.
-#[get("/orgs/{id}/people")]
-async fn people_tab(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let (id, access) = (id.into_inner(), me.access.clone());
-    let (h, members, guests) = me
-        .db()
-        .read(move |conn| {
-            let h = super::orgs::OrgHeader::load(conn, &access, id, "people")?;
-            if !h.can.inside {
-                return Err(Error::NotFound);
-            }
-            access.require(Permission::UserView, id)?;
-            let filter = UserFilter {
-                org_id: Some(id),
-                ..Default::default()
-            };
-            let members = user::search(conn, &filter)?;
-            let tree = access.snapshot.tree();
-            // Guests: holders of grants made here whose home lies outside this org.
-            let mut guests = Vec::new();
-            let now = crate::db::now();
-            for g in grant::list(conn, Some(&[id]), None)? {
-                // An expired grant makes nobody a guest any more.
-                let Some(uid) = g.grant.user_id.filter(|_| !g.is_expired(now)) else {
-                    continue;
-                };
-                let u = user::find(conn, uid)?;
-                if !tree.is_within(u.org_id, id) {
-                    let home = org_paths(conn, &access, &[u.org_id])?
-                        .remove(&u.org_id)
-                        .unwrap_or_default();
-                    guests.push((u, g.role.clone(), home));
-                }
-            }
-            Ok((h, members, guests))
-        })
-        .await?;
-    page(&PeopleTab {
-        layout: me.ctx.layout(format!("{} · People", h.org.name), "orgs")?,
-        h,
-        members,
-        guests,
-    })
 }

@@ -9,6 +9,7 @@ mod auth;
 mod border;
 mod cli;
 mod escalation;
+mod faces;
 mod hardening;
 mod helpers;
 mod hidden_ids;

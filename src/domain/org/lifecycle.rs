@@ -214,3 +214,34 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
             .after(serde_json::json!({"revoked_grants": revoked, "deleted_roles": dropped_roles})),
     )
 }
+
+/// Deleting needs `org.delete` on the parent and sight inside the org: what
+/// blocks a delete (and what it would remove) lies inside, and a private org's
+/// ancestors may move or archive it but not learn or destroy what is inside.
+/// The rule behind the delete page and `DELETE /api/v1/orgs/{id}` alike.
+pub fn require_may_delete(access: &crate::authz::Access, id: i64) -> Result<()> {
+    access.require_at_parent(crate::authz::Permission::OrgDelete, id)?;
+    if access.sees_inside(id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "You see only this organization's name and place: from outside it can be moved or \
+             archived, not deleted. Someone who sees inside must delete it (a private org's \
+             own people, after turning privacy mode off)."
+                .into(),
+        ))
+    }
+}
+
+/// Deletes an org for the person: [`require_may_delete`], then [`delete`]'s
+/// rule (empty, not the root, the version current).
+pub fn delete_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    id: i64,
+    version: Option<i64>,
+) -> Result<()> {
+    require_may_delete(access, id)?;
+    delete(conn, actor, id, version)
+}

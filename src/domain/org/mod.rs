@@ -28,7 +28,9 @@ mod tree;
 pub use edit::{ORG_CODE_TAKEN, create, update};
 pub(crate) use edit::{check_version, touch};
 pub use form::{OrgDraft, OrgValues, parse_code, parse_name};
-pub use lifecycle::{Blockers, blockers, delete, set_archived, set_privacy};
+pub use lifecycle::{
+    Blockers, blockers, delete, delete_as, require_may_delete, set_archived, set_privacy,
+};
 pub(crate) use moving::lock_tree_shared;
 pub use moving::{is_within, move_to};
 pub use search::{search_visible, search_visible_ids};

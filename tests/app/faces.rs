@@ -1,0 +1,305 @@
+//! The page and the API decide alike: where the two faces once answered
+//! differently (editing and moving a project, reviving someone who never set a
+//! password, who sees a project, deleting an org), each story drives both and
+//! pins the same refusal and the same result.
+
+use reqwest::Method;
+use reqwest::StatusCode as S;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Root ─┬─ Acme (a project, Apollo)
+///       └─ Globex
+struct World {
+    app: TestApp,
+    ada: String,
+    acme: i64,
+    globex: i64,
+    /// Apollo, at Acme.
+    project: i64,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/projects",
+            &ada,
+            Some(json!({"org_id": acme, "code": "APOLLO", "name": "Apollo"})),
+        )
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let project = body["id"].as_i64().unwrap();
+    World {
+        app,
+        ada,
+        acme,
+        globex,
+        project,
+    }
+}
+
+impl World {
+    async fn project(&self) -> Value {
+        let path = format!("/projects/{}", self.project);
+        let (status, body) = self.app.call(Method::GET, path, &self.ada, None).await;
+        assert_eq!(status, S::OK, "{body}");
+        body
+    }
+
+    /// The project edit form as a browser posts it: every field, and the org.
+    async fn post_edit(&self, browser: &Browser, name: &str, org: i64) -> reqwest::Response {
+        let path = format!("/projects/{}/edit", self.project);
+        let org = format!("#{org}");
+        let fields = [
+            ("org_id", org.as_str()),
+            ("code", "APOLLO"),
+            ("name", name),
+            ("status", "active"),
+        ];
+        browser.post_form_with_csrf(&path, &fields).await
+    }
+
+    async fn patch_project(&self, token: &str, body: Value) -> (S, Value) {
+        let path = format!("/projects/{}", self.project);
+        self.app.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    async fn archive(&self, org: i64) {
+        let body = json!({"status": "archived"});
+        let path = format!("/orgs/{org}");
+        let (status, body) = self
+            .app
+            .call(Method::PATCH, path, &self.ada, Some(body))
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+    }
+}
+
+#[actix_web::test]
+async fn editing_or_moving_a_project_is_refused_alike_when_an_org_is_archived() {
+    let w = world().await;
+    let page = w.app.signed_in_browser(ADMIN_EMAIL).await;
+    // Moving it into an archived org: the same 409 on both faces (the page
+    // once said 422 "choose one of the listed").
+    w.archive(w.globex).await;
+    let response = w.post_edit(&page, "Apollo 2", w.globex).await;
+    assert_eq!(response.status(), S::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Archived orgs take no new projects."),
+        "{html}"
+    );
+    let (status, body) = w
+        .patch_project(&w.ada, json!({"org_id": w.globex, "name": "Apollo 2"}))
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Archived orgs take no new projects."
+    );
+    let now = w.project().await;
+    assert_eq!(
+        (now["name"].as_str(), now["org_id"].as_i64()),
+        (Some("Apollo"), Some(w.acme))
+    );
+
+    // Editing it while its own org is archived: 409 with the reason on both
+    // (the page once said 403).
+    w.archive(w.acme).await;
+    let response = w.post_edit(&page, "Apollo 3", w.acme).await;
+    assert_eq!(response.status(), S::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("its projects are read-only"), "{html}");
+    let (status, body) = w.patch_project(&w.ada, json!({"name": "Apollo 3"})).await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("its projects are read-only"),
+        "{body}"
+    );
+    assert_eq!(w.project().await["name"], "Apollo");
+}
+
+#[actix_web::test]
+async fn someone_only_assigned_to_a_project_sees_it_but_may_not_change_it_on_either_face() {
+    let w = world().await;
+    let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
+    let sam_token = w.app.create_token(sam.id, "").await;
+    let path = format!("/projects/{}/assignments/{}", w.project, sam.id);
+    let assignment = json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"});
+    let (status, body) = w
+        .app
+        .call(Method::PUT, &path, &w.ada, Some(assignment))
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    let page = w.app.signed_in_browser("sam@acme.example").await;
+
+    // Both faces show him the project he works on ...
+    let show = format!("/projects/{}", w.project);
+    assert_eq!(page.get(&show).await.status(), S::OK);
+    let (status, _) = w.app.call(Method::GET, &show, &sam_token, None).await;
+    assert_eq!(status, S::OK);
+    // ... and both refuse him its changes with 403, not as if it did not
+    // exist (the page once answered 404).
+    assert_eq!(
+        page.get(&format!("{show}/edit")).await.status(),
+        S::FORBIDDEN
+    );
+    let response = w.post_edit(&page, "Sam's Apollo", w.acme).await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let (status, body) = w
+        .patch_project(&sam_token, json!({"name": "Sam's Apollo"}))
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let end = format!("/projects/{}/assignments/{}/end", w.project, sam.id);
+    assert_eq!(
+        page.post_form_with_csrf(&end, &[]).await.status(),
+        S::FORBIDDEN
+    );
+    let (status, body) = w.app.call(Method::DELETE, &path, &sam_token, None).await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert_eq!(w.project().await["name"], "Apollo");
+    let (_, list) = w
+        .app
+        .call(Method::GET, format!("{show}/assignments"), &w.ada, None)
+        .await;
+    assert_eq!(list["items"][0]["end_date"], Value::Null, "{list}");
+}
+
+#[actix_web::test]
+async fn reviving_someone_who_never_set_a_password_makes_them_invited_on_both_faces() {
+    let w = world().await;
+    let new_user = json!({"org_id": w.acme, "email": "ivy@acme.example", "display_name": "Ivy"});
+    let (status, body) = w
+        .app
+        .call(Method::POST, "/users", &w.ada, Some(new_user))
+        .await;
+    assert_eq!(status, S::CREATED, "{body}");
+    assert_eq!(body["status"], "invited");
+    let ivy = body["id"].as_i64().unwrap();
+    let user_path = format!("/users/{ivy}");
+    let page = w.app.signed_in_browser(ADMIN_EMAIL).await;
+    let status_now =
+        || async { w.app.call(Method::GET, &user_path, &w.ada, None).await.1["status"].clone() };
+
+    // By page: off, then on again: invited, not active.
+    let response = page
+        .post_form_with_csrf(&format!("{user_path}/deactivate"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(status_now().await, "deactivated");
+    let response = page
+        .post_form_with_csrf(&format!("{user_path}/reactivate"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    assert_eq!(status_now().await, "invited");
+    // By API: the same.
+    for (asked, found) in [("deactivated", "deactivated"), ("active", "invited")] {
+        let body = json!({"status": asked});
+        let (status, body) = w
+            .app
+            .call(Method::PATCH, &user_path, &w.ada, Some(body))
+            .await;
+        assert_eq!(status, S::OK, "{body}");
+        assert_eq!(body["status"], found);
+    }
+
+    // One's own status: the same 422 on both (the page once said 403).
+    let me = w.app.call(Method::GET, "/me", &w.ada, None).await.1["id"]
+        .as_i64()
+        .unwrap();
+    let response = page
+        .post_form_with_csrf(&format!("/users/{me}/deactivate"), &[])
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("You cannot change your own status."),
+        "{html}"
+    );
+    let body = json!({"status": "deactivated"});
+    let (status, body) = w
+        .app
+        .call(Method::PATCH, format!("/users/{me}"), &w.ada, Some(body))
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"]["status"],
+        "You cannot change your own status."
+    );
+    assert_eq!(
+        w.app.call(Method::GET, "/me", &w.ada, None).await.1["status"],
+        "active"
+    );
+}
+
+#[actix_web::test]
+async fn deleting_an_org_is_decided_alike_on_page_and_api() {
+    let w = world().await;
+    let page = w.app.signed_in_browser(ADMIN_EMAIL).await;
+    // Not empty (Acme holds Apollo): 409 on both, nothing deleted.
+    let response = page
+        .post_form_with_csrf(&format!("/orgs/{}/delete", w.acme), &[])
+        .await;
+    assert_eq!(response.status(), S::CONFLICT);
+    let (status, body) = w
+        .app
+        .call(Method::DELETE, format!("/orgs/{}", w.acme), &w.ada, None)
+        .await;
+    assert_eq!(status, S::CONFLICT, "{body}");
+    assert!(body["error"]["blocking"].is_object(), "{body}");
+
+    // Seen only from outside (privacy mode on): 403 on both, the same reason.
+    w.app.add_keeper(w.globex).await;
+    let body = json!({"privacy_mode": true});
+    let path = format!("/orgs/{}", w.globex);
+    let (status, body) = w.app.call(Method::PATCH, &path, &w.ada, Some(body)).await;
+    assert_eq!(status, S::OK, "{body}");
+    let response = page
+        .post_form_with_csrf(&format!("/orgs/{}/delete", w.globex), &[])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("from outside it can be moved"), "{html}");
+    let (status, body) = w.app.call(Method::DELETE, &path, &w.ada, None).await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from outside it can be moved"),
+        "{body}"
+    );
+    assert_eq!(w.app.call(Method::GET, &path, &w.ada, None).await.0, S::OK);
+
+    // Empty and seen inside: deleted by either face.
+    let root = w.app.root_id().await;
+    let east = w.app.create_org(&w.ada, root, "East", "EAST").await;
+    let west = w.app.create_org(&w.ada, root, "West", "WEST").await;
+    let response = page
+        .post_form_with_csrf(&format!("/orgs/{east}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (status, _) = w
+        .app
+        .call(Method::DELETE, format!("/orgs/{west}"), &w.ada, None)
+        .await;
+    assert_eq!(status, S::NO_CONTENT);
+    for gone in [east, west] {
+        let (status, _) = w
+            .app
+            .call(Method::GET, format!("/orgs/{gone}"), &w.ada, None)
+            .await;
+        assert_eq!(status, S::NOT_FOUND);
+    }
+}
