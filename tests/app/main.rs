@@ -16,6 +16,7 @@ mod inbox_filters;
 mod inbox_paging;
 mod month_totals;
 mod nav_counts;
+mod openapi;
 mod org_pages;
 mod org_tree;
 mod orgs;
