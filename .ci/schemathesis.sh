@@ -7,7 +7,7 @@
 #
 #   .ci/schemathesis.sh [path/to/canopy]      (default: target/release/canopy)
 #
-# SCHEMATHESIS_EXAMPLES (default 10) bounds the generated cases per operation
+# SCHEMATHESIS_EXAMPLES (default 50) bounds the generated cases per operation
 # and phase; SCHEMATHESIS_SEED (default 1) makes a run repeatable.
 set -euo pipefail
 
@@ -16,7 +16,7 @@ ROOT=$PWD
 
 BIN=$(realpath "${1:-target/release/canopy}")
 VERSION=4.32.5
-EXAMPLES=${SCHEMATHESIS_EXAMPLES:-10}
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-50}
 SEED=${SCHEMATHESIS_SEED:-1}
 VENV=$ROOT/target/schemathesis-$VERSION
 
