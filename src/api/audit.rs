@@ -1,45 +1,87 @@
 //! `/api/v1/audit`: the audit log of the orgs whose log you may read.
 
 use actix_web::{HttpResponse, get, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::json::time;
-use super::list::PageQuery;
+use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
 use crate::domain::audit::{self, Entry, SearchInput};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     search: SearchInput,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
 }
 
-pub fn entry_json(e: &Entry) -> Value {
+/// An audit entry as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
+pub struct EntryJson {
+    id: i64,
+    #[schema(format = DateTime)]
+    at: String,
+    actor_id: Option<i64>,
+    token_id: Option<i64>,
+    /// `web`, `token`, `cli` or `system`.
+    via: String,
+    action: String,
+    target_type: String,
+    target_id: Option<i64>,
+    org_id: Option<i64>,
+    /// The record before and after, as JSON; null where there is none.
+    before: Value,
+    after: Value,
+    ip: Option<String>,
+}
+
+pub fn entry_json(e: &Entry) -> EntryJson {
     let parse = |raw: &Option<String>| {
         raw.as_deref()
             .and_then(|r| serde_json::from_str::<Value>(r).ok())
             .unwrap_or(Value::Null)
     };
-    json!({
-        "id": e.id,
-        "at": time(e.at),
-        "actor_id": e.actor_user_id,
-        "token_id": e.actor_token_id,
-        "via": e.via,
-        "action": e.action,
-        "target_type": e.target_type,
-        "target_id": e.target_id,
-        "org_id": e.org_id,
-        "before": parse(&e.before_json),
-        "after": parse(&e.after_json),
-        "ip": e.ip,
-    })
+    EntryJson {
+        id: e.id,
+        at: time(e.at),
+        actor_id: e.actor_user_id,
+        token_id: e.actor_token_id,
+        via: e.via.clone(),
+        action: e.action.clone(),
+        target_type: e.target_type.clone(),
+        target_id: e.target_id,
+        org_id: e.org_id,
+        before: parse(&e.before_json),
+        after: parse(&e.after_json),
+        ip: e.ip.clone(),
+    }
 }
 
 /// `GET /audit?org_id=&actor_id=&action=&target_type=&target_id=&from=&to=`.
+#[utoipa::path(
+    operation_id = "listAudit",
+    summary = "Audit entries of the orgs whose log you may read (audit.view), newest first; append-only",
+    params(
+        PageQuery,
+        ("org_id" = Option<i64>, Query, description = "The org and its subtree (default: your highest)"),
+        ("actor_id" = Option<i64>, Query, description = "Who did it"),
+        ("action" = Option<String>, Query, description = "An action, or a prefix ending in a dot"),
+        ("target_type" = Option<String>, Query, description = "org, user, timesheet, …"),
+        ("target_id" = Option<i64>, Query, description = "With target_type"),
+        ("from" = Option<String>, Query, format = Date, description = "First day"),
+        ("to" = Option<String>, Query, format = Date, description = "Last day"),
+    ),
+    responses(
+        (status = 200, description = "A page of entries", body = ListBody<EntryJson>),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
+)]
 #[get("/audit")]
 pub async fn list(me: ApiUser, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -52,10 +94,10 @@ pub async fn list(me: ApiUser, query: web::Query<AuditQuery>) -> Result<HttpResp
             audit::search(conn, &access, &search, offset, i64::from(per_page))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "items": items.iter().map(entry_json).collect::<Vec<_>>(),
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    })))
+    Ok(HttpResponse::Ok().json(ListBody::of_page(
+        items.iter().map(entry_json).collect(),
+        page,
+        per_page,
+        total,
+    )))
 }

@@ -60,8 +60,35 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong. Some answers add more keys (a 409 on delete says what
+/// blocks it in `blocking`, a code clash its `reason`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "validation", "message": "invalid input", "fields": {"name": "Name is required."}}))]
+pub struct ErrorDetail {
+    /// `bad_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
+    /// `duplicate`, `validation`, `payload_too_large`, `unsupported_media_type`,
+    /// `uri_too_long`, `rate_limited`, `unavailable` or `internal`.
+    code: String,
+    message: String,
+    /// A message per field, on `validation` and `duplicate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<std::collections::BTreeMap<String, String>>,
+}
+
 fn error_json(code: &str, message: &str) -> Value {
-    json!({"error": {"code": code, "message": message}})
+    json!(ErrorBody {
+        error: ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+            fields: None,
+        },
+    })
 }
 
 fn body_of(err: &Error) -> Value {

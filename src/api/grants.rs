@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(check);
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[schema(as = Grant)]
 pub struct GrantJson {
     id: i64,
     role_id: i64,
@@ -33,9 +34,21 @@ pub struct GrantJson {
     org_id: Option<i64>,
     project_id: Option<i64>,
     descendants: bool,
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
     granted_by: Option<i64>,
+    #[schema(format = DateTime)]
     created_at: String,
+}
+
+/// The answer to a grant by email that may not say whom it reached.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = GrantAccepted)]
+struct AcceptedJson {
+    /// Always `accepted`.
+    status: &'static str,
+    role_id: i64,
+    message: String,
 }
 
 pub(crate) fn grant_json(g: &Grant, role: &str) -> GrantJson {
@@ -63,18 +76,33 @@ fn visible(access: &Access, g: &GrantView) -> bool {
             .is_some_and(|o| access.sees_inside(o) && access.can(Permission::AccessView, o))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// Made at this org.
     org_id: Option<i64>,
+    /// Made at this project.
     project_id: Option<i64>,
+    /// Held by this user directly.
     user_id: Option<i64>,
+    /// Held by this group.
     group_id: Option<i64>,
 }
 
 /// `GET /grants?org_id=&project_id=&user_id=&group_id=`. A filter naming
 /// something the caller may not see answers 404, as if it did not exist.
+#[utoipa::path(
+    operation_id = "listGrants",
+    summary = "Grants you may see (made where you hold access.view, or your own)",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of grants", body = ListBody<GrantJson>),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
+)]
 #[get("/grants")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -127,8 +155,11 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
     }))
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `user_id`, `group_id` and `user_email`; `org_id` or
+/// `project_id`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GrantCreate)]
 struct CreateBody {
     role_id: i64,
     user_id: Option<i64>,
@@ -138,7 +169,10 @@ struct CreateBody {
     user_email: Option<String>,
     org_id: Option<i64>,
     project_id: Option<i64>,
+    /// Default true.
     descendants: Option<bool>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
 }
 
@@ -148,6 +182,16 @@ fn parse_expiry(raw: Option<&str>) -> Result<Option<NaiveDateTime>, chrono::Pars
 }
 
 /// `POST /grants`: give a user a role at an org.
+#[utoipa::path(
+    operation_id = "createGrant",
+    summary = "Grant a role at an org or project (access.manage there and every permission of the role)",
+    responses(
+        (status = 201, description = "The grant", body = GrantJson),
+        (status = 202, description = "With user_email naming someone you may not see, or no one: \
+            the same answer either way (an invitation is stored; nothing is granted until the \
+            account using the email accepts it)", body = AcceptedJson),
+    ),
+)]
 #[post("/grants")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -243,16 +287,21 @@ async fn create_by_email(
         Outcome::Visible(_, made, role) => {
             HttpResponse::Created().json(grant_json(&made, &role.name))
         }
-        Outcome::Sent(role) => HttpResponse::Accepted().json(json!({
-            "status": "accepted",
-            "role_id": role.id,
-            "message": grant_invite::sent_message(&role),
-        })),
+        Outcome::Sent(role) => HttpResponse::Accepted().json(AcceptedJson {
+            status: "accepted",
+            role_id: role.id,
+            message: grant_invite::sent_message(&role),
+        }),
     })
 }
 
 /// `DELETE /grants/{id}`: anyone may drop their own grants; others' need the
 /// same rights as granting.
+#[utoipa::path(
+    operation_id = "revokeGrant",
+    summary = "Revoke (your own always; others' with the rights to grant them)",
+    responses((status = 204, description = "Revoked")),
+)]
 #[delete("/grants/{id}")]
 async fn revoke(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
@@ -262,13 +311,43 @@ async fn revoke(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CheckQuery {
+    /// Whose permission (default: yourself; others need access.view at the target).
     user_id: Option<i64>,
+    /// Required: a permission, e.g. `org.view`.
     permission: Option<String>,
+    /// Ask about this org (give exactly one of org_id, project_id, target_user_id).
     org_id: Option<i64>,
+    /// Ask about this project: grants at its org or at the project itself.
     project_id: Option<i64>,
+    /// Ask about this user: decided at their home org.
     target_user_id: Option<i64>,
+}
+
+/// The answer of `/check`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Decision)]
+struct CheckJson {
+    allowed: bool,
+    reason: String,
+    /// Why, as the resolver decided (`{"kind": …}`); an org you may not see is null.
+    decision: serde_json::Value,
+    /// The grants that allow it; one you may not know of without its ids and names.
+    via: Vec<ViaJson>,
+}
+
+/// A grant behind a `/check` answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DecisionVia)]
+struct ViaJson {
+    grant_id: Option<i64>,
+    role: String,
+    /// `{org_id, org_name, descendants}`, or `{project_id, project_name, descendants}`.
+    scope: serde_json::Value,
+    /// The group it reaches through, if you may see it.
+    group: Option<i64>,
 }
 
 /// What a `/check` question is about.
@@ -282,6 +361,14 @@ enum CheckTarget {
 /// `GET /check`: explain a decision about an org, a project or a user. Anyone
 /// may ask about themselves; asking about others needs `access.view` at the
 /// target. A user, org or project the caller may not see answers 404.
+#[utoipa::path(
+    operation_id = "check",
+    summary = "Explain a decision: allowed or denied, and why",
+    responses(
+        (status = 200, description = "The decision", body = CheckJson),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
+)]
 #[get("/check")]
 async fn check(me: ApiUser, query: web::Query<CheckQuery>) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::new();
@@ -353,7 +440,7 @@ fn explain_answer(
     perm: Permission,
     org_id: i64,
     project: Option<&project::Project>,
-) -> crate::error::Result<serde_json::Value> {
+) -> crate::error::Result<CheckJson> {
     let decision = access.snapshot.explain(user_id, perm, org_id);
     let by_project = match project {
         Some(p) if !decision.allowed && access.snapshot.check_project(user_id, perm, p.id) => {
@@ -365,25 +452,23 @@ fn explain_answer(
     if let Some((p, grants)) = by_project {
         let via: Vec<_> = grants
             .iter()
-            .map(|(g, role)| {
-                json!({
-                    "grant_id": g.id,
-                    "role": role.name,
-                    "scope": {"project_id": p.id, "project_name": p.name, "descendants": false},
-                    "group": g.group_id,
-                })
+            .map(|(g, role)| ViaJson {
+                grant_id: Some(g.id),
+                role: role.name.clone(),
+                scope: json!({"project_id": p.id, "project_name": p.name, "descendants": false}),
+                group: g.group_id,
             })
             .collect();
         let names: Vec<String> = grants
             .iter()
             .map(|(g, role)| format!("{} on project {} (grant {})", role.name, p.name, g.id))
             .collect();
-        return Ok(json!({
-            "allowed": true,
-            "reason": format!("Allowed: {perm} comes from {}.", names.join("; ")),
-            "decision": crate::authz::Reason::Granted,
-            "via": via,
-        }));
+        return Ok(CheckJson {
+            allowed: true,
+            reason: format!("Allowed: {perm} comes from {}.", names.join("; ")),
+            decision: json!(crate::authz::Reason::Granted),
+            via,
+        });
     }
     let reason = access_domain::describe(conn, access, &decision, perm)?;
     // Grants the asker may not know of (made above their scope, to a group
@@ -401,12 +486,12 @@ fn explain_answer(
             Some(id) => group::known_to(conn, access, id)?.map(|g| g.id),
             None => None,
         };
-        via.push(json!({
-            "grant_id": known.then_some(v.grant_id),
-            "role": role.name,
-            "scope": {"org_id": known.then_some(v.org_id), "org_name": org_name, "descendants": v.descendants},
-            "group": group,
-        }));
+        via.push(ViaJson {
+            grant_id: known.then_some(v.grant_id),
+            role: role.name,
+            scope: json!({"org_id": known.then_some(v.org_id), "org_name": org_name, "descendants": v.descendants}),
+            group,
+        });
     }
     let mut decision_json = serde_json::to_value(&decision.reason).map_err(Error::internal)?;
     if let Some(org) = decision_json
@@ -416,10 +501,10 @@ fn explain_answer(
     {
         decision_json["org_id"] = serde_json::Value::Null;
     }
-    Ok(json!({
-        "allowed": decision.allowed,
-        "reason": reason,
-        "decision": decision_json,
-        "via": via,
-    }))
+    Ok(CheckJson {
+        allowed: decision.allowed,
+        reason,
+        decision: decision_json,
+        via,
+    })
 }

@@ -1,8 +1,7 @@
 //! `/api/v1/groups`: groups and their members.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery};
@@ -23,24 +22,65 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove_member);
 }
 
-fn group_json(g: &Group) -> Value {
-    json!({
-        "id": g.id, "org_id": g.org_id, "name": g.name, "description": g.description,
-        "version": g.version, "created_at": time(g.created_at), "updated_at": time(g.updated_at),
-    })
+/// A group as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Group)]
+struct GroupJson {
+    id: i64,
+    org_id: i64,
+    name: String,
+    description: String,
+    version: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// On `GET /groups/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<Vec<group::Member>>,
 }
 
-#[derive(Deserialize)]
+/// The members after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = GroupMembers)]
+struct MembersJson {
+    members: Vec<group::Member>,
+}
+
+fn group_json(g: &Group) -> GroupJson {
+    GroupJson {
+        id: g.id,
+        org_id: g.org_id,
+        name: g.name.clone(),
+        description: g.description.clone(),
+        version: g.version,
+        created_at: time(g.created_at),
+        updated_at: time(g.updated_at),
+        members: None,
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// The group's org.
     org_id: Option<i64>,
+    /// Name contains.
     q: Option<String>,
 }
 
 /// `GET /groups?org_id=&q=`: the groups the caller may see (`group.view` at
 /// their org), at exactly `org_id` when given, whose name contains `q` as
 /// typed (case-insensitive); by name, paged in SQL.
+#[utoipa::path(
+    operation_id = "listGroups",
+    summary = "Groups visible to you (group.view)",
+    params(PageQuery),
+    responses((status = 200, description = "A page of groups", body = ListBody<GroupJson>)),
+)]
 #[get("/groups")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -57,17 +97,24 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
             group::search_visible(conn, &access, &q, org_id, offset, i64::from(per_page))
         })
         .await?;
-    let items: Vec<Value> = groups.iter().map(group_json).collect();
+    let items: Vec<GroupJson> = groups.iter().map(group_json).collect();
     Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupCreate)]
 struct CreateBody {
+    /// Required: the group's org.
     org_id: Option<i64>,
     #[serde(flatten)]
     draft: GroupDraft,
 }
 
+#[utoipa::path(
+    operation_id = "createGroup",
+    summary = "Create a group (group.manage at the org)",
+    responses((status = 201, description = "The group", body = GroupJson)),
+)]
 #[post("/groups")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -84,6 +131,11 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
     Ok(HttpResponse::Created().json(group_json(&g)))
 }
 
+#[utoipa::path(
+    operation_id = "getGroup",
+    summary = "One group with its members",
+    responses((status = 200, description = "The group", body = GroupJson)),
+)]
 #[get("/groups/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access) = (id.into_inner(), me.access.clone());
@@ -97,20 +149,26 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
         })
         .await?;
     let mut body = group_json(&g);
-    body["members"] = json!(members);
+    body.members = Some(members);
     Ok(HttpResponse::Ok().json(body))
 }
 
 /// Unknown fields are refused rather than ignored: a group does not move
 /// between orgs, and a body saying `org_id` should not look as if it had.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GroupPatch)]
 struct PatchBody {
     name: Option<String>,
     description: Option<String>,
     version: Option<i64>,
 }
 
+#[utoipa::path(
+    operation_id = "updateGroup",
+    summary = "Rename or describe (group.manage)",
+    responses((status = 200, description = "The group", body = GroupJson)),
+)]
 #[patch("/groups/{id}")]
 async fn update(
     me: ApiUser,
@@ -134,6 +192,11 @@ async fn update(
     Ok(HttpResponse::Ok().json(group_json(&g)))
 }
 
+#[utoipa::path(
+    operation_id = "deleteGroup",
+    summary = "Delete with its memberships (group.manage)",
+    responses((status = 204, description = "Deleted")),
+)]
 #[delete("/groups/{id}")]
 async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
@@ -145,6 +208,12 @@ async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
 
 /// `GET /groups/{id}/members?q=&page=&per_page=`: the members the caller may
 /// see, owners first then by name, paged in SQL (the group page's list).
+#[utoipa::path(
+    operation_id = "listGroupMembers",
+    summary = "The members you may see, owners first then by name, paged in SQL",
+    params(PageQuery),
+    responses((status = 200, description = "A page of members", body = ListBody<group::Member>)),
+)]
 #[get("/groups/{id}/members")]
 async fn list_members(
     me: ApiUser,
@@ -168,13 +237,20 @@ async fn list_members(
 
 /// The PUT body; an empty body means the defaults. A misspelt field is
 /// refused, not read as `false`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GroupMemberPut)]
 struct MemberBody {
     #[serde(default)]
     owner: bool,
 }
 
+#[utoipa::path(
+    operation_id = "putGroupMember",
+    summary = "Add a member or set their owner flag",
+    request_body(content = MemberBody, description = "May be left out: `owner` false"),
+    responses((status = 200, description = "The members", body = MembersJson)),
+)]
 #[put("/groups/{id}/members/{user_id}")]
 async fn put_member(
     me: ApiUser,
@@ -195,9 +271,14 @@ async fn put_member(
             Ok(group::visible_members(conn, &access, id)?.0)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"members": members})))
+    Ok(HttpResponse::Ok().json(MembersJson { members }))
 }
 
+#[utoipa::path(
+    operation_id = "deleteGroupMember",
+    summary = "Remove a member",
+    responses((status = 204, description = "Removed")),
+)]
 #[delete("/groups/{id}/members/{user_id}")]
 async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
     let (id, user_id) = path.into_inner();

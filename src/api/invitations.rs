@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::grants::grant_json;
+use super::grants::{GrantJson, grant_json};
 use super::json::time;
 use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(decline);
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[schema(as = Invitation)]
 struct InvitationJson {
     id: i64,
     /// The email as typed by the inviter.
@@ -32,10 +33,13 @@ struct InvitationJson {
     project_id: Option<i64>,
     descendants: bool,
     /// When the grant, once accepted, runs out.
+    #[schema(format = DateTime)]
     grant_expires_at: Option<String>,
     invited_by: i64,
+    #[schema(format = DateTime)]
     created_at: String,
     /// Until when it may be accepted.
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
@@ -62,15 +66,33 @@ fn listed(items: &[InvitationView], query: &PageQuery) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(ListBody::paged(&items, page, per_page)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AtOrgQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// Required: made at this org.
+    #[param(value_type = Option<i64>)]
     org_id: Option<String>,
+}
+
+/// The answer when the invitation's grant was already held.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AlreadyHeld)]
+struct AlreadyHeldJson {
+    /// Always `already_held`.
+    status: &'static str,
 }
 
 /// `GET /grants/invitations?org_id=`: pending invitations made at the org (its
 /// projects included); `access.manage` there, else 404.
+#[utoipa::path(
+    operation_id = "listGrantInvitations",
+    summary = "Pending invitations by email made at an org or its projects (access.manage there)",
+    params(PageQuery),
+    responses((status = 200, description = "A page of invitations", body = ListBody<InvitationJson>)),
+)]
 #[get("/grants/invitations")]
 async fn at_org(me: ApiUser, query: web::Query<AtOrgQuery>) -> Result<HttpResponse, ApiError> {
     let Some(org_id) = query
@@ -98,6 +120,11 @@ async fn at_org(me: ApiUser, query: web::Query<AtOrgQuery>) -> Result<HttpRespon
 }
 
 /// `DELETE /grants/invitations/{id}`: withdraws a pending invitation.
+#[utoipa::path(
+    operation_id = "revokeGrantInvitation",
+    summary = "Withdraw a pending invitation (access.manage at its org)",
+    responses((status = 204, description = "Withdrawn")),
+)]
 #[delete("/grants/invitations/{id}")]
 async fn revoke(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
@@ -108,6 +135,11 @@ async fn revoke(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
 }
 
 /// `GET /invitations`: pending invitations to the caller's email.
+#[utoipa::path(
+    operation_id = "listMyInvitations",
+    summary = "Pending invitations to your own email",
+    responses((status = 200, description = "A page of invitations", body = ListBody<InvitationJson>)),
+)]
 #[get("/invitations")]
 async fn mine(me: ApiUser, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let user = me.user.clone();
@@ -121,6 +153,14 @@ async fn mine(me: ApiUser, query: web::Query<PageQuery>) -> Result<HttpResponse,
 /// `POST /invitations/{id}/accept`: 201 with the grant (200 with no body
 /// change when the same grant was already held); 404 unless pending to the
 /// caller; 403 when the inviter may no longer grant it.
+#[utoipa::path(
+    operation_id = "acceptInvitation",
+    summary = "Accept: the grant is made now (404 unless pending to your email; 403 when the inviter may no longer grant it)",
+    responses(
+        (status = 201, description = "The grant", body = GrantJson),
+        (status = 200, description = "You already held it", body = AlreadyHeldJson),
+    ),
+)]
 #[post("/invitations/{id}/accept")]
 async fn accept(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access, actor, user) = (
@@ -139,11 +179,18 @@ async fn accept(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiErro
         .await?;
     Ok(match made {
         Some((role, g)) => HttpResponse::Created().json(grant_json(&g, &role)),
-        None => HttpResponse::Ok().json(serde_json::json!({"status": "already_held"})),
+        None => HttpResponse::Ok().json(AlreadyHeldJson {
+            status: "already_held",
+        }),
     })
 }
 
 /// `POST /invitations/{id}/decline`: 204; 404 unless pending to the caller.
+#[utoipa::path(
+    operation_id = "declineInvitation",
+    summary = "Decline (404 unless pending to your email)",
+    responses((status = 204, description = "Declined")),
+)]
 #[post("/invitations/{id}/decline")]
 async fn decline(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, actor, user) = (id.into_inner(), me.actor(), me.user.clone());

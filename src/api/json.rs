@@ -17,15 +17,19 @@ use crate::error::{Error, FieldErrors};
 
 pub use crate::db::rfc3339 as time;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
 pub struct UserJson {
     pub id: i64,
     pub org_id: i64,
     pub email: String,
     pub display_name: String,
     pub job_title: String,
+    /// `invited`, `active` or `deactivated`.
     pub status: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
     pub version: i64,
 }

@@ -12,9 +12,14 @@ const DEFAULT_PER_PAGE: u32 = 50;
 /// `?page=&per_page=`, kept as text: list queries flatten this struct into their
 /// own, and serde hands flattened query values over as strings, so the numbers are
 /// parsed here (with a field message instead of a bare 400).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The page, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100_000)]
     pub page: Option<String>,
+    /// Items a page, at most 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub per_page: Option<String>,
 }
 
@@ -48,10 +53,14 @@ impl PageQuery {
 }
 
 /// `?q=&page=&per_page=` of a member list searched by name or email.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchPageQuery {
+    /// (described by [`PageQuery`])
     #[serde(flatten)]
+    #[param(ignore)]
     pub page: PageQuery,
+    /// Name or email contains.
     pub q: Option<String>,
 }
 
@@ -63,7 +72,8 @@ impl SearchPageQuery {
     }
 }
 
-#[derive(Serialize)]
+/// A page of a list.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ListBody<T: Serialize> {
     pub items: Vec<T>,
     pub page: u32,

@@ -1,15 +1,16 @@
 //! `/api/v1/orgs`: the org tree as the caller may see it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::json::{text_or_list, time};
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
+use crate::domain::access::AccessItem;
 use crate::domain::org::{self, Org, OrgDraft};
 use crate::domain::settings;
 use crate::error::{Error, FieldErrors};
@@ -27,11 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// An org as the API shows it. Behind a privacy border only its name and place.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Org)]
 pub struct OrgJson {
     id: i64,
+    /// null for the root, or when the parent is not visible to you.
     parent_id: Option<i64>,
     name: String,
+    /// The names you may see from the top down, e.g. `Root / Acme / East`.
     path: String,
     depth: u32,
     privacy_mode: bool,
@@ -43,16 +47,24 @@ pub struct OrgJson {
 
 /// All of an org, or for one seen only by name the fields API.md promises on
 /// every org, present and null, so a script reading them finds no hole.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 enum Details {
     Full(Box<OrgDetails>),
+    /// Seen by name and place only (`restricted`: behind a privacy border, or
+    /// one's home org without a grant there).
     Withheld {
+        #[schema(schema_with = super::openapi::null_only)]
         code: Option<String>,
+        #[schema(schema_with = super::openapi::null_only)]
         kind: Option<String>,
+        #[schema(schema_with = super::openapi::null_only)]
         status: Option<String>,
+        #[schema(schema_with = super::openapi::null_only)]
         version: Option<i64>,
+        #[schema(schema_with = super::openapi::null_only)]
         created_at: Option<String>,
+        #[schema(schema_with = super::openapi::null_only)]
         updated_at: Option<String>,
     },
 }
@@ -70,10 +82,13 @@ impl Details {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct OrgDetails {
     code: String,
+    /// `customer`, `manufacturer`, `distributor`, `sales_company`, `region`,
+    /// `department`, `site` or `other`.
     kind: String,
+    /// `active` or `archived`.
     status: String,
     description: String,
     address_line1: String,
@@ -87,7 +102,9 @@ struct OrgDetails {
     email_domains: Vec<String>,
     tags: Vec<String>,
     version: i64,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -171,14 +188,23 @@ async fn one(me: &ApiUser, id: i64) -> Result<OrgJson, ApiError> {
         .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// Name or code contains.
     q: Option<String>,
 }
 
 /// `GET /orgs`: every org the caller may see, in path order.
+#[utoipa::path(
+    operation_id = "listOrgs",
+    summary = "Orgs visible to you (org.view), flat, in path order",
+    params(PageQuery),
+    responses((status = 200, description = "A page of orgs", body = ListBody<OrgJson>)),
+)]
 #[get("/orgs")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -223,14 +249,21 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgCreate)]
 struct CreateBody {
+    /// Required: the new org's parent.
     parent_id: Option<i64>,
     #[serde(flatten)]
     draft: OrgDraft,
 }
 
 /// `POST /orgs`: create a child.
+#[utoipa::path(
+    operation_id = "createOrg",
+    summary = "Create a child org (org.create on the parent)",
+    responses((status = 201, description = "The new org", body = OrgJson)),
+)]
 #[post("/orgs")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -269,6 +302,11 @@ async fn one_fresh(me: &ApiUser, id: i64) -> Result<OrgJson, ApiError> {
 }
 
 /// `GET /orgs/{id}`.
+#[utoipa::path(
+    operation_id = "getOrg",
+    summary = "One org; behind a privacy border only its name and place",
+    responses((status = 200, description = "The org", body = OrgJson)),
+)]
 #[get("/orgs/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -280,18 +318,21 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
 /// lists also as arrays; null empties), `privacy_mode`, `status`, `version`.
 /// Anything else is refused (422).
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = OrgStatus)]
 enum OrgStatusInput {
     Active,
     Archived,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OrgPatch)]
 struct PatchBody {
     privacy_mode: Option<bool>,
     status: Option<OrgStatusInput>,
+    /// Refuse with 409 if the org changed since this version.
     version: Option<i64>,
     // The fields: `None` leaves one as it is.
     #[serde(default, deserialize_with = "text_or_list")]
@@ -369,6 +410,12 @@ impl PatchBody {
 
 /// `PATCH /orgs/{id}`: fields (`org.edit`), `privacy_mode` (`org.settings`),
 /// `status` (`org.delete` on the parent), in one transaction.
+#[utoipa::path(
+    operation_id = "updateOrg",
+    summary = "Edit fields (org.edit), privacy_mode (org.settings), status (org.delete on the parent)",
+    request_body = PatchBody,
+    responses((status = 200, description = "The org", body = OrgJson)),
+)]
 #[patch("/orgs/{id}")]
 async fn update(
     me: ApiUser,
@@ -418,13 +465,20 @@ async fn update(
     Ok(HttpResponse::Ok().json(one_fresh(&me, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OrgMove)]
 struct MoveBody {
     parent_id: i64,
+    /// Refuse with 409 if the org changed since this version.
     version: Option<i64>,
 }
 
 /// `POST /orgs/{id}/move`.
+#[utoipa::path(
+    operation_id = "moveOrg",
+    summary = "Move the org and its subtree (org.move on the parent, org.create on the new parent)",
+    responses((status = 200, description = "The moved org", body = OrgJson)),
+)]
 #[post("/orgs/{id}/move")]
 async fn move_org(
     me: ApiUser,
@@ -442,12 +496,19 @@ async fn move_org(
     Ok(HttpResponse::Ok().json(one_fresh(&me, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionQuery {
+    /// Refuse with 409 if the org changed since this version.
     version: Option<i64>,
 }
 
 /// `DELETE /orgs/{id}`: only when empty; 409 lists what blocks it.
+#[utoipa::path(
+    operation_id = "deleteOrg",
+    summary = "Delete an empty org (org.delete on the parent); 409 lists what blocks it",
+    responses((status = 204, description = "Deleted")),
+)]
 #[delete("/orgs/{id}")]
 async fn remove(
     me: ApiUser,
@@ -463,6 +524,11 @@ async fn remove(
 }
 
 /// `GET /orgs/{id}/settings`: each setting's value and where it comes from.
+#[utoipa::path(
+    operation_id = "getOrgSettings",
+    summary = "Effective settings, each with value, inherited_from and source",
+    responses((status = 200, description = "Settings by key", body = BTreeMap<String, SettingJson>)),
+)]
 #[get("/orgs/{id}/settings")]
 async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -476,6 +542,12 @@ async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, A
 
 /// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts;
 /// an optional `version` (the org's) answers 409 when stale.
+#[utoipa::path(
+    operation_id = "putOrgSettings",
+    summary = "Override settings; null reverts a key to inherited (org.settings)",
+    request_body(content = Object, description = "`{key: value or null}`, and an optional `version` (the org's)"),
+    responses((status = 200, description = "Settings by key", body = BTreeMap<String, SettingJson>)),
+)]
 #[put("/orgs/{id}/settings")]
 async fn put_settings(
     me: ApiUser,
@@ -510,22 +582,37 @@ fn take_version(body: &mut Map<String, Value>) -> Result<Option<i64>, Error> {
     }
 }
 
+/// One setting as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Setting)]
+struct SettingJson {
+    value: Value,
+    /// The org whose value applies; null when set here, by default, or when
+    /// that org is above your sight (`source` still says `inherited`).
+    inherited_from: Option<i64>,
+    /// `this_org`, `inherited` or `default`.
+    #[schema(value_type = String)]
+    source: settings::Source,
+}
+
 /// Settings as the API shows them; an inheriting source above the caller's
 /// sight is `null` (the `source` still says the value is inherited).
-fn settings_json(access: &Access, all: &[settings::Effective]) -> Value {
-    Value::Object(
-        all.iter()
-            .map(|e| {
-                let from = e
-                    .inherited_from
-                    .filter(|o| access.can(Permission::OrgView, *o));
-                (
-                    e.key.to_string(),
-                    json!({"value": e.value, "inherited_from": from, "source": e.source}),
-                )
-            })
-            .collect(),
-    )
+fn settings_json(access: &Access, all: &[settings::Effective]) -> BTreeMap<String, SettingJson> {
+    all.iter()
+        .map(|e| {
+            let from = e
+                .inherited_from
+                .filter(|o| access.can(Permission::OrgView, *o));
+            (
+                e.key.to_string(),
+                SettingJson {
+                    value: e.value.clone(),
+                    inherited_from: from,
+                    source: e.source.clone(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Org content (settings, access, members) needs sight inside the privacy border.
@@ -538,11 +625,16 @@ pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AccessQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// The user's name or email, or the group's name, contains.
     q: Option<String>,
+    /// Grants of this role.
+    #[param(value_type = Option<i64>)]
     role_id: Option<String>,
 }
 
@@ -550,6 +642,12 @@ struct AccessQuery {
 /// which grant. Only the grants the caller may know of: made at orgs they
 /// see, to users and groups they see; paged in SQL by the same domain
 /// function as the Access tab.
+#[utoipa::path(
+    operation_id = "getOrgAccess",
+    summary = "Who has access here: grants made here or inherited (access.view), nearest first, paged in SQL",
+    params(PageQuery),
+    responses((status = 200, description = "A page of grants and whom they reach", body = ListBody<AccessItem>)),
+)]
 #[get("/orgs/{id}/access")]
 async fn access_list(
     me: ApiUser,

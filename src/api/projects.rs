@@ -1,8 +1,7 @@
 //! `/api/v1/projects`: projects and their assignments.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::json::{double_option, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery, offset};
@@ -25,46 +24,128 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(end_assignment);
 }
 
-fn date(d: Option<chrono::NaiveDate>) -> Value {
-    d.map_or(Value::Null, |d| Value::String(d.to_string()))
+fn date(d: Option<chrono::NaiveDate>) -> Option<String> {
+    d.map(|d| d.to_string())
 }
 
-fn project_json(p: &Project) -> Value {
-    json!({
-        "id": p.id, "org_id": p.org_id, "code": p.code, "name": p.name,
-        "description": p.description, "client": p.client_name, "client_name": p.client_name,
-        "status": p.status, "start_date": date(p.start_date), "end_date": date(p.end_date),
-        "budget_minutes": p.budget_minutes, "version": p.version,
-        "created_at": time(p.created_at), "updated_at": time(p.updated_at),
-    })
+/// A project as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Project)]
+struct ProjectJson {
+    id: i64,
+    org_id: i64,
+    code: String,
+    name: String,
+    description: String,
+    client: String,
+    /// The same as `client`.
+    client_name: String,
+    /// `active`, `closed` or `archived`.
+    status: String,
+    #[schema(format = Date)]
+    start_date: Option<String>,
+    #[schema(format = Date)]
+    end_date: Option<String>,
+    budget_minutes: Option<i64>,
+    version: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// On `GET /projects/{id}` only, history included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignments: Option<Vec<AssignmentJson>>,
 }
 
-fn assignment_json(a: &Assignment) -> Value {
-    json!({
-        "id": a.id, "project_id": a.project_id, "user_id": a.user_id, "role": a.role,
-        "minutes_per_week": a.minutes_per_week, "start_date": a.start_date.to_string(),
-        "end_date": date(a.end_date), "version": a.version,
-        "created_at": time(a.created_at), "updated_at": time(a.updated_at),
-    })
+/// An assignment as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Assignment)]
+struct AssignmentJson {
+    id: i64,
+    project_id: i64,
+    user_id: i64,
+    /// `member`, `approver` or `manager`.
+    role: String,
+    minutes_per_week: i32,
+    #[schema(format = Date)]
+    start_date: String,
+    #[schema(format = Date)]
+    end_date: Option<String>,
+    version: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// The assignee's name, in a project's assignments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
 }
 
-fn assignee_json(a: &Assignee) -> Value {
-    let mut v = assignment_json(&a.assignment);
-    v["display_name"] = json!(a.display_name);
-    v
+fn project_json(p: &Project) -> ProjectJson {
+    ProjectJson {
+        id: p.id,
+        org_id: p.org_id,
+        code: p.code.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        client: p.client_name.clone(),
+        client_name: p.client_name.clone(),
+        status: p.status.clone(),
+        start_date: date(p.start_date),
+        end_date: date(p.end_date),
+        budget_minutes: p.budget_minutes,
+        version: p.version,
+        created_at: time(p.created_at),
+        updated_at: time(p.updated_at),
+        assignments: None,
+    }
 }
 
-#[derive(Deserialize)]
+fn assignment_json(a: &Assignment) -> AssignmentJson {
+    AssignmentJson {
+        id: a.id,
+        project_id: a.project_id,
+        user_id: a.user_id,
+        role: a.role.clone(),
+        minutes_per_week: a.minutes_per_week,
+        start_date: a.start_date.to_string(),
+        end_date: date(a.end_date),
+        version: a.version,
+        created_at: time(a.created_at),
+        updated_at: time(a.updated_at),
+        display_name: None,
+    }
+}
+
+fn assignee_json(a: &Assignee) -> AssignmentJson {
+    AssignmentJson {
+        display_name: Some(a.display_name.clone()),
+        ..assignment_json(&a.assignment)
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// The org and its whole subtree.
     org_id: Option<i64>,
+    /// `active`, `closed` or `archived`.
     status: Option<String>,
+    /// Name or code contains.
     q: Option<String>,
 }
 
 /// `GET /projects?org_id=&status=&q=`: projects visible to the caller; `org_id`
 /// takes its whole subtree.
+#[utoipa::path(
+    operation_id = "listProjects",
+    summary = "Projects visible to you (project.view at their org)",
+    params(PageQuery),
+    responses((status = 200, description = "A page of projects", body = ListBody<ProjectJson>)),
+)]
 #[get("/projects")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -91,36 +172,47 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         })
         .await?;
     Ok(HttpResponse::Ok().json(ListBody {
-        items: found.iter().map(project_json).collect::<Vec<Value>>(),
+        items: found.iter().map(project_json).collect::<Vec<_>>(),
         page,
         per_page,
         total: usize::try_from(total).unwrap_or(0),
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ProjectCreate)]
 struct CreateBody {
+    /// Required: the project's org.
     org_id: Option<i64>,
     #[serde(flatten)]
     draft: CreateDraft,
 }
 
 /// The create body: like [`ProjectDraft`], with dates that may be null.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct CreateDraft {
     code: String,
     name: String,
     description: String,
+    /// Also as `client`.
     #[serde(alias = "client")]
     client_name: String,
+    /// `active`, `closed` or `archived` (default `active`).
     status: String,
+    #[schema(format = Date)]
     start_date: Option<String>,
+    #[schema(format = Date)]
     end_date: Option<String>,
     budget_minutes: Option<i64>,
 }
 
 /// `POST /projects`.
+#[utoipa::path(
+    operation_id = "createProject",
+    summary = "Create a project (project.manage at the org); codes are unique within a tenant",
+    responses((status = 201, description = "The project", body = ProjectJson)),
+)]
 #[post("/projects")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let CreateBody { org_id, draft } = body.into_inner();
@@ -150,6 +242,11 @@ impl From<CreateDraft> for ProjectDraft {
 }
 
 /// `GET /projects/{id}`: the project with its assignments (history included).
+#[utoipa::path(
+    operation_id = "getProject",
+    summary = "One project with its assignments (history included)",
+    responses((status = 200, description = "The project", body = ProjectJson)),
+)]
 #[get("/projects/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access) = (id.into_inner(), me.access.clone());
@@ -162,13 +259,15 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
         })
         .await?;
     let mut body = project_json(&p);
-    body["assignments"] = Value::Array(assignees.iter().map(assignee_json).collect());
+    body.assignments = Some(assignees.iter().map(assignee_json).collect());
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProjectPatch)]
 struct PatchBody {
+    /// Reassign to this org (project.manage at both).
     org_id: Option<i64>,
     code: Option<String>,
     name: Option<String>,
@@ -177,11 +276,14 @@ struct PatchBody {
     client_name: Option<String>,
     status: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Date)]
     start_date: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Date)]
     end_date: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     budget_minutes: Option<Option<i64>>,
+    /// Refuse with 409 if the project changed since this version.
     version: Option<i64>,
 }
 
@@ -206,6 +308,11 @@ impl From<PatchBody> for ProjectEdit {
 
 /// `PATCH /projects/{id}`: fields, and `org_id` to reassign it (`project.manage`
 /// at both ends), in one transaction.
+#[utoipa::path(
+    operation_id = "updateProject",
+    summary = "Edit fields; org_id reassigns it (project.manage at both orgs)",
+    responses((status = 200, description = "The project", body = ProjectJson)),
+)]
 #[patch("/projects/{id}")]
 async fn update(
     me: ApiUser,
@@ -221,12 +328,19 @@ async fn update(
     Ok(HttpResponse::Ok().json(project_json(&p)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionQuery {
+    /// Refuse with 409 if the project changed since this version.
     version: Option<i64>,
 }
 
 /// `DELETE /projects/{id}`: only a project nobody was ever assigned to.
+#[utoipa::path(
+    operation_id = "deleteProject",
+    summary = "Delete a project nobody was ever assigned to (project.manage); 409 otherwise",
+    responses((status = 204, description = "Deleted")),
+)]
 #[delete("/projects/{id}")]
 async fn remove(
     me: ApiUser,
@@ -245,16 +359,24 @@ async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AssignmentPut)]
 struct AssignmentBody {
     #[serde(flatten)]
     draft: AssignmentDraft,
+    /// When changing an assignment: refuse if it changed since.
     version: Option<i64>,
 }
 
 /// `GET /projects/{id}/assignments?q=&page=&per_page=`: the assignments
 /// (history included) by the assignee's name, paged in SQL (the project
 /// page's list).
+#[utoipa::path(
+    operation_id = "listAssignments",
+    summary = "The project's assignments (history included) by the assignee's name, paged in SQL",
+    params(PageQuery),
+    responses((status = 200, description = "A page of assignments", body = ListBody<AssignmentJson>)),
+)]
 #[get("/projects/{id}/assignments")]
 async fn list_assignments(
     me: ApiUser,
@@ -271,12 +393,20 @@ async fn list_assignments(
             assignment::of_project_page(conn, id, &q, offset, i64::from(per_page))
         })
         .await?;
-    let items: Vec<Value> = items.iter().map(assignee_json).collect();
+    let items: Vec<AssignmentJson> = items.iter().map(assignee_json).collect();
     Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
 /// `PUT /projects/{id}/assignments/{user_id}`: assigns for a period, or changes
 /// the assignment that starts on `start_date`. 201 when new.
+#[utoipa::path(
+    operation_id = "putAssignment",
+    summary = "Assign a user for a period, or change the assignment starting on start_date (project.assign)",
+    responses(
+        (status = 200, description = "The changed assignment", body = AssignmentJson),
+        (status = 201, description = "The new assignment", body = AssignmentJson),
+    ),
+)]
 #[put("/projects/{id}/assignments/{user_id}")]
 async fn put_assignment(
     me: ApiUser,
@@ -301,6 +431,11 @@ async fn put_assignment(
 
 /// `DELETE /projects/{id}/assignments/{user_id}`: ends the user's work on the
 /// project today (history stays); an assignment not started yet is deleted.
+#[utoipa::path(
+    operation_id = "endAssignment",
+    summary = "End the user's assignment today (kept as history); one not started yet is deleted (project.assign)",
+    responses((status = 204, description = "Ended")),
+)]
 #[delete("/projects/{id}/assignments/{user_id}")]
 async fn end_assignment(
     me: ApiUser,

@@ -3,24 +3,73 @@
 //! `per_page`, one page as JSON `{name, columns, rows, page, per_page, total}`.
 
 use actix_web::{HttpResponse, get, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::list::PageQuery;
 use super::{ApiError, ApiUser};
 use crate::domain::report::{self, Cell, FilterInput, Format};
 use crate::error::Error;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReportQuery {
+    /// `json` (the default) or `csv`.
     format: Option<String>,
+    /// JSON only: with `page` or `per_page`, one page with `page`, `per_page`
+    /// and `total`; without, every row.
     #[serde(flatten)]
+    #[param(ignore)]
     paging: PageQuery,
     #[serde(flatten)]
+    #[param(ignore)]
     filter: FilterInput,
 }
 
+/// A report as JSON: every row, or one page of them.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Report)]
+struct ReportJson {
+    name: &'static str,
+    columns: &'static [&'static str],
+    /// Each row's cells in the order of `columns`: text, a date, hours or a count.
+    rows: Vec<Vec<Value>>,
+    /// With `page` or `per_page`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<usize>,
+    /// With `page` or `per_page`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_page: Option<u32>,
+    /// Rows in the whole report; with `page` or `per_page`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<usize>,
+}
+
 /// `GET /reports/{name}?org_id=&from=&to=&project_id=&team_id=&user_id=&format=&page=&per_page=`.
+#[utoipa::path(
+    operation_id = "getReport",
+    summary = "A report over what you may see (report.view): JSON {name, columns, rows} or CSV with the same header",
+    params(
+        ("name" = String, Path, description = "`monthly-by-project`, `quarterly-by-project`, `entries`, \
+            `employee-overview`, `project-hours`, `team-hours`, `team-projects-users`, `org-rollup` \
+            or `missing-timesheets`"),
+        PageQuery,
+        ("org_id" = Option<i64>, Query, description = "The org and its subtree (default: your highest)"),
+        ("from" = Option<String>, Query, format = Date, description = "First day (default: this month)"),
+        ("to" = Option<String>, Query, format = Date, description = "Last day; at most 5 years after from"),
+        ("project_id" = Option<i64>, Query, description = "One project"),
+        ("team_id" = Option<i64>, Query, description = "One team's members"),
+        ("user_id" = Option<i64>, Query, description = "One person you may see or whose home reports you read; \
+            anyone else answers 422 like an id naming no one"),
+    ),
+    responses(
+        (status = 200, description = "The report (every row, streamed as read; or one page)", content(
+            (ReportJson = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
+)]
 #[get("/reports/{name}")]
 pub async fn show(
     me: ApiUser,
@@ -51,14 +100,18 @@ pub async fn show(
         })
         .await?;
     Ok(match shown {
-        Some(shown) => HttpResponse::Ok().json(json!({
-            "name": prepared.name,
-            "columns": prepared.columns,
-            "rows": shown.rows.iter().map(|r| r.iter().map(Cell::json).collect::<Vec<_>>()).collect::<Vec<_>>(),
-            "page": shown.page,
-            "per_page": per_page,
-            "total": shown.total_rows,
-        })),
+        Some(shown) => HttpResponse::Ok().json(ReportJson {
+            name: prepared.name,
+            columns: prepared.columns,
+            rows: shown
+                .rows
+                .iter()
+                .map(|r| r.iter().map(Cell::json).collect())
+                .collect(),
+            page: Some(shown.page),
+            per_page: Some(per_page),
+            total: Some(shown.total_rows),
+        }),
         None => crate::http::download::download(me.db().clone(), prepared, format),
     })
 }

@@ -1,8 +1,7 @@
 //! `/api/v1/roles`: roles usable at an org.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::list::{ListBody, PageQuery, page_of};
 use super::orgs::require_inside;
@@ -10,8 +9,10 @@ use super::{ApiError, ApiUser};
 use crate::domain::role::{self, CustomRoleInput};
 use crate::error::FieldErrors;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = RoleCreate)]
 struct CreateBody {
+    /// Required: the org where the role is defined.
     org_id: Option<i64>,
     #[serde(flatten)]
     role: CustomRoleInput,
@@ -19,6 +20,11 @@ struct CreateBody {
 
 /// `POST /roles`: a custom role at an org, usable in its subtree. Defining one
 /// needs `access.manage` there and every permission it carries.
+#[utoipa::path(
+    operation_id = "createRole",
+    summary = "Define a custom role at an org, usable in its subtree (access.manage and every permission it carries)",
+    responses((status = 201, description = "The role", body = RoleJson)),
+)]
 #[post("/roles")]
 pub async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -36,23 +42,44 @@ pub async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResp
     Ok(HttpResponse::Created().json(role_json(&r)))
 }
 
-fn role_json(r: &role::Role) -> serde_json::Value {
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "permissions": r.permission_set().iter().map(|p| p.name()).collect::<Vec<_>>(),
-        "builtin": r.is_builtin(),
-        "org_id": r.org_id,
-    })
-}
-
-#[derive(Deserialize)]
-struct RolesQuery {
-    #[serde(flatten)]
-    page: PageQuery,
+/// A role as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Role)]
+struct RoleJson {
+    id: i64,
+    name: String,
+    permissions: Vec<&'static str>,
+    builtin: bool,
+    /// Where a custom role is defined; null for a built-in.
     org_id: Option<i64>,
 }
 
+fn role_json(r: &role::Role) -> RoleJson {
+    RoleJson {
+        id: r.id,
+        name: r.name.clone(),
+        permissions: r.permission_set().iter().map(|p| p.name()).collect(),
+        builtin: r.is_builtin(),
+        org_id: r.org_id,
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RolesQuery {
+    #[serde(flatten)]
+    #[param(ignore)]
+    page: PageQuery,
+    /// Required: roles usable at this org.
+    org_id: Option<i64>,
+}
+
+#[utoipa::path(
+    operation_id = "listRoles",
+    summary = "Roles usable at an org",
+    params(PageQuery),
+    responses((status = 200, description = "A page of roles", body = ListBody<RoleJson>)),
+)]
 #[get("/roles")]
 pub async fn list(me: ApiUser, query: web::Query<RolesQuery>) -> Result<HttpResponse, ApiError> {
     let org_id = query
@@ -78,8 +105,9 @@ pub async fn list(me: ApiUser, query: web::Query<RolesQuery>) -> Result<HttpResp
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RolePatch)]
 struct PatchBody {
     name: Option<String>,
     permissions: Option<Vec<String>>,
@@ -87,6 +115,11 @@ struct PatchBody {
 
 /// `PATCH /roles/{id}`: rename a custom role or change its permissions (see
 /// `role::update_custom_as` for what that takes). Built-ins answer 403.
+#[utoipa::path(
+    operation_id = "updateRole",
+    summary = "Rename a custom role or change its permissions; built-ins answer 403",
+    responses((status = 200, description = "The role", body = RoleJson)),
+)]
 #[patch("/roles/{id}")]
 pub async fn update(
     me: ApiUser,
@@ -107,6 +140,11 @@ pub async fn update(
 }
 
 /// `DELETE /roles/{id}`: a custom role nobody holds (409 while granted).
+#[utoipa::path(
+    operation_id = "deleteRole",
+    summary = "Delete a custom role nobody holds (409 while granted)",
+    responses((status = 204, description = "Deleted")),
+)]
 #[delete("/roles/{id}")]
 pub async fn remove(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());

@@ -1,8 +1,7 @@
 //! `/api/v1/teams`: teams and their members.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery};
@@ -23,11 +22,42 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove_member);
 }
 
-fn team_json(g: &Team) -> Value {
-    json!({
-        "id": g.id, "org_id": g.org_id, "name": g.name, "description": g.description,
-        "version": g.version, "created_at": time(g.created_at), "updated_at": time(g.updated_at),
-    })
+/// A team as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Team)]
+struct TeamJson {
+    id: i64,
+    org_id: i64,
+    name: String,
+    description: String,
+    version: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// On `GET /teams/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<Vec<team::Member>>,
+}
+
+/// The members after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TeamMembers)]
+struct MembersJson {
+    members: Vec<team::Member>,
+}
+
+fn team_json(g: &Team) -> TeamJson {
+    TeamJson {
+        id: g.id,
+        org_id: g.org_id,
+        name: g.name.clone(),
+        description: g.description.clone(),
+        version: g.version,
+        created_at: time(g.created_at),
+        updated_at: time(g.updated_at),
+        members: None,
+    }
 }
 
 /// `Ok` when the person may do `perm` on the team; 404 when they may not even see
@@ -44,17 +74,27 @@ pub fn require_team(access: &Access, t: &Team, perm: Permission) -> Result<(), E
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// The team's org.
     org_id: Option<i64>,
+    /// Name contains.
     q: Option<String>,
 }
 
 /// `GET /teams?org_id=&q=`: the teams the caller may see (`team.view` at
 /// their org), at exactly `org_id` when given, whose name contains `q` as
 /// typed (case-insensitive); by name, paged in SQL.
+#[utoipa::path(
+    operation_id = "listTeams",
+    summary = "Teams visible to you (team.view)",
+    params(PageQuery),
+    responses((status = 200, description = "A page of teams", body = ListBody<TeamJson>)),
+)]
 #[get("/teams")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -72,17 +112,24 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
             team::search_visible(conn, &access, &q, within, offset, i64::from(per_page))
         })
         .await?;
-    let items: Vec<Value> = teams.iter().map(team_json).collect();
+    let items: Vec<TeamJson> = teams.iter().map(team_json).collect();
     Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TeamCreate)]
 struct CreateBody {
+    /// Required: the team's org.
     org_id: Option<i64>,
     #[serde(flatten)]
     draft: TeamDraft,
 }
 
+#[utoipa::path(
+    operation_id = "createTeam",
+    summary = "Create a team (team.manage at the org)",
+    responses((status = 201, description = "The team", body = TeamJson)),
+)]
 #[post("/teams")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -99,6 +146,11 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
     Ok(HttpResponse::Created().json(team_json(&g)))
 }
 
+#[utoipa::path(
+    operation_id = "getTeam",
+    summary = "One team with its members",
+    responses((status = 200, description = "The team", body = TeamJson)),
+)]
 #[get("/teams/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access) = (id.into_inner(), me.access.clone());
@@ -111,17 +163,23 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
         })
         .await?;
     let mut body = team_json(&g);
-    body["members"] = json!(members);
+    body.members = Some(members);
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TeamPatch)]
 struct PatchBody {
     name: Option<String>,
     description: Option<String>,
     version: Option<i64>,
 }
 
+#[utoipa::path(
+    operation_id = "updateTeam",
+    summary = "Rename or describe (team.manage)",
+    responses((status = 200, description = "The team", body = TeamJson)),
+)]
 #[patch("/teams/{id}")]
 async fn update(
     me: ApiUser,
@@ -145,11 +203,18 @@ async fn update(
     Ok(HttpResponse::Ok().json(team_json(&g)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionQuery {
+    /// Refuse with 409 if it changed since this version.
     version: Option<i64>,
 }
 
+#[utoipa::path(
+    operation_id = "deleteTeam",
+    summary = "Delete with its memberships (team.manage)",
+    responses((status = 204, description = "Deleted")),
+)]
 #[delete("/teams/{id}")]
 async fn remove(
     me: ApiUser,
@@ -170,6 +235,12 @@ async fn remove(
 
 /// `GET /teams/{id}/members?q=&page=&per_page=`: leads first then by name,
 /// paged in SQL (the team page's list).
+#[utoipa::path(
+    operation_id = "listTeamMembers",
+    summary = "The members you may see, leads first then by name, paged in SQL",
+    params(PageQuery),
+    responses((status = 200, description = "A page of members", body = ListBody<team::Member>)),
+)]
 #[get("/teams/{id}/members")]
 async fn list_members(
     me: ApiUser,
@@ -191,13 +262,20 @@ async fn list_members(
 
 /// The PUT body; an empty body means the defaults. A misspelt field is
 /// refused, not read as `false`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TeamMemberPut)]
 struct MemberBody {
     #[serde(default)]
     lead: bool,
 }
 
+#[utoipa::path(
+    operation_id = "putTeamMember",
+    summary = "Add a member or set their lead flag",
+    request_body(content = MemberBody, description = "May be left out: `lead` false"),
+    responses((status = 200, description = "The members", body = MembersJson)),
+)]
 #[put("/teams/{id}/members/{user_id}")]
 async fn put_member(
     me: ApiUser,
@@ -218,9 +296,14 @@ async fn put_member(
             team::members(conn, id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"members": members})))
+    Ok(HttpResponse::Ok().json(MembersJson { members }))
 }
 
+#[utoipa::path(
+    operation_id = "deleteTeamMember",
+    summary = "Remove a member",
+    responses((status = 204, description = "Removed")),
+)]
 #[delete("/teams/{id}/members/{user_id}")]
 async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
     let (id, user_id) = path.into_inner();

@@ -2,8 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery};
@@ -27,34 +26,92 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(read_notifications);
 }
 
-pub fn week_json(week: &Week) -> Value {
+/// A week as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Timesheet)]
+pub struct WeekJson {
+    /// null for a week never saved.
+    id: Option<i64>,
+    user_id: i64,
+    #[schema(value_type = String, format = Date)]
+    week_start: NaiveDate,
+    /// `draft`, `submitted`, `approved` or `rejected`.
+    status: &'static str,
+    /// 0 for a week never saved.
+    version: i64,
+    approval_mode: Option<String>,
+    rejection_reason: Option<String>,
+    #[schema(format = DateTime)]
+    submitted_at: Option<String>,
+    #[schema(format = DateTime)]
+    decided_at: Option<String>,
+    total_minutes: i64,
+    entries: Vec<EntryJson>,
+    parts: Vec<PartJson>,
+}
+
+/// A line of a week: minutes on a project on a day.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Entry)]
+struct EntryJson {
+    project_id: i64,
+    #[schema(value_type = String, format = Date)]
+    date: NaiveDate,
+    minutes: i32,
+    note: String,
+}
+
+/// What one approver decides: a project's lines, or (`project_id` null) the
+/// whole week in team mode.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ApprovalPart)]
+struct PartJson {
+    project_id: Option<i64>,
+    /// `waiting`, `pending`, `approved`, `rejected` or `cancelled`.
+    status: String,
+    minutes: i32,
+    decided_by: Option<i64>,
+    #[schema(format = DateTime)]
+    decided_at: Option<String>,
+    reason: Option<String>,
+}
+
+pub fn week_json(week: &Week) -> WeekJson {
     let sheet = week.sheet.as_ref();
-    json!({
-        "id": sheet.map(|s| s.id),
-        "user_id": week.user.id,
-        "week_start": week.week_start,
-        "status": week.status().as_str(),
-        "version": week.version(),
-        "approval_mode": sheet.and_then(|s| s.approval_mode.clone()),
-        "rejection_reason": sheet.and_then(|s| s.rejection_reason.clone()),
-        "submitted_at": sheet.and_then(|s| s.submitted_at).map(time),
-        "decided_at": sheet.and_then(|s| s.decided_at).map(time),
-        "total_minutes": week.total(),
-        "entries": week.entries.iter().map(|e| json!({
-            "project_id": e.project_id,
-            "date": e.entry_date,
-            "minutes": e.minutes,
-            "note": e.note,
-        })).collect::<Vec<_>>(),
-        "parts": week.parts.iter().map(|p| json!({
-            "project_id": p.project_id,
-            "status": p.status,
-            "minutes": p.minutes,
-            "decided_by": p.decided_by,
-            "decided_at": p.decided_at.map(time),
-            "reason": p.reason,
-        })).collect::<Vec<_>>(),
-    })
+    WeekJson {
+        id: sheet.map(|s| s.id),
+        user_id: week.user.id,
+        week_start: week.week_start,
+        status: week.status().as_str(),
+        version: week.version(),
+        approval_mode: sheet.and_then(|s| s.approval_mode.clone()),
+        rejection_reason: sheet.and_then(|s| s.rejection_reason.clone()),
+        submitted_at: sheet.and_then(|s| s.submitted_at).map(time),
+        decided_at: sheet.and_then(|s| s.decided_at).map(time),
+        total_minutes: week.total(),
+        entries: week
+            .entries
+            .iter()
+            .map(|e| EntryJson {
+                project_id: e.project_id,
+                date: e.entry_date,
+                minutes: e.minutes,
+                note: e.note.clone(),
+            })
+            .collect(),
+        parts: week
+            .parts
+            .iter()
+            .map(|p| PartJson {
+                project_id: p.project_id,
+                status: p.status.clone(),
+                minutes: p.minutes,
+                decided_by: p.decided_by,
+                decided_at: p.decided_at.map(time),
+                reason: p.reason.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
@@ -63,6 +120,12 @@ fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
 
 /// `GET /timesheets/{user_id}/{week_start}`: a week never saved answers an
 /// empty draft with `id: null` and `version: 0`; nothing is stored.
+#[utoipa::path(
+    operation_id = "getTimesheet",
+    summary = "A week; one never saved is an empty draft with id null and version 0 (nothing is stored)",
+    params(("week_start" = String, Path, format = Date, description = "the week's first day (the home org's week_start setting)")),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[get("/timesheets/{user_id}/{week_start}")]
 async fn show(me: ApiUser, path: web::Path<(i64, String)>) -> Result<HttpResponse, ApiError> {
     let (user_id, raw) = path.into_inner();
@@ -75,17 +138,22 @@ async fn show(me: ApiUser, path: web::Path<(i64, String)>) -> Result<HttpRespons
     Ok(HttpResponse::Ok().json(week_json(&week)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = EntryPut)]
 struct EntryBody {
     project_id: i64,
+    #[schema(format = Date)]
     date: String,
+    /// In steps of 15, at most 1440 a day.
     minutes: i64,
     #[serde(default)]
     note: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TimesheetPut)]
 struct ReplaceBody {
+    /// 0 for a week never saved.
     version: i64,
     #[serde(default)]
     entries: Vec<EntryBody>,
@@ -93,6 +161,12 @@ struct ReplaceBody {
 
 /// `PUT /timesheets/{user_id}/{week_start}`: replaces the entries of a draft or
 /// rejected week; the first PUT creates the sheet.
+#[utoipa::path(
+    operation_id = "putTimesheet",
+    summary = "Replace the entries of a draft or rejected week (the owner, or time.manage); the first PUT creates the sheet",
+    params(("week_start" = String, Path, format = Date, description = "the week's first day")),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[put("/timesheets/{user_id}/{week_start}")]
 async fn replace(
     me: ApiUser,
@@ -125,11 +199,15 @@ async fn replace(
     Ok(HttpResponse::Ok().json(week_json(&week)))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = Transition)]
 struct TransitionBody {
+    /// Refuse if the week changed since.
     version: Option<i64>,
+    /// Approve or reject one project's part.
     project_id: Option<i64>,
+    /// Required to reject and to reopen.
     reason: Option<String>,
 }
 
@@ -154,6 +232,12 @@ async fn transition(
 }
 
 /// `POST /timesheets/{id}/submit` (the owner).
+#[utoipa::path(
+    operation_id = "submitTimesheet",
+    summary = "Submit a draft or rejected week (the owner)",
+    request_body(content = TransitionBody, description = "May be left out"),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[post("/timesheets/{id}/submit")]
 async fn submit(
     me: ApiUser,
@@ -164,6 +248,12 @@ async fn submit(
 }
 
 /// `POST /timesheets/{id}/withdraw` (the owner, before any decision).
+#[utoipa::path(
+    operation_id = "withdrawTimesheet",
+    summary = "Take a submitted week back before any decision (the owner)",
+    request_body(content = TransitionBody, description = "May be left out"),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[post("/timesheets/{id}/withdraw")]
 async fn withdraw(
     me: ApiUser,
@@ -175,6 +265,12 @@ async fn withdraw(
 
 /// `POST /timesheets/{id}/approve`: every part the caller may decide, or the
 /// part of `project_id`.
+#[utoipa::path(
+    operation_id = "approveTimesheet",
+    summary = "Approve every part you may decide, or the part of project_id",
+    request_body(content = TransitionBody, description = "May be left out"),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[post("/timesheets/{id}/approve")]
 async fn approve(
     me: ApiUser,
@@ -185,6 +281,12 @@ async fn approve(
 }
 
 /// `POST /timesheets/{id}/reject` with `{reason, project_id?}`.
+#[utoipa::path(
+    operation_id = "rejectTimesheet",
+    summary = "Reject with a reason (required); one rejection rejects the week",
+    request_body(content = TransitionBody, description = "May be left out"),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[post("/timesheets/{id}/reject")]
 async fn reject(
     me: ApiUser,
@@ -195,6 +297,12 @@ async fn reject(
 }
 
 /// `POST /timesheets/{id}/reopen` with `{reason}` (`time.manage`).
+#[utoipa::path(
+    operation_id = "reopenTimesheet",
+    summary = "Reopen an approved week with a reason (time.manage at the owner's home org)",
+    request_body(content = TransitionBody, description = "May be left out"),
+    responses((status = 200, description = "The week", body = WeekJson)),
+)]
 #[post("/timesheets/{id}/reopen")]
 async fn reopen(
     me: ApiUser,
@@ -204,21 +312,58 @@ async fn reopen(
     transition(me, id.into_inner(), body, Action::Reopen).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ApprovalsQuery {
+    /// One project's parts.
+    #[param(value_type = Option<i64>)]
     project_id: Option<String>,
+    /// Members of one team.
+    #[param(value_type = Option<i64>)]
     team_id: Option<String>,
+    /// People at home in this org and below.
+    #[param(value_type = Option<i64>)]
     org_id: Option<String>,
+    /// One week.
+    #[param(format = Date)]
     week_start: Option<String>,
+    /// `oldest` (submitted longest ago first, the default) or `newest`.
     sort: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+}
+
+/// A decision waiting in the caller's inbox.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = PendingApproval)]
+struct PendingJson {
+    timesheet_id: i64,
+    part_id: i64,
+    user_id: i64,
+    user_name: String,
+    user_email: String,
+    user_org_id: i64,
+    #[schema(value_type = String, format = Date)]
+    week_start: NaiveDate,
+    project_id: Option<i64>,
+    project_name: Option<String>,
+    minutes: i64,
+    version: i64,
+    #[schema(format = DateTime)]
+    submitted_at: Option<String>,
 }
 
 /// `GET /approvals?project_id=&team_id=&org_id=&week_start=&sort=`: pending
 /// items the caller may decide, paged and counted in SQL (`domain::inbox`).
 /// `org_id` keeps people at home in that org and below; `sort` is `oldest`
 /// (submitted longest ago first, the default) or `newest`.
+#[utoipa::path(
+    operation_id = "listApprovals",
+    summary = "Pending items you may decide",
+    params(PageQuery),
+    responses((status = 200, description = "A page of pending items", body = ListBody<PendingJson>)),
+)]
 #[get("/approvals")]
 async fn approvals(
     me: ApiUser,
@@ -258,23 +403,21 @@ async fn approvals(
             crate::domain::inbox::page(conn, &approver, &filter, offset, i64::from(per_page))
         })
         .await?;
-    let shown: Vec<Value> = items
+    let shown: Vec<PendingJson> = items
         .into_iter()
-        .map(|i| {
-            json!({
-                "timesheet_id": i.timesheet_id,
-                "part_id": i.part_id,
-                "user_id": i.user_id,
-                "user_name": i.user_name,
-                "user_email": i.user_email,
-                "user_org_id": i.user_org_id,
-                "week_start": i.week_start,
-                "project_id": i.project_id,
-                "project_name": i.project_name,
-                "minutes": i.minutes,
-                "version": i.version,
-                "submitted_at": i.submitted_at.map(time),
-            })
+        .map(|i| PendingJson {
+            timesheet_id: i.timesheet_id,
+            part_id: i.part_id,
+            user_id: i.user_id,
+            user_name: i.user_name,
+            user_email: i.user_email,
+            user_org_id: i.user_org_id,
+            week_start: i.week_start,
+            project_id: i.project_id,
+            project_name: i.project_name,
+            minutes: i.minutes,
+            version: i.version,
+            submitted_at: i.submitted_at.map(time),
         })
         .collect();
     Ok(HttpResponse::Ok().json(ListBody {
@@ -285,14 +428,58 @@ async fn approvals(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NotificationsQuery {
+    /// Only unread ones.
+    #[param(value_type = Option<bool>)]
     unread: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
 }
 
+/// A notification as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Notification)]
+struct NotificationJson {
+    id: i64,
+    kind: String,
+    title: String,
+    body: String,
+    link: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    read_at: Option<String>,
+}
+
+/// A page of notifications, with how many are unread in all.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationList)]
+struct NotificationListJson {
+    items: Vec<NotificationJson>,
+    page: u32,
+    per_page: u32,
+    total: i64,
+    unread: i64,
+}
+
+/// The answer to marking notifications read.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationsRead)]
+struct ReadJson {
+    marked_read: usize,
+    unread: i64,
+}
+
 /// `GET /notifications?unread=true`: the caller's own, newest first.
+#[utoipa::path(
+    operation_id = "listNotifications",
+    summary = "Your notifications, newest first",
+    params(PageQuery),
+    responses((status = 200, description = "A page of notifications", body = NotificationListJson)),
+)]
 #[get("/notifications")]
 async fn notifications(
     me: ApiUser,
@@ -316,36 +503,42 @@ async fn notifications(
             Ok((items, total, notification::unread_count(conn, &access)?))
         })
         .await?;
-    let items: Vec<Value> = items
+    let items: Vec<NotificationJson> = items
         .iter()
-        .map(|n| {
-            json!({
-                "id": n.id,
-                "kind": n.kind,
-                "title": n.title,
-                "body": n.body,
-                "link": n.link,
-                "created_at": time(n.created_at),
-                "read_at": n.read_at.map(time),
-            })
+        .map(|n| NotificationJson {
+            id: n.id,
+            kind: n.kind.clone(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            link: n.link.clone(),
+            created_at: time(n.created_at),
+            read_at: n.read_at.map(time),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "items": items,
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "unread": unread,
-    })))
+    Ok(HttpResponse::Ok().json(NotificationListJson {
+        items,
+        page,
+        per_page,
+        total,
+        unread,
+    }))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = NotificationsReadBody)]
 struct ReadBody {
+    /// These; none means all.
     ids: Option<Vec<i64>>,
 }
 
 /// `POST /notifications/read` with `{ids?}`: marks some, or all, read.
+#[utoipa::path(
+    operation_id = "readNotifications",
+    summary = "Mark some (ids) or all of your notifications read",
+    request_body(content = ReadBody, description = "May be left out: all"),
+    responses((status = 200, description = "How many were marked, and how many stay unread", body = ReadJson)),
+)]
 #[post("/notifications/read")]
 async fn read_notifications(
     me: ApiUser,
@@ -360,5 +553,8 @@ async fn read_notifications(
             Ok((changed, notification::unread_count(conn, &access)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"marked_read": changed, "unread": unread})))
+    Ok(HttpResponse::Ok().json(ReadJson {
+        marked_read: changed,
+        unread,
+    }))
 }

@@ -17,16 +17,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(update);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageQuery,
+    /// Home org.
     org_id: Option<i64>,
+    /// Name or email contains.
     q: Option<String>,
+    /// `invited`, `active` or `deactivated`.
     status: Option<String>,
 }
 
 /// `GET /users?org_id=&q=&status=`.
+#[utoipa::path(
+    operation_id = "listUsers",
+    summary = "Users visible to you: at home where you hold user.view, or guests granted there",
+    params(PageQuery),
+    responses((status = 200, description = "A page of users", body = ListBody<UserJson>)),
+)]
 #[get("/users")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
@@ -62,6 +73,11 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
 }
 
 /// `POST /users`: with `password` the user is active at once; without, invited.
+#[utoipa::path(
+    operation_id = "createUser",
+    summary = "Create a user (user.manage at the home org): active with a password, else invited by mail",
+    responses((status = 201, description = "The user", body = UserJson)),
+)]
 #[post("/users")]
 async fn create(me: ApiUser, body: web::Json<NewUserInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
@@ -82,6 +98,11 @@ async fn create(me: ApiUser, body: web::Json<NewUserInput>) -> Result<HttpRespon
 }
 
 /// `GET /users/{id}`.
+#[utoipa::path(
+    operation_id = "getUser",
+    summary = "One user",
+    responses((status = 200, description = "The user", body = UserJson)),
+)]
 #[get("/users/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, access) = (id.into_inner(), me.access.clone());
@@ -92,20 +113,29 @@ async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError>
     Ok(HttpResponse::Ok().json(UserJson::from(&u)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UserPatch)]
 struct PatchBody {
     display_name: Option<String>,
     email: Option<String>,
     job_title: Option<String>,
     phone: Option<String>,
+    /// Move the user's home here (user.manage at both ends).
     org_id: Option<i64>,
+    /// `active` or `deactivated`.
     status: Option<String>,
+    /// Refuse with 409 if the user changed since this version.
     version: Option<i64>,
 }
 
 /// `PATCH /users/{id}`: fields, `org_id` (move: `user.manage` at both ends),
 /// `status` (`active` / `deactivated`), in one transaction.
+#[utoipa::path(
+    operation_id = "updateUser",
+    summary = "Edit fields, move (org_id: user.manage at both ends), status (active/deactivated)",
+    responses((status = 200, description = "The user", body = UserJson)),
+)]
 #[patch("/users/{id}")]
 async fn update(
     me: ApiUser,

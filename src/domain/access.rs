@@ -13,8 +13,9 @@ use crate::db::{self, Conn};
 use crate::domain::grant;
 use crate::error::Result;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Principal {
+    /// `user` or `group`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub id: i64,
@@ -22,14 +23,15 @@ pub struct Principal {
     pub email: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AccessScope)]
 pub struct Scope {
     pub org_id: i64,
     pub org_name: String,
     pub descendants: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccessItem {
     pub grant_id: i64,
     pub principal: Principal,

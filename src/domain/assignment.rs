@@ -83,9 +83,10 @@ impl ProjectRole {
 pub const MAX_MINUTES_PER_WEEK: i64 = 7 * 24 * 60;
 
 /// An assignment as typed, before validation.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AssignmentDraft {
+    /// `member`, `approver` or `manager`.
     pub role: String,
     pub minutes_per_week: Option<i64>,
     pub start_date: String,

@@ -111,7 +111,7 @@ pub fn usable_at(conn: &mut Conn, role_id: i64, org_id: i64) -> Result<bool> {
 }
 
 /// A custom role as typed.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CustomRoleInput {
     pub name: String,

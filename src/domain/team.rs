@@ -28,7 +28,7 @@ pub struct Team {
 }
 
 /// A team's fields as typed.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct TeamDraft {
     pub name: String,
@@ -56,7 +56,8 @@ impl TeamDraft {
 }
 
 /// A member as listed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TeamMember)]
 pub struct Member {
     pub user_id: i64,
     pub display_name: String,

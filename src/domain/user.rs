@@ -233,7 +233,7 @@ pub fn end_all_sessions(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
 }
 
 /// Changes to one's own profile, as typed; `None` leaves a field alone.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileInput {
     pub display_name: Option<String>,
@@ -727,7 +727,7 @@ pub fn create_active(
 }
 
 /// A new user as an administrator types it.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct NewUserInput {
     pub org_id: Option<i64>,

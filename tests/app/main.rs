@@ -18,6 +18,7 @@ mod inbox_paging;
 mod manners;
 mod month_totals;
 mod nav_counts;
+mod openapi;
 mod org_pages;
 mod org_tree;
 mod orgs;

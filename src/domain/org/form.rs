@@ -7,7 +7,7 @@ use crate::domain::validate;
 use crate::error::{FieldErrors, Result};
 
 /// An org's editable fields as typed (forms and JSON), before validation.
-#[derive(Clone, Debug, Default, serde::Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct OrgDraft {
     pub name: String,

@@ -1,0 +1,349 @@
+//! The generated OpenAPI document against what the server answers: each
+//! answer's status is one the operation lists, and its body fits the schema
+//! listed for that status. Schemathesis does this broadly in CI
+//! (.ci/schemathesis.sh) on demo data; these pin the shapes demo data lacks,
+//! such as an org seen only by name behind a privacy border.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Calls `method path` and checks the answer against the operation
+/// `template` of `doc`; returns the status and body.
+async fn documented(
+    app: &TestApp,
+    doc: &Value,
+    token: &str,
+    (method, template, path): (Method, &str, &str),
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (status, answer) = app.call(method.clone(), path, token, body).await;
+    let op = &doc["paths"][template][method.as_str().to_lowercase()];
+    assert!(op.is_object(), "{method} {template} is not described");
+    let code = status.as_u16().to_string();
+    let mut response = &op["responses"][&code];
+    if let Some(name) = response["$ref"].as_str() {
+        response = resolve(doc, name);
+    }
+    assert!(
+        response.is_object(),
+        "{method} {path} answered {code}, which the document does not list: {answer}"
+    );
+    if let Some(schema) = response.pointer("/content/application~1json/schema")
+        && let Err(why) = fits(doc, schema, &answer, "$")
+    {
+        panic!("{method} {path} answered {code} off its schema: {why}\n{answer}");
+    }
+    (status.as_u16(), answer)
+}
+
+fn resolve<'a>(doc: &'a Value, reference: &str) -> &'a Value {
+    let pointer = reference.trim_start_matches('#');
+    doc.pointer(pointer)
+        .unwrap_or_else(|| panic!("dangling {reference}"))
+}
+
+/// The subset of JSON Schema the generated document uses.
+fn fits(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        return fits(doc, resolve(doc, reference), value, at);
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for part in all {
+            fits(doc, part, value, at)?;
+        }
+    }
+    if let Some(any) = schema["oneOf"].as_array() {
+        let matching = any
+            .iter()
+            .filter(|s| fits(doc, s, value, at).is_ok())
+            .count();
+        if matching != 1 {
+            return Err(format!("{at}: fits {matching} of oneOf, not exactly one"));
+        }
+    }
+    if let Some(kinds) = schema.get("type") {
+        let kinds: Vec<&str> = match kinds {
+            Value::String(k) => vec![k.as_str()],
+            Value::Array(ks) => ks.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let is = |kind: &str| match kind {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "string" => value.is_string(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            _ => true,
+        };
+        if !kinds.iter().any(|k| is(k)) {
+            return Err(format!("{at}: {value} is not {kinds:?}"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default();
+            if !object.contains_key(name) {
+                return Err(format!("{at}: `{name}` is required"));
+            }
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            if let Some(v) = object.get(name) {
+                fits(doc, property, v, &format!("{at}.{name}"))?;
+            }
+        }
+        if let Some(extra) = schema.get("additionalProperties").filter(|e| e.is_object()) {
+            for (name, v) in object {
+                if schema["properties"].get(name).is_none() {
+                    fits(doc, extra, v, &format!("{at}.{name}"))?;
+                }
+            }
+        }
+    }
+    if let (Some(items), Some(values)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in values.iter().enumerate() {
+            fits(doc, items, v, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn document(app: &TestApp) -> Value {
+    reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn answers_fit_the_document_full_and_behind_a_privacy_border() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
+    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
+    app.grant_role(&ada, "Org admin", olga.id, acme).await;
+    let olga = app.create_token(olga.id, "").await;
+
+    let org = |id: i64| format!("/orgs/{id}");
+    documented(
+        &app,
+        &doc,
+        &ada,
+        (Method::GET, "/orgs/{id}", &org(acme)),
+        None,
+    )
+    .await;
+    documented(&app, &doc, &ada, (Method::GET, "/orgs", "/orgs"), None).await;
+    let (status, _) = documented(
+        &app,
+        &doc,
+        &olga,
+        (Method::PATCH, "/orgs/{id}", &org(acme)),
+        Some(json!({"privacy_mode": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Behind the border the root's owner sees name and place, the rest null.
+    let (_, restricted) = documented(
+        &app,
+        &doc,
+        &ada,
+        (Method::GET, "/orgs/{id}", &org(acme)),
+        None,
+    )
+    .await;
+    assert_eq!(restricted["restricted"], true, "{restricted}");
+    assert!(restricted["code"].is_null(), "{restricted}");
+    let (_, list) = documented(&app, &doc, &ada, (Method::GET, "/orgs", "/orgs"), None).await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["restricted"] == true),
+        "{list}"
+    );
+    documented(
+        &app,
+        &doc,
+        &olga,
+        (Method::GET, "/orgs/{id}", &org(east)),
+        None,
+    )
+    .await;
+
+    // Errors are listed and fit the error body.
+    let (status, _) = documented(
+        &app,
+        &doc,
+        &ada,
+        (Method::GET, "/orgs/{id}", "/orgs/999999"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = documented(
+        &app,
+        &doc,
+        &ada,
+        (Method::GET, "/orgs/{id}", "/orgs/not-a-number"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = documented(
+        &app,
+        &doc,
+        &ada,
+        (Method::PATCH, "/orgs/{id}", &org(root)),
+        Some(json!({"privacy_mode": "yes"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = documented(
+        &app,
+        &doc,
+        &ada,
+        (Method::GET, "/orgs", "/orgs?per_page=500"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = documented(&app, &doc, "cnp_wrong", (Method::GET, "/me", "/me"), None).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn every_kind_of_object_fits_the_document() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let admin = app.create_default_admin().await;
+    let ada = app.create_token(admin.id, "").await;
+    let root = app.root_id().await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let made = |(method, template, path): (Method, &'static str, String), body: Value| {
+        let (app, doc, ada) = (&app, &doc, &ada);
+        async move {
+            let (status, answer) =
+                documented(app, doc, ada, (method, template, &path), Some(body)).await;
+            assert!(status < 300, "{template}: {status} {answer}");
+            answer["id"].as_i64().unwrap_or_default()
+        }
+    };
+    let group = made(
+        (Method::POST, "/groups", "/groups".into()),
+        json!({"org_id": acme, "name": "Crew"}),
+    )
+    .await;
+    let team = made(
+        (Method::POST, "/teams", "/teams".into()),
+        json!({"org_id": acme, "name": "Squad"}),
+    )
+    .await;
+    let project = made(
+        (Method::POST, "/projects", "/projects".into()),
+        json!({"org_id": acme, "code": "P-1", "name": "Pilot"}),
+    )
+    .await;
+    let me = admin.id;
+    made(
+        (
+            Method::PUT,
+            "/groups/{id}/members/{user_id}",
+            format!("/groups/{group}/members/{me}"),
+        ),
+        json!({"owner": true}),
+    )
+    .await;
+    made(
+        (
+            Method::PUT,
+            "/teams/{id}/members/{user_id}",
+            format!("/teams/{team}/members/{me}"),
+        ),
+        json!({"lead": true}),
+    )
+    .await;
+    made(
+        (
+            Method::PUT,
+            "/projects/{id}/assignments/{user_id}",
+            format!("/projects/{project}/assignments/{me}"),
+        ),
+        json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
+    )
+    .await;
+    made(
+        (
+            Method::PUT,
+            "/orgs/{id}/settings",
+            format!("/orgs/{acme}/settings"),
+        ),
+        json!({"week_start": "monday"}),
+    )
+    .await;
+    let week_start = "2026-01-05"; // a Monday, the default first day
+    made(
+        (
+            Method::PUT,
+            "/timesheets/{user_id}/{week_start}",
+            format!("/timesheets/{me}/{week_start}"),
+        ),
+        json!({"version": 0, "entries": [{"project_id": project, "date": week_start, "minutes": 60}]}),
+    )
+    .await;
+
+    for (template, path) in [
+        ("/me", "/me".to_string()),
+        ("/users", "/users".into()),
+        ("/users/{id}", format!("/users/{me}")),
+        ("/groups", "/groups".into()),
+        ("/groups/{id}", format!("/groups/{group}")),
+        ("/groups/{id}/members", format!("/groups/{group}/members")),
+        ("/teams", "/teams".into()),
+        ("/teams/{id}", format!("/teams/{team}")),
+        ("/teams/{id}/members", format!("/teams/{team}/members")),
+        ("/projects", "/projects".into()),
+        ("/projects/{id}", format!("/projects/{project}")),
+        (
+            "/projects/{id}/assignments",
+            format!("/projects/{project}/assignments"),
+        ),
+        ("/roles", format!("/roles?org_id={acme}")),
+        ("/grants", "/grants".into()),
+        (
+            "/grants/invitations",
+            format!("/grants/invitations?org_id={acme}"),
+        ),
+        ("/invitations", "/invitations".into()),
+        (
+            "/check",
+            format!("/check?permission=org.view&org_id={acme}"),
+        ),
+        ("/orgs/{id}/settings", format!("/orgs/{acme}/settings")),
+        ("/orgs/{id}/access", format!("/orgs/{acme}/access")),
+        (
+            "/timesheets/{user_id}/{week_start}",
+            format!("/timesheets/{me}/{week_start}"),
+        ),
+        ("/approvals", "/approvals".into()),
+        ("/notifications", "/notifications".into()),
+        ("/audit", "/audit".into()),
+        ("/reports/{name}", "/reports/entries".into()),
+        ("/reports/{name}", "/reports/entries?page=1".into()),
+    ] {
+        let (status, answer) =
+            documented(&app, &doc, &ada, (Method::GET, template, &path), None).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+    }
+}
