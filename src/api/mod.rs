@@ -75,10 +75,21 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::PayloadTooLarge
         }
-        // Well-formed JSON of the wrong shape (missing field, wrong type).
+        // Well-formed JSON of the wrong shape (missing field, wrong type):
+        // an unknown field is named as the field, the rest under `body`.
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::Domain(crate::FieldErrors::single("body", e.to_string()))
+            let message = e.to_string();
+            ApiError::Domain(match unknown_field(&message) {
+                Some(name) => crate::FieldErrors::single(name, "Unknown field."),
+                None => crate::FieldErrors::single("body", message),
+            })
         }
         _ => ApiError::Domain(Error::BadRequest(format!("malformed JSON: {err}"))),
     }
+}
+
+/// The name serde gives in "unknown field `name`, expected …".
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next().filter(|name| !name.is_empty())
 }

@@ -303,3 +303,45 @@ async fn deleting_an_org_is_decided_alike_on_page_and_api() {
         assert_eq!(status, S::NOT_FOUND);
     }
 }
+
+#[actix_web::test]
+async fn typed_patch_bodies_name_an_unknown_field_and_change_nothing() {
+    let w = world().await;
+    let before = w.project().await;
+    let (status, body) = w
+        .patch_project(&w.ada, json!({"name": "Renamed", "nickname": "x"}))
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"]["nickname"], "Unknown field.",
+        "{body}"
+    );
+    assert_eq!(w.project().await, before);
+
+    let path = format!("/orgs/{}", w.acme);
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            path.clone(),
+            &w.ada,
+            Some(json!({"name": "Acme Two", "motto": "x"})),
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["fields"]["motto"], "Unknown field.", "{body}");
+    let (_, org) = w.app.call(Method::GET, path.clone(), &w.ada, None).await;
+    assert_eq!(org["name"], "Acme");
+    // A wrong type is refused under `body`, naming what was expected.
+    let (status, body) = w
+        .app
+        .call(
+            Method::PATCH,
+            path,
+            &w.ada,
+            Some(json!({"privacy_mode": "yes"})),
+        )
+        .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["body"].is_string(), "{body}");
+}
