@@ -20,6 +20,7 @@
 //! its own month expression and nothing else differs.
 
 mod computed;
+mod rows;
 pub mod scope;
 mod sql;
 mod walk;

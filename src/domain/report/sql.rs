@@ -8,9 +8,11 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
+use diesel::sql_types::BigInt;
 
 use super::Cell;
+use super::rows::{Bar, ByPeriod, CountedBar, Overview, ProjectHours};
+pub(super) use super::rows::{Bars, Entry, Row};
 use super::scope::SqlScope;
 use super::walk::DayWalk;
 use crate::db::{AnyConnection, Conn};
@@ -73,169 +75,6 @@ struct PerRow {
 /// by-month report by person (`Plan::by_person`); below it, one sort of the
 /// rows is cheaper than walking every person in name order.
 const WALK_FROM: i64 = 1_000;
-
-/// Reading what a statement answers: the report's cells.
-pub(super) trait Row:
-    QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static
-{
-    fn cells(self) -> Vec<Cell>;
-    fn total_rows(&self) -> i64;
-}
-
-#[derive(QueryableByName)]
-struct ByPeriod {
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = Text)]
-    period: String,
-    #[diesel(sql_type = Text)]
-    project_code: String,
-    #[diesel(sql_type = Text)]
-    project_name: String,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-    #[diesel(sql_type = BigInt)]
-    total_rows: i64,
-}
-
-impl Row for ByPeriod {
-    fn cells(self) -> Vec<Cell> {
-        vec![
-            Cell::Text(self.user_name),
-            Cell::Text(self.period),
-            Cell::Text(self.project_code),
-            Cell::Text(self.project_name),
-            Cell::Hours(self.minutes),
-        ]
-    }
-    fn total_rows(&self) -> i64 {
-        self.total_rows
-    }
-}
-
-#[derive(QueryableByName)]
-pub(super) struct Entry {
-    #[diesel(sql_type = Date)]
-    entry_date: NaiveDate,
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = Text)]
-    project_code: String,
-    #[diesel(sql_type = Text)]
-    project_name: String,
-    #[diesel(sql_type = Integer)]
-    minutes: i32,
-    #[diesel(sql_type = Text)]
-    note: String,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = BigInt)]
-    total_rows: i64,
-}
-
-impl Row for Entry {
-    fn cells(self) -> Vec<Cell> {
-        vec![
-            Cell::Date(self.entry_date),
-            Cell::Text(self.user_name),
-            Cell::Text(self.project_code),
-            Cell::Text(self.project_name),
-            Cell::Hours(i64::from(self.minutes)),
-            Cell::Text(self.note),
-            Cell::Text(self.status),
-        ]
-    }
-    fn total_rows(&self) -> i64 {
-        self.total_rows
-    }
-}
-
-#[derive(QueryableByName)]
-struct ProjectHours {
-    #[diesel(sql_type = Text)]
-    project_code: String,
-    #[diesel(sql_type = Text)]
-    project_name: String,
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = Text)]
-    period: String,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    budget_minutes: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    project_minutes: i64,
-    #[diesel(sql_type = BigInt)]
-    total_rows: i64,
-}
-
-impl Row for ProjectHours {
-    fn cells(self) -> Vec<Cell> {
-        vec![
-            Cell::Text(self.project_code),
-            Cell::Text(self.project_name),
-            Cell::Text(self.user_name),
-            Cell::Text(self.period),
-            Cell::Hours(self.minutes),
-            self.budget_minutes
-                .map_or(Cell::Text(String::new()), Cell::Hours),
-            Cell::Hours(self.project_minutes),
-        ]
-    }
-    fn total_rows(&self) -> i64 {
-        self.total_rows
-    }
-}
-
-#[derive(QueryableByName)]
-struct Overview {
-    #[diesel(sql_type = Text)]
-    user_name: String,
-    #[diesel(sql_type = Date)]
-    week_start: NaiveDate,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-    #[diesel(sql_type = BigInt)]
-    total_rows: i64,
-}
-
-impl Row for Overview {
-    fn cells(self) -> Vec<Cell> {
-        vec![
-            Cell::Text(self.user_name),
-            Cell::Date(self.week_start),
-            Cell::Text(self.status),
-            Cell::Hours(self.minutes),
-        ]
-    }
-    fn total_rows(&self) -> i64 {
-        self.total_rows
-    }
-}
-
-#[derive(QueryableByName)]
-struct Bar {
-    #[diesel(sql_type = Text)]
-    label: String,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-}
-
-/// A chart's bars: label and value.
-pub type Bars = Vec<(String, i64)>;
-
-#[derive(QueryableByName)]
-struct CountedBar {
-    #[diesel(sql_type = Text)]
-    label: String,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-    #[diesel(sql_type = BigInt)]
-    rows_in: i64,
-}
 
 /// The join that keeps the people (`users u`, read in name order) as the
 /// outer loop: SQLite is told so (`CROSS JOIN` keeps the order as written);
