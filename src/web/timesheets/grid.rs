@@ -1,77 +1,25 @@
-//! Timesheet pages: a person's weeks, and the weekly grid (rows are projects,
-//! columns days) that saves with htmx or as a plain form, keeps typed values on
-//! an error, shows the newer data on a stale save, and carries the actions the
-//! viewer may take: submit, withdraw, approve, reject, reopen.
+//! The weekly grid page: what it shows, read through the resolver, and how
+//! it is built from the stored week and what the person typed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::layout::Layout;
-use super::{PageError, SignedIn, is_htmx, page, render, see_other};
 use crate::authz::Permission;
-use crate::db::{self, Conn, schema::users};
-use crate::domain::approval::{self, Action, ActionInput, Approver};
+use crate::db::{Conn, schema::users};
+use crate::domain::approval::{self, Approver};
 use crate::domain::assignment;
 use crate::domain::project;
-use crate::domain::timesheet::{self, CellInput, SheetStatus, Week, hours, weekday_name};
+use crate::domain::timesheet::{self, SheetStatus, Week, hours, weekday_name};
 use crate::error::{Error, FieldErrors};
+use crate::web::layout::Layout;
+use crate::web::{PageError, SignedIn, render};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    // `act` before `save`: both take two path segments after /timesheets.
-    cfg.service(weeks)
-        .service(current_week)
-        .service(act)
-        .service(show)
-        .service(save);
-}
-
-#[derive(Template)]
-#[template(path = "timesheets/weeks.html")]
-struct WeeksPage {
-    layout: Layout,
-    this_week: NaiveDate,
-    user_id: i64,
-    rows: Vec<(timesheet::Timesheet, String)>,
-}
-
-/// `GET /timesheets`: the signed-in person's weeks, newest first.
-#[get("/timesheets")]
-async fn weeks(me: SignedIn) -> Result<HttpResponse, PageError> {
-    let user = me.user.clone();
-    let (this_week, sheets) = me
-        .db()
-        .read(move |conn| {
-            let rules = timesheet::rules(conn, user.org_id)?;
-            let this_week = timesheet::week_start_of(db::now().date(), rules.week_start);
-            Ok((this_week, timesheet::sheets_of(conn, user.id, 104)?))
-        })
-        .await?;
-    page(&WeeksPage {
-        layout: me.ctx.layout("Timesheets", "timesheets")?,
-        this_week,
-        user_id: me.user.id,
-        rows: sheets.into_iter().map(|(s, m)| (s, hours(m))).collect(),
-    })
-}
-
-/// `GET /timesheets/this-week`: straight to the current week's grid.
-#[get("/timesheets/this-week")]
-async fn current_week(me: SignedIn) -> Result<HttpResponse, PageError> {
-    let user = me.user.clone();
-    let week = me
-        .db()
-        .read(move |conn| {
-            let rules = timesheet::rules(conn, user.org_id)?;
-            Ok(timesheet::week_start_of(db::now().date(), rules.week_start))
-        })
-        .await?;
-    see_other(&format!("/timesheets/{}/{week}", me.user.id))
-}
+use super::saving::added_project;
 
 /// One cell of the grid as shown.
 struct Cell {
@@ -147,32 +95,32 @@ struct SheetPage {
 
 /// What the person typed, kept to show again after an error.
 #[derive(Default)]
-struct Typed {
-    rows: Vec<i64>,
-    cells: HashMap<(i64, NaiveDate), (String, String)>,
+pub(super) struct Typed {
+    pub(super) rows: Vec<i64>,
+    pub(super) cells: HashMap<(i64, NaiveDate), (String, String)>,
 }
 
 /// How the page should come out beyond the stored week.
 #[derive(Default)]
-struct Outcome {
-    typed: Option<Typed>,
-    errors: FieldErrors,
-    message: Option<String>,
-    problem: Option<String>,
-    unsaved: Vec<String>,
-    extra_rows: Vec<i64>,
+pub(super) struct Outcome {
+    pub(super) typed: Option<Typed>,
+    pub(super) errors: FieldErrors,
+    pub(super) message: Option<String>,
+    pub(super) problem: Option<String>,
+    pub(super) unsaved: Vec<String>,
+    pub(super) extra_rows: Vec<i64>,
 }
 
-struct Loaded {
-    week: Week,
-    approver: Approver,
-    names: HashMap<i64, String>,
-    projects: HashMap<i64, String>,
-    assignable: Vec<(i64, String)>,
+pub(super) struct Loaded {
+    pub(super) week: Week,
+    pub(super) approver: Approver,
+    pub(super) names: HashMap<i64, String>,
+    pub(super) projects: HashMap<i64, String>,
+    pub(super) assignable: Vec<(i64, String)>,
 }
 
 /// Reads everything the page shows, deciding visibility through the resolver.
-fn load(
+pub(super) fn load(
     conn: &mut Conn,
     me: &crate::authz::Access,
     user_id: i64,
@@ -227,7 +175,7 @@ fn cell_hours(minutes: i32) -> String {
 }
 
 /// Reads "7.5", "7,5" or "7:30" as minutes; "" is none.
-fn parse_hours(raw: &str) -> Result<i64, String> {
+pub(super) fn parse_hours(raw: &str) -> Result<i64, String> {
     let text = raw.trim();
     if text.is_empty() {
         return Ok(0);
@@ -248,11 +196,11 @@ fn parse_hours(raw: &str) -> Result<i64, String> {
     Ok((h * 60.0).round() as i64)
 }
 
-fn cell_key(project_id: i64, date: NaiveDate) -> String {
+pub(super) fn cell_key(project_id: i64, date: NaiveDate) -> String {
     format!("cell-{project_id}-{date}")
 }
 
-fn build_page(
+pub(super) fn build_page(
     me: &SignedIn,
     loaded: Loaded,
     outcome: Outcome,
@@ -438,7 +386,7 @@ fn build_page(
 }
 
 /// The week in the path; a malformed or out-of-range one is a 400 saying why.
-fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
+pub(super) fn parse_week(raw: &str) -> Result<NaiveDate, Error> {
     crate::domain::validate::date(raw, "The week's first day").map_err(Error::BadRequest)
 }
 
@@ -454,7 +402,7 @@ struct ShowQuery {
 /// `GET /timesheets/{user_id}/{week_start}`: the grid. `?copy=1` fills in last
 /// week's projects as rows; `?add=ID` adds one (nothing is stored until saved).
 #[get("/timesheets/{user_id}/{week_start}")]
-async fn show(
+pub(super) async fn show(
     me: SignedIn,
     path: web::Path<(i64, String)>,
     query: web::Query<ShowQuery>,
@@ -529,248 +477,4 @@ async fn show(
         },
         status,
     )
-}
-
-/// The assignable project `typed` names: an id, a label ("Name (CODE)") or
-/// a code.
-fn added_project(assignable: &[(i64, String)], typed: &str) -> Option<i64> {
-    let key = typed.trim().to_lowercase();
-    assignable
-        .iter()
-        .find(|(id, label)| {
-            let label = label.to_lowercase();
-            id.to_string() == key || label == key || label.ends_with(&format!("({key})"))
-        })
-        .map(|(id, _)| *id)
-}
-
-/// Reads the grid form: `row` (project ids shown), `h-{project}-{date}` hours,
-/// `n-{project}-{date}` notes, `version`, `action` (save or submit).
-fn read_grid(
-    fields: &[(String, String)],
-    week: NaiveDate,
-) -> (Typed, Vec<CellInput>, FieldErrors, i64, String) {
-    let days = timesheet::days_of(week);
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let mut typed = Typed::default();
-    for (k, v) in fields {
-        if k == "row"
-            && let Ok(id) = v.trim().parse::<i64>()
-            && !typed.rows.contains(&id)
-        {
-            typed.rows.push(id);
-        }
-    }
-    let mut cells = Vec::new();
-    let mut errors = FieldErrors::new();
-    for &pid in &typed.rows {
-        for &date in &days {
-            let h = get(&format!("h-{pid}-{date}"));
-            let n = get(&format!("n-{pid}-{date}"));
-            let key = cell_key(pid, date);
-            match parse_hours(&h) {
-                Ok(minutes) => cells.push(CellInput {
-                    key,
-                    project_id: pid,
-                    date: date.to_string(),
-                    minutes,
-                    note: n.clone(),
-                }),
-                Err(message) => errors.add(&format!("{key}.hours"), message),
-            }
-            typed.cells.insert((pid, date), (h, n));
-        }
-    }
-    let version = get("version").trim().parse().unwrap_or(-1);
-    (typed, cells, errors, version, get("action"))
-}
-
-/// `POST /timesheets/{user_id}/{week_start}`: saves the grid (`action=save`)
-/// or saves and submits it (`action=submit`), in one transaction.
-#[post("/timesheets/{user_id}/{week_start}")]
-async fn save(
-    req: HttpRequest,
-    me: SignedIn,
-    path: web::Path<(i64, String)>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
-    let (user_id, raw) = path.into_inner();
-    let week = parse_week(&raw)?;
-    let (typed, cells, parse_errors, version, action) = read_grid(&form, week);
-    let submit = action == "submit";
-    let (access, actor) = (me.access.clone(), me.actor());
-    let outcome = if !parse_errors.is_empty() {
-        Err(Error::Validation(parse_errors))
-    } else {
-        me.db()
-            .write(move |conn| {
-                let owner = approval::require_editor(conn, &access, user_id, week)?;
-                let saved = timesheet::save(conn, &actor, &owner, week, version, &cells)?;
-                if submit {
-                    let id = saved
-                        .sheet
-                        .as_ref()
-                        .map(|s| s.id)
-                        .ok_or_else(|| Error::internal("saved week has no sheet"))?;
-                    timesheet::submit(conn, &actor, &access.snapshot, id, None)?;
-                }
-                Ok(())
-            })
-            .await
-    };
-    let done = if submit {
-        "Your week is submitted for approval."
-    } else {
-        "Saved."
-    };
-    let (status, outcome) = match outcome {
-        Ok(()) if !is_htmx(&req) => {
-            me.ctx.flash("success", done)?;
-            return see_other(&format!("/timesheets/{user_id}/{week}"));
-        }
-        Ok(()) => (
-            StatusCode::OK,
-            Outcome {
-                message: Some(done.into()),
-                ..Outcome::default()
-            },
-        ),
-        Err(Error::Validation(errors)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Outcome {
-                problem: Some("Nothing was saved: please correct the marked cells.".into()),
-                typed: Some(typed),
-                errors,
-                ..Outcome::default()
-            },
-        ),
-        Err(Error::Conflict { message, .. }) => {
-            // Show the newer data, and what the person typed that it lacks.
-            (
-                StatusCode::CONFLICT,
-                Outcome {
-                    problem: Some(message),
-                    unsaved: describe_typed(&typed),
-                    extra_rows: typed.rows.clone(),
-                    ..Outcome::default()
-                },
-            )
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let access = me.access.clone();
-    let loaded = me
-        .db()
-        .read(move |conn| load(conn, &access, user_id, week))
-        .await?;
-    build_page(&me, loaded, outcome, status)
-}
-
-/// The typed cells as a list a person can re-enter from.
-fn describe_typed(typed: &Typed) -> Vec<String> {
-    let mut out: Vec<String> = typed
-        .cells
-        .iter()
-        .filter(|(_, (h, n))| !h.trim().is_empty() || !n.trim().is_empty())
-        .map(|((pid, date), (h, n))| {
-            let note = if n.trim().is_empty() {
-                String::new()
-            } else {
-                format!(" — {}", n.trim())
-            };
-            format!("project #{pid}, {date}: {} h{note}", h.trim())
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ActForm {
-    version: String,
-    project_id: String,
-    reason: String,
-    /// Where to go afterwards (a local path), else back to the sheet.
-    back: String,
-}
-
-/// `POST /timesheets/{id}/{action}`: withdraw, approve, reject, reopen (and
-/// submit) from the sheet page or the approvals inbox.
-#[post("/timesheets/{id}/{action:withdraw|approve|reject|reopen|submit}")]
-async fn act(
-    me: SignedIn,
-    path: web::Path<(i64, String)>,
-    form: web::Form<ActForm>,
-) -> Result<HttpResponse, PageError> {
-    let (id, name) = path.into_inner();
-    let action = Action::parse(&name).ok_or(Error::NotFound)?;
-    let form = form.into_inner();
-    let input = ActionInput {
-        version: form.version.trim().parse().ok(),
-        project_id: form.project_id.trim().parse().ok(),
-        reason: form.reason.clone(),
-    };
-    let (access, actor) = (me.access.clone(), me.actor());
-    let result = me
-        .db()
-        .write(move |conn| {
-            let week = approval::act(conn, &actor, &access, id, action, &input)?;
-            Ok((week.user.id, week.week_start))
-        })
-        .await;
-    let back = |at: (i64, NaiveDate)| {
-        if form.back.is_empty() {
-            format!("/timesheets/{}/{}", at.0, at.1)
-        } else {
-            super::safe_next(Some(&form.back))
-        }
-    };
-    match result {
-        Ok(at) => {
-            let done = match action {
-                Action::Submit => "The week is submitted for approval.",
-                Action::Withdraw => "The week is withdrawn; it is a draft again.",
-                Action::Approve => "Approved.",
-                Action::Reject => "Rejected; the person is told why.",
-                Action::Reopen => "The week is reopened.",
-            };
-            me.ctx.flash("success", done)?;
-            see_other(&back(at))
-        }
-        Err(e @ (Error::Validation(_) | Error::Conflict { .. } | Error::Forbidden(_))) => {
-            // Show the sheet again with the reason next to the field, or the
-            // conflict at the top.
-            let status = crate::http::status_of(&e);
-            let (errors, problem) = match e {
-                Error::Validation(errors) => (errors, None),
-                other => (FieldErrors::new(), Some(other.to_string())),
-            };
-            let access = me.access.clone();
-            let loaded = me
-                .db()
-                .read(move |conn| {
-                    let sheet = timesheet::find(conn, id)?;
-                    load(conn, &access, sheet.user_id, sheet.week_start)
-                })
-                .await?;
-            build_page(
-                &me,
-                loaded,
-                Outcome {
-                    errors,
-                    problem,
-                    ..Outcome::default()
-                },
-                status,
-            )
-        }
-        Err(e) => Err(e.into()),
-    }
 }
