@@ -80,7 +80,9 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         JsonPayloadError::Deserialize(e) if e.is_data() => {
             let message = e.to_string();
             ApiError::Domain(match unknown_field(&message) {
-                Some(name) => crate::FieldErrors::single(name, "Unknown field."),
+                Some((name, expected)) => {
+                    crate::FieldErrors::single(name, format!("Unknown field.{expected}"))
+                }
                 None => crate::FieldErrors::single("body", message),
             })
         }
@@ -88,8 +90,19 @@ fn json_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
-/// The name serde gives in "unknown field `name`, expected …".
-fn unknown_field(message: &str) -> Option<&str> {
+/// The name serde gives in "unknown field `name`, expected …", and what it
+/// expected instead (" Expected one of `a`, `b`." or nothing).
+fn unknown_field(message: &str) -> Option<(&str, String)> {
     let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next().filter(|name| !name.is_empty())
+    let (name, after) = rest.split_once('`')?;
+    if name.is_empty() {
+        return None;
+    }
+    // serde_json ends its message with where in the text it stopped.
+    let after = after.split(" at line ").next().unwrap_or_default();
+    let expected = after
+        .strip_prefix(", expected ")
+        .map(|e| format!(" Expected {e}."))
+        .unwrap_or_default();
+    Some((name, expected))
 }

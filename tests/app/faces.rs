@@ -312,10 +312,11 @@ async fn typed_patch_bodies_name_an_unknown_field_and_change_nothing() {
         .patch_project(&w.ada, json!({"name": "Renamed", "nickname": "x"}))
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(
-        body["error"]["fields"]["nickname"], "Unknown field.",
-        "{body}"
-    );
+    let message = body["error"]["fields"]["nickname"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("Unknown field. Expected"), "{body}");
+    assert!(!message.contains(" at line "), "{body}");
     assert_eq!(w.project().await, before);
 
     let path = format!("/orgs/{}", w.acme);
@@ -329,7 +330,10 @@ async fn typed_patch_bodies_name_an_unknown_field_and_change_nothing() {
         )
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["fields"]["motto"], "Unknown field.", "{body}");
+    let message = body["error"]["fields"]["motto"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("Unknown field."), "{body}");
     let (_, org) = w.app.call(Method::GET, path.clone(), &w.ada, None).await;
     assert_eq!(org["name"], "Acme");
     // A wrong type is refused under `body`, naming what was expected.
