@@ -113,14 +113,6 @@ fn quarter(conn: &Conn) -> &'static str {
     }
 }
 
-/// The first days of the first and last month when `from..=to` is whole
-/// months (then [`monthly_source`] is the monthly totals alone).
-fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    let last = to.with_day(1)?;
-    let month_after = (last + Duration::days(32)).with_day(1)?;
-    (from.day() == 1 && from <= to && month_after - Duration::days(1) == to).then_some((from, last))
-}
-
 /// Where the by-month sums come from for `from..=to`: the monthly totals
 /// (`entry_month_totals`, kept by triggers on `time_entries`) for the whole
 /// months inside the period, the entries themselves for the days of a month
@@ -291,7 +283,10 @@ pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Pla
         },
         "project-hours" => {
             let month = month(conn);
-            match whole_months(f.from, f.to) {
+            // The totals alone answer whole months, from `f.from` to the
+            // month `f.to` ends.
+            let whole_months = total_months.and_then(|_| Some((f.from, f.to.with_day(1)?)));
+            match whole_months {
                 // Each monthly total is one row already (project, person,
                 // month), so the projects are walked in code order
                 // (`projects_code`) and a page reads about its own rows; the
