@@ -20,6 +20,7 @@
 //! its own month expression and nothing else differs.
 
 mod computed;
+mod plans;
 mod rows;
 pub mod scope;
 mod sql;
@@ -37,8 +38,25 @@ use crate::db::{Conn, schema::users};
 use crate::domain::timesheet;
 use crate::domain::user;
 use crate::error::{Error, FieldErrors, Result};
+use scope::SqlScope;
 
-/// Every report: its name in URLs and its title.
+/// Every report, by what it shows. Each one is planned by one function:
+/// a statement (`plans`) or Rust between statements (`computed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    MonthlyByProject,
+    QuarterlyByProject,
+    Entries,
+    EmployeeOverview,
+    ProjectHours,
+    TeamHours,
+    TeamProjectsUsers,
+    OrgRollup,
+    MissingTimesheets,
+}
+
+/// Every report: its name in URLs and its title, in the order of [`Kind`]
+/// (the reports page lists them in this order).
 pub const REPORTS: &[(&str, &str)] = &[
     ("monthly-by-project", "Employee: monthly summary by project"),
     (
@@ -60,8 +78,109 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("missing-timesheets", "Missing timesheets"),
 ];
 
+impl Kind {
+    /// Every kind, in the order of [`REPORTS`].
+    pub const ALL: [Kind; 9] = [
+        Kind::MonthlyByProject,
+        Kind::QuarterlyByProject,
+        Kind::Entries,
+        Kind::EmployeeOverview,
+        Kind::ProjectHours,
+        Kind::TeamHours,
+        Kind::TeamProjectsUsers,
+        Kind::OrgRollup,
+        Kind::MissingTimesheets,
+    ];
+
+    /// The report named `name` in a URL.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        let at = REPORTS.iter().position(|(n, _)| *n == name)?;
+        Kind::ALL.get(at).copied()
+    }
+
+    pub fn name(self) -> &'static str {
+        REPORTS[self as usize].0
+    }
+
+    pub fn title(self) -> &'static str {
+        REPORTS[self as usize].1
+    }
+
+    /// The columns (the CSV header, the JSON `columns`).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::MonthlyByProject => &["user", "month", "project_code", "project", "hours"],
+            Kind::QuarterlyByProject => &["user", "quarter", "project_code", "project", "hours"],
+            Kind::Entries => &[
+                "date",
+                "user",
+                "project_code",
+                "project",
+                "hours",
+                "note",
+                "status",
+            ],
+            Kind::ProjectHours => &[
+                "project_code",
+                "project",
+                "user",
+                "month",
+                "hours",
+                "budget_hours",
+                "project_hours",
+            ],
+            Kind::EmployeeOverview => &["user", "week_start", "status", "hours"],
+            Kind::TeamHours => &["team", "user", "week_start", "hours"],
+            Kind::TeamProjectsUsers => &["team", "project_code", "project", "user", "hours"],
+            Kind::OrgRollup => &["org", "org_code", "hours"],
+            Kind::MissingTimesheets => &["week_start", "user", "email", "org", "state"],
+        }
+    }
+
+    /// The column the chart's bars are grouped by.
+    fn chart_by(self) -> &'static str {
+        match self {
+            Kind::MonthlyByProject => "month",
+            Kind::QuarterlyByProject => "quarter",
+            Kind::TeamHours | Kind::MissingTimesheets => "week_start",
+            Kind::OrgRollup => "org",
+            Kind::EmployeeOverview => "status",
+            Kind::Entries | Kind::ProjectHours | Kind::TeamProjectsUsers => "project_code",
+        }
+    }
+
+    /// Whether the chart counts rows rather than sums minutes.
+    fn chart_counts(self) -> bool {
+        self == Kind::MissingTimesheets
+    }
+
+    /// Plans the report under a checked filter and scope.
+    fn plan(self, conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -> Result<Body> {
+        use plans::Period;
+        let sources = || plans::Sources::new(f, scope);
+        let plan = |p: sql::Plan| Ok(Body::Sql(Box::new(p)));
+        let rows = |(rows, chart): computed::Table| Ok(Body::Rows { rows, chart });
+        match self {
+            Kind::MonthlyByProject => {
+                plan(plans::by_period(conn, &sources(), scope, Period::Month))
+            }
+            Kind::QuarterlyByProject => {
+                plan(plans::by_period(conn, &sources(), scope, Period::Quarter))
+            }
+            Kind::Entries => plan(plans::entries(f, &sources(), scope)),
+            Kind::ProjectHours => plan(plans::project_hours(conn, f, &sources(), scope)),
+            Kind::EmployeeOverview => plan(plans::employee_overview(f, scope)),
+            Kind::TeamHours => rows(computed::teams_report(conn, access, f, scope, true)?),
+            Kind::TeamProjectsUsers => rows(computed::teams_report(conn, access, f, scope, false)?),
+            Kind::OrgRollup => rows(computed::org_rollup(conn, access, f, scope)?),
+            Kind::MissingTimesheets => rows(computed::missing(conn, access, f, scope)?),
+        }
+    }
+}
+
+/// The title of the report named `name` in a URL.
 pub fn title_of(name: &str) -> Option<&'static str> {
-    REPORTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    Kind::from_name(name).map(Kind::title)
 }
 
 /// The longest period a report covers.
@@ -274,38 +393,6 @@ impl Format {
     }
 }
 
-/// The columns of report `name` (the CSV header, the JSON `columns`).
-pub fn columns_of(name: &str) -> Option<&'static [&'static str]> {
-    Some(match name {
-        "monthly-by-project" => &["user", "month", "project_code", "project", "hours"],
-        "quarterly-by-project" => &["user", "quarter", "project_code", "project", "hours"],
-        "entries" => &[
-            "date",
-            "user",
-            "project_code",
-            "project",
-            "hours",
-            "note",
-            "status",
-        ],
-        "project-hours" => &[
-            "project_code",
-            "project",
-            "user",
-            "month",
-            "hours",
-            "budget_hours",
-            "project_hours",
-        ],
-        "employee-overview" => &["user", "week_start", "status", "hours"],
-        "team-hours" => &["team", "user", "week_start", "hours"],
-        "team-projects-users" => &["team", "project_code", "project", "user", "hours"],
-        "org-rollup" => &["org", "org_code", "hours"],
-        "missing-timesheets" => &["week_start", "user", "email", "org", "state"],
-        _ => return None,
-    })
-}
-
 /// How a checked report is read.
 enum Body {
     /// One statement: pages and downloads read it from the database.
@@ -349,40 +436,15 @@ pub struct ReportPage {
 /// filters answer 422 when unknown or not the viewer's) and plans it.
 /// Unknown names are not found.
 pub fn prepare(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<Prepared> {
-    let (name, title) = REPORTS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .copied()
-        .ok_or(Error::NotFound)?;
-    let columns = columns_of(name).ok_or(Error::NotFound)?;
+    let kind = Kind::from_name(name).ok_or(Error::NotFound)?;
     let scope = scope::build(conn, access, f)?;
-    let body = match sql::plan(conn, name, f, &scope) {
-        Some(plan) => Body::Sql(Box::new(plan)),
-        None => {
-            let (rows, chart) = match name {
-                "team-hours" => computed::teams_report(conn, access, f, &scope, true)?,
-                "team-projects-users" => computed::teams_report(conn, access, f, &scope, false)?,
-                "org-rollup" => computed::org_rollup(conn, access, f, &scope)?,
-                "missing-timesheets" => computed::missing(conn, access, f, &scope)?,
-                _ => return Err(Error::NotFound),
-            };
-            Body::Rows { rows, chart }
-        }
-    };
-    let chart_by = match name {
-        "monthly-by-project" => "month",
-        "quarterly-by-project" => "quarter",
-        "team-hours" | "missing-timesheets" => "week_start",
-        "org-rollup" => "org",
-        "employee-overview" => "status",
-        _ => "project_code",
-    };
+    let body = kind.plan(conn, access, f, &scope)?;
     Ok(Prepared {
-        name,
-        title,
-        columns,
-        chart_counts: name == "missing-timesheets",
-        chart_by,
+        name: kind.name(),
+        title: kind.title(),
+        columns: kind.columns(),
+        chart_counts: kind.chart_counts(),
+        chart_by: kind.chart_by(),
         scope,
         body,
     })
@@ -481,4 +543,22 @@ pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<R
         chart_counts: prepared.chart_counts,
         chart_by: prepared.chart_by,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_answers_to_its_own_name_and_nothing_else_does() {
+        assert_eq!(Kind::ALL.len(), REPORTS.len());
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_name(kind.name()), Some(kind));
+            assert!(!kind.title().is_empty());
+            assert!(kind.columns().contains(&kind.chart_by()));
+        }
+        for unknown in ["", "Entries", "entries ", "team_hours", "../entries"] {
+            assert_eq!(Kind::from_name(unknown), None, "{unknown:?}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! The reports that are one aggregating statement each (by month, by
-//! quarter, entries, project hours, employee overview): a page of them is
+//! How the reports that are one aggregating statement each (by month, by
+//! quarter, entries, project hours, employee overview; each planned in
+//! `plans`) are read: a page of them is
 //! `LIMIT`/`OFFSET` with the row count from a window (the entries report
 //! counts from the monthly totals instead), the chart and the total are one
 //! more `GROUP BY` (by-month sums read `entry_month_totals` for the whole
@@ -13,15 +14,13 @@ use diesel::sql_types::BigInt;
 use super::Cell;
 use super::rows::{Bar, ByPeriod, CountedBar, Overview, ProjectHours};
 pub(super) use super::rows::{Bars, Entry, Row};
-use super::scope::SqlScope;
 use super::walk::DayWalk;
 use crate::db::{AnyConnection, Conn};
-use crate::domain::report::Filter;
 use crate::error::Result;
 
 /// Which row shape a statement answers.
 #[derive(Clone, Copy, Debug)]
-enum Shape {
+pub(super) enum Shape {
     ByPeriod,
     Entry,
     ProjectHours,
@@ -31,44 +30,44 @@ enum Shape {
 /// One report as SQL: `SELECT {select}, … AS total_rows {rest} ORDER BY {order}`.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    shape: Shape,
-    select: String,
-    rest: String,
-    order: String,
+    pub(super) shape: Shape,
+    pub(super) select: String,
+    pub(super) rest: String,
+    pub(super) order: String,
     /// Label and minutes per chart bar, in label order.
-    chart: String,
+    pub(super) chart: String,
     /// The row count (`n`) when a cheaper statement than counting the rows
     /// answers it; else a window over the page's statement counts them.
     /// When the chart also answers `rows_in` per bar, their sum is the count
     /// and this statement is not run for a page.
-    count: Option<String>,
+    pub(super) count: Option<String>,
     /// The entries report read a day at a time (see [`DayWalk`]).
-    walk: Option<DayWalk>,
+    pub(super) walk: Option<DayWalk>,
     /// For a large report ordered by person first (at least [`WALK_FROM`]
     /// rows), `rest` driven by the people in name order
     /// (`users_display_name`), each one's rows looked up by index, so a page
     /// reads about its own rows instead of sorting all of them.
-    by_person: Option<String>,
+    pub(super) by_person: Option<String>,
     /// Columns worked out apart and joined to the rows by a key (a project's
     /// hours beside each of its rows): a page is selected first and the
     /// values read for its own keys alone, so rows skipped by `OFFSET` never
     /// pay for them.
-    per_row: Option<PerRow>,
+    pub(super) per_row: Option<PerRow>,
 }
 
 /// See [`Plan::per_row`].
 #[derive(Clone, Debug)]
-struct PerRow {
+pub(super) struct PerRow {
     /// A statement answering the columns by a key (as `s.*`), for every row
     /// at once (a download); `{rows}` stands for the rows' own condition,
     /// which a page fills in so that only its own keys are read.
-    values: String,
+    pub(super) values: String,
     /// The join of the rows (`o`) to the values (`s`).
-    on: String,
+    pub(super) on: String,
     /// For a page: the condition on the values that keeps the page's keys.
-    of_page: String,
+    pub(super) of_page: String,
     /// The order again, over `o`.
-    order: String,
+    pub(super) order: String,
 }
 
 /// From this many rows on, the entries report is read a day at a time and a
@@ -90,21 +89,21 @@ pub(super) fn people_first(conn: &Conn) -> &'static str {
 /// the project hours walk. SQLite 3.53 otherwise scans `projects_org` and
 /// sorts every row of the period (100 ms instead of 0.2 for the first page
 /// of the installation); PostgreSQL chooses its plan itself.
-fn projects_in_code_order(conn: &Conn) -> &'static str {
+pub(super) fn projects_in_code_order(conn: &Conn) -> &'static str {
     match conn {
         AnyConnection::Sqlite(_) => "projects p INDEXED BY projects_code",
         AnyConnection::Postgresql(_) => "projects p",
     }
 }
 
-fn month(conn: &Conn) -> &'static str {
+pub(super) fn month(conn: &Conn) -> &'static str {
     match conn {
         AnyConnection::Postgresql(_) => "to_char(te.entry_date, 'YYYY-MM')",
         AnyConnection::Sqlite(_) => "substr(te.entry_date, 1, 7)",
     }
 }
 
-fn quarter(conn: &Conn) -> &'static str {
+pub(super) fn quarter(conn: &Conn) -> &'static str {
     match conn {
         AnyConnection::Postgresql(_) => "to_char(te.entry_date, 'YYYY-\"Q\"Q')",
         AnyConnection::Sqlite(_) => {
@@ -164,216 +163,6 @@ pub(super) fn monthly_source(from: NaiveDate, to: NaiveDate) -> (String, Option<
         (b.year() - a.year()) as u32 * 12 + b.month() + 1 - a.month()
     });
     (format!("({})", parts.join(" UNION ALL ")), months)
-}
-
-/// The plan of report `name`, or `None` when it is not one statement.
-pub fn plan(conn: &Conn, name: &str, f: &Filter, scope: &SqlScope) -> Option<Plan> {
-    let entries = format!(
-        "FROM time_entries te JOIN projects p ON p.id = te.project_id \
-         JOIN users u ON u.id = te.user_id \
-         WHERE te.entry_date BETWEEN '{}' AND '{}' AND {}{}",
-        f.from, f.to, scope.projects, scope.people
-    );
-    // The same sums, from the monthly totals where whole months allow.
-    let (source, total_months) = monthly_source(f.from, f.to);
-    let monthly = format!(
-        "FROM {source} te JOIN projects p ON p.id = te.project_id \
-         JOIN users u ON u.id = te.user_id WHERE {}{}",
-        scope.projects, scope.people
-    );
-    // The chart's sums name no person: the people are joined only when the
-    // filter names them.
-    let chart_from = if scope.people.is_empty() {
-        format!(
-            "FROM {source} te JOIN projects p ON p.id = te.project_id WHERE {}",
-            scope.projects
-        )
-    } else {
-        monthly.clone()
-    };
-    Some(match name {
-        "monthly-by-project" | "quarterly-by-project" => {
-            let period = if name == "monthly-by-project" {
-                month(conn)
-            } else {
-                quarter(conn)
-            };
-            // Totals alone, by month (or one month by quarter): each total
-            // is a row already, so no GROUP BY, and the rows are counted
-            // apart instead of by a window over every row.
-            let one_row_each = match total_months {
-                Some(1) => true,
-                Some(_) => name == "monthly-by-project",
-                None => false,
-            };
-            let select = |minutes: &str| {
-                format!(
-                    "u.display_name AS user_name, {period} AS period, p.code AS project_code, \
-                     p.name AS project_name, {minutes} AS minutes"
-                )
-            };
-            let chart = format!(
-                "SELECT {period} AS label, SUM(te.minutes) AS minutes {chart_from} GROUP BY {period} ORDER BY 1"
-            );
-            let order = "user_name, u.id, period, project_code, p.id".to_string();
-            if one_row_each {
-                Plan {
-                    shape: Shape::ByPeriod,
-                    select: select("CAST(te.minutes AS BIGINT)"),
-                    rest: monthly.clone(),
-                    order,
-                    chart,
-                    count: Some(format!("SELECT COUNT(*) AS n {chart_from}")),
-                    walk: None,
-                    by_person: Some(format!(
-                        "FROM users u {} {source} te ON te.user_id = u.id \
-                         JOIN projects p ON p.id = te.project_id WHERE {}{}",
-                        people_first(conn),
-                        scope.projects,
-                        scope.people
-                    )),
-                    per_row: None,
-                }
-            } else {
-                Plan {
-                    shape: Shape::ByPeriod,
-                    select: select("SUM(te.minutes)"),
-                    rest: format!(
-                        "{monthly} GROUP BY u.id, u.display_name, {period}, p.id, p.code, p.name"
-                    ),
-                    order,
-                    chart,
-                    count: None,
-                    walk: None,
-                    by_person: None,
-                    per_row: None,
-                }
-            }
-        }
-        "entries" => Plan {
-            shape: Shape::Entry,
-            select: "te.entry_date AS entry_date, u.display_name AS user_name, \
-                     p.code AS project_code, p.name AS project_name, te.minutes AS minutes, \
-                     te.note AS note, ts.status AS status"
-                .into(),
-            rest: entries.replacen(
-                "JOIN users u",
-                "JOIN timesheets ts ON ts.id = te.timesheet_id JOIN users u",
-                1,
-            ),
-            order: "te.entry_date, u.display_name, u.id, p.code, te.id".into(),
-            // The bars carry their entries too: every entry has its sheet,
-            // so the monthly counts add up to the rows, and the page needs no
-            // second pass over the totals to count them.
-            chart: format!(
-                "SELECT p.code AS label, SUM(te.minutes) AS minutes, \
-                 CAST(SUM(te.entries) AS BIGINT) AS rows_in {chart_from} GROUP BY p.code ORDER BY 1"
-            ),
-            count: Some(format!(
-                "SELECT CAST(COALESCE(SUM(te.entries), 0) AS BIGINT) AS n {monthly}"
-            )),
-            walk: Some(DayWalk {
-                from: f.from,
-                to: f.to,
-                scope: format!("{}{}", scope.projects, scope.people),
-                people: !scope.people.is_empty(),
-            }),
-            by_person: None,
-            per_row: None,
-        },
-        "project-hours" => {
-            let month = month(conn);
-            // The totals alone answer whole months, from `f.from` to the
-            // month `f.to` ends.
-            let whole_months = total_months.and_then(|_| Some((f.from, f.to.with_day(1)?)));
-            match whole_months {
-                // Each monthly total is one row already (project, person,
-                // month), so the projects are walked in code order
-                // (`projects_code`) and a page reads about its own rows; the
-                // project's hours are summed for the page's rows alone.
-                Some((first, last)) if scope.people.is_empty() => Plan {
-                    shape: Shape::ProjectHours,
-                    select: format!(
-                        "p.id AS project_id, u.id AS user_id, p.code AS project_code, \
-                         p.name AS project_name, u.display_name AS user_name, {month} AS period, \
-                         CAST(te.minutes AS BIGINT) AS minutes, p.budget_minutes AS budget_minutes"
-                    ),
-                    rest: format!(
-                        "FROM {} {} {source} te ON te.project_id = p.id \
-                         JOIN users u ON u.id = te.user_id WHERE {}",
-                        projects_in_code_order(conn),
-                        people_first(conn),
-                        scope.projects
-                    ),
-                    order: "project_code, p.id, user_name, u.id, period".into(),
-                    chart: format!(
-                        "SELECT p.code AS label, SUM(te.minutes) AS minutes {chart_from} GROUP BY p.code ORDER BY 1"
-                    ),
-                    count: Some(format!("SELECT COUNT(*) AS n {chart_from}")),
-                    walk: None,
-                    by_person: None,
-                    per_row: Some(PerRow {
-                        values: format!(
-                            "SELECT x.project_id AS of_project, \
-                             CAST(SUM(x.minutes) AS BIGINT) AS project_minutes \
-                             FROM entry_month_totals x WHERE x.month BETWEEN '{first}' AND '{last}' \
-                             AND {{rows}} GROUP BY x.project_id"
-                        ),
-                        of_page: "x.project_id IN (SELECT project_id FROM o)".into(),
-                        on: "s.of_project = o.project_id".into(),
-                        order: "o.project_code, o.project_id, o.user_name, o.user_id, o.period"
-                            .into(),
-                    }),
-                },
-                _ => Plan {
-                    shape: Shape::ProjectHours,
-                    select: format!(
-                        "p.code AS project_code, p.name AS project_name, u.display_name AS user_name, \
-                         {month} AS period, SUM(te.minutes) AS minutes, p.budget_minutes AS budget_minutes, \
-                         CAST(SUM(SUM(te.minutes)) OVER (PARTITION BY p.id) AS BIGINT) AS project_minutes"
-                    ),
-                    rest: format!(
-                        "{monthly} GROUP BY p.id, p.code, p.name, p.budget_minutes, u.id, u.display_name, {month}"
-                    ),
-                    order: "project_code, p.id, user_name, u.id, period".into(),
-                    chart: format!(
-                        "SELECT p.code AS label, SUM(te.minutes) AS minutes {chart_from} GROUP BY p.code ORDER BY 1"
-                    ),
-                    count: None,
-                    walk: None,
-                    by_person: None,
-                    per_row: None,
-                },
-            }
-        }
-        "employee-overview" => {
-            let sheets = format!(
-                "FROM timesheets ts JOIN users u ON u.id = ts.user_id \
-                 LEFT JOIN time_entries te ON te.timesheet_id = ts.id \
-                 WHERE ts.week_start BETWEEN '{}' AND '{}' AND {}{}",
-                f.from, f.to, scope.homes, scope.people
-            );
-            Plan {
-                shape: Shape::Overview,
-                select: "u.display_name AS user_name, ts.week_start AS week_start, \
-                         ts.status AS status, COALESCE(SUM(te.minutes), 0) AS minutes"
-                    .into(),
-                rest: format!(
-                    "{sheets} GROUP BY ts.id, u.id, u.display_name, ts.week_start, ts.status"
-                ),
-                order: "user_name, u.id, week_start".into(),
-                chart: format!(
-                    "SELECT ts.status AS label, COALESCE(SUM(te.minutes), 0) AS minutes {sheets} \
-                     GROUP BY ts.status ORDER BY 1"
-                ),
-                count: None,
-                walk: None,
-                by_person: None,
-                per_row: None,
-            }
-        }
-        _ => return None,
-    })
 }
 
 pub(super) fn load<T: Row>(conn: &mut Conn, sql: &str) -> Result<Vec<T>> {
