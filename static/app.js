@@ -1,4 +1,20 @@
 // Canopy's small script. Pages work without it; it only adds comfort.
+document.documentElement.classList.add("js");
+
+// On a phone the sidebar waits behind the menu button (app.css).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest(".menu-button");
+  if (!button) return;
+  const sidebar = document.getElementById(button.getAttribute("aria-controls"));
+  if (!sidebar) return;
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", open ? "true" : "false");
+  sidebar.classList.toggle("open", open);
+  if (open) {
+    const first = sidebar.querySelector("a");
+    if (first) first.focus();
+  }
+});
 document.addEventListener("DOMContentLoaded", () => {
   // Select a freshly shown API token so it can be copied at once.
   const secret = document.querySelector("[data-testid=new-token]");

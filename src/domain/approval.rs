@@ -67,6 +67,14 @@ impl Approver {
         })
     }
 
+    /// True when the person approves any week at all: an approving role on a
+    /// project, a team they lead, or `time.approve` somewhere.
+    pub fn approves_anything(&self) -> bool {
+        !self.project_roles.is_empty()
+            || !self.led_members.is_empty()
+            || self.access.anywhere(Permission::TimeApprove)
+    }
+
     /// True when an assignment as approver or manager covers part of the week.
     fn approves_project(&self, project_id: i64, week_start: NaiveDate) -> bool {
         let week_end = week_start + Duration::days(6);

@@ -7,6 +7,7 @@ pub mod approval;
 pub mod assignment;
 pub mod audit;
 pub mod auth;
+pub mod context;
 pub mod demo;
 pub mod grant;
 pub mod grant_invite;

@@ -19,6 +19,9 @@ use crate::error::Result;
 pub struct NavCounts {
     pub unread: i64,
     pub approvals: usize,
+    /// Whether the person approves anything at all (the shell offers the
+    /// inbox only then).
+    pub approves: bool,
 }
 
 const KIND: MemoKind = MemoKind::Other("nav_counts");
@@ -49,5 +52,6 @@ pub fn compute(conn: &mut Conn, access: &Access) -> Result<NavCounts> {
     Ok(NavCounts {
         unread: crate::domain::notification::unread_count(conn, access)?,
         approvals: approval::pending_count(conn, &approver)?,
+        approves: approver.approves_anything(),
     })
 }

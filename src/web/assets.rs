@@ -43,6 +43,23 @@ pub async fn favicon() -> Result<HttpResponse, PageError> {
     Ok(answer("favicon.svg")?)
 }
 
+/// `GET /brand/accent-RRGGBB.css`: an org's accent colour as a stylesheet
+/// (the shell links it; the policy allows no inline style). The colour is
+/// the whole of what it says, so any one answers the same to anyone.
+#[get("/brand/accent-{hex}.css")]
+pub async fn accent(hex: web::Path<String>) -> Result<HttpResponse, PageError> {
+    if !super::layout::is_hex_colour(&hex) {
+        return Err(crate::Error::NotFound.into());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(format!(
+            ":root {{ --canopy-accent: #{}; }}\n",
+            hex.to_ascii_lowercase()
+        )))
+}
+
 fn answer(path: &str) -> Result<HttpResponse, crate::Error> {
     let asset = ASSETS
         .iter()

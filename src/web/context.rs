@@ -4,15 +4,17 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
 use super::error::PageError;
-use super::layout::{Layout, MenuUser, NAV};
+use super::layout::{Brand, ContextOrg, Layout, MenuUser, crumbs_for, nav_for};
 use super::session::WebSession;
 use crate::authz::Access;
+use crate::authz::Permission;
 use crate::domain::audit::Actor;
-use crate::domain::session;
 use crate::domain::user::User;
+use crate::domain::{context, session};
 use crate::error::Error;
 use crate::http::{AppState, client_ip};
 
@@ -29,6 +31,9 @@ pub struct PageCtx {
     pub path: String,
     /// Unread notifications and pending approvals, for the navigation.
     pub counts: NavCounts,
+    /// The org the person works in (id, as the switcher names it).
+    pub context: Option<(i64, String)>,
+    pub brand: Brand,
 }
 
 pub use crate::domain::nav_counts::NavCounts;
@@ -36,23 +41,42 @@ pub use crate::domain::nav_counts::NavCounts;
 impl PageCtx {
     /// The page frame: navigation, user menu, CSRF token and pending flashes.
     pub fn layout(&self, title: impl Into<String>, active: &str) -> Result<Layout, PageError> {
+        let title = title.into();
+        let context_id = self.context.as_ref().map(|(id, _)| *id);
+        let nav = match &self.access {
+            Some(access) => nav_for(access, self.counts.approves, context_id),
+            None => Vec::new(),
+        };
+        let crumbs = match &self.user {
+            Some(_) => crumbs_for(&nav, active, &title),
+            None => Vec::new(),
+        };
+        let context = match &self.context {
+            Some((id, name)) => Some(ContextOrg {
+                id: *id,
+                name: name.clone(),
+                picker: super::pick::Picker::org("context_org", "Work in", Permission::OrgSettings)
+                    .id("context-org")
+                    .render()
+                    .map_err(crate::Error::internal)?,
+            }),
+            None => None,
+        };
         Ok(Layout {
-            title: title.into(),
+            title,
             user: self.user.as_ref().map(|u| MenuUser {
                 display_name: u.display_name.clone(),
                 email: u.email.clone(),
             }),
             csrf_token: self.session.csrf_token()?,
             flashes: self.session.take_flashes(),
-            nav: match &self.access {
-                Some(access) => NAV
-                    .iter()
-                    .filter(|link| link.needs.is_none_or(|perm| access.anywhere(perm)))
-                    .collect(),
-                None => Vec::new(),
-            },
+            nav,
             counts: self.counts,
             active: active.to_string(),
+            crumbs,
+            brand: self.brand.clone(),
+            context,
+            here: self.path.clone(),
         })
     }
 
@@ -92,8 +116,17 @@ impl PageCtx {
             .cloned()
             .ok_or_else(|| Error::internal("app state missing"))?;
         let session = WebSession::from_request(&req);
-        let (user, session_id, access, counts) = match session.claim() {
-            None => (None, None, None, NavCounts::default()),
+        let chosen = session.context_org();
+        let signed_out = (
+            None,
+            None,
+            None,
+            NavCounts::default(),
+            None,
+            Brand::default(),
+        );
+        let (user, session_id, access, counts, context, brand) = match session.claim() {
+            None => signed_out,
             Some((secret, epoch)) => {
                 let store = state.clone();
                 let life = state.config.session_lifetimes();
@@ -115,20 +148,28 @@ impl PageCtx {
                             snapshot: store.authz.fresh(conn)?,
                         };
                         let counts = crate::domain::nav_counts::of(conn, &access)?;
-                        Ok(Some((live, access, counts)))
+                        let working = context::working_org(&access, chosen);
+                        let context = match working {
+                            Some(org) => Some((org, crate::domain::org::find(conn, org)?.name)),
+                            None => None,
+                        };
+                        let (name, accent) = context::brand(conn, working.unwrap_or(u.org_id))?;
+                        let brand = Brand { name, accent };
+                        Ok(Some((live, access, counts, context, brand)))
                     })
                     .await?;
                 match found {
-                    Some((live, access, counts)) => {
+                    Some((live, access, counts, context, brand)) => {
                         if live.needs_touch {
                             let id = live.id;
                             state.db.write(move |c| session::touch(c, id)).await?;
                         }
-                        (Some(live.user), Some(live.id), Some(access), counts)
+                        let user = Some(live.user);
+                        (user, Some(live.id), Some(access), counts, context, brand)
                     }
                     None => {
                         session.sign_out();
-                        (None, None, None, NavCounts::default())
+                        signed_out
                     }
                 }
             }
@@ -147,6 +188,8 @@ impl PageCtx {
             access,
             path,
             counts,
+            context,
+            brand,
         })
     }
 }

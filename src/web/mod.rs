@@ -25,6 +25,7 @@ pub mod profile;
 pub mod projects;
 pub mod reports;
 pub mod session;
+pub mod switch_org;
 pub mod teams;
 pub mod timesheets;
 pub mod users;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .service(assets::serve)
     .service(assets::favicon)
+    .service(assets::accent)
     .configure(auth::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)
@@ -74,7 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(timesheets::configure)
     .configure(approvals::configure)
     .configure(reports::configure)
-    .configure(audit::configure);
+    .configure(audit::configure)
+    .configure(switch_org::configure);
 }
 
 /// The answer for any path no route claims.

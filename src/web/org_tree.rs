@@ -304,7 +304,11 @@ async fn org_tree(me: SignedIn, query: web::Query<TreeQuery>) -> Result<HttpResp
     let access = me.access.clone();
     let q = query.q.clone().unwrap_or_default().trim().to_string();
     let search = q.clone();
-    let open = query.open;
+    // Without `?open=`, the tree opens at the org the person chose to work
+    // in (not at the one the shell starts them in: that is the top anyway).
+    let working = me.ctx.context.as_ref().map(|(id, _)| *id);
+    let chosen = me.ctx.session.context_org().filter(|c| Some(*c) == working);
+    let open = query.open.or(chosen);
     let offset = query.offset.unwrap_or(0);
     let (items, results) = me
         .db()

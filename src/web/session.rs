@@ -16,6 +16,7 @@ const SESSION_EPOCH: &str = "sep";
 const CSRF: &str = "csrf";
 const FLASHES: &str = "flash";
 const NEW_TOKEN: &str = "new_token";
+const CONTEXT_ORG: &str = "org";
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Flash {
@@ -140,6 +141,16 @@ impl WebSession {
 
     pub fn take_new_token(&self) -> Option<String> {
         self.0.remove_as::<String>(NEW_TOKEN).and_then(Result::ok)
+    }
+
+    /// The org the person chose to work in (the shell's context switcher),
+    /// as stored: callers check it is still one they administer.
+    pub fn context_org(&self) -> Option<i64> {
+        self.get(CONTEXT_ORG)
+    }
+
+    pub fn set_context_org(&self, org_id: i64) -> Result<(), Error> {
+        self.insert(CONTEXT_ORG, org_id)
     }
 }
 

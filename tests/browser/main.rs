@@ -19,5 +19,6 @@ mod accessibility;
 mod accounts;
 mod orgs;
 mod scale;
+mod shell;
 mod support;
 mod work;

@@ -4,18 +4,6 @@ use fantoccini::Locator;
 
 use crate::support::*;
 
-/// True when the page is wider than the window (it would scroll sideways).
-async fn overflows_sideways(page: &Page) -> TestResult<bool> {
-    let wide = page
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth;",
-            vec![],
-        )
-        .await?;
-    Ok(wide.as_bool().unwrap_or(true))
-}
-
 /// Opens the first node with children among `level` (a CSS path to tree
 /// items) and returns the CSS path to the items it shows.
 async fn open_first_with_children(page: &Page, level: &str) -> TestResult<String> {
@@ -88,21 +76,6 @@ async fn at_ten_thousand_orgs_the_tree_search_and_a_page_of_the_inbox_work() {
         },
     )
     .await;
-}
-
-/// Fails with `what` when the page scrolls sideways.
-async fn fits(page: &Page, what: &str) -> TestResult {
-    if overflows_sideways(page).await? {
-        let widths = page
-            .client
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                vec![],
-            )
-            .await?;
-        return Err(format!("{what} scrolls sideways at phone width: {widths}").into());
-    }
-    Ok(())
 }
 
 #[tokio::test]

@@ -515,3 +515,40 @@ pub async fn sign_out(page: &Page) -> TestResult {
         .await?;
     Ok(())
 }
+
+/// True when the page is wider than the window (it would scroll sideways).
+pub async fn overflows_sideways(page: &Page) -> TestResult<bool> {
+    let wide = page
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await?;
+    Ok(wide.as_bool().unwrap_or(true))
+}
+
+/// Fails, naming the elements that reach furthest right, when the page
+/// scrolls sideways.
+pub async fn fits(page: &Page, what: &str) -> TestResult {
+    if overflows_sideways(page).await? {
+        let widths = page
+            .client
+            .execute(
+                "const w = window.innerWidth;
+                 const wide = [...document.querySelectorAll('body *')]
+                     .filter(e => e.getBoundingClientRect().right > w + 1)
+                     .sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right)
+                     .slice(0, 5)
+                     .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                          + (typeof e.className === 'string' && e.className.trim()
+                              ? '.' + e.className.trim().replace(/ +/g, '.') : '')
+                          + ' ' + Math.round(e.getBoundingClientRect().right));
+                 return [document.documentElement.scrollWidth, w, wide];",
+                vec![],
+            )
+            .await?;
+        return Err(format!("{what} scrolls sideways at phone width: {widths}").into());
+    }
+    Ok(())
+}

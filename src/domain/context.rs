@@ -1,0 +1,50 @@
+//! The org a person works in (the shell's context switcher) and the brand
+//! the shell wears there.
+//!
+//! The context is a choice kept in the person's session, never a grant: it
+//! holds only while they still administer the org (`org.settings`), and
+//! pages use it only as where to start (the tree opens there, the settings
+//! link points there); every page still decides through the resolver.
+
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::settings;
+use crate::error::Result;
+
+/// The org the person works in: `chosen` while they administer it, else the
+/// highest org they administer (the root for its owner), else none.
+pub fn working_org(access: &Access, chosen: Option<i64>) -> Option<i64> {
+    if let Some(org) = chosen
+        && access.can(Permission::OrgSettings, org)
+    {
+        return Some(org);
+    }
+    let root = access.snapshot.tree().root();
+    if let Some(r) = root
+        && access.can(Permission::OrgSettings, r)
+    {
+        return Some(r);
+    }
+    access
+        .snapshot
+        .visible_orgs_shared(access.user_id, Permission::OrgSettings)
+        .first()
+        .copied()
+}
+
+/// The effective `display_name` (when not empty) and `accent_color` (when
+/// set somewhere above the default) at `org_id`.
+pub fn brand(conn: &mut Conn, org_id: i64) -> Result<(Option<String>, Option<String>)> {
+    let mut name = None;
+    let mut accent = None;
+    for e in settings::effective(conn, org_id)? {
+        match (e.key, e.value.as_str()) {
+            ("display_name", Some(s)) if !s.trim().is_empty() => name = Some(s.trim().to_string()),
+            ("accent_color", Some(s)) if e.source != settings::Source::Default => {
+                accent = Some(s.to_string())
+            }
+            _ => {}
+        }
+    }
+    Ok((name, accent))
+}
