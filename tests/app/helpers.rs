@@ -14,7 +14,8 @@ use canopy::domain::user::User;
 use canopy::startup::Application;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use reqwest::{Response, StatusCode, header};
+use reqwest::{Method, Response, StatusCode, header};
+use serde_json::Value;
 
 pub const ADMIN_EMAIL: &str = "ada@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -306,6 +307,16 @@ pub fn extract_csrf(html: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
+/// The ids of a list answer's items, in order.
+pub fn ids(list: &Value) -> Vec<i64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect()
+}
+
 /// The `Location` header of a redirect.
 pub fn location(response: &Response) -> String {
     response
@@ -358,16 +369,86 @@ impl TestApp {
         (status, value)
     }
 
+    /// GET an API path (below `/api/v1`) as `token`'s holder.
+    pub async fn get_json(&self, token: &str, path: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    /// POST a JSON body to an API path as `token`'s holder.
+    pub async fn post_json(
+        &self,
+        token: &str,
+        path: impl Into<String>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// POST with no body (an action such as accepting or marking read).
+    pub async fn post_empty(&self, token: &str, path: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, None).await
+    }
+
+    /// PUT a JSON body to an API path as `token`'s holder.
+    pub async fn put_json(
+        &self,
+        token: &str,
+        path: impl Into<String>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// PATCH an API path with a JSON body as `token`'s holder.
+    pub async fn patch_json(
+        &self,
+        token: &str,
+        path: impl Into<String>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// DELETE an API path as `token`'s holder.
+    pub async fn delete(&self, token: &str, path: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// POSTs what must be created (201) and returns it.
+    pub async fn post_created(&self, token: &str, path: impl Into<String>, body: Value) -> Value {
+        let path = path.into();
+        let (status, out) = self.post_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {out}");
+        out
+    }
+
+    /// Saves `user_id`'s new week starting `week_start` (version 0) with
+    /// `entries` as `token`'s holder; it must be accepted (200). The sheet.
+    pub async fn save_week(
+        &self,
+        token: &str,
+        user_id: i64,
+        week_start: impl std::fmt::Display,
+        entries: Value,
+    ) -> Value {
+        let path = format!("/timesheets/{user_id}/{week_start}");
+        let body = serde_json::json!({"version": 0, "entries": entries});
+        let (status, sheet) = self.put_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::OK, "PUT {path}: {sheet}");
+        sheet
+    }
+
     /// The id of the role called `name`, as listed at the root.
     pub async fn role_id(&self, token: &str, name: &str) -> i64 {
         let root = self.root_id().await;
+        self.role_id_at(token, root, name).await
+    }
+
+    /// The id of the role called `name` among those `token`'s holder sees
+    /// offered at `org_id`.
+    pub async fn role_id_at(&self, token: &str, org_id: i64, name: &str) -> i64 {
         let (_, roles) = self
-            .call(
-                reqwest::Method::GET,
-                format!("/roles?org_id={root}"),
-                token,
-                None,
-            )
+            .get_json(token, format!("/roles?org_id={org_id}"))
             .await;
         roles["items"]
             .as_array()
@@ -377,18 +458,13 @@ impl TestApp {
     }
 
     /// Grants the role called `role` to `user_id` at `org_id` (and below)
-    /// through the API as `token`'s holder.
-    pub async fn grant_role(&self, token: &str, role: &str, user_id: i64, org_id: i64) {
+    /// through the API as `token`'s holder; the grant's id.
+    pub async fn grant_role(&self, token: &str, role: &str, user_id: i64, org_id: i64) -> i64 {
         let role_id = self.role_id(token, role).await;
-        let (status, body) = self
-            .call(
-                reqwest::Method::POST,
-                "/grants",
-                token,
-                Some(serde_json::json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let body = serde_json::json!({"role_id": role_id, "user_id": user_id, "org_id": org_id});
+        self.post_created(token, "/grants", body).await["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// A second browser, signed in through the form as `email` (the test
@@ -404,16 +480,38 @@ impl TestApp {
 
     /// A child org of `parent` made through the API as `token`'s holder.
     pub async fn create_org(&self, token: &str, parent: i64, name: &str, code: &str) -> i64 {
-        let (status, body) = self
-            .call(
-                reqwest::Method::POST,
-                "/orgs",
-                token,
-                Some(serde_json::json!({"parent_id": parent, "name": name, "code": code})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_i64().unwrap()
+        let body = serde_json::json!({"parent_id": parent, "name": name, "code": code});
+        self.post_created(token, "/orgs", body).await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// A project made through the API as `token`'s holder (201); its body.
+    pub async fn create_project(&self, token: &str, org_id: i64, code: &str, name: &str) -> Value {
+        let body = serde_json::json!({"org_id": org_id, "code": code, "name": name});
+        self.post_created(token, "/projects", body).await
+    }
+
+    /// `n` children of `parent` named `{prefix}0000`… (codes `{prefix}0`…),
+    /// written straight to the database; their ids.
+    pub async fn many_orgs(&self, parent: i64, prefix: &'static str, n: usize) -> Vec<i64> {
+        use canopy::domain::org::{self, OrgDraft};
+        self.db
+            .write(move |conn| {
+                let mut ids = Vec::new();
+                for i in 0..n {
+                    let values = OrgDraft {
+                        name: format!("{prefix}{i:04}"),
+                        code: format!("{}{i}", prefix.replace(' ', "")),
+                        ..Default::default()
+                    }
+                    .validate()?;
+                    ids.push(org::create(conn, &Actor::cli(), parent, &values)?.id);
+                }
+                Ok(ids)
+            })
+            .await
+            .unwrap()
     }
 
     /// Someone who keeps access to `org_id` from inside once privacy mode is
