@@ -34,13 +34,10 @@ async fn many_entries(w: &World) {
             .unwrap();
         let (status, body) = w
             .app
-            .call(
-                Method::PUT,
-                format!("/projects/{p}/assignments/{}", w.eve_id),
+            .put_json(
                 &w.ada,
-                Some(
-                    json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
-                ),
+                format!("/projects/{p}/assignments/{}", w.eve_id),
+                json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
             )
             .await;
         assert_eq!(status, S::CREATED, "{body}");
@@ -57,16 +54,9 @@ async fn many_entries(w: &World) {
                 })
             })
             .collect();
-        let (status, body) = w
-            .app
-            .call(
-                Method::PUT,
-                format!("/timesheets/{}/{monday}", w.eve_id),
-                &w.eve,
-                Some(json!({"version": 0, "entries": entries})),
-            )
+        w.app
+            .save_week(&w.eve, w.eve_id, monday, json!(entries))
             .await;
-        assert_eq!(status, S::OK, "{body}");
     }
 }
 
@@ -78,12 +68,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     // The API keeps its contract: without paging, every row.
     let (status, all) = w
         .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}"),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/reports/entries?{PERIOD}"))
         .await;
     assert_eq!(status, S::OK, "{all}");
     assert_eq!(all["rows"].as_array().unwrap().len(), ENTRIES);
@@ -92,11 +77,9 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     let page = async |n: &str| {
         let (status, body) = w
             .app
-            .call(
-                Method::GET,
-                format!("/reports/entries?{PERIOD}&page={n}&per_page=100"),
+            .get_json(
                 &w.olga,
-                None,
+                format!("/reports/entries?{PERIOD}&page={n}&per_page=100"),
             )
             .await;
         assert_eq!(status, S::OK, "{body}");
@@ -115,10 +98,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     let last = page("999").await;
     assert_eq!(last["page"], 11);
     assert_eq!(last["rows"].as_array().unwrap().len(), 50);
-    let (status, body) = w
-        .app
-        .call(Method::GET, "/reports/entries?page=abc", &w.olga, None)
-        .await;
+    let (status, body) = w.app.get_json(&w.olga, "/reports/entries?page=abc").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["page"].is_string(), "{body}");
 
@@ -204,33 +184,24 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     // Another tenant sees none of it, on any page, in any format.
     let (status, gus) = w
         .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}"),
-            &w.gus,
-            None,
-        )
+        .get_json(&w.gus, format!("/reports/entries?{PERIOD}"))
         .await;
     assert_eq!(status, S::OK);
     assert!(gus["rows"].as_array().unwrap().is_empty(), "{gus}");
     let (status, gus) = w
         .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}&page=2&per_page=10"),
+        .get_json(
             &w.gus,
-            None,
+            format!("/reports/entries?{PERIOD}&page=2&per_page=10"),
         )
         .await;
     assert_eq!(status, S::OK);
     assert_eq!(gus["total"], 0);
     let (status, _) = w
         .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}&org_id={}&format=csv", w.acme),
+        .get_json(
             &w.gus,
-            None,
+            format!("/reports/entries?{PERIOD}&org_id={}&format=csv", w.acme),
         )
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
@@ -356,15 +327,12 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
         (acme, "ACM-3"),
         (globex, "GLX-1"),
     ] {
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/projects",
-                &owner_token,
-                Some(json!({"org_id": org, "code": code, "name": format!("Project {code}")})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
+        app.post_created(
+            &owner_token,
+            "/projects",
+            json!({"org_id": org, "code": code, "name": format!("Project {code}")}),
+        )
+        .await;
     }
     let admin = app
         .create_user("acme.admin@example.com", "Acme Admin", acme)
@@ -381,12 +349,7 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     let mut from_api = Vec::new();
     for page in 1..=2 {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/projects?per_page=2&page={page}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/projects?per_page=2&page={page}"))
             .await;
         assert_eq!(status, S::OK, "{body}");
         assert_eq!(body["total"], json!(3), "{body}");

@@ -30,11 +30,10 @@ pub(crate) async fn project_with(w: &World, org: i64, code: &str, user: i64) -> 
         .unwrap();
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/projects/{p}/assignments/{user}"),
+        .put_json(
             &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"})),
+            format!("/projects/{p}/assignments/{user}"),
+            json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
         )
         .await;
     assert_eq!(status, S::CREATED, "{body}");
@@ -62,22 +61,13 @@ async fn log_week(
         .iter()
         .map(|(d, m)| json!({"project_id": project, "date": d.to_string(), "minutes": m}))
         .collect();
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{user}/{monday}"),
-            token,
-            Some(json!({"version": 0, "entries": entries})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.save_week(token, user, monday, json!(entries)).await;
     cells
 }
 
 pub(crate) async fn report(w: &World, token: &str, name: &str, query: &str) -> (S, Value) {
     w.app
-        .call(Method::GET, format!("/reports/{name}?{query}"), token, None)
+        .get_json(token, format!("/reports/{name}?{query}"))
         .await
 }
 
@@ -280,11 +270,10 @@ async fn reports_stay_inside_the_viewers_scope() {
     w.app.add_keeper(east).await;
     let (status, _) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{east}"),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{east}"),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, S::OK);
@@ -292,16 +281,9 @@ async fn reports_stay_inside_the_viewers_scope() {
         json!({"project_id": px, "date": "2026-03-30", "minutes": 120}),
         json!({"project_id": pe, "date": "2026-03-31", "minutes": 240}),
     ];
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{}/2026-03-30", w.eve_id),
-            &w.eve,
-            Some(json!({"version": 0, "entries": entries})),
-        )
+    w.app
+        .save_week(&w.eve, w.eve_id, "2026-03-30", json!(entries))
         .await;
-    assert_eq!(status, S::OK, "{body}");
 
     let period = "from=2026-03-01&to=2026-04-30";
     let codes = |r: &Value, col: usize| -> Vec<String> {

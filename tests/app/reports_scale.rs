@@ -60,11 +60,10 @@ async fn logged(w: &World) -> Logged {
         for user in [w.eve_id, w.pat_id, w.lee_id] {
             let (status, body) = w
                 .app
-                .call(
-                    Method::PUT,
-                    format!("/projects/{p}/assignments/{user}"),
+                .put_json(
                     &w.ada,
-                    Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"})),
+                    format!("/projects/{p}/assignments/{user}"),
+                    json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
                 )
                 .await;
             assert!(status.is_success(), "{body}");
@@ -93,16 +92,7 @@ async fn logged(w: &World) -> Logged {
                     entries.push((day, name.to_string(), codes[p].clone(), minutes));
                 }
             }
-            let (status, body) = w
-                .app
-                .call(
-                    Method::PUT,
-                    format!("/timesheets/{user}/{monday}"),
-                    token,
-                    Some(json!({"version": 0, "entries": cells})),
-                )
-                .await;
-            assert_eq!(status, S::OK, "{body}");
+            w.app.save_week(token, *user, monday, json!(cells)).await;
         }
     }
     assert_eq!(entries.len(), ALL);
@@ -122,11 +112,10 @@ async fn east_private(w: &World) {
     .await;
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{}", w.east),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert!(status.is_success(), "{body}");

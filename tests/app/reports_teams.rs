@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -22,16 +21,7 @@ async fn log(w: &World, token: &str, user: i64, project: i64, minutes: i64) {
             json!({"project_id": project, "date": (monday + Duration::days(*d)).to_string(), "minutes": minutes})
         })
         .collect();
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{user}/{monday}"),
-            token,
-            Some(json!({"version": 0, "entries": entries})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.save_week(token, user, monday, json!(entries)).await;
 }
 
 /// Minutes by (team, user) of a team report.
@@ -44,7 +34,7 @@ async fn by_team_user(w: &World, token: &str, name: &str) -> BTreeMap<(String, S
     );
     let (status, body) = w
         .app
-        .call(Method::GET, format!("/reports/{name}?{query}"), token, None)
+        .get_json(token, format!("/reports/{name}?{query}"))
         .await;
     assert_eq!(status, S::OK, "{body}");
     let columns: Vec<&str> = body["columns"]
@@ -87,11 +77,10 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
     for (user, lead) in [(w.eve_id, false), (w.pat_id, true)] {
         let (status, body) = w
             .app
-            .call(
-                Method::PUT,
-                format!("/teams/{night}/members/{user}"),
+            .put_json(
                 &w.ada,
-                Some(json!({"lead": lead})),
+                format!("/teams/{night}/members/{user}"),
+                json!({"lead": lead}),
             )
             .await;
         assert!(status.is_success(), "{body}");
@@ -99,12 +88,11 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
     // Lee (Field's lead) works on P2 too.
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/projects/{}/assignments/{}", w.p2, w.lee_id),
+        .put_json(
             &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 2400,
-                "start_date": (w.week - Duration::days(30)).to_string()})),
+            format!("/projects/{}/assignments/{}", w.p2, w.lee_id),
+            json!({"role": "member", "minutes_per_week": 2400,
+                "start_date": (w.week - Duration::days(30)).to_string()}),
         )
         .await;
     assert_eq!(status, S::CREATED, "{body}");
@@ -134,11 +122,10 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
     .await;
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{}", w.east),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert!(status.is_success(), "{body}");

@@ -57,10 +57,7 @@ async fn post_grid(b: &Browser, path: &str, fields: Vec<(String, String)>) -> re
 }
 
 async fn stored_version(w: &World) -> i64 {
-    let (_, sheet) = w
-        .app
-        .call(reqwest::Method::GET, grid_path(w), &w.eve, None)
-        .await;
+    let (_, sheet) = w.app.get_json(&w.eve, grid_path(w)).await;
     sheet["version"].as_i64().unwrap()
 }
 
@@ -178,10 +175,7 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     )
     .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, sheet) = w
-        .app
-        .call(reqwest::Method::GET, grid_path(&w), &w.eve, None)
-        .await;
+    let (_, sheet) = w.app.get_json(&w.eve, grid_path(&w)).await;
     assert_eq!(sheet["status"], "submitted");
     let id = sheet["id"].as_i64().unwrap();
 
@@ -250,29 +244,13 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     assert_eq!(response.status(), S::NOT_FOUND);
 
     // Notifications: mark one, then all, read.
-    let (_, before) = w
-        .app
-        .call(
-            reqwest::Method::GET,
-            "/notifications?unread=true",
-            &w.eve,
-            None,
-        )
-        .await;
+    let (_, before) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     let first = before["items"][0]["id"].as_i64().unwrap().to_string();
     let response = eve
         .post_form_with_csrf("/notifications/read", &[("id", first.as_str())])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, after) = w
-        .app
-        .call(
-            reqwest::Method::GET,
-            "/notifications?unread=true",
-            &w.eve,
-            None,
-        )
-        .await;
+    let (_, after) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     assert_eq!(
         after["total"].as_i64().unwrap(),
         before["total"].as_i64().unwrap() - 1
@@ -298,16 +276,14 @@ async fn projects_teams_and_my_projects_show_the_hours() {
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let (status, body) = w
-        .app
-        .call(
-            reqwest::Method::PUT,
-            format!("/timesheets/{}/{this_monday}", w.eve_id),
+    w.app
+        .save_week(
             &w.eve,
-            Some(json!({"version": 0, "entries": [{"project_id": w.p1, "date": this_monday.to_string(), "minutes": 120}]})),
+            w.eve_id,
+            this_monday,
+            json!([{"project_id": w.p1, "date": this_monday.to_string(), "minutes": 120}]),
         )
         .await;
-    assert_eq!(status, S::OK, "{body}");
 
     let eve = signed_in(&w, "eve@acme.example").await;
     let (_, mine) = eve.get_text("/my/projects").await;
@@ -429,11 +405,10 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     w.app.add_keeper(w.east).await;
     let (status, _) = w
         .app
-        .call(
-            reqwest::Method::PATCH,
-            format!("/orgs/{}", w.east),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{}", w.east),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, S::OK);
