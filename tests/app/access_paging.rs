@@ -5,7 +5,6 @@
 //! clamped (pages) or refused with a 422 (API), never a 500; someone outside
 //! the tenant gets the 404 of a missing id on every page; page and API agree.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -32,7 +31,7 @@ async fn people(w: &World) -> Vec<i64> {
 }
 
 async fn put(w: &World, path: String, body: Value) {
-    let (status, answer) = w.app.call(Method::PUT, path, &w.ada, Some(body)).await;
+    let (status, answer) = w.app.put_json(&w.ada, path, body).await;
     assert!(status.is_success(), "{answer}");
 }
 
@@ -147,10 +146,7 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
         (format!("/teams/{}/members", w.team), PEOPLE + 2),
         (format!("/projects/{}/assignments", w.p1), PEOPLE + 2),
     ] {
-        let (status, body) = w
-            .app
-            .call(Method::GET, format!("{path}?page=2"), &w.olga, None)
-            .await;
+        let (status, body) = w.app.get_json(&w.olga, format!("{path}?page=2")).await;
         assert_eq!(status, S::OK, "{path}: {body}");
         assert_eq!(body["total"], json!(total), "{path}: {body}");
         assert_eq!(
@@ -160,17 +156,14 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
         );
         let (_, one) = w
             .app
-            .call(Method::GET, format!("{path}?q=member%2007"), &w.olga, None)
+            .get_json(&w.olga, format!("{path}?q=member%2007"))
             .await;
         assert_eq!(one["total"], json!(1), "{path}: {one}");
         for bad in ["0", "x"] {
-            let (status, _) = w
-                .app
-                .call(Method::GET, format!("{path}?page={bad}"), &w.olga, None)
-                .await;
+            let (status, _) = w.app.get_json(&w.olga, format!("{path}?page={bad}")).await;
             assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path} page={bad}");
         }
-        let (status, _) = w.app.call(Method::GET, path.clone(), &w.gus, None).await;
+        let (status, _) = w.app.get_json(&w.gus, path.clone()).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
     }
 
@@ -199,12 +192,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     for i in 0..51 {
         let (status, body) = w
             .app
-            .call(
-                Method::POST,
-                "/grants",
-                &w.olga,
-                Some(json!({"role_id": viewer, "user_email": format!("new{i:02}@elsewhere.example"), "org_id": w.acme})),
-            )
+            .post_json(&w.olga, "/grants", json!({"role_id": viewer, "user_email": format!("new{i:02}@elsewhere.example"), "org_id": w.acme}))
             .await;
         assert!(status.is_success(), "{body}");
     }
@@ -213,7 +201,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     let east = format!("/orgs/{}/access", w.east);
     let (status, api) = w
         .app
-        .call(Method::GET, format!("{east}?per_page=200"), &w.olga, None)
+        .get_json(&w.olga, format!("{east}?per_page=200"))
         .await;
     assert_eq!(status, S::OK, "{api}");
     let total = api["total"].as_u64().unwrap() as usize;
@@ -232,10 +220,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         assert!(html.contains("data-testid=\"hidden-above\""), "{html}");
     }
     // The page shows the API's rows in the API's order.
-    let (_, api_two) = w
-        .app
-        .call(Method::GET, format!("{east}?page=2"), &w.olga, None)
-        .await;
+    let (_, api_two) = w.app.get_json(&w.olga, format!("{east}?page=2")).await;
     let last_on_api = api_two["items"].as_array().unwrap().last().unwrap()["principal"]["name"]
         .as_str()
         .unwrap()
@@ -254,10 +239,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         page.contains(&format!("?q=member&#38;role_id={viewer}&#38;page=2")),
         "{page}"
     );
-    let (_, api_filtered) = w
-        .app
-        .call(Method::GET, filtered.clone(), &w.olga, None)
-        .await;
+    let (_, api_filtered) = w.app.get_json(&w.olga, filtered.clone()).await;
     assert_eq!(api_filtered["total"], json!(PEOPLE));
     let (_, nobody) = olga.get_text(&format!("{east}?q=nobody-at-all")).await;
     assert!(nobody.contains("No grant you can see matches."), "{nobody}");
@@ -265,16 +247,10 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         let (status, html) = olga.get_text(&format!("{east}?page={bad}&role_id=x")).await;
         assert_eq!(status, S::OK, "page={bad}");
         assert!(html.contains(&format!("of {total}")), "page={bad}");
-        let (status, body) = w
-            .app
-            .call(Method::GET, format!("{east}?page={bad}"), &w.olga, None)
-            .await;
+        let (status, body) = w.app.get_json(&w.olga, format!("{east}?page={bad}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "page={bad}: {body}");
     }
-    let (status, body) = w
-        .app
-        .call(Method::GET, format!("{east}?role_id=abc"), &w.olga, None)
-        .await;
+    let (status, body) = w.app.get_json(&w.olga, format!("{east}?role_id=abc")).await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
 
     // Invitations page on their own, keeping the grants' page.
@@ -298,11 +274,9 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     );
     let (status, invitations) = w
         .app
-        .call(
-            Method::GET,
-            format!("/grants/invitations?org_id={}&page=2", w.acme),
+        .get_json(
             &w.olga,
-            None,
+            format!("/grants/invitations?org_id={}&page=2", w.acme),
         )
         .await;
     assert_eq!(status, S::OK);
@@ -317,20 +291,13 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     // GET /grants pages in SQL with the same total on every page.
     let (_, grants_one) = w
         .app
-        .call(
-            Method::GET,
-            format!("/grants?org_id={}&per_page=20", w.acme),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?org_id={}&per_page=20", w.acme))
         .await;
     let (_, grants_three) = w
         .app
-        .call(
-            Method::GET,
-            format!("/grants?org_id={}&per_page=20&page=3", w.acme),
+        .get_json(
             &w.olga,
-            None,
+            format!("/grants?org_id={}&per_page=20&page=3", w.acme),
         )
         .await;
     assert_eq!(grants_one["total"], json!(PEOPLE + 1), "{grants_one}");
@@ -339,10 +306,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         grants_three["items"].as_array().unwrap().len(),
         PEOPLE + 1 - 40
     );
-    let (_, gus_grants) = w
-        .app
-        .call(Method::GET, "/grants?per_page=200", &w.gus, None)
-        .await;
+    let (_, gus_grants) = w.app.get_json(&w.gus, "/grants?per_page=200").await;
     assert!(
         gus_grants["items"]
             .as_array()
@@ -356,10 +320,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     // Outside the tenant: the 404 of a missing org on every page value.
     let gus = w.app.signed_in_browser("gus@globex.example").await;
     same_404(&gus, &east, "/orgs/999999/access").await;
-    let (status, _) = w
-        .app
-        .call(Method::GET, format!("{east}?page=2"), &w.gus, None)
-        .await;
+    let (status, _) = w.app.get_json(&w.gus, format!("{east}?page=2")).await;
     assert_eq!(status, S::NOT_FOUND);
 }
 
@@ -377,11 +338,10 @@ async fn the_paged_access_list_is_the_resolvers_list() {
     let keeper = w.app.add_keeper(vault).await;
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{vault}"),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");

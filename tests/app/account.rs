@@ -850,11 +850,10 @@ async fn a_changed_email_voids_the_links_sent_to_the_old_one() {
         "/activate/",
     );
     let (status, body) = app
-        .call(
-            reqwest::Method::PATCH,
-            format!("/users/{}", finn.id),
+        .patch_json(
             &ada,
-            Some(serde_json::json!({"email": "finn@example.com"})),
+            format!("/users/{}", finn.id),
+            serde_json::json!({"email": "finn@example.com"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -325,13 +325,10 @@ async fn every_list_takes_its_pagination_and_filters() {
     let root = app.root_id().await;
     for i in 0..3 {
         let (status, _) = app
-            .call(
-                Method::POST,
-                "/orgs",
+            .post_json(
                 &token,
-                Some(
-                    json!({"parent_id": root, "name": format!("Org {i}"), "code": format!("O{i}")}),
-                ),
+                "/orgs",
+                json!({"parent_id": root, "name": format!("Org {i}"), "code": format!("O{i}")}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);
@@ -348,13 +345,11 @@ async fn every_list_takes_its_pagination_and_filters() {
         format!("/projects?page=1&per_page=5&org_id={root}&status=active"),
         format!("/roles?org_id={root}"),
     ] {
-        let (status, body) = app.call(Method::GET, &path, &token, None).await;
+        let (status, body) = app.get_json(&token, &path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert!(body["items"].is_array(), "{path}: {body}");
     }
-    let (_, orgs) = app
-        .call(Method::GET, "/orgs?page=2&per_page=2", &token, None)
-        .await;
+    let (_, orgs) = app.get_json(&token, "/orgs?page=2&per_page=2").await;
     assert_eq!(
         (
             orgs["page"].clone(),
@@ -370,12 +365,10 @@ async fn every_list_takes_its_pagination_and_filters() {
         "/users?per_page=abc",
         "/orgs?page=-1",
     ] {
-        let (status, body) = app.call(Method::GET, bad, &token, None).await;
+        let (status, body) = app.get_json(&token, bad).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
-    let (status, _) = app
-        .call(Method::GET, "/users?org_id=abc", &token, None)
-        .await;
+    let (status, _) = app.get_json(&token, "/users?org_id=abc").await;
     assert!(
         status.is_client_error(),
         "a malformed filter is the client's error"

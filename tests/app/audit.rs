@@ -31,43 +31,28 @@ async fn auditors_read_their_subtree_only() {
         json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
     )
     .await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            "/groups",
+    w.app
+        .post_created(
             &w.gus,
-            Some(json!({"org_id": w.globex, "name": "Globex crew"})),
+            "/groups",
+            json!({"org_id": w.globex, "name": "Globex crew"}),
         )
         .await;
-    assert_eq!(status, S::CREATED);
 
-    let (status, olga) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
-        .await;
+    let (status, olga) = w.app.get_json(&w.olga, "/audit?per_page=200").await;
     assert_eq!(status, S::OK, "{olga}");
     assert_eq!(
         orgs_of(&olga),
         [Some(w.acme), Some(w.east)],
         "Acme's subtree only"
     );
-    let (_, gus) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.gus, None)
-        .await;
+    let (_, gus) = w.app.get_json(&w.gus, "/audit?per_page=200").await;
     assert_eq!(orgs_of(&gus), [Some(w.globex)]);
-    let (_, ada) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.ada, None)
-        .await;
+    let (_, ada) = w.app.get_json(&w.ada, "/audit?per_page=200").await;
     assert!(orgs_of(&ada).contains(&Some(w.globex)) && orgs_of(&ada).contains(&Some(w.acme)));
 
     // Filters: an action prefix, an actor, a target.
-    let (_, saved) = w
-        .app
-        .call(Method::GET, "/audit?action=timesheet.", &w.olga, None)
-        .await;
+    let (_, saved) = w.app.get_json(&w.olga, "/audit?action=timesheet.").await;
     let actions: Vec<&str> = saved["items"]
         .as_array()
         .unwrap()
@@ -78,12 +63,7 @@ async fn auditors_read_their_subtree_only() {
     assert_eq!(saved["items"][0]["after"]["user_id"], w.eve_id);
     let (_, by_eve) = w
         .app
-        .call(
-            Method::GET,
-            format!("/audit?actor_id={}", w.eve_id),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/audit?actor_id={}", w.eve_id))
         .await;
     assert!(
         by_eve["items"]
@@ -98,18 +78,14 @@ async fn auditors_read_their_subtree_only() {
     w.app.add_keeper(w.east).await;
     let (status, _) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{}", w.east),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, S::OK);
-    let (_, olga) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
-        .await;
+    let (_, olga) = w.app.get_json(&w.olga, "/audit?per_page=200").await;
     assert!(
         !orgs_of(&olga).contains(&Some(w.east)),
         "{:?}",
@@ -125,20 +101,14 @@ async fn auditors_read_their_subtree_only() {
         ("actor_id=x", "actor_id"),
         ("per_page=500", "per_page"),
     ] {
-        let (status, body) = w
-            .app
-            .call(Method::GET, format!("/audit?{query}"), &w.olga, None)
-            .await;
+        let (status, body) = w.app.get_json(&w.olga, format!("/audit?{query}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert!(
             body["error"]["fields"][field].is_string(),
             "{query}: {body}"
         );
     }
-    assert_eq!(
-        w.app.call(Method::GET, "/audit", &w.pat, None).await.0,
-        S::FORBIDDEN
-    );
+    assert_eq!(w.app.get_json(&w.pat, "/audit").await.0, S::FORBIDDEN);
 
     // Append-only: nothing changes or deletes an entry.
     let id = olga["items"][0]["id"].as_i64().unwrap();
@@ -157,10 +127,7 @@ async fn auditors_read_their_subtree_only() {
             "{method}: {status}"
         );
     }
-    let (_, again) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.ada, None)
-        .await;
+    let (_, again) = w.app.get_json(&w.ada, "/audit?per_page=200").await;
     assert!(
         again["items"]
             .as_array()
@@ -284,12 +251,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     // The API's `actor_id` stays a number.
     let (status, _) = w
         .app
-        .call(
-            Method::GET,
-            "/audit?actor_id=eve%40acme.example",
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, "/audit?actor_id=eve%40acme.example")
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
 }

@@ -349,29 +349,24 @@ async fn unreadable_membership_bodies_change_nothing() {
     let gus = app.create_user("gus@example.com", "Gus", root).await;
 
     for (kind, flag) in [("groups", "owner"), ("teams", "lead")] {
-        let (status, created) = app
-            .call(
-                Method::POST,
-                format!("/{kind}"),
+        let created = app
+            .post_created(
                 &token,
-                Some(serde_json::json!({"org_id": root, "name": format!("Crew {kind}")})),
+                format!("/{kind}"),
+                serde_json::json!({"org_id": root, "name": format!("Crew {kind}")}),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["id"].as_i64().unwrap();
         let members = || async {
-            let (status, body) = app
-                .call(Method::GET, format!("/{kind}/{id}"), &token, None)
-                .await;
+            let (status, body) = app.get_json(&token, format!("/{kind}/{id}")).await;
             assert_eq!(status, StatusCode::OK);
             body["members"].clone()
         };
         let (status, body) = app
-            .call(
-                Method::PUT,
-                format!("/{kind}/{id}/members/{}", sam.id),
+            .put_json(
                 &token,
-                Some(serde_json::json!({ flag: true })),
+                format!("/{kind}/{id}/members/{}", sam.id),
+                serde_json::json!({ flag: true }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -506,21 +501,15 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     // Timesheet weeks, in the API (422 on week_start) and on pages (400).
     for week in extremes {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/timesheets/{me}/{week}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/timesheets/{me}/{week}"))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
         assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
         let (status, body) = app
-            .call(
-                Method::PUT,
-                format!("/timesheets/{me}/{week}"),
+            .put_json(
                 &token,
-                Some(serde_json::json!({"version": 0, "entries": []})),
+                format!("/timesheets/{me}/{week}"),
+                serde_json::json!({"version": 0, "entries": []}),
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
@@ -539,12 +528,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     // is 9999-12-27): shown, with no link past the end.
     for (week, gone) in [("1900-01-01", "prev-week"), ("9999-12-27", "next-week")] {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/timesheets/{me}/{week}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/timesheets/{me}/{week}"))
             .await;
         assert_eq!(status, StatusCode::OK, "{week}: {body}");
         let (status, html) = app
@@ -555,13 +539,12 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     }
     // An entry dated out of range is a field message too.
     let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{me}/9999-12-27"),
+        .put_json(
             &token,
-            Some(serde_json::json!({"version": 0, "entries": [
+            format!("/timesheets/{me}/9999-12-27"),
+            serde_json::json!({"version": 0, "entries": [
                 {"project_id": 1, "date": "+10000-01-01", "minutes": 60}
-            ]})),
+            ]}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -582,7 +565,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
             ("9999-12-01", "+262142-12-31", "to"),
         ] {
             let query = format!("/reports/{name}?from={from}&to={to}");
-            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            let (status, body) = app.get_json(&token, &query).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
             assert!(
                 body["error"]["fields"][field].is_string(),
@@ -594,26 +577,19 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
         }
         for (from, to) in [("1900-01-01", "1900-01-31"), ("9999-12-01", "9999-12-31")] {
             let query = format!("/reports/{name}?from={from}&to={to}");
-            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            let (status, body) = app.get_json(&token, &query).await;
             assert_eq!(status, StatusCode::OK, "{query}: {body}");
             assert_eq!(app.get(&query).await.status(), StatusCode::OK, "{query}");
         }
     }
     for date in extremes {
-        let (status, body) = app
-            .call(Method::GET, format!("/audit?from={date}"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("/audit?from={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["from"].is_string(), "{body}");
         let (status, html) = app.get_text(&format!("/audit?to={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {html}");
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/approvals?week_start={date}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/approvals?week_start={date}"))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
@@ -624,12 +600,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     }
     for date in ["1900-01-01", "9999-12-31"] {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/audit?from={date}&to={date}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/audit?from={date}&to={date}"))
             .await;
         assert_eq!(status, StatusCode::OK, "{date}: {body}");
     }
@@ -637,22 +608,20 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     // Settings and project dates share the parser.
     let root = app.root_id().await;
     let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/orgs/{root}/settings"),
+        .put_json(
             &token,
-            Some(serde_json::json!({"lock_before": "-5000-01-01"})),
+            format!("/orgs/{root}/settings"),
+            serde_json::json!({"lock_before": "-5000-01-01"}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/projects",
+        .post_json(
             &token,
-            Some(serde_json::json!({
+            "/projects",
+            serde_json::json!({
                 "org_id": root, "code": "X1", "name": "Far", "start_date": "+262142-01-01"
-            })),
+            }),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -688,16 +657,14 @@ async fn huge_page_numbers_are_clamped() {
             assert_eq!(status, StatusCode::OK, "{url}: {html}");
         }
         for path in ["/users", "/audit", "/notifications", "/projects", "/orgs"] {
-            let (status, body) = app
-                .call(Method::GET, format!("{path}?page={huge}"), &token, None)
-                .await;
+            let (status, body) = app.get_json(&token, format!("{path}?page={huge}")).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
             assert!(body["error"]["fields"]["page"].is_string(), "{body}");
         }
     }
     // The last page there is answers, empty.
     let (status, body) = app
-        .call(Method::GET, "/users?page=100000&per_page=200", &token, None)
+        .get_json(&token, "/users?page=100000&per_page=200")
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["items"], serde_json::json!([]));

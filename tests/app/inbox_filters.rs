@@ -4,7 +4,6 @@
 //! links; and what another tenant types answers like what does not exist.
 
 use chrono::Duration;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 
 use crate::inbox_paging::{SAMS, WESTS, inbox, rows};
@@ -83,16 +82,14 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
     // The API refuses a bad order and narrows by org.
     let (status, _) = i
         .app()
-        .call(Method::GET, "/approvals?sort=sideways", &i.w.olga, None)
+        .get_json(&i.w.olga, "/approvals?sort=sideways")
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     let (_, body) = i
         .app()
-        .call(
-            Method::GET,
-            &format!("/approvals?org_id={}&sort=newest", i.west),
+        .get_json(
             &i.w.olga,
-            None,
+            &format!("/approvals?org_id={}&sort=newest", i.west),
         )
         .await;
     assert_eq!(body["total"], WESTS);
@@ -233,12 +230,7 @@ async fn another_tenant_sees_nothing_and_learns_nothing_from_the_filters() {
     }
     let (_, body) = i
         .app()
-        .call(
-            Method::GET,
-            &format!("/approvals?org_id={}", i.w.acme),
-            &i.w.gus,
-            None,
-        )
+        .get_json(&i.w.gus, &format!("/approvals?org_id={}", i.w.acme))
         .await;
     assert_eq!(body["total"], 0);
     let (status, html) = gus.get_text("/approvals/approve-all").await;

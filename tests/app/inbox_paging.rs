@@ -11,7 +11,6 @@ use canopy::domain::audit::Actor;
 use canopy::domain::timesheet::{self, CellInput};
 use canopy::domain::user::User;
 use chrono::{Duration, NaiveDate};
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::json;
 
@@ -63,7 +62,7 @@ impl Inbox {
             self.sams[n].id,
             Inbox::week_of(&self.w, n)
         );
-        let (_, week) = self.app().call(Method::GET, path, &self.w.ada, None).await;
+        let (_, week) = self.app().get_json(&self.w.ada, path).await;
         week["id"].as_i64().unwrap()
     }
 
@@ -95,11 +94,10 @@ async fn assign(w: &World, project: i64, user: i64, role: &str) {
     let start = (w.week - Duration::days(60)).to_string();
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/projects/{project}/assignments/{user}"),
+        .put_json(
             &w.ada,
-            Some(json!({"role": role, "minutes_per_week": 2400, "start_date": start})),
+            format!("/projects/{project}/assignments/{user}"),
+            json!({"role": role, "minutes_per_week": 2400, "start_date": start}),
         )
         .await;
     assert!(status.is_success(), "{body}");
@@ -137,11 +135,10 @@ pub(crate) async fn inbox() -> Inbox {
     let west = w.app.create_org(&w.ada, w.acme, "West", "WEST").await;
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{west}/settings"),
+        .put_json(
             &w.ada,
-            Some(json!({"approval_mode": "team"})),
+            format!("/orgs/{west}/settings"),
+            json!({"approval_mode": "team"}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -174,11 +171,10 @@ pub(crate) async fn inbox() -> Inbox {
         if n < 3 {
             let (status, _) = i
                 .app()
-                .call(
-                    Method::PUT,
-                    format!("/teams/{}/members/{}", i.w.team, person.id),
+                .put_json(
                     &i.w.ada,
-                    Some(json!({"lead": false})),
+                    format!("/teams/{}/members/{}", i.w.team, person.id),
+                    json!({"lead": false}),
                 )
                 .await;
             assert!(status.is_success());
@@ -250,12 +246,7 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
     let olga_token = &i.w.olga;
     let (status, body) = i
         .app()
-        .call(
-            Method::GET,
-            "/approvals?per_page=50&page=2",
-            olga_token,
-            None,
-        )
+        .get_json(olga_token, "/approvals?per_page=50&page=2")
         .await;
     assert_eq!(status, S::OK, "{body}");
     assert_eq!(body["total"], total);
@@ -331,33 +322,26 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
     );
     let (status, body) = i
         .app()
-        .call(
-            Method::POST,
-            format!("/timesheets/{s0}/approve"),
+        .post_json(
             &i.w.pat,
-            Some(json!({"project_id": i.w.p1})),
+            format!("/timesheets/{s0}/approve"),
+            json!({"project_id": i.w.p1}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
     let (status, _) = i
         .app()
-        .call(
-            Method::POST,
-            format!("/timesheets/{s1}/approve"),
+        .post_json(
             &i.w.olga,
-            Some(json!({"project_id": i.w.p2})),
+            format!("/timesheets/{s1}/approve"),
+            json!({"project_id": i.w.p2}),
         )
         .await;
     assert_eq!(status, S::OK);
     let sam2 = i.app().create_token(i.sams[2].id, "").await;
     let (status, body) = i
         .app()
-        .call(
-            Method::POST,
-            format!("/timesheets/{s2}/withdraw"),
-            &sam2,
-            Some(json!({})),
-        )
+        .post_json(&sam2, format!("/timesheets/{s2}/withdraw"), json!({}))
         .await;
     assert_eq!(status, S::OK, "{body}");
     let before = i.app().audit("timesheet.approved").await.len();
@@ -504,11 +488,10 @@ async fn the_sql_scope_agrees_with_may_decide_for_everyone() {
     w.app.add_keeper(i.west).await;
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", i.west),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{}", i.west),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -516,12 +499,11 @@ async fn the_sql_scope_agrees_with_may_decide_for_everyone() {
     let end = (w.week - Duration::days(10)).to_string();
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+        .put_json(
             &w.ada,
-            Some(json!({"role": "approver", "minutes_per_week": 2400,
-                        "start_date": (w.week - Duration::days(30)).to_string(), "end_date": end})),
+            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+            json!({"role": "approver", "minutes_per_week": 2400,
+                        "start_date": (w.week - Duration::days(30)).to_string(), "end_date": end}),
         )
         .await;
     assert!(status.is_success(), "{body}");

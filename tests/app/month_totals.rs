@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use canopy::db::schema::{approval_parts, entry_month_totals, time_entries, timesheets};
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -22,12 +21,7 @@ use crate::timesheets::{World, world};
 async fn save_week(w: &World, token: &str, monday: NaiveDate, cells: &[(i64, i64, i64)]) -> Value {
     let (_, current) = w
         .app
-        .call(
-            Method::GET,
-            format!("/timesheets/{}/{monday}", w.eve_id),
-            token,
-            None,
-        )
+        .get_json(token, format!("/timesheets/{}/{monday}", w.eve_id))
         .await;
     let version = current["version"].as_i64().unwrap_or(0);
     let entries: Vec<Value> = cells
@@ -38,11 +32,10 @@ async fn save_week(w: &World, token: &str, monday: NaiveDate, cells: &[(i64, i64
         .collect();
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{}/{monday}", w.eve_id),
+        .put_json(
             token,
-            Some(json!({"version": version, "entries": entries})),
+            format!("/timesheets/{}/{monday}", w.eve_id),
+            json!({"version": version, "entries": entries}),
         )
         .await;
     assert_eq!(status, S::OK, "{monday}: {body}");
@@ -326,12 +319,7 @@ async fn monthly_totals_follow_every_write_and_reports_agree_with_the_entries() 
     .await;
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{py}"),
-            &w.ada,
-            Some(json!({"org_id": w.east})),
-        )
+        .patch_json(&w.ada, format!("/projects/{py}"), json!({"org_id": w.east}))
         .await;
     assert_eq!(status, S::OK, "{body}");
     assert_totals_match(&w).await;

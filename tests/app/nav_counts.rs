@@ -75,11 +75,10 @@ async fn navigation_counts_follow_every_change_at_the_next_page() {
     let start = (w.week - chrono::Duration::days(30)).to_string();
     let (status, body) = w
         .app
-        .call(
-            reqwest::Method::PUT,
-            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+        .put_json(
             &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": start})),
+            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+            json!({"role": "member", "minutes_per_week": 2400, "start_date": start}),
         )
         .await;
     assert!(status.is_success(), "{status} {body}");

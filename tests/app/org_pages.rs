@@ -1,7 +1,6 @@
 //! The org pages: what each person sees and may do, forms that explain
 //! themselves, and 404 for anything outside one's tenant.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::json;
 
@@ -122,7 +121,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
             "typed values come back escaped"
         );
     }
-    let (_, list) = app.call(Method::GET, "/orgs", &t, None).await;
+    let (_, list) = app.get_json(&t, "/orgs").await;
     assert_eq!(list["total"], 3);
 
     let response = app
@@ -144,17 +143,10 @@ async fn forms_explain_bad_input_and_change_nothing() {
     assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
 
     // A stale edit form answers 409 and keeps what was typed.
-    let (_, acme_json) = app
-        .call(Method::GET, format!("/orgs/{acme}"), &t, None)
-        .await;
+    let (_, acme_json) = app.get_json(&t, format!("/orgs/{acme}")).await;
     let version = acme_json["version"].as_i64().unwrap().to_string();
-    app.call(
-        Method::PATCH,
-        format!("/orgs/{acme}"),
-        &t,
-        Some(json!({"city": "Springfield"})),
-    )
-    .await;
+    app.patch_json(&t, format!("/orgs/{acme}"), json!({"city": "Springfield"}))
+        .await;
     let response = app
         .post_form_with_csrf(
             &format!("/orgs/{acme}/edit"),
@@ -234,9 +226,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .unwrap()
             .contains("1 sub-organization")
     );
-    let (status, _) = app
-        .call(Method::GET, format!("/orgs/{acme}"), &t, None)
-        .await;
+    let (status, _) = app.get_json(&t, format!("/orgs/{acme}")).await;
     assert_eq!(status, S::OK, "still there");
 
     assert_eq!(
@@ -337,9 +327,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
         "{html}"
     );
 
-    let (_, roles) = app
-        .call(Method::GET, format!("/roles?org_id={east}"), &t, None)
-        .await;
+    let (_, roles) = app.get_json(&t, format!("/roles?org_id={east}")).await;
     let id_of = |name: &str| {
         roles["items"]
             .as_array()
@@ -419,11 +407,10 @@ async fn scoped() -> Scoped {
     let t = app.create_token(ada.id, "").await;
     let root = app.root_id().await;
     let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{root}"),
+        .patch_json(
             &t,
-            Some(json!({"name": "Zenith Holding"})),
+            format!("/orgs/{root}"),
+            json!({"name": "Zenith Holding"}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -456,11 +443,10 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
     // A setting made at the root reaches Acme.
     let (status, _) = s
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", s.root),
+        .put_json(
             &s.t,
-            Some(json!({"week_start": "sunday"})),
+            format!("/orgs/{}/settings", s.root),
+            json!({"week_start": "sunday"}),
         )
         .await;
     assert_eq!(status, S::OK);
@@ -477,12 +463,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 
         let (status, list) = s
             .app
-            .call(
-                Method::GET,
-                format!("/orgs/{org_id}/access"),
-                &s.olga_token,
-                None,
-            )
+            .get_json(&s.olga_token, format!("/orgs/{org_id}/access"))
             .await;
         assert_eq!(status, S::OK);
         let text = list.to_string();
@@ -500,12 +481,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         assert!(html.contains("Inherited from above"));
         let (_, settings) = s
             .app
-            .call(
-                Method::GET,
-                format!("/orgs/{org_id}/settings"),
-                &s.olga_token,
-                None,
-            )
+            .get_json(&s.olga_token, format!("/orgs/{org_id}/settings"))
             .await;
         assert_eq!(settings["week_start"]["value"], "sunday");
         assert_eq!(settings["week_start"]["source"], "inherited", "{settings}");
@@ -517,16 +493,14 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 
     // A custom role defined at the root is usable at Acme, but where it was
     // defined is not named, and it is not Olga's to delete.
-    let (status, role) = s
+    let role = s
         .app
-        .call(
-            Method::POST,
-            "/roles",
+        .post_created(
             &s.t,
-            Some(json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]})),
+            "/roles",
+            json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{role}");
     let (_, html) = s.olga.get_text(&format!("/orgs/{}/roles", s.acme)).await;
     assert!(html.contains("Zenith reader") && html.contains("above your organizations"));
     assert!(!html.contains("Zenith Holding"), "{html}");
@@ -541,7 +515,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
     assert!(html.contains("Zenith Holding") && !html.contains("organizations above yours"));
     let (_, list) = s
         .app
-        .call(Method::GET, format!("/orgs/{}/access", s.acme), &s.t, None)
+        .get_json(&s.t, format!("/orgs/{}/access", s.acme))
         .await;
     assert_eq!(list["total"], 2, "{list}");
     assert!(list.to_string().contains("Zenith Holding"));
@@ -551,38 +525,32 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
     let s = scoped().await;
     let sam = s.app.create_user("sam@acme.example", "Sam", s.east).await;
-    let (status, group) = s
+    let group = s
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_created(
             &s.t,
-            Some(json!({"org_id": s.acme, "name": "Field crew"})),
+            "/groups",
+            json!({"org_id": s.acme, "name": "Field crew"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{group}");
     let group_id = group["id"].as_i64().unwrap();
     let (status, body) = s
         .app
-        .call(
-            Method::PUT,
-            format!("/groups/{group_id}/members/{}", sam.id),
+        .put_json(
             &s.t,
-            Some(json!({"owner": false})),
+            format!("/groups/{group_id}/members/{}", sam.id),
+            json!({"owner": false}),
         )
         .await;
     assert!(status.is_success(), "{body}");
     let viewer = s.app.role_id(&s.t, "Auditor").await;
-    let (status, body) = s
-        .app
-        .call(
-            Method::POST,
-            "/grants",
+    s.app
+        .post_created(
             &s.t,
-            Some(json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme})),
+            "/grants",
+            json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{body}");
 
     let (_, html) = s.olga.get_text(&format!("/orgs/{}/access", s.east)).await;
     assert!(
@@ -591,14 +559,12 @@ async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
     );
     let (_, check) = s
         .app
-        .call(
-            Method::GET,
+        .get_json(
+            &s.t,
             format!(
                 "/check?user_id={}&permission=audit.view&org_id={}",
                 sam.id, s.acme
             ),
-            &s.t,
-            None,
         )
         .await;
     assert_eq!(check["allowed"], true, "{check}");
@@ -618,7 +584,7 @@ async fn access_and_role_lists_are_paged() {
         format!("/orgs/{}/access", s.east),
         format!("/roles?org_id={}", s.root),
     ] {
-        let (status, all) = s.app.call(Method::GET, &path, &s.t, None).await;
+        let (status, all) = s.app.get_json(&s.t, &path).await;
         assert_eq!(status, S::OK, "{path}");
         assert_eq!(all["page"], 1);
         assert_eq!(all["per_page"], 50);
@@ -627,12 +593,7 @@ async fn access_and_role_lists_are_paged() {
         let sep = if path.contains('?') { '&' } else { '?' };
         let (status, second) = s
             .app
-            .call(
-                Method::GET,
-                format!("{path}{sep}page=2&per_page=1"),
-                &s.t,
-                None,
-            )
+            .get_json(&s.t, format!("{path}{sep}page=2&per_page=1"))
             .await;
         assert_eq!(status, S::OK);
         assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
@@ -644,43 +605,20 @@ async fn access_and_role_lists_are_paged() {
         );
         let (status, _) = s
             .app
-            .call(Method::GET, format!("{path}{sep}per_page=201"), &s.t, None)
+            .get_json(&s.t, format!("{path}{sep}per_page=201"))
             .await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path}");
     }
 }
 
 /// `n` orgs under `parent` straight through the domain (fast), named `prefix{i}`.
-async fn many_orgs(app: &TestApp, parent: i64, prefix: &'static str, n: usize) {
-    app.db
-        .write(move |conn| {
-            for i in 0..n {
-                let values = canopy::domain::org::OrgDraft {
-                    name: format!("{prefix}{i:04}"),
-                    code: format!("{}{i}", prefix.replace(' ', "")),
-                    ..Default::default()
-                }
-                .validate()?;
-                canopy::domain::org::create(
-                    conn,
-                    &canopy::domain::audit::Actor::cli(),
-                    parent,
-                    &values,
-                )?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn search_finds_the_viewers_matches_however_many_others_match() {
     let s = scoped().await;
     let globex = s.app.create_org(&s.t, s.root, "Globex", "GLOBEX").await;
     // 600 matches outside Olga's scope sort before her own.
-    many_orgs(&s.app, globex, "Match A", 600).await;
-    many_orgs(&s.app, s.east, "Match Z", 3).await;
+    s.app.many_orgs(globex, "Match A", 600).await;
+    s.app.many_orgs(s.east, "Match Z", 3).await;
 
     let (status, html) = s.olga.get_text("/orgs?q=match").await;
     assert_eq!(status, S::OK);
@@ -689,10 +627,7 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
     }
     assert!(!html.contains("Match A"), "nothing outside her subtree");
     assert!(html.contains("Acme / East"), "paths start at her top org");
-    let (_, list) = s
-        .app
-        .call(Method::GET, "/orgs?q=match", &s.olga_token, None)
-        .await;
+    let (_, list) = s.app.get_json(&s.olga_token, "/orgs?q=match").await;
     assert_eq!(list["total"], 3, "{list}");
 
     // The move picker's suggestions search in SQL too, never offering the
@@ -843,10 +778,7 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
         .post_form_with_csrf(&format!("/orgs/{}/delete", s.acme), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
-    let (status, body) = s
-        .app
-        .call(Method::DELETE, format!("/orgs/{}", s.acme), &s.t, None)
-        .await;
+    let (status, body) = s.app.delete(&s.t, format!("/orgs/{}", s.acme)).await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     assert!(body["error"].get("blocking").is_none(), "{body}");
     assert!(!body.to_string().contains("1 user"), "{body}");
@@ -859,21 +791,14 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
     let (_, acme) = s
         .app
-        .call(
-            Method::GET,
-            format!("/orgs/{}", s.acme),
-            &s.olga_token,
-            None,
-        )
+        .get_json(&s.olga_token, format!("/orgs/{}", s.acme))
         .await;
     assert_eq!(acme["privacy_mode"], true);
 }
 
 /// The `version` of an org, read through the API.
 async fn version_of(app: &TestApp, token: &str, id: i64) -> String {
-    let (_, body) = app
-        .call(Method::GET, format!("/orgs/{id}"), token, None)
-        .await;
+    let (_, body) = app.get_json(token, format!("/orgs/{id}")).await;
     body["version"].as_i64().unwrap().to_string()
 }
 
@@ -916,32 +841,25 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
     }
     let (status, body) = s
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", s.east),
+        .put_json(
             &s.olga_token,
-            Some(json!({"week_start": "friday", "version": v.parse::<i64>().unwrap()})),
+            format!("/orgs/{}/settings", s.east),
+            json!({"week_start": "friday", "version": v.parse::<i64>().unwrap()}),
         )
         .await;
     assert_eq!(status, S::CONFLICT, "{body}");
     let (_, settings) = s
         .app
-        .call(
-            Method::GET,
-            format!("/orgs/{}/settings", s.east),
-            &s.olga_token,
-            None,
-        )
+        .get_json(&s.olga_token, format!("/orgs/{}/settings", s.east))
         .await;
     assert_eq!(settings["week_start"]["value"], "sunday");
     assert_eq!(s.app.audit("org.settings_changed").await.len(), 1);
     let (status, body) = s
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", s.east),
+        .put_json(
             &s.olga_token,
-            Some(json!({"week_start": "friday", "version": bumped.parse::<i64>().unwrap()})),
+            format!("/orgs/{}/settings", s.east),
+            json!({"week_start": "friday", "version": bumped.parse::<i64>().unwrap()}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -998,10 +916,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
         let response = s.app.post_form_with_csrf(&path, &fields).await;
         assert_eq!(response.status(), S::CONFLICT, "{path}");
     }
-    let (_, after) = s
-        .app
-        .call(Method::GET, format!("/orgs/{north}"), &s.t, None)
-        .await;
+    let (_, after) = s.app.get_json(&s.t, format!("/orgs/{north}")).await;
     assert_eq!(after["parent_id"], s.acme, "nothing changed: {after}");
     assert_eq!(after["status"], "active");
     assert_eq!(after["privacy_mode"], false);
@@ -1093,12 +1008,9 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("Another organization here already has this name."));
-    let (_, list) = s.app.call(Method::GET, "/orgs", &s.t, None).await;
+    let (_, list) = s.app.get_json(&s.t, "/orgs").await;
     assert_eq!(list["total"], 4, "nothing created");
-    let (_, after) = s
-        .app
-        .call(Method::GET, format!("/orgs/{west}"), &s.t, None)
-        .await;
+    let (_, after) = s.app.get_json(&s.t, format!("/orgs/{west}")).await;
     assert_eq!(after["name"], "West");
     assert_eq!(after["version"].to_string(), v, "nothing changed");
 
@@ -1143,16 +1055,13 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     s.app.create_user("kim@acme.example", "Kim", west).await;
-    let (status, body) = s
-        .app
-        .call(
-            Method::POST,
-            "/projects",
+    s.app
+        .post_created(
             &s.t,
-            Some(json!({"org_id": s.east, "code": "P1", "name": "Pipes"})),
+            "/projects",
+            json!({"org_id": s.east, "code": "P1", "name": "Pipes"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{body}");
     let (_, html) = s.olga.get_text(&format!("/orgs/{}", s.acme)).await;
     for (id, value) in [
         ("rollup-orgs", "2"),
@@ -1167,17 +1076,10 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     }
     assert!(html.contains("1 at home here"), "Olga herself");
 
-    let (status, group) = s
-        .app
-        .call(
-            Method::POST,
-            "/groups",
-            &s.t,
-            Some(json!({"org_id": west, "name": "Crew"})),
-        )
+    s.app
+        .post_created(&s.t, "/groups", json!({"org_id": west, "name": "Crew"}))
         .await;
-    assert_eq!(status, S::CREATED, "{group}");
-    let kim = s.app.call(Method::GET, "/users?q=kim", &s.t, None).await.1["items"][0]["id"]
+    let kim = s.app.get_json(&s.t, "/users?q=kim").await.1["items"][0]["id"]
         .as_i64()
         .unwrap();
     s.app
@@ -1190,10 +1092,7 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
         })
         .await
         .unwrap();
-    let (status, body) = s
-        .app
-        .call(Method::DELETE, format!("/orgs/{west}"), &s.t, None)
-        .await;
+    let (status, body) = s.app.delete(&s.t, format!("/orgs/{west}")).await;
     assert_eq!(status, S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
@@ -1211,11 +1110,10 @@ async fn concurrent_moves_never_make_a_cycle() {
     let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     for round in 0..8 {
         let there = |id: i64, parent: i64| {
-            s.app.call(
-                Method::POST,
-                format!("/orgs/{id}/move"),
+            s.app.post_json(
                 &s.t,
-                Some(json!({"parent_id": parent})),
+                format!("/orgs/{id}/move"),
+                json!({"parent_id": parent}),
             )
         };
         let ((a, _), (b, _)) = tokio::join!(there(s.east, west), there(west, s.east));
@@ -1268,9 +1166,7 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     let hal = app.create_user("hal@example.com", "Hal", root).await;
     app.grant_role(&ada, "Org admin", hal.id, acme).await;
     let hal_t = app.create_token(hal.id, "").await;
-    let (status, body) = app
-        .call(Method::GET, format!("/orgs/{root}"), &hal_t, None)
-        .await;
+    let (status, body) = app.get_json(&hal_t, format!("/orgs/{root}")).await;
     assert_eq!(status, S::OK, "{body}");
     assert_eq!(body["restricted"], true, "{body}");
     assert!(body["code"].is_null(), "{body}");
@@ -1279,7 +1175,7 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
         format!("/orgs/{root}/access"),
         format!("/roles?org_id={root}"),
     ] {
-        let (status, _) = app.call(Method::GET, &path, &hal_t, None).await;
+        let (status, _) = app.get_json(&hal_t, &path).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
     }
     let browser = app.new_browser();
@@ -1299,15 +1195,12 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     // so the tree offers no toggle for it; Hal's tree does.
     let tess = app.create_user("tess@example.com", "Tess", acme).await;
     let viewer = app.role_id(&ada, "Viewer").await;
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
-            &ada,
-            Some(json!({"role_id": viewer, "user_id": tess.id, "org_id": acme, "descendants": false})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    app.post_created(
+        &ada,
+        "/grants",
+        json!({"role_id": viewer, "user_id": tess.id, "org_id": acme, "descendants": false}),
+    )
+    .await;
     let toggle = format!("data-children-url=\"/orgs/{acme}/children\"");
     let (_, html) = browser.get_text("/orgs").await;
     assert!(

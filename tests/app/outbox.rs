@@ -3,7 +3,7 @@
 //! setup, activation and reset links are cut out of every page.
 
 use canopy::domain::mail::{self, Queued};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -53,11 +53,10 @@ async fn the_root_owner_cannot_read_mail_to_people_behind_a_private_org() {
     let bob = app.create_user("bob@example.com", "Bob", root).await;
     app.add_keeper(vault).await;
     let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
+        .patch_json(
             &token,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{vault}"),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -137,13 +136,10 @@ async fn someone_who_manages_users_below_the_root_has_no_outbox() {
     let carl = app.create_user("carl@example.com", "Carl", acme).await;
     let admin = app.role_id(&token, "Org admin").await;
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
+        .post_json(
             &token,
-            Some(
-                json!({"role_id": admin, "user_id": carl.id, "org_id": acme, "descendants": true}),
-            ),
+            "/grants",
+            json!({"role_id": admin, "user_id": carl.id, "org_id": acme, "descendants": true}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

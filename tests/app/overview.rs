@@ -12,7 +12,6 @@ use canopy::db::schema::{groups, projects, teams, time_entries, users};
 use canopy::domain::org;
 use chrono::{Datelike, Duration};
 use diesel::prelude::*;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -37,11 +36,10 @@ async fn mix() -> Mix {
     let keeper_user = app.add_keeper(vault).await;
     let keeper = app.create_token(keeper_user.id, "").await;
     let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
+        .patch_json(
             &w.ada,
-            Some(json!({"privacy_mode": true})),
+            format!("/orgs/{vault}"),
+            json!({"privacy_mode": true}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -79,11 +77,10 @@ async fn mix() -> Mix {
         .unwrap();
     let start = (chrono::Utc::now().date_naive() - Duration::days(60)).to_string();
     let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/projects/{vault_project}/assignments/{}", inside[0].id),
+        .put_json(
             &keeper,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": start})),
+            format!("/projects/{vault_project}/assignments/{}", inside[0].id),
+            json!({"role": "member", "minutes_per_week": 2400, "start_date": start}),
         )
         .await;
     assert!(status.is_success(), "{body}");
@@ -114,20 +111,14 @@ async fn mix() -> Mix {
             })
             .collect();
         let (_, current) = app
-            .call(
-                Method::GET,
-                format!("/timesheets/{who}/{monday}"),
-                token,
-                None,
-            )
+            .get_json(token, format!("/timesheets/{who}/{monday}"))
             .await;
         let version = current["version"].as_i64().unwrap_or(0);
         let (status, body) = app
-            .call(
-                Method::PUT,
-                format!("/timesheets/{who}/{monday}"),
+            .put_json(
                 token,
-                Some(json!({"version": version, "entries": entries})),
+                format!("/timesheets/{who}/{monday}"),
+                json!({"version": version, "entries": entries}),
             )
             .await;
         assert_eq!(status, S::OK, "{body}");
@@ -306,12 +297,12 @@ async fn the_team_and_group_lists_page_in_sql_and_answer_what_the_resolver_allow
                     if let Some(o) = org {
                         path.push_str(&format!("&org_id={o}"));
                     }
-                    let (status, first) = w.app.call(Method::GET, &path, token, None).await;
+                    let (status, first) = w.app.get_json(token, &path).await;
                     if status == S::NOT_FOUND {
                         // An org the caller may not see: as before, a 404.
                         let visible = w
                             .app
-                            .call(Method::GET, format!("/orgs/{}", org.unwrap()), token, None)
+                            .get_json(token, format!("/orgs/{}", org.unwrap()))
                             .await
                             .0;
                         assert_eq!(visible, S::NOT_FOUND, "{path}");
@@ -323,10 +314,7 @@ async fn the_team_and_group_lists_page_in_sql_and_answer_what_the_resolver_allow
                     let mut got = Vec::new();
                     let pages = expected.len().div_ceil(2).max(1);
                     for page in 1..=pages {
-                        let (_, body) = w
-                            .app
-                            .call(Method::GET, format!("{path}&page={page}"), token, None)
-                            .await;
+                        let (_, body) = w.app.get_json(token, format!("{path}&page={page}")).await;
                         assert_eq!(body["page"], json!(page));
                         assert_eq!(body["per_page"], json!(2));
                         for item in body["items"].as_array().unwrap() {
@@ -351,15 +339,9 @@ async fn the_team_and_group_lists_page_in_sql_and_answer_what_the_resolver_allow
     }
     // The keeper sees the vault's team through the grant inside the border
     // although the border hides it from the grant over Acme.
-    let (_, keeper) = w
-        .app
-        .call(Method::GET, "/teams?q=vault", &m.keeper, None)
-        .await;
+    let (_, keeper) = w.app.get_json(&m.keeper, "/teams?q=vault").await;
     assert_eq!(keeper["total"], json!(1), "{keeper}");
-    let (_, ada) = w
-        .app
-        .call(Method::GET, "/teams?q=vault", &w.ada, None)
-        .await;
+    let (_, ada) = w.app.get_json(&w.ada, "/teams?q=vault").await;
     assert_eq!(ada["total"], json!(0), "{ada}");
 }
 
@@ -447,21 +429,17 @@ async fn the_org_search_matches_names_and_codes_in_memory_like_the_table() {
     // A new code is found at the next request, the old one no more.
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
+        .patch_json(
             &w.ada,
-            Some(json!({"code": "ORIENT"})),
+            format!("/orgs/{}", w.east),
+            json!({"code": "ORIENT"}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let (_, found) = w
-        .app
-        .call(Method::GET, "/orgs?q=orient", &w.ada, None)
-        .await;
+    let (_, found) = w.app.get_json(&w.ada, "/orgs?q=orient").await;
     assert_eq!(found["total"], json!(1), "{found}");
     assert_eq!(found["items"][0]["id"], json!(w.east), "{found}");
-    let (_, gone) = w.app.call(Method::GET, "/orgs?q=EAST", &w.ada, None).await;
+    let (_, gone) = w.app.get_json(&w.ada, "/orgs?q=EAST").await;
     let ids: Vec<i64> = gone["items"]
         .as_array()
         .unwrap()
@@ -471,18 +449,14 @@ async fn the_org_search_matches_names_and_codes_in_memory_like_the_table() {
     assert!(ids.contains(&w.east), "East is still found by its name");
     let (_, renamed) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.globex),
+        .patch_json(
             &w.ada,
-            Some(json!({"name": "Initech"})),
+            format!("/orgs/{}", w.globex),
+            json!({"name": "Initech"}),
         )
         .await;
     assert_eq!(renamed["name"], json!("Initech"), "{renamed}");
-    let (_, by_name) = w
-        .app
-        .call(Method::GET, "/orgs?q=initech", &w.ada, None)
-        .await;
+    let (_, by_name) = w.app.get_json(&w.ada, "/orgs?q=initech").await;
     assert_eq!(by_name["total"], json!(1), "{by_name}");
     check(store, "after").await;
 }

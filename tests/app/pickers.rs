@@ -2,7 +2,6 @@
 //! choose, and the fields take a code, a path, an email or an id without
 //! JavaScript; anything unknown or hidden gets the same message.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::json;
 
@@ -31,12 +30,7 @@ async fn world() -> World {
     let secret = app.create_org(&t, vault, "Secret East", "SECRET").await;
     app.add_keeper(vault).await;
     let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
-            &t,
-            Some(json!({"privacy_mode": true})),
-        )
+        .patch_json(&t, format!("/orgs/{vault}"), json!({"privacy_mode": true}))
         .await;
     assert_eq!(status, S::OK, "{body}");
     let olga = app
@@ -49,24 +43,18 @@ async fn world() -> World {
         (acme, "ACP", "Acme East Portal"),
         (globex, "GXP", "Globex East Portal"),
     ] {
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/projects",
-                &t,
-                Some(json!({"org_id": org, "code": code, "name": name})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/teams",
-                &t,
-                Some(json!({"org_id": org, "name": format!("{name} team")})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
+        app.post_created(
+            &t,
+            "/projects",
+            json!({"org_id": org, "code": code, "name": name}),
+        )
+        .await;
+        app.post_created(
+            &t,
+            "/teams",
+            json!({"org_id": org, "name": format!("{name} team")}),
+        )
+        .await;
     }
     let olga = app.signed_in_browser("olga@acme.example").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -337,10 +325,7 @@ async fn other_forms_resolve_their_pickers_too() {
         .post_form_with_csrf(&format!("/orgs/{north}/move"), &[("parent_id", "Globex")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, body) = w
-        .app
-        .call(Method::GET, format!("/orgs/{north}"), &w.t, None)
-        .await;
+    let (_, body) = w.app.get_json(&w.t, format!("/orgs/{north}")).await;
     assert_eq!(body["parent_id"], w.globex, "{body}");
 }
 

@@ -6,7 +6,6 @@
 use canopy::domain::org::ORG_CODE_TAKEN;
 use canopy::domain::tenant::PROJECT_CODE_TAKEN;
 use canopy::domain::user::EMAIL_TAKEN;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -14,11 +13,10 @@ use crate::helpers::*;
 use crate::timesheets::world;
 
 async fn new_project(app: &TestApp, token: &str, org: i64, code: &str) -> (S, Value) {
-    app.call(
-        Method::POST,
-        "/projects",
+    app.post_json(
         token,
-        Some(json!({"org_id": org, "code": code, "name": format!("Work {code}")})),
+        "/projects",
+        json!({"org_id": org, "code": code, "name": format!("Work {code}")}),
     )
     .await
 }
@@ -41,12 +39,7 @@ async fn project_codes_are_unique_per_tenant_not_per_installation() {
     let p3 = p["id"].as_i64().unwrap();
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{p3}"),
-            &w.olga,
-            Some(json!({"code": "P2"})),
-        )
+        .patch_json(&w.olga, format!("/projects/{p3}"), json!({"code": "P2"}))
         .await;
     assert_eq!(status, S::CONFLICT, "{body}");
     assert_eq!(body["error"]["fields"]["code"], PROJECT_CODE_TAKEN);
@@ -54,11 +47,10 @@ async fn project_codes_are_unique_per_tenant_not_per_installation() {
     // into one where it is free, allowed.
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{globex_p1}"),
+        .patch_json(
             &w.ada,
-            Some(json!({"org_id": w.acme})),
+            format!("/projects/{globex_p1}"),
+            json!({"org_id": w.acme}),
         )
         .await;
     assert_eq!(status, S::CONFLICT, "{body}");
@@ -66,11 +58,10 @@ async fn project_codes_are_unique_per_tenant_not_per_installation() {
     let initech = w.app.create_org(&w.ada, root, "Initech", "INITECH").await;
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{globex_p1}"),
+        .patch_json(
             &w.ada,
-            Some(json!({"org_id": initech})),
+            format!("/projects/{globex_p1}"),
+            json!({"org_id": initech}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -99,11 +90,10 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
     let lab_p1 = body["id"].as_i64().unwrap();
     let (status, body) = w
         .app
-        .call(
-            Method::POST,
-            format!("/orgs/{dept}/move"),
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": w.acme})),
+            format!("/orgs/{dept}/move"),
+            json!({"parent_id": w.acme}),
         )
         .await;
     assert_eq!(status, S::CONFLICT, "{body}");
@@ -114,29 +104,24 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
         "{message}"
     );
     // Nothing moved.
-    let (_, org) = w
-        .app
-        .call(Method::GET, format!("/orgs/{dept}"), &w.ada, None)
-        .await;
+    let (_, org) = w.app.get_json(&w.ada, format!("/orgs/{dept}")).await;
     assert_eq!(org["parent_id"], w.globex);
     // Renamed, it moves, and its project now counts in Acme's tenant.
     let (status, body) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{lab_p1}"),
+        .patch_json(
             &w.ada,
-            Some(json!({"code": "LAB1"})),
+            format!("/projects/{lab_p1}"),
+            json!({"code": "LAB1"}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
     let (status, body) = w
         .app
-        .call(
-            Method::POST,
-            format!("/orgs/{dept}/move"),
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": w.east})),
+            format!("/orgs/{dept}/move"),
+            json!({"parent_id": w.east}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -151,11 +136,10 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
     // Moved to the root it becomes a tenant of its own: Acme may reuse LAB1.
     let (status, body) = w
         .app
-        .call(
-            Method::POST,
-            format!("/orgs/{dept}/move"),
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": root})),
+            format!("/orgs/{dept}/move"),
+            json!({"parent_id": root}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
@@ -175,11 +159,10 @@ async fn a_taken_org_code_answers_the_same_whoever_holds_it() {
     let make = |code: &'static str| {
         let (app, olga, acme) = (&w.app, w.olga.clone(), w.acme);
         async move {
-            app.call(
-                Method::POST,
-                "/orgs",
+            app.post_json(
                 &olga,
-                Some(json!({"parent_id": acme, "name": format!("New {code}"), "code": code})),
+                "/orgs",
+                json!({"parent_id": acme, "name": format!("New {code}"), "code": code}),
             )
             .await
         }
@@ -202,11 +185,10 @@ async fn a_taken_email_names_no_account_and_points_to_a_grant_by_email() {
     let create = |email: &'static str| {
         let (app, olga, acme) = (&w.app, w.olga.clone(), w.acme);
         async move {
-            app.call(
-                Method::POST,
-                "/users",
+            app.post_json(
                 &olga,
-                Some(json!({"org_id": acme, "email": email, "display_name": "Someone"})),
+                "/users",
+                json!({"org_id": acme, "email": email, "display_name": "Someone"}),
             )
             .await
         }

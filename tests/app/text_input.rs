@@ -3,7 +3,7 @@
 //! field, names refuse bidirectional overrides and invisible-only values, and
 //! ordinary Unicode and multi-line text still go through.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -64,17 +64,15 @@ async fn nul_in_a_search_box_is_refused_on_pages_and_the_api() {
         );
     }
     for path in ["/users?q=a%00b", "/orgs?q=a%00b", "/audit?action=%00"] {
-        let (status, body) = app.call(Method::GET, path, &token, None).await;
+        let (status, body) = app.get_json(&token, path).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(is_json_error(&body, "validation"), "{body}");
         assert!(body["error"]["fields"].is_object(), "{body}");
     }
-    let (_, body) = app.call(Method::GET, "/users?q=a%00b", &token, None).await;
+    let (_, body) = app.get_json(&token, "/users?q=a%00b").await;
     assert!(body["error"]["fields"]["q"].is_string(), "{body}");
     // Ordinary searches still work.
-    let (status, _) = app
-        .call(Method::GET, "/users?q=Zo%C3%AB", &token, None)
-        .await;
+    let (status, _) = app.get_json(&token, "/users?q=Zo%C3%AB").await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -86,29 +84,20 @@ async fn control_characters_in_descriptions_notes_and_reasons_are_refused() {
     // API: a description with NUL, or with an escape character.
     for description in ["a\u{0}b", "red \u{1b}[31m"] {
         let (status, body) = app
-            .call(
-                Method::POST,
-                "/orgs",
-                &w.ada,
-                Some(json!({"parent_id": root, "name": "Nul Co", "code": "NUL", "description": description})),
-            )
+            .post_json(&w.ada, "/orgs", json!({"parent_id": root, "name": "Nul Co", "code": "NUL", "description": description}))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body["error"]["fields"]["description"].is_string(), "{body}");
     }
     // A multi-line description with a tab, and Unicode, is fine.
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/orgs",
+    let body = app
+        .post_created(
             &w.ada,
-            Some(
-                json!({"parent_id": root, "name": "Zoë Ødegård 🚀", "code": "ZOE",
+            "/orgs",
+            json!({"parent_id": root, "name": "Zoë Ødegård 🚀", "code": "ZOE",
                         "description": "first line\r\n\tsecond line ✓"}),
-            ),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["name"], "Zoë Ødegård 🚀");
     assert_eq!(body["description"], "first line\n\tsecond line ✓");
 
@@ -162,11 +151,10 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
         ("tab\there", "control characters"),
     ] {
         let (status, body) = app
-            .call(
-                Method::POST,
-                "/orgs",
+            .post_json(
                 &token,
-                Some(json!({"parent_id": root, "name": name, "code": "BIDI"})),
+                "/orgs",
+                json!({"parent_id": root, "name": name, "code": "BIDI"}),
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}: {body}");
@@ -191,11 +179,10 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
     );
     // A user's name through the API, too.
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/users",
+        .post_json(
             &token,
-            Some(json!({"org_id": root, "email": "zw@example.com", "display_name": "\u{200B}"})),
+            "/users",
+            json!({"org_id": root, "email": "zw@example.com", "display_name": "\u{200B}"}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -210,9 +197,7 @@ async fn a_long_q_answers_422_with_the_json_error_shape_or_a_page() {
     // (longer lines answer 414, see below).
     let q = "a".repeat(10_000);
     for path in ["/users", "/orgs", "/groups"] {
-        let (status, body) = app
-            .call(Method::GET, format!("{path}?q={q}"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("{path}?q={q}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(is_json_error(&body, "validation"), "{path}: {body}");
         assert!(body["error"]["fields"]["q"].is_string(), "{body}");
@@ -223,12 +208,7 @@ async fn a_long_q_answers_422_with_the_json_error_shape_or_a_page() {
     assert!(html.contains("at most 4096 characters"), "{html}");
     // A search of ordinary length still answers.
     let (status, _) = app
-        .call(
-            Method::GET,
-            format!("/users?q={}", "a".repeat(200)),
-            &token,
-            None,
-        )
+        .get_json(&token, format!("/users?q={}", "a".repeat(200)))
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -300,14 +280,10 @@ async fn a_100000_character_q_answers_414_with_a_body_not_an_empty_400() {
     // same client goes on working afterwards (on a new connection).
     let q = "a".repeat(60_000);
     for path in ["/orgs", "/users"] {
-        let (status, body) = app
-            .call(Method::GET, format!("{path}?q={q}"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("{path}?q={q}")).await;
         assert_eq!(status, StatusCode::URI_TOO_LONG, "{path}");
         assert!(is_json_error(&body, "uri_too_long"), "{body}");
-        let (status, body) = app
-            .call(Method::GET, format!("{path}?q=a"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("{path}?q=a")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let response = app.browser.get(&format!("/orgs?q={q}")).await;

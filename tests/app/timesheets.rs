@@ -40,7 +40,7 @@ pub struct World {
 }
 
 pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
-    let (status, out) = app.call(Method::POST, path, t, Some(body)).await;
+    let (status, out) = app.post_json(t, path, body).await;
     assert!(status.is_success(), "POST {path}: {status} {out}");
     out
 }
@@ -92,11 +92,10 @@ pub async fn world() -> World {
         let (app, ada, start) = (&app, &ada, start.clone());
         async move {
             let (status, body) = app
-                .call(
-                    Method::PUT,
-                    format!("/projects/{project}/assignments/{user}"),
+                .put_json(
                     ada,
-                    Some(json!({"role": role, "minutes_per_week": 2400, "start_date": start})),
+                    format!("/projects/{project}/assignments/{user}"),
+                    json!({"role": role, "minutes_per_week": 2400, "start_date": start}),
                 )
                 .await;
             assert_eq!(status, S::CREATED, "{body}");
@@ -116,11 +115,10 @@ pub async fn world() -> World {
         .unwrap();
     for (user, lead) in [(eve.id, false), (lee.id, true)] {
         let (status, _) = app
-            .call(
-                Method::PUT,
-                format!("/teams/{team}/members/{user}"),
+            .put_json(
                 &ada,
-                Some(json!({"lead": lead})),
+                format!("/teams/{team}/members/{user}"),
+                json!({"lead": lead}),
             )
             .await;
         assert!(status.is_success());
@@ -157,16 +155,15 @@ impl World {
     }
 
     async fn get_sheet(&self, t: &str) -> (S, Value) {
-        self.app.call(Method::GET, self.sheet_path(), t, None).await
+        self.app.get_json(t, self.sheet_path()).await
     }
 
     pub async fn put_sheet(&self, t: &str, version: i64, entries: Value) -> (S, Value) {
         self.app
-            .call(
-                Method::PUT,
-                self.sheet_path(),
+            .put_json(
                 t,
-                Some(json!({"version": version, "entries": entries})),
+                self.sheet_path(),
+                json!({"version": version, "entries": entries}),
             )
             .await
     }
@@ -189,30 +186,24 @@ impl World {
 
     pub async fn act(&self, t: &str, id: i64, what: &str, body: Value) -> (S, Value) {
         self.app
-            .call(
-                Method::POST,
-                format!("/timesheets/{id}/{what}"),
-                t,
-                Some(body),
-            )
+            .post_json(t, format!("/timesheets/{id}/{what}"), body)
             .await
     }
 
     async fn set_mode(&self, mode: &str) {
         let (status, body) = self
             .app
-            .call(
-                Method::PUT,
-                format!("/orgs/{}/settings", self.acme),
+            .put_json(
                 &self.ada,
-                Some(json!({"approval_mode": mode})),
+                format!("/orgs/{}/settings", self.acme),
+                json!({"approval_mode": mode}),
             )
             .await;
         assert_eq!(status, S::OK, "{body}");
     }
 
     async fn notifications(&self, t: &str) -> Vec<Value> {
-        let (status, body) = self.app.call(Method::GET, "/notifications", t, None).await;
+        let (status, body) = self.app.get_json(t, "/notifications").await;
         assert_eq!(status, S::OK, "{body}");
         body["items"].as_array().unwrap().clone()
     }
@@ -305,27 +296,16 @@ async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
     assert_eq!(status, S::CONFLICT, "{body}");
 
     // The inbox: Pat has P1's part, Gus nothing, Eve nothing of her own.
-    let (_, inbox) = w.app.call(Method::GET, "/approvals", &w.pat, None).await;
+    let (_, inbox) = w.app.get_json(&w.pat, "/approvals").await;
     assert_eq!(inbox["total"], 1, "{inbox}");
     assert_eq!(inbox["items"][0]["project_id"], w.p1);
-    assert_eq!(
-        w.app.call(Method::GET, "/approvals", &w.gus, None).await.1["total"],
-        0
-    );
-    assert_eq!(
-        w.app.call(Method::GET, "/approvals", &w.eve, None).await.1["total"],
-        0
-    );
-    let (_, olga_inbox) = w.app.call(Method::GET, "/approvals", &w.olga, None).await;
+    assert_eq!(w.app.get_json(&w.gus, "/approvals").await.1["total"], 0);
+    assert_eq!(w.app.get_json(&w.eve, "/approvals").await.1["total"], 0);
+    let (_, olga_inbox) = w.app.get_json(&w.olga, "/approvals").await;
     assert_eq!(olga_inbox["total"], 2);
     let (_, filtered) = w
         .app
-        .call(
-            Method::GET,
-            format!("/approvals?project_id={}", w.p2),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/approvals?project_id={}", w.p2))
         .await;
     assert_eq!(filtered["total"], 1);
 
@@ -633,11 +613,10 @@ async fn bad_entries_are_refused_and_change_nothing() {
     // The maximum per day is a setting.
     let (status, _) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.acme),
+        .put_json(
             &w.ada,
-            Some(json!({"max_minutes_per_day": 600})),
+            format!("/orgs/{}/settings", w.acme),
+            json!({"max_minutes_per_day": 600}),
         )
         .await;
     assert_eq!(status, S::OK);
@@ -648,11 +627,10 @@ async fn bad_entries_are_refused_and_change_nothing() {
     // So is a locked period.
     let (status, _) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.acme),
+        .put_json(
             &w.ada,
-            Some(json!({"lock_before": w.day(3)})),
+            format!("/orgs/{}/settings", w.acme),
+            json!({"lock_before": w.day(3)}),
         )
         .await;
     assert_eq!(status, S::OK);
@@ -664,26 +642,18 @@ async fn bad_entries_are_refused_and_change_nothing() {
     assert_eq!(w.put_sheet(&w.eve, v - 1, json!([])).await.0, S::CONFLICT);
     assert_eq!(w.put_sheet(&w.eve, v + 5, json!([])).await.0, S::CONFLICT);
     let tuesday = format!("/timesheets/{}/{}", w.eve_id, w.day(1));
-    let (status, body) = w.app.call(Method::GET, &tuesday, &w.eve, None).await;
+    let (status, body) = w.app.get_json(&w.eve, &tuesday).await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["week_start"].is_string());
     assert_eq!(
         w.app
-            .call(
-                Method::GET,
-                format!("/timesheets/{}/not-a-date", w.eve_id),
-                &w.eve,
-                None
-            )
+            .get_json(&w.eve, format!("/timesheets/{}/not-a-date", w.eve_id))
             .await
             .0,
         S::UNPROCESSABLE_ENTITY
     );
     // Gus may not even learn Eve's week start.
-    assert_eq!(
-        w.app.call(Method::GET, &tuesday, &w.gus, None).await.0,
-        S::NOT_FOUND
-    );
+    assert_eq!(w.app.get_json(&w.gus, &tuesday).await.0, S::NOT_FOUND);
     assert_eq!(
         w.put_sheet(&w.gus, v, json!([cell(w.p1, w.day(4), 60)]))
             .await
@@ -771,12 +741,7 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     .await;
     assert_eq!(
         w.app
-            .call(
-                Method::DELETE,
-                format!("/grants/{}", grant["id"]),
-                &w.olga,
-                None
-            )
+            .delete(&w.olga, format!("/grants/{}", grant["id"]))
             .await
             .0,
         S::NO_CONTENT
@@ -790,11 +755,10 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     .await;
     let (status, _) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/groups/{}/members/{}", group["id"], w.eve_id),
+        .put_json(
             &w.olga,
-            Some(json!({"owner": false})),
+            format!("/groups/{}/members/{}", group["id"], w.eve_id),
+            json!({"owner": false}),
         )
         .await;
     assert!(status.is_success());
@@ -806,48 +770,29 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     assert_eq!(w.kinds(&w.gus).await, ["grant_received"]);
 
     // Reading: one, then all; other people's ids are ignored.
-    let (_, list) = w
-        .app
-        .call(Method::GET, "/notifications", &w.eve, None)
-        .await;
+    let (_, list) = w.app.get_json(&w.eve, "/notifications").await;
     let unread = list["unread"].as_i64().unwrap();
     assert_eq!(unread, list["total"].as_i64().unwrap());
     let first = list["items"][0]["id"].as_i64().unwrap();
     let (status, out) = w
         .app
-        .call(
-            Method::POST,
-            "/notifications/read",
-            &w.gus,
-            Some(json!({"ids": [first]})),
-        )
+        .post_json(&w.gus, "/notifications/read", json!({"ids": [first]}))
         .await;
     assert_eq!(status, S::OK);
     assert_eq!(out["marked_read"], 0);
     let (_, out) = w
         .app
-        .call(
-            Method::POST,
-            "/notifications/read",
-            &w.eve,
-            Some(json!({"ids": [first]})),
-        )
+        .post_json(&w.eve, "/notifications/read", json!({"ids": [first]}))
         .await;
     assert_eq!(out["marked_read"], 1);
     assert_eq!(out["unread"], unread - 1);
-    let (_, only_unread) = w
-        .app
-        .call(Method::GET, "/notifications?unread=true", &w.eve, None)
-        .await;
+    let (_, only_unread) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     assert_eq!(only_unread["total"], unread - 1);
-    let (_, out) = w
-        .app
-        .call(Method::POST, "/notifications/read", &w.eve, None)
-        .await;
+    let (_, out) = w.app.post_empty(&w.eve, "/notifications/read").await;
     assert_eq!(out["unread"], 0);
     assert_eq!(
         w.app
-            .call(Method::GET, "/notifications?unread=maybe", &w.eve, None)
+            .get_json(&w.eve, "/notifications?unread=maybe")
             .await
             .0,
         S::UNPROCESSABLE_ENTITY
@@ -860,12 +805,7 @@ async fn reminders_go_once_to_people_missing_last_week() {
     // Pat submitted last week; Eve left hers a draft; Lee works on no project.
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{}/{}", w.pat_id, w.week),
-            &w.pat,
-            Some(json!({"version": 0, "entries": [{"project_id": w.p1, "date": w.day(0), "minutes": 60}]})),
-        )
+        .put_json(&w.pat, format!("/timesheets/{}/{}", w.pat_id, w.week), json!({"version": 0, "entries": [{"project_id": w.p1, "date": w.day(0), "minutes": 60}]}))
         .await;
     assert_eq!(status, S::OK, "{body}");
     w.act(&w.pat, body["id"].as_i64().unwrap(), "submit", json!({}))
