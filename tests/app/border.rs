@@ -7,7 +7,7 @@ use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
-use crate::fixture::Tree;
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 /// The tree with this file's cast. Uma: Org admin at Acme (outside East's
@@ -23,12 +23,7 @@ struct World {
     gus_id: i64,
 }
 
-impl std::ops::Deref for World {
-    type Target = Tree;
-    fn deref(&self) -> &Tree {
-        &self.tree
-    }
-}
+on_the_tree!(World);
 
 async fn world() -> World {
     let tree = Tree::new().await;

@@ -7,7 +7,7 @@
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
-use crate::fixture::{Person, Tree};
+use crate::fixture::Tree;
 
 async fn grant(w: &Tree, token: &str, body: Value) -> (S, Value) {
     w.post_json(token, "/grants", body).await
@@ -80,16 +80,14 @@ fn message(body: &Value) -> String {
 #[tokio::test]
 async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
     let w = Tree::new().await;
-    let Person {
-        id: uma_id,
-        token: uma,
-    } = w.person("uma@acme.example", w.acme).await;
-    give(&w, "User manager", uma_id, w.acme, false).await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
+    let (uma_id, uma) = w
+        .member("uma@acme.example", w.acme, "User manager", w.acme)
+        .await
+        .id_and_token();
+    let (olga_id, olga) = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .id_and_token();
     let sam_id = w.person("sam@acme.example", w.acme).await.id;
     let admins = group(&w, "Admins", w.acme, Some(("Org admin", w.acme))).await;
     let plain = group(&w, "Plain", w.acme, None).await;
@@ -155,10 +153,7 @@ async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
 #[tokio::test]
 async fn a_this_org_only_admin_cannot_grant_below_their_org() {
     let w = Tree::new().await;
-    let Person {
-        id: tom_id,
-        token: tom,
-    } = w.person("tom@acme.example", w.acme).await;
+    let (tom_id, tom) = w.person("tom@acme.example", w.acme).await.id_and_token();
     give(&w, "Org admin", tom_id, w.acme, true).await;
     let sam_id = w.person("sam@acme.example", w.acme).await.id;
     let (admin, viewer) = (
@@ -225,11 +220,10 @@ async fn a_this_org_only_admin_cannot_grant_below_their_org() {
     assert_eq!(status, S::FORBIDDEN);
 
     // With a grant that reaches below, the same requests pass.
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
+    let olga = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .token;
     let (status, body) = grant(
         &w,
         &olga,
@@ -249,16 +243,14 @@ async fn a_this_org_only_admin_cannot_grant_below_their_org() {
 #[tokio::test]
 async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
     let w = Tree::new().await;
-    let Person {
-        id: vic_id,
-        token: vic,
-    } = w.person("vic@acme.example", w.acme).await;
-    give(&w, "Viewer", vic_id, w.acme, false).await;
-    let Person {
-        id: uma_id,
-        token: uma,
-    } = w.person("uma@acme.example", w.acme).await;
-    give(&w, "User manager", uma_id, w.acme, false).await;
+    let vic = w
+        .member("vic@acme.example", w.acme, "Viewer", w.acme)
+        .await
+        .token;
+    let uma = w
+        .member("uma@acme.example", w.acme, "User manager", w.acme)
+        .await
+        .token;
     let sam_id = w.person("sam@acme.example", w.acme).await.id;
     let viewer = w.role_id(&w.ada, "Viewer").await;
 
@@ -291,11 +283,10 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
     assert_eq!(grants["total"], 0, "{grants}");
 
     // Outside the grantor's scope: an org or a project they cannot see is unknown.
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
+    let olga = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .token;
     let project = w
         .post_created(
             &w.ada,
@@ -337,11 +328,10 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
 #[tokio::test]
 async fn assignable_roles_are_set_from_above_and_only_narrow() {
     let w = Tree::new().await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
+    let olga = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .token;
     let sam_id = w.person("sam@acme.example", w.east).await.id;
     let (viewer, approver, admin) = (
         w.role_id(&w.ada, "Viewer").await,
@@ -440,19 +430,19 @@ async fn assignable_roles_are_set_from_above_and_only_narrow() {
 #[tokio::test]
 async fn changing_an_email_needs_the_right_to_grant_what_the_person_holds() {
     let w = Tree::new().await;
-    let Person {
-        id: uma_id,
-        token: uma,
-    } = w.person("uma@acme.example", w.acme).await;
-    give(&w, "User manager", uma_id, w.acme, false).await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
+    let uma = w
+        .member("uma@acme.example", w.acme, "User manager", w.acme)
+        .await
+        .token;
+    let olga = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .token;
     // Rita lives at Acme but holds Owner at the root.
-    let rita_id = w.person("rita@acme.example", w.acme).await.id;
-    give(&w, "Owner", rita_id, w.root, false).await;
+    let rita_id = w
+        .member("rita@acme.example", w.acme, "Owner", w.root)
+        .await
+        .id;
     // Gina holds Org admin at Acme through a group.
     let gina_id = w.person("gina@acme.example", w.acme).await.id;
     let admins = group(&w, "Admins", w.acme, Some(("Org admin", w.acme))).await;
@@ -505,17 +495,15 @@ async fn changing_an_email_needs_the_right_to_grant_what_the_person_holds() {
 #[tokio::test]
 async fn reviving_someone_needs_the_right_to_grant_what_they_hold() {
     let w = Tree::new().await;
-    let Person {
-        id: uma_id,
-        token: uma,
-    } = w.person("uma@acme.example", w.acme).await;
-    give(&w, "User manager", uma_id, w.acme, false).await;
+    let uma = w
+        .member("uma@acme.example", w.acme, "User manager", w.acme)
+        .await
+        .token;
     // Rita lives at Acme but holds Owner at the root; Sam holds nothing.
-    let Person {
-        id: rita_id,
-        token: rita,
-    } = w.person("rita@acme.example", w.acme).await;
-    give(&w, "Owner", rita_id, w.root, false).await;
+    let (rita_id, rita) = w
+        .member("rita@acme.example", w.acme, "Owner", w.root)
+        .await
+        .id_and_token();
     let sam_id = w.person("sam@acme.example", w.acme).await.id;
 
     // Switching someone off only takes access away: user.manage is enough.
@@ -549,11 +537,10 @@ async fn reviving_someone_needs_the_right_to_grant_what_they_hold() {
 #[tokio::test]
 async fn a_grant_finds_only_people_the_grantor_may_see() {
     let w = Tree::new().await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
+    let olga = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .token;
     let gus = w
         .create_user("gus@globex.example", "Gus Globexman", w.globex)
         .await;
@@ -588,25 +575,19 @@ async fn a_grant_finds_only_people_the_grantor_may_see() {
 #[tokio::test]
 async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
     let w = Tree::new().await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w.person("olga@acme.example", w.acme).await;
-    give(&w, "Org admin", olga_id, w.acme, false).await;
-    let Person {
-        id: uma_id,
-        token: uma,
-    } = w.person("uma@acme.example", w.acme).await;
-    give(&w, "User manager", uma_id, w.acme, false).await;
-    let Person {
-        id: gus_id,
-        token: gus,
-    } = w.person("gus@globex.example", w.globex).await;
-    give(&w, "Org admin", gus_id, w.globex, false).await;
-    let Person {
-        id: sam_id,
-        token: sam,
-    } = w.person("sam@acme.example", w.east).await;
+    let olga = w
+        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .await
+        .token;
+    let uma = w
+        .member("uma@acme.example", w.acme, "User manager", w.acme)
+        .await
+        .token;
+    let gus = w
+        .member("gus@globex.example", w.globex, "Org admin", w.globex)
+        .await
+        .token;
+    let (sam_id, sam) = w.person("sam@acme.example", w.east).await.id_and_token();
 
     let role = w
         .post_created(

@@ -6,7 +6,7 @@
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
-use crate::fixture::Tree;
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 /// The tree with Apollo, a project at Acme.
@@ -16,12 +16,7 @@ struct World {
     project: i64,
 }
 
-impl std::ops::Deref for World {
-    type Target = Tree;
-    fn deref(&self) -> &Tree {
-        &self.tree
-    }
-}
+on_the_tree!(World);
 
 async fn world() -> World {
     let tree = Tree::new().await;

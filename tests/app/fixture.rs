@@ -32,6 +32,27 @@ pub struct Person {
     pub token: String,
 }
 
+impl Person {
+    /// Both at once, for `let (olga_id, olga) = …`.
+    pub fn id_and_token(self) -> (i64, String) {
+        (self.id, self.token)
+    }
+}
+
+/// Lets a file's world (the tree plus that file's own cast, in a field
+/// `tree`) read the tree's fields and helpers as its own.
+macro_rules! on_the_tree {
+    ($world:ty) => {
+        impl std::ops::Deref for $world {
+            type Target = $crate::fixture::Tree;
+            fn deref(&self) -> &$crate::fixture::Tree {
+                &self.tree
+            }
+        }
+    };
+}
+pub(crate) use on_the_tree;
+
 impl std::ops::Deref for Tree {
     type Target = TestApp;
     fn deref(&self) -> &TestApp {

@@ -5,7 +5,7 @@
 use reqwest::StatusCode as S;
 use serde_json::json;
 
-use crate::fixture::Tree;
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 fn treeitems(html: &str) -> usize {
@@ -19,12 +19,7 @@ struct World {
     olga: Browser,
 }
 
-impl std::ops::Deref for World {
-    type Target = Tree;
-    fn deref(&self) -> &Tree {
-        &self.tree
-    }
-}
+on_the_tree!(World);
 
 async fn world() -> World {
     let tree = Tree::new().await;

@@ -4,7 +4,7 @@
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
-use crate::fixture::{Person, Tree};
+use crate::fixture::Tree;
 use crate::helpers::*;
 
 #[tokio::test]
@@ -396,12 +396,10 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
 #[tokio::test]
 async fn revoking_a_grant_holds_at_the_next_request_on_every_instance() {
     let w = Tree::new().await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w
+    let (olga_id, olga) = w
         .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await;
+        .await
+        .id_and_token();
     // A second app instance on the same database, as behind a load balancer.
     let second = start(&w.database_url, &[]).await;
     let other = format!("http://127.0.0.1:{}/api/v1/orgs/{}", second.port, w.east);
@@ -577,12 +575,10 @@ async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
 #[tokio::test]
 async fn check_explains_decisions() {
     let w = Tree::new().await;
-    let Person {
-        id: olga_id,
-        token: olga,
-    } = w
+    let (olga_id, olga) = w
         .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await;
+        .await
+        .id_and_token();
     let (status, yes) = w
         .get_json(
             &olga,
@@ -638,12 +634,10 @@ async fn check_answers_for_projects_and_users_within_the_askers_sight() {
         .await
         .id;
     // Pam works in Boston and views everything from the root down.
-    let Person {
-        id: pam_id,
-        token: pam,
-    } = w
+    let (pam_id, pam) = w
         .member("pam@acme.example", w.boston, "Viewer", w.root)
-        .await;
+        .await
+        .id_and_token();
     let project = w
         .post_created(
             &w.ada,

@@ -6,7 +6,7 @@ use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
-use crate::fixture::Tree;
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 /// The tree with its two tenants' admins: Olga (Acme) and Gus (Globex).
@@ -17,12 +17,7 @@ struct Tenants {
     gus: String,
 }
 
-impl std::ops::Deref for Tenants {
-    type Target = Tree;
-    fn deref(&self) -> &Tree {
-        &self.tree
-    }
-}
+on_the_tree!(Tenants);
 
 async fn create_user(app: &TestApp, t: &str, body: Value) -> (S, Value) {
     app.post_json(t, "/users", body).await

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use canopy::domain::assignment;
 use canopy::domain::project::{self, ProjectFilter};
 
-use crate::fixture::Tree;
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 /// The tree with this file's cast: Olga and Gus administer Acme and Globex;
@@ -23,12 +23,7 @@ struct World {
     gina: i64,
 }
 
-impl std::ops::Deref for World {
-    type Target = Tree;
-    fn deref(&self) -> &Tree {
-        &self.tree
-    }
-}
+on_the_tree!(World);
 
 async fn world() -> World {
     let tree = Tree::new().await;
