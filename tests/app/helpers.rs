@@ -438,6 +438,23 @@ impl TestApp {
         sheet
     }
 
+    /// Assigns `user_id` to `project_id` as `role` (member, approver, …) for a
+    /// full week (2400 minutes) from `start_date`; it must be created (201).
+    pub async fn assign(
+        &self,
+        token: &str,
+        project_id: i64,
+        user_id: i64,
+        role: &str,
+        start_date: impl std::fmt::Display,
+    ) {
+        let path = format!("/projects/{project_id}/assignments/{user_id}");
+        let body = serde_json::json!({"role": role, "minutes_per_week": 2400,
+            "start_date": start_date.to_string()});
+        let (status, out) = self.put_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "PUT {path}: {out}");
+    }
+
     /// The id of the role called `name`, as listed at the root.
     pub async fn role_id(&self, token: &str, name: &str) -> i64 {
         let root = self.root_id().await;
