@@ -50,77 +50,37 @@ pub async fn world() -> World {
     let admin = app.create_default_admin().await;
     let ada = app.create_token(admin.id, "").await;
     let root = app.root_id().await;
-    let org = async |parent: i64, name: &str, code: &str| {
-        let body = json!({"parent_id": parent, "name": name, "code": code});
-        post(&app, &ada, "/orgs", body).await["id"]
-            .as_i64()
-            .unwrap()
-    };
-    let acme = org(root, "Acme", "ACME").await;
-    let east = org(acme, "East", "EAST").await;
-    let globex = org(root, "Globex", "GLOBEX").await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let east = app.create_org(&ada, acme, "East", "EAST").await;
+    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     let gus = app.create_user("gus@globex.example", "Gus", globex).await;
     let eve = app.create_user("eve@acme.example", "Eve", east).await;
     let pat = app.create_user("pat@acme.example", "Pat", east).await;
     let lee = app.create_user("lee@acme.example", "Lee", east).await;
-    let admin_role = app.role_id(&ada, "Org admin").await;
     for (user, org) in [(olga.id, acme), (gus.id, globex)] {
-        post(
-            &app,
-            &ada,
-            "/grants",
-            json!({"role_id": admin_role, "user_id": user, "org_id": org}),
-        )
-        .await;
+        app.grant_role(&ada, "Org admin", user, org).await;
     }
     let today = chrono::Utc::now().date_naive();
     let week = today - Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7);
-    let start = (week - Duration::days(30)).to_string();
+    let start = week - Duration::days(30);
     let mut projects = vec![];
     for code in ["P1", "P2"] {
-        let p = post(
-            &app,
-            &ada,
-            "/projects",
-            json!({"org_id": acme, "code": code, "name": format!("Project {code}")}),
-        )
-        .await;
+        let name = format!("Project {code}");
+        let p = app.create_project(&ada, acme, code, &name).await;
         projects.push(p["id"].as_i64().unwrap());
     }
-    let assign = |project: i64, user: i64, role: &'static str| {
-        let (app, ada, start) = (&app, &ada, start.clone());
-        async move {
-            let (status, body) = app
-                .put_json(
-                    ada,
-                    format!("/projects/{project}/assignments/{user}"),
-                    json!({"role": role, "minutes_per_week": 2400, "start_date": start}),
-                )
-                .await;
-            assert_eq!(status, S::CREATED, "{body}");
-        }
-    };
-    assign(projects[0], eve.id, "member").await;
-    assign(projects[1], eve.id, "member").await;
-    assign(projects[0], pat.id, "approver").await;
-    let team = post(
-        &app,
-        &ada,
-        "/teams",
-        json!({"org_id": east, "name": "Field"}),
-    )
-    .await["id"]
+    app.assign(&ada, projects[0], eve.id, "member", start).await;
+    app.assign(&ada, projects[1], eve.id, "member", start).await;
+    app.assign(&ada, projects[0], pat.id, "approver", start)
+        .await;
+    let team = json!({"org_id": east, "name": "Field"});
+    let team = post(&app, &ada, "/teams", team).await["id"]
         .as_i64()
         .unwrap();
     for (user, lead) in [(eve.id, false), (lee.id, true)] {
-        let (status, _) = app
-            .put_json(
-                &ada,
-                format!("/teams/{team}/members/{user}"),
-                json!({"lead": lead}),
-            )
-            .await;
+        let path = format!("/teams/{team}/members/{user}");
+        let (status, _) = app.put_json(&ada, path, json!({"lead": lead})).await;
         assert!(status.is_success());
     }
     World {
