@@ -91,16 +91,8 @@ impl Inbox {
 }
 
 async fn assign(w: &World, project: i64, user: i64, role: &str) {
-    let start = (w.week - Duration::days(60)).to_string();
-    let (status, body) = w
-        .app
-        .put_json(
-            &w.ada,
-            format!("/projects/{project}/assignments/{user}"),
-            json!({"role": role, "minutes_per_week": 2400, "start_date": start}),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
+    let start = w.week - Duration::days(60);
+    w.app.assign(&w.ada, project, user, role, start).await;
 }
 
 /// Saves `user`'s week with 4 hours on Monday of each project and submits it.

@@ -75,15 +75,9 @@ async fn mix() -> Mix {
     .await["id"]
         .as_i64()
         .unwrap();
-    let start = (chrono::Utc::now().date_naive() - Duration::days(60)).to_string();
-    let (status, body) = app
-        .put_json(
-            &keeper,
-            format!("/projects/{vault_project}/assignments/{}", inside[0].id),
-            json!({"role": "member", "minutes_per_week": 2400, "start_date": start}),
-        )
+    let start = chrono::Utc::now().date_naive() - Duration::days(60);
+    app.assign(&keeper, vault_project, inside[0].id, "member", start)
         .await;
-    assert!(status.is_success(), "{body}");
     let v0 = app.create_token(inside[0].id, "").await;
     for (token, org, name) in [
         (&w.ada, w.acme, "Acme_crew"),

@@ -32,15 +32,9 @@ async fn many_entries(w: &World) {
         .await["id"]
             .as_i64()
             .unwrap();
-        let (status, body) = w
-            .app
-            .put_json(
-                &w.ada,
-                format!("/projects/{p}/assignments/{}", w.eve_id),
-                json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
-            )
+        w.app
+            .assign(&w.ada, p, w.eve_id, "member", "2026-01-01")
             .await;
-        assert_eq!(status, S::CREATED, "{body}");
         projects.push(p);
     }
     let first = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();

@@ -28,15 +28,7 @@ pub(crate) async fn project_with(w: &World, org: i64, code: &str, user: i64) -> 
     .await["id"]
         .as_i64()
         .unwrap();
-    let (status, body) = w
-        .app
-        .put_json(
-            &w.ada,
-            format!("/projects/{p}/assignments/{user}"),
-            json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    w.app.assign(&w.ada, p, user, "member", "2026-01-01").await;
     p
 }
 

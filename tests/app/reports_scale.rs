@@ -58,15 +58,7 @@ async fn logged(w: &World) -> Logged {
             .as_i64()
             .unwrap();
         for user in [w.eve_id, w.pat_id, w.lee_id] {
-            let (status, body) = w
-                .app
-                .put_json(
-                    &w.ada,
-                    format!("/projects/{p}/assignments/{user}"),
-                    json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
-                )
-                .await;
-            assert!(status.is_success(), "{body}");
+            w.app.assign(&w.ada, p, user, "member", "2026-01-01").await;
         }
         codes.insert(p, code);
         projects.push(p);

@@ -86,16 +86,8 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
         assert!(status.is_success(), "{body}");
     }
     // Lee (Field's lead) works on P2 too.
-    let (status, body) = w
-        .app
-        .put_json(
-            &w.ada,
-            format!("/projects/{}/assignments/{}", w.p2, w.lee_id),
-            json!({"role": "member", "minutes_per_week": 2400,
-                "start_date": (w.week - Duration::days(30)).to_string()}),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    let start = w.week - Duration::days(30);
+    w.app.assign(&w.ada, w.p2, w.lee_id, "member", start).await;
     log(&w, &w.eve, w.eve_id, w.p1, 90).await;
     log(&w, &w.lee, w.lee_id, w.p2, 45).await;
 
