@@ -531,6 +531,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Turns privacy mode on for `org_id` as `token`'s holder; it must be
+    /// accepted (200). See [`TestApp::add_keeper`]: it is refused without one.
+    pub async fn make_private(&self, token: &str, org_id: i64) {
+        let path = format!("/orgs/{org_id}");
+        let body = serde_json::json!({"privacy_mode": true});
+        let (status, out) = self.patch_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::OK, "PATCH {path}: {out}");
+    }
+
     /// Someone who keeps access to `org_id` from inside once privacy mode is
     /// on (an Org admin granted there, at home at the root so no subtree's
     /// people change): turning privacy on is refused without one.
