@@ -336,15 +336,7 @@ async fn the_paged_access_list_is_the_resolvers_list() {
     let viewer = w.app.role_id(&w.ada, "Viewer").await;
     let vault = w.app.create_org(&w.ada, w.east, "Vault", "VAULT").await;
     let keeper = w.app.add_keeper(vault).await;
-    let (status, body) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{vault}"),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.make_private(&w.ada, vault).await;
     let group = post(
         &w.app,
         &w.ada,

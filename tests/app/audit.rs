@@ -76,15 +76,7 @@ async fn auditors_read_their_subtree_only() {
 
     // Behind a privacy border East's entries leave Olga's log.
     w.app.add_keeper(w.east).await;
-    let (status, _) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.east),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.app.make_private(&w.ada, w.east).await;
     let (_, olga) = w.app.get_json(&w.olga, "/audit?per_page=200").await;
     assert!(
         !orgs_of(&olga).contains(&Some(w.east)),

@@ -478,15 +478,7 @@ async fn the_sql_scope_agrees_with_may_decide_for_everyone() {
         post(&w.app, &w.ada, "/grants", body).await;
     }
     w.app.add_keeper(i.west).await;
-    let (status, body) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", i.west),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.make_private(&w.ada, i.west).await;
     // Pat's assignment ends mid-way: only the weeks it covers are his.
     let end = (w.week - Duration::days(10)).to_string();
     let (status, body) = w

@@ -3,7 +3,6 @@
 //! opened, and nothing hidden ever shown or told apart from a missing org.
 
 use reqwest::StatusCode as S;
-use serde_json::json;
 
 use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
@@ -181,14 +180,7 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
     let vault = w.create_org(&w.ada, w.root, "Vault", "VAULT").await;
     let secret = w.create_org(&w.ada, vault, "Secret", "SECRET").await;
     w.add_keeper(vault).await;
-    let (status, body) = w
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{vault}"),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.make_private(&w.ada, vault).await;
     let (_, html) = w.get_text(&format!("/orgs?open={}", w.root)).await;
     assert!(html.contains(">Vault</a>"), "{html}");
     assert!(

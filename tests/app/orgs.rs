@@ -304,14 +304,7 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let (status, body) = w
-        .patch_json(
-            &olga,
-            &format!("/orgs/{}", w.acme),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.make_private(&olga, w.acme).await;
 
     // The root's owner sees the name and place, nothing more.
     let (status, acme) = w.get_json(&w.ada, &format!("/orgs/{}", w.acme)).await;

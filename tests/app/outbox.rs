@@ -52,14 +52,7 @@ async fn the_root_owner_cannot_read_mail_to_people_behind_a_private_org() {
     let vic = app.create_user("vic@example.com", "Vic", vault).await;
     let bob = app.create_user("bob@example.com", "Bob", root).await;
     app.add_keeper(vault).await;
-    let (status, body) = app
-        .patch_json(
-            &token,
-            format!("/orgs/{vault}"),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.make_private(&token, vault).await;
     forgot(&app, "vic@example.com").await;
     forgot(&app, "bob@example.com").await;
     let vic_mail = mails_for(&app, vic.id).await[0].id;

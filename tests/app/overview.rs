@@ -35,14 +35,7 @@ async fn mix() -> Mix {
     let vault = app.create_org(&w.ada, w.east, "Vault", "VAULT").await;
     let keeper_user = app.add_keeper(vault).await;
     let keeper = app.create_token(keeper_user.id, "").await;
-    let (status, body) = app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{vault}"),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    app.make_private(&w.ada, vault).await;
     let viewer = app.role_id(&w.ada, "Viewer").await;
     post(
         app,

@@ -821,15 +821,7 @@ async fn the_paged_user_list_agrees_with_the_resolver() {
         w.app.post_created(&w.ada, "/grants", body).await;
     }
     w.app.add_keeper(w.east).await;
-    let (status, _) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.east),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.app.make_private(&w.ada, w.east).await;
     let everyone: Vec<i64> = w
         .app
         .db

@@ -29,10 +29,7 @@ async fn world() -> World {
     let vault = app.create_org(&t, root, "Vault", "VAULT").await;
     let secret = app.create_org(&t, vault, "Secret East", "SECRET").await;
     app.add_keeper(vault).await;
-    let (status, body) = app
-        .patch_json(&t, format!("/orgs/{vault}"), json!({"privacy_mode": true}))
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    app.make_private(&t, vault).await;
     let olga = app
         .create_user("olga@acme.example", "Olga East", acme)
         .await;

@@ -260,15 +260,7 @@ async fn reports_stay_inside_the_viewers_scope() {
     let east = w.east;
     let pe = project_with(&w, east, "PE", w.eve_id).await;
     w.app.add_keeper(east).await;
-    let (status, _) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{east}"),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.app.make_private(&w.ada, east).await;
     let entries: Vec<Value> = vec![
         json!({"project_id": px, "date": "2026-03-30", "minutes": 120}),
         json!({"project_id": pe, "date": "2026-03-31", "minutes": 240}),

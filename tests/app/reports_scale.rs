@@ -94,23 +94,10 @@ async fn logged(w: &World) -> Logged {
 /// East goes private with Olga inside it: Ada, the root's owner, no longer
 /// sees East's projects.
 async fn east_private(w: &World) {
-    let admin_role = w.app.role_id(&w.ada, "Org admin").await;
-    post(
-        &w.app,
-        &w.ada,
-        "/grants",
-        json!({"role_id": admin_role, "user_id": w.olga_id, "org_id": w.east}),
-    )
-    .await;
-    let (status, body) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.east),
-            json!({"privacy_mode": true}),
-        )
+    w.app
+        .grant_role(&w.ada, "Org admin", w.olga_id, w.east)
         .await;
-    assert!(status.is_success(), "{body}");
+    w.app.make_private(&w.ada, w.east).await;
 }
 
 /// The unpaged rows, and every page of `per_page` joined; checks each page's

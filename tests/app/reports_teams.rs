@@ -104,23 +104,10 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
     // East (Field's home) goes private with Olga inside: Ada no longer sees
     // Field, so Lee (in no other team) has no row; Eve's hours on Acme's
     // project still count in Night. Olga, inside, sees what she saw.
-    let admin_role = w.app.role_id(&w.ada, "Org admin").await;
-    post(
-        &w.app,
-        &w.ada,
-        "/grants",
-        json!({"role_id": admin_role, "user_id": w.olga_id, "org_id": w.east}),
-    )
-    .await;
-    let (status, body) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.east),
-            json!({"privacy_mode": true}),
-        )
+    w.app
+        .grant_role(&w.ada, "Org admin", w.olga_id, w.east)
         .await;
-    assert!(status.is_success(), "{body}");
+    w.app.make_private(&w.ada, w.east).await;
     let outside = expect(&[("Night", "Eve", 180)]);
     for name in ["team-hours", "team-projects-users"] {
         assert_eq!(by_team_user(&w, &w.ada, name).await, outside, "{name}");

@@ -403,15 +403,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     assert!(html.contains("data-testid=\"admin-audit\""));
     assert!(!html.contains("Globex") && !html.contains("gina"));
     w.app.add_keeper(w.east).await;
-    let (status, _) = w
-        .app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.east),
-            json!({"privacy_mode": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.app.make_private(&w.ada, w.east).await;
     let (_, html) = olga.get_text("/").await;
     assert!(
         html.contains("data-testid=\"admin-users\">1<"),
