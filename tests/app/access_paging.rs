@@ -38,8 +38,8 @@ async fn put(w: &World, path: String, body: Value) {
 /// The same answer as for an id that does not exist, on every page value.
 async fn same_404(browser: &Browser, path: &str, missing: &str) {
     for query in ["", "?page=2", "?page=0", "?page=x&q=a"] {
-        let (status, body) = browser.get_text(&format!("{path}{query}")).await;
-        let (missing_status, missing_body) = browser.get_text(&format!("{missing}{query}")).await;
+        let (status, body) = browser.get_page(&format!("{path}{query}")).await;
+        let (missing_status, missing_body) = browser.get_page(&format!("{missing}{query}")).await;
         assert_eq!(status, S::NOT_FOUND, "{path}{query}");
         assert_eq!(
             (status, body),
@@ -52,7 +52,7 @@ async fn same_404(browser: &Browser, path: &str, missing: &str) {
 /// Pages 1 and 2 of `path` (which has no query) for `browser`: 50 then the
 /// rest of `total`, the search in the link, bad page numbers clamped.
 async fn pages_of(browser: &Browser, path: &str, total: usize) -> (String, String) {
-    let (status, first) = browser.get_text(&format!("{path}?q=member")).await;
+    let (status, first) = browser.get_page(&format!("{path}?q=member")).await;
     assert_eq!(status, S::OK, "{path}");
     assert!(
         first.contains(&format!("Showing 1–50 of {total}")),
@@ -62,19 +62,19 @@ async fn pages_of(browser: &Browser, path: &str, total: usize) -> (String, Strin
         first.contains(&format!("{path}?q=member&#38;page=2")),
         "{path}: the search stays in the link"
     );
-    let (_, second) = browser.get_text(&format!("{path}?q=member&page=2")).await;
+    let (_, second) = browser.get_page(&format!("{path}?q=member&page=2")).await;
     assert!(
         second.contains(&format!("Showing 51–{total} of {total}")),
         "{path}: {second}"
     );
     for bad in ["0", "-1", "x", "99999999999999999999"] {
         let (status, html) = browser
-            .get_text(&format!("{path}?q=member&page={bad}"))
+            .get_page(&format!("{path}?q=member&page={bad}"))
             .await;
         assert_eq!(status, S::OK, "{path} page={bad}");
         assert!(html.contains(&format!("of {total}")), "{path} page={bad}");
     }
-    let (_, one) = browser.get_text(&format!("{path}?q=member%2007")).await;
+    let (_, one) = browser.get_page(&format!("{path}?q=member%2007")).await;
     assert!(one.contains("Showing 1–1 of 1"), "{path}: {one}");
     (first, second)
 }
@@ -125,7 +125,7 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
     // The team has Eve and Lee (its lead, first) too; the project Eve and Pat.
     let (team_first, team_second) = pages_of(&olga, &format!("/teams/{}", w.team), PEOPLE).await;
     assert!(team_first.contains("Member 00") && team_second.contains("Member 54"));
-    let (_, everyone) = olga.get_text(&format!("/teams/{}", w.team)).await;
+    let (_, everyone) = olga.get_page(&format!("/teams/{}", w.team)).await;
     assert!(
         everyone.contains(&format!("of {}", PEOPLE + 2)),
         "{everyone}"
@@ -134,7 +134,7 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
     assert!(lead < everyone.find("Member 00").unwrap(), "leads first");
     let (project_first, _) = pages_of(&olga, &format!("/projects/{}", w.p1), PEOPLE).await;
     assert!(project_first.contains("data-testid=\"assignments\""));
-    let (_, all) = olga.get_text(&format!("/projects/{}?page=2", w.p1)).await;
+    let (_, all) = olga.get_page(&format!("/projects/{}?page=2", w.p1)).await;
     assert!(
         all.contains(&format!("Showing 51–{0} of {0}", PEOPLE + 2)),
         "{all}"
@@ -208,13 +208,13 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     assert_eq!(api["items"].as_array().unwrap().len(), total);
     assert_eq!(total, PEOPLE + 1, "{api}");
     let olga = w.app.signed_in_browser("olga@acme.example").await;
-    let (status, first) = olga.get_text(&east).await;
+    let (status, first) = olga.get_page(&east).await;
     assert_eq!(status, S::OK);
     assert!(
         first.contains(&format!("Showing 1–50 of {total}")),
         "{first}"
     );
-    let (_, second) = olga.get_text(&format!("{east}?page=2")).await;
+    let (_, second) = olga.get_page(&format!("{east}?page=2")).await;
     assert!(second.contains(&format!("Showing 51–{total} of {total}")));
     for html in [&first, &second] {
         assert!(html.contains("data-testid=\"hidden-above\""), "{html}");
@@ -230,7 +230,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
 
     // Search and role narrow both, and stay in the pager's links.
     let filtered = format!("{east}?q=member&role_id={viewer}");
-    let (_, page) = olga.get_text(&filtered).await;
+    let (_, page) = olga.get_page(&filtered).await;
     assert!(
         page.contains(&format!("Showing 1–50 of {PEOPLE}")),
         "{page}"
@@ -241,10 +241,10 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     );
     let (_, api_filtered) = w.app.get_json(&w.olga, filtered.clone()).await;
     assert_eq!(api_filtered["total"], json!(PEOPLE));
-    let (_, nobody) = olga.get_text(&format!("{east}?q=nobody-at-all")).await;
+    let (_, nobody) = olga.get_page(&format!("{east}?q=nobody-at-all")).await;
     assert!(nobody.contains("No grant you can see matches."), "{nobody}");
     for bad in ["0", "-2", "abc", "99999999999999999999"] {
-        let (status, html) = olga.get_text(&format!("{east}?page={bad}&role_id=x")).await;
+        let (status, html) = olga.get_page(&format!("{east}?page={bad}&role_id=x")).await;
         assert_eq!(status, S::OK, "page={bad}");
         assert!(html.contains(&format!("of {total}")), "page={bad}");
         let (status, body) = w.app.get_json(&w.olga, format!("{east}?page={bad}")).await;
@@ -255,7 +255,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
 
     // Invitations page on their own, keeping the grants' page.
     let acme = format!("/orgs/{}/access", w.acme);
-    let (_, at_acme) = olga.get_text(&format!("{acme}?page=2")).await;
+    let (_, at_acme) = olga.get_page(&format!("{acme}?page=2")).await;
     assert!(at_acme.contains("Showing 1–50 of 51"), "{at_acme}");
     assert_eq!(
         at_acme
@@ -267,7 +267,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         at_acme.contains(&format!("{acme}?page=2&#38;inv_page=2")),
         "{at_acme}"
     );
-    let (_, invitations_two) = olga.get_text(&format!("{acme}?inv_page=2")).await;
+    let (_, invitations_two) = olga.get_page(&format!("{acme}?inv_page=2")).await;
     assert!(
         invitations_two.contains("Showing 51–51 of 51"),
         "{invitations_two}"

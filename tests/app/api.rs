@@ -74,14 +74,7 @@ async fn tokens_are_stored_hashed_and_stop_when_revoked_or_expired() {
     );
     assert!(token.starts_with(&stored[0].1));
 
-    assert_eq!(
-        app.api(Method::GET, "/me", &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_json(&token, "/me").await.0, StatusCode::OK);
 
     // Expired: move its expiry into the past.
     app.db
@@ -97,41 +90,26 @@ async fn tokens_are_stored_hashed_and_stop_when_revoked_or_expired() {
         .await
         .unwrap();
     assert_eq!(
-        app.api(Method::GET, "/me", &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_json(&token, "/me").await.0,
         StatusCode::UNAUTHORIZED
     );
 
     // Revoked from the profile page.
     let second = app.create_token(admin.id, "").await;
-    assert_eq!(
-        app.api(Method::GET, "/me", &second)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_json(&second, "/me").await.0, StatusCode::OK);
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = app.get_text("/profile").await;
+    let (_, html) = app.get_page("/profile").await;
     let second_id = html
         .split("/profile/tokens/")
         .filter_map(|rest| rest.split('/').next()?.parse::<i64>().ok())
         .max()
         .expect("a revoke button");
     let response = app
-        .post_form_with_csrf(&format!("/profile/tokens/{second_id}/revoke"), &[])
+        .submit_form(&format!("/profile/tokens/{second_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        app.api(Method::GET, "/me", &second)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_json(&second, "/me").await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(app.audit("token.revoked").await.len(), 1);
@@ -144,7 +122,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let response = app
-        .post_form_with_csrf("/profile/tokens", &[("name", ""), ("expires_in_days", "0")])
+        .submit_form("/profile/tokens", &[("name", ""), ("expires_in_days", "0")])
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
@@ -153,7 +131,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
     assert!(app.audit("token.created").await.is_empty());
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/tokens",
             &[
                 ("name", "<script>alert(1)</script>"),
@@ -162,7 +140,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = app.get_text("/profile").await;
+    let (_, html) = app.get_page("/profile").await;
     assert!(
         !html.contains("<script>alert(1)</script>"),
         "names are escaped"
@@ -179,15 +157,8 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
         .expect("the secret is shown once")
         .to_string();
     assert!(html.contains(marker));
-    assert_eq!(
-        app.api(Method::GET, "/me", &secret)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    let (_, again) = app.get_text("/profile").await;
+    assert_eq!(app.get_json(&secret, "/me").await.0, StatusCode::OK);
+    let (_, again) = app.get_page("/profile").await;
     assert!(!again.contains(&secret), "never shown twice");
 }
 
@@ -234,14 +205,7 @@ async fn patch_me_edits_the_profile_with_optimistic_versions() {
     assert!(body["error"]["fields"]["display_name"].is_string());
     assert!(body["error"]["fields"]["phone"].is_string());
 
-    let me: Value = app
-        .api(Method::GET, "/me", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&token, "/me").await.1;
     assert_eq!(me["job_title"], "Platform admin");
     assert_eq!(me["display_name"], "Ada Admin");
     let updates = app.audit("user.updated").await;

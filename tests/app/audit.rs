@@ -134,14 +134,14 @@ async fn the_audit_page_filters_and_shows_what_changed() {
     let w = world().await;
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text("/audit?action=project.").await;
+    let (status, html) = olga.get_page("/audit?action=project.").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("project.created") && html.contains("Project P1"),
         "{html}"
     );
     assert!(!html.contains("Globex"), "nothing of another tenant");
-    let (status, html) = olga.get_text("/audit?from=2026-05-01&to=2026-04-01").await;
+    let (status, html) = olga.get_page("/audit?from=2026-05-01&to=2026-04-01").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("cannot be before its start"));
     let pat = w.app.new_browser();
@@ -160,7 +160,7 @@ async fn the_navigation_offers_the_audit_log_only_to_who_may_read_it() {
     };
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text("/orgs").await;
+    let (status, html) = olga.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(
         nav_links_audit(&html),
@@ -168,7 +168,7 @@ async fn the_navigation_offers_the_audit_log_only_to_who_may_read_it() {
     );
     let pat = w.app.new_browser();
     pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = pat.get_text("/orgs").await;
+    let (status, html) = pat.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(!nav_links_audit(&html), "no audit.view anywhere: no link");
     assert!(
@@ -188,7 +188,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     .await;
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text("/audit").await;
+    let (status, html) = olga.get_page("/audit").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("name=\"actor_id\"") && html.contains("data-picker=\"users\""),
@@ -197,7 +197,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     assert!(!html.contains("Actor (user id)"));
     // Suggestions by name; the value (the email) filters, as the id of an
     // old link does, and the field shows the email either way.
-    let (_, options) = olga.get_text("/pick/users?q=eve").await;
+    let (_, options) = olga.get_page("/pick/users?q=eve").await;
     assert!(options.contains("value=\"eve@acme.example\""), "{options}");
     let eve_rows = |html: &str| html.matches("<td>Eve</td>").count();
     let mut seen = Vec::new();
@@ -206,7 +206,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
         "EVE%40acme.example".to_string(),
         w.eve_id.to_string(),
     ] {
-        let (status, html) = olga.get_text(&format!("/audit?actor_id={actor}")).await;
+        let (status, html) = olga.get_page(&format!("/audit?actor_id={actor}")).await;
         assert_eq!(status, S::OK, "{actor}: {html}");
         assert!(
             html.contains("name=\"actor_id\" value=\"eve@acme.example\""),
@@ -225,13 +225,13 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     );
     // With the action filter too.
     let (_, html) = olga
-        .get_text("/audit?actor_id=eve%40acme.example&action=project.")
+        .get_page("/audit?actor_id=eve%40acme.example&action=project.")
         .await;
     assert!(html.contains("data-testid=\"audit-empty\""), "{html}");
     // Someone of another tenant answers like no one.
     let mut messages = Vec::new();
     for who in ["gus%40globex.example", "nobody%40acme.example"] {
-        let (status, html) = olga.get_text(&format!("/audit?actor_id={who}")).await;
+        let (status, html) = olga.get_page(&format!("/audit?actor_id={who}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{who}");
         let at = html
             .find("id=\"actor_id-error\"")

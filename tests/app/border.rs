@@ -352,7 +352,7 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
     let mut seen = Vec::new();
     for email in ["gus@globex.example", "nobody2@nowhere.example"] {
         let response = olga
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{}/grants", w.east),
                 &[
                     ("email", email),
@@ -363,13 +363,13 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
             .await;
         assert_eq!(response.status(), S::SEE_OTHER);
         let to = location(&response);
-        let (_, html) = olga.get_text(&to).await;
+        let (_, html) = olga.get_page(&to).await;
         seen.push((to, flash(&html)));
     }
     assert_eq!(seen[0], seen[1]);
     // Gus holds nothing yet: he is not on the access tab, nor visible to Olga;
     // the tab lists both invitations by email.
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert_eq!(
         html.matches("data-testid=\"pending-invitation\"").count(),
         2
@@ -385,24 +385,24 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
 
     // Gus sees it; Uma cannot accept it (404), Gus can.
     let gus = w.signed_in_browser("gus@globex.example").await;
-    let (status, html) = gus.get_text("/invitations").await;
+    let (status, html) = gus.get_page("/invitations").await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Viewer at East"), "{html}");
     let id = invitation_id(&html);
     let uma = w.signed_in_browser("uma@acme.example").await;
-    let (_, mine) = uma.get_text("/invitations").await;
+    let (_, mine) = uma.get_page("/invitations").await;
     assert!(mine.contains("data-testid=\"no-invitations\""));
     for verb in ["accept", "decline"] {
         let response = uma
-            .post_form_with_csrf(&format!("/invitations/{id}/{verb}"), &[])
+            .submit_form(&format!("/invitations/{id}/{verb}"), &[])
             .await;
         assert_eq!(response.status(), S::NOT_FOUND, "{verb}");
     }
     let response = gus
-        .post_form_with_csrf(&format!("/invitations/{id}/accept"), &[])
+        .submit_form(&format!("/invitations/{id}/accept"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = gus.get_text(&location(&response)).await;
+    let (_, html) = gus.get_page(&location(&response)).await;
     assert!(flash(&html).contains("accepted"), "{html}");
     let (status, grants) = w
         .get_json(&w.olga, format!("/grants?user_id={}", w.gus_id))
@@ -412,7 +412,7 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
 
     // Ada, unseen too, declines hers: gone, and not acceptable afterwards.
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/grants", w.east),
             &[
                 ("email", ADMIN_EMAIL),
@@ -423,17 +423,17 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let ada = w.signed_in_browser(ADMIN_EMAIL).await;
-    let (_, html) = ada.get_text("/invitations").await;
+    let (_, html) = ada.get_page("/invitations").await;
     let second = invitation_id(&html);
     let response = ada
-        .post_form_with_csrf(&format!("/invitations/{second}/decline"), &[])
+        .submit_form(&format!("/invitations/{second}/decline"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let response = ada
-        .post_form_with_csrf(&format!("/invitations/{second}/accept"), &[])
+        .submit_form(&format!("/invitations/{second}/accept"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
-    let (_, html) = ada.get_text("/invitations").await;
+    let (_, html) = ada.get_page("/invitations").await;
     assert!(html.contains("data-testid=\"no-invitations\""));
     assert!(
         w.east_code_for(&w.ada).await.is_null(),
@@ -441,20 +441,20 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
     );
 
     // Olga withdraws the one to nobody from the tab; Uma cannot.
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     let start = html.find("/grant-invitations/").unwrap() + "/grant-invitations/".len();
     let pending: i64 = html[start..start + html[start..].find('/').unwrap()]
         .parse()
         .unwrap();
     let response = uma
-        .post_form_with_csrf(&format!("/grant-invitations/{pending}/revoke"), &[])
+        .submit_form(&format!("/grant-invitations/{pending}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let response = olga
-        .post_form_with_csrf(&format!("/grant-invitations/{pending}/revoke"), &[])
+        .submit_form(&format!("/grant-invitations/{pending}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert!(!html.contains("data-testid=\"pending-invitation\""));
 
     // Gus, now a Viewer inside without access.manage, cannot invite.
@@ -512,12 +512,12 @@ async fn privacy_on_is_refused_without_a_keeper_inside_and_confirmed_with_one() 
     assert!(reason.contains("Nobody would keep access"), "{reason}");
     let ada = w.signed_in_browser(ADMIN_EMAIL).await;
     let path = format!("/orgs/{}/privacy", w.east);
-    let (status, html) = ada.get_text(&path).await;
+    let (status, html) = ada.get_page(&path).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("data-testid=\"privacy-refused\""), "{html}");
     assert!(!html.contains("name=\"confirm\""));
     let response = ada
-        .post_form_with_csrf(&path, &[("on", "true"), ("confirm", "yes")])
+        .submit_form(&path, &[("on", "true"), ("confirm", "yes")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert!(
@@ -533,19 +533,19 @@ async fn privacy_on_is_refused_without_a_keeper_inside_and_confirmed_with_one() 
     // With Olga granted inside: the confirmation names her; one click without
     // confirming changes nothing.
     w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
-    let (status, html) = ada.get_text(&path).await;
+    let (status, html) = ada.get_page(&path).await;
     assert_eq!(status, S::OK);
     let keepers = &html[html.find("privacy-keepers").unwrap()..];
     assert!(
         keepers[..keepers.find("</ul>").unwrap()].contains("Olga"),
         "{html}"
     );
-    let response = ada.post_form_with_csrf(&path, &[("on", "true")]).await;
+    let response = ada.submit_form(&path, &[("on", "true")]).await;
     assert_eq!(response.status(), S::OK);
     let (_, east) = w.get_json(&w.ada, format!("/orgs/{}", w.east)).await;
     assert_eq!(east["privacy_mode"], false, "not without confirmation");
     let response = ada
-        .post_form_with_csrf(&path, &[("on", "true"), ("confirm", "yes")])
+        .submit_form(&path, &[("on", "true"), ("confirm", "yes")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let (_, east) = w.get_json(&w.olga, format!("/orgs/{}", w.east)).await;
@@ -589,7 +589,7 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
     assert_eq!(before["total"], 2, "{before}");
     assert_eq!(before["unread"], 2);
     let uma = w.signed_in_browser("uma@acme.example").await;
-    let (_, dash) = uma.get_text("/").await;
+    let (_, dash) = uma.get_page("/").await;
     assert!(dash.contains("<code>org.updated</code>"), "{dash}");
     let (_, log) = w.get_json(&w.uma, "/audit?per_page=200").await;
     assert!(
@@ -611,9 +611,9 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
         "only Acme's is left: {after}"
     );
     assert!(!after.to_string().contains("Crew"), "{after}");
-    let (_, html) = uma.get_text("/notifications").await;
+    let (_, html) = uma.get_page("/notifications").await;
     assert!(!html.contains("Crew"), "{html}");
-    let (_, dash) = uma.get_text("/").await;
+    let (_, dash) = uma.get_page("/").await;
     assert!(!dash.contains("<code>org.updated</code>"), "{dash}");
     let (_, log) = w.get_json(&w.uma, "/audit?per_page=200").await;
     assert!(
@@ -657,7 +657,7 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
     assert_eq!(status, S::FORBIDDEN, "{body}");
     let olga = w.signed_in_browser("olga@acme.example").await;
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/grants", w.east),
             &[
                 ("email", "olga@acme.example"),
@@ -694,7 +694,7 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
     assert_eq!(status, S::NO_CONTENT);
 
     // The form lists what she may hand out: no Owner (org.move etc.).
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     let offered = offered_roles(&html);
     assert!(offered.contains(&"Viewer".to_string()) && offered.contains(&"Org admin".to_string()));
     assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
@@ -708,7 +708,7 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
     let project = w
         .post_created(
@@ -717,7 +717,7 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
             json!({"org_id": w.east, "code": "HARBOUR", "name": "Harbour"}),
         )
         .await;
-    let (_, html) = olga.get_text(&format!("/projects/{}", project["id"])).await;
+    let (_, html) = olga.get_page(&format!("/projects/{}", project["id"])).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
     let approver = w.role_id(&w.ada, "Approver").await;
     let (status, _) = w
@@ -762,7 +762,7 @@ async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_g
     assert!(body.to_string().contains("yourself"), "{body}");
     let olga = w.signed_in_browser("olga@acme.example").await;
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/groups/{holders}/members"),
             &[("email", "olga@acme.example")],
         )
@@ -791,7 +791,7 @@ async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_g
     );
 
     // The group page's grant form offers only what she may hand out.
-    let (_, html) = olga.get_text(&format!("/groups/{empty}")).await;
+    let (_, html) = olga.get_page(&format!("/groups/{empty}")).await;
     let offered = offered_roles(&html);
     assert!(offered.contains(&"Viewer".to_string()), "{offered:?}");
     assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
@@ -803,6 +803,6 @@ async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_g
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let (_, html) = olga.get_text(&format!("/groups/{empty}")).await;
+    let (_, html) = olga.get_page(&format!("/groups/{empty}")).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
 }

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use crate::helpers::*;
 
@@ -78,14 +78,7 @@ async fn admin_create_then_token_create_give_a_working_token() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.lines().last().unwrap().trim().to_string();
     assert!(token.starts_with("cnp_"), "{stdout}");
-    let me: serde_json::Value = app
-        .api(Method::GET, "/me", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.get_json(&token, "/me").await.1;
     assert_eq!(me["email"], "root@example.com");
     assert_eq!(me["status"], "active");
     let created = app.audit("token.created").await;
@@ -195,7 +188,7 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
             .status(),
         StatusCode::SEE_OTHER
     );
-    let (status, html) = admin.get_text("/").await;
+    let (status, html) = admin.get_page("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Acme at a glance"), "{html}");
     let employee = app.new_browser();
@@ -206,14 +199,14 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
             .status(),
         StatusCode::SEE_OTHER
     );
-    let (_, html) = employee.get_text("/timesheets").await;
+    let (_, html) = employee.get_page("/timesheets").await;
     assert!(
         html.contains("approved") && html.contains("submitted"),
         "{html}"
     );
     let owner = app.new_browser();
     owner.sign_in("owner@canopy.demo", "canopy-demo-2026").await;
-    let (status, report) = owner.get_text("/reports/org-rollup").await;
+    let (status, report) = owner.get_page("/reports/org-rollup").await;
     assert_eq!(status, StatusCode::OK);
     assert!(report.contains("data-testid=\"report-total\""));
 
@@ -261,7 +254,7 @@ async fn mail_list_and_show_print_the_whole_message_with_its_link() {
     app.create_default_admin().await;
     let response = app
         .new_browser()
-        .post_form_with_csrf("/forgot-password", &[("email", ADMIN_EMAIL)])
+        .submit_form("/forgot-password", &[("email", ADMIN_EMAIL)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 

@@ -110,7 +110,7 @@ async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
     // The page form refuses the same, saying why.
     let uma_page = w.signed_in_browser("uma@acme.example").await;
     let response = uma_page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/groups/{admins}/members"),
             &[("email", "uma@acme.example")],
         )
@@ -123,7 +123,7 @@ async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
     let (status, body) = add_member(&w, &uma, plain, sam_id).await;
     assert_eq!(status, S::OK, "{body}");
     let response = uma_page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/groups/{plain}/members"),
             &[("email", "uma@acme.example")],
         )
@@ -197,7 +197,7 @@ async fn a_this_org_only_admin_cannot_grant_below_their_org() {
         let page = &page;
         let role = viewer_s.clone();
         async move {
-            page.post_form_with_csrf(
+            page.submit_form(
                 &format!("/orgs/{}/grants", w.acme),
                 &[
                     ("email", "pam@acme.example"),
@@ -265,7 +265,7 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
         assert!(message(&body).contains("access.manage"), "{body}");
         let page = w.signed_in_browser(&format!("{name}@acme.example")).await;
         let response = page
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{}/grants", w.acme),
                 &[
                     ("email", "sam@acme.example"),
@@ -312,7 +312,7 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
     let gid = group(&w, "Crew", w.acme, None).await;
     let page = w.signed_in_browser("uma@acme.example").await;
     let response = page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/groups/{gid}/grants"),
             &[
                 ("org_id", &w.acme.to_string()),
@@ -405,17 +405,17 @@ async fn assignable_roles_are_set_from_above_and_only_narrow() {
 
     // The page: the form is not offered at Acme, and posting it is refused.
     let page = w.signed_in_browser("olga@acme.example").await;
-    let (_, html) = page.get_text(&format!("/orgs/{}/settings", w.acme)).await;
+    let (_, html) = page.get_page(&format!("/orgs/{}/settings", w.acme)).await;
     assert!(html.contains("Set from the parent organization."));
     let response = page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/settings/assignable_roles", w.acme),
             &[("value", "all")],
         )
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     let response = page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/settings/assignable_roles/revert", w.acme),
             &[],
         )
@@ -475,7 +475,7 @@ async fn changing_an_email_needs_the_right_to_grant_what_the_person_holds() {
     // The edit page refuses the same.
     let page = w.signed_in_browser("uma@acme.example").await;
     let response = page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/users/{rita_id}/edit"),
             &[
                 ("display_name", "Rita"),
@@ -514,7 +514,7 @@ async fn reviving_someone_needs_the_right_to_grant_what_they_hold() {
     // page and by API.
     let page = w.signed_in_browser("uma@acme.example").await;
     let response = page
-        .post_form_with_csrf(&format!("/users/{rita_id}/reactivate"), &[])
+        .submit_form(&format!("/users/{rita_id}/reactivate"), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     let (status, body) = patch_user(&w, &uma, rita_id, json!({"status": "active"})).await;
@@ -664,11 +664,11 @@ async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
 
     // By page: the form, a refusal next to the field, a save.
     let page = w.signed_in_browser("olga@acme.example").await;
-    let (status, html) = page.get_text(&format!("/roles/{rid}/edit")).await;
+    let (status, html) = page.get_page(&format!("/roles/{rid}/edit")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("value=\"Reader\""), "{html}");
     let response = page
-        .post_form_with_csrf(&format!("/roles/{rid}/edit"), &[("name", "Reader")])
+        .submit_form(&format!("/roles/{rid}/edit"), &[("name", "Reader")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert!(
@@ -679,7 +679,7 @@ async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
             .contains("id=\"permissions-error\"")
     );
     let response = page
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/roles/{rid}/edit"),
             &[("name", "Site reader"), ("permission", "org.view")],
         )

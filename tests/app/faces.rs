@@ -47,7 +47,7 @@ impl World {
             ("name", name),
             ("status", "active"),
         ];
-        browser.post_form_with_csrf(&path, &fields).await
+        browser.submit_form(&path, &fields).await
     }
 
     async fn patch_project(&self, token: &str, body: Value) -> (S, Value) {
@@ -139,10 +139,7 @@ async fn someone_only_assigned_to_a_project_sees_it_but_may_not_change_it_on_eit
         .await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     let end = format!("/projects/{}/assignments/{}/end", w.project, sam.id);
-    assert_eq!(
-        page.post_form_with_csrf(&end, &[]).await.status(),
-        S::FORBIDDEN
-    );
+    assert_eq!(page.submit_form(&end, &[]).await.status(), S::FORBIDDEN);
     let (status, body) = w.delete(&sam_token, &path).await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     assert_eq!(w.project().await["name"], "Apollo");
@@ -164,12 +161,12 @@ async fn reviving_someone_who_never_set_a_password_makes_them_invited_on_both_fa
 
     // By page: off, then on again: invited, not active.
     let response = page
-        .post_form_with_csrf(&format!("{user_path}/deactivate"), &[])
+        .submit_form(&format!("{user_path}/deactivate"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(status_now().await, "deactivated");
     let response = page
-        .post_form_with_csrf(&format!("{user_path}/reactivate"), &[])
+        .submit_form(&format!("{user_path}/reactivate"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(status_now().await, "invited");
@@ -184,7 +181,7 @@ async fn reviving_someone_who_never_set_a_password_makes_them_invited_on_both_fa
     // One's own status: the same 422 on both (the page once said 403).
     let me = w.get_json(&w.ada, "/me").await.1["id"].as_i64().unwrap();
     let response = page
-        .post_form_with_csrf(&format!("/users/{me}/deactivate"), &[])
+        .submit_form(&format!("/users/{me}/deactivate"), &[])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
@@ -208,7 +205,7 @@ async fn deleting_an_org_is_decided_alike_on_page_and_api() {
     let page = w.signed_in_browser(ADMIN_EMAIL).await;
     // Not empty (Acme holds Apollo): 409 on both, nothing deleted.
     let response = page
-        .post_form_with_csrf(&format!("/orgs/{}/delete", w.acme), &[])
+        .submit_form(&format!("/orgs/{}/delete", w.acme), &[])
         .await;
     assert_eq!(response.status(), S::CONFLICT);
     let (status, body) = w.delete(&w.ada, format!("/orgs/{}", w.acme)).await;
@@ -222,7 +219,7 @@ async fn deleting_an_org_is_decided_alike_on_page_and_api() {
     let (status, body) = w.patch_json(&w.ada, &path, body).await;
     assert_eq!(status, S::OK, "{body}");
     let response = page
-        .post_form_with_csrf(&format!("/orgs/{}/delete", w.globex), &[])
+        .submit_form(&format!("/orgs/{}/delete", w.globex), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     let html = response.text().await.unwrap();
@@ -241,9 +238,7 @@ async fn deleting_an_org_is_decided_alike_on_page_and_api() {
     // Empty and seen inside: deleted by either face.
     let east = w.create_org(&w.ada, w.root, "East", "EAST").await;
     let west = w.create_org(&w.ada, w.root, "West", "WEST").await;
-    let response = page
-        .post_form_with_csrf(&format!("/orgs/{east}/delete"), &[])
-        .await;
+    let response = page.submit_form(&format!("/orgs/{east}/delete"), &[]).await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let (status, _) = w.delete(&w.ada, format!("/orgs/{west}")).await;
     assert_eq!(status, S::NO_CONTENT);

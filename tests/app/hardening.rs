@@ -82,14 +82,7 @@ async fn malformed_json_wrong_types_and_huge_bodies_get_4xx() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], code, "{body}");
     }
-    let me: Value = app
-        .api(Method::GET, "/me", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&token, "/me").await.1;
     assert_eq!(me["version"], admin.version, "nothing changed");
 }
 
@@ -182,12 +175,10 @@ async fn absurd_paths_are_not_found() {
     }
     // Revoking a token id that does not fit, or is someone else's: 404, not 500.
     let response = app
-        .post_form_with_csrf("/profile/tokens/99999999999999999999999/revoke", &[])
+        .submit_form("/profile/tokens/99999999999999999999999/revoke", &[])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = app
-        .post_form_with_csrf("/profile/tokens/424242/revoke", &[])
-        .await;
+    let response = app.submit_form("/profile/tokens/424242/revoke", &[]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -211,17 +202,10 @@ async fn someone_elses_token_cannot_be_revoked() {
     let _ = ada;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = app
-        .post_form_with_csrf(&format!("/profile/tokens/{bob_token_id}/revoke"), &[])
+        .submit_form(&format!("/profile/tokens/{bob_token_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        app.api(Method::GET, "/me", &bobs)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_json(&bobs, "/me").await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -259,7 +243,7 @@ async fn pages_have_no_inline_script() {
     app.create_default_admin().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for path in ["/sign-in", "/", "/profile", "/nope"] {
-        let (_, html) = app.get_text(path).await;
+        let (_, html) = app.get_page(path).await;
         for chunk in html.split("<script").skip(1) {
             let tag = chunk.split('>').next().unwrap();
             assert!(
@@ -315,7 +299,7 @@ async fn a_server_fault_shows_nothing_of_its_cause() {
         .await
         .unwrap();
 
-    let (status, html) = app.get_text("/notifications").await;
+    let (status, html) = app.get_page("/notifications").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{html}");
     assert!(html.contains("Something went wrong"), "{html}");
     for cause in ["no such table", "does not exist", "relation \""] {
@@ -513,11 +497,11 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
-        let (status, html) = app.get_text(&format!("/timesheets/{me}/{week}")).await;
+        let (status, html) = app.get_page(&format!("/timesheets/{me}/{week}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{week}: {html}");
         assert!(html.contains("must be"), "{week}: {html}");
         let response = app
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/timesheets/{me}/{week}"),
                 &[("version", "0"), ("action", "save")],
             )
@@ -532,7 +516,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
             .await;
         assert_eq!(status, StatusCode::OK, "{week}: {body}");
         let (status, html) = app
-            .get_text(&format!("/timesheets/{me}/{week}?copy=1"))
+            .get_page(&format!("/timesheets/{me}/{week}?copy=1"))
             .await;
         assert_eq!(status, StatusCode::OK, "{week}: {html}");
         assert!(!html.contains(gone), "{week}");
@@ -571,7 +555,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
                 body["error"]["fields"][field].is_string(),
                 "{query}: {body}"
             );
-            let (status, html) = app.get_text(&query).await;
+            let (status, html) = app.get_page(&query).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
             assert!(html.contains("must be"), "{query}");
         }
@@ -586,7 +570,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
         let (status, body) = app.get_json(&token, format!("/audit?from={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["from"].is_string(), "{body}");
-        let (status, html) = app.get_text(&format!("/audit?to={date}")).await;
+        let (status, html) = app.get_page(&format!("/audit?to={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {html}");
         let (status, body) = app
             .get_json(&token, format!("/approvals?week_start={date}"))
@@ -594,7 +578,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
         // The inbox says so next to the field (422), never a 500.
-        let (status, html) = app.get_text(&format!("/approvals?week={date}")).await;
+        let (status, html) = app.get_page(&format!("/approvals?week={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
         assert!(html.contains("id=\"week-error\""), "{date}: {html}");
     }
@@ -653,7 +637,7 @@ async fn huge_page_numbers_are_clamped() {
         ] {
             let sep = if path.contains('?') { '&' } else { '?' };
             let url = format!("{path}{sep}page={huge}");
-            let (status, html) = app.get_text(&url).await;
+            let (status, html) = app.get_page(&url).await;
             assert_eq!(status, StatusCode::OK, "{url}: {html}");
         }
         for path in ["/users", "/audit", "/notifications", "/projects", "/orgs"] {
@@ -703,7 +687,7 @@ async fn bulk_approval_is_bounded() {
         .map(|c| c.len())
         .sum();
     assert!(cookies < 4096, "{cookies} bytes of cookies");
-    let (status, html) = app.get_text("/approvals").await;
+    let (status, html) = app.get_page("/approvals").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("450 not approved"), "{html}");
     assert!(html.contains("450 not approved: not found<"), "{html}");
@@ -713,7 +697,7 @@ async fn bulk_approval_is_bounded() {
     let html = response.text().await.unwrap();
     assert!(html.contains("at most 500"), "{html}");
     // Nothing was tried: no flash waits for the next page.
-    let (_, html) = app.get_text("/approvals").await;
+    let (_, html) = app.get_page("/approvals").await;
     assert!(!html.contains("not approved"), "{html}");
 }
 

@@ -200,7 +200,8 @@ impl Browser {
         self.client.get(self.url(path)).send().await.expect("GET")
     }
 
-    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+    /// GETs a page as this browser: the status and the HTML.
+    pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
         let response = self.get(path).await;
         let status = response.status();
         (status, response.text().await.unwrap())
@@ -217,8 +218,9 @@ impl Browser {
             .expect("POST")
     }
 
-    /// A form POST with this session's CSRF token added.
-    pub async fn post_form_with_csrf(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+    /// Submits a form as this browser would from one of our pages: a
+    /// same-origin POST with this session's CSRF token added.
+    pub async fn submit_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_token().await;
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf_token", &token));
@@ -228,17 +230,17 @@ impl Browser {
     /// The CSRF token of this client's session, read off the sign-in page or
     /// the dashboard like a browser would see it.
     pub async fn csrf_token(&self) -> String {
-        let (_, html) = self.get_text("/sign-in").await;
+        let (_, html) = self.get_page("/sign-in").await;
         let html = if html.contains("name=\"csrf_token\"") {
             html
         } else {
-            self.get_text("/").await.1
+            self.get_page("/").await.1
         };
         extract_csrf(&html).expect("page carries a CSRF token")
     }
 
     pub async fn sign_in(&self, email: &str, password_plain: &str) -> Response {
-        self.post_form_with_csrf(
+        self.submit_form(
             "/sign-in",
             &[("email", email), ("password", password_plain)],
         )

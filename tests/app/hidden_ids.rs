@@ -105,7 +105,7 @@ async fn api_pair(w: &World, path: &str, hidden: i64) -> [(S, String); 2] {
 async fn page_pair(b: &Browser, path: &str, hidden: i64) -> [(S, String); 2] {
     let mut out = Vec::new();
     for id in [hidden, MISSING] {
-        let (status, body) = b.get_text(&path.replace("{id}", &id.to_string())).await;
+        let (status, body) = b.get_page(&path.replace("{id}", &id.to_string())).await;
         let param = path
             .split(&['?', '&'])
             .find(|p| p.ends_with("={id}"))
@@ -253,7 +253,7 @@ async fn every_other_id_parameter_answers_hidden_ids_like_missing_ones() {
     // Explain about a user one may not see is refused like a missing one,
     // not quietly answered about the asker.
     let (status, body) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?permission=org.view&org_id={acme}&user_id={}",
             h.user
         ))
@@ -277,7 +277,7 @@ async fn path_pair(w: &World, b: &Browser, api: bool, path: &str, hidden: i64) -
                 .unwrap();
             (response.status(), response.text().await.unwrap())
         } else {
-            b.get_text(&at).await
+            b.get_page(&at).await
         });
     }
     [out[0].clone(), out[1].clone()]

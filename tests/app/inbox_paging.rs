@@ -196,7 +196,7 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
     let total = SAMS * 2 + WESTS;
-    let (status, first) = olga.get_text("/approvals").await;
+    let (status, first) = olga.get_page("/approvals").await;
     assert_eq!(status, S::OK);
     assert!(
         first.contains(&format!("Showing 1\u{2013}50 of {total}")),
@@ -212,7 +212,7 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
         "select-all on the page"
     );
     assert!(first.contains(&format!("Approve all {total} matching")));
-    let (_, second) = olga.get_text("/approvals?page=2").await;
+    let (_, second) = olga.get_page("/approvals?page=2").await;
     assert!(
         second.contains(&format!("Showing 51\u{2013}{total} of {total}")),
         "{second}"
@@ -230,7 +230,7 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
         ("page=abc", &first_rows),
         ("page=999", &second_rows),
     ] {
-        let (status, html) = olga.get_text(&format!("/approvals?{query}")).await;
+        let (status, html) = olga.get_page(&format!("/approvals?{query}")).await;
         assert_eq!(status, S::OK, "{query}");
         assert_eq!(&rows(&html), expected, "{query}");
     }
@@ -258,14 +258,14 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
     // Pat decides the P1 parts by assignment only; Lee the team parts of
     // the three West people in his team.
     let pat = i.browser("pat@acme.example").await;
-    let (_, html) = pat.get_text("/approvals").await;
+    let (_, html) = pat.get_page("/approvals").await;
     assert!(
         html.contains(&format!("Showing 1\u{2013}{SAMS} of {SAMS}")),
         "{html}"
     );
     assert!(html.contains(&format!("aria-label=\"{SAMS} waiting\"")));
     let lee = i.browser("lee@acme.example").await;
-    let (_, html) = lee.get_text("/approvals").await;
+    let (_, html) = lee.get_page("/approvals").await;
     assert!(html.contains("Showing 1\u{2013}3 of 3"), "{html}");
 }
 
@@ -274,7 +274,7 @@ async fn same_named_people_are_told_apart_by_their_email() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
     let (_, html) = olga
-        .get_text(&format!("/approvals?project={}", i.w.p1))
+        .get_page(&format!("/approvals?project={}", i.w.p1))
         .await;
     for sam in &i.sams {
         assert!(
@@ -296,7 +296,7 @@ fn seen_of(html: &str) -> String {
 async fn approve_all_matching_approves_exactly_what_was_confirmed() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
-    let (status, html) = olga.get_text("/approvals/approve-all?project=P2").await;
+    let (status, html) = olga.get_page("/approvals/approve-all?project=P2").await;
     assert_eq!(status, S::OK);
     assert!(html.contains("<strong>30</strong> parts wait"), "{html}");
     assert!(html.contains("Project: Project P2 (P2)"));
@@ -339,7 +339,7 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
     let before = i.app().audit("timesheet.approved").await.len();
 
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             "/approvals/approve-all",
             &[
                 ("project", "P2"),
@@ -353,7 +353,7 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(location(&response), "/approvals?project=P2");
-    let (_, html) = olga.get_text("/approvals?project=P2").await;
+    let (_, html) = olga.get_page("/approvals?project=P2").await;
     assert!(html.contains("27 approved."), "{html}");
     assert!(
         html.contains("2 no longer waited for you or no longer matched the filter"),
@@ -383,7 +383,7 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
     );
     // A second post of the same list approves nothing more.
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             "/approvals/approve-all",
             &[("project", "P2"), ("seen", &seen)],
         )
@@ -396,13 +396,13 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
 async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
-    let (_, html) = olga.get_text("/approvals/approve-all").await;
+    let (_, html) = olga.get_page("/approvals/approve-all").await;
     let everything = seen_of(&html);
     assert_eq!(everything.split(' ').count(), SAMS * 2 + WESTS);
     // Pat posts Olga's whole list: only his own P1 parts can go through.
     let pat = i.browser("pat@acme.example").await;
     let response = pat
-        .post_form_with_csrf("/approvals/approve-all", &[("seen", &everything)])
+        .submit_form("/approvals/approve-all", &[("seen", &everything)])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let left = i.pending().await;
@@ -413,15 +413,15 @@ async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
     );
     assert!(left.iter().all(|p| p.2 != Some(i.w.p1)));
     // Gus (another tenant) and Eve (no permission) approve nothing at all.
-    let (_, html) = olga.get_text("/approvals/approve-all").await;
+    let (_, html) = olga.get_page("/approvals/approve-all").await;
     let rest = seen_of(&html);
     for email in ["gus@globex.example", "eve@acme.example"] {
         let b = i.browser(email).await;
         let response = b
-            .post_form_with_csrf("/approvals/approve-all", &[("seen", &rest)])
+            .submit_form("/approvals/approve-all", &[("seen", &rest)])
             .await;
         assert_eq!(response.status(), S::SEE_OTHER, "{email}");
-        let (_, html) = b.get_text("/approvals").await;
+        let (_, html) = b.get_page("/approvals").await;
         assert!(
             html.contains(&format!("Skipped: {} no longer waited", SAMS + WESTS)),
             "{email}: {html}"
@@ -431,7 +431,7 @@ async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
     // Garbage lists are refused with a message, never a 500.
     for bad in ["1;2", "x.y", ""] {
         let response = olga
-            .post_form_with_csrf("/approvals/approve-all", &[("seen", bad)])
+            .submit_form("/approvals/approve-all", &[("seen", bad)])
             .await;
         assert!(
             response.status().is_client_error(),
@@ -444,7 +444,7 @@ async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
         .collect::<Vec<_>>()
         .join(" ");
     let response = olga
-        .post_form_with_csrf("/approvals/approve-all", &[("seen", &too_many)])
+        .submit_form("/approvals/approve-all", &[("seen", &too_many)])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert_eq!(i.pending().await.len(), SAMS + WESTS);

@@ -117,9 +117,9 @@ async fn head_answers_like_get_with_the_same_headers_and_no_body() {
 #[tokio::test]
 async fn the_favicon_is_served_where_browsers_look_for_it() {
     let app = spawn_app().await;
-    let (status, icon) = app.get_text("/favicon.ico").await;
+    let (status, icon) = app.get_page("/favicon.ico").await;
     assert_eq!(status, S::OK);
-    let (_, linked) = app.get_text("/static/favicon.svg").await;
+    let (_, linked) = app.get_page("/static/favicon.svg").await;
     assert_eq!(icon, linked);
     assert!(icon.contains("<svg"), "{icon}");
     let response = app.get("/favicon.ico").await;

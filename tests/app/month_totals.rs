@@ -190,7 +190,7 @@ async fn assert_reports_match(w: &World, codes: &BTreeMap<i64, &str>, from: &str
     let ada = w.app.new_browser();
     ada.sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
         .await;
-    let (status, html) = ada.get_text(&format!("/reports/entries?{query}")).await;
+    let (status, html) = ada.get_page(&format!("/reports/entries?{query}")).await;
     assert_eq!(status, S::OK);
     if inside.is_empty() {
         assert!(html.contains("report-empty"), "{from}..{to}");
@@ -221,7 +221,7 @@ async fn assert_rollup_matches(w: &World, org: i64, projects: &[i64]) {
     let ada = w.app.new_browser();
     ada.sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
         .await;
-    let (status, html) = ada.get_text(&format!("/orgs/{org}")).await;
+    let (status, html) = ada.get_page(&format!("/orgs/{org}")).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains(&format!("data-testid=\"rollup-hours\">{}", hours(expect))),

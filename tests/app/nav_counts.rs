@@ -19,13 +19,13 @@ async fn signed_in(w: &World, email: &str) -> Browser {
 
 /// The approvals badge's number, or 0 when there is none.
 async fn approvals(b: &Browser) -> usize {
-    let (status, html) = b.get_text("/orgs").await;
+    let (status, html) = b.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     badge(&html, "approvals-count")
 }
 
 async fn unread(b: &Browser) -> usize {
-    let (_, html) = b.get_text("/orgs").await;
+    let (_, html) = b.get_page("/orgs").await;
     badge(&html, "unread-count")
 }
 
@@ -66,7 +66,7 @@ async fn navigation_counts_follow_every_change_at_the_next_page() {
     assert_eq!(unread(&pat).await, pat_unread + 1);
 
     // Reading the notification clears the bell at the next page.
-    pat.post_form_with_csrf("/notifications/read", &[]).await;
+    pat.submit_form("/notifications/read", &[]).await;
     assert_eq!(unread(&pat).await, 0);
     assert_eq!(approvals(&pat).await, 1);
 

@@ -26,7 +26,7 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
             .status(),
         S::SEE_OTHER
     );
-    let (status, html) = browser.get_text("/orgs").await;
+    let (status, html) = browser.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains(&format!("href=\"/orgs/{acme}\"")),
@@ -36,14 +36,14 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
         !html.contains("Globex") && !html.contains(">Root<"),
         "{html}"
     );
-    let (status, html) = browser.get_text(&format!("/orgs/{acme}/children")).await;
+    let (status, html) = browser.get_page(&format!("/orgs/{acme}/children")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("East"));
-    let (_, html) = browser.get_text("/orgs?q=glob").await;
+    let (_, html) = browser.get_page("/orgs?q=glob").await;
     assert!(html.contains("No organization you can see matches."));
 
     // Buttons show by permission: an Org admin may create and edit, not move or delete.
-    let (_, html) = browser.get_text(&format!("/orgs/{east}")).await;
+    let (_, html) = browser.get_page(&format!("/orgs/{east}")).await;
     assert!(
         html.contains(&format!("/orgs/{east}/new")) && html.contains(&format!("/orgs/{east}/edit"))
     );
@@ -70,14 +70,14 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
         assert_eq!(browser.get(&path).await.status(), S::NOT_FOUND, "{path}");
     }
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{globex}/edit"),
             &[("name", "Mine"), ("code", "MINE")],
         )
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let response = browser
-        .post_form_with_csrf(&format!("/orgs/{globex}/archive"), &[])
+        .submit_form(&format!("/orgs/{globex}/archive"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 }
@@ -101,7 +101,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
         ("North", "acme"),
     ] {
         let response = app
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{acme}/new"),
                 &[("name", name), ("code", code), ("kind", "region")],
             )
@@ -125,7 +125,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
     assert_eq!(list["total"], 3);
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/new"),
             &[
                 ("name", "West"),
@@ -137,7 +137,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let west = location(&response);
-    let (_, html) = app.get_text(&west).await;
+    let (_, html) = app.get_page(&west).await;
     assert!(html.contains("ACME-WEST"), "codes are stored upper-case");
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
@@ -148,7 +148,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
     app.patch_json(&t, format!("/orgs/{acme}"), json!({"city": "Springfield"}))
         .await;
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/edit"),
             &[
                 ("name", "Acme Corp"),
@@ -172,15 +172,15 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     let west = app.create_org(&t, acme, "West", "WEST").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let (status, _) = app.get_text(&format!("/orgs/{east}/move")).await;
+    let (status, _) = app.get_page(&format!("/orgs/{east}/move")).await;
     assert_eq!(status, S::OK);
     let picker = format!("/pick/orgs?perm=org.create&not_within={east}");
-    let (_, html) = app.get_text(&format!("{picker}&q=west")).await;
+    let (_, html) = app.get_page(&format!("{picker}&q=west")).await;
     assert!(html.contains("value=\"WEST\""), "West is an allowed parent");
-    let (_, html) = app.get_text(&format!("{picker}&q=east")).await;
+    let (_, html) = app.get_page(&format!("{picker}&q=east")).await;
     assert!(!html.contains("value=\"EAST\""), "not itself: {html}");
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/move"),
             &[("parent_id", &east.to_string())],
         )
@@ -198,26 +198,24 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .contains("cannot move under itself")
     );
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/move"),
             &[("parent_id", &west.to_string())],
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = app.get_text(&format!("/orgs/{east}")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}")).await;
     assert!(
         html.contains(&format!("href=\"/orgs/{west}\">West</a>")),
         "breadcrumb shows the new parent"
     );
 
-    let (_, html) = app.get_text(&format!("/orgs/{acme}/delete")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{acme}/delete")).await;
     assert!(
         html.contains("cannot be deleted") && html.contains("it has 1 sub-organization."),
         "{html}"
     );
-    let response = app
-        .post_form_with_csrf(&format!("/orgs/{acme}/delete"), &[])
-        .await;
+    let response = app.submit_form(&format!("/orgs/{acme}/delete"), &[]).await;
     assert_eq!(response.status(), S::CONFLICT);
     assert!(
         response
@@ -230,12 +228,12 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     assert_eq!(status, S::OK, "still there");
 
     assert_eq!(
-        app.post_form_with_csrf(&format!("/orgs/{west}/archive"), &[])
+        app.submit_form(&format!("/orgs/{west}/archive"), &[])
             .await
             .status(),
         S::SEE_OTHER
     );
-    let (_, html) = app.get_text(&format!("/orgs/{east}")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}")).await;
     assert!(
         !html.contains(&format!("/orgs/{east}/edit")),
         "archived subtree is read-only"
@@ -245,7 +243,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
         S::FORBIDDEN
     );
     assert_eq!(
-        app.post_form_with_csrf(&format!("/orgs/{west}/restore"), &[])
+        app.submit_form(&format!("/orgs/{west}/restore"), &[])
             .await
             .status(),
         S::SEE_OTHER
@@ -254,16 +252,16 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
 
     // Settings: override, bad value, revert.
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/settings/week_start"),
             &[("value", "sunday")],
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = app.get_text(&format!("/orgs/{east}/settings")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}/settings")).await;
     assert!(html.contains("Inherited from") && html.contains("sunday"));
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/settings/max_minutes_per_day"),
             &[("value", "2000")],
         )
@@ -277,13 +275,13 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .contains("id=\"max_minutes_per_day-error\"")
     );
     let response = app
-        .post_form_with_csrf(&format!("/orgs/{acme}/settings/week_start/revert"), &[])
+        .submit_form(&format!("/orgs/{acme}/settings/week_start/revert"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = app.get_text(&format!("/orgs/{east}/settings")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}/settings")).await;
     assert!(!html.contains("sunday"));
     assert_eq!(
-        app.post_form_with_csrf(
+        app.submit_form(
             &format!("/orgs/{acme}/settings/nonsense"),
             &[("value", "1")]
         )
@@ -295,7 +293,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     // Deleting an empty org works.
     let empty = app.create_org(&t, acme, "Empty", "EMPTY").await;
     assert_eq!(
-        app.post_form_with_csrf(&format!("/orgs/{empty}/delete"), &[])
+        app.submit_form(&format!("/orgs/{empty}/delete"), &[])
             .await
             .status(),
         S::SEE_OTHER
@@ -320,7 +318,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
 
     let browser = app.new_browser();
     browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    let (status, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("Olga") && html.contains("Inherited from Acme"),
@@ -338,7 +336,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
             .to_string()
     };
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/grants"),
             &[
                 ("email", "sam@acme.example"),
@@ -350,7 +348,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     assert_eq!(response.status(), S::FORBIDDEN, "no escalation");
     assert!(response.text().await.unwrap().contains("you lack org.move"));
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/grants"),
             &[
                 ("email", "nobody@acme.example"),
@@ -361,7 +359,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     // An address nobody has answers like one somebody has (grant_invite).
     assert_eq!(response.status(), S::SEE_OTHER);
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/grants"),
             &[
                 ("email", "sam@acme.example"),
@@ -371,7 +369,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    let (_, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert!(html.contains("Sam") && html.contains("Viewer"));
     let grant_id: i64 = html
         .split("/grants/")
@@ -380,12 +378,12 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
         .unwrap();
     assert_eq!(
         browser
-            .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+            .submit_form(&format!("/grants/{grant_id}/revoke"), &[])
             .await
             .status(),
         S::SEE_OTHER
     );
-    let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    let (_, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert!(!html.contains("sam@acme.example"));
     assert_eq!(app.audit("grant.revoked").await.len(), 1);
 }
@@ -452,7 +450,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
     assert_eq!(status, S::OK);
 
     for org_id in [s.acme, s.east] {
-        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/access")).await;
+        let (status, html) = s.olga.get_page(&format!("/orgs/{org_id}/access")).await;
         assert_eq!(status, S::OK);
         assert!(html.contains("Olga"), "{html}");
         assert!(
@@ -473,7 +471,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         );
         assert_eq!(list["total"], 1, "only Olga's grant: {list}");
 
-        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/settings")).await;
+        let (status, html) = s.olga.get_page(&format!("/orgs/{org_id}/settings")).await;
         assert_eq!(status, S::OK);
         assert!(html.contains("sunday"), "the value is there");
         assert!(!html.contains("Zenith"), "{html}");
@@ -501,7 +499,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
             json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]}),
         )
         .await;
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/roles", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/roles", s.acme)).await;
     assert!(html.contains("Zenith reader") && html.contains("above your organizations"));
     assert!(!html.contains("Zenith Holding"), "{html}");
     assert!(
@@ -511,7 +509,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 
     // The owner at the root still sees everything, named.
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = s.app.get_text(&format!("/orgs/{}/access", s.acme)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}/access", s.acme)).await;
     assert!(html.contains("Zenith Holding") && !html.contains("organizations above yours"));
     let (_, list) = s
         .app
@@ -552,7 +550,7 @@ async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
         )
         .await;
 
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/access", s.east)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/access", s.east)).await;
     assert!(
         html.contains("via group Field crew"),
         "the group is named: {html}"
@@ -620,7 +618,7 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
     s.app.many_orgs(globex, "Match A", 600).await;
     s.app.many_orgs(s.east, "Match Z", 3).await;
 
-    let (status, html) = s.olga.get_text("/orgs?q=match").await;
+    let (status, html) = s.olga.get_page("/orgs?q=match").await;
     assert_eq!(status, S::OK);
     for i in 0..3 {
         assert!(html.contains(&format!(">Match Z{i:04}</a>")), "{i}: {html}");
@@ -633,7 +631,7 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
     // The move picker's suggestions search in SQL too, never offering the
     // org's own subtree.
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = s.app.get_text(&format!("/orgs/{}/move", s.east)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}/move", s.east)).await;
     assert!(
         html.contains(&format!(
             "hx-get=\"/pick/orgs?field=parent_id&#38;perm=org.create&#38;not_within={}\"",
@@ -642,11 +640,11 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
         "{html}"
     );
     let picker = format!("/pick/orgs?perm=org.create&not_within={}", s.east);
-    let (_, html) = s.app.get_text(&format!("{picker}&q=match+a0599")).await;
+    let (_, html) = s.app.get_page(&format!("{picker}&q=match+a0599")).await;
     assert!(html.contains("Match A0599"), "{html}");
-    let (_, html) = s.app.get_text(&format!("{picker}&q=match+a")).await;
+    let (_, html) = s.app.get_page(&format!("{picker}&q=match+a")).await;
     assert_eq!(html.matches("<option").count(), 20, "at most 20: {html}");
-    let (_, html) = s.app.get_text(&format!("{picker}&q=match+z")).await;
+    let (_, html) = s.app.get_page(&format!("{picker}&q=match+z")).await;
     assert!(
         !html.contains("<option"),
         "its own descendants are never offered: {html}"
@@ -661,13 +659,13 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     s.app.create_user("kim@acme.example", "Kim", s.acme).await;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}", s.acme)).await;
     assert!(html.contains(&format!("href=\"/orgs/{}/archive\"", s.acme)));
     assert!(
         !html.contains(&format!("action=\"/orgs/{}/archive\"", s.acme)),
         "no one-click archive"
     );
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/archive", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("read-only"), "{html}");
     assert!(html.contains("data-testid=\"affected-orgs\">2<"), "{html}");
@@ -690,7 +688,7 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
         .to_string();
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/archive", s.acme),
             &[("version", &version)],
         )
@@ -698,15 +696,15 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(s.app.audit("org.archived").await.len(), 1);
 
-    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}", s.acme)).await;
     assert!(html.contains(&format!("href=\"/orgs/{}/restore\"", s.acme)));
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/restore", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/restore", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("editable again"), "{html}");
     // The version shown before the archive is stale now.
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/restore", s.acme),
             &[("version", &version)],
         )
@@ -715,7 +713,7 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     assert!(s.app.audit("org.restored").await.is_empty());
     let response = s
         .app
-        .post_form_with_csrf(&format!("/orgs/{}/restore", s.acme), &[])
+        .submit_form(&format!("/orgs/{}/restore", s.acme), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(s.app.audit("org.restored").await.len(), 1);
@@ -738,12 +736,12 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     let s = scoped().await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     // Olga turns privacy mode on through the settings page.
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/settings", s.acme)).await;
     assert!(html.contains("Turn privacy mode on"));
     s.app.add_keeper(s.acme).await;
     let response = s
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/privacy", s.acme),
             &[("on", "true"), ("confirm", "yes")],
         )
@@ -752,7 +750,7 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
 
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("data-testid=\"org-name\">Acme<"));
     assert!(html.contains("You can see its name and its place in the tree"));
@@ -763,11 +761,11 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     assert!(!html.contains(&format!("/orgs/{}/delete", s.acme)));
     assert!(!html.contains(&format!("/orgs/{}/settings", s.acme)));
     // The archive page says what happens but counts nothing inside.
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/archive", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(!html.contains("affected-"), "{html}");
     // Deleting needs sight inside: no counts, page or API.
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/delete", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/delete", s.acme)).await;
     assert_eq!(status, S::FORBIDDEN);
     assert!(
         !html.contains("sub-organization") && !html.contains("user"),
@@ -775,7 +773,7 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     );
     let response = s
         .app
-        .post_form_with_csrf(&format!("/orgs/{}/delete", s.acme), &[])
+        .submit_form(&format!("/orgs/{}/delete", s.acme), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     let (status, body) = s.app.delete(&s.t, format!("/orgs/{}", s.acme)).await;
@@ -785,7 +783,7 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     // Turning it off is for someone inside.
     let response = s
         .app
-        .post_form_with_csrf(&format!("/orgs/{}/privacy", s.acme), &[("on", "false")])
+        .submit_form(&format!("/orgs/{}/privacy", s.acme), &[("on", "false")])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
@@ -805,12 +803,12 @@ async fn version_of(app: &TestApp, token: &str, id: i64) -> String {
 #[tokio::test]
 async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
     let s = scoped().await;
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.east)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/settings", s.east)).await;
     let v = version_of(&s.app, &s.t, s.east).await;
     assert!(html.contains(&format!("name=\"version\" value=\"{v}\"")));
     let response = s
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/settings/week_start", s.east),
             &[("value", "sunday"), ("version", &v)],
         )
@@ -829,7 +827,7 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
             vec![("version", v.as_str())],
         ),
     ] {
-        let response = s.olga.post_form_with_csrf(&path, &fields).await;
+        let response = s.olga.submit_form(&path, &fields).await;
         assert_eq!(response.status(), S::CONFLICT, "{path}");
         assert!(
             response
@@ -873,7 +871,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/new", s.acme),
             &[("name", "North"), ("code", "NORTH"), ("kind", "region")],
         )
@@ -888,7 +886,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     let stale = version_of(&s.app, &s.t, north).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{north}/edit"),
             &[
                 ("name", "North Pole"),
@@ -913,7 +911,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
             fields.push(("on", "true"));
             fields.push(("confirm", "yes"));
         }
-        let response = s.app.post_form_with_csrf(&path, &fields).await;
+        let response = s.app.submit_form(&path, &fields).await;
         assert_eq!(response.status(), S::CONFLICT, "{path}");
     }
     let (_, after) = s.app.get_json(&s.t, format!("/orgs/{north}")).await;
@@ -924,7 +922,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     let v = version_of(&s.app, &s.t, north).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{north}/move"),
             &[("parent_id", &west.to_string()), ("version", &v)],
         )
@@ -935,14 +933,14 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
         format!("/orgs/{north}/restore"),
     ] {
         let v = version_of(&s.app, &s.t, north).await;
-        let response = s.app.post_form_with_csrf(&path, &[("version", &v)]).await;
+        let response = s.app.submit_form(&path, &[("version", &v)]).await;
         assert_eq!(response.status(), S::SEE_OTHER, "{path}");
     }
     s.app.add_keeper(north).await;
     let v = version_of(&s.app, &s.t, north).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{north}/privacy"),
             &[("on", "true"), ("version", &v), ("confirm", "yes")],
         )
@@ -950,7 +948,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     assert_eq!(response.status(), S::SEE_OTHER);
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{west}/settings/reminder_day"),
             &[("value", "friday")],
         )
@@ -986,7 +984,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     for (name, code) in [("   ", "N1"), (" EAST ", "N2"), ("east", "N3")] {
         let response = s
             .app
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{}/new", s.acme),
                 &[("name", name), ("code", code)],
             )
@@ -1000,7 +998,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     let v = version_of(&s.app, &s.t, west).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{west}/edit"),
             &[("name", " East"), ("code", "WEST"), ("version", &v)],
         )
@@ -1038,7 +1036,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
         format!("/orgs/{boston}"),
         "/orgs?q=jerry".to_string(),
     ] {
-        let (status, html) = s.app.get_text(&path).await;
+        let (status, html) = s.app.get_page(&path).await;
         assert_eq!(status, S::OK, "{path}");
         assert!(!html.contains("<b>bold</b>"), "{path}: {html}");
         assert!(
@@ -1062,7 +1060,7 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
             json!({"org_id": s.east, "code": "P1", "name": "Pipes"}),
         )
         .await;
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}", s.acme)).await;
     for (id, value) in [
         ("rollup-orgs", "2"),
         ("rollup-users", "3"),
@@ -1099,7 +1097,7 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
         json!({"children": 0, "users": 0, "projects": 0, "teams": 0, "groups": 1})
     );
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = s.app.get_text(&format!("/orgs/{west}/delete")).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{west}/delete")).await;
     assert!(html.contains("it has 1 group."), "{html}");
     assert!(html.contains("1 group(s)"));
 }
@@ -1132,7 +1130,7 @@ async fn concurrent_moves_never_make_a_cycle() {
 #[tokio::test]
 async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
     let s = scoped().await;
-    let (_, html) = s.olga.get_text("/orgs").await;
+    let (_, html) = s.olga.get_page("/orgs").await;
     assert!(html.contains("role=\"tree\""), "{html}");
     assert!(html.contains("role=\"treeitem\""));
     assert!(
@@ -1143,9 +1141,9 @@ async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
         "{html}"
     );
     assert!(!html.contains("<script>") && !html.contains("onkeydown"));
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/children", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/children", s.acme)).await;
     assert!(html.contains("role=\"treeitem\"") && html.contains("role=\"group\""));
-    let (status, js) = s.olga.get_text("/static/app.js").await;
+    let (status, js) = s.olga.get_page("/static/app.js").await;
     assert_eq!(status, S::OK);
     assert!(js.contains("[role=tree] li.node > a") && js.contains("ArrowLeft"));
 }
@@ -1180,7 +1178,7 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     }
     let browser = app.new_browser();
     browser.sign_in("hal@example.com", ADMIN_PASSWORD).await;
-    let (status, html) = browser.get_text(&format!("/orgs/{root}")).await;
+    let (status, html) = browser.get_page(&format!("/orgs/{root}")).await;
     assert_eq!(status, S::OK);
     assert!(!html.contains("data-testid=\"rollup-"), "{html}");
     assert_eq!(
@@ -1202,19 +1200,19 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     )
     .await;
     let toggle = format!("data-children-url=\"/orgs/{acme}/children\"");
-    let (_, html) = browser.get_text("/orgs").await;
+    let (_, html) = browser.get_page("/orgs").await;
     assert!(
         html.contains(&format!("data-children-url=\"/orgs/{root}/children\"")),
         "Hal's way down to Acme opens from his home: {html}"
     );
-    let (status, html) = browser.get_text(&format!("/orgs/{root}/children")).await;
+    let (status, html) = browser.get_page(&format!("/orgs/{root}/children")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains(&toggle), "Hal sees East under Acme: {html}");
     let tess_browser = app.new_browser();
     tess_browser
         .sign_in("tess@example.com", ADMIN_PASSWORD)
         .await;
-    let (_, html) = tess_browser.get_text("/orgs").await;
+    let (_, html) = tess_browser.get_page("/orgs").await;
     assert!(html.contains("Acme"), "{html}");
     assert!(!html.contains(&toggle), "{html}");
 }

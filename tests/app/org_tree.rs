@@ -36,7 +36,7 @@ async fn children_come_fifty_at_a_time_with_show_more() {
     let big = w.create_org(&w.ada, w.acme, "Big", "BIG").await;
     let kids = w.many_orgs(big, "Kid", 51).await;
 
-    let (status, html) = w.get_text(&format!("/orgs/{big}/children")).await;
+    let (status, html) = w.get_page(&format!("/orgs/{big}/children")).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 50, "{html}");
     assert!(html.contains(">Kid0049</a>") && !html.contains("Kid0050"));
@@ -44,7 +44,7 @@ async fn children_come_fifty_at_a_time_with_show_more() {
     assert!(html.contains(&format!("hx-get=\"/orgs/{big}/children?offset=50\"")));
     assert!(html.contains("50 of 51 shown"), "{html}");
 
-    let (status, html) = w.get_text(&format!("/orgs/{big}/children?offset=50")).await;
+    let (status, html) = w.get_page(&format!("/orgs/{big}/children?offset=50")).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 1, "{html}");
     assert!(html.contains(&format!("href=\"/orgs/{}\"", kids[50])));
@@ -52,19 +52,19 @@ async fn children_come_fifty_at_a_time_with_show_more() {
     assert!(!html.contains("show-more"), "the last page: {html}");
 
     // The sub-organizations tab pages the same way.
-    let (_, html) = w.get_text(&format!("/orgs/{big}/sub-orgs")).await;
+    let (_, html) = w.get_page(&format!("/orgs/{big}/sub-orgs")).await;
     assert_eq!(treeitems(&html), 50);
     assert!(html.contains("data-testid=\"show-more\""));
 
     // The counts shown come with each node: Big has 51 sub-orgs.
-    let (_, html) = w.get_text(&format!("/orgs/{}/children", w.acme)).await;
+    let (_, html) = w.get_page(&format!("/orgs/{}/children", w.acme)).await;
     assert!(html.contains("51 sub-orgs"), "{html}");
 }
 
 #[tokio::test]
 async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     let w = world().await;
-    let (status, html) = w.get_text("/orgs").await;
+    let (status, html) = w.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     // Only the root shows, closed, its toggle a plain link.
     assert_eq!(treeitems(&html), 1, "{html}");
@@ -73,7 +73,7 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     assert!(!html.contains("Acme"));
 
     // Following it opens the root: its children follow, the path is marked.
-    let (status, html) = w.get_text(&format!("/orgs?open={}", w.root)).await;
+    let (status, html) = w.get_page(&format!("/orgs?open={}", w.root)).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 3, "root, Acme, Globex: {html}");
     assert!(html.contains(&format!(
@@ -90,7 +90,7 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     );
 
     // Deeper: opening Acme keeps the root open above it.
-    let (_, html) = w.get_text(&format!("/orgs?open={}", w.acme)).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={}", w.acme)).await;
     assert!(
         html.contains(">East</a>") && html.contains(">Globex</a>"),
         "{html}"
@@ -100,11 +100,11 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     // Show more without JavaScript: the next 50 of the open node.
     let big = w.create_org(&w.ada, w.acme, "Big", "BIG").await;
     w.many_orgs(big, "Kid", 51).await;
-    let (_, html) = w.get_text(&format!("/orgs?open={big}")).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={big}")).await;
     assert!(html.contains(&format!(
         "href=\"/orgs?open={big}&amp;offset=50#children-{big}\""
     )));
-    let (_, html) = w.get_text(&format!("/orgs?open={big}&offset=50")).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={big}&offset=50")).await;
     assert!(
         html.contains(">Kid0050</a>") && !html.contains(">Kid0000</a>"),
         "{html}"
@@ -119,12 +119,12 @@ async fn a_searched_org_opens_in_the_tree_with_its_path_expanded() {
     let kids = w.many_orgs(big, "Kid", 60).await;
     let target = kids[55];
 
-    let (status, html) = w.olga.get_text("/orgs?q=kid0055").await;
+    let (status, html) = w.olga.get_page("/orgs?q=kid0055").await;
     assert_eq!(status, S::OK);
     let link = format!("href=\"/orgs?open={target}#org-{target}\"");
     assert!(html.contains(&link), "{html}");
 
-    let (status, html) = w.olga.get_text(&format!("/orgs?open={target}")).await;
+    let (status, html) = w.olga.get_page(&format!("/orgs?open={target}")).await;
     assert_eq!(status, S::OK);
     // Acme (Olga's top) → East → Big → Kid0055, each open down to it.
     for id in [w.acme, w.east, big] {
@@ -146,9 +146,9 @@ async fn a_searched_org_opens_in_the_tree_with_its_path_expanded() {
 async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
     let w = world().await;
     // Another tenant, for Olga.
-    let (_, html) = w.olga.get_text("/orgs").await;
+    let (_, html) = w.olga.get_page("/orgs").await;
     assert!(!html.contains("Globex"), "{html}");
-    let (_, html) = w.olga.get_text(&format!("/orgs?open={}", w.acme)).await;
+    let (_, html) = w.olga.get_page(&format!("/orgs?open={}", w.acme)).await;
     assert!(html.contains(">East</a>") && !html.contains("Globex"));
     let missing = 987_654;
     for (hidden, gone) in [
@@ -169,8 +169,8 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
             format!("/orgs?open={missing}"),
         ),
     ] {
-        let (s1, b1) = w.olga.get_text(&hidden).await;
-        let (s2, b2) = w.olga.get_text(&gone).await;
+        let (s1, b1) = w.olga.get_page(&hidden).await;
+        let (s2, b2) = w.olga.get_page(&gone).await;
         assert_eq!(s1, S::NOT_FOUND, "{hidden}");
         assert_eq!((s1, b1), (s2, b2), "{hidden} answers like {gone}");
     }
@@ -181,17 +181,17 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
     let secret = w.create_org(&w.ada, vault, "Secret", "SECRET").await;
     w.add_keeper(vault).await;
     w.make_private(&w.ada, vault).await;
-    let (_, html) = w.get_text(&format!("/orgs?open={}", w.root)).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={}", w.root)).await;
     assert!(html.contains(">Vault</a>"), "{html}");
     assert!(
         !html.contains(&format!("/orgs/{vault}/children")),
         "no toggle opens onto nothing: {html}"
     );
     assert!(!html.contains("Secret"));
-    let (status, html) = w.get_text(&format!("/orgs/{vault}/children")).await;
+    let (status, html) = w.get_page(&format!("/orgs/{vault}/children")).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 0, "{html}");
-    let (_, html) = w.get_text("/orgs?q=secret").await;
+    let (_, html) = w.get_page("/orgs?q=secret").await;
     assert!(!html.contains("Secret</a>"), "{html}");
     for (hidden, gone) in [
         (
@@ -203,8 +203,8 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
             format!("/orgs/{missing}/children"),
         ),
     ] {
-        let (s1, b1) = w.get_text(&hidden).await;
-        let (s2, b2) = w.get_text(&gone).await;
+        let (s1, b1) = w.get_page(&hidden).await;
+        let (s2, b2) = w.get_page(&gone).await;
         assert_eq!(s1, S::NOT_FOUND, "{hidden}");
         assert_eq!((s1, b1), (s2, b2), "{hidden} answers like {gone}");
     }
@@ -213,16 +213,16 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
 #[tokio::test]
 async fn the_tree_is_a_keyboard_tree_laid_out_vertically() {
     let w = world().await;
-    let (_, html) = w.get_text(&format!("/orgs?open={}", w.root)).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={}", w.root)).await;
     assert!(html.contains("role=\"tree\"") && html.contains("role=\"group\""));
     assert!(html.contains("aria-describedby=\"tree-help\""));
-    let (_, css) = w.get_text("/static/app.css").await;
+    let (_, css) = w.get_page("/static/app.css").await;
     // Pico's button-group style must not turn the children into a row.
     assert!(
         css.contains(".tree ul[role=group] { display: block;"),
         "{css}"
     );
-    let (_, js) = w.get_text("/static/app.js").await;
+    let (_, js) = w.get_page("/static/app.js").await;
     for key in [
         "ArrowUp",
         "ArrowDown",

@@ -37,7 +37,7 @@ fn secrets_in(html: &str) -> Vec<String> {
 async fn forgot(app: &TestApp, email: &str) {
     let response = app
         .new_browser()
-        .post_form_with_csrf("/forgot-password", &[("email", email)])
+        .submit_form("/forgot-password", &[("email", email)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
@@ -59,20 +59,20 @@ async fn the_root_owner_cannot_read_mail_to_people_behind_a_private_org() {
     let bob_mail = mails_for(&app, bob.id).await[0].id;
 
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text("/admin/outbox").await;
+    let (status, html) = app.get_page("/admin/outbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("bob@example.com"), "{html}");
     assert!(!html.contains("vic@example.com"), "mail behind the border");
     assert!(!html.contains(&format!("/admin/outbox/{vic_mail}\"")));
 
     // Mail behind the border answers exactly like mail that does not exist.
-    let hidden = app.get_text(&format!("/admin/outbox/{vic_mail}")).await;
-    let missing = app.get_text("/admin/outbox/999999").await;
+    let hidden = app.get_page(&format!("/admin/outbox/{vic_mail}")).await;
+    let missing = app.get_page("/admin/outbox/999999").await;
     assert_eq!(hidden.0, StatusCode::NOT_FOUND);
     assert_eq!(hidden, missing);
     assert!(!hidden.1.contains("vic@example.com"));
 
-    let (status, html) = app.get_text(&format!("/admin/outbox/{bob_mail}")).await;
+    let (status, html) = app.get_page(&format!("/admin/outbox/{bob_mail}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Reset your Canopy password"));
 }
@@ -91,10 +91,10 @@ async fn a_reset_link_cannot_be_read_from_the_outbox_to_take_over_an_account() {
     assert_eq!(secret.len(), 1, "the mail itself carries the link");
 
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, list) = app.get_text("/admin/outbox").await;
+    let (status, list) = app.get_page("/admin/outbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("single-use link sent"), "{list}");
-    let (status, page) = app.get_text(&format!("/admin/outbox/{}", mail.id)).await;
+    let (status, page) = app.get_page(&format!("/admin/outbox/{}", mail.id)).await;
     assert_eq!(status, StatusCode::OK);
     for html in [&list, &page] {
         assert_eq!(secrets_in(html), Vec::<String>::new(), "{html}");
@@ -107,7 +107,7 @@ async fn a_reset_link_cannot_be_read_from_the_outbox_to_take_over_an_account() {
     assert!(!page.contains("<a href=\"http"), "{page}");
 
     // What the page shows does not reset anything; Bob keeps his password.
-    let (status, _) = app.new_browser().get_text("/reset-password/…").await;
+    let (status, _) = app.new_browser().get_page("/reset-password/…").await;
     assert!(status.is_client_error(), "{status}");
     assert_eq!(
         app.new_browser()

@@ -119,7 +119,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     // The page: 50 rows, "showing 51–100 of 1,050", filters kept in the links.
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text(&format!("/reports/entries?{PERIOD}")).await;
+    let (status, html) = olga.get_page(&format!("/reports/entries?{PERIOD}")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Showing 1–50 of 1,050"), "{html}");
     assert_eq!(html.matches("<tr><td>2026-").count(), 50);
@@ -132,18 +132,18 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
         "{html}"
     );
     let (_, second) = olga
-        .get_text(&format!("/reports/entries?{PERIOD}&page=2"))
+        .get_page(&format!("/reports/entries?{PERIOD}&page=2"))
         .await;
     assert!(second.contains("Showing 51–100 of 1,050"), "{second}");
     for bad in ["0", "-1", "abc", "99999999999999999999"] {
         let (status, html) = olga
-            .get_text(&format!("/reports/entries?{PERIOD}&page={bad}"))
+            .get_page(&format!("/reports/entries?{PERIOD}&page={bad}"))
             .await;
         assert_eq!(status, S::OK, "page={bad}");
         assert!(html.contains("of 1,050"), "page={bad}");
     }
     let (_, past) = olga
-        .get_text(&format!("/reports/entries?{PERIOD}&page=500"))
+        .get_page(&format!("/reports/entries?{PERIOD}&page=500"))
         .await;
     assert!(past.contains("Showing 1,001–1,050 of 1,050"), "{past}");
     // The page's download is the API's, whole.
@@ -155,7 +155,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
 
     // Grouped reports page too; their total is the whole report's.
     let (_, monthly) = olga
-        .get_text(&format!("/reports/monthly-by-project?{PERIOD}"))
+        .get_page(&format!("/reports/monthly-by-project?{PERIOD}"))
         .await;
     assert!(
         monthly.contains("of 40"),
@@ -164,7 +164,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     assert!(monthly.contains("data-testid=\"report-total\">1050.00"));
 
     // The period is always shown: empty fields are filled with the default.
-    let (_, default) = olga.get_text("/reports/entries").await;
+    let (_, default) = olga.get_page("/reports/entries").await;
     let today = chrono::Utc::now().date_naive();
     let month_start = today.with_day(1).unwrap();
     assert!(
@@ -226,7 +226,7 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
     let gus = w.app.new_browser();
     gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
     for kind in ["teams", "groups"] {
-        let (status, first) = olga.get_text(&format!("/{kind}?q=unit")).await;
+        let (status, first) = olga.get_page(&format!("/{kind}?q=unit")).await;
         assert_eq!(status, S::OK);
         assert!(first.contains("Showing 1–50 of 55"), "{kind}: {first}");
         assert!(first.contains("Acme unit 00") && !first.contains("Acme unit 50"));
@@ -235,18 +235,18 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
             "{kind}: the filter stays in the link"
         );
         assert!(!first.contains("Globex unit"), "{kind}: {first}");
-        let (_, second) = olga.get_text(&format!("/{kind}?q=unit&page=2")).await;
+        let (_, second) = olga.get_page(&format!("/{kind}?q=unit&page=2")).await;
         assert!(second.contains("Showing 51–55 of 55"), "{kind}: {second}");
         assert!(second.contains("Acme unit 54") && !second.contains("Acme unit 00"));
         assert!(!second.contains("Globex unit"));
         for bad in ["0", "-3", "x", "100000000000"] {
-            let (status, html) = olga.get_text(&format!("/{kind}?q=unit&page={bad}")).await;
+            let (status, html) = olga.get_page(&format!("/{kind}?q=unit&page={bad}")).await;
             assert_eq!(status, S::OK, "{kind} page={bad}");
             assert!(html.contains("of 55"), "{kind} page={bad}");
         }
         // Globex's admin: three of theirs, none of Acme's, on any page.
         for page in ["1", "2", "9"] {
-            let (status, html) = gus.get_text(&format!("/{kind}?page={page}")).await;
+            let (status, html) = gus.get_page(&format!("/{kind}?page={page}")).await;
             assert_eq!(status, S::OK);
             assert!(html.contains("of 3"), "{kind}: {html}");
             assert!(!html.contains("Acme unit"), "{kind} page {page}");
@@ -254,7 +254,7 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
     }
     // Teams narrow to an org's subtree, and the link keeps it.
     many(&w, &w.ada, "teams", w.east, "East crew", 52).await;
-    let (_, east) = olga.get_text(&format!("/teams?org_id={}", w.east)).await;
+    let (_, east) = olga.get_page(&format!("/teams?org_id={}", w.east)).await;
     assert!(
         east.contains("of 53"),
         "52 and the world's own team: {east}"
@@ -263,7 +263,7 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
         east.contains(&format!("org_id={}&#38;page=2", w.east)),
         "{east}"
     );
-    let (status, _) = gus.get_text(&format!("/teams?org_id={}", w.east)).await;
+    let (status, _) = gus.get_page(&format!("/teams?org_id={}", w.east)).await;
     assert_eq!(status, S::NOT_FOUND);
 }
 
@@ -281,19 +281,19 @@ async fn the_people_and_audit_lists_use_the_one_pager() {
     }
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, first) = olga.get_text("/users?q=person").await;
+    let (status, first) = olga.get_page("/users?q=person").await;
     assert_eq!(status, S::OK);
     assert!(first.contains("Showing 1–50 of 52"), "{first}");
     assert!(first.contains("/users?q=person&#38;page=2"));
-    let (_, last) = olga.get_text("/users?q=person&page=77").await;
+    let (_, last) = olga.get_page("/users?q=person&page=77").await;
     assert!(last.contains("Showing 51–52 of 52"), "{last}");
     let gus = w.app.new_browser();
     gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
     for page in ["1", "2"] {
-        let (_, html) = gus.get_text(&format!("/users?q=person&page={page}")).await;
+        let (_, html) = gus.get_page(&format!("/users?q=person&page={page}")).await;
         assert!(!html.contains("Person 0"), "{html}");
     }
-    let (status, audit) = olga.get_text("/audit?action=user.").await;
+    let (status, audit) = olga.get_page("/audit?action=user.").await;
     assert_eq!(status, S::OK);
     assert!(audit.contains("data-testid=\"pager-summary\""), "{audit}");
     assert!(audit.contains("Showing 1–50 of"), "{audit}");
@@ -354,7 +354,7 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     assert_eq!(from_api, ["ACM-1", "ACM-2", "ACM-3"]);
 
     app.sign_in("acme.admin@example.com", ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text("/projects").await;
+    let (status, html) = app.get_page("/projects").await;
     assert_eq!(status, S::OK);
     for code in &from_api {
         assert!(html.contains(code.as_str()), "{code} on the page");

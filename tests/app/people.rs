@@ -510,12 +510,12 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
             "{path}"
         );
     }
-    let (_, html) = gus_browser.get_text("/users").await;
+    let (_, html) = gus_browser.get_page("/users").await;
     assert!(!html.contains("sam@acme.example"));
-    let (_, html) = gus_browser.get_text("/directory?q=acme").await;
+    let (_, html) = gus_browser.get_page("/directory?q=acme").await;
     assert!(!html.contains("sam@acme.example") && html.contains("Nobody you can see matches."));
     let response = gus_browser
-        .post_form_with_csrf(&format!("/users/{}/deactivate", sam.id), &[])
+        .submit_form(&format!("/users/{}/deactivate", sam.id), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 
@@ -524,22 +524,22 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
     olga_browser
         .sign_in("olga@acme.example", ADMIN_PASSWORD)
         .await;
-    let (_, html) = olga_browser.get_text("/directory?q=sam").await;
+    let (_, html) = olga_browser.get_page("/directory?q=sam").await;
     assert!(html.contains("sam@acme.example"));
     assert_eq!(
         olga_browser
-            .post_form_with_csrf(&format!("/users/{}/deactivate", sam.id), &[])
+            .submit_form(&format!("/users/{}/deactivate", sam.id), &[])
             .await
             .status(),
         S::SEE_OTHER
     );
-    let (_, html) = olga_browser.get_text(&format!("/users/{}", sam.id)).await;
+    let (_, html) = olga_browser.get_page(&format!("/users/{}", sam.id)).await;
     assert!(html.contains(">deactivated<"));
     let viewer = w.role_id_at(&w.ada, w.acme, "Viewer").await;
     let (status, _) = grant(&w.app, &w.ada, json!({"role_id": viewer, "user_id": w.app.create_user("ivy@globex.example", "Ivy", w.globex).await.id, "org_id": w.acme})).await;
     assert_eq!(status, S::CREATED);
     let (_, html) = olga_browser
-        .get_text(&format!("/orgs/{}/people", w.acme))
+        .get_page(&format!("/orgs/{}/people", w.acme))
         .await;
     assert!(
         html.contains("Guests from other organizations") && html.contains("Ivy"),
@@ -571,7 +571,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
         .await
         .unwrap();
     let (_, html) = olga_browser
-        .get_text(&format!("/orgs/{}/people", w.acme))
+        .get_page(&format!("/orgs/{}/people", w.acme))
         .await;
     assert!(
         html.contains("Ivy") && !html.contains("Jonah Expired"),
@@ -580,7 +580,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
 
     // Explain: why is Gus denied at East?
     let (status, html) = olga_browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?email=gus%40globex.example&permission=org.view&org_id={}",
             w.east
         ))
@@ -592,7 +592,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
     );
     assert!(html.contains("id=\"email-error\""));
     let (status, html) = olga_browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?email=sam%40acme.example&permission=org.view&org_id={}",
             w.east
         ))
@@ -603,7 +603,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
         "{html}"
     );
     let (_, html) = olga_browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?permission=org.edit&org_id={}",
             w.east
         ))
@@ -624,7 +624,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
     let browser = w.app.new_browser();
     browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (status, html) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={}",
             w.east, w.globex
         ))
@@ -647,7 +647,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
         .unwrap();
     assert!(olga_row.contains("org.edit"), "Olga loses: {olga_row}");
     let (status, _) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={globex_child}",
             w.globex
         ))
@@ -655,7 +655,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
     assert_eq!(status, S::CONFLICT, "no preview of a cycle");
     // Moving Globex under Acme: Gus's grant moves with Globex, Olga gains it all.
     let (status, html) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={}",
             w.globex, w.acme
         ))
@@ -736,7 +736,7 @@ async fn leaving_a_group_closes_its_pages_at_the_next_request() {
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
     let response = olga
-        .post_form_with_csrf(&format!("/groups/{gid}/members/{}/remove", sam.id), &[])
+        .submit_form(&format!("/groups/{gid}/members/{}/remove", sam.id), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(
@@ -765,13 +765,13 @@ async fn the_directory_pages_through_many_matches() {
     }
     let browser = w.app.new_browser();
     browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (_, first) = browser.get_text("/directory?q=person").await;
+    let (_, first) = browser.get_page("/directory?q=person").await;
     assert!(
         first.contains("(30)") && first.contains("Page 1 of 2"),
         "{first}"
     );
     assert!(first.contains("p00@acme.example") && !first.contains("p29@acme.example"));
-    let (_, second) = browser.get_text("/directory?q=person&page=2").await;
+    let (_, second) = browser.get_page("/directory?q=person&page=2").await;
     assert!(second.contains("p29@acme.example") && !second.contains("p00@acme.example"));
 
     // Groups page the same way, and another tenant's never show.
@@ -783,7 +783,7 @@ async fn the_directory_pages_through_many_matches() {
             .post_created(token, "/groups", json!({"org_id": org, "name": name}))
             .await;
     }
-    let (_, first) = browser.get_text("/directory?q=crew").await;
+    let (_, first) = browser.get_page("/directory?q=crew").await;
     assert!(
         first.contains("Groups <small class=\"muted\">(28)</small>"),
         "{first}"
@@ -792,7 +792,7 @@ async fn the_directory_pages_through_many_matches() {
         first.contains("Crew 00") && !first.contains("Crew 27"),
         "{first}"
     );
-    let (_, second) = browser.get_text("/directory?q=crew&page=2").await;
+    let (_, second) = browser.get_page("/directory?q=crew&page=2").await;
     assert!(
         second.contains("Crew 27") && !second.contains("Crew 00"),
         "{second}"
@@ -998,7 +998,7 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
         assert_eq!(gus.get(&path).await.status(), S::NOT_FOUND, "{path}");
     }
     let response = gus
-        .post_form_with_csrf(&format!("/roles/{}/delete", custom["id"]), &[])
+        .submit_form(&format!("/roles/{}/delete", custom["id"]), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let (_, roles) = t
@@ -1019,7 +1019,7 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
     ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let viewer = t.role_id_at(&t.ada, t.acme, "Viewer").await;
     let response = ada
-        .post_form_with_csrf(&format!("/roles/{viewer}/delete"), &[])
+        .submit_form(&format!("/roles/{viewer}/delete"), &[])
         .await;
     assert!(response.status().is_client_error(), "{}", response.status());
     assert_eq!(t.role_id_at(&t.ada, t.acme, "Viewer").await, viewer);
@@ -1114,7 +1114,7 @@ async fn the_email_domain_suggests_a_home_org_within_reach() {
         let olga = &olga;
         async move {
             let (status, html) = olga
-                .get_text(&format!("/users/suggest-org?email={email}"))
+                .get_page(&format!("/users/suggest-org?email={email}"))
                 .await;
             assert_eq!(status, S::OK, "{html}");
             html
@@ -1168,7 +1168,7 @@ async fn moving_a_home_needs_user_manage_at_the_origin_too() {
     let browser = t.app.new_browser();
     browser.sign_in("uma@acme.example", ADMIN_PASSWORD).await;
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/users/{}/move", sam.id),
             &[("org_id", &t.east.to_string())],
         )
@@ -1234,7 +1234,7 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
 
     let olga = t.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text(&format!("/groups/{gid}")).await;
+    let (status, html) = olga.get_page(&format!("/groups/{gid}")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Sam Acmeson"), "{html}");
     for secret in ["Gina Globexia", "gina@globex.example", "Globex"] {
@@ -1271,7 +1271,7 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
     let (status, body) = t.app.delete(&t.olga, format!("/groups/{gid}")).await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     let response = olga
-        .post_form_with_csrf(&format!("/groups/{gid}/delete"), &[])
+        .submit_form(&format!("/groups/{gid}/delete"), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     let (_, grants) = t

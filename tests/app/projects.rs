@@ -901,7 +901,7 @@ async fn an_assignee_sees_their_project_without_a_grant() {
     assert_eq!(status, S::FORBIDDEN, "seeing is not managing");
     let browser = w.new_browser();
     browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = browser.get_text("/my/projects").await;
+    let (status, html) = browser.get_page("/my/projects").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("Project APOLLO") && html.contains("10.00 h/week"),
@@ -924,7 +924,7 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
         .unwrap();
     let olga = w.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (_, first) = olga.get_text(&format!("/projects?org_id={}", w.east)).await;
+    let (_, first) = olga.get_page(&format!("/projects?org_id={}", w.east)).await;
     assert!(
         first.contains("of 55") && first.contains("Page 1 of 2"),
         "{first}"
@@ -934,21 +934,21 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
         "the filter keeps to the org's subtree"
     );
     let (_, second) = olga
-        .get_text(&format!("/projects?org_id={}&page=2", w.east))
+        .get_page(&format!("/projects?org_id={}&page=2", w.east))
         .await;
     assert!(second.contains("Page 2 of 2"));
-    let (_, globex_view) = w.new_browser().get_text("/projects").await;
+    let (_, globex_view) = w.new_browser().get_page("/projects").await;
     assert!(!globex_view.contains("P00"), "signed out: sent to sign in");
     let gus = w.new_browser();
     gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
-    let (_, html) = gus.get_text("/projects?q=P0").await;
+    let (_, html) = gus.get_page("/projects?q=P0").await;
     assert!(html.contains("No projects you can see."));
     assert_eq!(
         gus.get(&format!("/projects/{west}")).await.status(),
         S::NOT_FOUND
     );
 
-    let (_, html) = olga.get_text(&format!("/projects/{west}")).await;
+    let (_, html) = olga.get_page(&format!("/projects/{west}")).await;
     assert!(
         html.contains("data-testid=\"activity\"") && html.contains("project.created"),
         "an Org admin reads the trail"
@@ -965,7 +965,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let page = format!("/projects/{pid}");
     let olga = w.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text(&page).await;
+    let (status, html) = olga.get_page(&page).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains(&format!("action=\"/projects/{pid}/grants\"")),
@@ -989,7 +989,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            olga.post_form_with_csrf(&path, &fields).await
+            olga.submit_form(&path, &fields).await
         }
     };
 
@@ -1024,7 +1024,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let response = post(form("sam@acme.example", approver, "30")).await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(w.audit("grant.created").await.len(), before + 1);
-    let (_, html) = olga.get_text(&page).await;
+    let (_, html) = olga.get_page(&page).await;
     assert!(html.contains("data-testid=\"project-grants\""), "{html}");
     assert!(html.contains("Sam"), "{html}");
     let (_, grants) = w
@@ -1040,7 +1040,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
     assert_eq!(gus.get(&page).await.status(), S::NOT_FOUND);
     let response = gus
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/projects/{pid}/grants"),
             &[
                 ("email", "gina@globex.example"),
@@ -1050,13 +1050,13 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let response = gus
-        .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+        .submit_form(&format!("/grants/{grant_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 
     // Olga revokes it from the project page; the audit entry names the project.
     let response = olga
-        .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+        .submit_form(&format!("/grants/{grant_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(location(&response), page);

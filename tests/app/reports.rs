@@ -217,7 +217,7 @@ async fn report_totals_equal_the_entries_across_month_and_quarter_boundaries() {
     let ada = w.app.new_browser();
     ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (status, html) = ada
-        .get_text(&format!("/reports/monthly-by-project?{query}"))
+        .get_page(&format!("/reports/monthly-by-project?{query}"))
         .await;
     assert_eq!(status, S::OK);
     assert!(
@@ -353,7 +353,7 @@ async fn bad_filters_get_a_clear_4xx() {
     let olga = w.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
     let (status, html) = olga
-        .get_text("/reports/entries?from=2026-05-01&to=2026-04-01")
+        .get_page("/reports/entries?from=2026-05-01&to=2026-04-01")
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("cannot be before its start"));

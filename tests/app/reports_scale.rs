@@ -193,7 +193,7 @@ async fn the_entries_report_walks_its_days_in_order_with_totals_and_hides_privat
     // The page (HTML) shows the whole report's hours.
     let total: i64 = l.entries.iter().map(|e| e.3).sum();
     let ada = w.app.signed_in_browser(ADMIN_EMAIL).await;
-    let (status, html) = ada.get_text(&format!("/reports/entries?{query}")).await;
+    let (status, html) = ada.get_page(&format!("/reports/entries?{query}")).await;
     assert_eq!(status, S::OK);
     let shown = format!("data-testid=\"report-total\">{:.2}<", total as f64 / 60.0);
     assert!(html.contains(&shown), "total {shown} on the page");

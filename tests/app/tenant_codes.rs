@@ -211,7 +211,7 @@ async fn a_taken_email_names_no_account_and_points_to_a_grant_by_email() {
         let (browser, acme) = (&browser, acme.clone());
         async move {
             let response = browser
-                .post_form_with_csrf(
+                .submit_form(
                     "/users/new",
                     &[
                         ("org_id", &acme),

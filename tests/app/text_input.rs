@@ -29,7 +29,7 @@ async fn nul_in_the_sign_in_and_forgot_password_forms_is_refused_not_a_500() {
         ("/forgot-password", vec![("email", "a\0b@example.com")]),
     ] {
         let browser = app.new_browser();
-        let response = browser.post_form_with_csrf(path, &fields).await;
+        let response = browser.submit_form(path, &fields).await;
         let status = response.status();
         let html = response.text().await.unwrap();
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {html}");
@@ -56,7 +56,7 @@ async fn nul_in_a_search_box_is_refused_on_pages_and_the_api() {
     let token = app.create_token(admin.id, "").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for path in ["/users?q=a%00b", "/orgs?q=a%00b", "/audit?q=%1B"] {
-        let (status, html) = app.get_text(path).await;
+        let (status, html) = app.get_page(path).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(
             html.contains("must not contain control characters"),
@@ -164,7 +164,7 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
     // The page form says the same next to the field.
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{root}/new"),
             &[("name", "evil\u{202E}gpj"), ("code", "EVIL"), ("kind", "")],
         )
@@ -203,7 +203,7 @@ async fn a_long_q_answers_422_with_the_json_error_shape_or_a_page() {
         assert!(body["error"]["fields"]["q"].is_string(), "{body}");
     }
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text(&format!("/users?q={q}")).await;
+    let (status, html) = app.get_page(&format!("/users?q={q}")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("at most 4096 characters"), "{html}");
     // A search of ordinary length still answers.
@@ -290,7 +290,7 @@ async fn a_100000_character_q_answers_414_with_a_body_not_an_empty_400() {
     assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert!(response.text().await.unwrap().contains("Address too long"));
-    let (status, _) = app.get_text("/sign-in").await;
+    let (status, _) = app.get_page("/sign-in").await;
     assert_eq!(status, StatusCode::OK);
 }
 

@@ -71,11 +71,11 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(&format!("/timesheets/{}/", w.eve_id)));
     // An empty week offers rows to add; ?add= shows one (storing nothing).
-    let (status, html) = eve.get_text(&grid_path(&w)).await;
+    let (status, html) = eve.get_page(&grid_path(&w)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Copy last week"));
     let (_, html) = eve
-        .get_text(&format!("{}?add={}", grid_path(&w), w.p1))
+        .get_page(&format!("{}?add={}", grid_path(&w), w.p1))
         .await;
     assert!(html.contains(&format!("name=\"h-{}-{}\"", w.p1, w.day(0))));
     assert_eq!(stored_version(&w).await, 0);
@@ -88,7 +88,7 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
     )
     .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = eve.get_text(&grid_path(&w)).await;
+    let (_, html) = eve.get_page(&grid_path(&w)).await;
     assert!(html.contains("Saved."));
     assert!(html.contains("value=\"4.5\""));
     assert!(html.contains("12.50"), "week total shown");
@@ -180,19 +180,19 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     let id = sheet["id"].as_i64().unwrap();
 
     // Pat's navigation counts it; his inbox lists it.
-    let (_, html) = pat.get_text("/").await;
+    let (_, html) = pat.get_page("/").await;
     assert!(html.contains("data-testid=\"approvals-count\""));
     assert!(html.contains("data-testid=\"unread-count\""));
-    let (_, inbox) = pat.get_text("/approvals").await;
+    let (_, inbox) = pat.get_page("/approvals").await;
     assert!(inbox.contains("Eve") && inbox.contains("Project P1"));
     // Rejecting without a reason is refused next to the field.
     let response = pat
-        .post_form_with_csrf(&format!("/timesheets/{id}/reject"), &[("reason", " ")])
+        .submit_form(&format!("/timesheets/{id}/reject"), &[("reason", " ")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert!(response.text().await.unwrap().contains("Give a reason"));
     let response = pat
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/timesheets/{id}/reject"),
             &[("reason", "Monday was a holiday"), ("back", "/approvals")],
         )
@@ -201,9 +201,9 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     assert_eq!(response.headers()["location"], "/approvals");
 
     // Eve reads why, fixes and resubmits.
-    let (_, html) = eve.get_text(&grid_path(&w)).await;
+    let (_, html) = eve.get_page(&grid_path(&w)).await;
     assert!(html.contains("Rejected: Monday was a holiday"));
-    let (_, notes) = eve.get_text("/notifications").await;
+    let (_, notes) = eve.get_page("/notifications").await;
     assert!(notes.contains("was rejected"));
     let v = stored_version(&w).await;
     let response = post_grid(
@@ -224,7 +224,7 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = eve.get_text(&grid_path(&w)).await;
+    let (_, html) = eve.get_page(&grid_path(&w)).await;
     assert!(html.contains("approved and locked"));
     assert!(!html.contains("name=\"h-"), "no inputs on a locked week");
     let v = stored_version(&w).await;
@@ -239,7 +239,7 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     // Gus may neither see nor decide.
     let gus = signed_in(&w, "gus@globex.example").await;
     let response = gus
-        .post_form_with_csrf(&format!("/timesheets/{id}/approve"), &[])
+        .submit_form(&format!("/timesheets/{id}/approve"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 
@@ -247,7 +247,7 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     let (_, before) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     let first = before["items"][0]["id"].as_i64().unwrap().to_string();
     let response = eve
-        .post_form_with_csrf("/notifications/read", &[("id", first.as_str())])
+        .submit_form("/notifications/read", &[("id", first.as_str())])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let (_, after) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
@@ -255,8 +255,8 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
         after["total"].as_i64().unwrap(),
         before["total"].as_i64().unwrap() - 1
     );
-    eve.post_form_with_csrf("/notifications/read", &[]).await;
-    let (_, html) = eve.get_text("/").await;
+    eve.submit_form("/notifications/read", &[]).await;
+    let (_, html) = eve.get_page("/").await;
     assert!(!html.contains("data-testid=\"unread-count\""));
 }
 
@@ -286,7 +286,7 @@ async fn projects_teams_and_my_projects_show_the_hours() {
         .await;
 
     let eve = signed_in(&w, "eve@acme.example").await;
-    let (_, mine) = eve.get_text("/my/projects").await;
+    let (_, mine) = eve.get_page("/my/projects").await;
     assert!(
         mine.contains(&format!("data-testid=\"week-hours-{}\">2.00 h", w.p1)),
         "{mine}"
@@ -294,7 +294,7 @@ async fn projects_teams_and_my_projects_show_the_hours() {
     // Copy last week's rows brings P1 into an empty next week.
     let next = this_monday + Duration::days(7);
     let (_, html) = eve
-        .get_text(&format!("/timesheets/{}/{next}?copy=1", w.eve_id))
+        .get_page(&format!("/timesheets/{}/{next}?copy=1", w.eve_id))
         .await;
     assert!(
         html.contains(&format!("name=\"h-{}-{next}\"", w.p1)),
@@ -304,16 +304,16 @@ async fn projects_teams_and_my_projects_show_the_hours() {
     // The project shows 10 h logged to those who see time there (Olga), not
     // to an assignee without it (Eve).
     let olga = signed_in(&w, "olga@acme.example").await;
-    let (_, project) = olga.get_text(&format!("/projects/{}", w.p1)).await;
+    let (_, project) = olga.get_page(&format!("/projects/{}", w.p1)).await;
     assert!(
         project.contains("data-testid=\"logged\">10.00 h"),
         "{project}"
     );
-    let (_, project) = eve.get_text(&format!("/projects/{}", w.p1)).await;
+    let (_, project) = eve.get_page(&format!("/projects/{}", w.p1)).await;
     assert!(!project.contains("data-testid=\"logged\""));
 
     // The team page shows Eve's week state to Olga (time.view over her).
-    let (_, team) = olga.get_text(&format!("/teams/{}", w.team)).await;
+    let (_, team) = olga.get_page(&format!("/teams/{}", w.team)).await;
     assert!(
         team.contains(&format!("data-testid=\"week-state-{}\">draft", w.eve_id)),
         "{team}"
@@ -324,9 +324,9 @@ async fn projects_teams_and_my_projects_show_the_hours() {
 async fn the_reminder_button_reaches_only_the_admins_people() {
     let w = world().await;
     let olga = signed_in(&w, "olga@acme.example").await;
-    let (_, inbox) = olga.get_text("/approvals").await;
+    let (_, inbox) = olga.get_page("/approvals").await;
     assert!(inbox.contains("data-testid=\"remind\""));
-    let response = olga.post_form_with_csrf("/approvals/remind", &[]).await;
+    let response = olga.submit_form("/approvals/remind", &[]).await;
     assert_eq!(response.status(), S::SEE_OTHER);
     // Eve and Pat worked on projects last week and submitted nothing.
     assert_eq!(
@@ -339,12 +339,10 @@ async fn the_reminder_button_reaches_only_the_admins_people() {
     );
     // Pat without time.manage has no button, and the route does not exist for him.
     let pat = signed_in(&w, "pat@acme.example").await;
-    let (_, inbox) = pat.get_text("/approvals").await;
+    let (_, inbox) = pat.get_page("/approvals").await;
     assert!(!inbox.contains("data-testid=\"remind\""));
     assert_eq!(
-        pat.post_form_with_csrf("/approvals/remind", &[])
-            .await
-            .status(),
+        pat.submit_form("/approvals/remind", &[]).await.status(),
         S::NOT_FOUND
     );
 }
@@ -363,7 +361,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     let id = sheet["id"].as_i64().unwrap();
     w.act(&w.eve, id, "submit", json!({})).await;
     let pat = signed_in(&w, "pat@acme.example").await;
-    let (_, html) = pat.get_text("/").await;
+    let (_, html) = pat.get_page("/").await;
     assert!(
         html.contains("data-testid=\"my-pending\"") && html.contains("Eve, week of"),
         "{html}"
@@ -381,7 +379,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     .await;
 
     let eve = signed_in(&w, "eve@acme.example").await;
-    let (_, html) = eve.get_text("/").await;
+    let (_, html) = eve.get_page("/").await;
     assert!(
         html.contains("data-testid=\"my-rejected\"") && html.contains("Split Monday"),
         "{html}"
@@ -394,7 +392,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
         .create_user("gina@globex.example", "Gina", w.globex)
         .await;
     let olga = signed_in(&w, "olga@acme.example").await;
-    let (_, html) = olga.get_text("/").await;
+    let (_, html) = olga.get_page("/").await;
     assert!(html.contains("Acme at a glance"), "{html}");
     assert!(
         html.contains("data-testid=\"admin-users\">4<"),
@@ -404,7 +402,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     assert!(!html.contains("Globex") && !html.contains("gina"));
     w.app.add_keeper(w.east).await;
     w.app.make_private(&w.ada, w.east).await;
-    let (_, html) = olga.get_text("/").await;
+    let (_, html) = olga.get_page("/").await;
     assert!(
         html.contains("data-testid=\"admin-users\">1<"),
         "only Olga at home in Acme itself: {html}"
