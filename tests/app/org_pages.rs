@@ -389,6 +389,9 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
 }
 
 /// Root ── Acme ── East, Ada owns the root, Olga is Org admin at Acme.
+/// Not the shared tree: these page tests add West and Globex themselves, with
+/// the bare codes (`WEST`) the pages are asserted to show and offer, and count
+/// the tree's rows.
 struct Scoped {
     app: TestApp,
     t: String,

@@ -7,6 +7,10 @@ use serde_json::json;
 
 use crate::helpers::*;
 
+/// Not the shared tree, on purpose: every name here holds "East" (East,
+/// Secret East in a private Vault, Olga East, Gus East, the East portals) so
+/// one search reaches into every tenant and behind a border, and the fields
+/// are typed by the bare code `EAST`.
 struct World {
     app: TestApp,
     t: String,

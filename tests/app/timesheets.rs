@@ -12,6 +12,11 @@ use crate::helpers::*;
 
 /// Root ─┬─ Acme ── East      (Eve, Pat, Lee at home in East)
 ///       └─ Globex            (Gus, its org admin)
+///
+/// The time world, not the shared tree: it carries projects, assignments
+/// and a team, fifteen files build on it (reports, paging, inbox, overview
+/// add their own orgs such as West with codes they assert), and its reports
+/// read the bare codes (`EAST`).
 pub struct World {
     pub app: TestApp,
     pub ada: String,
