@@ -110,6 +110,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// The app with Ada, the root's Owner, and an API token of hers.
+pub async fn spawn_with_owner() -> (TestApp, User, String) {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let token = app.create_token(ada.id, "").await;
+    (app, ada, token)
+}
+
 /// Starts the app with extra `CANOPY_*` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (database_url, store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
@@ -307,6 +315,23 @@ pub fn extract_csrf(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
+}
+
+/// Sign-in answers from one address: the first `limit` are refused (401),
+/// every later one is throttled (429).
+pub fn assert_refused_then_throttled(statuses: &[StatusCode], limit: usize) {
+    assert!(
+        statuses[..limit]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[limit..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
 }
 
 /// The ids of a list answer's items, in order.
