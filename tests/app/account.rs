@@ -835,9 +835,7 @@ async fn a_failed_delivery_keeps_the_message_and_the_error() {
 /// the old inbox cannot open the account. A resend reaches the new address.
 #[tokio::test]
 async fn a_changed_email_voids_the_links_sent_to_the_old_one() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
+    let (app, admin, ada) = spawn_with_owner().await;
     let finn = invite(&app, &admin, "finn@exmaple.com", "Finn").await;
     let old_link = link_path(
         &app,

@@ -7,9 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn me_answers_for_a_valid_token_only() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
 
     let response = app.api(Method::GET, "/me", &token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -164,9 +162,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
 
 #[tokio::test]
 async fn patch_me_edits_the_profile_with_optimistic_versions() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
 
     let response = app
         .api(Method::PATCH, "/me", &token)
@@ -283,9 +279,7 @@ async fn health_answers_ok() {
 
 #[tokio::test]
 async fn every_list_takes_its_pagination_and_filters() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     for i in 0..3 {
         let (status, _) = app

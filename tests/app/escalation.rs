@@ -85,7 +85,7 @@ async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
         .await
         .id_and_token();
     let (olga_id, olga) = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .org_admin("olga@acme.example", w.acme)
         .await
         .id_and_token();
     let sam_id = w.person("sam@acme.example", w.acme).await.id;
@@ -220,10 +220,7 @@ async fn a_this_org_only_admin_cannot_grant_below_their_org() {
     assert_eq!(status, S::FORBIDDEN);
 
     // With a grant that reaches below, the same requests pass.
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let (status, body) = grant(
         &w,
         &olga,
@@ -283,10 +280,7 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
     assert_eq!(grants["total"], 0, "{grants}");
 
     // Outside the grantor's scope: an org or a project they cannot see is unknown.
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let project = w
         .post_created(
             &w.ada,
@@ -328,10 +322,7 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
 #[tokio::test]
 async fn assignable_roles_are_set_from_above_and_only_narrow() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let sam_id = w.person("sam@acme.example", w.east).await.id;
     let (viewer, approver, admin) = (
         w.role_id(&w.ada, "Viewer").await,
@@ -434,10 +425,7 @@ async fn changing_an_email_needs_the_right_to_grant_what_the_person_holds() {
         .member("uma@acme.example", w.acme, "User manager", w.acme)
         .await
         .token;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     // Rita lives at Acme but holds Owner at the root.
     let rita_id = w
         .member("rita@acme.example", w.acme, "Owner", w.root)
@@ -537,10 +525,7 @@ async fn reviving_someone_needs_the_right_to_grant_what_they_hold() {
 #[tokio::test]
 async fn a_grant_finds_only_people_the_grantor_may_see() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let gus = w
         .create_user("gus@globex.example", "Gus Globexman", w.globex)
         .await;
@@ -575,18 +560,12 @@ async fn a_grant_finds_only_people_the_grantor_may_see() {
 #[tokio::test]
 async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let uma = w
         .member("uma@acme.example", w.acme, "User manager", w.acme)
         .await
         .token;
-    let gus = w
-        .member("gus@globex.example", w.globex, "Org admin", w.globex)
-        .await
-        .token;
+    let gus = w.org_admin("gus@globex.example", w.globex).await.token;
     let (sam_id, sam) = w.person("sam@acme.example", w.east).await.id_and_token();
 
     let role = w

@@ -62,9 +62,7 @@ impl std::ops::Deref for Tree {
 
 impl Tree {
     pub async fn new() -> Tree {
-        let app = spawn_app().await;
-        let admin = app.create_default_admin().await;
-        let ada = app.create_token(admin.id, "").await;
+        let (app, _, ada) = spawn_with_owner().await;
         let root = app.root_id().await;
         let org = async |parent: i64, name: &str, code: &str, kind: &str| {
             let body = json!({"parent_id": parent, "name": name, "code": code, "kind": kind});

@@ -10,9 +10,7 @@ const TEN_MB: usize = 10 * 1024 * 1024;
 
 #[tokio::test]
 async fn malformed_json_wrong_types_and_huge_bodies_get_4xx() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     let patch = || app.api(Method::PATCH, "/me", &token);
 
     let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
@@ -135,9 +133,7 @@ async fn huge_and_garbled_form_posts_get_4xx() {
 
 #[tokio::test]
 async fn absurd_paths_are_not_found() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let long = format!("/{}", "x".repeat(8000));
     for path in [
@@ -210,9 +206,7 @@ async fn someone_elses_token_cannot_be_revoked() {
 
 #[tokio::test]
 async fn every_answer_carries_security_headers() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let forbidden = app.post_form("/sign-in", &[("email", "x")]).await;
     let responses = vec![
         app.get("/sign-in").await,
@@ -287,9 +281,7 @@ async fn static_assets_are_served_with_types() {
 #[tokio::test]
 async fn a_server_fault_shows_nothing_of_its_cause() {
     use diesel::RunQueryDsl;
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app.db
         .write(|conn| {
@@ -325,9 +317,7 @@ async fn a_server_fault_shows_nothing_of_its_cause() {
 /// JSON error and neither adds anyone nor drops anyone's owner or lead flag.
 #[tokio::test]
 async fn unreadable_membership_bodies_change_nothing() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let sam = app.create_user("sam@example.com", "Sam", root).await;
     let gus = app.create_user("gus@example.com", "Gus", root).await;
@@ -468,9 +458,7 @@ async fn unreadable_membership_bodies_change_nothing() {
 /// database's "out of range" as a 500), and the weeks at either end work.
 #[tokio::test]
 async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let me = admin.id;
     let extremes = [
@@ -616,9 +604,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
 /// (empty), not a 500 from an overflowing or negative offset.
 #[tokio::test]
 async fn huge_page_numbers_are_clamped() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for huge in [
         "200000000000000000",
@@ -731,18 +717,7 @@ async fn a_client_cannot_choose_its_address_behind_the_proxy() {
         statuses.push(response.status());
     }
     let limit = MAX_FAILURES_PER_ADDRESS as usize;
-    assert!(
-        statuses[..limit]
-            .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    assert!(
-        statuses[limit..]
-            .iter()
-            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    assert_refused_then_throttled(&statuses, limit);
     let failed = app.audit("auth.sign_in_failed").await;
     assert_eq!(failed.len(), limit);
     assert!(

@@ -48,9 +48,7 @@ async fn answer(
 
 #[tokio::test]
 async fn head_answers_like_get_with_the_same_headers_and_no_body() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let browser = app.new_browser();
     browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let root = app.root_id().await;

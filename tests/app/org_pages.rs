@@ -8,9 +8,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
@@ -84,9 +82,7 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
 
 #[tokio::test]
 async fn forms_explain_bad_input_and_change_nothing() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     app.create_org(&t, acme, "East", "EAST").await;
@@ -163,9 +159,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
 
 #[tokio::test]
 async fn move_archive_restore_delete_and_settings_through_pages() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
@@ -306,9 +300,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
 
 #[tokio::test]
 async fn the_access_tab_grants_and_revokes_by_the_rules() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
@@ -403,9 +395,7 @@ struct Scoped {
 }
 
 async fn scoped() -> Scoped {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let (status, body) = app
         .patch_json(
@@ -1157,9 +1147,7 @@ async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
 /// children the viewer may see.
 #[tokio::test]
 async fn living_at_an_org_shows_its_name_not_its_inside() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
+    let (app, _, ada) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&ada, root, "Acme", "ACME").await;
     app.create_org(&ada, acme, "East", "ACME-EAST").await;

@@ -10,10 +10,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
 
     let (status, list) = w.get_json(&olga, "/orgs").await;
     assert_eq!(status, S::OK);
@@ -218,10 +215,7 @@ async fn delete_only_when_empty_and_the_refusal_says_why() {
 #[tokio::test]
 async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let (status, body) = w
         .patch_json(
             &w.ada,
@@ -292,10 +286,7 @@ async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
 #[tokio::test]
 async fn privacy_mode_stops_ancestors_at_the_border() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let (status, body) = w
         .patch_json(
             &w.ada,
@@ -390,7 +381,7 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
 async fn revoking_a_grant_holds_at_the_next_request_on_every_instance() {
     let w = Tree::new().await;
     let (olga_id, olga) = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .org_admin("olga@acme.example", w.acme)
         .await
         .id_and_token();
     // A second app instance on the same database, as behind a load balancer.
@@ -519,10 +510,7 @@ async fn settings_inherit_down_the_tree_and_revert() {
 #[tokio::test]
 async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let sam = w.create_user("sam@acme.example", "Sam", w.east).await;
     let owner = w.role_id(&w.ada, "Owner").await;
     let viewer = w.role_id(&w.ada, "Viewer").await;
@@ -569,7 +557,7 @@ async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
 async fn check_explains_decisions() {
     let w = Tree::new().await;
     let (olga_id, olga) = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
+        .org_admin("olga@acme.example", w.acme)
         .await
         .id_and_token();
     let (status, yes) = w
@@ -618,10 +606,7 @@ async fn check_explains_decisions() {
 #[tokio::test]
 async fn check_answers_for_projects_and_users_within_the_askers_sight() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let gus_id = w
         .member("gus@globex.example", w.globex, "Viewer", w.globex)
         .await
@@ -741,10 +726,7 @@ async fn check_answers_for_projects_and_users_within_the_askers_sight() {
 #[tokio::test]
 async fn grants_filter_by_project_and_group() {
     let w = Tree::new().await;
-    let olga = w
-        .member("olga@acme.example", w.acme, "Org admin", w.acme)
-        .await
-        .token;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let pam_id = w
         .member("pam@acme.example", w.boston, "Viewer", w.boston)
         .await

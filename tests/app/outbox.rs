@@ -44,9 +44,7 @@ async fn forgot(app: &TestApp, email: &str) {
 
 #[tokio::test]
 async fn the_root_owner_cannot_read_mail_to_people_behind_a_private_org() {
-    let app = spawn_app().await;
-    let owner = app.create_default_admin().await;
-    let token = app.create_token(owner.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let vault = app.create_org(&token, root, "Vault", "VAULT").await;
     let vic = app.create_user("vic@example.com", "Vic", vault).await;
@@ -121,9 +119,7 @@ async fn a_reset_link_cannot_be_read_from_the_outbox_to_take_over_an_account() {
 
 #[tokio::test]
 async fn someone_who_manages_users_below_the_root_has_no_outbox() {
-    let app = spawn_app().await;
-    let owner = app.create_default_admin().await;
-    let token = app.create_token(owner.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&token, root, "Acme", "ACME").await;
     let carl = app.create_user("carl@example.com", "Carl", acme).await;

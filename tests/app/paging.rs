@@ -309,9 +309,7 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     use canopy::authz::BuiltinRole;
     use canopy::domain::audit::Actor;
     use canopy::domain::grant;
-    let app = spawn_app().await;
-    let owner = app.create_default_admin().await;
-    let owner_token = app.create_token(owner.id, "").await;
+    let (app, _, owner_token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&owner_token, root, "Acme", "ACME").await;
     let globex = app.create_org(&owner_token, root, "Globex", "GLOBEX").await;

@@ -394,33 +394,17 @@ async fn custom_roles_are_bounded_by_what_their_author_holds() {
         .app
         .post_created(&w.olga, "/roles", json!({"org_id": w.acme, "name": "Site lead", "permissions": ["org.view", "user.view", "user.manage"]})).await;
     let site_lead = body["id"].as_i64().unwrap();
-    let (status, body) = w
-        .app
-        .post_json(
-            &w.olga,
-            "/roles",
-            json!({"org_id": w.acme, "name": "Mover", "permissions": ["org.move"]}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
-    let (status, body) = w
-        .app
-        .post_json(
-            &w.olga,
-            "/roles",
-            json!({"org_id": w.acme, "name": "Odd", "permissions": ["org.fly"]}),
-        )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = w
-        .app
-        .post_json(
-            &w.olga,
-            "/roles",
-            json!({"org_id": w.globex, "name": "Theirs", "permissions": ["org.view"]}),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    // Refused: a permission Olga lacks, one that does not exist, another
+    // tenant's org.
+    for (org, name, permission, expected) in [
+        (w.acme, "Mover", "org.move", S::FORBIDDEN),
+        (w.acme, "Odd", "org.fly", S::UNPROCESSABLE_ENTITY),
+        (w.globex, "Theirs", "org.view", S::NOT_FOUND),
+    ] {
+        let body = json!({"org_id": org, "name": name, "permissions": [permission]});
+        let (status, answer) = w.post_json(&w.olga, "/roles", body).await;
+        assert_eq!(status, expected, "{name}: {answer}");
+    }
     // Usable below where it was defined, unknown elsewhere.
     let (_, east_roles) = w
         .app

@@ -23,9 +23,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let t = app.create_token(admin.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;

@@ -9,9 +9,7 @@ use canopy::domain::user::{self, UserStatus};
 
 #[tokio::test]
 async fn deactivation_stops_sessions_and_tokens_at_the_next_request() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     assert_eq!(
         app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
         StatusCode::SEE_OTHER

@@ -51,9 +51,7 @@ pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
 }
 
 pub async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
+    let (app, _, ada) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&ada, root, "Acme", "ACME").await;
     let east = app.create_org(&ada, acme, "East", "EAST").await;
