@@ -384,16 +384,7 @@ async fn the_paged_access_list_is_the_resolvers_list() {
     )
     .await;
     let store = std::sync::Arc::new(AuthzStore::new());
-    let everyone: Vec<i64> = w
-        .app
-        .db
-        .read(|conn| {
-            use canopy::db::schema::users;
-            use diesel::prelude::*;
-            Ok(users::table.select(users::id).order(users::id).load(conn)?)
-        })
-        .await
-        .unwrap();
+    let everyone = w.app.all_user_ids().await;
     let root = w.app.root_id().await;
     let mut compared = 0;
     for user_id in everyone {

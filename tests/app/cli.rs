@@ -6,6 +6,17 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
+/// The standard output of a command that must have succeeded (its standard
+/// error shown if it did not).
+fn succeeded(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn canopy(database_url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_canopy"))
         .args(args)
@@ -35,12 +46,7 @@ async fn admin_create_then_token_create_give_a_working_token() {
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = succeeded(out);
     let generated = stdout
         .lines()
         .find_map(|l| l.strip_prefix("Password: "))
@@ -70,12 +76,7 @@ async fn admin_create_then_token_create_give_a_working_token() {
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = succeeded(out);
     let token = stdout.lines().last().unwrap().trim().to_string();
     assert!(token.starts_with("cnp_"), "{stdout}");
     let me: serde_json::Value = app.get_json(&token, "/me").await.1;
@@ -152,12 +153,7 @@ async fn migrate_is_idempotent() {
     let out = tokio::task::spawn_blocking(move || canopy(&url, &["migrate"]))
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
+    assert!(succeeded(out).contains("0 migration(s) applied"));
 }
 
 #[tokio::test]
@@ -167,12 +163,7 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
     let out = tokio::task::spawn_blocking(move || canopy(&url, &["demo", "--size", "small"]))
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = succeeded(out);
     assert!(
         stdout.contains("64 organizations, 60 users, 12 projects"),
         "{stdout}"
@@ -267,12 +258,7 @@ async fn mail_list_and_show_print_the_whole_message_with_its_link() {
     })
     .await
     .unwrap();
-    assert!(
-        list.status.success(),
-        "{}",
-        String::from_utf8_lossy(&list.stderr)
-    );
-    let stdout = String::from_utf8(list.stdout).unwrap();
+    let stdout = succeeded(list);
     let line = stdout
         .lines()
         .find(|l| l.contains(ADMIN_EMAIL))

@@ -591,6 +591,16 @@ impl TestApp {
         keeper
     }
 
+    /// Every user's id, in id order, read straight from the table.
+    pub async fn all_user_ids(&self) -> Vec<i64> {
+        use canopy::db::schema::users;
+        use diesel::prelude::*;
+        self.db
+            .read(|conn| Ok(users::table.select(users::id).order(users::id).load(conn)?))
+            .await
+            .unwrap()
+    }
+
     pub async fn root_id(&self) -> i64 {
         self.db
             .read(|conn| Ok(canopy::domain::org::find_root(conn)?.unwrap().id))

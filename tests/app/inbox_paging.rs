@@ -492,16 +492,7 @@ async fn the_sql_scope_agrees_with_may_decide_for_everyone() {
         .await;
     assert!(status.is_success(), "{body}");
 
-    let everyone: Vec<i64> = w
-        .app
-        .db
-        .read(|conn| {
-            use canopy::db::schema::users;
-            use diesel::prelude::*;
-            Ok(users::table.select(users::id).order(users::id).load(conn)?)
-        })
-        .await
-        .unwrap();
+    let everyone = w.app.all_user_ids().await;
     let store = i.store.clone();
     let mut decided_by_someone = 0;
     for viewer in everyone {

@@ -27,6 +27,13 @@ async fn grant(app: &TestApp, t: &str, body: Value) -> (S, Value) {
     app.post_json(t, "/grants", body).await
 }
 
+/// The part of a move preview page after its table's start.
+fn preview_table(html: &str) -> &str {
+    html.split("data-testid=\"preview\"")
+        .nth(1)
+        .expect("a preview table")
+}
+
 async fn tenants() -> Tenants {
     let tree = Tree::new().await;
     let olga = tree.org_admin("olga@acme.example", tree.acme).await;
@@ -614,10 +621,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
         ))
         .await;
     assert_eq!(status, S::OK);
-    let table = html
-        .split("data-testid=\"preview\"")
-        .nth(1)
-        .expect("a preview table");
+    let table = preview_table(&html);
     assert!(
         table.contains("olga@acme.example") && table.contains("gus@globex.example"),
         "{table}"
@@ -645,10 +649,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
         ))
         .await;
     assert_eq!(status, S::OK);
-    let table = html
-        .split("data-testid=\"preview\"")
-        .nth(1)
-        .expect("a preview table");
+    let table = preview_table(&html);
     assert!(
         table.contains("olga@acme.example") && !table.contains("gus@globex.example"),
         "{table}"
