@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ids;
 use crate::timesheets::{World, post, world};
 
 struct Mix {
@@ -419,13 +420,10 @@ async fn the_org_search_matches_names_and_codes_in_memory_like_the_table() {
     assert_eq!(found["total"], json!(1), "{found}");
     assert_eq!(found["items"][0]["id"], json!(w.east), "{found}");
     let (_, gone) = w.app.get_json(&w.ada, "/orgs?q=EAST").await;
-    let ids: Vec<i64> = gone["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_i64().unwrap())
-        .collect();
-    assert!(ids.contains(&w.east), "East is still found by its name");
+    assert!(
+        ids(&gone).contains(&w.east),
+        "East is still found by its name"
+    );
     let (_, renamed) = w
         .app
         .patch_json(
