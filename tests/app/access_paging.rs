@@ -199,11 +199,11 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
 
     // East inherits Acme's grants: the 55, Olga's own; the root's are hidden.
     let east = format!("/orgs/{}/access", w.east);
-    let (status, api) = w
+    let api = w
         .app
         .get_json(&w.olga, format!("{east}?per_page=200"))
-        .await;
-    assert_eq!(status, S::OK, "{api}");
+        .await
+        .expect_status(S::OK);
     let total = api["total"].as_u64().unwrap() as usize;
     assert_eq!(api["items"].as_array().unwrap().len(), total);
     assert_eq!(total, PEOPLE + 1, "{api}");
@@ -250,8 +250,10 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         let (status, body) = w.app.get_json(&w.olga, format!("{east}?page={bad}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "page={bad}: {body}");
     }
-    let (status, body) = w.app.get_json(&w.olga, format!("{east}?role_id=abc")).await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    w.app
+        .get_json(&w.olga, format!("{east}?role_id=abc"))
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 
     // Invitations page on their own, keeping the grants' page.
     let acme = format!("/orgs/{}/access", w.acme);
@@ -272,14 +274,14 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         invitations_two.contains("Showing 51–51 of 51"),
         "{invitations_two}"
     );
-    let (status, invitations) = w
+    let invitations = w
         .app
         .get_json(
             &w.olga,
             format!("/grants/invitations?org_id={}&page=2", w.acme),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         (
             invitations["total"].clone(),
@@ -320,8 +322,10 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     // Outside the tenant: the 404 of a missing org on every page value.
     let gus = w.app.signed_in_browser("gus@globex.example").await;
     same_404(&gus, &east, "/orgs/999999/access").await;
-    let (status, _) = w.app.get_json(&w.gus, format!("{east}?page=2")).await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.app
+        .get_json(&w.gus, format!("{east}?page=2"))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 /// For every person and org, the paged Access list is exactly the list the

@@ -39,8 +39,11 @@ async fn auditors_read_their_subtree_only() {
         )
         .await;
 
-    let (status, olga) = w.app.get_json(&w.olga, "/audit?per_page=200").await;
-    assert_eq!(status, S::OK, "{olga}");
+    let olga = w
+        .app
+        .get_json(&w.olga, "/audit?per_page=200")
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         orgs_of(&olga),
         [Some(w.acme), Some(w.east)],
@@ -241,9 +244,8 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     assert!(messages[0].contains("There is no user with this email"));
     assert_eq!(messages[0], messages[1]);
     // The API's `actor_id` stays a number.
-    let (status, _) = w
-        .app
+    w.app
         .get_json(&w.olga, "/audit?actor_id=eve%40acme.example")
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 }

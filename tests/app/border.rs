@@ -146,8 +146,10 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     let ada_id = w.user_id(ADMIN_EMAIL).await;
     // Ada (root Owner) now sees East's name only; Olga cannot see Ada.
     assert!(w.east_code_for(&w.ada).await.is_null());
-    let (status, body) = w.get_json(&w.olga, "/users?q=ada").await;
-    assert_eq!(status, S::OK);
+    let body = w
+        .get_json(&w.olga, "/users?q=ada")
+        .await
+        .expect_status(S::OK);
     assert!(
         !body.to_string().contains(w.ada_email),
         "nothing from outside is listed: {body}"
@@ -207,8 +209,7 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     // Olga lists the pending invitations by the typed email; Uma (outside the
     // border) cannot, nor can she withdraw them.
     let path = format!("/grants/invitations?org_id={}", w.east);
-    let (status, list) = w.get_json(&w.olga, &path).await;
-    assert_eq!(status, S::OK, "{list}");
+    let list = w.get_json(&w.olga, &path).await.expect_status(S::OK);
     assert_eq!(list["total"], 2, "the repeat renewed the first: {list}");
     let emails: Vec<&str> = list["items"]
         .as_array()
@@ -217,18 +218,19 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
         .map(|i| i["email"].as_str().unwrap())
         .collect();
     assert!(emails.contains(&ADMIN_EMAIL) && emails.contains(&"nobody@nowhere.example"));
-    let (status, _) = w.get_json(&w.uma, &path).await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = w
-        .get_json(&w.olga, "/grants/invitations?org_id=999999")
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = w.get_json(&w.olga, "/grants/invitations").await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    w.get_json(&w.uma, &path).await.expect_status(S::NOT_FOUND);
+    w.get_json(&w.olga, "/grants/invitations?org_id=999999")
+        .await
+        .expect_status(S::NOT_FOUND);
+    w.get_json(&w.olga, "/grants/invitations")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 
     // Ada sees her invitation; nobody else can accept or decline it.
-    let (status, mine) = w.get_json(&w.ada, "/invitations").await;
-    assert_eq!(status, S::OK, "{mine}");
+    let mine = w
+        .get_json(&w.ada, "/invitations")
+        .await
+        .expect_status(S::OK);
     assert_eq!(mine["total"], 1, "{mine}");
     let id = mine["items"][0]["id"].as_i64().unwrap();
     let nobodys = list["items"]
@@ -252,14 +254,15 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
             assert_eq!(status, S::NOT_FOUND, "{verb} {which}");
         }
     }
-    let (status, _) = w.delete(&w.uma, format!("/grants/invitations/{id}")).await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.delete(&w.uma, format!("/grants/invitations/{id}"))
+        .await
+        .expect_status(S::NOT_FOUND);
 
     // Ada accepts: the grant is made now, by Olga, and audited as usual.
-    let (status, grant) = w
+    let grant = w
         .post_empty(&w.ada, format!("/invitations/{id}/accept"))
-        .await;
-    assert_eq!(status, S::CREATED, "{grant}");
+        .await
+        .expect_status(S::CREATED);
     assert_eq!(grant["user_id"], ada_id);
     assert_eq!(grant["granted_by"], w.olga_id);
     assert_eq!(w.east_code_for(&w.ada).await, "ACME-EAST");
@@ -270,14 +273,12 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     assert_eq!(status, S::NOT_FOUND, "accepted once");
 
     // Olga withdraws the other one; then it is gone.
-    let (status, _) = w
-        .delete(&w.olga, format!("/grants/invitations/{nobodys}"))
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = w
-        .delete(&w.olga, format!("/grants/invitations/{nobodys}"))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.delete(&w.olga, format!("/grants/invitations/{nobodys}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    w.delete(&w.olga, format!("/grants/invitations/{nobodys}"))
+        .await
+        .expect_status(S::NOT_FOUND);
     let (_, list) = w.get_json(&w.olga, &path).await;
     assert_eq!(list["total"], 0, "{list}");
 
@@ -295,43 +296,40 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     let (_, mine) = w.get_json(&gus, "/invitations").await;
     let late = mine["items"][0]["id"].as_i64().unwrap();
     w.expire_invitation(late).await;
-    let (status, _) = w
-        .post_empty(&gus, format!("/invitations/{late}/accept"))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.post_empty(&gus, format!("/invitations/{late}/accept"))
+        .await
+        .expect_status(S::NOT_FOUND);
     let (_, mine) = w.get_json(&gus, "/invitations").await;
     assert_eq!(mine["total"], 0, "{mine}");
 
     // Outside the border the email path is closed: Uma answers 404 like an
     // org that does not exist.
     for org in [w.east, 999_999] {
-        let (status, body) = w
-            .post_json(
-                &w.uma,
-                "/grants",
-                json!({"role_id": viewer, "user_email": "x@y.example", "org_id": org}),
-            )
-            .await;
-        assert_eq!(status, S::NOT_FOUND, "{body}");
+        w.post_json(
+            &w.uma,
+            "/grants",
+            json!({"role_id": viewer, "user_email": "x@y.example", "org_id": org}),
+        )
+        .await
+        .expect_status(S::NOT_FOUND);
     }
     // Bad input stays bad input; oneself by email is refused.
-    let (status, body) = w
+    let body = w
         .post_json(
             &w.olga,
             "/grants",
             json!({"role_id": viewer, "user_email": "not-an-email", "org_id": w.east}),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["user_email"].is_string());
-    let (status, _) = w
-        .post_json(
-            &w.olga,
-            "/grants",
-            json!({"role_id": viewer, "user_email": "olga@acme.example", "org_id": w.east}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.post_json(
+        &w.olga,
+        "/grants",
+        json!({"role_id": viewer, "user_email": "olga@acme.example", "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     assert_eq!(
         w.audit("grant.invited").await.len(),
         4,
@@ -378,10 +376,9 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
         !html.contains(">Gus<") && !html.contains("Gus<br>"),
         "not granted yet"
     );
-    let (status, _) = w
-        .get_json(&w.olga, format!("/grants?user_id={}", w.gus_id))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.get_json(&w.olga, format!("/grants?user_id={}", w.gus_id))
+        .await
+        .expect_status(S::NOT_FOUND);
 
     // Gus sees it; Uma cannot accept it (404), Gus can.
     let gus = w.signed_in_browser("gus@globex.example").await;
@@ -459,14 +456,13 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
 
     // Gus, now a Viewer inside without access.manage, cannot invite.
     let gus_token = w.create_token(w.gus_id, "").await;
-    let (status, body) = w
-        .post_json(
-            &gus_token,
-            "/grants",
-            json!({"role_id": viewer, "user_email": "x@y.example", "org_id": w.east}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    w.post_json(
+        &gus_token,
+        "/grants",
+        json!({"role_id": viewer, "user_email": "x@y.example", "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -484,15 +480,15 @@ async fn accepting_rechecks_that_the_inviter_may_still_grant() {
         .await;
     assert_eq!(status, S::ACCEPTED);
     // Then Olga loses access.manage there.
-    let (status, _) = w.delete(&w.ada, format!("/grants/{olga_grant}")).await;
-    assert_eq!(status, S::NO_CONTENT);
+    w.delete(&w.ada, format!("/grants/{olga_grant}"))
+        .await
+        .expect_status(S::NO_CONTENT);
     let gus = w.create_token(w.gus_id, "").await;
     let (_, mine) = w.get_json(&gus, "/invitations").await;
     let id = mine["items"][0]["id"].as_i64().unwrap();
-    let (status, body) = w
-        .post_empty(&gus, format!("/invitations/{id}/accept"))
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    w.post_empty(&gus, format!("/invitations/{id}/accept"))
+        .await
+        .expect_status(S::FORBIDDEN);
     let (_, grants) = w
         .get_json(&w.ada, format!("/grants?user_id={}", w.gus_id))
         .await;
@@ -572,14 +568,13 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
         )
         .await;
     assert!(status.is_success());
-    let (status, body) = w
-        .patch_json(
-            &w.uma,
-            format!("/orgs/{}", w.east),
-            json!({"name": "East Wing"}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.patch_json(
+        &w.uma,
+        format!("/orgs/{}", w.east),
+        json!({"name": "East Wing"}),
+    )
+    .await
+    .expect_status(S::OK);
     let notices = |t: String| {
         let w = &w;
         async move { w.get_json(&t, "/notifications").await.1 }
@@ -680,18 +675,18 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
         )
         .await;
     assert!(status.is_success());
-    let (status, body) = w
-        .post_json(
-            &w.olga,
-            "/grants",
-            json!({"role_id": viewer, "group_id": gid, "org_id": w.east}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    w.post_json(
+        &w.olga,
+        "/grants",
+        json!({"role_id": viewer, "group_id": gid, "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // Dropping her own grant stays allowed.
     let own = w.grant_role(&w.ada, "Viewer", w.olga_id, w.east).await;
-    let (status, _) = w.delete(&w.olga, format!("/grants/{own}")).await;
-    assert_eq!(status, S::NO_CONTENT);
+    w.delete(&w.olga, format!("/grants/{own}"))
+        .await
+        .expect_status(S::NO_CONTENT);
 
     // The form lists what she may hand out: no Owner (org.move etc.).
     let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
@@ -700,14 +695,13 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
     assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
     // Narrowed from above to Viewer: exactly Viewer, on the org tab and a
     // project's page; submitting another is still refused.
-    let (status, body) = w
-        .put_json(
-            &w.ada,
-            format!("/orgs/{}/settings", w.east),
-            json!({"assignable_roles": viewer.to_string()}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.put_json(
+        &w.ada,
+        format!("/orgs/{}/settings", w.east),
+        json!({"assignable_roles": viewer.to_string()}),
+    )
+    .await
+    .expect_status(S::OK);
     let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
     let project = w
@@ -720,14 +714,13 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
     let (_, html) = olga.get_page(&format!("/projects/{}", project["id"])).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
     let approver = w.role_id(&w.ada, "Approver").await;
-    let (status, _) = w
-        .post_json(
-            &w.olga,
-            "/grants",
-            json!({"role_id": approver, "user_id": w.uma_id, "org_id": w.east}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.post_json(
+        &w.olga,
+        "/grants",
+        json!({"role_id": approver, "user_id": w.uma_id, "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -795,14 +788,13 @@ async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_g
     let offered = offered_roles(&html);
     assert!(offered.contains(&"Viewer".to_string()), "{offered:?}");
     assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
-    let (status, body) = w
-        .put_json(
-            &w.ada,
-            format!("/orgs/{}/settings", w.east),
-            json!({"assignable_roles": viewer.to_string()}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.put_json(
+        &w.ada,
+        format!("/orgs/{}/settings", w.east),
+        json!({"assignable_roles": viewer.to_string()}),
+    )
+    .await
+    .expect_status(S::OK);
     let (_, html) = olga.get_page(&format!("/groups/{empty}")).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
 }

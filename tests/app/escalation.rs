@@ -8,6 +8,7 @@ use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
 use crate::fixture::Tree;
+use crate::helpers::ExpectStatus;
 
 async fn grant(w: &Tree, token: &str, body: Value) -> (S, Value) {
     w.post_json(token, "/grants", body).await
@@ -140,14 +141,13 @@ async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
     assert!(message(&body).contains("Owner"), "{body}");
 
     // Changing an existing member's owner flag hands out nothing new.
-    let (status, body) = w
-        .put_json(
-            &uma,
-            format!("/groups/{admins}/members/{sam_id}"),
-            json!({"owner": true}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.put_json(
+        &uma,
+        format!("/groups/{admins}/members/{sam_id}"),
+        json!({"owner": true}),
+    )
+    .await
+    .expect_status(S::OK);
 }
 
 #[tokio::test]
@@ -216,8 +216,9 @@ async fn a_this_org_only_admin_cannot_grant_below_their_org() {
 
     // Revoking someone else's "and below" grant takes the same as making it.
     let adas_grant = give(&w, "Viewer", sam_id, w.acme, false).await;
-    let (status, _) = w.delete(&tom, format!("/grants/{adas_grant}")).await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.delete(&tom, format!("/grants/{adas_grant}"))
+        .await
+        .expect_status(S::FORBIDDEN);
 
     // With a grant that reaches below, the same requests pass.
     let olga = w.org_admin("olga@acme.example", w.acme).await.token;
@@ -273,10 +274,10 @@ async fn granting_needs_access_manage_and_stays_inside_the_grantors_scope() {
             .await;
         assert_eq!(response.status(), S::FORBIDDEN, "{name} on the page");
     }
-    let (status, grants) = w
+    let grants = w
         .get_json(&w.ada, format!("/grants?user_id={sam_id}"))
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(grants["total"], 0, "{grants}");
 
     // Outside the grantor's scope: an org or a project they cannot see is unknown.
@@ -596,14 +597,14 @@ async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
 
     let path = format!("/roles/{rid}");
     // Olga may widen it with what she holds; Sam has it at his next request.
-    let (status, body) = w
+    let body = w
         .patch_json(
             &olga,
             &path,
             json!({"permissions": ["org.view", "user.view"]}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["permissions"], json!(["org.view", "user.view"]));
     assert!(sam_may_view_users().await);
     // Not with what she lacks; not Uma (no access.manage); not Gus (unknown);
@@ -622,14 +623,13 @@ async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
         assert_eq!(status, expected, "{answer}");
     }
     let viewer = w.role_id(&w.ada, "Viewer").await;
-    let (status, _) = w
-        .patch_json(
-            &w.ada,
-            format!("/roles/{viewer}"),
-            json!({"name": "Looker"}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.patch_json(
+        &w.ada,
+        format!("/roles/{viewer}"),
+        json!({"name": "Looker"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     let (_, roles) = w.get_json(&olga, format!("/roles?org_id={}", w.acme)).await;
     let reader = roles["items"]
         .as_array()
@@ -672,11 +672,9 @@ async fn custom_roles_are_edited_by_the_grant_rule_and_their_holders_follow() {
     );
 
     // Deleting it waits until nobody holds it.
-    let (status, _) = w.delete(&olga, &path).await;
-    assert_eq!(status, S::CONFLICT);
+    w.delete(&olga, &path).await.expect_status(S::CONFLICT);
     let (_, grants) = w.get_json(&olga, format!("/grants?user_id={sam_id}")).await;
     let grant_id = grants["items"][0]["id"].as_i64().unwrap();
     w.delete(&olga, format!("/grants/{grant_id}")).await;
-    let (status, _) = w.delete(&olga, &path).await;
-    assert_eq!(status, S::NO_CONTENT);
+    w.delete(&olga, &path).await.expect_status(S::NO_CONTENT);
 }

@@ -58,8 +58,9 @@ impl World {
     async fn archive(&self, org: i64) {
         let body = json!({"status": "archived"});
         let path = format!("/orgs/{org}");
-        let (status, body) = self.patch_json(&self.ada, path, body).await;
-        assert_eq!(status, S::OK, "{body}");
+        self.patch_json(&self.ada, path, body)
+            .await
+            .expect_status(S::OK);
     }
 }
 
@@ -140,8 +141,9 @@ async fn someone_only_assigned_to_a_project_sees_it_but_may_not_change_it_on_eit
     assert_eq!(status, S::FORBIDDEN, "{body}");
     let end = format!("/projects/{}/assignments/{}/end", w.project, sam.id);
     assert_eq!(page.submit_form(&end, &[]).await.status(), S::FORBIDDEN);
-    let (status, body) = w.delete(&sam_token, &path).await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    w.delete(&sam_token, &path)
+        .await
+        .expect_status(S::FORBIDDEN);
     assert_eq!(w.project().await["name"], "Apollo");
     let (_, list) = w.get_json(&w.ada, format!("{show}/assignments")).await;
     assert_eq!(list["items"][0]["end_date"], Value::Null, "{list}");
@@ -208,8 +210,10 @@ async fn deleting_an_org_is_decided_alike_on_page_and_api() {
         .submit_form(&format!("/orgs/{}/delete", w.acme), &[])
         .await;
     assert_eq!(response.status(), S::CONFLICT);
-    let (status, body) = w.delete(&w.ada, format!("/orgs/{}", w.acme)).await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    let body = w
+        .delete(&w.ada, format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::CONFLICT);
     assert!(body["error"]["blocking"].is_object(), "{body}");
 
     // Seen only from outside (privacy mode on): 403 on both, the same reason.
@@ -240,11 +244,13 @@ async fn deleting_an_org_is_decided_alike_on_page_and_api() {
     let west = w.create_org(&w.ada, w.root, "West", "WEST").await;
     let response = page.submit_form(&format!("/orgs/{east}/delete"), &[]).await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (status, _) = w.delete(&w.ada, format!("/orgs/{west}")).await;
-    assert_eq!(status, S::NO_CONTENT);
+    w.delete(&w.ada, format!("/orgs/{west}"))
+        .await
+        .expect_status(S::NO_CONTENT);
     for gone in [east, west] {
-        let (status, _) = w.get_json(&w.ada, format!("/orgs/{gone}")).await;
-        assert_eq!(status, S::NOT_FOUND);
+        w.get_json(&w.ada, format!("/orgs/{gone}"))
+            .await
+            .expect_status(S::NOT_FOUND);
     }
 }
 
@@ -264,14 +270,14 @@ async fn typed_patch_bodies_name_an_unknown_field_and_change_nothing() {
     assert_eq!(w.project().await, before);
 
     let path = format!("/orgs/{}", w.acme);
-    let (status, body) = w
+    let body = w
         .patch_json(
             &w.ada,
             path.clone(),
             json!({"name": "Acme Two", "motto": "x"}),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     let message = body["error"]["fields"]["motto"]
         .as_str()
         .unwrap_or_default();
@@ -279,9 +285,9 @@ async fn typed_patch_bodies_name_an_unknown_field_and_change_nothing() {
     let (_, org) = w.get_json(&w.ada, path.clone()).await;
     assert_eq!(org["name"], "Acme");
     // A wrong type is refused under `body`, naming what was expected.
-    let (status, body) = w
+    let body = w
         .patch_json(&w.ada, path, json!({"privacy_mode": "yes"}))
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["body"].is_string(), "{body}");
 }

@@ -332,8 +332,10 @@ async fn unreadable_membership_bodies_change_nothing() {
             .await;
         let id = created["id"].as_i64().unwrap();
         let members = || async {
-            let (status, body) = app.get_json(&token, format!("/{kind}/{id}")).await;
-            assert_eq!(status, StatusCode::OK);
+            let body = app
+                .get_json(&token, format!("/{kind}/{id}"))
+                .await
+                .expect_status(StatusCode::OK);
             body["members"].clone()
         };
         let (status, body) = app
@@ -510,7 +512,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
         assert!(!html.contains(gone), "{week}");
     }
     // An entry dated out of range is a field message too.
-    let (status, body) = app
+    let body = app
         .put_json(
             &token,
             format!("/timesheets/{me}/9999-12-27"),
@@ -518,8 +520,8 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
                 {"project_id": 1, "date": "+10000-01-01", "minutes": 60}
             ]}),
         )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         body["error"]["fields"]["entries[0].date"].is_string(),
         "{body}"
@@ -579,15 +581,14 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
 
     // Settings and project dates share the parser.
     let root = app.root_id().await;
-    let (status, body) = app
-        .put_json(
-            &token,
-            format!("/orgs/{root}/settings"),
-            serde_json::json!({"lock_before": "-5000-01-01"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) = app
+    app.put_json(
+        &token,
+        format!("/orgs/{root}/settings"),
+        serde_json::json!({"lock_before": "-5000-01-01"}),
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let body = app
         .post_json(
             &token,
             "/projects",
@@ -595,8 +596,8 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
                 "org_id": root, "code": "X1", "name": "Far", "start_date": "+262142-01-01"
             }),
         )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["start_date"].is_string(), "{body}");
 }
 
@@ -633,10 +634,10 @@ async fn huge_page_numbers_are_clamped() {
         }
     }
     // The last page there is answers, empty.
-    let (status, body) = app
+    let body = app
         .get_json(&token, "/users?page=100000&per_page=200")
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(body["items"], serde_json::json!([]));
     assert_eq!(body["total"], 1);
 }

@@ -310,6 +310,22 @@ impl TestApp {
     }
 }
 
+/// An API answer's status checked in one step:
+/// `let list = app.get_json(&t, "/orgs").await.expect_status(StatusCode::OK);`
+pub trait ExpectStatus {
+    /// The body, once the status is `expected` (else a panic showing both).
+    fn expect_status(self, expected: StatusCode) -> Value;
+}
+
+impl ExpectStatus for (StatusCode, Value) {
+    #[track_caller]
+    fn expect_status(self, expected: StatusCode) -> Value {
+        let (status, body) = self;
+        assert_eq!(status, expected, "{body}");
+        body
+    }
+}
+
 pub fn extract_csrf(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker)? + marker.len();

@@ -6,6 +6,7 @@
 use chrono::Duration;
 use reqwest::StatusCode as S;
 
+use crate::helpers::ExpectStatus;
 use crate::inbox_paging::{SAMS, WESTS, inbox, rows};
 
 #[tokio::test]
@@ -80,11 +81,10 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
         assert!(!html.contains("<script>"));
     }
     // The API refuses a bad order and narrows by org.
-    let (status, _) = i
-        .app()
+    i.app()
         .get_json(&i.w.olga, "/approvals?sort=sideways")
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     let (_, body) = i
         .app()
         .get_json(

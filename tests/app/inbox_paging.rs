@@ -125,15 +125,14 @@ async fn submit(i: &Inbox, user: &User, week: NaiveDate, projects: &[i64]) -> i6
 pub(crate) async fn inbox() -> Inbox {
     let w = world().await;
     let west = w.app.create_org(&w.ada, w.acme, "West", "WEST").await;
-    let (status, body) = w
-        .app
+    w.app
         .put_json(
             &w.ada,
             format!("/orgs/{west}/settings"),
             json!({"approval_mode": "team"}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     let mut i = Inbox {
         west,
         sams: Vec::new(),
@@ -236,11 +235,11 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
     }
     // The API pages and counts the same way, and the nav count agrees.
     let olga_token = &i.w.olga;
-    let (status, body) = i
+    let body = i
         .app()
         .get_json(olga_token, "/approvals?per_page=50&page=2")
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["total"], total);
     let api_rows: Vec<i64> = body["items"]
         .as_array()
@@ -312,24 +311,22 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
         i.sheet_id(1).await,
         i.sheet_id(2).await,
     );
-    let (status, body) = i
-        .app()
+    i.app()
         .post_json(
             &i.w.pat,
             format!("/timesheets/{s0}/approve"),
             json!({"project_id": i.w.p1}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, _) = i
-        .app()
+        .await
+        .expect_status(S::OK);
+    i.app()
         .post_json(
             &i.w.olga,
             format!("/timesheets/{s1}/approve"),
             json!({"project_id": i.w.p2}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let sam2 = i.app().create_token(i.sams[2].id, "").await;
     let (status, body) = i
         .app()

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ExpectStatus;
 use crate::reports::{hours_by, project_with, report};
 use crate::timesheets::{World, world};
 
@@ -317,11 +318,10 @@ async fn monthly_totals_follow_every_write_and_reports_agree_with_the_entries() 
         &[(py, 0, 45), (py, 6, 75), (px, 1, 15)],
     )
     .await;
-    let (status, body) = w
-        .app
+    w.app
         .patch_json(&w.ada, format!("/projects/{py}"), json!({"org_id": w.east}))
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_totals_match(&w).await;
     assert_rollup_matches(&w, w.east, &[py]).await;
     assert_rollup_matches(&w, w.acme, &[px, py]).await;

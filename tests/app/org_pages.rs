@@ -432,15 +432,14 @@ async fn scoped() -> Scoped {
 async fn an_org_admin_never_sees_names_above_their_scope() {
     let s = scoped().await;
     // A setting made at the root reaches Acme.
-    let (status, _) = s
-        .app
+    s.app
         .put_json(
             &s.t,
             format!("/orgs/{}/settings", s.root),
             json!({"week_start": "sunday"}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
 
     for org_id in [s.acme, s.east] {
         let (status, html) = s.olga.get_page(&format!("/orgs/{org_id}/access")).await;
@@ -452,11 +451,11 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         );
         assert!(html.contains("Also inherited from organizations above yours."));
 
-        let (status, list) = s
+        let list = s
             .app
             .get_json(&s.olga_token, format!("/orgs/{org_id}/access"))
-            .await;
-        assert_eq!(status, S::OK);
+            .await
+            .expect_status(S::OK);
         let text = list.to_string();
         assert!(
             !text.contains("Zenith") && !text.contains("Ada Admin") && !text.contains(ADMIN_EMAIL),
@@ -582,11 +581,11 @@ async fn access_and_role_lists_are_paged() {
         let total = all["total"].as_u64().unwrap();
         assert!(total >= 2, "{path}: {all}");
         let sep = if path.contains('?') { '&' } else { '?' };
-        let (status, second) = s
+        let second = s
             .app
             .get_json(&s.t, format!("{path}{sep}page=2&per_page=1"))
-            .await;
-        assert_eq!(status, S::OK);
+            .await
+            .expect_status(S::OK);
         assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
         assert_eq!(second["items"][0], all["items"][1]);
         assert_eq!(second["total"], total);
@@ -830,30 +829,29 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
                 .contains("data-testid=\"settings-conflict\"")
         );
     }
-    let (status, body) = s
-        .app
+    s.app
         .put_json(
             &s.olga_token,
             format!("/orgs/{}/settings", s.east),
             json!({"week_start": "friday", "version": v.parse::<i64>().unwrap()}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     let (_, settings) = s
         .app
         .get_json(&s.olga_token, format!("/orgs/{}/settings", s.east))
         .await;
     assert_eq!(settings["week_start"]["value"], "sunday");
     assert_eq!(s.app.audit("org.settings_changed").await.len(), 1);
-    let (status, body) = s
+    let body = s
         .app
         .put_json(
             &s.olga_token,
             format!("/orgs/{}/settings", s.east),
             json!({"week_start": "friday", "version": bumped.parse::<i64>().unwrap()}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["week_start"]["value"], "friday");
 }
 
@@ -1083,8 +1081,11 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
         })
         .await
         .unwrap();
-    let (status, body) = s.app.delete(&s.t, format!("/orgs/{west}")).await;
-    assert_eq!(status, S::CONFLICT);
+    let body = s
+        .app
+        .delete(&s.t, format!("/orgs/{west}"))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
         json!({"children": 0, "users": 0, "projects": 0, "teams": 0, "groups": 1})
@@ -1155,8 +1156,10 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     let hal = app.create_user("hal@example.com", "Hal", root).await;
     app.grant_role(&ada, "Org admin", hal.id, acme).await;
     let hal_t = app.create_token(hal.id, "").await;
-    let (status, body) = app.get_json(&hal_t, format!("/orgs/{root}")).await;
-    assert_eq!(status, S::OK, "{body}");
+    let body = app
+        .get_json(&hal_t, format!("/orgs/{root}"))
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["restricted"], true, "{body}");
     assert!(body["code"].is_null(), "{body}");
     for path in [

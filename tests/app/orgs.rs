@@ -12,8 +12,7 @@ async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
     let w = Tree::new().await;
     let olga = w.org_admin("olga@acme.example", w.acme).await.token;
 
-    let (status, list) = w.get_json(&olga, "/orgs").await;
-    assert_eq!(status, S::OK);
+    let list = w.get_json(&olga, "/orgs").await.expect_status(S::OK);
     assert_eq!(
         ids(&list),
         vec![w.acme, w.east, w.boston, w.west],
@@ -30,13 +29,13 @@ async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
         assert_eq!(status, S::NOT_FOUND, "{outside}: {body}");
         assert_eq!(body["error"]["code"], "not_found");
         for sub in ["settings", "access"] {
-            let (status, _) = w.get_json(&olga, &format!("/orgs/{outside}/{sub}")).await;
-            assert_eq!(status, S::NOT_FOUND);
+            w.get_json(&olga, &format!("/orgs/{outside}/{sub}"))
+                .await
+                .expect_status(S::NOT_FOUND);
         }
-        let (status, _) = w
-            .patch_json(&olga, &format!("/orgs/{outside}"), json!({"name": "Mine"}))
-            .await;
-        assert_eq!(status, S::NOT_FOUND);
+        w.patch_json(&olga, &format!("/orgs/{outside}"), json!({"name": "Mine"}))
+            .await
+            .expect_status(S::NOT_FOUND);
     }
     // Search does not reach outside either.
     let (_, found) = w.get_json(&olga, "/orgs?q=globex").await;
@@ -53,36 +52,35 @@ async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
         )
         .await;
     assert_eq!(created["path"], "Acme / East / Albany");
-    let (status, edited) = w
+    let edited = w
         .patch_json(
             &olga,
             &format!("/orgs/{}", w.west),
             json!({"description": "Pacific", "tags": ["west", "coast"]}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{edited}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(edited["tags"], json!(["west", "coast"]));
     // Creating next to her own org means creating under the root: not hers.
-    let (status, _) = w
-        .post_json(
-            &olga,
-            "/orgs",
-            json!({"parent_id": w.root, "name": "Mine", "code": "MINE"}),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.post_json(
+        &olga,
+        "/orgs",
+        json!({"parent_id": w.root, "name": "Mine", "code": "MINE"}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
     // An Org admin lacks org.move / org.delete; and nobody below the root
     // decides about the org their access hangs on.
-    let (status, _) = w.delete(&olga, &format!("/orgs/{}", w.acme)).await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .post_json(
-            &olga,
-            &format!("/orgs/{}/move", w.boston),
-            json!({"parent_id": w.west}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.delete(&olga, &format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::FORBIDDEN);
+    w.post_json(
+        &olga,
+        &format!("/orgs/{}/move", w.boston),
+        json!({"parent_id": w.west}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -92,14 +90,14 @@ async fn an_owner_below_the_root_reshapes_their_subtree_but_not_their_own_org() 
         .member("owen@acme.example", w.acme, "Owner", w.acme)
         .await
         .token;
-    let (status, moved) = w
+    let moved = w
         .post_json(
             &owen,
             &format!("/orgs/{}/move", w.boston),
             json!({"parent_id": w.west}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["path"], "Acme / West / Boston");
     let (status, _) = w
         .post_json(
@@ -113,8 +111,9 @@ async fn an_owner_below_the_root_reshapes_their_subtree_but_not_their_own_org() 
         S::FORBIDDEN,
         "the org his access hangs on is decided at its parent"
     );
-    let (status, _) = w.delete(&owen, &format!("/orgs/{}", w.acme)).await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.delete(&owen, &format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::FORBIDDEN);
     let (status, _) = w
         .post_json(
             &owen,
@@ -190,8 +189,10 @@ async fn moves_refuse_cycles_the_root_and_name_clashes() {
 async fn delete_only_when_empty_and_the_refusal_says_why() {
     let w = Tree::new().await;
     w.create_user("sam@acme.example", "Sam", w.east).await;
-    let (status, body) = w.delete(&w.ada, &format!("/orgs/{}", w.east)).await;
-    assert_eq!(status, S::CONFLICT);
+    let body = w
+        .delete(&w.ada, &format!("/orgs/{}", w.east))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
         json!({"children": 1, "users": 1, "projects": 0, "teams": 0, "groups": 0})
@@ -203,12 +204,15 @@ async fn delete_only_when_empty_and_the_refusal_says_why() {
             .contains("1 sub-organization, 1 user")
     );
 
-    let (status, _) = w.delete(&w.ada, &format!("/orgs/{}", w.boston)).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = w.get_json(&w.ada, &format!("/orgs/{}", w.boston)).await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = w.delete(&w.ada, &format!("/orgs/{}", w.root)).await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.delete(&w.ada, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::NO_CONTENT);
+    w.get_json(&w.ada, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::NOT_FOUND);
+    w.delete(&w.ada, &format!("/orgs/{}", w.root))
+        .await
+        .expect_status(S::FORBIDDEN);
     assert_eq!(w.audit("org.deleted").await.len(), 1);
 }
 
@@ -226,24 +230,23 @@ async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
     assert_eq!(status, S::OK, "{body}");
     assert_eq!(body["status"], "archived");
     // Still visible, no longer changeable, nothing new inside.
-    let (status, _) = w.get_json(&olga, &format!("/orgs/{}", w.boston)).await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .patch_json(
-            &olga,
-            &format!("/orgs/{}", w.boston),
-            json!({"name": "Beantown"}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .post_json(
-            &w.ada,
-            "/orgs",
-            json!({"parent_id": w.boston, "name": "Cambridge", "code": "CAM"}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.get_json(&olga, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::OK);
+    w.patch_json(
+        &olga,
+        &format!("/orgs/{}", w.boston),
+        json!({"name": "Beantown"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
+    w.post_json(
+        &w.ada,
+        "/orgs",
+        json!({"parent_id": w.boston, "name": "Cambridge", "code": "CAM"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     let (_, why) = w
         .get_json(
             &olga,
@@ -256,45 +259,41 @@ async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
         json!({"kind": "org_archived", "org_id": w.east})
     );
     // The root can never be archived.
-    let (status, _) = w
-        .patch_json(
-            &w.ada,
-            &format!("/orgs/{}", w.root),
-            json!({"status": "archived"}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.root),
+        json!({"status": "archived"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // Restored, work goes on.
-    let (status, _) = w
-        .patch_json(
-            &w.ada,
-            &format!("/orgs/{}", w.east),
-            json!({"status": "active"}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .patch_json(
-            &olga,
-            &format!("/orgs/{}", w.boston),
-            json!({"name": "Beantown"}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.east),
+        json!({"status": "active"}),
+    )
+    .await
+    .expect_status(S::OK);
+    w.patch_json(
+        &olga,
+        &format!("/orgs/{}", w.boston),
+        json!({"name": "Beantown"}),
+    )
+    .await
+    .expect_status(S::OK);
 }
 
 #[tokio::test]
 async fn privacy_mode_stops_ancestors_at_the_border() {
     let w = Tree::new().await;
     let olga = w.org_admin("olga@acme.example", w.acme).await.token;
-    let (status, body) = w
-        .patch_json(
-            &w.ada,
-            &format!("/orgs/{}", w.acme),
-            json!({"code": "ZX-42"}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.acme),
+        json!({"code": "ZX-42"}),
+    )
+    .await
+    .expect_status(S::OK);
     w.make_private(&olga, w.acme).await;
 
     // The root's owner sees the name and place, nothing more.
@@ -344,37 +343,37 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
         json!({"kind": "blocked_by_privacy", "org_id": w.acme})
     );
     // Only someone inside can turn it off.
-    let (status, _) = w
-        .patch_json(
-            &w.ada,
-            &format!("/orgs/{}", w.acme),
-            json!({"privacy_mode": false}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.acme),
+        json!({"privacy_mode": false}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // The landlord may still move the org (the decision is at the parent).
-    let (status, moved) = w
+    let moved = w
         .post_json(
             &w.ada,
             &format!("/orgs/{}/move", w.acme),
             json!({"parent_id": w.globex}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["path"], "Root / Globex / Acme");
     // Inside, all works; turning it off lets the landlord back in at once.
-    let (status, _) = w.get_json(&olga, &format!("/orgs/{}", w.boston)).await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .patch_json(
-            &olga,
-            &format!("/orgs/{}", w.acme),
-            json!({"privacy_mode": false}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w.get_json(&w.ada, &format!("/orgs/{}", w.boston)).await;
-    assert_eq!(status, S::OK);
+    w.get_json(&olga, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::OK);
+    w.patch_json(
+        &olga,
+        &format!("/orgs/{}", w.acme),
+        json!({"privacy_mode": false}),
+    )
+    .await
+    .expect_status(S::OK);
+    w.get_json(&w.ada, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::OK);
 }
 
 #[tokio::test]
@@ -398,11 +397,13 @@ async fn revoking_a_grant_holds_at_the_next_request_on_every_instance() {
     assert_eq!(status, S::NO_CONTENT);
 
     assert_eq!(get_other().await.unwrap().status(), S::NOT_FOUND);
-    let (status, _) = w.get_json(&olga, &format!("/orgs/{}", w.east)).await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.get_json(&olga, &format!("/orgs/{}", w.east))
+        .await
+        .expect_status(S::NOT_FOUND);
     // Her home org stays visible to her: home membership needs no grant.
-    let (status, _) = w.get_json(&olga, &format!("/orgs/{}", w.acme)).await;
-    assert_eq!(status, S::OK);
+    w.get_json(&olga, &format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::OK);
     assert_eq!(w.audit("grant.revoked").await.len(), 1);
 }
 
@@ -438,10 +439,9 @@ async fn names_are_validated_and_shown_escaped() {
         .await;
     assert_eq!(status, S::CONFLICT, "codes are unique in any case: {body}");
     assert!(body["error"]["fields"]["code"].is_string());
-    let (status, body) = w
+    let body = w
         .post_json(&w.ada, "/orgs", json!({"parent_id": w.acme, "name": "North", "code": "NORTH", "kind": "planet", "website": "ftp://x", "email_domains": "not a domain!"}))
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+        .await.expect_status(S::UNPROCESSABLE_ENTITY);
     for field in ["kind", "website", "email_domains"] {
         assert!(
             body["error"]["fields"][field].is_string(),
@@ -547,10 +547,12 @@ async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
         .get_json(&olga, &format!("/grants?user_id={}", me["id"]))
         .await;
     let own = mine["items"][0]["id"].as_i64().unwrap();
-    let (status, _) = w.delete(&olga, &format!("/grants/{own}")).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = w.get_json(&olga, &format!("/orgs/{}", w.east)).await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.delete(&olga, &format!("/grants/{own}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    w.get_json(&olga, &format!("/orgs/{}", w.east))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -560,13 +562,13 @@ async fn check_explains_decisions() {
         .org_admin("olga@acme.example", w.acme)
         .await
         .id_and_token();
-    let (status, yes) = w
+    let yes = w
         .get_json(
             &olga,
             &format!("/check?permission=org.edit&org_id={}", w.boston),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(yes["allowed"], true);
     assert_eq!(yes["via"][0]["role"], "Org admin");
     assert_eq!(yes["via"][0]["scope"]["org_name"], "Acme");
@@ -588,17 +590,15 @@ async fn check_explains_decisions() {
     assert_eq!(no["allowed"], false);
     assert_eq!(no["decision"]["kind"], "no_grant");
     // Olga cannot ask about the root, which she cannot see.
-    let (status, _) = w
-        .get_json(
-            &olga,
-            &format!("/check?permission=org.view&org_id={}", w.root),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, body) = w
-        .get_json(&olga, "/check?permission=org.fly&org_id=1")
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    w.get_json(
+        &olga,
+        &format!("/check?permission=org.view&org_id={}", w.root),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
+    w.get_json(&olga, "/check?permission=org.fly&org_id=1")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 }
 
 /// `/check` about a project and about a user; people and orgs the asker may
@@ -786,10 +786,9 @@ async fn grants_filter_by_project_and_group() {
             json!({"org_id": w.globex, "name": "Pilots"}),
         )
         .await;
-    let (status, _) = w
-        .get_json(&olga, &format!("/grants?group_id={}", globex_group["id"]))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.get_json(&olga, &format!("/grants?group_id={}", globex_group["id"]))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 /// An empty org whose admins defined a custom role (and granted it there) is
@@ -821,16 +820,17 @@ async fn deleting_an_empty_org_takes_its_custom_roles_along() {
             json!({"role_id": role["id"], "user_id": sam.id, "org_id": lab}),
         )
         .await;
-    let (status, _) = w
-        .post_json(
-            &w.ada,
-            &format!("/orgs/{lab}/move"),
-            json!({"parent_id": w.east}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = w.delete(&w.ada, &format!("/orgs/{}", w.west)).await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    w.post_json(
+        &w.ada,
+        &format!("/orgs/{lab}/move"),
+        json!({"parent_id": w.east}),
+    )
+    .await
+    .expect_status(S::OK);
+    let body = w
+        .delete(&w.ada, &format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::CONFLICT);
     assert!(
         body["error"]["message"]
             .as_str()
@@ -839,8 +839,9 @@ async fn deleting_an_empty_org_takes_its_custom_roles_along() {
     );
     w.delete(&w.ada, &format!("/grants/{}", lab_grant["id"]))
         .await;
-    let (status, body) = w.delete(&w.ada, &format!("/orgs/{}", w.west)).await;
-    assert_eq!(status, S::NO_CONTENT, "{body}");
+    w.delete(&w.ada, &format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::NO_CONTENT);
     let (_, roles) = w
         .get_json(&w.ada, &format!("/roles?org_id={}", w.acme))
         .await;

@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ExpectStatus;
 use crate::helpers::ids;
 use crate::timesheets::{World, post, world};
 
@@ -102,14 +103,13 @@ async fn mix() -> Mix {
             .get_json(token, format!("/timesheets/{who}/{monday}"))
             .await;
         let version = current["version"].as_i64().unwrap_or(0);
-        let (status, body) = app
-            .put_json(
-                token,
-                format!("/timesheets/{who}/{monday}"),
-                json!({"version": version, "entries": entries}),
-            )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+        app.put_json(
+            token,
+            format!("/timesheets/{who}/{monday}"),
+            json!({"version": version, "entries": entries}),
+        )
+        .await
+        .expect_status(S::OK);
     }
     Mix { w, vault, keeper }
 }
@@ -407,15 +407,14 @@ async fn the_org_search_matches_names_and_codes_in_memory_like_the_table() {
     };
     check(store.clone(), "before").await;
     // A new code is found at the next request, the old one no more.
-    let (status, body) = w
-        .app
+    w.app
         .patch_json(
             &w.ada,
             format!("/orgs/{}", w.east),
             json!({"code": "ORIENT"}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     let (_, found) = w.app.get_json(&w.ada, "/orgs?q=orient").await;
     assert_eq!(found["total"], json!(1), "{found}");
     assert_eq!(found["items"][0]["id"], json!(w.east), "{found}");

@@ -60,23 +60,23 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     many_entries(&w).await;
 
     // The API keeps its contract: without paging, every row.
-    let (status, all) = w
+    let all = w
         .app
         .get_json(&w.olga, format!("/reports/entries?{PERIOD}"))
-        .await;
-    assert_eq!(status, S::OK, "{all}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(all["rows"].as_array().unwrap().len(), ENTRIES);
     assert_eq!(all["columns"][0], "date");
     // With paging: one page, the total, and page 2 differs from page 1.
     let page = async |n: &str| {
-        let (status, body) = w
+        let body = w
             .app
             .get_json(
                 &w.olga,
                 format!("/reports/entries?{PERIOD}&page={n}&per_page=100"),
             )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+            .await
+            .expect_status(S::OK);
         body
     };
     let (one, two) = (page("1").await, page("2").await);
@@ -176,29 +176,28 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     assert!(default.contains("data-testid=\"report-period\">Period: "));
 
     // Another tenant sees none of it, on any page, in any format.
-    let (status, gus) = w
+    let gus = w
         .app
         .get_json(&w.gus, format!("/reports/entries?{PERIOD}"))
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert!(gus["rows"].as_array().unwrap().is_empty(), "{gus}");
-    let (status, gus) = w
+    let gus = w
         .app
         .get_json(
             &w.gus,
             format!("/reports/entries?{PERIOD}&page=2&per_page=10"),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(gus["total"], 0);
-    let (status, _) = w
-        .app
+    w.app
         .get_json(
             &w.gus,
             format!("/reports/entries?{PERIOD}&org_id={}&format=csv", w.acme),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 }
 
 /// `n` teams (or groups) named `{prefix} 00`… at `org`.
@@ -340,10 +339,10 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
 
     let mut from_api = Vec::new();
     for page in 1..=2 {
-        let (status, body) = app
+        let body = app
             .get_json(&token, format!("/projects?per_page=2&page={page}"))
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+            .await
+            .expect_status(S::OK);
         assert_eq!(body["total"], json!(3), "{body}");
         for item in body["items"].as_array().unwrap() {
             from_api.push(item["code"].as_str().unwrap().to_string());

@@ -101,48 +101,45 @@ async fn users_are_created_validated_and_kept_inside_their_tenant() {
         (Method::GET, None),
         (Method::PATCH, Some(json!({"job_title": "Spy"}))),
     ] {
-        let (status, _) = w
-            .app
+        w.app
             .call(method, format!("/users/{sam_id}"), &w.gus, body)
-            .await;
-        assert_eq!(status, S::NOT_FOUND);
+            .await
+            .expect_status(S::NOT_FOUND);
     }
     let (_, list) = w.app.get_json(&w.olga, "/users?q=sam").await;
     assert_eq!(list["total"], 1);
 
     // Moving a user needs user.manage at both ends.
-    let (status, _) = w
-        .app
+    w.app
         .patch_json(
             &w.olga,
             format!("/users/{sam_id}"),
             json!({"org_id": w.globex}),
         )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, moved) = w
+        .await
+        .expect_status(S::NOT_FOUND);
+    let moved = w
         .app
         .patch_json(
             &w.olga,
             format!("/users/{sam_id}"),
             json!({"org_id": w.acme}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["org_id"], w.acme);
 
     // Deactivation stops the user's token at the next request; reactivation restores it.
     let sam_token = w.app.create_token(sam_id, "").await;
     assert_eq!(w.app.get_json(&sam_token, "/me").await.0, S::OK);
-    let (status, _) = w
-        .app
+    w.app
         .patch_json(
             &w.olga,
             format!("/users/{sam_id}"),
             json!({"status": "deactivated"}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(w.app.get_json(&sam_token, "/me").await.0, S::UNAUTHORIZED);
     let (status, _) = w
         .app
@@ -211,15 +208,14 @@ async fn a_group_grant_reaches_members_until_they_leave() {
 
     let east = format!("/orgs/{}", w.east);
     assert_eq!(w.app.get_json(&sam_t, &east).await.0, S::NOT_FOUND);
-    let (status, _) = w
-        .app
+    w.app
         .put_json(
             &w.olga,
             format!("/groups/{gid}/members/{}", sam.id),
             json!({"owner": false}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         w.app.get_json(&sam_t, &east).await.0,
         S::OK,
@@ -246,11 +242,10 @@ async fn a_group_grant_reaches_members_until_they_leave() {
         "{access}"
     );
 
-    let (status, _) = w
-        .app
+    w.app
         .delete(&w.olga, format!("/groups/{gid}/members/{}", sam.id))
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
+        .await
+        .expect_status(S::NO_CONTENT);
     assert_eq!(
         w.app.get_json(&sam_t, &east).await.0,
         S::NOT_FOUND,
@@ -337,20 +332,18 @@ async fn group_owners_manage_members_and_nothing_else() {
         json!({"role_id": viewer, "user_id": owner.id, "org_id": w.acme}),
     )
     .await;
-    let (status, body) = w
-        .app
+    w.app
         .put_json(
             &owen,
             format!("/groups/{gid}/members/{}", member.id),
             json!({}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, _) = w
-        .app
+        .await
+        .expect_status(S::OK);
+    w.app
         .patch_json(&owen, format!("/groups/{gid}"), json!({"name": "Owen's"}))
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+        .await
+        .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -446,24 +439,22 @@ async fn custom_roles_are_bounded_by_what_their_author_holds() {
     // The assignable-roles setting narrows what Acme's admins hand out; it is
     // set from above Acme (Olga, whom it restricts, may not set it).
     let viewer = w.role_id_at(&w.ada, w.acme, "Viewer").await;
-    let (status, _) = w
-        .app
+    w.app
         .put_json(
             &w.olga,
             format!("/orgs/{}/settings", w.acme),
             json!({"assignable_roles": [viewer]}),
         )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .app
+        .await
+        .expect_status(S::FORBIDDEN);
+    w.app
         .put_json(
             &w.ada,
             format!("/orgs/{}/settings", w.acme),
             json!({"assignable_roles": [viewer]}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
     let (status, _) = grant(
         &w.app,
@@ -853,15 +844,14 @@ async fn the_paged_user_list_agrees_with_the_resolver() {
 async fn an_archived_org_takes_no_new_people() {
     let t = tenants().await;
     let (_, east) = t.app.get_json(&t.ada, format!("/orgs/{}", t.east)).await;
-    let (status, body) = t
-        .app
+    t.app
         .patch_json(
             &t.ada,
             format!("/orgs/{}", t.east),
             json!({"status": "archived", "version": east["version"]}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     let users_before = t.app.audit("user.created").await.len();
     for body in [
         json!({"org_id": t.east, "email": "ivy@acme.example", "display_name": "Ivy"}),
@@ -1083,15 +1073,14 @@ async fn the_email_domain_suggests_a_home_org_within_reach() {
     let t = tenants().await;
     for (org, domain) in [(t.east, "east.acme.example"), (t.globex, "globex.example")] {
         let (_, current) = t.app.get_json(&t.ada, format!("/orgs/{org}")).await;
-        let (status, body) = t
-            .app
+        t.app
             .patch_json(
                 &t.ada,
                 format!("/orgs/{org}"),
                 json!({"email_domains": [domain], "version": current["version"]}),
             )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+            .await
+            .expect_status(S::OK);
     }
     let olga = t.app.new_browser();
     olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
@@ -1234,22 +1223,21 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
 
     // Answers about membership name no one she may not see, and someone she
     // may not see is not hers to remove (as if not a member).
-    let (status, body) = t
+    let body = t
         .app
         .put_json(
             &t.olga,
             format!("/groups/{gid}/members/{}", sam.id),
             json!({"owner": true}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["members"].as_array().unwrap().len(), 1, "{body}");
     assert!(!body.to_string().contains("gina"), "{body}");
-    let (status, _) = t
-        .app
+    t.app
         .delete(&t.olga, format!("/groups/{gid}/members/{}", gina.id))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+        .await
+        .expect_status(S::NOT_FOUND);
 
     // The grant at Globex is not Olga's to revoke, so the group is not hers
     // to dissolve, by API or page.
@@ -1264,6 +1252,8 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
         .get_json(&t.ada, format!("/grants?group_id={gid}"))
         .await;
     assert_eq!(grants["total"], 2, "nothing was revoked: {grants}");
-    let (status, _) = t.app.delete(&t.ada, format!("/groups/{gid}")).await;
-    assert_eq!(status, S::NO_CONTENT);
+    t.app
+        .delete(&t.ada, format!("/groups/{gid}"))
+        .await
+        .expect_status(S::NO_CONTENT);
 }

@@ -98,8 +98,9 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
     assert_eq!(ids(&list), vec![apollo]);
     let (_, list) = app.get_json(olga, "/projects?status=closed").await;
     assert_eq!(list["total"], 0);
-    let (status, _) = app.get_json(olga, "/projects?status=bogus").await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    app.get_json(olga, "/projects?status=bogus")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     let (_, list) = app.get_json(&w.ada, "/projects").await;
     assert_eq!(list["total"], 2);
 
@@ -132,58 +133,54 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
             assert_eq!(body["error"]["code"], json!("not_found"), "{body}");
         }
     }
-    let (status, _) = app
-        .post_json(
-            olga,
-            "/projects",
-            json!({"org_id": w.globex, "code": "X", "name": "X"}),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = app
-        .get_json(olga, format!("/projects?org_id={}", w.globex))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.post_json(
+        olga,
+        "/projects",
+        json!({"org_id": w.globex, "code": "X", "name": "X"}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
+    app.get_json(olga, format!("/projects?org_id={}", w.globex))
+        .await
+        .expect_status(S::NOT_FOUND);
     // Nor may she move her project into Globex.
-    let (status, _) = app
-        .patch_json(
-            olga,
-            format!("/projects/{apollo}"),
-            json!({"org_id": w.globex}),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.patch_json(
+        olga,
+        format!("/projects/{apollo}"),
+        json!({"org_id": w.globex}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
 
     // Edits with optimistic versions; moving inside the subtree reassigns.
-    let (status, edited) = app
+    let edited = app
         .patch_json(
             olga,
             format!("/projects/{apollo}"),
             json!({"name": "Apollo 11", "end_date": null, "budget_minutes": null, "version": 1}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{edited}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(edited["name"], "Apollo 11");
     assert_eq!(edited["end_date"], Value::Null);
     assert_eq!(edited["budget_minutes"], Value::Null);
     assert_eq!(edited["client"], "NASA");
     assert_eq!(edited["version"], 2);
-    let (status, body) = app
-        .patch_json(
-            olga,
-            format!("/projects/{apollo}"),
-            json!({"name": "Stale", "version": 1}),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
-    let (status, moved) = app
+    app.patch_json(
+        olga,
+        format!("/projects/{apollo}"),
+        json!({"name": "Stale", "version": 1}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
+    let moved = app
         .patch_json(
             olga,
             format!("/projects/{apollo}"),
             json!({"org_id": w.west, "version": 2}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["org_id"], w.west);
     assert_eq!(app.audit("project.moved").await.len(), 1);
     assert_eq!(app.audit("project.updated").await.len(), 1);
@@ -193,34 +190,35 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
     let vic = app.create_user("vic@acme.example", "Vic", w.acme).await;
     w.grant_role(&w.ada, "Viewer", vic.id, w.acme).await;
     let vic_t = app.create_token(vic.id, "").await;
-    let (status, _) = app.get_json(&vic_t, format!("/projects/{apollo}")).await;
-    assert_eq!(status, S::OK);
-    let (status, body) = app
-        .patch_json(
-            &vic_t,
-            format!("/projects/{apollo}"),
-            json!({"name": "Vic's"}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
-    let (status, _) = app
-        .put_json(
-            &vic_t,
-            format!("/projects/{apollo}/assignments/{}", w.sam),
-            json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    app.get_json(&vic_t, format!("/projects/{apollo}"))
+        .await
+        .expect_status(S::OK);
+    app.patch_json(
+        &vic_t,
+        format!("/projects/{apollo}"),
+        json!({"name": "Vic's"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
+    app.put_json(
+        &vic_t,
+        format!("/projects/{apollo}/assignments/{}", w.sam),
+        json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // A user with no grant sees no project.
     let sam_t = app.create_token(w.sam, "").await;
     let (_, list) = app.get_json(&sam_t, "/projects").await;
     assert_eq!(list["total"], 0);
 
     // Deleting a project nobody was assigned to.
-    let (status, _) = app.delete(olga, format!("/projects/{apollo}")).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app.get_json(olga, format!("/projects/{apollo}")).await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.delete(olga, format!("/projects/{apollo}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.get_json(olga, format!("/projects/{apollo}"))
+        .await
+        .expect_status(S::NOT_FOUND);
     assert_eq!(app.audit("project.deleted").await.len(), 1);
 }
 
@@ -343,22 +341,21 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
     assert_eq!(same["code"], "ACME-1");
 
     // An archived org takes no new projects, and its projects are read-only.
-    let (status, body) = app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.east),
-            json!({"status": "archived"}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, body) = app
+    app.patch_json(
+        &w.ada,
+        format!("/orgs/{}", w.east),
+        json!({"status": "archived"}),
+    )
+    .await
+    .expect_status(S::OK);
+    let body = app
         .post_json(
             olga,
             "/projects",
             json!({"org_id": w.east, "code": "LATE", "name": "Late"}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     assert!(
         body["error"]["message"]
             .as_str()
@@ -366,22 +363,20 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
             .to_lowercase()
             .contains("archived orgs take no new projects")
     );
-    let (status, _) = app
-        .patch_json(olga, format!("/projects/{id}"), json!({"name": "Renamed"}))
-        .await;
-    assert_eq!(status, S::CONFLICT);
+    app.patch_json(olga, format!("/projects/{id}"), json!({"name": "Renamed"}))
+        .await
+        .expect_status(S::CONFLICT);
     // Nor can one move a project into it.
     let west_p = new_project(&w, olga, w.west, "W-1").await["id"]
         .as_i64()
         .unwrap();
-    let (status, _) = app
-        .patch_json(
-            olga,
-            format!("/projects/{west_p}"),
-            json!({"org_id": w.east}),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT);
+    app.patch_json(
+        olga,
+        format!("/projects/{west_p}"),
+        json!({"org_id": w.east}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
     let (_, still) = app.get_json(olga, format!("/projects/{west_p}")).await;
     assert_eq!(still["org_id"], w.west);
     assert_eq!(all_projects(app).await.len(), before + 1);
@@ -395,17 +390,15 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
         .as_i64()
         .unwrap();
     let path = |user: i64| format!("/projects/{p}/assignments/{user}");
-    let (status, a) = app
+    let a = app
         .put_json(olga, path(w.sam), json!({"role": "member", "minutes_per_week": 2400, "start_date": "2020-01-06", "end_date": "2020-06-30"}))
-        .await;
-    assert_eq!(status, S::CREATED, "{a}");
+        .await.expect_status(S::CREATED);
     assert_eq!(a["minutes_per_week"], 2400);
     assert_eq!(a["end_date"], "2020-06-30");
     // The same start date changes that assignment.
-    let (status, a) = app
+    let a = app
         .put_json(olga, path(w.sam), json!({"role": "approver", "minutes_per_week": 1200, "start_date": "2020-01-06", "end_date": "2020-06-30", "version": 1}))
-        .await;
-    assert_eq!(status, S::OK, "{a}");
+        .await.expect_status(S::OK);
     assert_eq!(a["role"], "approver");
     assert_eq!(a["version"], 2);
 
@@ -525,39 +518,38 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
     assert_eq!(rows[0].assignment.minutes_per_week, 1200);
 
     // The owner sees Gina, but she is neither at home here nor a guest: 422.
-    let (status, answer) = app
+    let answer = app
         .put_json(
             &w.ada,
             path(w.gina),
             json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{answer}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(answer["error"]["fields"]["user_id"].is_string(), "{answer}");
     assert_eq!(assignments_of(app, p).await.len(), 1);
     // As a guest of Acme she may be assigned.
     w.grant_role(&w.ada, "Viewer", w.gina, w.acme).await;
-    let (status, answer) = app
-        .put_json(
-            olga,
-            path(w.gina),
-            json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{answer}");
+    app.put_json(
+        olga,
+        path(w.gina),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
+    )
+    .await
+    .expect_status(S::CREATED);
 
     // A later, separate period; then ending: started ones end today, upcoming
     // ones go away.
-    let (status, answer) = app
-        .put_json(
-            olga,
-            path(w.sam),
-            json!({"role": "manager", "minutes_per_week": 600, "start_date": "2021-01-04"}),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{answer}");
-    let (status, _) = app.delete(olga, path(w.sam)).await;
-    assert_eq!(status, S::NO_CONTENT);
+    app.put_json(
+        olga,
+        path(w.sam),
+        json!({"role": "manager", "minutes_per_week": 600, "start_date": "2021-01-04"}),
+    )
+    .await
+    .expect_status(S::CREATED);
+    app.delete(olga, path(w.sam))
+        .await
+        .expect_status(S::NO_CONTENT);
     let (_, shown) = app.get_json(olga, format!("/projects/{p}")).await;
     let sams: Vec<&Value> = shown["assignments"]
         .as_array()
@@ -570,8 +562,9 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
     assert_eq!(sams[1]["end_date"], json!(today()));
     assert_eq!(sams[1]["display_name"], "Sam");
     // Nothing open any more.
-    let (status, _) = app.delete(olga, path(w.sam)).await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.delete(olga, path(w.sam))
+        .await
+        .expect_status(S::NOT_FOUND);
     let (status, _) = app
         .put_json(
             olga,
@@ -584,18 +577,19 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
         S::CONFLICT,
         "the open-ended period from 2021 overlaps"
     );
-    let (status, _) = app.delete(olga, path(w.gina)).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app
-        .put_json(
-            olga,
-            path(w.gina),
-            json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"}),
-        )
-        .await;
-    assert_eq!(status, S::CREATED);
-    let (status, _) = app.delete(olga, path(w.gina)).await;
-    assert_eq!(status, S::NO_CONTENT);
+    app.delete(olga, path(w.gina))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.put_json(
+        olga,
+        path(w.gina),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"}),
+    )
+    .await
+    .expect_status(S::CREATED);
+    app.delete(olga, path(w.gina))
+        .await
+        .expect_status(S::NO_CONTENT);
     let rows = assignments_of(app, p).await;
     assert_eq!(rows.len(), 3, "the upcoming one was deleted, the rest kept");
     let current = app
@@ -611,52 +605,52 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
     assert_eq!(app.audit("project.assignment_ended").await.len(), 3);
 
     // A project with assignments cannot be deleted; it says why.
-    let (status, body) = app.delete(olga, format!("/projects/{p}")).await;
-    assert_eq!(status, S::CONFLICT);
+    let body = app
+        .delete(olga, format!("/projects/{p}"))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(body["error"]["blocking"]["assignments"], 3, "{body}");
 
     // A closed project takes no assignments.
-    let (status, _) = app
-        .patch_json(olga, format!("/projects/{p}"), json!({"status": "closed"}))
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = app
-        .put_json(
-            olga,
-            path(w.sam),
-            json!({"role": "member", "minutes_per_week": 60, "start_date": "2030-01-07"}),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    app.patch_json(olga, format!("/projects/{p}"), json!({"status": "closed"}))
+        .await
+        .expect_status(S::OK);
+    app.put_json(
+        olga,
+        path(w.sam),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2030-01-07"}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
     assert_eq!(assignments_of(app, p).await.len(), 3);
 
     // Nor does a project in an archived org.
     let q = new_project(&w, olga, w.west, "ACME-2").await["id"]
         .as_i64()
         .unwrap();
-    let (status, _) = app
-        .patch_json(
-            &w.ada,
-            format!("/orgs/{}", w.west),
-            json!({"status": "archived"}),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = app
-        .put_json(
-            olga,
-            format!("/projects/{q}/assignments/{}", w.sam),
-            json!({"role": "member", "minutes_per_week": 60, "start_date": "2026-01-05"}),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    app.patch_json(
+        &w.ada,
+        format!("/orgs/{}", w.west),
+        json!({"status": "archived"}),
+    )
+    .await
+    .expect_status(S::OK);
+    app.put_json(
+        olga,
+        format!("/projects/{q}/assignments/{}", w.sam),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2026-01-05"}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
     assert!(assignments_of(app, q).await.is_empty());
 
     // Another tenant's admin learns nothing of any of it.
-    let (status, _) = app.get_json(&w.gus, format!("/projects/{p}")).await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = app.delete(&w.gus, path(w.gina)).await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.get_json(&w.gus, format!("/projects/{p}"))
+        .await
+        .expect_status(S::NOT_FOUND);
+    app.delete(&w.gus, path(w.gina))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -672,24 +666,23 @@ async fn teams_are_managed_inside_their_tenant() {
         .await;
     assert_eq!(team["version"], 1);
     let id = team["id"].as_i64().unwrap();
-    let (status, body) = app
+    let body = app
         .post_json(olga, "/teams", json!({"org_id": w.east, "name": "ROCKETS"}))
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["name"].is_string());
-    let (status, _) = app
-        .post_json(olga, "/teams", json!({"org_id": w.globex, "name": "Spies"}))
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.post_json(olga, "/teams", json!({"org_id": w.globex, "name": "Spies"}))
+        .await
+        .expect_status(S::NOT_FOUND);
 
-    let (status, body) = app
+    let body = app
         .put_json(
             olga,
             format!("/teams/{id}/members/{}", w.sam),
             json!({"lead": true}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["members"][0]["lead"], true);
     let (status, _) = app
         .put_json(
@@ -731,30 +724,29 @@ async fn teams_are_managed_inside_their_tenant() {
 
     let (_, list) = app.get_json(olga, "/teams").await;
     assert_eq!(ids(&list), vec![id]);
-    let (status, renamed) = app
-        .patch_json(
-            olga,
-            format!("/teams/{id}"),
-            json!({"name": "Boosters", "version": 1}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{renamed}");
-    let (status, _) = app
-        .patch_json(
-            olga,
-            format!("/teams/{id}"),
-            json!({"name": "Stale", "version": 1}),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT);
-    let (status, _) = app
-        .delete(olga, format!("/teams/{id}/members/{}", w.sam))
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app.delete(olga, format!("/teams/{id}")).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app.get_json(olga, format!("/teams/{id}")).await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.patch_json(
+        olga,
+        format!("/teams/{id}"),
+        json!({"name": "Boosters", "version": 1}),
+    )
+    .await
+    .expect_status(S::OK);
+    app.patch_json(
+        olga,
+        format!("/teams/{id}"),
+        json!({"name": "Stale", "version": 1}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
+    app.delete(olga, format!("/teams/{id}/members/{}", w.sam))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.delete(olga, format!("/teams/{id}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.get_json(olga, format!("/teams/{id}"))
+        .await
+        .expect_status(S::NOT_FOUND);
     for action in [
         "team.created",
         "team.updated",
@@ -776,8 +768,10 @@ async fn an_org_with_projects_or_teams_is_not_deleted() {
     let team = app
         .post_created(ada, "/teams", json!({"org_id": w.west, "name": "Crew"}))
         .await;
-    let (status, body) = app.delete(ada, format!("/orgs/{}", w.west)).await;
-    assert_eq!(status, S::CONFLICT);
+    let body = app
+        .delete(ada, format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
         json!({"children": 0, "users": 0, "projects": 1, "teams": 1, "groups": 0})
@@ -789,12 +783,15 @@ async fn an_org_with_projects_or_teams_is_not_deleted() {
             .contains("1 project, 1 team"),
         "{body}"
     );
-    let (status, _) = app.delete(ada, format!("/projects/{p}")).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app.delete(ada, format!("/teams/{}", team["id"])).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, body) = app.delete(ada, format!("/orgs/{}", w.west)).await;
-    assert_eq!(status, S::NO_CONTENT, "{body}");
+    app.delete(ada, format!("/projects/{p}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.delete(ada, format!("/teams/{}", team["id"]))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.delete(ada, format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::NO_CONTENT);
 }
 
 #[tokio::test]
@@ -845,14 +842,13 @@ async fn a_project_manager_granted_on_one_project_manages_that_project_only() {
     assert_eq!(status, S::OK, "he manages Apollo");
     let (status, _) = w.get_json(&sam, format!("/projects/{gemini}")).await;
     assert_eq!(status, S::NOT_FOUND, "and knows nothing of Gemini");
-    let (status, _) = w
-        .patch_json(
-            &sam,
-            format!("/projects/{gemini}"),
-            json!({"description": "Mine"}),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.patch_json(
+        &sam,
+        format!("/projects/{gemini}"),
+        json!({"description": "Mine"}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
     let (_, list) = w.get_json(&sam, "/projects").await;
     assert_eq!(ids(&list), vec![apollo]);
     let (status, _) = w.get_json(&sam, format!("/orgs/{}", w.acme)).await;
@@ -862,14 +858,13 @@ async fn a_project_manager_granted_on_one_project_manages_that_project_only() {
         "a project grant opens the project, not the orgs above it"
     );
     // Outsiders cannot grant at a project they cannot see.
-    let (status, _) = w
-        .post_json(
-            &w.gus,
-            "/grants",
-            json!({"role_id": pm, "user_id": w.gina, "project_id": apollo}),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.post_json(
+        &w.gus,
+        "/grants",
+        json!({"role_id": pm, "user_id": w.gina, "project_id": apollo}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
 }
 
 #[tokio::test]

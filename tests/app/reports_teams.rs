@@ -9,6 +9,7 @@ use chrono::Duration;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ExpectStatus;
 use crate::timesheets::{World, post, world};
 
 /// Saves `user`'s week (the world's last week) with `minutes` on its Monday
@@ -32,11 +33,11 @@ async fn by_team_user(w: &World, token: &str, name: &str) -> BTreeMap<(String, S
         w.week,
         w.week + Duration::days(6)
     );
-    let (status, body) = w
+    let body = w
         .app
         .get_json(token, format!("/reports/{name}?{query}"))
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     let columns: Vec<&str> = body["columns"]
         .as_array()
         .unwrap()

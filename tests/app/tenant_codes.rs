@@ -37,34 +37,32 @@ async fn project_codes_are_unique_per_tenant_not_per_installation() {
     // Renaming into a taken code of the tenant: the same answer.
     let (_, p) = new_project(&w.app, &w.olga, w.east, "P3").await;
     let p3 = p["id"].as_i64().unwrap();
-    let (status, body) = w
+    let body = w
         .app
         .patch_json(&w.olga, format!("/projects/{p3}"), json!({"code": "P2"}))
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(body["error"]["fields"]["code"], PROJECT_CODE_TAKEN);
     // Moving a project into a tenant where its code is taken is refused;
     // into one where it is free, allowed.
-    let (status, body) = w
-        .app
+    w.app
         .patch_json(
             &w.ada,
             format!("/projects/{globex_p1}"),
             json!({"org_id": w.acme}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     let root = w.app.root_id().await;
     let initech = w.app.create_org(&w.ada, root, "Initech", "INITECH").await;
-    let (status, body) = w
-        .app
+    w.app
         .patch_json(
             &w.ada,
             format!("/projects/{globex_p1}"),
             json!({"org_id": initech}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     // Globex's code is free again, Initech's is taken.
     assert_eq!(
         new_project(&w.app, &w.gus, w.globex, "P1").await.0,
@@ -88,15 +86,15 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
     let (status, body) = new_project(&w.app, &w.ada, dept, "P1").await;
     assert_eq!(status, S::CREATED, "{body}");
     let lab_p1 = body["id"].as_i64().unwrap();
-    let (status, body) = w
+    let body = w
         .app
         .post_json(
             &w.ada,
             format!("/orgs/{dept}/move"),
             json!({"parent_id": w.acme}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(body["error"]["reason"], "project_code", "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
@@ -107,24 +105,22 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
     let (_, org) = w.app.get_json(&w.ada, format!("/orgs/{dept}")).await;
     assert_eq!(org["parent_id"], w.globex);
     // Renamed, it moves, and its project now counts in Acme's tenant.
-    let (status, body) = w
-        .app
+    w.app
         .patch_json(
             &w.ada,
             format!("/projects/{lab_p1}"),
             json!({"code": "LAB1"}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, body) = w
-        .app
+        .await
+        .expect_status(S::OK);
+    w.app
         .post_json(
             &w.ada,
             format!("/orgs/{dept}/move"),
             json!({"parent_id": w.east}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         new_project(&w.app, &w.olga, w.acme, "LAB1").await.0,
         S::CONFLICT
@@ -134,15 +130,14 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
         S::CREATED
     );
     // Moved to the root it becomes a tenant of its own: Acme may reuse LAB1.
-    let (status, body) = w
-        .app
+    w.app
         .post_json(
             &w.ada,
             format!("/orgs/{dept}/move"),
             json!({"parent_id": root}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         new_project(&w.app, &w.olga, w.acme, "LAB1").await.0,
         S::CREATED

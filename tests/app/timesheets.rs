@@ -154,20 +154,22 @@ impl World {
     }
 
     async fn set_mode(&self, mode: &str) {
-        let (status, body) = self
-            .app
+        self.app
             .put_json(
                 &self.ada,
                 format!("/orgs/{}/settings", self.acme),
                 json!({"approval_mode": mode}),
             )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+            .await
+            .expect_status(S::OK);
     }
 
     async fn notifications(&self, t: &str) -> Vec<Value> {
-        let (status, body) = self.app.get_json(t, "/notifications").await;
-        assert_eq!(status, S::OK, "{body}");
+        let body = self
+            .app
+            .get_json(t, "/notifications")
+            .await
+            .expect_status(S::OK);
         body["items"].as_array().unwrap().clone()
     }
 
@@ -574,29 +576,27 @@ async fn bad_entries_are_refused_and_change_nothing() {
         );
     }
     // The maximum per day is a setting.
-    let (status, _) = w
-        .app
+    w.app
         .put_json(
             &w.ada,
             format!("/orgs/{}/settings", w.acme),
             json!({"max_minutes_per_day": 600}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let (status, body) = w
         .put_sheet(&w.eve, v, json!([cell(w.p1, w.day(2), 660)]))
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     // So is a locked period.
-    let (status, _) = w
-        .app
+    w.app
         .put_json(
             &w.ada,
             format!("/orgs/{}/settings", w.acme),
             json!({"lock_before": w.day(3)}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let (status, body) = w
         .put_sheet(&w.eve, v, json!([cell(w.p1, w.day(2), 60)]))
         .await;
@@ -737,11 +737,11 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     let unread = list["unread"].as_i64().unwrap();
     assert_eq!(unread, list["total"].as_i64().unwrap());
     let first = list["items"][0]["id"].as_i64().unwrap();
-    let (status, out) = w
+    let out = w
         .app
         .post_json(&w.gus, "/notifications/read", json!({"ids": [first]}))
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(out["marked_read"], 0);
     let (_, out) = w
         .app
