@@ -69,15 +69,8 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     assert_eq!(all["columns"][0], "date");
     // With paging: one page, the total, and page 2 differs from page 1.
     let page = async |n: &str| {
-        let body = w
-            .app
-            .get_json(
-                &w.olga,
-                format!("/reports/entries?{PERIOD}&page={n}&per_page=100"),
-            )
-            .await
-            .expect_status(S::OK);
-        body
+        let path = format!("/reports/entries?{PERIOD}&page={n}&per_page=100");
+        w.app.get_json(&w.olga, path).await.expect_status(S::OK)
     };
     let (one, two) = (page("1").await, page("2").await);
     assert_eq!(one["total"], ENTRIES);
