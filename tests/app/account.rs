@@ -653,8 +653,7 @@ async fn the_outbox_is_for_root_user_managers_while_smtp_is_off() {
         location(&app.new_browser().get("/admin/outbox").await),
         "/sign-in?next=/admin/outbox"
     );
-    let bob = app.new_browser();
-    bob.sign_in("bob@example.com", ADMIN_PASSWORD).await;
+    let bob = app.signed_in_browser("bob@example.com").await;
     assert_eq!(
         bob.get("/admin/outbox").await.status(),
         StatusCode::NOT_FOUND

@@ -135,8 +135,7 @@ async fn auditors_read_their_subtree_only() {
 #[tokio::test]
 async fn the_audit_page_filters_and_shows_what_changed() {
     let w = world().await;
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page("/audit?action=project.").await;
     assert_eq!(status, S::OK);
     assert!(
@@ -147,8 +146,7 @@ async fn the_audit_page_filters_and_shows_what_changed() {
     let (status, html) = olga.get_page("/audit?from=2026-05-01&to=2026-04-01").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("cannot be before its start"));
-    let pat = w.app.new_browser();
-    pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     assert_eq!(pat.get("/audit").await.status(), S::FORBIDDEN);
 }
 
@@ -161,16 +159,14 @@ async fn the_navigation_offers_the_audit_log_only_to_who_may_read_it() {
         let nav = &html[html.find("aria-label=\"Main\"").unwrap()..];
         nav[..nav.find("</nav>").unwrap()].contains("href=\"/audit\"")
     };
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(
         nav_links_audit(&html),
         "an org admin reads her tenant's log"
     );
-    let pat = w.app.new_browser();
-    pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     let (status, html) = pat.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(!nav_links_audit(&html), "no audit.view anywhere: no link");
@@ -189,8 +185,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
         json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
     )
     .await;
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page("/audit").await;
     assert_eq!(status, S::OK);
     assert!(

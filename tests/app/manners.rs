@@ -49,8 +49,7 @@ async fn answer(
 #[tokio::test]
 async fn head_answers_like_get_with_the_same_headers_and_no_body() {
     let (app, _, token) = spawn_with_owner().await;
-    let browser = app.new_browser();
-    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let browser = app.signed_in_browser(ADMIN_EMAIL).await;
     let root = app.root_id().await;
 
     // Pages signed in and out, a redirect, a page that does not exist, the

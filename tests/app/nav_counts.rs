@@ -6,16 +6,7 @@ use reqwest::StatusCode as S;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::timesheets::{World, world};
-
-async fn signed_in(w: &World, email: &str) -> Browser {
-    let b = w.app.new_browser();
-    assert_eq!(
-        b.sign_in(email, ADMIN_PASSWORD).await.status(),
-        S::SEE_OTHER
-    );
-    b
-}
+use crate::timesheets::world;
 
 /// The approvals badge's number, or 0 when there is none.
 async fn approvals(b: &Browser) -> usize {
@@ -43,8 +34,8 @@ fn badge(html: &str, id: &str) -> usize {
 #[tokio::test]
 async fn navigation_counts_follow_every_change_at_the_next_page() {
     let w = world().await;
-    let pat = signed_in(&w, "pat@acme.example").await;
-    let eve = signed_in(&w, "eve@acme.example").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
     // Seen (and kept) before anything waits.
     assert_eq!(approvals(&pat).await, 0);
     assert_eq!(approvals(&pat).await, 0);

@@ -308,8 +308,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     app.grant_role(&t, "Org admin", olga.id, acme).await;
     app.create_user("sam@acme.example", "Sam", east).await;
 
-    let browser = app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = app.signed_in_browser("olga@acme.example").await;
     let (status, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert_eq!(status, S::OK);
     assert!(
@@ -397,26 +396,16 @@ struct Scoped {
 async fn scoped() -> Scoped {
     let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
-    let (status, body) = app
-        .patch_json(
-            &t,
-            format!("/orgs/{root}"),
-            json!({"name": "Zenith Holding"}),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    let rename = json!({"name": "Zenith Holding"});
+    app.patch_json(&t, format!("/orgs/{root}"), rename)
+        .await
+        .expect_status(S::OK);
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
     let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
     app.grant_role(&t, "Org admin", olga_user.id, acme).await;
     let olga_token = app.create_token(olga_user.id, "").await;
-    let olga = app.new_browser();
-    assert_eq!(
-        olga.sign_in("olga@acme.example", ADMIN_PASSWORD)
-            .await
-            .status(),
-        S::SEE_OTHER
-    );
+    let olga = app.signed_in_browser("olga@acme.example").await;
     Scoped {
         app,
         t,
@@ -1170,8 +1159,7 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
         let (status, _) = app.get_json(&hal_t, &path).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
     }
-    let browser = app.new_browser();
-    browser.sign_in("hal@example.com", ADMIN_PASSWORD).await;
+    let browser = app.signed_in_browser("hal@example.com").await;
     let (status, html) = browser.get_page(&format!("/orgs/{root}")).await;
     assert_eq!(status, S::OK);
     assert!(!html.contains("data-testid=\"rollup-"), "{html}");

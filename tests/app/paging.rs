@@ -110,8 +110,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     );
 
     // The page: 50 rows, "showing 51–100 of 1,050", filters kept in the links.
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page(&format!("/reports/entries?{PERIOD}")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Showing 1–50 of 1,050"), "{html}");
@@ -213,10 +212,8 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
         many(&w, &w.ada, kind, w.acme, "Acme unit", 55).await;
         many(&w, &w.ada, kind, w.globex, "Globex unit", 3).await;
     }
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let gus = w.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     for kind in ["teams", "groups"] {
         let (status, first) = olga.get_page(&format!("/{kind}?q=unit")).await;
         assert_eq!(status, S::OK);
@@ -271,16 +268,14 @@ async fn the_people_and_audit_lists_use_the_one_pager() {
             )
             .await;
     }
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, first) = olga.get_page("/users?q=person").await;
     assert_eq!(status, S::OK);
     assert!(first.contains("Showing 1–50 of 52"), "{first}");
     assert!(first.contains("/users?q=person&#38;page=2"));
     let (_, last) = olga.get_page("/users?q=person&page=77").await;
     assert!(last.contains("Showing 51–52 of 52"), "{last}");
-    let gus = w.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     for page in ["1", "2"] {
         let (_, html) = gus.get_page(&format!("/users?q=person&page={page}")).await;
         assert!(!html.contains("Person 0"), "{html}");

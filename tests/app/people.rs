@@ -603,8 +603,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
         .app
         .create_org(&w.ada, w.globex, "Globex Labs", "GLOBEX-LABS")
         .await;
-    let browser = w.app.new_browser();
-    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser(ADMIN_EMAIL).await;
     let (status, html) = browser
         .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={}",
@@ -704,13 +703,11 @@ async fn leaving_a_group_closes_its_pages_at_the_next_request() {
         )
         .await;
 
-    let browser = w.app.new_browser();
-    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("sam@acme.example").await;
     let edit = format!("/orgs/{}/edit", w.east);
     assert_eq!(browser.get(&edit).await.status(), S::OK);
     // Olga removes him through her pages.
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let response = olga
         .submit_form(&format!("/groups/{gid}/members/{}/remove", sam.id), &[])
         .await;
@@ -739,8 +736,7 @@ async fn the_directory_pages_through_many_matches() {
             )
             .await;
     }
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
     let (_, first) = browser.get_page("/directory?q=person").await;
     assert!(
         first.contains("(30)") && first.contains("Page 1 of 2"),
@@ -963,8 +959,7 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
     assert_eq!(still["total"], olgas["total"], "nothing was revoked");
 
     // The same by page, in Gus's browser.
-    let gus = t.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = t.app.signed_in_browser("gus@globex.example").await;
     for path in [
         format!("/groups/{}", group["id"]),
         format!("/orgs/{}/access", t.acme),
@@ -990,8 +985,7 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
     );
 
     // Not even the Owner deletes a built-in role.
-    let ada = t.app.new_browser();
-    ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada = t.app.signed_in_browser(ADMIN_EMAIL).await;
     let viewer = t.role_id_at(&t.ada, t.acme, "Viewer").await;
     let response = ada
         .submit_form(&format!("/roles/{viewer}/delete"), &[])
@@ -1006,8 +1000,7 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
 async fn lost_access_closes_pages_at_the_next_request() {
     let t = tenants().await;
     let sam = t.app.create_user("sam@acme.example", "Sam", t.acme).await;
-    let browser = t.app.new_browser();
-    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let browser = t.app.signed_in_browser("sam@acme.example").await;
     let east = format!("/orgs/{}", t.east);
     assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
     let viewer = t.role_id_at(&t.olga, t.east, "Viewer").await;
@@ -1082,8 +1075,7 @@ async fn the_email_domain_suggests_a_home_org_within_reach() {
             .await
             .expect_status(S::OK);
     }
-    let olga = t.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = t.app.signed_in_browser("olga@acme.example").await;
     let suggestion = |email: &'static str| {
         let olga = &olga;
         async move {
@@ -1139,8 +1131,7 @@ async fn moving_a_home_needs_user_manage_at_the_origin_too() {
     let (_, still) = t.app.get_json(&t.ada, format!("/users/{}", sam.id)).await;
     assert_eq!(still["org_id"], t.acme);
     // By page too.
-    let browser = t.app.new_browser();
-    browser.sign_in("uma@acme.example", ADMIN_PASSWORD).await;
+    let browser = t.app.signed_in_browser("uma@acme.example").await;
     let response = browser
         .submit_form(
             &format!("/users/{}/move", sam.id),
@@ -1206,8 +1197,7 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
         .collect();
     assert_eq!(members, vec![sam.id], "{api}");
 
-    let olga = t.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = t.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page(&format!("/groups/{gid}")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Sam Acmeson"), "{html}");

@@ -894,8 +894,7 @@ async fn an_assignee_sees_their_project_without_a_grant() {
         .patch_json(&sam, format!("/projects/{apollo}"), json!({"name": "Mine"}))
         .await;
     assert_eq!(status, S::FORBIDDEN, "seeing is not managing");
-    let browser = w.new_browser();
-    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.signed_in_browser("sam@acme.example").await;
     let (status, html) = browser.get_page("/my/projects").await;
     assert_eq!(status, S::OK);
     assert!(
@@ -917,8 +916,7 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
     let west = new_project(&w, &w.olga, w.west, "WESTY").await["id"]
         .as_i64()
         .unwrap();
-    let olga = w.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
     let (_, first) = olga.get_page(&format!("/projects?org_id={}", w.east)).await;
     assert!(
         first.contains("of 55") && first.contains("Page 1 of 2"),
@@ -934,8 +932,7 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
     assert!(second.contains("Page 2 of 2"));
     let (_, globex_view) = w.new_browser().get_page("/projects").await;
     assert!(!globex_view.contains("P00"), "signed out: sent to sign in");
-    let gus = w.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = w.signed_in_browser("gus@globex.example").await;
     let (_, html) = gus.get_page("/projects?q=P0").await;
     assert!(html.contains("No projects you can see."));
     assert_eq!(
@@ -958,8 +955,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let project = new_project(&w, &w.olga, w.east, "HARBOUR").await;
     let pid = project["id"].as_i64().unwrap();
     let page = format!("/projects/{pid}");
-    let olga = w.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page(&page).await;
     assert_eq!(status, S::OK);
     assert!(
@@ -1031,8 +1027,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let grant_id = grants["items"][0]["id"].as_i64().unwrap();
 
     // Another tenant's admin neither grants nor revokes here.
-    let gus = w.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = w.signed_in_browser("gus@globex.example").await;
     assert_eq!(gus.get(&page).await.status(), S::NOT_FOUND);
     let response = gus
         .submit_form(

@@ -214,8 +214,7 @@ async fn report_totals_equal_the_entries_across_month_and_quarter_boundaries() {
     );
 
     // The page shows the same total, and its CSV link works the same.
-    let ada = w.app.new_browser();
-    ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada = w.app.signed_in_browser(ADMIN_EMAIL).await;
     let (status, html) = ada
         .get_page(&format!("/reports/monthly-by-project?{query}"))
         .await;
@@ -350,8 +349,7 @@ async fn bad_filters_get_a_clear_4xx() {
     let (status, _) = report(&w, &w.olga, "no-such-report", "").await;
     assert_eq!(status, S::NOT_FOUND);
     // Pages say the same next to the field.
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga
         .get_page("/reports/entries?from=2026-05-01&to=2026-04-01")
         .await;

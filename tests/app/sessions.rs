@@ -391,8 +391,7 @@ async fn an_idle_session_ends_and_a_busy_one_is_kept_alive() {
 
     // The next sign-in (anyone's) prunes the dead row.
     assert_eq!(stored_sessions(&app).await, 1);
-    let other = app.new_browser();
-    other.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let other = app.signed_in_browser(ADMIN_EMAIL).await;
     assert_eq!(stored_sessions(&app).await, 1);
     assert_eq!(other.get("/").await.status(), StatusCode::OK);
 }

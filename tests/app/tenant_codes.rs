@@ -199,8 +199,7 @@ async fn a_taken_email_names_no_account_and_points_to_a_grant_by_email() {
         assert!(!hidden.to_string().contains(told), "{told} in {hidden}");
     }
     // The page says the same and offers the Access tab, where Olga may grant.
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
     let acme = w.acme.to_string();
     let page = |email: &'static str| {
         let (browser, acme) = (&browser, acme.clone());

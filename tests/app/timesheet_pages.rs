@@ -10,15 +10,6 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::timesheets::{World, world};
 
-async fn signed_in(w: &World, email: &str) -> Browser {
-    let b = w.app.new_browser();
-    assert_eq!(
-        b.sign_in(email, ADMIN_PASSWORD).await.status(),
-        S::SEE_OTHER
-    );
-    b
-}
-
 fn grid_path(w: &World) -> String {
     format!("/timesheets/{}/{}", w.eve_id, w.week)
 }
@@ -64,7 +55,7 @@ async fn stored_version(w: &World) -> i64 {
 #[tokio::test]
 async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() {
     let w = world().await;
-    let eve = signed_in(&w, "eve@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
     // "This week" goes to the current week's grid.
     let response = eve.get("/timesheets/this-week").await;
     assert_eq!(response.status(), S::SEE_OTHER);
@@ -151,7 +142,7 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
     assert_eq!(stored_version(&w).await, 2);
 
     // Outsiders get 404 on the page and on its actions.
-    let gus = signed_in(&w, "gus@globex.example").await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     assert_eq!(gus.get(&grid_path(&w)).await.status(), S::NOT_FOUND);
     let response = post_grid(
         &gus,
@@ -166,8 +157,8 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
 #[tokio::test]
 async fn submit_reject_fix_and_approve_through_the_pages() {
     let w = world().await;
-    let eve = signed_in(&w, "eve@acme.example").await;
-    let pat = signed_in(&w, "pat@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     let response = post_grid(
         &eve,
         &grid_path(&w),
@@ -237,7 +228,7 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     assert_eq!(response.status(), S::CONFLICT);
 
     // Gus may neither see nor decide.
-    let gus = signed_in(&w, "gus@globex.example").await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     let response = gus
         .submit_form(&format!("/timesheets/{id}/approve"), &[])
         .await;
@@ -285,7 +276,7 @@ async fn projects_teams_and_my_projects_show_the_hours() {
         )
         .await;
 
-    let eve = signed_in(&w, "eve@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
     let (_, mine) = eve.get_page("/my/projects").await;
     assert!(
         mine.contains(&format!("data-testid=\"week-hours-{}\">2.00 h", w.p1)),
@@ -303,7 +294,7 @@ async fn projects_teams_and_my_projects_show_the_hours() {
 
     // The project shows 10 h logged to those who see time there (Olga), not
     // to an assignee without it (Eve).
-    let olga = signed_in(&w, "olga@acme.example").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (_, project) = olga.get_page(&format!("/projects/{}", w.p1)).await;
     assert!(
         project.contains("data-testid=\"logged\">10.00 h"),
@@ -323,7 +314,7 @@ async fn projects_teams_and_my_projects_show_the_hours() {
 #[tokio::test]
 async fn the_reminder_button_reaches_only_the_admins_people() {
     let w = world().await;
-    let olga = signed_in(&w, "olga@acme.example").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (_, inbox) = olga.get_page("/approvals").await;
     assert!(inbox.contains("data-testid=\"remind\""));
     let response = olga.submit_form("/approvals/remind", &[]).await;
@@ -338,7 +329,7 @@ async fn the_reminder_button_reaches_only_the_admins_people() {
         1
     );
     // Pat without time.manage has no button, and the route does not exist for him.
-    let pat = signed_in(&w, "pat@acme.example").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     let (_, inbox) = pat.get_page("/approvals").await;
     assert!(!inbox.contains("data-testid=\"remind\""));
     assert_eq!(
@@ -360,7 +351,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
         .await;
     let id = sheet["id"].as_i64().unwrap();
     w.act(&w.eve, id, "submit", json!({})).await;
-    let pat = signed_in(&w, "pat@acme.example").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     let (_, html) = pat.get_page("/").await;
     assert!(
         html.contains("data-testid=\"my-pending\"") && html.contains("Eve, week of"),
@@ -378,7 +369,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     )
     .await;
 
-    let eve = signed_in(&w, "eve@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
     let (_, html) = eve.get_page("/").await;
     assert!(
         html.contains("data-testid=\"my-rejected\"") && html.contains("Split Monday"),
@@ -391,7 +382,7 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     w.app
         .create_user("gina@globex.example", "Gina", w.globex)
         .await;
-    let olga = signed_in(&w, "olga@acme.example").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (_, html) = olga.get_page("/").await;
     assert!(html.contains("Acme at a glance"), "{html}");
     assert!(
