@@ -5,7 +5,6 @@
 //! clamped (pages) or refused with a 422 (API), never a 500; someone outside
 //! the tenant gets the 404 of a missing id on every page; page and API agree.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -32,15 +31,15 @@ async fn people(w: &World) -> Vec<i64> {
 }
 
 async fn put(w: &World, path: String, body: Value) {
-    let (status, answer) = w.app.call(Method::PUT, path, &w.ada, Some(body)).await;
+    let (status, answer) = w.app.put_json(&w.ada, path, body).await;
     assert!(status.is_success(), "{answer}");
 }
 
 /// The same answer as for an id that does not exist, on every page value.
 async fn same_404(browser: &Browser, path: &str, missing: &str) {
     for query in ["", "?page=2", "?page=0", "?page=x&q=a"] {
-        let (status, body) = browser.get_text(&format!("{path}{query}")).await;
-        let (missing_status, missing_body) = browser.get_text(&format!("{missing}{query}")).await;
+        let (status, body) = browser.get_page(&format!("{path}{query}")).await;
+        let (missing_status, missing_body) = browser.get_page(&format!("{missing}{query}")).await;
         assert_eq!(status, S::NOT_FOUND, "{path}{query}");
         assert_eq!(
             (status, body),
@@ -53,7 +52,7 @@ async fn same_404(browser: &Browser, path: &str, missing: &str) {
 /// Pages 1 and 2 of `path` (which has no query) for `browser`: 50 then the
 /// rest of `total`, the search in the link, bad page numbers clamped.
 async fn pages_of(browser: &Browser, path: &str, total: usize) -> (String, String) {
-    let (status, first) = browser.get_text(&format!("{path}?q=member")).await;
+    let (status, first) = browser.get_page(&format!("{path}?q=member")).await;
     assert_eq!(status, S::OK, "{path}");
     assert!(
         first.contains(&format!("Showing 1–50 of {total}")),
@@ -63,19 +62,19 @@ async fn pages_of(browser: &Browser, path: &str, total: usize) -> (String, Strin
         first.contains(&format!("{path}?q=member&#38;page=2")),
         "{path}: the search stays in the link"
     );
-    let (_, second) = browser.get_text(&format!("{path}?q=member&page=2")).await;
+    let (_, second) = browser.get_page(&format!("{path}?q=member&page=2")).await;
     assert!(
         second.contains(&format!("Showing 51–{total} of {total}")),
         "{path}: {second}"
     );
     for bad in ["0", "-1", "x", "99999999999999999999"] {
         let (status, html) = browser
-            .get_text(&format!("{path}?q=member&page={bad}"))
+            .get_page(&format!("{path}?q=member&page={bad}"))
             .await;
         assert_eq!(status, S::OK, "{path} page={bad}");
         assert!(html.contains(&format!("of {total}")), "{path} page={bad}");
     }
-    let (_, one) = browser.get_text(&format!("{path}?q=member%2007")).await;
+    let (_, one) = browser.get_page(&format!("{path}?q=member%2007")).await;
     assert!(one.contains("Showing 1–1 of 1"), "{path}: {one}");
     (first, second)
 }
@@ -126,7 +125,7 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
     // The team has Eve and Lee (its lead, first) too; the project Eve and Pat.
     let (team_first, team_second) = pages_of(&olga, &format!("/teams/{}", w.team), PEOPLE).await;
     assert!(team_first.contains("Member 00") && team_second.contains("Member 54"));
-    let (_, everyone) = olga.get_text(&format!("/teams/{}", w.team)).await;
+    let (_, everyone) = olga.get_page(&format!("/teams/{}", w.team)).await;
     assert!(
         everyone.contains(&format!("of {}", PEOPLE + 2)),
         "{everyone}"
@@ -135,7 +134,7 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
     assert!(lead < everyone.find("Member 00").unwrap(), "leads first");
     let (project_first, _) = pages_of(&olga, &format!("/projects/{}", w.p1), PEOPLE).await;
     assert!(project_first.contains("data-testid=\"assignments\""));
-    let (_, all) = olga.get_text(&format!("/projects/{}?page=2", w.p1)).await;
+    let (_, all) = olga.get_page(&format!("/projects/{}?page=2", w.p1)).await;
     assert!(
         all.contains(&format!("Showing 51–{0} of {0}", PEOPLE + 2)),
         "{all}"
@@ -147,10 +146,7 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
         (format!("/teams/{}/members", w.team), PEOPLE + 2),
         (format!("/projects/{}/assignments", w.p1), PEOPLE + 2),
     ] {
-        let (status, body) = w
-            .app
-            .call(Method::GET, format!("{path}?page=2"), &w.olga, None)
-            .await;
+        let (status, body) = w.app.get_json(&w.olga, format!("{path}?page=2")).await;
         assert_eq!(status, S::OK, "{path}: {body}");
         assert_eq!(body["total"], json!(total), "{path}: {body}");
         assert_eq!(
@@ -160,17 +156,14 @@ async fn members_and_assignments_page_in_sql_with_their_search() {
         );
         let (_, one) = w
             .app
-            .call(Method::GET, format!("{path}?q=member%2007"), &w.olga, None)
+            .get_json(&w.olga, format!("{path}?q=member%2007"))
             .await;
         assert_eq!(one["total"], json!(1), "{path}: {one}");
         for bad in ["0", "x"] {
-            let (status, _) = w
-                .app
-                .call(Method::GET, format!("{path}?page={bad}"), &w.olga, None)
-                .await;
+            let (status, _) = w.app.get_json(&w.olga, format!("{path}?page={bad}")).await;
             assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path} page={bad}");
         }
-        let (status, _) = w.app.call(Method::GET, path.clone(), &w.gus, None).await;
+        let (status, _) = w.app.get_json(&w.gus, path.clone()).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
     }
 
@@ -199,43 +192,35 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     for i in 0..51 {
         let (status, body) = w
             .app
-            .call(
-                Method::POST,
-                "/grants",
-                &w.olga,
-                Some(json!({"role_id": viewer, "user_email": format!("new{i:02}@elsewhere.example"), "org_id": w.acme})),
-            )
+            .post_json(&w.olga, "/grants", json!({"role_id": viewer, "user_email": format!("new{i:02}@elsewhere.example"), "org_id": w.acme}))
             .await;
         assert!(status.is_success(), "{body}");
     }
 
     // East inherits Acme's grants: the 55, Olga's own; the root's are hidden.
     let east = format!("/orgs/{}/access", w.east);
-    let (status, api) = w
+    let api = w
         .app
-        .call(Method::GET, format!("{east}?per_page=200"), &w.olga, None)
-        .await;
-    assert_eq!(status, S::OK, "{api}");
+        .get_json(&w.olga, format!("{east}?per_page=200"))
+        .await
+        .expect_status(S::OK);
     let total = api["total"].as_u64().unwrap() as usize;
     assert_eq!(api["items"].as_array().unwrap().len(), total);
     assert_eq!(total, PEOPLE + 1, "{api}");
     let olga = w.app.signed_in_browser("olga@acme.example").await;
-    let (status, first) = olga.get_text(&east).await;
+    let (status, first) = olga.get_page(&east).await;
     assert_eq!(status, S::OK);
     assert!(
         first.contains(&format!("Showing 1–50 of {total}")),
         "{first}"
     );
-    let (_, second) = olga.get_text(&format!("{east}?page=2")).await;
+    let (_, second) = olga.get_page(&format!("{east}?page=2")).await;
     assert!(second.contains(&format!("Showing 51–{total} of {total}")));
     for html in [&first, &second] {
         assert!(html.contains("data-testid=\"hidden-above\""), "{html}");
     }
     // The page shows the API's rows in the API's order.
-    let (_, api_two) = w
-        .app
-        .call(Method::GET, format!("{east}?page=2"), &w.olga, None)
-        .await;
+    let (_, api_two) = w.app.get_json(&w.olga, format!("{east}?page=2")).await;
     let last_on_api = api_two["items"].as_array().unwrap().last().unwrap()["principal"]["name"]
         .as_str()
         .unwrap()
@@ -245,7 +230,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
 
     // Search and role narrow both, and stay in the pager's links.
     let filtered = format!("{east}?q=member&role_id={viewer}");
-    let (_, page) = olga.get_text(&filtered).await;
+    let (_, page) = olga.get_page(&filtered).await;
     assert!(
         page.contains(&format!("Showing 1–50 of {PEOPLE}")),
         "{page}"
@@ -254,32 +239,25 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         page.contains(&format!("?q=member&#38;role_id={viewer}&#38;page=2")),
         "{page}"
     );
-    let (_, api_filtered) = w
-        .app
-        .call(Method::GET, filtered.clone(), &w.olga, None)
-        .await;
+    let (_, api_filtered) = w.app.get_json(&w.olga, filtered.clone()).await;
     assert_eq!(api_filtered["total"], json!(PEOPLE));
-    let (_, nobody) = olga.get_text(&format!("{east}?q=nobody-at-all")).await;
+    let (_, nobody) = olga.get_page(&format!("{east}?q=nobody-at-all")).await;
     assert!(nobody.contains("No grant you can see matches."), "{nobody}");
     for bad in ["0", "-2", "abc", "99999999999999999999"] {
-        let (status, html) = olga.get_text(&format!("{east}?page={bad}&role_id=x")).await;
+        let (status, html) = olga.get_page(&format!("{east}?page={bad}&role_id=x")).await;
         assert_eq!(status, S::OK, "page={bad}");
         assert!(html.contains(&format!("of {total}")), "page={bad}");
-        let (status, body) = w
-            .app
-            .call(Method::GET, format!("{east}?page={bad}"), &w.olga, None)
-            .await;
+        let (status, body) = w.app.get_json(&w.olga, format!("{east}?page={bad}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "page={bad}: {body}");
     }
-    let (status, body) = w
-        .app
-        .call(Method::GET, format!("{east}?role_id=abc"), &w.olga, None)
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    w.app
+        .get_json(&w.olga, format!("{east}?role_id=abc"))
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 
     // Invitations page on their own, keeping the grants' page.
     let acme = format!("/orgs/{}/access", w.acme);
-    let (_, at_acme) = olga.get_text(&format!("{acme}?page=2")).await;
+    let (_, at_acme) = olga.get_page(&format!("{acme}?page=2")).await;
     assert!(at_acme.contains("Showing 1–50 of 51"), "{at_acme}");
     assert_eq!(
         at_acme
@@ -291,21 +269,19 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         at_acme.contains(&format!("{acme}?page=2&#38;inv_page=2")),
         "{at_acme}"
     );
-    let (_, invitations_two) = olga.get_text(&format!("{acme}?inv_page=2")).await;
+    let (_, invitations_two) = olga.get_page(&format!("{acme}?inv_page=2")).await;
     assert!(
         invitations_two.contains("Showing 51–51 of 51"),
         "{invitations_two}"
     );
-    let (status, invitations) = w
+    let invitations = w
         .app
-        .call(
-            Method::GET,
-            format!("/grants/invitations?org_id={}&page=2", w.acme),
+        .get_json(
             &w.olga,
-            None,
+            format!("/grants/invitations?org_id={}&page=2", w.acme),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         (
             invitations["total"].clone(),
@@ -317,20 +293,13 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     // GET /grants pages in SQL with the same total on every page.
     let (_, grants_one) = w
         .app
-        .call(
-            Method::GET,
-            format!("/grants?org_id={}&per_page=20", w.acme),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?org_id={}&per_page=20", w.acme))
         .await;
     let (_, grants_three) = w
         .app
-        .call(
-            Method::GET,
-            format!("/grants?org_id={}&per_page=20&page=3", w.acme),
+        .get_json(
             &w.olga,
-            None,
+            format!("/grants?org_id={}&per_page=20&page=3", w.acme),
         )
         .await;
     assert_eq!(grants_one["total"], json!(PEOPLE + 1), "{grants_one}");
@@ -339,10 +308,7 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
         grants_three["items"].as_array().unwrap().len(),
         PEOPLE + 1 - 40
     );
-    let (_, gus_grants) = w
-        .app
-        .call(Method::GET, "/grants?per_page=200", &w.gus, None)
-        .await;
+    let (_, gus_grants) = w.app.get_json(&w.gus, "/grants?per_page=200").await;
     assert!(
         gus_grants["items"]
             .as_array()
@@ -356,11 +322,10 @@ async fn the_access_tab_pages_grants_and_invitations_and_agrees_with_the_api() {
     // Outside the tenant: the 404 of a missing org on every page value.
     let gus = w.app.signed_in_browser("gus@globex.example").await;
     same_404(&gus, &east, "/orgs/999999/access").await;
-    let (status, _) = w
-        .app
-        .call(Method::GET, format!("{east}?page=2"), &w.gus, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.app
+        .get_json(&w.gus, format!("{east}?page=2"))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 /// For every person and org, the paged Access list is exactly the list the
@@ -375,16 +340,7 @@ async fn the_paged_access_list_is_the_resolvers_list() {
     let viewer = w.app.role_id(&w.ada, "Viewer").await;
     let vault = w.app.create_org(&w.ada, w.east, "Vault", "VAULT").await;
     let keeper = w.app.add_keeper(vault).await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.make_private(&w.ada, vault).await;
     let group = post(
         &w.app,
         &w.ada,
@@ -432,16 +388,7 @@ async fn the_paged_access_list_is_the_resolvers_list() {
     )
     .await;
     let store = std::sync::Arc::new(AuthzStore::new());
-    let everyone: Vec<i64> = w
-        .app
-        .db
-        .read(|conn| {
-            use canopy::db::schema::users;
-            use diesel::prelude::*;
-            Ok(users::table.select(users::id).order(users::id).load(conn)?)
-        })
-        .await
-        .unwrap();
+    let everyone = w.app.all_user_ids().await;
     let root = w.app.root_id().await;
     let mut compared = 0;
     for user_id in everyone {

@@ -110,14 +110,14 @@ async fn an_invitation_activates_the_account_once() {
     );
 
     let eve_browser = app.new_browser();
-    let (status, html) = eve_browser.get_text(&path).await;
+    let (status, html) = eve_browser.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Activate your account"));
     assert!(html.contains("eve@example.com"));
 
     // A weak password, then two that differ: messages next to the fields.
     let response = eve_browser
-        .post_form_with_csrf(
+        .submit_form(
             &path,
             &[("password", "short"), ("password_confirm", "short")],
         )
@@ -128,7 +128,7 @@ async fn an_invitation_activates_the_account_once() {
     assert!(html.contains("aria-describedby=\"password-error\""));
     assert!(html.contains("at least 10 characters"));
     let response = eve_browser
-        .post_form_with_csrf(
+        .submit_form(
             &path,
             &[
                 ("password", NEW_PASSWORD),
@@ -148,7 +148,7 @@ async fn an_invitation_activates_the_account_once() {
 
     // The right one activates and signs in.
     let response = eve_browser
-        .post_form_with_csrf(
+        .submit_form(
             &path,
             &[
                 ("password", NEW_PASSWORD),
@@ -158,7 +158,7 @@ async fn an_invitation_activates_the_account_once() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/");
-    let (status, html) = eve_browser.get_text("/").await;
+    let (status, html) = eve_browser.get_page("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Your account is active."), "{html}");
     assert!(html.contains("&#60;b&#62;Eve&#60;/b&#62;"));
@@ -172,11 +172,11 @@ async fn an_invitation_activates_the_account_once() {
 
     // The link is used up.
     let other = app.new_browser();
-    let (status, html) = other.get_text(&path).await;
+    let (status, html) = other.get_page(&path).await;
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("This link has expired or was already used."));
     let response = other
-        .post_form_with_csrf(
+        .submit_form(
             &path,
             &[
                 ("password", "another password!"),
@@ -227,11 +227,11 @@ async fn expired_and_replaced_invitations_are_refused() {
 
     expire_links(&app, finn.id).await;
     let browser = app.new_browser();
-    let (status, html) = browser.get_text(&first).await;
+    let (status, html) = browser.get_page(&first).await;
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("ask the person who invited you"), "{html}");
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &first,
             &[
                 ("password", NEW_PASSWORD),
@@ -246,10 +246,10 @@ async fn expired_and_replaced_invitations_are_refused() {
     // resending again voids it.
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let finn_page = format!("/users/{}", finn.id);
-    let (_, html) = app.get_text(&finn_page).await;
+    let (_, html) = app.get_page(&finn_page).await;
     assert!(html.contains("data-testid=\"resend-invitation\""), "{html}");
     let response = app
-        .post_form_with_csrf(&format!("{finn_page}/resend-invitation"), &[])
+        .submit_form(&format!("{finn_page}/resend-invitation"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), finn_page);
@@ -273,7 +273,7 @@ async fn expired_and_replaced_invitations_are_refused() {
 
     // Once active, there is nothing to resend.
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &third,
             &[
                 ("password", NEW_PASSWORD),
@@ -284,10 +284,10 @@ async fn expired_and_replaced_invitations_are_refused() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let err = app.db.write(resend).await.unwrap_err();
     assert!(matches!(err, canopy::Error::Conflict { .. }), "{err}");
-    let (_, html) = app.get_text(&finn_page).await;
+    let (_, html) = app.get_page(&finn_page).await;
     assert!(!html.contains("resend-invitation"), "{html}");
     let response = app
-        .post_form_with_csrf(&format!("{finn_page}/resend-invitation"), &[])
+        .submit_form(&format!("{finn_page}/resend-invitation"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(mails_for(&app, finn.id).await.len(), 3, "no fourth mail");
@@ -302,9 +302,9 @@ async fn forgot_password_answers_the_same_for_every_address() {
     let ivy = invite(&app, &admin, "ivy@example.com", "Ivy").await;
     let mail_before = all_mail(&app).await.len();
 
-    let (_, html) = app.get_text("/sign-in").await;
+    let (_, html) = app.get_page("/sign-in").await;
     assert!(html.contains("href=\"/forgot-password\""));
-    let (status, html) = app.get_text("/forgot-password").await;
+    let (status, html) = app.get_page("/forgot-password").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Forgot your password?"));
 
@@ -312,10 +312,10 @@ async fn forgot_password_answers_the_same_for_every_address() {
     for email in ["Bob@Example.com", "nobody@example.com", "ivy@example.com"] {
         let browser = app.new_browser();
         let response = browser
-            .post_form_with_csrf("/forgot-password", &[("email", email)])
+            .submit_form("/forgot-password", &[("email", email)])
             .await;
         let answer = (response.status(), location(&response));
-        let (_, page) = browser.get_text(&answer.1).await;
+        let (_, page) = browser.get_page(&answer.1).await;
         assert!(
             page.contains("If an account exists for that address, we have sent a link"),
             "{page}"
@@ -350,9 +350,7 @@ async fn forgot_password_answers_the_same_for_every_address() {
 
     // Malformed input gets a message next to the field, never a 500.
     for bad in ["not an email", "", &"a".repeat(5000)] {
-        let response = app
-            .post_form_with_csrf("/forgot-password", &[("email", bad)])
-            .await;
+        let response = app.submit_form("/forgot-password", &[("email", bad)]).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -372,7 +370,7 @@ async fn reset_requests_beyond_the_limit_are_dropped_silently() {
     let bob = app.create_user("bob@example.com", "Bob", root).await;
     for _ in 0..account::MAX_RESETS_PER_ACCOUNT + 2 {
         let response = app
-            .post_form_with_csrf("/forgot-password", &[("email", "bob@example.com")])
+            .submit_form("/forgot-password", &[("email", "bob@example.com")])
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&response), "/sign-in");
@@ -403,31 +401,31 @@ async fn a_reset_link_works_once_and_ends_every_session() {
     let anyone = app.new_browser();
     for _ in 0..2 {
         anyone
-            .post_form_with_csrf("/forgot-password", &[("email", "bob@example.com")])
+            .submit_form("/forgot-password", &[("email", "bob@example.com")])
             .await;
     }
     let mails = mails_for(&app, bob.id).await;
     let older = link_path(&app, &mails[0].body_text, "/reset-password/");
     let newer = link_path(&app, &mails[1].body_text, "/reset-password/");
-    let (status, html) = anyone.get_text(&older).await;
+    let (status, html) = anyone.get_page(&older).await;
     assert_eq!(status, StatusCode::GONE);
     assert!(
         html.contains("href=\"/forgot-password\""),
         "a way to ask again"
     );
-    let (status, html) = anyone.get_text(&newer).await;
+    let (status, html) = anyone.get_page(&newer).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Choose a new password"));
 
     let response = anyone
-        .post_form_with_csrf(
+        .submit_form(
             &newer,
             &[("password", "short"), ("password_confirm", "short")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let response = anyone
-        .post_form_with_csrf(
+        .submit_form(
             &newer,
             &[
                 ("password", NEW_PASSWORD),
@@ -437,7 +435,7 @@ async fn a_reset_link_works_once_and_ends_every_session() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in");
-    let (_, html) = anyone.get_text("/sign-in").await;
+    let (_, html) = anyone.get_page("/sign-in").await;
     assert!(html.contains("Your password is changed"), "{html}");
 
     // Old sessions are over; the old password too; the link is used up.
@@ -467,7 +465,7 @@ async fn a_reset_link_works_once_and_ends_every_session() {
         ("password", "a third password, never set"),
         ("password_confirm", "a third password, never set"),
     ];
-    let response = app.new_browser().post_form_with_csrf(&newer, &replay).await;
+    let response = app.new_browser().submit_form(&newer, &replay).await;
     assert_eq!(response.status(), StatusCode::GONE);
     let changed = app.audit("user.password_changed").await;
     assert_eq!(changed.len(), 1);
@@ -476,7 +474,7 @@ async fn a_reset_link_works_once_and_ends_every_session() {
 
     // An expired reset link is refused.
     anyone
-        .post_form_with_csrf("/forgot-password", &[("email", "bob@example.com")])
+        .submit_form("/forgot-password", &[("email", "bob@example.com")])
         .await;
     let latest = mails_for(&app, bob.id).await;
     let expired = link_path(
@@ -489,10 +487,7 @@ async fn a_reset_link_works_once_and_ends_every_session() {
         app.new_browser().get(&expired).await.status(),
         StatusCode::GONE
     );
-    let response = app
-        .new_browser()
-        .post_form_with_csrf(&expired, &replay)
-        .await;
+    let response = app.new_browser().submit_form(&expired, &replay).await;
     assert_eq!(response.status(), StatusCode::GONE);
     assert_eq!(app.audit("user.password_changed").await.len(), 1);
     assert_eq!(
@@ -525,13 +520,13 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
             StatusCode::SEE_OTHER
         );
     }
-    let (status, html) = app.get_text("/profile").await;
+    let (status, html) = app.get_page("/profile").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Change password"));
     assert!(html.contains("action=\"/profile/password\""));
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/password",
             &[
                 ("current_password", "not my password"),
@@ -547,7 +542,7 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
     assert_eq!(app.audit(account::PASSWORD_CHANGE_FAILED).await.len(), 1);
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/password",
             &[
                 ("current_password", ADMIN_PASSWORD),
@@ -564,11 +559,11 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
             .unwrap()
             .contains("id=\"new_password_confirm-error\"")
     );
-    let response = app.post_form_with_csrf("/profile/password", &[]).await;
+    let response = app.submit_form("/profile/password", &[]).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A new password under 10 characters is refused next to its field.
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/password",
             &[
                 ("current_password", ADMIN_PASSWORD),
@@ -584,7 +579,7 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
     assert!(app.audit("user.password_changed").await.is_empty());
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/password",
             &[
                 ("current_password", ADMIN_PASSWORD),
@@ -595,7 +590,7 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/profile");
-    let (status, html) = app.get_text("/profile").await;
+    let (status, html) = app.get_page("/profile").await;
     assert_eq!(status, StatusCode::OK, "this session stays signed in");
     assert!(html.contains("Your password is changed."));
     assert_eq!(phone.get("/").await.status(), StatusCode::SEE_OTHER);
@@ -620,7 +615,7 @@ async fn guessing_the_current_password_is_limited() {
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for _ in 0..account::MAX_PASSWORD_CHANGE_FAILURES {
         let response = app
-            .post_form_with_csrf(
+            .submit_form(
                 "/profile/password",
                 &[
                     ("current_password", "a wrong guess"),
@@ -632,7 +627,7 @@ async fn guessing_the_current_password_is_limited() {
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/password",
             &[
                 ("current_password", ADMIN_PASSWORD),
@@ -658,8 +653,7 @@ async fn the_outbox_is_for_root_user_managers_while_smtp_is_off() {
         location(&app.new_browser().get("/admin/outbox").await),
         "/sign-in?next=/admin/outbox"
     );
-    let bob = app.new_browser();
-    bob.sign_in("bob@example.com", ADMIN_PASSWORD).await;
+    let bob = app.signed_in_browser("bob@example.com").await;
     assert_eq!(
         bob.get("/admin/outbox").await.status(),
         StatusCode::NOT_FOUND
@@ -670,14 +664,14 @@ async fn the_outbox_is_for_root_user_managers_while_smtp_is_off() {
     );
 
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text("/admin/outbox").await;
+    let (status, html) = app.get_page("/admin/outbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("eve@example.com"));
     assert!(html.contains(&format!("href=\"/admin/outbox/{id}\"")));
     assert!(html.contains("You are invited to Canopy"));
     assert!(html.contains("not sent"));
 
-    let (status, html) = app.get_text(&format!("/admin/outbox/{id}")).await;
+    let (status, html) = app.get_page(&format!("/admin/outbox/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         !html.contains("<b>Eve"),
@@ -840,9 +834,7 @@ async fn a_failed_delivery_keeps_the_message_and_the_error() {
 /// the old inbox cannot open the account. A resend reaches the new address.
 #[tokio::test]
 async fn a_changed_email_voids_the_links_sent_to_the_old_one() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
+    let (app, admin, ada) = spawn_with_owner().await;
     let finn = invite(&app, &admin, "finn@exmaple.com", "Finn").await;
     let old_link = link_path(
         &app,
@@ -850,18 +842,17 @@ async fn a_changed_email_voids_the_links_sent_to_the_old_one() {
         "/activate/",
     );
     let (status, body) = app
-        .call(
-            reqwest::Method::PATCH,
-            format!("/users/{}", finn.id),
+        .patch_json(
             &ada,
-            Some(serde_json::json!({"email": "finn@example.com"})),
+            format!("/users/{}", finn.id),
+            serde_json::json!({"email": "finn@example.com"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let stranger = app.new_browser();
     assert_eq!(stranger.get(&old_link).await.status(), StatusCode::GONE);
     let response = stranger
-        .post_form_with_csrf(
+        .submit_form(
             &old_link,
             &[
                 ("password", NEW_PASSWORD),

@@ -7,9 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn me_answers_for_a_valid_token_only() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
 
     let response = app.api(Method::GET, "/me", &token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -74,14 +72,7 @@ async fn tokens_are_stored_hashed_and_stop_when_revoked_or_expired() {
     );
     assert!(token.starts_with(&stored[0].1));
 
-    assert_eq!(
-        app.api(Method::GET, "/me", &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_json(&token, "/me").await.0, StatusCode::OK);
 
     // Expired: move its expiry into the past.
     app.db
@@ -97,41 +88,26 @@ async fn tokens_are_stored_hashed_and_stop_when_revoked_or_expired() {
         .await
         .unwrap();
     assert_eq!(
-        app.api(Method::GET, "/me", &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_json(&token, "/me").await.0,
         StatusCode::UNAUTHORIZED
     );
 
     // Revoked from the profile page.
     let second = app.create_token(admin.id, "").await;
-    assert_eq!(
-        app.api(Method::GET, "/me", &second)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_json(&second, "/me").await.0, StatusCode::OK);
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = app.get_text("/profile").await;
+    let (_, html) = app.get_page("/profile").await;
     let second_id = html
         .split("/profile/tokens/")
         .filter_map(|rest| rest.split('/').next()?.parse::<i64>().ok())
         .max()
         .expect("a revoke button");
     let response = app
-        .post_form_with_csrf(&format!("/profile/tokens/{second_id}/revoke"), &[])
+        .submit_form(&format!("/profile/tokens/{second_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        app.api(Method::GET, "/me", &second)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_json(&second, "/me").await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(app.audit("token.revoked").await.len(), 1);
@@ -144,7 +120,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let response = app
-        .post_form_with_csrf("/profile/tokens", &[("name", ""), ("expires_in_days", "0")])
+        .submit_form("/profile/tokens", &[("name", ""), ("expires_in_days", "0")])
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
@@ -153,7 +129,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
     assert!(app.audit("token.created").await.is_empty());
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/tokens",
             &[
                 ("name", "<script>alert(1)</script>"),
@@ -162,7 +138,7 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = app.get_text("/profile").await;
+    let (_, html) = app.get_page("/profile").await;
     assert!(
         !html.contains("<script>alert(1)</script>"),
         "names are escaped"
@@ -179,23 +155,14 @@ async fn a_token_is_created_on_the_profile_page_and_shown_once() {
         .expect("the secret is shown once")
         .to_string();
     assert!(html.contains(marker));
-    assert_eq!(
-        app.api(Method::GET, "/me", &secret)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    let (_, again) = app.get_text("/profile").await;
+    assert_eq!(app.get_json(&secret, "/me").await.0, StatusCode::OK);
+    let (_, again) = app.get_page("/profile").await;
     assert!(!again.contains(&secret), "never shown twice");
 }
 
 #[tokio::test]
 async fn patch_me_edits_the_profile_with_optimistic_versions() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
 
     let response = app
         .api(Method::PATCH, "/me", &token)
@@ -234,14 +201,7 @@ async fn patch_me_edits_the_profile_with_optimistic_versions() {
     assert!(body["error"]["fields"]["display_name"].is_string());
     assert!(body["error"]["fields"]["phone"].is_string());
 
-    let me: Value = app
-        .api(Method::GET, "/me", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&token, "/me").await.1;
     assert_eq!(me["job_title"], "Platform admin");
     assert_eq!(me["display_name"], "Ada Admin");
     let updates = app.audit("user.updated").await;
@@ -319,19 +279,14 @@ async fn health_answers_ok() {
 
 #[tokio::test]
 async fn every_list_takes_its_pagination_and_filters() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     for i in 0..3 {
         let (status, _) = app
-            .call(
-                Method::POST,
-                "/orgs",
+            .post_json(
                 &token,
-                Some(
-                    json!({"parent_id": root, "name": format!("Org {i}"), "code": format!("O{i}")}),
-                ),
+                "/orgs",
+                json!({"parent_id": root, "name": format!("Org {i}"), "code": format!("O{i}")}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);
@@ -348,13 +303,11 @@ async fn every_list_takes_its_pagination_and_filters() {
         format!("/projects?page=1&per_page=5&org_id={root}&status=active"),
         format!("/roles?org_id={root}"),
     ] {
-        let (status, body) = app.call(Method::GET, &path, &token, None).await;
+        let (status, body) = app.get_json(&token, &path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert!(body["items"].is_array(), "{path}: {body}");
     }
-    let (_, orgs) = app
-        .call(Method::GET, "/orgs?page=2&per_page=2", &token, None)
-        .await;
+    let (_, orgs) = app.get_json(&token, "/orgs?page=2&per_page=2").await;
     assert_eq!(
         (
             orgs["page"].clone(),
@@ -370,12 +323,10 @@ async fn every_list_takes_its_pagination_and_filters() {
         "/users?per_page=abc",
         "/orgs?page=-1",
     ] {
-        let (status, body) = app.call(Method::GET, bad, &token, None).await;
+        let (status, body) = app.get_json(&token, bad).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
-    let (status, _) = app
-        .call(Method::GET, "/users?org_id=abc", &token, None)
-        .await;
+    let (status, _) = app.get_json(&token, "/users?org_id=abc").await;
     assert!(
         status.is_client_error(),
         "a malformed filter is the client's error"

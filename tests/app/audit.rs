@@ -31,43 +31,31 @@ async fn auditors_read_their_subtree_only() {
         json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
     )
     .await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            "/groups",
+    w.app
+        .post_created(
             &w.gus,
-            Some(json!({"org_id": w.globex, "name": "Globex crew"})),
+            "/groups",
+            json!({"org_id": w.globex, "name": "Globex crew"}),
         )
         .await;
-    assert_eq!(status, S::CREATED);
 
-    let (status, olga) = w
+    let olga = w
         .app
-        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
-        .await;
-    assert_eq!(status, S::OK, "{olga}");
+        .get_json(&w.olga, "/audit?per_page=200")
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         orgs_of(&olga),
         [Some(w.acme), Some(w.east)],
         "Acme's subtree only"
     );
-    let (_, gus) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.gus, None)
-        .await;
+    let (_, gus) = w.app.get_json(&w.gus, "/audit?per_page=200").await;
     assert_eq!(orgs_of(&gus), [Some(w.globex)]);
-    let (_, ada) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.ada, None)
-        .await;
+    let (_, ada) = w.app.get_json(&w.ada, "/audit?per_page=200").await;
     assert!(orgs_of(&ada).contains(&Some(w.globex)) && orgs_of(&ada).contains(&Some(w.acme)));
 
     // Filters: an action prefix, an actor, a target.
-    let (_, saved) = w
-        .app
-        .call(Method::GET, "/audit?action=timesheet.", &w.olga, None)
-        .await;
+    let (_, saved) = w.app.get_json(&w.olga, "/audit?action=timesheet.").await;
     let actions: Vec<&str> = saved["items"]
         .as_array()
         .unwrap()
@@ -78,12 +66,7 @@ async fn auditors_read_their_subtree_only() {
     assert_eq!(saved["items"][0]["after"]["user_id"], w.eve_id);
     let (_, by_eve) = w
         .app
-        .call(
-            Method::GET,
-            format!("/audit?actor_id={}", w.eve_id),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/audit?actor_id={}", w.eve_id))
         .await;
     assert!(
         by_eve["items"]
@@ -96,20 +79,8 @@ async fn auditors_read_their_subtree_only() {
 
     // Behind a privacy border East's entries leave Olga's log.
     w.app.add_keeper(w.east).await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (_, olga) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
-        .await;
+    w.app.make_private(&w.ada, w.east).await;
+    let (_, olga) = w.app.get_json(&w.olga, "/audit?per_page=200").await;
     assert!(
         !orgs_of(&olga).contains(&Some(w.east)),
         "{:?}",
@@ -125,20 +96,14 @@ async fn auditors_read_their_subtree_only() {
         ("actor_id=x", "actor_id"),
         ("per_page=500", "per_page"),
     ] {
-        let (status, body) = w
-            .app
-            .call(Method::GET, format!("/audit?{query}"), &w.olga, None)
-            .await;
+        let (status, body) = w.app.get_json(&w.olga, format!("/audit?{query}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert!(
             body["error"]["fields"][field].is_string(),
             "{query}: {body}"
         );
     }
-    assert_eq!(
-        w.app.call(Method::GET, "/audit", &w.pat, None).await.0,
-        S::FORBIDDEN
-    );
+    assert_eq!(w.app.get_json(&w.pat, "/audit").await.0, S::FORBIDDEN);
 
     // Append-only: nothing changes or deletes an entry.
     let id = olga["items"][0]["id"].as_i64().unwrap();
@@ -157,10 +122,7 @@ async fn auditors_read_their_subtree_only() {
             "{method}: {status}"
         );
     }
-    let (_, again) = w
-        .app
-        .call(Method::GET, "/audit?per_page=200", &w.ada, None)
-        .await;
+    let (_, again) = w.app.get_json(&w.ada, "/audit?per_page=200").await;
     assert!(
         again["items"]
             .as_array()
@@ -173,20 +135,18 @@ async fn auditors_read_their_subtree_only() {
 #[tokio::test]
 async fn the_audit_page_filters_and_shows_what_changed() {
     let w = world().await;
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text("/audit?action=project.").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (status, html) = olga.get_page("/audit?action=project.").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("project.created") && html.contains("Project P1"),
         "{html}"
     );
     assert!(!html.contains("Globex"), "nothing of another tenant");
-    let (status, html) = olga.get_text("/audit?from=2026-05-01&to=2026-04-01").await;
+    let (status, html) = olga.get_page("/audit?from=2026-05-01&to=2026-04-01").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("cannot be before its start"));
-    let pat = w.app.new_browser();
-    pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     assert_eq!(pat.get("/audit").await.status(), S::FORBIDDEN);
 }
 
@@ -199,17 +159,15 @@ async fn the_navigation_offers_the_audit_log_only_to_who_may_read_it() {
         let nav = &html[html.find("aria-label=\"Main\"").unwrap()..];
         nav[..nav.find("</nav>").unwrap()].contains("href=\"/audit\"")
     };
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text("/orgs").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (status, html) = olga.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(
         nav_links_audit(&html),
         "an org admin reads her tenant's log"
     );
-    let pat = w.app.new_browser();
-    pat.sign_in("pat@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = pat.get_text("/orgs").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
+    let (status, html) = pat.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(!nav_links_audit(&html), "no audit.view anywhere: no link");
     assert!(
@@ -227,9 +185,8 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
         json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
     )
     .await;
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text("/audit").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (status, html) = olga.get_page("/audit").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("name=\"actor_id\"") && html.contains("data-picker=\"users\""),
@@ -238,7 +195,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     assert!(!html.contains("Actor (user id)"));
     // Suggestions by name; the value (the email) filters, as the id of an
     // old link does, and the field shows the email either way.
-    let (_, options) = olga.get_text("/pick/users?q=eve").await;
+    let (_, options) = olga.get_page("/pick/users?q=eve").await;
     assert!(options.contains("value=\"eve@acme.example\""), "{options}");
     let eve_rows = |html: &str| html.matches("<td>Eve</td>").count();
     let mut seen = Vec::new();
@@ -247,7 +204,7 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
         "EVE%40acme.example".to_string(),
         w.eve_id.to_string(),
     ] {
-        let (status, html) = olga.get_text(&format!("/audit?actor_id={actor}")).await;
+        let (status, html) = olga.get_page(&format!("/audit?actor_id={actor}")).await;
         assert_eq!(status, S::OK, "{actor}: {html}");
         assert!(
             html.contains("name=\"actor_id\" value=\"eve@acme.example\""),
@@ -266,13 +223,13 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     );
     // With the action filter too.
     let (_, html) = olga
-        .get_text("/audit?actor_id=eve%40acme.example&action=project.")
+        .get_page("/audit?actor_id=eve%40acme.example&action=project.")
         .await;
     assert!(html.contains("data-testid=\"audit-empty\""), "{html}");
     // Someone of another tenant answers like no one.
     let mut messages = Vec::new();
     for who in ["gus%40globex.example", "nobody%40acme.example"] {
-        let (status, html) = olga.get_text(&format!("/audit?actor_id={who}")).await;
+        let (status, html) = olga.get_page(&format!("/audit?actor_id={who}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{who}");
         let at = html
             .find("id=\"actor_id-error\"")
@@ -282,14 +239,8 @@ async fn the_audit_actor_is_a_person_picker_that_still_takes_an_id() {
     assert!(messages[0].contains("There is no user with this email"));
     assert_eq!(messages[0], messages[1]);
     // The API's `actor_id` stays a number.
-    let (status, _) = w
-        .app
-        .call(
-            Method::GET,
-            "/audit?actor_id=eve%40acme.example",
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    w.app
+        .get_json(&w.olga, "/audit?actor_id=eve%40acme.example")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 }

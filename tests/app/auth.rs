@@ -22,10 +22,7 @@ async fn a_setup_link_raced_makes_one_owner() {
         ]
     };
     let (a, b) = (form("one@example.com"), form("two@example.com"));
-    let (one, two) = tokio::join!(
-        first.post_form_with_csrf(&path, &a),
-        second.post_form_with_csrf(&path, &b)
-    );
+    let (one, two) = tokio::join!(first.submit_form(&path, &a), second.submit_form(&path, &b));
     let mut statuses = vec![one.status(), two.status()];
     statuses.sort();
     assert_eq!(statuses, vec![StatusCode::SEE_OTHER, StatusCode::NOT_FOUND]);
@@ -42,13 +39,13 @@ async fn setup_link_creates_the_first_owner_once() {
         .expect("a fresh install prints a setup link");
     let path = link.strip_prefix(&app.address).unwrap().to_string();
 
-    let (status, html) = app.get_text(&path).await;
+    let (status, html) = app.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Set up Canopy"));
 
     // Bad input: every field gets its message, nothing is created.
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &path,
             &[
                 ("display_name", " "),
@@ -66,7 +63,7 @@ async fn setup_link_creates_the_first_owner_once() {
     assert!(app.audit("user.created").await.is_empty());
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &path,
             &[
                 ("display_name", "Ada Admin"),
@@ -78,7 +75,7 @@ async fn setup_link_creates_the_first_owner_once() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/");
-    let (status, html) = app.get_text("/").await;
+    let (status, html) = app.get_page("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Welcome, Ada Admin"));
     assert!(
@@ -108,7 +105,7 @@ async fn a_wrong_setup_token_is_not_found() {
         StatusCode::NOT_FOUND
     );
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/setup/guess",
             &[
                 ("display_name", "Eve"),
@@ -163,7 +160,7 @@ async fn sign_in_and_out() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/profile");
-    let (status, html) = app.get_text("/profile").await;
+    let (status, html) = app.get_page("/profile").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(ADMIN_EMAIL));
 
@@ -175,10 +172,10 @@ async fn sign_in_and_out() {
     assert_eq!(signed_in[0].actor_user_id, Some(admin.id));
     assert_eq!(signed_in[0].ip.as_deref(), Some("127.0.0.1"));
 
-    let response = app.post_form_with_csrf("/sign-out", &[]).await;
+    let response = app.submit_form("/sign-out", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in");
-    let (_, html) = app.get_text("/sign-in").await;
+    let (_, html) = app.get_page("/sign-in").await;
     assert!(html.contains("You have signed out."));
     assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.audit("auth.signed_out").await.len(), 1);
@@ -285,34 +282,26 @@ async fn sign_in_without_csrf_token_or_from_a_foreign_origin_is_refused() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    // The right token, but sent from another site.
-    let response = app
-        .client
-        .post(app.url("/sign-in"))
-        .header("Origin", "https://evil.example")
-        .form(&[
-            ("email", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    // The same with only a foreign Referer.
-    let response = app
-        .client
-        .post(app.url("/sign-in"))
-        .header("Referer", "https://evil.example/page")
-        .form(&[
-            ("email", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The right token, but sent from another site: by its Origin, or with
+    // only a foreign Referer.
+    for (header, site) in [
+        ("Origin", "https://evil.example"),
+        ("Referer", "https://evil.example/page"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .header(header, site)
+            .form(&[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("csrf_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{header}");
+    }
     // A client without any session cookie cannot post either.
     let stranger = new_client();
     let response = stranger
@@ -362,16 +351,5 @@ async fn repeated_failures_from_one_address_meet_429() {
         statuses.push(app.sign_in(&email, "password123").await.status());
     }
     let limit = MAX_FAILURES_PER_ADDRESS as usize;
-    assert!(
-        statuses[..limit]
-            .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    assert!(
-        statuses[limit..]
-            .iter()
-            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    assert_refused_then_throttled(&statuses, limit);
 }

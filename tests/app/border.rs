@@ -7,19 +7,15 @@ use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
-/// Root ─┬─ Acme ── East
-///       └─ Globex
-/// Ada: root Owner. Uma: Org admin at Acme (outside East's border once it is
-/// private). Olga: at home in East. Gus: at home in Globex, no grants.
+/// The tree with this file's cast. Uma: Org admin at Acme (outside East's
+/// border once it is private). Olga: at home in East. Gus: at home in Globex,
+/// no grants.
 struct World {
-    app: TestApp,
-    ada: String,
+    tree: Tree,
     ada_email: &'static str,
-    acme: i64,
-    east: i64,
-    globex: i64,
     uma_id: i64,
     uma: String,
     olga_id: i64,
@@ -27,81 +23,31 @@ struct World {
     gus_id: i64,
 }
 
+on_the_tree!(World);
+
 async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
-    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
-    let uma = app.create_user("uma@acme.example", "Uma", acme).await;
-    let olga = app.create_user("olga@acme.example", "Olga", east).await;
-    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
-    let w = World {
-        uma: app.create_token(uma.id, "").await,
-        olga: app.create_token(olga.id, "").await,
-        app,
-        ada,
+    let tree = Tree::new().await;
+    let uma = tree.org_admin("uma@acme.example", tree.acme).await;
+    let olga = tree.person("olga@acme.example", tree.east).await;
+    World {
         ada_email: ADMIN_EMAIL,
-        acme,
-        east,
-        globex,
         uma_id: uma.id,
+        uma: uma.token,
         olga_id: olga.id,
-        gus_id: gus.id,
-    };
-    w.give("Org admin", w.uma_id, w.acme).await;
-    w
+        olga: olga.token,
+        gus_id: tree.person("gus@globex.example", tree.globex).await.id,
+        tree,
+    }
 }
 
 impl World {
-    async fn role(&self, name: &str) -> i64 {
-        self.app.role_id(&self.ada, name).await
-    }
-
-    async fn call(
-        &self,
-        m: Method,
-        path: impl Into<String>,
-        t: &str,
-        b: Option<Value>,
-    ) -> (S, Value) {
-        self.app.call(m, path, t, b).await
-    }
-
-    /// Ada grants `role` to `user_id` at `org_id` and below.
-    async fn give(&self, role: &str, user_id: i64, org_id: i64) -> i64 {
-        let role_id = self.role(role).await;
-        let (status, body) = self
-            .call(
-                Method::POST,
-                "/grants",
-                &self.ada,
-                Some(json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
-        body["id"].as_i64().unwrap()
-    }
-
     async fn privacy(&self, token: &str, on: bool) -> (S, Value) {
-        self.call(
-            Method::PATCH,
-            format!("/orgs/{}", self.east),
+        self.patch_json(
             token,
-            Some(json!({"privacy_mode": on})),
+            format!("/orgs/{}", self.east),
+            json!({"privacy_mode": on}),
         )
         .await
-    }
-
-    async fn browser(&self, email: &str) -> Browser {
-        let b = self.app.new_browser();
-        assert_eq!(
-            b.sign_in(email, ADMIN_PASSWORD).await.status(),
-            S::SEE_OTHER
-        );
-        b
     }
 }
 
@@ -132,7 +78,6 @@ impl World {
     /// POSTs a JSON body to the API: the status and the raw body text.
     async fn raw(&self, path: &str, token: &str, body: Value) -> (S, String) {
         let response = self
-            .app
             .api(Method::POST, path, token)
             .json(&body)
             .send()
@@ -142,8 +87,7 @@ impl World {
     }
 
     async fn user_id(&self, email: &'static str) -> i64 {
-        self.app
-            .db
+        self.db
             .read(move |conn| canopy::domain::user::find_by_email(conn, email))
             .await
             .unwrap()
@@ -153,8 +97,7 @@ impl World {
 
     /// The subjects of the mail queued for `user_id`.
     async fn mail_to(&self, user_id: i64) -> Vec<String> {
-        self.app
-            .db
+        self.db
             .read(move |conn| canopy::domain::mail::for_user(conn, user_id))
             .await
             .unwrap()
@@ -164,16 +107,13 @@ impl World {
     }
 
     async fn east_code_for(&self, token: &str) -> Value {
-        let (_, east) = self
-            .call(Method::GET, format!("/orgs/{}", self.east), token, None)
-            .await;
+        let (_, east) = self.get_json(token, format!("/orgs/{}", self.east)).await;
         east["code"].clone()
     }
 
     /// Runs the invitation `id` out of time.
     async fn expire_invitation(&self, id: i64) {
-        self.app
-            .db
+        self.db
             .write(move |conn| {
                 use canopy::db::schema::grant_invitations as gi;
                 use diesel::prelude::*;
@@ -199,28 +139,25 @@ fn invitation_id(html: &str) -> i64 {
 async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_granted_until_accepted()
  {
     let w = world().await;
-    w.give("Org admin", w.olga_id, w.east).await;
+    w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
     let (status, body) = w.privacy(&w.olga, true).await;
     assert_eq!(status, S::OK, "{body}");
-    let viewer = w.role("Viewer").await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
     let ada_id = w.user_id(ADMIN_EMAIL).await;
     // Ada (root Owner) now sees East's name only; Olga cannot see Ada.
     assert!(w.east_code_for(&w.ada).await.is_null());
-    let (status, body) = w.call(Method::GET, "/users?q=ada", &w.olga, None).await;
-    assert_eq!(status, S::OK);
+    let body = w
+        .get_json(&w.olga, "/users?q=ada")
+        .await
+        .expect_status(S::OK);
     assert!(
         !body.to_string().contains(w.ada_email),
         "nothing from outside is listed: {body}"
     );
     let (_, before) = w
-        .call(
-            Method::GET,
-            format!("/grants?org_id={}", w.east),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?org_id={}", w.east))
         .await;
-    let created_before = w.app.audit("grant.created").await.len();
+    let created_before = w.audit("grant.created").await.len();
 
     // By exact email: Ada's, an address nobody has, and Ada's again answer
     // byte for byte alike.
@@ -247,16 +184,11 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     // audit names no one.
     assert!(w.east_code_for(&w.ada).await.is_null());
     let (_, after) = w
-        .call(
-            Method::GET,
-            format!("/grants?org_id={}", w.east),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?org_id={}", w.east))
         .await;
     assert_eq!(before["total"], after["total"], "{after}");
-    assert_eq!(w.app.audit("grant.created").await.len(), created_before);
-    let invited = w.app.audit("grant.invited").await;
+    assert_eq!(w.audit("grant.created").await.len(), created_before);
+    let invited = w.audit("grant.invited").await;
     assert_eq!(invited.len(), 3);
     for e in &invited {
         let after = e.after_json.clone().unwrap_or_default();
@@ -277,8 +209,7 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     // Olga lists the pending invitations by the typed email; Uma (outside the
     // border) cannot, nor can she withdraw them.
     let path = format!("/grants/invitations?org_id={}", w.east);
-    let (status, list) = w.call(Method::GET, &path, &w.olga, None).await;
-    assert_eq!(status, S::OK, "{list}");
+    let list = w.get_json(&w.olga, &path).await.expect_status(S::OK);
     assert_eq!(list["total"], 2, "the repeat renewed the first: {list}");
     let emails: Vec<&str> = list["items"]
         .as_array()
@@ -287,25 +218,19 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
         .map(|i| i["email"].as_str().unwrap())
         .collect();
     assert!(emails.contains(&ADMIN_EMAIL) && emails.contains(&"nobody@nowhere.example"));
-    let (status, _) = w.call(Method::GET, &path, &w.uma, None).await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = w
-        .call(
-            Method::GET,
-            "/grants/invitations?org_id=999999",
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = w
-        .call(Method::GET, "/grants/invitations", &w.olga, None)
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    w.get_json(&w.uma, &path).await.expect_status(S::NOT_FOUND);
+    w.get_json(&w.olga, "/grants/invitations?org_id=999999")
+        .await
+        .expect_status(S::NOT_FOUND);
+    w.get_json(&w.olga, "/grants/invitations")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 
     // Ada sees her invitation; nobody else can accept or decline it.
-    let (status, mine) = w.call(Method::GET, "/invitations", &w.ada, None).await;
-    assert_eq!(status, S::OK, "{mine}");
+    let mine = w
+        .get_json(&w.ada, "/invitations")
+        .await
+        .expect_status(S::OK);
     assert_eq!(mine["total"], 1, "{mine}");
     let id = mine["items"][0]["id"].as_i64().unwrap();
     let nobodys = list["items"]
@@ -324,70 +249,37 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
     ] {
         for verb in ["accept", "decline"] {
             let (status, _) = w
-                .call(
-                    Method::POST,
-                    format!("/invitations/{which}/{verb}"),
-                    token,
-                    None,
-                )
+                .post_empty(token, format!("/invitations/{which}/{verb}"))
                 .await;
             assert_eq!(status, S::NOT_FOUND, "{verb} {which}");
         }
     }
-    let (status, _) = w
-        .call(
-            Method::DELETE,
-            format!("/grants/invitations/{id}"),
-            &w.uma,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.delete(&w.uma, format!("/grants/invitations/{id}"))
+        .await
+        .expect_status(S::NOT_FOUND);
 
     // Ada accepts: the grant is made now, by Olga, and audited as usual.
-    let (status, grant) = w
-        .call(
-            Method::POST,
-            format!("/invitations/{id}/accept"),
-            &w.ada,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{grant}");
+    let grant = w
+        .post_empty(&w.ada, format!("/invitations/{id}/accept"))
+        .await
+        .expect_status(S::CREATED);
     assert_eq!(grant["user_id"], ada_id);
     assert_eq!(grant["granted_by"], w.olga_id);
     assert_eq!(w.east_code_for(&w.ada).await, "ACME-EAST");
-    assert_eq!(w.app.audit("grant.created").await.len(), created_before + 1);
+    assert_eq!(w.audit("grant.created").await.len(), created_before + 1);
     let (status, _) = w
-        .call(
-            Method::POST,
-            format!("/invitations/{id}/accept"),
-            &w.ada,
-            None,
-        )
+        .post_empty(&w.ada, format!("/invitations/{id}/accept"))
         .await;
     assert_eq!(status, S::NOT_FOUND, "accepted once");
 
     // Olga withdraws the other one; then it is gone.
-    let (status, _) = w
-        .call(
-            Method::DELETE,
-            format!("/grants/invitations/{nobodys}"),
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = w
-        .call(
-            Method::DELETE,
-            format!("/grants/invitations/{nobodys}"),
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (_, list) = w.call(Method::GET, &path, &w.olga, None).await;
+    w.delete(&w.olga, format!("/grants/invitations/{nobodys}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    w.delete(&w.olga, format!("/grants/invitations/{nobodys}"))
+        .await
+        .expect_status(S::NOT_FOUND);
+    let (_, list) = w.get_json(&w.olga, &path).await;
     assert_eq!(list["total"], 0, "{list}");
 
     // An invitation run out cannot be accepted.
@@ -400,57 +292,46 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
         )
         .await;
     assert_eq!(status, S::ACCEPTED);
-    let gus = w.app.create_token(w.gus_id, "").await;
-    let (_, mine) = w.call(Method::GET, "/invitations", &gus, None).await;
+    let gus = w.create_token(w.gus_id, "").await;
+    let (_, mine) = w.get_json(&gus, "/invitations").await;
     let late = mine["items"][0]["id"].as_i64().unwrap();
     w.expire_invitation(late).await;
-    let (status, _) = w
-        .call(
-            Method::POST,
-            format!("/invitations/{late}/accept"),
-            &gus,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (_, mine) = w.call(Method::GET, "/invitations", &gus, None).await;
+    w.post_empty(&gus, format!("/invitations/{late}/accept"))
+        .await
+        .expect_status(S::NOT_FOUND);
+    let (_, mine) = w.get_json(&gus, "/invitations").await;
     assert_eq!(mine["total"], 0, "{mine}");
 
     // Outside the border the email path is closed: Uma answers 404 like an
     // org that does not exist.
     for org in [w.east, 999_999] {
-        let (status, body) = w
-            .call(
-                Method::POST,
-                "/grants",
-                &w.uma,
-                Some(json!({"role_id": viewer, "user_email": "x@y.example", "org_id": org})),
-            )
-            .await;
-        assert_eq!(status, S::NOT_FOUND, "{body}");
+        w.post_json(
+            &w.uma,
+            "/grants",
+            json!({"role_id": viewer, "user_email": "x@y.example", "org_id": org}),
+        )
+        .await
+        .expect_status(S::NOT_FOUND);
     }
     // Bad input stays bad input; oneself by email is refused.
-    let (status, body) = w
-        .call(
-            Method::POST,
-            "/grants",
+    let body = w
+        .post_json(
             &w.olga,
-            Some(json!({"role_id": viewer, "user_email": "not-an-email", "org_id": w.east})),
+            "/grants",
+            json!({"role_id": viewer, "user_email": "not-an-email", "org_id": w.east}),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["user_email"].is_string());
-    let (status, _) = w
-        .call(
-            Method::POST,
-            "/grants",
-            &w.olga,
-            Some(json!({"role_id": viewer, "user_email": "olga@acme.example", "org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.post_json(
+        &w.olga,
+        "/grants",
+        json!({"role_id": viewer, "user_email": "olga@acme.example", "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     assert_eq!(
-        w.app.audit("grant.invited").await.len(),
+        w.audit("grant.invited").await.len(),
         4,
         "refusals invite no one"
     );
@@ -460,16 +341,16 @@ async fn an_admin_inside_a_private_org_invites_by_exact_email_and_nothing_is_gra
 #[tokio::test]
 async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_declines() {
     let w = world().await;
-    w.give("Org admin", w.olga_id, w.east).await;
+    w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
     let (status, body) = w.privacy(&w.olga, true).await;
     assert_eq!(status, S::OK, "{body}");
-    let viewer = w.role("Viewer").await;
-    let olga = w.browser("olga@acme.example").await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
     // Gus (unseen) and nobody read the same redirect and flash.
     let mut seen = Vec::new();
     for email in ["gus@globex.example", "nobody2@nowhere.example"] {
         let response = olga
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{}/grants", w.east),
                 &[
                     ("email", email),
@@ -480,13 +361,13 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
             .await;
         assert_eq!(response.status(), S::SEE_OTHER);
         let to = location(&response);
-        let (_, html) = olga.get_text(&to).await;
+        let (_, html) = olga.get_page(&to).await;
         seen.push((to, flash(&html)));
     }
     assert_eq!(seen[0], seen[1]);
     // Gus holds nothing yet: he is not on the access tab, nor visible to Olga;
     // the tab lists both invitations by email.
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert_eq!(
         html.matches("data-testid=\"pending-invitation\"").count(),
         2
@@ -495,51 +376,40 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
         !html.contains(">Gus<") && !html.contains("Gus<br>"),
         "not granted yet"
     );
-    let (status, _) = w
-        .call(
-            Method::GET,
-            format!("/grants?user_id={}", w.gus_id),
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.get_json(&w.olga, format!("/grants?user_id={}", w.gus_id))
+        .await
+        .expect_status(S::NOT_FOUND);
 
     // Gus sees it; Uma cannot accept it (404), Gus can.
-    let gus = w.browser("gus@globex.example").await;
-    let (status, html) = gus.get_text("/invitations").await;
+    let gus = w.signed_in_browser("gus@globex.example").await;
+    let (status, html) = gus.get_page("/invitations").await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Viewer at East"), "{html}");
     let id = invitation_id(&html);
-    let uma = w.browser("uma@acme.example").await;
-    let (_, mine) = uma.get_text("/invitations").await;
+    let uma = w.signed_in_browser("uma@acme.example").await;
+    let (_, mine) = uma.get_page("/invitations").await;
     assert!(mine.contains("data-testid=\"no-invitations\""));
     for verb in ["accept", "decline"] {
         let response = uma
-            .post_form_with_csrf(&format!("/invitations/{id}/{verb}"), &[])
+            .submit_form(&format!("/invitations/{id}/{verb}"), &[])
             .await;
         assert_eq!(response.status(), S::NOT_FOUND, "{verb}");
     }
     let response = gus
-        .post_form_with_csrf(&format!("/invitations/{id}/accept"), &[])
+        .submit_form(&format!("/invitations/{id}/accept"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = gus.get_text(&location(&response)).await;
+    let (_, html) = gus.get_page(&location(&response)).await;
     assert!(flash(&html).contains("accepted"), "{html}");
     let (status, grants) = w
-        .call(
-            Method::GET,
-            format!("/grants?user_id={}", w.gus_id),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?user_id={}", w.gus_id))
         .await;
     assert_eq!(status, S::OK);
     assert_eq!(grants["total"], 1, "{grants}");
 
     // Ada, unseen too, declines hers: gone, and not acceptable afterwards.
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/grants", w.east),
             &[
                 ("email", ADMIN_EMAIL),
@@ -549,18 +419,18 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let ada = w.browser(ADMIN_EMAIL).await;
-    let (_, html) = ada.get_text("/invitations").await;
+    let ada = w.signed_in_browser(ADMIN_EMAIL).await;
+    let (_, html) = ada.get_page("/invitations").await;
     let second = invitation_id(&html);
     let response = ada
-        .post_form_with_csrf(&format!("/invitations/{second}/decline"), &[])
+        .submit_form(&format!("/invitations/{second}/decline"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let response = ada
-        .post_form_with_csrf(&format!("/invitations/{second}/accept"), &[])
+        .submit_form(&format!("/invitations/{second}/accept"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
-    let (_, html) = ada.get_text("/invitations").await;
+    let (_, html) = ada.get_page("/invitations").await;
     assert!(html.contains("data-testid=\"no-invitations\""));
     assert!(
         w.east_code_for(&w.ada).await.is_null(),
@@ -568,40 +438,38 @@ async fn the_invitation_pages_answer_alike_and_only_the_invitee_accepts_or_decli
     );
 
     // Olga withdraws the one to nobody from the tab; Uma cannot.
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     let start = html.find("/grant-invitations/").unwrap() + "/grant-invitations/".len();
     let pending: i64 = html[start..start + html[start..].find('/').unwrap()]
         .parse()
         .unwrap();
     let response = uma
-        .post_form_with_csrf(&format!("/grant-invitations/{pending}/revoke"), &[])
+        .submit_form(&format!("/grant-invitations/{pending}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let response = olga
-        .post_form_with_csrf(&format!("/grant-invitations/{pending}/revoke"), &[])
+        .submit_form(&format!("/grant-invitations/{pending}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert!(!html.contains("data-testid=\"pending-invitation\""));
 
     // Gus, now a Viewer inside without access.manage, cannot invite.
-    let gus_token = w.app.create_token(w.gus_id, "").await;
-    let (status, body) = w
-        .call(
-            Method::POST,
-            "/grants",
-            &gus_token,
-            Some(json!({"role_id": viewer, "user_email": "x@y.example", "org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    let gus_token = w.create_token(w.gus_id, "").await;
+    w.post_json(
+        &gus_token,
+        "/grants",
+        json!({"role_id": viewer, "user_email": "x@y.example", "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn accepting_rechecks_that_the_inviter_may_still_grant() {
     let w = world().await;
-    let olga_grant = w.give("Org admin", w.olga_id, w.east).await;
-    let viewer = w.role("Viewer").await;
+    let olga_grant = w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
     // Olga invites Gus (whom she cannot see: he is in Globex).
     let (status, _) = w
         .raw(
@@ -612,34 +480,17 @@ async fn accepting_rechecks_that_the_inviter_may_still_grant() {
         .await;
     assert_eq!(status, S::ACCEPTED);
     // Then Olga loses access.manage there.
-    let (status, _) = w
-        .call(
-            Method::DELETE,
-            format!("/grants/{olga_grant}"),
-            &w.ada,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let gus = w.app.create_token(w.gus_id, "").await;
-    let (_, mine) = w.call(Method::GET, "/invitations", &gus, None).await;
+    w.delete(&w.ada, format!("/grants/{olga_grant}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    let gus = w.create_token(w.gus_id, "").await;
+    let (_, mine) = w.get_json(&gus, "/invitations").await;
     let id = mine["items"][0]["id"].as_i64().unwrap();
-    let (status, body) = w
-        .call(
-            Method::POST,
-            format!("/invitations/{id}/accept"),
-            &gus,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    w.post_empty(&gus, format!("/invitations/{id}/accept"))
+        .await
+        .expect_status(S::FORBIDDEN);
     let (_, grants) = w
-        .call(
-            Method::GET,
-            format!("/grants?user_id={}", w.gus_id),
-            &w.ada,
-            None,
-        )
+        .get_json(&w.ada, format!("/grants?user_id={}", w.gus_id))
         .await;
     assert_eq!(grants["total"], 0, "{grants}");
 }
@@ -655,14 +506,14 @@ async fn privacy_on_is_refused_without_a_keeper_inside_and_confirmed_with_one() 
         .unwrap()
         .to_string();
     assert!(reason.contains("Nobody would keep access"), "{reason}");
-    let ada = w.browser(ADMIN_EMAIL).await;
+    let ada = w.signed_in_browser(ADMIN_EMAIL).await;
     let path = format!("/orgs/{}/privacy", w.east);
-    let (status, html) = ada.get_text(&path).await;
+    let (status, html) = ada.get_page(&path).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("data-testid=\"privacy-refused\""), "{html}");
     assert!(!html.contains("name=\"confirm\""));
     let response = ada
-        .post_form_with_csrf(&path, &[("on", "true"), ("confirm", "yes")])
+        .submit_form(&path, &[("on", "true"), ("confirm", "yes")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert!(
@@ -672,34 +523,28 @@ async fn privacy_on_is_refused_without_a_keeper_inside_and_confirmed_with_one() 
             .unwrap()
             .contains("Nobody would keep access")
     );
-    let (_, east) = w
-        .call(Method::GET, format!("/orgs/{}", w.east), &w.ada, None)
-        .await;
+    let (_, east) = w.get_json(&w.ada, format!("/orgs/{}", w.east)).await;
     assert_eq!(east["privacy_mode"], false);
 
     // With Olga granted inside: the confirmation names her; one click without
     // confirming changes nothing.
-    w.give("Org admin", w.olga_id, w.east).await;
-    let (status, html) = ada.get_text(&path).await;
+    w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
+    let (status, html) = ada.get_page(&path).await;
     assert_eq!(status, S::OK);
     let keepers = &html[html.find("privacy-keepers").unwrap()..];
     assert!(
         keepers[..keepers.find("</ul>").unwrap()].contains("Olga"),
         "{html}"
     );
-    let response = ada.post_form_with_csrf(&path, &[("on", "true")]).await;
+    let response = ada.submit_form(&path, &[("on", "true")]).await;
     assert_eq!(response.status(), S::OK);
-    let (_, east) = w
-        .call(Method::GET, format!("/orgs/{}", w.east), &w.ada, None)
-        .await;
+    let (_, east) = w.get_json(&w.ada, format!("/orgs/{}", w.east)).await;
     assert_eq!(east["privacy_mode"], false, "not without confirmation");
     let response = ada
-        .post_form_with_csrf(&path, &[("on", "true"), ("confirm", "yes")])
+        .submit_form(&path, &[("on", "true"), ("confirm", "yes")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, east) = w
-        .call(Method::GET, format!("/orgs/{}", w.east), &w.olga, None)
-        .await;
+    let (_, east) = w.get_json(&w.olga, format!("/orgs/{}", w.east)).await;
     assert_eq!(east["privacy_mode"], true);
     // Olga, inside, can turn it off again.
     let (status, _) = w.privacy(&w.olga, false).await;
@@ -711,47 +556,37 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
     let w = world().await;
     // Before privacy: Uma (whose access comes from Acme) is added to a group
     // at East and renames East; Olga is told of her grant there.
-    w.give("Org admin", w.olga_id, w.east).await;
+    w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
     let (_, group) = w
-        .call(
-            Method::POST,
-            "/groups",
-            &w.ada,
-            Some(json!({"org_id": w.east, "name": "Crew"})),
-        )
+        .post_json(&w.ada, "/groups", json!({"org_id": w.east, "name": "Crew"}))
         .await;
     let (status, _) = w
-        .call(
-            Method::PUT,
-            format!("/groups/{}/members/{}", group["id"], w.uma_id),
+        .put_json(
             &w.ada,
-            Some(json!({})),
+            format!("/groups/{}/members/{}", group["id"], w.uma_id),
+            json!({}),
         )
         .await;
     assert!(status.is_success());
-    let (status, body) = w
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.uma,
-            Some(json!({"name": "East Wing"})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.patch_json(
+        &w.uma,
+        format!("/orgs/{}", w.east),
+        json!({"name": "East Wing"}),
+    )
+    .await
+    .expect_status(S::OK);
     let notices = |t: String| {
         let w = &w;
-        async move { w.call(Method::GET, "/notifications", &t, None).await.1 }
+        async move { w.get_json(&t, "/notifications").await.1 }
     };
     let before = notices(w.uma.clone()).await;
     // Her own grant at Acme, and the one at East.
     assert_eq!(before["total"], 2, "{before}");
     assert_eq!(before["unread"], 2);
-    let uma = w.browser("uma@acme.example").await;
-    let (_, dash) = uma.get_text("/").await;
+    let uma = w.signed_in_browser("uma@acme.example").await;
+    let (_, dash) = uma.get_page("/").await;
     assert!(dash.contains("<code>org.updated</code>"), "{dash}");
-    let (_, log) = w
-        .call(Method::GET, "/audit?per_page=200", &w.uma, None)
-        .await;
+    let (_, log) = w.get_json(&w.uma, "/audit?per_page=200").await;
     assert!(
         log["items"]
             .as_array()
@@ -771,13 +606,11 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
         "only Acme's is left: {after}"
     );
     assert!(!after.to_string().contains("Crew"), "{after}");
-    let (_, html) = uma.get_text("/notifications").await;
+    let (_, html) = uma.get_page("/notifications").await;
     assert!(!html.contains("Crew"), "{html}");
-    let (_, dash) = uma.get_text("/").await;
+    let (_, dash) = uma.get_page("/").await;
     assert!(!dash.contains("<code>org.updated</code>"), "{dash}");
-    let (_, log) = w
-        .call(Method::GET, "/audit?per_page=200", &w.uma, None)
-        .await;
+    let (_, log) = w.get_json(&w.uma, "/audit?per_page=200").await;
     assert!(
         !log["items"]
             .as_array()
@@ -789,9 +622,7 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
     // Olga (inside) still reads hers, and East's log.
     let olga = notices(w.olga.clone()).await;
     assert_eq!(olga["total"], 1, "{olga}");
-    let (_, log) = w
-        .call(Method::GET, "/audit?per_page=200", &w.olga, None)
-        .await;
+    let (_, log) = w.get_json(&w.olga, "/audit?per_page=200").await;
     assert!(
         log["items"]
             .as_array()
@@ -808,21 +639,20 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
 #[tokio::test]
 async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
     let w = world().await;
-    w.give("Org admin", w.olga_id, w.east).await;
-    let viewer = w.role("Viewer").await;
+    w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
     // Directly, on the API and the page.
     let (status, body) = w
-        .call(
-            Method::POST,
-            "/grants",
+        .post_json(
             &w.olga,
-            Some(json!({"role_id": viewer, "user_id": w.olga_id, "org_id": w.east})),
+            "/grants",
+            json!({"role_id": viewer, "user_id": w.olga_id, "org_id": w.east}),
         )
         .await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
-    let olga = w.browser("olga@acme.example").await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/grants", w.east),
             &[
                 ("email", "olga@acme.example"),
@@ -834,122 +664,98 @@ async fn nobody_grants_themselves_and_forms_offer_only_grantable_roles() {
     assert!(response.text().await.unwrap().contains("yourself"));
     // Through a group she belongs to.
     let (_, group) = w
-        .call(
-            Method::POST,
-            "/groups",
-            &w.ada,
-            Some(json!({"org_id": w.east, "name": "Crew"})),
-        )
+        .post_json(&w.ada, "/groups", json!({"org_id": w.east, "name": "Crew"}))
         .await;
     let gid = group["id"].as_i64().unwrap();
     let (status, _) = w
-        .call(
-            Method::PUT,
-            format!("/groups/{gid}/members/{}", w.olga_id),
+        .put_json(
             &w.ada,
-            Some(json!({})),
+            format!("/groups/{gid}/members/{}", w.olga_id),
+            json!({}),
         )
         .await;
     assert!(status.is_success());
-    let (status, body) = w
-        .call(
-            Method::POST,
-            "/grants",
-            &w.olga,
-            Some(json!({"role_id": viewer, "group_id": gid, "org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
+    w.post_json(
+        &w.olga,
+        "/grants",
+        json!({"role_id": viewer, "group_id": gid, "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // Dropping her own grant stays allowed.
-    let own = w.give("Viewer", w.olga_id, w.east).await;
-    let (status, _) = w
-        .call(Method::DELETE, format!("/grants/{own}"), &w.olga, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
+    let own = w.grant_role(&w.ada, "Viewer", w.olga_id, w.east).await;
+    w.delete(&w.olga, format!("/grants/{own}"))
+        .await
+        .expect_status(S::NO_CONTENT);
 
     // The form lists what she may hand out: no Owner (org.move etc.).
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     let offered = offered_roles(&html);
     assert!(offered.contains(&"Viewer".to_string()) && offered.contains(&"Org admin".to_string()));
     assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
     // Narrowed from above to Viewer: exactly Viewer, on the org tab and a
     // project's page; submitting another is still refused.
-    let (status, body) = w
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.east),
-            &w.ada,
-            Some(json!({"assignable_roles": viewer.to_string()})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (_, html) = olga.get_text(&format!("/orgs/{}/access", w.east)).await;
+    w.put_json(
+        &w.ada,
+        format!("/orgs/{}/settings", w.east),
+        json!({"assignable_roles": viewer.to_string()}),
+    )
+    .await
+    .expect_status(S::OK);
+    let (_, html) = olga.get_page(&format!("/orgs/{}/access", w.east)).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
-    let (status, project) = w
-        .call(
-            Method::POST,
+    let project = w
+        .post_created(
+            &w.olga,
             "/projects",
-            &w.olga,
-            Some(json!({"org_id": w.east, "code": "HARBOUR", "name": "Harbour"})),
+            json!({"org_id": w.east, "code": "HARBOUR", "name": "Harbour"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{project}");
-    let (_, html) = olga.get_text(&format!("/projects/{}", project["id"])).await;
+    let (_, html) = olga.get_page(&format!("/projects/{}", project["id"])).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
-    let approver = w.role("Approver").await;
-    let (status, _) = w
-        .call(
-            Method::POST,
-            "/grants",
-            &w.olga,
-            Some(json!({"role_id": approver, "user_id": w.uma_id, "org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    let approver = w.role_id(&w.ada, "Approver").await;
+    w.post_json(
+        &w.olga,
+        "/grants",
+        json!({"role_id": approver, "user_id": w.uma_id, "org_id": w.east}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_grantable_roles() {
     let w = world().await;
-    w.give("Org admin", w.olga_id, w.east).await;
-    let viewer = w.role("Viewer").await;
+    w.grant_role(&w.ada, "Org admin", w.olga_id, w.east).await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
     let w = &w;
     let group = |name: &'static str| async move {
         let (_, g) = w
-            .call(
-                Method::POST,
-                "/groups",
-                &w.ada,
-                Some(json!({"org_id": w.east, "name": name})),
-            )
+            .post_json(&w.ada, "/groups", json!({"org_id": w.east, "name": name}))
             .await;
         g["id"].as_i64().unwrap()
     };
     let holders = group("Holders").await;
     let empty = group("Empty").await;
-    let (status, body) = w
-        .call(
-            Method::POST,
-            "/grants",
-            &w.ada,
-            Some(json!({"role_id": viewer, "group_id": holders, "org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    w.post_created(
+        &w.ada,
+        "/grants",
+        json!({"role_id": viewer, "group_id": holders, "org_id": w.east}),
+    )
+    .await;
     // Olga may not add herself to the group that holds a grant (API, page)...
     let (status, body) = w
-        .call(
-            Method::PUT,
-            format!("/groups/{holders}/members/{}", w.olga_id),
+        .put_json(
             &w.olga,
-            Some(json!({})),
+            format!("/groups/{holders}/members/{}", w.olga_id),
+            json!({}),
         )
         .await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     assert!(body.to_string().contains("yourself"), "{body}");
-    let olga = w.browser("olga@acme.example").await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/groups/{holders}/members"),
             &[("email", "olga@acme.example")],
         )
@@ -958,20 +764,18 @@ async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_g
     assert!(response.text().await.unwrap().contains("yourself"));
     // ...but may join one that holds none, and add someone else to it.
     let (status, body) = w
-        .call(
-            Method::PUT,
-            format!("/groups/{empty}/members/{}", w.olga_id),
+        .put_json(
             &w.olga,
-            Some(json!({})),
+            format!("/groups/{empty}/members/{}", w.olga_id),
+            json!({}),
         )
         .await;
     assert!(status.is_success(), "{status} {body}");
     let (status, body) = w
-        .call(
-            Method::PUT,
-            format!("/groups/{holders}/members/{}", w.olga_id),
+        .put_json(
             &w.ada,
-            Some(json!({})),
+            format!("/groups/{holders}/members/{}", w.olga_id),
+            json!({}),
         )
         .await;
     assert!(
@@ -980,19 +784,17 @@ async fn nobody_joins_a_group_that_holds_grants_and_the_group_form_offers_only_g
     );
 
     // The group page's grant form offers only what she may hand out.
-    let (_, html) = olga.get_text(&format!("/groups/{empty}")).await;
+    let (_, html) = olga.get_page(&format!("/groups/{empty}")).await;
     let offered = offered_roles(&html);
     assert!(offered.contains(&"Viewer".to_string()), "{offered:?}");
     assert!(!offered.contains(&"Owner".to_string()), "{offered:?}");
-    let (status, body) = w
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.east),
-            &w.ada,
-            Some(json!({"assignable_roles": viewer.to_string()})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (_, html) = olga.get_text(&format!("/groups/{empty}")).await;
+    w.put_json(
+        &w.ada,
+        format!("/orgs/{}/settings", w.east),
+        json!({"assignable_roles": viewer.to_string()}),
+    )
+    .await
+    .expect_status(S::OK);
+    let (_, html) = olga.get_page(&format!("/groups/{empty}")).await;
     assert_eq!(offered_roles(&html), ["Viewer"]);
 }

@@ -2,9 +2,20 @@
 
 use std::process::Command;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use crate::helpers::*;
+
+/// The standard output of a command that must have succeeded (its standard
+/// error shown if it did not).
+fn succeeded(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
 
 fn canopy(database_url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_canopy"))
@@ -35,12 +46,7 @@ async fn admin_create_then_token_create_give_a_working_token() {
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = succeeded(out);
     let generated = stdout
         .lines()
         .find_map(|l| l.strip_prefix("Password: "))
@@ -70,22 +76,10 @@ async fn admin_create_then_token_create_give_a_working_token() {
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = succeeded(out);
     let token = stdout.lines().last().unwrap().trim().to_string();
     assert!(token.starts_with("cnp_"), "{stdout}");
-    let me: serde_json::Value = app
-        .api(Method::GET, "/me", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.get_json(&token, "/me").await.1;
     assert_eq!(me["email"], "root@example.com");
     assert_eq!(me["status"], "active");
     let created = app.audit("token.created").await;
@@ -159,12 +153,7 @@ async fn migrate_is_idempotent() {
     let out = tokio::task::spawn_blocking(move || canopy(&url, &["migrate"]))
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
+    assert!(succeeded(out).contains("0 migration(s) applied"));
 }
 
 #[tokio::test]
@@ -174,12 +163,7 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
     let out = tokio::task::spawn_blocking(move || canopy(&url, &["demo", "--size", "small"]))
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = succeeded(out);
     assert!(
         stdout.contains("64 organizations, 60 users, 12 projects"),
         "{stdout}"
@@ -195,7 +179,7 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
             .status(),
         StatusCode::SEE_OTHER
     );
-    let (status, html) = admin.get_text("/").await;
+    let (status, html) = admin.get_page("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Acme at a glance"), "{html}");
     let employee = app.new_browser();
@@ -206,14 +190,14 @@ async fn demo_fills_a_fresh_database_that_the_app_then_serves() {
             .status(),
         StatusCode::SEE_OTHER
     );
-    let (_, html) = employee.get_text("/timesheets").await;
+    let (_, html) = employee.get_page("/timesheets").await;
     assert!(
         html.contains("approved") && html.contains("submitted"),
         "{html}"
     );
     let owner = app.new_browser();
     owner.sign_in("owner@canopy.demo", "canopy-demo-2026").await;
-    let (status, report) = owner.get_text("/reports/org-rollup").await;
+    let (status, report) = owner.get_page("/reports/org-rollup").await;
     assert_eq!(status, StatusCode::OK);
     assert!(report.contains("data-testid=\"report-total\""));
 
@@ -261,7 +245,7 @@ async fn mail_list_and_show_print_the_whole_message_with_its_link() {
     app.create_default_admin().await;
     let response = app
         .new_browser()
-        .post_form_with_csrf("/forgot-password", &[("email", ADMIN_EMAIL)])
+        .submit_form("/forgot-password", &[("email", ADMIN_EMAIL)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
@@ -274,12 +258,7 @@ async fn mail_list_and_show_print_the_whole_message_with_its_link() {
     })
     .await
     .unwrap();
-    assert!(
-        list.status.success(),
-        "{}",
-        String::from_utf8_lossy(&list.stderr)
-    );
-    let stdout = String::from_utf8(list.stdout).unwrap();
+    let stdout = succeeded(list);
     let line = stdout
         .lines()
         .find(|l| l.contains(ADMIN_EMAIL))

@@ -10,9 +10,7 @@ const TEN_MB: usize = 10 * 1024 * 1024;
 
 #[tokio::test]
 async fn malformed_json_wrong_types_and_huge_bodies_get_4xx() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     let patch = || app.api(Method::PATCH, "/me", &token);
 
     let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
@@ -82,14 +80,7 @@ async fn malformed_json_wrong_types_and_huge_bodies_get_4xx() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], code, "{body}");
     }
-    let me: Value = app
-        .api(Method::GET, "/me", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&token, "/me").await.1;
     assert_eq!(me["version"], admin.version, "nothing changed");
 }
 
@@ -142,9 +133,7 @@ async fn huge_and_garbled_form_posts_get_4xx() {
 
 #[tokio::test]
 async fn absurd_paths_are_not_found() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let long = format!("/{}", "x".repeat(8000));
     for path in [
@@ -182,12 +171,10 @@ async fn absurd_paths_are_not_found() {
     }
     // Revoking a token id that does not fit, or is someone else's: 404, not 500.
     let response = app
-        .post_form_with_csrf("/profile/tokens/99999999999999999999999/revoke", &[])
+        .submit_form("/profile/tokens/99999999999999999999999/revoke", &[])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = app
-        .post_form_with_csrf("/profile/tokens/424242/revoke", &[])
-        .await;
+    let response = app.submit_form("/profile/tokens/424242/revoke", &[]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -211,24 +198,15 @@ async fn someone_elses_token_cannot_be_revoked() {
     let _ = ada;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = app
-        .post_form_with_csrf(&format!("/profile/tokens/{bob_token_id}/revoke"), &[])
+        .submit_form(&format!("/profile/tokens/{bob_token_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        app.api(Method::GET, "/me", &bobs)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_json(&bobs, "/me").await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn every_answer_carries_security_headers() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let forbidden = app.post_form("/sign-in", &[("email", "x")]).await;
     let responses = vec![
         app.get("/sign-in").await,
@@ -259,7 +237,7 @@ async fn pages_have_no_inline_script() {
     app.create_default_admin().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for path in ["/sign-in", "/", "/profile", "/nope"] {
-        let (_, html) = app.get_text(path).await;
+        let (_, html) = app.get_page(path).await;
         for chunk in html.split("<script").skip(1) {
             let tag = chunk.split('>').next().unwrap();
             assert!(
@@ -303,9 +281,7 @@ async fn static_assets_are_served_with_types() {
 #[tokio::test]
 async fn a_server_fault_shows_nothing_of_its_cause() {
     use diesel::RunQueryDsl;
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app.db
         .write(|conn| {
@@ -315,7 +291,7 @@ async fn a_server_fault_shows_nothing_of_its_cause() {
         .await
         .unwrap();
 
-    let (status, html) = app.get_text("/notifications").await;
+    let (status, html) = app.get_page("/notifications").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{html}");
     assert!(html.contains("Something went wrong"), "{html}");
     for cause in ["no such table", "does not exist", "relation \""] {
@@ -341,37 +317,32 @@ async fn a_server_fault_shows_nothing_of_its_cause() {
 /// JSON error and neither adds anyone nor drops anyone's owner or lead flag.
 #[tokio::test]
 async fn unreadable_membership_bodies_change_nothing() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let sam = app.create_user("sam@example.com", "Sam", root).await;
     let gus = app.create_user("gus@example.com", "Gus", root).await;
 
     for (kind, flag) in [("groups", "owner"), ("teams", "lead")] {
-        let (status, created) = app
-            .call(
-                Method::POST,
-                format!("/{kind}"),
+        let created = app
+            .post_created(
                 &token,
-                Some(serde_json::json!({"org_id": root, "name": format!("Crew {kind}")})),
+                format!("/{kind}"),
+                serde_json::json!({"org_id": root, "name": format!("Crew {kind}")}),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["id"].as_i64().unwrap();
         let members = || async {
-            let (status, body) = app
-                .call(Method::GET, format!("/{kind}/{id}"), &token, None)
-                .await;
-            assert_eq!(status, StatusCode::OK);
+            let body = app
+                .get_json(&token, format!("/{kind}/{id}"))
+                .await
+                .expect_status(StatusCode::OK);
             body["members"].clone()
         };
         let (status, body) = app
-            .call(
-                Method::PUT,
-                format!("/{kind}/{id}/members/{}", sam.id),
+            .put_json(
                 &token,
-                Some(serde_json::json!({ flag: true })),
+                format!("/{kind}/{id}/members/{}", sam.id),
+                serde_json::json!({ flag: true }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -489,9 +460,7 @@ async fn unreadable_membership_bodies_change_nothing() {
 /// database's "out of range" as a 500), and the weeks at either end work.
 #[tokio::test]
 async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let me = admin.id;
     let extremes = [
@@ -506,29 +475,23 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     // Timesheet weeks, in the API (422 on week_start) and on pages (400).
     for week in extremes {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/timesheets/{me}/{week}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/timesheets/{me}/{week}"))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
         assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
         let (status, body) = app
-            .call(
-                Method::PUT,
-                format!("/timesheets/{me}/{week}"),
+            .put_json(
                 &token,
-                Some(serde_json::json!({"version": 0, "entries": []})),
+                format!("/timesheets/{me}/{week}"),
+                serde_json::json!({"version": 0, "entries": []}),
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{week}: {body}");
-        let (status, html) = app.get_text(&format!("/timesheets/{me}/{week}")).await;
+        let (status, html) = app.get_page(&format!("/timesheets/{me}/{week}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{week}: {html}");
         assert!(html.contains("must be"), "{week}: {html}");
         let response = app
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/timesheets/{me}/{week}"),
                 &[("version", "0"), ("action", "save")],
             )
@@ -539,32 +502,26 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
     // is 9999-12-27): shown, with no link past the end.
     for (week, gone) in [("1900-01-01", "prev-week"), ("9999-12-27", "next-week")] {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/timesheets/{me}/{week}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/timesheets/{me}/{week}"))
             .await;
         assert_eq!(status, StatusCode::OK, "{week}: {body}");
         let (status, html) = app
-            .get_text(&format!("/timesheets/{me}/{week}?copy=1"))
+            .get_page(&format!("/timesheets/{me}/{week}?copy=1"))
             .await;
         assert_eq!(status, StatusCode::OK, "{week}: {html}");
         assert!(!html.contains(gone), "{week}");
     }
     // An entry dated out of range is a field message too.
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{me}/9999-12-27"),
+    let body = app
+        .put_json(
             &token,
-            Some(serde_json::json!({"version": 0, "entries": [
+            format!("/timesheets/{me}/9999-12-27"),
+            serde_json::json!({"version": 0, "entries": [
                 {"project_id": 1, "date": "+10000-01-01", "minutes": 60}
-            ]})),
+            ]}),
         )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         body["error"]["fields"]["entries[0].date"].is_string(),
         "{body}"
@@ -582,80 +539,65 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
             ("9999-12-01", "+262142-12-31", "to"),
         ] {
             let query = format!("/reports/{name}?from={from}&to={to}");
-            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            let (status, body) = app.get_json(&token, &query).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
             assert!(
                 body["error"]["fields"][field].is_string(),
                 "{query}: {body}"
             );
-            let (status, html) = app.get_text(&query).await;
+            let (status, html) = app.get_page(&query).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
             assert!(html.contains("must be"), "{query}");
         }
         for (from, to) in [("1900-01-01", "1900-01-31"), ("9999-12-01", "9999-12-31")] {
             let query = format!("/reports/{name}?from={from}&to={to}");
-            let (status, body) = app.call(Method::GET, &query, &token, None).await;
+            let (status, body) = app.get_json(&token, &query).await;
             assert_eq!(status, StatusCode::OK, "{query}: {body}");
             assert_eq!(app.get(&query).await.status(), StatusCode::OK, "{query}");
         }
     }
     for date in extremes {
-        let (status, body) = app
-            .call(Method::GET, format!("/audit?from={date}"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("/audit?from={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["from"].is_string(), "{body}");
-        let (status, html) = app.get_text(&format!("/audit?to={date}")).await;
+        let (status, html) = app.get_page(&format!("/audit?to={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {html}");
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/approvals?week_start={date}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/approvals?week_start={date}"))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {body}");
         assert!(body["error"]["fields"]["week_start"].is_string(), "{body}");
         // The inbox says so next to the field (422), never a 500.
-        let (status, html) = app.get_text(&format!("/approvals?week={date}")).await;
+        let (status, html) = app.get_page(&format!("/approvals?week={date}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
         assert!(html.contains("id=\"week-error\""), "{date}: {html}");
     }
     for date in ["1900-01-01", "9999-12-31"] {
         let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/audit?from={date}&to={date}"),
-                &token,
-                None,
-            )
+            .get_json(&token, format!("/audit?from={date}&to={date}"))
             .await;
         assert_eq!(status, StatusCode::OK, "{date}: {body}");
     }
 
     // Settings and project dates share the parser.
     let root = app.root_id().await;
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/orgs/{root}/settings"),
+    app.put_json(
+        &token,
+        format!("/orgs/{root}/settings"),
+        serde_json::json!({"lock_before": "-5000-01-01"}),
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let body = app
+        .post_json(
             &token,
-            Some(serde_json::json!({"lock_before": "-5000-01-01"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) = app
-        .call(
-            Method::POST,
             "/projects",
-            &token,
-            Some(serde_json::json!({
+            serde_json::json!({
                 "org_id": root, "code": "X1", "name": "Far", "start_date": "+262142-01-01"
-            })),
+            }),
         )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["start_date"].is_string(), "{body}");
 }
 
@@ -663,9 +605,7 @@ async fn extreme_dates_get_4xx_and_the_edge_weeks_work() {
 /// (empty), not a 500 from an overflowing or negative offset.
 #[tokio::test]
 async fn huge_page_numbers_are_clamped() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for huge in [
         "200000000000000000",
@@ -684,22 +624,20 @@ async fn huge_page_numbers_are_clamped() {
         ] {
             let sep = if path.contains('?') { '&' } else { '?' };
             let url = format!("{path}{sep}page={huge}");
-            let (status, html) = app.get_text(&url).await;
+            let (status, html) = app.get_page(&url).await;
             assert_eq!(status, StatusCode::OK, "{url}: {html}");
         }
         for path in ["/users", "/audit", "/notifications", "/projects", "/orgs"] {
-            let (status, body) = app
-                .call(Method::GET, format!("{path}?page={huge}"), &token, None)
-                .await;
+            let (status, body) = app.get_json(&token, format!("{path}?page={huge}")).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
             assert!(body["error"]["fields"]["page"].is_string(), "{body}");
         }
     }
     // The last page there is answers, empty.
-    let (status, body) = app
-        .call(Method::GET, "/users?page=100000&per_page=200", &token, None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = app
+        .get_json(&token, "/users?page=100000&per_page=200")
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(body["items"], serde_json::json!([]));
     assert_eq!(body["total"], 1);
 }
@@ -736,7 +674,7 @@ async fn bulk_approval_is_bounded() {
         .map(|c| c.len())
         .sum();
     assert!(cookies < 4096, "{cookies} bytes of cookies");
-    let (status, html) = app.get_text("/approvals").await;
+    let (status, html) = app.get_page("/approvals").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("450 not approved"), "{html}");
     assert!(html.contains("450 not approved: not found<"), "{html}");
@@ -746,7 +684,7 @@ async fn bulk_approval_is_bounded() {
     let html = response.text().await.unwrap();
     assert!(html.contains("at most 500"), "{html}");
     // Nothing was tried: no flash waits for the next page.
-    let (_, html) = app.get_text("/approvals").await;
+    let (_, html) = app.get_page("/approvals").await;
     assert!(!html.contains("not approved"), "{html}");
 }
 
@@ -780,18 +718,7 @@ async fn a_client_cannot_choose_its_address_behind_the_proxy() {
         statuses.push(response.status());
     }
     let limit = MAX_FAILURES_PER_ADDRESS as usize;
-    assert!(
-        statuses[..limit]
-            .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    assert!(
-        statuses[limit..]
-            .iter()
-            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    assert_refused_then_throttled(&statuses, limit);
     let failed = app.audit("auth.sign_in_failed").await;
     assert_eq!(failed.len(), limit);
     assert!(

@@ -14,7 +14,8 @@ use canopy::domain::user::User;
 use canopy::startup::Application;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use reqwest::{Response, StatusCode, header};
+use reqwest::{Method, Response, StatusCode, header};
+use serde_json::Value;
 
 pub const ADMIN_EMAIL: &str = "ada@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -109,6 +110,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// The app with Ada, the root's Owner, and an API token of hers.
+pub async fn spawn_with_owner() -> (TestApp, User, String) {
+    let app = spawn_app().await;
+    let ada = app.create_default_admin().await;
+    let token = app.create_token(ada.id, "").await;
+    (app, ada, token)
+}
+
 /// Starts the app with extra `CANOPY_*` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (database_url, store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
@@ -199,7 +208,8 @@ impl Browser {
         self.client.get(self.url(path)).send().await.expect("GET")
     }
 
-    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+    /// GETs a page as this browser: the status and the HTML.
+    pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
         let response = self.get(path).await;
         let status = response.status();
         (status, response.text().await.unwrap())
@@ -216,8 +226,9 @@ impl Browser {
             .expect("POST")
     }
 
-    /// A form POST with this session's CSRF token added.
-    pub async fn post_form_with_csrf(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+    /// Submits a form as this browser would from one of our pages: a
+    /// same-origin POST with this session's CSRF token added.
+    pub async fn submit_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_token().await;
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf_token", &token));
@@ -227,17 +238,17 @@ impl Browser {
     /// The CSRF token of this client's session, read off the sign-in page or
     /// the dashboard like a browser would see it.
     pub async fn csrf_token(&self) -> String {
-        let (_, html) = self.get_text("/sign-in").await;
+        let (_, html) = self.get_page("/sign-in").await;
         let html = if html.contains("name=\"csrf_token\"") {
             html
         } else {
-            self.get_text("/").await.1
+            self.get_page("/").await.1
         };
         extract_csrf(&html).expect("page carries a CSRF token")
     }
 
     pub async fn sign_in(&self, email: &str, password_plain: &str) -> Response {
-        self.post_form_with_csrf(
+        self.submit_form(
             "/sign-in",
             &[("email", email), ("password", password_plain)],
         )
@@ -299,11 +310,54 @@ impl TestApp {
     }
 }
 
+/// An API answer's status checked in one step:
+/// `let list = app.get_json(&t, "/orgs").await.expect_status(StatusCode::OK);`
+pub trait ExpectStatus {
+    /// The body, once the status is `expected` (else a panic showing both).
+    fn expect_status(self, expected: StatusCode) -> Value;
+}
+
+impl ExpectStatus for (StatusCode, Value) {
+    #[track_caller]
+    fn expect_status(self, expected: StatusCode) -> Value {
+        let (status, body) = self;
+        assert_eq!(status, expected, "{body}");
+        body
+    }
+}
+
 pub fn extract_csrf(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
+}
+
+/// Sign-in answers from one address: the first `limit` are refused (401),
+/// every later one is throttled (429).
+pub fn assert_refused_then_throttled(statuses: &[StatusCode], limit: usize) {
+    assert!(
+        statuses[..limit]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[limit..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+/// The ids of a list answer's items, in order.
+pub fn ids(list: &Value) -> Vec<i64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect()
 }
 
 /// The `Location` header of a redirect.
@@ -358,16 +412,103 @@ impl TestApp {
         (status, value)
     }
 
+    /// GET an API path (below `/api/v1`) as `token`'s holder.
+    pub async fn get_json(&self, token: &str, path: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    /// POST a JSON body to an API path as `token`'s holder.
+    pub async fn post_json(
+        &self,
+        token: &str,
+        path: impl Into<String>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// POST with no body (an action such as accepting or marking read).
+    pub async fn post_empty(&self, token: &str, path: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, None).await
+    }
+
+    /// PUT a JSON body to an API path as `token`'s holder.
+    pub async fn put_json(
+        &self,
+        token: &str,
+        path: impl Into<String>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// PATCH an API path with a JSON body as `token`'s holder.
+    pub async fn patch_json(
+        &self,
+        token: &str,
+        path: impl Into<String>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// DELETE an API path as `token`'s holder.
+    pub async fn delete(&self, token: &str, path: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// POSTs what must be created (201) and returns it.
+    pub async fn post_created(&self, token: &str, path: impl Into<String>, body: Value) -> Value {
+        let path = path.into();
+        let (status, out) = self.post_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {out}");
+        out
+    }
+
+    /// Saves `user_id`'s new week starting `week_start` (version 0) with
+    /// `entries` as `token`'s holder; it must be accepted (200). The sheet.
+    pub async fn save_week(
+        &self,
+        token: &str,
+        user_id: i64,
+        week_start: impl std::fmt::Display,
+        entries: Value,
+    ) -> Value {
+        let path = format!("/timesheets/{user_id}/{week_start}");
+        let body = serde_json::json!({"version": 0, "entries": entries});
+        let (status, sheet) = self.put_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::OK, "PUT {path}: {sheet}");
+        sheet
+    }
+
+    /// Assigns `user_id` to `project_id` as `role` (member, approver, …) for a
+    /// full week (2400 minutes) from `start_date`; it must be created (201).
+    pub async fn assign(
+        &self,
+        token: &str,
+        project_id: i64,
+        user_id: i64,
+        role: &str,
+        start_date: impl std::fmt::Display,
+    ) {
+        let path = format!("/projects/{project_id}/assignments/{user_id}");
+        let body = serde_json::json!({"role": role, "minutes_per_week": 2400,
+            "start_date": start_date.to_string()});
+        let (status, out) = self.put_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "PUT {path}: {out}");
+    }
+
     /// The id of the role called `name`, as listed at the root.
     pub async fn role_id(&self, token: &str, name: &str) -> i64 {
         let root = self.root_id().await;
+        self.role_id_at(token, root, name).await
+    }
+
+    /// The id of the role called `name` among those `token`'s holder sees
+    /// offered at `org_id`.
+    pub async fn role_id_at(&self, token: &str, org_id: i64, name: &str) -> i64 {
         let (_, roles) = self
-            .call(
-                reqwest::Method::GET,
-                format!("/roles?org_id={root}"),
-                token,
-                None,
-            )
+            .get_json(token, format!("/roles?org_id={org_id}"))
             .await;
         roles["items"]
             .as_array()
@@ -377,18 +518,13 @@ impl TestApp {
     }
 
     /// Grants the role called `role` to `user_id` at `org_id` (and below)
-    /// through the API as `token`'s holder.
-    pub async fn grant_role(&self, token: &str, role: &str, user_id: i64, org_id: i64) {
+    /// through the API as `token`'s holder; the grant's id.
+    pub async fn grant_role(&self, token: &str, role: &str, user_id: i64, org_id: i64) -> i64 {
         let role_id = self.role_id(token, role).await;
-        let (status, body) = self
-            .call(
-                reqwest::Method::POST,
-                "/grants",
-                token,
-                Some(serde_json::json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let body = serde_json::json!({"role_id": role_id, "user_id": user_id, "org_id": org_id});
+        self.post_created(token, "/grants", body).await["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// A second browser, signed in through the form as `email` (the test
@@ -404,16 +540,47 @@ impl TestApp {
 
     /// A child org of `parent` made through the API as `token`'s holder.
     pub async fn create_org(&self, token: &str, parent: i64, name: &str, code: &str) -> i64 {
-        let (status, body) = self
-            .call(
-                reqwest::Method::POST,
-                "/orgs",
-                token,
-                Some(serde_json::json!({"parent_id": parent, "name": name, "code": code})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_i64().unwrap()
+        let body = serde_json::json!({"parent_id": parent, "name": name, "code": code});
+        self.post_created(token, "/orgs", body).await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// A project made through the API as `token`'s holder (201); its body.
+    pub async fn create_project(&self, token: &str, org_id: i64, code: &str, name: &str) -> Value {
+        let body = serde_json::json!({"org_id": org_id, "code": code, "name": name});
+        self.post_created(token, "/projects", body).await
+    }
+
+    /// `n` children of `parent` named `{prefix}0000`… (codes `{prefix}0`…),
+    /// written straight to the database; their ids.
+    pub async fn many_orgs(&self, parent: i64, prefix: &'static str, n: usize) -> Vec<i64> {
+        use canopy::domain::org::{self, OrgDraft};
+        self.db
+            .write(move |conn| {
+                let mut ids = Vec::new();
+                for i in 0..n {
+                    let values = OrgDraft {
+                        name: format!("{prefix}{i:04}"),
+                        code: format!("{}{i}", prefix.replace(' ', "")),
+                        ..Default::default()
+                    }
+                    .validate()?;
+                    ids.push(org::create(conn, &Actor::cli(), parent, &values)?.id);
+                }
+                Ok(ids)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Turns privacy mode on for `org_id` as `token`'s holder; it must be
+    /// accepted (200). See [`TestApp::add_keeper`]: it is refused without one.
+    pub async fn make_private(&self, token: &str, org_id: i64) {
+        let path = format!("/orgs/{org_id}");
+        let body = serde_json::json!({"privacy_mode": true});
+        let (status, out) = self.patch_json(token, &path, body).await;
+        assert_eq!(status, StatusCode::OK, "PATCH {path}: {out}");
     }
 
     /// Someone who keeps access to `org_id` from inside once privacy mode is
@@ -438,6 +605,16 @@ impl TestApp {
             .await
             .expect("keeper granted");
         keeper
+    }
+
+    /// Every user's id, in id order, read straight from the table.
+    pub async fn all_user_ids(&self) -> Vec<i64> {
+        use canopy::db::schema::users;
+        use diesel::prelude::*;
+        self.db
+            .read(|conn| Ok(users::table.select(users::id).order(users::id).load(conn)?))
+            .await
+            .unwrap()
     }
 
     pub async fn root_id(&self) -> i64 {

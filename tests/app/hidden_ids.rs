@@ -105,7 +105,7 @@ async fn api_pair(w: &World, path: &str, hidden: i64) -> [(S, String); 2] {
 async fn page_pair(b: &Browser, path: &str, hidden: i64) -> [(S, String); 2] {
     let mut out = Vec::new();
     for id in [hidden, MISSING] {
-        let (status, body) = b.get_text(&path.replace("{id}", &id.to_string())).await;
+        let (status, body) = b.get_page(&path.replace("{id}", &id.to_string())).await;
         let param = path
             .split(&['?', '&'])
             .find(|p| p.ends_with("={id}"))
@@ -144,8 +144,7 @@ fn same(what: &str, [hidden, missing]: [(S, String); 2]) {
 async fn report_filters_answer_hidden_ids_like_missing_ones_in_json_csv_and_pages() {
     let w = world().await;
     let h = hidden(&w).await;
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
     for (name, _) in REPORTS {
         for (param, id) in [
             ("org_id", h.org),
@@ -190,8 +189,7 @@ async fn report_filters_answer_hidden_ids_like_missing_ones_in_json_csv_and_page
 async fn every_other_id_parameter_answers_hidden_ids_like_missing_ones() {
     let w = world().await;
     let h = hidden(&w).await;
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
     let acme = w.acme;
     let api: Vec<(String, i64)> = vec![
         ("/grants?org_id={id}".into(), h.org),
@@ -253,7 +251,7 @@ async fn every_other_id_parameter_answers_hidden_ids_like_missing_ones() {
     // Explain about a user one may not see is refused like a missing one,
     // not quietly answered about the asker.
     let (status, body) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?permission=org.view&org_id={acme}&user_id={}",
             h.user
         ))
@@ -277,7 +275,7 @@ async fn path_pair(w: &World, b: &Browser, api: bool, path: &str, hidden: i64) -
                 .unwrap();
             (response.status(), response.text().await.unwrap())
         } else {
-            b.get_text(&at).await
+            b.get_page(&at).await
         });
     }
     [out[0].clone(), out[1].clone()]
@@ -291,8 +289,7 @@ async fn path_pair(w: &World, b: &Browser, api: bool, path: &str, hidden: i64) -
 async fn the_paged_lists_answer_hidden_ids_like_missing_ones() {
     let w = world().await;
     let h = hidden(&w).await;
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
     let in_path: Vec<(bool, &str, i64)> = vec![
         (true, "/groups/{id}/members", h.group),
         (true, "/groups/{id}/members?q=a&page=2", h.group),

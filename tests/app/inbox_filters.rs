@@ -4,9 +4,9 @@
 //! links; and what another tenant types answers like what does not exist.
 
 use chrono::Duration;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 
+use crate::helpers::ExpectStatus;
 use crate::inbox_paging::{SAMS, WESTS, inbox, rows};
 
 #[tokio::test]
@@ -16,7 +16,7 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
     let count = |html: &str| rows(html).len();
     // Project by code and by number.
     for p in ["p2", &i.w.p2.to_string()] {
-        let (status, html) = olga.get_text(&format!("/approvals?project={p}")).await;
+        let (status, html) = olga.get_page(&format!("/approvals?project={p}")).await;
         assert_eq!(status, S::OK);
         assert_eq!(count(&html), SAMS, "{p}");
         assert!(
@@ -31,33 +31,33 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
     }
     // The old field names still work.
     let (_, html) = olga
-        .get_text(&format!("/approvals?project_id={}", i.w.p2))
+        .get_page(&format!("/approvals?project_id={}", i.w.p2))
         .await;
     assert_eq!(count(&html), SAMS);
     // Team by name: Lee's team holds three West people (team parts) and Eve.
-    let (_, html) = olga.get_text("/approvals?team=field").await;
+    let (_, html) = olga.get_page("/approvals?team=field").await;
     assert_eq!(count(&html), 3, "{html}");
     let (_, html) = olga
-        .get_text(&format!("/approvals?team={}", i.w.team))
+        .get_page(&format!("/approvals?team={}", i.w.team))
         .await;
     assert_eq!(count(&html), 3);
     // Org and below, by code or number.
-    let (_, html) = olga.get_text("/approvals?org=west").await;
+    let (_, html) = olga.get_page("/approvals?org=west").await;
     assert_eq!(count(&html), WESTS);
-    let (_, html) = olga.get_text(&format!("/approvals?org={}", i.w.acme)).await;
+    let (_, html) = olga.get_page(&format!("/approvals?org={}", i.w.acme)).await;
     assert!(html.contains("of 70"), "everything under Acme");
     // The week that contains a day (Wednesday of last week).
     let wednesday = i.w.week + Duration::days(2);
-    let (_, html) = olga.get_text(&format!("/approvals?week={wednesday}")).await;
+    let (_, html) = olga.get_page(&format!("/approvals?week={wednesday}")).await;
     assert_eq!(count(&html), SAMS * 2 / 3 + 4, "{html}");
     // Filters combine.
     let (_, html) = olga
-        .get_text(&format!("/approvals?project=P1&org=EAST&week={}", i.w.week))
+        .get_page(&format!("/approvals?project=P1&org=EAST&week={}", i.w.week))
         .await;
     assert_eq!(count(&html), SAMS / 3);
     // Newest first reverses the order.
-    let (_, oldest) = olga.get_text("/approvals?org=west").await;
-    let (_, newest) = olga.get_text("/approvals?org=west&sort=newest").await;
+    let (_, oldest) = olga.get_page("/approvals?org=west").await;
+    let (_, newest) = olga.get_page("/approvals?org=west&sort=newest").await;
     let mut reversed = rows(&oldest);
     reversed.reverse();
     assert_eq!(rows(&newest), reversed);
@@ -75,24 +75,21 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
             "No organization you may choose here",
         ),
     ] {
-        let (status, html) = olga.get_text(&format!("/approvals?{query}")).await;
+        let (status, html) = olga.get_page(&format!("/approvals?{query}")).await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{query}");
         assert!(html.contains(message), "{query}: {html}");
         assert!(!html.contains("<script>"));
     }
     // The API refuses a bad order and narrows by org.
-    let (status, _) = i
-        .app()
-        .call(Method::GET, "/approvals?sort=sideways", &i.w.olga, None)
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    i.app()
+        .get_json(&i.w.olga, "/approvals?sort=sideways")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     let (_, body) = i
         .app()
-        .call(
-            Method::GET,
-            &format!("/approvals?org_id={}&sort=newest", i.west),
+        .get_json(
             &i.w.olga,
-            None,
+            &format!("/approvals?org_id={}&sort=newest", i.west),
         )
         .await;
     assert_eq!(body["total"], WESTS);
@@ -123,7 +120,7 @@ fn field_value(html: &str, name: &str) -> String {
 async fn the_project_team_and_org_filters_are_pickers_that_take_a_suggestion_or_an_id() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
-    let (status, html) = olga.get_text("/approvals").await;
+    let (status, html) = olga.get_page("/approvals").await;
     assert_eq!(status, S::OK);
     for kind in ["projects", "teams", "orgs"] {
         assert!(
@@ -138,36 +135,36 @@ async fn the_project_team_and_org_filters_are_pickers_that_take_a_suggestion_or_
         ("teams", "field", "team", i.w.team, 3),
         ("orgs", "west", "org", i.west, WESTS),
     ] {
-        let (status, options) = olga.get_text(&format!("/pick/{kind}?q={q}")).await;
+        let (status, options) = olga.get_page(&format!("/pick/{kind}?q={q}")).await;
         assert_eq!(status, S::OK);
         let values = option_values(&options);
         assert_eq!(values.len(), 1, "{kind}: {options}");
         let picked = &values[0];
         let (status, by_label) = olga
-            .get_text(&format!("/approvals?{name}={}", urlencode(picked)))
+            .get_page(&format!("/approvals?{name}={}", urlencode(picked)))
             .await;
         assert_eq!(status, S::OK, "{picked}: {by_label}");
         assert_eq!(rows(&by_label).len(), expected, "{picked}");
         assert_eq!(&field_value(&by_label, name), picked);
-        let (_, by_id) = olga.get_text(&format!("/approvals?{name}={id}")).await;
+        let (_, by_id) = olga.get_page(&format!("/approvals?{name}={id}")).await;
         assert_eq!(rows(&by_id), rows(&by_label), "{name}={id}");
         assert_eq!(&field_value(&by_id, name), picked, "{name}={id}");
     }
     // An org by its path, said back by its path.
-    let (_, html) = olga.get_text("/approvals?org=Acme%20%2F%20West").await;
+    let (_, html) = olga.get_page("/approvals?org=Acme%20%2F%20West").await;
     assert_eq!(rows(&html).len(), WESTS);
     assert!(
         html.contains("matching organization Acme / West and below"),
         "{html}"
     );
     // A refused value stays in its field as typed, with the message by it.
-    let (status, html) = olga.get_text("/approvals?team=nobody").await;
+    let (status, html) = olga.get_page("/approvals?team=nobody").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert_eq!(field_value(&html, "team"), "nobody");
     assert!(html.contains("id=\"f-team-error\""), "{html}");
     // Lee leads Field: his own team's filter works for him.
     let lee = i.browser("lee@acme.example").await;
-    let (status, html) = lee.get_text(&format!("/approvals?team={}", i.w.team)).await;
+    let (status, html) = lee.get_page(&format!("/approvals?team={}", i.w.team)).await;
     assert_eq!(status, S::OK, "{html}");
     assert_eq!(rows(&html).len(), 3);
 }
@@ -176,7 +173,7 @@ async fn the_project_team_and_org_filters_are_pickers_that_take_a_suggestion_or_
 async fn the_inbox_pages_with_the_shared_pager_and_keeps_its_filter() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
-    let (_, html) = olga.get_text("/approvals?org=ACME&sort=newest").await;
+    let (_, html) = olga.get_page("/approvals?org=ACME&sort=newest").await;
     assert!(
         html.contains("data-testid=\"pager-next\"") && html.contains("Page 1 of 2"),
         "{html}"
@@ -186,7 +183,7 @@ async fn the_inbox_pages_with_the_shared_pager_and_keeps_its_filter() {
         "{html}"
     );
     let (_, second) = olga
-        .get_text("/approvals?org=ACME&sort=newest&page=2")
+        .get_page("/approvals?org=ACME&sort=newest&page=2")
         .await;
     let total = SAMS * 2 + WESTS;
     assert!(
@@ -200,7 +197,7 @@ async fn the_inbox_pages_with_the_shared_pager_and_keeps_its_filter() {
 async fn another_tenant_sees_nothing_and_learns_nothing_from_the_filters() {
     let i = inbox().await;
     let gus = i.browser("gus@globex.example").await;
-    let (status, html) = gus.get_text("/approvals").await;
+    let (status, html) = gus.get_page("/approvals").await;
     assert_eq!(status, S::OK);
     assert!(html.contains("data-testid=\"inbox-empty\""));
     // Acme's org, project and team answer exactly like ones that do not exist.
@@ -221,8 +218,8 @@ async fn another_tenant_sees_nothing_and_learns_nothing_from_the_filters() {
             "org=Acme%20%2F%20Nowhere".to_string(),
         ),
     ] {
-        let (s1, a) = gus.get_text(&format!("/approvals?{real}")).await;
-        let (s2, b) = gus.get_text(&format!("/approvals?{fake}")).await;
+        let (s1, a) = gus.get_page(&format!("/approvals?{real}")).await;
+        let (s2, b) = gus.get_page(&format!("/approvals?{fake}")).await;
         assert_eq!((s1, s2), (S::UNPROCESSABLE_ENTITY, S::UNPROCESSABLE_ENTITY));
         let strip = |h: &str| h.replace(&real, "").replace(&fake, "");
         let field_error = |h: &str| {
@@ -233,15 +230,10 @@ async fn another_tenant_sees_nothing_and_learns_nothing_from_the_filters() {
     }
     let (_, body) = i
         .app()
-        .call(
-            Method::GET,
-            &format!("/approvals?org_id={}", i.w.acme),
-            &i.w.gus,
-            None,
-        )
+        .get_json(&i.w.gus, &format!("/approvals?org_id={}", i.w.acme))
         .await;
     assert_eq!(body["total"], 0);
-    let (status, html) = gus.get_text("/approvals/approve-all").await;
+    let (status, html) = gus.get_page("/approvals/approve-all").await;
     assert_eq!(status, S::OK);
     assert!(html.contains("data-testid=\"confirm-none\""));
 }

@@ -11,7 +11,6 @@ use canopy::domain::audit::Actor;
 use canopy::domain::timesheet::{self, CellInput};
 use canopy::domain::user::User;
 use chrono::{Duration, NaiveDate};
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::json;
 
@@ -63,7 +62,7 @@ impl Inbox {
             self.sams[n].id,
             Inbox::week_of(&self.w, n)
         );
-        let (_, week) = self.app().call(Method::GET, path, &self.w.ada, None).await;
+        let (_, week) = self.app().get_json(&self.w.ada, path).await;
         week["id"].as_i64().unwrap()
     }
 
@@ -92,17 +91,8 @@ impl Inbox {
 }
 
 async fn assign(w: &World, project: i64, user: i64, role: &str) {
-    let start = (w.week - Duration::days(60)).to_string();
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/projects/{project}/assignments/{user}"),
-            &w.ada,
-            Some(json!({"role": role, "minutes_per_week": 2400, "start_date": start})),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
+    let start = w.week - Duration::days(60);
+    w.app.assign(&w.ada, project, user, role, start).await;
 }
 
 /// Saves `user`'s week with 4 hours on Monday of each project and submits it.
@@ -135,16 +125,14 @@ async fn submit(i: &Inbox, user: &User, week: NaiveDate, projects: &[i64]) -> i6
 pub(crate) async fn inbox() -> Inbox {
     let w = world().await;
     let west = w.app.create_org(&w.ada, w.acme, "West", "WEST").await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{west}/settings"),
+    w.app
+        .put_json(
             &w.ada,
-            Some(json!({"approval_mode": "team"})),
+            format!("/orgs/{west}/settings"),
+            json!({"approval_mode": "team"}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     let mut i = Inbox {
         west,
         sams: Vec::new(),
@@ -174,11 +162,10 @@ pub(crate) async fn inbox() -> Inbox {
         if n < 3 {
             let (status, _) = i
                 .app()
-                .call(
-                    Method::PUT,
-                    format!("/teams/{}/members/{}", i.w.team, person.id),
+                .put_json(
                     &i.w.ada,
-                    Some(json!({"lead": false})),
+                    format!("/teams/{}/members/{}", i.w.team, person.id),
+                    json!({"lead": false}),
                 )
                 .await;
             assert!(status.is_success());
@@ -208,7 +195,7 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
     let total = SAMS * 2 + WESTS;
-    let (status, first) = olga.get_text("/approvals").await;
+    let (status, first) = olga.get_page("/approvals").await;
     assert_eq!(status, S::OK);
     assert!(
         first.contains(&format!("Showing 1\u{2013}50 of {total}")),
@@ -224,7 +211,7 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
         "select-all on the page"
     );
     assert!(first.contains(&format!("Approve all {total} matching")));
-    let (_, second) = olga.get_text("/approvals?page=2").await;
+    let (_, second) = olga.get_page("/approvals?page=2").await;
     assert!(
         second.contains(&format!("Showing 51\u{2013}{total} of {total}")),
         "{second}"
@@ -242,22 +229,17 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
         ("page=abc", &first_rows),
         ("page=999", &second_rows),
     ] {
-        let (status, html) = olga.get_text(&format!("/approvals?{query}")).await;
+        let (status, html) = olga.get_page(&format!("/approvals?{query}")).await;
         assert_eq!(status, S::OK, "{query}");
         assert_eq!(&rows(&html), expected, "{query}");
     }
     // The API pages and counts the same way, and the nav count agrees.
     let olga_token = &i.w.olga;
-    let (status, body) = i
+    let body = i
         .app()
-        .call(
-            Method::GET,
-            "/approvals?per_page=50&page=2",
-            olga_token,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .get_json(olga_token, "/approvals?per_page=50&page=2")
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["total"], total);
     let api_rows: Vec<i64> = body["items"]
         .as_array()
@@ -275,14 +257,14 @@ async fn the_inbox_pages_in_sql_with_its_total_and_the_navigation_agrees() {
     // Pat decides the P1 parts by assignment only; Lee the team parts of
     // the three West people in his team.
     let pat = i.browser("pat@acme.example").await;
-    let (_, html) = pat.get_text("/approvals").await;
+    let (_, html) = pat.get_page("/approvals").await;
     assert!(
         html.contains(&format!("Showing 1\u{2013}{SAMS} of {SAMS}")),
         "{html}"
     );
     assert!(html.contains(&format!("aria-label=\"{SAMS} waiting\"")));
     let lee = i.browser("lee@acme.example").await;
-    let (_, html) = lee.get_text("/approvals").await;
+    let (_, html) = lee.get_page("/approvals").await;
     assert!(html.contains("Showing 1\u{2013}3 of 3"), "{html}");
 }
 
@@ -291,7 +273,7 @@ async fn same_named_people_are_told_apart_by_their_email() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
     let (_, html) = olga
-        .get_text(&format!("/approvals?project={}", i.w.p1))
+        .get_page(&format!("/approvals?project={}", i.w.p1))
         .await;
     for sam in &i.sams {
         assert!(
@@ -313,7 +295,7 @@ fn seen_of(html: &str) -> String {
 async fn approve_all_matching_approves_exactly_what_was_confirmed() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
-    let (status, html) = olga.get_text("/approvals/approve-all?project=P2").await;
+    let (status, html) = olga.get_page("/approvals/approve-all?project=P2").await;
     assert_eq!(status, S::OK);
     assert!(html.contains("<strong>30</strong> parts wait"), "{html}");
     assert!(html.contains("Project: Project P2 (P2)"));
@@ -329,41 +311,32 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
         i.sheet_id(1).await,
         i.sheet_id(2).await,
     );
-    let (status, body) = i
-        .app()
-        .call(
-            Method::POST,
-            format!("/timesheets/{s0}/approve"),
+    i.app()
+        .post_json(
             &i.w.pat,
-            Some(json!({"project_id": i.w.p1})),
+            format!("/timesheets/{s0}/approve"),
+            json!({"project_id": i.w.p1}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, _) = i
-        .app()
-        .call(
-            Method::POST,
-            format!("/timesheets/{s1}/approve"),
+        .await
+        .expect_status(S::OK);
+    i.app()
+        .post_json(
             &i.w.olga,
-            Some(json!({"project_id": i.w.p2})),
+            format!("/timesheets/{s1}/approve"),
+            json!({"project_id": i.w.p2}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let sam2 = i.app().create_token(i.sams[2].id, "").await;
     let (status, body) = i
         .app()
-        .call(
-            Method::POST,
-            format!("/timesheets/{s2}/withdraw"),
-            &sam2,
-            Some(json!({})),
-        )
+        .post_json(&sam2, format!("/timesheets/{s2}/withdraw"), json!({}))
         .await;
     assert_eq!(status, S::OK, "{body}");
     let before = i.app().audit("timesheet.approved").await.len();
 
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             "/approvals/approve-all",
             &[
                 ("project", "P2"),
@@ -377,7 +350,7 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(location(&response), "/approvals?project=P2");
-    let (_, html) = olga.get_text("/approvals?project=P2").await;
+    let (_, html) = olga.get_page("/approvals?project=P2").await;
     assert!(html.contains("27 approved."), "{html}");
     assert!(
         html.contains("2 no longer waited for you or no longer matched the filter"),
@@ -407,7 +380,7 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
     );
     // A second post of the same list approves nothing more.
     let response = olga
-        .post_form_with_csrf(
+        .submit_form(
             "/approvals/approve-all",
             &[("project", "P2"), ("seen", &seen)],
         )
@@ -420,13 +393,13 @@ async fn approve_all_matching_approves_exactly_what_was_confirmed() {
 async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
     let i = inbox().await;
     let olga = i.browser("olga@acme.example").await;
-    let (_, html) = olga.get_text("/approvals/approve-all").await;
+    let (_, html) = olga.get_page("/approvals/approve-all").await;
     let everything = seen_of(&html);
     assert_eq!(everything.split(' ').count(), SAMS * 2 + WESTS);
     // Pat posts Olga's whole list: only his own P1 parts can go through.
     let pat = i.browser("pat@acme.example").await;
     let response = pat
-        .post_form_with_csrf("/approvals/approve-all", &[("seen", &everything)])
+        .submit_form("/approvals/approve-all", &[("seen", &everything)])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let left = i.pending().await;
@@ -437,15 +410,15 @@ async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
     );
     assert!(left.iter().all(|p| p.2 != Some(i.w.p1)));
     // Gus (another tenant) and Eve (no permission) approve nothing at all.
-    let (_, html) = olga.get_text("/approvals/approve-all").await;
+    let (_, html) = olga.get_page("/approvals/approve-all").await;
     let rest = seen_of(&html);
     for email in ["gus@globex.example", "eve@acme.example"] {
         let b = i.browser(email).await;
         let response = b
-            .post_form_with_csrf("/approvals/approve-all", &[("seen", &rest)])
+            .submit_form("/approvals/approve-all", &[("seen", &rest)])
             .await;
         assert_eq!(response.status(), S::SEE_OTHER, "{email}");
-        let (_, html) = b.get_text("/approvals").await;
+        let (_, html) = b.get_page("/approvals").await;
         assert!(
             html.contains(&format!("Skipped: {} no longer waited", SAMS + WESTS)),
             "{email}: {html}"
@@ -455,7 +428,7 @@ async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
     // Garbage lists are refused with a message, never a 500.
     for bad in ["1;2", "x.y", ""] {
         let response = olga
-            .post_form_with_csrf("/approvals/approve-all", &[("seen", bad)])
+            .submit_form("/approvals/approve-all", &[("seen", bad)])
             .await;
         assert!(
             response.status().is_client_error(),
@@ -468,7 +441,7 @@ async fn a_crafted_approve_all_never_approves_what_is_not_yours() {
         .collect::<Vec<_>>()
         .join(" ");
     let response = olga
-        .post_form_with_csrf("/approvals/approve-all", &[("seen", &too_many)])
+        .submit_form("/approvals/approve-all", &[("seen", &too_many)])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert_eq!(i.pending().await.len(), SAMS + WESTS);
@@ -502,40 +475,21 @@ async fn the_sql_scope_agrees_with_may_decide_for_everyone() {
         post(&w.app, &w.ada, "/grants", body).await;
     }
     w.app.add_keeper(i.west).await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", i.west),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.make_private(&w.ada, i.west).await;
     // Pat's assignment ends mid-way: only the weeks it covers are his.
     let end = (w.week - Duration::days(10)).to_string();
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+        .put_json(
             &w.ada,
-            Some(json!({"role": "approver", "minutes_per_week": 2400,
-                        "start_date": (w.week - Duration::days(30)).to_string(), "end_date": end})),
+            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+            json!({"role": "approver", "minutes_per_week": 2400,
+                        "start_date": (w.week - Duration::days(30)).to_string(), "end_date": end}),
         )
         .await;
     assert!(status.is_success(), "{body}");
 
-    let everyone: Vec<i64> = w
-        .app
-        .db
-        .read(|conn| {
-            use canopy::db::schema::users;
-            use diesel::prelude::*;
-            Ok(users::table.select(users::id).order(users::id).load(conn)?)
-        })
-        .await
-        .unwrap();
+    let everyone = w.app.all_user_ids().await;
     let store = i.store.clone();
     let mut decided_by_someone = 0;
     for viewer in everyone {

@@ -10,6 +10,7 @@ mod border;
 mod cli;
 mod escalation;
 mod faces;
+mod fixture;
 mod hardening;
 mod helpers;
 mod hidden_ids;

@@ -48,11 +48,8 @@ async fn answer(
 
 #[tokio::test]
 async fn head_answers_like_get_with_the_same_headers_and_no_body() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
-    let browser = app.new_browser();
-    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (app, _, token) = spawn_with_owner().await;
+    let browser = app.signed_in_browser(ADMIN_EMAIL).await;
     let root = app.root_id().await;
 
     // Pages signed in and out, a redirect, a page that does not exist, the
@@ -117,9 +114,9 @@ async fn head_answers_like_get_with_the_same_headers_and_no_body() {
 #[tokio::test]
 async fn the_favicon_is_served_where_browsers_look_for_it() {
     let app = spawn_app().await;
-    let (status, icon) = app.get_text("/favicon.ico").await;
+    let (status, icon) = app.get_page("/favicon.ico").await;
     assert_eq!(status, S::OK);
-    let (_, linked) = app.get_text("/static/favicon.svg").await;
+    let (_, linked) = app.get_page("/static/favicon.svg").await;
     assert_eq!(icon, linked);
     assert!(icon.contains("<svg"), "{icon}");
     let response = app.get("/favicon.ico").await;

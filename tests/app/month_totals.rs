@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use canopy::db::schema::{approval_parts, entry_month_totals, time_entries, timesheets};
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ExpectStatus;
 use crate::reports::{hours_by, project_with, report};
 use crate::timesheets::{World, world};
 
@@ -22,12 +22,7 @@ use crate::timesheets::{World, world};
 async fn save_week(w: &World, token: &str, monday: NaiveDate, cells: &[(i64, i64, i64)]) -> Value {
     let (_, current) = w
         .app
-        .call(
-            Method::GET,
-            format!("/timesheets/{}/{monday}", w.eve_id),
-            token,
-            None,
-        )
+        .get_json(token, format!("/timesheets/{}/{monday}", w.eve_id))
         .await;
     let version = current["version"].as_i64().unwrap_or(0);
     let entries: Vec<Value> = cells
@@ -38,11 +33,10 @@ async fn save_week(w: &World, token: &str, monday: NaiveDate, cells: &[(i64, i64
         .collect();
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{}/{monday}", w.eve_id),
+        .put_json(
             token,
-            Some(json!({"version": version, "entries": entries})),
+            format!("/timesheets/{}/{monday}", w.eve_id),
+            json!({"version": version, "entries": entries}),
         )
         .await;
     assert_eq!(status, S::OK, "{monday}: {body}");
@@ -197,7 +191,7 @@ async fn assert_reports_match(w: &World, codes: &BTreeMap<i64, &str>, from: &str
     let ada = w.app.new_browser();
     ada.sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
         .await;
-    let (status, html) = ada.get_text(&format!("/reports/entries?{query}")).await;
+    let (status, html) = ada.get_page(&format!("/reports/entries?{query}")).await;
     assert_eq!(status, S::OK);
     if inside.is_empty() {
         assert!(html.contains("report-empty"), "{from}..{to}");
@@ -228,7 +222,7 @@ async fn assert_rollup_matches(w: &World, org: i64, projects: &[i64]) {
     let ada = w.app.new_browser();
     ada.sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
         .await;
-    let (status, html) = ada.get_text(&format!("/orgs/{org}")).await;
+    let (status, html) = ada.get_page(&format!("/orgs/{org}")).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains(&format!("data-testid=\"rollup-hours\">{}", hours(expect))),
@@ -324,16 +318,10 @@ async fn monthly_totals_follow_every_write_and_reports_agree_with_the_entries() 
         &[(py, 0, 45), (py, 6, 75), (px, 1, 15)],
     )
     .await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{py}"),
-            &w.ada,
-            Some(json!({"org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app
+        .patch_json(&w.ada, format!("/projects/{py}"), json!({"org_id": w.east}))
+        .await
+        .expect_status(S::OK);
     assert_totals_match(&w).await;
     assert_rollup_matches(&w, w.east, &[py]).await;
     assert_rollup_matches(&w, w.acme, &[px, py]).await;

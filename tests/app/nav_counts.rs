@@ -6,26 +6,17 @@ use reqwest::StatusCode as S;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::timesheets::{World, world};
-
-async fn signed_in(w: &World, email: &str) -> Browser {
-    let b = w.app.new_browser();
-    assert_eq!(
-        b.sign_in(email, ADMIN_PASSWORD).await.status(),
-        S::SEE_OTHER
-    );
-    b
-}
+use crate::timesheets::world;
 
 /// The approvals badge's number, or 0 when there is none.
 async fn approvals(b: &Browser) -> usize {
-    let (status, html) = b.get_text("/orgs").await;
+    let (status, html) = b.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     badge(&html, "approvals-count")
 }
 
 async fn unread(b: &Browser) -> usize {
-    let (_, html) = b.get_text("/orgs").await;
+    let (_, html) = b.get_page("/orgs").await;
     badge(&html, "unread-count")
 }
 
@@ -43,8 +34,8 @@ fn badge(html: &str, id: &str) -> usize {
 #[tokio::test]
 async fn navigation_counts_follow_every_change_at_the_next_page() {
     let w = world().await;
-    let pat = signed_in(&w, "pat@acme.example").await;
-    let eve = signed_in(&w, "eve@acme.example").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
     // Seen (and kept) before anything waits.
     assert_eq!(approvals(&pat).await, 0);
     assert_eq!(approvals(&pat).await, 0);
@@ -66,7 +57,7 @@ async fn navigation_counts_follow_every_change_at_the_next_page() {
     assert_eq!(unread(&pat).await, pat_unread + 1);
 
     // Reading the notification clears the bell at the next page.
-    pat.post_form_with_csrf("/notifications/read", &[]).await;
+    pat.submit_form("/notifications/read", &[]).await;
     assert_eq!(unread(&pat).await, 0);
     assert_eq!(approvals(&pat).await, 1);
 
@@ -75,11 +66,10 @@ async fn navigation_counts_follow_every_change_at_the_next_page() {
     let start = (w.week - chrono::Duration::days(30)).to_string();
     let (status, body) = w
         .app
-        .call(
-            reqwest::Method::PUT,
-            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+        .put_json(
             &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": start})),
+            format!("/projects/{}/assignments/{}", w.p1, w.pat_id),
+            json!({"role": "member", "minutes_per_week": 2400, "start_date": start}),
         )
         .await;
     assert!(status.is_success(), "{status} {body}");

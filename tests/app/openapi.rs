@@ -7,6 +7,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixture::Tree;
 use crate::helpers::*;
 
 /// Calls `method path` and checks the answer against the operation
@@ -120,51 +121,34 @@ async fn document(app: &TestApp) -> Value {
         .unwrap()
 }
 
+/// One checked call: who asks, `(method, template, path)`, the body, and the
+/// status the test expects.
+type Case<'a> = (&'a str, (Method, &'static str, String), Option<Value>, u16);
+
 #[tokio::test]
 async fn answers_fit_the_document_full_and_behind_a_privacy_border() {
-    let app = spawn_app().await;
-    let doc = document(&app).await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    app.grant_role(&ada, "Org admin", olga.id, acme).await;
-    let olga = app.create_token(olga.id, "").await;
-
+    let w = Tree::new().await;
+    let doc = document(&w).await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let org = |id: i64| format!("/orgs/{id}");
-    documented(
-        &app,
-        &doc,
-        &ada,
-        (Method::GET, "/orgs/{id}", &org(acme)),
-        None,
-    )
-    .await;
-    documented(&app, &doc, &ada, (Method::GET, "/orgs", "/orgs"), None).await;
-    let (status, _) = documented(
-        &app,
-        &doc,
-        &olga,
-        (Method::PATCH, "/orgs/{id}", &org(acme)),
-        Some(json!({"privacy_mode": true})),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let get_org = |id: i64| (Method::GET, "/orgs/{id}", org(id));
+    let list = || (Method::GET, "/orgs", "/orgs".to_string());
+    let check = async |(token, call, body, expected): Case<'_>| {
+        let (status, answer) = documented(&w, &doc, token, (call.0, call.1, &call.2), body).await;
+        assert_eq!(status, expected, "{}: {answer}", call.2);
+        answer
+    };
+    check((&w.ada, get_org(w.acme), None, 200)).await;
+    check((&w.ada, list(), None, 200)).await;
+    let privacy = Some(json!({"privacy_mode": true}));
+    let patch = (Method::PATCH, "/orgs/{id}", org(w.acme));
+    check((&olga, patch, privacy, 200)).await;
 
     // Behind the border the root's owner sees name and place, the rest null.
-    let (_, restricted) = documented(
-        &app,
-        &doc,
-        &ada,
-        (Method::GET, "/orgs/{id}", &org(acme)),
-        None,
-    )
-    .await;
+    let restricted = check((&w.ada, get_org(w.acme), None, 200)).await;
     assert_eq!(restricted["restricted"], true, "{restricted}");
     assert!(restricted["code"].is_null(), "{restricted}");
-    let (_, list) = documented(&app, &doc, &ada, (Method::GET, "/orgs", "/orgs"), None).await;
+    let list = check((&w.ada, list(), None, 200)).await;
     assert!(
         list["items"]
             .as_array()
@@ -173,54 +157,21 @@ async fn answers_fit_the_document_full_and_behind_a_privacy_border() {
             .any(|o| o["restricted"] == true),
         "{list}"
     );
-    documented(
-        &app,
-        &doc,
-        &olga,
-        (Method::GET, "/orgs/{id}", &org(east)),
-        None,
-    )
-    .await;
+    check((&olga, get_org(w.east), None, 200)).await;
 
     // Errors are listed and fit the error body.
-    let (status, _) = documented(
-        &app,
-        &doc,
-        &ada,
-        (Method::GET, "/orgs/{id}", "/orgs/999999"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = documented(
-        &app,
-        &doc,
-        &ada,
-        (Method::GET, "/orgs/{id}", "/orgs/not-a-number"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = documented(
-        &app,
-        &doc,
-        &ada,
-        (Method::PATCH, "/orgs/{id}", &org(root)),
-        Some(json!({"privacy_mode": "yes"})),
-    )
-    .await;
-    assert_eq!(status, 422);
-    let (status, _) = documented(
-        &app,
-        &doc,
-        &ada,
-        (Method::GET, "/orgs", "/orgs?per_page=500"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 422);
-    let (status, _) = documented(&app, &doc, "cnp_wrong", (Method::GET, "/me", "/me"), None).await;
-    assert_eq!(status, 401);
+    let get = |template, path: &str| (Method::GET, template, path.to_string());
+    let bad_patch = (Method::PATCH, "/orgs/{id}", org(w.root));
+    let cases: [Case<'_>; 5] = [
+        (&w.ada, get("/orgs/{id}", "/orgs/999999"), None, 404),
+        (&w.ada, get("/orgs/{id}", "/orgs/not-a-number"), None, 404),
+        (&w.ada, bad_patch, Some(json!({"privacy_mode": "yes"})), 422),
+        (&w.ada, get("/orgs", "/orgs?per_page=500"), None, 422),
+        ("cnp_wrong", get("/me", "/me"), None, 401),
+    ];
+    for case in cases {
+        check(case).await;
+    }
 }
 
 #[tokio::test]
@@ -240,68 +191,42 @@ async fn every_kind_of_object_fits_the_document() {
             answer["id"].as_i64().unwrap_or_default()
         }
     };
-    let group = made(
-        (Method::POST, "/groups", "/groups".into()),
-        json!({"org_id": acme, "name": "Crew"}),
-    )
-    .await;
-    let team = made(
-        (Method::POST, "/teams", "/teams".into()),
-        json!({"org_id": acme, "name": "Squad"}),
-    )
-    .await;
-    let project = made(
-        (Method::POST, "/projects", "/projects".into()),
-        json!({"org_id": acme, "code": "P-1", "name": "Pilot"}),
-    )
-    .await;
+    let post = |template: &'static str| (Method::POST, template, template.to_string());
+    let group = made(post("/groups"), json!({"org_id": acme, "name": "Crew"})).await;
+    let team = made(post("/teams"), json!({"org_id": acme, "name": "Squad"})).await;
+    let body = json!({"org_id": acme, "code": "P-1", "name": "Pilot"});
+    let project = made(post("/projects"), body).await;
     let me = admin.id;
-    made(
+    let week_start = "2026-01-05"; // a Monday, the default first day
+    for (template, path, body) in [
         (
-            Method::PUT,
             "/groups/{id}/members/{user_id}",
             format!("/groups/{group}/members/{me}"),
+            json!({"owner": true}),
         ),
-        json!({"owner": true}),
-    )
-    .await;
-    made(
         (
-            Method::PUT,
             "/teams/{id}/members/{user_id}",
             format!("/teams/{team}/members/{me}"),
+            json!({"lead": true}),
         ),
-        json!({"lead": true}),
-    )
-    .await;
-    made(
         (
-            Method::PUT,
             "/projects/{id}/assignments/{user_id}",
             format!("/projects/{project}/assignments/{me}"),
+            json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
         ),
-        json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
-    )
-    .await;
-    made(
         (
-            Method::PUT,
             "/orgs/{id}/settings",
             format!("/orgs/{acme}/settings"),
+            json!({"week_start": "monday"}),
         ),
-        json!({"week_start": "monday"}),
-    )
-    .await;
-    let week_start = "2026-01-05"; // a Monday, the default first day
-    made(
         (
-            Method::PUT,
             "/timesheets/{user_id}/{week_start}",
             format!("/timesheets/{me}/{week_start}"),
+            json!({"version": 0, "entries": [{"project_id": project, "date": week_start, "minutes": 60}]}),
         ),
-        json!({"version": 0, "entries": [{"project_id": project, "date": week_start, "minutes": 60}]}),
-    )
-    .await;
+    ] {
+        made((Method::PUT, template, path), body).await;
+    }
 
     for (template, path) in [
         ("/me", "/me".to_string()),

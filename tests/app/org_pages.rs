@@ -1,7 +1,6 @@
 //! The org pages: what each person sees and may do, forms that explain
 //! themselves, and 404 for anything outside one's tenant.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::json;
 
@@ -9,9 +8,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
@@ -27,7 +24,7 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
             .status(),
         S::SEE_OTHER
     );
-    let (status, html) = browser.get_text("/orgs").await;
+    let (status, html) = browser.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains(&format!("href=\"/orgs/{acme}\"")),
@@ -37,14 +34,14 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
         !html.contains("Globex") && !html.contains(">Root<"),
         "{html}"
     );
-    let (status, html) = browser.get_text(&format!("/orgs/{acme}/children")).await;
+    let (status, html) = browser.get_page(&format!("/orgs/{acme}/children")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("East"));
-    let (_, html) = browser.get_text("/orgs?q=glob").await;
+    let (_, html) = browser.get_page("/orgs?q=glob").await;
     assert!(html.contains("No organization you can see matches."));
 
     // Buttons show by permission: an Org admin may create and edit, not move or delete.
-    let (_, html) = browser.get_text(&format!("/orgs/{east}")).await;
+    let (_, html) = browser.get_page(&format!("/orgs/{east}")).await;
     assert!(
         html.contains(&format!("/orgs/{east}/new")) && html.contains(&format!("/orgs/{east}/edit"))
     );
@@ -71,23 +68,21 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
         assert_eq!(browser.get(&path).await.status(), S::NOT_FOUND, "{path}");
     }
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{globex}/edit"),
             &[("name", "Mine"), ("code", "MINE")],
         )
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let response = browser
-        .post_form_with_csrf(&format!("/orgs/{globex}/archive"), &[])
+        .submit_form(&format!("/orgs/{globex}/archive"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn forms_explain_bad_input_and_change_nothing() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     app.create_org(&t, acme, "East", "EAST").await;
@@ -102,7 +97,7 @@ async fn forms_explain_bad_input_and_change_nothing() {
         ("North", "acme"),
     ] {
         let response = app
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{acme}/new"),
                 &[("name", name), ("code", code), ("kind", "region")],
             )
@@ -122,11 +117,11 @@ async fn forms_explain_bad_input_and_change_nothing() {
             "typed values come back escaped"
         );
     }
-    let (_, list) = app.call(Method::GET, "/orgs", &t, None).await;
+    let (_, list) = app.get_json(&t, "/orgs").await;
     assert_eq!(list["total"], 3);
 
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/new"),
             &[
                 ("name", "West"),
@@ -138,25 +133,18 @@ async fn forms_explain_bad_input_and_change_nothing() {
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let west = location(&response);
-    let (_, html) = app.get_text(&west).await;
+    let (_, html) = app.get_page(&west).await;
     assert!(html.contains("ACME-WEST"), "codes are stored upper-case");
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
 
     // A stale edit form answers 409 and keeps what was typed.
-    let (_, acme_json) = app
-        .call(Method::GET, format!("/orgs/{acme}"), &t, None)
-        .await;
+    let (_, acme_json) = app.get_json(&t, format!("/orgs/{acme}")).await;
     let version = acme_json["version"].as_i64().unwrap().to_string();
-    app.call(
-        Method::PATCH,
-        format!("/orgs/{acme}"),
-        &t,
-        Some(json!({"city": "Springfield"})),
-    )
-    .await;
+    app.patch_json(&t, format!("/orgs/{acme}"), json!({"city": "Springfield"}))
+        .await;
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/edit"),
             &[
                 ("name", "Acme Corp"),
@@ -171,24 +159,22 @@ async fn forms_explain_bad_input_and_change_nothing() {
 
 #[tokio::test]
 async fn move_archive_restore_delete_and_settings_through_pages() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
     let west = app.create_org(&t, acme, "West", "WEST").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let (status, _) = app.get_text(&format!("/orgs/{east}/move")).await;
+    let (status, _) = app.get_page(&format!("/orgs/{east}/move")).await;
     assert_eq!(status, S::OK);
     let picker = format!("/pick/orgs?perm=org.create&not_within={east}");
-    let (_, html) = app.get_text(&format!("{picker}&q=west")).await;
+    let (_, html) = app.get_page(&format!("{picker}&q=west")).await;
     assert!(html.contains("value=\"WEST\""), "West is an allowed parent");
-    let (_, html) = app.get_text(&format!("{picker}&q=east")).await;
+    let (_, html) = app.get_page(&format!("{picker}&q=east")).await;
     assert!(!html.contains("value=\"EAST\""), "not itself: {html}");
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/move"),
             &[("parent_id", &east.to_string())],
         )
@@ -206,26 +192,24 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .contains("cannot move under itself")
     );
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/move"),
             &[("parent_id", &west.to_string())],
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = app.get_text(&format!("/orgs/{east}")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}")).await;
     assert!(
         html.contains(&format!("href=\"/orgs/{west}\">West</a>")),
         "breadcrumb shows the new parent"
     );
 
-    let (_, html) = app.get_text(&format!("/orgs/{acme}/delete")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{acme}/delete")).await;
     assert!(
         html.contains("cannot be deleted") && html.contains("it has 1 sub-organization."),
         "{html}"
     );
-    let response = app
-        .post_form_with_csrf(&format!("/orgs/{acme}/delete"), &[])
-        .await;
+    let response = app.submit_form(&format!("/orgs/{acme}/delete"), &[]).await;
     assert_eq!(response.status(), S::CONFLICT);
     assert!(
         response
@@ -234,18 +218,16 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .unwrap()
             .contains("1 sub-organization")
     );
-    let (status, _) = app
-        .call(Method::GET, format!("/orgs/{acme}"), &t, None)
-        .await;
+    let (status, _) = app.get_json(&t, format!("/orgs/{acme}")).await;
     assert_eq!(status, S::OK, "still there");
 
     assert_eq!(
-        app.post_form_with_csrf(&format!("/orgs/{west}/archive"), &[])
+        app.submit_form(&format!("/orgs/{west}/archive"), &[])
             .await
             .status(),
         S::SEE_OTHER
     );
-    let (_, html) = app.get_text(&format!("/orgs/{east}")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}")).await;
     assert!(
         !html.contains(&format!("/orgs/{east}/edit")),
         "archived subtree is read-only"
@@ -255,7 +237,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
         S::FORBIDDEN
     );
     assert_eq!(
-        app.post_form_with_csrf(&format!("/orgs/{west}/restore"), &[])
+        app.submit_form(&format!("/orgs/{west}/restore"), &[])
             .await
             .status(),
         S::SEE_OTHER
@@ -264,16 +246,16 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
 
     // Settings: override, bad value, revert.
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/settings/week_start"),
             &[("value", "sunday")],
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = app.get_text(&format!("/orgs/{east}/settings")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}/settings")).await;
     assert!(html.contains("Inherited from") && html.contains("sunday"));
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{acme}/settings/max_minutes_per_day"),
             &[("value", "2000")],
         )
@@ -287,13 +269,13 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .contains("id=\"max_minutes_per_day-error\"")
     );
     let response = app
-        .post_form_with_csrf(&format!("/orgs/{acme}/settings/week_start/revert"), &[])
+        .submit_form(&format!("/orgs/{acme}/settings/week_start/revert"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = app.get_text(&format!("/orgs/{east}/settings")).await;
+    let (_, html) = app.get_page(&format!("/orgs/{east}/settings")).await;
     assert!(!html.contains("sunday"));
     assert_eq!(
-        app.post_form_with_csrf(
+        app.submit_form(
             &format!("/orgs/{acme}/settings/nonsense"),
             &[("value", "1")]
         )
@@ -305,7 +287,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     // Deleting an empty org works.
     let empty = app.create_org(&t, acme, "Empty", "EMPTY").await;
     assert_eq!(
-        app.post_form_with_csrf(&format!("/orgs/{empty}/delete"), &[])
+        app.submit_form(&format!("/orgs/{empty}/delete"), &[])
             .await
             .status(),
         S::SEE_OTHER
@@ -318,9 +300,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
 
 #[tokio::test]
 async fn the_access_tab_grants_and_revokes_by_the_rules() {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
@@ -328,18 +308,15 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     app.grant_role(&t, "Org admin", olga.id, acme).await;
     app.create_user("sam@acme.example", "Sam", east).await;
 
-    let browser = app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    let browser = app.signed_in_browser("olga@acme.example").await;
+    let (status, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("Olga") && html.contains("Inherited from Acme"),
         "{html}"
     );
 
-    let (_, roles) = app
-        .call(Method::GET, format!("/roles?org_id={east}"), &t, None)
-        .await;
+    let (_, roles) = app.get_json(&t, format!("/roles?org_id={east}")).await;
     let id_of = |name: &str| {
         roles["items"]
             .as_array()
@@ -350,7 +327,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
             .to_string()
     };
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/grants"),
             &[
                 ("email", "sam@acme.example"),
@@ -362,7 +339,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     assert_eq!(response.status(), S::FORBIDDEN, "no escalation");
     assert!(response.text().await.unwrap().contains("you lack org.move"));
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/grants"),
             &[
                 ("email", "nobody@acme.example"),
@@ -373,7 +350,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     // An address nobody has answers like one somebody has (grant_invite).
     assert_eq!(response.status(), S::SEE_OTHER);
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{east}/grants"),
             &[
                 ("email", "sam@acme.example"),
@@ -383,7 +360,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    let (_, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert!(html.contains("Sam") && html.contains("Viewer"));
     let grant_id: i64 = html
         .split("/grants/")
@@ -392,17 +369,20 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
         .unwrap();
     assert_eq!(
         browser
-            .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+            .submit_form(&format!("/grants/{grant_id}/revoke"), &[])
             .await
             .status(),
         S::SEE_OTHER
     );
-    let (_, html) = browser.get_text(&format!("/orgs/{east}/access")).await;
+    let (_, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
     assert!(!html.contains("sam@acme.example"));
     assert_eq!(app.audit("grant.revoked").await.len(), 1);
 }
 
 /// Root ── Acme ── East, Ada owns the root, Olga is Org admin at Acme.
+/// Not the shared tree: these page tests add West and Globex themselves, with
+/// the bare codes (`WEST`) the pages are asserted to show and offer, and count
+/// the tree's rows.
 struct Scoped {
     app: TestApp,
     t: String,
@@ -414,31 +394,18 @@ struct Scoped {
 }
 
 async fn scoped() -> Scoped {
-    let app = spawn_app().await;
-    let ada = app.create_default_admin().await;
-    let t = app.create_token(ada.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{root}"),
-            &t,
-            Some(json!({"name": "Zenith Holding"})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    let rename = json!({"name": "Zenith Holding"});
+    app.patch_json(&t, format!("/orgs/{root}"), rename)
+        .await
+        .expect_status(S::OK);
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
     let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
     app.grant_role(&t, "Org admin", olga_user.id, acme).await;
     let olga_token = app.create_token(olga_user.id, "").await;
-    let olga = app.new_browser();
-    assert_eq!(
-        olga.sign_in("olga@acme.example", ADMIN_PASSWORD)
-            .await
-            .status(),
-        S::SEE_OTHER
-    );
+    let olga = app.signed_in_browser("olga@acme.example").await;
     Scoped {
         app,
         t,
@@ -454,19 +421,17 @@ async fn scoped() -> Scoped {
 async fn an_org_admin_never_sees_names_above_their_scope() {
     let s = scoped().await;
     // A setting made at the root reaches Acme.
-    let (status, _) = s
-        .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", s.root),
+    s.app
+        .put_json(
             &s.t,
-            Some(json!({"week_start": "sunday"})),
+            format!("/orgs/{}/settings", s.root),
+            json!({"week_start": "sunday"}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
 
     for org_id in [s.acme, s.east] {
-        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/access")).await;
+        let (status, html) = s.olga.get_page(&format!("/orgs/{org_id}/access")).await;
         assert_eq!(status, S::OK);
         assert!(html.contains("Olga"), "{html}");
         assert!(
@@ -475,16 +440,11 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         );
         assert!(html.contains("Also inherited from organizations above yours."));
 
-        let (status, list) = s
+        let list = s
             .app
-            .call(
-                Method::GET,
-                format!("/orgs/{org_id}/access"),
-                &s.olga_token,
-                None,
-            )
-            .await;
-        assert_eq!(status, S::OK);
+            .get_json(&s.olga_token, format!("/orgs/{org_id}/access"))
+            .await
+            .expect_status(S::OK);
         let text = list.to_string();
         assert!(
             !text.contains("Zenith") && !text.contains("Ada Admin") && !text.contains(ADMIN_EMAIL),
@@ -492,7 +452,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         );
         assert_eq!(list["total"], 1, "only Olga's grant: {list}");
 
-        let (status, html) = s.olga.get_text(&format!("/orgs/{org_id}/settings")).await;
+        let (status, html) = s.olga.get_page(&format!("/orgs/{org_id}/settings")).await;
         assert_eq!(status, S::OK);
         assert!(html.contains("sunday"), "the value is there");
         assert!(!html.contains("Zenith"), "{html}");
@@ -500,12 +460,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
         assert!(html.contains("Inherited from above"));
         let (_, settings) = s
             .app
-            .call(
-                Method::GET,
-                format!("/orgs/{org_id}/settings"),
-                &s.olga_token,
-                None,
-            )
+            .get_json(&s.olga_token, format!("/orgs/{org_id}/settings"))
             .await;
         assert_eq!(settings["week_start"]["value"], "sunday");
         assert_eq!(settings["week_start"]["source"], "inherited", "{settings}");
@@ -517,17 +472,15 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 
     // A custom role defined at the root is usable at Acme, but where it was
     // defined is not named, and it is not Olga's to delete.
-    let (status, role) = s
+    let role = s
         .app
-        .call(
-            Method::POST,
-            "/roles",
+        .post_created(
             &s.t,
-            Some(json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]})),
+            "/roles",
+            json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{role}");
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/roles", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/roles", s.acme)).await;
     assert!(html.contains("Zenith reader") && html.contains("above your organizations"));
     assert!(!html.contains("Zenith Holding"), "{html}");
     assert!(
@@ -537,11 +490,11 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 
     // The owner at the root still sees everything, named.
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = s.app.get_text(&format!("/orgs/{}/access", s.acme)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}/access", s.acme)).await;
     assert!(html.contains("Zenith Holding") && !html.contains("organizations above yours"));
     let (_, list) = s
         .app
-        .call(Method::GET, format!("/orgs/{}/access", s.acme), &s.t, None)
+        .get_json(&s.t, format!("/orgs/{}/access", s.acme))
         .await;
     assert_eq!(list["total"], 2, "{list}");
     assert!(list.to_string().contains("Zenith Holding"));
@@ -551,54 +504,46 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
 async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
     let s = scoped().await;
     let sam = s.app.create_user("sam@acme.example", "Sam", s.east).await;
-    let (status, group) = s
+    let group = s
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_created(
             &s.t,
-            Some(json!({"org_id": s.acme, "name": "Field crew"})),
+            "/groups",
+            json!({"org_id": s.acme, "name": "Field crew"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{group}");
     let group_id = group["id"].as_i64().unwrap();
     let (status, body) = s
         .app
-        .call(
-            Method::PUT,
-            format!("/groups/{group_id}/members/{}", sam.id),
+        .put_json(
             &s.t,
-            Some(json!({"owner": false})),
+            format!("/groups/{group_id}/members/{}", sam.id),
+            json!({"owner": false}),
         )
         .await;
     assert!(status.is_success(), "{body}");
     let viewer = s.app.role_id(&s.t, "Auditor").await;
-    let (status, body) = s
-        .app
-        .call(
-            Method::POST,
-            "/grants",
+    s.app
+        .post_created(
             &s.t,
-            Some(json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme})),
+            "/grants",
+            json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{body}");
 
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/access", s.east)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/access", s.east)).await;
     assert!(
         html.contains("via group Field crew"),
         "the group is named: {html}"
     );
     let (_, check) = s
         .app
-        .call(
-            Method::GET,
+        .get_json(
+            &s.t,
             format!(
                 "/check?user_id={}&permission=audit.view&org_id={}",
                 sam.id, s.acme
             ),
-            &s.t,
-            None,
         )
         .await;
     assert_eq!(check["allowed"], true, "{check}");
@@ -618,23 +563,18 @@ async fn access_and_role_lists_are_paged() {
         format!("/orgs/{}/access", s.east),
         format!("/roles?org_id={}", s.root),
     ] {
-        let (status, all) = s.app.call(Method::GET, &path, &s.t, None).await;
+        let (status, all) = s.app.get_json(&s.t, &path).await;
         assert_eq!(status, S::OK, "{path}");
         assert_eq!(all["page"], 1);
         assert_eq!(all["per_page"], 50);
         let total = all["total"].as_u64().unwrap();
         assert!(total >= 2, "{path}: {all}");
         let sep = if path.contains('?') { '&' } else { '?' };
-        let (status, second) = s
+        let second = s
             .app
-            .call(
-                Method::GET,
-                format!("{path}{sep}page=2&per_page=1"),
-                &s.t,
-                None,
-            )
-            .await;
-        assert_eq!(status, S::OK);
+            .get_json(&s.t, format!("{path}{sep}page=2&per_page=1"))
+            .await
+            .expect_status(S::OK);
         assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
         assert_eq!(second["items"][0], all["items"][1]);
         assert_eq!(second["total"], total);
@@ -644,61 +584,35 @@ async fn access_and_role_lists_are_paged() {
         );
         let (status, _) = s
             .app
-            .call(Method::GET, format!("{path}{sep}per_page=201"), &s.t, None)
+            .get_json(&s.t, format!("{path}{sep}per_page=201"))
             .await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path}");
     }
 }
 
 /// `n` orgs under `parent` straight through the domain (fast), named `prefix{i}`.
-async fn many_orgs(app: &TestApp, parent: i64, prefix: &'static str, n: usize) {
-    app.db
-        .write(move |conn| {
-            for i in 0..n {
-                let values = canopy::domain::org::OrgDraft {
-                    name: format!("{prefix}{i:04}"),
-                    code: format!("{}{i}", prefix.replace(' ', "")),
-                    ..Default::default()
-                }
-                .validate()?;
-                canopy::domain::org::create(
-                    conn,
-                    &canopy::domain::audit::Actor::cli(),
-                    parent,
-                    &values,
-                )?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn search_finds_the_viewers_matches_however_many_others_match() {
     let s = scoped().await;
     let globex = s.app.create_org(&s.t, s.root, "Globex", "GLOBEX").await;
     // 600 matches outside Olga's scope sort before her own.
-    many_orgs(&s.app, globex, "Match A", 600).await;
-    many_orgs(&s.app, s.east, "Match Z", 3).await;
+    s.app.many_orgs(globex, "Match A", 600).await;
+    s.app.many_orgs(s.east, "Match Z", 3).await;
 
-    let (status, html) = s.olga.get_text("/orgs?q=match").await;
+    let (status, html) = s.olga.get_page("/orgs?q=match").await;
     assert_eq!(status, S::OK);
     for i in 0..3 {
         assert!(html.contains(&format!(">Match Z{i:04}</a>")), "{i}: {html}");
     }
     assert!(!html.contains("Match A"), "nothing outside her subtree");
     assert!(html.contains("Acme / East"), "paths start at her top org");
-    let (_, list) = s
-        .app
-        .call(Method::GET, "/orgs?q=match", &s.olga_token, None)
-        .await;
+    let (_, list) = s.app.get_json(&s.olga_token, "/orgs?q=match").await;
     assert_eq!(list["total"], 3, "{list}");
 
     // The move picker's suggestions search in SQL too, never offering the
     // org's own subtree.
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = s.app.get_text(&format!("/orgs/{}/move", s.east)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}/move", s.east)).await;
     assert!(
         html.contains(&format!(
             "hx-get=\"/pick/orgs?field=parent_id&#38;perm=org.create&#38;not_within={}\"",
@@ -707,11 +621,11 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
         "{html}"
     );
     let picker = format!("/pick/orgs?perm=org.create&not_within={}", s.east);
-    let (_, html) = s.app.get_text(&format!("{picker}&q=match+a0599")).await;
+    let (_, html) = s.app.get_page(&format!("{picker}&q=match+a0599")).await;
     assert!(html.contains("Match A0599"), "{html}");
-    let (_, html) = s.app.get_text(&format!("{picker}&q=match+a")).await;
+    let (_, html) = s.app.get_page(&format!("{picker}&q=match+a")).await;
     assert_eq!(html.matches("<option").count(), 20, "at most 20: {html}");
-    let (_, html) = s.app.get_text(&format!("{picker}&q=match+z")).await;
+    let (_, html) = s.app.get_page(&format!("{picker}&q=match+z")).await;
     assert!(
         !html.contains("<option"),
         "its own descendants are never offered: {html}"
@@ -726,13 +640,13 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     s.app.create_user("kim@acme.example", "Kim", s.acme).await;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}", s.acme)).await;
     assert!(html.contains(&format!("href=\"/orgs/{}/archive\"", s.acme)));
     assert!(
         !html.contains(&format!("action=\"/orgs/{}/archive\"", s.acme)),
         "no one-click archive"
     );
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/archive", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("read-only"), "{html}");
     assert!(html.contains("data-testid=\"affected-orgs\">2<"), "{html}");
@@ -755,7 +669,7 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
         .to_string();
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/archive", s.acme),
             &[("version", &version)],
         )
@@ -763,15 +677,15 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(s.app.audit("org.archived").await.len(), 1);
 
-    let (_, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{}", s.acme)).await;
     assert!(html.contains(&format!("href=\"/orgs/{}/restore\"", s.acme)));
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/restore", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/restore", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("editable again"), "{html}");
     // The version shown before the archive is stale now.
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/restore", s.acme),
             &[("version", &version)],
         )
@@ -780,7 +694,7 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     assert!(s.app.audit("org.restored").await.is_empty());
     let response = s
         .app
-        .post_form_with_csrf(&format!("/orgs/{}/restore", s.acme), &[])
+        .submit_form(&format!("/orgs/{}/restore", s.acme), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(s.app.audit("org.restored").await.len(), 1);
@@ -803,12 +717,12 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     let s = scoped().await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     // Olga turns privacy mode on through the settings page.
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/settings", s.acme)).await;
     assert!(html.contains("Turn privacy mode on"));
     s.app.add_keeper(s.acme).await;
     let response = s
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/privacy", s.acme),
             &[("on", "true"), ("confirm", "yes")],
         )
@@ -817,7 +731,7 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
 
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = s.app.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("data-testid=\"org-name\">Acme<"));
     assert!(html.contains("You can see its name and its place in the tree"));
@@ -828,11 +742,11 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     assert!(!html.contains(&format!("/orgs/{}/delete", s.acme)));
     assert!(!html.contains(&format!("/orgs/{}/settings", s.acme)));
     // The archive page says what happens but counts nothing inside.
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/archive", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/archive", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(!html.contains("affected-"), "{html}");
     // Deleting needs sight inside: no counts, page or API.
-    let (status, html) = s.app.get_text(&format!("/orgs/{}/delete", s.acme)).await;
+    let (status, html) = s.app.get_page(&format!("/orgs/{}/delete", s.acme)).await;
     assert_eq!(status, S::FORBIDDEN);
     assert!(
         !html.contains("sub-organization") && !html.contains("user"),
@@ -840,52 +754,42 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
     );
     let response = s
         .app
-        .post_form_with_csrf(&format!("/orgs/{}/delete", s.acme), &[])
+        .submit_form(&format!("/orgs/{}/delete", s.acme), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
-    let (status, body) = s
-        .app
-        .call(Method::DELETE, format!("/orgs/{}", s.acme), &s.t, None)
-        .await;
+    let (status, body) = s.app.delete(&s.t, format!("/orgs/{}", s.acme)).await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     assert!(body["error"].get("blocking").is_none(), "{body}");
     assert!(!body.to_string().contains("1 user"), "{body}");
     // Turning it off is for someone inside.
     let response = s
         .app
-        .post_form_with_csrf(&format!("/orgs/{}/privacy", s.acme), &[("on", "false")])
+        .submit_form(&format!("/orgs/{}/privacy", s.acme), &[("on", "false")])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     assert_eq!(s.app.audit("org.privacy_changed").await.len(), 1);
     let (_, acme) = s
         .app
-        .call(
-            Method::GET,
-            format!("/orgs/{}", s.acme),
-            &s.olga_token,
-            None,
-        )
+        .get_json(&s.olga_token, format!("/orgs/{}", s.acme))
         .await;
     assert_eq!(acme["privacy_mode"], true);
 }
 
 /// The `version` of an org, read through the API.
 async fn version_of(app: &TestApp, token: &str, id: i64) -> String {
-    let (_, body) = app
-        .call(Method::GET, format!("/orgs/{id}"), token, None)
-        .await;
+    let (_, body) = app.get_json(token, format!("/orgs/{id}")).await;
     body["version"].as_i64().unwrap().to_string()
 }
 
 #[tokio::test]
 async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
     let s = scoped().await;
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/settings", s.east)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/settings", s.east)).await;
     let v = version_of(&s.app, &s.t, s.east).await;
     assert!(html.contains(&format!("name=\"version\" value=\"{v}\"")));
     let response = s
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/settings/week_start", s.east),
             &[("value", "sunday"), ("version", &v)],
         )
@@ -904,7 +808,7 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
             vec![("version", v.as_str())],
         ),
     ] {
-        let response = s.olga.post_form_with_csrf(&path, &fields).await;
+        let response = s.olga.submit_form(&path, &fields).await;
         assert_eq!(response.status(), S::CONFLICT, "{path}");
         assert!(
             response
@@ -914,37 +818,29 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
                 .contains("data-testid=\"settings-conflict\"")
         );
     }
-    let (status, body) = s
-        .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", s.east),
+    s.app
+        .put_json(
             &s.olga_token,
-            Some(json!({"week_start": "friday", "version": v.parse::<i64>().unwrap()})),
+            format!("/orgs/{}/settings", s.east),
+            json!({"week_start": "friday", "version": v.parse::<i64>().unwrap()}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     let (_, settings) = s
         .app
-        .call(
-            Method::GET,
-            format!("/orgs/{}/settings", s.east),
-            &s.olga_token,
-            None,
-        )
+        .get_json(&s.olga_token, format!("/orgs/{}/settings", s.east))
         .await;
     assert_eq!(settings["week_start"]["value"], "sunday");
     assert_eq!(s.app.audit("org.settings_changed").await.len(), 1);
-    let (status, body) = s
+    let body = s
         .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", s.east),
+        .put_json(
             &s.olga_token,
-            Some(json!({"week_start": "friday", "version": bumped.parse::<i64>().unwrap()})),
+            format!("/orgs/{}/settings", s.east),
+            json!({"week_start": "friday", "version": bumped.parse::<i64>().unwrap()}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["week_start"]["value"], "friday");
 }
 
@@ -955,7 +851,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{}/new", s.acme),
             &[("name", "North"), ("code", "NORTH"), ("kind", "region")],
         )
@@ -970,7 +866,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     let stale = version_of(&s.app, &s.t, north).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{north}/edit"),
             &[
                 ("name", "North Pole"),
@@ -995,13 +891,10 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
             fields.push(("on", "true"));
             fields.push(("confirm", "yes"));
         }
-        let response = s.app.post_form_with_csrf(&path, &fields).await;
+        let response = s.app.submit_form(&path, &fields).await;
         assert_eq!(response.status(), S::CONFLICT, "{path}");
     }
-    let (_, after) = s
-        .app
-        .call(Method::GET, format!("/orgs/{north}"), &s.t, None)
-        .await;
+    let (_, after) = s.app.get_json(&s.t, format!("/orgs/{north}")).await;
     assert_eq!(after["parent_id"], s.acme, "nothing changed: {after}");
     assert_eq!(after["status"], "active");
     assert_eq!(after["privacy_mode"], false);
@@ -1009,7 +902,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     let v = version_of(&s.app, &s.t, north).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{north}/move"),
             &[("parent_id", &west.to_string()), ("version", &v)],
         )
@@ -1020,14 +913,14 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
         format!("/orgs/{north}/restore"),
     ] {
         let v = version_of(&s.app, &s.t, north).await;
-        let response = s.app.post_form_with_csrf(&path, &[("version", &v)]).await;
+        let response = s.app.submit_form(&path, &[("version", &v)]).await;
         assert_eq!(response.status(), S::SEE_OTHER, "{path}");
     }
     s.app.add_keeper(north).await;
     let v = version_of(&s.app, &s.t, north).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{north}/privacy"),
             &[("on", "true"), ("version", &v), ("confirm", "yes")],
         )
@@ -1035,7 +928,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
     assert_eq!(response.status(), S::SEE_OTHER);
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{west}/settings/reminder_day"),
             &[("value", "friday")],
         )
@@ -1071,7 +964,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     for (name, code) in [("   ", "N1"), (" EAST ", "N2"), ("east", "N3")] {
         let response = s
             .app
-            .post_form_with_csrf(
+            .submit_form(
                 &format!("/orgs/{}/new", s.acme),
                 &[("name", name), ("code", code)],
             )
@@ -1085,7 +978,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     let v = version_of(&s.app, &s.t, west).await;
     let response = s
         .app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{west}/edit"),
             &[("name", " East"), ("code", "WEST"), ("version", &v)],
         )
@@ -1093,12 +986,9 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("Another organization here already has this name."));
-    let (_, list) = s.app.call(Method::GET, "/orgs", &s.t, None).await;
+    let (_, list) = s.app.get_json(&s.t, "/orgs").await;
     assert_eq!(list["total"], 4, "nothing created");
-    let (_, after) = s
-        .app
-        .call(Method::GET, format!("/orgs/{west}"), &s.t, None)
-        .await;
+    let (_, after) = s.app.get_json(&s.t, format!("/orgs/{west}")).await;
     assert_eq!(after["name"], "West");
     assert_eq!(after["version"].to_string(), v, "nothing changed");
 
@@ -1126,7 +1016,7 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
         format!("/orgs/{boston}"),
         "/orgs?q=jerry".to_string(),
     ] {
-        let (status, html) = s.app.get_text(&path).await;
+        let (status, html) = s.app.get_page(&path).await;
         assert_eq!(status, S::OK, "{path}");
         assert!(!html.contains("<b>bold</b>"), "{path}: {html}");
         assert!(
@@ -1143,17 +1033,14 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     s.app.create_user("kim@acme.example", "Kim", west).await;
-    let (status, body) = s
-        .app
-        .call(
-            Method::POST,
-            "/projects",
+    s.app
+        .post_created(
             &s.t,
-            Some(json!({"org_id": s.east, "code": "P1", "name": "Pipes"})),
+            "/projects",
+            json!({"org_id": s.east, "code": "P1", "name": "Pipes"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}", s.acme)).await;
     for (id, value) in [
         ("rollup-orgs", "2"),
         ("rollup-users", "3"),
@@ -1167,17 +1054,10 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     }
     assert!(html.contains("1 at home here"), "Olga herself");
 
-    let (status, group) = s
-        .app
-        .call(
-            Method::POST,
-            "/groups",
-            &s.t,
-            Some(json!({"org_id": west, "name": "Crew"})),
-        )
+    s.app
+        .post_created(&s.t, "/groups", json!({"org_id": west, "name": "Crew"}))
         .await;
-    assert_eq!(status, S::CREATED, "{group}");
-    let kim = s.app.call(Method::GET, "/users?q=kim", &s.t, None).await.1["items"][0]["id"]
+    let kim = s.app.get_json(&s.t, "/users?q=kim").await.1["items"][0]["id"]
         .as_i64()
         .unwrap();
     s.app
@@ -1190,17 +1070,17 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
         })
         .await
         .unwrap();
-    let (status, body) = s
+    let body = s
         .app
-        .call(Method::DELETE, format!("/orgs/{west}"), &s.t, None)
-        .await;
-    assert_eq!(status, S::CONFLICT);
+        .delete(&s.t, format!("/orgs/{west}"))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
         json!({"children": 0, "users": 0, "projects": 0, "teams": 0, "groups": 1})
     );
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, html) = s.app.get_text(&format!("/orgs/{west}/delete")).await;
+    let (_, html) = s.app.get_page(&format!("/orgs/{west}/delete")).await;
     assert!(html.contains("it has 1 group."), "{html}");
     assert!(html.contains("1 group(s)"));
 }
@@ -1211,11 +1091,10 @@ async fn concurrent_moves_never_make_a_cycle() {
     let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     for round in 0..8 {
         let there = |id: i64, parent: i64| {
-            s.app.call(
-                Method::POST,
-                format!("/orgs/{id}/move"),
+            s.app.post_json(
                 &s.t,
-                Some(json!({"parent_id": parent})),
+                format!("/orgs/{id}/move"),
+                json!({"parent_id": parent}),
             )
         };
         let ((a, _), (b, _)) = tokio::join!(there(s.east, west), there(west, s.east));
@@ -1234,7 +1113,7 @@ async fn concurrent_moves_never_make_a_cycle() {
 #[tokio::test]
 async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
     let s = scoped().await;
-    let (_, html) = s.olga.get_text("/orgs").await;
+    let (_, html) = s.olga.get_page("/orgs").await;
     assert!(html.contains("role=\"tree\""), "{html}");
     assert!(html.contains("role=\"treeitem\""));
     assert!(
@@ -1245,9 +1124,9 @@ async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
         "{html}"
     );
     assert!(!html.contains("<script>") && !html.contains("onkeydown"));
-    let (_, html) = s.olga.get_text(&format!("/orgs/{}/children", s.acme)).await;
+    let (_, html) = s.olga.get_page(&format!("/orgs/{}/children", s.acme)).await;
     assert!(html.contains("role=\"treeitem\"") && html.contains("role=\"group\""));
-    let (status, js) = s.olga.get_text("/static/app.js").await;
+    let (status, js) = s.olga.get_page("/static/app.js").await;
     assert_eq!(status, S::OK);
     assert!(js.contains("[role=tree] li.node > a") && js.contains("ArrowLeft"));
 }
@@ -1258,9 +1137,7 @@ async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
 /// children the viewer may see.
 #[tokio::test]
 async fn living_at_an_org_shows_its_name_not_its_inside() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
+    let (app, _, ada) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&ada, root, "Acme", "ACME").await;
     app.create_org(&ada, acme, "East", "ACME-EAST").await;
@@ -1268,10 +1145,10 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     let hal = app.create_user("hal@example.com", "Hal", root).await;
     app.grant_role(&ada, "Org admin", hal.id, acme).await;
     let hal_t = app.create_token(hal.id, "").await;
-    let (status, body) = app
-        .call(Method::GET, format!("/orgs/{root}"), &hal_t, None)
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    let body = app
+        .get_json(&hal_t, format!("/orgs/{root}"))
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["restricted"], true, "{body}");
     assert!(body["code"].is_null(), "{body}");
     for path in [
@@ -1279,12 +1156,11 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
         format!("/orgs/{root}/access"),
         format!("/roles?org_id={root}"),
     ] {
-        let (status, _) = app.call(Method::GET, &path, &hal_t, None).await;
+        let (status, _) = app.get_json(&hal_t, &path).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
     }
-    let browser = app.new_browser();
-    browser.sign_in("hal@example.com", ADMIN_PASSWORD).await;
-    let (status, html) = browser.get_text(&format!("/orgs/{root}")).await;
+    let browser = app.signed_in_browser("hal@example.com").await;
+    let (status, html) = browser.get_page(&format!("/orgs/{root}")).await;
     assert_eq!(status, S::OK);
     assert!(!html.contains("data-testid=\"rollup-"), "{html}");
     assert_eq!(
@@ -1299,29 +1175,26 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     // so the tree offers no toggle for it; Hal's tree does.
     let tess = app.create_user("tess@example.com", "Tess", acme).await;
     let viewer = app.role_id(&ada, "Viewer").await;
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
-            &ada,
-            Some(json!({"role_id": viewer, "user_id": tess.id, "org_id": acme, "descendants": false})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    app.post_created(
+        &ada,
+        "/grants",
+        json!({"role_id": viewer, "user_id": tess.id, "org_id": acme, "descendants": false}),
+    )
+    .await;
     let toggle = format!("data-children-url=\"/orgs/{acme}/children\"");
-    let (_, html) = browser.get_text("/orgs").await;
+    let (_, html) = browser.get_page("/orgs").await;
     assert!(
         html.contains(&format!("data-children-url=\"/orgs/{root}/children\"")),
         "Hal's way down to Acme opens from his home: {html}"
     );
-    let (status, html) = browser.get_text(&format!("/orgs/{root}/children")).await;
+    let (status, html) = browser.get_page(&format!("/orgs/{root}/children")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains(&toggle), "Hal sees East under Acme: {html}");
     let tess_browser = app.new_browser();
     tess_browser
         .sign_in("tess@example.com", ADMIN_PASSWORD)
         .await;
-    let (_, html) = tess_browser.get_text("/orgs").await;
+    let (_, html) = tess_browser.get_page("/orgs").await;
     assert!(html.contains("Acme"), "{html}");
     assert!(!html.contains(&toggle), "{html}");
 }

@@ -2,88 +2,41 @@
 //! no-JavaScript expand links (`/orgs?open=ID`), the path to a searched org
 //! opened, and nothing hidden ever shown or told apart from a missing org.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
-use serde_json::json;
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
-
-/// `n` children of `parent` named `{prefix}0000`… (codes `{prefix}0`…).
-pub async fn many_orgs(app: &TestApp, parent: i64, prefix: &'static str, n: usize) -> Vec<i64> {
-    app.db
-        .write(move |conn| {
-            let mut ids = Vec::new();
-            for i in 0..n {
-                let values = canopy::domain::org::OrgDraft {
-                    name: format!("{prefix}{i:04}"),
-                    code: format!("{}{i}", prefix.replace(' ', "")),
-                    ..Default::default()
-                }
-                .validate()?;
-                ids.push(
-                    canopy::domain::org::create(
-                        conn,
-                        &canopy::domain::audit::Actor::cli(),
-                        parent,
-                        &values,
-                    )?
-                    .id,
-                );
-            }
-            Ok(ids)
-        })
-        .await
-        .unwrap()
-}
 
 fn treeitems(html: &str) -> usize {
     html.matches("role=\"treeitem\"").count()
 }
 
+/// The tree, with Globex Labs below Globex, and Olga (Org admin of Acme)
+/// signed in; the app's own session is Ada's, who owns the root.
 struct World {
-    app: TestApp,
-    t: String,
-    root: i64,
-    acme: i64,
-    east: i64,
-    globex: i64,
-    /// Olga, Org admin of Acme.
+    tree: Tree,
     olga: Browser,
 }
 
+on_the_tree!(World);
+
 async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let t = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    let east = app.create_org(&t, acme, "East", "EAST").await;
-    let globex = app.create_org(&t, root, "Globex", "GLOBEX").await;
-    app.create_org(&t, globex, "Globex Labs", "GLOBEX-LABS")
+    let tree = Tree::new().await;
+    tree.create_org(&tree.ada, tree.globex, "Globex Labs", "GLOBEX-LABS")
         .await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    app.grant_role(&t, "Org admin", olga.id, acme).await;
-    let olga = app.signed_in_browser("olga@acme.example").await;
-    // The app's own session is Ada's, who owns the root.
-    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    World {
-        app,
-        t,
-        root,
-        acme,
-        east,
-        globex,
-        olga,
-    }
+    tree.org_admin("olga@acme.example", tree.acme).await;
+    let olga = tree.signed_in_browser("olga@acme.example").await;
+    tree.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    World { tree, olga }
 }
 
 #[tokio::test]
 async fn children_come_fifty_at_a_time_with_show_more() {
     let w = world().await;
-    let big = w.app.create_org(&w.t, w.acme, "Big", "BIG").await;
-    let kids = many_orgs(&w.app, big, "Kid", 51).await;
+    let big = w.create_org(&w.ada, w.acme, "Big", "BIG").await;
+    let kids = w.many_orgs(big, "Kid", 51).await;
 
-    let (status, html) = w.app.get_text(&format!("/orgs/{big}/children")).await;
+    let (status, html) = w.get_page(&format!("/orgs/{big}/children")).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 50, "{html}");
     assert!(html.contains(">Kid0049</a>") && !html.contains("Kid0050"));
@@ -91,10 +44,7 @@ async fn children_come_fifty_at_a_time_with_show_more() {
     assert!(html.contains(&format!("hx-get=\"/orgs/{big}/children?offset=50\"")));
     assert!(html.contains("50 of 51 shown"), "{html}");
 
-    let (status, html) = w
-        .app
-        .get_text(&format!("/orgs/{big}/children?offset=50"))
-        .await;
+    let (status, html) = w.get_page(&format!("/orgs/{big}/children?offset=50")).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 1, "{html}");
     assert!(html.contains(&format!("href=\"/orgs/{}\"", kids[50])));
@@ -102,19 +52,19 @@ async fn children_come_fifty_at_a_time_with_show_more() {
     assert!(!html.contains("show-more"), "the last page: {html}");
 
     // The sub-organizations tab pages the same way.
-    let (_, html) = w.app.get_text(&format!("/orgs/{big}/sub-orgs")).await;
+    let (_, html) = w.get_page(&format!("/orgs/{big}/sub-orgs")).await;
     assert_eq!(treeitems(&html), 50);
     assert!(html.contains("data-testid=\"show-more\""));
 
     // The counts shown come with each node: Big has 51 sub-orgs.
-    let (_, html) = w.app.get_text(&format!("/orgs/{}/children", w.acme)).await;
+    let (_, html) = w.get_page(&format!("/orgs/{}/children", w.acme)).await;
     assert!(html.contains("51 sub-orgs"), "{html}");
 }
 
 #[tokio::test]
 async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     let w = world().await;
-    let (status, html) = w.app.get_text("/orgs").await;
+    let (status, html) = w.get_page("/orgs").await;
     assert_eq!(status, S::OK);
     // Only the root shows, closed, its toggle a plain link.
     assert_eq!(treeitems(&html), 1, "{html}");
@@ -123,7 +73,7 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     assert!(!html.contains("Acme"));
 
     // Following it opens the root: its children follow, the path is marked.
-    let (status, html) = w.app.get_text(&format!("/orgs?open={}", w.root)).await;
+    let (status, html) = w.get_page(&format!("/orgs?open={}", w.root)).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 3, "root, Acme, Globex: {html}");
     assert!(html.contains(&format!(
@@ -140,7 +90,7 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     );
 
     // Deeper: opening Acme keeps the root open above it.
-    let (_, html) = w.app.get_text(&format!("/orgs?open={}", w.acme)).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={}", w.acme)).await;
     assert!(
         html.contains(">East</a>") && html.contains(">Globex</a>"),
         "{html}"
@@ -148,13 +98,13 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
     assert!(!html.contains(">Globex Labs</a>"));
 
     // Show more without JavaScript: the next 50 of the open node.
-    let big = w.app.create_org(&w.t, w.acme, "Big", "BIG").await;
-    many_orgs(&w.app, big, "Kid", 51).await;
-    let (_, html) = w.app.get_text(&format!("/orgs?open={big}")).await;
+    let big = w.create_org(&w.ada, w.acme, "Big", "BIG").await;
+    w.many_orgs(big, "Kid", 51).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={big}")).await;
     assert!(html.contains(&format!(
         "href=\"/orgs?open={big}&amp;offset=50#children-{big}\""
     )));
-    let (_, html) = w.app.get_text(&format!("/orgs?open={big}&offset=50")).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={big}&offset=50")).await;
     assert!(
         html.contains(">Kid0050</a>") && !html.contains(">Kid0000</a>"),
         "{html}"
@@ -165,16 +115,16 @@ async fn without_javascript_the_toggles_are_links_that_open_the_node() {
 #[tokio::test]
 async fn a_searched_org_opens_in_the_tree_with_its_path_expanded() {
     let w = world().await;
-    let big = w.app.create_org(&w.t, w.east, "Big", "BIG").await;
-    let kids = many_orgs(&w.app, big, "Kid", 60).await;
+    let big = w.create_org(&w.ada, w.east, "Big", "BIG").await;
+    let kids = w.many_orgs(big, "Kid", 60).await;
     let target = kids[55];
 
-    let (status, html) = w.olga.get_text("/orgs?q=kid0055").await;
+    let (status, html) = w.olga.get_page("/orgs?q=kid0055").await;
     assert_eq!(status, S::OK);
     let link = format!("href=\"/orgs?open={target}#org-{target}\"");
     assert!(html.contains(&link), "{html}");
 
-    let (status, html) = w.olga.get_text(&format!("/orgs?open={target}")).await;
+    let (status, html) = w.olga.get_page(&format!("/orgs?open={target}")).await;
     assert_eq!(status, S::OK);
     // Acme (Olga's top) → East → Big → Kid0055, each open down to it.
     for id in [w.acme, w.east, big] {
@@ -196,9 +146,9 @@ async fn a_searched_org_opens_in_the_tree_with_its_path_expanded() {
 async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
     let w = world().await;
     // Another tenant, for Olga.
-    let (_, html) = w.olga.get_text("/orgs").await;
+    let (_, html) = w.olga.get_page("/orgs").await;
     assert!(!html.contains("Globex"), "{html}");
-    let (_, html) = w.olga.get_text(&format!("/orgs?open={}", w.acme)).await;
+    let (_, html) = w.olga.get_page(&format!("/orgs?open={}", w.acme)).await;
     assert!(html.contains(">East</a>") && !html.contains("Globex"));
     let missing = 987_654;
     for (hidden, gone) in [
@@ -219,38 +169,29 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
             format!("/orgs?open={missing}"),
         ),
     ] {
-        let (s1, b1) = w.olga.get_text(&hidden).await;
-        let (s2, b2) = w.olga.get_text(&gone).await;
+        let (s1, b1) = w.olga.get_page(&hidden).await;
+        let (s2, b2) = w.olga.get_page(&gone).await;
         assert_eq!(s1, S::NOT_FOUND, "{hidden}");
         assert_eq!((s1, b1), (s2, b2), "{hidden} answers like {gone}");
     }
 
     // A privacy border, for the root owner: Vault shows by name, nothing
     // inside it does.
-    let vault = w.app.create_org(&w.t, w.root, "Vault", "VAULT").await;
-    let secret = w.app.create_org(&w.t, vault, "Secret", "SECRET").await;
-    w.app.add_keeper(vault).await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
-            &w.t,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (_, html) = w.app.get_text(&format!("/orgs?open={}", w.root)).await;
+    let vault = w.create_org(&w.ada, w.root, "Vault", "VAULT").await;
+    let secret = w.create_org(&w.ada, vault, "Secret", "SECRET").await;
+    w.add_keeper(vault).await;
+    w.make_private(&w.ada, vault).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={}", w.root)).await;
     assert!(html.contains(">Vault</a>"), "{html}");
     assert!(
         !html.contains(&format!("/orgs/{vault}/children")),
         "no toggle opens onto nothing: {html}"
     );
     assert!(!html.contains("Secret"));
-    let (status, html) = w.app.get_text(&format!("/orgs/{vault}/children")).await;
+    let (status, html) = w.get_page(&format!("/orgs/{vault}/children")).await;
     assert_eq!(status, S::OK);
     assert_eq!(treeitems(&html), 0, "{html}");
-    let (_, html) = w.app.get_text("/orgs?q=secret").await;
+    let (_, html) = w.get_page("/orgs?q=secret").await;
     assert!(!html.contains("Secret</a>"), "{html}");
     for (hidden, gone) in [
         (
@@ -262,8 +203,8 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
             format!("/orgs/{missing}/children"),
         ),
     ] {
-        let (s1, b1) = w.app.get_text(&hidden).await;
-        let (s2, b2) = w.app.get_text(&gone).await;
+        let (s1, b1) = w.get_page(&hidden).await;
+        let (s2, b2) = w.get_page(&gone).await;
         assert_eq!(s1, S::NOT_FOUND, "{hidden}");
         assert_eq!((s1, b1), (s2, b2), "{hidden} answers like {gone}");
     }
@@ -272,16 +213,16 @@ async fn hidden_orgs_never_show_and_answer_like_missing_ones() {
 #[tokio::test]
 async fn the_tree_is_a_keyboard_tree_laid_out_vertically() {
     let w = world().await;
-    let (_, html) = w.app.get_text(&format!("/orgs?open={}", w.root)).await;
+    let (_, html) = w.get_page(&format!("/orgs?open={}", w.root)).await;
     assert!(html.contains("role=\"tree\"") && html.contains("role=\"group\""));
     assert!(html.contains("aria-describedby=\"tree-help\""));
-    let (_, css) = w.app.get_text("/static/app.css").await;
+    let (_, css) = w.get_page("/static/app.css").await;
     // Pico's button-group style must not turn the children into a row.
     assert!(
         css.contains(".tree ul[role=group] { display: block;"),
         "{css}"
     );
-    let (_, js) = w.app.get_text("/static/app.js").await;
+    let (_, js) = w.get_page("/static/app.js").await;
     for key in [
         "ArrowUp",
         "ArrowDown",

@@ -1,114 +1,18 @@
 //! The org tree through the API: tenants see exactly their subtree, privacy
 //! stops ancestors at the border, and every change holds at the next request.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::fixture::Tree;
 use crate::helpers::*;
-
-/// Root ─┬─ Acme ─┬─ East ── Boston
-///       │        └─ West
-///       └─ Globex
-struct World {
-    app: TestApp,
-    ada: String,
-    root: i64,
-    acme: i64,
-    east: i64,
-    west: i64,
-    boston: i64,
-    globex: i64,
-}
-
-async fn create_org(app: &TestApp, token: &str, parent: i64, name: &str, code: &str) -> i64 {
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/orgs",
-            token,
-            Some(json!({"parent_id": parent, "name": name, "code": code, "kind": "region"})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    body["id"].as_i64().unwrap()
-}
-
-async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = create_org(&app, &ada, root, "Acme", "ACME").await;
-    let east = create_org(&app, &ada, acme, "East", "ACME-EAST").await;
-    let west = create_org(&app, &ada, acme, "West", "ACME-WEST").await;
-    let boston = create_org(&app, &ada, east, "Boston", "ACME-BOS").await;
-    let globex = create_org(&app, &ada, root, "Globex", "GLOBEX").await;
-    World {
-        app,
-        ada,
-        root,
-        acme,
-        east,
-        west,
-        boston,
-        globex,
-    }
-}
-
-/// A user at home in `home` holding `role` at `at`, with an API token.
-async fn member(w: &World, email: &str, home: i64, role: &str, at: i64) -> (i64, String) {
-    let user = w.app.create_user(email, email, home).await;
-    let role_id = role_id(w, role).await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/grants",
-            &w.ada,
-            Some(json!({"role_id": role_id, "user_id": user.id, "org_id": at})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    (user.id, w.app.create_token(user.id, "").await)
-}
-
-async fn role_id(w: &World, name: &str) -> i64 {
-    let (_, roles) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/roles?org_id={}", w.root),
-            &w.ada,
-            None,
-        )
-        .await;
-    roles["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-fn ids(list: &Value) -> Vec<i64> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_i64().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
-    let w = world().await;
-    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let w = Tree::new().await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
 
-    let (status, list) = w.app.call(Method::GET, "/orgs", &olga, None).await;
-    assert_eq!(status, S::OK);
+    let list = w.get_json(&olga, "/orgs").await.expect_status(S::OK);
     assert_eq!(
         ids(&list),
         vec![w.acme, w.east, w.boston, w.west],
@@ -121,113 +25,85 @@ async fn an_org_admin_sees_and_manages_exactly_their_subtree() {
     assert_eq!(list["items"][2]["path"], "Acme / East / Boston");
 
     for outside in [w.root, w.globex, 999_999] {
-        let (status, body) = w
-            .app
-            .call(Method::GET, &format!("/orgs/{outside}"), &olga, None)
-            .await;
+        let (status, body) = w.get_json(&olga, &format!("/orgs/{outside}")).await;
         assert_eq!(status, S::NOT_FOUND, "{outside}: {body}");
         assert_eq!(body["error"]["code"], "not_found");
         for sub in ["settings", "access"] {
-            let (status, _) = w
-                .app
-                .call(Method::GET, &format!("/orgs/{outside}/{sub}"), &olga, None)
-                .await;
-            assert_eq!(status, S::NOT_FOUND);
+            w.get_json(&olga, &format!("/orgs/{outside}/{sub}"))
+                .await
+                .expect_status(S::NOT_FOUND);
         }
-        let (status, _) = w
-            .app
-            .call(
-                Method::PATCH,
-                &format!("/orgs/{outside}"),
-                &olga,
-                Some(json!({"name": "Mine"})),
-            )
-            .await;
-        assert_eq!(status, S::NOT_FOUND);
+        w.patch_json(&olga, &format!("/orgs/{outside}"), json!({"name": "Mine"}))
+            .await
+            .expect_status(S::NOT_FOUND);
     }
     // Search does not reach outside either.
-    let (_, found) = w.app.call(Method::GET, "/orgs?q=globex", &olga, None).await;
+    let (_, found) = w.get_json(&olga, "/orgs?q=globex").await;
     assert_eq!(found["total"], 0);
-    let (_, found) = w.app.call(Method::GET, "/orgs?q=bos", &olga, None).await;
+    let (_, found) = w.get_json(&olga, "/orgs?q=bos").await;
     assert_eq!(ids(&found), vec![w.boston]);
 
     // Inside: create, edit.
-    let (status, created) = w
-        .app
-        .call(
-            Method::POST,
+    let created = w
+        .post_created(
+            &olga,
             "/orgs",
-            &olga,
-            Some(
-                json!({"parent_id": w.east, "name": "Albany", "code": "ACME-ALB", "kind": "site"}),
-            ),
+            json!({"parent_id": w.east, "name": "Albany", "code": "ACME-ALB", "kind": "site"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{created}");
     assert_eq!(created["path"], "Acme / East / Albany");
-    let (status, edited) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.west),
+    let edited = w
+        .patch_json(
             &olga,
-            Some(json!({"description": "Pacific", "tags": ["west", "coast"]})),
+            &format!("/orgs/{}", w.west),
+            json!({"description": "Pacific", "tags": ["west", "coast"]}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{edited}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(edited["tags"], json!(["west", "coast"]));
     // Creating next to her own org means creating under the root: not hers.
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            "/orgs",
-            &olga,
-            Some(json!({"parent_id": w.root, "name": "Mine", "code": "MINE"})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.post_json(
+        &olga,
+        "/orgs",
+        json!({"parent_id": w.root, "name": "Mine", "code": "MINE"}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
     // An Org admin lacks org.move / org.delete; and nobody below the root
     // decides about the org their access hangs on.
-    let (status, _) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.acme), &olga, None)
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/orgs/{}/move", w.boston),
-            &olga,
-            Some(json!({"parent_id": w.west})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.delete(&olga, &format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::FORBIDDEN);
+    w.post_json(
+        &olga,
+        &format!("/orgs/{}/move", w.boston),
+        json!({"parent_id": w.west}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn an_owner_below_the_root_reshapes_their_subtree_but_not_their_own_org() {
-    let w = world().await;
-    let (_, owen) = member(&w, "owen@acme.example", w.acme, "Owner", w.acme).await;
-    let (status, moved) = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/orgs/{}/move", w.boston),
+    let w = Tree::new().await;
+    let owen = w
+        .member("owen@acme.example", w.acme, "Owner", w.acme)
+        .await
+        .token;
+    let moved = w
+        .post_json(
             &owen,
-            Some(json!({"parent_id": w.west})),
+            &format!("/orgs/{}/move", w.boston),
+            json!({"parent_id": w.west}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["path"], "Acme / West / Boston");
     let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/orgs/{}/move", w.acme),
+        .post_json(
             &owen,
-            Some(json!({"parent_id": w.globex})),
+            &format!("/orgs/{}/move", w.acme),
+            json!({"parent_id": w.globex}),
         )
         .await;
     assert_eq!(
@@ -235,18 +111,14 @@ async fn an_owner_below_the_root_reshapes_their_subtree_but_not_their_own_org() 
         S::FORBIDDEN,
         "the org his access hangs on is decided at its parent"
     );
+    w.delete(&owen, &format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::FORBIDDEN);
     let (status, _) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.acme), &owen, None)
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/orgs/{}/move", w.west),
+        .post_json(
             &owen,
-            Some(json!({"parent_id": w.globex})),
+            &format!("/orgs/{}/move", w.west),
+            json!({"parent_id": w.globex}),
         )
         .await;
     assert_eq!(status, S::NOT_FOUND, "Globex is not his to know");
@@ -254,15 +126,10 @@ async fn an_owner_below_the_root_reshapes_their_subtree_but_not_their_own_org() 
 
 #[tokio::test]
 async fn moves_refuse_cycles_the_root_and_name_clashes() {
-    let w = world().await;
+    let w = Tree::new().await;
     let t = &w.ada;
     let mv = |id: i64, parent: i64| {
-        w.app.call(
-            Method::POST,
-            format!("/orgs/{id}/move"),
-            t,
-            Some(json!({"parent_id": parent})),
-        )
+        w.post_json(t, format!("/orgs/{id}/move"), json!({"parent_id": parent}))
     };
     let (status, body) = mv(w.acme, w.acme).await;
     assert_eq!(status, S::CONFLICT, "{body}");
@@ -271,7 +138,7 @@ async fn moves_refuse_cycles_the_root_and_name_clashes() {
     assert_eq!(body["error"]["reason"], "cycle");
     let (status, _) = mv(w.root, w.globex).await;
     assert_eq!(status, S::FORBIDDEN);
-    create_org(&w.app, t, w.globex, "East", "GLOBEX-EAST").await;
+    w.create_org(t, w.globex, "East", "GLOBEX-EAST").await;
     let (status, body) = mv(w.east, w.globex).await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["parent_id"].is_string());
@@ -279,17 +146,12 @@ async fn moves_refuse_cycles_the_root_and_name_clashes() {
     // A move carries the whole subtree and the closure table follows.
     let (status, _) = mv(w.east, w.west).await;
     assert_eq!(status, S::OK);
-    let (_, boston) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.boston), t, None)
-        .await;
+    let (_, boston) = w.get_json(t, &format!("/orgs/{}", w.boston)).await;
     assert_eq!(boston["path"], "Root / Acme / West / East / Boston");
     assert_eq!(boston["depth"], 4);
     let (east, west) = (w.east, w.west);
-    let within = w
-        .app
-        .db
-        .read(move |c| {
+    let within =
+        w.db.read(move |c| {
             Ok((
                 canopy::domain::org::is_within(c, east, west)?,
                 canopy::domain::org::is_within(c, 0, west)?,
@@ -299,10 +161,8 @@ async fn moves_refuse_cycles_the_root_and_name_clashes() {
         .unwrap();
     assert_eq!(within, (true, false));
     let boston_id = w.boston;
-    let ancestors: Vec<(i64, i32)> = w
-        .app
-        .db
-        .read(move |c| {
+    let ancestors: Vec<(i64, i32)> =
+        w.db.read(move |c| {
             use canopy::db::schema::org_closure::dsl::*;
             use diesel::prelude::*;
             Ok(org_closure
@@ -327,13 +187,12 @@ async fn moves_refuse_cycles_the_root_and_name_clashes() {
 
 #[tokio::test]
 async fn delete_only_when_empty_and_the_refusal_says_why() {
-    let w = world().await;
-    w.app.create_user("sam@acme.example", "Sam", w.east).await;
-    let (status, body) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.east), &w.ada, None)
-        .await;
-    assert_eq!(status, S::CONFLICT);
+    let w = Tree::new().await;
+    w.create_user("sam@acme.example", "Sam", w.east).await;
+    let body = w
+        .delete(&w.ada, &format!("/orgs/{}", w.east))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
         json!({"children": 1, "users": 1, "projects": 0, "teams": 0, "groups": 0})
@@ -345,72 +204,53 @@ async fn delete_only_when_empty_and_the_refusal_says_why() {
             .contains("1 sub-organization, 1 user")
     );
 
-    let (status, _) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.boston), &w.ada, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.boston), &w.ada, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.root), &w.ada, None)
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    assert_eq!(w.app.audit("org.deleted").await.len(), 1);
+    w.delete(&w.ada, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::NO_CONTENT);
+    w.get_json(&w.ada, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::NOT_FOUND);
+    w.delete(&w.ada, &format!("/orgs/{}", w.root))
+        .await
+        .expect_status(S::FORBIDDEN);
+    assert_eq!(w.audit("org.deleted").await.len(), 1);
 }
 
 #[tokio::test]
 async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
-    let w = world().await;
-    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let w = Tree::new().await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
     let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.east),
+        .patch_json(
             &w.ada,
-            Some(json!({"status": "archived"})),
+            &format!("/orgs/{}", w.east),
+            json!({"status": "archived"}),
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
     assert_eq!(body["status"], "archived");
     // Still visible, no longer changeable, nothing new inside.
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.boston), &olga, None)
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.boston),
-            &olga,
-            Some(json!({"name": "Beantown"})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            "/orgs",
-            &w.ada,
-            Some(json!({"parent_id": w.boston, "name": "Cambridge", "code": "CAM"})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.get_json(&olga, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::OK);
+    w.patch_json(
+        &olga,
+        &format!("/orgs/{}", w.boston),
+        json!({"name": "Beantown"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
+    w.post_json(
+        &w.ada,
+        "/orgs",
+        json!({"parent_id": w.boston, "name": "Cambridge", "code": "CAM"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     let (_, why) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/check?permission=org.edit&org_id={}", w.boston),
+        .get_json(
             &olga,
-            None,
+            &format!("/check?permission=org.edit&org_id={}", w.boston),
         )
         .await;
     assert_eq!(why["allowed"], false);
@@ -419,69 +259,45 @@ async fn archived_orgs_are_read_only_down_the_subtree_until_restored() {
         json!({"kind": "org_archived", "org_id": w.east})
     );
     // The root can never be archived.
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.root),
-            &w.ada,
-            Some(json!({"status": "archived"})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.root),
+        json!({"status": "archived"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // Restored, work goes on.
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"status": "active"})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.boston),
-            &olga,
-            Some(json!({"name": "Beantown"})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.east),
+        json!({"status": "active"}),
+    )
+    .await
+    .expect_status(S::OK);
+    w.patch_json(
+        &olga,
+        &format!("/orgs/{}", w.boston),
+        json!({"name": "Beantown"}),
+    )
+    .await
+    .expect_status(S::OK);
 }
 
 #[tokio::test]
 async fn privacy_mode_stops_ancestors_at_the_border() {
-    let w = world().await;
-    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.acme),
-            &w.ada,
-            Some(json!({"code": "ZX-42"})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.acme),
-            &olga,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    let w = Tree::new().await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.acme),
+        json!({"code": "ZX-42"}),
+    )
+    .await
+    .expect_status(S::OK);
+    w.make_private(&olga, w.acme).await;
 
     // The root's owner sees the name and place, nothing more.
-    let (status, acme) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.acme), &w.ada, None)
-        .await;
+    let (status, acme) = w.get_json(&w.ada, &format!("/orgs/{}", w.acme)).await;
     assert_eq!(status, S::OK);
     assert_eq!(acme["name"], "Acme");
     assert_eq!(acme["restricted"], true);
@@ -506,23 +322,20 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
         format!("/orgs/{}/access", w.acme),
         format!("/roles?org_id={}", w.acme),
     ] {
-        let (status, _) = w.app.call(Method::GET, &path, &w.ada, None).await;
+        let (status, _) = w.get_json(&w.ada, &path).await;
         assert_eq!(status, S::NOT_FOUND, "{path}");
     }
-    let (_, list) = w.app.call(Method::GET, "/orgs", &w.ada, None).await;
+    let (_, list) = w.get_json(&w.ada, "/orgs").await;
     assert_eq!(ids(&list), vec![w.root, w.acme, w.globex]);
     // Found by its name, never by its code, which is not the landlord's to know.
-    let (_, found) = w.app.call(Method::GET, "/orgs?q=acme", &w.ada, None).await;
+    let (_, found) = w.get_json(&w.ada, "/orgs?q=acme").await;
     assert_eq!(ids(&found), vec![w.acme]);
-    let (_, found) = w.app.call(Method::GET, "/orgs?q=zx-4", &w.ada, None).await;
+    let (_, found) = w.get_json(&w.ada, "/orgs?q=zx-4").await;
     assert!(ids(&found).is_empty(), "{found}");
     let (_, why) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/check?permission=user.view&org_id={}", w.acme),
+        .get_json(
             &w.ada,
-            None,
+            &format!("/check?permission=user.view&org_id={}", w.acme),
         )
         .await;
     assert_eq!(
@@ -530,95 +343,73 @@ async fn privacy_mode_stops_ancestors_at_the_border() {
         json!({"kind": "blocked_by_privacy", "org_id": w.acme})
     );
     // Only someone inside can turn it off.
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.acme),
-            &w.ada,
-            Some(json!({"privacy_mode": false})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    w.patch_json(
+        &w.ada,
+        &format!("/orgs/{}", w.acme),
+        json!({"privacy_mode": false}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // The landlord may still move the org (the decision is at the parent).
-    let (status, moved) = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/orgs/{}/move", w.acme),
+    let moved = w
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": w.globex})),
+            &format!("/orgs/{}/move", w.acme),
+            json!({"parent_id": w.globex}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["path"], "Root / Globex / Acme");
     // Inside, all works; turning it off lets the landlord back in at once.
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.boston), &olga, None)
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            &format!("/orgs/{}", w.acme),
-            &olga,
-            Some(json!({"privacy_mode": false})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.boston), &w.ada, None)
-        .await;
-    assert_eq!(status, S::OK);
+    w.get_json(&olga, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::OK);
+    w.patch_json(
+        &olga,
+        &format!("/orgs/{}", w.acme),
+        json!({"privacy_mode": false}),
+    )
+    .await
+    .expect_status(S::OK);
+    w.get_json(&w.ada, &format!("/orgs/{}", w.boston))
+        .await
+        .expect_status(S::OK);
 }
 
 #[tokio::test]
 async fn revoking_a_grant_holds_at_the_next_request_on_every_instance() {
-    let w = world().await;
-    let (olga_id, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
+    let w = Tree::new().await;
+    let (olga_id, olga) = w
+        .org_admin("olga@acme.example", w.acme)
+        .await
+        .id_and_token();
     // A second app instance on the same database, as behind a load balancer.
-    let second = start(&w.app.database_url, &[]).await;
+    let second = start(&w.database_url, &[]).await;
     let other = format!("http://127.0.0.1:{}/api/v1/orgs/{}", second.port, w.east);
     let get_other = || reqwest::Client::new().get(&other).bearer_auth(&olga).send();
     assert_eq!(get_other().await.unwrap().status(), S::OK);
 
     let (_, grants) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/grants?user_id={olga_id}"),
-            &w.ada,
-            None,
-        )
+        .get_json(&w.ada, &format!("/grants?user_id={olga_id}"))
         .await;
     let grant_id = grants["items"][0]["id"].as_i64().unwrap();
-    let (status, _) = w
-        .app
-        .call(Method::DELETE, &format!("/grants/{grant_id}"), &w.ada, None)
-        .await;
+    let (status, _) = w.delete(&w.ada, &format!("/grants/{grant_id}")).await;
     assert_eq!(status, S::NO_CONTENT);
 
     assert_eq!(get_other().await.unwrap().status(), S::NOT_FOUND);
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.east), &olga, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.get_json(&olga, &format!("/orgs/{}", w.east))
+        .await
+        .expect_status(S::NOT_FOUND);
     // Her home org stays visible to her: home membership needs no grant.
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.acme), &olga, None)
-        .await;
-    assert_eq!(status, S::OK);
-    assert_eq!(w.app.audit("grant.revoked").await.len(), 1);
+    w.get_json(&olga, &format!("/orgs/{}", w.acme))
+        .await
+        .expect_status(S::OK);
+    assert_eq!(w.audit("grant.revoked").await.len(), 1);
 }
 
 #[tokio::test]
 async fn names_are_validated_and_shown_escaped() {
-    let w = world().await;
+    let w = Tree::new().await;
     let long = "x".repeat(5000);
     for (name, field_status) in [
         ("", S::UNPROCESSABLE_ENTITY),
@@ -630,53 +421,43 @@ async fn names_are_validated_and_shown_escaped() {
         ("Tom & <b>Jerry</b>", S::UNPROCESSABLE_ENTITY),
     ] {
         let (status, body) = w
-            .app
-            .call(
-                Method::POST,
-                "/orgs",
+            .post_json(
                 &w.ada,
-                Some(json!({"parent_id": w.acme, "name": name, "code": "NEW-1"})),
+                "/orgs",
+                json!({"parent_id": w.acme, "name": name, "code": "NEW-1"}),
             )
             .await;
         assert_eq!(status, field_status, "{name:?}: {body}");
         assert!(body["error"]["fields"]["name"].is_string(), "{body}");
     }
     let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/orgs",
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": w.acme, "name": "North", "code": "acme-east"})),
+            "/orgs",
+            json!({"parent_id": w.acme, "name": "North", "code": "acme-east"}),
         )
         .await;
     assert_eq!(status, S::CONFLICT, "codes are unique in any case: {body}");
     assert!(body["error"]["fields"]["code"].is_string());
-    let (status, body) = w
-        .app
-        .call(Method::POST, "/orgs", &w.ada, Some(json!({"parent_id": w.acme, "name": "North", "code": "NORTH", "kind": "planet", "website": "ftp://x", "email_domains": "not a domain!"})))
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+    let body = w
+        .post_json(&w.ada, "/orgs", json!({"parent_id": w.acme, "name": "North", "code": "NORTH", "kind": "planet", "website": "ftp://x", "email_domains": "not a domain!"}))
+        .await.expect_status(S::UNPROCESSABLE_ENTITY);
     for field in ["kind", "website", "email_domains"] {
         assert!(
             body["error"]["fields"][field].is_string(),
             "{field}: {body}"
         );
     }
-    let (_, list) = w.app.call(Method::GET, "/orgs", &w.ada, None).await;
+    let (_, list) = w.get_json(&w.ada, "/orgs").await;
     assert_eq!(list["total"], 6, "nothing was created");
     // Stale versions are refused.
-    let (_, east) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.east), &w.ada, None)
-        .await;
+    let (_, east) = w.get_json(&w.ada, &format!("/orgs/{}", w.east)).await;
     let version = east["version"].as_i64().unwrap();
     let patch = |v: i64| {
-        w.app.call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
+        w.patch_json(
             &w.ada,
-            Some(json!({"city": "NYC", "version": v})),
+            format!("/orgs/{}", w.east),
+            json!({"city": "NYC", "version": v}),
         )
     };
     assert_eq!(patch(version).await.0, S::OK);
@@ -685,19 +466,9 @@ async fn names_are_validated_and_shown_escaped() {
 
 #[tokio::test]
 async fn settings_inherit_down_the_tree_and_revert() {
-    let w = world().await;
-    let put = |org: i64, body: Value| {
-        w.app.call(
-            Method::PUT,
-            format!("/orgs/{org}/settings"),
-            &w.ada,
-            Some(body),
-        )
-    };
-    let get = |org: i64| {
-        w.app
-            .call(Method::GET, format!("/orgs/{org}/settings"), &w.ada, None)
-    };
+    let w = Tree::new().await;
+    let put = |org: i64, body: Value| w.put_json(&w.ada, format!("/orgs/{org}/settings"), body);
+    let get = |org: i64| w.get_json(&w.ada, format!("/orgs/{org}/settings"));
 
     let (_, boston) = get(w.boston).await;
     assert_eq!(
@@ -738,17 +509,16 @@ async fn settings_inherit_down_the_tree_and_revert() {
 
 #[tokio::test]
 async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
-    let w = world().await;
-    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
-    let sam = w.app.create_user("sam@acme.example", "Sam", w.east).await;
-    let owner = role_id(&w, "Owner").await;
-    let viewer = role_id(&w, "Viewer").await;
+    let w = Tree::new().await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
+    let sam = w.create_user("sam@acme.example", "Sam", w.east).await;
+    let owner = w.role_id(&w.ada, "Owner").await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
     let grant = |role: i64, org: i64| {
-        w.app.call(
-            Method::POST,
-            "/grants",
+        w.post_json(
             &olga,
-            Some(json!({"role_id": role, "user_id": sam.id, "org_id": org})),
+            "/grants",
+            json!({"role_id": role, "user_id": sam.id, "org_id": org}),
         )
     };
     let (status, body) = grant(owner, w.east).await;
@@ -770,48 +540,35 @@ async fn grants_cannot_escalate_or_leave_the_grantors_scope() {
     let (status, _) = grant(viewer, w.east).await;
     assert_eq!(status, S::CONFLICT, "the same grant twice");
     // Olga may revoke her own grant (drop privileges), and then she is out.
-    let (status, _) = w
-        .app
-        .call(Method::GET, "/grants?user_id=0", &olga, None)
-        .await;
+    let (status, _) = w.get_json(&olga, "/grants?user_id=0").await;
     assert_eq!(status, S::NOT_FOUND, "a user that does not exist");
-    let (_, me) = w.app.call(Method::GET, "/me", &olga, None).await;
+    let (_, me) = w.get_json(&olga, "/me").await;
     let (_, mine) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/grants?user_id={}", me["id"]),
-            &olga,
-            None,
-        )
+        .get_json(&olga, &format!("/grants?user_id={}", me["id"]))
         .await;
     let own = mine["items"][0]["id"].as_i64().unwrap();
-    let (status, _) = w
-        .app
-        .call(Method::DELETE, &format!("/grants/{own}"), &olga, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = w
-        .app
-        .call(Method::GET, &format!("/orgs/{}", w.east), &olga, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.delete(&olga, &format!("/grants/{own}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    w.get_json(&olga, &format!("/orgs/{}", w.east))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn check_explains_decisions() {
-    let w = world().await;
-    let (olga_id, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
-    let (status, yes) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/check?permission=org.edit&org_id={}", w.boston),
+    let w = Tree::new().await;
+    let (olga_id, olga) = w
+        .org_admin("olga@acme.example", w.acme)
+        .await
+        .id_and_token();
+    let yes = w
+        .get_json(
             &olga,
-            None,
+            &format!("/check?permission=org.edit&org_id={}", w.boston),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(yes["allowed"], true);
     assert_eq!(yes["via"][0]["role"], "Org admin");
     assert_eq!(yes["via"][0]["scope"]["org_name"], "Acme");
@@ -822,79 +579,62 @@ async fn check_explains_decisions() {
             .contains("Org admin at Acme and below")
     );
     let (_, no) = w
-        .app
-        .call(
-            Method::GET,
+        .get_json(
+            &w.ada,
             &format!(
                 "/check?user_id={olga_id}&permission=org.move&org_id={}",
                 w.boston
             ),
-            &w.ada,
-            None,
         )
         .await;
     assert_eq!(no["allowed"], false);
     assert_eq!(no["decision"]["kind"], "no_grant");
     // Olga cannot ask about the root, which she cannot see.
-    let (status, _) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/check?permission=org.view&org_id={}", w.root),
-            &olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, body) = w
-        .app
-        .call(
-            Method::GET,
-            "/check?permission=org.fly&org_id=1",
-            &olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    w.get_json(
+        &olga,
+        &format!("/check?permission=org.view&org_id={}", w.root),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
+    w.get_json(&olga, "/check?permission=org.fly&org_id=1")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 }
 
 /// `/check` about a project and about a user; people and orgs the asker may
 /// not see answer 404, and names of orgs above them stay out of the answer.
 #[tokio::test]
 async fn check_answers_for_projects_and_users_within_the_askers_sight() {
-    let w = world().await;
-    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
-    let (gus_id, _) = member(&w, "gus@globex.example", w.globex, "Viewer", w.globex).await;
+    let w = Tree::new().await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
+    let gus_id = w
+        .member("gus@globex.example", w.globex, "Viewer", w.globex)
+        .await
+        .id;
     // Pam works in Boston and views everything from the root down.
-    let (pam_id, pam) = member(&w, "pam@acme.example", w.boston, "Viewer", w.root).await;
-    let (status, project) = w
-        .app
-        .call(
-            Method::POST,
+    let (pam_id, pam) = w
+        .member("pam@acme.example", w.boston, "Viewer", w.root)
+        .await
+        .id_and_token();
+    let project = w
+        .post_created(
+            &w.ada,
             "/projects",
-            &w.ada,
-            Some(json!({"org_id": w.boston, "code": "BOS-1", "name": "Harbour"})),
+            json!({"org_id": w.boston, "code": "BOS-1", "name": "Harbour"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{project}");
     let project_id = project["id"].as_i64().unwrap();
-    let approver = role_id(&w, "Approver").await;
-    let (status, grant) = w
-        .app
-        .call(
-            Method::POST,
-            "/grants",
+    let approver = w.role_id(&w.ada, "Approver").await;
+    let grant = w
+        .post_created(
             &w.ada,
-            Some(json!({"role_id": approver, "user_id": pam_id, "project_id": project_id})),
+            "/grants",
+            json!({"role_id": approver, "user_id": pam_id, "project_id": project_id}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{grant}");
     let ask = |token: &str, query: String| {
         let (app, token) = (&w.app, token.to_string());
-        async move {
-            app.call(Method::GET, &format!("/check?{query}"), &token, None)
-                .await
-        }
+        async move { app.get_json(&token, &format!("/check?{query}")).await }
     };
 
     // A project question is decided by the grant at the project.
@@ -942,10 +682,7 @@ async fn check_answers_for_projects_and_users_within_the_askers_sight() {
         reason.contains("Viewer at an organization above yours"),
         "{reason}"
     );
-    let (_, root) = w
-        .app
-        .call(Method::GET, format!("/orgs/{}", w.root), &w.ada, None)
-        .await;
+    let (_, root) = w.get_json(&w.ada, format!("/orgs/{}", w.root)).await;
     let root_name = root["name"].as_str().unwrap();
     assert!(!reason.contains(root_name), "{reason}");
 
@@ -960,12 +697,10 @@ async fn check_answers_for_projects_and_users_within_the_askers_sight() {
     // A project she cannot see is unknown too (Globex's), and so is one that
     // does not exist.
     let (_, globex_project) = w
-        .app
-        .call(
-            Method::POST,
-            "/projects",
+        .post_json(
             &w.ada,
-            Some(json!({"org_id": w.globex, "code": "GLX-1", "name": "Rocket"})),
+            "/projects",
+            json!({"org_id": w.globex, "code": "GLX-1", "name": "Rocket"}),
         )
         .await;
     for id in [globex_project["id"].as_i64().unwrap(), 999_999] {
@@ -990,48 +725,41 @@ async fn check_answers_for_projects_and_users_within_the_askers_sight() {
 /// filter naming something the caller may not see answers 404.
 #[tokio::test]
 async fn grants_filter_by_project_and_group() {
-    let w = world().await;
-    let (_, olga) = member(&w, "olga@acme.example", w.acme, "Org admin", w.acme).await;
-    let (pam_id, _) = member(&w, "pam@acme.example", w.boston, "Viewer", w.boston).await;
+    let w = Tree::new().await;
+    let olga = w.org_admin("olga@acme.example", w.acme).await.token;
+    let pam_id = w
+        .member("pam@acme.example", w.boston, "Viewer", w.boston)
+        .await
+        .id;
     let (_, project) = w
-        .app
-        .call(
-            Method::POST,
-            "/projects",
+        .post_json(
             &w.ada,
-            Some(json!({"org_id": w.boston, "code": "BOS-1", "name": "Harbour"})),
+            "/projects",
+            json!({"org_id": w.boston, "code": "BOS-1", "name": "Harbour"}),
         )
         .await;
     let project_id = project["id"].as_i64().unwrap();
     let (_, group) = w
-        .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &w.ada,
-            Some(json!({"org_id": w.acme, "name": "Auditors"})),
+            "/groups",
+            json!({"org_id": w.acme, "name": "Auditors"}),
         )
         .await;
     let group_id = group["id"].as_i64().unwrap();
-    let viewer = role_id(&w, "Viewer").await;
+    let viewer = w.role_id(&w.ada, "Viewer").await;
     let mut made = Vec::new();
     for body in [
         json!({"role_id": viewer, "user_id": pam_id, "project_id": project_id}),
         json!({"role_id": viewer, "group_id": group_id, "org_id": w.east}),
     ] {
-        let (status, grant) = w
-            .app
-            .call(Method::POST, "/grants", &w.ada, Some(body))
-            .await;
-        assert_eq!(status, S::CREATED, "{grant}");
+        let grant = w.post_created(&w.ada, "/grants", body).await;
         made.push(grant["id"].as_i64().unwrap());
     }
     let listed = |query: String| {
         let (app, token) = (&w.app, olga.clone());
         async move {
-            let (status, body) = app
-                .call(Method::GET, &format!("/grants?{query}"), &token, None)
-                .await;
+            let (status, body) = app.get_json(&token, &format!("/grants?{query}")).await;
             assert_eq!(status, S::OK, "{query}: {body}");
             ids(&body)
         }
@@ -1052,107 +780,70 @@ async fn grants_filter_by_project_and_group() {
     );
     // Globex's project and group are not Olga's to name.
     let (_, globex_group) = w
-        .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &w.ada,
-            Some(json!({"org_id": w.globex, "name": "Pilots"})),
+            "/groups",
+            json!({"org_id": w.globex, "name": "Pilots"}),
         )
         .await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/grants?group_id={}", globex_group["id"]),
-            &olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.get_json(&olga, &format!("/grants?group_id={}", globex_group["id"]))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 /// An empty org whose admins defined a custom role (and granted it there) is
 /// deleted whole: the role and its grants go with it, nothing is left behind.
 #[tokio::test]
 async fn deleting_an_empty_org_takes_its_custom_roles_along() {
-    let w = world().await;
-    let (status, role) = w
-        .app
-        .call(
-            Method::POST,
+    let w = Tree::new().await;
+    let role = w
+        .post_created(
+            &w.ada,
             "/roles",
-            &w.ada,
-            Some(json!({"org_id": w.west, "name": "West reader", "permissions": ["org.view"]})),
+            json!({"org_id": w.west, "name": "West reader", "permissions": ["org.view"]}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{role}");
-    let sam = w.app.create_user("sam@acme.example", "Sam", w.east).await;
-    let (status, grant) = w
-        .app
-        .call(
-            Method::POST,
-            "/grants",
-            &w.ada,
-            Some(json!({"role_id": role["id"], "user_id": sam.id, "org_id": w.west})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{grant}");
+    let sam = w.create_user("sam@acme.example", "Sam", w.east).await;
+    w.post_created(
+        &w.ada,
+        "/grants",
+        json!({"role_id": role["id"], "user_id": sam.id, "org_id": w.west}),
+    )
+    .await;
     // A lab under West holds the role too, then moves away: West's role is
     // still held elsewhere, so West is not deleted (a clear 409, not a 500).
-    let lab = create_org(&w.app, &w.ada, w.west, "West lab", "ACME-WLAB").await;
-    let (status, lab_grant) = w
-        .app
-        .call(
-            Method::POST,
+    let lab = w.create_org(&w.ada, w.west, "West lab", "ACME-WLAB").await;
+    let lab_grant = w
+        .post_created(
+            &w.ada,
             "/grants",
-            &w.ada,
-            Some(json!({"role_id": role["id"], "user_id": sam.id, "org_id": lab})),
+            json!({"role_id": role["id"], "user_id": sam.id, "org_id": lab}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{lab_grant}");
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            &format!("/orgs/{lab}/move"),
-            &w.ada,
-            Some(json!({"parent_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.west), &w.ada, None)
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    w.post_json(
+        &w.ada,
+        &format!("/orgs/{lab}/move"),
+        json!({"parent_id": w.east}),
+    )
+    .await
+    .expect_status(S::OK);
+    let body = w
+        .delete(&w.ada, &format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::CONFLICT);
     assert!(
         body["error"]["message"]
             .as_str()
             .unwrap()
             .contains("still held")
     );
-    w.app
-        .call(
-            Method::DELETE,
-            &format!("/grants/{}", lab_grant["id"]),
-            &w.ada,
-            None,
-        )
+    w.delete(&w.ada, &format!("/grants/{}", lab_grant["id"]))
         .await;
-    let (status, body) = w
-        .app
-        .call(Method::DELETE, &format!("/orgs/{}", w.west), &w.ada, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT, "{body}");
+    w.delete(&w.ada, &format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::NO_CONTENT);
     let (_, roles) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/roles?org_id={}", w.acme),
-            &w.ada,
-            None,
-        )
+        .get_json(&w.ada, &format!("/roles?org_id={}", w.acme))
         .await;
     assert!(
         !roles["items"]
@@ -1163,16 +854,10 @@ async fn deleting_an_empty_org_takes_its_custom_roles_along() {
         "{roles}"
     );
     let (_, left) = w
-        .app
-        .call(
-            Method::GET,
-            &format!("/grants?user_id={}", sam.id),
-            &w.ada,
-            None,
-        )
+        .get_json(&w.ada, &format!("/grants?user_id={}", sam.id))
         .await;
     assert_eq!(left["total"], 0, "{left}");
-    let deleted = w.app.audit("org.deleted").await;
+    let deleted = w.audit("org.deleted").await;
     assert!(
         deleted[0]
             .after_json

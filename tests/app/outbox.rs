@@ -3,7 +3,7 @@
 //! setup, activation and reset links are cut out of every page.
 
 use canopy::domain::mail::{self, Queued};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -37,50 +37,40 @@ fn secrets_in(html: &str) -> Vec<String> {
 async fn forgot(app: &TestApp, email: &str) {
     let response = app
         .new_browser()
-        .post_form_with_csrf("/forgot-password", &[("email", email)])
+        .submit_form("/forgot-password", &[("email", email)])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
 async fn the_root_owner_cannot_read_mail_to_people_behind_a_private_org() {
-    let app = spawn_app().await;
-    let owner = app.create_default_admin().await;
-    let token = app.create_token(owner.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let vault = app.create_org(&token, root, "Vault", "VAULT").await;
     let vic = app.create_user("vic@example.com", "Vic", vault).await;
     let bob = app.create_user("bob@example.com", "Bob", root).await;
     app.add_keeper(vault).await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
-            &token,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.make_private(&token, vault).await;
     forgot(&app, "vic@example.com").await;
     forgot(&app, "bob@example.com").await;
     let vic_mail = mails_for(&app, vic.id).await[0].id;
     let bob_mail = mails_for(&app, bob.id).await[0].id;
 
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text("/admin/outbox").await;
+    let (status, html) = app.get_page("/admin/outbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("bob@example.com"), "{html}");
     assert!(!html.contains("vic@example.com"), "mail behind the border");
     assert!(!html.contains(&format!("/admin/outbox/{vic_mail}\"")));
 
     // Mail behind the border answers exactly like mail that does not exist.
-    let hidden = app.get_text(&format!("/admin/outbox/{vic_mail}")).await;
-    let missing = app.get_text("/admin/outbox/999999").await;
+    let hidden = app.get_page(&format!("/admin/outbox/{vic_mail}")).await;
+    let missing = app.get_page("/admin/outbox/999999").await;
     assert_eq!(hidden.0, StatusCode::NOT_FOUND);
     assert_eq!(hidden, missing);
     assert!(!hidden.1.contains("vic@example.com"));
 
-    let (status, html) = app.get_text(&format!("/admin/outbox/{bob_mail}")).await;
+    let (status, html) = app.get_page(&format!("/admin/outbox/{bob_mail}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Reset your Canopy password"));
 }
@@ -99,10 +89,10 @@ async fn a_reset_link_cannot_be_read_from_the_outbox_to_take_over_an_account() {
     assert_eq!(secret.len(), 1, "the mail itself carries the link");
 
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, list) = app.get_text("/admin/outbox").await;
+    let (status, list) = app.get_page("/admin/outbox").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("single-use link sent"), "{list}");
-    let (status, page) = app.get_text(&format!("/admin/outbox/{}", mail.id)).await;
+    let (status, page) = app.get_page(&format!("/admin/outbox/{}", mail.id)).await;
     assert_eq!(status, StatusCode::OK);
     for html in [&list, &page] {
         assert_eq!(secrets_in(html), Vec::<String>::new(), "{html}");
@@ -115,7 +105,7 @@ async fn a_reset_link_cannot_be_read_from_the_outbox_to_take_over_an_account() {
     assert!(!page.contains("<a href=\"http"), "{page}");
 
     // What the page shows does not reset anything; Bob keeps his password.
-    let (status, _) = app.new_browser().get_text("/reset-password/…").await;
+    let (status, _) = app.new_browser().get_page("/reset-password/…").await;
     assert!(status.is_client_error(), "{status}");
     assert_eq!(
         app.new_browser()
@@ -129,21 +119,16 @@ async fn a_reset_link_cannot_be_read_from_the_outbox_to_take_over_an_account() {
 
 #[tokio::test]
 async fn someone_who_manages_users_below_the_root_has_no_outbox() {
-    let app = spawn_app().await;
-    let owner = app.create_default_admin().await;
-    let token = app.create_token(owner.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&token, root, "Acme", "ACME").await;
     let carl = app.create_user("carl@example.com", "Carl", acme).await;
     let admin = app.role_id(&token, "Org admin").await;
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/grants",
+        .post_json(
             &token,
-            Some(
-                json!({"role_id": admin, "user_id": carl.id, "org_id": acme, "descendants": true}),
-            ),
+            "/grants",
+            json!({"role_id": admin, "user_id": carl.id, "org_id": acme, "descendants": true}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -12,10 +12,11 @@ use canopy::db::schema::{groups, projects, teams, time_entries, users};
 use canopy::domain::org;
 use chrono::{Datelike, Duration};
 use diesel::prelude::*;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ExpectStatus;
+use crate::helpers::ids;
 use crate::timesheets::{World, post, world};
 
 struct Mix {
@@ -36,15 +37,7 @@ async fn mix() -> Mix {
     let vault = app.create_org(&w.ada, w.east, "Vault", "VAULT").await;
     let keeper_user = app.add_keeper(vault).await;
     let keeper = app.create_token(keeper_user.id, "").await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    app.make_private(&w.ada, vault).await;
     let viewer = app.role_id(&w.ada, "Viewer").await;
     post(
         app,
@@ -77,16 +70,9 @@ async fn mix() -> Mix {
     .await["id"]
         .as_i64()
         .unwrap();
-    let start = (chrono::Utc::now().date_naive() - Duration::days(60)).to_string();
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/projects/{vault_project}/assignments/{}", inside[0].id),
-            &keeper,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": start})),
-        )
+    let start = chrono::Utc::now().date_naive() - Duration::days(60);
+    app.assign(&keeper, vault_project, inside[0].id, "member", start)
         .await;
-    assert!(status.is_success(), "{body}");
     let v0 = app.create_token(inside[0].id, "").await;
     for (token, org, name) in [
         (&w.ada, w.acme, "Acme_crew"),
@@ -114,43 +100,28 @@ async fn mix() -> Mix {
             })
             .collect();
         let (_, current) = app
-            .call(
-                Method::GET,
-                format!("/timesheets/{who}/{monday}"),
-                token,
-                None,
-            )
+            .get_json(token, format!("/timesheets/{who}/{monday}"))
             .await;
         let version = current["version"].as_i64().unwrap_or(0);
-        let (status, body) = app
-            .call(
-                Method::PUT,
-                format!("/timesheets/{who}/{monday}"),
-                token,
-                Some(json!({"version": version, "entries": entries})),
-            )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+        app.put_json(
+            token,
+            format!("/timesheets/{who}/{monday}"),
+            json!({"version": version, "entries": entries}),
+        )
+        .await
+        .expect_status(S::OK);
     }
     Mix { w, vault, keeper }
 }
 
 /// Everyone's id.
-async fn everyone(w: &World) -> Vec<i64> {
-    w.app
-        .db
-        .read(|conn| Ok(users::table.select(users::id).order(users::id).load(conn)?))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_roll_up_counts_exactly_what_the_viewer_sees_inside() {
     let m = mix().await;
     let store = std::sync::Arc::new(AuthzStore::new());
     let today = canopy::db::now().date();
     let mut nonzero = 0;
-    for user_id in everyone(&m.w).await {
+    for user_id in m.w.app.all_user_ids().await {
         let store = store.clone();
         let compared =
             m.w.app
@@ -306,12 +277,12 @@ async fn the_team_and_group_lists_page_in_sql_and_answer_what_the_resolver_allow
                     if let Some(o) = org {
                         path.push_str(&format!("&org_id={o}"));
                     }
-                    let (status, first) = w.app.call(Method::GET, &path, token, None).await;
+                    let (status, first) = w.app.get_json(token, &path).await;
                     if status == S::NOT_FOUND {
                         // An org the caller may not see: as before, a 404.
                         let visible = w
                             .app
-                            .call(Method::GET, format!("/orgs/{}", org.unwrap()), token, None)
+                            .get_json(token, format!("/orgs/{}", org.unwrap()))
                             .await
                             .0;
                         assert_eq!(visible, S::NOT_FOUND, "{path}");
@@ -323,10 +294,7 @@ async fn the_team_and_group_lists_page_in_sql_and_answer_what_the_resolver_allow
                     let mut got = Vec::new();
                     let pages = expected.len().div_ceil(2).max(1);
                     for page in 1..=pages {
-                        let (_, body) = w
-                            .app
-                            .call(Method::GET, format!("{path}&page={page}"), token, None)
-                            .await;
+                        let (_, body) = w.app.get_json(token, format!("{path}&page={page}")).await;
                         assert_eq!(body["page"], json!(page));
                         assert_eq!(body["per_page"], json!(2));
                         for item in body["items"].as_array().unwrap() {
@@ -351,15 +319,9 @@ async fn the_team_and_group_lists_page_in_sql_and_answer_what_the_resolver_allow
     }
     // The keeper sees the vault's team through the grant inside the border
     // although the border hides it from the grant over Acme.
-    let (_, keeper) = w
-        .app
-        .call(Method::GET, "/teams?q=vault", &m.keeper, None)
-        .await;
+    let (_, keeper) = w.app.get_json(&m.keeper, "/teams?q=vault").await;
     assert_eq!(keeper["total"], json!(1), "{keeper}");
-    let (_, ada) = w
-        .app
-        .call(Method::GET, "/teams?q=vault", &w.ada, None)
-        .await;
+    let (_, ada) = w.app.get_json(&w.ada, "/teams?q=vault").await;
     assert_eq!(ada["total"], json!(0), "{ada}");
 }
 
@@ -378,7 +340,7 @@ async fn the_org_search_matches_names_and_codes_in_memory_like_the_table() {
     let w = &m.w;
     let store = std::sync::Arc::new(AuthzStore::new());
     let check = |store: std::sync::Arc<AuthzStore>, label: &'static str| async move {
-        for user_id in everyone(w).await {
+        for user_id in w.app.all_user_ids().await {
             let store = store.clone();
             w.app
                 .db
@@ -445,44 +407,32 @@ async fn the_org_search_matches_names_and_codes_in_memory_like_the_table() {
     };
     check(store.clone(), "before").await;
     // A new code is found at the next request, the old one no more.
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
+    w.app
+        .patch_json(
             &w.ada,
-            Some(json!({"code": "ORIENT"})),
+            format!("/orgs/{}", w.east),
+            json!({"code": "ORIENT"}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (_, found) = w
-        .app
-        .call(Method::GET, "/orgs?q=orient", &w.ada, None)
-        .await;
+        .await
+        .expect_status(S::OK);
+    let (_, found) = w.app.get_json(&w.ada, "/orgs?q=orient").await;
     assert_eq!(found["total"], json!(1), "{found}");
     assert_eq!(found["items"][0]["id"], json!(w.east), "{found}");
-    let (_, gone) = w.app.call(Method::GET, "/orgs?q=EAST", &w.ada, None).await;
-    let ids: Vec<i64> = gone["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_i64().unwrap())
-        .collect();
-    assert!(ids.contains(&w.east), "East is still found by its name");
+    let (_, gone) = w.app.get_json(&w.ada, "/orgs?q=EAST").await;
+    assert!(
+        ids(&gone).contains(&w.east),
+        "East is still found by its name"
+    );
     let (_, renamed) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.globex),
+        .patch_json(
             &w.ada,
-            Some(json!({"name": "Initech"})),
+            format!("/orgs/{}", w.globex),
+            json!({"name": "Initech"}),
         )
         .await;
     assert_eq!(renamed["name"], json!("Initech"), "{renamed}");
-    let (_, by_name) = w
-        .app
-        .call(Method::GET, "/orgs?q=initech", &w.ada, None)
-        .await;
+    let (_, by_name) = w.app.get_json(&w.ada, "/orgs?q=initech").await;
     assert_eq!(by_name["total"], json!(1), "{by_name}");
     check(store, "after").await;
 }

@@ -32,18 +32,9 @@ async fn many_entries(w: &World) {
         .await["id"]
             .as_i64()
             .unwrap();
-        let (status, body) = w
-            .app
-            .call(
-                Method::PUT,
-                format!("/projects/{p}/assignments/{}", w.eve_id),
-                &w.ada,
-                Some(
-                    json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"}),
-                ),
-            )
+        w.app
+            .assign(&w.ada, p, w.eve_id, "member", "2026-01-01")
             .await;
-        assert_eq!(status, S::CREATED, "{body}");
         projects.push(p);
     }
     let first = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
@@ -57,16 +48,9 @@ async fn many_entries(w: &World) {
                 })
             })
             .collect();
-        let (status, body) = w
-            .app
-            .call(
-                Method::PUT,
-                format!("/timesheets/{}/{monday}", w.eve_id),
-                &w.eve,
-                Some(json!({"version": 0, "entries": entries})),
-            )
+        w.app
+            .save_week(&w.eve, w.eve_id, monday, json!(entries))
             .await;
-        assert_eq!(status, S::OK, "{body}");
     }
 }
 
@@ -76,31 +60,17 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     many_entries(&w).await;
 
     // The API keeps its contract: without paging, every row.
-    let (status, all) = w
+    let all = w
         .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}"),
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::OK, "{all}");
+        .get_json(&w.olga, format!("/reports/entries?{PERIOD}"))
+        .await
+        .expect_status(S::OK);
     assert_eq!(all["rows"].as_array().unwrap().len(), ENTRIES);
     assert_eq!(all["columns"][0], "date");
     // With paging: one page, the total, and page 2 differs from page 1.
     let page = async |n: &str| {
-        let (status, body) = w
-            .app
-            .call(
-                Method::GET,
-                format!("/reports/entries?{PERIOD}&page={n}&per_page=100"),
-                &w.olga,
-                None,
-            )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
-        body
+        let path = format!("/reports/entries?{PERIOD}&page={n}&per_page=100");
+        w.app.get_json(&w.olga, path).await.expect_status(S::OK)
     };
     let (one, two) = (page("1").await, page("2").await);
     assert_eq!(one["total"], ENTRIES);
@@ -115,10 +85,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     let last = page("999").await;
     assert_eq!(last["page"], 11);
     assert_eq!(last["rows"].as_array().unwrap().len(), 50);
-    let (status, body) = w
-        .app
-        .call(Method::GET, "/reports/entries?page=abc", &w.olga, None)
-        .await;
+    let (status, body) = w.app.get_json(&w.olga, "/reports/entries?page=abc").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["page"].is_string(), "{body}");
 
@@ -143,9 +110,8 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     );
 
     // The page: 50 rows, "showing 51–100 of 1,050", filters kept in the links.
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text(&format!("/reports/entries?{PERIOD}")).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (status, html) = olga.get_page(&format!("/reports/entries?{PERIOD}")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Showing 1–50 of 1,050"), "{html}");
     assert_eq!(html.matches("<tr><td>2026-").count(), 50);
@@ -158,18 +124,18 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
         "{html}"
     );
     let (_, second) = olga
-        .get_text(&format!("/reports/entries?{PERIOD}&page=2"))
+        .get_page(&format!("/reports/entries?{PERIOD}&page=2"))
         .await;
     assert!(second.contains("Showing 51–100 of 1,050"), "{second}");
     for bad in ["0", "-1", "abc", "99999999999999999999"] {
         let (status, html) = olga
-            .get_text(&format!("/reports/entries?{PERIOD}&page={bad}"))
+            .get_page(&format!("/reports/entries?{PERIOD}&page={bad}"))
             .await;
         assert_eq!(status, S::OK, "page={bad}");
         assert!(html.contains("of 1,050"), "page={bad}");
     }
     let (_, past) = olga
-        .get_text(&format!("/reports/entries?{PERIOD}&page=500"))
+        .get_page(&format!("/reports/entries?{PERIOD}&page=500"))
         .await;
     assert!(past.contains("Showing 1,001–1,050 of 1,050"), "{past}");
     // The page's download is the API's, whole.
@@ -181,7 +147,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
 
     // Grouped reports page too; their total is the whole report's.
     let (_, monthly) = olga
-        .get_text(&format!("/reports/monthly-by-project?{PERIOD}"))
+        .get_page(&format!("/reports/monthly-by-project?{PERIOD}"))
         .await;
     assert!(
         monthly.contains("of 40"),
@@ -190,7 +156,7 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     assert!(monthly.contains("data-testid=\"report-total\">1050.00"));
 
     // The period is always shown: empty fields are filled with the default.
-    let (_, default) = olga.get_text("/reports/entries").await;
+    let (_, default) = olga.get_page("/reports/entries").await;
     let today = chrono::Utc::now().date_naive();
     let month_start = today.with_day(1).unwrap();
     assert!(
@@ -202,38 +168,28 @@ async fn report_tables_page_with_totals_and_csv_streams_every_row() {
     assert!(default.contains("data-testid=\"report-period\">Period: "));
 
     // Another tenant sees none of it, on any page, in any format.
-    let (status, gus) = w
+    let gus = w
         .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}"),
-            &w.gus,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::OK);
+        .get_json(&w.gus, format!("/reports/entries?{PERIOD}"))
+        .await
+        .expect_status(S::OK);
     assert!(gus["rows"].as_array().unwrap().is_empty(), "{gus}");
-    let (status, gus) = w
+    let gus = w
         .app
-        .call(
-            Method::GET,
+        .get_json(
+            &w.gus,
             format!("/reports/entries?{PERIOD}&page=2&per_page=10"),
-            &w.gus,
-            None,
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(gus["total"], 0);
-    let (status, _) = w
-        .app
-        .call(
-            Method::GET,
-            format!("/reports/entries?{PERIOD}&org_id={}&format=csv", w.acme),
+    w.app
+        .get_json(
             &w.gus,
-            None,
+            format!("/reports/entries?{PERIOD}&org_id={}&format=csv", w.acme),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
 }
 
 /// `n` teams (or groups) named `{prefix} 00`… at `org`.
@@ -256,12 +212,10 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
         many(&w, &w.ada, kind, w.acme, "Acme unit", 55).await;
         many(&w, &w.ada, kind, w.globex, "Globex unit", 3).await;
     }
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let gus = w.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     for kind in ["teams", "groups"] {
-        let (status, first) = olga.get_text(&format!("/{kind}?q=unit")).await;
+        let (status, first) = olga.get_page(&format!("/{kind}?q=unit")).await;
         assert_eq!(status, S::OK);
         assert!(first.contains("Showing 1–50 of 55"), "{kind}: {first}");
         assert!(first.contains("Acme unit 00") && !first.contains("Acme unit 50"));
@@ -270,18 +224,18 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
             "{kind}: the filter stays in the link"
         );
         assert!(!first.contains("Globex unit"), "{kind}: {first}");
-        let (_, second) = olga.get_text(&format!("/{kind}?q=unit&page=2")).await;
+        let (_, second) = olga.get_page(&format!("/{kind}?q=unit&page=2")).await;
         assert!(second.contains("Showing 51–55 of 55"), "{kind}: {second}");
         assert!(second.contains("Acme unit 54") && !second.contains("Acme unit 00"));
         assert!(!second.contains("Globex unit"));
         for bad in ["0", "-3", "x", "100000000000"] {
-            let (status, html) = olga.get_text(&format!("/{kind}?q=unit&page={bad}")).await;
+            let (status, html) = olga.get_page(&format!("/{kind}?q=unit&page={bad}")).await;
             assert_eq!(status, S::OK, "{kind} page={bad}");
             assert!(html.contains("of 55"), "{kind} page={bad}");
         }
         // Globex's admin: three of theirs, none of Acme's, on any page.
         for page in ["1", "2", "9"] {
-            let (status, html) = gus.get_text(&format!("/{kind}?page={page}")).await;
+            let (status, html) = gus.get_page(&format!("/{kind}?page={page}")).await;
             assert_eq!(status, S::OK);
             assert!(html.contains("of 3"), "{kind}: {html}");
             assert!(!html.contains("Acme unit"), "{kind} page {page}");
@@ -289,7 +243,7 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
     }
     // Teams narrow to an org's subtree, and the link keeps it.
     many(&w, &w.ada, "teams", w.east, "East crew", 52).await;
-    let (_, east) = olga.get_text(&format!("/teams?org_id={}", w.east)).await;
+    let (_, east) = olga.get_page(&format!("/teams?org_id={}", w.east)).await;
     assert!(
         east.contains("of 53"),
         "52 and the world's own team: {east}"
@@ -298,7 +252,7 @@ async fn team_and_group_lists_page_in_sql_and_keep_to_the_tenant() {
         east.contains(&format!("org_id={}&#38;page=2", w.east)),
         "{east}"
     );
-    let (status, _) = gus.get_text(&format!("/teams?org_id={}", w.east)).await;
+    let (status, _) = gus.get_page(&format!("/teams?org_id={}", w.east)).await;
     assert_eq!(status, S::NOT_FOUND);
 }
 
@@ -314,21 +268,19 @@ async fn the_people_and_audit_lists_use_the_one_pager() {
             )
             .await;
     }
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, first) = olga.get_text("/users?q=person").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (status, first) = olga.get_page("/users?q=person").await;
     assert_eq!(status, S::OK);
     assert!(first.contains("Showing 1–50 of 52"), "{first}");
     assert!(first.contains("/users?q=person&#38;page=2"));
-    let (_, last) = olga.get_text("/users?q=person&page=77").await;
+    let (_, last) = olga.get_page("/users?q=person&page=77").await;
     assert!(last.contains("Showing 51–52 of 52"), "{last}");
-    let gus = w.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     for page in ["1", "2"] {
-        let (_, html) = gus.get_text(&format!("/users?q=person&page={page}")).await;
+        let (_, html) = gus.get_page(&format!("/users?q=person&page={page}")).await;
         assert!(!html.contains("Person 0"), "{html}");
     }
-    let (status, audit) = olga.get_text("/audit?action=user.").await;
+    let (status, audit) = olga.get_page("/audit?action=user.").await;
     assert_eq!(status, S::OK);
     assert!(audit.contains("data-testid=\"pager-summary\""), "{audit}");
     assert!(audit.contains("Showing 1–50 of"), "{audit}");
@@ -344,9 +296,7 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     use canopy::authz::BuiltinRole;
     use canopy::domain::audit::Actor;
     use canopy::domain::grant;
-    let app = spawn_app().await;
-    let owner = app.create_default_admin().await;
-    let owner_token = app.create_token(owner.id, "").await;
+    let (app, _, owner_token) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&owner_token, root, "Acme", "ACME").await;
     let globex = app.create_org(&owner_token, root, "Globex", "GLOBEX").await;
@@ -356,15 +306,12 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
         (acme, "ACM-3"),
         (globex, "GLX-1"),
     ] {
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/projects",
-                &owner_token,
-                Some(json!({"org_id": org, "code": code, "name": format!("Project {code}")})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
+        app.post_created(
+            &owner_token,
+            "/projects",
+            json!({"org_id": org, "code": code, "name": format!("Project {code}")}),
+        )
+        .await;
     }
     let admin = app
         .create_user("acme.admin@example.com", "Acme Admin", acme)
@@ -380,15 +327,10 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
 
     let mut from_api = Vec::new();
     for page in 1..=2 {
-        let (status, body) = app
-            .call(
-                Method::GET,
-                format!("/projects?per_page=2&page={page}"),
-                &token,
-                None,
-            )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+        let body = app
+            .get_json(&token, format!("/projects?per_page=2&page={page}"))
+            .await
+            .expect_status(S::OK);
         assert_eq!(body["total"], json!(3), "{body}");
         for item in body["items"].as_array().unwrap() {
             from_api.push(item["code"].as_str().unwrap().to_string());
@@ -397,7 +339,7 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     assert_eq!(from_api, ["ACM-1", "ACM-2", "ACM-3"]);
 
     app.sign_in("acme.admin@example.com", ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text("/projects").await;
+    let (status, html) = app.get_page("/projects").await;
     assert_eq!(status, S::OK);
     for code in &from_api {
         assert!(html.contains(code.as_str()), "{code} on the page");

@@ -6,76 +6,43 @@ use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
+/// The tree with its two tenants' admins: Olga (Acme) and Gus (Globex).
 struct Tenants {
-    app: TestApp,
-    ada: String,
-    acme: i64,
-    east: i64,
-    globex: i64,
-    /// Org admin at Acme.
+    tree: Tree,
     olga: String,
     olga_id: i64,
-    /// Org admin at Globex.
     gus: String,
 }
 
-async fn role_id(app: &TestApp, t: &str, org_id: i64, name: &str) -> i64 {
-    let (_, roles) = app
-        .call(Method::GET, format!("/roles?org_id={org_id}"), t, None)
-        .await;
-    roles["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
+on_the_tree!(Tenants);
 
 async fn create_user(app: &TestApp, t: &str, body: Value) -> (S, Value) {
-    app.call(Method::POST, "/users", t, Some(body)).await
+    app.post_json(t, "/users", body).await
 }
 
 async fn grant(app: &TestApp, t: &str, body: Value) -> (S, Value) {
-    app.call(Method::POST, "/grants", t, Some(body)).await
+    app.post_json(t, "/grants", body).await
+}
+
+/// The part of a move preview page after its table's start.
+fn preview_table(html: &str) -> &str {
+    html.split("data-testid=\"preview\"")
+        .nth(1)
+        .expect("a preview table")
 }
 
 async fn tenants() -> Tenants {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
-    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
-    let org_admin = role_id(&app, &ada, root, "Org admin").await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
-    for (u, o) in [(olga.id, acme), (gus.id, globex)] {
-        let (status, body) = grant(
-            &app,
-            &ada,
-            json!({"role_id": org_admin, "user_id": u, "org_id": o}),
-        )
-        .await;
-        assert_eq!(status, S::CREATED, "{body}");
-    }
-    let (olga_t, gus_t) = (
-        app.create_token(olga.id, "").await,
-        app.create_token(gus.id, "").await,
-    );
+    let tree = Tree::new().await;
+    let olga = tree.org_admin("olga@acme.example", tree.acme).await;
+    let gus = tree.org_admin("gus@globex.example", tree.globex).await;
     Tenants {
-        app,
-        ada,
-        acme,
-        east,
-        globex,
-        olga: olga_t,
+        olga: olga.token,
         olga_id: olga.id,
-        gus: gus_t,
+        gus: gus.token,
+        tree,
     }
 }
 
@@ -122,7 +89,7 @@ async fn users_are_created_validated_and_kept_inside_their_tenant() {
     assert_eq!(status, S::NOT_FOUND);
 
     // Lists and reads stay inside the tenant.
-    let (_, list) = w.app.call(Method::GET, "/users", &w.gus, None).await;
+    let (_, list) = w.app.get_json(&w.gus, "/users").await;
     let emails: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -134,65 +101,52 @@ async fn users_are_created_validated_and_kept_inside_their_tenant() {
         (Method::GET, None),
         (Method::PATCH, Some(json!({"job_title": "Spy"}))),
     ] {
-        let (status, _) = w
-            .app
+        w.app
             .call(method, format!("/users/{sam_id}"), &w.gus, body)
-            .await;
-        assert_eq!(status, S::NOT_FOUND);
+            .await
+            .expect_status(S::NOT_FOUND);
     }
-    let (_, list) = w.app.call(Method::GET, "/users?q=sam", &w.olga, None).await;
+    let (_, list) = w.app.get_json(&w.olga, "/users?q=sam").await;
     assert_eq!(list["total"], 1);
 
     // Moving a user needs user.manage at both ends.
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/users/{sam_id}"),
+    w.app
+        .patch_json(
             &w.olga,
-            Some(json!({"org_id": w.globex})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, moved) = w
-        .app
-        .call(
-            Method::PATCH,
             format!("/users/{sam_id}"),
-            &w.olga,
-            Some(json!({"org_id": w.acme})),
+            json!({"org_id": w.globex}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::NOT_FOUND);
+    let moved = w
+        .app
+        .patch_json(
+            &w.olga,
+            format!("/users/{sam_id}"),
+            json!({"org_id": w.acme}),
+        )
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["org_id"], w.acme);
 
     // Deactivation stops the user's token at the next request; reactivation restores it.
     let sam_token = w.app.create_token(sam_id, "").await;
-    assert_eq!(
-        w.app.call(Method::GET, "/me", &sam_token, None).await.0,
-        S::OK
-    );
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
+    assert_eq!(w.app.get_json(&sam_token, "/me").await.0, S::OK);
+    w.app
+        .patch_json(
+            &w.olga,
             format!("/users/{sam_id}"),
-            &w.olga,
-            Some(json!({"status": "deactivated"})),
+            json!({"status": "deactivated"}),
         )
-        .await;
-    assert_eq!(status, S::OK);
-    assert_eq!(
-        w.app.call(Method::GET, "/me", &sam_token, None).await.0,
-        S::UNAUTHORIZED
-    );
+        .await
+        .expect_status(S::OK);
+    assert_eq!(w.app.get_json(&sam_token, "/me").await.0, S::UNAUTHORIZED);
     let (status, _) = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/users/{}", w.olga_id),
+        .patch_json(
             &w.olga,
-            Some(json!({"status": "deactivated"})),
+            format!("/users/{}", w.olga_id),
+            json!({"status": "deactivated"}),
         )
         .await;
     assert_eq!(
@@ -207,11 +161,10 @@ async fn an_invited_user_has_no_password_and_a_mail_in_the_outbox() {
     let w = tenants().await;
     let (status, eve) = w
         .app
-        .call(
-            Method::POST,
-            "/users",
+        .post_json(
             &w.olga,
-            Some(json!({"org_id": w.east, "email": "eve@acme.example", "display_name": "Eve"})),
+            "/users",
+            json!({"org_id": w.east, "email": "eve@acme.example", "display_name": "Eve"}),
         )
         .await;
     assert_eq!(status, S::CREATED, "{eve}");
@@ -235,18 +188,16 @@ async fn a_group_grant_reaches_members_until_they_leave() {
     let w = tenants().await;
     let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
     let sam_t = w.app.create_token(sam.id, "").await;
-    let (status, group) = w
+    let group = w
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_created(
             &w.olga,
-            Some(json!({"org_id": w.acme, "name": "Auditors"})),
+            "/groups",
+            json!({"org_id": w.acme, "name": "Auditors"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{group}");
     let gid = group["id"].as_i64().unwrap();
-    let viewer = role_id(&w.app, &w.olga, w.east, "Viewer").await;
+    let viewer = w.role_id_at(&w.olga, w.east, "Viewer").await;
     let (status, body) = grant(
         &w.app,
         &w.olga,
@@ -256,43 +207,31 @@ async fn a_group_grant_reaches_members_until_they_leave() {
     assert_eq!(status, S::CREATED, "{body}");
 
     let east = format!("/orgs/{}", w.east);
-    assert_eq!(
-        w.app.call(Method::GET, &east, &sam_t, None).await.0,
-        S::NOT_FOUND
-    );
-    let (status, _) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/groups/{gid}/members/{}", sam.id),
+    assert_eq!(w.app.get_json(&sam_t, &east).await.0, S::NOT_FOUND);
+    w.app
+        .put_json(
             &w.olga,
-            Some(json!({"owner": false})),
+            format!("/groups/{gid}/members/{}", sam.id),
+            json!({"owner": false}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     assert_eq!(
-        w.app.call(Method::GET, &east, &sam_t, None).await.0,
+        w.app.get_json(&sam_t, &east).await.0,
         S::OK,
         "the group's grant reaches Sam"
     );
     let (_, why) = w
         .app
-        .call(
-            Method::GET,
-            format!("/check?permission=user.view&org_id={}", w.east),
+        .get_json(
             &sam_t,
-            None,
+            format!("/check?permission=user.view&org_id={}", w.east),
         )
         .await;
     assert_eq!(why["via"][0]["group"], gid);
     let (_, access) = w
         .app
-        .call(
-            Method::GET,
-            format!("/orgs/{}/access", w.east),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/orgs/{}/access", w.east))
         .await;
     assert!(
         access["items"]
@@ -303,18 +242,12 @@ async fn a_group_grant_reaches_members_until_they_leave() {
         "{access}"
     );
 
-    let (status, _) = w
-        .app
-        .call(
-            Method::DELETE,
-            format!("/groups/{gid}/members/{}", sam.id),
-            &w.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
+    w.app
+        .delete(&w.olga, format!("/groups/{gid}/members/{}", sam.id))
+        .await
+        .expect_status(S::NO_CONTENT);
     assert_eq!(
-        w.app.call(Method::GET, &east, &sam_t, None).await.0,
+        w.app.get_json(&sam_t, &east).await.0,
         S::NOT_FOUND,
         "gone at the next request"
     );
@@ -337,7 +270,7 @@ async fn a_group_grant_reaches_members_until_they_leave() {
         let (status, _) = w.app.call(method.clone(), &path, &w.gus, body).await;
         assert_eq!(status, S::NOT_FOUND, "{method} {path}");
     }
-    let (_, list) = w.app.call(Method::GET, "/groups", &w.gus, None).await;
+    let (_, list) = w.app.get_json(&w.gus, "/groups").await;
     assert_eq!(list["total"], 0);
     let (status, _) = grant(
         &w.app,
@@ -362,20 +295,18 @@ async fn group_owners_manage_members_and_nothing_else() {
     let member = w.app.create_user("m@acme.example", "Mia", w.acme).await;
     let (_, group) = w
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &w.olga,
-            Some(json!({"org_id": w.acme, "name": "Crew"})),
+            "/groups",
+            json!({"org_id": w.acme, "name": "Crew"}),
         )
         .await;
     let gid = group["id"].as_i64().unwrap();
     w.app
-        .call(
-            Method::PUT,
-            format!("/groups/{gid}/members/{}", owner.id),
+        .put_json(
             &w.olga,
-            Some(json!({"owner": true})),
+            format!("/groups/{gid}/members/{}", owner.id),
+            json!({"owner": true}),
         )
         .await;
     // Owen holds no grant: he cannot see the group's org, but his ownership lets
@@ -383,11 +314,10 @@ async fn group_owners_manage_members_and_nothing_else() {
     let owen = w.app.create_token(owner.id, "").await;
     let (status, _) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/groups/{gid}/members/{}", member.id),
+        .put_json(
             &owen,
-            Some(json!({})),
+            format!("/groups/{gid}/members/{}", member.id),
+            json!({}),
         )
         .await;
     assert_eq!(
@@ -395,33 +325,25 @@ async fn group_owners_manage_members_and_nothing_else() {
         S::NOT_FOUND,
         "without group.view he cannot reach the group at all"
     );
-    let viewer = role_id(&w.app, &w.olga, w.acme, "Viewer").await;
+    let viewer = w.role_id_at(&w.olga, w.acme, "Viewer").await;
     grant(
         &w.app,
         &w.olga,
         json!({"role_id": viewer, "user_id": owner.id, "org_id": w.acme}),
     )
     .await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
+    w.app
+        .put_json(
+            &owen,
             format!("/groups/{gid}/members/{}", member.id),
-            &owen,
-            Some(json!({})),
+            json!({}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/groups/{gid}"),
-            &owen,
-            Some(json!({"name": "Owen's"})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+        .await
+        .expect_status(S::OK);
+    w.app
+        .patch_json(&owen, format!("/groups/{gid}"), json!({"name": "Owen's"}))
+        .await
+        .expect_status(S::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -429,7 +351,7 @@ async fn an_expiring_grant_stops_by_itself() {
     let w = tenants().await;
     let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
     let sam_t = w.app.create_token(sam.id, "").await;
-    let viewer = role_id(&w.app, &w.olga, w.east, "Viewer").await;
+    let viewer = w.role_id_at(&w.olga, w.east, "Viewer").await;
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
     let (status, body) = grant(
         &w.app,
@@ -439,32 +361,25 @@ async fn an_expiring_grant_stops_by_itself() {
     .await;
     assert_eq!(status, S::CREATED, "{body}");
     let east = format!("/orgs/{}", w.east);
-    assert_eq!(w.app.call(Method::GET, &east, &sam_t, None).await.0, S::OK);
+    assert_eq!(w.app.get_json(&sam_t, &east).await.0, S::OK);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_eq!(
-        w.app.call(Method::GET, &east, &sam_t, None).await.0,
-        S::NOT_FOUND
-    );
+    assert_eq!(w.app.get_json(&sam_t, &east).await.0, S::NOT_FOUND);
     let (_, why) = w
         .app
-        .call(
-            Method::GET,
-            format!("/check?permission=org.view&org_id={}", w.acme),
+        .get_json(
             &sam_t,
-            None,
+            format!("/check?permission=org.view&org_id={}", w.acme),
         )
         .await;
     assert_eq!(why["decision"]["kind"], "home_membership");
     let (_, why) = w
         .app
-        .call(
-            Method::GET,
+        .get_json(
+            &w.olga,
             format!(
                 "/check?user_id={}&permission=org.view&org_id={}",
                 sam.id, w.east
             ),
-            &w.olga,
-            None,
         )
         .await;
     assert_eq!(why["decision"]["kind"], "grant_expired", "{why}");
@@ -475,51 +390,25 @@ async fn an_expiring_grant_stops_by_itself() {
 #[tokio::test]
 async fn custom_roles_are_bounded_by_what_their_author_holds() {
     let w = tenants().await;
-    let (status, body) = w
+    let body = w
         .app
-        .call(Method::POST, "/roles", &w.olga, Some(json!({"org_id": w.acme, "name": "Site lead", "permissions": ["org.view", "user.view", "user.manage"]})))
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+        .post_created(&w.olga, "/roles", json!({"org_id": w.acme, "name": "Site lead", "permissions": ["org.view", "user.view", "user.manage"]})).await;
     let site_lead = body["id"].as_i64().unwrap();
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/roles",
-            &w.olga,
-            Some(json!({"org_id": w.acme, "name": "Mover", "permissions": ["org.move"]})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/roles",
-            &w.olga,
-            Some(json!({"org_id": w.acme, "name": "Odd", "permissions": ["org.fly"]})),
-        )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            "/roles",
-            &w.olga,
-            Some(json!({"org_id": w.globex, "name": "Theirs", "permissions": ["org.view"]})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    // Refused: a permission Olga lacks, one that does not exist, another
+    // tenant's org.
+    for (org, name, permission, expected) in [
+        (w.acme, "Mover", "org.move", S::FORBIDDEN),
+        (w.acme, "Odd", "org.fly", S::UNPROCESSABLE_ENTITY),
+        (w.globex, "Theirs", "org.view", S::NOT_FOUND),
+    ] {
+        let body = json!({"org_id": org, "name": name, "permissions": [permission]});
+        let (status, answer) = w.post_json(&w.olga, "/roles", body).await;
+        assert_eq!(status, expected, "{name}: {answer}");
+    }
     // Usable below where it was defined, unknown elsewhere.
     let (_, east_roles) = w
         .app
-        .call(
-            Method::GET,
-            format!("/roles?org_id={}", w.east),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/roles?org_id={}", w.east))
         .await;
     assert!(
         east_roles["items"]
@@ -530,12 +419,7 @@ async fn custom_roles_are_bounded_by_what_their_author_holds() {
     );
     let (_, globex_roles) = w
         .app
-        .call(
-            Method::GET,
-            format!("/roles?org_id={}", w.globex),
-            &w.gus,
-            None,
-        )
+        .get_json(&w.gus, format!("/roles?org_id={}", w.globex))
         .await;
     assert!(
         !globex_roles["items"]
@@ -554,27 +438,23 @@ async fn custom_roles_are_bounded_by_what_their_author_holds() {
 
     // The assignable-roles setting narrows what Acme's admins hand out; it is
     // set from above Acme (Olga, whom it restricts, may not set it).
-    let viewer = role_id(&w.app, &w.ada, w.acme, "Viewer").await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.acme),
+    let viewer = w.role_id_at(&w.ada, w.acme, "Viewer").await;
+    w.app
+        .put_json(
             &w.olga,
-            Some(json!({"assignable_roles": [viewer]})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
-    let (status, _) = w
-        .app
-        .call(
-            Method::PUT,
             format!("/orgs/{}/settings", w.acme),
-            &w.ada,
-            Some(json!({"assignable_roles": [viewer]})),
+            json!({"assignable_roles": [viewer]}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::FORBIDDEN);
+    w.app
+        .put_json(
+            &w.ada,
+            format!("/orgs/{}/settings", w.acme),
+            json!({"assignable_roles": [viewer]}),
+        )
+        .await
+        .expect_status(S::OK);
     let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
     let (status, _) = grant(
         &w.app,
@@ -612,12 +492,12 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
             "{path}"
         );
     }
-    let (_, html) = gus_browser.get_text("/users").await;
+    let (_, html) = gus_browser.get_page("/users").await;
     assert!(!html.contains("sam@acme.example"));
-    let (_, html) = gus_browser.get_text("/directory?q=acme").await;
+    let (_, html) = gus_browser.get_page("/directory?q=acme").await;
     assert!(!html.contains("sam@acme.example") && html.contains("Nobody you can see matches."));
     let response = gus_browser
-        .post_form_with_csrf(&format!("/users/{}/deactivate", sam.id), &[])
+        .submit_form(&format!("/users/{}/deactivate", sam.id), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 
@@ -626,22 +506,22 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
     olga_browser
         .sign_in("olga@acme.example", ADMIN_PASSWORD)
         .await;
-    let (_, html) = olga_browser.get_text("/directory?q=sam").await;
+    let (_, html) = olga_browser.get_page("/directory?q=sam").await;
     assert!(html.contains("sam@acme.example"));
     assert_eq!(
         olga_browser
-            .post_form_with_csrf(&format!("/users/{}/deactivate", sam.id), &[])
+            .submit_form(&format!("/users/{}/deactivate", sam.id), &[])
             .await
             .status(),
         S::SEE_OTHER
     );
-    let (_, html) = olga_browser.get_text(&format!("/users/{}", sam.id)).await;
+    let (_, html) = olga_browser.get_page(&format!("/users/{}", sam.id)).await;
     assert!(html.contains(">deactivated<"));
-    let viewer = role_id(&w.app, &w.ada, w.acme, "Viewer").await;
+    let viewer = w.role_id_at(&w.ada, w.acme, "Viewer").await;
     let (status, _) = grant(&w.app, &w.ada, json!({"role_id": viewer, "user_id": w.app.create_user("ivy@globex.example", "Ivy", w.globex).await.id, "org_id": w.acme})).await;
     assert_eq!(status, S::CREATED);
     let (_, html) = olga_browser
-        .get_text(&format!("/orgs/{}/people", w.acme))
+        .get_page(&format!("/orgs/{}/people", w.acme))
         .await;
     assert!(
         html.contains("Guests from other organizations") && html.contains("Ivy"),
@@ -673,7 +553,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
         .await
         .unwrap();
     let (_, html) = olga_browser
-        .get_text(&format!("/orgs/{}/people", w.acme))
+        .get_page(&format!("/orgs/{}/people", w.acme))
         .await;
     assert!(
         html.contains("Ivy") && !html.contains("Jonah Expired"),
@@ -682,7 +562,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
 
     // Explain: why is Gus denied at East?
     let (status, html) = olga_browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?email=gus%40globex.example&permission=org.view&org_id={}",
             w.east
         ))
@@ -694,7 +574,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
     );
     assert!(html.contains("id=\"email-error\""));
     let (status, html) = olga_browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?email=sam%40acme.example&permission=org.view&org_id={}",
             w.east
         ))
@@ -705,7 +585,7 @@ async fn pages_keep_people_inside_their_tenant_and_explain_decisions() {
         "{html}"
     );
     let (_, html) = olga_browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/access/explain?permission=org.edit&org_id={}",
             w.east
         ))
@@ -723,19 +603,15 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
         .app
         .create_org(&w.ada, w.globex, "Globex Labs", "GLOBEX-LABS")
         .await;
-    let browser = w.app.new_browser();
-    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser(ADMIN_EMAIL).await;
     let (status, html) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={}",
             w.east, w.globex
         ))
         .await;
     assert_eq!(status, S::OK);
-    let table = html
-        .split("data-testid=\"preview\"")
-        .nth(1)
-        .expect("a preview table");
+    let table = preview_table(&html);
     assert!(
         table.contains("olga@acme.example") && table.contains("gus@globex.example"),
         "{table}"
@@ -749,7 +625,7 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
         .unwrap();
     assert!(olga_row.contains("org.edit"), "Olga loses: {olga_row}");
     let (status, _) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={globex_child}",
             w.globex
         ))
@@ -757,16 +633,13 @@ async fn the_move_preview_names_who_gains_and_who_loses() {
     assert_eq!(status, S::CONFLICT, "no preview of a cycle");
     // Moving Globex under Acme: Gus's grant moves with Globex, Olga gains it all.
     let (status, html) = browser
-        .get_text(&format!(
+        .get_page(&format!(
             "/orgs/{}/move/preview?parent_id={}",
             w.globex, w.acme
         ))
         .await;
     assert_eq!(status, S::OK);
-    let table = html
-        .split("data-testid=\"preview\"")
-        .nth(1)
-        .expect("a preview table");
+    let table = preview_table(&html);
     assert!(
         table.contains("olga@acme.example") && !table.contains("gus@globex.example"),
         "{table}"
@@ -778,32 +651,22 @@ async fn a_new_user_sees_their_home_at_once() {
     let w = tenants().await;
     // Warm every cache first, so nothing but the creation itself can refresh it.
     assert_eq!(
-        w.app
-            .call(Method::GET, format!("/orgs/{}", w.east), &w.olga, None)
-            .await
-            .0,
+        w.app.get_json(&w.olga, format!("/orgs/{}", w.east)).await.0,
         S::OK
     );
-    let (status, sam) = w
+    let sam = w
         .app
-        .call(Method::POST, "/users", &w.olga, Some(json!({"org_id": w.east, "email": "sam@acme.example", "display_name": "Sam", "password": "sam's long password"})))
-        .await;
-    assert_eq!(status, S::CREATED, "{sam}");
+        .post_created(&w.olga, "/users", json!({"org_id": w.east, "email": "sam@acme.example", "display_name": "Sam", "password": "sam's long password"})).await;
     let sam_t = w.app.create_token(sam["id"].as_i64().unwrap(), "").await;
     assert_eq!(
-        w.app
-            .call(Method::GET, format!("/orgs/{}", w.east), &sam_t, None)
-            .await
-            .0,
+        w.app.get_json(&sam_t, format!("/orgs/{}", w.east)).await.0,
         S::OK
     );
     let (_, why) = w
         .app
-        .call(
-            Method::GET,
-            format!("/check?permission=org.edit&org_id={}", w.east),
+        .get_json(
             &sam_t,
-            None,
+            format!("/check?permission=org.edit&org_id={}", w.east),
         )
         .await;
     assert_eq!(
@@ -818,15 +681,14 @@ async fn leaving_a_group_closes_its_pages_at_the_next_request() {
     let sam = w.app.create_user("sam@acme.example", "Sam", w.acme).await;
     let (_, group) = w
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &w.olga,
-            Some(json!({"org_id": w.acme, "name": "Admins"})),
+            "/groups",
+            json!({"org_id": w.acme, "name": "Admins"}),
         )
         .await;
     let gid = group["id"].as_i64().unwrap();
-    let admin = role_id(&w.app, &w.olga, w.east, "Org admin").await;
+    let admin = w.role_id_at(&w.olga, w.east, "Org admin").await;
     grant(
         &w.app,
         &w.olga,
@@ -834,23 +696,20 @@ async fn leaving_a_group_closes_its_pages_at_the_next_request() {
     )
     .await;
     w.app
-        .call(
-            Method::PUT,
-            format!("/groups/{gid}/members/{}", sam.id),
+        .put_json(
             &w.olga,
-            Some(json!({})),
+            format!("/groups/{gid}/members/{}", sam.id),
+            json!({}),
         )
         .await;
 
-    let browser = w.app.new_browser();
-    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("sam@acme.example").await;
     let edit = format!("/orgs/{}/edit", w.east);
     assert_eq!(browser.get(&edit).await.status(), S::OK);
     // Olga removes him through her pages.
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let response = olga
-        .post_form_with_csrf(&format!("/groups/{gid}/members/{}/remove", sam.id), &[])
+        .submit_form(&format!("/groups/{gid}/members/{}/remove", sam.id), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(
@@ -877,15 +736,14 @@ async fn the_directory_pages_through_many_matches() {
             )
             .await;
     }
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (_, first) = browser.get_text("/directory?q=person").await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
+    let (_, first) = browser.get_page("/directory?q=person").await;
     assert!(
         first.contains("(30)") && first.contains("Page 1 of 2"),
         "{first}"
     );
     assert!(first.contains("p00@acme.example") && !first.contains("p29@acme.example"));
-    let (_, second) = browser.get_text("/directory?q=person&page=2").await;
+    let (_, second) = browser.get_page("/directory?q=person&page=2").await;
     assert!(second.contains("p29@acme.example") && !second.contains("p00@acme.example"));
 
     // Groups page the same way, and another tenant's never show.
@@ -893,18 +751,11 @@ async fn the_directory_pages_through_many_matches() {
         .map(|i| (w.acme, format!("Crew {i:02}"), &w.olga))
         .chain([(w.globex, "Crew Globex".to_string(), &w.gus)])
     {
-        let (status, body) = w
-            .app
-            .call(
-                Method::POST,
-                "/groups",
-                token,
-                Some(json!({"org_id": org, "name": name})),
-            )
+        w.app
+            .post_created(token, "/groups", json!({"org_id": org, "name": name}))
             .await;
-        assert_eq!(status, S::CREATED, "{body}");
     }
-    let (_, first) = browser.get_text("/directory?q=crew").await;
+    let (_, first) = browser.get_page("/directory?q=crew").await;
     assert!(
         first.contains("Groups <small class=\"muted\">(28)</small>"),
         "{first}"
@@ -913,7 +764,7 @@ async fn the_directory_pages_through_many_matches() {
         first.contains("Crew 00") && !first.contains("Crew 27"),
         "{first}"
     );
-    let (_, second) = browser.get_text("/directory?q=crew&page=2").await;
+    let (_, second) = browser.get_page("/directory?q=crew&page=2").await;
     assert!(
         second.contains("Crew 27") && !second.contains("Crew 00"),
         "{second}"
@@ -939,23 +790,10 @@ async fn the_paged_user_list_agrees_with_the_resolver() {
         json!({"role_id": viewer, "user_id": gina.id, "org_id": w.acme}),
         json!({"role_id": viewer, "user_id": w.pat_id, "org_id": w.east, "descendants": false}),
     ] {
-        let (status, out) = w
-            .app
-            .call(Method::POST, "/grants", &w.ada, Some(body))
-            .await;
-        assert_eq!(status, S::CREATED, "{out}");
+        w.app.post_created(&w.ada, "/grants", body).await;
     }
     w.app.add_keeper(w.east).await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.app.make_private(&w.ada, w.east).await;
     let everyone: Vec<i64> = w
         .app
         .db
@@ -1001,20 +839,15 @@ async fn the_paged_user_list_agrees_with_the_resolver() {
 #[tokio::test]
 async fn an_archived_org_takes_no_new_people() {
     let t = tenants().await;
-    let (_, east) = t
-        .app
-        .call(Method::GET, format!("/orgs/{}", t.east), &t.ada, None)
-        .await;
-    let (status, body) = t
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", t.east),
+    let (_, east) = t.app.get_json(&t.ada, format!("/orgs/{}", t.east)).await;
+    t.app
+        .patch_json(
             &t.ada,
-            Some(json!({"status": "archived", "version": east["version"]})),
+            format!("/orgs/{}", t.east),
+            json!({"status": "archived", "version": east["version"]}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     let users_before = t.app.audit("user.created").await.len();
     for body in [
         json!({"org_id": t.east, "email": "ivy@acme.example", "display_name": "Ivy"}),
@@ -1034,10 +867,7 @@ async fn an_archived_org_takes_no_new_people() {
     }
     assert_eq!(t.app.audit("user.created").await.len(), users_before);
     assert!(t.app.audit("user.invited").await.is_empty());
-    let (_, found) = t
-        .app
-        .call(Method::GET, "/users?q=ivy@acme.example", &t.ada, None)
-        .await;
+    let (_, found) = t.app.get_json(&t.ada, "/users?q=ivy@acme.example").await;
     assert_eq!(found["total"], 0, "{found}");
 }
 
@@ -1048,21 +878,19 @@ async fn a_group_patch_with_an_org_is_refused_whole() {
     let t = tenants().await;
     let (_, group) = t
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &t.olga,
-            Some(json!({"org_id": t.acme, "name": "Crew"})),
+            "/groups",
+            json!({"org_id": t.acme, "name": "Crew"}),
         )
         .await;
     let path = format!("/groups/{}", group["id"]);
     let (status, body) = t
         .app
-        .call(
-            Method::PATCH,
-            &path,
+        .patch_json(
             &t.olga,
-            Some(json!({"name": "Moved crew", "org_id": t.east})),
+            &path,
+            json!({"name": "Moved crew", "org_id": t.east}),
         )
         .await;
     assert!(status.is_client_error(), "{status}: {body}");
@@ -1072,7 +900,7 @@ async fn a_group_patch_with_an_org_is_refused_whole() {
         .unwrap_or_default();
     assert!(message.starts_with("Unknown field."), "{body}");
     assert!(message.contains("`name`"), "{body}");
-    let (_, after) = t.app.call(Method::GET, &path, &t.olga, None).await;
+    let (_, after) = t.app.get_json(&t.olga, &path).await;
     assert_eq!(after["name"], "Crew");
     assert_eq!(after["org_id"], t.acme);
 }
@@ -1082,34 +910,25 @@ async fn a_group_patch_with_an_org_is_refused_whole() {
 #[tokio::test]
 async fn another_tenants_grants_roles_and_groups_are_unknown() {
     let t = tenants().await;
-    let (status, group) = t
+    let group = t
         .app
-        .call(
-            Method::POST,
+        .post_created(
+            &t.olga,
             "/groups",
-            &t.olga,
-            Some(json!({"org_id": t.acme, "name": "Auditors"})),
+            json!({"org_id": t.acme, "name": "Auditors"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{group}");
-    let (status, custom) = t
+    let custom = t
         .app
-        .call(
-            Method::POST,
-            "/roles",
+        .post_created(
             &t.olga,
-            Some(json!({"org_id": t.acme, "name": "Reader", "permissions": ["org.view"]})),
+            "/roles",
+            json!({"org_id": t.acme, "name": "Reader", "permissions": ["org.view"]}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{custom}");
     let (_, olgas) = t
         .app
-        .call(
-            Method::GET,
-            format!("/grants?user_id={}", t.olga_id),
-            &t.ada,
-            None,
-        )
+        .get_json(&t.ada, format!("/grants?user_id={}", t.olga_id))
         .await;
     let olgas_grant = olgas["items"][0]["id"].as_i64().unwrap();
 
@@ -1135,18 +954,12 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
     }
     let (_, still) = t
         .app
-        .call(
-            Method::GET,
-            format!("/grants?user_id={}", t.olga_id),
-            &t.ada,
-            None,
-        )
+        .get_json(&t.ada, format!("/grants?user_id={}", t.olga_id))
         .await;
     assert_eq!(still["total"], olgas["total"], "nothing was revoked");
 
     // The same by page, in Gus's browser.
-    let gus = t.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = t.app.signed_in_browser("gus@globex.example").await;
     for path in [
         format!("/groups/{}", group["id"]),
         format!("/orgs/{}/access", t.acme),
@@ -1155,17 +968,12 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
         assert_eq!(gus.get(&path).await.status(), S::NOT_FOUND, "{path}");
     }
     let response = gus
-        .post_form_with_csrf(&format!("/roles/{}/delete", custom["id"]), &[])
+        .submit_form(&format!("/roles/{}/delete", custom["id"]), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let (_, roles) = t
         .app
-        .call(
-            Method::GET,
-            format!("/roles?org_id={}", t.acme),
-            &t.olga,
-            None,
-        )
+        .get_json(&t.olga, format!("/roles?org_id={}", t.acme))
         .await;
     assert!(
         roles["items"]
@@ -1177,14 +985,13 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
     );
 
     // Not even the Owner deletes a built-in role.
-    let ada = t.app.new_browser();
-    ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let viewer = role_id(&t.app, &t.ada, t.acme, "Viewer").await;
+    let ada = t.app.signed_in_browser(ADMIN_EMAIL).await;
+    let viewer = t.role_id_at(&t.ada, t.acme, "Viewer").await;
     let response = ada
-        .post_form_with_csrf(&format!("/roles/{viewer}/delete"), &[])
+        .submit_form(&format!("/roles/{viewer}/delete"), &[])
         .await;
     assert!(response.status().is_client_error(), "{}", response.status());
-    assert_eq!(role_id(&t.app, &t.ada, t.acme, "Viewer").await, viewer);
+    assert_eq!(t.role_id_at(&t.ada, t.acme, "Viewer").await, viewer);
 }
 
 /// A revoked grant, an expired one and leaving a group close pages at the next
@@ -1193,11 +1000,10 @@ async fn another_tenants_grants_roles_and_groups_are_unknown() {
 async fn lost_access_closes_pages_at_the_next_request() {
     let t = tenants().await;
     let sam = t.app.create_user("sam@acme.example", "Sam", t.acme).await;
-    let browser = t.app.new_browser();
-    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
+    let browser = t.app.signed_in_browser("sam@acme.example").await;
     let east = format!("/orgs/{}", t.east);
     assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
-    let viewer = role_id(&t.app, &t.olga, t.east, "Viewer").await;
+    let viewer = t.role_id_at(&t.olga, t.east, "Viewer").await;
 
     // A direct grant, then revoked.
     let (_, direct) = grant(
@@ -1209,12 +1015,7 @@ async fn lost_access_closes_pages_at_the_next_request() {
     assert_eq!(browser.get(&east).await.status(), S::OK);
     let (status, _) = t
         .app
-        .call(
-            Method::DELETE,
-            format!("/grants/{}", direct["id"]),
-            &t.olga,
-            None,
-        )
+        .delete(&t.olga, format!("/grants/{}", direct["id"]))
         .await;
     assert_eq!(status, S::NO_CONTENT);
     assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
@@ -1222,11 +1023,10 @@ async fn lost_access_closes_pages_at_the_next_request() {
     // Through a group, until Sam leaves it.
     let (_, group) = t
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &t.olga,
-            Some(json!({"org_id": t.acme, "name": "Readers"})),
+            "/groups",
+            json!({"org_id": t.acme, "name": "Readers"}),
         )
         .await;
     grant(
@@ -1238,16 +1038,11 @@ async fn lost_access_closes_pages_at_the_next_request() {
     let membership = format!("/groups/{}/members/{}", group["id"], sam.id);
     let (status, body) = t
         .app
-        .call(
-            Method::PUT,
-            &membership,
-            &t.olga,
-            Some(json!({"owner": false})),
-        )
+        .put_json(&t.olga, &membership, json!({"owner": false}))
         .await;
     assert!(status.is_success(), "{body}");
     assert_eq!(browser.get(&east).await.status(), S::OK);
-    t.app.call(Method::DELETE, &membership, &t.olga, None).await;
+    t.app.delete(&t.olga, &membership).await;
     assert_eq!(browser.get(&east).await.status(), S::NOT_FOUND);
 
     // A grant that runs out.
@@ -1270,28 +1065,22 @@ async fn lost_access_closes_pages_at_the_next_request() {
 async fn the_email_domain_suggests_a_home_org_within_reach() {
     let t = tenants().await;
     for (org, domain) in [(t.east, "east.acme.example"), (t.globex, "globex.example")] {
-        let (_, current) = t
-            .app
-            .call(Method::GET, format!("/orgs/{org}"), &t.ada, None)
-            .await;
-        let (status, body) = t
-            .app
-            .call(
-                Method::PATCH,
-                format!("/orgs/{org}"),
+        let (_, current) = t.app.get_json(&t.ada, format!("/orgs/{org}")).await;
+        t.app
+            .patch_json(
                 &t.ada,
-                Some(json!({"email_domains": [domain], "version": current["version"]})),
+                format!("/orgs/{org}"),
+                json!({"email_domains": [domain], "version": current["version"]}),
             )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+            .await
+            .expect_status(S::OK);
     }
-    let olga = t.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = t.app.signed_in_browser("olga@acme.example").await;
     let suggestion = |email: &'static str| {
         let olga = &olga;
         async move {
             let (status, html) = olga
-                .get_text(&format!("/users/suggest-org?email={email}"))
+                .get_page(&format!("/users/suggest-org?email={email}"))
                 .await;
             assert_eq!(status, S::OK, "{html}");
             html
@@ -1319,8 +1108,8 @@ async fn moving_a_home_needs_user_manage_at_the_origin_too() {
     let sam = t.app.create_user("sam@acme.example", "Sam", t.acme).await;
     let uma = t.app.create_user("uma@acme.example", "Uma", t.east).await;
     let (viewer, manager) = (
-        role_id(&t.app, &t.ada, t.acme, "Viewer").await,
-        role_id(&t.app, &t.ada, t.acme, "User manager").await,
+        t.role_id_at(&t.ada, t.acme, "Viewer").await,
+        t.role_id_at(&t.ada, t.acme, "User manager").await,
     );
     for body in [
         json!({"role_id": viewer, "user_id": uma.id, "org_id": t.acme}),
@@ -1332,33 +1121,25 @@ async fn moving_a_home_needs_user_manage_at_the_origin_too() {
     let uma_t = t.app.create_token(uma.id, "").await;
     let (status, body) = t
         .app
-        .call(
-            Method::PATCH,
-            format!("/users/{}", sam.id),
+        .patch_json(
             &uma_t,
-            Some(json!({"org_id": t.east})),
+            format!("/users/{}", sam.id),
+            json!({"org_id": t.east}),
         )
         .await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
-    let (_, still) = t
-        .app
-        .call(Method::GET, format!("/users/{}", sam.id), &t.ada, None)
-        .await;
+    let (_, still) = t.app.get_json(&t.ada, format!("/users/{}", sam.id)).await;
     assert_eq!(still["org_id"], t.acme);
     // By page too.
-    let browser = t.app.new_browser();
-    browser.sign_in("uma@acme.example", ADMIN_PASSWORD).await;
+    let browser = t.app.signed_in_browser("uma@acme.example").await;
     let response = browser
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/users/{}/move", sam.id),
             &[("org_id", &t.east.to_string())],
         )
         .await;
     assert!(response.status().is_client_error(), "{}", response.status());
-    let (_, still) = t
-        .app
-        .call(Method::GET, format!("/users/{}", sam.id), &t.ada, None)
-        .await;
+    let (_, still) = t.app.get_json(&t.ada, format!("/users/{}", sam.id)).await;
     assert_eq!(still["org_id"], t.acme);
 }
 
@@ -1370,11 +1151,10 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
     let t = tenants().await;
     let (_, group) = t
         .app
-        .call(
-            Method::POST,
-            "/groups",
+        .post_json(
             &t.olga,
-            Some(json!({"org_id": t.acme, "name": "Crew"})),
+            "/groups",
+            json!({"org_id": t.acme, "name": "Crew"}),
         )
         .await;
     let gid = group["id"].as_i64().unwrap();
@@ -1389,16 +1169,15 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
     for user in [sam.id, gina.id] {
         let (status, body) = t
             .app
-            .call(
-                Method::PUT,
-                format!("/groups/{gid}/members/{user}"),
+            .put_json(
                 &t.ada,
-                Some(json!({"owner": false})),
+                format!("/groups/{gid}/members/{user}"),
+                json!({"owner": false}),
             )
             .await;
         assert!(status.is_success(), "{body}");
     }
-    let viewer = role_id(&t.app, &t.ada, t.acme, "Viewer").await;
+    let viewer = t.role_id_at(&t.ada, t.acme, "Viewer").await;
     for org in [t.acme, t.globex] {
         let (status, body) = grant(
             &t.app,
@@ -1409,10 +1188,7 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
         assert_eq!(status, S::CREATED, "{body}");
     }
 
-    let (_, api) = t
-        .app
-        .call(Method::GET, format!("/groups/{gid}"), &t.olga, None)
-        .await;
+    let (_, api) = t.app.get_json(&t.olga, format!("/groups/{gid}")).await;
     let members: Vec<i64> = api["members"]
         .as_array()
         .unwrap()
@@ -1421,9 +1197,8 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
         .collect();
     assert_eq!(members, vec![sam.id], "{api}");
 
-    let olga = t.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text(&format!("/groups/{gid}")).await;
+    let olga = t.app.signed_in_browser("olga@acme.example").await;
+    let (status, html) = olga.get_page(&format!("/groups/{gid}")).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Sam Acmeson"), "{html}");
     for secret in ["Gina Globexia", "gina@globex.example", "Globex"] {
@@ -1433,56 +1208,42 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
     assert!(html.contains("data-testid=\"hidden-grants\""), "{html}");
 
     // Ada sees everyone and every grant.
-    let (_, api) = t
-        .app
-        .call(Method::GET, format!("/groups/{gid}"), &t.ada, None)
-        .await;
+    let (_, api) = t.app.get_json(&t.ada, format!("/groups/{gid}")).await;
     assert_eq!(api["members"].as_array().unwrap().len(), 2);
 
     // Answers about membership name no one she may not see, and someone she
     // may not see is not hers to remove (as if not a member).
-    let (status, body) = t
+    let body = t
         .app
-        .call(
-            Method::PUT,
-            format!("/groups/{gid}/members/{}", sam.id),
+        .put_json(
             &t.olga,
-            Some(json!({"owner": true})),
+            format!("/groups/{gid}/members/{}", sam.id),
+            json!({"owner": true}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["members"].as_array().unwrap().len(), 1, "{body}");
     assert!(!body.to_string().contains("gina"), "{body}");
-    let (status, _) = t
-        .app
-        .call(
-            Method::DELETE,
-            format!("/groups/{gid}/members/{}", gina.id),
-            &t.olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    t.app
+        .delete(&t.olga, format!("/groups/{gid}/members/{}", gina.id))
+        .await
+        .expect_status(S::NOT_FOUND);
 
     // The grant at Globex is not Olga's to revoke, so the group is not hers
     // to dissolve, by API or page.
-    let (status, body) = t
-        .app
-        .call(Method::DELETE, format!("/groups/{gid}"), &t.olga, None)
-        .await;
+    let (status, body) = t.app.delete(&t.olga, format!("/groups/{gid}")).await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     let response = olga
-        .post_form_with_csrf(&format!("/groups/{gid}/delete"), &[])
+        .submit_form(&format!("/groups/{gid}/delete"), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     let (_, grants) = t
         .app
-        .call(Method::GET, format!("/grants?group_id={gid}"), &t.ada, None)
+        .get_json(&t.ada, format!("/grants?group_id={gid}"))
         .await;
     assert_eq!(grants["total"], 2, "nothing was revoked: {grants}");
-    let (status, _) = t
-        .app
-        .call(Method::DELETE, format!("/groups/{gid}"), &t.ada, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
+    t.app
+        .delete(&t.ada, format!("/groups/{gid}"))
+        .await
+        .expect_status(S::NO_CONTENT);
 }

@@ -2,12 +2,15 @@
 //! choose, and the fields take a code, a path, an email or an id without
 //! JavaScript; anything unknown or hidden gets the same message.
 
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::json;
 
 use crate::helpers::*;
 
+/// Not the shared tree, on purpose: every name here holds "East" (East,
+/// Secret East in a private Vault, Olga East, Gus East, the East portals) so
+/// one search reaches into every tenant and behind a border, and the fields
+/// are typed by the bare code `EAST`.
 struct World {
     app: TestApp,
     t: String,
@@ -20,9 +23,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let t = app.create_token(admin.id, "").await;
+    let (app, _, t) = spawn_with_owner().await;
     let root = app.root_id().await;
     let acme = app.create_org(&t, root, "Acme", "ACME").await;
     let east = app.create_org(&t, acme, "East", "EAST").await;
@@ -30,15 +31,7 @@ async fn world() -> World {
     let vault = app.create_org(&t, root, "Vault", "VAULT").await;
     let secret = app.create_org(&t, vault, "Secret East", "SECRET").await;
     app.add_keeper(vault).await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{vault}"),
-            &t,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    app.make_private(&t, vault).await;
     let olga = app
         .create_user("olga@acme.example", "Olga East", acme)
         .await;
@@ -49,24 +42,18 @@ async fn world() -> World {
         (acme, "ACP", "Acme East Portal"),
         (globex, "GXP", "Globex East Portal"),
     ] {
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/projects",
-                &t,
-                Some(json!({"org_id": org, "code": code, "name": name})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/teams",
-                &t,
-                Some(json!({"org_id": org, "name": format!("{name} team")})),
-            )
-            .await;
-        assert_eq!(status, S::CREATED, "{body}");
+        app.post_created(
+            &t,
+            "/projects",
+            json!({"org_id": org, "code": code, "name": name}),
+        )
+        .await;
+        app.post_created(
+            &t,
+            "/teams",
+            json!({"org_id": org, "name": format!("{name} team")}),
+        )
+        .await;
     }
     let olga = app.signed_in_browser("olga@acme.example").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -89,7 +76,7 @@ fn options(html: &str) -> usize {
 async fn suggestions_list_only_what_the_viewer_may_choose() {
     let w = world().await;
     // Olga: her own tenant only.
-    let (status, html) = w.olga.get_text("/pick/orgs?q=east").await;
+    let (status, html) = w.olga.get_page("/pick/orgs?q=east").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("value=\"EAST\"") && html.contains("Acme / East"),
@@ -100,35 +87,35 @@ async fn suggestions_list_only_what_the_viewer_may_choose() {
         "{html}"
     );
     // htmx sends the field under its own name.
-    let (_, html) = w.olga.get_text("/pick/orgs?field=org_id&org_id=glob").await;
+    let (_, html) = w.olga.get_page("/pick/orgs?field=org_id&org_id=glob").await;
     assert_eq!(options(&html), 0, "{html}");
     // Only where she holds the permission asked for.
-    let (_, html) = w.olga.get_text("/pick/orgs?q=a&perm=org.delete").await;
+    let (_, html) = w.olga.get_page("/pick/orgs?q=a&perm=org.delete").await;
     assert!(!html.contains("value=\"ACME\""), "{html}");
-    let (_, html) = w.olga.get_text("/pick/users?q=east").await;
+    let (_, html) = w.olga.get_page("/pick/users?q=east").await;
     assert!(
         html.contains("olga@acme.example") && !html.contains("gus@"),
         "{html}"
     );
-    let (_, html) = w.olga.get_text("/pick/projects?q=east").await;
+    let (_, html) = w.olga.get_page("/pick/projects?q=east").await;
     assert!(
         html.contains("value=\"ACP\"") && !html.contains("GXP"),
         "{html}"
     );
-    let (_, html) = w.olga.get_text("/pick/teams?q=east").await;
+    let (_, html) = w.olga.get_page("/pick/teams?q=east").await;
     assert!(
         html.contains("Acme East Portal team") && !html.contains("Globex"),
         "{html}"
     );
 
     // The root owner: everything but what lies behind the privacy border.
-    let (_, html) = w.app.get_text("/pick/orgs?q=east").await;
+    let (_, html) = w.app.get_page("/pick/orgs?q=east").await;
     assert!(html.contains("value=\"EAST\""), "{html}");
     assert!(!html.contains("Secret"), "behind the border: {html}");
-    let (_, html) = w.app.get_text("/pick/projects?q=portal").await;
+    let (_, html) = w.app.get_page("/pick/projects?q=portal").await;
     assert!(html.contains("ACP") && html.contains("GXP"), "{html}");
     // At most 20 a time.
-    let (_, html) = w.app.get_text("/pick/orgs?q=").await;
+    let (_, html) = w.app.get_page("/pick/orgs?q=").await;
     assert_eq!(options(&html), 0);
 
     // Unknown kinds and permissions are refused.
@@ -159,7 +146,7 @@ async fn a_form_takes_a_code_a_path_or_an_id_and_refuses_the_rest_alike() {
         let name = format!("Team {i}");
         let response = w
             .olga
-            .post_form_with_csrf("/teams/new", &[("name", &name), ("org_id", &typed)])
+            .submit_form("/teams/new", &[("name", &name), ("org_id", &typed)])
             .await;
         assert_eq!(response.status(), S::SEE_OTHER, "{typed}");
     }
@@ -177,7 +164,7 @@ async fn a_form_takes_a_code_a_path_or_an_id_and_refuses_the_rest_alike() {
     ] {
         let response = w
             .olga
-            .post_form_with_csrf("/teams/new", &[("name", "Mine"), ("org_id", &typed)])
+            .submit_form("/teams/new", &[("name", "Mine"), ("org_id", &typed)])
             .await;
         assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY, "{typed}");
         let html = response.text().await.unwrap();
@@ -193,7 +180,7 @@ async fn a_form_takes_a_code_a_path_or_an_id_and_refuses_the_rest_alike() {
     // Empty: asked for.
     let response = w
         .olga
-        .post_form_with_csrf("/teams/new", &[("name", "Mine"), ("org_id", "")])
+        .submit_form("/teams/new", &[("name", "Mine"), ("org_id", "")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
 
@@ -201,12 +188,12 @@ async fn a_form_takes_a_code_a_path_or_an_id_and_refuses_the_rest_alike() {
     // places it only where she may see it (and no team may go there).
     let response = w
         .app
-        .post_form_with_csrf("/teams/new", &[("name", "Mine"), ("org_id", "Vault")])
+        .submit_form("/teams/new", &[("name", "Mine"), ("org_id", "Vault")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     let response = w
         .app
-        .post_form_with_csrf("/teams/new", &[("name", "Mine"), ("org_id", "SECRET")])
+        .submit_form("/teams/new", &[("name", "Mine"), ("org_id", "SECRET")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
 }
@@ -217,7 +204,7 @@ async fn other_forms_resolve_their_pickers_too() {
     // A project through the fallback, then its edit form shows the org's code.
     let response = w
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             "/projects/new",
             &[
                 ("name", "Roadworks"),
@@ -229,7 +216,7 @@ async fn other_forms_resolve_their_pickers_too() {
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let project = location(&response);
-    let (status, html) = w.olga.get_text(&format!("{project}/edit")).await;
+    let (status, html) = w.olga.get_page(&format!("{project}/edit")).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("name=\"org_id\" value=\"EAST\""),
@@ -237,7 +224,7 @@ async fn other_forms_resolve_their_pickers_too() {
     );
     let response = w
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             "/projects/new",
             &[
                 ("name", "Elsewhere"),
@@ -251,21 +238,21 @@ async fn other_forms_resolve_their_pickers_too() {
     // `?org_id=` prefills the picker with the code.
     let (_, html) = w
         .olga
-        .get_text(&format!("/projects/new?org_id={}", w.east))
+        .get_page(&format!("/projects/new?org_id={}", w.east))
         .await;
     assert!(html.contains("name=\"org_id\" value=\"EAST\""), "{html}");
 
     // A group, and the group's grant form.
     let response = w
         .olga
-        .post_form_with_csrf("/groups/new", &[("name", "Crew"), ("org_id", "east")])
+        .submit_form("/groups/new", &[("name", "Crew"), ("org_id", "east")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let group = location(&response);
     let viewer = w.app.role_id(&w.t, "Viewer").await.to_string();
     let response = w
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("{group}/grants"),
             &[
                 ("role_id", &viewer),
@@ -284,7 +271,7 @@ async fn other_forms_resolve_their_pickers_too() {
     );
     let response = w
         .olga
-        .post_form_with_csrf(
+        .submit_form(
             &format!("{group}/grants"),
             &[("role_id", &viewer), ("org_id", "EAST"), ("reach", "below")],
         )
@@ -295,7 +282,7 @@ async fn other_forms_resolve_their_pickers_too() {
     // answers like an unknown one.
     let (status, html) = w
         .olga
-        .get_text("/access/explain?email=olga%40acme.example&permission=org.view&org_id=EAST")
+        .get_page("/access/explain?email=olga%40acme.example&permission=org.view&org_id=EAST")
         .await;
     assert_eq!(status, S::OK, "{html}");
     assert!(html.contains("data-testid=\"explain-answer\""));
@@ -303,7 +290,7 @@ async fn other_forms_resolve_their_pickers_too() {
     for who in ["gus%40globex.example", "nobody%40acme.example"] {
         let (status, html) = w
             .olga
-            .get_text(&format!(
+            .get_page(&format!(
                 "/access/explain?email={who}&permission=org.view&org_id=EAST"
             ))
             .await;
@@ -314,33 +301,30 @@ async fn other_forms_resolve_their_pickers_too() {
     assert_eq!(bodies[0], bodies[1]);
 
     // The audit log's org filter takes a code; another tenant's is refused.
-    let (status, html) = w.olga.get_text("/audit?org_id=east").await;
+    let (status, html) = w.olga.get_page("/audit?org_id=east").await;
     assert_eq!(status, S::OK, "{html}");
     assert!(html.contains("name=\"org_id\" value=\"EAST\""), "{html}");
-    let (status, _) = w.olga.get_text("/audit?org_id=GLOBEX").await;
+    let (status, _) = w.olga.get_page("/audit?org_id=GLOBEX").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
 
     // Moving an org: the new parent by path; never under itself.
     let north = w.app.create_org(&w.t, w.acme, "North", "NORTH").await;
     let response = w
         .app
-        .post_form_with_csrf(&format!("/orgs/{north}/move"), &[("parent_id", "NORTH")])
+        .submit_form(&format!("/orgs/{north}/move"), &[("parent_id", "NORTH")])
         .await;
     assert!(response.status().is_client_error());
     let (status, html) = w
         .app
-        .get_text(&format!("/orgs/{north}/move/preview?parent_id=GLOBEX"))
+        .get_page(&format!("/orgs/{north}/move/preview?parent_id=GLOBEX"))
         .await;
     assert_eq!(status, S::OK, "{html}");
     let response = w
         .app
-        .post_form_with_csrf(&format!("/orgs/{north}/move"), &[("parent_id", "Globex")])
+        .submit_form(&format!("/orgs/{north}/move"), &[("parent_id", "Globex")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, body) = w
-        .app
-        .call(Method::GET, format!("/orgs/{north}"), &w.t, None)
-        .await;
+    let (_, body) = w.app.get_json(&w.t, format!("/orgs/{north}")).await;
     assert_eq!(body["parent_id"], w.globex, "{body}");
 }
 
@@ -348,21 +332,21 @@ async fn other_forms_resolve_their_pickers_too() {
 async fn a_report_on_the_default_org_shows_that_org_in_its_picker() {
     let w = world().await;
     // Olga reads reports at Acme only: left empty, the org is Acme.
-    let (status, html) = w.olga.get_text("/reports/entries").await;
+    let (status, html) = w.olga.get_page("/reports/entries").await;
     assert_eq!(status, S::OK, "{html}");
     assert!(html.contains("name=\"org_id\" value=\"ACME\""), "{html}");
     // The same as picking it, and the CSV link names it.
-    let (_, picked) = w.olga.get_text("/reports/entries?org_id=acme").await;
+    let (_, picked) = w.olga.get_page("/reports/entries?org_id=acme").await;
     assert!(
         picked.contains("name=\"org_id\" value=\"ACME\""),
         "{picked}"
     );
     assert!(html.contains(&format!("org_id={}", w.acme)), "{html}");
     // The root owner's default is the root.
-    let (_, html) = w.app.get_text("/reports/entries").await;
+    let (_, html) = w.app.get_page("/reports/entries").await;
     assert!(!html.contains("name=\"org_id\" value=\"\""), "{html}");
     // A refused org keeps what was typed, not the default.
-    let (status, html) = w.olga.get_text("/reports/entries?org_id=GLOBEX").await;
+    let (status, html) = w.olga.get_page("/reports/entries?org_id=GLOBEX").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("name=\"org_id\" value=\"GLOBEX\""), "{html}");
 }

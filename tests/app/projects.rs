@@ -10,113 +10,38 @@ use serde_json::{Value, json};
 use canopy::domain::assignment;
 use canopy::domain::project::{self, ProjectFilter};
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
-/// Root ─┬─ Acme ─┬─ East
-///       │        └─ West
-///       └─ Globex
+/// The tree with this file's cast: Olga and Gus administer Acme and Globex;
+/// Sam (at home in East) and Gina (in Globex) hold no grants.
 struct World {
-    app: TestApp,
-    ada: String,
-    root: i64,
-    acme: i64,
-    east: i64,
-    west: i64,
-    globex: i64,
-    /// Org admin at Acme.
+    tree: Tree,
     olga: String,
-    /// Org admin at Globex.
     gus: String,
-    /// At home in East, no grants.
     sam: i64,
-    /// At home in Globex, no grants.
     gina: i64,
 }
 
-async fn role_id(app: &TestApp, t: &str, org_id: i64, name: &str) -> i64 {
-    let (_, roles) = app
-        .call(Method::GET, format!("/roles?org_id={org_id}"), t, None)
-        .await;
-    roles["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn grant(w: &World, role: &str, user_id: i64, org_id: i64) {
-    let role_id = role_id(&w.app, &w.ada, w.root, role).await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/grants",
-            &w.ada,
-            Some(json!({"role_id": role_id, "user_id": user_id, "org_id": org_id})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-}
+on_the_tree!(World);
 
 async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
-    let west = app.create_org(&ada, acme, "West", "ACME-WEST").await;
-    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
-    let sam = app.create_user("sam@acme.example", "Sam", east).await;
-    let gina = app.create_user("gina@globex.example", "Gina", globex).await;
-    let (olga_t, gus_t) = (
-        app.create_token(olga.id, "").await,
-        app.create_token(gus.id, "").await,
-    );
-    let w = World {
-        app,
-        ada,
-        root,
-        acme,
-        east,
-        west,
-        globex,
-        olga: olga_t,
-        gus: gus_t,
-        sam: sam.id,
-        gina: gina.id,
-    };
-    grant(&w, "Org admin", olga.id, acme).await;
-    grant(&w, "Org admin", gus.id, globex).await;
-    w
+    let tree = Tree::new().await;
+    World {
+        olga: tree.org_admin("olga@acme.example", tree.acme).await.token,
+        gus: tree
+            .org_admin("gus@globex.example", tree.globex)
+            .await
+            .token,
+        sam: tree.person("sam@acme.example", tree.east).await.id,
+        gina: tree.person("gina@globex.example", tree.globex).await.id,
+        tree,
+    }
 }
 
 async fn new_project(w: &World, t: &str, org_id: i64, code: &str) -> Value {
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/projects",
-            t,
-            Some(json!({"org_id": org_id, "code": code, "name": format!("Project {code}")})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
-    body
-}
-
-fn ids(list: &Value) -> Vec<i64> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_i64().unwrap())
-        .collect()
+    w.create_project(t, org_id, code, &format!("Project {code}"))
+        .await
 }
 
 /// Every project in the database, whoever may see it.
@@ -143,13 +68,8 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
     let w = world().await;
     let (app, olga, gus) = (&w.app, w.olga.as_str(), w.gus.as_str());
     let (status, created) = app
-        .call(
-            Method::POST,
-            "/projects",
-            olga,
-            Some(json!({"org_id": w.east, "code": "apollo", "name": "Apollo", "client": "NASA",
-                        "start_date": "2026-01-01", "end_date": "2026-12-31", "budget_minutes": 60000})),
-        )
+        .post_json(olga, "/projects", json!({"org_id": w.east, "code": "apollo", "name": "Apollo", "client": "NASA",
+                        "start_date": "2026-01-01", "end_date": "2026-12-31", "budget_minutes": 60000}))
         .await;
     assert_eq!(status, S::CREATED, "{created}");
     assert_eq!(created["code"], "APOLLO");
@@ -164,39 +84,24 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
         .unwrap();
 
     // Olga lists her subtree, not Globex; org_id takes the whole subtree.
-    let (_, list) = app.call(Method::GET, "/projects", olga, None).await;
+    let (_, list) = app.get_json(olga, "/projects").await;
     assert_eq!(ids(&list), vec![apollo]);
     let (_, list) = app
-        .call(
-            Method::GET,
-            format!("/projects?org_id={}", w.acme),
-            olga,
-            None,
-        )
+        .get_json(olga, format!("/projects?org_id={}", w.acme))
         .await;
     assert_eq!(ids(&list), vec![apollo]);
     let (_, list) = app
-        .call(
-            Method::GET,
-            format!("/projects?org_id={}", w.west),
-            olga,
-            None,
-        )
+        .get_json(olga, format!("/projects?org_id={}", w.west))
         .await;
     assert_eq!(ids(&list), Vec::<i64>::new());
-    let (_, list) = app
-        .call(Method::GET, "/projects?q=POLL&status=active", olga, None)
-        .await;
+    let (_, list) = app.get_json(olga, "/projects?q=POLL&status=active").await;
     assert_eq!(ids(&list), vec![apollo]);
-    let (_, list) = app
-        .call(Method::GET, "/projects?status=closed", olga, None)
-        .await;
+    let (_, list) = app.get_json(olga, "/projects?status=closed").await;
     assert_eq!(list["total"], 0);
-    let (status, _) = app
-        .call(Method::GET, "/projects?status=bogus", olga, None)
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY);
-    let (_, list) = app.call(Method::GET, "/projects", &w.ada, None).await;
+    app.get_json(olga, "/projects?status=bogus")
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
+    let (_, list) = app.get_json(&w.ada, "/projects").await;
     assert_eq!(list["total"], 2);
 
     // Everything of another tenant answers exactly like something that does not exist.
@@ -228,68 +133,54 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
             assert_eq!(body["error"]["code"], json!("not_found"), "{body}");
         }
     }
-    let (status, _) = app
-        .call(
-            Method::POST,
-            "/projects",
-            olga,
-            Some(json!({"org_id": w.globex, "code": "X", "name": "X"})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = app
-        .call(
-            Method::GET,
-            format!("/projects?org_id={}", w.globex),
-            olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.post_json(
+        olga,
+        "/projects",
+        json!({"org_id": w.globex, "code": "X", "name": "X"}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
+    app.get_json(olga, format!("/projects?org_id={}", w.globex))
+        .await
+        .expect_status(S::NOT_FOUND);
     // Nor may she move her project into Globex.
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{apollo}"),
-            olga,
-            Some(json!({"org_id": w.globex})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.patch_json(
+        olga,
+        format!("/projects/{apollo}"),
+        json!({"org_id": w.globex}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
 
     // Edits with optimistic versions; moving inside the subtree reassigns.
-    let (status, edited) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{apollo}"),
+    let edited = app
+        .patch_json(
             olga,
-            Some(json!({"name": "Apollo 11", "end_date": null, "budget_minutes": null, "version": 1})),
+            format!("/projects/{apollo}"),
+            json!({"name": "Apollo 11", "end_date": null, "budget_minutes": null, "version": 1}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{edited}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(edited["name"], "Apollo 11");
     assert_eq!(edited["end_date"], Value::Null);
     assert_eq!(edited["budget_minutes"], Value::Null);
     assert_eq!(edited["client"], "NASA");
     assert_eq!(edited["version"], 2);
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{apollo}"),
+    app.patch_json(
+        olga,
+        format!("/projects/{apollo}"),
+        json!({"name": "Stale", "version": 1}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
+    let moved = app
+        .patch_json(
             olga,
-            Some(json!({"name": "Stale", "version": 1})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
-    let (status, moved) = app
-        .call(
-            Method::PATCH,
             format!("/projects/{apollo}"),
-            olga,
-            Some(json!({"org_id": w.west, "version": 2})),
+            json!({"org_id": w.west, "version": 2}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{moved}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(moved["org_id"], w.west);
     assert_eq!(app.audit("project.moved").await.len(), 1);
     assert_eq!(app.audit("project.updated").await.len(), 1);
@@ -297,44 +188,37 @@ async fn an_org_admin_manages_the_projects_of_their_subtree_only() {
 
     // A viewer sees the project but may not change it.
     let vic = app.create_user("vic@acme.example", "Vic", w.acme).await;
-    grant(&w, "Viewer", vic.id, w.acme).await;
+    w.grant_role(&w.ada, "Viewer", vic.id, w.acme).await;
     let vic_t = app.create_token(vic.id, "").await;
-    let (status, _) = app
-        .call(Method::GET, format!("/projects/{apollo}"), &vic_t, None)
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{apollo}"),
-            &vic_t,
-            Some(json!({"name": "Vic's"})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN, "{body}");
-    let (status, _) = app
-        .call(
-            Method::PUT,
-            format!("/projects/{apollo}/assignments/{}", w.sam),
-            &vic_t,
-            Some(json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"})),
-        )
-        .await;
-    assert_eq!(status, S::FORBIDDEN);
+    app.get_json(&vic_t, format!("/projects/{apollo}"))
+        .await
+        .expect_status(S::OK);
+    app.patch_json(
+        &vic_t,
+        format!("/projects/{apollo}"),
+        json!({"name": "Vic's"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
+    app.put_json(
+        &vic_t,
+        format!("/projects/{apollo}/assignments/{}", w.sam),
+        json!({"role": "member", "minutes_per_week": 600, "start_date": "2026-01-05"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
     // A user with no grant sees no project.
     let sam_t = app.create_token(w.sam, "").await;
-    let (_, list) = app.call(Method::GET, "/projects", &sam_t, None).await;
+    let (_, list) = app.get_json(&sam_t, "/projects").await;
     assert_eq!(list["total"], 0);
 
     // Deleting a project nobody was assigned to.
-    let (status, _) = app
-        .call(Method::DELETE, format!("/projects/{apollo}"), olga, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app
-        .call(Method::GET, format!("/projects/{apollo}"), olga, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.delete(olga, format!("/projects/{apollo}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.get_json(olga, format!("/projects/{apollo}"))
+        .await
+        .expect_status(S::NOT_FOUND);
     assert_eq!(app.audit("project.deleted").await.len(), 1);
 }
 
@@ -426,9 +310,7 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
             S::UNPROCESSABLE_ENTITY,
         ),
     ] {
-        let (status, answer) = app
-            .call(Method::POST, "/projects", olga, Some(body.clone()))
-            .await;
+        let (status, answer) = app.post_json(olga, "/projects", body.clone()).await;
         assert_eq!(status, expected, "{body}: {answer}");
         assert!(
             answer["error"]["fields"][field].is_string(),
@@ -447,43 +329,33 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
         (json!({}), S::UNPROCESSABLE_ENTITY),
     ] {
         let (status, answer) = app
-            .call(
-                Method::PATCH,
-                format!("/projects/{id}"),
-                olga,
-                Some(body.clone()),
-            )
+            .patch_json(olga, format!("/projects/{id}"), body.clone())
             .await;
         assert_eq!(status, expected, "{body}: {answer}");
     }
-    let (status, body) = app.call(Method::POST, "/projects", olga, None).await;
+    let (status, body) = app.post_empty(olga, "/projects").await;
     assert!(status.is_client_error(), "{status} {body}");
     assert_eq!(all_projects(app).await.len(), before);
-    let (_, same) = app
-        .call(Method::GET, format!("/projects/{id}"), olga, None)
-        .await;
+    let (_, same) = app.get_json(olga, format!("/projects/{id}")).await;
     assert_eq!(same["version"], 1);
     assert_eq!(same["code"], "ACME-1");
 
     // An archived org takes no new projects, and its projects are read-only.
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"status": "archived"})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/projects",
+    app.patch_json(
+        &w.ada,
+        format!("/orgs/{}", w.east),
+        json!({"status": "archived"}),
+    )
+    .await
+    .expect_status(S::OK);
+    let body = app
+        .post_json(
             olga,
-            Some(json!({"org_id": w.east, "code": "LATE", "name": "Late"})),
+            "/projects",
+            json!({"org_id": w.east, "code": "LATE", "name": "Late"}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     assert!(
         body["error"]["message"]
             .as_str()
@@ -491,31 +363,21 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
             .to_lowercase()
             .contains("archived orgs take no new projects")
     );
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{id}"),
-            olga,
-            Some(json!({"name": "Renamed"})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT);
+    app.patch_json(olga, format!("/projects/{id}"), json!({"name": "Renamed"}))
+        .await
+        .expect_status(S::CONFLICT);
     // Nor can one move a project into it.
     let west_p = new_project(&w, olga, w.west, "W-1").await["id"]
         .as_i64()
         .unwrap();
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{west_p}"),
-            olga,
-            Some(json!({"org_id": w.east})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT);
-    let (_, still) = app
-        .call(Method::GET, format!("/projects/{west_p}"), olga, None)
-        .await;
+    app.patch_json(
+        olga,
+        format!("/projects/{west_p}"),
+        json!({"org_id": w.east}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
+    let (_, still) = app.get_json(olga, format!("/projects/{west_p}")).await;
     assert_eq!(still["org_id"], w.west);
     assert_eq!(all_projects(app).await.len(), before + 1);
 }
@@ -528,27 +390,15 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
         .as_i64()
         .unwrap();
     let path = |user: i64| format!("/projects/{p}/assignments/{user}");
-    let (status, a) = app
-        .call(
-            Method::PUT,
-            path(w.sam),
-            olga,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": "2020-01-06", "end_date": "2020-06-30"})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{a}");
+    let a = app
+        .put_json(olga, path(w.sam), json!({"role": "member", "minutes_per_week": 2400, "start_date": "2020-01-06", "end_date": "2020-06-30"}))
+        .await.expect_status(S::CREATED);
     assert_eq!(a["minutes_per_week"], 2400);
     assert_eq!(a["end_date"], "2020-06-30");
     // The same start date changes that assignment.
-    let (status, a) = app
-        .call(
-            Method::PUT,
-            path(w.sam),
-            olga,
-            Some(json!({"role": "approver", "minutes_per_week": 1200, "start_date": "2020-01-06", "end_date": "2020-06-30", "version": 1})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{a}");
+    let a = app
+        .put_json(olga, path(w.sam), json!({"role": "approver", "minutes_per_week": 1200, "start_date": "2020-01-06", "end_date": "2020-06-30", "version": 1}))
+        .await.expect_status(S::OK);
     assert_eq!(a["role"], "approver");
     assert_eq!(a["version"], 2);
 
@@ -640,9 +490,7 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
             None,
         ),
     ] {
-        let (status, answer) = app
-            .call(Method::PUT, path(user), olga, Some(body.clone()))
-            .await;
+        let (status, answer) = app.put_json(olga, path(user), body.clone()).await;
         assert_eq!(status, expected, "{body}: {answer}");
         if let Some(field) = field {
             assert!(
@@ -652,11 +500,10 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
         }
     }
     let (status, answer) = app
-        .call(
-            Method::PUT,
-            path(w.sam),
+        .put_json(
             olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2020-06-30"})),
+            path(w.sam),
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2020-06-30"}),
         )
         .await;
     assert!(
@@ -671,45 +518,39 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
     assert_eq!(rows[0].assignment.minutes_per_week, 1200);
 
     // The owner sees Gina, but she is neither at home here nor a guest: 422.
-    let (status, answer) = app
-        .call(
-            Method::PUT,
-            path(w.gina),
+    let answer = app
+        .put_json(
             &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"})),
+            path(w.gina),
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
         )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{answer}");
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(answer["error"]["fields"]["user_id"].is_string(), "{answer}");
     assert_eq!(assignments_of(app, p).await.len(), 1);
     // As a guest of Acme she may be assigned.
-    grant(&w, "Viewer", w.gina, w.acme).await;
-    let (status, answer) = app
-        .call(
-            Method::PUT,
-            path(w.gina),
-            olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{answer}");
+    w.grant_role(&w.ada, "Viewer", w.gina, w.acme).await;
+    app.put_json(
+        olga,
+        path(w.gina),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2021-01-04"}),
+    )
+    .await
+    .expect_status(S::CREATED);
 
     // A later, separate period; then ending: started ones end today, upcoming
     // ones go away.
-    let (status, answer) = app
-        .call(
-            Method::PUT,
-            path(w.sam),
-            olga,
-            Some(json!({"role": "manager", "minutes_per_week": 600, "start_date": "2021-01-04"})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{answer}");
-    let (status, _) = app.call(Method::DELETE, path(w.sam), olga, None).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (_, shown) = app
-        .call(Method::GET, format!("/projects/{p}"), olga, None)
-        .await;
+    app.put_json(
+        olga,
+        path(w.sam),
+        json!({"role": "manager", "minutes_per_week": 600, "start_date": "2021-01-04"}),
+    )
+    .await
+    .expect_status(S::CREATED);
+    app.delete(olga, path(w.sam))
+        .await
+        .expect_status(S::NO_CONTENT);
+    let (_, shown) = app.get_json(olga, format!("/projects/{p}")).await;
     let sams: Vec<&Value> = shown["assignments"]
         .as_array()
         .unwrap()
@@ -721,14 +562,14 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
     assert_eq!(sams[1]["end_date"], json!(today()));
     assert_eq!(sams[1]["display_name"], "Sam");
     // Nothing open any more.
-    let (status, _) = app.call(Method::DELETE, path(w.sam), olga, None).await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.delete(olga, path(w.sam))
+        .await
+        .expect_status(S::NOT_FOUND);
     let (status, _) = app
-        .call(
-            Method::PUT,
-            path(w.gina),
+        .put_json(
             olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"})),
+            path(w.gina),
+            json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"}),
         )
         .await;
     assert_eq!(
@@ -736,19 +577,19 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
         S::CONFLICT,
         "the open-ended period from 2021 overlaps"
     );
-    let (status, _) = app.call(Method::DELETE, path(w.gina), olga, None).await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app
-        .call(
-            Method::PUT,
-            path(w.gina),
-            olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED);
-    let (status, _) = app.call(Method::DELETE, path(w.gina), olga, None).await;
-    assert_eq!(status, S::NO_CONTENT);
+    app.delete(olga, path(w.gina))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.put_json(
+        olga,
+        path(w.gina),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2999-01-01"}),
+    )
+    .await
+    .expect_status(S::CREATED);
+    app.delete(olga, path(w.gina))
+        .await
+        .expect_status(S::NO_CONTENT);
     let rows = assignments_of(app, p).await;
     assert_eq!(rows.len(), 3, "the upcoming one was deleted, the rest kept");
     let current = app
@@ -764,123 +605,96 @@ async fn assignments_are_validated_never_overlap_and_end_keeping_history() {
     assert_eq!(app.audit("project.assignment_ended").await.len(), 3);
 
     // A project with assignments cannot be deleted; it says why.
-    let (status, body) = app
-        .call(Method::DELETE, format!("/projects/{p}"), olga, None)
-        .await;
-    assert_eq!(status, S::CONFLICT);
+    let body = app
+        .delete(olga, format!("/projects/{p}"))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(body["error"]["blocking"]["assignments"], 3, "{body}");
 
     // A closed project takes no assignments.
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            format!("/projects/{p}"),
-            olga,
-            Some(json!({"status": "closed"})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            path(w.sam),
-            olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2030-01-07"})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    app.patch_json(olga, format!("/projects/{p}"), json!({"status": "closed"}))
+        .await
+        .expect_status(S::OK);
+    app.put_json(
+        olga,
+        path(w.sam),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2030-01-07"}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
     assert_eq!(assignments_of(app, p).await.len(), 3);
 
     // Nor does a project in an archived org.
     let q = new_project(&w, olga, w.west, "ACME-2").await["id"]
         .as_i64()
         .unwrap();
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.west),
-            &w.ada,
-            Some(json!({"status": "archived"})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/projects/{q}/assignments/{}", w.sam),
-            olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": "2026-01-05"})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+    app.patch_json(
+        &w.ada,
+        format!("/orgs/{}", w.west),
+        json!({"status": "archived"}),
+    )
+    .await
+    .expect_status(S::OK);
+    app.put_json(
+        olga,
+        format!("/projects/{q}/assignments/{}", w.sam),
+        json!({"role": "member", "minutes_per_week": 60, "start_date": "2026-01-05"}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
     assert!(assignments_of(app, q).await.is_empty());
 
     // Another tenant's admin learns nothing of any of it.
-    let (status, _) = app
-        .call(Method::GET, format!("/projects/{p}"), &w.gus, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (status, _) = app.call(Method::DELETE, path(w.gina), &w.gus, None).await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.get_json(&w.gus, format!("/projects/{p}"))
+        .await
+        .expect_status(S::NOT_FOUND);
+    app.delete(&w.gus, path(w.gina))
+        .await
+        .expect_status(S::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn teams_are_managed_inside_their_tenant() {
     let w = world().await;
     let (app, olga, gus) = (&w.app, w.olga.as_str(), w.gus.as_str());
-    let (status, team) = app
-        .call(
-            Method::POST,
-            "/teams",
+    let team = app
+        .post_created(
             olga,
-            Some(json!({"org_id": w.east, "name": "Rockets", "description": "Build them"})),
+            "/teams",
+            json!({"org_id": w.east, "name": "Rockets", "description": "Build them"}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{team}");
     assert_eq!(team["version"], 1);
     let id = team["id"].as_i64().unwrap();
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/teams",
-            olga,
-            Some(json!({"org_id": w.east, "name": "ROCKETS"})),
-        )
-        .await;
-    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
+    let body = app
+        .post_json(olga, "/teams", json!({"org_id": w.east, "name": "ROCKETS"}))
+        .await
+        .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["name"].is_string());
-    let (status, _) = app
-        .call(
-            Method::POST,
-            "/teams",
-            olga,
-            Some(json!({"org_id": w.globex, "name": "Spies"})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.post_json(olga, "/teams", json!({"org_id": w.globex, "name": "Spies"}))
+        .await
+        .expect_status(S::NOT_FOUND);
 
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            format!("/teams/{id}/members/{}", w.sam),
+    let body = app
+        .put_json(
             olga,
-            Some(json!({"lead": true})),
+            format!("/teams/{id}/members/{}", w.sam),
+            json!({"lead": true}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(body["members"][0]["lead"], true);
     let (status, _) = app
-        .call(
-            Method::PUT,
-            format!("/teams/{id}/members/{}", w.gina),
+        .put_json(
             olga,
-            Some(json!({"lead": false})),
+            format!("/teams/{id}/members/{}", w.gina),
+            json!({"lead": false}),
         )
         .await;
     assert_eq!(status, S::NOT_FOUND, "Gina is not Olga's to know");
 
     // Globex sees and touches none of it.
-    let (_, list) = app.call(Method::GET, "/teams", gus, None).await;
+    let (_, list) = app.get_json(gus, "/teams").await;
     assert_eq!(list["total"], 0);
     for (method, path, body) in [
         (Method::GET, format!("/teams/{id}"), None),
@@ -904,49 +718,35 @@ async fn teams_are_managed_inside_their_tenant() {
         let (status, body) = app.call(method.clone(), &path, gus, body).await;
         assert_eq!(status, S::NOT_FOUND, "{method} {path}: {body}");
     }
-    let (_, shown) = app
-        .call(Method::GET, format!("/teams/{id}"), olga, None)
-        .await;
+    let (_, shown) = app.get_json(olga, format!("/teams/{id}")).await;
     assert_eq!(shown["name"], "Rockets");
     assert_eq!(shown["members"].as_array().unwrap().len(), 1);
 
-    let (_, list) = app.call(Method::GET, "/teams", olga, None).await;
+    let (_, list) = app.get_json(olga, "/teams").await;
     assert_eq!(ids(&list), vec![id]);
-    let (status, renamed) = app
-        .call(
-            Method::PATCH,
-            format!("/teams/{id}"),
-            olga,
-            Some(json!({"name": "Boosters", "version": 1})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{renamed}");
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            format!("/teams/{id}"),
-            olga,
-            Some(json!({"name": "Stale", "version": 1})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT);
-    let (status, _) = app
-        .call(
-            Method::DELETE,
-            format!("/teams/{id}/members/{}", w.sam),
-            olga,
-            None,
-        )
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app
-        .call(Method::DELETE, format!("/teams/{id}"), olga, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app
-        .call(Method::GET, format!("/teams/{id}"), olga, None)
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    app.patch_json(
+        olga,
+        format!("/teams/{id}"),
+        json!({"name": "Boosters", "version": 1}),
+    )
+    .await
+    .expect_status(S::OK);
+    app.patch_json(
+        olga,
+        format!("/teams/{id}"),
+        json!({"name": "Stale", "version": 1}),
+    )
+    .await
+    .expect_status(S::CONFLICT);
+    app.delete(olga, format!("/teams/{id}/members/{}", w.sam))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.delete(olga, format!("/teams/{id}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.get_json(olga, format!("/teams/{id}"))
+        .await
+        .expect_status(S::NOT_FOUND);
     for action in [
         "team.created",
         "team.updated",
@@ -965,19 +765,13 @@ async fn an_org_with_projects_or_teams_is_not_deleted() {
     let p = new_project(&w, ada, w.west, "W-1").await["id"]
         .as_i64()
         .unwrap();
-    let (status, team) = app
-        .call(
-            Method::POST,
-            "/teams",
-            ada,
-            Some(json!({"org_id": w.west, "name": "Crew"})),
-        )
+    let team = app
+        .post_created(ada, "/teams", json!({"org_id": w.west, "name": "Crew"}))
         .await;
-    assert_eq!(status, S::CREATED);
-    let (status, body) = app
-        .call(Method::DELETE, format!("/orgs/{}", w.west), ada, None)
-        .await;
-    assert_eq!(status, S::CONFLICT);
+    let body = app
+        .delete(ada, format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(
         body["error"]["blocking"],
         json!({"children": 0, "users": 0, "projects": 1, "teams": 1, "groups": 0})
@@ -989,18 +783,15 @@ async fn an_org_with_projects_or_teams_is_not_deleted() {
             .contains("1 project, 1 team"),
         "{body}"
     );
-    let (status, _) = app
-        .call(Method::DELETE, format!("/projects/{p}"), ada, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, _) = app
-        .call(Method::DELETE, format!("/teams/{}", team["id"]), ada, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT);
-    let (status, body) = app
-        .call(Method::DELETE, format!("/orgs/{}", w.west), ada, None)
-        .await;
-    assert_eq!(status, S::NO_CONTENT, "{body}");
+    app.delete(ada, format!("/projects/{p}"))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.delete(ada, format!("/teams/{}", team["id"]))
+        .await
+        .expect_status(S::NO_CONTENT);
+    app.delete(ada, format!("/orgs/{}", w.west))
+        .await
+        .expect_status(S::NO_CONTENT);
 }
 
 #[tokio::test]
@@ -1011,12 +802,7 @@ async fn concurrent_overlapping_assignments_let_exactly_one_through() {
         .unwrap();
     let path = format!("/projects/{p}/assignments/{}", w.sam);
     let calls = (1..=6).map(|day| {
-        w.app.call(
-            Method::PUT,
-            path.clone(),
-            &w.olga,
-            Some(json!({"role": "member", "minutes_per_week": 60, "start_date": format!("2026-03-{day:02}")})),
-        )
+        w.put_json(&w.olga, path.clone(), json!({"role": "member", "minutes_per_week": 60, "start_date": format!("2026-03-{day:02}")}))
     });
     let answers = futures_util::future::join_all(calls).await;
     let created = answers.iter().filter(|(s, _)| *s == S::CREATED).count();
@@ -1034,68 +820,51 @@ async fn a_project_manager_granted_on_one_project_manages_that_project_only() {
     let gemini = new_project(&w, &w.olga, w.east, "GEMINI").await["id"]
         .as_i64()
         .unwrap();
-    let pm = role_id(&w.app, &w.ada, w.root, "Project manager").await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            "/grants",
+    let pm = w.role_id(&w.ada, "Project manager").await;
+    let body = w
+        .post_created(
             &w.olga,
-            Some(json!({"role_id": pm, "user_id": w.sam, "project_id": apollo})),
+            "/grants",
+            json!({"role_id": pm, "user_id": w.sam, "project_id": apollo}),
         )
         .await;
-    assert_eq!(status, S::CREATED, "{body}");
     assert_eq!(body["project_id"], apollo);
     assert_eq!(body["org_id"], Value::Null);
-    let sam = w.app.create_token(w.sam, "").await;
+    let sam = w.create_token(w.sam, "").await;
 
     let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{apollo}"),
+        .patch_json(
             &sam,
-            Some(json!({"description": "Moon"})),
+            format!("/projects/{apollo}"),
+            json!({"description": "Moon"}),
         )
         .await;
     assert_eq!(status, S::OK, "he manages Apollo");
-    let (status, _) = w
-        .app
-        .call(Method::GET, format!("/projects/{gemini}"), &sam, None)
-        .await;
+    let (status, _) = w.get_json(&sam, format!("/projects/{gemini}")).await;
     assert_eq!(status, S::NOT_FOUND, "and knows nothing of Gemini");
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{gemini}"),
-            &sam,
-            Some(json!({"description": "Mine"})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
-    let (_, list) = w.app.call(Method::GET, "/projects", &sam, None).await;
+    w.patch_json(
+        &sam,
+        format!("/projects/{gemini}"),
+        json!({"description": "Mine"}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
+    let (_, list) = w.get_json(&sam, "/projects").await;
     assert_eq!(ids(&list), vec![apollo]);
-    let (status, _) = w
-        .app
-        .call(Method::GET, format!("/orgs/{}", w.acme), &sam, None)
-        .await;
+    let (status, _) = w.get_json(&sam, format!("/orgs/{}", w.acme)).await;
     assert_eq!(
         status,
         S::NOT_FOUND,
         "a project grant opens the project, not the orgs above it"
     );
     // Outsiders cannot grant at a project they cannot see.
-    let (status, _) = w
-        .app
-        .call(
-            Method::POST,
-            "/grants",
-            &w.gus,
-            Some(json!({"role_id": pm, "user_id": w.gina, "project_id": apollo})),
-        )
-        .await;
-    assert_eq!(status, S::NOT_FOUND);
+    w.post_json(
+        &w.gus,
+        "/grants",
+        json!({"role_id": pm, "user_id": w.gina, "project_id": apollo}),
+    )
+    .await
+    .expect_status(S::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -1104,44 +873,29 @@ async fn an_assignee_sees_their_project_without_a_grant() {
     let apollo = new_project(&w, &w.olga, w.east, "APOLLO").await["id"]
         .as_i64()
         .unwrap();
-    let sam = w.app.create_token(w.sam, "").await;
+    let sam = w.create_token(w.sam, "").await;
     assert_eq!(
-        w.app
-            .call(Method::GET, format!("/projects/{apollo}"), &sam, None)
-            .await
-            .0,
+        w.get_json(&sam, format!("/projects/{apollo}")).await.0,
         S::NOT_FOUND
     );
     let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/projects/{apollo}/assignments/{}", w.sam),
+        .put_json(
             &w.olga,
-            Some(json!({"role": "member", "minutes_per_week": 600, "start_date": today()})),
+            format!("/projects/{apollo}/assignments/{}", w.sam),
+            json!({"role": "member", "minutes_per_week": 600, "start_date": today()}),
         )
         .await;
     assert!(status.is_success(), "{body}");
     assert_eq!(
-        w.app
-            .call(Method::GET, format!("/projects/{apollo}"), &sam, None)
-            .await
-            .0,
+        w.get_json(&sam, format!("/projects/{apollo}")).await.0,
         S::OK
     );
     let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{apollo}"),
-            &sam,
-            Some(json!({"name": "Mine"})),
-        )
+        .patch_json(&sam, format!("/projects/{apollo}"), json!({"name": "Mine"}))
         .await;
     assert_eq!(status, S::FORBIDDEN, "seeing is not managing");
-    let browser = w.app.new_browser();
-    browser.sign_in("sam@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = browser.get_text("/my/projects").await;
+    let browser = w.signed_in_browser("sam@acme.example").await;
+    let (status, html) = browser.get_page("/my/projects").await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains("Project APOLLO") && html.contains("10.00 h/week"),
@@ -1162,9 +916,8 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
     let west = new_project(&w, &w.olga, w.west, "WESTY").await["id"]
         .as_i64()
         .unwrap();
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (_, first) = olga.get_text(&format!("/projects?org_id={}", w.east)).await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
+    let (_, first) = olga.get_page(&format!("/projects?org_id={}", w.east)).await;
     assert!(
         first.contains("of 55") && first.contains("Page 1 of 2"),
         "{first}"
@@ -1174,21 +927,20 @@ async fn the_project_pages_filter_page_and_show_activity_to_auditors_only() {
         "the filter keeps to the org's subtree"
     );
     let (_, second) = olga
-        .get_text(&format!("/projects?org_id={}&page=2", w.east))
+        .get_page(&format!("/projects?org_id={}&page=2", w.east))
         .await;
     assert!(second.contains("Page 2 of 2"));
-    let (_, globex_view) = w.app.new_browser().get_text("/projects").await;
+    let (_, globex_view) = w.new_browser().get_page("/projects").await;
     assert!(!globex_view.contains("P00"), "signed out: sent to sign in");
-    let gus = w.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
-    let (_, html) = gus.get_text("/projects?q=P0").await;
+    let gus = w.signed_in_browser("gus@globex.example").await;
+    let (_, html) = gus.get_page("/projects?q=P0").await;
     assert!(html.contains("No projects you can see."));
     assert_eq!(
         gus.get(&format!("/projects/{west}")).await.status(),
         S::NOT_FOUND
     );
 
-    let (_, html) = olga.get_text(&format!("/projects/{west}")).await;
+    let (_, html) = olga.get_page(&format!("/projects/{west}")).await;
     assert!(
         html.contains("data-testid=\"activity\"") && html.contains("project.created"),
         "an Org admin reads the trail"
@@ -1203,17 +955,16 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let project = new_project(&w, &w.olga, w.east, "HARBOUR").await;
     let pid = project["id"].as_i64().unwrap();
     let page = format!("/projects/{pid}");
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
-    let (status, html) = olga.get_text(&page).await;
+    let olga = w.signed_in_browser("olga@acme.example").await;
+    let (status, html) = olga.get_page(&page).await;
     assert_eq!(status, S::OK);
     assert!(
         html.contains(&format!("action=\"/projects/{pid}/grants\"")),
         "{html}"
     );
     let (approver, owner) = (
-        role_id(&w.app, &w.ada, w.east, "Approver").await,
-        role_id(&w.app, &w.ada, w.east, "Owner").await,
+        w.role_id_at(&w.ada, w.east, "Approver").await,
+        w.role_id_at(&w.ada, w.east, "Owner").await,
     );
     let form = |email: &str, role: i64, days: &str| {
         vec![
@@ -1229,7 +980,7 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            olga.post_form_with_csrf(&path, &fields).await
+            olga.submit_form(&path, &fields).await
         }
     };
 
@@ -1256,31 +1007,19 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
         );
     }
     let (_, none) = w
-        .app
-        .call(
-            Method::GET,
-            format!("/grants?project_id={pid}"),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?project_id={pid}"))
         .await;
     assert_eq!(none["total"], 0, "{none}");
-    let before = w.app.audit("grant.created").await.len();
+    let before = w.audit("grant.created").await.len();
 
     let response = post(form("sam@acme.example", approver, "30")).await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    assert_eq!(w.app.audit("grant.created").await.len(), before + 1);
-    let (_, html) = olga.get_text(&page).await;
+    assert_eq!(w.audit("grant.created").await.len(), before + 1);
+    let (_, html) = olga.get_page(&page).await;
     assert!(html.contains("data-testid=\"project-grants\""), "{html}");
     assert!(html.contains("Sam"), "{html}");
     let (_, grants) = w
-        .app
-        .call(
-            Method::GET,
-            format!("/grants?project_id={pid}"),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?project_id={pid}"))
         .await;
     assert_eq!(grants["total"], 1, "{grants}");
     assert_eq!(grants["items"][0]["user_id"], w.sam);
@@ -1288,11 +1027,10 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let grant_id = grants["items"][0]["id"].as_i64().unwrap();
 
     // Another tenant's admin neither grants nor revokes here.
-    let gus = w.app.new_browser();
-    gus.sign_in("gus@globex.example", ADMIN_PASSWORD).await;
+    let gus = w.signed_in_browser("gus@globex.example").await;
     assert_eq!(gus.get(&page).await.status(), S::NOT_FOUND);
     let response = gus
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/projects/{pid}/grants"),
             &[
                 ("email", "gina@globex.example"),
@@ -1302,27 +1040,21 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
     let response = gus
-        .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+        .submit_form(&format!("/grants/{grant_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 
     // Olga revokes it from the project page; the audit entry names the project.
     let response = olga
-        .post_form_with_csrf(&format!("/grants/{grant_id}/revoke"), &[])
+        .submit_form(&format!("/grants/{grant_id}/revoke"), &[])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(location(&response), page);
     let (_, grants) = w
-        .app
-        .call(
-            Method::GET,
-            format!("/grants?project_id={pid}"),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/grants?project_id={pid}"))
         .await;
     assert_eq!(grants["total"], 0, "{grants}");
-    let revoked = w.app.audit("grant.revoked").await;
+    let revoked = w.audit("grant.revoked").await;
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0].org_id, Some(w.east));
     let before: Value = serde_json::from_str(revoked[0].before_json.as_deref().unwrap()).unwrap();

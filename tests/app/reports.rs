@@ -28,16 +28,7 @@ pub(crate) async fn project_with(w: &World, org: i64, code: &str, user: i64) -> 
     .await["id"]
         .as_i64()
         .unwrap();
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/projects/{p}/assignments/{user}"),
-            &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    w.app.assign(&w.ada, p, user, "member", "2026-01-01").await;
     p
 }
 
@@ -62,22 +53,13 @@ async fn log_week(
         .iter()
         .map(|(d, m)| json!({"project_id": project, "date": d.to_string(), "minutes": m}))
         .collect();
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{user}/{monday}"),
-            token,
-            Some(json!({"version": 0, "entries": entries})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.save_week(token, user, monday, json!(entries)).await;
     cells
 }
 
 pub(crate) async fn report(w: &World, token: &str, name: &str, query: &str) -> (S, Value) {
     w.app
-        .call(Method::GET, format!("/reports/{name}?{query}"), token, None)
+        .get_json(token, format!("/reports/{name}?{query}"))
         .await
 }
 
@@ -232,10 +214,9 @@ async fn report_totals_equal_the_entries_across_month_and_quarter_boundaries() {
     );
 
     // The page shows the same total, and its CSV link works the same.
-    let ada = w.app.new_browser();
-    ada.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada = w.app.signed_in_browser(ADMIN_EMAIL).await;
     let (status, html) = ada
-        .get_text(&format!("/reports/monthly-by-project?{query}"))
+        .get_page(&format!("/reports/monthly-by-project?{query}"))
         .await;
     assert_eq!(status, S::OK);
     assert!(
@@ -278,30 +259,14 @@ async fn reports_stay_inside_the_viewers_scope() {
     let east = w.east;
     let pe = project_with(&w, east, "PE", w.eve_id).await;
     w.app.add_keeper(east).await;
-    let (status, _) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{east}"),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+    w.app.make_private(&w.ada, east).await;
     let entries: Vec<Value> = vec![
         json!({"project_id": px, "date": "2026-03-30", "minutes": 120}),
         json!({"project_id": pe, "date": "2026-03-31", "minutes": 240}),
     ];
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{}/2026-03-30", w.eve_id),
-            &w.eve,
-            Some(json!({"version": 0, "entries": entries})),
-        )
+    w.app
+        .save_week(&w.eve, w.eve_id, "2026-03-30", json!(entries))
         .await;
-    assert_eq!(status, S::OK, "{body}");
 
     let period = "from=2026-03-01&to=2026-04-30";
     let codes = |r: &Value, col: usize| -> Vec<String> {
@@ -384,10 +349,9 @@ async fn bad_filters_get_a_clear_4xx() {
     let (status, _) = report(&w, &w.olga, "no-such-report", "").await;
     assert_eq!(status, S::NOT_FOUND);
     // Pages say the same next to the field.
-    let olga = w.app.new_browser();
-    olga.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga
-        .get_text("/reports/entries?from=2026-05-01&to=2026-04-01")
+        .get_page("/reports/entries?from=2026-05-01&to=2026-04-01")
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("cannot be before its start"));

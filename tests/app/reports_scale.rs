@@ -58,16 +58,7 @@ async fn logged(w: &World) -> Logged {
             .as_i64()
             .unwrap();
         for user in [w.eve_id, w.pat_id, w.lee_id] {
-            let (status, body) = w
-                .app
-                .call(
-                    Method::PUT,
-                    format!("/projects/{p}/assignments/{user}"),
-                    &w.ada,
-                    Some(json!({"role": "member", "minutes_per_week": 2400, "start_date": "2026-01-01"})),
-                )
-                .await;
-            assert!(status.is_success(), "{body}");
+            w.app.assign(&w.ada, p, user, "member", "2026-01-01").await;
         }
         codes.insert(p, code);
         projects.push(p);
@@ -93,16 +84,7 @@ async fn logged(w: &World) -> Logged {
                     entries.push((day, name.to_string(), codes[p].clone(), minutes));
                 }
             }
-            let (status, body) = w
-                .app
-                .call(
-                    Method::PUT,
-                    format!("/timesheets/{user}/{monday}"),
-                    token,
-                    Some(json!({"version": 0, "entries": cells})),
-                )
-                .await;
-            assert_eq!(status, S::OK, "{body}");
+            w.app.save_week(token, *user, monday, json!(cells)).await;
         }
     }
     assert_eq!(entries.len(), ALL);
@@ -112,24 +94,10 @@ async fn logged(w: &World) -> Logged {
 /// East goes private with Olga inside it: Ada, the root's owner, no longer
 /// sees East's projects.
 async fn east_private(w: &World) {
-    let admin_role = w.app.role_id(&w.ada, "Org admin").await;
-    post(
-        &w.app,
-        &w.ada,
-        "/grants",
-        json!({"role_id": admin_role, "user_id": w.olga_id, "org_id": w.east}),
-    )
-    .await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
+    w.app
+        .grant_role(&w.ada, "Org admin", w.olga_id, w.east)
         .await;
-    assert!(status.is_success(), "{body}");
+    w.app.make_private(&w.ada, w.east).await;
 }
 
 /// The unpaged rows, and every page of `per_page` joined; checks each page's
@@ -225,7 +193,7 @@ async fn the_entries_report_walks_its_days_in_order_with_totals_and_hides_privat
     // The page (HTML) shows the whole report's hours.
     let total: i64 = l.entries.iter().map(|e| e.3).sum();
     let ada = w.app.signed_in_browser(ADMIN_EMAIL).await;
-    let (status, html) = ada.get_text(&format!("/reports/entries?{query}")).await;
+    let (status, html) = ada.get_page(&format!("/reports/entries?{query}")).await;
     assert_eq!(status, S::OK);
     let shown = format!("data-testid=\"report-total\">{:.2}<", total as f64 / 60.0);
     assert!(html.contains(&shown), "total {shown} on the page");

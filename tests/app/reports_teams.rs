@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::helpers::ExpectStatus;
 use crate::timesheets::{World, post, world};
 
 /// Saves `user`'s week (the world's last week) with `minutes` on its Monday
@@ -22,16 +22,7 @@ async fn log(w: &World, token: &str, user: i64, project: i64, minutes: i64) {
             json!({"project_id": project, "date": (monday + Duration::days(*d)).to_string(), "minutes": minutes})
         })
         .collect();
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{user}/{monday}"),
-            token,
-            Some(json!({"version": 0, "entries": entries})),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+    w.app.save_week(token, user, monday, json!(entries)).await;
 }
 
 /// Minutes by (team, user) of a team report.
@@ -42,11 +33,11 @@ async fn by_team_user(w: &World, token: &str, name: &str) -> BTreeMap<(String, S
         w.week,
         w.week + Duration::days(6)
     );
-    let (status, body) = w
+    let body = w
         .app
-        .call(Method::GET, format!("/reports/{name}?{query}"), token, None)
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .get_json(token, format!("/reports/{name}?{query}"))
+        .await
+        .expect_status(S::OK);
     let columns: Vec<&str> = body["columns"]
         .as_array()
         .unwrap()
@@ -87,27 +78,17 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
     for (user, lead) in [(w.eve_id, false), (w.pat_id, true)] {
         let (status, body) = w
             .app
-            .call(
-                Method::PUT,
-                format!("/teams/{night}/members/{user}"),
+            .put_json(
                 &w.ada,
-                Some(json!({"lead": lead})),
+                format!("/teams/{night}/members/{user}"),
+                json!({"lead": lead}),
             )
             .await;
         assert!(status.is_success(), "{body}");
     }
     // Lee (Field's lead) works on P2 too.
-    let (status, body) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/projects/{}/assignments/{}", w.p2, w.lee_id),
-            &w.ada,
-            Some(json!({"role": "member", "minutes_per_week": 2400,
-                "start_date": (w.week - Duration::days(30)).to_string()})),
-        )
-        .await;
-    assert_eq!(status, S::CREATED, "{body}");
+    let start = w.week - Duration::days(30);
+    w.app.assign(&w.ada, w.p2, w.lee_id, "member", start).await;
     log(&w, &w.eve, w.eve_id, w.p1, 90).await;
     log(&w, &w.lee, w.lee_id, w.p2, 45).await;
 
@@ -124,24 +105,10 @@ async fn team_reports_count_a_person_in_each_team_and_leads_and_hide_private_tea
     // East (Field's home) goes private with Olga inside: Ada no longer sees
     // Field, so Lee (in no other team) has no row; Eve's hours on Acme's
     // project still count in Night. Olga, inside, sees what she saw.
-    let admin_role = w.app.role_id(&w.ada, "Org admin").await;
-    post(
-        &w.app,
-        &w.ada,
-        "/grants",
-        json!({"role_id": admin_role, "user_id": w.olga_id, "org_id": w.east}),
-    )
-    .await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
+    w.app
+        .grant_role(&w.ada, "Org admin", w.olga_id, w.east)
         .await;
-    assert!(status.is_success(), "{body}");
+    w.app.make_private(&w.ada, w.east).await;
     let outside = expect(&[("Night", "Eve", 180)]);
     for name in ["team-hours", "team-projects-users"] {
         assert_eq!(by_team_user(&w, &w.ada, name).await, outside, "{name}");

@@ -9,9 +9,7 @@ use canopy::domain::user::{self, UserStatus};
 
 #[tokio::test]
 async fn deactivation_stops_sessions_and_tokens_at_the_next_request() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, admin, token) = spawn_with_owner().await;
     assert_eq!(
         app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
         StatusCode::SEE_OTHER
@@ -95,9 +93,7 @@ async fn sign_out_everywhere_ends_other_sessions_too() {
         other.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
         StatusCode::SEE_OTHER
     );
-    let response = app
-        .post_form_with_csrf("/profile/sign-out-everywhere", &[])
-        .await;
+    let response = app.submit_form("/profile/sign-out-everywhere", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(other.get("/").await.status(), StatusCode::SEE_OTHER);
@@ -297,7 +293,7 @@ async fn a_cookie_copied_before_sign_out_is_refused_on_every_instance() {
         .unwrap();
     let token = extract_csrf(&html).expect("a CSRF token");
 
-    let response = app.post_form_with_csrf("/sign-out", &[]).await;
+    let response = app.submit_form("/sign-out", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(stored_sessions(&app).await, 0);
     for port in [port_of(&app), second.port] {
@@ -340,8 +336,7 @@ async fn sign_out_everywhere_reaches_copies_on_other_instances() {
     let second = start(&app.database_url, &[]).await;
     assert_eq!(with_cookie(second.port, &copied).await, StatusCode::OK);
     assert_eq!(stored_sessions(&app).await, 2);
-    app.post_form_with_csrf("/profile/sign-out-everywhere", &[])
-        .await;
+    app.submit_form("/profile/sign-out-everywhere", &[]).await;
     assert_eq!(stored_sessions(&app).await, 0);
     assert_eq!(
         with_cookie(second.port, &copied).await,
@@ -396,8 +391,7 @@ async fn an_idle_session_ends_and_a_busy_one_is_kept_alive() {
 
     // The next sign-in (anyone's) prunes the dead row.
     assert_eq!(stored_sessions(&app).await, 1);
-    let other = app.new_browser();
-    other.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let other = app.signed_in_browser(ADMIN_EMAIL).await;
     assert_eq!(stored_sessions(&app).await, 1);
     assert_eq!(other.get("/").await.status(), StatusCode::OK);
 }
@@ -437,7 +431,7 @@ async fn a_password_change_keeps_only_the_session_that_made_it() {
     let copied = session_cookie(&phone.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await);
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             "/profile/password",
             &[
                 ("current_password", ADMIN_PASSWORD),

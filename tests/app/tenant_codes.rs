@@ -6,7 +6,6 @@
 use canopy::domain::org::ORG_CODE_TAKEN;
 use canopy::domain::tenant::PROJECT_CODE_TAKEN;
 use canopy::domain::user::EMAIL_TAKEN;
-use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
@@ -14,11 +13,10 @@ use crate::helpers::*;
 use crate::timesheets::world;
 
 async fn new_project(app: &TestApp, token: &str, org: i64, code: &str) -> (S, Value) {
-    app.call(
-        Method::POST,
-        "/projects",
+    app.post_json(
         token,
-        Some(json!({"org_id": org, "code": code, "name": format!("Work {code}")})),
+        "/projects",
+        json!({"org_id": org, "code": code, "name": format!("Work {code}")}),
     )
     .await
 }
@@ -39,41 +37,32 @@ async fn project_codes_are_unique_per_tenant_not_per_installation() {
     // Renaming into a taken code of the tenant: the same answer.
     let (_, p) = new_project(&w.app, &w.olga, w.east, "P3").await;
     let p3 = p["id"].as_i64().unwrap();
-    let (status, body) = w
+    let body = w
         .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{p3}"),
-            &w.olga,
-            Some(json!({"code": "P2"})),
-        )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .patch_json(&w.olga, format!("/projects/{p3}"), json!({"code": "P2"}))
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(body["error"]["fields"]["code"], PROJECT_CODE_TAKEN);
     // Moving a project into a tenant where its code is taken is refused;
     // into one where it is free, allowed.
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{globex_p1}"),
+    w.app
+        .patch_json(
             &w.ada,
-            Some(json!({"org_id": w.acme})),
+            format!("/projects/{globex_p1}"),
+            json!({"org_id": w.acme}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     let root = w.app.root_id().await;
     let initech = w.app.create_org(&w.ada, root, "Initech", "INITECH").await;
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
-            format!("/projects/{globex_p1}"),
+    w.app
+        .patch_json(
             &w.ada,
-            Some(json!({"org_id": initech})),
+            format!("/projects/{globex_p1}"),
+            json!({"org_id": initech}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     // Globex's code is free again, Initech's is taken.
     assert_eq!(
         new_project(&w.app, &w.gus, w.globex, "P1").await.0,
@@ -97,16 +86,15 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
     let (status, body) = new_project(&w.app, &w.ada, dept, "P1").await;
     assert_eq!(status, S::CREATED, "{body}");
     let lab_p1 = body["id"].as_i64().unwrap();
-    let (status, body) = w
+    let body = w
         .app
-        .call(
-            Method::POST,
-            format!("/orgs/{dept}/move"),
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": w.acme})),
+            format!("/orgs/{dept}/move"),
+            json!({"parent_id": w.acme}),
         )
-        .await;
-    assert_eq!(status, S::CONFLICT, "{body}");
+        .await
+        .expect_status(S::CONFLICT);
     assert_eq!(body["error"]["reason"], "project_code", "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
@@ -114,32 +102,25 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
         "{message}"
     );
     // Nothing moved.
-    let (_, org) = w
-        .app
-        .call(Method::GET, format!("/orgs/{dept}"), &w.ada, None)
-        .await;
+    let (_, org) = w.app.get_json(&w.ada, format!("/orgs/{dept}")).await;
     assert_eq!(org["parent_id"], w.globex);
     // Renamed, it moves, and its project now counts in Acme's tenant.
-    let (status, body) = w
-        .app
-        .call(
-            Method::PATCH,
+    w.app
+        .patch_json(
+            &w.ada,
             format!("/projects/{lab_p1}"),
-            &w.ada,
-            Some(json!({"code": "LAB1"})),
+            json!({"code": "LAB1"}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
+        .await
+        .expect_status(S::OK);
+    w.app
+        .post_json(
+            &w.ada,
             format!("/orgs/{dept}/move"),
-            &w.ada,
-            Some(json!({"parent_id": w.east})),
+            json!({"parent_id": w.east}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         new_project(&w.app, &w.olga, w.acme, "LAB1").await.0,
         S::CONFLICT
@@ -149,16 +130,14 @@ async fn an_org_moving_to_another_tenant_takes_its_project_codes_along() {
         S::CREATED
     );
     // Moved to the root it becomes a tenant of its own: Acme may reuse LAB1.
-    let (status, body) = w
-        .app
-        .call(
-            Method::POST,
-            format!("/orgs/{dept}/move"),
+    w.app
+        .post_json(
             &w.ada,
-            Some(json!({"parent_id": root})),
+            format!("/orgs/{dept}/move"),
+            json!({"parent_id": root}),
         )
-        .await;
-    assert_eq!(status, S::OK, "{body}");
+        .await
+        .expect_status(S::OK);
     assert_eq!(
         new_project(&w.app, &w.olga, w.acme, "LAB1").await.0,
         S::CREATED
@@ -175,11 +154,10 @@ async fn a_taken_org_code_answers_the_same_whoever_holds_it() {
     let make = |code: &'static str| {
         let (app, olga, acme) = (&w.app, w.olga.clone(), w.acme);
         async move {
-            app.call(
-                Method::POST,
-                "/orgs",
+            app.post_json(
                 &olga,
-                Some(json!({"parent_id": acme, "name": format!("New {code}"), "code": code})),
+                "/orgs",
+                json!({"parent_id": acme, "name": format!("New {code}"), "code": code}),
             )
             .await
         }
@@ -202,11 +180,10 @@ async fn a_taken_email_names_no_account_and_points_to_a_grant_by_email() {
     let create = |email: &'static str| {
         let (app, olga, acme) = (&w.app, w.olga.clone(), w.acme);
         async move {
-            app.call(
-                Method::POST,
-                "/users",
+            app.post_json(
                 &olga,
-                Some(json!({"org_id": acme, "email": email, "display_name": "Someone"})),
+                "/users",
+                json!({"org_id": acme, "email": email, "display_name": "Someone"}),
             )
             .await
         }
@@ -222,14 +199,13 @@ async fn a_taken_email_names_no_account_and_points_to_a_grant_by_email() {
         assert!(!hidden.to_string().contains(told), "{told} in {hidden}");
     }
     // The page says the same and offers the Access tab, where Olga may grant.
-    let browser = w.app.new_browser();
-    browser.sign_in("olga@acme.example", ADMIN_PASSWORD).await;
+    let browser = w.app.signed_in_browser("olga@acme.example").await;
     let acme = w.acme.to_string();
     let page = |email: &'static str| {
         let (browser, acme) = (&browser, acme.clone());
         async move {
             let response = browser
-                .post_form_with_csrf(
+                .submit_form(
                     "/users/new",
                     &[
                         ("org_id", &acme),

@@ -3,7 +3,7 @@
 //! field, names refuse bidirectional overrides and invisible-only values, and
 //! ordinary Unicode and multi-line text still go through.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -29,7 +29,7 @@ async fn nul_in_the_sign_in_and_forgot_password_forms_is_refused_not_a_500() {
         ("/forgot-password", vec![("email", "a\0b@example.com")]),
     ] {
         let browser = app.new_browser();
-        let response = browser.post_form_with_csrf(path, &fields).await;
+        let response = browser.submit_form(path, &fields).await;
         let status = response.status();
         let html = response.text().await.unwrap();
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {html}");
@@ -40,23 +40,15 @@ async fn nul_in_the_sign_in_and_forgot_password_forms_is_refused_not_a_500() {
     }
     assert!(app.audit("auth.sign_in_failed").await.is_empty());
     // The right password still signs in.
-    assert_eq!(
-        app.new_browser()
-            .sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .status(),
-        StatusCode::SEE_OTHER
-    );
+    app.signed_in_browser(ADMIN_EMAIL).await;
 }
 
 #[tokio::test]
 async fn nul_in_a_search_box_is_refused_on_pages_and_the_api() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for path in ["/users?q=a%00b", "/orgs?q=a%00b", "/audit?q=%1B"] {
-        let (status, html) = app.get_text(path).await;
+        let (status, html) = app.get_page(path).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(
             html.contains("must not contain control characters"),
@@ -64,18 +56,17 @@ async fn nul_in_a_search_box_is_refused_on_pages_and_the_api() {
         );
     }
     for path in ["/users?q=a%00b", "/orgs?q=a%00b", "/audit?action=%00"] {
-        let (status, body) = app.call(Method::GET, path, &token, None).await;
+        let (status, body) = app.get_json(&token, path).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(is_json_error(&body, "validation"), "{body}");
         assert!(body["error"]["fields"].is_object(), "{body}");
     }
-    let (_, body) = app.call(Method::GET, "/users?q=a%00b", &token, None).await;
+    let (_, body) = app.get_json(&token, "/users?q=a%00b").await;
     assert!(body["error"]["fields"]["q"].is_string(), "{body}");
     // Ordinary searches still work.
-    let (status, _) = app
-        .call(Method::GET, "/users?q=Zo%C3%AB", &token, None)
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.get_json(&token, "/users?q=Zo%C3%AB")
+        .await
+        .expect_status(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -85,30 +76,20 @@ async fn control_characters_in_descriptions_notes_and_reasons_are_refused() {
     let root = app.root_id().await;
     // API: a description with NUL, or with an escape character.
     for description in ["a\u{0}b", "red \u{1b}[31m"] {
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/orgs",
-                &w.ada,
-                Some(json!({"parent_id": root, "name": "Nul Co", "code": "NUL", "description": description})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let body = app
+            .post_json(&w.ada, "/orgs", json!({"parent_id": root, "name": "Nul Co", "code": "NUL", "description": description}))
+            .await.expect_status(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body["error"]["fields"]["description"].is_string(), "{body}");
     }
     // A multi-line description with a tab, and Unicode, is fine.
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/orgs",
+    let body = app
+        .post_created(
             &w.ada,
-            Some(
-                json!({"parent_id": root, "name": "Zoë Ødegård 🚀", "code": "ZOE",
+            "/orgs",
+            json!({"parent_id": root, "name": "Zoë Ødegård 🚀", "code": "ZOE",
                         "description": "first line\r\n\tsecond line ✓"}),
-            ),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["name"], "Zoë Ødegård 🚀");
     assert_eq!(body["description"], "first line\n\tsecond line ✓");
 
@@ -150,9 +131,7 @@ async fn control_characters_in_descriptions_notes_and_reasons_are_refused() {
 
 #[tokio::test]
 async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let root = app.root_id().await;
     for (name, expected) in [
         ("invoice\u{202E}fdp.exe", "bidirectional"),
@@ -162,11 +141,10 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
         ("tab\there", "control characters"),
     ] {
         let (status, body) = app
-            .call(
-                Method::POST,
-                "/orgs",
+            .post_json(
                 &token,
-                Some(json!({"parent_id": root, "name": name, "code": "BIDI"})),
+                "/orgs",
+                json!({"parent_id": root, "name": name, "code": "BIDI"}),
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}: {body}");
@@ -176,7 +154,7 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
     // The page form says the same next to the field.
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = app
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/orgs/{root}/new"),
             &[("name", "evil\u{202E}gpj"), ("code", "EVIL"), ("kind", "")],
         )
@@ -190,47 +168,35 @@ async fn names_refuse_bidi_overrides_invisible_only_values_and_tabs() {
             .contains("bidirectional override")
     );
     // A user's name through the API, too.
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/users",
-            &token,
-            Some(json!({"org_id": root, "email": "zw@example.com", "display_name": "\u{200B}"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    app.post_json(
+        &token,
+        "/users",
+        json!({"org_id": root, "email": "zw@example.com", "display_name": "\u{200B}"}),
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn a_long_q_answers_422_with_the_json_error_shape_or_a_page() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     // Over the 4,096-character bound, within the request line the server takes
     // (longer lines answer 414, see below).
     let q = "a".repeat(10_000);
     for path in ["/users", "/orgs", "/groups"] {
-        let (status, body) = app
-            .call(Method::GET, format!("{path}?q={q}"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("{path}?q={q}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(is_json_error(&body, "validation"), "{path}: {body}");
         assert!(body["error"]["fields"]["q"].is_string(), "{body}");
     }
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text(&format!("/users?q={q}")).await;
+    let (status, html) = app.get_page(&format!("/users?q={q}")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("at most 4096 characters"), "{html}");
     // A search of ordinary length still answers.
-    let (status, _) = app
-        .call(
-            Method::GET,
-            format!("/users?q={}", "a".repeat(200)),
-            &token,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.get_json(&token, format!("/users?q={}", "a".repeat(200)))
+        .await
+        .expect_status(StatusCode::OK);
 }
 
 /// Reads one answer from a raw connection up to its end or `Connection: close`.
@@ -266,9 +232,7 @@ fn split_answer(answer: &str) -> (&str, String, &str) {
 
 #[tokio::test]
 async fn a_100000_character_q_answers_414_with_a_body_not_an_empty_400() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let token = app.create_token(admin.id, "").await;
+    let (app, _, token) = spawn_with_owner().await;
     let q = "a".repeat(100_000);
     // No HTTP client builds such a URI (the limit is 65,534 bytes): raw HTTP.
     for path in ["/api/v1/orgs", "/orgs", "/nowhere"] {
@@ -300,21 +264,17 @@ async fn a_100000_character_q_answers_414_with_a_body_not_an_empty_400() {
     // same client goes on working afterwards (on a new connection).
     let q = "a".repeat(60_000);
     for path in ["/orgs", "/users"] {
-        let (status, body) = app
-            .call(Method::GET, format!("{path}?q={q}"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("{path}?q={q}")).await;
         assert_eq!(status, StatusCode::URI_TOO_LONG, "{path}");
         assert!(is_json_error(&body, "uri_too_long"), "{body}");
-        let (status, body) = app
-            .call(Method::GET, format!("{path}?q=a"), &token, None)
-            .await;
+        let (status, body) = app.get_json(&token, format!("{path}?q=a")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let response = app.browser.get(&format!("/orgs?q={q}")).await;
     assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert!(response.text().await.unwrap().contains("Address too long"));
-    let (status, _) = app.get_text("/sign-in").await;
+    let (status, _) = app.get_page("/sign-in").await;
     assert_eq!(status, StatusCode::OK);
 }
 

@@ -10,15 +10,6 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::timesheets::{World, world};
 
-async fn signed_in(w: &World, email: &str) -> Browser {
-    let b = w.app.new_browser();
-    assert_eq!(
-        b.sign_in(email, ADMIN_PASSWORD).await.status(),
-        S::SEE_OTHER
-    );
-    b
-}
-
 fn grid_path(w: &World) -> String {
     format!("/timesheets/{}/{}", w.eve_id, w.week)
 }
@@ -57,28 +48,25 @@ async fn post_grid(b: &Browser, path: &str, fields: Vec<(String, String)>) -> re
 }
 
 async fn stored_version(w: &World) -> i64 {
-    let (_, sheet) = w
-        .app
-        .call(reqwest::Method::GET, grid_path(w), &w.eve, None)
-        .await;
+    let (_, sheet) = w.app.get_json(&w.eve, grid_path(w)).await;
     sheet["version"].as_i64().unwrap()
 }
 
 #[tokio::test]
 async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() {
     let w = world().await;
-    let eve = signed_in(&w, "eve@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
     // "This week" goes to the current week's grid.
     let response = eve.get("/timesheets/this-week").await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(&format!("/timesheets/{}/", w.eve_id)));
     // An empty week offers rows to add; ?add= shows one (storing nothing).
-    let (status, html) = eve.get_text(&grid_path(&w)).await;
+    let (status, html) = eve.get_page(&grid_path(&w)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("Copy last week"));
     let (_, html) = eve
-        .get_text(&format!("{}?add={}", grid_path(&w), w.p1))
+        .get_page(&format!("{}?add={}", grid_path(&w), w.p1))
         .await;
     assert!(html.contains(&format!("name=\"h-{}-{}\"", w.p1, w.day(0))));
     assert_eq!(stored_version(&w).await, 0);
@@ -91,7 +79,7 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
     )
     .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = eve.get_text(&grid_path(&w)).await;
+    let (_, html) = eve.get_page(&grid_path(&w)).await;
     assert!(html.contains("Saved."));
     assert!(html.contains("value=\"4.5\""));
     assert!(html.contains("12.50"), "week total shown");
@@ -154,7 +142,7 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
     assert_eq!(stored_version(&w).await, 2);
 
     // Outsiders get 404 on the page and on its actions.
-    let gus = signed_in(&w, "gus@globex.example").await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     assert_eq!(gus.get(&grid_path(&w)).await.status(), S::NOT_FOUND);
     let response = post_grid(
         &gus,
@@ -169,8 +157,8 @@ async fn the_grid_saves_keeps_typed_values_on_errors_and_explains_stale_saves() 
 #[tokio::test]
 async fn submit_reject_fix_and_approve_through_the_pages() {
     let w = world().await;
-    let eve = signed_in(&w, "eve@acme.example").await;
-    let pat = signed_in(&w, "pat@acme.example").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
     let response = post_grid(
         &eve,
         &grid_path(&w),
@@ -178,27 +166,24 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     )
     .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, sheet) = w
-        .app
-        .call(reqwest::Method::GET, grid_path(&w), &w.eve, None)
-        .await;
+    let (_, sheet) = w.app.get_json(&w.eve, grid_path(&w)).await;
     assert_eq!(sheet["status"], "submitted");
     let id = sheet["id"].as_i64().unwrap();
 
     // Pat's navigation counts it; his inbox lists it.
-    let (_, html) = pat.get_text("/").await;
+    let (_, html) = pat.get_page("/").await;
     assert!(html.contains("data-testid=\"approvals-count\""));
     assert!(html.contains("data-testid=\"unread-count\""));
-    let (_, inbox) = pat.get_text("/approvals").await;
+    let (_, inbox) = pat.get_page("/approvals").await;
     assert!(inbox.contains("Eve") && inbox.contains("Project P1"));
     // Rejecting without a reason is refused next to the field.
     let response = pat
-        .post_form_with_csrf(&format!("/timesheets/{id}/reject"), &[("reason", " ")])
+        .submit_form(&format!("/timesheets/{id}/reject"), &[("reason", " ")])
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     assert!(response.text().await.unwrap().contains("Give a reason"));
     let response = pat
-        .post_form_with_csrf(
+        .submit_form(
             &format!("/timesheets/{id}/reject"),
             &[("reason", "Monday was a holiday"), ("back", "/approvals")],
         )
@@ -207,9 +192,9 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     assert_eq!(response.headers()["location"], "/approvals");
 
     // Eve reads why, fixes and resubmits.
-    let (_, html) = eve.get_text(&grid_path(&w)).await;
+    let (_, html) = eve.get_page(&grid_path(&w)).await;
     assert!(html.contains("Rejected: Monday was a holiday"));
-    let (_, notes) = eve.get_text("/notifications").await;
+    let (_, notes) = eve.get_page("/notifications").await;
     assert!(notes.contains("was rejected"));
     let v = stored_version(&w).await;
     let response = post_grid(
@@ -230,7 +215,7 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, html) = eve.get_text(&grid_path(&w)).await;
+    let (_, html) = eve.get_page(&grid_path(&w)).await;
     assert!(html.contains("approved and locked"));
     assert!(!html.contains("name=\"h-"), "no inputs on a locked week");
     let v = stored_version(&w).await;
@@ -243,42 +228,26 @@ async fn submit_reject_fix_and_approve_through_the_pages() {
     assert_eq!(response.status(), S::CONFLICT);
 
     // Gus may neither see nor decide.
-    let gus = signed_in(&w, "gus@globex.example").await;
+    let gus = w.app.signed_in_browser("gus@globex.example").await;
     let response = gus
-        .post_form_with_csrf(&format!("/timesheets/{id}/approve"), &[])
+        .submit_form(&format!("/timesheets/{id}/approve"), &[])
         .await;
     assert_eq!(response.status(), S::NOT_FOUND);
 
     // Notifications: mark one, then all, read.
-    let (_, before) = w
-        .app
-        .call(
-            reqwest::Method::GET,
-            "/notifications?unread=true",
-            &w.eve,
-            None,
-        )
-        .await;
+    let (_, before) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     let first = before["items"][0]["id"].as_i64().unwrap().to_string();
     let response = eve
-        .post_form_with_csrf("/notifications/read", &[("id", first.as_str())])
+        .submit_form("/notifications/read", &[("id", first.as_str())])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, after) = w
-        .app
-        .call(
-            reqwest::Method::GET,
-            "/notifications?unread=true",
-            &w.eve,
-            None,
-        )
-        .await;
+    let (_, after) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     assert_eq!(
         after["total"].as_i64().unwrap(),
         before["total"].as_i64().unwrap() - 1
     );
-    eve.post_form_with_csrf("/notifications/read", &[]).await;
-    let (_, html) = eve.get_text("/").await;
+    eve.submit_form("/notifications/read", &[]).await;
+    let (_, html) = eve.get_page("/").await;
     assert!(!html.contains("data-testid=\"unread-count\""));
 }
 
@@ -298,19 +267,17 @@ async fn projects_teams_and_my_projects_show_the_hours() {
         )
         .await;
     assert_eq!(status, S::OK, "{body}");
-    let (status, body) = w
-        .app
-        .call(
-            reqwest::Method::PUT,
-            format!("/timesheets/{}/{this_monday}", w.eve_id),
+    w.app
+        .save_week(
             &w.eve,
-            Some(json!({"version": 0, "entries": [{"project_id": w.p1, "date": this_monday.to_string(), "minutes": 120}]})),
+            w.eve_id,
+            this_monday,
+            json!([{"project_id": w.p1, "date": this_monday.to_string(), "minutes": 120}]),
         )
         .await;
-    assert_eq!(status, S::OK, "{body}");
 
-    let eve = signed_in(&w, "eve@acme.example").await;
-    let (_, mine) = eve.get_text("/my/projects").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
+    let (_, mine) = eve.get_page("/my/projects").await;
     assert!(
         mine.contains(&format!("data-testid=\"week-hours-{}\">2.00 h", w.p1)),
         "{mine}"
@@ -318,7 +285,7 @@ async fn projects_teams_and_my_projects_show_the_hours() {
     // Copy last week's rows brings P1 into an empty next week.
     let next = this_monday + Duration::days(7);
     let (_, html) = eve
-        .get_text(&format!("/timesheets/{}/{next}?copy=1", w.eve_id))
+        .get_page(&format!("/timesheets/{}/{next}?copy=1", w.eve_id))
         .await;
     assert!(
         html.contains(&format!("name=\"h-{}-{next}\"", w.p1)),
@@ -327,17 +294,17 @@ async fn projects_teams_and_my_projects_show_the_hours() {
 
     // The project shows 10 h logged to those who see time there (Olga), not
     // to an assignee without it (Eve).
-    let olga = signed_in(&w, "olga@acme.example").await;
-    let (_, project) = olga.get_text(&format!("/projects/{}", w.p1)).await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (_, project) = olga.get_page(&format!("/projects/{}", w.p1)).await;
     assert!(
         project.contains("data-testid=\"logged\">10.00 h"),
         "{project}"
     );
-    let (_, project) = eve.get_text(&format!("/projects/{}", w.p1)).await;
+    let (_, project) = eve.get_page(&format!("/projects/{}", w.p1)).await;
     assert!(!project.contains("data-testid=\"logged\""));
 
     // The team page shows Eve's week state to Olga (time.view over her).
-    let (_, team) = olga.get_text(&format!("/teams/{}", w.team)).await;
+    let (_, team) = olga.get_page(&format!("/teams/{}", w.team)).await;
     assert!(
         team.contains(&format!("data-testid=\"week-state-{}\">draft", w.eve_id)),
         "{team}"
@@ -347,10 +314,10 @@ async fn projects_teams_and_my_projects_show_the_hours() {
 #[tokio::test]
 async fn the_reminder_button_reaches_only_the_admins_people() {
     let w = world().await;
-    let olga = signed_in(&w, "olga@acme.example").await;
-    let (_, inbox) = olga.get_text("/approvals").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (_, inbox) = olga.get_page("/approvals").await;
     assert!(inbox.contains("data-testid=\"remind\""));
-    let response = olga.post_form_with_csrf("/approvals/remind", &[]).await;
+    let response = olga.submit_form("/approvals/remind", &[]).await;
     assert_eq!(response.status(), S::SEE_OTHER);
     // Eve and Pat worked on projects last week and submitted nothing.
     assert_eq!(
@@ -362,13 +329,11 @@ async fn the_reminder_button_reaches_only_the_admins_people() {
         1
     );
     // Pat without time.manage has no button, and the route does not exist for him.
-    let pat = signed_in(&w, "pat@acme.example").await;
-    let (_, inbox) = pat.get_text("/approvals").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
+    let (_, inbox) = pat.get_page("/approvals").await;
     assert!(!inbox.contains("data-testid=\"remind\""));
     assert_eq!(
-        pat.post_form_with_csrf("/approvals/remind", &[])
-            .await
-            .status(),
+        pat.submit_form("/approvals/remind", &[]).await.status(),
         S::NOT_FOUND
     );
 }
@@ -386,8 +351,8 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
         .await;
     let id = sheet["id"].as_i64().unwrap();
     w.act(&w.eve, id, "submit", json!({})).await;
-    let pat = signed_in(&w, "pat@acme.example").await;
-    let (_, html) = pat.get_text("/").await;
+    let pat = w.app.signed_in_browser("pat@acme.example").await;
+    let (_, html) = pat.get_page("/").await;
     assert!(
         html.contains("data-testid=\"my-pending\"") && html.contains("Eve, week of"),
         "{html}"
@@ -404,8 +369,8 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     )
     .await;
 
-    let eve = signed_in(&w, "eve@acme.example").await;
-    let (_, html) = eve.get_text("/").await;
+    let eve = w.app.signed_in_browser("eve@acme.example").await;
+    let (_, html) = eve.get_page("/").await;
     assert!(
         html.contains("data-testid=\"my-rejected\"") && html.contains("Split Monday"),
         "{html}"
@@ -417,8 +382,8 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     w.app
         .create_user("gina@globex.example", "Gina", w.globex)
         .await;
-    let olga = signed_in(&w, "olga@acme.example").await;
-    let (_, html) = olga.get_text("/").await;
+    let olga = w.app.signed_in_browser("olga@acme.example").await;
+    let (_, html) = olga.get_page("/").await;
     assert!(html.contains("Acme at a glance"), "{html}");
     assert!(
         html.contains("data-testid=\"admin-users\">4<"),
@@ -427,17 +392,8 @@ async fn dashboards_show_each_person_their_part_and_nothing_more() {
     assert!(html.contains("data-testid=\"admin-audit\""));
     assert!(!html.contains("Globex") && !html.contains("gina"));
     w.app.add_keeper(w.east).await;
-    let (status, _) = w
-        .app
-        .call(
-            reqwest::Method::PATCH,
-            format!("/orgs/{}", w.east),
-            &w.ada,
-            Some(json!({"privacy_mode": true})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
-    let (_, html) = olga.get_text("/").await;
+    w.app.make_private(&w.ada, w.east).await;
+    let (_, html) = olga.get_page("/").await;
     assert!(
         html.contains("data-testid=\"admin-users\">1<"),
         "only Olga at home in Acme itself: {html}"

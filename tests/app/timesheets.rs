@@ -12,6 +12,11 @@ use crate::helpers::*;
 
 /// Root ─┬─ Acme ── East      (Eve, Pat, Lee at home in East)
 ///       └─ Globex            (Gus, its org admin)
+///
+/// The time world, not the shared tree: it carries projects, assignments
+/// and a team, fifteen files build on it (reports, paging, inbox, overview
+/// add their own orgs such as West with codes they assert), and its reports
+/// read the bare codes (`EAST`).
 pub struct World {
     pub app: TestApp,
     pub ada: String,
@@ -40,89 +45,45 @@ pub struct World {
 }
 
 pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
-    let (status, out) = app.call(Method::POST, path, t, Some(body)).await;
+    let (status, out) = app.post_json(t, path, body).await;
     assert!(status.is_success(), "POST {path}: {status} {out}");
     out
 }
 
 pub async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
+    let (app, _, ada) = spawn_with_owner().await;
     let root = app.root_id().await;
-    let org = async |parent: i64, name: &str, code: &str| {
-        let body = json!({"parent_id": parent, "name": name, "code": code});
-        post(&app, &ada, "/orgs", body).await["id"]
-            .as_i64()
-            .unwrap()
-    };
-    let acme = org(root, "Acme", "ACME").await;
-    let east = org(acme, "East", "EAST").await;
-    let globex = org(root, "Globex", "GLOBEX").await;
+    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let east = app.create_org(&ada, acme, "East", "EAST").await;
+    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
     let olga = app.create_user("olga@acme.example", "Olga", acme).await;
     let gus = app.create_user("gus@globex.example", "Gus", globex).await;
     let eve = app.create_user("eve@acme.example", "Eve", east).await;
     let pat = app.create_user("pat@acme.example", "Pat", east).await;
     let lee = app.create_user("lee@acme.example", "Lee", east).await;
-    let admin_role = app.role_id(&ada, "Org admin").await;
     for (user, org) in [(olga.id, acme), (gus.id, globex)] {
-        post(
-            &app,
-            &ada,
-            "/grants",
-            json!({"role_id": admin_role, "user_id": user, "org_id": org}),
-        )
-        .await;
+        app.grant_role(&ada, "Org admin", user, org).await;
     }
     let today = chrono::Utc::now().date_naive();
     let week = today - Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7);
-    let start = (week - Duration::days(30)).to_string();
+    let start = week - Duration::days(30);
     let mut projects = vec![];
     for code in ["P1", "P2"] {
-        let p = post(
-            &app,
-            &ada,
-            "/projects",
-            json!({"org_id": acme, "code": code, "name": format!("Project {code}")}),
-        )
-        .await;
+        let name = format!("Project {code}");
+        let p = app.create_project(&ada, acme, code, &name).await;
         projects.push(p["id"].as_i64().unwrap());
     }
-    let assign = |project: i64, user: i64, role: &'static str| {
-        let (app, ada, start) = (&app, &ada, start.clone());
-        async move {
-            let (status, body) = app
-                .call(
-                    Method::PUT,
-                    format!("/projects/{project}/assignments/{user}"),
-                    ada,
-                    Some(json!({"role": role, "minutes_per_week": 2400, "start_date": start})),
-                )
-                .await;
-            assert_eq!(status, S::CREATED, "{body}");
-        }
-    };
-    assign(projects[0], eve.id, "member").await;
-    assign(projects[1], eve.id, "member").await;
-    assign(projects[0], pat.id, "approver").await;
-    let team = post(
-        &app,
-        &ada,
-        "/teams",
-        json!({"org_id": east, "name": "Field"}),
-    )
-    .await["id"]
+    app.assign(&ada, projects[0], eve.id, "member", start).await;
+    app.assign(&ada, projects[1], eve.id, "member", start).await;
+    app.assign(&ada, projects[0], pat.id, "approver", start)
+        .await;
+    let team = json!({"org_id": east, "name": "Field"});
+    let team = post(&app, &ada, "/teams", team).await["id"]
         .as_i64()
         .unwrap();
     for (user, lead) in [(eve.id, false), (lee.id, true)] {
-        let (status, _) = app
-            .call(
-                Method::PUT,
-                format!("/teams/{team}/members/{user}"),
-                &ada,
-                Some(json!({"lead": lead})),
-            )
-            .await;
+        let path = format!("/teams/{team}/members/{user}");
+        let (status, _) = app.put_json(&ada, path, json!({"lead": lead})).await;
         assert!(status.is_success());
     }
     World {
@@ -157,16 +118,15 @@ impl World {
     }
 
     async fn get_sheet(&self, t: &str) -> (S, Value) {
-        self.app.call(Method::GET, self.sheet_path(), t, None).await
+        self.app.get_json(t, self.sheet_path()).await
     }
 
     pub async fn put_sheet(&self, t: &str, version: i64, entries: Value) -> (S, Value) {
         self.app
-            .call(
-                Method::PUT,
-                self.sheet_path(),
+            .put_json(
                 t,
-                Some(json!({"version": version, "entries": entries})),
+                self.sheet_path(),
+                json!({"version": version, "entries": entries}),
             )
             .await
     }
@@ -189,31 +149,27 @@ impl World {
 
     pub async fn act(&self, t: &str, id: i64, what: &str, body: Value) -> (S, Value) {
         self.app
-            .call(
-                Method::POST,
-                format!("/timesheets/{id}/{what}"),
-                t,
-                Some(body),
-            )
+            .post_json(t, format!("/timesheets/{id}/{what}"), body)
             .await
     }
 
     async fn set_mode(&self, mode: &str) {
-        let (status, body) = self
-            .app
-            .call(
-                Method::PUT,
-                format!("/orgs/{}/settings", self.acme),
+        self.app
+            .put_json(
                 &self.ada,
-                Some(json!({"approval_mode": mode})),
+                format!("/orgs/{}/settings", self.acme),
+                json!({"approval_mode": mode}),
             )
-            .await;
-        assert_eq!(status, S::OK, "{body}");
+            .await
+            .expect_status(S::OK);
     }
 
     async fn notifications(&self, t: &str) -> Vec<Value> {
-        let (status, body) = self.app.call(Method::GET, "/notifications", t, None).await;
-        assert_eq!(status, S::OK, "{body}");
+        let body = self
+            .app
+            .get_json(t, "/notifications")
+            .await
+            .expect_status(S::OK);
         body["items"].as_array().unwrap().clone()
     }
 
@@ -305,27 +261,16 @@ async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
     assert_eq!(status, S::CONFLICT, "{body}");
 
     // The inbox: Pat has P1's part, Gus nothing, Eve nothing of her own.
-    let (_, inbox) = w.app.call(Method::GET, "/approvals", &w.pat, None).await;
+    let (_, inbox) = w.app.get_json(&w.pat, "/approvals").await;
     assert_eq!(inbox["total"], 1, "{inbox}");
     assert_eq!(inbox["items"][0]["project_id"], w.p1);
-    assert_eq!(
-        w.app.call(Method::GET, "/approvals", &w.gus, None).await.1["total"],
-        0
-    );
-    assert_eq!(
-        w.app.call(Method::GET, "/approvals", &w.eve, None).await.1["total"],
-        0
-    );
-    let (_, olga_inbox) = w.app.call(Method::GET, "/approvals", &w.olga, None).await;
+    assert_eq!(w.app.get_json(&w.gus, "/approvals").await.1["total"], 0);
+    assert_eq!(w.app.get_json(&w.eve, "/approvals").await.1["total"], 0);
+    let (_, olga_inbox) = w.app.get_json(&w.olga, "/approvals").await;
     assert_eq!(olga_inbox["total"], 2);
     let (_, filtered) = w
         .app
-        .call(
-            Method::GET,
-            format!("/approvals?project_id={}", w.p2),
-            &w.olga,
-            None,
-        )
+        .get_json(&w.olga, format!("/approvals?project_id={}", w.p2))
         .await;
     assert_eq!(filtered["total"], 1);
 
@@ -631,31 +576,27 @@ async fn bad_entries_are_refused_and_change_nothing() {
         );
     }
     // The maximum per day is a setting.
-    let (status, _) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.acme),
+    w.app
+        .put_json(
             &w.ada,
-            Some(json!({"max_minutes_per_day": 600})),
+            format!("/orgs/{}/settings", w.acme),
+            json!({"max_minutes_per_day": 600}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let (status, body) = w
         .put_sheet(&w.eve, v, json!([cell(w.p1, w.day(2), 660)]))
         .await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     // So is a locked period.
-    let (status, _) = w
-        .app
-        .call(
-            Method::PUT,
-            format!("/orgs/{}/settings", w.acme),
+    w.app
+        .put_json(
             &w.ada,
-            Some(json!({"lock_before": w.day(3)})),
+            format!("/orgs/{}/settings", w.acme),
+            json!({"lock_before": w.day(3)}),
         )
-        .await;
-    assert_eq!(status, S::OK);
+        .await
+        .expect_status(S::OK);
     let (status, body) = w
         .put_sheet(&w.eve, v, json!([cell(w.p1, w.day(2), 60)]))
         .await;
@@ -664,26 +605,18 @@ async fn bad_entries_are_refused_and_change_nothing() {
     assert_eq!(w.put_sheet(&w.eve, v - 1, json!([])).await.0, S::CONFLICT);
     assert_eq!(w.put_sheet(&w.eve, v + 5, json!([])).await.0, S::CONFLICT);
     let tuesday = format!("/timesheets/{}/{}", w.eve_id, w.day(1));
-    let (status, body) = w.app.call(Method::GET, &tuesday, &w.eve, None).await;
+    let (status, body) = w.app.get_json(&w.eve, &tuesday).await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["week_start"].is_string());
     assert_eq!(
         w.app
-            .call(
-                Method::GET,
-                format!("/timesheets/{}/not-a-date", w.eve_id),
-                &w.eve,
-                None
-            )
+            .get_json(&w.eve, format!("/timesheets/{}/not-a-date", w.eve_id))
             .await
             .0,
         S::UNPROCESSABLE_ENTITY
     );
     // Gus may not even learn Eve's week start.
-    assert_eq!(
-        w.app.call(Method::GET, &tuesday, &w.gus, None).await.0,
-        S::NOT_FOUND
-    );
+    assert_eq!(w.app.get_json(&w.gus, &tuesday).await.0, S::NOT_FOUND);
     assert_eq!(
         w.put_sheet(&w.gus, v, json!([cell(w.p1, w.day(4), 60)]))
             .await
@@ -771,12 +704,7 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     .await;
     assert_eq!(
         w.app
-            .call(
-                Method::DELETE,
-                format!("/grants/{}", grant["id"]),
-                &w.olga,
-                None
-            )
+            .delete(&w.olga, format!("/grants/{}", grant["id"]))
             .await
             .0,
         S::NO_CONTENT
@@ -790,11 +718,10 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     .await;
     let (status, _) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/groups/{}/members/{}", group["id"], w.eve_id),
+        .put_json(
             &w.olga,
-            Some(json!({"owner": false})),
+            format!("/groups/{}/members/{}", group["id"], w.eve_id),
+            json!({"owner": false}),
         )
         .await;
     assert!(status.is_success());
@@ -806,48 +733,29 @@ async fn notifications_tell_people_what_concerns_them_and_are_read_by_them_only(
     assert_eq!(w.kinds(&w.gus).await, ["grant_received"]);
 
     // Reading: one, then all; other people's ids are ignored.
-    let (_, list) = w
-        .app
-        .call(Method::GET, "/notifications", &w.eve, None)
-        .await;
+    let (_, list) = w.app.get_json(&w.eve, "/notifications").await;
     let unread = list["unread"].as_i64().unwrap();
     assert_eq!(unread, list["total"].as_i64().unwrap());
     let first = list["items"][0]["id"].as_i64().unwrap();
-    let (status, out) = w
+    let out = w
         .app
-        .call(
-            Method::POST,
-            "/notifications/read",
-            &w.gus,
-            Some(json!({"ids": [first]})),
-        )
-        .await;
-    assert_eq!(status, S::OK);
+        .post_json(&w.gus, "/notifications/read", json!({"ids": [first]}))
+        .await
+        .expect_status(S::OK);
     assert_eq!(out["marked_read"], 0);
     let (_, out) = w
         .app
-        .call(
-            Method::POST,
-            "/notifications/read",
-            &w.eve,
-            Some(json!({"ids": [first]})),
-        )
+        .post_json(&w.eve, "/notifications/read", json!({"ids": [first]}))
         .await;
     assert_eq!(out["marked_read"], 1);
     assert_eq!(out["unread"], unread - 1);
-    let (_, only_unread) = w
-        .app
-        .call(Method::GET, "/notifications?unread=true", &w.eve, None)
-        .await;
+    let (_, only_unread) = w.app.get_json(&w.eve, "/notifications?unread=true").await;
     assert_eq!(only_unread["total"], unread - 1);
-    let (_, out) = w
-        .app
-        .call(Method::POST, "/notifications/read", &w.eve, None)
-        .await;
+    let (_, out) = w.app.post_empty(&w.eve, "/notifications/read").await;
     assert_eq!(out["unread"], 0);
     assert_eq!(
         w.app
-            .call(Method::GET, "/notifications?unread=maybe", &w.eve, None)
+            .get_json(&w.eve, "/notifications?unread=maybe")
             .await
             .0,
         S::UNPROCESSABLE_ENTITY
@@ -860,12 +768,7 @@ async fn reminders_go_once_to_people_missing_last_week() {
     // Pat submitted last week; Eve left hers a draft; Lee works on no project.
     let (status, body) = w
         .app
-        .call(
-            Method::PUT,
-            format!("/timesheets/{}/{}", w.pat_id, w.week),
-            &w.pat,
-            Some(json!({"version": 0, "entries": [{"project_id": w.p1, "date": w.day(0), "minutes": 60}]})),
-        )
+        .put_json(&w.pat, format!("/timesheets/{}/{}", w.pat_id, w.week), json!({"version": 0, "entries": [{"project_id": w.p1, "date": w.day(0), "minutes": 60}]}))
         .await;
     assert_eq!(status, S::OK, "{body}");
     w.act(&w.pat, body["id"].as_i64().unwrap(), "submit", json!({}))
