@@ -34,6 +34,7 @@ mod reports;
 mod reports_scale;
 mod reports_teams;
 mod sessions;
+mod shell;
 mod sign_in_throttle;
 mod tenant_codes;
 mod text_input;
