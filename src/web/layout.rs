@@ -116,81 +116,45 @@ const fn link(key: &'static str, href: &'static str, label: &'static str, needs:
 
 /// The sidebar's areas, in order. `{org}` in an href is the org the person
 /// works in.
-pub const NAV: &[(&str, &[NavLink])] = &[
-    (
-        "Work",
-        &[
-            link("dashboard", "/", "Dashboard", Needs::Nothing),
-            link("timesheets", "/timesheets", "My week", Needs::Nothing),
-            link("my-projects", "/my/projects", "My projects", Needs::Nothing),
-            link("approvals", "/approvals", "Approvals", Needs::Approving),
-        ],
-    ),
-    (
-        "Organization",
-        &[
-            link(
-                "orgs",
-                "/orgs",
-                "Organizations",
-                Needs::Anywhere(Permission::OrgView),
-            ),
-            link(
-                "users",
-                "/users",
-                "People",
-                Needs::Anywhere(Permission::UserView),
-            ),
-            link(
-                "groups",
-                "/groups",
-                "Groups",
-                Needs::Anywhere(Permission::GroupView),
-            ),
-            link(
-                "teams",
-                "/teams",
-                "Teams",
-                Needs::Anywhere(Permission::TeamView),
-            ),
-            link(
-                "projects",
-                "/projects",
-                "Projects",
-                Needs::Anywhere(Permission::ProjectView),
-            ),
-        ],
-    ),
-    (
-        "Insight",
-        &[
-            link(
-                "reports",
-                "/reports",
-                "Reports",
-                Needs::Anywhere(Permission::ReportView),
-            ),
-            link(
-                "audit",
-                "/audit",
-                "Audit",
-                Needs::Anywhere(Permission::AuditView),
-            ),
-        ],
-    ),
-    (
-        "Admin",
-        &[
-            link("access", "/access/explain", "Access", Needs::Nothing),
-            link(
-                "settings",
-                "/orgs/{org}/settings",
-                "Settings",
-                Needs::Context,
-            ),
-        ],
-    ),
-];
+pub const NAV: &[(&str, &[NavLink])] = {
+    use Needs::{Anywhere, Approving, Context, Nothing};
+    use Permission::{AuditView, GroupView, OrgView, ProjectView, ReportView, TeamView, UserView};
+    &[
+        (
+            "Work",
+            &[
+                link("dashboard", "/", "Dashboard", Nothing),
+                link("timesheets", "/timesheets", "My week", Nothing),
+                link("my-projects", "/my/projects", "My projects", Nothing),
+                link("approvals", "/approvals", "Approvals", Approving),
+            ],
+        ),
+        (
+            "Organization",
+            &[
+                link("orgs", "/orgs", "Organizations", Anywhere(OrgView)),
+                link("users", "/users", "People", Anywhere(UserView)),
+                link("groups", "/groups", "Groups", Anywhere(GroupView)),
+                link("teams", "/teams", "Teams", Anywhere(TeamView)),
+                link("projects", "/projects", "Projects", Anywhere(ProjectView)),
+            ],
+        ),
+        (
+            "Insight",
+            &[
+                link("reports", "/reports", "Reports", Anywhere(ReportView)),
+                link("audit", "/audit", "Audit", Anywhere(AuditView)),
+            ],
+        ),
+        (
+            "Admin",
+            &[
+                link("access", "/access/explain", "Access", Nothing),
+                link("settings", "/orgs/{org}/settings", "Settings", Context),
+            ],
+        ),
+    ]
+};
 
 /// The sidebar for this person: each area with the entries they may use
 /// (an area left empty is left out).
