@@ -9,7 +9,7 @@ use crate::authz::Access;
 use crate::db::{self, Conn, schema::notifications};
 use crate::domain::mail::{self, Message};
 use crate::domain::user;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The kinds of notification, as stored and as the API shows them.
 pub mod kind {
@@ -189,6 +189,33 @@ fn hidden_for(conn: &mut Conn, access: &Access) -> Result<Vec<(i64, chrono::Naiv
 /// Unread notifications the person may read (as [`list`] counts them).
 pub fn unread_count(conn: &mut Conn, access: &Access) -> Result<i64> {
     Ok(list(conn, access, true, 0, 0)?.1)
+}
+
+/// Opens the person's notification `id`: marks it read and answers the page
+/// it points to. Someone else's, or one a privacy border now hides from
+/// them, answers like one that does not exist.
+pub fn open(conn: &mut Conn, access: &Access, id: i64) -> Result<String> {
+    let found: Option<(String, Option<i64>, chrono::NaiveDateTime)> = notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::user_id.eq(access.user_id))
+        .select((
+            notifications::link,
+            notifications::org_id,
+            notifications::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let (link, org, created) = found.ok_or(Error::NotFound)?;
+    if let Some(org) = org {
+        let hidden = crate::domain::privacy::hidden_before(conn, access, &[org])?;
+        if hidden.iter().any(|(_, since)| created < *since) {
+            return Err(Error::NotFound);
+        }
+    }
+    mark_read(conn, access.user_id, Some(&[id]))?;
+    // Links are written by Canopy itself; still, only ever a path here.
+    let local = link.starts_with('/') && !link.starts_with("//") && !link.starts_with("/\\");
+    Ok(if local { link } else { "/notifications".into() })
 }
 
 /// Marks some (`Some(ids)`) or all (`None`) of a person's notifications read.

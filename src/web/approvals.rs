@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(bulk_approve)
         .service(remind)
         .service(notifications)
+        .service(open)
         .service(read);
 }
 
@@ -358,6 +359,18 @@ async fn notifications(me: SignedIn, query: web::Query<PageNo>) -> Result<HttpRe
 struct ReadForm {
     /// One notification, or empty for all of them.
     id: String,
+}
+
+/// `GET /notifications/{id}`: opens one, marked read on the way, at the
+/// page it points to.
+#[get("/notifications/{id}")]
+async fn open(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let (access, id) = (me.access.clone(), id.into_inner());
+    let link = me
+        .db()
+        .write(move |conn| notification::open(conn, &access, id))
+        .await?;
+    see_other(&link)
 }
 
 /// `POST /notifications/read`: marks one (`id`) or all read.

@@ -595,15 +595,42 @@ async fn what_was_told_before_privacy_leaves_those_outside_and_stays_inside() {
             .any(|e| e["org_id"] == w.east)
     );
 
+    // Opening a notice from the list marks it read and goes where it points.
+    let items = before["items"].as_array().unwrap().clone();
+    let about_east = |n: &&serde_json::Value| n.to_string().contains("Crew");
+    let east_notice = items.iter().find(about_east).expect("East's notice")["id"].clone();
+    let acme_notice = items
+        .iter()
+        .find(|n| !about_east(n))
+        .expect("Acme's notice")
+        .clone();
+    let opened = uma
+        .get(&format!("/notifications/{}", acme_notice["id"]))
+        .await;
+    assert_eq!(opened.status(), S::SEE_OTHER);
+    assert_eq!(location(&opened), acme_notice["link"].as_str().unwrap());
+    assert_eq!(notices(w.uma.clone()).await["unread"], 1, "opened is read");
+    // Someone else's notice answers like none.
+    let olga_browser = w.signed_in_browser("olga@acme.example").await;
+    let missing = olga_browser.get_page("/notifications/987654321").await;
+    assert_eq!(missing.0, S::NOT_FOUND);
+    let others = olga_browser
+        .get_page(&format!("/notifications/{}", acme_notice["id"]))
+        .await;
+    assert_eq!(others, missing);
+
     let (status, _) = w.privacy(&w.olga, true).await;
     assert_eq!(status, S::OK);
     // Uma (access stops at the border): the old notice, audit rows and
-    // activity about East are gone everywhere.
+    // activity about East are gone everywhere, opening it too.
+    let hidden = uma.get_page(&format!("/notifications/{east_notice}")).await;
+    assert_eq!(hidden, uma.get_page("/notifications/987654321").await);
+    assert_eq!(hidden.0, S::NOT_FOUND);
     let after = notices(w.uma.clone()).await;
     assert_eq!(
         (after["total"].clone(), after["unread"].clone()),
-        (json!(1), json!(1)),
-        "only Acme's is left: {after}"
+        (json!(1), json!(0)),
+        "only Acme's is left, read: {after}"
     );
     assert!(!after.to_string().contains("Crew"), "{after}");
     let (_, html) = uma.get_page("/notifications").await;
