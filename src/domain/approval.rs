@@ -21,11 +21,12 @@ use crate::db::{
     Conn,
     schema::{grants, group_members, project_assignments, projects, team_members, timesheets},
 };
+use crate::domain::assignment::ProjectRole;
 use crate::domain::timesheet::{Part, Week};
 use crate::domain::user::User;
 use crate::error::Result;
 
-const APPROVING_ROLES: [&str; 2] = ["approver", "manager"];
+const APPROVING_ROLES: [ProjectRole; 2] = [ProjectRole::Approver, ProjectRole::Manager];
 
 /// One person as a decider, with what the resolver cannot know loaded once:
 /// their approver assignments and the members of the teams they lead.

@@ -26,7 +26,7 @@ pub struct Assignment {
     pub id: i64,
     pub project_id: i64,
     pub user_id: i64,
-    pub role: String,
+    pub role: ProjectRole,
     pub minutes_per_week: i32,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
@@ -51,31 +51,12 @@ fn overlap(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>))
     a.1.is_none_or(|ae| b.0 <= ae) && b.1.is_none_or(|be| a.0 <= be)
 }
 
-/// The role someone has on a project.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProjectRole {
-    Member,
-    Approver,
-    Manager,
-}
-
-impl ProjectRole {
-    pub const ALL: &'static [ProjectRole] = &[
-        ProjectRole::Member,
-        ProjectRole::Approver,
-        ProjectRole::Manager,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectRole::Member => "member",
-            ProjectRole::Approver => "approver",
-            ProjectRole::Manager => "manager",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|r| r.as_str() == s.trim())
+crate::text_enum! {
+    /// The role someone has on a project (`project_assignments.role`).
+    pub enum ProjectRole {
+        Member = "member",
+        Approver = "approver",
+        Manager = "manager",
     }
 }
 
@@ -324,7 +305,7 @@ pub fn put(
             "This project's organization is archived; it takes no assignments.",
         ));
     }
-    if user.status == "deactivated" {
+    if user.status == crate::domain::user::UserStatus::Deactivated {
         return Err(FieldErrors::single(
             "user_id",
             "A deactivated user cannot be assigned.",

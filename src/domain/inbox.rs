@@ -22,7 +22,7 @@ use crate::db::{
 };
 use crate::domain::approval::{Approver, PendingFilter, PendingItem, Sort};
 use crate::domain::audit::Actor;
-use crate::domain::timesheet::{Part, Timesheet};
+use crate::domain::timesheet::{Part, PartStatus, Timesheet};
 use crate::domain::user::User;
 use crate::domain::{pick, project, team, validate};
 use crate::error::{Error, FieldErrors, Result};
@@ -243,7 +243,7 @@ macro_rules! matching {
     ($source:expr, $scope:expr, $filter:expr) => {{
         let filter: &PendingFilter = $filter;
         let mut query = $source
-            .filter(approval_parts::status.eq("pending"))
+            .filter(approval_parts::status.eq(PartStatus::Pending))
             .filter($scope.condition())
             .into_boxed();
         if let Some(p) = filter.project_id {

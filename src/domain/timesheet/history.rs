@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{Part, Timesheet, hours};
+use super::{Part, PartStatus, Timesheet, hours};
 use crate::authz::Snapshot;
 use crate::db::{self, Conn, schema::timesheet_history};
 use crate::domain::approval;
@@ -108,7 +108,7 @@ pub(super) fn notify_waiting(
     sheet: &Timesheet,
     parts: &[Part],
 ) -> Result<()> {
-    for part in parts.iter().filter(|p| p.status == "pending") {
+    for part in parts.iter().filter(|p| p.status == PartStatus::Pending) {
         let (what, about) = match part.project_id {
             Some(p) => {
                 let project = project::find(conn, p)?;
