@@ -82,6 +82,27 @@ pub struct AssignmentValues {
     pub end_date: Option<NaiveDate>,
 }
 
+/// What putting an assignment writes besides who and from when: one struct,
+/// so that a new assignment and a changed one write the same columns (an
+/// open end is NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = project_assignments, treat_none_as_null = true)]
+struct Terms {
+    role: ProjectRole,
+    minutes_per_week: i32,
+    end_date: Option<NaiveDate>,
+}
+
+impl Terms {
+    fn of(values: &AssignmentValues) -> Self {
+        Terms {
+            role: values.role,
+            minutes_per_week: values.minutes_per_week,
+            end_date: values.end_date,
+        }
+    }
+}
+
 impl AssignmentDraft {
     pub fn validate(&self) -> Result<AssignmentValues> {
         let mut errors = FieldErrors::new();
@@ -350,9 +371,7 @@ pub fn put(
                     .filter(project_assignments::version.eq(a.version)),
             )
             .set((
-                project_assignments::role.eq(values.role.as_str()),
-                project_assignments::minutes_per_week.eq(values.minutes_per_week),
-                project_assignments::end_date.eq(values.end_date),
+                Terms::of(values),
                 project_assignments::version.eq(project_assignments::version + 1),
                 project_assignments::updated_at.eq(now),
             ))
@@ -368,10 +387,8 @@ pub fn put(
                     .values((
                         project_assignments::project_id.eq(project_id),
                         project_assignments::user_id.eq(user.id),
-                        project_assignments::role.eq(values.role.as_str()),
-                        project_assignments::minutes_per_week.eq(values.minutes_per_week),
+                        Terms::of(values),
                         project_assignments::start_date.eq(values.start_date),
-                        project_assignments::end_date.eq(values.end_date),
                         project_assignments::created_at.eq(now),
                         project_assignments::updated_at.eq(now),
                     ))

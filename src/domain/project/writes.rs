@@ -15,6 +15,38 @@ use crate::error::{Error, Result};
 use super::*;
 
 /// Creates a project at `org_id`.
+/// The columns a project's editable fields fill: one struct, so that create
+/// and update write them the same way (an empty date or budget is NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = projects, treat_none_as_null = true)]
+struct ProjectColumns<'a> {
+    code: &'a str,
+    code_key: String,
+    name: &'a str,
+    description: &'a str,
+    client_name: &'a str,
+    status: ProjectStatus,
+    start_date: Option<chrono::NaiveDate>,
+    end_date: Option<chrono::NaiveDate>,
+    budget_minutes: Option<i64>,
+}
+
+impl<'a> ProjectColumns<'a> {
+    fn of(values: &'a ProjectValues) -> Self {
+        ProjectColumns {
+            code: &values.code,
+            code_key: validate::key(&values.code),
+            name: &values.name,
+            description: &values.description,
+            client_name: &values.client_name,
+            status: values.status,
+            start_date: values.start_date,
+            end_date: values.end_date,
+            budget_minutes: values.budget_minutes,
+        }
+    }
+}
+
 pub fn create(
     conn: &mut Conn,
     actor: &Actor,
@@ -30,16 +62,8 @@ pub fn create(
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(projects::table)
         .values((
             projects::org_id.eq(org_id),
+            ProjectColumns::of(values),
             projects::tenant_id.eq(tenant),
-            projects::code.eq(&values.code),
-            projects::code_key.eq(validate::key(&values.code)),
-            projects::name.eq(&values.name),
-            projects::description.eq(&values.description),
-            projects::client_name.eq(&values.client_name),
-            projects::status.eq(values.status.as_str()),
-            projects::start_date.eq(values.start_date),
-            projects::end_date.eq(values.end_date),
-            projects::budget_minutes.eq(values.budget_minutes),
             projects::created_at.eq(now),
             projects::updated_at.eq(now),
         ))
@@ -82,15 +106,7 @@ pub fn update(
             .filter(projects::version.eq(before.version)),
     )
     .set((
-        projects::code.eq(&values.code),
-        projects::code_key.eq(validate::key(&values.code)),
-        projects::name.eq(&values.name),
-        projects::description.eq(&values.description),
-        projects::client_name.eq(&values.client_name),
-        projects::status.eq(values.status.as_str()),
-        projects::start_date.eq(values.start_date),
-        projects::end_date.eq(values.end_date),
-        projects::budget_minutes.eq(values.budget_minutes),
+        ProjectColumns::of(values),
         projects::version.eq(projects::version + 1),
         projects::updated_at.eq(db::now()),
     ))

@@ -96,6 +96,18 @@ fn require_owner(actor: &Actor, owner: &User) -> Result<()> {
 }
 
 /// The owner hands the week in. Parts are made for the approval mode of the
+/// A part as submitting makes it.
+#[derive(Insertable)]
+#[diesel(table_name = approval_parts)]
+struct NewPart {
+    timesheet_id: i64,
+    project_id: Option<i64>,
+    user_id: i64,
+    week_start: chrono::NaiveDate,
+    status: PartStatus,
+    minutes: i32,
+}
+
 /// owner's home org: one per project with time (`project`), one for the whole
 /// sheet (`team`), or both with the team part waiting for the project parts.
 /// An empty week in project mode goes to the team approvers, so it is still
@@ -147,14 +159,14 @@ pub fn submit(
     }
     for (project_id, status, minutes) in &new_parts {
         diesel::insert_into(approval_parts::table)
-            .values((
-                approval_parts::timesheet_id.eq(id),
-                approval_parts::project_id.eq(project_id),
-                approval_parts::user_id.eq(sheet.user_id),
-                approval_parts::week_start.eq(sheet.week_start),
-                approval_parts::status.eq(status),
-                approval_parts::minutes.eq(*minutes as i32),
-            ))
+            .values(NewPart {
+                timesheet_id: id,
+                project_id: *project_id,
+                user_id: sheet.user_id,
+                week_start: sheet.week_start,
+                status: *status,
+                minutes: *minutes as i32,
+            })
             .execute(conn)?;
     }
     let now = db::now();

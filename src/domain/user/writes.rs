@@ -14,6 +14,21 @@ use crate::error::{Error, FieldErrors, Result};
 use super::*;
 
 /// Creates a user; a duplicate email (in any case) is refused with a field message.
+/// The row a new user is.
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow<'a> {
+    org_id: i64,
+    email: &'a str,
+    email_key: String,
+    display_name: &'a str,
+    job_title: &'a str,
+    status: UserStatus,
+    password_hash: Option<&'a str>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
 pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
     if crate::domain::org::is_frozen(conn, new.org_id)? {
         return Err(FieldErrors::single(
@@ -26,17 +41,17 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
     }
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(users::table)
-        .values((
-            users::org_id.eq(new.org_id),
-            users::email.eq(new.email.as_str()),
-            users::email_key.eq(new.email.key()),
-            users::display_name.eq(&new.display_name),
-            users::job_title.eq(&new.job_title),
-            users::status.eq(new.status.as_str()),
-            users::password_hash.eq(&new.password_hash),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
+        .values(NewUserRow {
+            org_id: new.org_id,
+            email: new.email.as_str(),
+            email_key: new.email.key(),
+            display_name: &new.display_name,
+            job_title: &new.job_title,
+            status: new.status,
+            password_hash: new.password_hash.as_deref(),
+            created_at: now,
+            updated_at: now,
+        })
         .returning(users::id)
         .get_result(c))?;
     // A new user is new to the resolver too (home membership, future grants).
