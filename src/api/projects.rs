@@ -7,6 +7,7 @@ use super::json::{double_option, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery, offset};
 use super::{ApiError, ApiUser};
 use crate::domain::assignment::{self, Assignee, Assignment, AssignmentDraft};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{
     self, AssigneeRef, Project, ProjectDraft, ProjectEdit, ProjectFilter, ProjectPatch,
     ProjectStatus,
@@ -442,6 +443,7 @@ async fn end_assignment(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, user_id) = path.into_inner();
+    let (id, user_id) = (ProjectId(id), UserId(user_id));
     let (access, actor) = (me.access.clone(), me.actor());
     let today = chrono::Utc::now().date_naive();
     me.db()

@@ -22,6 +22,7 @@ use crate::db::{
     schema::{grants, group_members, project_assignments, projects, team_members, timesheets},
 };
 use crate::domain::assignment::ProjectRole;
+use crate::domain::ids::ProjectId;
 use crate::domain::timesheet::{Part, Week};
 use crate::domain::user::User;
 use crate::error::Result;
@@ -412,7 +413,11 @@ pub fn act(
 ) -> Result<Week> {
     use crate::domain::timesheet;
     let (week, decider) = visible_sheet(conn, access, id)?;
-    let (v, p, reason) = (input.version, input.project_id, input.reason.as_str());
+    let (v, p, reason) = (
+        input.version,
+        input.project_id.map(ProjectId),
+        input.reason.as_str(),
+    );
     match action {
         Action::Submit => timesheet::submit(conn, actor, &access.snapshot, id, v)?,
         Action::Withdraw => timesheet::withdraw(conn, actor, id, v)?,

@@ -14,6 +14,7 @@ use crate::db::{
     schema::{project_assignments, projects, users},
 };
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{self, Project, ProjectStatus};
 use crate::domain::user::User;
 use crate::domain::validate::{date, optional_date};
@@ -444,13 +445,13 @@ pub fn find(conn: &mut Conn, id: i64) -> Result<Assignment> {
 pub fn end(
     conn: &mut Conn,
     actor: &Actor,
-    project_id: i64,
-    user_id: i64,
+    project_id: ProjectId,
+    user_id: UserId,
     today: NaiveDate,
 ) -> Result<()> {
-    lock_project(conn, project_id)?;
-    let project = project::find(conn, project_id)?;
-    let open: Vec<Assignment> = of_user_on(conn, project_id, user_id)?
+    lock_project(conn, project_id.0)?;
+    let project = project::find(conn, project_id.0)?;
+    let open: Vec<Assignment> = of_user_on(conn, project_id.0, user_id.0)?
         .into_iter()
         .filter(|a| a.end_date.is_none_or(|e| e > today) || a.start_date > today)
         .collect();
@@ -474,11 +475,11 @@ pub fn end(
             ended.push(a.id);
         }
     }
-    epoch::bump_user(conn, user_id)?;
+    epoch::bump_user(conn, user_id.0)?;
     audit::record(
         conn,
         actor,
-        Event::new("project.assignment_ended", "project", Some(project_id))
+        Event::new("project.assignment_ended", "project", Some(project_id.0))
             .org(project.org_id)
             .before(json!({"assignments": open}))
             .after(

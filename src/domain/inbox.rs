@@ -22,6 +22,7 @@ use crate::db::{
 };
 use crate::domain::approval::{Approver, PendingFilter, PendingItem, Sort};
 use crate::domain::audit::Actor;
+use crate::domain::ids::ProjectId;
 use crate::domain::timesheet::{Part, PartStatus, Timesheet};
 use crate::domain::user::User;
 use crate::domain::{pick, project, team, validate};
@@ -539,7 +540,14 @@ pub fn approve_seen(
         }
         let current = *at.entry(sheet).or_insert(version);
         let approved = conn.transaction(|conn| {
-            crate::domain::timesheet::approve(conn, actor, approver, sheet, project, Some(current))
+            crate::domain::timesheet::approve(
+                conn,
+                actor,
+                approver,
+                sheet,
+                project.map(ProjectId),
+                Some(current),
+            )
         });
         match approved {
             Ok(after) => {

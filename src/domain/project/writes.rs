@@ -9,12 +9,12 @@ use crate::db::{
     schema::{grants, project_assignments, projects},
 };
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::ids::{OrgId, ProjectId};
 use crate::domain::{epoch, org, tenant, validate};
 use crate::error::{Error, Result};
 
 use super::*;
 
-/// Creates a project at `org_id`.
 /// The columns a project's editable fields fill: one struct, so that create
 /// and update write them the same way (an empty date or budget is NULL).
 #[derive(Insertable, AsChangeset)]
@@ -47,6 +47,7 @@ impl<'a> ProjectColumns<'a> {
     }
 }
 
+/// Creates a project at `org_id`.
 pub fn create(
     conn: &mut Conn,
     actor: &Actor,
@@ -61,8 +62,8 @@ pub fn create(
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(projects::table)
         .values((
-            projects::org_id.eq(org_id),
             ProjectColumns::of(values),
+            projects::org_id.eq(org_id),
             projects::tenant_id.eq(tenant),
             projects::created_at.eq(now),
             projects::updated_at.eq(now),
@@ -130,10 +131,11 @@ pub fn update(
 pub fn move_to(
     conn: &mut Conn,
     actor: &Actor,
-    id: i64,
-    new_org_id: i64,
+    id: ProjectId,
+    new_org_id: OrgId,
     version: Option<i64>,
 ) -> Result<Project> {
+    let (id, new_org_id) = (id.0, new_org_id.0);
     let before = find(conn, id)?;
     check_version(&before, version)?;
     if before.org_id == new_org_id {

@@ -18,6 +18,7 @@ use crate::db::{
 };
 use crate::domain::approval;
 use crate::domain::audit::Actor;
+use crate::domain::ids::ProjectId;
 use crate::domain::notification::kind;
 use crate::domain::user::{self, User};
 use crate::error::{Error, FieldErrors, Result};
@@ -95,7 +96,6 @@ fn require_owner(actor: &Actor, owner: &User) -> Result<()> {
     }
 }
 
-/// The owner hands the week in. Parts are made for the approval mode of the
 /// A part as submitting makes it.
 #[derive(Insertable)]
 #[diesel(table_name = approval_parts)]
@@ -108,6 +108,7 @@ struct NewPart {
     minutes: i32,
 }
 
+/// The owner hands the week in. Parts are made for the approval mode of the
 /// owner's home org: one per project with time (`project`), one for the whole
 /// sheet (`team`), or both with the team part waiting for the project parts.
 /// An empty week in project mode goes to the team approvers, so it is still
@@ -320,9 +321,10 @@ pub fn approve(
     actor: &Actor,
     decider: &approval::Approver,
     id: i64,
-    project_id: Option<i64>,
+    project_id: Option<ProjectId>,
     version: Option<i64>,
 ) -> Result<Timesheet> {
+    let project_id = project_id.map(i64::from);
     let sheet = begin_transition(conn, id, &[SheetStatus::Submitted], version, "approved")?;
     let owner = user::find(conn, sheet.user_id)?;
     let mine = decidable_parts(conn, decider, &sheet, &owner, project_id)?;
@@ -397,10 +399,11 @@ pub fn reject(
     actor: &Actor,
     decider: &approval::Approver,
     id: i64,
-    project_id: Option<i64>,
+    project_id: Option<ProjectId>,
     reason: &str,
     version: Option<i64>,
 ) -> Result<Timesheet> {
+    let project_id = project_id.map(i64::from);
     let reason = parse_reason(reason)?;
     let sheet = begin_transition(conn, id, &[SheetStatus::Submitted], version, "rejected")?;
     let owner = user::find(conn, sheet.user_id)?;

@@ -7,13 +7,13 @@ use serde_json::json;
 use crate::db::{self, Conn, schema::users};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::epoch;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::session;
 use crate::domain::validate::{self, Email};
 use crate::error::{Error, FieldErrors, Result};
 
 use super::*;
 
-/// Creates a user; a duplicate email (in any case) is refused with a field message.
 /// The row a new user is.
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -29,6 +29,7 @@ struct NewUserRow<'a> {
     updated_at: chrono::NaiveDateTime,
 }
 
+/// Creates a user; a duplicate email (in any case) is refused with a field message.
 pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
     if crate::domain::org::is_frozen(conn, new.org_id)? {
         return Err(FieldErrors::single(
@@ -292,10 +293,11 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
 pub fn move_home(
     conn: &mut Conn,
     actor: &Actor,
-    id: i64,
-    org_id: i64,
+    id: UserId,
+    org_id: OrgId,
     version: Option<i64>,
 ) -> Result<User> {
+    let (id, org_id) = (id.0, org_id.0);
     let before = find(conn, id)?;
     if version.is_some_and(|v| v != before.version) {
         return Err(stale());
