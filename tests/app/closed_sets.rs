@@ -89,3 +89,122 @@ async fn a_stored_status_outside_its_set_is_an_error_not_a_default() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!html.contains("Mo Member"));
 }
+
+/// Rows the CHECK migration must keep, with values it must map (inserted
+/// just before it runs): unknown or oddly written kinds and statuses.
+const LEGACY_ROWS: &str = "
+INSERT INTO orgs (id, parent_id, name, name_key, code, code_key, kind, status, created_at, updated_at)
+  VALUES (1, NULL, 'Root', 'root', 'ROOT', 'root', ' Region', 'ARCHIVED', '2026-01-05 00:00:00', '2026-01-05 00:00:00'),
+         (2, 1, 'Odd', 'odd', 'ODD', 'odd', 'planet', 'paused', '2026-01-05 00:00:00', '2026-01-05 00:00:00');
+INSERT INTO users (id, org_id, email, email_key, display_name, status, created_at, updated_at)
+  VALUES (1, 2, 'a@example.com', 'a@example.com', 'A', 'on_leave', '2026-01-05 00:00:00', '2026-01-05 00:00:00'),
+         (2, 2, 'b@example.com', 'b@example.com', 'B', 'Active ', '2026-01-05 00:00:00', '2026-01-05 00:00:00');
+INSERT INTO projects (id, org_id, tenant_id, code, code_key, name, status, created_at, updated_at)
+  VALUES (1, 2, 2, 'P', 'p', 'P', 'paused', '2026-01-05 00:00:00', '2026-01-05 00:00:00');
+INSERT INTO project_assignments (id, project_id, user_id, role, minutes_per_week, start_date, created_at, updated_at)
+  VALUES (1, 1, 1, 'lead', 60, '2026-01-05', '2026-01-05 00:00:00', '2026-01-05 00:00:00');
+INSERT INTO timesheets (id, user_id, week_start, status, approval_mode, submitted_at, created_at, updated_at)
+  VALUES (1, 1, '2026-01-05', 'odd', 'weekly', '2026-01-09 00:00:00', '2026-01-05 00:00:00', '2026-01-05 00:00:00');
+INSERT INTO approval_parts (id, timesheet_id, project_id, user_id, week_start, status, minutes)
+  VALUES (1, 1, 1, 1, '2026-01-05', 'meh', 30);
+INSERT INTO time_entries (id, timesheet_id, user_id, project_id, entry_date, minutes, note)
+  VALUES (1, 1, 1, 1, '2026-01-05', 30, 'kept');
+";
+
+const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
+
+/// Runs every migration up to the CHECK migration, inserts `LEGACY_ROWS`,
+/// then the rest.
+fn migrate_around_checks<C, DB>(conn: &mut C, source: diesel_migrations::EmbeddedMigrations)
+where
+    DB: diesel::backend::Backend,
+    C: diesel_migrations::MigrationHarness<DB> + SimpleConnection,
+{
+    for m in conn.pending_migrations(source).unwrap() {
+        if m.name().to_string().starts_with("2026-12-07-000100") {
+            conn.batch_execute(LEGACY_ROWS).unwrap();
+        }
+        conn.run_migration(&*m).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_check_migration_maps_legacy_values_and_loses_no_row() {
+    use canopy::domain::org::{self, OrgKind, OrgStatus};
+    use canopy::domain::project::{self, ProjectStatus};
+    use canopy::domain::timesheet::{self, ApprovalMode, PartStatus, SheetStatus};
+    use canopy::domain::user::UserStatus;
+    use canopy::domain::{assignment, assignment::ProjectRole};
+    use diesel::Connection;
+
+    let (url, _store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    match Backend::from_url(&url) {
+        Backend::Sqlite => {
+            let mut conn = diesel::SqliteConnection::establish(&url).unwrap();
+            conn.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
+            migrate_around_checks(&mut conn, SQLITE_MIGRATIONS);
+        }
+        Backend::Postgres => {
+            let mut conn = diesel::PgConnection::establish(&url).unwrap();
+            migrate_around_checks(&mut conn, POSTGRES_MIGRATIONS);
+        }
+    }
+    let db = canopy::db::Db::connect(&url, 1).unwrap();
+    let read = db
+        .read(|c| {
+            Ok((
+                (org::find(c, 1)?, org::find(c, 2)?),
+                (user::find(c, 1)?, user::find(c, 2)?),
+                project::find(c, 1)?,
+                assignment::find(c, 1)?,
+                timesheet::find(c, 1)?,
+                timesheet::parts_of(c, 1)?,
+            ))
+        })
+        .await
+        .unwrap();
+    let ((root, odd), (a, b), p, role, sheet, parts) = read;
+    assert_eq!(
+        (root.kind, root.status),
+        (OrgKind::Region, OrgStatus::Archived)
+    );
+    assert_eq!((odd.kind, odd.status), (OrgKind::Other, OrgStatus::Active));
+    assert_eq!(
+        (a.status, b.status),
+        (UserStatus::Deactivated, UserStatus::Active)
+    );
+    assert_eq!(p.status, ProjectStatus::Archived);
+    assert_eq!(role.role, ProjectRole::Member);
+    assert_eq!(sheet.status, SheetStatus::Draft);
+    assert_eq!(sheet.approval_mode, Some(ApprovalMode::Project));
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].status, PartStatus::Cancelled);
+    assert_eq!(parts[0].minutes, 30);
+
+    // The rebuilt tables keep their foreign keys, and the time entry its
+    // month total: the triggers on time_entries were left alone and still
+    // follow a change.
+    let mut conn = db.conn().unwrap();
+    conn.batch_execute(
+        "INSERT INTO users (id, org_id, email, email_key, display_name, created_at, updated_at) \
+         VALUES (3, 999, 'c@example.com', 'c@example.com', 'C', '2026-01-05 00:00:00', '2026-01-05 00:00:00')",
+    )
+    .expect_err("a user in an org that does not exist");
+    conn.batch_execute("UPDATE time_entries SET minutes = 45 WHERE id = 1")
+        .unwrap();
+    drop(conn);
+    let totals = db
+        .read(|c| {
+            use canopy::db::schema::entry_month_totals as t;
+            use diesel::prelude::*;
+            Ok(t::table
+                .select((t::minutes, t::entries))
+                .load::<(i64, i64)>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(totals, vec![(45, 1)]);
+}
