@@ -85,9 +85,9 @@ async fn a_stored_status_outside_its_set_is_an_error_not_a_default() {
     // Read by a page: the server's fault (500), not a person shown with a
     // made-up status.
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, html) = app.get_text(&format!("/users/{id}")).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(!html.contains("Mo Member"));
+    let page = app.get(&format!("/users/{id}")).await;
+    assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!page.text().await.unwrap().contains("Mo Member"));
 }
 
 /// Rows the CHECK migration must keep, with values it must map (inserted
