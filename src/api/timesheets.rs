@@ -507,7 +507,7 @@ async fn notifications(
         .iter()
         .map(|n| NotificationJson {
             id: n.id,
-            kind: n.kind.clone(),
+            kind: n.kind.to_string(),
             title: n.title.clone(),
             body: n.body.clone(),
             link: n.link.clone(),

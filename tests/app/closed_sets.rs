@@ -40,6 +40,14 @@ async fn the_database_refuses_a_status_or_kind_outside_its_set() {
             "orgs_status_check",
         ),
         (sheet("lost"), "timesheets_status_check"),
+        (
+            format!(
+                "INSERT INTO notifications (user_id, kind, title, created_at) \
+                 VALUES ({}, 'gossip', 'Psst', {STAMP})",
+                admin.id
+            ),
+            "notifications_kind_check",
+        ),
     ] {
         let err = conn.batch_execute(&sql).expect_err(&sql);
         assert!(err.to_string().contains(constraint), "{sql}: {err}");
@@ -109,6 +117,8 @@ INSERT INTO approval_parts (id, timesheet_id, project_id, user_id, week_start, s
   VALUES (1, 1, 1, 1, '2026-01-05', 'meh', 30);
 INSERT INTO time_entries (id, timesheet_id, user_id, project_id, entry_date, minutes, note)
   VALUES (1, 1, 1, 1, '2026-01-05', 30, 'kept');
+INSERT INTO notifications (id, user_id, kind, title, created_at)
+  VALUES (1, 1, ' Grant_Lost', 'Gone', '2026-01-05 00:00:00');
 ";
 
 const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
@@ -133,6 +143,7 @@ where
 
 #[tokio::test]
 async fn the_check_migration_maps_legacy_values_and_loses_no_row() {
+    use canopy::domain::notification::NoticeKind;
     use canopy::domain::org::{self, OrgKind, OrgStatus};
     use canopy::domain::project::{self, ProjectStatus};
     use canopy::domain::timesheet::{self, ApprovalMode, PartStatus, SheetStatus};
@@ -196,15 +207,17 @@ async fn the_check_migration_maps_legacy_values_and_loses_no_row() {
     conn.batch_execute("UPDATE time_entries SET minutes = 45 WHERE id = 1")
         .unwrap();
     drop(conn);
-    let totals = db
+    let (totals, kinds) = db
         .read(|c| {
-            use canopy::db::schema::entry_month_totals as t;
+            use canopy::db::schema::{entry_month_totals as t, notifications as n};
             use diesel::prelude::*;
-            Ok(t::table
+            let totals = t::table
                 .select((t::minutes, t::entries))
-                .load::<(i64, i64)>(c)?)
+                .load::<(i64, i64)>(c)?;
+            Ok((totals, n::table.select(n::kind).load::<NoticeKind>(c)?))
         })
         .await
         .unwrap();
     assert_eq!(totals, vec![(45, 1)]);
+    assert_eq!(kinds, vec![NoticeKind::GrantLost]);
 }

@@ -1,3 +1,4 @@
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
 ALTER TABLE user_tokens DROP CONSTRAINT user_tokens_purpose_check;
 ALTER TABLE approval_parts DROP CONSTRAINT approval_parts_status_check;
 ALTER TABLE timesheets DROP CONSTRAINT timesheets_approval_mode_check;

@@ -8,9 +8,10 @@
 -- `archived` froze), a user status deactivated, a project status archived, a
 -- project role member (it approved nothing), a sheet status draft, an
 -- approval mode project, a part status cancelled (it was neither pending,
--- waiting nor decided). No row is deleted. A link of an unknown purpose could
--- never be used; it is left alone, and the constraint then fails the
--- migration loudly rather than guess.
+-- waiting nor decided). No row is deleted. A link of an unknown purpose (it
+-- could never be used) and a notification of an unknown kind have no value
+-- the app read them as: they are left alone, and the constraint then fails
+-- the migration loudly rather than guess.
 -- Contract: then the constraints.
 
 UPDATE orgs SET kind = lower(trim(kind)) WHERE kind <> lower(trim(kind));
@@ -43,6 +44,8 @@ UPDATE approval_parts SET status = 'cancelled'
 
 UPDATE user_tokens SET purpose = lower(trim(purpose)) WHERE purpose <> lower(trim(purpose));
 
+UPDATE notifications SET kind = lower(trim(kind)) WHERE kind <> lower(trim(kind));
+
 ALTER TABLE orgs ADD CONSTRAINT orgs_kind_check CHECK (kind IN
   ('customer', 'manufacturer', 'distributor', 'sales_company', 'region', 'department', 'site', 'other'));
 ALTER TABLE orgs ADD CONSTRAINT orgs_status_check CHECK (status IN ('active', 'archived'));
@@ -60,3 +63,6 @@ ALTER TABLE approval_parts ADD CONSTRAINT approval_parts_status_check
   CHECK (status IN ('waiting', 'pending', 'approved', 'rejected', 'cancelled'));
 ALTER TABLE user_tokens ADD CONSTRAINT user_tokens_purpose_check
   CHECK (purpose IN ('activation', 'reset'));
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN
+  ('approval_waiting', 'sheet_approved', 'sheet_rejected', 'sheet_reopened', 'added_to_project',
+   'added_to_team', 'added_to_group', 'grant_received', 'grant_lost', 'timesheet_reminder'));

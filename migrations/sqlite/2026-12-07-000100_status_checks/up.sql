@@ -5,7 +5,8 @@
 -- Expand: first every stored value the constraint would refuse is mapped,
 -- exactly as on PostgreSQL (see there: blanks and capitals dropped, then the
 -- value the app already read an unknown one as; no row deleted; a link of an
--- unknown purpose fails the migration loudly).
+-- unknown purpose or a notification of an unknown kind fails the migration
+-- loudly).
 --
 -- Contract: SQLite cannot add a CHECK to a table, so each table is rebuilt
 -- the documented way (https://sqlite.org/lang_altertable.html, "Making Other
@@ -53,6 +54,8 @@ UPDATE approval_parts SET status = 'cancelled'
 
 UPDATE user_tokens SET purpose = lower(trim(purpose)) WHERE purpose <> lower(trim(purpose));
 
+UPDATE notifications SET kind = lower(trim(kind)) WHERE kind <> lower(trim(kind));
+
 -- Triggers of the rebuilt tables, made again at the end.
 DROP TRIGGER users_nav_update;
 DROP TRIGGER projects_nav_update;
@@ -64,6 +67,9 @@ DROP TRIGGER approval_parts_nav_insert;
 DROP TRIGGER approval_parts_nav_update;
 DROP TRIGGER approval_parts_nav_delete;
 DROP TRIGGER approval_parts_submitted_insert;
+DROP TRIGGER notifications_nav_insert;
+DROP TRIGGER notifications_nav_update;
+DROP TRIGGER notifications_nav_delete;
 
 -- orgs
 CREATE TABLE orgs_new (
@@ -246,6 +252,31 @@ ALTER TABLE user_tokens_new RENAME TO user_tokens;
 CREATE UNIQUE INDEX user_tokens_hash ON user_tokens (token_hash);
 CREATE INDEX user_tokens_user ON user_tokens (user_id, purpose);
 
+-- notifications
+CREATE TABLE notifications_new (
+    id INTEGER PRIMARY KEY NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    link TEXT NOT NULL DEFAULT '',
+    -- Identifies a fact once (e.g. one reminder per user and week).
+    dedupe_key TEXT,
+    created_at TIMESTAMP NOT NULL,
+    read_at TIMESTAMP,
+    org_id BIGINT,
+    CONSTRAINT notifications_kind_check CHECK (kind IN ('approval_waiting', 'sheet_approved', 'sheet_rejected', 'sheet_reopened',
+                    'added_to_project', 'added_to_team', 'added_to_group', 'grant_received',
+                    'grant_lost', 'timesheet_reminder'))
+);
+INSERT INTO notifications_new (id, user_id, kind, title, body, link, dedupe_key, created_at, read_at, org_id)
+  SELECT id, user_id, kind, title, body, link, dedupe_key, created_at, read_at, org_id FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_new RENAME TO notifications;
+CREATE INDEX notifications_user ON notifications (user_id, read_at, id);
+CREATE UNIQUE INDEX notifications_dedupe ON notifications (user_id, dedupe_key);
+CREATE INDEX notifications_user_org ON notifications (user_id, org_id);
+
 -- The triggers again, as they were.
 CREATE TRIGGER users_nav_update AFTER UPDATE OF org_id, status ON users
 BEGIN UPDATE nav_epoch SET value = value + 1 WHERE id = 1; END;
@@ -274,6 +305,12 @@ BEGIN
     SET submitted_at = (SELECT t.submitted_at FROM timesheets t WHERE t.id = NEW.timesheet_id)
     WHERE id = NEW.id;
 END;
+CREATE TRIGGER notifications_nav_insert AFTER INSERT ON notifications
+BEGIN UPDATE nav_epoch SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER notifications_nav_update AFTER UPDATE ON notifications
+BEGIN UPDATE nav_epoch SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER notifications_nav_delete AFTER DELETE ON notifications
+BEGIN UPDATE nav_epoch SET value = value + 1 WHERE id = 1; END;
 
 COMMIT;
 PRAGMA foreign_keys = ON;

@@ -10,7 +10,7 @@ use crate::authz::Snapshot;
 use crate::db::{self, Conn, schema::timesheet_history};
 use crate::domain::approval;
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::notification::{self, Notice, kind};
+use crate::domain::notification::{self, Notice, NoticeKind, kind};
 use crate::domain::project;
 use crate::domain::user::User;
 use crate::error::Result;
@@ -65,7 +65,7 @@ pub(super) fn tell_owner(
     conn: &mut Conn,
     owner: &User,
     sheet: &Timesheet,
-    kind: &'static str,
+    kind: NoticeKind,
     what: &str,
     reason: Option<&str>,
 ) -> Result<()> {
