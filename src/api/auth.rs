@@ -9,6 +9,7 @@ use super::ApiError;
 use crate::authz::Access;
 use crate::db;
 use crate::domain::audit::Actor;
+use crate::domain::ids::UserId;
 use crate::domain::token::{self, ApiToken};
 use crate::domain::user::User;
 use crate::error::Error;
@@ -26,7 +27,7 @@ pub struct ApiUser {
 
 impl ApiUser {
     pub fn actor(&self) -> Actor {
-        Actor::token(self.user.id, self.token.id, Some(self.ip.clone()))
+        Actor::token(UserId(self.user.id), self.token.id, Some(self.ip.clone()))
     }
 
     pub fn db(&self) -> &crate::db::Db {

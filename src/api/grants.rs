@@ -12,6 +12,7 @@ use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::grant::{self, Grant, GrantFilter, GrantRequest, GrantView, Holder, Scope};
 use crate::domain::grant_invite::{self, EmailGrant, Outcome};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::validate::Email;
 use crate::domain::{access as access_domain, group, project, role, user};
 use crate::error::{Error, FieldErrors};
@@ -445,7 +446,10 @@ fn explain_answer(
     let by_project = match project {
         Some(p) if !decision.allowed && access.snapshot.check_project(user_id, perm, p.id) => {
             let now = crate::db::now();
-            Some((p, grant::at_project_for(conn, user_id, p.id, perm, now)?))
+            Some((
+                p,
+                grant::at_project_for(conn, UserId(user_id), ProjectId(p.id), perm, now)?,
+            ))
         }
         _ => None,
     };

@@ -42,7 +42,7 @@ impl From<&User> for UserJson {
             email: u.email.clone(),
             display_name: u.display_name.clone(),
             job_title: u.job_title.clone(),
-            status: u.status.clone(),
+            status: u.status.to_string(),
             created_at: time(u.created_at),
             last_login_at: u.last_login_at.map(time),
             version: u.version,

@@ -150,8 +150,8 @@ pub fn org_json(
                     false => Details::withheld(),
                     true => Details::Full(Box::new(OrgDetails {
                         code: o.code.clone(),
-                        kind: o.kind.clone(),
-                        status: o.status.clone(),
+                        kind: o.kind.to_string(),
+                        status: o.status.to_string(),
                         description: o.description.clone(),
                         address_line1: o.address_line1.clone(),
                         address_line2: o.address_line2.clone(),

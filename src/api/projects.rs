@@ -7,6 +7,7 @@ use super::json::{double_option, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery, offset};
 use super::{ApiError, ApiUser};
 use crate::domain::assignment::{self, Assignee, Assignment, AssignmentDraft};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{
     self, AssigneeRef, Project, ProjectDraft, ProjectEdit, ProjectFilter, ProjectPatch,
     ProjectStatus,
@@ -90,7 +91,7 @@ fn project_json(p: &Project) -> ProjectJson {
         description: p.description.clone(),
         client: p.client_name.clone(),
         client_name: p.client_name.clone(),
-        status: p.status.clone(),
+        status: p.status.to_string(),
         start_date: date(p.start_date),
         end_date: date(p.end_date),
         budget_minutes: p.budget_minutes,
@@ -106,7 +107,7 @@ fn assignment_json(a: &Assignment) -> AssignmentJson {
         id: a.id,
         project_id: a.project_id,
         user_id: a.user_id,
-        role: a.role.clone(),
+        role: a.role.to_string(),
         minutes_per_week: a.minutes_per_week,
         start_date: a.start_date.to_string(),
         end_date: date(a.end_date),
@@ -442,6 +443,7 @@ async fn end_assignment(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, user_id) = path.into_inner();
+    let (id, user_id) = (ProjectId(id), UserId(user_id));
     let (access, actor) = (me.access.clone(), me.actor());
     let today = chrono::Utc::now().date_naive();
     me.db()

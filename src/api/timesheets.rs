@@ -84,7 +84,7 @@ pub fn week_json(week: &Week) -> WeekJson {
         week_start: week.week_start,
         status: week.status().as_str(),
         version: week.version(),
-        approval_mode: sheet.and_then(|s| s.approval_mode.clone()),
+        approval_mode: sheet.and_then(|s| s.approval_mode.map(|m| m.to_string())),
         rejection_reason: sheet.and_then(|s| s.rejection_reason.clone()),
         submitted_at: sheet.and_then(|s| s.submitted_at).map(time),
         decided_at: sheet.and_then(|s| s.decided_at).map(time),
@@ -104,7 +104,7 @@ pub fn week_json(week: &Week) -> WeekJson {
             .iter()
             .map(|p| PartJson {
                 project_id: p.project_id,
-                status: p.status.clone(),
+                status: p.status.to_string(),
                 minutes: p.minutes,
                 decided_by: p.decided_by,
                 decided_at: p.decided_at.map(time),
@@ -507,7 +507,7 @@ async fn notifications(
         .iter()
         .map(|n| NotificationJson {
             id: n.id,
-            kind: n.kind.clone(),
+            kind: n.kind.to_string(),
             title: n.title.clone(),
             body: n.body.clone(),
             link: n.link.clone(),

@@ -5,6 +5,7 @@
 #[cfg(test)]
 mod plan_stability;
 pub mod schema;
+pub mod text_enum;
 
 use std::time::Duration;
 

@@ -39,21 +39,15 @@ pub const PASSWORD_CHANGE_FAILED: &str = "user.password_change_failed";
 pub const MAX_PASSWORD_CHANGE_FAILURES: i64 = 5;
 pub const WINDOW_MINUTES: i64 = 15;
 
-/// What a link is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    Activation,
-    Reset,
+crate::text_enum! {
+    /// What a link is for (`user_tokens.purpose`).
+    pub enum Purpose {
+        Activation = "activation",
+        Reset = "reset",
+    }
 }
 
 impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Activation => "activation",
-            Purpose::Reset => "reset",
-        }
-    }
-
     /// The page the link opens.
     pub fn path(self) -> &'static str {
         match self {
@@ -88,7 +82,7 @@ impl Purpose {
 struct UserToken {
     id: i64,
     user_id: i64,
-    purpose: String,
+    purpose: Purpose,
     expires_at: NaiveDateTime,
     used_at: Option<NaiveDateTime>,
 }
@@ -127,7 +121,7 @@ fn issue(conn: &mut Conn, user_id: i64, purpose: Purpose) -> Result<String> {
     diesel::update(
         user_tokens::table
             .filter(user_tokens::user_id.eq(user_id))
-            .filter(user_tokens::purpose.eq(purpose.as_str()))
+            .filter(user_tokens::purpose.eq(purpose))
             .filter(user_tokens::used_at.is_null()),
     )
     .set(user_tokens::used_at.eq(Some(now)))
@@ -136,7 +130,7 @@ fn issue(conn: &mut Conn, user_id: i64, purpose: Purpose) -> Result<String> {
     diesel::insert_into(user_tokens::table)
         .values((
             user_tokens::user_id.eq(user_id),
-            user_tokens::purpose.eq(purpose.as_str()),
+            user_tokens::purpose.eq(purpose),
             user_tokens::token_hash.eq(secrets::token_hash(&token)),
             user_tokens::expires_at.eq(now + purpose.lifetime()),
             user_tokens::created_at.eq(now),
@@ -159,7 +153,7 @@ fn usable(conn: &mut Conn, token: &str, purpose: Purpose) -> Result<Option<(User
     let Some(link) = found else {
         return Ok(None);
     };
-    if link.purpose != purpose.as_str() || link.used_at.is_some() || link.expires_at <= db::now() {
+    if link.purpose != purpose || link.used_at.is_some() || link.expires_at <= db::now() {
         return Ok(None);
     }
     let owner = user::find(conn, link.user_id)?;

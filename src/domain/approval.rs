@@ -21,11 +21,13 @@ use crate::db::{
     Conn,
     schema::{grants, group_members, project_assignments, projects, team_members, timesheets},
 };
+use crate::domain::assignment::ProjectRole;
+use crate::domain::ids::ProjectId;
 use crate::domain::timesheet::{Part, Week};
 use crate::domain::user::User;
 use crate::error::Result;
 
-const APPROVING_ROLES: [&str; 2] = ["approver", "manager"];
+const APPROVING_ROLES: [ProjectRole; 2] = [ProjectRole::Approver, ProjectRole::Manager];
 
 /// One person as a decider, with what the resolver cannot know loaded once:
 /// their approver assignments and the members of the teams they lead.
@@ -419,7 +421,11 @@ pub fn act(
 ) -> Result<Week> {
     use crate::domain::timesheet;
     let (week, decider) = visible_sheet(conn, access, id)?;
-    let (v, p, reason) = (input.version, input.project_id, input.reason.as_str());
+    let (v, p, reason) = (
+        input.version,
+        input.project_id.map(ProjectId),
+        input.reason.as_str(),
+    );
     match action {
         Action::Submit => timesheet::submit(conn, actor, &access.snapshot, id, v)?,
         Action::Withdraw => timesheet::withdraw(conn, actor, id, v)?,

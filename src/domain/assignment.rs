@@ -14,6 +14,7 @@ use crate::db::{
     schema::{project_assignments, projects, users},
 };
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{self, Project, ProjectStatus};
 use crate::domain::user::User;
 use crate::domain::validate::{date, optional_date};
@@ -26,7 +27,7 @@ pub struct Assignment {
     pub id: i64,
     pub project_id: i64,
     pub user_id: i64,
-    pub role: String,
+    pub role: ProjectRole,
     pub minutes_per_week: i32,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
@@ -51,31 +52,12 @@ fn overlap(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>))
     a.1.is_none_or(|ae| b.0 <= ae) && b.1.is_none_or(|be| a.0 <= be)
 }
 
-/// The role someone has on a project.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProjectRole {
-    Member,
-    Approver,
-    Manager,
-}
-
-impl ProjectRole {
-    pub const ALL: &'static [ProjectRole] = &[
-        ProjectRole::Member,
-        ProjectRole::Approver,
-        ProjectRole::Manager,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectRole::Member => "member",
-            ProjectRole::Approver => "approver",
-            ProjectRole::Manager => "manager",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|r| r.as_str() == s.trim())
+crate::text_enum! {
+    /// The role someone has on a project (`project_assignments.role`).
+    pub enum ProjectRole {
+        Member = "member",
+        Approver = "approver",
+        Manager = "manager",
     }
 }
 
@@ -99,6 +81,27 @@ pub struct AssignmentValues {
     pub minutes_per_week: i32,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+}
+
+/// What putting an assignment writes besides who and from when: one struct,
+/// so that a new assignment and a changed one write the same columns (an
+/// open end is NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = project_assignments, treat_none_as_null = true)]
+struct Terms {
+    role: ProjectRole,
+    minutes_per_week: i32,
+    end_date: Option<NaiveDate>,
+}
+
+impl Terms {
+    fn of(values: &AssignmentValues) -> Self {
+        Terms {
+            role: values.role,
+            minutes_per_week: values.minutes_per_week,
+            end_date: values.end_date,
+        }
+    }
 }
 
 impl AssignmentDraft {
@@ -324,7 +327,7 @@ pub fn put(
             "This project's organization is archived; it takes no assignments.",
         ));
     }
-    if user.status == "deactivated" {
+    if user.status == crate::domain::user::UserStatus::Deactivated {
         return Err(FieldErrors::single(
             "user_id",
             "A deactivated user cannot be assigned.",
@@ -369,9 +372,7 @@ pub fn put(
                     .filter(project_assignments::version.eq(a.version)),
             )
             .set((
-                project_assignments::role.eq(values.role.as_str()),
-                project_assignments::minutes_per_week.eq(values.minutes_per_week),
-                project_assignments::end_date.eq(values.end_date),
+                Terms::of(values),
                 project_assignments::version.eq(project_assignments::version + 1),
                 project_assignments::updated_at.eq(now),
             ))
@@ -387,10 +388,8 @@ pub fn put(
                     .values((
                         project_assignments::project_id.eq(project_id),
                         project_assignments::user_id.eq(user.id),
-                        project_assignments::role.eq(values.role.as_str()),
-                        project_assignments::minutes_per_week.eq(values.minutes_per_week),
+                        Terms::of(values),
                         project_assignments::start_date.eq(values.start_date),
-                        project_assignments::end_date.eq(values.end_date),
                         project_assignments::created_at.eq(now),
                         project_assignments::updated_at.eq(now),
                     ))
@@ -446,13 +445,13 @@ pub fn find(conn: &mut Conn, id: i64) -> Result<Assignment> {
 pub fn end(
     conn: &mut Conn,
     actor: &Actor,
-    project_id: i64,
-    user_id: i64,
+    project_id: ProjectId,
+    user_id: UserId,
     today: NaiveDate,
 ) -> Result<()> {
-    lock_project(conn, project_id)?;
-    let project = project::find(conn, project_id)?;
-    let open: Vec<Assignment> = of_user_on(conn, project_id, user_id)?
+    lock_project(conn, project_id.0)?;
+    let project = project::find(conn, project_id.0)?;
+    let open: Vec<Assignment> = of_user_on(conn, project_id.0, user_id.0)?
         .into_iter()
         .filter(|a| a.end_date.is_none_or(|e| e > today) || a.start_date > today)
         .collect();
@@ -476,11 +475,11 @@ pub fn end(
             ended.push(a.id);
         }
     }
-    epoch::bump_user(conn, user_id)?;
+    epoch::bump_user(conn, user_id.0)?;
     audit::record(
         conn,
         actor,
-        Event::new("project.assignment_ended", "project", Some(project_id))
+        Event::new("project.assignment_ended", "project", Some(project_id.0))
             .org(project.org_id)
             .before(json!({"assignments": open}))
             .after(

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::{self, Conn, schema::audit_log};
+use crate::domain::ids::UserId;
 use crate::error::Result;
 
 /// How the actor reached Canopy.
@@ -81,9 +82,9 @@ impl Actor {
         }
     }
 
-    pub fn token(user_id: i64, token_id: i64, ip: Option<String>) -> Self {
+    pub fn token(user_id: UserId, token_id: i64, ip: Option<String>) -> Self {
         Actor {
-            user_id: Some(user_id),
+            user_id: Some(user_id.0),
             token_id: Some(token_id),
             via: Via::Token,
             ip,

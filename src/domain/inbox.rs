@@ -22,7 +22,8 @@ use crate::db::{
 };
 use crate::domain::approval::{Approver, PendingFilter, PendingItem, Sort};
 use crate::domain::audit::Actor;
-use crate::domain::timesheet::{Part, Timesheet};
+use crate::domain::ids::ProjectId;
+use crate::domain::timesheet::{Part, PartStatus, Timesheet};
 use crate::domain::user::User;
 use crate::domain::{pick, project, team, validate};
 use crate::error::{Error, FieldErrors, Result};
@@ -243,7 +244,7 @@ macro_rules! matching {
     ($source:expr, $scope:expr, $filter:expr) => {{
         let filter: &PendingFilter = $filter;
         let mut query = $source
-            .filter(approval_parts::status.eq("pending"))
+            .filter(approval_parts::status.eq(PartStatus::Pending))
             .filter($scope.condition())
             .into_boxed();
         if let Some(p) = filter.project_id {
@@ -539,7 +540,14 @@ pub fn approve_seen(
         }
         let current = *at.entry(sheet).or_insert(version);
         let approved = conn.transaction(|conn| {
-            crate::domain::timesheet::approve(conn, actor, approver, sheet, project, Some(current))
+            crate::domain::timesheet::approve(
+                conn,
+                actor,
+                approver,
+                sheet,
+                project.map(ProjectId),
+                Some(current),
+            )
         });
         match approved {
             Ok(after) => {

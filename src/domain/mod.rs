@@ -12,6 +12,7 @@ pub mod demo;
 pub mod grant;
 pub mod grant_invite;
 pub mod group;
+pub mod ids;
 pub mod inbox;
 pub mod mail;
 pub mod nav_counts;

@@ -13,22 +13,40 @@ use crate::error::{Error, Result};
 
 /// The kinds of notification, as stored and as the API shows them.
 pub mod kind {
-    pub const APPROVAL_WAITING: &str = "approval_waiting";
-    pub const SHEET_APPROVED: &str = "sheet_approved";
-    pub const SHEET_REJECTED: &str = "sheet_rejected";
-    pub const SHEET_REOPENED: &str = "sheet_reopened";
-    pub const ADDED_TO_PROJECT: &str = "added_to_project";
-    pub const ADDED_TO_TEAM: &str = "added_to_team";
-    pub const ADDED_TO_GROUP: &str = "added_to_group";
-    pub const GRANT_RECEIVED: &str = "grant_received";
-    pub const GRANT_LOST: &str = "grant_lost";
-    pub const REMINDER: &str = "timesheet_reminder";
+    use super::NoticeKind;
+
+    pub const APPROVAL_WAITING: NoticeKind = NoticeKind::ApprovalWaiting;
+    pub const SHEET_APPROVED: NoticeKind = NoticeKind::SheetApproved;
+    pub const SHEET_REJECTED: NoticeKind = NoticeKind::SheetRejected;
+    pub const SHEET_REOPENED: NoticeKind = NoticeKind::SheetReopened;
+    pub const ADDED_TO_PROJECT: NoticeKind = NoticeKind::AddedToProject;
+    pub const ADDED_TO_TEAM: NoticeKind = NoticeKind::AddedToTeam;
+    pub const ADDED_TO_GROUP: NoticeKind = NoticeKind::AddedToGroup;
+    pub const GRANT_RECEIVED: NoticeKind = NoticeKind::GrantReceived;
+    pub const GRANT_LOST: NoticeKind = NoticeKind::GrantLost;
+    pub const REMINDER: NoticeKind = NoticeKind::Reminder;
+}
+
+crate::text_enum! {
+    /// What a notice tells (`notifications.kind`; the API's `kind`).
+    pub enum NoticeKind {
+        ApprovalWaiting = "approval_waiting",
+        SheetApproved = "sheet_approved",
+        SheetRejected = "sheet_rejected",
+        SheetReopened = "sheet_reopened",
+        AddedToProject = "added_to_project",
+        AddedToTeam = "added_to_team",
+        AddedToGroup = "added_to_group",
+        GrantReceived = "grant_received",
+        GrantLost = "grant_lost",
+        Reminder = "timesheet_reminder",
+    }
 }
 
 /// Something to tell one person.
 #[derive(Clone, Debug)]
 pub struct Notice {
-    pub kind: &'static str,
+    pub kind: NoticeKind,
     pub title: String,
     pub body: String,
     /// A path inside the app (`/timesheets/…`).
@@ -41,7 +59,7 @@ pub struct Notice {
 }
 
 impl Notice {
-    pub fn new(kind: &'static str, title: impl Into<String>, link: impl Into<String>) -> Self {
+    pub fn new(kind: NoticeKind, title: impl Into<String>, link: impl Into<String>) -> Self {
         Notice {
             kind,
             title: title.into(),
@@ -74,7 +92,7 @@ impl Notice {
 pub struct Notification {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: NoticeKind,
     pub title: String,
     pub body: String,
     pub link: String,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::authz::BuiltinRole;
 use crate::db::{self, Conn, schema::roles};
+use crate::domain::ids::OrgId;
 use crate::domain::{epoch, validate};
 use crate::error::Result;
 
@@ -106,8 +107,10 @@ pub fn usable_at_org(conn: &mut Conn, org_id: i64) -> Result<Vec<Role>> {
 }
 
 /// True when role `role_id` exists and may be used at `org_id`.
-pub fn usable_at(conn: &mut Conn, role_id: i64, org_id: i64) -> Result<bool> {
-    Ok(usable_at_org(conn, org_id)?.iter().any(|r| r.id == role_id))
+pub fn usable_at(conn: &mut Conn, role_id: i64, org_id: OrgId) -> Result<bool> {
+    Ok(usable_at_org(conn, org_id.0)?
+        .iter()
+        .any(|r| r.id == role_id))
 }
 
 /// A custom role as typed.

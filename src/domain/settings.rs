@@ -194,8 +194,8 @@ fn parse_assignable_roles(
     }
     .map_err(|_| "Enter all, or a list of role ids.".to_string())?;
     for id in &ids {
-        let usable =
-            crate::domain::role::usable_at(conn, *id, org_id).map_err(|e| e.to_string())?;
+        let usable = crate::domain::role::usable_at(conn, *id, crate::domain::ids::OrgId(org_id))
+            .map_err(|e| e.to_string())?;
         if !usable {
             return Err(format!("Role {id} does not exist here."));
         }

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::db::{self, Conn, schema::api_tokens};
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::ids::UserId;
 use crate::domain::secrets;
 use crate::domain::user::{self, User};
 use crate::domain::validate;
@@ -126,9 +127,9 @@ pub fn list_for_user(conn: &mut Conn, user_id: i64) -> Result<Vec<ApiToken>> {
 }
 
 /// Revokes one of `user_id`'s own tokens. Someone else's token is "not found".
-pub fn revoke(conn: &mut Conn, actor: &Actor, user_id: i64, token_id: i64) -> Result<ApiToken> {
+pub fn revoke(conn: &mut Conn, actor: &Actor, user_id: UserId, token_id: i64) -> Result<ApiToken> {
     let token = find(conn, token_id)?;
-    if token.user_id != user_id {
+    if token.user_id != user_id.0 {
         return Err(Error::NotFound);
     }
     if token.revoked_at.is_some() {
@@ -137,7 +138,7 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, user_id: i64, token_id: i64) -> Re
     diesel::update(api_tokens::table.find(token_id))
         .set(api_tokens::revoked_at.eq(Some(db::now())))
         .execute(conn)?;
-    let owner = user::find(conn, user_id)?;
+    let owner = user::find(conn, user_id.0)?;
     audit::record(
         conn,
         actor,

@@ -14,6 +14,7 @@ use super::{PageError, SignedIn, page, see_other};
 use crate::authz::Permission;
 use crate::db;
 use crate::domain::approval::{self, Approver, PendingItem};
+use crate::domain::ids::ProjectId;
 use crate::domain::inbox::{self, FilterInput, ReadFilter};
 use crate::domain::notification::{self, Notification};
 use crate::domain::timesheet::{self, hours};
@@ -274,7 +275,7 @@ async fn bulk_approve(
                 let (_, decider) = approval::visible_sheet(conn, &access, sheet)?;
                 // Each item names its part, so a decision someone else made in
                 // the meantime answers 409 for that part alone.
-                timesheet::approve(conn, &actor, &decider, sheet, project, None)
+                timesheet::approve(conn, &actor, &decider, sheet, project.map(ProjectId), None)
             })
             .await;
         match outcome {

@@ -77,7 +77,7 @@ async fn dashboard(me: SignedIn) -> Result<HttpResponse, PageError> {
             let sheets = timesheet::sheets_of(conn, user.id, 52)?;
             let rejected = sheets
                 .into_iter()
-                .filter(|(s, _)| s.status == "rejected")
+                .filter(|(s, _)| s.status == timesheet::SheetStatus::Rejected)
                 .map(|(s, _)| s)
                 .take(10)
                 .collect();

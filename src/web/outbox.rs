@@ -10,6 +10,7 @@ use askama::Template;
 use super::layout::Layout;
 use super::{PageError, SignedIn, page};
 use crate::authz::Permission;
+use crate::domain::ids::OrgId;
 use crate::domain::mail::outbox::{self, REDACTED, Shown};
 use crate::domain::org;
 use crate::error::Error;
@@ -108,7 +109,7 @@ async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageErro
     let (id, access) = (id.into_inner(), me.access.clone());
     let shown = me
         .db()
-        .read(move |c| outbox::find_visible(c, &access, root, id))
+        .read(move |c| outbox::find_visible(c, &access, OrgId(root), id))
         .await?;
     let m = shown.message;
     let text = linkify(&m.body_text, &me.ctx.state.base_url);

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::layout::Layout;
 use super::{PageError, SignedIn, render, see_other};
+use crate::domain::ids::UserId;
 use crate::domain::token::{self, ApiToken, NewToken};
 use crate::domain::{org, user};
 use crate::error::{Error, FieldErrors};
@@ -112,7 +113,7 @@ async fn create_token(me: SignedIn, form: web::Form<TokenForm>) -> Result<HttpRe
 
 #[post("/profile/tokens/{id}/revoke")]
 async fn revoke_token(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let (actor, user_id, token_id) = (me.actor(), me.user.id, id.into_inner());
+    let (actor, user_id, token_id) = (me.actor(), UserId(me.user.id), id.into_inner());
     let revoked = me
         .ctx
         .state

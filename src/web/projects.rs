@@ -18,6 +18,7 @@ use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::db;
 use crate::domain::assignment::{self, Assignee, AssignmentDraft, ProjectRole};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{
     self, AssigneeRef, Project, ProjectDraft, ProjectEdit, ProjectFilter, ProjectStatus,
 };
@@ -651,7 +652,7 @@ async fn assign(
 #[post("/projects/{id}/assignments/{user_id}/end")]
 async fn end_assignment(
     me: SignedIn,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(ProjectId, UserId)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, user_id) = path.into_inner();
     let (access, actor, today) = (me.access.clone(), me.actor(), db::now().date());

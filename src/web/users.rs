@@ -18,6 +18,7 @@ use crate::authz::{Access, Permission};
 use crate::db::Conn;
 use crate::domain::grant::{self, GrantView};
 use crate::domain::group::{self, Group};
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::org;
 use crate::domain::user::{self, NewUserInput, User, UserFilter, UserPatch, UserStatus};
 use crate::error::{Error, FieldErrors};
@@ -564,7 +565,7 @@ async fn move_submit(
     let (actor, uid, version) = (me.actor(), u.id, form.version);
     match me
         .db()
-        .write(move |conn| user::move_home(conn, &actor, uid, org_id, version))
+        .write(move |conn| user::move_home(conn, &actor, UserId(uid), OrgId(org_id), version))
         .await
     {
         Ok(moved) => {

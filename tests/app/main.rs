@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod border;
 mod cli;
+mod closed_sets;
 mod escalation;
 mod faces;
 mod fixture;

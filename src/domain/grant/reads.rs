@@ -8,6 +8,7 @@ use crate::db::{
     Conn,
     schema::{grants, groups, orgs, roles, users},
 };
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::role::{self, Role};
 use crate::error::Result;
 
@@ -45,14 +46,14 @@ pub fn of_group(conn: &mut Conn, group_id: i64) -> Result<Vec<GrantView>> {
 /// role (what `/check` names when project grants decide).
 pub fn at_project_for(
     conn: &mut Conn,
-    user_id: i64,
-    project_id: i64,
+    user_id: UserId,
+    project_id: ProjectId,
     perm: crate::authz::Permission,
     now: NaiveDateTime,
 ) -> Result<Vec<(Grant, Role)>> {
     let mut live = Vec::new();
-    for g in held_by(conn, user_id)? {
-        if g.project_id != Some(project_id) || !g.is_live(now) {
+    for g in held_by(conn, user_id.0)? {
+        if g.project_id != Some(project_id.0) || !g.is_live(now) {
             continue;
         }
         let role = role::find(conn, g.role_id)?;

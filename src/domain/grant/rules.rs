@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::authz::{Access, Permission};
 use crate::db::{self, Conn, schema::grants};
+use crate::domain::ids::OrgId;
 use crate::domain::role::{self, Role};
 use crate::domain::settings;
 use crate::error::{Error, FieldErrors, Result};
@@ -105,7 +106,7 @@ pub fn check_request(
     };
     let no_role = || FieldErrors::single("role_id", "There is no such role here.");
     let role = match role::find(conn, role_id) {
-        Ok(r) if role::usable_at(conn, r.id, org_id)? => r,
+        Ok(r) if role::usable_at(conn, r.id, OrgId(org_id))? => r,
         Ok(_) | Err(Error::NotFound) => return Err(no_role()),
         Err(e) => return Err(e),
     };

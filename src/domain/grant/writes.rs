@@ -11,6 +11,7 @@ use crate::db::{
     schema::{grants, groups, users},
 };
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::ids::OrgId;
 use crate::domain::role::{self, Role};
 use crate::domain::{epoch, user};
 use crate::error::{Error, FieldErrors, Result};
@@ -102,7 +103,7 @@ pub(super) fn bump_holders(conn: &mut Conn, holder: Holder) -> Result<()> {
 /// Gives a user a role at an org.
 pub fn create(conn: &mut Conn, actor: &Actor, new: &NewGrant) -> Result<Grant> {
     let mut errors = FieldErrors::new();
-    if !role::usable_at(conn, new.role_id, new.org_id)? {
+    if !role::usable_at(conn, new.role_id, OrgId(new.org_id))? {
         errors.add("role_id", "There is no such role here.");
     }
     match new.holder {

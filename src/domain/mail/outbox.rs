@@ -21,6 +21,7 @@ use crate::db::{
     Conn,
     schema::{mail_outbox, users},
 };
+use crate::domain::ids::OrgId;
 use crate::error::{Error, Result};
 
 /// Paths whose last segment is a single-use secret: the setup, activation and
@@ -145,7 +146,8 @@ pub fn latest_visible(
 
 /// One message `access` may read, redacted; 404 when it does not exist or is
 /// not theirs to read (the same answer).
-pub fn find_visible(conn: &mut Conn, access: &Access, root_id: i64, id: i64) -> Result<Shown> {
+pub fn find_visible(conn: &mut Conn, access: &Access, root_id: OrgId, id: i64) -> Result<Shown> {
+    let root_id = root_id.0;
     let message = mail_outbox::table
         .find(id)
         .select(Queued::as_select())

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::moving::lock_tree;
-use super::{Org, OrgValues, find, is_frozen};
+use super::{Org, OrgKind, OrgValues, find, is_frozen};
 use crate::db::{
     self, Conn,
     schema::{org_closure, orgs},
@@ -67,7 +67,7 @@ struct OrgColumns<'a> {
     name_key: String,
     code: &'a str,
     code_key: String,
-    kind: &'static str,
+    kind: OrgKind,
     description: &'a str,
     address_line1: &'a str,
     address_line2: &'a str,
@@ -88,7 +88,7 @@ impl<'a> OrgColumns<'a> {
             name_key: validate::key(&values.name),
             code: &values.code,
             code_key: validate::key(&values.code),
-            kind: values.kind.as_str(),
+            kind: values.kind,
             description: &values.description,
             address_line1: &values.address_line1,
             address_line2: &values.address_line2,

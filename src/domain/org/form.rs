@@ -33,7 +33,7 @@ impl OrgDraft {
         OrgDraft {
             name: org.name.clone(),
             code: org.code.clone(),
-            kind: org.kind.clone(),
+            kind: org.kind.to_string(),
             description: org.description.clone(),
             address_line1: org.address_line1.clone(),
             address_line2: org.address_line2.clone(),

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Org, STATUS_ACTIVE, STATUS_ARCHIVED, check_version, find, is_frozen, touch};
+use super::{Org, OrgStatus, check_version, find, is_frozen, touch};
 use crate::db::{
     Conn,
     schema::{groups, org_closure, org_settings, orgs, projects, teams, users},
@@ -36,9 +36,9 @@ pub fn set_archived(
     }
     touch(conn, &org)?;
     let status = if archived {
-        STATUS_ARCHIVED
+        OrgStatus::Archived
     } else {
-        STATUS_ACTIVE
+        OrgStatus::Active
     };
     diesel::update(orgs::table.find(id))
         .set(orgs::status.eq(status))

@@ -46,7 +46,7 @@ pub struct Org {
     pub parent_id: Option<i64>,
     pub name: String,
     pub code: String,
-    pub kind: String,
+    pub kind: OrgKind,
     pub description: String,
     pub address_line1: String,
     pub address_line2: String,
@@ -59,7 +59,7 @@ pub struct Org {
     pub email_domains: String,
     pub tags: String,
     pub privacy_mode: bool,
-    pub status: String,
+    pub status: OrgStatus,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -71,11 +71,11 @@ impl Org {
     }
 
     pub fn is_archived(&self) -> bool {
-        self.status == STATUS_ARCHIVED
+        self.status == OrgStatus::Archived
     }
 
     pub fn kind_label(&self) -> &'static str {
-        OrgKind::parse(&self.kind).map_or("Other", OrgKind::label)
+        self.kind.label()
     }
 
     pub fn email_domain_list(&self) -> Vec<&str> {
@@ -95,47 +95,30 @@ fn split_list(stored: &str) -> Vec<&str> {
         .collect()
 }
 
-pub const STATUS_ACTIVE: &str = "active";
-pub const STATUS_ARCHIVED: &str = "archived";
+crate::text_enum! {
+    /// Whether an org is open or archived (`orgs.status`); archiving freezes
+    /// its subtree.
+    pub enum OrgStatus {
+        Active = "active",
+        Archived = "archived",
+    }
+}
 
-/// What kind of organization a node is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OrgKind {
-    Customer,
-    Manufacturer,
-    Distributor,
-    SalesCompany,
-    Region,
-    Department,
-    Site,
-    Other,
+crate::text_enum! {
+    /// What kind of organization a node is (`orgs.kind`).
+    pub enum OrgKind {
+        Customer = "customer",
+        Manufacturer = "manufacturer",
+        Distributor = "distributor",
+        SalesCompany = "sales_company",
+        Region = "region",
+        Department = "department",
+        Site = "site",
+        Other = "other",
+    }
 }
 
 impl OrgKind {
-    pub const ALL: &'static [OrgKind] = &[
-        OrgKind::Customer,
-        OrgKind::Manufacturer,
-        OrgKind::Distributor,
-        OrgKind::SalesCompany,
-        OrgKind::Region,
-        OrgKind::Department,
-        OrgKind::Site,
-        OrgKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Customer => "customer",
-            OrgKind::Manufacturer => "manufacturer",
-            OrgKind::Distributor => "distributor",
-            OrgKind::SalesCompany => "sales_company",
-            OrgKind::Region => "region",
-            OrgKind::Department => "department",
-            OrgKind::Site => "site",
-            OrgKind::Other => "other",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             OrgKind::Customer => "Customer",
@@ -147,10 +130,6 @@ impl OrgKind {
             OrgKind::Site => "Site",
             OrgKind::Other => "Other",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        Self::ALL.iter().copied().find(|k| k.as_str() == s.trim())
     }
 }
 
@@ -171,7 +150,7 @@ pub fn ensure_root(conn: &mut Conn, name: &str) -> Result<Org> {
             orgs::name_key.eq(validate::key(&name)),
             orgs::code.eq(ROOT_CODE),
             orgs::code_key.eq(validate::key(ROOT_CODE)),
-            orgs::kind.eq("other"),
+            orgs::kind.eq(OrgKind::Other),
             orgs::created_at.eq(now),
             orgs::updated_at.eq(now),
         ))
@@ -212,7 +191,7 @@ pub fn is_frozen(conn: &mut Conn, id: i64) -> Result<bool> {
     let archived: i64 = org_closure::table
         .inner_join(orgs::table.on(orgs::id.eq(org_closure::ancestor_id)))
         .filter(org_closure::descendant_id.eq(id))
-        .filter(orgs::status.eq(STATUS_ARCHIVED))
+        .filter(orgs::status.eq(OrgStatus::Archived))
         .count()
         .get_result(conn)?;
     Ok(archived > 0)

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use crate::db::Conn;
 use crate::domain::audit::Actor;
+use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::org;
 use crate::error::{Error, FieldErrors, Result};
 
@@ -189,7 +190,7 @@ pub fn edit_as(
         p = update(conn, actor, id, &values, version.take())?;
     }
     if let Some(o) = new_org {
-        p = move_to(conn, actor, id, o, version.take())?;
+        p = move_to(conn, actor, ProjectId(id), OrgId(o), version.take())?;
     }
     Ok(p)
 }
@@ -265,12 +266,12 @@ pub fn end_assignment_as(
     conn: &mut Conn,
     access: &crate::authz::Access,
     actor: &Actor,
-    id: i64,
-    user_id: i64,
+    id: ProjectId,
+    user_id: UserId,
     today: NaiveDate,
 ) -> Result<()> {
-    let p = find(conn, id)?;
+    let p = find(conn, id.0)?;
     require_change(conn, access, &p, crate::authz::Permission::ProjectAssign)?;
-    crate::domain::user::find_visible(conn, access, user_id)?;
+    crate::domain::user::find_visible(conn, access, user_id.0)?;
     crate::domain::assignment::end(conn, actor, id, user_id, today)
 }

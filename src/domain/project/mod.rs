@@ -30,7 +30,7 @@ pub struct Project {
     pub name: String,
     pub description: String,
     pub client_name: String,
-    pub status: String,
+    pub status: ProjectStatus,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub budget_minutes: Option<i64>,
@@ -41,35 +41,17 @@ pub struct Project {
 
 impl Project {
     pub fn status(&self) -> ProjectStatus {
-        ProjectStatus::parse(&self.status).unwrap_or(ProjectStatus::Archived)
+        self.status
     }
 }
 
-/// Where a project is in its life: only active projects take assignments and time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProjectStatus {
-    Active,
-    Closed,
-    Archived,
-}
-
-impl ProjectStatus {
-    pub const ALL: &'static [ProjectStatus] = &[
-        ProjectStatus::Active,
-        ProjectStatus::Closed,
-        ProjectStatus::Archived,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectStatus::Active => "active",
-            ProjectStatus::Closed => "closed",
-            ProjectStatus::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|k| k.as_str() == s.trim())
+crate::text_enum! {
+    /// Where a project is in its life (`projects.status`): only active
+    /// projects take assignments and time.
+    pub enum ProjectStatus {
+        Active = "active",
+        Closed = "closed",
+        Archived = "archived",
     }
 }
 
@@ -111,7 +93,7 @@ impl ProjectDraft {
             name: p.name.clone(),
             description: p.description.clone(),
             client_name: p.client_name.clone(),
-            status: p.status.clone(),
+            status: p.status.to_string(),
             start_date: p.start_date.map(|d| d.to_string()).unwrap_or_default(),
             end_date: p.end_date.map(|d| d.to_string()).unwrap_or_default(),
             budget_minutes: p.budget_minutes,

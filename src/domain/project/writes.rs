@@ -9,10 +9,43 @@ use crate::db::{
     schema::{grants, project_assignments, projects},
 };
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::ids::{OrgId, ProjectId};
 use crate::domain::{epoch, org, tenant, validate};
 use crate::error::{Error, Result};
 
 use super::*;
+
+/// The columns a project's editable fields fill: one struct, so that create
+/// and update write them the same way (an empty date or budget is NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = projects, treat_none_as_null = true)]
+struct ProjectColumns<'a> {
+    code: &'a str,
+    code_key: String,
+    name: &'a str,
+    description: &'a str,
+    client_name: &'a str,
+    status: ProjectStatus,
+    start_date: Option<chrono::NaiveDate>,
+    end_date: Option<chrono::NaiveDate>,
+    budget_minutes: Option<i64>,
+}
+
+impl<'a> ProjectColumns<'a> {
+    fn of(values: &'a ProjectValues) -> Self {
+        ProjectColumns {
+            code: &values.code,
+            code_key: validate::key(&values.code),
+            name: &values.name,
+            description: &values.description,
+            client_name: &values.client_name,
+            status: values.status,
+            start_date: values.start_date,
+            end_date: values.end_date,
+            budget_minutes: values.budget_minutes,
+        }
+    }
+}
 
 /// Creates a project at `org_id`.
 pub fn create(
@@ -29,17 +62,9 @@ pub fn create(
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(projects::table)
         .values((
+            ProjectColumns::of(values),
             projects::org_id.eq(org_id),
             projects::tenant_id.eq(tenant),
-            projects::code.eq(&values.code),
-            projects::code_key.eq(validate::key(&values.code)),
-            projects::name.eq(&values.name),
-            projects::description.eq(&values.description),
-            projects::client_name.eq(&values.client_name),
-            projects::status.eq(values.status.as_str()),
-            projects::start_date.eq(values.start_date),
-            projects::end_date.eq(values.end_date),
-            projects::budget_minutes.eq(values.budget_minutes),
             projects::created_at.eq(now),
             projects::updated_at.eq(now),
         ))
@@ -82,15 +107,7 @@ pub fn update(
             .filter(projects::version.eq(before.version)),
     )
     .set((
-        projects::code.eq(&values.code),
-        projects::code_key.eq(validate::key(&values.code)),
-        projects::name.eq(&values.name),
-        projects::description.eq(&values.description),
-        projects::client_name.eq(&values.client_name),
-        projects::status.eq(values.status.as_str()),
-        projects::start_date.eq(values.start_date),
-        projects::end_date.eq(values.end_date),
-        projects::budget_minutes.eq(values.budget_minutes),
+        ProjectColumns::of(values),
         projects::version.eq(projects::version + 1),
         projects::updated_at.eq(db::now()),
     ))
@@ -114,10 +131,11 @@ pub fn update(
 pub fn move_to(
     conn: &mut Conn,
     actor: &Actor,
-    id: i64,
-    new_org_id: i64,
+    id: ProjectId,
+    new_org_id: OrgId,
     version: Option<i64>,
 ) -> Result<Project> {
+    let (id, new_org_id) = (id.0, new_org_id.0);
     let before = find(conn, id)?;
     check_version(&before, version)?;
     if before.org_id == new_org_id {

@@ -378,7 +378,7 @@ struct SheetRow {
     #[diesel(sql_type = Date)]
     week_start: NaiveDate,
     #[diesel(sql_type = Text)]
-    status: String,
+    status: SheetStatus,
 }
 
 /// Past weeks starting in the period (by each person's week start) in which
@@ -403,7 +403,7 @@ pub fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -
         crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str()).load::<Person>(c))?;
     let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
     let mut assignments: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
-    let mut sheets: HashMap<(i64, NaiveDate), String> = HashMap::new();
+    let mut sheets: HashMap<(i64, NaiveDate), SheetStatus> = HashMap::new();
     let since = f
         .from
         .checked_sub_signed(Duration::days(6))
@@ -450,7 +450,7 @@ pub fn missing(conn: &mut Conn, access: &Access, f: &Filter, scope: &SqlScope) -
             let worked = list
                 .iter()
                 .any(|(s, e)| *s <= end && e.is_none_or(|e| e >= week));
-            let state = sheets.get(&(p.id, week)).map(|s| SheetStatus::parse(s));
+            let state = sheets.get(&(p.id, week)).copied();
             if worked && state.is_none_or(SheetStatus::is_editable) {
                 rows.push(vec![
                     Cell::Date(week),

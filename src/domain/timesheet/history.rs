@@ -5,12 +5,12 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{Part, Timesheet, hours};
+use super::{Part, PartStatus, Timesheet, hours};
 use crate::authz::Snapshot;
 use crate::db::{self, Conn, schema::timesheet_history};
 use crate::domain::approval;
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::notification::{self, Notice, kind};
+use crate::domain::notification::{self, Notice, NoticeKind, kind};
 use crate::domain::project;
 use crate::domain::user::User;
 use crate::error::Result;
@@ -65,7 +65,7 @@ pub(super) fn tell_owner(
     conn: &mut Conn,
     owner: &User,
     sheet: &Timesheet,
-    kind: &'static str,
+    kind: NoticeKind,
     what: &str,
     reason: Option<&str>,
 ) -> Result<()> {
@@ -108,7 +108,7 @@ pub(super) fn notify_waiting(
     sheet: &Timesheet,
     parts: &[Part],
 ) -> Result<()> {
-    for part in parts.iter().filter(|p| p.status == "pending") {
+    for part in parts.iter().filter(|p| p.status == PartStatus::Pending) {
         let (what, about) = match part.project_id {
             Some(p) => {
                 let project = project::find(conn, p)?;

@@ -41,64 +41,43 @@ pub use week::{
     rules, sheets_of, states_on, week_from, week_start_of, weekday_name,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SheetStatus {
-    Draft,
-    Submitted,
-    Approved,
-    Rejected,
+crate::text_enum! {
+    /// Where a sheet is in its life (`timesheets.status`).
+    pub enum SheetStatus {
+        Draft = "draft",
+        Submitted = "submitted",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
 }
 
 impl SheetStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SheetStatus::Draft => "draft",
-            SheetStatus::Submitted => "submitted",
-            SheetStatus::Approved => "approved",
-            SheetStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> SheetStatus {
-        match s {
-            "submitted" => SheetStatus::Submitted,
-            "approved" => SheetStatus::Approved,
-            "rejected" => SheetStatus::Rejected,
-            _ => SheetStatus::Draft,
-        }
-    }
-
     /// Draft and rejected sheets take edits; submitted and approved ones do not.
     pub fn is_editable(self) -> bool {
         matches!(self, SheetStatus::Draft | SheetStatus::Rejected)
     }
 }
 
-/// Who approves: the home org's `approval_mode` setting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalMode {
-    Project,
-    Team,
-    Both,
+crate::text_enum! {
+    /// Who approves: the home org's `approval_mode` setting, kept on the sheet
+    /// when it was last submitted (`timesheets.approval_mode`).
+    pub enum ApprovalMode {
+        Project = "project",
+        Team = "team",
+        Both = "both",
+    }
 }
 
-impl ApprovalMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalMode::Project => "project",
-            ApprovalMode::Team => "team",
-            ApprovalMode::Both => "both",
-        }
-    }
-
-    fn parse(s: &str) -> ApprovalMode {
-        match s {
-            "team" => ApprovalMode::Team,
-            "both" => ApprovalMode::Both,
-            _ => ApprovalMode::Project,
-        }
+crate::text_enum! {
+    /// Where one approval part is (`approval_parts.status`): `waiting` (a team
+    /// part behind open project parts), `pending`, `approved`, `rejected`, or
+    /// `cancelled` (another part was rejected, or the sheet was withdrawn).
+    pub enum PartStatus {
+        Waiting = "waiting",
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
     }
 }
 
@@ -108,8 +87,8 @@ pub struct Timesheet {
     pub id: i64,
     pub user_id: i64,
     pub week_start: NaiveDate,
-    pub status: String,
-    pub approval_mode: Option<String>,
+    pub status: SheetStatus,
+    pub approval_mode: Option<ApprovalMode>,
     pub rejection_reason: Option<String>,
     pub submitted_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
@@ -120,7 +99,7 @@ pub struct Timesheet {
 
 impl Timesheet {
     pub fn status(&self) -> SheetStatus {
-        SheetStatus::parse(&self.status)
+        self.status
     }
 }
 
@@ -146,9 +125,7 @@ pub struct Part {
     pub project_id: Option<i64>,
     pub user_id: i64,
     pub week_start: NaiveDate,
-    /// `waiting` (a team part behind open project parts), `pending`, `approved`,
-    /// `rejected`, or `cancelled` (another part was rejected).
-    pub status: String,
+    pub status: PartStatus,
     pub minutes: i32,
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,

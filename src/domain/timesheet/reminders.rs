@@ -35,13 +35,13 @@ pub fn remind(
         if assignment::overlapping(conn, person.id, week, week + Duration::days(6))?.is_empty() {
             continue;
         }
-        let status: Option<String> = timesheets::table
+        let status: Option<SheetStatus> = timesheets::table
             .filter(timesheets::user_id.eq(person.id))
             .filter(timesheets::week_start.eq(week))
             .select(timesheets::status)
             .first(conn)
             .optional()?;
-        if status.is_some_and(|s| !SheetStatus::parse(&s).is_editable()) {
+        if status.is_some_and(|s| !s.is_editable()) {
             continue;
         }
         let notice = Notice::new(

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::history::{self, Line, audit_transition, notify_waiting, tell_owner};
 use super::{
-    ApprovalMode, Part, SheetStatus, Timesheet, find, parts_of, rules, stale, wrong_state,
+    ApprovalMode, Part, PartStatus, SheetStatus, Timesheet, find, parts_of, rules, stale,
+    wrong_state,
 };
 use crate::authz::Snapshot;
 use crate::db::{
@@ -17,6 +18,7 @@ use crate::db::{
 };
 use crate::domain::approval;
 use crate::domain::audit::Actor;
+use crate::domain::ids::ProjectId;
 use crate::domain::notification::kind;
 use crate::domain::user::{self, User};
 use crate::error::{Error, FieldErrors, Result};
@@ -75,7 +77,7 @@ fn set_status(
     let now = db::now();
     diesel::update(timesheets::table.find(id))
         .set((
-            timesheets::status.eq(status.as_str()),
+            timesheets::status.eq(status),
             timesheets::rejection_reason.eq(reason),
             timesheets::decided_at.eq(decided.then_some(now)),
             timesheets::updated_at.eq(now),
@@ -92,6 +94,18 @@ fn require_owner(actor: &Actor, owner: &User) -> Result<()> {
             "Only the person whose week it is can submit or withdraw it.".into(),
         ))
     }
+}
+
+/// A part as submitting makes it.
+#[derive(Insertable)]
+#[diesel(table_name = approval_parts)]
+struct NewPart {
+    timesheet_id: i64,
+    project_id: Option<i64>,
+    user_id: i64,
+    week_start: chrono::NaiveDate,
+    status: PartStatus,
+    minutes: i32,
 }
 
 /// The owner hands the week in. Parts are made for the approval mode of the
@@ -128,35 +142,39 @@ pub fn submit(
     let total: i64 = per_project.values().sum();
     diesel::delete(approval_parts::table.filter(approval_parts::timesheet_id.eq(id)))
         .execute(conn)?;
-    let mut new_parts: Vec<(Option<i64>, &str, i64)> = Vec::new();
+    let mut new_parts: Vec<(Option<i64>, PartStatus, i64)> = Vec::new();
     if mode != ApprovalMode::Team {
-        new_parts.extend(per_project.iter().map(|(p, m)| (Some(*p), "pending", *m)));
+        new_parts.extend(
+            per_project
+                .iter()
+                .map(|(p, m)| (Some(*p), PartStatus::Pending, *m)),
+        );
     }
     if mode != ApprovalMode::Project || new_parts.is_empty() {
         let status = if new_parts.is_empty() {
-            "pending"
+            PartStatus::Pending
         } else {
-            "waiting"
+            PartStatus::Waiting
         };
         new_parts.push((None, status, total));
     }
     for (project_id, status, minutes) in &new_parts {
         diesel::insert_into(approval_parts::table)
-            .values((
-                approval_parts::timesheet_id.eq(id),
-                approval_parts::project_id.eq(project_id),
-                approval_parts::user_id.eq(sheet.user_id),
-                approval_parts::week_start.eq(sheet.week_start),
-                approval_parts::status.eq(status),
-                approval_parts::minutes.eq(*minutes as i32),
-            ))
+            .values(NewPart {
+                timesheet_id: id,
+                project_id: *project_id,
+                user_id: sheet.user_id,
+                week_start: sheet.week_start,
+                status: *status,
+                minutes: *minutes as i32,
+            })
             .execute(conn)?;
     }
     let now = db::now();
     diesel::update(timesheets::table.find(id))
         .set((
-            timesheets::status.eq(SheetStatus::Submitted.as_str()),
-            timesheets::approval_mode.eq(mode.as_str()),
+            timesheets::status.eq(SheetStatus::Submitted),
+            timesheets::approval_mode.eq(mode),
             timesheets::rejection_reason.eq(None::<String>),
             timesheets::submitted_at.eq(now),
             timesheets::decided_at.eq(None::<NaiveDateTime>),
@@ -166,7 +184,7 @@ pub fn submit(
         conn,
         actor,
         id,
-        Line::state("submitted", &sheet.status, "submitted", None),
+        Line::state("submitted", sheet.status.as_str(), "submitted", None),
     )?;
     audit_transition(
         conn,
@@ -228,7 +246,7 @@ fn decidable_parts(
 ) -> Result<Vec<Part>> {
     let open: Vec<Part> = parts_of(conn, sheet.id)?
         .into_iter()
-        .filter(|p| p.status == "pending")
+        .filter(|p| p.status == PartStatus::Pending)
         .filter(|p| project_id.is_none_or(|id| p.project_id == Some(id)))
         .collect();
     if open.is_empty() {
@@ -256,13 +274,13 @@ fn decide_part(
     conn: &mut Conn,
     actor: &Actor,
     part: &Part,
-    status: &str,
+    status: PartStatus,
     reason: Option<&str>,
 ) -> Result<()> {
     let decided = diesel::update(
         approval_parts::table
             .find(part.id)
-            .filter(approval_parts::status.eq("pending")),
+            .filter(approval_parts::status.eq(PartStatus::Pending)),
     )
     .set((
         approval_parts::status.eq(status),
@@ -286,8 +304,8 @@ fn decide_part(
                 } else {
                     "team part"
                 },
-                "pending",
-                status,
+                PartStatus::Pending.as_str(),
+                status.as_str(),
                 reason,
             )
         },
@@ -303,32 +321,33 @@ pub fn approve(
     actor: &Actor,
     decider: &approval::Approver,
     id: i64,
-    project_id: Option<i64>,
+    project_id: Option<ProjectId>,
     version: Option<i64>,
 ) -> Result<Timesheet> {
+    let project_id = project_id.map(i64::from);
     let sheet = begin_transition(conn, id, &[SheetStatus::Submitted], version, "approved")?;
     let owner = user::find(conn, sheet.user_id)?;
     let mine = decidable_parts(conn, decider, &sheet, &owner, project_id)?;
     for part in &mine {
-        decide_part(conn, actor, part, "approved", None)?;
+        decide_part(conn, actor, part, PartStatus::Approved, None)?;
     }
     let mut parts = parts_of(conn, id)?;
     let projects_done = parts
         .iter()
         .filter(|p| p.project_id.is_some())
-        .all(|p| p.status == "approved");
+        .all(|p| p.status == PartStatus::Approved);
     if projects_done
         && let Some(team) = parts
             .iter()
-            .find(|p| p.project_id.is_none() && p.status == "waiting")
+            .find(|p| p.project_id.is_none() && p.status == PartStatus::Waiting)
     {
         diesel::update(approval_parts::table.find(team.id))
-            .set(approval_parts::status.eq("pending"))
+            .set(approval_parts::status.eq(PartStatus::Pending))
             .execute(conn)?;
         parts = parts_of(conn, id)?;
         notify_waiting(conn, &decider.access.snapshot, &owner, &sheet, &parts)?;
     }
-    let all_done = parts.iter().all(|p| p.status == "approved");
+    let all_done = parts.iter().all(|p| p.status == PartStatus::Approved);
     if all_done {
         set_status(conn, id, SheetStatus::Approved, None, true)?;
         history::record(
@@ -380,23 +399,24 @@ pub fn reject(
     actor: &Actor,
     decider: &approval::Approver,
     id: i64,
-    project_id: Option<i64>,
+    project_id: Option<ProjectId>,
     reason: &str,
     version: Option<i64>,
 ) -> Result<Timesheet> {
+    let project_id = project_id.map(i64::from);
     let reason = parse_reason(reason)?;
     let sheet = begin_transition(conn, id, &[SheetStatus::Submitted], version, "rejected")?;
     let owner = user::find(conn, sheet.user_id)?;
     let mine = decidable_parts(conn, decider, &sheet, &owner, project_id)?;
     for part in &mine {
-        decide_part(conn, actor, part, "rejected", Some(&reason))?;
+        decide_part(conn, actor, part, PartStatus::Rejected, Some(&reason))?;
     }
     diesel::update(
         approval_parts::table
             .filter(approval_parts::timesheet_id.eq(id))
-            .filter(approval_parts::status.eq_any(["pending", "waiting"])),
+            .filter(approval_parts::status.eq_any([PartStatus::Pending, PartStatus::Waiting])),
     )
-    .set(approval_parts::status.eq("cancelled"))
+    .set(approval_parts::status.eq(PartStatus::Cancelled))
     .execute(conn)?;
     set_status(conn, id, SheetStatus::Rejected, Some(&reason), true)?;
     history::record(

@@ -44,7 +44,10 @@ pub fn rules(conn: &mut Conn, org_id: i64) -> Result<TimeRules> {
     Ok(TimeRules {
         week_start: weekday(get("week_start")),
         max_minutes_per_day: number(get("max_minutes_per_day")).unwrap_or(1440),
-        approval_mode: ApprovalMode::parse(&text(get("approval_mode"))),
+        // A setting (validated when written), not a status column: like the
+        // other settings here, an unreadable value reads as the default.
+        approval_mode: ApprovalMode::parse(&text(get("approval_mode")))
+            .unwrap_or(ApprovalMode::Project),
         lock_after_days: number(get("lock_after_days")),
         lock_before: validate::date(&text(get("lock_before")), "lock_before").ok(),
         reminder_day: weekday(get("reminder_day")),
@@ -140,7 +143,10 @@ impl Week {
             }
         }
         if let Some(sheet) = &mut self.sheet
-            && !self.parts.iter().any(|p| p.status == "rejected")
+            && !self
+                .parts
+                .iter()
+                .any(|p| p.status == super::PartStatus::Rejected)
         {
             sheet.rejection_reason = None;
         }
@@ -284,14 +290,14 @@ pub fn states_on(
     let mut out = HashMap::new();
     for u in users {
         let week = week_start_of(date, starts.of(conn, u.org_id)?);
-        let status: Option<String> = timesheets::table
+        let status: Option<SheetStatus> = timesheets::table
             .filter(timesheets::user_id.eq(u.id))
             .filter(timesheets::week_start.eq(week))
             .select(timesheets::status)
             .first(conn)
             .optional()?;
         if let Some(s) = status {
-            out.insert(u.id, (week, SheetStatus::parse(&s)));
+            out.insert(u.id, (week, s));
         }
     }
     Ok(out)

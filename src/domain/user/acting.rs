@@ -2,6 +2,7 @@
 
 use crate::db::Conn;
 use crate::domain::audit::Actor;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::validate::Email;
 use crate::error::{FieldErrors, Result};
 
@@ -96,7 +97,7 @@ pub fn change_as(
         version = None;
     }
     if let Some(org_id) = change.org_id {
-        move_home(conn, actor, id, org_id, version.take())?;
+        move_home(conn, actor, UserId(id), OrgId(org_id), version.take())?;
     }
     if let Some(status) = change.status {
         change_status_as(conn, access, actor, id, status)?;

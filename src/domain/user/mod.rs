@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 use serde_json::json;
 
 use crate::db::{Conn, schema::users};
@@ -17,30 +16,12 @@ pub use acting::*;
 pub use reads::*;
 pub use writes::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum UserStatus {
-    Invited,
-    Active,
-    Deactivated,
-}
-
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Invited => "invited",
-            UserStatus::Active => "active",
-            UserStatus::Deactivated => "deactivated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "invited" => Some(UserStatus::Invited),
-            "active" => Some(UserStatus::Active),
-            "deactivated" => Some(UserStatus::Deactivated),
-            _ => None,
-        }
+crate::text_enum! {
+    /// Where an account is (`users.status`).
+    pub enum UserStatus {
+        Invited = "invited",
+        Active = "active",
+        Deactivated = "deactivated",
     }
 }
 
@@ -53,7 +34,7 @@ pub struct User {
     pub display_name: String,
     pub job_title: String,
     pub phone: String,
-    pub status: String,
+    pub status: UserStatus,
     pub password_hash: Option<String>,
     pub session_epoch: i64,
     pub last_login_at: Option<NaiveDateTime>,
@@ -64,7 +45,7 @@ pub struct User {
 
 impl User {
     pub fn status(&self) -> UserStatus {
-        UserStatus::parse(&self.status).unwrap_or(UserStatus::Deactivated)
+        self.status
     }
 
     pub fn is_active(&self) -> bool {

@@ -7,11 +7,27 @@ use serde_json::json;
 use crate::db::{self, Conn, schema::users};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::epoch;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::session;
 use crate::domain::validate::{self, Email};
 use crate::error::{Error, FieldErrors, Result};
 
 use super::*;
+
+/// The row a new user is.
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow<'a> {
+    org_id: i64,
+    email: &'a str,
+    email_key: String,
+    display_name: &'a str,
+    job_title: &'a str,
+    status: UserStatus,
+    password_hash: Option<&'a str>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
 
 /// Creates a user; a duplicate email (in any case) is refused with a field message.
 pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
@@ -26,17 +42,17 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
     }
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(users::table)
-        .values((
-            users::org_id.eq(new.org_id),
-            users::email.eq(new.email.as_str()),
-            users::email_key.eq(new.email.key()),
-            users::display_name.eq(&new.display_name),
-            users::job_title.eq(&new.job_title),
-            users::status.eq(new.status.as_str()),
-            users::password_hash.eq(&new.password_hash),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
+        .values(NewUserRow {
+            org_id: new.org_id,
+            email: new.email.as_str(),
+            email_key: new.email.key(),
+            display_name: &new.display_name,
+            job_title: &new.job_title,
+            status: new.status,
+            password_hash: new.password_hash.as_deref(),
+            created_at: now,
+            updated_at: now,
+        })
         .returning(users::id)
         .get_result(c))?;
     // A new user is new to the resolver too (home membership, future grants).
@@ -277,10 +293,11 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
 pub fn move_home(
     conn: &mut Conn,
     actor: &Actor,
-    id: i64,
-    org_id: i64,
+    id: UserId,
+    org_id: OrgId,
     version: Option<i64>,
 ) -> Result<User> {
+    let (id, org_id) = (id.0, org_id.0);
     let before = find(conn, id)?;
     if version.is_some_and(|v| v != before.version) {
         return Err(stale());

@@ -13,8 +13,8 @@ use crate::authz::Permission;
 use crate::db::{Conn, schema::users};
 use crate::domain::approval::{self, Approver};
 use crate::domain::assignment;
-use crate::domain::project;
-use crate::domain::timesheet::{self, SheetStatus, Week, hours, weekday_name};
+use crate::domain::project::{self, ProjectStatus};
+use crate::domain::timesheet::{self, PartStatus, SheetStatus, Week, hours, weekday_name};
 use crate::error::{Error, FieldErrors};
 use crate::web::layout::Layout;
 use crate::web::{PageError, SignedIn, render};
@@ -141,7 +141,9 @@ pub(super) fn load(
     let mut assignable: Vec<(i64, String)> = Vec::new();
     for (a, p) in assignment::overlapping(conn, week.user.id, days[0], days[6])? {
         let label = format!("{} ({})", p.name, p.code);
-        if p.status == "active" && !assignable.iter().any(|(id, _)| *id == a.project_id) {
+        if p.status == ProjectStatus::Active
+            && !assignable.iter().any(|(id, _)| *id == a.project_id)
+        {
             assignable.push((a.project_id, label));
         }
     }
@@ -303,14 +305,15 @@ pub(super) fn build_page(
             label: p
                 .project_id
                 .map_or("Team approval (whole week)".into(), &label),
-            status: p.status.clone(),
+            status: p.status.to_string(),
             hours: hours(i64::from(p.minutes)),
             decided_by: p
                 .decided_by
                 .and_then(|u| names.get(&u).cloned())
                 .unwrap_or_default(),
             reason: p.reason.clone().unwrap_or_default(),
-            mine: p.status == "pending" && approver.may_decide(&week.user, week.week_start, p),
+            mine: p.status == PartStatus::Pending
+                && approver.may_decide(&week.user, week.week_start, p),
         })
         .collect();
     let history: Vec<HistoryView> = week

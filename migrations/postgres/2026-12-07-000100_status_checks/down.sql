@@ -1,0 +1,10 @@
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
+ALTER TABLE user_tokens DROP CONSTRAINT user_tokens_purpose_check;
+ALTER TABLE approval_parts DROP CONSTRAINT approval_parts_status_check;
+ALTER TABLE timesheets DROP CONSTRAINT timesheets_approval_mode_check;
+ALTER TABLE timesheets DROP CONSTRAINT timesheets_status_check;
+ALTER TABLE project_assignments DROP CONSTRAINT project_assignments_role_check;
+ALTER TABLE projects DROP CONSTRAINT projects_status_check;
+ALTER TABLE users DROP CONSTRAINT users_status_check;
+ALTER TABLE orgs DROP CONSTRAINT orgs_status_check;
+ALTER TABLE orgs DROP CONSTRAINT orgs_kind_check;
