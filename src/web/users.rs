@@ -53,6 +53,25 @@ pub fn org_paths(
     Ok(labels)
 }
 
+/// Each item with the path of the org it lives in (`org_of`), as
+/// [`org_paths`] writes it.
+pub fn with_org_paths<T>(
+    conn: &mut Conn,
+    access: &Access,
+    items: Vec<T>,
+    org_of: impl Fn(&T) -> i64,
+) -> Result<Vec<(T, String)>, Error> {
+    let ids: Vec<i64> = items.iter().map(&org_of).collect();
+    let paths = org_paths(conn, access, &ids)?;
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let path = paths.get(&org_of(&item)).cloned().unwrap_or_default();
+            (item, path)
+        })
+        .collect())
+}
+
 pub struct UserRow {
     pub user: User,
     pub org_path: String,
