@@ -2,7 +2,6 @@
 //! chart, the table a page at a time and its CSV (the same columns as the
 //! API's), streamed as it is read.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
@@ -214,11 +213,7 @@ async fn show(
         }
         other => other,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::error::status_for(&errors);
     let input = match &parsed {
         Ok(f) => shown_input(&input, f),
         Err(_) => input,
