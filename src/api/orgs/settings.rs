@@ -59,9 +59,10 @@ pub(in crate::api) async fn put_settings(
     Ok(HttpResponse::Ok().json(settings_json(&me.access, &all)))
 }
 
-/// `PUT /orgs/{id}/settings`'s body: known setting keys, each with a value or
-/// null (revert to inherited), in key order; and the org's optional
-/// `version`. Any other key is refused as unknown, as in every API body.
+/// `PUT /orgs/{id}/settings`'s body: setting keys, each with a value or null
+/// (revert to inherited), in key order; and the org's optional `version`. A
+/// key that names no setting is refused by `settings::put` together with any
+/// bad value, each on its own field, as unknown fields are in every API body.
 pub(in crate::api) struct SettingsBody {
     /// As sent: [`version_of`] reads it, so a wrong type names `version`.
     version: Option<Value>,
@@ -72,18 +73,6 @@ impl<'de> Deserialize<'de> for SettingsBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut body: BTreeMap<String, Value> = BTreeMap::deserialize(d)?;
         let version = body.remove("version");
-        if let Some(key) = body.keys().find(|k| settings::definition(k).is_none()) {
-            // In serde's words, so the answer names the field like any other.
-            let known: Vec<String> = settings::DEFINITIONS
-                .iter()
-                .map(|d| format!("`{}`", d.key))
-                .chain(["`version`".to_string()])
-                .collect();
-            return Err(serde::de::Error::custom(format_args!(
-                "unknown field `{key}`, expected one of {}",
-                known.join(", ")
-            )));
-        }
         let changes = body
             .into_iter()
             .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
