@@ -283,6 +283,30 @@ async fn suggest_org(
     page(&SuggestionPartial { suggestion })
 }
 
+impl NewUserForm {
+    fn input(&self, org_id: Option<i64>) -> NewUserInput {
+        NewUserInput {
+            org_id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            job_title: self.job_title.clone(),
+            password: Some(self.password.clone()),
+        }
+    }
+}
+
+/// What the person who made an account is told: it is ready, or invited.
+fn created_message(created: &User) -> String {
+    if created.is_active() {
+        format!("{} can sign in now.", created.display_name)
+    } else {
+        format!(
+            "{} is invited: an activation link is on its way to {}.",
+            created.display_name, created.email
+        )
+    }
+}
+
 /// `POST /users/new`: with a password the user is active at once; without one
 /// they are invited by mail.
 #[post("/users/new")]
@@ -293,14 +317,8 @@ async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpRespon
         Ok(id) => (id, FieldErrors::new()),
         Err(e) => (None, e),
     };
-    let input = NewUserInput {
-        org_id,
-        email: form.email.clone(),
-        display_name: form.display_name.clone(),
-        job_title: form.job_title.clone(),
-        password: Some(form.password.clone()),
-    };
-    let values = match input.parse() {
+    // The picker's message and the fields' come back together.
+    let values = match form.input(org_id).parse() {
         Ok(v) if errors.is_empty() => v,
         Ok(_) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await,
         Err(Error::Validation(more)) => {
@@ -324,15 +342,7 @@ async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpRespon
     .await?;
     match outcome {
         Ok(created) => {
-            let message = if created.is_active() {
-                format!("{} can sign in now.", created.display_name)
-            } else {
-                format!(
-                    "{} is invited: an activation link is on its way to {}.",
-                    created.display_name, created.email
-                )
-            };
-            me.ctx.flash("success", message)?;
+            me.ctx.flash("success", created_message(&created))?;
             see_other(&format!("/users/{}", created.id))
         }
         Err(e) => {
