@@ -92,6 +92,35 @@ struct ListQuery {
     group_id: Option<i64>,
 }
 
+/// One page of the grants `query` keeps that `access` may see; a user,
+/// project or group filter naming one they may not see is not found.
+fn page_of_grants(
+    conn: &mut crate::db::Conn,
+    access: &Access,
+    query: &ListQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<GrantView>, i64), Error> {
+    if let Some(id) = query.project_id {
+        project::find_visible(conn, access, id)?;
+    }
+    if let Some(id) = query.user_id {
+        user::find_visible(conn, access, id)?;
+    }
+    if let Some(id) = query.group_id {
+        group::find_visible(conn, access, id)?;
+    }
+    let orgs = query.org_id.map(|o| [o]);
+    let filter = GrantFilter {
+        org_ids: orgs.as_ref().map(|o| &o[..]),
+        project_id: query.project_id,
+        user_id: query.user_id,
+        group_id: query.group_id,
+        ..GrantFilter::default()
+    };
+    grant::visible_page(conn, access, &filter, offset, limit)
+}
+
 /// `GET /grants?org_id=&project_id=&user_id=&group_id=`. A filter naming
 /// something the caller may not see answers 404, as if it did not exist.
 #[utoipa::path(
@@ -110,35 +139,12 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         require_inside(&me.access, org_id)?;
         me.access.require(Permission::AccessView, org_id)?;
     }
-    let access = me.access.clone();
-    let (org_id, project_id, user_id, group_id) = (
-        query.org_id,
-        query.project_id,
-        query.user_id,
-        query.group_id,
-    );
+    let (access, filter) = (me.access.clone(), query.into_inner());
     let (found, total) = me
         .db()
         .read(move |conn| {
-            if let Some(id) = project_id {
-                project::find_visible(conn, &access, id)?;
-            }
-            if let Some(id) = user_id {
-                user::find_visible(conn, &access, id)?;
-            }
-            if let Some(id) = group_id {
-                group::find_visible(conn, &access, id)?;
-            }
-            let orgs = org_id.map(|o| [o]);
-            let filter = GrantFilter {
-                org_ids: orgs.as_ref().map(|o| &o[..]),
-                project_id,
-                user_id,
-                group_id,
-                ..GrantFilter::default()
-            };
             let offset = super::list::offset(page, per_page);
-            grant::visible_page(conn, &access, &filter, offset, i64::from(per_page))
+            page_of_grants(conn, &access, &filter, offset, i64::from(per_page))
         })
         .await?;
     // The resolver's final word on each row the SQL scope let through.

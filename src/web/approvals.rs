@@ -253,6 +253,37 @@ pub(crate) fn not_approved(reasons: &[String]) -> String {
     message
 }
 
+/// The checked items (`sheet:project` as the inbox writes them; one that
+/// does not read is left out), at most [`MAX_BULK_ITEMS`].
+fn picked_items(form: &[(String, String)]) -> Result<Vec<(i64, Option<i64>)>, Error> {
+    let items = form.iter().filter(|(k, _)| k == "item");
+    if items.clone().count() > MAX_BULK_ITEMS {
+        return Err(crate::FieldErrors::single(
+            "item",
+            format!("Approve at most {MAX_BULK_ITEMS} items at once."),
+        ));
+    }
+    Ok(items
+        .filter_map(|(_, v)| {
+            let (sheet, project) = v.split_once(':')?;
+            Some((sheet.parse().ok()?, project.parse().ok()))
+        })
+        .collect())
+}
+
+/// Approves one item in its own transaction. Each item names its part, so a
+/// decision someone else made in the meantime answers 409 for that part alone.
+async fn approve_one(me: &SignedIn, sheet: i64, project: Option<i64>) -> Result<(), Error> {
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let (_, decider) = approval::visible_sheet(conn, &access, sheet)?;
+            timesheet::approve(conn, &actor, &decider, sheet, project, None)
+        })
+        .await
+        .map(|_| ())
+}
+
 /// `POST /approvals/approve`: approves every checked item (`item` values as
 /// the inbox writes them), each on its own; reports what did not go through.
 #[post("/approvals/approve")]
@@ -260,20 +291,7 @@ async fn bulk_approve(
     me: SignedIn,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let items = form.iter().filter(|(k, _)| k == "item");
-    if items.clone().count() > MAX_BULK_ITEMS {
-        return Err(crate::FieldErrors::single(
-            "item",
-            format!("Approve at most {MAX_BULK_ITEMS} items at once."),
-        )
-        .into());
-    }
-    let picked: Vec<(i64, Option<i64>)> = items
-        .filter_map(|(_, v)| {
-            let (sheet, project) = v.split_once(':')?;
-            Some((sheet.parse().ok()?, project.parse().ok()))
-        })
-        .collect();
+    let picked = picked_items(&form)?;
     if picked.is_empty() {
         me.ctx
             .flash("error", "Tick at least one item to approve.")?;
@@ -281,18 +299,8 @@ async fn bulk_approve(
     }
     let (mut approved, mut failed) = (0, Vec::new());
     for (sheet, project) in picked {
-        let (access, actor) = (me.access.clone(), me.actor());
-        let outcome = me
-            .db()
-            .write(move |conn| {
-                let (_, decider) = approval::visible_sheet(conn, &access, sheet)?;
-                // Each item names its part, so a decision someone else made in
-                // the meantime answers 409 for that part alone.
-                timesheet::approve(conn, &actor, &decider, sheet, project, None)
-            })
-            .await;
-        match outcome {
-            Ok(_) => approved += 1,
+        match approve_one(&me, sheet, project).await {
+            Ok(()) => approved += 1,
             Err(e) if e.is_internal() => return Err(e.into()),
             Err(e) => failed.push(e.to_string()),
         }

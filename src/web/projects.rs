@@ -13,7 +13,7 @@ use super::grant_form::GrantForm;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, org_value, resolve, resolve_required};
-use super::users::org_paths;
+use super::users::{org_paths, with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::db;
@@ -85,30 +85,20 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let (found, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 project::visible_page(conn, &access, &filter, offset, limit)
             })?;
-            let ids: Vec<i64> = found.iter().map(|p| p.org_id).collect();
-            let paths = org_paths(conn, &access, &ids)?;
-            let rows = found
+            let rows = with_org_paths(conn, &access, found, |p| p.org_id)?
                 .into_iter()
-                .map(|p| ProjectRow {
-                    org_path: paths.get(&p.org_id).cloned().unwrap_or_default(),
-                    project: p,
-                })
+                .map(|(project, org_path)| ProjectRow { project, org_path })
                 .collect::<Vec<_>>();
             Ok((rows, total, page_no))
         })
         .await?;
     let org_id = query.org_id.map(|o| o.to_string()).unwrap_or_default();
-    let pager = Pager::new(
-        "/projects",
-        &[
-            ("q", q.as_str()),
-            ("status", status_text.as_str()),
-            ("org_id", org_id.as_str()),
-        ],
-        page_no,
-        PER_PAGE,
-        total,
-    );
+    let params = [
+        ("q", q.as_str()),
+        ("status", status_text.as_str()),
+        ("org_id", org_id.as_str()),
+    ];
+    let pager = Pager::new("/projects", &params, page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("Projects", "projects")?,
         rows,

@@ -81,13 +81,8 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
         })
         .await?;
     let org_id = within.map(|o| o.to_string()).unwrap_or_default();
-    let pager = Pager::new(
-        "/teams",
-        &[("q", q.as_str()), ("org_id", org_id.as_str())],
-        page_no,
-        PER_PAGE,
-        total,
-    );
+    let params = [("q", q.as_str()), ("org_id", org_id.as_str())];
+    let pager = Pager::new("/teams", &params, page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("Teams", "teams")?,
         teams,

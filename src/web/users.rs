@@ -114,25 +114,15 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let (shown, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 user::visible_page(conn, &access, &filter, offset, limit)
             })?;
-            let org_ids: Vec<i64> = shown.iter().map(|u| u.org_id).collect();
-            let paths = org_paths(conn, &access, &org_ids)?;
-            let rows = shown
+            let rows = with_org_paths(conn, &access, shown, |u| u.org_id)?
                 .into_iter()
-                .map(|u| UserRow {
-                    org_path: paths.get(&u.org_id).cloned().unwrap_or_default(),
-                    user: u,
-                })
+                .map(|(user, org_path)| UserRow { user, org_path })
                 .collect::<Vec<_>>();
             Ok((rows, total, page_no))
         })
         .await?;
-    let pager = Pager::new(
-        "/users",
-        &[("q", q.as_str()), ("status", status_text.as_str())],
-        page_no,
-        PER_PAGE,
-        total,
-    );
+    let params = [("q", q.as_str()), ("status", status_text.as_str())];
+    let pager = Pager::new("/users", &params, page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("People", "users")?,
         rows,
