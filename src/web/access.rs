@@ -275,14 +275,8 @@ fn directory_people(
     let paths = org_paths(conn, access, &org_ids)?;
     let mut people = Vec::new();
     for u in users {
-        let roles: Vec<String> = crate::domain::grant::list(conn, None, Some(u.id))?
+        let roles: Vec<String> = crate::domain::grant::known_to(conn, access, u.id)?
             .into_iter()
-            .filter(|g| {
-                u.id == access.user_id
-                    || g.grant
-                        .org_id
-                        .is_some_and(|o| access.can(Permission::AccessView, o))
-            })
             .map(|g| format!("{} at {}", g.role, g.org_name.unwrap_or_default()))
             .collect();
         let path = paths.get(&u.org_id).cloned().unwrap_or_default();

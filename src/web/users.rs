@@ -374,15 +374,7 @@ async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageErro
                 .into_iter()
                 .filter(|(g, _)| access.can(Permission::GroupView, g.org_id))
                 .collect();
-            let grants = grant::list(conn, None, Some(id))?
-                .into_iter()
-                .filter(|g| {
-                    id == access.user_id
-                        || g.grant
-                            .org_id
-                            .is_some_and(|o| access.can(Permission::AccessView, o))
-                })
-                .collect();
+            let grants = grant::known_to(conn, &access, id)?;
             let today = crate::db::now().date();
             let projects = crate::domain::assignment::current_for_user(conn, id, today)?
                 .into_iter()
