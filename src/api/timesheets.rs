@@ -487,6 +487,20 @@ struct ReadJson {
     unread: i64,
 }
 
+impl NotificationJson {
+    fn of(n: &notification::Notification) -> Self {
+        NotificationJson {
+            id: n.id,
+            kind: n.kind.clone(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            link: n.link.clone(),
+            created_at: time(n.created_at),
+            read_at: n.read_at.map(time),
+        }
+    }
+}
+
 /// `GET /notifications?unread=true`: the caller's own, newest first.
 #[utoipa::path(
     operation_id = "listNotifications",
@@ -517,20 +531,8 @@ async fn notifications(
             Ok((items, total, notification::unread_count(conn, &access)?))
         })
         .await?;
-    let items: Vec<NotificationJson> = items
-        .iter()
-        .map(|n| NotificationJson {
-            id: n.id,
-            kind: n.kind.clone(),
-            title: n.title.clone(),
-            body: n.body.clone(),
-            link: n.link.clone(),
-            created_at: time(n.created_at),
-            read_at: n.read_at.map(time),
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(NotificationListJson {
-        items,
+        items: items.iter().map(NotificationJson::of).collect(),
         page,
         per_page,
         total,

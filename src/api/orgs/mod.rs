@@ -199,6 +199,30 @@ struct ListQuery {
     q: Option<String>,
 }
 
+/// The orgs of `visible` (path order) whose name or code contains `q`,
+/// matched within the caller's scope; `None` when `q` is blank.
+fn matching_in_order(
+    conn: &mut crate::db::Conn,
+    access: &Access,
+    visible: &[i64],
+    q: &str,
+) -> Result<Option<Vec<i64>>, Error> {
+    if q.trim().is_empty() {
+        return Ok(None);
+    }
+    let matches: std::collections::HashSet<i64> =
+        org::search_visible_ids(conn, access, Permission::OrgView, q)?
+            .into_iter()
+            .collect();
+    Ok(Some(
+        visible
+            .iter()
+            .copied()
+            .filter(|id| matches.contains(id))
+            .collect(),
+    ))
+}
+
 /// `GET /orgs`: every org the caller may see, in path order.
 #[utoipa::path(
     operation_id = "listOrgs",
@@ -219,22 +243,7 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
             let visible = access
                 .snapshot
                 .visible_orgs_shared(access.user_id, Permission::OrgView);
-            let matched: Option<Vec<i64>> = if q.trim().is_empty() {
-                None
-            } else {
-                // Matched within the caller's scope, then kept in path order.
-                let matches: std::collections::HashSet<i64> =
-                    org::search_visible_ids(conn, &access, Permission::OrgView, &q)?
-                        .into_iter()
-                        .collect();
-                Some(
-                    visible
-                        .iter()
-                        .copied()
-                        .filter(|id| matches.contains(id))
-                        .collect(),
-                )
-            };
+            let matched = matching_in_order(conn, &access, &visible, &q)?;
             let ids: &[i64] = matched.as_deref().unwrap_or(&visible);
             let shown = page_of(ids, page, per_page);
             let mut orgs = org::find_many(conn, &shown)?;
@@ -496,6 +505,23 @@ struct AccessQuery {
     role_id: Option<String>,
 }
 
+impl TryFrom<&AccessQuery> for crate::domain::access::AccessFilter {
+    type Error = Error;
+
+    fn try_from(query: &AccessQuery) -> Result<Self, Error> {
+        let role_id = match query.role_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                FieldErrors::single("role_id", "role_id must be a role's id (a whole number).")
+            })?),
+        };
+        Ok(crate::domain::access::AccessFilter {
+            q: query.q.clone().unwrap_or_default(),
+            role_id,
+        })
+    }
+}
+
 /// `GET /orgs/{id}/access?q=&role_id=`: who has access here, and through
 /// which grant. Only the grants the caller may know of: made at orgs they
 /// see, to users and groups they see; paged in SQL by the same domain
@@ -514,16 +540,7 @@ async fn access_list(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let (page, per_page) = query.page.parse()?;
-    let role_id = match query.role_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            FieldErrors::single("role_id", "role_id must be a role's id (a whole number).")
-        })?),
-    };
-    let filter = crate::domain::access::AccessFilter {
-        q: query.q.clone().unwrap_or_default(),
-        role_id,
-    };
+    let filter = crate::domain::access::AccessFilter::try_from(&*query)?;
     require_inside(&me.access, id)?;
     me.access.require(Permission::AccessView, id)?;
     let access = me.access.clone();
