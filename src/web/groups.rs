@@ -10,7 +10,7 @@ use super::error::form_errors;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, resolve_required};
-use super::users::{org_paths, with_org_paths};
+use super::users::{org_paths, seen_with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
@@ -62,12 +62,8 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let (groups, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 group::search_visible(conn, &access, &Contains::key(&needle), None, offset, limit)
             })?;
-            // The resolver's final word on every row the SQL scope let through.
-            let groups: Vec<Group> = groups
-                .into_iter()
-                .filter(|g| access.can(Permission::GroupView, g.org_id))
-                .collect();
-            let groups = with_org_paths(conn, &access, groups, |g| g.org_id)?;
+            let groups =
+                seen_with_org_paths(conn, &access, groups, Permission::GroupView, |g| g.org_id)?;
             Ok((groups, total, page_no))
         })
         .await?;

@@ -63,17 +63,23 @@ struct ListQuery {
     page: Option<String>,
 }
 
+impl ListQuery {
+    fn filter(&self) -> ProjectFilter {
+        ProjectFilter {
+            org_id: self.org_id,
+            status: ProjectStatus::parse(self.status.as_deref().unwrap_or_default()),
+            q: Some(self.q.clone().unwrap_or_default()),
+        }
+    }
+}
+
 /// `GET /projects?q=&status=&org_id=` (org subtree).
 #[get("/projects")]
 async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
     let q = query.q.clone().unwrap_or_default();
     let status_text = query.status.clone().unwrap_or_default();
-    let filter = ProjectFilter {
-        org_id: query.org_id,
-        status: ProjectStatus::parse(&status_text),
-        q: Some(q.clone()),
-    };
+    let filter = query.filter();
     if let Some(o) = query.org_id {
         me.access.require_visible(o)?;
     }

@@ -10,7 +10,7 @@ use super::error::form_errors;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, resolve_required};
-use super::users::{org_paths, with_org_paths};
+use super::users::{org_paths, seen_with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::team::{self, Member, Team, TeamDraft};
@@ -71,12 +71,8 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
                     limit,
                 )
             })?;
-            // The resolver's final word on every row the SQL scope let through.
-            let teams: Vec<Team> = teams
-                .into_iter()
-                .filter(|t| access.can(Permission::TeamView, t.org_id))
-                .collect();
-            let teams = with_org_paths(conn, &access, teams, |t| t.org_id)?;
+            let teams =
+                seen_with_org_paths(conn, &access, teams, Permission::TeamView, |t| t.org_id)?;
             Ok((teams, total, page_no))
         })
         .await?;

@@ -72,6 +72,22 @@ pub fn with_org_paths<T>(
         .collect())
 }
 
+/// [`with_org_paths`] for rows an SQL scope let through, with the
+/// resolver's final word on each: only those where `access` holds `perm`.
+pub fn seen_with_org_paths<T>(
+    conn: &mut Conn,
+    access: &Access,
+    found: Vec<T>,
+    perm: Permission,
+    org_of: impl Fn(&T) -> i64,
+) -> Result<Vec<(T, String)>, Error> {
+    let seen = found
+        .into_iter()
+        .filter(|item| access.can(perm, org_of(item)))
+        .collect();
+    with_org_paths(conn, access, seen, org_of)
+}
+
 pub struct UserRow {
     pub user: User,
     pub org_path: String,
