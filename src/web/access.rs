@@ -407,40 +407,30 @@ async fn create_role(
     let id = id.into_inner();
     me.access.require(Permission::AccessManage, id)?;
     let input = RoleForm::from_pairs(form.into_inner());
-    let parsed = role::parse_custom(&CustomRoleInput {
+    let asked = CustomRoleInput {
         name: input.name.clone(),
         permissions: input.permission.clone(),
-    });
-    let (name, perms) = match parsed {
-        Ok(p) => p,
-        Err(Error::Validation(e)) => {
-            return render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await;
+    };
+    let (access, actor) = (me.access.clone(), me.actor());
+    let outcome = me
+        .db()
+        .write(move |conn| role::create_custom_as(conn, &access, &actor, id, &asked))
+        .await;
+    let (status, errors) = match outcome {
+        Ok(r) => {
+            let defined = format!("Role {} is defined here and below.", r.name);
+            me.ctx.flash("success", defined)?;
+            return see_other(&format!("/orgs/{id}/roles"));
         }
+        // A permission one may not grant: said next to the permissions.
+        Err(e @ Error::Forbidden(_)) => (
+            StatusCode::FORBIDDEN,
+            FieldErrors::of("permissions", e.to_string()),
+        ),
+        Err(Error::Validation(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e),
         Err(e) => return Err(e.into()),
     };
-    if let Err(e) = me.access.require_may_grant(perms, id, false) {
-        let mut errors = FieldErrors::new();
-        errors.add("permissions", e.to_string());
-        return render_roles(&me, id, StatusCode::FORBIDDEN, input, errors).await;
-    }
-    let actor = me.actor();
-    match me
-        .db()
-        .write(move |conn| role::create_custom(conn, &actor, id, &name, perms))
-        .await
-    {
-        Ok(r) => {
-            me.ctx.flash(
-                "success",
-                format!("Role {} is defined here and below.", r.name),
-            )?;
-            see_other(&format!("/orgs/{id}/roles"))
-        }
-        Err(Error::Validation(e)) => {
-            render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    render_roles(&me, id, status, input, errors).await
 }
 
 impl RoleForm {
@@ -621,29 +611,44 @@ async fn move_preview(
                 .await;
         }
     };
-    if me.access.snapshot.tree().is_within(parent, id) {
-        return Err(Error::conflict(UNDER_ITSELF).into());
-    }
     let access = me.access.clone();
     let (h, new_parent, changes) = me
         .db()
-        .read(move |conn| {
-            let h = OrgHeader::load(conn, &access, id, "overview")?;
-            let changes = changes_if_moved(conn, &access, id, parent)?;
-            let path = org_paths(conn, &access, &[parent])?
-                .remove(&parent)
-                .unwrap_or_default();
-            Ok((h, (parent, path), changes))
-        })
+        .read(move |conn| preview(conn, &access, id, parent))
         .await?;
+    let layout = me
+        .ctx
+        .layout(format!("Move {}: preview", h.org.name), "orgs")?;
     page(&MovePreview {
-        layout: me
-            .ctx
-            .layout(format!("Move {}: preview", h.org.name), "orgs")?,
+        layout,
         h,
         new_parent,
         changes,
     })
+}
+
+/// The org's header, its new parent (id and path) and who gains and loses
+/// what if org `id` moved under `parent`; never under itself.
+#[allow(clippy::type_complexity)]
+fn preview(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    id: i64,
+    parent: i64,
+) -> crate::error::Result<(
+    OrgHeader,
+    (i64, String),
+    Vec<(String, String, AccessChange)>,
+)> {
+    if access.snapshot.tree().is_within(parent, id) {
+        return Err(Error::conflict(UNDER_ITSELF));
+    }
+    let h = OrgHeader::load(conn, access, id, "overview")?;
+    let changes = changes_if_moved(conn, access, id, parent)?;
+    let path = org_paths(conn, access, &[parent])?
+        .remove(&parent)
+        .unwrap_or_default();
+    Ok((h, (parent, path), changes))
 }
 
 /// Who gains and who loses which access if org `id` moved under `parent`;

@@ -519,13 +519,9 @@ async fn edit(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let p = changeable(&me, id, Permission::ProjectManage).await?;
-    let ProjectForm {
-        org_id: typed,
-        draft,
-        version,
-    } = form.into_inner();
+    let (typed, version) = (form.org_id.clone(), form.version);
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let draft = match draft.into_draft() {
+    let draft = match form.into_inner().draft.into_draft() {
         Ok(d) => d,
         Err(e) => {
             let blank = ProjectDraft::default();
@@ -537,11 +533,7 @@ async fn edit(
         Ok(org) => org.unwrap_or(p.org_id),
         Err(e) => return render_form(&me, Some(p), typed, draft, unprocessable, e).await,
     };
-    let edit = ProjectEdit {
-        fields: draft.clone().into(),
-        org_id: Some(new_org),
-        version,
-    };
+    let edit = edit_of(&draft, new_org, version);
     let (access, actor, moving) = (me.access.clone(), me.actor(), new_org != p.org_id);
     let outcome = me
         .db()
@@ -557,6 +549,15 @@ async fn edit(
             let (status, errors) = form_errors(refused_org(e, moving), "form")?;
             render_form(&me, Some(p), typed, draft, status, errors).await
         }
+    }
+}
+
+/// The edit the form asks for: its fields, and the org (a move when it changed).
+fn edit_of(draft: &ProjectDraft, org_id: i64, version: Option<i64>) -> ProjectEdit {
+    ProjectEdit {
+        fields: draft.clone().into(),
+        org_id: Some(org_id),
+        version,
     }
 }
 

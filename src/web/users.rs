@@ -318,8 +318,7 @@ fn created_message(created: &User) -> String {
 #[post("/users/new")]
 async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let kind = Kind::Org(Permission::UserManage);
-    let (org_id, mut errors) = match resolve(&me, kind, "org_id", &form.org_id).await? {
+    let (org_id, mut errors) = match resolve(&me, HOME_PICKER, "org_id", &form.org_id).await? {
         Ok(id) => (id, FieldErrors::new()),
         Err(e) => (None, e),
     };
@@ -479,13 +478,7 @@ async fn edit(
 ) -> Result<HttpResponse, PageError> {
     let u = managed_user(&me, id.into_inner()).await?;
     let form = form.into_inner();
-    let patch = UserPatch {
-        display_name: Some(form.display_name.clone()),
-        email: Some(form.email.clone()),
-        job_title: Some(form.job_title.clone()),
-        phone: Some(form.phone.clone()),
-        version: form.version,
-    };
+    let patch = UserPatch::from(&form);
     let (access, actor, uid) = (me.access.clone(), me.actor(), u.id);
     let outcome = me
         .db()
@@ -504,16 +497,28 @@ async fn edit(
         Err(e) => form_errors(e, "form")?,
     };
     let layout = me.ctx.layout(format!("Edit {}", u.display_name), "users")?;
-    let input = form;
+    let (user, input) = (u, form);
     Ok(render(
         status,
         &EditPage {
             layout,
-            user: u,
+            user,
             input,
             errors,
         },
     ))
+}
+
+impl From<&EditForm> for UserPatch {
+    fn from(form: &EditForm) -> Self {
+        UserPatch {
+            display_name: Some(form.display_name.clone()),
+            email: Some(form.email.clone()),
+            job_title: Some(form.job_title.clone()),
+            phone: Some(form.phone.clone()),
+            version: form.version,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -565,6 +570,9 @@ struct MoveForm {
     version: Option<i64>,
 }
 
+/// The home org picker: orgs where the viewer manages people.
+const HOME_PICKER: Kind = Kind::Org(Permission::UserManage);
+
 /// `POST /users/{id}/move`: needs `user.manage` at both ends.
 #[post("/users/{id}/move")]
 async fn move_submit(
@@ -573,15 +581,8 @@ async fn move_submit(
     form: web::Form<MoveForm>,
 ) -> Result<HttpResponse, PageError> {
     let u = managed_user(&me, id.into_inner()).await?;
-    let org_id = match resolve_required(
-        &me,
-        Kind::Org(Permission::UserManage),
-        "org_id",
-        &form.org_id,
-        "Choose the new home organization.",
-    )
-    .await?
-    {
+    let (kind, why) = (HOME_PICKER, "Choose the new home organization.");
+    let org_id = match resolve_required(&me, kind, "org_id", &form.org_id, why).await? {
         Ok(id) => id,
         Err(e) => {
             let typed = form.org_id.clone();
