@@ -11,7 +11,7 @@ use super::orgs::require_inside;
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::grant::{self, Grant, GrantFilter, GrantRequest, GrantView, Holder, Scope};
-use crate::domain::grant_invite::{self, EmailGrant, Outcome};
+use crate::domain::grant_invite::{self, Outcome};
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::validate::Email;
 use crate::domain::{access as access_domain, group, project, role, user};
@@ -93,6 +93,35 @@ struct ListQuery {
     group_id: Option<i64>,
 }
 
+/// One page of the grants `query` keeps that `access` may see; a user,
+/// project or group filter naming one they may not see is not found.
+fn page_of_grants(
+    conn: &mut crate::db::Conn,
+    access: &Access,
+    query: &ListQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<GrantView>, i64), Error> {
+    if let Some(id) = query.project_id {
+        project::find_visible(conn, access, id)?;
+    }
+    if let Some(id) = query.user_id {
+        user::find_visible(conn, access, id)?;
+    }
+    if let Some(id) = query.group_id {
+        group::find_visible(conn, access, id)?;
+    }
+    let orgs = query.org_id.map(|o| [o]);
+    let filter = GrantFilter {
+        org_ids: orgs.as_ref().map(|o| &o[..]),
+        project_id: query.project_id,
+        user_id: query.user_id,
+        group_id: query.group_id,
+        ..GrantFilter::default()
+    };
+    grant::visible_page(conn, access, &filter, offset, limit)
+}
+
 /// `GET /grants?org_id=&project_id=&user_id=&group_id=`. A filter naming
 /// something the caller may not see answers 404, as if it did not exist.
 #[utoipa::path(
@@ -111,35 +140,12 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
         require_inside(&me.access, org_id)?;
         me.access.require(Permission::AccessView, org_id)?;
     }
-    let access = me.access.clone();
-    let (org_id, project_id, user_id, group_id) = (
-        query.org_id,
-        query.project_id,
-        query.user_id,
-        query.group_id,
-    );
+    let (access, filter) = (me.access.clone(), query.into_inner());
     let (found, total) = me
         .db()
         .read(move |conn| {
-            if let Some(id) = project_id {
-                project::find_visible(conn, &access, id)?;
-            }
-            if let Some(id) = user_id {
-                user::find_visible(conn, &access, id)?;
-            }
-            if let Some(id) = group_id {
-                group::find_visible(conn, &access, id)?;
-            }
-            let orgs = org_id.map(|o| [o]);
-            let filter = GrantFilter {
-                org_ids: orgs.as_ref().map(|o| &o[..]),
-                project_id,
-                user_id,
-                group_id,
-                ..GrantFilter::default()
-            };
             let offset = super::list::offset(page, per_page);
-            grant::visible_page(conn, &access, &filter, offset, i64::from(per_page))
+            page_of_grants(conn, &access, &filter, offset, i64::from(per_page))
         })
         .await?;
     // The resolver's final word on each row the SQL scope let through.
@@ -182,6 +188,90 @@ fn parse_expiry(raw: Option<&str>) -> Result<Option<NaiveDateTime>, chrono::Pars
         .transpose()
 }
 
+/// A `POST /grants` body, read: a grant to a user or group, or one to a
+/// person by email (whose request carries no holder yet).
+enum NewGrant {
+    Direct(GrantRequest),
+    ByEmail(Email, ByEmail),
+}
+
+/// What a grant by email asks for besides the email.
+struct ByEmail {
+    role_id: i64,
+    scope: Scope,
+    descendants: bool,
+    expires_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<CreateBody> for NewGrant {
+    type Error = Error;
+
+    /// Exactly one holder, exactly one scope, a readable expiry; every
+    /// problem named at once.
+    fn try_from(body: CreateBody) -> Result<Self, Error> {
+        let mut errors = FieldErrors::new();
+        let mut email = None;
+        let holder = match (body.user_id, body.group_id, body.user_email.as_deref()) {
+            (Some(u), None, None) => Some(Holder::User(u)),
+            (None, Some(g), None) => Some(Holder::Group(g)),
+            (None, None, Some(raw)) => {
+                match Email::parse(raw) {
+                    Ok(e) => email = Some(e),
+                    Err(message) => errors.add("user_email", &message),
+                }
+                None
+            }
+            _ => {
+                errors.add(
+                    "user_id",
+                    "Give exactly one of user_id, group_id and user_email.",
+                );
+                None
+            }
+        };
+        let scope = match (body.org_id, body.project_id) {
+            (Some(o), None) => Some(Scope::Org(o)),
+            (None, Some(p)) => Some(Scope::Project(p)),
+            (None, None) => {
+                errors.add("org_id", "Give org_id or project_id.");
+                None
+            }
+            (Some(_), Some(_)) => {
+                errors.add("org_id", "Give org_id or project_id, not both.");
+                None
+            }
+        };
+        let expires_at = parse_expiry(body.expires_at.as_deref()).unwrap_or_else(|_| {
+            errors.add(
+                "expires_at",
+                "Use an RFC 3339 time, e.g. 2026-12-31T23:59:00Z.",
+            );
+            None
+        });
+        errors.into_result()?;
+        let (role_id, descendants) = (body.role_id, body.descendants.unwrap_or(true));
+        match (holder, email, scope) {
+            (Some(holder), None, Some(scope)) => Ok(NewGrant::Direct(GrantRequest {
+                role_id,
+                holder,
+                scope,
+                descendants,
+                expires_at,
+            })),
+            (None, Some(email), Some(scope)) => Ok(NewGrant::ByEmail(
+                email,
+                ByEmail {
+                    role_id,
+                    scope,
+                    descendants,
+                    expires_at,
+                },
+            )),
+            _ => Err(Error::internal("checked above")),
+        }
+    }
+}
+
 /// `POST /grants`: give a user a role at an org.
 #[utoipa::path(
     operation_id = "createGrant",
@@ -195,63 +285,12 @@ fn parse_expiry(raw: Option<&str>) -> Result<Option<NaiveDateTime>, chrono::Pars
 )]
 #[post("/grants")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut errors = FieldErrors::new();
-    let mut email = None;
-    let holder = match (body.user_id, body.group_id, body.user_email.as_deref()) {
-        (Some(u), None, None) => Some(Holder::User(u)),
-        (None, Some(g), None) => Some(Holder::Group(g)),
-        (None, None, Some(raw)) => {
-            match Email::parse(raw) {
-                Ok(e) => email = Some(e),
-                Err(message) => errors.add("user_email", &message),
-            }
-            None
+    let request = match NewGrant::try_from(body.into_inner())? {
+        NewGrant::Direct(request) => request,
+        NewGrant::ByEmail(email, r) => {
+            return create_by_email(&me, r.role_id, email, r.scope, r.descendants, r.expires_at)
+                .await;
         }
-        _ => {
-            errors.add(
-                "user_id",
-                "Give exactly one of user_id, group_id and user_email.",
-            );
-            None
-        }
-    };
-    let scope = match (body.org_id, body.project_id) {
-        (Some(o), None) => Some(Scope::Org(o)),
-        (None, Some(p)) => Some(Scope::Project(p)),
-        (None, None) => {
-            errors.add("org_id", "Give org_id or project_id.");
-            None
-        }
-        (Some(_), Some(_)) => {
-            errors.add("org_id", "Give org_id or project_id, not both.");
-            None
-        }
-    };
-    let expires_at = parse_expiry(body.expires_at.as_deref()).unwrap_or_else(|_| {
-        errors.add(
-            "expires_at",
-            "Use an RFC 3339 time, e.g. 2026-12-31T23:59:00Z.",
-        );
-        None
-    });
-    errors.into_result()?;
-    let Some(scope) = scope else {
-        return Err(Error::internal("checked above").into());
-    };
-    let descendants = body.descendants.unwrap_or(true);
-    if let Some(email) = email {
-        return create_by_email(&me, body.role_id, email, scope, descendants, expires_at).await;
-    }
-    let Some(holder) = holder else {
-        return Err(Error::internal("checked above").into());
-    };
-    let request = GrantRequest {
-        role_id: body.role_id,
-        holder,
-        scope,
-        descendants,
-        expires_at,
     };
     let (access, actor) = (me.access.clone(), me.actor());
     let (created, role) = me
@@ -272,7 +311,7 @@ async fn create_by_email(
     descendants: bool,
     expires_at: Option<NaiveDateTime>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = EmailGrant {
+    let request = grant_invite::EmailGrant {
         email,
         role_id,
         scope,
@@ -359,19 +398,9 @@ enum CheckTarget {
     User(i64),
 }
 
-/// `GET /check`: explain a decision about an org, a project or a user. Anyone
-/// may ask about themselves; asking about others needs `access.view` at the
-/// target. A user, org or project the caller may not see answers 404.
-#[utoipa::path(
-    operation_id = "check",
-    summary = "Explain a decision: allowed or denied, and why",
-    responses(
-        (status = 200, description = "The decision", body = CheckJson),
-        (status = 403, response = super::openapi::Forbidden),
-    ),
-)]
-#[get("/check")]
-async fn check(me: ApiUser, query: web::Query<CheckQuery>) -> Result<HttpResponse, ApiError> {
+/// The permission and the one target a `/check` query names, or every
+/// problem with them at once.
+fn question(query: &CheckQuery) -> Result<(Permission, CheckTarget), Error> {
     let mut errors = FieldErrors::new();
     let perm = match query.permission.as_deref().map(str::parse::<Permission>) {
         Some(Ok(p)) => Some(p),
@@ -397,9 +426,28 @@ async fn check(me: ApiUser, query: web::Query<CheckQuery>) -> Result<HttpRespons
         }
     };
     errors.into_result()?;
-    let (Some(perm), Some(target)) = (perm, target) else {
-        return Err(Error::BadRequest("permission and target are required".into()).into());
-    };
+    match (perm, target) {
+        (Some(perm), Some(target)) => Ok((perm, target)),
+        _ => Err(Error::BadRequest(
+            "permission and target are required".into(),
+        )),
+    }
+}
+
+/// `GET /check`: explain a decision about an org, a project or a user. Anyone
+/// may ask about themselves; asking about others needs `access.view` at the
+/// target. A user, org or project the caller may not see answers 404.
+#[utoipa::path(
+    operation_id = "check",
+    summary = "Explain a decision: allowed or denied, and why",
+    responses(
+        (status = 200, description = "The decision", body = CheckJson),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
+)]
+#[get("/check")]
+async fn check(me: ApiUser, query: web::Query<CheckQuery>) -> Result<HttpResponse, ApiError> {
+    let (perm, target) = question(&query)?;
     let asker = me.user.id;
     let user_id = query.user_id.unwrap_or(asker);
     let access = me.access.clone();

@@ -37,7 +37,7 @@ use super::{teams, timesheets, users};
         document,
         me::show, me::update,
         orgs::list, orgs::create, orgs::show, orgs::update, orgs::move_org, orgs::remove,
-        orgs::get_settings, orgs::put_settings, orgs::access_list,
+        orgs::settings::get_settings, orgs::settings::put_settings, orgs::access_list,
         roles::list, roles::create, roles::update, roles::remove,
         grants::list, grants::create, grants::revoke, grants::check,
         invitations::at_org, invitations::revoke, invitations::mine, invitations::accept,

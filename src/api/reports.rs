@@ -45,6 +45,24 @@ struct ReportJson {
     total: Option<usize>,
 }
 
+impl ReportJson {
+    /// One page of a prepared report.
+    fn page(prepared: &report::Prepared, shown: report::ReportPage, per_page: u32) -> Self {
+        ReportJson {
+            name: prepared.name,
+            columns: prepared.columns,
+            rows: shown
+                .rows
+                .iter()
+                .map(|r| r.iter().map(Cell::json).collect())
+                .collect(),
+            page: Some(shown.page),
+            per_page: Some(per_page),
+            total: Some(shown.total_rows),
+        }
+    }
+}
+
 /// `GET /reports/{name}?org_id=&from=&to=&project_id=&team_id=&user_id=&format=&page=&per_page=`.
 #[utoipa::path(
     operation_id = "getReport",
@@ -100,18 +118,7 @@ pub async fn show(
         })
         .await?;
     Ok(match shown {
-        Some(shown) => HttpResponse::Ok().json(ReportJson {
-            name: prepared.name,
-            columns: prepared.columns,
-            rows: shown
-                .rows
-                .iter()
-                .map(|r| r.iter().map(Cell::json).collect())
-                .collect(),
-            page: Some(shown.page),
-            per_page: Some(per_page),
-            total: Some(shown.total_rows),
-        }),
+        Some(shown) => HttpResponse::Ok().json(ReportJson::page(&prepared, shown, per_page)),
         None => crate::http::download::download(me.db().clone(), prepared, format),
     })
 }

@@ -32,12 +32,10 @@ pub async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResp
         .org_id
         .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
     require_inside(&me.access, org_id)?;
-    let (name, permissions) = role::parse_custom(&body.role)?;
-    me.access.require_may_grant(permissions, org_id, false)?;
-    let actor = me.actor();
+    let (access, actor, asked) = (me.access.clone(), me.actor(), body.role);
     let r = me
         .db()
-        .write(move |conn| role::create_custom(conn, &actor, org_id, &name, permissions))
+        .write(move |conn| role::create_custom_as(conn, &access, &actor, org_id, &asked))
         .await?;
     Ok(HttpResponse::Created().json(role_json(&r)))
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::json::{OptionalJson, time};
 use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
-use crate::domain::approval::{self, Action, ActionInput, Approver, PendingFilter};
+use crate::domain::approval::{self, Action, ActionInput, Approver, PendingFilter, PendingItem};
 use crate::domain::notification;
 use crate::domain::timesheet::{self, CellInput, Week};
 use crate::domain::validate::{self, query_date, query_id};
@@ -192,8 +192,10 @@ async fn replace(
     let week = me
         .db()
         .write(move |conn| {
-            let owner = approval::require_editor(conn, &access, user_id, week_start)?;
-            timesheet::save(conn, &actor, &owner, week_start, body.version, &cells)
+            let version = body.version;
+            timesheet::save_as(
+                conn, &access, &actor, user_id, week_start, version, &cells, false,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(week_json(&week)))
@@ -354,6 +356,51 @@ struct PendingJson {
     submitted_at: Option<String>,
 }
 
+impl TryFrom<&ApprovalsQuery> for PendingFilter {
+    type Error = Error;
+
+    /// The filter the query asks for, or every field it cannot read.
+    fn try_from(query: &ApprovalsQuery) -> Result<Self, Error> {
+        let mut errors = FieldErrors::new();
+        let sort = match approval::Sort::parse(query.sort.as_deref().unwrap_or_default()) {
+            Some(sort) => sort,
+            None => {
+                errors.add("sort", "sort must be oldest or newest.");
+                approval::Sort::default()
+            }
+        };
+        let filter = PendingFilter {
+            project_id: query_id(&mut errors, "project_id", &query.project_id),
+            team_id: query_id(&mut errors, "team_id", &query.team_id),
+            org_id: query_id(&mut errors, "org_id", &query.org_id),
+            week_start: query_date(&mut errors, "week_start", &query.week_start),
+            week_of: None,
+            sort,
+        };
+        errors.into_result()?;
+        Ok(filter)
+    }
+}
+
+impl From<PendingItem> for PendingJson {
+    fn from(i: PendingItem) -> Self {
+        PendingJson {
+            timesheet_id: i.timesheet_id,
+            part_id: i.part_id,
+            user_id: i.user_id,
+            user_name: i.user_name,
+            user_email: i.user_email,
+            user_org_id: i.user_org_id,
+            week_start: i.week_start,
+            project_id: i.project_id,
+            project_name: i.project_name,
+            minutes: i.minutes,
+            version: i.version,
+            submitted_at: i.submitted_at.map(time),
+        }
+    }
+}
+
 /// `GET /approvals?project_id=&team_id=&org_id=&week_start=&sort=`: pending
 /// items the caller may decide, paged and counted in SQL (`domain::inbox`).
 /// `org_id` keeps people at home in that org and below; `sort` is `oldest`
@@ -370,23 +417,7 @@ async fn approvals(
     query: web::Query<ApprovalsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
-    let mut errors = FieldErrors::new();
-    let sort = match approval::Sort::parse(query.sort.as_deref().unwrap_or_default()) {
-        Some(sort) => sort,
-        None => {
-            errors.add("sort", "sort must be oldest or newest.");
-            approval::Sort::default()
-        }
-    };
-    let filter = PendingFilter {
-        project_id: query_id(&mut errors, "project_id", &query.project_id),
-        team_id: query_id(&mut errors, "team_id", &query.team_id),
-        org_id: query_id(&mut errors, "org_id", &query.org_id),
-        week_start: query_date(&mut errors, "week_start", &query.week_start),
-        week_of: None,
-        sort,
-    };
-    errors.into_result()?;
+    let filter = PendingFilter::try_from(&*query)?;
     let access = me.access.clone();
     let (items, total) = me
         .db()
@@ -403,25 +434,8 @@ async fn approvals(
             crate::domain::inbox::page(conn, &approver, &filter, offset, i64::from(per_page))
         })
         .await?;
-    let shown: Vec<PendingJson> = items
-        .into_iter()
-        .map(|i| PendingJson {
-            timesheet_id: i.timesheet_id,
-            part_id: i.part_id,
-            user_id: i.user_id,
-            user_name: i.user_name,
-            user_email: i.user_email,
-            user_org_id: i.user_org_id,
-            week_start: i.week_start,
-            project_id: i.project_id,
-            project_name: i.project_name,
-            minutes: i.minutes,
-            version: i.version,
-            submitted_at: i.submitted_at.map(time),
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(ListBody {
-        items: shown,
+        items: items.into_iter().map(PendingJson::from).collect::<Vec<_>>(),
         page,
         per_page,
         total: usize::try_from(total).unwrap_or(0),
@@ -473,6 +487,20 @@ struct ReadJson {
     unread: i64,
 }
 
+impl NotificationJson {
+    fn of(n: &notification::Notification) -> Self {
+        NotificationJson {
+            id: n.id,
+            kind: n.kind.to_string(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            link: n.link.clone(),
+            created_at: time(n.created_at),
+            read_at: n.read_at.map(time),
+        }
+    }
+}
+
 /// `GET /notifications?unread=true`: the caller's own, newest first.
 #[utoipa::path(
     operation_id = "listNotifications",
@@ -503,20 +531,8 @@ async fn notifications(
             Ok((items, total, notification::unread_count(conn, &access)?))
         })
         .await?;
-    let items: Vec<NotificationJson> = items
-        .iter()
-        .map(|n| NotificationJson {
-            id: n.id,
-            kind: n.kind.to_string(),
-            title: n.title.clone(),
-            body: n.body.clone(),
-            link: n.link.clone(),
-            created_at: time(n.created_at),
-            read_at: n.read_at.map(time),
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(NotificationListJson {
-        items,
+        items: items.iter().map(NotificationJson::of).collect(),
         page,
         per_page,
         total,

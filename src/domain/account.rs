@@ -281,22 +281,17 @@ fn send_invitation(conn: &mut Conn, actor: &Actor, invited: &User, base_url: &st
     mail::enqueue(conn, &message, Some(invited.id))
 }
 
-/// Activates an invited account through its link: checks the link, then the
-/// password (typed twice), stores the hash, makes the user active, marks the link
-/// used and records the first sign-in, in one transaction. Runs on a blocking
-/// thread. A refused link is [`link_invalid`], whatever the password.
-pub fn activate(
+/// The hash of the password typed twice for a `purpose` link, once the link
+/// is known to be live (else [`link_invalid`], whatever the password).
+fn hash_for_link(
     db: &Db,
     bcrypt_cost: u32,
     token: &str,
+    purpose: Purpose,
     password_plain: &str,
     confirm: &str,
-    ip: Option<String>,
-) -> Result<User> {
-    if db
-        .read_sync(|c| check_link(c, token, Purpose::Activation))?
-        .is_none()
-    {
+) -> Result<String> {
+    if db.read_sync(|c| check_link(c, token, purpose))?.is_none() {
         return Err(link_invalid());
     }
     let mut errors = FieldErrors::new();
@@ -309,7 +304,29 @@ pub fn activate(
     );
     errors.into_result()?;
     let new = new.ok_or_else(|| Error::internal("password parsed without a value"))?;
-    let hash = password::hash(new.expose(), bcrypt_cost)?;
+    password::hash(new.expose(), bcrypt_cost)
+}
+
+/// Activates an invited account through its link: checks the link, then the
+/// password (typed twice), stores the hash, makes the user active, marks the link
+/// used and records the first sign-in, in one transaction. Runs on a blocking
+/// thread. A refused link is [`link_invalid`], whatever the password.
+pub fn activate(
+    db: &Db,
+    bcrypt_cost: u32,
+    token: &str,
+    password_plain: &str,
+    confirm: &str,
+    ip: Option<String>,
+) -> Result<User> {
+    let hash = hash_for_link(
+        db,
+        bcrypt_cost,
+        token,
+        Purpose::Activation,
+        password_plain,
+        confirm,
+    )?;
     db.write_sync(|conn| {
         let owner = consume(conn, token, Purpose::Activation)?;
         let actor = link_actor(owner.id, ip.clone());
@@ -393,23 +410,14 @@ pub fn reset(
     confirm: &str,
     ip: Option<String>,
 ) -> Result<User> {
-    if db
-        .read_sync(|c| check_link(c, token, Purpose::Reset))?
-        .is_none()
-    {
-        return Err(link_invalid());
-    }
-    let mut errors = FieldErrors::new();
-    let new = parse_new_password(
+    let hash = hash_for_link(
+        db,
+        bcrypt_cost,
+        token,
+        Purpose::Reset,
         password_plain,
         confirm,
-        "password",
-        "password_confirm",
-        &mut errors,
-    );
-    errors.into_result()?;
-    let new = new.ok_or_else(|| Error::internal("password parsed without a value"))?;
-    let hash = password::hash(new.expose(), bcrypt_cost)?;
+    )?;
     db.write_sync(|conn| {
         let owner = consume(conn, token, Purpose::Reset)?;
         user::set_password_hash(conn, &link_actor(owner.id, ip), owner.id, &hash)

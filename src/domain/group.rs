@@ -56,7 +56,7 @@ impl GroupDraft {
 }
 
 /// A member as listed.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Queryable, Serialize, utoipa::ToSchema)]
 #[schema(as = GroupMember)]
 pub struct Member {
     pub user_id: i64,
@@ -223,28 +223,19 @@ pub fn member_ids(conn: &mut Conn, group_id: i64) -> Result<Vec<i64>> {
 }
 
 pub fn members(conn: &mut Conn, group_id: i64) -> Result<Vec<Member>> {
-    let rows: Vec<(i64, bool, String, String, String)> = group_members::table
+    let members: Vec<Member> = group_members::table
         .inner_join(users::table)
         .filter(group_members::group_id.eq(group_id))
         .order((group_members::owner.desc(), users::display_name))
         .select((
             users::id,
-            group_members::owner,
             users::display_name,
             users::email,
+            group_members::owner,
             users::status,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(user_id, owner, display_name, email, status)| Member {
-            user_id,
-            display_name,
-            email,
-            owner,
-            status,
-        })
-        .collect())
+    Ok(members)
 }
 
 /// The members of a group that `access` may see (`Access::sees_user`), and
@@ -297,15 +288,15 @@ pub fn visible_members_page(
         ),
     };
     let total: i64 = shown().count().get_result(conn)?;
-    let rows: Vec<(i64, bool, String, String, String)> = shown()
+    let members: Vec<Member> = shown()
         .order((group_members::owner.desc(), users::display_name, users::id))
         .offset(offset)
         .limit(limit)
         .select((
             users::id,
-            group_members::owner,
             users::display_name,
             users::email,
+            group_members::owner,
             users::status,
         ))
         .load(conn)?;
@@ -317,16 +308,6 @@ pub fn visible_members_page(
             of_group().count().get_result::<i64>(conn)? - seen().count().get_result::<i64>(conn)?
         }
     };
-    let members = rows
-        .into_iter()
-        .map(|(user_id, owner, display_name, email, status)| Member {
-            user_id,
-            display_name,
-            email,
-            owner,
-            status,
-        })
-        .collect();
     Ok((members, total, hidden))
 }
 

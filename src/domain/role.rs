@@ -158,6 +158,21 @@ fn require_name_free(conn: &mut Conn, org_id: i64, name: &str, except: Option<i6
     Ok(())
 }
 
+/// Defines a custom role as a person, for the page and the API alike: the
+/// input read ([`parse_custom`]), then no permission they could not grant
+/// themselves (`Access::require_may_grant`), then [`create_custom`].
+pub fn create_custom_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &crate::domain::audit::Actor,
+    org_id: i64,
+    input: &CustomRoleInput,
+) -> Result<Role> {
+    let (name, permissions) = parse_custom(input)?;
+    access.require_may_grant(permissions, org_id, false)?;
+    create_custom(conn, actor, org_id, &name, permissions)
+}
+
 /// Defines a custom role at `org_id`, usable in its subtree.
 pub fn create_custom(
     conn: &mut Conn,

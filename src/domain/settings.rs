@@ -303,6 +303,17 @@ pub fn effective(conn: &mut Conn, org_id: i64) -> Result<Vec<Effective>> {
         .collect())
 }
 
+/// What a key that names no setting is told: in the words of an unknown
+/// field in any API body (`api::unknown_field`), with the keys there are.
+fn unknown_setting() -> String {
+    let known: Vec<String> = DEFINITIONS
+        .iter()
+        .map(|d| format!("`{}`", d.key))
+        .chain(["`version`".to_string()])
+        .collect();
+    format!("Unknown field. Expected one of {}.", known.join(", "))
+}
+
 /// Sets (`Some`) or reverts to inherited (`None`) each given key at `org_id`. All
 /// values are checked first; one bad value changes nothing.
 pub fn put(
@@ -318,7 +329,7 @@ pub fn put(
     let mut parsed = Vec::new();
     for (key, value) in changes {
         let Some(def) = definition(key) else {
-            errors.add(key, "Unknown setting.");
+            errors.add(key, unknown_setting());
             continue;
         };
         match value {

@@ -56,7 +56,7 @@ impl TeamDraft {
 }
 
 /// A member as listed.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Queryable, Serialize, utoipa::ToSchema)]
 #[schema(as = TeamMember)]
 pub struct Member {
     pub user_id: i64,
@@ -187,28 +187,19 @@ pub fn member_ids(conn: &mut Conn, team_id: i64) -> Result<Vec<i64>> {
 }
 
 pub fn members(conn: &mut Conn, team_id: i64) -> Result<Vec<Member>> {
-    let rows: Vec<(i64, bool, String, String, String)> = team_members::table
+    let members: Vec<Member> = team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team_id))
         .order((team_members::lead.desc(), users::display_name))
         .select((
             users::id,
-            team_members::lead,
             users::display_name,
             users::email,
+            team_members::lead,
             users::status,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(user_id, lead, display_name, email, status)| Member {
-            user_id,
-            display_name,
-            email,
-            lead,
-            status,
-        })
-        .collect())
+    Ok(members)
 }
 
 /// One page of a team's members, leads first then by name, narrowed by `q`
@@ -237,28 +228,18 @@ pub fn members_page(
         }
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows: Vec<(i64, bool, String, String, String)> = query()
+    let members: Vec<Member> = query()
         .order((team_members::lead.desc(), users::display_name, users::id))
         .offset(offset)
         .limit(limit)
         .select((
             users::id,
-            team_members::lead,
             users::display_name,
             users::email,
+            team_members::lead,
             users::status,
         ))
         .load(conn)?;
-    let members = rows
-        .into_iter()
-        .map(|(user_id, lead, display_name, email, status)| Member {
-            user_id,
-            display_name,
-            email,
-            lead,
-            status,
-        })
-        .collect();
     Ok((members, total))
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::layout::Layout;
 use super::orgs::OrgHeader;
-use super::users::org_paths;
+use super::users::{org_paths, with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::snapshot::{AccessChange, access_changes};
 use crate::authz::{Permission, store};
@@ -64,118 +64,137 @@ struct ExplainQuery {
 #[get("/access/explain")]
 async fn explain(me: SignedIn, query: web::Query<ExplainQuery>) -> Result<HttpResponse, PageError> {
     let mut q = query.into_inner();
-    let access = me.access.clone();
-    let my_id = me.user.id;
-    let asked = !q.org_id.trim().is_empty() || !q.permission.is_empty();
-    let lookup = q.clone();
+    let (access, lookup) = (me.access.clone(), q.clone());
     let (picked, subject) = me
         .db()
-        .read(move |conn| {
-            // Any org the asker sees; an unknown or hidden one answers alike.
-            let picked = match crate::domain::pick::org(
-                conn,
-                &access,
-                Permission::OrgView,
-                "org_id",
-                &lookup.org_id,
-            ) {
-                Ok(Some(id)) => Ok(Some((
-                    id,
-                    crate::domain::pick::org_field_value(conn, &access, id)?,
-                ))),
-                Ok(None) => Ok(None),
-                Err(Error::Validation(e)) => Err(e),
-                Err(e) => return Err(e),
-            };
-            // The person picker: an email or an id (`domain::pick::user`).
-            let subject: Option<User> = match (lookup.user_id, lookup.email.trim()) {
-                (Some(id), _) => user::find_visible(conn, &access, id).ok(),
-                (None, "") => None,
-                (None, typed) => match crate::domain::pick::user(conn, &access, "email", typed) {
-                    Ok(Some(id)) => user::find_visible(conn, &access, id).ok(),
-                    Ok(None) | Err(Error::Validation(_)) => None,
-                    Err(e) => return Err(e),
-                },
-            };
-            Ok((picked, subject))
-        })
+        .read(move |conn| look_up(conn, &access, &lookup))
         .await?;
     if let Some(s) = &subject {
         q.email = s.email.clone();
     }
     let mut errors = FieldErrors::new();
+    let asked = !q.org_id.trim().is_empty() || !q.permission.is_empty();
     let mut answer = None;
-    if asked {
-        let perm = q
-            .permission
-            .parse::<Permission>()
-            .map_err(|_| errors.add("permission", "Choose a permission."))
-            .ok();
-        let org_id = match &picked {
-            Ok(Some((id, _))) => Some(*id),
-            Ok(None) => {
-                errors.add("org_id", "Choose an organization.");
-                None
-            }
-            Err(e) => {
-                errors.add("org_id", e.get("org_id").unwrap_or_default());
-                None
-            }
-        };
-        // A user id or email naming no one the asker may see answers the same.
-        let who = match (&subject, q.email.trim().is_empty() && q.user_id.is_none()) {
-            (Some(s), _) => Some(s.clone()),
-            (None, true) => Some(me.user.clone()),
-            (None, false) => {
-                errors.add("email", crate::domain::pick::UNKNOWN_USER);
-                None
-            }
-        };
-        if let (Some(perm), Some(org_id), Some(who)) = (perm, org_id, who) {
-            if who.id != my_id && !me.access.can(Permission::AccessView, org_id) {
-                errors.add(
-                    "org_id",
-                    "Asking about someone else needs access.view there.",
-                );
-            } else {
-                let decision = me.access.snapshot.explain(who.id, perm, org_id);
-                let (d, viewer) = (decision.clone(), me.access.clone());
-                let text = me
-                    .db()
-                    .read(move |conn| access_domain::describe(conn, &viewer, &d, perm))
-                    .await?;
-                answer = Some(Answer {
-                    allowed: decision.allowed,
-                    subject: who.display_name,
-                    text,
-                });
-            }
-        }
+    if let Some((perm, org_id, who)) = asked
+        .then(|| question(&me, &q, &picked, subject, &mut errors))
+        .flatten()
+    {
+        answer = Some(explain_to(&me, perm, org_id, who).await?);
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let status = crate::web::error::status_for(&errors);
+    let org_value = match &picked {
+        Ok(Some((_, value))) => value.clone(),
+        _ => q.org_id.clone(),
     };
-    Ok(render(
-        status,
-        &ExplainPage {
-            layout: me.ctx.layout("Explain access", "access")?,
-            user_picker: super::pick::Picker::user("email", "Person (blank for yourself)")
-                .value(q.email.clone())
-                .errors(&errors),
-            org_picker: super::pick::Picker::org("org_id", "Organization", Permission::OrgView)
-                .value(match &picked {
-                    Ok(Some((_, value))) => value.clone(),
-                    _ => q.org_id.clone(),
-                })
-                .errors(&errors),
-            permissions: Permission::ALL,
-            query: q,
-            errors,
-            answer,
+    let page = ExplainPage {
+        layout: me.ctx.layout("Explain access", "access")?,
+        user_picker: super::pick::Picker::user("email", "Person (blank for yourself)")
+            .value(q.email.clone())
+            .errors(&errors),
+        org_picker: super::pick::Picker::org("org_id", "Organization", Permission::OrgView)
+            .value(org_value)
+            .errors(&errors),
+        permissions: Permission::ALL,
+        query: q,
+        errors,
+        answer,
+    };
+    Ok(render(status, &page))
+}
+
+/// The org picked (its id and the picker's value for it), or why not.
+type Picked = Result<Option<(i64, String)>, FieldErrors>;
+
+/// The org and the person the question names, as the asker may see them.
+fn look_up(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    lookup: &ExplainQuery,
+) -> crate::error::Result<(Picked, Option<User>)> {
+    use crate::domain::pick;
+    // Any org the asker sees; an unknown or hidden one answers alike.
+    let picked = match pick::org(conn, access, Permission::OrgView, "org_id", &lookup.org_id) {
+        Ok(Some(id)) => Ok(Some((id, pick::org_field_value(conn, access, id)?))),
+        Ok(None) => Ok(None),
+        Err(Error::Validation(e)) => Err(e),
+        Err(e) => return Err(e),
+    };
+    // The person picker: an email or an id (`domain::pick::user`).
+    let subject: Option<User> = match (lookup.user_id, lookup.email.trim()) {
+        (Some(id), _) => user::find_visible(conn, access, id).ok(),
+        (None, "") => None,
+        (None, typed) => match pick::user(conn, access, "email", typed) {
+            Ok(Some(id)) => user::find_visible(conn, access, id).ok(),
+            Ok(None) | Err(Error::Validation(_)) => None,
+            Err(e) => return Err(e),
         },
-    ))
+    };
+    Ok((picked, subject))
+}
+
+/// The question asked (permission, org, person), or `None` with `errors`
+/// saying what is missing or not the asker's to ask.
+fn question(
+    me: &SignedIn,
+    q: &ExplainQuery,
+    picked: &Picked,
+    subject: Option<User>,
+    errors: &mut FieldErrors,
+) -> Option<(Permission, i64, User)> {
+    let perm = q
+        .permission
+        .parse::<Permission>()
+        .map_err(|_| errors.add("permission", "Choose a permission."))
+        .ok();
+    let org_id = match picked {
+        Ok(Some((id, _))) => Some(*id),
+        Ok(None) => {
+            errors.add("org_id", "Choose an organization.");
+            None
+        }
+        Err(e) => {
+            errors.add("org_id", e.get("org_id").unwrap_or_default());
+            None
+        }
+    };
+    // A user id or email naming no one the asker may see answers the same.
+    let who = match (subject, q.email.trim().is_empty() && q.user_id.is_none()) {
+        (Some(s), _) => Some(s),
+        (None, true) => Some(me.user.clone()),
+        (None, false) => {
+            errors.add("email", crate::domain::pick::UNKNOWN_USER);
+            None
+        }
+    };
+    let (perm, org_id, who) = (perm?, org_id?, who?);
+    if who.id != me.user.id && !me.access.can(Permission::AccessView, org_id) {
+        errors.add(
+            "org_id",
+            "Asking about someone else needs access.view there.",
+        );
+        return None;
+    }
+    Some((perm, org_id, who))
+}
+
+/// The resolver's decision for `who`, in words.
+async fn explain_to(
+    me: &SignedIn,
+    perm: Permission,
+    org_id: i64,
+    who: User,
+) -> Result<Answer, PageError> {
+    let decision = me.access.snapshot.explain(who.id, perm, org_id);
+    let (d, viewer) = (decision.clone(), me.access.clone());
+    let text = me
+        .db()
+        .read(move |conn| access_domain::describe(conn, &viewer, &d, perm))
+        .await?;
+    Ok(Answer {
+        allowed: decision.allowed,
+        subject: who.display_name,
+        text,
+    })
 }
 
 #[derive(Template)]
@@ -218,46 +237,9 @@ async fn directory(
             }
             // People and groups page side by side: page N shows the Nth slice
             // of each, both found and counted in SQL within the viewer's scope.
-            let filter = UserFilter {
-                q: Some(needle.clone()),
-                ..Default::default()
-            };
-            let (users, total) = user::visible_page(conn, &access, &filter, offset, limit)?;
-            let org_ids: Vec<i64> = users.iter().map(|u| u.org_id).collect();
-            let paths = org_paths(conn, &access, &org_ids)?;
-            let mut people = Vec::new();
-            for u in users {
-                let roles: Vec<String> = crate::domain::grant::list(conn, None, Some(u.id))?
-                    .into_iter()
-                    .filter(|g| {
-                        u.id == access.user_id
-                            || g.grant
-                                .org_id
-                                .is_some_and(|o| access.can(Permission::AccessView, o))
-                    })
-                    .map(|g| format!("{} at {}", g.role, g.org_name.unwrap_or_default()))
-                    .collect();
-                let path = paths.get(&u.org_id).cloned().unwrap_or_default();
-                people.push((u, path, roles));
-            }
-            let (found_groups, group_total) = group::search_visible(
-                conn,
-                &access,
-                &crate::domain::validate::Contains::key(&needle),
-                None,
-                offset,
-                limit,
-            )?;
-            let gids: Vec<i64> = found_groups.iter().map(|g| g.org_id).collect();
-            let gpaths = org_paths(conn, &access, &gids)?;
-            let groups = found_groups
-                .into_iter()
-                .map(|g| {
-                    let p = gpaths.get(&g.org_id).cloned().unwrap_or_default();
-                    (g, p)
-                })
-                .collect();
-            Ok((people, groups, total as usize, group_total as usize))
+            let (people, total) = directory_people(conn, &access, &needle, offset, limit)?;
+            let (groups, group_total) = directory_groups(conn, &access, &needle, offset, limit)?;
+            Ok((people, groups, total, group_total))
         })
         .await?;
     page(&DirectoryPage {
@@ -270,6 +252,58 @@ async fn directory(
         people,
         groups,
     })
+}
+
+/// A person in the directory: where they live, and their roles the viewer
+/// may know of (their own, or at orgs with `access.view`).
+type DirectoryPerson = (User, String, Vec<String>);
+
+/// One page of the people `needle` finds, with their number.
+fn directory_people(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    needle: &str,
+    offset: i64,
+    limit: i64,
+) -> crate::error::Result<(Vec<DirectoryPerson>, usize)> {
+    let filter = UserFilter {
+        q: Some(needle.to_string()),
+        ..Default::default()
+    };
+    let (users, total) = user::visible_page(conn, access, &filter, offset, limit)?;
+    let org_ids: Vec<i64> = users.iter().map(|u| u.org_id).collect();
+    let paths = org_paths(conn, access, &org_ids)?;
+    let mut people = Vec::new();
+    for u in users {
+        let roles: Vec<String> = crate::domain::grant::known_to(conn, access, u.id)?
+            .into_iter()
+            .map(|g| format!("{} at {}", g.role, g.org_name.unwrap_or_default()))
+            .collect();
+        let path = paths.get(&u.org_id).cloned().unwrap_or_default();
+        people.push((u, path, roles));
+    }
+    Ok((people, total as usize))
+}
+
+/// One page of the groups `needle` finds, each with where it lives, and
+/// their number.
+fn directory_groups(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    needle: &str,
+    offset: i64,
+    limit: i64,
+) -> crate::error::Result<(Vec<(Group, String)>, usize)> {
+    let (found, total) = group::search_visible(
+        conn,
+        access,
+        &crate::domain::validate::Contains::key(needle),
+        None,
+        offset,
+        limit,
+    )?;
+    let groups = with_org_paths(conn, access, found, |g| g.org_id)?;
+    Ok((groups, total as usize))
 }
 
 #[derive(Template)]
@@ -373,40 +407,30 @@ async fn create_role(
     let id = id.into_inner();
     me.access.require(Permission::AccessManage, id)?;
     let input = RoleForm::from_pairs(form.into_inner());
-    let parsed = role::parse_custom(&CustomRoleInput {
+    let asked = CustomRoleInput {
         name: input.name.clone(),
         permissions: input.permission.clone(),
-    });
-    let (name, perms) = match parsed {
-        Ok(p) => p,
-        Err(Error::Validation(e)) => {
-            return render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await;
+    };
+    let (access, actor) = (me.access.clone(), me.actor());
+    let outcome = me
+        .db()
+        .write(move |conn| role::create_custom_as(conn, &access, &actor, id, &asked))
+        .await;
+    let (status, errors) = match outcome {
+        Ok(r) => {
+            let defined = format!("Role {} is defined here and below.", r.name);
+            me.ctx.flash("success", defined)?;
+            return see_other(&format!("/orgs/{id}/roles"));
         }
+        // A permission one may not grant: said next to the permissions.
+        Err(e @ Error::Forbidden(_)) => (
+            StatusCode::FORBIDDEN,
+            FieldErrors::of("permissions", e.to_string()),
+        ),
+        Err(Error::Validation(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e),
         Err(e) => return Err(e.into()),
     };
-    if let Err(e) = me.access.require_may_grant(perms, id, false) {
-        let mut errors = FieldErrors::new();
-        errors.add("permissions", e.to_string());
-        return render_roles(&me, id, StatusCode::FORBIDDEN, input, errors).await;
-    }
-    let actor = me.actor();
-    match me
-        .db()
-        .write(move |conn| role::create_custom(conn, &actor, id, &name, perms))
-        .await
-    {
-        Ok(r) => {
-            me.ctx.flash(
-                "success",
-                format!("Role {} is defined here and below.", r.name),
-            )?;
-            see_other(&format!("/orgs/{id}/roles"))
-        }
-        Err(Error::Validation(e)) => {
-            render_roles(&me, id, StatusCode::UNPROCESSABLE_ENTITY, input, e).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    render_roles(&me, id, status, input, errors).await
 }
 
 impl RoleForm {
@@ -561,6 +585,12 @@ struct PreviewQuery {
     parent_id: String,
 }
 
+/// The move preview's picker: orgs where one may create (the new parent).
+const NEW_PARENT: super::pick::Kind = super::pick::Kind::Org(Permission::OrgCreate);
+const WHY: &str = "Choose the new parent.";
+const UNDER_ITSELF: &str =
+    "An organization cannot move under itself or one of its own descendants.";
+
 /// `GET /orgs/{id}/move/preview?parent_id=`: who gains and who loses which access
 /// if the org moved there.
 #[get("/orgs/{id}/move/preview")]
@@ -572,14 +602,8 @@ async fn move_preview(
     let id = id.into_inner();
     me.access.require_at_parent(Permission::OrgMove, id)?;
     let typed = query.into_inner().parent_id;
-    let parent = match super::pick::resolve_required(
-        &me,
-        super::pick::Kind::Org(Permission::OrgCreate),
-        "parent_id",
-        &typed,
-        "Choose the new parent.",
-    )
-    .await?
+    let parent = match super::pick::resolve_required(&me, NEW_PARENT, "parent_id", &typed, WHY)
+        .await?
     {
         Ok(parent) => parent,
         Err(e) => {
@@ -587,42 +611,65 @@ async fn move_preview(
                 .await;
         }
     };
-    if me.access.snapshot.tree().is_within(parent, id) {
-        return Err(Error::conflict(
-            "An organization cannot move under itself or one of its own descendants.",
-        )
-        .into());
-    }
     let access = me.access.clone();
     let (h, new_parent, changes) = me
         .db()
-        .read(move |conn| {
-            let h = OrgHeader::load(conn, &access, id, "overview")?;
-            let (before, after) = store::load_with_move(conn, id, parent)?;
-            let subtree: Vec<i64> = before
-                .tree()
-                .ids_in_order()
-                .filter(|o| before.tree().is_within(*o, id))
-                .collect();
-            let mut changes = Vec::new();
-            for c in access_changes(&before, &after, &subtree) {
-                // Only people the viewer may see are named.
-                if let Ok(u) = user::find_visible(conn, &access, c.user_id) {
-                    changes.push((u.display_name, u.email, c));
-                }
-            }
-            let path = org_paths(conn, &access, &[parent])?
-                .remove(&parent)
-                .unwrap_or_default();
-            Ok((h, (parent, path), changes))
-        })
+        .read(move |conn| preview(conn, &access, id, parent))
         .await?;
+    let layout = me
+        .ctx
+        .layout(format!("Move {}: preview", h.org.name), "orgs")?;
     page(&MovePreview {
-        layout: me
-            .ctx
-            .layout(format!("Move {}: preview", h.org.name), "orgs")?,
+        layout,
         h,
         new_parent,
         changes,
     })
+}
+
+/// The org's header, its new parent (id and path) and who gains and loses
+/// what if org `id` moved under `parent`; never under itself.
+#[allow(clippy::type_complexity)]
+fn preview(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    id: i64,
+    parent: i64,
+) -> crate::error::Result<(
+    OrgHeader,
+    (i64, String),
+    Vec<(String, String, AccessChange)>,
+)> {
+    if access.snapshot.tree().is_within(parent, id) {
+        return Err(Error::conflict(UNDER_ITSELF));
+    }
+    let h = OrgHeader::load(conn, access, id, "overview")?;
+    let changes = changes_if_moved(conn, access, id, parent)?;
+    let path = org_paths(conn, access, &[parent])?
+        .remove(&parent)
+        .unwrap_or_default();
+    Ok((h, (parent, path), changes))
+}
+
+/// Who gains and who loses which access if org `id` moved under `parent`;
+/// only people the viewer may see are named.
+fn changes_if_moved(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    id: i64,
+    parent: i64,
+) -> crate::error::Result<Vec<(String, String, AccessChange)>> {
+    let (before, after) = store::load_with_move(conn, id, parent)?;
+    let subtree: Vec<i64> = before
+        .tree()
+        .ids_in_order()
+        .filter(|o| before.tree().is_within(*o, id))
+        .collect();
+    let mut changes = Vec::new();
+    for c in access_changes(&before, &after, &subtree) {
+        if let Ok(u) = user::find_visible(conn, access, c.user_id) {
+            changes.push((u.display_name, u.email, c));
+        }
+    }
+    Ok(changes)
 }

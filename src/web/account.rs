@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::layout::Layout;
 use super::{PageCtx, PageError, SignedIn, page, profile, render, see_other};
 use crate::domain::account::{self, Purpose};
+use crate::domain::user::User;
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -130,19 +131,7 @@ async fn activate_submit(
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let (state, t, ip) = (ctx.state.clone(), token.clone(), ctx.ip.clone());
-    let outcome = web::block(move || {
-        account::activate(
-            &state.db,
-            state.config.bcrypt_cost,
-            &t,
-            &form.password,
-            &form.password_confirm,
-            Some(ip),
-        )
-    })
-    .await?;
-    match outcome {
+    match set_by_link(&ctx, Purpose::Activation, &token, form.into_inner()).await? {
         Ok(user) => {
             ctx.start_session(&user).await?;
             ctx.flash(
@@ -154,18 +143,58 @@ async fn activate_submit(
             )?;
             see_other("/")
         }
-        Err(e) if account::is_link_invalid(&e) => link_invalid(&ctx, Purpose::Activation),
-        Err(Error::Validation(errors)) => {
+        Err(e) => link_refused(&ctx, Purpose::Activation, token, e).await,
+    }
+}
+
+/// Sets the password typed twice through a `purpose` link (activating the
+/// account, or resetting its password), on a blocking thread.
+async fn set_by_link(
+    ctx: &PageCtx,
+    purpose: Purpose,
+    token: &str,
+    form: PasswordForm,
+) -> Result<Result<User, Error>, PageError> {
+    let (state, t, ip) = (ctx.state.clone(), token.to_string(), ctx.ip.clone());
+    let set = match purpose {
+        Purpose::Activation => account::activate,
+        Purpose::Reset => account::reset,
+    };
+    Ok(web::block(move || {
+        let cost = state.config.bcrypt_cost;
+        set(
+            &state.db,
+            cost,
+            &t,
+            &form.password,
+            &form.password_confirm,
+            Some(ip),
+        )
+    })
+    .await?)
+}
+
+/// A link that is no longer good says so; a password it refuses shows the
+/// form again with the messages (422).
+async fn link_refused(
+    ctx: &PageCtx,
+    purpose: Purpose,
+    token: String,
+    e: Error,
+) -> Result<HttpResponse, PageError> {
+    match e {
+        e if account::is_link_invalid(&e) => link_invalid(ctx, purpose),
+        Error::Validation(errors) => {
             password_form(
-                &ctx,
-                Purpose::Activation,
+                ctx,
+                purpose,
                 token,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
             )
             .await
         }
-        Err(other) => Err(other.into()),
+        other => Err(other.into()),
     }
 }
 
@@ -229,19 +258,7 @@ async fn reset_submit(
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
-    let (state, t, ip) = (ctx.state.clone(), token.clone(), ctx.ip.clone());
-    let outcome = web::block(move || {
-        account::reset(
-            &state.db,
-            state.config.bcrypt_cost,
-            &t,
-            &form.password,
-            &form.password_confirm,
-            Some(ip),
-        )
-    })
-    .await?;
-    match outcome {
+    match set_by_link(&ctx, Purpose::Reset, &token, form.into_inner()).await? {
         Ok(_) => {
             // Every session of the account has ended; this browser's too.
             ctx.session.sign_out();
@@ -251,18 +268,7 @@ async fn reset_submit(
             )?;
             see_other("/sign-in")
         }
-        Err(e) if account::is_link_invalid(&e) => link_invalid(&ctx, Purpose::Reset),
-        Err(Error::Validation(errors)) => {
-            password_form(
-                &ctx,
-                Purpose::Reset,
-                token,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
+        Err(e) => link_refused(&ctx, Purpose::Reset, token, e).await,
     }
 }
 

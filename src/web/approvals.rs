@@ -149,33 +149,13 @@ async fn list(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespons
     let (access, input) = (me.access.clone(), form.input());
     let outcome = me
         .db()
-        .read(move |conn| {
-            let found = match inbox::read_filter(conn, &access, &input) {
-                Ok(found) => found,
-                Err(Error::Validation(errors)) => return Ok(Err(errors)),
-                Err(e) => return Err(e),
-            };
-            let approver = Approver::load(conn, &access)?;
-            let (items, total, page_no) = fetch(page_no, INBOX_PAGE, |offset, limit| {
-                inbox::page(conn, &approver, &found.filter, offset, limit)
-            })?;
-            Ok(Ok((found, items, total, page_no)))
-        })
+        .read(move |conn| read_inbox(conn, &access, &input, page_no))
         .await?;
-    let can_remind = me.access.anywhere(Permission::TimeManage);
     let (found, items, total, page_no, errors) = match outcome {
         Ok((found, items, total, page_no)) => {
             (found, items, total, page_no, crate::FieldErrors::new())
         }
         Err(errors) => (ReadFilter::default(), Vec::new(), 0, 1, errors),
-    };
-    // A picked value shows as its picker writes it; a refused one as typed.
-    let shown = |typed: &str, picked: String| {
-        if picked.is_empty() {
-            typed.to_string()
-        } else {
-            picked
-        }
     };
     let pager = Pager::new(
         "/approvals",
@@ -187,32 +167,67 @@ async fn list(me: SignedIn, query: web::Query<InboxQuery>) -> Result<HttpRespons
     let template = InboxPage {
         layout: me.ctx.layout("Approvals", "approvals")?,
         items: items.into_iter().map(ItemView::of).collect(),
-        project_picker: Picker::project("project", "Project")
-            .id("f-project")
-            .value(shown(&form.project, found.shown.project))
-            .errors(&errors),
-        team_picker: Picker::team("team", "Team")
-            .id("f-team")
-            .value(shown(&form.team, found.shown.team))
-            .errors(&errors),
-        org_picker: Picker::org("org", "Organization (and below)", Permission::OrgView)
-            .id("f-org")
-            .value(shown(&form.org, found.shown.org))
-            .errors(&errors),
+        project_picker: Picker::project("project", "Project").id("f-project"),
+        team_picker: Picker::team("team", "Team").id("f-team"),
+        org_picker: Picker::org("org", "Organization (and below)", Permission::OrgView).id("f-org"),
         filter_query: form.filter_query(),
         described: found.described,
         pager,
-        can_remind,
+        can_remind: me.access.anywhere(Permission::TimeManage),
         form,
         errors,
+    }
+    .with_pickers(found.shown);
+    let status = crate::web::error::status_for(&template.errors);
+    Ok(super::render(status, &template))
+}
+
+/// One page of the inbox that the filter keeps, or what is wrong with the filter.
+#[allow(clippy::type_complexity)]
+fn read_inbox(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    input: &FilterInput,
+    page_no: usize,
+) -> crate::error::Result<Result<(ReadFilter, Vec<PendingItem>, usize, usize), crate::FieldErrors>>
+{
+    let found = match inbox::read_filter(conn, access, input) {
+        Ok(found) => found,
+        Err(Error::Validation(errors)) => return Ok(Err(errors)),
+        Err(e) => return Err(e),
     };
-    if template.errors.is_empty() {
-        page(&template)
-    } else {
-        Ok(super::render(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            &template,
-        ))
+    let approver = Approver::load(conn, access)?;
+    let (items, total, page_no) = fetch(page_no, INBOX_PAGE, |offset, limit| {
+        inbox::page(conn, &approver, &found.filter, offset, limit)
+    })?;
+    Ok(Ok((found, items, total, page_no)))
+}
+
+impl InboxPage {
+    /// The pickers' values and messages: a picked value as its picker writes
+    /// it, a refused one as typed.
+    fn with_pickers(mut self, picked: inbox::Shown) -> Self {
+        let shown = |typed: &str, picked: String| {
+            if picked.is_empty() {
+                typed.to_string()
+            } else {
+                picked
+            }
+        };
+        let errors = &self.errors;
+        self.project_picker = self
+            .project_picker
+            .value(shown(&self.form.project, picked.project))
+            .errors(errors);
+        self.team_picker = self
+            .team_picker
+            .value(shown(&self.form.team, picked.team))
+            .errors(errors);
+        self.org_picker = self
+            .org_picker
+            .value(shown(&self.form.org, picked.org))
+            .errors(errors);
+        self
     }
 }
 
@@ -240,6 +255,39 @@ pub(crate) fn not_approved(reasons: &[String]) -> String {
     message
 }
 
+/// The checked items (`sheet:project` as the inbox writes them; one that
+/// does not read is left out), at most [`MAX_BULK_ITEMS`].
+fn picked_items(form: &[(String, String)]) -> Result<Vec<(i64, Option<i64>)>, Error> {
+    let items = form.iter().filter(|(k, _)| k == "item");
+    if items.clone().count() > MAX_BULK_ITEMS {
+        return Err(crate::FieldErrors::single(
+            "item",
+            format!("Approve at most {MAX_BULK_ITEMS} items at once."),
+        ));
+    }
+    Ok(items
+        .filter_map(|(_, v)| {
+            let (sheet, project) = v.split_once(':')?;
+            Some((sheet.parse().ok()?, project.parse().ok()))
+        })
+        .collect())
+}
+
+/// Approves one item in its own transaction. Each item names its part, so a
+/// decision someone else made in the meantime answers 409 for that part alone.
+async fn approve_one(me: &SignedIn, sheet: i64, project: Option<i64>) -> Result<(), Error> {
+    let (access, actor) = (me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| {
+            let (_, decider) = approval::visible_sheet(conn, &access, sheet)?;
+            // Each item names its part, so a decision someone else made in
+            // the meantime answers 409 for that part alone.
+            timesheet::approve(conn, &actor, &decider, sheet, project.map(ProjectId), None)
+        })
+        .await
+        .map(|_| ())
+}
+
 /// `POST /approvals/approve`: approves every checked item (`item` values as
 /// the inbox writes them), each on its own; reports what did not go through.
 #[post("/approvals/approve")]
@@ -247,20 +295,7 @@ async fn bulk_approve(
     me: SignedIn,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let items = form.iter().filter(|(k, _)| k == "item");
-    if items.clone().count() > MAX_BULK_ITEMS {
-        return Err(crate::FieldErrors::single(
-            "item",
-            format!("Approve at most {MAX_BULK_ITEMS} items at once."),
-        )
-        .into());
-    }
-    let picked: Vec<(i64, Option<i64>)> = items
-        .filter_map(|(_, v)| {
-            let (sheet, project) = v.split_once(':')?;
-            Some((sheet.parse().ok()?, project.parse().ok()))
-        })
-        .collect();
+    let picked = picked_items(&form)?;
     if picked.is_empty() {
         me.ctx
             .flash("error", "Tick at least one item to approve.")?;
@@ -268,18 +303,8 @@ async fn bulk_approve(
     }
     let (mut approved, mut failed) = (0, Vec::new());
     for (sheet, project) in picked {
-        let (access, actor) = (me.access.clone(), me.actor());
-        let outcome = me
-            .db()
-            .write(move |conn| {
-                let (_, decider) = approval::visible_sheet(conn, &access, sheet)?;
-                // Each item names its part, so a decision someone else made in
-                // the meantime answers 409 for that part alone.
-                timesheet::approve(conn, &actor, &decider, sheet, project.map(ProjectId), None)
-            })
-            .await;
-        match outcome {
-            Ok(_) => approved += 1,
+        match approve_one(&me, sheet, project).await {
+            Ok(()) => approved += 1,
             Err(e) if e.is_internal() => return Err(e.into()),
             Err(e) => failed.push(e.to_string()),
         }

@@ -78,15 +78,7 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
             ctx.start_session(&user).await?;
             return see_other(&next);
         }
-        auth::SignIn::Failed => (StatusCode::UNAUTHORIZED, auth::FAILED_MESSAGE.into(), None),
-        auth::SignIn::SlowDown { retry_after_secs } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins from your address. Try again in {}.",
-                in_words(retry_after_secs)
-            ),
-            Some(retry_after_secs),
-        ),
+        refused => refusal(refused),
     };
     let mut response = render(
         status,
@@ -104,6 +96,24 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
         );
     }
     Ok(response)
+}
+
+/// What a refused sign-in answers: the status, the message, and for a
+/// throttled one the seconds to wait.
+fn refusal(outcome: auth::SignIn) -> (StatusCode, String, Option<i64>) {
+    match outcome {
+        auth::SignIn::SlowDown { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed sign-ins from your address. Try again in {}.",
+                in_words(retry_after_secs)
+            ),
+            Some(retry_after_secs),
+        ),
+        auth::SignIn::Failed | auth::SignIn::Done(_) => {
+            (StatusCode::UNAUTHORIZED, auth::FAILED_MESSAGE.into(), None)
+        }
+    }
 }
 
 /// A wait as people say it: "45 seconds", "1 minute", "15 minutes".

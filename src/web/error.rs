@@ -29,6 +29,15 @@ impl From<actix_web::error::BlockingError> for PageError {
     }
 }
 
+/// The status of a page shown with `errors`: 200 without any, else 422.
+pub fn status_for(errors: &crate::error::FieldErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// What a form handler does with a domain error: field messages (422) and a
 /// duplicate (409) go back onto the form as they are, a conflict (409) as one
 /// message on `conflict_field`; anything else is the error page. The caller

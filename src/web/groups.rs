@@ -6,10 +6,11 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::error::form_errors;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, resolve_required};
-use super::users::org_paths;
+use super::users::{org_paths, seen_with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
@@ -61,20 +62,8 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let (groups, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 group::search_visible(conn, &access, &Contains::key(&needle), None, offset, limit)
             })?;
-            // The resolver's final word on every row the SQL scope let through.
-            let groups: Vec<Group> = groups
-                .into_iter()
-                .filter(|g| access.can(Permission::GroupView, g.org_id))
-                .collect();
-            let ids: Vec<i64> = groups.iter().map(|g| g.org_id).collect();
-            let paths = org_paths(conn, &access, &ids)?;
-            let groups = groups
-                .into_iter()
-                .map(|g| {
-                    let p = paths.get(&g.org_id).cloned().unwrap_or_default();
-                    (g, p)
-                })
-                .collect::<Vec<_>>();
+            let groups =
+                seen_with_org_paths(conn, &access, groups, Permission::GroupView, |g| g.org_id)?;
             Ok((groups, total, page_no))
         })
         .await?;
@@ -147,44 +136,36 @@ async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
 #[post("/groups/new")]
 async fn create(me: SignedIn, form: web::Form<NewGroupForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let org_id = match resolve_required(
-        &me,
-        Kind::Org(Permission::GroupManage),
-        "org_id",
-        &form.org_id,
-        "Choose the organization the group belongs to.",
-    )
-    .await?
-    {
+    let why = "Choose the organization the group belongs to.";
+    let kind = Kind::Org(Permission::GroupManage);
+    let org_id = match resolve_required(&me, kind, "org_id", &form.org_id, why).await? {
         Ok(id) => id,
         Err(e) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
     };
-    let draft = GroupDraft {
-        name: form.name.clone(),
-        description: form.description.clone(),
-    };
-    let values = match draft.validate() {
-        Ok(v) => v,
-        Err(Error::Validation(e)) => {
-            return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let actor = me.actor();
+    let (actor, draft) = (me.actor(), form.draft());
     match me
         .db()
-        .write(move |conn| group::create(conn, &actor, org_id, &values))
+        .write(move |conn| group::create(conn, &actor, org_id, &draft.validate()?))
         .await
     {
-        Ok(g) => {
+        Ok(created) => {
             me.ctx
-                .flash("success", format!("Group {} is created.", g.name))?;
-            see_other(&format!("/groups/{}", g.id))
+                .flash("success", format!("Group {} is created.", created.name))?;
+            see_other(&format!("/groups/{}", created.id))
         }
-        Err(Error::Validation(e)) => {
-            render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+        Err(e) => {
+            let (status, errors) = form_errors(e, "org_id")?;
+            render_new(&me, status, form, errors).await
         }
-        Err(e) => Err(e.into()),
+    }
+}
+
+impl NewGroupForm {
+    fn draft(&self) -> GroupDraft {
+        GroupDraft {
+            name: self.name.clone(),
+            description: self.description.clone(),
+        }
     }
 }
 
@@ -426,18 +407,7 @@ async fn add_member(
         .write(move |conn| {
             let g = group::find_visible(conn, &access, id)?;
             group::require_manage_members(conn, &access, &g)?;
-            let found = user::find_by_email(conn, &form.email)?;
-            let u = match found {
-                Some(u) => user::find_visible(conn, &access, u.id).map_err(|_| {
-                    FieldErrors::single("email", "There is no user with this email you can see.")
-                })?,
-                None => {
-                    return Err(FieldErrors::single(
-                        "email",
-                        "There is no user with this email you can see.",
-                    ));
-                }
-            };
+            let u = user::find_visible_by_email(conn, &access, &form.email, "email")?;
             group::put_member_as(conn, &access, &actor, &g, u.id, owner)?;
             Ok(u.display_name)
         })

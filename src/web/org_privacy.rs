@@ -93,13 +93,14 @@ async fn set_privacy(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     me.access.require(Permission::OrgSettings, id)?;
-    let (actor, on, version) = (me.actor(), form.on == "true", form.version);
+    let (access, actor) = (me.access.clone(), me.actor());
+    let (on, version) = (form.on == "true", form.version);
     if on && form.confirm != "yes" {
         return render_confirm(&me, id, StatusCode::OK, FieldErrors::new()).await;
     }
     match me
         .db()
-        .write(move |conn| org::set_privacy(conn, &actor, id, on, version))
+        .write(move |conn| org::set_privacy_as(conn, &access, &actor, id, on, version))
         .await
     {
         Ok(_) => {}

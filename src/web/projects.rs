@@ -13,7 +13,7 @@ use super::grant_form::GrantForm;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, org_value, resolve, resolve_required};
-use super::users::org_paths;
+use super::users::{org_paths, with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::db;
@@ -64,17 +64,23 @@ struct ListQuery {
     page: Option<String>,
 }
 
+impl ListQuery {
+    fn filter(&self) -> ProjectFilter {
+        ProjectFilter {
+            org_id: self.org_id,
+            status: ProjectStatus::parse(self.status.as_deref().unwrap_or_default()),
+            q: Some(self.q.clone().unwrap_or_default()),
+        }
+    }
+}
+
 /// `GET /projects?q=&status=&org_id=` (org subtree).
 #[get("/projects")]
 async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
     let q = query.q.clone().unwrap_or_default();
     let status_text = query.status.clone().unwrap_or_default();
-    let filter = ProjectFilter {
-        org_id: query.org_id,
-        status: ProjectStatus::parse(&status_text),
-        q: Some(q.clone()),
-    };
+    let filter = query.filter();
     if let Some(o) = query.org_id {
         me.access.require_visible(o)?;
     }
@@ -86,30 +92,20 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let (found, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 project::visible_page(conn, &access, &filter, offset, limit)
             })?;
-            let ids: Vec<i64> = found.iter().map(|p| p.org_id).collect();
-            let paths = org_paths(conn, &access, &ids)?;
-            let rows = found
+            let rows = with_org_paths(conn, &access, found, |p| p.org_id)?
                 .into_iter()
-                .map(|p| ProjectRow {
-                    org_path: paths.get(&p.org_id).cloned().unwrap_or_default(),
-                    project: p,
-                })
+                .map(|(project, org_path)| ProjectRow { project, org_path })
                 .collect::<Vec<_>>();
             Ok((rows, total, page_no))
         })
         .await?;
     let org_id = query.org_id.map(|o| o.to_string()).unwrap_or_default();
-    let pager = Pager::new(
-        "/projects",
-        &[
-            ("q", q.as_str()),
-            ("status", status_text.as_str()),
-            ("org_id", org_id.as_str()),
-        ],
-        page_no,
-        PER_PAGE,
-        total,
-    );
+    let params = [
+        ("q", q.as_str()),
+        ("status", status_text.as_str()),
+        ("org_id", org_id.as_str()),
+    ];
+    let pager = Pager::new("/projects", &params, page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("Projects", "projects")?,
         rows,
@@ -524,13 +520,9 @@ async fn edit(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let p = changeable(&me, id, Permission::ProjectManage).await?;
-    let ProjectForm {
-        org_id: typed,
-        draft,
-        version,
-    } = form.into_inner();
+    let (typed, version) = (form.org_id.clone(), form.version);
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let draft = match draft.into_draft() {
+    let draft = match form.into_inner().draft.into_draft() {
         Ok(d) => d,
         Err(e) => {
             let blank = ProjectDraft::default();
@@ -542,11 +534,7 @@ async fn edit(
         Ok(org) => org.unwrap_or(p.org_id),
         Err(e) => return render_form(&me, Some(p), typed, draft, unprocessable, e).await,
     };
-    let edit = ProjectEdit {
-        fields: draft.clone().into(),
-        org_id: Some(new_org),
-        version,
-    };
+    let edit = edit_of(&draft, new_org, version);
     let (access, actor, moving) = (me.access.clone(), me.actor(), new_org != p.org_id);
     let outcome = me
         .db()
@@ -562,6 +550,15 @@ async fn edit(
             let (status, errors) = form_errors(refused_org(e, moving), "form")?;
             render_form(&me, Some(p), typed, draft, status, errors).await
         }
+    }
+}
+
+/// The edit the form asks for: its fields, and the org (a move when it changed).
+fn edit_of(draft: &ProjectDraft, org_id: i64, version: Option<i64>) -> ProjectEdit {
+    ProjectEdit {
+        fields: draft.clone().into(),
+        org_id: Some(org_id),
+        version,
     }
 }
 

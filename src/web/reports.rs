@@ -2,7 +2,6 @@
 //! chart, the table a page at a time and its CSV (the same columns as the
 //! API's), streamed as it is read.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
@@ -143,124 +142,78 @@ async fn show(
     let format = Format::parse(query.format.as_deref(), Format::Json);
     let page_no = super::page_number(query.page.as_deref());
     let mut input = query.filter;
-    let mut pickers = super::pick::filters(
-        &me,
-        Permission::ReportView,
-        &mut input.org_id,
-        &mut input.project_id,
-        &mut input.team_id,
-        &mut input.user_id,
-    )
-    .await?;
-    let parsed = input.parse(&me.access, crate::db::now().date());
-    // Left empty, the org is the person's default scope: its field shows it
-    // as if it had been picked.
-    if let Ok(f) = &parsed
-        && pickers.org.value.trim().is_empty()
-    {
-        pickers.org.value = super::pick::org_value(&me, Some(f.org_id)).await?;
-    }
-    let access = me.access.clone();
-    let (run_name, filter) = (name.clone(), parsed.as_ref().ok().cloned());
+    let (pickers, parsed) = read_filters(&me, &mut input).await?;
+    let (access, run_name) = (me.access.clone(), name.clone());
+    let filter = parsed.as_ref().ok().cloned();
     let csv = matches!(format, Ok(Format::Csv));
-    let outcome = me
+    let ran = me
         .db()
-        .read(move |conn| {
-            let Some(f) = filter else {
-                return Ok(None);
-            };
-            let prepared = match report::prepare(conn, &access, &run_name, &f) {
-                Ok(p) => p,
-                Err(Error::Validation(e)) => return Ok(Some(Err(Error::Validation(e)))),
-                Err(e) => return Err(e),
-            };
-            if csv {
-                return Ok(Some(Ok((prepared, None))));
-            }
-            let shown = prepared.page(conn, page_no, PER_PAGE)?;
-            Ok(Some(Ok((prepared, Some(shown)))))
-        })
+        .read(move |conn| run(conn, &access, &run_name, filter, csv, page_no))
         .await?;
-    let ran = outcome;
-    let mut errors = match &parsed {
-        Err(Error::Validation(e)) => e.clone(),
-        Err(e) => return Err(PageError::from(Error::BadRequest(e.to_string()))),
-        _ => FieldErrors::new(),
-    };
-    errors.0.extend(pickers.errors.0.clone());
-    if let Err(Error::Validation(e)) = &format {
-        errors.0.extend(e.0.clone());
+    let (errors, ran) = collect_errors(&parsed, &pickers, &format, ran)?;
+    if csv
+        && errors.is_empty()
+        && let Some((prepared, _)) = ran
+    {
+        let db = me.db().clone();
+        return Ok(crate::http::download::download(db, prepared, Format::Csv));
     }
-    let ran = match ran {
-        Some(Ok(r)) => Some(r),
-        Some(Err(Error::Validation(e))) => {
-            errors.0.extend(e.0);
-            None
-        }
-        Some(Err(e)) => return Err(e.into()),
-        None => None,
-    };
-    let (prepared, shown_page) = match ran {
-        Some((p, shown)) => (Some(p), shown),
-        None => (None, None),
-    };
-    let prepared = match prepared {
-        Some(p) if csv && errors.is_empty() => {
-            return Ok(crate::http::download::download(
-                me.db().clone(),
-                p,
-                Format::Csv,
-            ));
-        }
-        other => other,
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let input = match &parsed {
         Ok(f) => shown_input(&input, f),
         Err(_) => input,
     };
-    let period = parsed
-        .as_ref()
-        .ok()
-        .map(|f| (f.from.to_string(), f.to.to_string()));
-    let params = filter_params(&input);
-    let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let base = format!("/reports/{name}");
-    let (report, pager, bars, total) = match (prepared, shown_page) {
-        (Some(p), Some(shown)) => (
-            Some(Shown {
-                columns: p.columns,
-                rows: shown.rows,
-                chart_counts: p.chart_counts,
-                chart_by: p.chart_by,
-                chart_len: shown.chart.len(),
-            }),
-            Pager::new(&base, &borrowed, shown.page, PER_PAGE, shown.total_rows),
-            bars(&shown.chart, p.chart_counts),
-            shown.total_minutes.map(hours),
-        ),
-        _ => (
-            None,
-            Pager::new(&base, &borrowed, 1, PER_PAGE, 0),
-            vec![],
-            None,
-        ),
-    };
-    let mut with_format = borrowed.clone();
-    with_format.retain(|(_, v)| !v.is_empty());
-    with_format.push(("format", "csv"));
-    let csv_link = format!(
-        "{base}?{}",
-        serde_urlencoded::to_string(&with_format).unwrap_or_default()
-    );
-    Ok(render(
-        status,
-        &ShowPage {
-            layout: me.ctx.layout(title, "reports")?,
+    let period = parsed.ok().map(|f| (f.from.to_string(), f.to.to_string()));
+    let layout = me.ctx.layout(title, "reports")?;
+    let page = ShowPage::of(layout, name, title, ran, (input, period, pickers, errors));
+    Ok(render(crate::web::error::status_for(&page.errors), &page))
+}
+
+/// The filter as the form shows it: the input, the period checked, the
+/// pickers and every message.
+type FilterShown = (
+    FilterInput,
+    Option<(String, String)>,
+    super::pick::Filters,
+    FieldErrors,
+);
+
+impl ShowPage {
+    /// The page of report `name`: its table, chart, total, pager and CSV
+    /// link when it ran, else the form alone.
+    fn of(layout: Layout, name: String, title: &str, ran: Option<Ran>, form: FilterShown) -> Self {
+        let (input, period, pickers, errors) = form;
+        let params = filter_params(&input);
+        let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let base = format!("/reports/{name}");
+        let (report, pager, bars, total) = match ran {
+            Some((p, Some(shown))) => (
+                Some(Shown {
+                    columns: p.columns,
+                    rows: shown.rows,
+                    chart_counts: p.chart_counts,
+                    chart_by: p.chart_by,
+                    chart_len: shown.chart.len(),
+                }),
+                Pager::new(&base, &borrowed, shown.page, PER_PAGE, shown.total_rows),
+                bars(&shown.chart, p.chart_counts),
+                shown.total_minutes.map(hours),
+            ),
+            _ => (
+                None,
+                Pager::new(&base, &borrowed, 1, PER_PAGE, 0),
+                vec![],
+                None,
+            ),
+        };
+        let mut with_format = borrowed.clone();
+        with_format.retain(|(_, v)| !v.is_empty());
+        with_format.push(("format", "csv"));
+        let csv_link = format!(
+            "{base}?{}",
+            serde_urlencoded::to_string(&with_format).unwrap_or_default()
+        );
+        ShowPage {
+            layout,
             title: title.to_string(),
             chart_height: bars.len() * BAR_HEIGHT + 4,
             name,
@@ -273,6 +226,89 @@ async fn show(
             bars,
             total,
             csv_link,
-        },
-    ))
+        }
+    }
+}
+
+/// Resolves the org, project, team and person pickers in `input` and checks
+/// the filter. Left empty, the org is the person's default scope: its field
+/// shows it as if it had been picked.
+async fn read_filters(
+    me: &SignedIn,
+    input: &mut FilterInput,
+) -> Result<(super::pick::Filters, crate::error::Result<Filter>), PageError> {
+    let mut pickers = super::pick::filters(
+        me,
+        Permission::ReportView,
+        &mut input.org_id,
+        &mut input.project_id,
+        &mut input.team_id,
+        &mut input.user_id,
+    )
+    .await?;
+    let parsed = input.parse(&me.access, crate::db::now().date());
+    if let Ok(f) = &parsed
+        && pickers.org.value.trim().is_empty()
+    {
+        pickers.org.value = super::pick::org_value(me, Some(f.org_id)).await?;
+    }
+    Ok((pickers, parsed))
+}
+
+/// A report prepared, with the page shown (none for the download).
+type Ran = (report::Prepared, Option<report::ReportPage>);
+
+/// Prepares report `name` under `filter` (none when the filter is not
+/// valid) and reads page `page_no`, unless it is for the download; the
+/// report's own 422 comes back as a value.
+fn run(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    name: &str,
+    filter: Option<Filter>,
+    csv: bool,
+    page_no: usize,
+) -> crate::error::Result<Option<crate::error::Result<Ran>>> {
+    let Some(f) = filter else {
+        return Ok(None);
+    };
+    let prepared = match report::prepare(conn, access, name, &f) {
+        Ok(p) => p,
+        Err(Error::Validation(e)) => return Ok(Some(Err(Error::Validation(e)))),
+        Err(e) => return Err(e),
+    };
+    if csv {
+        return Ok(Some(Ok((prepared, None))));
+    }
+    let shown = prepared.page(conn, page_no, PER_PAGE)?;
+    Ok(Some(Ok((prepared, Some(shown)))))
+}
+
+/// Every message for the page: the filter's, the pickers', the format's and
+/// the report's own; the report run, if it could be.
+fn collect_errors(
+    parsed: &crate::error::Result<Filter>,
+    pickers: &super::pick::Filters,
+    format: &crate::error::Result<Format>,
+    ran: Option<crate::error::Result<Ran>>,
+) -> Result<(FieldErrors, Option<Ran>), PageError> {
+    let mut errors = match parsed {
+        Err(Error::Validation(e)) => e.clone(),
+        Err(e) => return Err(PageError::from(Error::BadRequest(e.to_string()))),
+        _ => FieldErrors::new(),
+    };
+    errors.0.extend(pickers.errors.0.clone());
+    if let Err(Error::Validation(e)) = format {
+        errors.0.extend(e.0.clone());
+    }
+    let ran = match ran {
+        Some(Ok(r)) => Some(r),
+        Some(Err(Error::Validation(e))) => {
+            errors.0.extend(e.0);
+            None
+        }
+        Some(Err(e)) => return Err(e.into()),
+        None => None,
+    };
+    Ok((errors, ran))
 }

@@ -6,10 +6,11 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::error::form_errors;
 use super::layout::Layout;
 use super::pager::{Pager, SearchQuery, fetch};
 use super::pick::{Kind, Picker, resolve_required};
-use super::users::org_paths;
+use super::users::{org_paths, seen_with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
 use crate::authz::Permission;
 use crate::domain::team::{self, Member, Team, TeamDraft};
@@ -70,31 +71,14 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
                     limit,
                 )
             })?;
-            // The resolver's final word on every row the SQL scope let through.
-            let teams: Vec<Team> = teams
-                .into_iter()
-                .filter(|t| access.can(Permission::TeamView, t.org_id))
-                .collect();
-            let ids: Vec<i64> = teams.iter().map(|t| t.org_id).collect();
-            let paths = org_paths(conn, &access, &ids)?;
-            let teams = teams
-                .into_iter()
-                .map(|t| {
-                    let p = paths.get(&t.org_id).cloned().unwrap_or_default();
-                    (t, p)
-                })
-                .collect::<Vec<_>>();
+            let teams =
+                seen_with_org_paths(conn, &access, teams, Permission::TeamView, |t| t.org_id)?;
             Ok((teams, total, page_no))
         })
         .await?;
     let org_id = within.map(|o| o.to_string()).unwrap_or_default();
-    let pager = Pager::new(
-        "/teams",
-        &[("q", q.as_str()), ("org_id", org_id.as_str())],
-        page_no,
-        PER_PAGE,
-        total,
-    );
+    let params = [("q", q.as_str()), ("org_id", org_id.as_str())];
+    let pager = Pager::new("/teams", &params, page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("Teams", "teams")?,
         teams,
@@ -164,54 +148,36 @@ async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
 #[post("/teams/new")]
 async fn create(me: SignedIn, form: web::Form<NewTeamForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let org_id = match resolve_required(
-        &me,
-        Kind::Org(Permission::TeamManage),
-        "org_id",
-        &form.org_id,
-        "Choose the organization the team belongs to.",
-    )
-    .await?
-    {
+    let why = "Choose the organization the team belongs to.";
+    let kind = Kind::Org(Permission::TeamManage);
+    let org_id = match resolve_required(&me, kind, "org_id", &form.org_id, why).await? {
         Ok(id) => id,
         Err(e) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
     };
-    let values = match (TeamDraft {
-        name: form.name.clone(),
-        description: form.description.clone(),
-    })
-    .validate()
-    {
-        Ok(v) => v,
-        Err(Error::Validation(e)) => {
-            return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let actor = me.actor();
+    let (actor, draft) = (me.actor(), form.draft());
     match me
         .db()
-        .write(move |conn| team::create(conn, &actor, org_id, &values))
+        .write(move |conn| team::create(conn, &actor, org_id, &draft.validate()?))
         .await
     {
-        Ok(t) => {
+        Ok(created) => {
             me.ctx
-                .flash("success", format!("Team {} is created.", t.name))?;
-            see_other(&format!("/teams/{}", t.id))
+                .flash("success", format!("Team {} is created.", created.name))?;
+            see_other(&format!("/teams/{}", created.id))
         }
-        Err(Error::Validation(e) | Error::Duplicate(e)) => {
-            render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+        Err(e) => {
+            let (status, errors) = form_errors(e, "org_id")?;
+            render_new(&me, status, form, errors).await
         }
-        Err(Error::Conflict { message, .. }) => {
-            render_new(
-                &me,
-                StatusCode::CONFLICT,
-                form,
-                FieldErrors::of("org_id", message),
-            )
-            .await
+    }
+}
+
+impl NewTeamForm {
+    fn draft(&self) -> TeamDraft {
+        TeamDraft {
+            name: self.name.clone(),
+            description: self.description.clone(),
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -362,18 +328,7 @@ async fn add_member(
         .write(move |conn| {
             let t = team::find_visible(conn, &access, id)?;
             access.require(Permission::TeamManage, t.org_id)?;
-            let found = user::find_by_email(conn, &form.email)?;
-            let u = match found {
-                Some(u) => user::find_visible(conn, &access, u.id).map_err(|_| {
-                    FieldErrors::single("email", "There is no user with this email you can see.")
-                })?,
-                None => {
-                    return Err(FieldErrors::single(
-                        "email",
-                        "There is no user with this email you can see.",
-                    ));
-                }
-            };
+            let u = user::find_visible_by_email(conn, &access, &form.email, "email")?;
             team::put_member(conn, &actor, id, u.id, lead)?;
             Ok(u.display_name)
         })

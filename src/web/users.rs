@@ -54,6 +54,41 @@ pub fn org_paths(
     Ok(labels)
 }
 
+/// Each item with the path of the org it lives in (`org_of`), as
+/// [`org_paths`] writes it.
+pub fn with_org_paths<T>(
+    conn: &mut Conn,
+    access: &Access,
+    items: Vec<T>,
+    org_of: impl Fn(&T) -> i64,
+) -> Result<Vec<(T, String)>, Error> {
+    let ids: Vec<i64> = items.iter().map(&org_of).collect();
+    let paths = org_paths(conn, access, &ids)?;
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let path = paths.get(&org_of(&item)).cloned().unwrap_or_default();
+            (item, path)
+        })
+        .collect())
+}
+
+/// [`with_org_paths`] for rows an SQL scope let through, with the
+/// resolver's final word on each: only those where `access` holds `perm`.
+pub fn seen_with_org_paths<T>(
+    conn: &mut Conn,
+    access: &Access,
+    found: Vec<T>,
+    perm: Permission,
+    org_of: impl Fn(&T) -> i64,
+) -> Result<Vec<(T, String)>, Error> {
+    let seen = found
+        .into_iter()
+        .filter(|item| access.can(perm, org_of(item)))
+        .collect();
+    with_org_paths(conn, access, seen, org_of)
+}
+
 pub struct UserRow {
     pub user: User,
     pub org_path: String,
@@ -96,25 +131,15 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
             let (shown, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
                 user::visible_page(conn, &access, &filter, offset, limit)
             })?;
-            let org_ids: Vec<i64> = shown.iter().map(|u| u.org_id).collect();
-            let paths = org_paths(conn, &access, &org_ids)?;
-            let rows = shown
+            let rows = with_org_paths(conn, &access, shown, |u| u.org_id)?
                 .into_iter()
-                .map(|u| UserRow {
-                    org_path: paths.get(&u.org_id).cloned().unwrap_or_default(),
-                    user: u,
-                })
+                .map(|(user, org_path)| UserRow { user, org_path })
                 .collect::<Vec<_>>();
             Ok((rows, total, page_no))
         })
         .await?;
-    let pager = Pager::new(
-        "/users",
-        &[("q", q.as_str()), ("status", status_text.as_str())],
-        page_no,
-        PER_PAGE,
-        total,
-    );
+    let params = [("q", q.as_str()), ("status", status_text.as_str())];
+    let pager = Pager::new("/users", &params, page_no, PER_PAGE, total);
     page(&ListPage {
         layout: me.ctx.layout("People", "users")?,
         rows,
@@ -265,24 +290,41 @@ async fn suggest_org(
     page(&SuggestionPartial { suggestion })
 }
 
+impl NewUserForm {
+    fn input(&self, org_id: Option<i64>) -> NewUserInput {
+        NewUserInput {
+            org_id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            job_title: self.job_title.clone(),
+            password: Some(self.password.clone()),
+        }
+    }
+}
+
+/// What the person who made an account is told: it is ready, or invited.
+fn created_message(created: &User) -> String {
+    if created.is_active() {
+        format!("{} can sign in now.", created.display_name)
+    } else {
+        format!(
+            "{} is invited: an activation link is on its way to {}.",
+            created.display_name, created.email
+        )
+    }
+}
+
 /// `POST /users/new`: with a password the user is active at once; without one
 /// they are invited by mail.
 #[post("/users/new")]
 async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let kind = Kind::Org(Permission::UserManage);
-    let (org_id, mut errors) = match resolve(&me, kind, "org_id", &form.org_id).await? {
+    let (org_id, mut errors) = match resolve(&me, HOME_PICKER, "org_id", &form.org_id).await? {
         Ok(id) => (id, FieldErrors::new()),
         Err(e) => (None, e),
     };
-    let input = NewUserInput {
-        org_id,
-        email: form.email.clone(),
-        display_name: form.display_name.clone(),
-        job_title: form.job_title.clone(),
-        password: Some(form.password.clone()),
-    };
-    let values = match input.parse() {
+    // The picker's message and the fields' come back together.
+    let values = match form.input(org_id).parse() {
         Ok(v) if errors.is_empty() => v,
         Ok(_) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await,
         Err(Error::Validation(more)) => {
@@ -306,15 +348,7 @@ async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpRespon
     .await?;
     match outcome {
         Ok(created) => {
-            let message = if created.is_active() {
-                format!("{} can sign in now.", created.display_name)
-            } else {
-                format!(
-                    "{} is invited: an activation link is on its way to {}.",
-                    created.display_name, created.email
-                )
-            };
-            me.ctx.flash("success", message)?;
+            me.ctx.flash("success", created_message(&created))?;
             see_other(&format!("/users/{}", created.id))
         }
         Err(e) => {
@@ -356,15 +390,7 @@ async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageErro
                 .into_iter()
                 .filter(|(g, _)| access.can(Permission::GroupView, g.org_id))
                 .collect();
-            let grants = grant::list(conn, None, Some(id))?
-                .into_iter()
-                .filter(|g| {
-                    id == access.user_id
-                        || g.grant
-                            .org_id
-                            .is_some_and(|o| access.can(Permission::AccessView, o))
-                })
-                .collect();
+            let grants = grant::known_to(conn, &access, id)?;
             let today = crate::db::now().date();
             let projects = crate::domain::assignment::current_for_user(conn, id, today)?
                 .into_iter()
@@ -453,13 +479,7 @@ async fn edit(
 ) -> Result<HttpResponse, PageError> {
     let u = managed_user(&me, id.into_inner()).await?;
     let form = form.into_inner();
-    let patch = UserPatch {
-        display_name: Some(form.display_name.clone()),
-        email: Some(form.email.clone()),
-        job_title: Some(form.job_title.clone()),
-        phone: Some(form.phone.clone()),
-        version: form.version,
-    };
+    let patch = UserPatch::from(&form);
     let (access, actor, uid) = (me.access.clone(), me.actor(), u.id);
     let outcome = me
         .db()
@@ -478,16 +498,28 @@ async fn edit(
         Err(e) => form_errors(e, "form")?,
     };
     let layout = me.ctx.layout(format!("Edit {}", u.display_name), "users")?;
-    let input = form;
+    let (user, input) = (u, form);
     Ok(render(
         status,
         &EditPage {
             layout,
-            user: u,
+            user,
             input,
             errors,
         },
     ))
+}
+
+impl From<&EditForm> for UserPatch {
+    fn from(form: &EditForm) -> Self {
+        UserPatch {
+            display_name: Some(form.display_name.clone()),
+            email: Some(form.email.clone()),
+            job_title: Some(form.job_title.clone()),
+            phone: Some(form.phone.clone()),
+            version: form.version,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -539,6 +571,9 @@ struct MoveForm {
     version: Option<i64>,
 }
 
+/// The home org picker: orgs where the viewer manages people.
+const HOME_PICKER: Kind = Kind::Org(Permission::UserManage);
+
 /// `POST /users/{id}/move`: needs `user.manage` at both ends.
 #[post("/users/{id}/move")]
 async fn move_submit(
@@ -547,15 +582,8 @@ async fn move_submit(
     form: web::Form<MoveForm>,
 ) -> Result<HttpResponse, PageError> {
     let u = managed_user(&me, id.into_inner()).await?;
-    let org_id = match resolve_required(
-        &me,
-        Kind::Org(Permission::UserManage),
-        "org_id",
-        &form.org_id,
-        "Choose the new home organization.",
-    )
-    .await?
-    {
+    let (kind, why) = (HOME_PICKER, "Choose the new home organization.");
+    let org_id = match resolve_required(&me, kind, "org_id", &form.org_id, why).await? {
         Ok(id) => id,
         Err(e) => {
             let typed = form.org_id.clone();

@@ -22,6 +22,7 @@ mod month_totals;
 mod nav_counts;
 mod openapi;
 mod org_pages;
+mod org_patch;
 mod org_tree;
 mod orgs;
 mod outbox;

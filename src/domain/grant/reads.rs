@@ -14,6 +14,26 @@ use crate::error::Result;
 
 use super::*;
 
+/// The grants held directly by `user_id` that `access` may know of: all
+/// of one's own, else those made at an org where the viewer holds
+/// `access.view`.
+pub fn known_to(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    user_id: i64,
+) -> Result<Vec<GrantView>> {
+    use crate::authz::Permission;
+    Ok(list(conn, None, Some(user_id))?
+        .into_iter()
+        .filter(|g| {
+            user_id == access.user_id
+                || g.grant
+                    .org_id
+                    .is_some_and(|o| access.can(Permission::AccessView, o))
+        })
+        .collect())
+}
+
 /// Grants at any of `org_ids` (all orgs when `None`), optionally of one user.
 pub fn list(
     conn: &mut Conn,

@@ -2,7 +2,7 @@
 //! truth; `org_closure` mirrors it in the same transaction for subtree queries.
 //!
 //! This file holds the org record, its kind and the root; the rest is one file
-//! per action: `form` (typed input and its validation), `edit` (create and
+//! per action: `acting` (each change decided for a person, for both faces), `form` (typed input and its validation), `edit` (create and
 //! update), `moving` (the tree lock and moves), `lifecycle` (archive, privacy,
 //! delete), `tree` (reads of the tree and its counts) and `search`.
 
@@ -18,6 +18,7 @@ use crate::domain::audit::{self, Actor, Event};
 use crate::domain::validate;
 use crate::error::Result;
 
+mod acting;
 mod edit;
 mod form;
 mod lifecycle;
@@ -25,6 +26,7 @@ mod moving;
 mod search;
 mod tree;
 
+pub use acting::{OrgFieldsPatch, OrgPatch, patch_as, set_archived_as, set_privacy_as, update_as};
 pub use edit::{ORG_CODE_TAKEN, create, update};
 pub(crate) use edit::{check_version, touch};
 pub use form::{OrgDraft, OrgValues, parse_code, parse_name};

@@ -224,14 +224,7 @@ pub(super) fn assignee_as(
     use crate::domain::user;
     match who {
         AssigneeRef::Id(id) => user::find_visible(conn, access, *id),
-        AssigneeRef::Email(email) => {
-            let none =
-                || FieldErrors::single("user_id", "There is no user with this email you can see.");
-            let Some(found) = user::find_by_email(conn, email)? else {
-                return Err(none());
-            };
-            user::find_visible(conn, access, found.id).map_err(|_| none())
-        }
+        AssigneeRef::Email(email) => user::find_visible_by_email(conn, access, email, "user_id"),
     }
 }
 

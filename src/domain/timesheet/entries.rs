@@ -47,6 +47,34 @@ fn describe_cell(minutes: i32, note: &str) -> String {
     }
 }
 
+/// Saves a week as a person: [`approval::require_editor`] (its owner, or
+/// someone who may edit it for them), then [`save`]; with `submit`, submits
+/// the saved sheet too, in the same transaction. Pages and the API both save
+/// through here.
+#[allow(clippy::too_many_arguments)]
+pub fn save_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    user_id: i64,
+    week_start: NaiveDate,
+    version: i64,
+    cells: &[CellInput],
+    submit: bool,
+) -> Result<Week> {
+    let owner = crate::domain::approval::require_editor(conn, access, user_id, week_start)?;
+    let saved = save(conn, actor, &owner, week_start, version, cells)?;
+    if submit {
+        let id = saved
+            .sheet
+            .as_ref()
+            .map(|s| s.id)
+            .ok_or_else(|| crate::error::Error::internal("saved week has no sheet"))?;
+        super::submit(conn, actor, &access.snapshot, id, None)?;
+    }
+    Ok(saved)
+}
+
 /// Replaces the entries of `user`'s week with `cells`, if the sheet is at
 /// `version` (0 for a week never saved) and is a draft or rejected. Cells with
 /// no minutes and no note are dropped. Only cells that change are checked

@@ -33,7 +33,7 @@ mod reminders;
 mod transitions;
 mod week;
 
-pub use entries::{CellInput, save};
+pub use entries::{CellInput, save, save_as};
 pub use reminders::remind;
 pub use transitions::{approve, parse_reason, reject, reopen, submit, withdraw};
 pub use week::{

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::{self, Conn, schema::users};
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldErrors, Result};
 
 use super::*;
 
@@ -218,4 +218,19 @@ pub(super) fn seen_among(
 pub fn find_visible(conn: &mut Conn, access: &crate::authz::Access, id: i64) -> Result<User> {
     let u = find(conn, id)?;
     visible(conn, access, vec![u])?.pop().ok_or(Error::NotFound)
+}
+
+/// The person with `email` if `access` may see them; anyone else (or no one)
+/// is one message on `field`, so it never tells whether the email is in use.
+pub fn find_visible_by_email(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    email: &str,
+    field: &str,
+) -> Result<User> {
+    let none = || FieldErrors::single(field, "There is no user with this email you can see.");
+    let Some(found) = crate::domain::user::find_by_email(conn, email)? else {
+        return Err(none());
+    };
+    find_visible(conn, access, found.id).map_err(|_| none())
 }

@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{InboxQuery, thousands};
-use crate::domain::approval::Approver;
+use crate::domain::approval::{Approver, PendingFilter};
 use crate::domain::inbox::{self, BATCH, BulkOutcome, MAX_APPROVE_ALL, Seen};
 use crate::error::{Error, FieldErrors};
 use crate::web::layout::Layout;
@@ -55,11 +55,7 @@ pub(super) async fn confirm(
         total_text: thousands(total),
         max_text: thousands(MAX_APPROVE_ALL),
         seen: seen.map(|s| Seen::encode(&s)),
-        back: if query.is_empty() {
-            "/approvals".into()
-        } else {
-            format!("/approvals?{query}")
-        },
+        back: inbox_path(&query),
         form,
     })
 }
@@ -85,21 +81,52 @@ pub(super) async fn approve(
     form: web::Form<ApproveAllForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let query = InboxQuery {
-        project: form.project,
-        team: form.team,
-        org: form.org,
-        week: form.week,
-        sort: form.sort,
-        page: String::new(),
-    };
-    let Some(seen) = Seen::parse_list(&form.seen) else {
-        return Err(
-            Error::BadRequest("The list of items to approve could not be read.".into()).into(),
-        );
+    let seen = seen_list(&form.seen)?;
+    let query = InboxQuery::from(form);
+    let (access, input) = (me.access.clone(), query.input());
+    let filter = me
+        .db()
+        .read(move |conn| Ok(inbox::read_filter(conn, &access, &input)?.filter))
+        .await?;
+    let total = approve_in_batches(&me, &filter, &seen).await?;
+    flash_outcome(&me, &total)?;
+    see_other(&inbox_path(&query.filter_query()))
+}
+
+impl From<ApproveAllForm> for InboxQuery {
+    fn from(form: ApproveAllForm) -> Self {
+        InboxQuery {
+            project: form.project,
+            team: form.team,
+            org: form.org,
+            week: form.week,
+            sort: form.sort,
+            page: String::new(),
+        }
+    }
+}
+
+/// The inbox with `query` (its filter) kept.
+fn inbox_path(query: &str) -> String {
+    if query.is_empty() {
+        "/approvals".to_string()
+    } else {
+        format!("/approvals?{query}")
+    }
+}
+
+/// The parts the confirmation listed: readable, some, and not too many.
+fn seen_list(raw: &str) -> Result<Vec<Seen>, Error> {
+    let Some(seen) = Seen::parse_list(raw) else {
+        return Err(Error::BadRequest(
+            "The list of items to approve could not be read.".into(),
+        ));
     };
     if seen.is_empty() {
-        return Err(FieldErrors::single("seen", "Nothing was listed to approve.").into());
+        return Err(FieldErrors::single(
+            "seen",
+            "Nothing was listed to approve.",
+        ));
     }
     if seen.len() as i64 > MAX_APPROVE_ALL {
         return Err(FieldErrors::single(
@@ -108,14 +135,18 @@ pub(super) async fn approve(
                 "Approve at most {} at once; narrow the filter.",
                 thousands(MAX_APPROVE_ALL)
             ),
-        )
-        .into());
+        ));
     }
-    let (access, input) = (me.access.clone(), query.input());
-    let filter = me
-        .db()
-        .read(move |conn| Ok(inbox::read_filter(conn, &access, &input)?.filter))
-        .await?;
+    Ok(seen)
+}
+
+/// Approves `seen` in batches of [`BATCH`], one transaction each, adding up
+/// what each did.
+async fn approve_in_batches(
+    me: &SignedIn,
+    filter: &PendingFilter,
+    seen: &[Seen],
+) -> Result<BulkOutcome, PageError> {
     let mut total = BulkOutcome::default();
     for chunk in seen.chunks(BATCH) {
         let (access, actor, filter, chunk) = (
@@ -136,6 +167,12 @@ pub(super) async fn approve(
         total.changed += outcome.changed;
         total.refused.extend(outcome.refused);
     }
+    Ok(total)
+}
+
+/// Says how many went through, how many were skipped and why, and which
+/// were refused.
+fn flash_outcome(me: &SignedIn, total: &BulkOutcome) -> Result<(), PageError> {
     if total.approved > 0 {
         me.ctx.flash(
             "success",
@@ -162,10 +199,5 @@ pub(super) async fn approve(
     if !total.refused.is_empty() {
         me.ctx.flash("error", super::not_approved(&total.refused))?;
     }
-    let back = query.filter_query();
-    see_other(&if back.is_empty() {
-        "/approvals".to_string()
-    } else {
-        format!("/approvals?{back}")
-    })
+    Ok(())
 }

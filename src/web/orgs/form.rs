@@ -126,12 +126,11 @@ pub(super) async fn edit(
     form: web::Form<VersionedDraft>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require(Permission::OrgEdit, id)?;
     let VersionedDraft { draft, version } = form.into_inner();
-    let (actor, asked) = (me.actor(), draft.clone());
+    let (access, actor, asked) = (me.access.clone(), me.actor(), draft.clone());
     let outcome = me
         .db()
-        .write(move |conn| org::update(conn, &actor, id, &asked.validate()?, version))
+        .write(move |conn| org::update_as(conn, &access, &actor, id, &asked, version))
         .await;
     match outcome {
         Ok(updated) => {

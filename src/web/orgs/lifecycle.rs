@@ -104,11 +104,10 @@ pub(super) async fn set_archived(
     archived: bool,
     version: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
-    me.access.require_at_parent(Permission::OrgDelete, id)?;
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
     let outcome = me
         .db()
-        .write(move |conn| org::set_archived(conn, &actor, id, archived, version))
+        .write(move |conn| org::set_archived_as(conn, &access, &actor, id, archived, version))
         .await;
     let o = match outcome {
         Ok(o) => o,

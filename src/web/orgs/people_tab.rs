@@ -41,23 +41,7 @@ pub(super) async fn people_tab(
                 ..Default::default()
             };
             let members = user::search(conn, &filter)?;
-            let tree = access.snapshot.tree();
-            // Guests: holders of grants made here whose home lies outside this org.
-            let mut guests = Vec::new();
-            let now = crate::db::now();
-            for g in grant::list(conn, Some(&[id]), None)? {
-                // An expired grant makes nobody a guest any more.
-                let Some(uid) = g.grant.user_id.filter(|_| !g.is_expired(now)) else {
-                    continue;
-                };
-                let u = user::find(conn, uid)?;
-                if !tree.is_within(u.org_id, id) {
-                    let home = org_paths(conn, &access, &[u.org_id])?
-                        .remove(&u.org_id)
-                        .unwrap_or_default();
-                    guests.push((u, g.role.clone(), home));
-                }
-            }
+            let guests = guests(conn, &access, id)?;
             Ok((h, members, guests))
         })
         .await?;
@@ -67,4 +51,30 @@ pub(super) async fn people_tab(
         members,
         guests,
     })
+}
+
+/// Holders of live grants made at `id` whose home lies outside it: each
+/// with the role and their home's path.
+fn guests(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    id: i64,
+) -> Result<Vec<(User, String, String)>, Error> {
+    let tree = access.snapshot.tree();
+    let mut guests = Vec::new();
+    let now = crate::db::now();
+    for g in grant::list(conn, Some(&[id]), None)? {
+        // An expired grant makes nobody a guest any more.
+        let Some(uid) = g.grant.user_id.filter(|_| !g.is_expired(now)) else {
+            continue;
+        };
+        let u = user::find(conn, uid)?;
+        if !tree.is_within(u.org_id, id) {
+            let home = org_paths(conn, access, &[u.org_id])?
+                .remove(&u.org_id)
+                .unwrap_or_default();
+            guests.push((u, g.role.clone(), home));
+        }
+    }
+    Ok(guests)
 }

@@ -46,52 +46,64 @@ pub(super) async fn act(
             Ok((week.user.id, week.week_start))
         })
         .await;
-    let back = |at: (i64, NaiveDate)| {
-        if form.back.is_empty() {
-            format!("/timesheets/{}/{}", at.0, at.1)
-        } else {
-            crate::web::safe_next(Some(&form.back))
-        }
-    };
     match result {
         Ok(at) => {
-            let done = match action {
-                Action::Submit => "The week is submitted for approval.",
-                Action::Withdraw => "The week is withdrawn; it is a draft again.",
-                Action::Approve => "Approved.",
-                Action::Reject => "Rejected; the person is told why.",
-                Action::Reopen => "The week is reopened.",
-            };
-            me.ctx.flash("success", done)?;
-            see_other(&back(at))
+            me.ctx.flash("success", done_message(action))?;
+            see_other(&form.back_to(at))
         }
         Err(e @ (Error::Validation(_) | Error::Conflict { .. } | Error::Forbidden(_))) => {
-            // Show the sheet again with the reason next to the field, or the
-            // conflict at the top.
-            let status = crate::http::status_of(&e);
-            let (errors, problem) = match e {
-                Error::Validation(errors) => (errors, None),
-                other => (FieldErrors::new(), Some(other.to_string())),
-            };
-            let access = me.access.clone();
-            let loaded = me
-                .db()
-                .read(move |conn| {
-                    let sheet = timesheet::find(conn, id)?;
-                    load(conn, &access, sheet.user_id, sheet.week_start)
-                })
-                .await?;
-            build_page(
-                &me,
-                loaded,
-                Outcome {
-                    errors,
-                    problem,
-                    ..Outcome::default()
-                },
-                status,
-            )
+            sheet_again(&me, id, e).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+impl ActForm {
+    /// Where to go after acting: `back` (a local path), else the sheet.
+    fn back_to(&self, at: (i64, NaiveDate)) -> String {
+        if self.back.is_empty() {
+            format!("/timesheets/{}/{}", at.0, at.1)
+        } else {
+            crate::web::safe_next(Some(&self.back))
+        }
+    }
+}
+
+/// What the person is told once `action` went through.
+fn done_message(action: Action) -> &'static str {
+    match action {
+        Action::Submit => "The week is submitted for approval.",
+        Action::Withdraw => "The week is withdrawn; it is a draft again.",
+        Action::Approve => "Approved.",
+        Action::Reject => "Rejected; the person is told why.",
+        Action::Reopen => "The week is reopened.",
+    }
+}
+
+/// The sheet `id` again with the reason next to the field (422), or the
+/// conflict or refusal at the top.
+async fn sheet_again(me: &SignedIn, id: i64, e: Error) -> Result<HttpResponse, PageError> {
+    let status = crate::http::status_of(&e);
+    let (errors, problem) = match e {
+        Error::Validation(errors) => (errors, None),
+        other => (FieldErrors::new(), Some(other.to_string())),
+    };
+    let access = me.access.clone();
+    let loaded = me
+        .db()
+        .read(move |conn| {
+            let sheet = timesheet::find(conn, id)?;
+            load(conn, &access, sheet.user_id, sheet.week_start)
+        })
+        .await?;
+    build_page(
+        me,
+        loaded,
+        Outcome {
+            errors,
+            problem,
+            ..Outcome::default()
+        },
+        status,
+    )
 }

@@ -413,41 +413,62 @@ pub(super) async fn show(
     let (user_id, raw) = path.into_inner();
     let week = parse_week(&raw)?;
     let access = me.access.clone();
-    let mut extra_rows: Vec<i64> = query
-        .rows
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let add = query.add.trim().to_string();
     let copy = !query.copy.is_empty();
     let (loaded, copied) = me
         .db()
         .read(move |conn| {
             let loaded = load(conn, &access, user_id, week)?;
-            let copied = if copy {
-                match timesheet::week_from(week, -1) {
-                    Some(last) => timesheet::load_week(conn, &loaded.week.user, last)?
-                        .entries
-                        .iter()
-                        .map(|e| e.project_id)
-                        .collect::<BTreeSet<i64>>(),
-                    None => BTreeSet::new(),
-                }
-            } else {
-                BTreeSet::new()
+            let copied = match copy {
+                true => last_weeks_projects(conn, &loaded, week)?,
+                false => BTreeSet::new(),
             };
             Ok((loaded, copied))
         })
         .await?;
-    let assignable: HashSet<i64> = loaded.assignable.iter().map(|(id, _)| *id).collect();
-    // Only projects that may take time now; the rest are named in a message.
+    let outcome = extra_rows(&query, &loaded.assignable, &copied, copy);
+    let status = crate::web::error::status_for(&outcome.errors);
+    build_page(&me, loaded, outcome, status)
+}
+
+/// The projects of the owner's week before `week` (none for the first week).
+fn last_weeks_projects(
+    conn: &mut Conn,
+    loaded: &Loaded,
+    week: NaiveDate,
+) -> crate::error::Result<BTreeSet<i64>> {
+    Ok(match timesheet::week_from(week, -1) {
+        Some(last) => timesheet::load_week(conn, &loaded.week.user, last)?
+            .entries
+            .iter()
+            .map(|e| e.project_id)
+            .collect(),
+        None => BTreeSet::new(),
+    })
+}
+
+/// The rows asked for beyond the saved ones (`rows`, `add`, last week's
+/// `copied`), only projects that may take time now; the rest are named in a
+/// message.
+fn extra_rows(
+    query: &ShowQuery,
+    assignable_rows: &[(i64, String)],
+    copied: &BTreeSet<i64>,
+    copy: bool,
+) -> Outcome {
+    let mut extra_rows: Vec<i64> = query
+        .rows
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let assignable: HashSet<i64> = assignable_rows.iter().map(|(id, _)| *id).collect();
     extra_rows.retain(|id| assignable.contains(id));
     // The project to add, as typed: its label, code or id among the owner's
     // assignments; anything else answers one message (nothing is told of
     // projects elsewhere).
     let mut errors = FieldErrors::new();
+    let add = query.add.trim();
     if !add.is_empty() {
-        match added_project(&loaded.assignable, &add) {
+        match added_project(assignable_rows, add) {
             Some(id) => extra_rows.push(id),
             None => errors.add(
                 "add",
@@ -464,20 +485,10 @@ pub(super) async fn show(
             "Last week's projects are filled in; {n} you are no longer assigned to were left out."
         ),
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    build_page(
-        &me,
-        loaded,
-        Outcome {
-            extra_rows,
-            message,
-            errors,
-            ..Outcome::default()
-        },
-        status,
-    )
+    Outcome {
+        extra_rows,
+        message,
+        errors,
+        ..Outcome::default()
+    }
 }

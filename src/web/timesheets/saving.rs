@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
 
-use crate::domain::approval::{self};
 use crate::domain::timesheet::{self, CellInput};
 use crate::error::{Error, FieldErrors};
 use crate::web::{PageError, SignedIn, is_htmx, see_other};
@@ -91,30 +90,39 @@ pub(super) async fn save(
     } else {
         me.db()
             .write(move |conn| {
-                let owner = approval::require_editor(conn, &access, user_id, week)?;
-                let saved = timesheet::save(conn, &actor, &owner, week, version, &cells)?;
-                if submit {
-                    let id = saved
-                        .sheet
-                        .as_ref()
-                        .map(|s| s.id)
-                        .ok_or_else(|| Error::internal("saved week has no sheet"))?;
-                    timesheet::submit(conn, &actor, &access.snapshot, id, None)?;
-                }
-                Ok(())
+                timesheet::save_as(
+                    conn, &access, &actor, user_id, week, version, &cells, submit,
+                )
             })
             .await
+            .map(|_| ())
     };
     let done = if submit {
         "Your week is submitted for approval."
     } else {
         "Saved."
     };
-    let (status, outcome) = match outcome {
-        Ok(()) if !is_htmx(&req) => {
-            me.ctx.flash("success", done)?;
-            return see_other(&format!("/timesheets/{user_id}/{week}"));
-        }
+    if outcome.is_ok() && !is_htmx(&req) {
+        me.ctx.flash("success", done)?;
+        return see_other(&format!("/timesheets/{user_id}/{week}"));
+    }
+    let (status, outcome) = shown_outcome(outcome, typed, done)?;
+    let access = me.access.clone();
+    let loaded = me
+        .db()
+        .read(move |conn| load(conn, &access, user_id, week))
+        .await?;
+    build_page(&me, loaded, outcome, status)
+}
+
+/// What the grid page says after a save: done, the marked cells (422), or
+/// the newer data with what was typed that it lacks (409).
+fn shown_outcome(
+    outcome: Result<(), Error>,
+    typed: Typed,
+    done: &str,
+) -> Result<(StatusCode, Outcome), PageError> {
+    Ok(match outcome {
         Ok(()) => (
             StatusCode::OK,
             Outcome {
@@ -131,26 +139,17 @@ pub(super) async fn save(
                 ..Outcome::default()
             },
         ),
-        Err(Error::Conflict { message, .. }) => {
-            // Show the newer data, and what the person typed that it lacks.
-            (
-                StatusCode::CONFLICT,
-                Outcome {
-                    problem: Some(message),
-                    unsaved: describe_typed(&typed),
-                    extra_rows: typed.rows.clone(),
-                    ..Outcome::default()
-                },
-            )
-        }
+        Err(Error::Conflict { message, .. }) => (
+            StatusCode::CONFLICT,
+            Outcome {
+                problem: Some(message),
+                unsaved: describe_typed(&typed),
+                extra_rows: typed.rows.clone(),
+                ..Outcome::default()
+            },
+        ),
         Err(e) => return Err(e.into()),
-    };
-    let access = me.access.clone();
-    let loaded = me
-        .db()
-        .read(move |conn| load(conn, &access, user_id, week))
-        .await?;
-    build_page(&me, loaded, outcome, status)
+    })
 }
 
 /// The typed cells as a list a person can re-enter from.

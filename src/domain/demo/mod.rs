@@ -11,7 +11,10 @@
 //! SQL text is assembled from values generated here (numbers, dates and names
 //! from the lists below, quotes doubled), never from input.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+mod bulk;
+mod names;
+
+use chrono::{Duration, NaiveDate};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
@@ -19,10 +22,13 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use crate::authz::roles::BuiltinRole;
-use crate::db::{AnyConnection, Conn, Db, schema::orgs};
+use crate::db::{Conn, Db, schema::orgs};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::{epoch, role, timesheet};
 use crate::error::{Error, Result};
+
+use bulk::{Bulk, next_id, q, sync_sequences, ts};
+use names::{CITIES, COMPANIES, FIRST, LAST, REGIONS, WORK};
 
 /// The password of every demo account.
 pub const PASSWORD: &str = "canopy-demo-2026";
@@ -90,159 +96,6 @@ pub struct Summary {
     pub entries: usize,
     /// (who, email): every one signs in with [`PASSWORD`].
     pub sign_ins: Vec<(String, String)>,
-}
-
-const COMPANIES: &[&str] = &[
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Hooli",
-    "Stark",
-    "Wayne",
-    "Wonka",
-    "Tyrell",
-    "Cyberdyne",
-    "Soylent",
-    "Vandelay",
-    "Oscorp",
-    "Massive",
-    "Duff",
-    "Monarch",
-    "Gringotts",
-    "Aperture",
-    "Black Mesa",
-    "Nakatomi",
-];
-const REGIONS: &[&str] = &[
-    "North",
-    "South",
-    "East",
-    "West",
-    "Central",
-    "Coast",
-    "Valley",
-    "Highlands",
-];
-const CITIES: &[&str] = &[
-    "Lisbon", "Porto", "Lyon", "Turin", "Ghent", "Malmö", "Bergen", "Graz", "Brno", "Kraków",
-    "Tartu", "Cork", "Leeds", "Utrecht", "Basel", "Bilbao",
-];
-const FIRST: &[&str] = &[
-    "Ada", "Ben", "Chloé", "Dev", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kaia",
-    "Liam", "Mira", "Nils", "Olga", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera",
-    "Wim", "Xenia", "Yusuf", "Zoe",
-];
-const LAST: &[&str] = &[
-    "Almeida", "Brandt", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Horvat", "Ivanova",
-    "Jansen", "Kowalski", "Larsen", "Moreau", "Novak", "O'Brien", "Petrov", "Rossi", "Schmidt",
-    "Tanaka", "Uddin", "Varga", "Weber",
-];
-const WORK: &[&str] = &[
-    "Planning",
-    "Build",
-    "Review",
-    "Support",
-    "Migration",
-    "Audit",
-    "Rollout",
-];
-
-fn q(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-fn ts(t: NaiveDateTime) -> String {
-    format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"))
-}
-
-/// Collects rows and writes them as multi-row INSERTs of `BATCH` rows.
-struct Bulk {
-    head: String,
-    rows: Vec<String>,
-    written: usize,
-}
-
-const BATCH: usize = 500;
-
-impl Bulk {
-    fn new(table: &str, columns: &str) -> Bulk {
-        Bulk {
-            head: format!("INSERT INTO {table} ({columns}) VALUES "),
-            rows: Vec::with_capacity(BATCH),
-            written: 0,
-        }
-    }
-
-    fn push(&mut self, conn: &mut Conn, row: String) -> Result<()> {
-        self.rows.push(row);
-        if self.rows.len() >= BATCH {
-            self.flush(conn)?;
-        }
-        Ok(())
-    }
-
-    /// Like `push`, for rows that reference rows of `parents`: those are written
-    /// first whenever this one writes.
-    fn push_after(
-        &mut self,
-        conn: &mut Conn,
-        row: String,
-        parents: &mut [&mut Bulk],
-    ) -> Result<()> {
-        self.rows.push(row);
-        if self.rows.len() >= BATCH {
-            for parent in parents.iter_mut() {
-                parent.flush(conn)?;
-            }
-            self.flush(conn)?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self, conn: &mut Conn) -> Result<usize> {
-        if !self.rows.is_empty() {
-            let sql = format!("{}{}", self.head, self.rows.join(","));
-            conn.batch_execute(&sql)?;
-            self.written += self.rows.len();
-            self.rows.clear();
-        }
-        Ok(self.written)
-    }
-}
-
-fn next_id(conn: &mut Conn, table: &str) -> Result<i64> {
-    #[derive(QueryableByName)]
-    struct Max {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    let sql = format!("SELECT COALESCE(MAX(id), 0) AS id FROM {table}");
-    let max: Max = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-        .get_result::<Max>(c))?;
-    Ok(max.id + 1)
-}
-
-/// After explicit ids, PostgreSQL's identity sequences must move past them.
-fn sync_sequences(conn: &mut Conn) -> Result<()> {
-    if let AnyConnection::Postgresql(_) = conn {
-        for table in [
-            "orgs",
-            "users",
-            "grants",
-            "projects",
-            "project_assignments",
-            "teams",
-            "timesheets",
-            "time_entries",
-            "approval_parts",
-        ] {
-            conn.batch_execute(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
-            ))?;
-        }
-    }
-    Ok(())
 }
 
 /// An org being generated.

@@ -1,10 +1,12 @@
-//! `/api/v1/orgs`: the org tree as the caller may see it.
+//! `/api/v1/orgs`: the org tree as the caller may see it; its settings in
+//! `settings`.
 
-use std::collections::{BTreeMap, HashMap};
+pub mod settings;
 
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::json::{text_or_list, time};
 use super::list::{ListBody, PageQuery, page_of};
@@ -12,7 +14,6 @@ use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::access::AccessItem;
 use crate::domain::org::{self, Org, OrgDraft};
-use crate::domain::settings;
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,8 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(update)
         .service(move_org)
         .service(remove)
-        .service(get_settings)
-        .service(put_settings)
+        .service(settings::get_settings)
+        .service(settings::put_settings)
         .service(access_list);
 }
 
@@ -198,6 +199,30 @@ struct ListQuery {
     q: Option<String>,
 }
 
+/// The orgs of `visible` (path order) whose name or code contains `q`,
+/// matched within the caller's scope; `None` when `q` is blank.
+fn matching_in_order(
+    conn: &mut crate::db::Conn,
+    access: &Access,
+    visible: &[i64],
+    q: &str,
+) -> Result<Option<Vec<i64>>, Error> {
+    if q.trim().is_empty() {
+        return Ok(None);
+    }
+    let matches: std::collections::HashSet<i64> =
+        org::search_visible_ids(conn, access, Permission::OrgView, q)?
+            .into_iter()
+            .collect();
+    Ok(Some(
+        visible
+            .iter()
+            .copied()
+            .filter(|id| matches.contains(id))
+            .collect(),
+    ))
+}
+
 /// `GET /orgs`: every org the caller may see, in path order.
 #[utoipa::path(
     operation_id = "listOrgs",
@@ -218,22 +243,7 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
             let visible = access
                 .snapshot
                 .visible_orgs_shared(access.user_id, Permission::OrgView);
-            let matched: Option<Vec<i64>> = if q.trim().is_empty() {
-                None
-            } else {
-                // Matched within the caller's scope, then kept in path order.
-                let matches: std::collections::HashSet<i64> =
-                    org::search_visible_ids(conn, &access, Permission::OrgView, &q)?
-                        .into_iter()
-                        .collect();
-                Some(
-                    visible
-                        .iter()
-                        .copied()
-                        .filter(|id| matches.contains(id))
-                        .collect(),
-                )
-            };
+            let matched = matching_in_order(conn, &access, &visible, &q)?;
             let ids: &[i64] = matched.as_deref().unwrap_or(&visible);
             let shown = page_of(ids, page, per_page);
             let mut orgs = org::find_many(conn, &shown)?;
@@ -365,45 +375,28 @@ struct PatchBody {
     tags: Option<String>,
 }
 
-impl PatchBody {
-    fn edits_fields(&self) -> bool {
-        [
-            &self.name,
-            &self.code,
-            &self.kind,
-            &self.description,
-            &self.address_line1,
-            &self.address_line2,
-            &self.city,
-            &self.state,
-            &self.country,
-            &self.postal_code,
-            &self.phone,
-            &self.website,
-            &self.email_domains,
-            &self.tags,
-        ]
-        .iter()
-        .any(|f| f.is_some())
-    }
-
-    /// `current` with this patch laid over it.
-    fn over(self, current: OrgDraft) -> OrgDraft {
-        OrgDraft {
-            name: self.name.unwrap_or(current.name),
-            code: self.code.unwrap_or(current.code),
-            kind: self.kind.unwrap_or(current.kind),
-            description: self.description.unwrap_or(current.description),
-            address_line1: self.address_line1.unwrap_or(current.address_line1),
-            address_line2: self.address_line2.unwrap_or(current.address_line2),
-            city: self.city.unwrap_or(current.city),
-            state: self.state.unwrap_or(current.state),
-            country: self.country.unwrap_or(current.country),
-            postal_code: self.postal_code.unwrap_or(current.postal_code),
-            phone: self.phone.unwrap_or(current.phone),
-            website: self.website.unwrap_or(current.website),
-            email_domains: self.email_domains.unwrap_or(current.email_domains),
-            tags: self.tags.unwrap_or(current.tags),
+impl From<PatchBody> for org::OrgPatch {
+    fn from(body: PatchBody) -> Self {
+        org::OrgPatch {
+            fields: org::OrgFieldsPatch {
+                name: body.name,
+                code: body.code,
+                kind: body.kind,
+                description: body.description,
+                address_line1: body.address_line1,
+                address_line2: body.address_line2,
+                city: body.city,
+                state: body.state,
+                country: body.country,
+                postal_code: body.postal_code,
+                phone: body.phone,
+                website: body.website,
+                email_domains: body.email_domains,
+                tags: body.tags,
+            },
+            privacy_mode: body.privacy_mode,
+            archived: body.status.map(|s| s == OrgStatusInput::Archived),
+            version: body.version,
         }
     }
 }
@@ -423,44 +416,10 @@ async fn update(
     body: web::Json<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    me.access.require_visible(id)?;
-    let body = body.into_inner();
-    let (privacy, version) = (body.privacy_mode, body.version);
-    let archive = body.status.map(|s| s == OrgStatusInput::Archived);
-    let edits = body.edits_fields();
-    if edits {
-        me.access.require(Permission::OrgEdit, id)?;
-    }
-    if privacy.is_some() {
-        me.access.require(Permission::OrgSettings, id)?;
-    }
-    if archive.is_some() {
-        me.access.require_at_parent(Permission::OrgDelete, id)?;
-    }
-    if !edits && privacy.is_none() && archive.is_none() {
-        return Err(FieldErrors::single("body", "Nothing to change.").into());
-    }
-    let actor = me.actor();
+    let patch = org::OrgPatch::from(body.into_inner());
+    let (access, actor) = (me.access.clone(), me.actor());
     me.db()
-        .write(move |conn| {
-            let current = org::find(conn, id)?;
-            let mut version = version;
-            // Restore before editing, archive after: an archived org is read-only.
-            if archive == Some(false) {
-                org::set_archived(conn, &actor, id, false, version.take())?;
-            }
-            if edits {
-                let draft = body.over(OrgDraft::from_org(&current));
-                org::update(conn, &actor, id, &draft.validate()?, version.take())?;
-            }
-            if let Some(on) = privacy {
-                org::set_privacy(conn, &actor, id, on, version.take())?;
-            }
-            if archive == Some(true) {
-                org::set_archived(conn, &actor, id, true, version.take())?;
-            }
-            Ok(())
-        })
+        .write(move |conn| org::patch_as(conn, &access, &actor, id, patch))
         .await?;
     Ok(HttpResponse::Ok().json(one_fresh(&me, id).await?))
 }
@@ -523,98 +482,6 @@ async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /orgs/{id}/settings`: each setting's value and where it comes from.
-#[utoipa::path(
-    operation_id = "getOrgSettings",
-    summary = "Effective settings, each with value, inherited_from and source",
-    responses((status = 200, description = "Settings by key", body = BTreeMap<String, SettingJson>)),
-)]
-#[get("/orgs/{id}/settings")]
-async fn get_settings(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    require_inside(&me.access, id)?;
-    let all = me
-        .db()
-        .read(move |conn| settings::effective(conn, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(settings_json(&me.access, &all)))
-}
-
-/// `PUT /orgs/{id}/settings`: `{key: value}` overrides, `{key: null}` reverts;
-/// an optional `version` (the org's) answers 409 when stale.
-#[utoipa::path(
-    operation_id = "putOrgSettings",
-    summary = "Override settings; null reverts a key to inherited (org.settings)",
-    request_body(content = Object, description = "`{key: value or null}`, and an optional `version` (the org's)"),
-    responses((status = 200, description = "Settings by key", body = BTreeMap<String, SettingJson>)),
-)]
-#[put("/orgs/{id}/settings")]
-async fn put_settings(
-    me: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<Map<String, Value>>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let mut body = body.into_inner();
-    // `version` is the org's (optional): a stale one answers 409.
-    let version = take_version(&mut body)?;
-    let changes: Vec<(String, Option<Value>)> = body
-        .into_iter()
-        .map(|(k, v)| (k, if v.is_null() { None } else { Some(v) }))
-        .collect();
-    let (access, actor) = (me.access.clone(), me.actor());
-    let all = me
-        .db()
-        .write(move |conn| settings::change(conn, &access, &actor, id, &changes, version))
-        .await?;
-    Ok(HttpResponse::Ok().json(settings_json(&me.access, &all)))
-}
-
-/// Takes the optional `version` out of a JSON body (a stale one answers 409
-/// where it is checked); anything but an integer or null is a field error.
-fn take_version(body: &mut Map<String, Value>) -> Result<Option<i64>, Error> {
-    match body.remove("version") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| FieldErrors::single("version", "version must be an integer.")),
-    }
-}
-
-/// One setting as the API shows it.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = Setting)]
-struct SettingJson {
-    value: Value,
-    /// The org whose value applies; null when set here, by default, or when
-    /// that org is above your sight (`source` still says `inherited`).
-    inherited_from: Option<i64>,
-    /// `this_org`, `inherited` or `default`.
-    #[schema(value_type = String)]
-    source: settings::Source,
-}
-
-/// Settings as the API shows them; an inheriting source above the caller's
-/// sight is `null` (the `source` still says the value is inherited).
-fn settings_json(access: &Access, all: &[settings::Effective]) -> BTreeMap<String, SettingJson> {
-    all.iter()
-        .map(|e| {
-            let from = e
-                .inherited_from
-                .filter(|o| access.can(Permission::OrgView, *o));
-            (
-                e.key.to_string(),
-                SettingJson {
-                    value: e.value.clone(),
-                    inherited_from: from,
-                    source: e.source.clone(),
-                },
-            )
-        })
-        .collect()
-}
-
 /// Org content (settings, access, members) needs sight inside the privacy border.
 pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
     access.require_visible(org_id)?;
@@ -638,6 +505,23 @@ struct AccessQuery {
     role_id: Option<String>,
 }
 
+impl TryFrom<&AccessQuery> for crate::domain::access::AccessFilter {
+    type Error = Error;
+
+    fn try_from(query: &AccessQuery) -> Result<Self, Error> {
+        let role_id = match query.role_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                FieldErrors::single("role_id", "role_id must be a role's id (a whole number).")
+            })?),
+        };
+        Ok(crate::domain::access::AccessFilter {
+            q: query.q.clone().unwrap_or_default(),
+            role_id,
+        })
+    }
+}
+
 /// `GET /orgs/{id}/access?q=&role_id=`: who has access here, and through
 /// which grant. Only the grants the caller may know of: made at orgs they
 /// see, to users and groups they see; paged in SQL by the same domain
@@ -656,16 +540,7 @@ async fn access_list(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let (page, per_page) = query.page.parse()?;
-    let role_id = match query.role_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            FieldErrors::single("role_id", "role_id must be a role's id (a whole number).")
-        })?),
-    };
-    let filter = crate::domain::access::AccessFilter {
-        q: query.q.clone().unwrap_or_default(),
-        role_id,
-    };
+    let filter = crate::domain::access::AccessFilter::try_from(&*query)?;
     require_inside(&me.access, id)?;
     me.access.require(Permission::AccessView, id)?;
     let access = me.access.clone();
