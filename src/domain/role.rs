@@ -168,6 +168,10 @@ pub fn create_custom_as(
     org_id: i64,
     input: &CustomRoleInput,
 ) -> Result<Role> {
+    // Who may define roles here is decided before the input is read, so a
+    // person without `access.manage` learns nothing from the form's messages
+    // (the page and the API answer alike).
+    access.require(crate::authz::Permission::AccessManage, org_id)?;
     let (name, permissions) = parse_custom(input)?;
     access.require_may_grant(permissions, org_id, false)?;
     create_custom(conn, actor, org_id, &name, permissions)

@@ -291,3 +291,43 @@ async fn typed_patch_bodies_name_an_unknown_field_and_change_nothing() {
         .expect_status(S::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["body"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn defining_a_custom_role_is_decided_alike_before_the_input_is_read() {
+    let w = world().await;
+    // Vic sees inside Acme but may not manage access there; Ola may.
+    let vic_api = w
+        .member("vic@example.com", w.acme, "Viewer", w.acme)
+        .await
+        .token;
+    let ola_api = w.org_admin("ola@example.com", w.acme).await.token;
+    let vic = w.signed_in_browser("vic@example.com").await;
+    let roles = async || {
+        w.get_json(&w.ada, format!("/roles?org_id={}", w.acme))
+            .await
+            .1
+    };
+    let before = roles().await;
+
+    // Bad input from someone without access.manage: refused for who they
+    // are (403) on both faces, not told what is wrong with the input.
+    let page = vic
+        .submit_form(&format!("/orgs/{}/roles", w.acme), &[("name", "")])
+        .await;
+    assert_eq!(page.status(), S::FORBIDDEN);
+    let body = json!({"org_id": w.acme, "name": "", "permissions": []});
+    let (status, answer) = w.post_json(&vic_api, "/roles", body).await;
+    assert_eq!(status, S::FORBIDDEN, "{answer}");
+
+    // The same input from an org admin: 422 on the name, on both faces.
+    let ola = w.signed_in_browser("ola@example.com").await;
+    let page = ola
+        .submit_form(&format!("/orgs/{}/roles", w.acme), &[("name", "")])
+        .await;
+    assert_eq!(page.status(), S::UNPROCESSABLE_ENTITY);
+    let body = json!({"org_id": w.acme, "name": "", "permissions": []});
+    let (status, answer) = w.post_json(&ola_api, "/roles", body).await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["error"]["fields"]["name"].is_string(), "{answer}");
+    assert_eq!(roles().await, before, "nothing was defined");
+}
