@@ -231,8 +231,8 @@ impl ShowPage {
 }
 
 /// Resolves the org, project, team and person pickers in `input` and checks
-/// the filter. Left empty, the org is the person's default scope: its field
-/// shows it as if it had been picked.
+/// the filter. Left empty, the org is the one the person works in, else
+/// their default scope: its field shows it as if it had been picked.
 async fn read_filters(
     me: &SignedIn,
     input: &mut FilterInput,
@@ -246,6 +246,15 @@ async fn read_filters(
         &mut input.user_id,
     )
     .await?;
+    // Left empty, the org is the one the person works in (the shell's
+    // switcher) when they read reports there.
+    let empty = input.org_id.as_deref().is_none_or(|o| o.trim().is_empty());
+    if empty
+        && let Some((org, _)) = &me.ctx.context
+        && me.access.can(Permission::ReportView, *org)
+    {
+        input.org_id = Some(org.to_string());
+    }
     let parsed = input.parse(&me.access, crate::db::now().date());
     if let Ok(f) = &parsed
         && pickers.org.value.trim().is_empty()

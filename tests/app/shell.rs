@@ -1,7 +1,7 @@
 //! The shell around every page: the sidebar holds only what the person may
 //! use, the org switcher takes only orgs they administer (and never leads
-//! off the site), the branding is the org's own, and a context that no
-//! longer holds falls back.
+//! off the site; the tree and the reports start there), the branding is
+//! the org's own, and a context that no longer holds falls back.
 
 use reqwest::StatusCode as S;
 use serde_json::json;
@@ -98,6 +98,20 @@ async fn the_switcher_takes_only_orgs_one_administers_and_stays_on_the_site() {
     assert!(sidebar(&html).contains(&format!("/orgs/{}/settings", t.east)));
     let (_, tree) = olga.get_page("/orgs").await;
     assert!(tree.contains("data-testid=\"tree-current\""), "{tree}");
+    // Reports start there too, until another org is picked.
+    let (status, report) = olga.get_page("/reports/entries").await;
+    assert_eq!(status, S::OK);
+    assert!(
+        report.contains("name=\"org_id\" value=\"ACME-EAST\""),
+        "{report}"
+    );
+    let (_, report) = olga
+        .get_page(&format!("/reports/entries?org_id={}", t.acme))
+        .await;
+    assert!(
+        report.contains("name=\"org_id\" value=\"ACME\""),
+        "{report}"
+    );
 
     // Another tenant, the root above her, and a code that names nothing are
     // refused alike, and the choice stays.
