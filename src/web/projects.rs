@@ -341,7 +341,8 @@ struct ShowPage {
     grant_form: GrantForm,
     my_id: i64,
     errors: FieldErrors,
-    today: chrono::NaiveDate,
+    /// Where the assign form's start date begins: this week's first day.
+    assign_from: chrono::NaiveDate,
     /// Minutes logged on the project, for those who may see time there.
     logged: Option<i64>,
 }
@@ -377,7 +378,7 @@ async fn render_show_listed(
         (assignees, total, page_no),
         grants,
         activity,
-        logged,
+        (logged, assign_from),
         (can_grant, grant_roles),
     ) = me
         .db()
@@ -411,6 +412,11 @@ async fn render_show_listed(
             } else {
                 None
             };
+            // A new assignment starts with this week (by the project's org),
+            // so the days of it already worked can be logged.
+            let rules = crate::domain::timesheet::rules(conn, p.org_id)?;
+            let assign_from =
+                crate::domain::timesheet::week_start_of(db::now().date(), rules.week_start);
             // Grants at a project are decided at its org (`grant::grant_as`).
             let can_grant = access.can(Permission::AccessManage, p.org_id);
             let grant_roles = if can_grant {
@@ -424,7 +430,7 @@ async fn render_show_listed(
                 assignees,
                 grants,
                 activity,
-                logged,
+                (logged, assign_from),
                 (can_grant, grant_roles),
             ))
         })
@@ -455,7 +461,7 @@ async fn render_show_listed(
             grant_form,
             my_id: me.user.id,
             errors,
-            today: db::now().date(),
+            assign_from,
             logged,
         },
     ))

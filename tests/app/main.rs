@@ -9,6 +9,7 @@ mod auth;
 mod border;
 mod cli;
 mod closed_sets;
+mod daily_work;
 mod escalation;
 mod faces;
 mod fixture;
