@@ -17,8 +17,8 @@ use tokio::sync::mpsc;
 
 use crate::helpers::*;
 
-mod passwords;
 mod outbox;
+mod passwords;
 
 const NEW_PASSWORD: &str = "a much better password";
 

@@ -425,4 +425,3 @@ async fn version_of(app: &TestApp, token: &str, id: i64) -> String {
     let (_, body) = app.get_json(token, format!("/orgs/{id}")).await;
     body["version"].as_i64().unwrap().to_string()
 }
-

@@ -480,4 +480,3 @@ async fn moving_a_home_needs_user_manage_at_the_origin_too() {
     let (_, still) = t.app.get_json(&t.ada, format!("/users/{}", sam.id)).await;
     assert_eq!(still["org_id"], t.acme);
 }
-

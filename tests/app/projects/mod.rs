@@ -384,4 +384,3 @@ async fn bad_project_input_is_refused_and_changes_nothing() {
     assert_eq!(still["org_id"], w.west);
     assert_eq!(all_projects(app).await.len(), before + 1);
 }
-

@@ -524,4 +524,3 @@ async fn both_mode_asks_the_projects_first_then_the_team() {
     assert_eq!(team_part["project_id"], Value::Null);
     assert_eq!(team_part["decided_by"], w.lee_id);
 }
-
