@@ -246,6 +246,17 @@ pub struct Effective {
 }
 
 impl Effective {
+    /// The value as a form field holds it: text as it is (empty stays
+    /// empty, never the words "(empty)"), anything else as [`display`] shows it.
+    ///
+    /// [`display`]: Effective::display
+    pub fn form_value(&self) -> String {
+        match &self.value {
+            Value::String(s) => s.clone(),
+            _ => self.display(),
+        }
+    }
+
     /// The value as a person reads it.
     pub fn display(&self) -> String {
         match &self.value {

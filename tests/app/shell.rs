@@ -155,6 +155,18 @@ async fn the_shell_wears_the_orgs_brand_and_a_lost_context_falls_back() {
         .await;
     assert_eq!(status, S::OK);
     let page = t.signed_in_browser("olga@example.com").await;
+    // The settings form holds values as they are: an empty display name is an
+    // empty field (not the words "(empty)"), the accent a colour input.
+    let (_, form) = page.get_page(&format!("/orgs/{}/settings", t.acme)).await;
+    assert!(
+        form.contains("id=\"set-display_name\" name=\"value\" value=\"\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("id=\"set-accent_color\" name=\"value\" type=\"color\" value=\"#2f6b3b\"")
+    );
+    let (_, form) = page.get_page(&format!("/orgs/{}/settings", t.east)).await;
+    assert!(form.contains("id=\"set-display_name\" name=\"value\" value=\"East Portal\""));
     // At Acme: Canopy's own name and colour.
     let (_, html) = page.get_page("/").await;
     assert!(html.contains("<title>Dashboard · Canopy</title>"), "{html}");

@@ -184,7 +184,13 @@ async fn each_person_sees_their_shell_and_an_admin_switches_org_and_brands_it() 
             page.fill("#set-display_name", "Acme East Portal").await?;
             page.click("form[action$='/settings/display_name'] button[type=submit]")
                 .await?;
-            page.fill("#set-accent_color", "#8a2be2").await?;
+            // A colour input takes no typing: set its value as the picker would.
+            page.client
+                .execute(
+                    "document.querySelector('#set-accent_color').value = '#8a2be2';",
+                    vec![],
+                )
+                .await?;
             page.click("form[action$='/settings/accent_color'] button[type=submit]")
                 .await?;
             page.goto("/").await?;
