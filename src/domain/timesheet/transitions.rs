@@ -327,7 +327,7 @@ pub fn approve(
     let project_id = project_id.map(i64::from);
     let sheet = begin_transition(conn, id, &[SheetStatus::Submitted], version, "approved")?;
     let owner = user::find(conn, sheet.user_id)?;
-    let mine = decidable_parts(conn, decider, &sheet, &owner, project_id)?;
+    let mut mine = decidable_parts(conn, decider, &sheet, &owner, project_id)?;
     for part in &mine {
         decide_part(conn, actor, part, PartStatus::Approved, None)?;
     }
@@ -340,12 +340,27 @@ pub fn approve(
         && let Some(team) = parts
             .iter()
             .find(|p| p.project_id.is_none() && p.status == PartStatus::Waiting)
+            .cloned()
     {
         diesel::update(approval_parts::table.find(team.id))
             .set(approval_parts::status.eq(PartStatus::Pending))
             .execute(conn)?;
-        parts = parts_of(conn, id)?;
-        notify_waiting(conn, &decider.access.snapshot, &owner, &sheet, &parts)?;
+        let opened = Part {
+            status: PartStatus::Pending,
+            ..team
+        };
+        // "Both" mode: the person's team lead, approving the last project
+        // step as its approver, holds the team's step too and approves once,
+        // not twice. (Anyone else who may decide the team's step, an admin
+        // with `time.approve`, still leaves it to its own decision.)
+        if decider.leads(owner.id) && decider.may_decide(&owner, sheet.week_start, &opened) {
+            decide_part(conn, actor, &opened, PartStatus::Approved, None)?;
+            mine.push(opened);
+            parts = parts_of(conn, id)?;
+        } else {
+            parts = parts_of(conn, id)?;
+            notify_waiting(conn, &decider.access.snapshot, &owner, &sheet, &parts)?;
+        }
     }
     let all_done = parts.iter().all(|p| p.status == PartStatus::Approved);
     if all_done {

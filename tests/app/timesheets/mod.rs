@@ -524,3 +524,33 @@ async fn both_mode_asks_the_projects_first_then_the_team() {
     assert_eq!(team_part["project_id"], Value::Null);
     assert_eq!(team_part["decided_by"], w.lee_id);
 }
+
+#[tokio::test]
+async fn in_both_mode_a_lead_who_approves_the_project_too_approves_once() {
+    let w = world().await;
+    w.set_mode("both").await;
+    // Lee, Eve's team lead, is also the approver of P2.
+    let start = w.week - chrono::Duration::days(28);
+    w.app
+        .assign(&w.ada, w.p2, w.lee_id, "approver", start)
+        .await;
+    let id = w.fill().await["id"].as_i64().unwrap();
+    assert_eq!(w.act(&w.eve, id, "submit", json!({})).await.0, S::OK);
+    assert_eq!(w.act(&w.pat, id, "approve", json!({})).await.0, S::OK);
+    // Lee's one approval takes P2's step and, with it, the team's.
+    let (status, body) = w.act(&w.lee, id, "approve", json!({})).await;
+    assert_eq!(status, S::OK, "{body}");
+    assert_eq!(body["status"], "approved", "{body}");
+    let parts = body["parts"].as_array().unwrap();
+    assert!(parts.iter().all(|p| p["status"] == "approved"), "{body}");
+    let team_part = parts.iter().find(|p| p["project_id"].is_null()).unwrap();
+    assert_eq!(team_part["decided_by"], w.lee_id);
+    // He was told once (P2's step waited for him), not again for the team's.
+    assert_eq!(count(&w.kinds(&w.lee).await, "approval_waiting"), 1);
+    let (status, _) = w.act(&w.lee, id, "approve", json!({})).await;
+    assert_eq!(
+        status,
+        S::CONFLICT,
+        "a second approval finds nothing to decide"
+    );
+}
