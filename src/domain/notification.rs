@@ -232,7 +232,7 @@ pub fn open(conn: &mut Conn, access: &Access, id: i64) -> Result<String> {
     }
     mark_read(conn, access.user_id, Some(&[id]))?;
     // Links are written by Canopy itself; still, only ever a path here.
-    let local = link.starts_with('/') && !link.starts_with("//") && !link.starts_with("/\\");
+    let local = crate::domain::validate::is_local_path(&link);
     Ok(if local { link } else { "/notifications".into() })
 }
 

@@ -4,6 +4,19 @@
 /// Bidirectional embedding, override and isolate characters (U+202A–U+202E,
 /// U+2066–U+2069): they reorder the text around them, so a name holding one can
 /// read as another. Refused in single-line values.
+/// A path on this site to send someone to: it starts with one `/`, holds
+/// only visible ASCII and no backslash (browsers drop tabs and newlines from
+/// a URL, so `/\t/evil` would become `//evil`, and `/\evil` reads as
+/// `//evil`), and is at most 2,000 bytes. Anything else would lead off the
+/// site or cannot go into a `Location` header.
+pub fn is_local_path(path: &str) -> bool {
+    const MAX_LEN: usize = 2_000;
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= MAX_LEN
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

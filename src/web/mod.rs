@@ -112,21 +112,12 @@ pub fn see_other(location: &str) -> Result<HttpResponse, PageError> {
         .finish())
 }
 
-/// A local path to return to after signing in; anything else (another host,
-/// `//evil`, `/\evil`) falls back to the dashboard. Only visible ASCII is
-/// kept: browsers drop tabs and newlines from a URL (`/\t/evil` would become
-/// `//evil`), and control characters cannot go into a `Location` header.
+/// A local path to return to (after signing in, switching org, acting on a
+/// week); anything else (`validate::is_local_path`: another host, `//evil`,
+/// `/\evil`, control characters) falls back to the dashboard.
 pub fn safe_next(next: Option<&str>) -> String {
-    const MAX_LEN: usize = 2_000;
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && n.len() <= MAX_LEN
-                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
-        {
-            n.into()
-        }
+        Some(n) if crate::domain::validate::is_local_path(n) => n.into(),
         _ => "/".into(),
     }
 }
@@ -177,6 +168,9 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        for foreign in ["", "orgs", "/a\nb"] {
+            assert_eq!(safe_next(Some(foreign)), "/", "{foreign:?}");
+        }
         assert_eq!(safe_next(Some("/\t/evil.example")), "/");
         assert_eq!(safe_next(Some("/\n/evil.example")), "/");
         assert_eq!(safe_next(Some("/ /evil.example")), "/");
