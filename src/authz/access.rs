@@ -195,6 +195,21 @@ impl Access {
         hidden
     }
 
+    /// The highest org where the person holds `perm`: the tree's root when
+    /// they hold it there (without walking the tree), else the first of
+    /// their orgs in tree order; none when they hold it nowhere.
+    pub fn highest(&self, perm: Permission) -> Option<i64> {
+        if let Some(root) = self.snapshot.tree().root()
+            && self.can(perm, root)
+        {
+            return Some(root);
+        }
+        self.snapshot
+            .visible_orgs_shared(self.user_id, perm)
+            .first()
+            .copied()
+    }
+
     /// True when the person holds `perm` at some org (stops at the first):
     /// what "may they create any?" needs, without listing every org.
     pub fn anywhere(&self, perm: Permission) -> bool {

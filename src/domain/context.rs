@@ -19,17 +19,7 @@ pub fn working_org(access: &Access, chosen: Option<i64>) -> Option<i64> {
     {
         return Some(org);
     }
-    let root = access.snapshot.tree().root();
-    if let Some(r) = root
-        && access.can(Permission::OrgSettings, r)
-    {
-        return Some(r);
-    }
-    access
-        .snapshot
-        .visible_orgs_shared(access.user_id, Permission::OrgSettings)
-        .first()
-        .copied()
+    access.highest(Permission::OrgSettings)
 }
 
 /// The effective `display_name` (when not empty) and `accent_color` (when

@@ -238,7 +238,7 @@ impl FilterInput {
                 errors.add("org_id", "There is no such organization among yours.");
                 None
             }
-            None => default_org(access).or_else(|| {
+            None => access.highest(Permission::ReportView).or_else(|| {
                 errors.add("org_id", "You may not read reports of any organization.");
                 None
             }),
@@ -326,22 +326,6 @@ impl Report {
                 .sum(),
         )
     }
-}
-
-/// The highest org where the viewer may read reports: the tree's root when
-/// they may read it there (without walking the tree), else the first one.
-fn default_org(access: &Access) -> Option<i64> {
-    let root = access.snapshot.tree().root();
-    if let Some(r) = root
-        && access.can(Permission::ReportView, r)
-    {
-        return Some(r);
-    }
-    access
-        .snapshot
-        .visible_orgs_shared(access.user_id, Permission::ReportView)
-        .first()
-        .copied()
 }
 
 /// May the viewer name this person in a report filter? Those they see
