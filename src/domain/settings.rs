@@ -141,11 +141,7 @@ pub const DEFINITIONS: &[Definition] = &[
         help: "A colour as #RRGGBB.",
         default: || json!("#2f6b3b"),
         parse: |_, _, v| match v.as_str().map(str::trim) {
-            Some(s)
-                if s.len() == 7
-                    && s.starts_with('#')
-                    && s[1..].chars().all(|c| c.is_ascii_hexdigit()) =>
-            {
+            Some(s) if s.strip_prefix('#').is_some_and(is_hex_colour) => {
                 Ok(json!(s.to_lowercase()))
             }
             _ => Err("Enter a colour as #RRGGBB.".into()),
@@ -217,6 +213,12 @@ fn parse_assignable_roles(
         }
     }
     Ok(json!(ids))
+}
+
+/// Six hex digits: a colour as `accent_color` holds it, without its `#`
+/// (also how the shell's accent stylesheet is named).
+pub fn is_hex_colour(hex: &str) -> bool {
+    hex.len() == 6 && hex.chars().all(|h| h.is_ascii_hexdigit())
 }
 
 pub fn definition(key: &str) -> Option<&'static Definition> {

@@ -48,7 +48,7 @@ pub async fn favicon() -> Result<HttpResponse, PageError> {
 /// the whole of what it says, so any one answers the same to anyone.
 #[get("/brand/accent-{hex}.css")]
 pub async fn accent(hex: web::Path<String>) -> Result<HttpResponse, PageError> {
-    if !super::layout::is_hex_colour(&hex) {
+    if !crate::domain::settings::is_hex_colour(&hex) {
         return Err(crate::Error::NotFound.into());
     }
     Ok(HttpResponse::Ok()

@@ -49,13 +49,9 @@ impl Brand {
     /// policy allows no inline style), or none for Canopy's own colour.
     pub fn stylesheet(&self) -> Option<String> {
         let hex = self.accent.as_deref()?.strip_prefix('#')?;
-        is_hex_colour(hex).then(|| format!("/brand/accent-{}.css", hex.to_ascii_lowercase()))
+        crate::domain::settings::is_hex_colour(hex)
+            .then(|| format!("/brand/accent-{}.css", hex.to_ascii_lowercase()))
     }
-}
-
-/// Six hex digits (a colour without its `#`).
-pub fn is_hex_colour(hex: &str) -> bool {
-    hex.len() == 6 && hex.chars().all(|h| h.is_ascii_hexdigit())
 }
 
 /// The org the person works in, as the switcher shows it.
