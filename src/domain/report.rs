@@ -13,7 +13,9 @@
 //! the row count in SQL for the one-statement reports, `sql`) or walks every
 //! row in order for a download ([`Prepared::for_each`], read row by row from
 //! the database, never held whole). Reports that need Rust between the SQL
-//! and the table (`computed`) are at most a row per person and week.
+//! and the table (`computed`) are at most a row per person and week; the
+//! team reports (`teams`) take their totals from per-team sums and read the
+//! entries of the teams on the page.
 //!
 //! The SQL is assembled with `format!` from values this module typed itself
 //! (integers and `NaiveDate`s), never from text a person sent; each backend gets
@@ -24,6 +26,7 @@ mod plans;
 mod rows;
 pub mod scope;
 mod sql;
+mod teams;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -170,12 +173,30 @@ impl Kind {
             Kind::Entries => plan(plans::entries(f, &sources(), scope)),
             Kind::ProjectHours => plan(plans::project_hours(conn, f, &sources(), scope)),
             Kind::EmployeeOverview => plan(plans::employee_overview(f, scope)),
-            Kind::TeamHours => rows(computed::teams_report(conn, access, f, scope, true)?),
-            Kind::TeamProjectsUsers => rows(computed::teams_report(conn, access, f, scope, false)?),
+            Kind::TeamHours => team_report(conn, access, f, scope, true),
+            Kind::TeamProjectsUsers => team_report(conn, access, f, scope, false),
             Kind::OrgRollup => rows(computed::org_rollup(conn, access, f, scope)?),
             Kind::MissingTimesheets => rows(computed::missing(conn, access, f, scope)?),
         }
     }
+}
+
+/// A team report from the per-team sums when they can answer it, else
+/// computed whole.
+fn team_report(
+    conn: &mut Conn,
+    access: &Access,
+    f: &Filter,
+    scope: &SqlScope,
+    weekly: bool,
+) -> Result<Body> {
+    Ok(match teams::prepare(conn, access, f, scope, weekly)? {
+        Some(plan) => Body::Teams(Box::new(plan)),
+        None => {
+            let (rows, chart) = teams::whole(conn, access, f, scope, weekly)?;
+            Body::Rows { rows, chart }
+        }
+    })
 }
 
 /// The title of the report named `name` in a URL.
@@ -381,6 +402,9 @@ impl Format {
 enum Body {
     /// One statement: pages and downloads read it from the database.
     Sql(Box<sql::Plan>),
+    /// A team report whose totals the per-team sums give: a page reads the
+    /// teams it shows.
+    Teams(Box<teams::Plan>),
     /// Computed whole (at most a row per person and week).
     Rows {
         rows: Vec<Vec<Cell>>,
@@ -454,6 +478,19 @@ impl Prepared {
                     total_minutes,
                 })
             }
+            Body::Teams(plan) => {
+                let (rows, total, page) =
+                    crate::domain::paging::fetch(page, per_page, |offset, limit| {
+                        Ok((plan.page(conn, offset, limit)?, plan.total_rows()))
+                    })?;
+                Ok(ReportPage {
+                    rows,
+                    total_rows: total,
+                    page,
+                    chart: plan.chart.clone(),
+                    total_minutes: Some(plan.total_minutes),
+                })
+            }
             Body::Rows { rows, chart } => {
                 let (shown, total, page) =
                     crate::domain::paging::fetch(page, per_page, |offset, limit| {
@@ -495,6 +532,7 @@ impl Prepared {
     ) -> Result<()> {
         match &self.body {
             Body::Sql(plan) => plan.for_each(conn, each),
+            Body::Teams(plan) => plan.for_each(conn, each),
             Body::Rows { rows, .. } => {
                 for r in rows {
                     each(r.clone())?;
@@ -516,6 +554,7 @@ pub fn run(conn: &mut Conn, access: &Access, name: &str, f: &Filter) -> Result<R
     })?;
     let chart = match &prepared.body {
         Body::Sql(plan) => plan.chart(conn)?,
+        Body::Teams(plan) => plan.chart.clone(),
         Body::Rows { chart, .. } => chart.clone(),
     };
     Ok(Report {

@@ -1,9 +1,8 @@
-//! The reports that need Rust between the SQL and the table: team reports
-//! (weeks start on each person's own week start day), the roll-up to the
-//! chosen org's children (the tree is the resolver's), and missing
-//! timesheets (weeks nobody filled in are not rows anywhere). Each reads its
-//! data in a fixed number of statements, never one per team or person (team
-//! reports: the members' sums and the memberships, for all teams at once), and
+//! The reports that need Rust between the SQL and the table (besides the
+//! team reports, `teams`): the roll-up to the chosen org's children (the
+//! tree is the resolver's) and missing timesheets (weeks nobody filled in are
+//! not rows anywhere; weeks start on each person's own week start day). Each
+//! reads its data in a fixed number of statements, never one per person, and
 //! its result is at most a row per person and week.
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,10 +13,10 @@ use diesel::sql_types::{BigInt, Date, Text};
 
 use super::scope::{SqlScope, id_list};
 use super::{Cell, Filter, chart_by};
-use crate::authz::{Access, Permission};
+use crate::authz::Access;
 use crate::db::{
     Conn,
-    schema::{org_closure, orgs, project_assignments, projects, team_members, teams, users},
+    schema::{orgs, project_assignments},
 };
 use crate::domain::timesheet::{self, SheetStatus};
 use crate::error::Result;
@@ -73,216 +72,6 @@ impl WeekStarts {
 
 /// Columns, rows and chart bars.
 pub type Table = (Vec<Vec<Cell>>, Vec<(String, i64)>);
-
-fn entries_where(f: &Filter, scope: &SqlScope) -> String {
-    format!(
-        "te.entry_date BETWEEN '{}' AND '{}' AND {}{}",
-        f.from, f.to, scope.projects, scope.people
-    )
-}
-
-/// Teams under the chosen org (or the one asked for) the viewer may see, by name.
-fn teams_in_scope(conn: &mut Conn, access: &Access, f: &Filter) -> Result<Vec<(i64, String)>> {
-    let mut query = teams::table
-        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(teams::org_id)))
-        .filter(org_closure::ancestor_id.eq(f.org_id))
-        .into_boxed();
-    if let Some(t) = f.team_id {
-        query = query.filter(teams::id.eq(t));
-    }
-    let found: Vec<(i64, i64, String)> = query
-        .order((teams::name_key, teams::id))
-        .select((teams::id, teams::org_id, teams::name))
-        .load(conn)?;
-    Ok(found
-        .into_iter()
-        .filter(|(_, org, _)| {
-            access.can(Permission::TeamView, *org) || access.can(Permission::ReportView, *org)
-        })
-        .map(|(id, _, name)| (id, name))
-        .collect())
-}
-
-#[derive(QueryableByName)]
-struct PersonDay {
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = Date)]
-    day: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-}
-
-#[derive(QueryableByName)]
-struct PersonProject {
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = BigInt)]
-    project_id: i64,
-    #[diesel(sql_type = BigInt)]
-    minutes: i64,
-}
-
-/// Name and home org of each of `ids`, read after the sums (so the sums
-/// group by ids alone, in the order `time_entries_user_date` reads them).
-fn people_named(conn: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, (String, i64)>> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        for (id, name, org) in users::table
-            .filter(users::id.eq_any(chunk))
-            .select((users::id, users::display_name, users::org_id))
-            .load::<(i64, String, i64)>(conn)?
-        {
-            out.insert(id, (name, org));
-        }
-    }
-    Ok(out)
-}
-
-/// Code and name of each of `ids`.
-fn projects_named(conn: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, (String, String)>> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        for (id, code, name) in projects::table
-            .filter(projects::id.eq_any(chunk))
-            .select((projects::id, projects::code, projects::name))
-            .load::<(i64, String, String)>(conn)?
-        {
-            out.insert(id, (code, name));
-        }
-    }
-    Ok(out)
-}
-
-/// The distinct values of `ids`, sorted.
-fn distinct(mut ids: Vec<i64>) -> Vec<i64> {
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-/// The teams (as positions in `teams`) each member of them belongs to.
-fn memberships(conn: &mut Conn, teams: &[(i64, String)]) -> Result<HashMap<i64, Vec<usize>>> {
-    let at: HashMap<i64, usize> = teams
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
-    let ids: Vec<i64> = teams.iter().map(|(id, _)| *id).collect();
-    let mut of_user: HashMap<i64, Vec<usize>> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        for (team, user) in team_members::table
-            .filter(team_members::team_id.eq_any(chunk))
-            .select((team_members::team_id, team_members::user_id))
-            .load::<(i64, i64)>(conn)?
-        {
-            if let Some(i) = at.get(&team) {
-                of_user.entry(user).or_default().push(*i);
-            }
-        }
-    }
-    Ok(of_user)
-}
-
-/// `team-hours` (weekly) or `team-projects-users`, all teams at once: the
-/// entries of the teams' members are summed per person (and day or project)
-/// in one statement, the memberships read in another, and the two are joined
-/// here. (Joining `team_members` in the statement made SQLite look up every
-/// team for every row: seconds to minutes for the root owner's 800 teams.)
-pub fn teams_report(
-    conn: &mut Conn,
-    access: &Access,
-    f: &Filter,
-    scope: &SqlScope,
-    weekly: bool,
-) -> Result<Table> {
-    let teams = teams_in_scope(conn, access, f)?;
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
-    if teams.is_empty() {
-        return Ok((rows, Vec::new()));
-    }
-    let of_user = memberships(conn, &teams)?;
-    let ids: Vec<i64> = teams.iter().map(|(id, _)| *id).collect();
-    // The person is joined only when the filter names people (`u.id`).
-    let person = if scope.people.is_empty() {
-        ""
-    } else {
-        " JOIN users u ON u.id = te.user_id"
-    };
-    let from = format!(
-        "FROM time_entries te JOIN projects p ON p.id = te.project_id{person} \
-         WHERE te.user_id IN (SELECT tm.user_id FROM team_members tm WHERE tm.team_id IN ({})) \
-         AND {}",
-        id_list(&ids),
-        entries_where(f, scope)
-    );
-    let team_name = |at: usize| teams.get(at).map(|t| t.1.clone()).unwrap_or_default();
-    if weekly {
-        let sql = format!(
-            "SELECT te.user_id AS user_id, te.entry_date AS day, SUM(te.minutes) AS minutes {from} \
-             GROUP BY te.user_id, te.entry_date"
-        );
-        let data: Vec<PersonDay> = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-            .load::<PersonDay>(c))?;
-        let named = people_named(conn, &distinct(data.iter().map(|r| r.user_id).collect()))?;
-        let mut starts = WeekStarts::load(conn)?;
-        let mut sums: BTreeMap<(usize, String, NaiveDate), i64> = BTreeMap::new();
-        for r in data {
-            let Some((user_name, home_org)) = named.get(&r.user_id) else {
-                continue;
-            };
-            let week = timesheet::week_start_of(r.day, starts.of(access, *home_org));
-            for at in of_user.get(&r.user_id).into_iter().flatten() {
-                *sums.entry((*at, user_name.clone(), week)).or_default() += r.minutes;
-            }
-        }
-        rows.extend(sums.into_iter().map(|((at, user, week), m)| {
-            vec![
-                Cell::Text(team_name(at)),
-                Cell::Text(user),
-                Cell::Date(week),
-                Cell::Hours(m),
-            ]
-        }));
-        let chart = chart_by(&rows, 2, 3);
-        Ok((rows, chart))
-    } else {
-        let sql = format!(
-            "SELECT te.user_id AS user_id, te.project_id AS project_id, SUM(te.minutes) AS minutes \
-             {from} GROUP BY te.user_id, te.project_id"
-        );
-        let data: Vec<PersonProject> =
-            crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
-                .load::<PersonProject>(c))?;
-        let named = people_named(conn, &distinct(data.iter().map(|r| r.user_id).collect()))?;
-        let projects =
-            projects_named(conn, &distinct(data.iter().map(|r| r.project_id).collect()))?;
-        let mut sums: BTreeMap<(usize, String, String), (String, i64)> = BTreeMap::new();
-        for r in data {
-            let (Some((user_name, _)), Some((code, name))) =
-                (named.get(&r.user_id), projects.get(&r.project_id))
-            else {
-                continue;
-            };
-            for at in of_user.get(&r.user_id).into_iter().flatten() {
-                sums.entry((*at, code.clone(), user_name.clone()))
-                    .or_insert((name.clone(), 0))
-                    .1 += r.minutes;
-            }
-        }
-        rows.extend(sums.into_iter().map(|((at, code, user), (name, m))| {
-            vec![
-                Cell::Text(team_name(at)),
-                Cell::Text(code),
-                Cell::Text(name),
-                Cell::Text(user),
-                Cell::Hours(m),
-            ]
-        }));
-        let chart = chart_by(&rows, 1, 4);
-        Ok((rows, chart))
-    }
-}
 
 #[derive(QueryableByName)]
 struct ByOrg {

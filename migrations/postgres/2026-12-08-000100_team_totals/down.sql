@@ -1,0 +1,12 @@
+DROP TRIGGER teams_totals_delete ON teams;
+DROP FUNCTION teams_totals_delete();
+DROP TRIGGER team_members_totals ON team_members;
+DROP FUNCTION team_members_totals_apply();
+DROP TRIGGER entry_month_totals_team_update ON entry_month_totals;
+DROP TRIGGER entry_month_totals_team_insert_delete ON entry_month_totals;
+DROP FUNCTION team_month_totals_apply();
+DROP TRIGGER time_entries_team_week_update ON time_entries;
+DROP TRIGGER time_entries_team_week_insert_delete ON time_entries;
+DROP FUNCTION team_week_totals_apply();
+DROP TABLE team_month_totals;
+DROP TABLE team_week_totals;

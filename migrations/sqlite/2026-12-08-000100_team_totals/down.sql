@@ -1,0 +1,11 @@
+DROP TRIGGER teams_totals_delete;
+DROP TRIGGER team_members_totals_delete;
+DROP TRIGGER team_members_totals_insert;
+DROP TRIGGER entry_month_totals_team_delete;
+DROP TRIGGER entry_month_totals_team_update;
+DROP TRIGGER entry_month_totals_team_insert;
+DROP TRIGGER time_entries_team_week_update;
+DROP TRIGGER time_entries_team_week_delete;
+DROP TRIGGER time_entries_team_week_insert;
+DROP TABLE team_month_totals;
+DROP TABLE team_week_totals;
