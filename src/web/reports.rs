@@ -193,7 +193,7 @@ async fn show(
     let csv = matches!(format, Ok(Format::Csv));
     let (ran, presets) = me
         .db()
-        .read(move |conn| run_with_presets(conn, &access, &run_name, filter, csv, page_no))
+        .read(move |conn| run(conn, &access, &run_name, filter, csv, page_no))
         .await?;
     let (errors, ran) = collect_errors(&parsed, &pickers, &format, ran)?;
     if csv
@@ -311,32 +311,10 @@ async fn read_filters(
     Ok((pickers, parsed))
 }
 
-/// The report run (as [`run`]) and the period presets on the filter's org
-/// (its week start) — none when the filter is not valid.
-fn run_with_presets(
-    conn: &mut crate::db::Conn,
-    access: &crate::authz::Access,
-    name: &str,
-    filter: Option<Filter>,
-    csv: bool,
-    page_no: usize,
-) -> crate::error::Result<(Option<crate::error::Result<Ran>>, Vec<Preset>)> {
-    let presets = match &filter {
-        Some(f) if !csv => {
-            let week_start = crate::domain::timesheet::rules(conn, f.org_id)?.week_start;
-            report::period::presets(crate::db::now().date(), week_start)
-        }
-        _ => vec![],
-    };
-    Ok((run(conn, access, name, filter, csv, page_no)?, presets))
-}
-
-/// A report prepared, with the page shown (none for the download).
-type Ran = (report::Prepared, Option<report::ReportPage>);
-
 /// Prepares report `name` under `filter` (none when the filter is not
 /// valid) and reads page `page_no`, unless it is for the download; the
-/// report's own 422 comes back as a value.
+/// report's own 422 comes back as a value. With it, the period presets on
+/// the filter's org (by its week start) for the page.
 fn run(
     conn: &mut crate::db::Conn,
     access: &crate::authz::Access,
@@ -344,21 +322,30 @@ fn run(
     filter: Option<Filter>,
     csv: bool,
     page_no: usize,
-) -> crate::error::Result<Option<crate::error::Result<Ran>>> {
+) -> crate::error::Result<(Option<crate::error::Result<Ran>>, Vec<Preset>)> {
     let Some(f) = filter else {
-        return Ok(None);
+        return Ok((None, vec![]));
+    };
+    let presets = if csv {
+        vec![]
+    } else {
+        let week_start = crate::domain::timesheet::rules(conn, f.org_id)?.week_start;
+        report::period::presets(crate::db::now().date(), week_start)
     };
     let prepared = match report::prepare(conn, access, name, &f) {
         Ok(p) => p,
-        Err(Error::Validation(e)) => return Ok(Some(Err(Error::Validation(e)))),
+        Err(Error::Validation(e)) => return Ok((Some(Err(Error::Validation(e))), presets)),
         Err(e) => return Err(e),
     };
     if csv {
-        return Ok(Some(Ok((prepared, None))));
+        return Ok((Some(Ok((prepared, None))), presets));
     }
     let shown = prepared.page(conn, page_no, PER_PAGE)?;
-    Ok(Some(Ok((prepared, Some(shown)))))
+    Ok((Some(Ok((prepared, Some(shown)))), presets))
 }
+
+/// A report prepared, with the page shown (none for the download).
+type Ran = (report::Prepared, Option<report::ReportPage>);
 
 /// Every message for the page: the filter's, the pickers', the format's and
 /// the report's own; the report run, if it could be.

@@ -9,7 +9,7 @@ use reqwest::StatusCode as S;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::timesheets::world;
+use crate::timesheets::{World, world};
 
 /// The sentence cell of each audit row on `html`.
 fn sentences(html: &str) -> Vec<String> {
@@ -17,6 +17,14 @@ fn sentences(html: &str) -> Vec<String> {
         .skip(1)
         .map(|s| s[..s.find("</td>").unwrap()].to_string())
         .collect()
+}
+
+/// Eve logs an hour on P1 on the first day of last week.
+async fn an_hour_on_p1(w: &World) -> serde_json::Value {
+    let entries = json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]);
+    let (status, sheet) = w.put_sheet(&w.eve, 0, entries).await;
+    assert_eq!(status, S::OK, "{sheet}");
+    sheet
 }
 
 /// "30 Nov 2026", as the log's sentences write a week.
@@ -27,14 +35,7 @@ fn day(d: NaiveDate) -> String {
 #[tokio::test]
 async fn an_audit_entry_reads_as_a_sentence_naming_and_linking_people() {
     let w = world().await;
-    let (status, sheet) = w
-        .put_sheet(
-            &w.eve,
-            0,
-            json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
-        )
-        .await;
-    assert_eq!(status, S::OK, "{sheet}");
+    let sheet = an_hour_on_p1(&w).await;
     let id = sheet["id"].as_i64().unwrap();
     assert_eq!(w.act(&w.eve, id, "submit", json!({})).await.0, S::OK);
     let (status, body) = w
@@ -176,12 +177,7 @@ async fn a_hidden_target_is_never_named_to_another_tenant() {
 #[tokio::test]
 async fn reports_label_their_columns_and_show_their_period_with_presets() {
     let w = world().await;
-    w.put_sheet(
-        &w.eve,
-        0,
-        json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
-    )
-    .await;
+    an_hour_on_p1(&w).await;
     let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (status, html) = olga.get_page("/reports/project-hours").await;
     assert_eq!(status, S::OK, "{html}");
@@ -249,12 +245,7 @@ fn preset(html: &str, key: &str) -> String {
 #[tokio::test]
 async fn reports_chart_titles_are_words() {
     let w = world().await;
-    w.put_sheet(
-        &w.eve,
-        0,
-        json!([{"project_id": w.p1, "date": w.day(0), "minutes": 60}]),
-    )
-    .await;
+    an_hour_on_p1(&w).await;
     let olga = w.app.signed_in_browser("olga@acme.example").await;
     let (_, html) = olga
         .get_page(&format!(
