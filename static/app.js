@@ -151,3 +151,21 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Dates: the server writes "30 Nov 2026" in a <time datetime="2026-11-30">
+// (the ISO date on hover); here they read in the person's own locale.
+// Moments (with a time) stay in UTC, as the pages' headings say.
+function localDates(root) {
+  if (!window.Intl || !Intl.DateTimeFormat) return;
+  const day = new Intl.DateTimeFormat(navigator.language, { dateStyle: "medium", timeZone: "UTC" });
+  const moment = new Intl.DateTimeFormat(navigator.language, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+  root.querySelectorAll("time[datetime]").forEach((el) => {
+    const iso = el.getAttribute("datetime");
+    const only = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+    const when = only ? new Date(Date.UTC(+only[1], +only[2] - 1, +only[3])) : new Date(iso);
+    if (isNaN(when.getTime())) return;
+    el.textContent = (only ? day : moment).format(when);
+  });
+}
+document.addEventListener("DOMContentLoaded", () => localDates(document));
+document.addEventListener("htmx:afterSwap", (event) => localDates(event.target));

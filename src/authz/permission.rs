@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 macro_rules! permissions {
-    ($($variant:ident = $name:literal,)*) => {
+    ($($variant:ident = $name:literal, $label:literal,)*) => {
         /// One thing a person may be allowed to do.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
@@ -18,6 +18,11 @@ macro_rules! permissions {
             pub fn name(self) -> &'static str {
                 match self { $(Permission::$variant => $name,)* }
             }
+
+            /// What a person reads ("View organizations"); the code is its hint.
+            pub fn label(self) -> &'static str {
+                match self { $(Permission::$variant => $label,)* }
+            }
         }
 
         impl FromStr for Permission {
@@ -30,28 +35,28 @@ macro_rules! permissions {
 }
 
 permissions! {
-    OrgView = "org.view",
-    OrgCreate = "org.create",
-    OrgEdit = "org.edit",
-    OrgMove = "org.move",
-    OrgDelete = "org.delete",
-    OrgSettings = "org.settings",
-    UserView = "user.view",
-    UserManage = "user.manage",
-    GroupView = "group.view",
-    GroupManage = "group.manage",
-    TeamView = "team.view",
-    TeamManage = "team.manage",
-    ProjectView = "project.view",
-    ProjectManage = "project.manage",
-    ProjectAssign = "project.assign",
-    AccessView = "access.view",
-    AccessManage = "access.manage",
-    TimeView = "time.view",
-    TimeApprove = "time.approve",
-    TimeManage = "time.manage",
-    ReportView = "report.view",
-    AuditView = "audit.view",
+    OrgView = "org.view", "View organizations",
+    OrgCreate = "org.create", "Create organizations",
+    OrgEdit = "org.edit", "Edit organizations",
+    OrgMove = "org.move", "Move organizations",
+    OrgDelete = "org.delete", "Delete organizations",
+    OrgSettings = "org.settings", "Change organization settings",
+    UserView = "user.view", "View people",
+    UserManage = "user.manage", "Manage people",
+    GroupView = "group.view", "View groups",
+    GroupManage = "group.manage", "Manage groups",
+    TeamView = "team.view", "View teams",
+    TeamManage = "team.manage", "Manage teams",
+    ProjectView = "project.view", "View projects",
+    ProjectManage = "project.manage", "Manage projects",
+    ProjectAssign = "project.assign", "Assign people to projects",
+    AccessView = "access.view", "View access",
+    AccessManage = "access.manage", "Manage access",
+    TimeView = "time.view", "View timesheets",
+    TimeApprove = "time.approve", "Approve timesheets",
+    TimeManage = "time.manage", "Manage timesheets",
+    ReportView = "report.view", "View reports",
+    AuditView = "audit.view", "Read the audit log",
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -347,6 +347,8 @@ pub fn describe(
             None => "a group".into(),
         })
     };
+    // The permission by its label, its code in brackets for those who know it.
+    let said = format!("{} ({})", perm.label(), perm.name());
     Ok(match &decision.reason {
         Reason::Granted => {
             let mut parts = Vec::new();
@@ -364,12 +366,9 @@ pub fn describe(
                     Some(g) => format!(" via {}", group_name(conn, g)?),
                     None => String::new(),
                 };
-                parts.push(format!(
-                    "{role} at {at}{reach}{group} (grant {})",
-                    via.grant_id
-                ));
+                parts.push(format!("the role {role} at {at}{reach}{group}"));
             }
-            format!("Allowed: {perm} comes from {}.", parts.join("; "))
+            format!("Allowed: {said} comes from {}.", parts.join("; "))
         }
         Reason::HomeMembership => "Allowed: everyone sees their own home organization.".into(),
         Reason::UnknownUser => "Denied: no such user.".into(),
@@ -386,8 +385,21 @@ pub fn describe(
             org_name(conn, *org_id)?
         ),
         Reason::GrantExpired { grant_id } => {
-            format!("Denied: grant {grant_id} would allow it, but it has expired.")
+            let grant = crate::domain::grant::find(conn, *grant_id).ok();
+            let what = match grant {
+                Some(g) => {
+                    let role = crate::domain::role::find(conn, g.role_id)
+                        .map(|r| r.name)
+                        .unwrap_or_default();
+                    match g.org_id {
+                        Some(o) => format!("the role {role} at {}", org_name(conn, o)?),
+                        None => format!("the role {role}"),
+                    }
+                }
+                None => "a grant".into(),
+            };
+            format!("Denied: {what} would allow it, but it has expired.")
         }
-        Reason::NoGrant => format!("Denied: no grant gives {perm} here."),
+        Reason::NoGrant => format!("Denied: no grant gives {said} here."),
     })
 }

@@ -22,6 +22,7 @@
 //! its own month expression and nothing else differs.
 
 mod computed;
+pub mod period;
 mod plans;
 mod rows;
 pub mod scope;
@@ -31,7 +32,7 @@ mod walk;
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -140,6 +141,12 @@ impl Kind {
         }
     }
 
+    /// The columns' headings on the pages, in order (the CSV and the API keep
+    /// the names of [`Kind::columns`]).
+    pub fn column_labels(self) -> Vec<&'static str> {
+        self.columns().iter().map(|c| column_label(c)).collect()
+    }
+
     /// The column the chart's bars are grouped by.
     fn chart_by(self) -> &'static str {
         match self {
@@ -199,6 +206,48 @@ fn team_report(
     })
 }
 
+/// A column's heading on the pages ("Budget (hours)" for `budget_hours`).
+pub fn column_label(column: &str) -> &'static str {
+    match column {
+        "user" => "Person",
+        "month" => "Month",
+        "quarter" => "Quarter",
+        "project_code" => "Project code",
+        "project" => "Project",
+        "hours" => "Hours",
+        "date" => "Date",
+        "note" => "Note",
+        "status" | "state" => "State",
+        "budget_hours" => "Budget (hours)",
+        "project_hours" => "Project total (hours)",
+        "week_start" => "Week of",
+        "team" => "Team",
+        "org" => "Organization",
+        "org_code" => "Organization code",
+        "email" => "Email",
+        _ => "Value",
+    }
+}
+
+/// The chart's title ("Hours by project"), from what it counts and the
+/// column its bars group by.
+pub fn chart_title(counts: impl std::borrow::Borrow<bool>, by: &str) -> String {
+    let counts = *counts.borrow();
+    let by = match by {
+        "project_code" => "project",
+        "week_start" => "week",
+        "user" => "person",
+        "org" => "organization",
+        "status" => "state",
+        other => other,
+    };
+    if counts {
+        format!("Missing timesheets by {by}")
+    } else {
+        format!("Hours by {by}")
+    }
+}
+
 /// The title of the report named `name` in a URL.
 pub fn title_of(name: &str) -> Option<&'static str> {
     Kind::from_name(name).map(Kind::title)
@@ -239,14 +288,9 @@ impl FilterInput {
         let project_id = id(&mut errors, "project_id", &self.project_id);
         let team_id = id(&mut errors, "team_id", &self.team_id);
         let user_id = id(&mut errors, "user_id", &self.user_id);
-        let month_start = today.with_day(1).unwrap_or(today);
+        let (month_start, month_end) = period::default_period(today);
         let from = date(&mut errors, "from", &self.from).unwrap_or(month_start);
-        let to = date(&mut errors, "to", &self.to).unwrap_or_else(|| {
-            (month_start + Duration::days(32))
-                .with_day(1)
-                .unwrap_or(today)
-                - Duration::days(1)
-        });
+        let to = date(&mut errors, "to", &self.to).unwrap_or(month_end);
         if to < from {
             errors.add("to", "The end of the period cannot be before its start.");
         } else if (to - from).num_days() > MAX_DAYS {
@@ -579,6 +623,7 @@ mod tests {
             assert_eq!(Kind::from_name(kind.name()), Some(kind));
             assert!(!kind.title().is_empty());
             assert!(kind.columns().contains(&kind.chart_by()));
+            assert!(!kind.column_labels().contains(&"Value"), "{kind:?}");
         }
         for unknown in ["", "Entries", "entries ", "team_hours", "../entries"] {
             assert_eq!(Kind::from_name(unknown), None, "{unknown:?}");

@@ -1,10 +1,13 @@
 //! The audit log page: entries of the orgs whose log the viewer may read,
-//! filtered and paginated, each with a readable before/after diff.
+//! filtered and paginated, each as a sentence naming who did what to whom
+//! (`domain::audit::words`) with its changes in words. Filters pick people
+//! and orgs by name (`web::pick`) and actions by label; they stay in the URL.
 
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Deserialize;
 
@@ -14,7 +17,8 @@ use super::pick::{Kind, Picker, resolve};
 use super::{PageError, SignedIn, render};
 use crate::authz::Permission;
 use crate::db::schema::users;
-use crate::domain::audit::{self, Entry, SearchInput};
+use crate::domain::audit::words::{self, Change, Part};
+use crate::domain::audit::{self, Names, SearchInput, actions};
 use crate::domain::pick;
 use crate::error::{Error, FieldErrors};
 
@@ -22,10 +26,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(log);
 }
 
+/// One entry as the page shows it.
 struct Row {
-    entry: Entry,
-    actor: String,
-    changes: Vec<(String, String, String)>,
+    at: NaiveDateTime,
+    /// The action's code (`data-action`, for scripts and tests).
+    action: String,
+    sentence: Vec<Part>,
+    ip: Option<String>,
+    changes: Vec<Change>,
+}
+
+/// One `<option>` of the action filter: the code as its value, the label shown.
+struct ActionChoice {
+    code: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+/// One `<optgroup>` of the action filter: an area (itself a choice: all
+/// its actions) and its actions.
+struct ActionGroup {
+    area: ActionChoice,
+    actions: Vec<ActionChoice>,
+}
+
+/// The action filter's choices, `chosen` selected.
+fn action_groups(chosen: &str) -> Vec<ActionGroup> {
+    let choice = |code: &'static str, label: &'static str| ActionChoice {
+        code,
+        label,
+        selected: code == chosen,
+    };
+    actions::AREAS
+        .iter()
+        .map(|(area, label)| ActionGroup {
+            area: choice(area, label),
+            actions: actions::ACTIONS
+                .iter()
+                .filter(|(c, _, _)| c.starts_with(area))
+                .map(|(c, l, _)| choice(c, l))
+                .collect(),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -33,9 +75,13 @@ struct Row {
 struct LogPage {
     layout: Layout,
     input: SearchInput,
+    action_groups: Vec<ActionGroup>,
     org_picker: Picker,
     /// Who acted: a person by name or email (an id still works).
     actor_picker: Picker,
+    /// What the entry is about: a person, or an org.
+    about_user_picker: Picker,
+    about_org_picker: Picker,
     rows: Vec<Row>,
     errors: FieldErrors,
     pager: Pager,
@@ -48,22 +94,25 @@ struct LogQuery {
     #[serde(flatten)]
     search: SearchInput,
     page: Option<String>,
+    /// The person the entries are about (a picker: name, email or id).
+    about_user: Option<String>,
+    /// The org the entries are about (a picker: code, path or id).
+    about_org: Option<String>,
 }
 
-/// `GET /audit?org_id=&actor_id=&action=&target_type=&target_id=&from=&to=&page=`.
+/// `GET /audit?org_id=&actor_id=&action=&about_user=&about_org=&from=&to=&page=`
+/// (`target_type` and `target_id`, as the API takes them, still filter).
 #[get("/audit")]
 async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, PageError> {
     let mut query = query.into_inner();
     let page_no = super::page_number(query.page.as_deref());
-    let typed = resolve_pickers(&me, &mut query.search).await?;
+    let typed = resolve_pickers(&me, &mut query).await?;
     let (search, mut errors) = match query.search.parse(&me.access) {
         Ok(s) => (Some(s), FieldErrors::new()),
         Err(Error::Validation(e)) => (None, e),
         Err(e) => return Err(e.into()),
     };
-    for (field, message) in typed.errors.0.clone() {
-        errors.add(&field, message);
-    }
+    errors.0.extend(typed.errors.0.clone());
     let search = search.filter(|_| errors.is_empty());
     let access = me.access.clone();
     let shown = me
@@ -71,123 +120,203 @@ async fn log(me: SignedIn, query: web::Query<LogQuery>) -> Result<HttpResponse, 
         .read(move |conn| read_log(conn, &access, search, page_no))
         .await?;
     let status = crate::web::error::status_for(&errors);
-    let pager = pager_of(&query.search, shown.page_no, shown.total);
-    let page = LogPage {
-        layout: me.ctx.layout("Audit log", "audit")?,
-        org_picker: Picker::org("org_id", "Organization (and below)", Permission::AuditView)
-            .value(typed.org_or(&errors, shown.org_value))
-            .errors(&errors),
-        actor_picker: Picker::user("actor_id", "Actor")
-            .value(typed.actor_or(&errors, shown.actor_value))
-            .errors(&errors),
-        input: query.search,
-        rows: shown.rows,
+    let page = LogPage::of(
+        me.ctx.layout("Audit log", "audit")?,
+        query,
+        typed,
+        shown,
         errors,
-        pager,
-    };
+    );
     Ok(render(status, &page))
 }
 
-/// What was typed into the two pickers, and what they could not find.
+impl LogPage {
+    fn of(
+        layout: Layout,
+        query: LogQuery,
+        typed: Typed,
+        shown: Shown,
+        errors: FieldErrors,
+    ) -> Self {
+        let pager = pager_of(&query, shown.page_no, shown.total);
+        let value = |field: &str, typed: &str, found: &str| {
+            (if errors.get(field).is_some() {
+                typed
+            } else {
+                found
+            })
+            .to_string()
+        };
+        LogPage {
+            layout,
+            org_picker: Picker::org("org_id", "Organization (and below)", Permission::AuditView)
+                .value(value("org_id", &typed.org, &shown.org_value))
+                .errors(&errors),
+            actor_picker: Picker::user("actor_id", "Who")
+                .value(value("actor_id", &typed.actor, &shown.actor_value))
+                .errors(&errors),
+            about_user_picker: Picker::user("about_user", "About a person")
+                .value(value(
+                    "about_user",
+                    &typed.about_user,
+                    &shown.about_user_value,
+                ))
+                .errors(&errors),
+            about_org_picker: Picker::org(
+                "about_org",
+                "About an organization",
+                Permission::AuditView,
+            )
+            .value(value("about_org", &typed.about_org, &shown.about_org_value))
+            .errors(&errors),
+            action_groups: action_groups(query.search.action.as_deref().unwrap_or("").trim()),
+            input: query.search,
+            rows: shown.rows,
+            errors,
+            pager,
+        }
+    }
+}
+
+/// What was typed into the pickers, and what they could not find.
+#[derive(Default)]
 struct Typed {
     org: String,
     actor: String,
+    about_user: String,
+    about_org: String,
     errors: FieldErrors,
 }
 
-impl Typed {
-    /// The org picker's value: as typed when it is in error, else as found.
-    fn org_or(&self, errors: &FieldErrors, found: String) -> String {
-        if errors.get("org_id").is_some() {
-            self.org.clone()
-        } else {
-            found
-        }
-    }
-
-    /// The actor picker's value: as typed when it is in error, else as found.
-    fn actor_or(&self, errors: &FieldErrors, found: String) -> String {
-        if errors.get("actor_id").is_some() {
-            self.actor.clone()
-        } else {
-            found
-        }
-    }
-}
-
-/// Turns what the pickers hold into ids in `search`. The org picker takes a
-/// code, a path or an id (`domain::pick`); the shared search input (also the
-/// API's) takes the id. The actor picker takes a name or an email (a person
-/// the viewer may see); a number passes as it is, as the API takes it, so old
-/// links keep working.
-async fn resolve_pickers(me: &SignedIn, search: &mut SearchInput) -> Result<Typed, PageError> {
-    let org = search.org_id.clone().unwrap_or_default();
-    let mut errors = FieldErrors::new();
-    match resolve(me, Kind::Org(Permission::AuditView), "org_id", &org).await? {
-        Ok(id) => search.org_id = id.map(|id| id.to_string()),
-        Err(e) => {
-            errors = e;
-            search.org_id = None;
-        }
-    }
-    let actor = search.actor_id.clone().unwrap_or_default();
-    let actor = actor.trim().to_string();
-    if !actor.bytes().all(|b| b.is_ascii_digit()) {
-        match resolve(me, Kind::User, "actor_id", &actor).await? {
-            Ok(id) => search.actor_id = id.map(|id| id.to_string()),
+/// Turns what the pickers hold into ids in the search. The org pickers take
+/// a code, a path or an id (`domain::pick`); the shared search input (also
+/// the API's) takes the id. The actor picker takes a name or an email (a
+/// person the viewer may see); a number passes as it is, as the API takes
+/// it, so old links keep working. "About" sets the target (a person or an
+/// org); the action must be one the filter lists.
+async fn resolve_pickers(me: &SignedIn, query: &mut LogQuery) -> Result<Typed, PageError> {
+    let search = &mut query.search;
+    let trimmed = |v: &Option<String>| v.clone().unwrap_or_default().trim().to_string();
+    let mut typed = Typed {
+        org: trimmed(&search.org_id),
+        actor: trimmed(&search.actor_id),
+        about_user: trimmed(&query.about_user),
+        about_org: trimmed(&query.about_org),
+        errors: FieldErrors::new(),
+    };
+    let found =
+        async |kind: Kind, field: &'static str, raw: &str, errors: &mut FieldErrors| match resolve(
+            me, kind, field, raw,
+        )
+        .await?
+        {
+            Ok(id) => Ok::<_, PageError>(id.map(|id| id.to_string())),
             Err(e) => {
                 errors.0.extend(e.0);
-                search.actor_id = None;
+                Ok(None)
             }
-        }
+        };
+    let errors = &mut typed.errors;
+    search.org_id = found(
+        Kind::Org(Permission::AuditView),
+        "org_id",
+        &typed.org,
+        errors,
+    )
+    .await?;
+    if !typed.actor.bytes().all(|b| b.is_ascii_digit()) {
+        search.actor_id = found(Kind::User, "actor_id", &typed.actor, errors).await?;
     }
-    Ok(Typed { org, actor, errors })
+    let about = [
+        (
+            "user",
+            found(Kind::User, "about_user", &typed.about_user, errors).await?,
+        ),
+        (
+            "org",
+            found(
+                Kind::Org(Permission::AuditView),
+                "about_org",
+                &typed.about_org,
+                errors,
+            )
+            .await?,
+        ),
+    ];
+    match about {
+        [(_, Some(_)), (_, Some(_))] => {
+            errors.add("about_org", "Choose a person or an organization, not both.")
+        }
+        [(kind, Some(id)), _] | [_, (kind, Some(id))] => {
+            search.target_type = Some(kind.to_string());
+            search.target_id = Some(id);
+        }
+        _ => {}
+    }
+    let action = trimmed(&search.action);
+    if !action.is_empty() && !actions::is_known(&action) {
+        errors.add("action", "Choose an action from the list.");
+    }
+    Ok(typed)
 }
 
 /// One page of the log as shown, with the pickers' values as found.
+#[derive(Default)]
 struct Shown {
     org_value: String,
     actor_value: String,
+    about_user_value: String,
+    about_org_value: String,
     rows: Vec<Row>,
     total: usize,
     page_no: usize,
 }
 
+/// What a person picker shows for `id`: their email, or the number given
+/// when the viewer may not see them.
+fn user_value(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    id: i64,
+) -> crate::error::Result<String> {
+    Ok(match pick::user_field_value(conn, access, id)? {
+        email if email.is_empty() => id.to_string(),
+        email => email,
+    })
+}
+
 /// Reads page `page_no` of the entries `search` finds (none when it is not
-/// valid), each with its actor's name and its diff.
+/// valid), each as a sentence with its changes, the names read for the
+/// whole page at once.
 fn read_log(
     conn: &mut crate::db::Conn,
     access: &crate::authz::Access,
     search: Option<audit::Search>,
     page_no: usize,
 ) -> crate::error::Result<Shown> {
-    let org_value = match search.as_ref().map(|s| s.org_id) {
-        Some(id) => pick::org_field_value(conn, access, id)?,
-        None => String::new(),
-    };
-    // A person the viewer may not see shows as the number given.
-    let actor_value = match search.as_ref().and_then(|s| s.actor_id) {
-        Some(id) => match pick::user_field_value(conn, access, id)? {
-            email if email.is_empty() => id.to_string(),
-            email => email,
-        },
-        None => String::new(),
-    };
     let mut shown = Shown {
-        org_value,
-        actor_value,
-        rows: vec![],
-        total: 0,
         page_no: 1,
+        ..Shown::default()
     };
     let Some(search) = search else {
         return Ok(shown);
     };
+    shown.org_value = pick::org_field_value(conn, access, search.org_id)?;
+    if let Some(id) = search.actor_id {
+        shown.actor_value = user_value(conn, access, id)?;
+    }
+    match (search.target_type.as_deref(), search.target_id) {
+        (Some("user"), Some(id)) => shown.about_user_value = user_value(conn, access, id)?,
+        (Some("org"), Some(id)) => shown.about_org_value = pick::org_field_value(conn, access, id)?,
+        _ => {}
+    }
     let (entries, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
         audit::search(conn, access, &search, offset, limit)
     })?;
+    let names = Names::load(conn, access, &entries)?;
+    // Actors are named as the log always named them; linked when visible.
     let actors: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
-    let names: HashMap<i64, String> = users::table
+    let actor_names: HashMap<i64, String> = users::table
         .filter(users::id.eq_any(actors))
         .select((users::id, users::display_name))
         .load::<(i64, String)>(conn)?
@@ -195,13 +324,16 @@ fn read_log(
         .collect();
     shown.rows = entries
         .into_iter()
-        .map(|entry| Row {
-            actor: entry
-                .actor_user_id
-                .and_then(|a| names.get(&a).cloned())
-                .unwrap_or_else(|| entry.via.clone()),
-            changes: audit::diff(entry.before_json.as_deref(), entry.after_json.as_deref()),
-            entry,
+        .map(|entry| {
+            let name = entry.actor_user_id.and_then(|a| actor_names.get(&a));
+            let who = words::actor(&entry, name.map(String::as_str), &names);
+            Row {
+                sentence: words::sentence(&entry, who, &names),
+                changes: words::changes(&entry, &names),
+                at: entry.at,
+                ip: entry.ip,
+                action: entry.action,
+            }
         })
         .collect();
     (shown.total, shown.page_no) = (total, page_no);
@@ -209,17 +341,22 @@ fn read_log(
 }
 
 /// The pager, keeping the filters as typed.
-fn pager_of(input: &SearchInput, page_no: usize, total: usize) -> Pager {
+fn pager_of(query: &LogQuery, page_no: usize, total: usize) -> Pager {
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
-    let params = [
+    let input = &query.search;
+    let mut params = vec![
         ("org_id", v(&input.org_id)),
         ("actor_id", v(&input.actor_id)),
         ("action", v(&input.action)),
-        ("target_type", v(&input.target_type)),
-        ("target_id", v(&input.target_id)),
+        ("about_user", v(&query.about_user)),
+        ("about_org", v(&query.about_org)),
         ("from", v(&input.from)),
         ("to", v(&input.to)),
     ];
+    if query.about_user.is_none() && query.about_org.is_none() {
+        params.push(("target_type", v(&input.target_type)));
+        params.push(("target_id", v(&input.target_id)));
+    }
     let kept: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.trim())).collect();
     Pager::new("/audit", &kept, page_no, PER_PAGE, total)
 }

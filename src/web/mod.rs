@@ -29,6 +29,7 @@ pub mod switch_org;
 pub mod teams;
 pub mod timesheets;
 pub mod users;
+pub mod words;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};

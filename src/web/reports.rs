@@ -10,6 +10,9 @@ use super::layout::Layout;
 use super::pager::Pager;
 use super::{PageError, SignedIn, page, render};
 use crate::authz::Permission;
+use chrono::NaiveDate;
+
+use crate::domain::report::period::Preset;
 use crate::domain::report::{self, Cell, Filter, FilterInput, Format, REPORTS};
 use crate::domain::timesheet::hours;
 use crate::error::{Error, FieldErrors};
@@ -63,9 +66,49 @@ fn bars(chart: &[(String, i64)], counts: bool) -> Vec<Bar> {
         .collect()
 }
 
+/// A period preset as a link that fills From and To (no script needed).
+struct PresetLink {
+    key: &'static str,
+    label: &'static str,
+    href: String,
+    /// The period shown is this one.
+    current: bool,
+}
+
+/// The presets of `report::period`, each a link to the report with the
+/// same filters and its dates.
+fn preset_links(name: &str, input: &FilterInput, presets: Vec<Preset>) -> Vec<PresetLink> {
+    presets
+        .into_iter()
+        .map(|p| {
+            let (from, to) = (p.from.to_string(), p.to.to_string());
+            let mut params = filter_params(input);
+            for (k, v) in params.iter_mut() {
+                match *k {
+                    "from" => v.clone_from(&from),
+                    "to" => v.clone_from(&to),
+                    _ => {}
+                }
+            }
+            params.retain(|(_, v)| !v.is_empty());
+            PresetLink {
+                key: p.key,
+                label: p.label,
+                href: format!(
+                    "/reports/{name}?{}",
+                    serde_urlencoded::to_string(&params).unwrap_or_default()
+                ),
+                current: input.from.as_deref() == Some(from.as_str())
+                    && input.to.as_deref() == Some(to.as_str()),
+            }
+        })
+        .collect()
+}
+
 /// What the page shows of a report that ran.
 struct Shown {
-    columns: &'static [&'static str],
+    /// The columns' headings (labels; the CSV keeps the names).
+    columns: Vec<&'static str>,
     rows: Vec<Vec<Cell>>,
     chart_counts: bool,
     chart_by: &'static str,
@@ -81,7 +124,9 @@ struct ShowPage {
     title: String,
     input: FilterInput,
     /// The period the report covers, as checked (the fields show it too).
-    period: Option<(String, String)>,
+    period: Option<(NaiveDate, NaiveDate)>,
+    /// This week, last month, … as links; "custom" is the two fields.
+    presets: Vec<PresetLink>,
     /// The org, project, team and person pickers (`web::pick`).
     pickers: super::pick::Filters,
     errors: FieldErrors,
@@ -146,7 +191,7 @@ async fn show(
     let (access, run_name) = (me.access.clone(), name.clone());
     let filter = parsed.as_ref().ok().cloned();
     let csv = matches!(format, Ok(Format::Csv));
-    let ran = me
+    let (ran, presets) = me
         .db()
         .read(move |conn| run(conn, &access, &run_name, filter, csv, page_no))
         .await?;
@@ -162,9 +207,10 @@ async fn show(
         Ok(f) => shown_input(&input, f),
         Err(_) => input,
     };
-    let period = parsed.ok().map(|f| (f.from.to_string(), f.to.to_string()));
+    let period = parsed.ok().map(|f| (f.from, f.to));
     let layout = me.ctx.layout(title, "reports")?;
-    let page = ShowPage::of(layout, name, title, ran, (input, period, pickers, errors));
+    let mut page = ShowPage::of(layout, name, title, ran, (input, period, pickers, errors));
+    page.presets = preset_links(&page.name, &page.input, presets);
     Ok(render(crate::web::error::status_for(&page.errors), &page))
 }
 
@@ -172,7 +218,7 @@ async fn show(
 /// pickers and every message.
 type FilterShown = (
     FilterInput,
-    Option<(String, String)>,
+    Option<(NaiveDate, NaiveDate)>,
     super::pick::Filters,
     FieldErrors,
 );
@@ -188,7 +234,7 @@ impl ShowPage {
         let (report, pager, bars, total) = match ran {
             Some((p, Some(shown))) => (
                 Some(Shown {
-                    columns: p.columns,
+                    columns: p.columns.iter().map(|c| report::column_label(c)).collect(),
                     rows: shown.rows,
                     chart_counts: p.chart_counts,
                     chart_by: p.chart_by,
@@ -219,6 +265,7 @@ impl ShowPage {
             name,
             input,
             period,
+            presets: vec![],
             pickers,
             errors,
             report,
@@ -264,12 +311,10 @@ async fn read_filters(
     Ok((pickers, parsed))
 }
 
-/// A report prepared, with the page shown (none for the download).
-type Ran = (report::Prepared, Option<report::ReportPage>);
-
 /// Prepares report `name` under `filter` (none when the filter is not
 /// valid) and reads page `page_no`, unless it is for the download; the
-/// report's own 422 comes back as a value.
+/// report's own 422 comes back as a value. With it, the period presets on
+/// the filter's org (by its week start) for the page.
 fn run(
     conn: &mut crate::db::Conn,
     access: &crate::authz::Access,
@@ -277,21 +322,30 @@ fn run(
     filter: Option<Filter>,
     csv: bool,
     page_no: usize,
-) -> crate::error::Result<Option<crate::error::Result<Ran>>> {
+) -> crate::error::Result<(Option<crate::error::Result<Ran>>, Vec<Preset>)> {
     let Some(f) = filter else {
-        return Ok(None);
+        return Ok((None, vec![]));
+    };
+    let presets = if csv {
+        vec![]
+    } else {
+        let week_start = crate::domain::timesheet::rules(conn, f.org_id)?.week_start;
+        report::period::presets(crate::db::now().date(), week_start)
     };
     let prepared = match report::prepare(conn, access, name, &f) {
         Ok(p) => p,
-        Err(Error::Validation(e)) => return Ok(Some(Err(Error::Validation(e)))),
+        Err(Error::Validation(e)) => return Ok((Some(Err(Error::Validation(e))), presets)),
         Err(e) => return Err(e),
     };
     if csv {
-        return Ok(Some(Ok((prepared, None))));
+        return Ok((Some(Ok((prepared, None))), presets));
     }
     let shown = prepared.page(conn, page_no, PER_PAGE)?;
-    Ok(Some(Ok((prepared, Some(shown)))))
+    Ok((Some(Ok((prepared, Some(shown)))), presets))
 }
+
+/// A report prepared, with the page shown (none for the download).
+type Ran = (report::Prepared, Option<report::ReportPage>);
 
 /// Every message for the page: the filter's, the pickers', the format's and
 /// the report's own; the report run, if it could be.

@@ -44,3 +44,4 @@ mod tenant_codes;
 mod text_input;
 mod timesheet_pages;
 mod timesheets;
+mod words;

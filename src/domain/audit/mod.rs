@@ -1,6 +1,14 @@
 //! The audit trail: one append-only table and one way to write to it. Every
 //! mutation calls [`record`] inside its own transaction, so an entry exists exactly
-//! when the change does.
+//! when the change does. How a person reads an entry (a sentence, its
+//! changes in words, the names it mentions) is in `words`, `actions` and
+//! `names`.
+
+pub mod actions;
+pub mod names;
+pub mod words;
+
+pub use names::Names;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -351,45 +359,6 @@ pub fn search(
         .select(Entry::as_select())
         .load(conn)?;
     Ok((items, total))
-}
-
-/// What changed between an entry's before and after, key by key, as people read it.
-pub fn diff(before: Option<&str>, after: Option<&str>) -> Vec<(String, String, String)> {
-    use serde_json::Value;
-    let parse = |raw: Option<&str>| raw.and_then(|r| serde_json::from_str::<Value>(r).ok());
-    let show = |v: Option<&Value>| -> String {
-        let text = match v {
-            None | Some(Value::Null) => "—".to_string(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        if text.chars().count() > 160 {
-            format!("{}…", text.chars().take(160).collect::<String>())
-        } else {
-            text
-        }
-    };
-    match (parse(before), parse(after)) {
-        (Some(Value::Object(b)), Some(Value::Object(a))) => {
-            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            keys.into_iter()
-                .filter(|k| b.get(*k) != a.get(*k))
-                .map(|k| (k.clone(), show(b.get(k)), show(a.get(k))))
-                .collect()
-        }
-        (Some(Value::Object(b)), None) => b
-            .iter()
-            .map(|(k, v)| (k.clone(), show(Some(v)), "—".into()))
-            .collect(),
-        (None, Some(Value::Object(a))) => a
-            .iter()
-            .map(|(k, v)| (k.clone(), "—".into(), show(Some(v))))
-            .collect(),
-        (b, a) if b != a => vec![(String::new(), show(b.as_ref()), show(a.as_ref()))],
-        _ => vec![],
-    }
 }
 
 /// The audit filters as typed (query strings).
