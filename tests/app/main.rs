@@ -39,6 +39,7 @@ mod reports_teams;
 mod sessions;
 mod shell;
 mod sign_in_throttle;
+mod tenant;
 mod tenant_codes;
 mod text_input;
 mod timesheet_pages;
