@@ -89,19 +89,7 @@ async fn an_admin_makes_a_new_customer_in_one_pass_and_brands_the_shell_with_a_l
             .await?;
         page.click("[data-testid=upload-logo]").await?;
         page.find("[data-testid=logo-preview]").await?;
-        page.fill("#set-display_name", "Initrode Console").await?;
-        page.click("form[action$='/settings/display_name'] button[type=submit]")
-            .await?;
-        page.find("#set-display_name[value='Initrode Console']").await?;
-        page.client
-            .execute(
-                "document.querySelector('#set-accent_color').value = '#8a2be2';",
-                vec![],
-            )
-            .await?;
-        page.click("form[action$='/settings/accent_color'] button[type=submit]")
-            .await?;
-        page.find("#set-accent_color[value='#8a2be2']").await?;
+        set_brand(&page, "Initrode Console", "#8a2be2").await?;
 
         page.goto("/").await?;
         assert_eq!(page.text("[data-testid=brand]").await?, "Initrode Console");
