@@ -59,6 +59,28 @@ impl TableQuery {
     }
 }
 
+/// Page `wanted` of the table: its rows with their people counts, the
+/// total and the page shown.
+fn load(
+    conn: &mut crate::db::Conn,
+    access: &crate::authz::Access,
+    filter: &TableFilter,
+    wanted: usize,
+) -> Result<(Vec<TableRow>, usize, usize), crate::Error> {
+    let (orgs, total, shown) = fetch(wanted, PER_PAGE, |offset, limit| {
+        table::visible_page(conn, access, filter, offset, limit)
+    })?;
+    let mut people = table::people_counts(conn, access, &orgs)?;
+    let rows = orgs
+        .into_iter()
+        .map(|org| TableRow {
+            people: people.remove(&org.id),
+            org,
+        })
+        .collect();
+    Ok((rows, total, shown))
+}
+
 /// `GET /orgs/table?q=&kind=&tag=&sort=&dir=&page=`.
 #[get("/orgs/table")]
 pub(super) async fn org_table(
@@ -66,24 +88,10 @@ pub(super) async fn org_table(
     query: web::Query<TableQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (filter, access) = (query.filter(), me.access.clone());
-    let asked = filter.clone();
-    let wanted = page_number(query.page.as_deref());
+    let (asked, wanted) = (filter.clone(), page_number(query.page.as_deref()));
     let (rows, total, shown) = me
         .db()
-        .read(move |conn| {
-            let (orgs, total, shown) = fetch(wanted, PER_PAGE, |offset, limit| {
-                table::visible_page(conn, &access, &asked, offset, limit)
-            })?;
-            let mut people = table::people_counts(conn, &access, &orgs)?;
-            let rows = orgs
-                .into_iter()
-                .map(|org| TableRow {
-                    people: people.remove(&org.id),
-                    org,
-                })
-                .collect::<Vec<_>>();
-            Ok((rows, total, shown))
-        })
+        .read(move |conn| load(conn, &access, &asked, wanted))
         .await?;
     let kind = filter
         .kind
