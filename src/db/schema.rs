@@ -141,6 +141,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    org_logos (org_id) {
+        org_id -> BigInt,
+        content_type -> Text,
+        hash -> Text,
+        bytes -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     org_settings (org_id, key) {
         org_id -> BigInt,
         key -> Text,
@@ -402,6 +412,7 @@ diesel::joinable!(groups -> orgs (org_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(org_settings -> orgs (org_id));
+diesel::joinable!(org_logos -> orgs (org_id));
 diesel::joinable!(grants -> roles (role_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(timesheets -> users (user_id));
@@ -421,6 +432,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_log,
     org_settings,
+    org_logos,
     authz_changes,
     mail_outbox,
     user_tokens,

@@ -277,6 +277,7 @@ fn send_invitation(conn: &mut Conn, actor: &Actor, invited: &User, base_url: &st
         &org_name,
         &link(base_url, Purpose::Activation, &token),
         ACTIVATION_DAYS,
+        &crate::domain::context::mail_brand(conn, invited.org_id)?,
     )?;
     mail::enqueue(conn, &message, Some(invited.id))
 }
@@ -370,6 +371,7 @@ pub fn request_reset(db: &Db, email: &str, ip: &str, base_url: &str) -> Result<(
                     &u.display_name,
                     &link(base_url, Purpose::Reset, &token),
                     RESET_MINUTES,
+                    &crate::domain::context::mail_brand(conn, u.org_id)?,
                 )?;
                 mail::enqueue(conn, &message, Some(u.id))?;
                 "mailed"
@@ -383,6 +385,7 @@ pub fn request_reset(db: &Db, email: &str, ip: &str, base_url: &str) -> Result<(
                     "",
                     &link(base_url, Purpose::Reset, &token),
                     RESET_MINUTES,
+                    &crate::domain::context::root_mail_brand(conn)?,
                 )?;
                 if other.is_some() {
                     "account not active"

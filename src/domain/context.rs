@@ -8,6 +8,7 @@
 
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
+use crate::domain::mail::MailBrand;
 use crate::domain::settings;
 use crate::error::Result;
 
@@ -37,4 +38,43 @@ pub fn brand(conn: &mut Conn, org_id: i64) -> Result<(Option<String>, Option<Str
         }
     }
     Ok((name, accent))
+}
+
+/// The brand of mail to a person at home in `org_id`: the effective
+/// `display_name` and `accent_color` there (`mail::MailBrand`).
+pub fn mail_brand(conn: &mut Conn, org_id: i64) -> Result<MailBrand> {
+    let (name, accent) = brand(conn, org_id)?;
+    Ok(MailBrand::new(name, accent))
+}
+
+/// The root's mail brand: what a reset for an unknown address renders with
+/// (the same work as for a real account, thrown away).
+pub fn root_mail_brand(conn: &mut Conn) -> Result<MailBrand> {
+    match crate::domain::org::find_root(conn)? {
+        Some(root) => mail_brand(conn, root.id),
+        None => Ok(MailBrand::default()),
+    }
+}
+
+/// The shell's logo: its address and alt text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logo {
+    pub src: String,
+    pub alt: String,
+}
+
+/// The shell's logo at `org_id` (`domain::logo`): its address and alt text
+/// (the brand's name, else the org's).
+pub fn logo(conn: &mut Conn, org_id: i64, name: Option<&str>) -> Result<Option<Logo>> {
+    let Some(src) = crate::domain::logo::url_at(conn, org_id)? else {
+        return Ok(None);
+    };
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => crate::domain::org::find(conn, org_id)?.name,
+    };
+    Ok(Some(Logo {
+        src,
+        alt: format!("{name} logo"),
+    }))
 }

@@ -186,6 +186,7 @@ fn tell(conn: &mut Conn, inviter: i64, person: &User, org_id: i64) -> Result<()>
         &org_name,
         &link,
         INVITATION_DAYS,
+        &crate::domain::context::mail_brand(conn, person.org_id)?,
     )?;
     mail::enqueue(conn, &message, Some(person.id)).map(|_| ())
 }

@@ -32,6 +32,7 @@ pub struct Message {
 #[derive(Template)]
 #[template(path = "mail/invitation.txt")]
 struct InvitationText<'a> {
+    brand: &'a MailBrand,
     name: &'a str,
     inviter: &'a str,
     org: &'a str,
@@ -42,6 +43,7 @@ struct InvitationText<'a> {
 #[derive(Template)]
 #[template(path = "mail/invitation.html")]
 struct InvitationHtml<'a> {
+    brand: &'a MailBrand,
     subject: &'a str,
     name: &'a str,
     inviter: &'a str,
@@ -53,6 +55,7 @@ struct InvitationHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/grant_invitation.txt")]
 struct GrantInvitationText<'a> {
+    brand: &'a MailBrand,
     name: &'a str,
     inviter: &'a str,
     org: &'a str,
@@ -63,6 +66,7 @@ struct GrantInvitationText<'a> {
 #[derive(Template)]
 #[template(path = "mail/grant_invitation.html")]
 struct GrantInvitationHtml<'a> {
+    brand: &'a MailBrand,
     subject: &'a str,
     name: &'a str,
     inviter: &'a str,
@@ -74,6 +78,7 @@ struct GrantInvitationHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/password_reset.txt")]
 struct ResetText<'a> {
+    brand: &'a MailBrand,
     name: &'a str,
     link: &'a str,
     minutes: i64,
@@ -82,6 +87,7 @@ struct ResetText<'a> {
 #[derive(Template)]
 #[template(path = "mail/password_reset.html")]
 struct ResetHtml<'a> {
+    brand: &'a MailBrand,
     subject: &'a str,
     name: &'a str,
     link: &'a str,
@@ -91,6 +97,7 @@ struct ResetHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/notification.txt")]
 struct NotificationText<'a> {
+    brand: &'a MailBrand,
     name: &'a str,
     title: &'a str,
     body: &'a str,
@@ -100,11 +107,68 @@ struct NotificationText<'a> {
 #[derive(Template)]
 #[template(path = "mail/notification.html")]
 struct NotificationHtml<'a> {
+    brand: &'a MailBrand,
     subject: &'a str,
     name: &'a str,
     title: &'a str,
     body: &'a str,
     link: &'a str,
+}
+
+/// Canopy's own accent, where no org above the recipient set one.
+pub const DEFAULT_ACCENT: &str = "#2f6b3b";
+
+/// The name and colour a message wears: the effective `display_name` and
+/// `accent_color` of the recipient's home org (`context::mail_brand`), else
+/// Canopy's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailBrand {
+    pub name: String,
+    /// `#rrggbb`, checked (anything else is Canopy's).
+    pub accent: String,
+    /// True when an org named the brand: the subject then starts with it.
+    pub custom: bool,
+}
+
+impl Default for MailBrand {
+    fn default() -> Self {
+        MailBrand {
+            name: "Canopy".into(),
+            accent: DEFAULT_ACCENT.into(),
+            custom: false,
+        }
+    }
+}
+
+impl MailBrand {
+    pub fn new(name: Option<String>, accent: Option<String>) -> MailBrand {
+        let accent = accent
+            .filter(|a| {
+                a.strip_prefix('#')
+                    .is_some_and(crate::domain::settings::is_hex_colour)
+            })
+            .map_or_else(|| DEFAULT_ACCENT.to_string(), |a| a.to_lowercase());
+        match name {
+            Some(name) => MailBrand {
+                name,
+                accent,
+                custom: true,
+            },
+            None => MailBrand {
+                accent,
+                ..MailBrand::default()
+            },
+        }
+    }
+
+    /// The subject as sent: after the brand's name when an org set one.
+    pub fn subject(&self, subject: &str) -> String {
+        if self.custom {
+            format!("{}: {subject}", self.name)
+        } else {
+            subject.to_string()
+        }
+    }
 }
 
 fn render(template: &impl Template) -> Result<String> {
@@ -120,12 +184,14 @@ impl Message {
         org: &str,
         link: &str,
         days: i64,
+        brand: &MailBrand,
     ) -> Result<Message> {
-        let subject = "You are invited to Canopy";
+        let subject = &brand.subject("You are invited to Canopy");
         Ok(Message {
             to: to.to_string(),
             subject: subject.to_string(),
             text: render(&InvitationText {
+                brand,
                 name,
                 inviter,
                 org,
@@ -133,6 +199,7 @@ impl Message {
                 days,
             })?,
             html: render(&InvitationHtml {
+                brand,
                 subject,
                 name,
                 inviter,
@@ -152,12 +219,14 @@ impl Message {
         org: &str,
         link: &str,
         days: i64,
+        brand: &MailBrand,
     ) -> Result<Message> {
-        let subject = "You are invited to a role in Canopy";
+        let subject = &brand.subject("You are invited to a role in Canopy");
         Ok(Message {
             to: to.to_string(),
             subject: subject.to_string(),
             text: render(&GrantInvitationText {
+                brand,
                 name,
                 inviter,
                 org,
@@ -165,6 +234,7 @@ impl Message {
                 days,
             })?,
             html: render(&GrantInvitationHtml {
+                brand,
                 subject,
                 name,
                 inviter,
@@ -176,17 +246,25 @@ impl Message {
     }
 
     /// A password reset link that works once, for `minutes`.
-    pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> Result<Message> {
-        let subject = "Reset your Canopy password";
+    pub fn password_reset(
+        to: &str,
+        name: &str,
+        link: &str,
+        minutes: i64,
+        brand: &MailBrand,
+    ) -> Result<Message> {
+        let subject = &brand.subject("Reset your Canopy password");
         Ok(Message {
             to: to.to_string(),
             subject: subject.to_string(),
             text: render(&ResetText {
+                brand,
                 name,
                 link,
                 minutes,
             })?,
             html: render(&ResetHtml {
+                brand,
                 subject,
                 name,
                 link,
@@ -204,18 +282,22 @@ impl Message {
         title: &str,
         body: &str,
         link: &str,
+        brand: &MailBrand,
     ) -> Result<Message> {
+        let subject = &brand.subject(title);
         Ok(Message {
             to: to.to_string(),
-            subject: title.to_string(),
+            subject: subject.to_string(),
             text: render(&NotificationText {
+                brand,
                 name,
                 title,
                 body,
                 link,
             })?,
             html: render(&NotificationHtml {
-                subject: title,
+                brand,
+                subject,
                 name,
                 title,
                 body,
@@ -392,6 +474,7 @@ mod tests {
             "Acme <Ltd>",
             "https://canopy.example.com/activate/abc?x=1&y=2",
             7,
+            &MailBrand::default(),
         )
         .unwrap();
         assert_eq!(m.to, "eve@example.com");
@@ -415,8 +498,14 @@ mod tests {
         );
         assert!(m.html.contains("<title>You are invited to Canopy</title>"));
 
-        let r = Message::password_reset("eve@example.com", "Eve", "http://x/reset-password/t", 60)
-            .unwrap();
+        let r = Message::password_reset(
+            "eve@example.com",
+            "Eve",
+            "http://x/reset-password/t",
+            60,
+            &MailBrand::default(),
+        )
+        .unwrap();
         assert!(r.text.contains("http://x/reset-password/t"));
         assert!(r.text.contains("60 minutes"));
         assert!(r.html.contains("href=\"http://x/reset-password/t\""));

@@ -136,6 +136,7 @@ pub fn send(conn: &mut Conn, user_id: i64, notice: &Notice) -> Result<bool> {
             &notice.title,
             &notice.body,
             &link,
+            &crate::domain::context::mail_brand(conn, person.org_id)?,
         )?;
         mail::enqueue(conn, &message, Some(user_id))?;
     }

@@ -6,6 +6,7 @@ pub mod download;
 pub mod guard;
 pub mod head;
 pub mod input;
+pub mod multipart;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -60,6 +60,36 @@ pub async fn accent(hex: web::Path<String>) -> Result<HttpResponse, PageError> {
         )))
 }
 
+/// `GET /brand/logo/{org}-{hash}`: the logo that applies at `org`
+/// (`domain::logo`), for someone who sees that org; a hash that is not the
+/// logo there now is not found, so the address may be cached for good. Sent
+/// with its sniffed type, `nosniff`, and a policy that runs nothing in it.
+#[get("/brand/logo/{org:\\d+}-{hash:[0-9a-f]{16}}")]
+pub async fn logo(
+    me: super::SignedIn,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (org, hash) = path.into_inner();
+    let access = me.access.clone();
+    let (content_type, bytes) = me
+        .db()
+        .read(move |conn| crate::domain::logo::served(conn, &access, org, &hash))
+        .await?;
+    let file = format!(
+        "inline; filename=\"logo.{}\"",
+        crate::domain::logo::extension(&content_type)
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CACHE_CONTROL,
+            "private, max-age=31536000, immutable",
+        ))
+        .insert_header((header::CONTENT_DISPOSITION, file))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .body(bytes))
+}
+
 fn answer(path: &str) -> Result<HttpResponse, crate::Error> {
     let asset = ASSETS
         .iter()

@@ -153,8 +153,10 @@ impl PageCtx {
                             Some(org) => Some((org, crate::domain::org::find(conn, org)?.name)),
                             None => None,
                         };
-                        let (name, accent) = context::brand(conn, working.unwrap_or(u.org_id))?;
-                        let brand = Brand { name, accent };
+                        let at = working.unwrap_or(u.org_id);
+                        let (name, accent) = context::brand(conn, at)?;
+                        let logo = context::logo(conn, at, name.as_deref())?;
+                        let brand = Brand { name, accent, logo };
                         Ok(Some((live, access, counts, context, brand)))
                     })
                     .await?;

@@ -49,8 +49,26 @@ async fn verify(req: &mut ServiceRequest) -> Result<(), PageError> {
     let presented = match header_token(req) {
         Some(token) => token,
         None => {
-            let body = read_body(req).await?;
-            let token = form_token(&body);
+            // An upload form (`multipart/form-data`) carries the token as a
+            // field too, in a larger body.
+            let kind = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let upload = crate::http::multipart::is_multipart(&kind);
+            let limit = if upload {
+                crate::http::multipart::MAX_BODY_BYTES
+            } else {
+                MAX_FORM_BYTES
+            };
+            let body = read_body(req, limit).await?;
+            let token = if upload {
+                crate::http::multipart::text_field(&kind, &body, FIELD)
+            } else {
+                form_token(&body)
+            };
             req.set_payload(actix_web::dev::Payload::from(body));
             token.unwrap_or_default()
         }
@@ -79,8 +97,8 @@ fn form_token(body: &[u8]) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, PageError> {
-    crate::http::input::read_body(req, MAX_FORM_BYTES)
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, PageError> {
+    crate::http::input::read_body(req, limit)
         .await
         .map_err(|_| PageError::PayloadTooLarge)
 }

@@ -37,7 +37,11 @@ pub struct Brand {
     pub name: Option<String>,
     /// A `#rrggbb` colour (settings validate it; anything else is dropped).
     pub accent: Option<String>,
+    /// The effective logo there (`domain::logo`), if any.
+    pub logo: Option<Logo>,
 }
+
+pub use crate::domain::context::Logo;
 
 impl Brand {
     /// The name shown beside the logo.
@@ -215,6 +219,7 @@ mod tests {
         let brand = |c: &str| Brand {
             name: None,
             accent: Some(c.into()),
+            logo: None,
         };
         assert_eq!(
             brand("#1a2B3c").stylesheet().as_deref(),

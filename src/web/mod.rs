@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(assets::serve)
     .service(assets::favicon)
     .service(assets::accent)
+    .service(assets::logo)
     .configure(auth::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)

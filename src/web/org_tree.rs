@@ -287,6 +287,8 @@ struct TreePage {
     items: Vec<Item>,
     q: String,
     results: Vec<(Org, String)>,
+    /// May start the "New customer" flow (creates orgs somewhere).
+    can_create_customer: bool,
 }
 
 #[derive(Deserialize)]
@@ -336,6 +338,7 @@ async fn org_tree(me: SignedIn, query: web::Query<TreeQuery>) -> Result<HttpResp
         items,
         q,
         results,
+        can_create_customer: me.access.anywhere(Permission::OrgCreate),
     })
 }
 

@@ -40,6 +40,7 @@ mod sessions;
 mod shell;
 mod sign_in_throttle;
 mod team_totals;
+mod tenant;
 mod tenant_codes;
 mod text_input;
 mod timesheet_pages;

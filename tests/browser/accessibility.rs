@@ -149,9 +149,11 @@ async fn every_page_of_every_role_passes_axe_core() {
                 "/reports/team-hours",
                 "/reports/missing-timesheets",
             ];
+            // The org table and the New customer flow (issue 14, point 10).
+            let admin_pages = [&reports[..], &["/orgs/table", "/orgs/new-customer"]].concat();
             for (who, extra) in [
-                ("owner@canopy.demo", &reports[..]),
-                ("admin@c0001.demo", &reports[..]),
+                ("owner@canopy.demo", &admin_pages[..]),
+                ("admin@c0001.demo", &admin_pages[..]),
                 (
                     "approver@c0001.demo",
                     &["/timesheets", "/notifications"][..],

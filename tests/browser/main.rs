@@ -21,4 +21,5 @@ mod orgs;
 mod scale;
 mod shell;
 mod support;
+mod tenant;
 mod work;

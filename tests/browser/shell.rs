@@ -181,23 +181,7 @@ async fn each_person_sees_their_shell_and_an_admin_switches_org_and_brands_it() 
 
             // Branding: the chosen org's display name and accent dress the shell.
             page.goto(&format!("{child_href}/settings")).await?;
-            page.fill("#set-display_name", "Acme East Portal").await?;
-            page.click("form[action$='/settings/display_name'] button[type=submit]")
-                .await?;
-            // Wait for the page the save answers with, so the next field is
-            // the new page's (not one about to go stale).
-            page.find("#set-display_name[value='Acme East Portal']")
-                .await?;
-            // A colour input takes no typing: set its value as the picker would.
-            page.client
-                .execute(
-                    "document.querySelector('#set-accent_color').value = '#8a2be2';",
-                    vec![],
-                )
-                .await?;
-            page.click("form[action$='/settings/accent_color'] button[type=submit]")
-                .await?;
-            page.find("#set-accent_color[value='#8a2be2']").await?;
+            set_brand(&page, "Acme East Portal", "#8a2be2").await?;
             page.goto("/").await?;
             assert_eq!(page.text("[data-testid=brand]").await?, "Acme East Portal");
             assert_eq!(accent_shown(&page).await?, "rgb(138, 43, 226)");

@@ -552,3 +552,26 @@ pub async fn fits(page: &Page, what: &str) -> TestResult {
     }
     Ok(())
 }
+
+/// On an org's settings tab: sets its display name and accent colour
+/// (`#rrggbb`), waiting after each save for the page it answers with, so the
+/// next field is the new page's (not one about to go stale).
+pub async fn set_brand(page: &Page, name: &str, hex: &str) -> TestResult {
+    page.fill("#set-display_name", name).await?;
+    page.click("form[action$='/settings/display_name'] button[type=submit]")
+        .await?;
+    page.find(&format!("#set-display_name[value='{name}']"))
+        .await?;
+    // A colour input takes no typing: set its value as the picker would.
+    page.client
+        .execute(
+            "document.querySelector('#set-accent_color').value = arguments[0];",
+            vec![json!(hex)],
+        )
+        .await?;
+    page.click("form[action$='/settings/accent_color'] button[type=submit]")
+        .await?;
+    page.find(&format!("#set-accent_color[value='{hex}']"))
+        .await?;
+    Ok(())
+}

@@ -24,6 +24,7 @@ mod form;
 mod lifecycle;
 mod moving;
 mod search;
+pub mod table;
 mod tree;
 
 pub use acting::{OrgFieldsPatch, OrgPatch, patch_as, set_archived_as, set_privacy_as, update_as};

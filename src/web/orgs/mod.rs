@@ -13,16 +13,26 @@ use crate::domain::org::{self, Org};
 use crate::error::Error;
 
 mod access_tab;
+mod customer;
 mod form;
 mod lifecycle;
+mod logo;
 mod moving;
 mod overview;
 mod people_tab;
 mod settings_tab;
+mod table;
 
 pub(crate) use moving::render_move;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Before the tree's and `/orgs/{id}`'s routes, which would take these paths.
+    cfg.service(table::org_table)
+        .service(customer::new_customer)
+        .service(customer::create_customer)
+        .service(customer::summary)
+        .service(logo::upload)
+        .service(logo::remove);
     cfg.configure(crate::web::org_tree::configure)
         .service(overview::overview)
         .service(overview::sub_orgs)

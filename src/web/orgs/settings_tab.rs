@@ -24,17 +24,25 @@ struct SettingsPage {
     settings: Vec<(settings::Effective, Option<String>)>,
     /// May change the keys set from above (assignable roles) here.
     from_above: bool,
+    logo: LogoPart,
     errors: FieldErrors,
 }
 
-async fn render_settings(
+/// The logo part of the tab: the logo that applies here, and whether it is
+/// set here (so it can be removed).
+pub struct LogoPart {
+    pub effective: Option<String>,
+    pub own: bool,
+}
+
+pub(super) async fn render_settings(
     me: &SignedIn,
     id: i64,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
-    let (h, list) = me
+    let (h, list, logo) = me
         .db()
         .read(move |conn| {
             let h = OrgHeader::load(conn, &access, id, "settings")?;
@@ -57,7 +65,11 @@ async fn render_settings(
                     (e, source)
                 })
                 .collect();
-            Ok((h, list))
+            let logo = LogoPart {
+                effective: crate::domain::logo::url_at(conn, id)?,
+                own: crate::domain::logo::own(conn, id)?.is_some(),
+            };
+            Ok((h, list, logo))
         })
         .await?;
     Ok(render(
@@ -69,6 +81,7 @@ async fn render_settings(
             h,
             settings: list,
             from_above: settings::may_change_from_above(&me.access, id),
+            logo,
             errors,
         },
     ))

@@ -1,0 +1,3 @@
+DROP INDEX orgs_updated;
+DROP INDEX orgs_created;
+DROP TABLE org_logos;
