@@ -4,11 +4,13 @@
 mod access_paging;
 mod account;
 mod api;
+mod assignment_edit;
 mod audit;
 mod auth;
 mod border;
 mod cli;
 mod closed_sets;
+mod daily_people;
 mod daily_work;
 mod escalation;
 mod faces;
@@ -43,3 +45,4 @@ mod tenant_codes;
 mod text_input;
 mod timesheet_pages;
 mod timesheets;
+mod typed_settings;
