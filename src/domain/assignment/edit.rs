@@ -96,16 +96,7 @@ pub fn edit_as(
         .filter(|o| o.id != a.id)
         .find(|o| o.overlaps(values.start_date, values.end_date))
     {
-        let until = clash
-            .end_date
-            .map_or("open-ended".to_string(), |e| format!("until {e}"));
-        return Err(Error::Conflict {
-            message: format!(
-                "This person is also assigned to this project from {} ({until}); periods may not overlap.",
-                clash.start_date
-            ),
-            details: Some(json!({"overlaps": clash.id})),
-        });
+        return Err(overlap_conflict(&clash));
     }
     require_keeps_logged_hours(conn, &a, &values)?;
     let changed = diesel::update(
