@@ -160,12 +160,13 @@ async fn a_back_dated_assignment_takes_the_hours_and_the_grid_adds_up_as_you_typ
         page.goto(&format!("/timesheets/1/{monday}")).await?;
         page.fill("[data-testid=add-project]", "APOLLO").await?;
         page.click("main form.inline button[type=submit]").await?;
+        // The row's cell exists only once the page with the added row is in.
+        page.fill(&cell(monday), "3").await?;
         let marked = page.find("th[aria-current=date]").await?.text().await?;
         assert!(
             marked.contains(&today.format("%d %b").to_string()),
             "{marked}"
         );
-        page.fill(&cell(monday), "3").await?;
         page.fill(&cell(monday + Duration::days(1)), "4:30").await?;
         assert_eq!(
             page.text(&format!("[data-testid=row-total-{project}]"))
