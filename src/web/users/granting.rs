@@ -67,6 +67,33 @@ pub(super) fn grant_box(
     }))
 }
 
+impl GrantToForm {
+    /// The grant the form asks for to `user_id`: the org through the picker
+    /// (where the viewer manages access), the role an id; or the messages.
+    async fn request(
+        &self,
+        me: &SignedIn,
+        user_id: i64,
+    ) -> Result<Result<GrantRequest, FieldErrors>, PageError> {
+        let why = "Choose the organization where the role applies.";
+        let kind = Kind::Org(Permission::AccessManage);
+        let org_id = match resolve_required(me, kind, "grant_org", &self.grant_org, why).await? {
+            Ok(org_id) => org_id,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Ok(role_id) = self.role_id.trim().parse::<i64>() else {
+            return Ok(Err(FieldErrors::of("role_id", "Choose a role.")));
+        };
+        Ok(Ok(GrantRequest {
+            role_id,
+            holder: Holder::User(user_id),
+            scope: Scope::Org(org_id),
+            descendants: self.reach != "here",
+            expires_at: None,
+        }))
+    }
+}
+
 /// `POST /users/{id}/grants`: gives the person a role at an org.
 #[post("/users/{id}/grants")]
 pub(super) async fn grant_to(
@@ -75,22 +102,9 @@ pub(super) async fn grant_to(
     form: web::Form<GrantToForm>,
 ) -> Result<HttpResponse, PageError> {
     let (id, form) = (id.into_inner(), form.into_inner());
-    let why = "Choose the organization where the role applies.";
-    let kind = Kind::Org(Permission::AccessManage);
-    let org_id = match resolve_required(&me, kind, "grant_org", &form.grant_org, why).await? {
-        Ok(org_id) => org_id,
+    let request = match form.request(&me, id).await? {
+        Ok(request) => request,
         Err(e) => return show_page(&me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(form), e).await,
-    };
-    let Ok(role_id) = form.role_id.trim().parse::<i64>() else {
-        let e = FieldErrors::of("role_id", "Choose a role.");
-        return show_page(&me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(form), e).await;
-    };
-    let request = GrantRequest {
-        role_id,
-        holder: Holder::User(id),
-        scope: Scope::Org(org_id),
-        descendants: form.reach != "here",
-        expires_at: None,
     };
     let (access, actor) = (me.access.clone(), me.actor());
     let outcome = me
