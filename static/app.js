@@ -169,3 +169,48 @@ function localDates(root) {
 }
 document.addEventListener("DOMContentLoaded", () => localDates(document));
 document.addEventListener("htmx:afterSwap", (event) => localDates(event.target));
+// The timesheet grid: row, day and week totals follow what is typed, before
+// Save (the server adds them up again when it saves). Hours read as the
+// server reads them: "7.5", "7,5" or "7:30"; anything else counts nothing.
+function gridHours(text) {
+  const value = text.trim();
+  if (value === "") return 0;
+  const clock = value.match(/^(\d+)\s*:\s*(\d{1,2})$/);
+  if (clock) return Number(clock[1]) + Math.min(Number(clock[2]), 59) / 60;
+  const hours = Number(value.replace(",", "."));
+  return Number.isFinite(hours) ? hours : 0;
+}
+
+function gridTotals(table) {
+  const days = [];
+  let week = 0;
+  table.querySelectorAll("tbody tr[data-project]").forEach((row) => {
+    let sum = 0;
+    row.querySelectorAll("input.hours").forEach((input, i) => {
+      const hours = gridHours(input.value);
+      sum += hours;
+      days[i] = (days[i] || 0) + hours;
+    });
+    week += sum;
+    const total = row.querySelector("[data-row-total]");
+    if (total) total.textContent = sum.toFixed(2);
+  });
+  table.querySelectorAll("tfoot [data-day-total]").forEach((cell, i) => {
+    cell.textContent = (days[i] || 0).toFixed(2);
+  });
+  const total = table.querySelector("[data-testid=week-total]");
+  if (total) total.textContent = week.toFixed(2);
+}
+
+document.addEventListener("input", (event) => {
+  const input = event.target.closest && event.target.closest("table.grid-table input.hours");
+  if (input) gridTotals(input.closest("table"));
+});
+
+// The settings page: the accent's swatch shows the colour as it is picked.
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!input.dataset || !input.dataset.swatch) return;
+  const swatch = document.getElementById(input.dataset.swatch);
+  if (swatch) swatch.setAttribute("fill", input.value);
+});

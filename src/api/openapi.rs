@@ -49,6 +49,7 @@ use super::{teams, timesheets, users};
         teams::list_members, teams::put_member, teams::remove_member,
         projects::list, projects::create, projects::show, projects::update, projects::remove,
         projects::list_assignments, projects::put_assignment, projects::end_assignment,
+        projects::edit_assignment,
         timesheets::show, timesheets::replace, timesheets::submit, timesheets::withdraw,
         timesheets::approve, timesheets::reject, timesheets::reopen, timesheets::approvals,
         timesheets::notifications, timesheets::read_notifications,

@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove)
         .service(list_assignments)
         .service(put_assignment)
-        .service(end_assignment);
+        .service(end_assignment)
+        .service(edit_assignment);
 }
 
 fn date(d: Option<chrono::NaiveDate>) -> Option<String> {
@@ -450,4 +451,58 @@ async fn end_assignment(
         .write(move |conn| project::end_assignment_as(conn, &access, &actor, id, user_id, today))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AssignmentPatch)]
+struct AssignmentPatchBody {
+    /// `member`, `approver` or `manager`.
+    role: Option<String>,
+    minutes_per_week: Option<i64>,
+    /// May move earlier (back-dating) or later, never past logged hours.
+    #[schema(format = Date)]
+    start_date: Option<String>,
+    /// `null`: open-ended.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Date)]
+    end_date: Option<Option<String>>,
+    /// Refuse with 409 if the assignment changed since this version.
+    version: Option<i64>,
+}
+
+impl From<AssignmentPatchBody> for assignment::AssignmentEdit {
+    fn from(body: AssignmentPatchBody) -> Self {
+        assignment::AssignmentEdit {
+            role: body.role,
+            minutes_per_week: body.minutes_per_week,
+            start_date: body.start_date,
+            end_date: body.end_date,
+            version: body.version,
+        }
+    }
+}
+
+/// `PATCH /assignments/{id}`: an assignment's dates, allocation and role
+/// (`project.assign` at its project). The end before the start, or a period
+/// that would leave logged hours outside it, is 422 on the date field; a stale
+/// version or an overlap with the person's other periods on the project 409.
+#[utoipa::path(
+    operation_id = "editAssignment",
+    summary = "Change an assignment's dates, allocation and role (project.assign); never away from logged hours",
+    responses((status = 200, description = "The changed assignment", body = AssignmentJson)),
+)]
+#[patch("/assignments/{id}")]
+async fn edit_assignment(
+    me: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<AssignmentPatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, edit) = (id.into_inner(), body.into_inner().into());
+    let (access, actor) = (me.access.clone(), me.actor());
+    let a = me
+        .db()
+        .write(move |conn| assignment::edit_as(conn, &access, &actor, id, &edit))
+        .await?;
+    Ok(HttpResponse::Ok().json(assignment_json(&a)))
 }

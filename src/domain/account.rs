@@ -496,11 +496,38 @@ pub fn create_user(
     values: user::NewUserValues,
     base_url: &str,
 ) -> Result<User> {
+    create_user_then(db, bcrypt_cost, actor, values, base_url, |_, _| Ok(()))
+}
+
+/// [`create_user`], then `then` in the same transaction: when it fails,
+/// nothing is created (nor any mail queued).
+fn create_user_then(
+    db: &Db,
+    bcrypt_cost: u32,
+    actor: &Actor,
+    values: user::NewUserValues,
+    base_url: &str,
+    then: impl FnOnce(&mut crate::db::Conn, &User) -> Result<()>,
+) -> Result<User> {
     let hash = match &values.password {
         Some(p) => Some(password::hash(p.expose(), bcrypt_cost)?),
         None => None,
     };
-    db.write_sync(|conn| match hash {
+    db.write_sync(|conn| {
+        let created = create_in(conn, actor, values, hash, base_url)?;
+        then(conn, &created)?;
+        Ok(created)
+    })
+}
+
+fn create_in(
+    conn: &mut crate::db::Conn,
+    actor: &Actor,
+    values: user::NewUserValues,
+    hash: Option<String>,
+    base_url: &str,
+) -> Result<User> {
+    match hash {
         Some(hash) => user::create_active(
             conn,
             actor,
@@ -523,5 +550,38 @@ pub fn create_user(
             },
             base_url,
         ),
+    }
+}
+
+/// A role to give a new user at an org, in the transaction that creates them.
+#[derive(Clone, Copy, Debug)]
+pub struct FirstRole {
+    pub role_id: i64,
+    pub org_id: i64,
+}
+
+/// [`create_user`], then `first` granted to the new user by `grant::grant_as`
+/// as `access` (the one grant rule: what the person may grant there, the
+/// org's assignable roles), in the same transaction: a role refused creates
+/// nobody and sends nothing.
+pub fn create_user_with_role(
+    db: &Db,
+    bcrypt_cost: u32,
+    actor: &Actor,
+    access: &crate::authz::Access,
+    values: user::NewUserValues,
+    first: FirstRole,
+    base_url: &str,
+) -> Result<User> {
+    create_user_then(db, bcrypt_cost, actor, values, base_url, |conn, created| {
+        use crate::domain::grant::{self, GrantRequest, Holder, Scope};
+        let request = GrantRequest {
+            role_id: first.role_id,
+            holder: Holder::User(created.id),
+            scope: Scope::Org(first.org_id),
+            descendants: true,
+            expires_at: None,
+        };
+        grant::grant_as(conn, access, actor, &request).map(|_| ())
     })
 }

@@ -29,7 +29,92 @@ pub struct Definition {
     pub label: &'static str,
     pub help: &'static str,
     pub default: fn() -> Value,
+    /// How the settings page asks for it.
+    pub control: Control,
     parse: fn(&mut Conn, i64, &Value) -> std::result::Result<Value, String>,
+}
+
+/// How a setting is asked for on the settings page: the page draws its
+/// control from this, and what it posts goes through the same parser as the
+/// API's `PUT /api/v1/orgs/{id}/settings`.
+#[derive(Clone, Copy, Debug)]
+pub enum Control {
+    /// One of a closed list: (stored value, label).
+    Choice(&'static [(&'static str, &'static str)]),
+    /// A whole number in a unit; `never` labels the "none" word when allowed.
+    Number {
+        min: i64,
+        max: i64,
+        unit: &'static str,
+        never: Option<&'static str>,
+    },
+    /// A day, or `never` for none.
+    Date { never: &'static str },
+    /// `#rrggbb`.
+    Colour,
+    /// A line of text.
+    Text,
+    /// Role ids, or all.
+    Roles,
+}
+
+pub const WEEKDAY_CHOICES: &[(&str, &str)] = &[
+    ("monday", "Monday"),
+    ("tuesday", "Tuesday"),
+    ("wednesday", "Wednesday"),
+    ("thursday", "Thursday"),
+    ("friday", "Friday"),
+    ("saturday", "Saturday"),
+    ("sunday", "Sunday"),
+];
+
+pub const APPROVAL_CHOICES: &[(&str, &str)] = &[
+    ("project", "Project approvers"),
+    ("team", "Team leads"),
+    ("both", "Both in turn (project, then team)"),
+];
+
+impl Definition {
+    /// `value` as a person reads it: a choice's label, a number with its unit,
+    /// "Never", role names (`role_name` says each id's), "(the organization's
+    /// own name)" for an empty display name.
+    pub fn describe(&self, value: &Value, role_name: impl Fn(i64) -> String) -> String {
+        let none = matches!(value, Value::String(s) if s == "none");
+        match self.control {
+            Control::Choice(choices) => {
+                let raw = value.as_str().unwrap_or_default();
+                choices
+                    .iter()
+                    .find(|(v, _)| *v == raw)
+                    .map_or_else(|| raw.to_string(), |(_, l)| l.to_string())
+            }
+            Control::Number { never: Some(n), .. } | Control::Date { never: n } if none => {
+                n.to_string()
+            }
+            Control::Number { unit, .. } => match value {
+                Value::Number(n) => format!("{n} {unit}"),
+                other => other.as_str().unwrap_or_default().to_string(),
+            },
+            Control::Roles => match value {
+                Value::Array(ids) if ids.is_empty() => "No role".into(),
+                Value::Array(ids) => ids
+                    .iter()
+                    .filter_map(Value::as_i64)
+                    .map(role_name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => "All roles".into(),
+            },
+            Control::Text => match value.as_str() {
+                Some("") => "(the organization's own name)".into(),
+                Some(s) => s.to_string(),
+                None => value.to_string(),
+            },
+            Control::Date { .. } | Control::Colour => {
+                value.as_str().unwrap_or_default().to_string()
+            }
+        }
+    }
 }
 
 fn weekday(_: &mut Conn, _: i64, v: &Value) -> std::result::Result<Value, String> {
@@ -58,6 +143,7 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Week starts on",
         help: "The first day of each timesheet week.",
         default: || json!("monday"),
+        control: Control::Choice(WEEKDAY_CHOICES),
         parse: weekday,
     },
     Definition {
@@ -65,6 +151,12 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Maximum minutes per day",
         help: "No timesheet day may exceed this (1 to 1440).",
         default: || json!(1440),
+        control: Control::Number {
+            min: 1,
+            max: 1440,
+            unit: "minutes",
+            never: None,
+        },
         parse: |_, _, v| {
             int_in(v, 1, 1440)
                 .map(|n| json!(n))
@@ -76,6 +168,7 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Approval mode",
         help: "Who approves timesheets: project approvers, team leads, or both in turn.",
         default: || json!("project"),
+        control: Control::Choice(APPROVAL_CHOICES),
         parse: |_, _, v| match v.as_str().map(str::trim) {
             Some(m @ ("project" | "team" | "both")) => Ok(json!(m)),
             _ => Err("Choose project, team or both.".into()),
@@ -86,6 +179,12 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Lock approved time after (days)",
         help: "Approved weeks lock this many days after approval; none never locks.",
         default: || json!("none"),
+        control: Control::Number {
+            min: 0,
+            max: 3650,
+            unit: "days",
+            never: Some("Never lock"),
+        },
         parse: |_, _, v| {
             if is_none_word(v) {
                 return Ok(json!("none"));
@@ -100,6 +199,9 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Lock all time before",
         help: "No time dated before this day can change; none for no such lock.",
         default: || json!("none"),
+        control: Control::Date {
+            never: "No such lock",
+        },
         parse: |_, _, v| {
             if is_none_word(v) {
                 return Ok(json!("none"));
@@ -115,6 +217,7 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Reminder day",
         help: "The weekday reminders for missing timesheets go out.",
         default: || json!("monday"),
+        control: Control::Choice(WEEKDAY_CHOICES),
         parse: weekday,
     },
     Definition {
@@ -122,6 +225,7 @@ pub const DEFINITIONS: &[Definition] = &[
         label: "Display name",
         help: "Shown instead of the organization's name in its pages; empty for the name.",
         default: || json!(""),
+        control: Control::Text,
         parse: |_, _, v| match v.as_str() {
             Some(s) => crate::domain::validate::optional_line(s, "Display name", 100)
                 .and_then(|s| {
@@ -138,8 +242,9 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         key: "accent_color",
         label: "Accent colour",
-        help: "A colour as #RRGGBB.",
+        help: "The colour of the shell's accents for this organization and below.",
         default: || json!("#2f6b3b"),
+        control: Control::Colour,
         parse: |_, _, v| match v.as_str().map(str::trim) {
             Some(s) if s.strip_prefix('#').is_some_and(is_hex_colour) => {
                 Ok(json!(s.to_lowercase()))
@@ -150,8 +255,9 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         key: "assignable_roles",
         label: "Roles this org's admins may assign",
-        help: "all, or a list of role ids.",
+        help: "All roles, or only those ticked; an organization above may narrow the choice.",
         default: || json!("all"),
+        control: Control::Roles,
         parse: parse_assignable_roles,
     },
 ];
@@ -259,6 +365,11 @@ impl Effective {
         }
     }
 
+    /// True when this org itself sets the value `word` (such as "none").
+    pub fn set_here_as(&self, word: &str) -> bool {
+        self.source == Source::ThisOrg && self.value.as_str() == Some(word)
+    }
+
     /// The value as a person reads it.
     pub fn display(&self) -> String {
         match &self.value {
@@ -314,6 +425,46 @@ pub fn effective(conn: &mut Conn, org_id: i64) -> Result<Vec<Effective>> {
             }
         })
         .collect())
+}
+
+/// What each setting at `org_id` would be if the org set nothing: the
+/// effective values of its parent (the defaults at the root), in catalogue
+/// order. The settings page says this next to each field ("inherits Monday,
+/// from Acme").
+pub fn inherited(conn: &mut Conn, org_id: i64) -> Result<Vec<Effective>> {
+    match crate::domain::org::find(conn, org_id)?.parent_id {
+        Some(parent) => Ok(effective(conn, parent)?
+            .into_iter()
+            .map(|mut e| {
+                if e.source == Source::ThisOrg {
+                    e.source = Source::Inherited;
+                    e.inherited_from = Some(parent);
+                }
+                e
+            })
+            .collect()),
+        None => Ok(DEFINITIONS
+            .iter()
+            .map(|d| Effective {
+                key: d.key,
+                label: d.label,
+                help: d.help,
+                value: (d.default)(),
+                inherited_from: None,
+                source: Source::Default,
+            })
+            .collect()),
+    }
+}
+
+/// The roles an `assignable_roles` value at `org_id` may name: those usable
+/// there, and what the orgs above allow (`None`: all of them).
+pub fn role_choices(
+    conn: &mut Conn,
+    org_id: i64,
+) -> Result<(Vec<crate::domain::role::Role>, Option<Vec<i64>>)> {
+    let roles = crate::domain::role::usable_at_org(conn, org_id)?;
+    Ok((roles, assignable_above(conn, org_id)?))
 }
 
 /// What a key that names no setting is told: in the words of an unknown

@@ -4,11 +4,13 @@
 mod access_paging;
 mod account;
 mod api;
+mod assignment_edit;
 mod audit;
 mod auth;
 mod border;
 mod cli;
 mod closed_sets;
+mod daily_people;
 mod daily_work;
 mod escalation;
 mod faces;
@@ -46,3 +48,4 @@ mod text_input;
 mod timesheet_pages;
 mod timesheets;
 mod words;
+mod typed_settings;

@@ -17,6 +17,7 @@
 
 mod accessibility;
 mod accounts;
+mod daily;
 mod orgs;
 mod scale;
 mod shell;

@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(edit)
         .service(assignments::assign)
         .service(assignments::end_assignment)
+        .service(assignments::edit_form)
+        .service(assignments::edit)
         .service(add_grant);
 }
 

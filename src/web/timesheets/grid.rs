@@ -79,6 +79,8 @@ struct SheetPage {
     rows: Vec<Row>,
     row_ids: String,
     week_total: String,
+    /// Today, whose column is marked (`aria-current="date"`).
+    today: NaiveDate,
     editable: bool,
     can_submit: bool,
     can_withdraw: bool,
@@ -366,6 +368,7 @@ pub(super) fn build_page(
             .join(","),
         rows,
         week_total: hours(week.total()),
+        today: crate::db::now().date(),
         editable,
         can_submit: editable && own,
         can_withdraw: own

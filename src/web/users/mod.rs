@@ -23,11 +23,15 @@ use crate::domain::org;
 use crate::domain::user::{self, NewUserInput, User, UserFilter, UserPatch, UserStatus};
 use crate::error::{Error, FieldErrors};
 
+mod granting;
+mod new;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
-        .service(new_form)
-        .service(suggest_org)
-        .service(create)
+        .service(new::new_form)
+        .service(new::suggest_org)
+        .service(new::create)
+        .service(granting::grant_to)
         .service(show)
         .service(edit_form)
         .service(edit)
@@ -151,214 +155,6 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
 }
 
 #[derive(Template)]
-#[template(path = "users/new.html")]
-struct NewPage {
-    layout: Layout,
-    org_picker: Picker,
-    input: NewUserForm,
-    errors: FieldErrors,
-    suggestion: Option<(i64, String)>,
-    /// After a taken email: the org whose Access tab grants a role by exact
-    /// email, when the viewer may grant there.
-    grant_by_email: Option<i64>,
-}
-
-#[derive(Default, Deserialize, Clone)]
-struct NewUserForm {
-    #[serde(default)]
-    org_id: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    job_title: String,
-    #[serde(default)]
-    password: String,
-}
-
-/// The org a new user with `email` is suggested as home, among those where
-/// the viewer holds `user.manage`: its id, path and picker value.
-fn suggest(
-    conn: &mut Conn,
-    access: &Access,
-    email: &str,
-) -> Result<Option<(i64, String, String)>, Error> {
-    let Some(o) = org::with_email_domain(conn, email)?
-        .into_iter()
-        .find(|o| access.can(Permission::UserManage, o.id))
-    else {
-        return Ok(None);
-    };
-    let path = org_paths(conn, access, &[o.id])?
-        .remove(&o.id)
-        .unwrap_or_default();
-    let value = crate::domain::pick::org_field_value(conn, access, o.id)?;
-    Ok(Some((o.id, path, value)))
-}
-
-async fn render_new(
-    me: &SignedIn,
-    status: StatusCode,
-    input: NewUserForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, PageError> {
-    let access = me.access.clone();
-    let email = input.email.clone();
-    if !me.access.anywhere(Permission::UserManage) {
-        return Err(Error::NotFound.into());
-    }
-    let typed_org = input.org_id.clone();
-    let taken = errors.get("email") == Some(crate::domain::user::EMAIL_TAKEN);
-    let (suggestion, grant_by_email) = me
-        .db()
-        .read(move |conn| {
-            let suggestion = suggest(conn, &access, &email)?;
-            let typed = if taken {
-                crate::domain::pick::org(
-                    conn,
-                    &access,
-                    Permission::AccessManage,
-                    "org_id",
-                    &typed_org,
-                )
-                .unwrap_or(None)
-            } else {
-                None
-            };
-            Ok((suggestion, typed))
-        })
-        .await?;
-    let value = match (&suggestion, input.org_id.trim().is_empty()) {
-        (Some((_, _, value)), true) => value.clone(),
-        _ => input.org_id.clone(),
-    };
-    let org_picker = Picker::org("org_id", "Home organization", Permission::UserManage)
-        .value(value)
-        .required()
-        .errors(&errors);
-    let suggestion = suggestion.map(|(id, path, _)| (id, path));
-    Ok(render(
-        status,
-        &NewPage {
-            layout: me.ctx.layout("New user", "users")?,
-            org_picker,
-            input,
-            errors,
-            suggestion,
-            grant_by_email,
-        },
-    ))
-}
-
-/// `GET /users/new`.
-#[get("/users/new")]
-async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
-    render_new(
-        &me,
-        StatusCode::OK,
-        NewUserForm::default(),
-        FieldErrors::new(),
-    )
-    .await
-}
-
-#[derive(Template)]
-#[template(path = "users/suggestion.html")]
-struct SuggestionPartial {
-    suggestion: Option<(i64, String)>,
-}
-
-#[derive(Deserialize)]
-struct EmailQuery {
-    #[serde(default)]
-    email: String,
-}
-
-/// `GET /users/suggest-org?email=`: the suggested home org (an htmx fragment).
-#[get("/users/suggest-org")]
-async fn suggest_org(
-    me: SignedIn,
-    query: web::Query<EmailQuery>,
-) -> Result<HttpResponse, PageError> {
-    let (access, email) = (me.access.clone(), query.into_inner().email);
-    let suggestion = me
-        .db()
-        .read(move |conn| suggest(conn, &access, &email))
-        .await?
-        .map(|(id, path, _)| (id, path));
-    page(&SuggestionPartial { suggestion })
-}
-
-impl NewUserForm {
-    fn input(&self, org_id: Option<i64>) -> NewUserInput {
-        NewUserInput {
-            org_id,
-            email: self.email.clone(),
-            display_name: self.display_name.clone(),
-            job_title: self.job_title.clone(),
-            password: Some(self.password.clone()),
-        }
-    }
-}
-
-/// What the person who made an account is told: it is ready, or invited.
-fn created_message(created: &User) -> String {
-    if created.is_active() {
-        format!("{} can sign in now.", created.display_name)
-    } else {
-        format!(
-            "{} is invited: an activation link is on its way to {}.",
-            created.display_name, created.email
-        )
-    }
-}
-
-/// `POST /users/new`: with a password the user is active at once; without one
-/// they are invited by mail.
-#[post("/users/new")]
-async fn create(me: SignedIn, form: web::Form<NewUserForm>) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    let (org_id, mut errors) = match resolve(&me, HOME_PICKER, "org_id", &form.org_id).await? {
-        Ok(id) => (id, FieldErrors::new()),
-        Err(e) => (None, e),
-    };
-    // The picker's message and the fields' come back together.
-    let values = match form.input(org_id).parse() {
-        Ok(v) if errors.is_empty() => v,
-        Ok(_) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await,
-        Err(Error::Validation(more)) => {
-            for (field, message) in more.0 {
-                errors.add(&field, message);
-            }
-            return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let (state, actor) = (me.ctx.state.clone(), me.actor());
-    let outcome = web::block(move || {
-        crate::domain::account::create_user(
-            &state.db,
-            state.config.bcrypt_cost,
-            &actor,
-            values,
-            &state.base_url,
-        )
-    })
-    .await?;
-    match outcome {
-        Ok(created) => {
-            me.ctx.flash("success", created_message(&created))?;
-            see_other(&format!("/users/{}", created.id))
-        }
-        Err(e) => {
-            let (status, errors) = form_errors(e, "form")?;
-            render_new(&me, status, form, errors).await
-        }
-    }
-}
-
-#[derive(Template)]
 #[template(path = "users/show.html")]
 struct ShowPage {
     layout: Layout,
@@ -373,13 +169,30 @@ struct ShowPage {
     teams: Vec<(crate::domain::team::Team, bool)>,
     can_manage: bool,
     is_me: bool,
+    /// "Grant a role", when the viewer may grant somewhere.
+    grant: Option<granting::GrantBox>,
+    errors: FieldErrors,
 }
 
 /// `GET /users/{id}`.
 #[get("/users/{id}")]
 async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let (id, access) = (id.into_inner(), me.access.clone());
-    let (u, org_path, groups, grants, projects, teams) = me
+    let id = id.into_inner();
+    show_page(&me, id, StatusCode::OK, None, FieldErrors::new()).await
+}
+
+/// A person's page; with what the grant form typed and its messages after
+/// a refused grant.
+async fn show_page(
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    typed: Option<granting::GrantToForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, PageError> {
+    let access = me.access.clone();
+    let shown_errors = errors.clone();
+    let (u, org_path, groups, grants, projects, teams, grant) = me
         .db()
         .read(move |conn| {
             let u = user::find_visible(conn, &access, id)?;
@@ -400,11 +213,13 @@ async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageErro
                 .into_iter()
                 .filter(|(t, _)| access.can(Permission::TeamView, t.org_id))
                 .collect();
-            Ok((u, org_path, groups, grants, projects, teams))
+            let grant = granting::grant_box(conn, &access, &u, typed, &shown_errors)?;
+            Ok((u, org_path, groups, grants, projects, teams, grant))
         })
         .await?;
-    page(&ShowPage {
-        layout: me.ctx.layout(u.display_name.clone(), "users")?,
+    let layout = me.ctx.layout(u.display_name.clone(), "users")?;
+    let page = ShowPage {
+        layout,
         can_manage: me.access.can(Permission::UserManage, u.org_id),
         is_me: u.id == me.user.id,
         user: u,
@@ -413,7 +228,10 @@ async fn show(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageErro
         grants,
         projects,
         teams,
-    })
+        grant,
+        errors,
+    };
+    Ok(render(status, &page))
 }
 
 #[derive(Template)]

@@ -21,6 +21,9 @@ use crate::domain::validate::{date, optional_date};
 use crate::domain::{epoch, org};
 use crate::error::{Error, FieldErrors, Result};
 
+mod edit;
+pub use edit::{AssignmentEdit, edit_as, find_for_change};
+
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
 #[diesel(table_name = project_assignments)]
 pub struct Assignment {
@@ -304,6 +307,21 @@ fn lock_project(conn: &mut Conn, project_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The 409 for a period that would share a day with `clash`, another period
+/// of the same person on the project.
+fn overlap_conflict(clash: &Assignment) -> Error {
+    let until = clash
+        .end_date
+        .map_or("open-ended".to_string(), |e| format!("until {e}"));
+    Error::Conflict {
+        message: format!(
+            "This person is already assigned to this project from {} ({until}); periods may not overlap.",
+            clash.start_date
+        ),
+        details: Some(json!({"overlaps": clash.id})),
+    }
+}
+
 /// Assigns `user` to the project for a period, or changes the assignment that
 /// starts on the same day. Answers the assignment and whether it is new.
 pub fn put(
@@ -349,16 +367,7 @@ pub fn put(
         .filter(|a| a.start_date != values.start_date)
         .find(|a| a.overlaps(values.start_date, values.end_date))
     {
-        let until = clash
-            .end_date
-            .map_or("open-ended".to_string(), |e| format!("until {e}"));
-        return Err(Error::Conflict {
-            message: format!(
-                "This person is already assigned to this project from {} ({until}); periods may not overlap.",
-                clash.start_date
-            ),
-            details: Some(json!({"overlaps": clash.id})),
-        });
+        return Err(overlap_conflict(clash));
     }
     let now = db::now();
     let (id, created) = match &same {
