@@ -47,5 +47,5 @@ mod tenant_codes;
 mod text_input;
 mod timesheet_pages;
 mod timesheets;
-mod words;
 mod typed_settings;
+mod words;

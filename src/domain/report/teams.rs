@@ -400,7 +400,9 @@ fn rows(
         .load::<PersonProject>(c))?;
     let named = people_named(conn, &distinct(data.iter().map(|r| r.user_id).collect()))?;
     let projects = projects_named(conn, &distinct(data.iter().map(|r| r.project_id).collect()))?;
-    let mut sums: BTreeMap<(usize, &str, i64, &str, i64), (&str, i64)> = BTreeMap::new();
+    // (team, project code, project, person's name, person) → (project name, minutes)
+    type Key<'a> = (usize, &'a str, i64, &'a str, i64);
+    let mut sums: BTreeMap<Key, (&str, i64)> = BTreeMap::new();
     for r in &data {
         let (Some(user_name), Some((code, name))) =
             (named.get(&r.user_id), projects.get(&r.project_id))
