@@ -40,6 +40,7 @@ async fn settings_are_picked_saved_and_inherited_again() {
     run(Server::start(true).await, async |page| {
         page.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
         page.goto("/orgs/1/settings").await?;
+        snap(&page, "settings").await?;
         // A closed choice is a select; the empty option says what it inherits.
         assert!(
             page.text("#set-week_start option[value='']")
@@ -103,6 +104,7 @@ async fn a_role_is_granted_from_a_persons_page_in_one_step() {
         page.wait_for_text("The role Auditor is granted.").await?;
         let grants = page.text("[data-testid=user-grants]").await?;
         assert!(grants.contains("Auditor at Root"), "{grants}");
+        snap(&page, "person-granted").await?;
         Ok(())
     })
     .await;
@@ -140,10 +142,13 @@ async fn a_back_dated_assignment_takes_the_hours_and_the_grid_adds_up_as_you_typ
         set_value(&page, "#assign-start", &earlier.to_string()).await?;
         page.click("[data-testid=save-assignment]").await?;
         page.wait_for_text("The assignment is saved.").await?;
+        // Dates read in words; the ISO date is the `<time>`'s own.
         assert!(
-            page.text("[data-testid=assignments]")
-                .await?
-                .contains(&earlier.to_string())
+            page.exists(&format!(
+                "[data-testid=assignments] time[datetime='{earlier}']"
+            ))
+            .await?,
+            "the assignment starts {earlier}"
         );
 
         // Hours on that earlier Monday are taken.
@@ -179,6 +184,7 @@ async fn a_back_dated_assignment_takes_the_hours_and_the_grid_adds_up_as_you_typ
             "3.00"
         );
         assert_eq!(page.text("[data-testid=week-total]").await?, "7.50");
+        snap(&page, "timesheet-typing").await?;
         Ok(())
     })
     .await;

@@ -185,7 +185,8 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         page.click("main form button[type=submit]").await?;
         let answer = page.text("[data-testid=explain-answer]").await?;
         assert!(
-            answer.contains("denied") && answer.contains("no grant gives org.edit"),
+            answer.contains("denied")
+                && answer.contains("no grant gives Edit organizations (org.edit)"),
             "{answer}"
         );
 

@@ -87,6 +87,7 @@ async fn each_person_sees_their_shell_and_an_admin_switches_org_and_brands_it() 
             assert!(!page.exists("[data-testid=context-switcher]").await?);
             every_entry_opens(&page, &mine).await?;
             page.goto("/my/projects").await?;
+            snap(&page, "employee-shell").await?;
             let crumbs = page.text("main nav[aria-label=Breadcrumb]").await?;
             assert!(
                 crumbs.contains("Dashboard") && crumbs.contains("My projects"),

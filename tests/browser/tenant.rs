@@ -68,9 +68,11 @@ async fn an_admin_makes_a_new_customer_in_one_pass_and_brands_the_shell_with_a_l
         for wanted in ["INITECH", "Bill Lumbergh", "bill@initech.example", "Org admin", "Approver"] {
             assert!(summary.contains(wanted), "{wanted} not in {summary}");
         }
+        snap(&page, "new-customer-summary").await?;
         // The table finds it by its tag.
         page.goto("/orgs/table?tag=gold").await?;
         let table = page.text("[data-testid=org-table]").await?;
+        snap(&page, "org-table").await?;
         assert!(table.contains("INITECH") && table.contains("Customer"), "{table}");
         fits(&page, "the org table").await?;
 
@@ -102,6 +104,7 @@ async fn an_admin_makes_a_new_customer_in_one_pass_and_brands_the_shell_with_a_l
             )
             .await?;
         assert_eq!(shown, json!("Initrode Console logo"), "the logo loads, with alt text");
+        snap(&page, "branded-shell").await?;
         let accent = page
             .client
             .execute(
