@@ -5,7 +5,7 @@
 # CPU time per save and its RSS. Run by hand (docs/performance.md, "Timesheet
 # saves"), never in CI.
 #
-#   bench/wrk/saves.sh [BINARY] [DB] [PORT] [SECONDS]
+#   [TEAMS=N] bench/wrk/saves.sh [BINARY] [DB] [PORT] [SECONDS]
 #   bench/wrk/saves.sh target/release/canopy /tmp/demo-l/canopy.db 18300 10
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -27,6 +27,12 @@ OWNER=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/
 curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d '{"role":"member","minutes_per_week":2400,"start_date":"2000-01-03"}' \
     "http://127.0.0.1:$PORT/api/v1/projects/1/assignments/$OWNER"
+# TEAMS=N: the owner joins the first N teams first, so each save also keeps
+# those teams' sums (team_week_totals, team_month_totals).
+for team in $(seq 1 "${TEAMS:-0}"); do
+    curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        -d '{"lead":false}' "http://127.0.0.1:$PORT/api/v1/teams/$team/members/$OWNER"
+done
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 before=$(cpu)
 out=$(TOKEN=$TOKEN USER_ID=$OWNER PROJECT_ID=1 wrk -t2 -c16 -d"${SECONDS_RUN}s" --latency \

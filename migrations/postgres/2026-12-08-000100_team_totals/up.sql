@@ -5,6 +5,9 @@
 -- and the entries of the teams on the page only (docs/architecture.md,
 -- "Team totals").
 --
+-- Both tables are read and written by their primary key alone (a second
+-- index cost every save more than it saved the reports).
+--
 -- team_week_totals: per team and timesheet week (the sheet's week_start),
 -- the members' minutes and how many members have any entry that week (the
 -- team-hours report's rows). A row nobody is counted in any more is deleted.
@@ -15,7 +18,6 @@ CREATE TABLE team_week_totals (
     members BIGINT NOT NULL,
     PRIMARY KEY (team_id, week_start)
 );
-CREATE INDEX team_week_totals_week ON team_week_totals (week_start, team_id, minutes, members);
 
 -- team_month_totals: per team, month and project, the members' minutes and
 -- how many members logged time on it (the team-projects-users report's rows),
@@ -28,7 +30,6 @@ CREATE TABLE team_month_totals (
     members BIGINT NOT NULL,
     PRIMARY KEY (team_id, month, project_id)
 );
-CREATE INDEX team_month_totals_month ON team_month_totals (month, project_id, team_id, minutes, members);
 
 INSERT INTO team_week_totals (team_id, week_start, minutes, members)
 SELECT tm.team_id, s.week_start, SUM(s.minutes), COUNT(*)

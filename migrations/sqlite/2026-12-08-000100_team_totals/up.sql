@@ -5,6 +5,10 @@
 -- and the entries of the teams on the page only (docs/architecture.md,
 -- "Team totals").
 --
+-- Both tables are read and written by their primary key alone (WITHOUT
+-- ROWID on SQLite: one B-tree a row, so each entry's save writes one page
+-- per team, not three).
+--
 -- team_week_totals: per team and timesheet week (the sheet's week_start),
 -- the members' minutes and how many members have any entry that week (the
 -- team-hours report's rows). A row nobody is counted in any more is deleted.
@@ -14,8 +18,7 @@ CREATE TABLE team_week_totals (
     minutes BIGINT NOT NULL,
     members BIGINT NOT NULL,
     PRIMARY KEY (team_id, week_start)
-);
-CREATE INDEX team_week_totals_week ON team_week_totals (week_start, team_id, minutes, members);
+) WITHOUT ROWID;
 
 -- team_month_totals: per team, month and project, the members' minutes and
 -- how many members logged time on it (the team-projects-users report's rows),
@@ -27,8 +30,7 @@ CREATE TABLE team_month_totals (
     minutes BIGINT NOT NULL,
     members BIGINT NOT NULL,
     PRIMARY KEY (team_id, month, project_id)
-);
-CREATE INDEX team_month_totals_month ON team_month_totals (month, project_id, team_id, minutes, members);
+) WITHOUT ROWID;
 
 INSERT INTO team_week_totals (team_id, week_start, minutes, members)
 SELECT tm.team_id, s.week_start, SUM(s.minutes), COUNT(*)
