@@ -3,12 +3,8 @@
 //! (`domain::audit::words`) with its changes in words. Filters pick people
 //! and orgs by name (`web::pick`) and actions by label; they stay in the URL.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::layout::Layout;
@@ -16,24 +12,13 @@ use super::pager::{Pager, fetch};
 use super::pick::{Kind, Picker, resolve};
 use super::{PageError, SignedIn, render};
 use crate::authz::Permission;
-use crate::db::schema::users;
-use crate::domain::audit::words::{self, Change, Part};
-use crate::domain::audit::{self, Names, SearchInput, actions};
+use crate::domain::audit::words::{self, Worded as Row};
+use crate::domain::audit::{self, SearchInput, actions};
 use crate::domain::pick;
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(log);
-}
-
-/// One entry as the page shows it.
-struct Row {
-    at: NaiveDateTime,
-    /// The action's code (`data-action`, for scripts and tests).
-    action: String,
-    sentence: Vec<Part>,
-    ip: Option<String>,
-    changes: Vec<Change>,
 }
 
 /// One `<option>` of the action filter: the code as its value, the label shown.
@@ -313,29 +298,7 @@ fn read_log(
     let (entries, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {
         audit::search(conn, access, &search, offset, limit)
     })?;
-    let names = Names::load(conn, access, &entries)?;
-    // Actors are named as the log always named them; linked when visible.
-    let actors: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
-    let actor_names: HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(actors))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
-    shown.rows = entries
-        .into_iter()
-        .map(|entry| {
-            let name = entry.actor_user_id.and_then(|a| actor_names.get(&a));
-            let who = words::actor(&entry, name.map(String::as_str), &names);
-            Row {
-                sentence: words::sentence(&entry, who, &names),
-                changes: words::changes(&entry, &names),
-                at: entry.at,
-                ip: entry.ip,
-                action: entry.action,
-            }
-        })
-        .collect();
+    shown.rows = words::worded(conn, access, entries)?;
     (shown.total, shown.page_no) = (total, page_no);
     Ok(shown)
 }

@@ -27,7 +27,7 @@ struct AdminView {
     org: org::Org,
     rollup: org::Rollup,
     hours: String,
-    audit: Vec<Entry>,
+    audit: Vec<audit::words::Worded>,
 }
 
 /// What the dashboard shows, read in one go.
@@ -167,7 +167,8 @@ fn admin_view(
             org_id: o,
             ..Search::default()
         };
-        audit::search(conn, access, &search, 0, 10)?.0
+        let entries = audit::search(conn, access, &search, 0, 10)?.0;
+        audit::words::worded(conn, access, entries)?
     } else {
         vec![]
     };

@@ -99,6 +99,16 @@ async fn put_member(w: &World, team: i64, user: i64) {
     assert!(status.is_success(), "{body}");
 }
 
+/// A second team at Acme, "Night", with Eve in it.
+async fn night_team_with_eve(w: &World) -> i64 {
+    let team = json!({"org_id": w.acme, "name": "Night"});
+    let night = post(&w.app, &w.ada, "/teams", team).await["id"]
+        .as_i64()
+        .unwrap();
+    put_member(w, night, w.eve_id).await;
+    night
+}
+
 #[tokio::test]
 async fn team_sums_equal_the_entries_after_saves_edits_joins_leaves_and_deletes() {
     let w = world().await;
@@ -139,16 +149,7 @@ async fn team_sums_equal_the_entries_after_saves_edits_joins_leaves_and_deletes(
     // Eve in it starts with hers.
     log(&w, &w.pat, w.pat_id, w.week, &[(w.p1, 3, 240)]).await;
     put_member(&w, w.team, w.pat_id).await;
-    let night = post(
-        &w.app,
-        &w.ada,
-        "/teams",
-        json!({"org_id": w.acme, "name": "Night"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    put_member(&w, night, w.eve_id).await;
+    let night = night_team_with_eve(&w).await;
     assert_sums_hold(&w, "joins").await;
 
     // Leaving takes a person's history out; a deleted team leaves no sums.
@@ -204,16 +205,7 @@ async fn the_root_owners_team_reports_from_the_sums_match_the_entries_page_by_pa
     let root = w.app.root_id().await;
     let start = w.week - Duration::days(30);
     w.app.assign(&w.ada, w.p2, w.lee_id, "member", start).await;
-    let night = post(
-        &w.app,
-        &w.ada,
-        "/teams",
-        json!({"org_id": w.acme, "name": "Night"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    put_member(&w, night, w.eve_id).await;
+    night_team_with_eve(&w).await;
     // All on the week's Monday, so the month of that Monday holds them all.
     log(
         &w,

@@ -54,7 +54,15 @@ async fn an_audit_entry_reads_as_a_sentence_naming_and_linking_people() {
         week = w.week,
         day = day(w.week),
     );
-    assert_eq!(sentences(&html), [expected], "{html}");
+    assert_eq!(sentences(&html), [expected.clone()], "{html}");
+    // The dashboard's latest changes read the same sentence, not "timesheet #id".
+    let (status, dashboard) = olga.get_page("/").await;
+    assert_eq!(status, S::OK, "{dashboard}");
+    assert!(sentences(&dashboard).contains(&expected), "{dashboard}");
+    assert!(
+        !dashboard.contains(&format!("timesheet #{id}")),
+        "{dashboard}"
+    );
     // The action filter is a select of labels, the code as the value.
     assert!(
         html.contains("<option value=\"timesheet.approved\" selected>Week approved</option>"),

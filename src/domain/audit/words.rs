@@ -4,12 +4,56 @@
 //! words. Names come from [`Names`], so what the viewer may not see reads as
 //! "someone" or "an organization", never as its name.
 
-use chrono::NaiveDate;
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::Entry;
 use super::actions;
 use super::names::{Kind, Names};
+use crate::authz::Access;
+use crate::db::{Conn, schema::users};
+use crate::error::Result;
+
+/// An entry as a page shows it.
+pub struct Worded {
+    pub at: NaiveDateTime,
+    /// The action's code (`data-action`, for scripts and tests).
+    pub action: String,
+    pub sentence: Vec<Part>,
+    pub ip: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+/// A page of entries in words for `access` (the audit log, the dashboard):
+/// the names they mention read once per kind, actors named as the log always
+/// named them and linked when visible.
+pub fn worded(conn: &mut Conn, access: &Access, entries: Vec<Entry>) -> Result<Vec<Worded>> {
+    let names = Names::load(conn, access, &entries)?;
+    let actors: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
+    let actor_names: HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(actors))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(entries
+        .into_iter()
+        .map(|entry| {
+            let name = entry.actor_user_id.and_then(|a| actor_names.get(&a));
+            let who = actor(&entry, name.map(String::as_str), &names);
+            Worded {
+                sentence: sentence(&entry, who, &names),
+                changes: changes(&entry, &names),
+                at: entry.at,
+                ip: entry.ip,
+                action: entry.action,
+            }
+        })
+        .collect())
+}
 
 /// One piece of a sentence: words, or a name with the page it opens.
 #[derive(Clone, Debug, PartialEq, Eq)]
