@@ -54,7 +54,7 @@ async fn an_audit_entry_reads_as_a_sentence_naming_and_linking_people() {
         week = w.week,
         day = day(w.week),
     );
-    assert_eq!(sentences(&html), [expected.clone()], "{html}");
+    assert_eq!(sentences(&html), std::slice::from_ref(&expected), "{html}");
     // The dashboard's latest changes read the same sentence, not "timesheet #id".
     let (status, dashboard) = olga.get_page("/").await;
     assert_eq!(status, S::OK, "{dashboard}");
