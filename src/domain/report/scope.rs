@@ -31,6 +31,10 @@ pub struct SqlScope {
     /// Conditions on `u` (users) for people-shaped reports: at home under the
     /// org where the viewer reads reports.
     pub homes: String,
+    /// True when `projects` keeps every project of the installation: the
+    /// chosen org holds the whole tree, nothing under it is closed to the
+    /// viewer, and no project filter narrows it.
+    pub every_project: bool,
 }
 
 pub(super) fn id_list(ids: &[i64]) -> String {
@@ -153,6 +157,7 @@ pub fn build(conn: &mut Conn, access: &Access, f: &Filter) -> Result<SqlScope> {
         people.push_str(&format!(" AND u.id = {u}"));
     }
     Ok(SqlScope {
+        every_project: everything && hidden.is_empty() && f.project_id.is_none(),
         projects: projects_sql,
         open_projects,
         people,

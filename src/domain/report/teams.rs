@@ -126,7 +126,7 @@ pub fn prepare(
     let month = one_whole_month(f);
     let served = f.user_id.is_none()
         && if weekly {
-            scope.projects == "1 = 1"
+            scope.every_project
         } else {
             month.is_some()
         };
