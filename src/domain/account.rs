@@ -270,15 +270,16 @@ fn send_invitation(conn: &mut Conn, actor: &Actor, invited: &User, base_url: &st
         None => "An administrator".into(),
     };
     let org_name = org::find(conn, invited.org_id)?.name;
-    let message = Message::invitation(
-        &invited.email,
-        &invited.display_name,
-        &inviter,
-        &org_name,
-        &link(base_url, Purpose::Activation, &token),
-        ACTIVATION_DAYS,
-        &crate::domain::context::mail_brand(conn, invited.org_id)?,
-    )?;
+    let message = mail::Invite {
+        to: &invited.email,
+        name: &invited.display_name,
+        inviter: &inviter,
+        org: &org_name,
+        link: &link(base_url, Purpose::Activation, &token),
+        days: ACTIVATION_DAYS,
+        brand: &crate::domain::context::mail_brand(conn, invited.org_id)?,
+    }
+    .to_new_user()?;
     mail::enqueue(conn, &message, Some(invited.id))
 }
 

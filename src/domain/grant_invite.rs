@@ -19,7 +19,7 @@ use crate::db::{
 };
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::grant::{self, Grant, GrantRequest, Holder, Scope};
-use crate::domain::mail::{self, Message};
+use crate::domain::mail;
 use crate::domain::role::{self, Role};
 use crate::domain::user::{self, User};
 use crate::domain::validate::{self, Email};
@@ -179,15 +179,16 @@ fn tell(conn: &mut Conn, inviter: i64, person: &User, org_id: i64) -> Result<()>
     };
     let org_name = org::find(conn, org_id)?.name;
     let link = mail::public_link(conn, "/invitations")?;
-    let message = Message::grant_invitation(
-        &person.email,
-        &person.display_name,
-        &inviter,
-        &org_name,
-        &link,
-        INVITATION_DAYS,
-        &crate::domain::context::mail_brand(conn, person.org_id)?,
-    )?;
+    let message = mail::Invite {
+        to: &person.email,
+        name: &person.display_name,
+        inviter: &inviter,
+        org: &org_name,
+        link: &link,
+        days: INVITATION_DAYS,
+        brand: &crate::domain::context::mail_brand(conn, person.org_id)?,
+    }
+    .to_role()?;
     mail::enqueue(conn, &message, Some(person.id)).map(|_| ())
 }
 

@@ -29,50 +29,47 @@ pub struct Message {
     pub html: String,
 }
 
-#[derive(Template)]
-#[template(path = "mail/invitation.txt")]
-struct InvitationText<'a> {
-    brand: &'a MailBrand,
-    name: &'a str,
-    inviter: &'a str,
-    org: &'a str,
-    link: &'a str,
-    days: i64,
+/// What an invitation says: to a new user, the link that activates their
+/// account ([`Invite::to_new_user`]); to an existing account, the link to its
+/// pending invitations to a role ([`Invite::to_role`]).
+pub struct Invite<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub inviter: &'a str,
+    pub org: &'a str,
+    pub link: &'a str,
+    /// How long the link works.
+    pub days: i64,
+    pub brand: &'a MailBrand,
 }
 
-#[derive(Template)]
-#[template(path = "mail/invitation.html")]
-struct InvitationHtml<'a> {
-    brand: &'a MailBrand,
-    subject: &'a str,
-    name: &'a str,
-    inviter: &'a str,
-    org: &'a str,
-    link: &'a str,
-    days: i64,
+/// The templates of an invitation's mails, each reading the [`Invite`] whole
+/// (through `Deref`) and the subject as sent.
+macro_rules! invite_mails {
+    ($($name:ident = $path:tt;)*) => {$(
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            invite: &'a Invite<'a>,
+            /// The HTML part's title (the text part has none).
+            #[allow(dead_code)]
+            subject: &'a str,
+        }
+
+        impl<'a> std::ops::Deref for $name<'a> {
+            type Target = Invite<'a>;
+            fn deref(&self) -> &Invite<'a> {
+                self.invite
+            }
+        }
+    )*};
 }
 
-#[derive(Template)]
-#[template(path = "mail/grant_invitation.txt")]
-struct GrantInvitationText<'a> {
-    brand: &'a MailBrand,
-    name: &'a str,
-    inviter: &'a str,
-    org: &'a str,
-    link: &'a str,
-    days: i64,
-}
-
-#[derive(Template)]
-#[template(path = "mail/grant_invitation.html")]
-struct GrantInvitationHtml<'a> {
-    brand: &'a MailBrand,
-    subject: &'a str,
-    name: &'a str,
-    inviter: &'a str,
-    org: &'a str,
-    link: &'a str,
-    days: i64,
+invite_mails! {
+    InvitationText = "mail/invitation.txt";
+    InvitationHtml = "mail/invitation.html";
+    GrantInvitationText = "mail/grant_invitation.txt";
+    GrantInvitationHtml = "mail/grant_invitation.html";
 }
 
 #[derive(Template)]
@@ -175,73 +172,46 @@ fn render(template: &impl Template) -> Result<String> {
     template.render().map_err(Error::internal)
 }
 
-impl Message {
+impl Invite<'_> {
     /// "`inviter` invited you": the activation link for a new user of `org`.
-    pub fn invitation(
-        to: &str,
-        name: &str,
-        inviter: &str,
-        org: &str,
-        link: &str,
-        days: i64,
-        brand: &MailBrand,
-    ) -> Result<Message> {
-        let subject = &brand.subject("You are invited to Canopy");
-        Ok(Message {
-            to: to.to_string(),
-            subject: subject.to_string(),
-            text: render(&InvitationText {
-                brand,
-                name,
-                inviter,
-                org,
-                link,
-                days,
-            })?,
-            html: render(&InvitationHtml {
-                brand,
-                subject,
-                name,
-                inviter,
-                org,
-                link,
-                days,
-            })?,
-        })
+    pub fn to_new_user(&self) -> Result<Message> {
+        let subject = &self.brand.subject("You are invited to Canopy");
+        let (invite, subject) = (self, subject.as_str());
+        Message::rendered(
+            self.to,
+            subject,
+            &InvitationText { invite, subject },
+            &InvitationHtml { invite, subject },
+        )
     }
 
     /// "`inviter` invited you to a role at `org`": a link to the pending
     /// invitations of an existing account, to accept or decline.
-    pub fn grant_invitation(
+    pub fn to_role(&self) -> Result<Message> {
+        let subject = &self.brand.subject("You are invited to a role in Canopy");
+        let (invite, subject) = (self, subject.as_str());
+        Message::rendered(
+            self.to,
+            subject,
+            &GrantInvitationText { invite, subject },
+            &GrantInvitationHtml { invite, subject },
+        )
+    }
+}
+
+impl Message {
+    /// The message to `to` under `subject`, its two parts rendered.
+    fn rendered(
         to: &str,
-        name: &str,
-        inviter: &str,
-        org: &str,
-        link: &str,
-        days: i64,
-        brand: &MailBrand,
+        subject: &str,
+        text: &impl Template,
+        html: &impl Template,
     ) -> Result<Message> {
-        let subject = &brand.subject("You are invited to a role in Canopy");
         Ok(Message {
             to: to.to_string(),
             subject: subject.to_string(),
-            text: render(&GrantInvitationText {
-                brand,
-                name,
-                inviter,
-                org,
-                link,
-                days,
-            })?,
-            html: render(&GrantInvitationHtml {
-                brand,
-                subject,
-                name,
-                inviter,
-                org,
-                link,
-                days,
-            })?,
+            text: render(text)?,
+            html: render(html)?,
         })
     }
 
@@ -254,23 +224,20 @@ impl Message {
         brand: &MailBrand,
     ) -> Result<Message> {
         let subject = &brand.subject("Reset your Canopy password");
-        Ok(Message {
-            to: to.to_string(),
-            subject: subject.to_string(),
-            text: render(&ResetText {
-                brand,
-                name,
-                link,
-                minutes,
-            })?,
-            html: render(&ResetHtml {
-                brand,
-                subject,
-                name,
-                link,
-                minutes,
-            })?,
-        })
+        let text = ResetText {
+            brand,
+            name,
+            link,
+            minutes,
+        };
+        let html = ResetHtml {
+            brand,
+            subject,
+            name,
+            link,
+            minutes,
+        };
+        Message::rendered(to, subject, &text, &html)
     }
 }
 
@@ -285,25 +252,22 @@ impl Message {
         brand: &MailBrand,
     ) -> Result<Message> {
         let subject = &brand.subject(title);
-        Ok(Message {
-            to: to.to_string(),
-            subject: subject.to_string(),
-            text: render(&NotificationText {
-                brand,
-                name,
-                title,
-                body,
-                link,
-            })?,
-            html: render(&NotificationHtml {
-                brand,
-                subject,
-                name,
-                title,
-                body,
-                link,
-            })?,
-        })
+        let text = NotificationText {
+            brand,
+            name,
+            title,
+            body,
+            link,
+        };
+        let html = NotificationHtml {
+            brand,
+            subject,
+            name,
+            title,
+            body,
+            link,
+        };
+        Message::rendered(to, subject, &text, &html)
     }
 }
 
@@ -467,15 +431,16 @@ mod tests {
 
     #[test]
     fn both_parts_carry_the_link_and_html_escapes_names() {
-        let m = Message::invitation(
-            "eve@example.com",
-            "<b>Eve</b> & co",
-            "Ada \"Admin\"",
-            "Acme <Ltd>",
-            "https://canopy.example.com/activate/abc?x=1&y=2",
-            7,
-            &MailBrand::default(),
-        )
+        let m = Invite {
+            to: "eve@example.com",
+            name: "<b>Eve</b> & co",
+            inviter: "Ada \"Admin\"",
+            org: "Acme <Ltd>",
+            link: "https://canopy.example.com/activate/abc?x=1&y=2",
+            days: 7,
+            brand: &MailBrand::default(),
+        }
+        .to_new_user()
         .unwrap();
         assert_eq!(m.to, "eve@example.com");
         assert!(m.text.contains("<b>Eve</b> & co"), "{}", m.text);
