@@ -204,3 +204,10 @@ mod tests {
         assert_eq!(status(optional_body(b"[1]", true)), 422);
     }
 }
+
+/// `?version=` of a delete: refused with 409 when the record changed since.
+#[derive(serde::Deserialize)]
+pub struct VersionQuery {
+    /// Refuse with 409 if it changed since this version.
+    pub version: Option<i64>,
+}

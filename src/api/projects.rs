@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 
-use super::json::{double_option, time};
+use super::json::{VersionQuery, double_option, time};
 use super::list::{ListBody, PageQuery, SearchPageQuery, offset};
 use super::{ApiError, ApiUser};
 use crate::domain::assignment::{self, Assignee, Assignment, AssignmentDraft};
@@ -328,13 +328,6 @@ async fn update(
         .write(move |conn| project::edit_as(conn, &access, &actor, id, edit))
         .await?;
     Ok(HttpResponse::Ok().json(project_json(&p)))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct VersionQuery {
-    /// Refuse with 409 if the project changed since this version.
-    version: Option<i64>,
 }
 
 /// `DELETE /projects/{id}`: only a project nobody was ever assigned to.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::json::{text_or_list, time};
+use super::json::{VersionQuery, text_or_list, time};
 use super::list::{ListBody, PageQuery, page_of};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
@@ -453,13 +453,6 @@ async fn move_org(
         .write(move |conn| org::move_to(conn, &actor, id, parent_id, version))
         .await?;
     Ok(HttpResponse::Ok().json(one_fresh(&me, id).await?))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct VersionQuery {
-    /// Refuse with 409 if the org changed since this version.
-    version: Option<i64>,
 }
 
 /// `DELETE /orgs/{id}`: only when empty; 409 lists what blocks it.
