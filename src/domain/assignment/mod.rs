@@ -201,11 +201,7 @@ pub fn of_project_page(
             .into_boxed();
         match pattern.clone() {
             None => query,
-            Some(p) => query.filter(
-                users::email_key
-                    .like(p.clone())
-                    .or(crate::db::lower(users::display_name).like(p)),
-            ),
+            Some(p) => query.filter(crate::domain::user::name_or_email_sql!(p)),
         }
     };
     let total: i64 = query().count().get_result(conn)?;

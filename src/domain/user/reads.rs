@@ -109,6 +109,19 @@ macro_rules! sees_user_sql {
 }
 pub(crate) use sees_user_sql;
 
+/// The SQL side of a name-or-email search: `$p`, a [`search_pattern`],
+/// against `users::email_key` or `lower(users::display_name)`, for the
+/// `filter` of any query with `users` in its FROM.
+macro_rules! name_or_email_sql {
+    ($p:expr) => {{
+        let p: String = $p;
+        $crate::db::schema::users::email_key
+            .like(p.clone())
+            .or($crate::db::lower($crate::db::schema::users::display_name).like(p))
+    }};
+}
+pub(crate) use name_or_email_sql;
+
 diesel::alias!(crate::db::schema::grants as guest_grants: GuestGrants);
 /// `grants` under another name, for [`sees_user_sql`]'s subquery inside
 /// queries that read `grants` themselves (an org's access list).
