@@ -1,15 +1,18 @@
 //! `/api/v1/groups`: groups and their members.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::json::{OptionalJson, time};
+use super::json::OptionalJson;
 use super::list::{ListBody, PageQuery, SearchPageQuery};
+use super::membership::{self, ListQuery, Patch};
 use super::{ApiError, ApiUser};
-use crate::authz::Permission;
-use crate::domain::group::{self, Group, GroupDraft};
-use crate::domain::validate::Contains;
-use crate::error::FieldErrors;
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::audit::Actor;
+use crate::domain::group::{self, Group, GroupDraft, Member};
+use crate::domain::ids::{GroupId, UserId};
+use crate::error::Error;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -22,54 +25,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove_member);
 }
 
-/// A group as the API shows it.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = Group)]
-struct GroupJson {
-    id: i64,
-    org_id: i64,
-    name: String,
-    description: String,
-    version: i64,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    /// On `GET /groups/{id}` only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    members: Option<Vec<group::Member>>,
-}
-
-/// The members after a change.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = GroupMembers)]
-struct MembersJson {
-    members: Vec<group::Member>,
-}
-
-fn group_json(g: &Group) -> GroupJson {
-    GroupJson {
-        id: g.id,
-        org_id: g.org_id,
-        name: g.name.clone(),
-        description: g.description.clone(),
-        version: g.version,
-        created_at: time(g.created_at),
-        updated_at: time(g.updated_at),
-        members: None,
-    }
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ListQuery {
-    #[serde(flatten)]
-    #[param(ignore)]
-    page: PageQuery,
-    /// The group's org.
-    org_id: Option<i64>,
-    /// Name contains.
-    q: Option<String>,
+super::membership::kind_json! {
+    /// A group as the API shows it.
+    GroupJson as Group, "groups", group_json(Group),
+    MembersJson as GroupMembers of Member,
+    MemberBody as GroupMemberPut with owner
 }
 
 /// `GET /groups?org_id=&q=`: the groups the caller may see (`group.view` at
@@ -83,22 +43,7 @@ struct ListQuery {
 )]
 #[get("/groups")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
-    let (page, per_page) = query.page.parse()?;
-    let access = me.access.clone();
-    let org_id = query.org_id;
-    let q = Contains::as_typed(query.q.as_deref().unwrap_or_default());
-    if let Some(o) = org_id {
-        access.require_visible(o)?;
-    }
-    let (groups, total) = me
-        .db()
-        .read(move |conn| {
-            let offset = super::list::offset(page, per_page);
-            group::search_visible(conn, &access, &q, org_id, offset, i64::from(per_page))
-        })
-        .await?;
-    let items: Vec<GroupJson> = groups.iter().map(group_json).collect();
-    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
+    membership::list::<Group, _>(&me, &query, group_json).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -117,18 +62,9 @@ struct CreateBody {
 )]
 #[post("/groups")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let org_id = body
-        .org_id
-        .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
-    me.access.require(Permission::GroupManage, org_id)?;
-    let values = body.draft.validate()?;
-    let actor = me.actor();
-    let g = me
-        .db()
-        .write(move |conn| group::create(conn, &actor, org_id, &values))
-        .await?;
-    Ok(HttpResponse::Created().json(group_json(&g)))
+    let CreateBody { org_id, draft } = body.into_inner();
+    let typed = (draft.name, draft.description);
+    membership::create::<Group, _>(&me, org_id, typed, group_json).await
 }
 
 #[utoipa::path(
@@ -138,19 +74,12 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
 )]
 #[get("/groups/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (id, access) = (id.into_inner(), me.access.clone());
-    let (g, members) = me
-        .db()
-        .read(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            // Only members the caller may see (`Access::sees_user`).
-            let (members, _) = group::visible_members(conn, &access, id)?;
-            Ok((g, members))
-        })
-        .await?;
-    let mut body = group_json(&g);
-    body.members = Some(members);
-    Ok(HttpResponse::Ok().json(body))
+    membership::show(&me, id.into_inner(), listed, group_json).await
+}
+
+/// The members the caller may see (`Access::sees_user`).
+fn listed(conn: &mut Conn, access: &Access, id: i64) -> Result<Vec<Member>, Error> {
+    Ok(group::visible_members(conn, access, id)?.0)
 }
 
 /// Unknown fields are refused rather than ignored: a group does not move
@@ -175,21 +104,18 @@ async fn update(
     id: web::Path<i64>,
     body: web::Json<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
-    let body = body.into_inner();
-    let g = me
-        .db()
-        .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            access.require(Permission::GroupManage, g.org_id)?;
-            let draft = GroupDraft {
-                name: body.name.unwrap_or(g.name),
-                description: body.description.unwrap_or(g.description),
-            };
-            group::update(conn, &actor, id, &draft.validate()?, body.version)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(group_json(&g)))
+    let PatchBody {
+        name,
+        description,
+        version,
+    } = body.into_inner();
+    let patch = Patch {
+        name,
+        description,
+        version,
+    };
+    let may = |access: &Access, g: &Group| access.require(Permission::GroupManage, g.org_id);
+    membership::update(&me, id.into_inner(), patch, may, group_json).await
 }
 
 #[utoipa::path(
@@ -220,29 +146,7 @@ async fn list_members(
     id: web::Path<i64>,
     query: web::Query<SearchPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, per_page, q) = query.parse()?;
-    let (id, access) = (id.into_inner(), me.access.clone());
-    let (items, total) = me
-        .db()
-        .read(move |conn| {
-            group::find_visible(conn, &access, id)?;
-            let offset = super::list::offset(page, per_page);
-            let (rows, total, _) =
-                group::visible_members_page(conn, &access, id, &q, offset, i64::from(per_page))?;
-            Ok((rows, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
-}
-
-/// The PUT body; an empty body means the defaults. A misspelt field is
-/// refused, not read as `false`.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = GroupMemberPut)]
-struct MemberBody {
-    #[serde(default)]
-    owner: bool,
+    membership::members::<Group, Member>(&me, id.into_inner(), &query).await
 }
 
 #[utoipa::path(
@@ -257,21 +161,24 @@ async fn put_member(
     path: web::Path<(i64, i64)>,
     body: OptionalJson<MemberBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, user_id) = path.into_inner();
     let owner = body.into_inner().owner;
-    let (access, actor) = (me.access.clone(), me.actor());
-    let members = me
-        .db()
-        .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            group::require_manage_members(conn, &access, &g)?;
-            // Adding someone one may not see answers as if they did not exist.
-            crate::domain::user::find_visible(conn, &access, user_id)?;
-            group::put_member_as(conn, &access, &actor, &g, user_id, owner)?;
-            Ok(group::visible_members(conn, &access, id)?.0)
-        })
-        .await?;
+    let members = membership::put_member(&me, path.into_inner(), owner, put_as).await?;
     Ok(HttpResponse::Ok().json(MembersJson { members }))
+}
+
+/// Adds a member or sets their owner flag (`group::put_member_as`); the
+/// members the caller may see after.
+fn put_as(
+    conn: &mut Conn,
+    access: &Access,
+    actor: &Actor,
+    id: i64,
+    user: UserId,
+    owner: bool,
+) -> Result<Vec<Member>, Error> {
+    let g = group::find_visible(conn, access, id)?;
+    group::put_member_as(conn, access, actor, &g, user, owner)?;
+    listed(conn, access, id)
 }
 
 #[utoipa::path(
@@ -281,10 +188,8 @@ async fn put_member(
 )]
 #[delete("/groups/{id}/members/{user_id}")]
 async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
-    let (id, user_id) = path.into_inner();
-    let (access, actor) = (me.access.clone(), me.actor());
-    me.db()
-        .write(move |conn| group::remove_member_as(conn, &access, &actor, id, user_id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let take_out = |conn: &mut Conn, access: &Access, actor: &Actor, id: i64, user: UserId| {
+        group::remove_member_as(conn, access, actor, GroupId(id), user)
+    };
+    membership::remove_member(&me, path.into_inner(), take_out).await
 }

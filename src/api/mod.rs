@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod json;
 pub mod list;
 pub mod me;
+pub mod membership;
 pub mod openapi;
 pub mod orgs;
 pub mod projects;

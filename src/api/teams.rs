@@ -1,15 +1,18 @@
 //! `/api/v1/teams`: teams and their members.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::json::{OptionalJson, time};
+use super::json::{OptionalJson, VersionQuery};
 use super::list::{ListBody, PageQuery, SearchPageQuery};
+use super::membership::{self, ListQuery, Patch};
 use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
-use crate::domain::team::{self, Team, TeamDraft};
-use crate::domain::validate::Contains;
-use crate::error::{Error, FieldErrors};
+use crate::db::Conn;
+use crate::domain::audit::Actor;
+use crate::domain::ids::{TeamId, UserId};
+use crate::domain::team::{self, Member, Team, TeamDraft};
+use crate::error::Error;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -22,42 +25,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove_member);
 }
 
-/// A team as the API shows it.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = Team)]
-struct TeamJson {
-    id: i64,
-    org_id: i64,
-    name: String,
-    description: String,
-    version: i64,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    /// On `GET /teams/{id}` only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    members: Option<Vec<team::Member>>,
-}
-
-/// The members after a change.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = TeamMembers)]
-struct MembersJson {
-    members: Vec<team::Member>,
-}
-
-fn team_json(g: &Team) -> TeamJson {
-    TeamJson {
-        id: g.id,
-        org_id: g.org_id,
-        name: g.name.clone(),
-        description: g.description.clone(),
-        version: g.version,
-        created_at: time(g.created_at),
-        updated_at: time(g.updated_at),
-        members: None,
-    }
+super::membership::kind_json! {
+    /// A team as the API shows it.
+    TeamJson as Team, "teams", team_json(Team),
+    MembersJson as TeamMembers of Member,
+    MemberBody as TeamMemberPut with lead
 }
 
 /// `Ok` when the person may do `perm` on the team; 404 when they may not even see
@@ -74,18 +46,6 @@ pub fn require_team(access: &Access, t: &Team, perm: Permission) -> Result<(), E
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ListQuery {
-    #[serde(flatten)]
-    #[param(ignore)]
-    page: PageQuery,
-    /// The team's org.
-    org_id: Option<i64>,
-    /// Name contains.
-    q: Option<String>,
-}
-
 /// `GET /teams?org_id=&q=`: the teams the caller may see (`team.view` at
 /// their org), at exactly `org_id` when given, whose name contains `q` as
 /// typed (case-insensitive); by name, paged in SQL.
@@ -97,23 +57,7 @@ struct ListQuery {
 )]
 #[get("/teams")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
-    let (page, per_page) = query.page.parse()?;
-    let access = me.access.clone();
-    let org_id = query.org_id;
-    let q = Contains::as_typed(query.q.as_deref().unwrap_or_default());
-    if let Some(o) = org_id {
-        access.require_visible(o)?;
-    }
-    let within = org_id.map_or(team::Within::Anywhere, team::Within::At);
-    let (teams, total) = me
-        .db()
-        .read(move |conn| {
-            let offset = super::list::offset(page, per_page);
-            team::search_visible(conn, &access, &q, within, offset, i64::from(per_page))
-        })
-        .await?;
-    let items: Vec<TeamJson> = teams.iter().map(team_json).collect();
-    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
+    membership::list::<Team, _>(&me, &query, team_json).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -132,18 +76,9 @@ struct CreateBody {
 )]
 #[post("/teams")]
 async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let org_id = body
-        .org_id
-        .ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
-    me.access.require(Permission::TeamManage, org_id)?;
-    let values = body.draft.validate()?;
-    let actor = me.actor();
-    let g = me
-        .db()
-        .write(move |conn| team::create(conn, &actor, org_id, &values))
-        .await?;
-    Ok(HttpResponse::Created().json(team_json(&g)))
+    let CreateBody { org_id, draft } = body.into_inner();
+    let typed = (draft.name, draft.description);
+    membership::create::<Team, _>(&me, org_id, typed, team_json).await
 }
 
 #[utoipa::path(
@@ -153,18 +88,12 @@ async fn create(me: ApiUser, body: web::Json<CreateBody>) -> Result<HttpResponse
 )]
 #[get("/teams/{id}")]
 async fn show(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (id, access) = (id.into_inner(), me.access.clone());
-    let (g, members) = me
-        .db()
-        .read(move |conn| {
-            let g = team::find_visible(conn, &access, id)?;
-            let members = team::members(conn, id)?;
-            Ok((g, members))
-        })
-        .await?;
-    let mut body = team_json(&g);
-    body.members = Some(members);
-    Ok(HttpResponse::Ok().json(body))
+    membership::show(&me, id.into_inner(), listed, team_json).await
+}
+
+/// Everyone in the team: a team shows them all to whoever sees it.
+fn listed(conn: &mut Conn, _: &Access, id: i64) -> Result<Vec<Member>, Error> {
+    team::members(conn, id)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -186,28 +115,18 @@ async fn update(
     id: web::Path<i64>,
     body: web::Json<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
-    let body = body.into_inner();
-    let g = me
-        .db()
-        .write(move |conn| {
-            let g = team::find_visible(conn, &access, id)?;
-            require_team(&access, &g, Permission::TeamManage)?;
-            let draft = TeamDraft {
-                name: body.name.unwrap_or(g.name),
-                description: body.description.unwrap_or(g.description),
-            };
-            team::update(conn, &actor, id, &draft.validate()?, body.version)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(team_json(&g)))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct VersionQuery {
-    /// Refuse with 409 if it changed since this version.
-    version: Option<i64>,
+    let PatchBody {
+        name,
+        description,
+        version,
+    } = body.into_inner();
+    let patch = Patch {
+        name,
+        description,
+        version,
+    };
+    let may = |access: &Access, t: &Team| require_team(access, t, Permission::TeamManage);
+    membership::update(&me, id.into_inner(), patch, may, team_json).await
 }
 
 #[utoipa::path(
@@ -247,27 +166,7 @@ async fn list_members(
     id: web::Path<i64>,
     query: web::Query<SearchPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, per_page, q) = query.parse()?;
-    let (id, access) = (id.into_inner(), me.access.clone());
-    let (items, total) = me
-        .db()
-        .read(move |conn| {
-            team::find_visible(conn, &access, id)?;
-            let offset = super::list::offset(page, per_page);
-            team::members_page(conn, id, &q, offset, i64::from(per_page))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(ListBody::of_page(items, page, per_page, total)))
-}
-
-/// The PUT body; an empty body means the defaults. A misspelt field is
-/// refused, not read as `false`.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = TeamMemberPut)]
-struct MemberBody {
-    #[serde(default)]
-    lead: bool,
+    membership::members::<Team, Member>(&me, id.into_inner(), &query).await
 }
 
 #[utoipa::path(
@@ -282,21 +181,25 @@ async fn put_member(
     path: web::Path<(i64, i64)>,
     body: OptionalJson<MemberBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, user_id) = path.into_inner();
     let lead = body.into_inner().lead;
-    let (access, actor) = (me.access.clone(), me.actor());
-    let members = me
-        .db()
-        .write(move |conn| {
-            let g = team::find_visible(conn, &access, id)?;
-            require_team(&access, &g, Permission::TeamManage)?;
-            // Adding someone one may not see answers as if they did not exist.
-            crate::domain::user::find_visible(conn, &access, user_id)?;
-            team::put_member(conn, &actor, id, user_id, lead)?;
-            team::members(conn, id)
-        })
-        .await?;
+    let members = membership::put_member(&me, path.into_inner(), lead, put_as).await?;
     Ok(HttpResponse::Ok().json(MembersJson { members }))
+}
+
+/// Adds a member or sets their lead flag (`team.manage`, and the member
+/// someone the caller may see); the members after.
+fn put_as(
+    conn: &mut Conn,
+    access: &Access,
+    actor: &Actor,
+    id: i64,
+    user: UserId,
+    lead: bool,
+) -> Result<Vec<Member>, Error> {
+    let t = team::find_visible(conn, access, id)?;
+    require_team(access, &t, Permission::TeamManage)?;
+    team::put_member_as(conn, access, actor, &t, user, lead)?;
+    listed(conn, access, id)
 }
 
 #[utoipa::path(
@@ -306,14 +209,10 @@ async fn put_member(
 )]
 #[delete("/teams/{id}/members/{user_id}")]
 async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
-    let (id, user_id) = path.into_inner();
-    let (access, actor) = (me.access.clone(), me.actor());
-    me.db()
-        .write(move |conn| {
-            let g = team::find_visible(conn, &access, id)?;
-            require_team(&access, &g, Permission::TeamManage)?;
-            team::remove_member(conn, &actor, id, user_id)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let take_out = |conn: &mut Conn, access: &Access, actor: &Actor, id: i64, user: UserId| {
+        let t = team::find_visible(conn, access, id)?;
+        require_team(access, &t, Permission::TeamManage)?;
+        team::remove_member(conn, actor, TeamId(id), user)
+    };
+    membership::remove_member(&me, path.into_inner(), take_out).await
 }

@@ -68,3 +68,13 @@ id_type! {
     /// The id of a project (`projects.id`).
     ProjectId
 }
+
+id_type! {
+    /// The id of a group (`groups.id`).
+    GroupId
+}
+
+id_type! {
+    /// The id of a team (`teams.id`).
+    TeamId
+}

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod inbox;
 pub mod logo;
 pub mod mail;
+pub mod membership;
 pub mod nav_counts;
 pub mod notification;
 pub mod org;

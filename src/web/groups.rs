@@ -6,15 +6,18 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::error::form_errors;
 use super::layout::Layout;
+use super::membership;
 use super::pager::{Pager, SearchQuery, fetch};
-use super::pick::{Kind, Picker, resolve_required};
+use super::pick::Picker;
 use super::users::{org_paths, seen_with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
-use crate::authz::Permission;
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::audit::Actor;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
 use crate::domain::group::{self, Group, GroupDraft, Member};
+use crate::domain::ids::{GroupId, UserId};
 use crate::domain::validate::Contains;
 use crate::domain::{role, user};
 use crate::error::{Error, FieldErrors};
@@ -77,97 +80,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
     })
 }
 
-#[derive(Template)]
-#[template(path = "groups/new.html")]
-struct NewPage {
-    layout: Layout,
-    org_picker: Picker,
-    input: NewGroupForm,
-    errors: FieldErrors,
-}
-
-#[derive(Default, Deserialize)]
-struct NewGroupForm {
-    #[serde(default)]
-    org_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-}
-
-async fn render_new(
-    me: &SignedIn,
-    status: StatusCode,
-    input: NewGroupForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, PageError> {
-    if !me.access.anywhere(Permission::GroupManage) {
-        return Err(Error::NotFound.into());
-    }
-    let org_picker = Picker::org("org_id", "Organization", Permission::GroupManage)
-        .value(input.org_id.clone())
-        .required()
-        .errors(&errors);
-    Ok(render(
-        status,
-        &NewPage {
-            layout: me.ctx.layout("New group", "groups")?,
-            org_picker,
-            input,
-            errors,
-        },
-    ))
-}
-
-/// `GET /groups/new`.
-#[get("/groups/new")]
-async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
-    render_new(
-        &me,
-        StatusCode::OK,
-        NewGroupForm::default(),
-        FieldErrors::new(),
-    )
-    .await
-}
-
-/// `POST /groups/new`.
-#[post("/groups/new")]
-async fn create(me: SignedIn, form: web::Form<NewGroupForm>) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    let why = "Choose the organization the group belongs to.";
-    let kind = Kind::Org(Permission::GroupManage);
-    let org_id = match resolve_required(&me, kind, "org_id", &form.org_id, why).await? {
-        Ok(id) => id,
-        Err(e) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
-    };
-    let (actor, draft) = (me.actor(), form.draft());
-    match me
-        .db()
-        .write(move |conn| group::create(conn, &actor, org_id, &draft.validate()?))
-        .await
-    {
-        Ok(created) => {
-            me.ctx
-                .flash("success", format!("Group {} is created.", created.name))?;
-            see_other(&format!("/groups/{}", created.id))
-        }
-        Err(e) => {
-            let (status, errors) = form_errors(e, "org_id")?;
-            render_new(&me, status, form, errors).await
-        }
-    }
-}
-
-impl NewGroupForm {
-    fn draft(&self) -> GroupDraft {
-        GroupDraft {
-            name: self.name.clone(),
-            description: self.description.clone(),
-        }
-    }
-}
+membership::new_pages!("groups/new.html", "/groups/new", Group);
 
 #[derive(Template)]
 #[template(path = "groups/show.html")]
@@ -257,7 +170,7 @@ async fn render_show_typed(
                 .collect();
             let grants = (grants, hidden_grants);
             let can_members = access.can(Permission::GroupManage, g.org_id)
-                || group::is_owner(conn, id, access.user_id)?;
+                || group::is_owner(conn, GroupId(id), UserId(access.user_id))?;
             // The roles the person may hand out at the highest orgs where
             // they manage access (the grant rule, as on the other grant
             // forms; the org is checked again when granting).
@@ -408,7 +321,7 @@ async fn add_member(
             let g = group::find_visible(conn, &access, id)?;
             group::require_manage_members(conn, &access, &g)?;
             let u = user::find_visible_by_email(conn, &access, &form.email, "email")?;
-            group::put_member_as(conn, &access, &actor, &g, u.id, owner)?;
+            group::put_member_as(conn, &access, &actor, &g, UserId(u.id), owner)?;
             Ok(u.display_name)
         })
         .await;
@@ -440,16 +353,11 @@ async fn remove_member(
     me: SignedIn,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, user_id) = path.into_inner();
-    let (access, actor) = (me.access.clone(), me.actor());
-    me.db()
-        .write(move |conn| group::remove_member_as(conn, &access, &actor, id, user_id))
-        .await?;
-    me.ctx.flash(
-        "success",
-        "Removed from the group: what the group gave them stops now.",
-    )?;
-    see_other(&format!("/groups/{id}"))
+    let take_out = |conn: &mut Conn, access: &Access, actor: &Actor, id: i64, user: UserId| {
+        group::remove_member_as(conn, access, actor, GroupId(id), user)
+    };
+    let done = "Removed from the group: what the group gave them stops now.";
+    membership::remove_member::<Group>(&me, path.into_inner(), take_out, done).await
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,7 @@ pub mod grant_form;
 pub mod groups;
 pub mod invitations;
 pub mod layout;
+pub mod membership;
 pub mod org_privacy;
 pub mod org_tree;
 pub mod orgs;

@@ -6,14 +6,16 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::error::form_errors;
 use super::layout::Layout;
+use super::membership;
 use super::pager::{Pager, SearchQuery, fetch};
-use super::pick::{Kind, Picker, resolve_required};
 use super::users::{org_paths, seen_with_org_paths};
 use super::{PageError, SignedIn, page, render, see_other};
-use crate::authz::Permission;
-use crate::domain::team::{self, Member, Team, TeamDraft};
+use crate::authz::{Access, Permission};
+use crate::db::Conn;
+use crate::domain::audit::Actor;
+use crate::domain::ids::{TeamId, UserId};
+use crate::domain::team::{self, Member, Team};
 use crate::domain::user;
 use crate::domain::validate::Contains;
 use crate::error::{Error, FieldErrors};
@@ -89,97 +91,7 @@ async fn list(me: SignedIn, query: web::Query<ListQuery>) -> Result<HttpResponse
     })
 }
 
-#[derive(Template)]
-#[template(path = "teams/new.html")]
-struct NewPage {
-    layout: Layout,
-    org_picker: Picker,
-    input: NewTeamForm,
-    errors: FieldErrors,
-}
-
-#[derive(Default, Deserialize)]
-struct NewTeamForm {
-    #[serde(default)]
-    org_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-}
-
-async fn render_new(
-    me: &SignedIn,
-    status: StatusCode,
-    input: NewTeamForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, PageError> {
-    if !me.access.anywhere(Permission::TeamManage) {
-        return Err(Error::NotFound.into());
-    }
-    let org_picker = Picker::org("org_id", "Organization", Permission::TeamManage)
-        .value(input.org_id.clone())
-        .required()
-        .errors(&errors);
-    Ok(render(
-        status,
-        &NewPage {
-            layout: me.ctx.layout("New team", "teams")?,
-            org_picker,
-            input,
-            errors,
-        },
-    ))
-}
-
-/// `GET /teams/new`.
-#[get("/teams/new")]
-async fn new_form(me: SignedIn) -> Result<HttpResponse, PageError> {
-    render_new(
-        &me,
-        StatusCode::OK,
-        NewTeamForm::default(),
-        FieldErrors::new(),
-    )
-    .await
-}
-
-/// `POST /teams/new`.
-#[post("/teams/new")]
-async fn create(me: SignedIn, form: web::Form<NewTeamForm>) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
-    let why = "Choose the organization the team belongs to.";
-    let kind = Kind::Org(Permission::TeamManage);
-    let org_id = match resolve_required(&me, kind, "org_id", &form.org_id, why).await? {
-        Ok(id) => id,
-        Err(e) => return render_new(&me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
-    };
-    let (actor, draft) = (me.actor(), form.draft());
-    match me
-        .db()
-        .write(move |conn| team::create(conn, &actor, org_id, &draft.validate()?))
-        .await
-    {
-        Ok(created) => {
-            me.ctx
-                .flash("success", format!("Team {} is created.", created.name))?;
-            see_other(&format!("/teams/{}", created.id))
-        }
-        Err(e) => {
-            let (status, errors) = form_errors(e, "org_id")?;
-            render_new(&me, status, form, errors).await
-        }
-    }
-}
-
-impl NewTeamForm {
-    fn draft(&self) -> TeamDraft {
-        TeamDraft {
-            name: self.name.clone(),
-            description: self.description.clone(),
-        }
-    }
-}
+membership::new_pages!("teams/new.html", "/teams/new", Team);
 
 #[derive(Template)]
 #[template(path = "teams/show.html")]
@@ -329,7 +241,7 @@ async fn add_member(
             let t = team::find_visible(conn, &access, id)?;
             access.require(Permission::TeamManage, t.org_id)?;
             let u = user::find_visible_by_email(conn, &access, &form.email, "email")?;
-            team::put_member(conn, &actor, id, u.id, lead)?;
+            team::put_member_as(conn, &access, &actor, &t, UserId(u.id), lead)?;
             Ok(u.display_name)
         })
         .await;
@@ -358,15 +270,11 @@ async fn remove_member(
     me: SignedIn,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, user_id) = path.into_inner();
-    let (access, actor) = (me.access.clone(), me.actor());
-    me.db()
-        .write(move |conn| {
-            let t = team::find_visible(conn, &access, id)?;
-            access.require(Permission::TeamManage, t.org_id)?;
-            team::remove_member(conn, &actor, id, user_id)
-        })
-        .await?;
-    me.ctx.flash("success", "Removed from the team.")?;
-    see_other(&format!("/teams/{id}"))
+    let take_out = |conn: &mut Conn, access: &Access, actor: &Actor, id: i64, user: UserId| {
+        let t = team::find_visible(conn, access, id)?;
+        access.require(Permission::TeamManage, t.org_id)?;
+        team::remove_member(conn, actor, TeamId(id), user)
+    };
+    let done = "Removed from the team.";
+    membership::remove_member::<Team>(&me, path.into_inner(), take_out, done).await
 }
