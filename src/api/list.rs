@@ -52,6 +52,22 @@ impl PageQuery {
     }
 }
 
+/// An optional query value as `parse` reads it: `None` when left out or
+/// empty, a message on `field` when `parse` refuses it.
+pub fn optional<T>(
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    field: &str,
+    message: &str,
+) -> Result<Option<T>, Error> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(text) => parse(text)
+            .map(Some)
+            .ok_or_else(|| FieldErrors::single(field, message)),
+    }
+}
+
 /// `?q=&page=&per_page=` of a member list searched by name or email.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -151,12 +151,12 @@ struct ListQuery {
 #[get("/projects")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
-    let status = match query.status.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(ProjectStatus::parse(s).ok_or_else(|| {
-            FieldErrors::single("status", "Status must be active, closed or archived.")
-        })?),
-    };
+    let status = super::list::optional(
+        query.status.as_deref().map(str::trim),
+        ProjectStatus::parse,
+        "status",
+        "Status must be active, closed or archived.",
+    )?;
     if let Some(o) = query.org_id {
         me.access.require_visible(o)?;
     }

@@ -41,13 +41,12 @@ struct ListQuery {
 #[get("/users")]
 async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = query.page.parse()?;
-    let status =
-        match query.status.as_deref() {
-            None | Some("") => None,
-            Some(s) => Some(UserStatus::parse(s).ok_or_else(|| {
-                FieldErrors::single("status", "Use invited, active or deactivated.")
-            })?),
-        };
+    let status = super::list::optional(
+        query.status.as_deref(),
+        UserStatus::parse,
+        "status",
+        "Use invited, active or deactivated.",
+    )?;
     if let Some(org_id) = query.org_id {
         me.access.require_visible(org_id)?;
     }

@@ -502,12 +502,12 @@ impl TryFrom<&AccessQuery> for crate::domain::access::AccessFilter {
     type Error = Error;
 
     fn try_from(query: &AccessQuery) -> Result<Self, Error> {
-        let role_id = match query.role_id.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(text.parse::<i64>().map_err(|_| {
-                FieldErrors::single("role_id", "role_id must be a role's id (a whole number).")
-            })?),
-        };
+        let role_id = super::list::optional(
+            query.role_id.as_deref().map(str::trim),
+            |text| text.parse::<i64>().ok(),
+            "role_id",
+            "role_id must be a role's id (a whole number).",
+        )?;
         Ok(crate::domain::access::AccessFilter {
             q: query.q.clone().unwrap_or_default(),
             role_id,
