@@ -213,11 +213,9 @@ fn import(
     let mut progress = |rows: u64| eprint!("\rimport {}: {rows} row(s) read", kind.as_str());
     let report = import::run(&db, kind, input, &importer, dry_run, &mut progress)?;
     eprintln!();
-    for row in report
-        .rows
-        .iter()
-        .filter(|r| r.outcome != Outcome::Unchanged)
-    {
+    // Creates are counted, not listed: a 100,000-row file prints its summary.
+    let told = |o: Outcome| matches!(o, Outcome::Update | Outcome::Error);
+    for row in report.rows.iter().filter(|r| told(r.outcome)) {
         println!("line {}: {} {}", row.line, row.outcome.label(), row.message);
     }
     let verdict = if report.applied {

@@ -83,14 +83,8 @@ fn read_form(req: &HttpRequest, body: &[u8]) -> Option<Sent> {
     })
 }
 
-/// `POST /import`: preview (a dry run) or, from the preview, apply.
-#[post("/import")]
-async fn submit(
-    me: SignedIn,
-    req: HttpRequest,
-    mut payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    require_importer(&me)?;
+/// The form's body, refused past the upload limit.
+async fn upload(payload: &mut web::Payload) -> Result<web::BytesMut, PageError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| PageError::PayloadTooLarge)?;
@@ -99,6 +93,18 @@ async fn submit(
         }
         body.extend_from_slice(&chunk);
     }
+    Ok(body)
+}
+
+/// `POST /import`: preview (a dry run) or, from the preview, apply.
+#[post("/import")]
+async fn submit(
+    me: SignedIn,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    require_importer(&me)?;
+    let body = upload(&mut payload).await?;
     let sent = read_form(&req, &body).ok_or_else(|| {
         Error::BadRequest("The form could not be read: choose a kind and a file.".into())
     })?;
@@ -117,8 +123,7 @@ async fn submit(
         actor: me.actor(),
         base_url: me.ctx.state.base_url.clone(),
     };
-    let (db, kind, apply) = (me.db().clone(), sent.kind, sent.apply);
-    let csv = sent.csv;
+    let (db, kind, apply, csv) = (me.db().clone(), sent.kind, sent.apply, sent.csv);
     let (report, csv) = web::block(move || {
         let report = import::run(&db, kind, &csv[..], &importer, !apply, &mut |_| {});
         report.map(|r| (r, csv))

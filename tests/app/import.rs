@@ -405,3 +405,137 @@ async fn the_command_line_imports_as_the_person_named() {
     );
     assert!(stdout.contains("nothing written"), "{stdout}");
 }
+
+/// A `multipart/form-data` body of text fields and one file, as a browser sends it.
+fn multipart(fields: &[(&str, &str)], file: Option<&[u8]>) -> (String, Vec<u8>) {
+    let boundary = "----canopyimport";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some(data) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"orgs.csv\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The value of the hidden `csv` field of the preview's "Apply" form.
+fn carried_csv(html: &str) -> Option<String> {
+    let start = html.find("<textarea name=\"csv\"")?;
+    let open_end = start + html[start..].find('>')? + 1;
+    let close = open_end + html[open_end..].find("</textarea>")?;
+    Some(
+        html[open_end..close]
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/")
+            .replace("&amp;", "&")
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">"),
+    )
+}
+
+#[tokio::test]
+async fn the_page_previews_every_row_then_applies_what_was_previewed() {
+    let t = Tree::new().await;
+    let before = org_count(&t).await;
+    let browser = t.signed_in_browser(ADMIN_EMAIL).await;
+    let (status, html) = browser.get_page("/import").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/import\""), "the sidebar offers it");
+    let token = extract_csrf(&html).unwrap();
+    let post = async |content_type: String, body: Vec<u8>| {
+        let response = browser
+            .client
+            .post(browser.url("/import"))
+            .header("origin", browser.url(""))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    };
+    let (content_type, body) = multipart(&[("csrf_token", &token), ("kind", "orgs")], Some(ORGS));
+    let (status, preview) = post(content_type, body).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        preview.matches("data-outcome=\"create\"").count(),
+        2,
+        "{preview}"
+    );
+    assert!(preview.contains("data-outcome=\"update\""));
+    assert!(preview.contains("Changed: city."));
+    assert_eq!(org_count(&t).await, before, "a preview writes nothing");
+    let carried = carried_csv(&preview).expect("an Apply form carrying the file");
+    let (content_type, body) = multipart(
+        &[
+            ("csrf_token", &token),
+            ("kind", "orgs"),
+            ("apply", "1"),
+            ("csv", &carried),
+        ],
+        None,
+    );
+    let (status, applied) = post(content_type, body).await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert!(
+        applied.contains("2 create, 1 update, 0 unchanged, 0 error"),
+        "{applied}"
+    );
+    assert_eq!(org_count(&t).await, before + 2);
+    // A row in error: 422, the message next to its row, no Apply form.
+    let bad = b"code,name,parent\nZ-1,Z,NOWHERE\n";
+    let (content_type, body) = multipart(&[("csrf_token", &token), ("kind", "orgs")], Some(bad));
+    let (status, html) = post(content_type, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("There is no organization &quot;NOWHERE&quot;")
+            || html.contains("There is no organization &#34;NOWHERE&#34;"),
+        "{html}"
+    );
+    assert!(!html.contains("data-testid=\"apply\""));
+    // Without the form's token the upload is refused.
+    let (content_type, body) = multipart(&[("kind", "orgs")], Some(ORGS));
+    let (status, _) = post(content_type, body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Someone who may create nothing has no such page.
+    t.person("pat@example.com", t.east).await;
+    let theirs = t.signed_in_browser("pat@example.com").await;
+    assert_eq!(theirs.get_page("/import").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_import() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/import/{kind}"]["post"];
+    assert!(op["requestBody"]["content"]["text/csv"].is_object(), "{op}");
+    for code in ["200", "422"] {
+        let schema = &op["responses"][code]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(schema, "#/components/schemas/ImportReport", "{code}: {op}");
+    }
+    let row = &doc["components"]["schemas"]["ImportRow"]["properties"];
+    assert!(row["line"].is_object() && row["outcome"].is_object() && row["message"].is_object());
+}

@@ -70,6 +70,7 @@ impl Kind {
 /// What became of one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = ImportOutcome)]
 pub enum Outcome {
     Create,
     Update,
@@ -90,6 +91,7 @@ impl Outcome {
 
 /// One row's outcome: its line in the file (the header is line 1).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportRow)]
 pub struct RowResult {
     pub line: u64,
     pub outcome: Outcome,
@@ -99,6 +101,7 @@ pub struct RowResult {
 
 /// Every row's outcome, and whether the changes were written.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportReport)]
 pub struct Report {
     pub rows: Vec<RowResult>,
     pub applied: bool,
