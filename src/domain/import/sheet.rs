@@ -86,7 +86,15 @@ impl<R: Read> Sheet<R> {
             return Err("The file is empty: it needs a header row naming the columns.".into());
         }
         let header_end = peek.iter().position(|&b| b == b'\n').unwrap_or(peek.len());
-        let delimiter = delimiter(&peek[..header_end]);
+        let header = &peek[..header_end];
+        if header.contains(&b'\t') && !header.iter().any(|b| matches!(b, b',' | b';')) {
+            return Err(
+                "The columns are separated by tabs: save the file as CSV, with \
+                        commas or semicolons between the columns."
+                    .into(),
+            );
+        }
+        let delimiter = delimiter(header);
         input.consume(bom);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -254,5 +262,6 @@ mod tests {
                 .contains("lacks the column(s) name")
         );
         assert!(rows(b"").unwrap_err().contains("empty"));
+        assert!(rows(b"code\tname\nX\tY\n").unwrap_err().contains("tabs"));
     }
 }
