@@ -1,5 +1,5 @@
 //! The command line: `canopy serve | migrate | admin create | token create |
-//! mail list | mail show | remind | demo`.
+//! mail list | mail show | remind | demo | import`.
 
 use clap::{Parser, Subcommand};
 
@@ -66,6 +66,23 @@ pub enum Command {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
         #[arg(long, value_parser = |s: &str| crate::domain::validate::date(s, "--today"))]
         today: Option<chrono::NaiveDate>,
+    },
+    /// Import orgs, users or grants from a CSV file into CANOPY_DATABASE_URL
+    /// as a person, with exactly their permissions (as the API's
+    /// `/import/…`): every row's outcome is printed, and nothing is written
+    /// unless every row is accepted. Progress goes to standard error.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: crate::domain::import::Kind,
+        /// The CSV file: a header row naming the columns, UTF-8, comma or semicolon.
+        file: std::path::PathBuf,
+        /// Show every row's outcome and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import as this active user (their email), with their permissions.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_email: String,
     },
 }
 
@@ -156,7 +173,71 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Mail { action } => blocking(move || mail(&config, action)).await,
         Command::Remind { today } => blocking(move || remind(&config, today)).await,
         Command::Demo { size } => blocking(move || demo(&config, size)).await,
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            as_email,
+        } => blocking(move || import(&config, kind, &file, dry_run, &as_email)).await,
     }
+}
+
+fn import(
+    config: &Config,
+    kind: crate::domain::import::Kind,
+    file: &std::path::Path,
+    dry_run: bool,
+    email: &str,
+) -> Result<()> {
+    use crate::domain::import::{self, Importer, Outcome};
+    let started = std::time::Instant::now();
+    let db = startup::prepare(config)?;
+    let input = std::fs::File::open(file)
+        .map_err(|e| Error::BadRequest(format!("cannot open {}: {e}", file.display())))?;
+    let importer = db.read_sync(|conn| {
+        let me = user::find_by_email(conn, email)?
+            .filter(|u| u.is_active())
+            .ok_or_else(|| Error::BadRequest(format!("no active user with email {email}")))?;
+        Ok(Importer {
+            access: crate::authz::Access {
+                user_id: me.id,
+                snapshot: crate::authz::AuthzStore::new().fresh(conn)?,
+            },
+            actor: Actor {
+                user_id: Some(me.id),
+                ..Actor::cli()
+            },
+            base_url: config.base_url(&config.bind),
+        })
+    })?;
+    let mut progress = |rows: u64| eprint!("\rimport {}: {rows} row(s) read", kind.as_str());
+    let report = import::run(&db, kind, input, &importer, dry_run, &mut progress)?;
+    eprintln!();
+    // Creates are counted, not listed: a 100,000-row file prints its summary.
+    let told = |o: Outcome| matches!(o, Outcome::Update | Outcome::Error);
+    for row in report.rows.iter().filter(|r| told(r.outcome)) {
+        println!("line {}: {} {}", row.line, row.outcome.label(), row.message);
+    }
+    let verdict = if report.applied {
+        "applied"
+    } else if report.failed() {
+        "nothing written: fix the rows in error and import again"
+    } else {
+        "dry run, nothing written"
+    };
+    println!(
+        "{} ({}; {:.1} s).",
+        report.summary(),
+        verdict,
+        started.elapsed().as_secs_f64()
+    );
+    if report.failed() {
+        return Err(Error::BadRequest(format!(
+            "{} row(s) refused",
+            report.count(Outcome::Error)
+        )));
+    }
+    Ok(())
 }
 
 fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {

@@ -16,6 +16,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// An import's body that is not declared `text/csv`.
+    #[error("not csv")]
+    NotCsv,
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {
@@ -28,7 +31,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Domain(e) => status_of(e),
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType | ApiError::NotCsv => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
@@ -44,6 +47,7 @@ impl ResponseError for ApiError {
                 "unsupported_media_type",
                 "send the body as application/json",
             ),
+            ApiError::NotCsv => error_json("unsupported_media_type", "send the body as text/csv"),
             ApiError::PayloadTooLarge => error_json(
                 "payload_too_large",
                 "the body is larger than the API accepts",

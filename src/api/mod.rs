@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod grants;
 pub mod groups;
+pub mod import;
 pub mod invitations;
 pub mod json;
 pub mod list;
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(users::configure)
             .configure(invitations::configure)
             .configure(grants::configure)
+            .configure(import::configure)
             .configure(projects::configure)
             .configure(teams::configure)
             .configure(timesheets::configure)

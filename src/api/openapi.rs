@@ -19,7 +19,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
 use super::error::ErrorBody;
-use super::{audit, grants, groups, invitations, me, orgs, projects, reports, roles};
+use super::{audit, grants, groups, import, invitations, me, orgs, projects, reports, roles};
 use super::{teams, timesheets, users};
 
 #[derive(OpenApi)]
@@ -28,8 +28,7 @@ use super::{teams, timesheets, users};
         title = "Canopy API",
         description = "Organizations, people, access and timesheets. Every call acts with the \
                        token owner's current permissions; something you may not see answers 404 \
-                       exactly as if it did not exist. The import routes API.md lists \
-                       (`/import/orgs`, `/import/users`) do not exist yet and are not described.",
+                       exactly as if it did not exist.",
     ),
     servers((url = "/api/v1")),
     security(("bearer" = [])),
@@ -55,6 +54,7 @@ use super::{teams, timesheets, users};
         timesheets::notifications, timesheets::read_notifications,
         reports::show,
         audit::list,
+        import::run,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SharedErrors),

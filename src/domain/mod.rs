@@ -14,6 +14,7 @@ pub mod grant;
 pub mod grant_invite;
 pub mod group;
 pub mod ids;
+pub mod import;
 pub mod inbox;
 pub mod logo;
 pub mod mail;

@@ -96,6 +96,8 @@ pub enum Needs {
     Approving,
     /// People with an org to work in (they hold `org.settings` somewhere).
     Context,
+    /// People who may create orgs, manage users or grant somewhere.
+    Importing,
 }
 
 pub struct NavLink {
@@ -117,7 +119,7 @@ const fn link(key: &'static str, href: &'static str, label: &'static str, needs:
 /// The sidebar's areas, in order. `{org}` in an href is the org the person
 /// works in.
 pub const NAV: &[(&str, &[NavLink])] = {
-    use Needs::{Anywhere, Approving, Context, Nothing};
+    use Needs::{Anywhere, Approving, Context, Importing, Nothing};
     use Permission::{AuditView, GroupView, OrgView, ProjectView, ReportView, TeamView, UserView};
     &[
         (
@@ -151,6 +153,7 @@ pub const NAV: &[(&str, &[NavLink])] = {
             &[
                 link("access", "/access/explain", "Access", Nothing),
                 link("settings", "/orgs/{org}/settings", "Settings", Context),
+                link("import", "/import", "Import", Importing),
             ],
         ),
     ]
@@ -168,6 +171,7 @@ pub fn nav_for(access: &Access, approves: bool, context: Option<i64>) -> Vec<Nav
                     Needs::Anywhere(perm) => access.anywhere(perm),
                     Needs::Approving => approves,
                     Needs::Context => context.is_some(),
+                    Needs::Importing => crate::domain::import::may_import(access),
                 })
                 .map(|l| NavItem {
                     key: l.key,

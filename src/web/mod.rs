@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod grant_form;
 pub mod groups;
+pub mod import;
 pub mod invitations;
 pub mod layout;
 pub mod membership;
@@ -68,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(invitations::configure)
     .configure(account::configure)
     .configure(outbox::configure)
+    .configure(import::configure)
     .configure(orgs::configure)
     .configure(pick::configure)
     .configure(org_privacy::configure)

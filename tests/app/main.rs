@@ -18,6 +18,7 @@ mod fixture;
 mod hardening;
 mod helpers;
 mod hidden_ids;
+mod import;
 mod inbox_filters;
 mod inbox_paging;
 mod manners;

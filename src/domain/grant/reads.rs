@@ -216,3 +216,24 @@ pub fn visible_page(
     )?;
     Ok((rows, total))
 }
+
+/// True when `user_id` holds `role_id` at `org_id` (with this reach) by a
+/// live grant of their own: what an import asks before granting again.
+pub fn holds(
+    conn: &mut Conn,
+    user_id: i64,
+    role_id: i64,
+    org_id: i64,
+    descendants: bool,
+) -> Result<bool> {
+    let found: Option<i64> = grants::table
+        .filter(grants::user_id.eq(user_id))
+        .filter(grants::role_id.eq(role_id))
+        .filter(grants::org_id.eq(org_id))
+        .filter(grants::descendants.eq(descendants))
+        .filter(live_at(crate::db::now()))
+        .select(grants::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
