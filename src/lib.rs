@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod startup;
 pub mod web;
 

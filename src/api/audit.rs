@@ -29,7 +29,7 @@ pub struct EntryJson {
     at: String,
     actor_id: Option<i64>,
     token_id: Option<i64>,
-    /// `web`, `token`, `cli` or `system`.
+    /// `session`, `token`, `cli`, `setup`, `system`, `anonymous` or `link`.
     via: String,
     action: String,
     target_type: String,
@@ -52,7 +52,7 @@ pub fn entry_json(e: &Entry) -> EntryJson {
         at: time(e.at),
         actor_id: e.actor_user_id,
         token_id: e.actor_token_id,
-        via: e.via.clone(),
+        via: e.via.to_string(),
         action: e.action.clone(),
         target_type: e.target_type.clone(),
         target_id: e.target_id,

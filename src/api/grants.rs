@@ -12,7 +12,7 @@ use super::{ApiError, ApiUser};
 use crate::authz::{Access, Permission};
 use crate::domain::grant::{self, Grant, GrantFilter, GrantRequest, GrantView, Holder, Scope};
 use crate::domain::grant_invite::{self, Outcome};
-use crate::domain::ids::{ProjectId, UserId};
+use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::validate::Email;
 use crate::domain::{access as access_domain, group, project, role, user};
 use crate::error::{Error, FieldErrors};
@@ -490,9 +490,16 @@ fn explain_answer(
     org_id: i64,
     project: Option<&project::Project>,
 ) -> crate::error::Result<CheckJson> {
-    let decision = access.snapshot.explain(user_id, perm, org_id);
+    let decision = access
+        .snapshot
+        .explain(UserId(user_id), perm, OrgId(org_id));
     let by_project = match project {
-        Some(p) if !decision.allowed && access.snapshot.check_project(user_id, perm, p.id) => {
+        Some(p)
+            if !decision.allowed
+                && access
+                    .snapshot
+                    .check_project(UserId(user_id), perm, ProjectId(p.id)) =>
+        {
             let now = crate::db::now();
             Some((
                 p,

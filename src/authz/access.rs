@@ -7,6 +7,7 @@ use super::memo::{MemoKey, MemoKind};
 use super::permission::{Permission, PermissionSet};
 use super::snapshot::Snapshot;
 use crate::error::{Error, Result};
+use crate::ids::{OrgId, ProjectId, UserId};
 
 #[derive(Clone)]
 pub struct Access {
@@ -15,13 +16,18 @@ pub struct Access {
 }
 
 impl Access {
+    /// The person, typed for the resolver's questions.
+    pub fn me(&self) -> UserId {
+        UserId(self.user_id)
+    }
+
     pub fn can(&self, perm: Permission, org_id: i64) -> bool {
-        self.snapshot.check(self.user_id, perm, org_id)
+        self.snapshot.check(self.me(), perm, OrgId(org_id))
     }
 
     /// True when the person sees inside the org, not only its name and place.
     pub fn sees_inside(&self, org_id: i64) -> bool {
-        self.snapshot.sees_inside(self.user_id, org_id)
+        self.snapshot.sees_inside(self.me(), OrgId(org_id))
     }
 
     /// `Ok` when allowed. Otherwise 404 when the org is not even visible (so
@@ -30,7 +36,7 @@ impl Access {
         if self.can(perm, org_id) {
             Ok(())
         } else if self.can(Permission::OrgView, org_id) {
-            let decision = self.snapshot.explain(self.user_id, perm, org_id);
+            let decision = self.snapshot.explain(self.me(), perm, OrgId(org_id));
             Err(Error::Forbidden(match decision.reason {
                 super::Reason::OrgArchived { .. } => {
                     "This organization is archived, so nothing in it can change until it is restored."
@@ -97,9 +103,10 @@ impl Access {
         self.require(Permission::AccessManage, org_id)?;
         let needed = role_permissions.union(PermissionSet::of(&[Permission::AccessManage]));
         let held = if descendants {
-            self.snapshot.cascading_permissions_at(self.user_id, org_id)
+            self.snapshot
+                .cascading_permissions_at(self.me(), OrgId(org_id))
         } else {
-            self.snapshot.permissions_at(self.user_id, org_id)
+            self.snapshot.permissions_at(self.me(), OrgId(org_id))
         };
         if held.is_superset_of(needed) {
             return Ok(());
@@ -125,9 +132,9 @@ impl Access {
 
     /// True when the person may see a user: themselves, a user at home where they
     /// hold `user.view`, or a guest granted somewhere they hold it.
-    pub fn sees_user(&self, user_id: i64, home_org: i64, guest_orgs: &[i64]) -> bool {
-        user_id == self.user_id
-            || self.can(Permission::UserView, home_org)
+    pub fn sees_user(&self, user_id: UserId, home_org: OrgId, guest_orgs: &[i64]) -> bool {
+        user_id.0 == self.user_id
+            || self.can(Permission::UserView, home_org.0)
             || guest_orgs
                 .iter()
                 .any(|o| self.can(Permission::UserView, *o))
@@ -141,7 +148,7 @@ impl Access {
     ///
     /// Worked out once per snapshot, person and permission (`authz::memo`).
     pub fn org_scope(&self, perm: Permission) -> OrgScope {
-        let key = MemoKey::new(MemoKind::OrgScope, self.user_id, perm.bit() as i64, 0);
+        let key = MemoKey::new(MemoKind::OrgScope, self.me(), perm.bit() as i64, 0);
         let scope = self.snapshot.memo().get_or(
             key,
             |s: &OrgScope| s.roots.len() + s.hidden.len(),
@@ -168,12 +175,7 @@ impl Access {
     /// whole subtrees never shows more than `can` allows. Worked out once per
     /// snapshot, person, permission and org.
     pub fn hidden_under(&self, perm: Permission, org_id: i64) -> Vec<i64> {
-        let key = MemoKey::new(
-            MemoKind::HiddenUnder,
-            self.user_id,
-            perm.bit() as i64,
-            org_id,
-        );
+        let key = MemoKey::new(MemoKind::HiddenUnder, self.me(), perm.bit() as i64, org_id);
         let hidden = self
             .snapshot
             .memo()
@@ -219,7 +221,8 @@ impl Access {
     /// May the person do `perm` on a project (grants at its org or above, or at
     /// the project itself)?
     pub fn can_project(&self, perm: Permission, project_id: i64) -> bool {
-        self.snapshot.check_project(self.user_id, perm, project_id)
+        self.snapshot
+            .check_project(self.me(), perm, ProjectId(project_id))
     }
 
     /// `Ok` when allowed on the project; 404 when the project is not visible at

@@ -11,20 +11,27 @@ use crate::db::{
 };
 use crate::error::Result;
 
-pub const SCOPE_TREE: &str = "tree";
-pub const SCOPE_USER: &str = "user";
+crate::text_enum! {
+    /// What one bump changed (`authz_changes.scope`).
+    pub enum Scope {
+        /// Orgs, privacy, archive state or roles: everyone's access may differ.
+        Tree = "tree",
+        /// One user's grants or status (`authz_changes.user_id`).
+        User = "user",
+    }
+}
 
 /// Orgs, privacy, archive state or roles changed: everyone's access may differ.
 pub fn bump_tree(conn: &mut Conn) -> Result<()> {
-    bump(conn, SCOPE_TREE, None)
+    bump(conn, Scope::Tree, None)
 }
 
 /// One user's grants or status changed.
 pub fn bump_user(conn: &mut Conn, user_id: i64) -> Result<()> {
-    bump(conn, SCOPE_USER, Some(user_id))
+    bump(conn, Scope::User, Some(user_id))
 }
 
-fn bump(conn: &mut Conn, scope: &str, user_id: Option<i64>) -> Result<()> {
+fn bump(conn: &mut Conn, scope: Scope, user_id: Option<i64>) -> Result<()> {
     diesel::update(app_state::table.find(1))
         .set(app_state::authz_epoch.eq(app_state::authz_epoch + 1))
         .execute(conn)?;
@@ -48,9 +55,10 @@ pub fn authz(conn: &mut Conn) -> Result<i64> {
 }
 
 /// What changed after `epoch`: `None` when a tree change (or a gap in the log)
-/// calls for a full rebuild, else the users whose access changed.
+/// calls for a full rebuild, else the users whose access changed. A stored
+/// scope outside `Scope` is an error, not a rebuild.
 pub fn changes_since(conn: &mut Conn, epoch: i64) -> Result<Option<Vec<i64>>> {
-    let rows: Vec<(i64, String, Option<i64>)> = authz_changes::table
+    let rows: Vec<(i64, Scope, Option<i64>)> = authz_changes::table
         .filter(authz_changes::epoch.gt(epoch))
         .select((
             authz_changes::epoch,
@@ -64,8 +72,8 @@ pub fn changes_since(conn: &mut Conn, epoch: i64) -> Result<Option<Vec<i64>>> {
     }
     let mut users = Vec::new();
     for (_, scope, user_id) in rows {
-        match (scope.as_str(), user_id) {
-            (SCOPE_USER, Some(id)) => users.push(id),
+        match (scope, user_id) {
+            (Scope::User, Some(id)) => users.push(id),
             _ => return Ok(None),
         }
     }

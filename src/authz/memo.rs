@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
+use crate::ids::UserId;
+
 /// What a memo entry answers, for whom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemoKey {
@@ -32,10 +34,10 @@ pub enum MemoKind {
 }
 
 impl MemoKey {
-    pub fn new(kind: MemoKind, user_id: i64, a: i64, b: i64) -> Self {
+    pub fn new(kind: MemoKind, user_id: UserId, a: i64, b: i64) -> Self {
         MemoKey {
             kind,
-            user_id,
+            user_id: user_id.0,
             a,
             b,
         }

@@ -34,7 +34,7 @@ impl Access {
     /// order of their roots: an org is covered by exactly one part iff
     /// `can(perm, org)`.
     pub fn parts(&self, perm: Permission) -> Arc<Vec<Part>> {
-        let key = MemoKey::new(MemoKind::Parts, self.user_id, perm.bit() as i64, 0);
+        let key = MemoKey::new(MemoKind::Parts, self.me(), perm.bit() as i64, 0);
         self.snapshot.memo().get_or(
             key,
             |p: &Vec<Part>| weight(p),
@@ -47,7 +47,7 @@ impl Access {
 
     /// The orgs the person sees inside (`sees_inside`), as disjoint parts.
     pub fn inside_parts(&self) -> Arc<Vec<Part>> {
-        let key = MemoKey::new(MemoKind::Parts, self.user_id, 0, 0);
+        let key = MemoKey::new(MemoKind::Parts, self.me(), 0, 0);
         self.snapshot.memo().get_or(
             key,
             |p: &Vec<Part>| weight(p),

@@ -1,8 +1,8 @@
 //! Closed sets stored as TEXT (statuses, kinds, modes): one Rust enum each,
 //! declared with `text_enum!`, read and written through Diesel on both
-//! backends. The column's CHECK constraint (migration 2026-12-07-000100) and
-//! the enum list the same strings; a stored string the enum does not know is an
-//! error when read (`UnknownValue`), never a default.
+//! backends. The column's CHECK constraint (migrations 2026-12-07-000100 and
+//! 2026-12-09-000200) and the enum list the same strings; a stored string the
+//! enum does not know is an error when read (`UnknownValue`), never a default.
 
 use std::fmt;
 

@@ -22,7 +22,7 @@ use crate::db::{
     schema::{grants, group_members, project_assignments, projects, team_members, timesheets},
 };
 use crate::domain::assignment::ProjectRole;
-use crate::domain::ids::ProjectId;
+use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::timesheet::{Part, Week};
 use crate::domain::user::User;
 use crate::error::Result;
@@ -226,8 +226,10 @@ pub fn approvers_of(
             .into_iter()
             .filter(|u| *u != owner.id)
             .filter(|u| match project_id {
-                Some(p) => snapshot.check_project(*u, Permission::TimeApprove, p),
-                None => snapshot.check(*u, Permission::TimeApprove, org_id),
+                Some(p) => {
+                    snapshot.check_project(UserId(*u), Permission::TimeApprove, ProjectId(p))
+                }
+                None => snapshot.check(UserId(*u), Permission::TimeApprove, OrgId(org_id)),
             })
             .collect();
     }

@@ -36,7 +36,7 @@ pub fn epoch(conn: &mut Conn) -> Result<i64> {
 
 /// The person's navigation numbers, as [`compute`] works them out.
 pub fn of(conn: &mut Conn, access: &Access) -> Result<NavCounts> {
-    let key = MemoKey::new(KIND, access.user_id, epoch(conn)?, 0);
+    let key = MemoKey::new(KIND, access.me(), epoch(conn)?, 0);
     let memo = access.snapshot.memo();
     if let Some(kept) = memo.get::<NavCounts>(&key) {
         return Ok(*kept);

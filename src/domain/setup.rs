@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::authz::BuiltinRole;
 use crate::db::{Conn, Db};
 use crate::domain::audit::{self, Actor, Event, Via};
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::user::{self, NewUser, User, UserStatus};
 use crate::domain::validate::{Email, NewPassword};
 use crate::domain::{grant, org, password, secrets};
@@ -101,7 +102,13 @@ pub fn create_owner(
         user_id: actor.user_id.or(Some(owner.id)),
         ..actor.clone()
     };
-    grant::grant_builtin_at_org(conn, &actor, owner.id, BuiltinRole::Owner, root.id)?;
+    grant::grant_builtin_at_org(
+        conn,
+        &actor,
+        UserId(owner.id),
+        BuiltinRole::Owner,
+        OrgId(root.id),
+    )?;
     Ok(owner)
 }
 

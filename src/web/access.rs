@@ -14,6 +14,7 @@ use crate::authz::snapshot::{AccessChange, access_changes};
 use crate::authz::{Permission, store};
 use crate::domain::access as access_domain;
 use crate::domain::group::{self, Group};
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::role::{self, CustomRoleInput, Role};
 use crate::domain::user::{self, User, UserFilter};
 use crate::error::{Error, FieldErrors};
@@ -184,7 +185,10 @@ async fn explain_to(
     org_id: i64,
     who: User,
 ) -> Result<Answer, PageError> {
-    let decision = me.access.snapshot.explain(who.id, perm, org_id);
+    let decision = me
+        .access
+        .snapshot
+        .explain(UserId(who.id), perm, OrgId(org_id));
     let (d, viewer) = (decision.clone(), me.access.clone());
     let text = me
         .db()

@@ -206,7 +206,7 @@ async fn patch_me_edits_the_profile_with_optimistic_versions() {
     assert_eq!(me["display_name"], "Ada Admin");
     let updates = app.audit("user.updated").await;
     assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0].via, "token");
+    assert_eq!(updates[0].via.as_str(), "token");
     assert!(
         updates[0]
             .before_json

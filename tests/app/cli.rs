@@ -84,7 +84,7 @@ async fn admin_create_then_token_create_give_a_working_token() {
     assert_eq!(me["status"], "active");
     let created = app.audit("token.created").await;
     assert_eq!(created.len(), 1);
-    assert_eq!(created[0].via, "cli");
+    assert_eq!(created[0].via.as_str(), "cli");
 }
 
 #[tokio::test]

@@ -600,7 +600,13 @@ impl TestApp {
         let id = keeper.id;
         self.db
             .write(move |conn| {
-                grant::grant_builtin_at_org(conn, &Actor::cli(), id, BuiltinRole::OrgAdmin, org_id)
+                grant::grant_builtin_at_org(
+                    conn,
+                    &Actor::cli(),
+                    canopy::ids::UserId(id),
+                    BuiltinRole::OrgAdmin,
+                    canopy::ids::OrgId(org_id),
+                )
             })
             .await
             .expect("keeper granted");

@@ -319,7 +319,13 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     let id = admin.id;
     app.db
         .write(move |conn| {
-            grant::grant_builtin_at_org(conn, &Actor::cli(), id, BuiltinRole::OrgAdmin, acme)
+            grant::grant_builtin_at_org(
+                conn,
+                &Actor::cli(),
+                canopy::ids::UserId(id),
+                BuiltinRole::OrgAdmin,
+                canopy::ids::OrgId(acme),
+            )
         })
         .await
         .expect("granted");

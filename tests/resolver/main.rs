@@ -11,6 +11,7 @@ use std::fmt;
 
 use canopy::authz::snapshot::{Decision, GrantRow, OrgRow, Reason, Snapshot, UserRow};
 use canopy::authz::{BuiltinRole, Permission, PermissionSet};
+use canopy::ids::{OrgId, UserId};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -16,7 +16,7 @@ fn assert_checks_agree(world: &World, snap: &Snapshot) -> Result<(), TestCaseErr
             for o in world.org_ids() {
                 let expected = r.allows(u, p, o);
                 prop_assert_eq!(
-                    snap.check(u, p, o),
+                    snap.check(UserId(u), p, OrgId(o)),
                     expected,
                     "check(user {}, {}, org {})",
                     u,
@@ -51,21 +51,24 @@ fn assert_checks_agree(world: &World, snap: &Snapshot) -> Result<(), TestCaseErr
         }
         for o in world.org_ids() {
             let held = held.get(&o).map_or(&[][..], Vec::as_slice);
-            prop_assert_eq!(snap.permissions_at(u, o), PermissionSet::of(held));
+            prop_assert_eq!(
+                snap.permissions_at(UserId(u), OrgId(o)),
+                PermissionSet::of(held)
+            );
             let cascading: Vec<Permission> = Permission::ALL
                 .iter()
                 .copied()
                 .filter(|p| r.allows_through_cascading(u, *p, o))
                 .collect();
             prop_assert_eq!(
-                snap.cascading_permissions_at(u, o),
+                snap.cascading_permissions_at(UserId(u), OrgId(o)),
                 PermissionSet::of(&cascading),
                 "cascading_permissions_at(user {}, org {})",
                 u,
                 o
             );
             prop_assert_eq!(
-                snap.sees_inside(u, o),
+                snap.sees_inside(UserId(u), OrgId(o)),
                 r.sees_inside(u, o),
                 "sees_inside(user {}, org {})",
                 u,
@@ -109,9 +112,9 @@ fn assert_explain_is_truthful(
     for u in world.user_ids() {
         for o in world.org_ids() {
             for &p in Permission::ALL {
-                let d = snap.explain(u, p, o);
+                let d = snap.explain(UserId(u), p, OrgId(o));
                 let ctx = Ctx(u, p, o, &d);
-                prop_assert_eq!(d.allowed, snap.check(u, p, o), "{}", ctx);
+                prop_assert_eq!(d.allowed, snap.check(UserId(u), p, OrgId(o)), "{}", ctx);
                 let own = p == Permission::OrgView;
                 // Live grants of u that carry p and whose scope covers o (privacy aside).
                 let covering: Vec<&GrantRow> = r
@@ -283,19 +286,25 @@ fn assert_same_answers(world: &World, a: &Snapshot, b: &Snapshot) -> Result<(), 
         for &p in Permission::ALL {
             for o in world.org_ids() {
                 prop_assert_eq!(
-                    a.check(u, p, o),
-                    b.check(u, p, o),
+                    a.check(UserId(u), p, OrgId(o)),
+                    b.check(UserId(u), p, OrgId(o)),
                     "check(user {}, {}, org {})",
                     u,
                     p,
                     o
                 );
-                prop_assert_eq!(a.explain(u, p, o), b.explain(u, p, o));
+                prop_assert_eq!(
+                    a.explain(UserId(u), p, OrgId(o)),
+                    b.explain(UserId(u), p, OrgId(o))
+                );
             }
             prop_assert_eq!(a.visible_orgs(u, p), b.visible_orgs(u, p));
         }
         for o in world.org_ids() {
-            prop_assert_eq!(a.sees_inside(u, o), b.sees_inside(u, o));
+            prop_assert_eq!(
+                a.sees_inside(UserId(u), OrgId(o)),
+                b.sees_inside(UserId(u), OrgId(o))
+            );
         }
     }
     Ok(())
@@ -333,7 +342,7 @@ fn assert_scopes_hold(world: &World, snap: Snapshot) -> Result<(), TestCaseError
                     && !scope.hidden.iter().any(|h| tree.is_within(o, *h));
                 if covered {
                     prop_assert!(
-                        snap.check(u, p, o),
+                        snap.check(UserId(u), p, OrgId(o)),
                         "scope of user {} covers org {} for {}",
                         u,
                         o,
@@ -342,7 +351,7 @@ fn assert_scopes_hold(world: &World, snap: Snapshot) -> Result<(), TestCaseError
                 }
             }
             for r in &scope.roots {
-                prop_assert!(snap.check(u, p, *r));
+                prop_assert!(snap.check(UserId(u), p, OrgId(*r)));
             }
             // Every visible org lies under some root: the roots are the highest.
             for o in snap.visible_orgs(u, p) {
@@ -377,7 +386,7 @@ fn assert_parts_exact(world: &World, snap: Snapshot) -> Result<(), TestCaseError
             let n = inside.iter().filter(|p| covers(p, o)).count();
             prop_assert_eq!(
                 n,
-                usize::from(snap.sees_inside(u, o)),
+                usize::from(snap.sees_inside(UserId(u), OrgId(o))),
                 "inside: user {} org {}",
                 u,
                 o
@@ -385,11 +394,14 @@ fn assert_parts_exact(world: &World, snap: Snapshot) -> Result<(), TestCaseError
         }
         for o in world.org_ids() {
             let (cut, count) = within(tree, &inside, o);
-            let expected = tree.subtree(o).filter(|x| snap.sees_inside(u, *x)).count();
+            let expected = tree
+                .subtree(o)
+                .filter(|x| snap.sees_inside(UserId(u), OrgId(*x)))
+                .count();
             prop_assert_eq!(count, expected, "within: user {} org {}", u, o);
             for x in tree.subtree(o) {
                 let n = cut.iter().filter(|p| covers(p, x)).count();
-                prop_assert_eq!(n, usize::from(snap.sees_inside(u, x)));
+                prop_assert_eq!(n, usize::from(snap.sees_inside(UserId(u), OrgId(x))));
             }
         }
         for &p in Permission::ALL {
@@ -399,7 +411,7 @@ fn assert_parts_exact(world: &World, snap: Snapshot) -> Result<(), TestCaseError
                 let n = parts.iter().filter(|part| covers(part, o)).count();
                 prop_assert_eq!(
                     n,
-                    usize::from(snap.check(u, p, o)),
+                    usize::from(snap.check(UserId(u), p, OrgId(o))),
                     "user {} {} org {}",
                     u,
                     p,
@@ -414,7 +426,7 @@ fn assert_parts_exact(world: &World, snap: Snapshot) -> Result<(), TestCaseError
                     .count();
                 prop_assert_eq!(
                     taken,
-                    usize::from(snap.check(u, p, o)),
+                    usize::from(snap.check(UserId(u), p, OrgId(o))),
                     "levels: user {} {} org {}",
                     u,
                     p,

@@ -117,15 +117,15 @@ fn a_region_admin_runs_the_region_and_its_sites_but_not_the_sibling_region_or_th
     );
 
     for org in [ACME_EAST, BOSTON, NEW_YORK] {
-        assert!(snap.check(ERIN, Permission::OrgEdit, org));
-        assert!(snap.check(ERIN, Permission::UserManage, org));
+        assert!(snap.check(UserId(ERIN), Permission::OrgEdit, OrgId(org)));
+        assert!(snap.check(UserId(ERIN), Permission::UserManage, OrgId(org)));
     }
     // An org admin may not move or delete, not even inside the region.
-    assert!(!snap.check(ERIN, Permission::OrgMove, BOSTON));
+    assert!(!snap.check(UserId(ERIN), Permission::OrgMove, OrgId(BOSTON)));
     // Access never flows upward or sideways.
     for org in [ACME, ROOT, ACME_WEST, LOS_ANGELES, GLOBEX] {
         assert!(
-            !snap.check(ERIN, Permission::OrgView, org),
+            !snap.check(UserId(ERIN), Permission::OrgView, OrgId(org)),
             "erin sees {org}"
         );
     }
@@ -133,13 +133,14 @@ fn a_region_admin_runs_the_region_and_its_sites_but_not_the_sibling_region_or_th
         snap.visible_orgs(ERIN, Permission::OrgView),
         vec![ACME_EAST, BOSTON, NEW_YORK]
     );
-    let d = snap.explain(ERIN, Permission::UserManage, NEW_YORK);
+    let d = snap.explain(UserId(ERIN), Permission::UserManage, OrgId(NEW_YORK));
     assert!(d.allowed);
     assert_eq!(d.reason, Reason::Granted);
     assert_eq!(d.via.len(), 1);
     assert_eq!((d.via[0].grant_id, d.via[0].org_id), (1, ACME_EAST));
     assert_eq!(
-        snap.explain(ERIN, Permission::OrgView, ACME_WEST).reason,
+        snap.explain(UserId(ERIN), Permission::OrgView, OrgId(ACME_WEST))
+            .reason,
         Reason::NoGrant
     );
 }
@@ -154,10 +155,10 @@ fn a_this_org_only_grant_does_not_reach_the_children() {
         &[this_org_only(grant(1, OWEN, ACME, BuiltinRole::OrgAdmin))],
     );
 
-    assert!(snap.check(OWEN, Permission::OrgEdit, ACME));
+    assert!(snap.check(UserId(OWEN), Permission::OrgEdit, OrgId(ACME)));
     for org in [ACME_EAST, BOSTON, ACME_WEST, LOS_ANGELES] {
-        assert!(!snap.check(OWEN, Permission::OrgEdit, org));
-        assert!(!snap.check(OWEN, Permission::OrgView, org));
+        assert!(!snap.check(UserId(OWEN), Permission::OrgEdit, OrgId(org)));
+        assert!(!snap.check(UserId(OWEN), Permission::OrgView, OrgId(org)));
     }
     // Home membership still shows Owen his own home, the root, and nothing more.
     assert_eq!(
@@ -165,7 +166,8 @@ fn a_this_org_only_grant_does_not_reach_the_children() {
         vec![ROOT, ACME]
     );
     assert_eq!(
-        snap.explain(OWEN, Permission::OrgView, ROOT).reason,
+        snap.explain(UserId(OWEN), Permission::OrgView, OrgId(ROOT))
+            .reason,
         Reason::HomeMembership
     );
 }
@@ -184,19 +186,28 @@ fn only_grants_that_reach_below_count_for_granting_below() {
     );
     let admin = BuiltinRole::OrgAdmin.permissions();
     let viewer = BuiltinRole::Viewer.permissions();
-    assert!(snap.permissions_at(OWEN, ACME).is_superset_of(admin));
-    assert_eq!(snap.cascading_permissions_at(OWEN, ACME), viewer);
+    assert!(
+        snap.permissions_at(UserId(OWEN), OrgId(ACME))
+            .is_superset_of(admin)
+    );
+    assert_eq!(
+        snap.cascading_permissions_at(UserId(OWEN), OrgId(ACME)),
+        viewer
+    );
     assert!(
         !snap
-            .cascading_permissions_at(OWEN, ACME)
+            .cascading_permissions_at(UserId(OWEN), OrgId(ACME))
             .contains(Permission::AccessManage)
     );
     // The Viewer grant reaches below; the Org admin one does not.
-    assert_eq!(snap.cascading_permissions_at(OWEN, ACME_EAST), viewer);
-    assert_eq!(snap.permissions_at(OWEN, ACME_EAST), viewer);
+    assert_eq!(
+        snap.cascading_permissions_at(UserId(OWEN), OrgId(ACME_EAST)),
+        viewer
+    );
+    assert_eq!(snap.permissions_at(UserId(OWEN), OrgId(ACME_EAST)), viewer);
     // Home membership is no grant: nothing reaches below from it.
     assert_eq!(
-        snap.cascading_permissions_at(OWEN, ROOT),
+        snap.cascading_permissions_at(UserId(OWEN), OrgId(ROOT)),
         PermissionSet::EMPTY
     );
 }
@@ -212,36 +223,41 @@ fn privacy_at_a_customer_stops_the_root_owner_at_its_border() {
     let snap = build(&orgs, &users, &grants);
 
     // The owner of the root still sees Globex's name and place in the tree ...
-    assert!(snap.check(OWEN, Permission::OrgView, GLOBEX));
-    assert!(!snap.sees_inside(OWEN, GLOBEX));
+    assert!(snap.check(UserId(OWEN), Permission::OrgView, OrgId(GLOBEX)));
+    assert!(!snap.sees_inside(UserId(OWEN), OrgId(GLOBEX)));
     // ... and nothing more: not its users, not its settings, not its children.
     for p in [
         Permission::UserView,
         Permission::OrgSettings,
         Permission::AuditView,
     ] {
-        assert!(!snap.check(OWEN, p, GLOBEX), "owner has {p} at Globex");
+        assert!(
+            !snap.check(UserId(OWEN), p, OrgId(GLOBEX)),
+            "owner has {p} at Globex"
+        );
     }
     for org in [GLOBEX_SALES, GLOBEX_LABS, LAB_ONE] {
-        assert!(!snap.check(OWEN, Permission::OrgView, org));
+        assert!(!snap.check(UserId(OWEN), Permission::OrgView, OrgId(org)));
         assert_eq!(
-            snap.explain(OWEN, Permission::OrgView, org).reason,
+            snap.explain(UserId(OWEN), Permission::OrgView, OrgId(org))
+                .reason,
             Reason::BlockedByPrivacy { org_id: GLOBEX }
         );
     }
     assert_eq!(
-        snap.explain(OWEN, Permission::UserView, GLOBEX).reason,
+        snap.explain(UserId(OWEN), Permission::UserView, OrgId(GLOBEX))
+            .reason,
         Reason::BlockedByPrivacy { org_id: GLOBEX }
     );
     // Acme is not private: the owner runs it as before.
-    assert!(snap.check(OWEN, Permission::OrgDelete, BOSTON));
+    assert!(snap.check(UserId(OWEN), Permission::OrgDelete, OrgId(BOSTON)));
 
     // A grant made at the customer itself counts inside.
-    assert!(snap.sees_inside(GRACE, GLOBEX));
+    assert!(snap.sees_inside(UserId(GRACE), OrgId(GLOBEX)));
     for org in [GLOBEX, GLOBEX_SALES, GLOBEX_LABS, LAB_ONE] {
-        assert!(snap.check(GRACE, Permission::UserManage, org));
+        assert!(snap.check(UserId(GRACE), Permission::UserManage, OrgId(org)));
     }
-    assert!(!snap.check(GRACE, Permission::OrgView, ROOT));
+    assert!(!snap.check(UserId(GRACE), Permission::OrgView, OrgId(ROOT)));
 }
 
 #[test]
@@ -258,14 +274,15 @@ fn nested_privacy_stops_each_grant_at_the_first_border_below_it() {
     let snap = build(&orgs, &users, &grants);
 
     // Globex's admin runs Globex Sales and sees that Globex Labs exists ...
-    assert!(snap.check(GRACE, Permission::UserManage, GLOBEX_SALES));
-    assert!(snap.check(GRACE, Permission::OrgView, GLOBEX_LABS));
+    assert!(snap.check(UserId(GRACE), Permission::UserManage, OrgId(GLOBEX_SALES)));
+    assert!(snap.check(UserId(GRACE), Permission::OrgView, OrgId(GLOBEX_LABS)));
     // ... but the labs are private too: nothing inside them.
-    assert!(!snap.sees_inside(GRACE, GLOBEX_LABS));
-    assert!(!snap.check(GRACE, Permission::UserView, GLOBEX_LABS));
-    assert!(!snap.check(GRACE, Permission::OrgView, LAB_ONE));
+    assert!(!snap.sees_inside(UserId(GRACE), OrgId(GLOBEX_LABS)));
+    assert!(!snap.check(UserId(GRACE), Permission::UserView, OrgId(GLOBEX_LABS)));
+    assert!(!snap.check(UserId(GRACE), Permission::OrgView, OrgId(LAB_ONE)));
     assert_eq!(
-        snap.explain(GRACE, Permission::UserView, LAB_ONE).reason,
+        snap.explain(UserId(GRACE), Permission::UserView, OrgId(LAB_ONE))
+            .reason,
         Reason::BlockedByPrivacy {
             org_id: GLOBEX_LABS
         }
@@ -276,10 +293,12 @@ fn nested_privacy_stops_each_grant_at_the_first_border_below_it() {
     );
 
     // The root's owner stops at the outer border: Globex's name, not even the labs'.
-    assert!(snap.check(OWEN, Permission::OrgView, GLOBEX));
-    assert!(!snap.check(OWEN, Permission::OrgView, GLOBEX_LABS));
+    assert!(snap.check(UserId(OWEN), Permission::OrgView, OrgId(GLOBEX)));
+    assert!(!snap.check(UserId(OWEN), Permission::OrgView, OrgId(GLOBEX_LABS)));
     // Deeper inside, both borders stand in his way.
-    let reason = snap.explain(OWEN, Permission::UserView, LAB_ONE).reason;
+    let reason = snap
+        .explain(UserId(OWEN), Permission::UserView, OrgId(LAB_ONE))
+        .reason;
     assert!(
         [GLOBEX, GLOBEX_LABS]
             .map(|org_id| Reason::BlockedByPrivacy { org_id })
@@ -300,10 +319,11 @@ fn org_view_of_a_private_org_inside_another_blames_the_outer_border() {
     let users = [user(OWEN, ROOT)];
     let snap = build(&orgs, &users, &[grant(1, OWEN, ROOT, BuiltinRole::Owner)]);
 
-    assert!(!snap.check(OWEN, Permission::OrgView, GLOBEX_LABS));
+    assert!(!snap.check(UserId(OWEN), Permission::OrgView, OrgId(GLOBEX_LABS)));
     // The labs' own border does not hide their name: Globex's border is what stops him.
     assert_eq!(
-        snap.explain(OWEN, Permission::OrgView, GLOBEX_LABS).reason,
+        snap.explain(UserId(OWEN), Permission::OrgView, OrgId(GLOBEX_LABS))
+            .reason,
         Reason::BlockedByPrivacy { org_id: GLOBEX }
     );
 }
@@ -315,16 +335,16 @@ fn an_archived_customer_is_read_only_all_the_way_down() {
     let snap = build(&orgs, &users, &[grant(1, OWEN, ROOT, BuiltinRole::Owner)]);
 
     for org in [ACME, ACME_EAST, BOSTON] {
-        assert!(!snap.check(OWEN, Permission::OrgEdit, org));
-        assert!(!snap.check(OWEN, Permission::TimeManage, org));
-        assert!(snap.check(OWEN, Permission::OrgView, org));
-        assert!(snap.check(OWEN, Permission::TimeView, org));
-        let d = snap.explain(OWEN, Permission::OrgEdit, org);
+        assert!(!snap.check(UserId(OWEN), Permission::OrgEdit, OrgId(org)));
+        assert!(!snap.check(UserId(OWEN), Permission::TimeManage, OrgId(org)));
+        assert!(snap.check(UserId(OWEN), Permission::OrgView, OrgId(org)));
+        assert!(snap.check(UserId(OWEN), Permission::TimeView, OrgId(org)));
+        let d = snap.explain(UserId(OWEN), Permission::OrgEdit, OrgId(org));
         assert!(!d.allowed);
         assert_eq!(d.reason, Reason::OrgArchived { org_id: ACME });
     }
     // Outside the archived subtree nothing changes.
-    assert!(snap.check(OWEN, Permission::OrgEdit, GLOBEX));
+    assert!(snap.check(UserId(OWEN), Permission::OrgEdit, OrgId(GLOBEX)));
 }
 
 #[test]
@@ -343,13 +363,13 @@ fn an_expired_grant_counts_for_nothing_and_says_so() {
     ];
     let snap = build(&orgs, &users, &grants);
 
-    assert!(!snap.check(ERIN, Permission::TimeApprove, LOS_ANGELES));
-    let d = snap.explain(ERIN, Permission::TimeApprove, LOS_ANGELES);
+    assert!(!snap.check(UserId(ERIN), Permission::TimeApprove, OrgId(LOS_ANGELES)));
+    let d = snap.explain(UserId(ERIN), Permission::TimeApprove, OrgId(LOS_ANGELES));
     assert!(!d.allowed);
     assert_eq!(d.reason, Reason::GrantExpired { grant_id: 7 });
 
     // The other grant is live today and makes the snapshot stale when it ends.
-    assert!(snap.check(ERIN, Permission::TimeApprove, BOSTON));
+    assert!(snap.check(UserId(ERIN), Permission::TimeApprove, OrgId(BOSTON)));
     assert!(!snap.is_stale_at(now()));
     assert!(snap.is_stale_at(now() + Duration::days(1)));
 }
@@ -362,10 +382,10 @@ fn a_deactivated_user_gets_nothing_not_even_their_home() {
     let snap = build(&orgs, &[erin], &[grant(1, ERIN, ROOT, BuiltinRole::Owner)]);
 
     for &p in Permission::ALL {
-        assert!(!snap.check(ERIN, p, BOSTON));
+        assert!(!snap.check(UserId(ERIN), p, OrgId(BOSTON)));
         assert!(snap.visible_orgs(ERIN, p).is_empty());
     }
-    let d = snap.explain(ERIN, Permission::OrgView, BOSTON);
+    let d = snap.explain(UserId(ERIN), Permission::OrgView, OrgId(BOSTON));
     assert!(!d.allowed);
     assert_eq!(d.reason, Reason::UserDeactivated);
     assert!(!snap.has_any_grant(ERIN));
@@ -381,19 +401,22 @@ fn strangers_and_ghost_orgs_get_nothing_and_nothing_panics() {
 
     for &p in Permission::ALL {
         assert!(snap.visible_orgs(ERIN, p).is_empty());
-        assert!(!snap.check(ERIN, p, UNKNOWN_ORG));
-        assert!(!snap.check(ERIN, p, ROOT));
+        assert!(!snap.check(UserId(ERIN), p, OrgId(UNKNOWN_ORG)));
+        assert!(!snap.check(UserId(ERIN), p, OrgId(ROOT)));
     }
     assert_eq!(
-        snap.explain(ERIN, Permission::OrgView, UNKNOWN_ORG).reason,
+        snap.explain(UserId(ERIN), Permission::OrgView, OrgId(UNKNOWN_ORG))
+            .reason,
         Reason::UnknownOrg
     );
     assert_eq!(
-        snap.explain(ERIN, Permission::OrgView, ROOT).reason,
+        snap.explain(UserId(ERIN), Permission::OrgView, OrgId(ROOT))
+            .reason,
         Reason::NoGrant
     );
     assert_eq!(
-        snap.explain(UNKNOWN_USER, Permission::OrgView, ROOT).reason,
+        snap.explain(UserId(UNKNOWN_USER), Permission::OrgView, OrgId(ROOT))
+            .reason,
         Reason::UnknownUser
     );
 }
@@ -406,6 +429,7 @@ mod project_scope {
         GrantRow, OrgRow, ProjectGrantRow, ProjectRow, Snapshot, UserRow,
     };
     use canopy::authz::{BuiltinRole, Permission};
+    use canopy::ids::{OrgId, ProjectId, UserId};
     use chrono::NaiveDate;
 
     fn now() -> chrono::NaiveDateTime {
@@ -505,18 +529,21 @@ mod project_scope {
     #[test]
     fn a_project_grant_reaches_that_project_only() {
         let s = world(false);
-        assert!(s.check_project(100, Permission::ProjectManage, 10));
+        assert!(s.check_project(UserId(100), Permission::ProjectManage, ProjectId(10)));
         assert!(
-            !s.check_project(100, Permission::ProjectManage, 11),
+            !s.check_project(UserId(100), Permission::ProjectManage, ProjectId(11)),
             "not the sibling project"
         );
-        assert!(!s.check(100, Permission::ProjectManage, 3), "not the org");
         assert!(
-            !s.check_project(100, Permission::AuditView, 10),
+            !s.check(UserId(100), Permission::ProjectManage, OrgId(3)),
+            "not the org"
+        );
+        assert!(
+            !s.check_project(UserId(100), Permission::AuditView, ProjectId(10)),
             "only the role's permissions"
         );
         assert!(
-            !s.check_project(100, Permission::ProjectView, 99),
+            !s.check_project(UserId(100), Permission::ProjectView, ProjectId(99)),
             "unknown project"
         );
     }
@@ -524,10 +551,10 @@ mod project_scope {
     #[test]
     fn org_grants_reach_every_project_of_the_org() {
         let s = world(false);
-        assert!(s.check_project(101, Permission::ProjectManage, 10));
-        assert!(s.check_project(101, Permission::ProjectManage, 11));
+        assert!(s.check_project(UserId(101), Permission::ProjectManage, ProjectId(10)));
+        assert!(s.check_project(UserId(101), Permission::ProjectManage, ProjectId(11)));
         assert!(
-            !s.check_project(101, Permission::ProjectManage, 12),
+            !s.check_project(UserId(101), Permission::ProjectManage, ProjectId(12)),
             "not up to the customer"
         );
     }
@@ -536,23 +563,23 @@ mod project_scope {
     fn expired_inactive_and_archived_reach_nothing() {
         let s = world(false);
         assert!(
-            !s.check_project(100, Permission::ProjectView, 12),
+            !s.check_project(UserId(100), Permission::ProjectView, ProjectId(12)),
             "expired"
         );
         assert!(
-            !s.check_project(102, Permission::ProjectView, 10),
+            !s.check_project(UserId(102), Permission::ProjectView, ProjectId(10)),
             "deactivated"
         );
         let frozen = world(true);
         assert!(
-            frozen.check_project(100, Permission::ProjectView, 10),
+            frozen.check_project(UserId(100), Permission::ProjectView, ProjectId(10)),
             "still readable"
         );
         assert!(
-            !frozen.check_project(100, Permission::ProjectManage, 10),
+            !frozen.check_project(UserId(100), Permission::ProjectManage, ProjectId(10)),
             "nothing changes"
         );
-        assert!(!frozen.check_project(101, Permission::ProjectManage, 10));
+        assert!(!frozen.check_project(UserId(101), Permission::ProjectManage, ProjectId(10)));
     }
 
     #[test]
@@ -566,11 +593,11 @@ mod project_scope {
         let mut next = s.patched(2, &[(user, vec![])], &[], now());
         next.patch_project_grants(100, &[], now());
         assert!(
-            !next.check_project(100, Permission::ProjectManage, 10),
+            !next.check_project(UserId(100), Permission::ProjectManage, ProjectId(10)),
             "revoked"
         );
         assert!(
-            next.check_project(101, Permission::ProjectManage, 10),
+            next.check_project(UserId(101), Permission::ProjectManage, ProjectId(10)),
             "others untouched"
         );
     }
@@ -588,12 +615,12 @@ fn every_change(
     for u in world.users.iter().map(|u| u.id) {
         let (mut gained, mut lost) = (Vec::new(), Vec::new());
         for &p in Permission::ALL {
-            let was = orgs
-                .iter()
-                .any(|o| before.check(u, p, *o) && !after.check(u, p, *o));
-            let is = orgs
-                .iter()
-                .any(|o| after.check(u, p, *o) && !before.check(u, p, *o));
+            let was = orgs.iter().any(|o| {
+                before.check(UserId(u), p, OrgId(*o)) && !after.check(UserId(u), p, OrgId(*o))
+            });
+            let is = orgs.iter().any(|o| {
+                after.check(UserId(u), p, OrgId(*o)) && !before.check(UserId(u), p, OrgId(*o))
+            });
             if is {
                 gained.push(p);
             }

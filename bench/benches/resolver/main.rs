@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use canopy::authz::snapshot::{GrantRow, OrgRow, UserRow};
 use canopy::authz::{BuiltinRole, Permission, Reason, Snapshot};
+use canopy::ids::{OrgId, UserId};
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityUid, PolicySet,
     Request, RestrictedExpression,
@@ -229,7 +230,7 @@ fn resolver(c: &mut Criterion) {
         let qs = questions(ds, QUESTIONS, 0xC0FFEE);
         let hits = qs
             .iter()
-            .filter(|q| snap.check(q.user, q.perm, q.org))
+            .filter(|q| snap.check(UserId(q.user), q.perm, OrgId(q.org)))
             .count();
         println!(
             "[questions {}] {} questions, {:.1}% allowed",
@@ -237,7 +238,7 @@ fn resolver(c: &mut Criterion) {
             qs.len(),
             100.0 * hits as f64 / qs.len() as f64
         );
-        let single = time_each(&qs, 1, |q| snap.check(q.user, q.perm, q.org));
+        let single = time_each(&qs, 1, |q| snap.check(UserId(q.user), q.perm, OrgId(q.org)));
         let raw = percentiles(single.clone());
         print_percentiles(&format!("check {} single, raw", ds.label), &raw, "");
         let corrected = percentiles(single.iter().map(|t| (t - overhead).max(0.0)).collect());
@@ -247,7 +248,7 @@ fn resolver(c: &mut Criterion) {
             "",
         );
         let batches = percentiles(time_batches(&qs, 1000, |q| {
-            snap.check(q.user, q.perm, q.org)
+            snap.check(UserId(q.user), q.perm, OrgId(q.org))
         }));
         print_percentiles(
             &format!("check {} batch-of-1000 means", ds.label),
@@ -297,7 +298,7 @@ fn resolver(c: &mut Criterion) {
         );
         let lq = list_questions(&sets[2], QUESTIONS, 50, 0x1157);
         let list_single = percentiles(
-            time_each(&lq, 1, |q| snap.check(q.user, q.perm, q.org))
+            time_each(&lq, 1, |q| snap.check(UserId(q.user), q.perm, OrgId(q.org)))
                 .into_iter()
                 .map(|t| (t - overhead).max(0.0))
                 .collect(),
@@ -308,7 +309,7 @@ fn resolver(c: &mut Criterion) {
             "",
         );
         let list_batch = percentiles(time_batches(&lq, 1000, |q| {
-            snap.check(q.user, q.perm, q.org)
+            snap.check(UserId(q.user), q.perm, OrgId(q.org))
         }));
         print_percentiles(
             "diagnosis 100k check, list pages of 50, batch-of-1000 means",
@@ -325,7 +326,11 @@ fn resolver(c: &mut Criterion) {
             b.iter(|| {
                 let q = &qs[i & mask];
                 i = i.wrapping_add(1);
-                snap.check(black_box(q.user), black_box(q.perm), black_box(q.org))
+                snap.check(
+                    UserId(black_box(q.user)),
+                    black_box(q.perm),
+                    OrgId(black_box(q.org)),
+                )
             })
         });
     }
@@ -363,7 +368,7 @@ fn resolver(c: &mut Criterion) {
     });
     let change = [(user, new_grants)];
     let patched = big_snap.patched(2, &change, &[], now);
-    assert!(patched.check(change[0].0.id, Permission::TimeApprove, 2));
+    assert!(patched.check(UserId(change[0].0.id), Permission::TimeApprove, OrgId(2)));
     let mut group = c.benchmark_group("patch");
     group.bench_function("100k/one user's grants", |b| {
         b.iter(|| big_snap.patched(2, black_box(&change), &[], now))
@@ -423,8 +428,11 @@ fn resolver(c: &mut Criterion) {
     for cq in &cqs {
         let (a, b) = (allow_one(cq), allow_n(cq));
         one_vs_n += usize::from(a != b);
-        if a != big_snap.check(cq.q.user, cq.q.perm, cq.q.org) {
-            let why = match big_snap.explain(cq.q.user, cq.q.perm, cq.q.org).reason {
+        if a != big_snap.check(UserId(cq.q.user), cq.q.perm, OrgId(cq.q.org)) {
+            let why = match big_snap
+                .explain(UserId(cq.q.user), cq.q.perm, OrgId(cq.q.org))
+                .reason
+            {
                 Reason::BlockedByPrivacy { .. } => "privacy border",
                 Reason::OrgArchived { .. } => "archived",
                 Reason::HomeMembership => "home membership",
@@ -440,7 +448,7 @@ fn resolver(c: &mut Criterion) {
     let snap_cedar_qs: Vec<Question> = cqs.iter().map(|cq| cq.q).collect();
     let snap_same = percentiles(
         time_each(&snap_cedar_qs, 50, |q| {
-            big_snap.check(q.user, q.perm, q.org)
+            big_snap.check(UserId(q.user), q.perm, OrgId(q.org))
         })
         .into_iter()
         .map(|t| (t - overhead).max(0.0))
@@ -470,7 +478,11 @@ fn resolver(c: &mut Criterion) {
         b.iter(|| {
             let q = &cqs[i % n].q;
             i = i.wrapping_add(1);
-            big_snap.check(black_box(q.user), black_box(q.perm), black_box(q.org))
+            big_snap.check(
+                UserId(black_box(q.user)),
+                black_box(q.perm),
+                OrgId(black_box(q.org)),
+            )
         })
     });
     group.bench_function("100k/one policy", |b| {

@@ -1,6 +1,7 @@
 //! Who gains and who loses access when a subtree moves (the move preview).
 
 use crate::authz::permission::Permission;
+use crate::ids::{OrgId, UserId};
 
 use super::*;
 
@@ -66,8 +67,8 @@ pub fn access_changes(before: &Snapshot, after: &Snapshot, orgs: &[i64]) -> Vec<
             let mut l = false;
             for org in orgs {
                 let (was, is) = (
-                    before.check(user_id, perm, *org),
-                    after.check(user_id, perm, *org),
+                    before.check(UserId(user_id), perm, OrgId(*org)),
+                    after.check(UserId(user_id), perm, OrgId(*org)),
                 );
                 g |= is && !was;
                 l |= was && !is;

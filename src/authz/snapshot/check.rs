@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use crate::authz::permission::Permission;
+use crate::ids::{OrgId, UserId};
 
 use super::*;
 
@@ -19,7 +20,8 @@ impl Snapshot {
     }
 
     /// May `user_id` do `perm` at `org_id`? The hot path: no allocation.
-    pub fn check(&self, user_id: i64, perm: Permission, org_id: i64) -> bool {
+    pub fn check(&self, user_id: UserId, perm: Permission, org_id: OrgId) -> bool {
+        let (user_id, org_id) = (user_id.0, org_id.0);
         let Some(user) = self.users.get(user_id) else {
             return false;
         };
@@ -37,7 +39,8 @@ impl Snapshot {
 
     /// Like `check` for `org.view`, but respecting the org's own privacy border:
     /// true when the user sees inside the org, not only its name and place.
-    pub fn sees_inside(&self, user_id: i64, org_id: i64) -> bool {
+    pub fn sees_inside(&self, user_id: UserId, org_id: OrgId) -> bool {
+        let (user_id, org_id) = (user_id.0, org_id.0);
         let Some(user) = self.users.get(user_id) else {
             return false;
         };
@@ -107,7 +110,8 @@ impl Snapshot {
     }
 
     /// The decision with its reason and the grants behind it.
-    pub fn explain(&self, user_id: i64, perm: Permission, org_id: i64) -> Decision {
+    pub fn explain(&self, user_id: UserId, perm: Permission, org_id: OrgId) -> Decision {
+        let (user_id, org_id) = (user_id.0, org_id.0);
         let Some(user) = self.users.get(user_id) else {
             return Decision::denied(Reason::UnknownUser);
         };

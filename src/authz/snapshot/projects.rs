@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use rustc_hash::FxHashMap;
 
 use crate::authz::permission::{Permission, PermissionSet};
+use crate::ids::{OrgId, ProjectId, UserId};
 
 use super::*;
 
@@ -87,13 +88,14 @@ impl Snapshot {
     /// May `user_id` do `perm` on project `project_id`? Grants at the project's org
     /// (or above) reach its projects; a grant at the project reaches that project
     /// only. Nothing changes in a project of an archived org.
-    pub fn check_project(&self, user_id: i64, perm: Permission, project_id: i64) -> bool {
-        let Some(org_id) = self.project_org(project_id) else {
+    pub fn check_project(&self, user_id: UserId, perm: Permission, project_id: ProjectId) -> bool {
+        let Some(org_id) = self.project_org(project_id.0) else {
             return false;
         };
-        if self.check(user_id, perm, org_id) {
+        if self.check(user_id, perm, OrgId(org_id)) {
             return true;
         }
+        let (user_id, project_id) = (user_id.0, project_id.0);
         let (Some(user), Some(o)) = (self.users.get(user_id), self.tree.dense(org_id)) else {
             return false;
         };
@@ -106,7 +108,7 @@ impl Snapshot {
     }
 
     /// Every permission `user_id` holds on project `project_id`.
-    pub fn project_permissions(&self, user_id: i64, project_id: i64) -> PermissionSet {
+    pub fn project_permissions(&self, user_id: UserId, project_id: ProjectId) -> PermissionSet {
         PermissionSet::of(
             &Permission::ALL
                 .iter()

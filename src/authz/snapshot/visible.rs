@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::authz::memo::{Memo, MemoKey, MemoKind};
 use crate::authz::permission::{Permission, PermissionSet};
+use crate::ids::{OrgId, UserId};
 
 use super::*;
 
@@ -21,7 +22,7 @@ impl Snapshot {
     /// `visible_orgs` without a copy: worked out once per snapshot and user.
     pub fn visible_orgs_shared(&self, user_id: i64, perm: Permission) -> Arc<Vec<i64>> {
         self.memo.get_or(
-            MemoKey::new(MemoKind::VisibleOrgs, user_id, perm.bit() as i64, 0),
+            MemoKey::new(MemoKind::VisibleOrgs, UserId(user_id), perm.bit() as i64, 0),
             Vec::len,
             || self.visible_orgs_walk(user_id, perm),
         )
@@ -96,7 +97,7 @@ impl Snapshot {
     }
 
     /// Every permission `user_id` holds at `org_id`.
-    pub fn permissions_at(&self, user_id: i64, org_id: i64) -> PermissionSet {
+    pub fn permissions_at(&self, user_id: UserId, org_id: OrgId) -> PermissionSet {
         PermissionSet::of(
             &Permission::ALL
                 .iter()
@@ -110,7 +111,8 @@ impl Snapshot {
     /// below it too: "and below" grants made here or above (privacy borders and
     /// archiving as for `check`), without "this org only" grants or home
     /// membership. What a grantor needs to hand out a grant to an org and below.
-    pub fn cascading_permissions_at(&self, user_id: i64, org_id: i64) -> PermissionSet {
+    pub fn cascading_permissions_at(&self, user_id: UserId, org_id: OrgId) -> PermissionSet {
+        let (user_id, org_id) = (user_id.0, org_id.0);
         let (Some(user), Some(o)) = (self.users.get(user_id), self.tree.dense(org_id)) else {
             return PermissionSet::EMPTY;
         };

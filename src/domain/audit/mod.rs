@@ -19,31 +19,18 @@ use crate::db::{self, Conn, schema::audit_log};
 use crate::domain::ids::UserId;
 use crate::error::Result;
 
-/// How the actor reached Canopy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Via {
-    Session,
-    Token,
-    Cli,
-    Setup,
-    System,
-    Anonymous,
-    /// A single-use link from a mail (account activation, password reset): the
-    /// person proved they read the mail, not that they know a password.
-    Link,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Session => "session",
-            Via::Token => "token",
-            Via::Cli => "cli",
-            Via::Setup => "setup",
-            Via::System => "system",
-            Via::Anonymous => "anonymous",
-            Via::Link => "link",
-        }
+crate::text_enum! {
+    /// How the actor reached Canopy (`audit_log.via`).
+    pub enum Via {
+        Session = "session",
+        Token = "token",
+        Cli = "cli",
+        Setup = "setup",
+        System = "system",
+        Anonymous = "anonymous",
+        /// A single-use link from a mail (account activation, password reset): the
+        /// person proved they read the mail, not that they know a password.
+        Link = "link",
     }
 }
 
@@ -154,7 +141,7 @@ pub fn record(conn: &mut Conn, actor: &Actor, event: Event) -> Result<()> {
             audit_log::at.eq(db::now()),
             audit_log::actor_user_id.eq(actor.user_id),
             audit_log::actor_token_id.eq(actor.token_id),
-            audit_log::via.eq(actor.via.as_str()),
+            audit_log::via.eq(actor.via),
             audit_log::action.eq(event.action),
             audit_log::target_type.eq(event.target_type),
             audit_log::target_id.eq(event.target_id),
@@ -175,7 +162,7 @@ pub struct Entry {
     pub at: NaiveDateTime,
     pub actor_user_id: Option<i64>,
     pub actor_token_id: Option<i64>,
-    pub via: String,
+    pub via: Via,
     pub action: String,
     pub target_type: String,
     pub target_id: Option<i64>,

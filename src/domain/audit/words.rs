@@ -10,9 +10,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
-use super::Entry;
 use super::actions;
 use super::names::{Kind, Names};
+use super::{Entry, Via};
 use crate::authz::Access;
 use crate::db::{Conn, schema::users};
 use crate::error::Result;
@@ -98,12 +98,12 @@ pub fn actor(entry: &Entry, actor_name: Option<&str>, names: &Names) -> Part {
         (Some(id), Some(name)) => {
             Part::named(name, names.get(Kind::User, id).and(Kind::User.href(id)))
         }
-        _ => Part::words(match entry.via.as_str() {
-            "system" => "Canopy",
-            "cli" => "An operator (command line)",
-            "setup" => "The setup link",
-            "link" => "Someone with a mailed link",
-            _ => "Someone",
+        _ => Part::words(match entry.via {
+            Via::System => "Canopy",
+            Via::Cli => "An operator (command line)",
+            Via::Setup => "The setup link",
+            Via::Link => "Someone with a mailed link",
+            Via::Session | Via::Token | Via::Anonymous => "Someone",
         }),
     }
 }
@@ -431,7 +431,7 @@ mod tests {
             at: chrono::NaiveDateTime::default(),
             actor_user_id: None,
             actor_token_id: None,
-            via: "system".into(),
+            via: Via::System,
             action: action.into(),
             target_type: "timesheet".into(),
             target_id: Some(7),

@@ -217,7 +217,7 @@ pub(super) fn require_may_regrant(
         // nobody may grant there now; it does not stand in the way.
         let frozen = access
             .snapshot
-            .explain(access.user_id, Permission::AccessManage, org_id);
+            .explain(access.me(), Permission::AccessManage, OrgId(org_id));
         if matches!(frozen.reason, crate::authz::Reason::OrgArchived { .. }) {
             continue;
         }

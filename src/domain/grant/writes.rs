@@ -11,7 +11,7 @@ use crate::db::{
     schema::{grants, groups, users},
 };
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::ids::OrgId;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::role::{self, Role};
 use crate::domain::{epoch, user};
 use crate::error::{Error, FieldErrors, Result};
@@ -253,10 +253,11 @@ pub(super) fn tell_holders(
 pub fn grant_builtin_at_org(
     conn: &mut Conn,
     actor: &Actor,
-    user_id: i64,
+    user_id: UserId,
     builtin: BuiltinRole,
-    org_id: i64,
+    org_id: OrgId,
 ) -> Result<i64> {
+    let (user_id, org_id) = (user_id.0, org_id.0);
     let role_id = role::builtin_id(conn, builtin)?;
     let new = NewGrant {
         role_id,

@@ -169,7 +169,7 @@ fn list(ids: &[i64]) -> String {
 /// Worked out once per snapshot and person (`authz::memo`): at the root it
 /// walks the whole tree.
 pub fn approve_orgs(access: &Access) -> Vec<(i64, Vec<i64>)> {
-    let key = MemoKey::new(MemoKind::Other("inbox::approve_orgs"), access.user_id, 0, 0);
+    let key = MemoKey::new(MemoKind::Other("inbox::approve_orgs"), access.me(), 0, 0);
     let regions = access.snapshot.memo().get_or(
         key,
         |r: &Vec<(i64, Vec<i64>)>| r.iter().map(|(_, h)| h.len() + 1).sum(),

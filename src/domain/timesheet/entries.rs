@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::history::{self, Line};
 use super::week::load_week_under;
-use super::{Entry, SheetStatus, Week, hours, load_week, lock_row, stale, wrong_state};
+use super::{
+    Entry, HistoryChange, SheetStatus, Week, hours, load_week, lock_row, stale, wrong_state,
+};
 use crate::db::{
     self, Conn,
     schema::{time_entries, timesheets},
@@ -204,7 +206,7 @@ pub fn save(
             actor,
             sheet_id,
             Line {
-                change: "entry",
+                change: HistoryChange::Entry,
                 project_id: Some(key.0),
                 entry_date: Some(key.1),
                 old_value: old_text,

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{Part, PartStatus, Timesheet, hours};
+use super::{HistoryChange, Part, PartStatus, Timesheet, hours};
 use crate::authz::Snapshot;
 use crate::db::{self, Conn, schema::timesheet_history};
 use crate::domain::approval;
@@ -17,7 +17,7 @@ use crate::error::Result;
 
 /// One line for a sheet's history.
 pub(super) struct Line<'a> {
-    pub(super) change: &'a str,
+    pub(super) change: HistoryChange,
     pub(super) project_id: Option<i64>,
     pub(super) entry_date: Option<NaiveDate>,
     pub(super) old_value: Option<String>,
@@ -27,7 +27,12 @@ pub(super) struct Line<'a> {
 
 impl<'a> Line<'a> {
     /// A state change (of the sheet, or of one project's part).
-    pub(super) fn state(change: &'a str, from: &str, to: &str, reason: Option<&'a str>) -> Self {
+    pub(super) fn state(
+        change: HistoryChange,
+        from: &str,
+        to: &str,
+        reason: Option<&'a str>,
+    ) -> Self {
         Line {
             change,
             project_id: None,

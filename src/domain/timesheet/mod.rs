@@ -81,6 +81,23 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What one line of a sheet's history records (`timesheet_history.change`):
+    /// a cell, the state the sheet reached, or one approval part decided.
+    pub enum HistoryChange {
+        Entry = "entry",
+        Submitted = "submitted",
+        Withdrawn = "withdrawn",
+        Approved = "approved",
+        Rejected = "rejected",
+        Reopened = "reopened",
+        /// A project's part decided.
+        Part = "part",
+        /// The team's part decided (team approval).
+        TeamPart = "team part",
+    }
+}
+
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
 #[diesel(table_name = timesheets)]
 pub struct Timesheet {
@@ -141,7 +158,7 @@ pub struct Change {
     pub actor_id: Option<i64>,
     pub at: NaiveDateTime,
     /// `entry` for a cell, or the state reached (`submitted`, `approved`, …).
-    pub change: String,
+    pub change: HistoryChange,
     pub project_id: Option<i64>,
     pub entry_date: Option<NaiveDate>,
     pub old_value: Option<String>,

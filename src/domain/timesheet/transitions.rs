@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::history::{self, Line, audit_transition, notify_waiting, tell_owner};
 use super::{
-    ApprovalMode, Part, PartStatus, SheetStatus, Timesheet, find, parts_of, rules, stale,
-    wrong_state,
+    ApprovalMode, HistoryChange, Part, PartStatus, SheetStatus, Timesheet, find, parts_of, rules,
+    stale, wrong_state,
 };
 use crate::authz::Snapshot;
 use crate::db::{
@@ -184,7 +184,12 @@ pub fn submit(
         conn,
         actor,
         id,
-        Line::state("submitted", sheet.status.as_str(), "submitted", None),
+        Line::state(
+            HistoryChange::Submitted,
+            sheet.status.as_str(),
+            "submitted",
+            None,
+        ),
     )?;
     audit_transition(
         conn,
@@ -222,7 +227,7 @@ pub fn withdraw(
         conn,
         actor,
         id,
-        Line::state("withdrawn", "submitted", "draft", None),
+        Line::state(HistoryChange::Withdrawn, "submitted", "draft", None),
     )?;
     audit_transition(
         conn,
@@ -300,9 +305,9 @@ fn decide_part(
             project_id: part.project_id,
             ..Line::state(
                 if part.project_id.is_some() {
-                    "part"
+                    HistoryChange::Part
                 } else {
-                    "team part"
+                    HistoryChange::TeamPart
                 },
                 PartStatus::Pending.as_str(),
                 status.as_str(),
@@ -369,7 +374,7 @@ pub fn approve(
             conn,
             actor,
             id,
-            Line::state("approved", "submitted", "approved", None),
+            Line::state(HistoryChange::Approved, "submitted", "approved", None),
         )?;
         tell_owner(
             conn,
@@ -438,7 +443,12 @@ pub fn reject(
         conn,
         actor,
         id,
-        Line::state("rejected", "submitted", "rejected", Some(&reason)),
+        Line::state(
+            HistoryChange::Rejected,
+            "submitted",
+            "rejected",
+            Some(&reason),
+        ),
     )?;
     audit_transition(
         conn,
@@ -495,7 +505,7 @@ pub fn reopen(
         conn,
         actor,
         id,
-        Line::state("reopened", "approved", "draft", Some(&reason)),
+        Line::state(HistoryChange::Reopened, "approved", "draft", Some(&reason)),
     )?;
     audit_transition(
         conn,

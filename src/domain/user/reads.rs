@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::{self, Conn, schema::users};
+use crate::domain::ids::{OrgId, UserId};
 use crate::error::{Error, FieldErrors, Result};
 
 use super::*;
@@ -222,7 +223,9 @@ pub(super) fn seen_among(
     let none = Vec::new();
     Ok(homes
         .iter()
-        .filter(|(id, home)| access.sees_user(*id, *home, guests.get(id).unwrap_or(&none)))
+        .filter(|(id, home)| {
+            access.sees_user(UserId(*id), OrgId(*home), guests.get(id).unwrap_or(&none))
+        })
         .map(|(id, _)| *id)
         .collect())
 }

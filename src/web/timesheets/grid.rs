@@ -330,7 +330,7 @@ pub(super) fn build_page(
             what: match (c.project_id, c.entry_date) {
                 (Some(p), Some(d)) => format!("{} · {d}", label(p)),
                 (Some(p), None) => format!("{} · {}", label(p), c.change),
-                _ => c.change.clone(),
+                _ => c.change.to_string(),
             },
             change: format!(
                 "{} → {}",

@@ -170,7 +170,7 @@ async fn an_invitation_activates_the_account_once() {
     assert!(eve_now.last_login_at.is_some());
     let activated = app.audit("user.activated").await;
     assert_eq!(activated.len(), 1);
-    assert_eq!(activated[0].via, "link");
+    assert_eq!(activated[0].via.as_str(), "link");
     assert_eq!(activated[0].actor_user_id, Some(eve.id));
 
     // The link is used up.

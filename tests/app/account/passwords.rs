@@ -178,7 +178,7 @@ async fn a_reset_link_works_once_and_ends_every_session() {
     assert_eq!(response.status(), StatusCode::GONE);
     let changed = app.audit("user.password_changed").await;
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].via, "link");
+    assert_eq!(changed[0].via.as_str(), "link");
     assert_eq!(changed[0].target_id, Some(bob.id));
 
     // An expired reset link is refused.
@@ -305,7 +305,7 @@ async fn changing_the_password_needs_the_current_one_and_keeps_this_session() {
     assert_eq!(phone.get("/").await.status(), StatusCode::SEE_OTHER);
     let changed = app.audit("user.password_changed").await;
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].via, "session");
+    assert_eq!(changed[0].via.as_str(), "session");
     let fresh = app.new_browser();
     assert_eq!(
         fresh.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),

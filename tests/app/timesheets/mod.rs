@@ -447,13 +447,13 @@ async fn project_mode_runs_the_whole_cycle_with_the_right_people() {
     ] {
         assert!(changes.contains(&c), "{c} in {changes:?}");
     }
-    assert!(history.iter().any(|c| c.change == "entry"
+    assert!(history.iter().any(|c| c.change.as_str() == "entry"
         && c.old_value.as_deref() == Some("4.00 h")
         && c.new_value.is_none()));
     assert!(
         history
             .iter()
-            .any(|c| c.change == "entry" && c.actor_id == Some(w.olga_id))
+            .any(|c| c.change.as_str() == "entry" && c.actor_id == Some(w.olga_id))
     );
 }
 
