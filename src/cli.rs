@@ -57,11 +57,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "small")]
         size: crate::domain::demo::Size,
     },
-    /// Remind everyone who worked on a project last week and has not submitted
-    /// that week's timesheet, by notification and mail (queued in
-    /// CANOPY_DATABASE_URL, sent by `canopy serve` through CANOPY_SMTP_URL).
-    /// Each person's week is reminded once however often it runs: run it
-    /// daily from cron.
+    /// Remind everyone whose org's reminder day is today and who worked on a
+    /// project last week without submitting that week's timesheet, by
+    /// notification and mail (queued in CANOPY_DATABASE_URL, sent by `canopy
+    /// serve` through CANOPY_SMTP_URL). `canopy serve` does this by itself
+    /// (CANOPY_REMIND_HOUR); for cron, run it daily. Each person's week is
+    /// reminded once however often it runs.
     Remind {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
         #[arg(long, value_parser = |s: &str| crate::domain::validate::date(s, "--today"))]
@@ -229,12 +230,14 @@ fn mail(config: &Config, action: MailAction) -> Result<()> {
 }
 
 fn remind(config: &Config, today: Option<chrono::NaiveDate>) -> Result<()> {
+    use chrono::Datelike;
     let db = crate::startup::prepare(config)?;
     let today = today.unwrap_or_else(|| crate::db::now().date());
-    let sent = db.write_sync(|conn| {
-        crate::domain::timesheet::remind(conn, &Actor::cli(), today, &|_| true)
-    })?;
-    println!("{sent} reminder(s) sent for missing timesheets of last week.");
+    let sent = crate::domain::timesheet::remind_due(&db, &Actor::cli(), today)?;
+    println!(
+        "{sent} reminder(s) sent for missing timesheets of last week (people whose reminder day is {}).",
+        crate::domain::timesheet::weekday_name(today.weekday())
+    );
     Ok(())
 }
 

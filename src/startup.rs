@@ -106,6 +106,14 @@ impl Application {
             ),
         }
 
+        tokio::spawn(crate::domain::schedule::run(
+            db.clone(),
+            crate::domain::schedule::Plan {
+                remind_hour: config.remind_hour,
+                sessions: config.session_lifetimes(),
+            },
+        ));
+
         let state = web::Data::new(AppState {
             config: config.clone(),
             db,

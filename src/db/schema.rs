@@ -18,6 +18,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Which instance runs a scheduled job now, and the day a daily one last
+    /// finished (`domain::schedule`).
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> Timestamp,
+        done_for -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     /// Bumped by triggers whenever the navigation's numbers may change.
     nav_epoch (id) {
         id -> Integer,

@@ -88,7 +88,8 @@ pub fn fresh_database() -> (String, TestDatabase) {
     }
 }
 
-/// The configuration tests run with: cheap bcrypt, two workers, port 0.
+/// The configuration tests run with: cheap bcrypt, two workers, port 0, no
+/// scheduled reminders.
 pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = [
         ("CANOPY_DATABASE_URL", database_url),
@@ -96,6 +97,8 @@ pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
         ("CANOPY_BCRYPT_COST", "4"),
         ("CANOPY_WORKERS", "2"),
         ("CANOPY_POOL_SIZE", "4"),
+        // No reminders behind a test's back (`schedule` tests turn them on).
+        ("CANOPY_REMIND_HOUR", "off"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

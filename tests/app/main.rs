@@ -38,6 +38,7 @@ mod projects;
 mod reports;
 mod reports_scale;
 mod reports_teams;
+mod schedule;
 mod sessions;
 mod shell;
 mod sign_in_throttle;

@@ -34,7 +34,7 @@ mod transitions;
 mod week;
 
 pub use entries::{CellInput, save, save_as};
-pub use reminders::remind;
+pub use reminders::{remind, remind_due};
 pub use transitions::{approve, parse_reason, reject, reopen, submit, withdraw};
 pub use week::{
     TimeRules, Week, WeekStarts, days_of, hours, load_week, minutes_by_project, minutes_on_project,
