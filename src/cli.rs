@@ -127,7 +127,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Migrate => {
             blocking(move || {
                 // Two connections: one holds the lock other instances wait on.
-                let db = crate::db::Db::connect(&config.database_url, 2)?;
+                let db = crate::db::Db::connect_waiting(
+                    &config.database_url,
+                    2,
+                    crate::db::COMMAND_POOL_WAIT,
+                )?;
                 let applied = db.exclusively(|| db.migrate())?;
                 println!(
                     "{} database is up to date ({} migration(s) applied).",
@@ -163,7 +167,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
 fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {
     use crate::domain::demo;
     let started = std::time::Instant::now();
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let hash = password::hash(demo::PASSWORD, config.bcrypt_cost)?;
     let summary = demo::generate(&db, size, &hash, crate::db::now().date(), &|phase| {
         eprintln!("demo: {phase}")
@@ -186,7 +190,7 @@ fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {
 
 fn mail(config: &Config, action: MailAction) -> Result<()> {
     use crate::domain::mail;
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     match action {
         MailAction::List { limit } => {
             let messages = db.read_sync(|c| mail::latest(c, limit.clamp(1, 10_000)))?;
@@ -231,7 +235,7 @@ fn mail(config: &Config, action: MailAction) -> Result<()> {
 
 fn remind(config: &Config, today: Option<chrono::NaiveDate>) -> Result<()> {
     use chrono::Datelike;
-    let db = crate::startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let today = today.unwrap_or_else(|| crate::db::now().date());
     let sent = crate::domain::timesheet::remind_due(&db, &Actor::cli(), today)?;
     println!(
@@ -261,7 +265,7 @@ async fn serve(config: Config) -> Result<()> {
 }
 
 fn admin_create(config: &Config, email: &str, name: &str, password: Option<String>) -> Result<()> {
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| secrets::random_token(20));
     let admin = NewAdmin::parse(&SetupInput {
@@ -283,7 +287,7 @@ fn admin_create(config: &Config, email: &str, name: &str, password: Option<Strin
 }
 
 fn token_create(config: &Config, email: &str, name: &str, expires_days: Option<i64>) -> Result<()> {
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let days = expires_days.map(|d| d.to_string()).unwrap_or_default();
     let new = NewToken::parse(name, &days)?;
     let (token, secret) = db.write_sync(|conn| {

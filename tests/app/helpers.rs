@@ -125,7 +125,10 @@ pub async fn spawn_with_owner() -> (TestApp, User, String) {
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (database_url, store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
     let server = start(&database_url, extra).await;
-    let db = Db::connect(&database_url, 2).expect("test db handle");
+    // The test's own handle waits like a command, not like a request: a
+    // loaded machine (both suites at once in CI) must not fail a check.
+    let db = Db::connect_waiting(&database_url, 2, canopy::db::COMMAND_POOL_WAIT)
+        .expect("test db handle");
     TestApp {
         browser: Browser {
             address: format!("http://127.0.0.1:{}", server.port),
