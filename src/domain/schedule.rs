@@ -1,7 +1,8 @@
 //! Work `canopy serve` does by itself, on a tick: the missing-timesheet
-//! reminders on each org's reminder day, from the configured hour on, and
-//! pruning what can no longer be used (expired sessions and links, old authz
-//! change records).
+//! reminders on each org's reminder day, from the configured hour on; keeping
+//! the missing-timesheets report's list up (`report::missing`); and pruning
+//! what can no longer be used (expired sessions and links, old authz change
+//! records).
 //!
 //! Every instance ticks. A job runs where its lease was taken: one statement
 //! moves the lease's `until` forward only if it has passed (and, for a daily
@@ -55,6 +56,9 @@ pub struct Ticked {
     pub reminded: Option<usize>,
     /// Rows pruned, when this instance pruned.
     pub pruned: Option<usize>,
+    /// What was done to the kept missing timesheets, when this instance
+    /// kept them up.
+    pub kept: Option<crate::domain::report::missing::Kept>,
 }
 
 /// One look for due work at `now`, as the instance `holder`.
@@ -67,6 +71,13 @@ pub fn tick(db: &Db, plan: &Plan, holder: &str, now: NaiveDateTime) -> Result<Ti
         let sent = crate::domain::timesheet::remind_due(db, &Actor::system(), today)?;
         db.write_sync(|c| finish(c, "reminders", holder, now, Some(today)))?;
         ticked.reminded = Some(sent);
+    }
+    // The kept list of missing timesheets: extended each day, marked people
+    // recomputed at every tick (domain::report::missing).
+    if db.write_sync(|c| take(c, "missing", holder, now, None))? {
+        let kept = crate::domain::report::missing::keep_up(db, today);
+        db.write_sync(|c| hold_until(c, "missing", holder, now).map(drop))?;
+        ticked.kept = Some(kept?);
     }
     if db.write_sync(|c| take(c, "prune", holder, now, None))? {
         let pruned = db.write_sync(|c| prune(c, plan.sessions, now))?;

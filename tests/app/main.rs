@@ -21,6 +21,7 @@ mod hidden_ids;
 mod inbox_filters;
 mod inbox_paging;
 mod manners;
+mod missing_kept;
 mod month_totals;
 mod nav_counts;
 mod openapi;
