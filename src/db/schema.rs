@@ -23,6 +23,7 @@ diesel::table! {
     missing_weeks (week_start, user_id) {
         week_start -> Date,
         user_id -> BigInt,
+        state -> Nullable<Text>,
     }
 }
 

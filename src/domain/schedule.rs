@@ -199,6 +199,13 @@ pub async fn run(db: Db, plan: Plan) {
                 if let Some(n) = t.reminded {
                     log::info!("schedule: {n} reminder(s) sent");
                 }
+                if let Some(k) = t.kept.filter(|k| k.extended + k.recomputed > 0) {
+                    log::info!(
+                        "schedule: missing timesheets kept up ({} people for new weeks, {} marked recomputed)",
+                        k.extended,
+                        k.recomputed
+                    );
+                }
             }
             Ok(Err(err)) => log::error!("schedule: {err}"),
             Err(err) => log::error!("schedule: the tick stopped: {err}"),

@@ -10,6 +10,9 @@
 CREATE TABLE missing_weeks (
     week_start DATE NOT NULL,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- The week's sheet: draft or rejected, NULL when there is none (a new
+    -- sheet or a status change marks the person, so it is kept as well).
+    state TEXT CHECK (state IN ('draft', 'rejected')),
     PRIMARY KEY (week_start, user_id)
 );
 CREATE INDEX missing_weeks_user ON missing_weeks (user_id, week_start);

@@ -11,7 +11,8 @@
 //! people afresh; `canopy serve`'s schedule ([`keep_up`]) extends the list
 //! each day and recomputes the marked people, clearing only the marks it saw
 //! (`stamp`), so a write during a recomputation leaves its mark.
-//! Both ways share [`due_weeks`]: the kept list is the fresh answer stored.
+//! Both ways share [`due_weeks`]: the kept list is the fresh answer stored,
+//! the sheet's state (draft, rejected, none) included.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -153,9 +154,8 @@ fn kept(
     };
     let sql = format!(
         "SELECT m.week_start AS week, u.id AS user_id, u.display_name AS name, u.email AS email, \
-         o.name AS org_name, ts.status AS state \
+         o.name AS org_name, m.state AS state \
          FROM missing_weeks m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = u.org_id \
-         LEFT JOIN timesheets ts ON ts.user_id = m.user_id AND ts.week_start = m.week_start \
          WHERE m.week_start BETWEEN '{from}' AND '{to}' AND {in_scope}{unmarked}"
     );
     Ok(crate::with_backend!(conn, |c| diesel::sql_query(
@@ -522,7 +522,7 @@ fn weeks_of(
     from: NaiveDate,
     to: NaiveDate,
     today: NaiveDate,
-) -> Result<Vec<(NaiveDate, i64)>> {
+) -> Result<Vec<KeptRow>> {
     let ids: Vec<i64> = people.iter().map(|(id, _)| *id).collect();
     let homes: Vec<i64> = people.iter().map(|(_, org)| *org).collect();
     let facts = Facts::read(conn, &ids, from, to)?;
@@ -530,22 +530,26 @@ fn weeks_of(
     let mut rows = Vec::new();
     for (id, org) in people {
         let start = starts.get(org).copied().unwrap_or(Weekday::Mon);
-        for (week, _) in due_weeks(&facts, *id, start, from, to, today) {
-            rows.push((week, *id));
+        for (week, state) in due_weeks(&facts, *id, start, from, to, today) {
+            rows.push((week, *id, state));
         }
     }
     Ok(rows)
 }
 
-fn store(conn: &mut Conn, rows: &[(NaiveDate, i64)]) -> Result<()> {
+/// A kept week: its start, the person, the sheet's state.
+type KeptRow = (NaiveDate, i64, Option<SheetStatus>);
+
+fn store(conn: &mut Conn, rows: &[KeptRow]) -> Result<()> {
     use crate::db::schema::missing_weeks;
-    for chunk in rows.chunks(CHUNK / 2) {
+    for chunk in rows.chunks(CHUNK / 3) {
         let values: Vec<_> = chunk
             .iter()
-            .map(|(week, user)| {
+            .map(|(week, user, state)| {
                 (
                     missing_weeks::week_start.eq(*week),
                     missing_weeks::user_id.eq(*user),
+                    missing_weeks::state.eq(state.map(SheetStatus::as_str)),
                 )
             })
             .collect();
