@@ -57,11 +57,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "small")]
         size: crate::domain::demo::Size,
     },
-    /// Remind everyone who worked on a project last week and has not submitted
-    /// that week's timesheet, by notification and mail (queued in
-    /// CANOPY_DATABASE_URL, sent by `canopy serve` through CANOPY_SMTP_URL).
-    /// Each person's week is reminded once however often it runs: run it
-    /// daily from cron.
+    /// Remind everyone whose org's reminder day is today and who worked on a
+    /// project last week without submitting that week's timesheet, by
+    /// notification and mail (queued in CANOPY_DATABASE_URL, sent by `canopy
+    /// serve` through CANOPY_SMTP_URL). `canopy serve` does this by itself
+    /// (CANOPY_REMIND_HOUR); for cron, run it daily. Each person's week is
+    /// reminded once however often it runs.
     Remind {
         /// Count "last week" from this day instead of today (YYYY-MM-DD).
         #[arg(long, value_parser = |s: &str| crate::domain::validate::date(s, "--today"))]
@@ -143,7 +144,11 @@ pub async fn run(cli: Cli, config: Config) -> Result<()> {
         Command::Migrate => {
             blocking(move || {
                 // Two connections: one holds the lock other instances wait on.
-                let db = crate::db::Db::connect(&config.database_url, 2)?;
+                let db = crate::db::Db::connect_waiting(
+                    &config.database_url,
+                    2,
+                    crate::db::COMMAND_POOL_WAIT,
+                )?;
                 let applied = db.exclusively(|| db.migrate())?;
                 println!(
                     "{} database is up to date ({} migration(s) applied).",
@@ -243,7 +248,7 @@ fn import(
 fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {
     use crate::domain::demo;
     let started = std::time::Instant::now();
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let hash = password::hash(demo::PASSWORD, config.bcrypt_cost)?;
     let summary = demo::generate(&db, size, &hash, crate::db::now().date(), &|phase| {
         eprintln!("demo: {phase}")
@@ -266,7 +271,7 @@ fn demo(config: &Config, size: crate::domain::demo::Size) -> Result<()> {
 
 fn mail(config: &Config, action: MailAction) -> Result<()> {
     use crate::domain::mail;
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     match action {
         MailAction::List { limit } => {
             let messages = db.read_sync(|c| mail::latest(c, limit.clamp(1, 10_000)))?;
@@ -310,12 +315,14 @@ fn mail(config: &Config, action: MailAction) -> Result<()> {
 }
 
 fn remind(config: &Config, today: Option<chrono::NaiveDate>) -> Result<()> {
-    let db = crate::startup::prepare(config)?;
+    use chrono::Datelike;
+    let db = startup::prepare_for_command(config)?;
     let today = today.unwrap_or_else(|| crate::db::now().date());
-    let sent = db.write_sync(|conn| {
-        crate::domain::timesheet::remind(conn, &Actor::cli(), today, &|_| true)
-    })?;
-    println!("{sent} reminder(s) sent for missing timesheets of last week.");
+    let sent = crate::domain::timesheet::remind_due(&db, &Actor::cli(), today)?;
+    println!(
+        "{sent} reminder(s) sent for missing timesheets of last week (people whose reminder day is {}).",
+        crate::domain::timesheet::weekday_name(today.weekday())
+    );
     Ok(())
 }
 
@@ -339,7 +346,7 @@ async fn serve(config: Config) -> Result<()> {
 }
 
 fn admin_create(config: &Config, email: &str, name: &str, password: Option<String>) -> Result<()> {
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| secrets::random_token(20));
     let admin = NewAdmin::parse(&SetupInput {
@@ -361,7 +368,7 @@ fn admin_create(config: &Config, email: &str, name: &str, password: Option<Strin
 }
 
 fn token_create(config: &Config, email: &str, name: &str, expires_days: Option<i64>) -> Result<()> {
-    let db = startup::prepare(config)?;
+    let db = startup::prepare_for_command(config)?;
     let days = expires_days.map(|d| d.to_string()).unwrap_or_default();
     let new = NewToken::parse(name, &days)?;
     let (token, secret) = db.write_sync(|conn| {

@@ -37,6 +37,10 @@ pub struct Config {
     /// A signed-in session ends this long after sign-in, however busy
     /// (`CANOPY_SESSION_MAX_HOURS`).
     pub session_max_hours: u32,
+    /// The hour (UTC) from which `canopy serve` sends each day's reminders
+    /// (`CANOPY_REMIND_HOUR`, default 7); `None` (`off`) leaves them to
+    /// `canopy remind`.
+    pub remind_hour: Option<u32>,
 }
 
 /// A configuration value that could not be understood.
@@ -55,6 +59,8 @@ impl Config {
     pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 8 * 60;
     /// Everyone signs in again at least once a day.
     pub const DEFAULT_SESSION_MAX_HOURS: u32 = 24;
+    /// Reminders go out from 07:00 UTC on each org's reminder day.
+    pub const DEFAULT_REMIND_HOUR: u32 = 7;
 
     /// Reads the configuration from the process environment.
     /// Every variable [`Config::from_env`] reads, with what it sets: the
@@ -111,6 +117,10 @@ impl Config {
         (
             "CANOPY_POOL_SIZE",
             "database connections, 2 to 500 (default 10)",
+        ),
+        (
+            "CANOPY_REMIND_HOUR",
+            "UTC hour serve sends reminders on each org's reminder day, 0 to 23 or off (default 7)",
         ),
     ];
 
@@ -205,6 +215,14 @@ impl Config {
             Self::DEFAULT_SESSION_MAX_HOURS,
             1..=365 * 24,
         )?;
+        let remind_hour = match lookup("CANOPY_REMIND_HOUR").as_deref().map(str::trim) {
+            Some("off") => None,
+            _ => Some(parse_u32(
+                "CANOPY_REMIND_HOUR",
+                Self::DEFAULT_REMIND_HOUR,
+                0..=23,
+            )?),
+        };
         Ok(Config {
             database_url: lookup("CANOPY_DATABASE_URL")
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
@@ -220,6 +238,7 @@ impl Config {
             mail_from,
             session_idle_minutes,
             session_max_hours,
+            remind_hour,
         })
     }
 
@@ -333,6 +352,25 @@ mod tests {
             ("CANOPY_SESSION_MAX_HOURS", "99999"),
         ] {
             assert_eq!(config(&[(name, bad)]).unwrap_err().name, name);
+        }
+    }
+
+    #[test]
+    fn the_reminder_hour_is_an_hour_or_off() {
+        assert_eq!(config(&[]).unwrap().remind_hour, Some(7));
+        assert_eq!(
+            config(&[("CANOPY_REMIND_HOUR", "0")]).unwrap().remind_hour,
+            Some(0)
+        );
+        assert_eq!(
+            config(&[("CANOPY_REMIND_HOUR", "off")])
+                .unwrap()
+                .remind_hour,
+            None
+        );
+        for bad in ["24", "-1", "noon"] {
+            let err = config(&[("CANOPY_REMIND_HOUR", bad)]).unwrap_err();
+            assert_eq!(err.name, "CANOPY_REMIND_HOUR", "{bad}");
         }
     }
 

@@ -33,7 +33,21 @@ pub const SESSION_COOKIE: &str = "canopy_session";
 /// Opens the database, applies migrations and makes sure the root org and the
 /// built-in roles exist. Every command runs this first.
 pub fn prepare(config: &Config) -> Result<Db> {
-    let db = Db::connect(&config.database_url, config.pool_size)?;
+    prepare_with(Db::connect(&config.database_url, config.pool_size)?, config)
+}
+
+/// [`prepare`] for a command of the command line: it waits for connections
+/// as long as a busy database needs ([`crate::db::COMMAND_POOL_WAIT`]).
+pub fn prepare_for_command(config: &Config) -> Result<Db> {
+    let db = Db::connect_waiting(
+        &config.database_url,
+        config.pool_size,
+        crate::db::COMMAND_POOL_WAIT,
+    )?;
+    prepare_with(db, config)
+}
+
+fn prepare_with(db: Db, config: &Config) -> Result<Db> {
     db.exclusively(|| {
         db.migrate()?;
         db.write_sync(|conn| {
@@ -105,6 +119,14 @@ impl Application {
                 "mail: CANOPY_SMTP_URL is not set, so mail stays in the outbox (/admin/outbox)"
             ),
         }
+
+        tokio::spawn(crate::domain::schedule::run(
+            db.clone(),
+            crate::domain::schedule::Plan {
+                remind_hour: config.remind_hour,
+                sessions: config.session_lifetimes(),
+            },
+        ));
 
         let state = web::Data::new(AppState {
             config: config.clone(),

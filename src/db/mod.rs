@@ -82,6 +82,9 @@ fn with_connect_timeout(url: &str) -> String {
 /// a request queued behind stuck writers gives up before they do.
 pub const POOL_WAIT: Duration = Duration::from_secs(3);
 
+/// How long a command of the command line waits for a connection.
+pub const COMMAND_POOL_WAIT: Duration = Duration::from_secs(60);
+
 /// SQLite's busy timeout: how long a statement waits on another connection's
 /// lock before it fails with "database is locked" (`Error::Busy`, 503).
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5000;
@@ -156,6 +159,14 @@ impl Db {
     /// Opens a pool, failing within seconds with the underlying error when the
     /// database cannot be reached.
     pub fn connect(url: &str, pool_size: u32) -> Result<Db, Error> {
+        Db::connect_waiting(url, pool_size, POOL_WAIT)
+    }
+
+    /// [`Db::connect`] with connections awaited up to `wait` instead of
+    /// [`POOL_WAIT`]: a command run once (`canopy remind`, `admin create`) has
+    /// nobody to answer 503 to, so on a busy database it waits longer rather
+    /// than fail.
+    pub fn connect_waiting(url: &str, pool_size: u32, wait: Duration) -> Result<Db, Error> {
         let backend = Backend::from_url(url);
         let manager = ConnectionManager {
             url: url.to_string(),
@@ -172,7 +183,7 @@ impl Db {
                 r2d2::Pool::builder()
                     .max_size(1)
                     .min_idle(Some(1))
-                    .connection_timeout(POOL_WAIT)
+                    .connection_timeout(wait)
                     .connection_customizer(Box::new(WriterCache))
                     .build(ConnectionManager {
                         url: url.to_string(),
@@ -184,7 +195,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(POOL_WAIT)
+            .connection_timeout(wait)
             .build(manager)?;
         Ok(Db {
             pool,

@@ -18,6 +18,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Missing timesheets kept (`domain::report::missing`): a person's week
+    /// that ended without a submitted or approved sheet.
+    missing_weeks (week_start, user_id) {
+        week_start -> Date,
+        user_id -> BigInt,
+        state -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// People whose kept missing weeks may be stale.
+    missing_dirty_users (user_id) {
+        user_id -> BigInt,
+        stamp -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Orgs whose people's kept missing weeks may be stale.
+    missing_dirty_orgs (org_id) {
+        org_id -> BigInt,
+        stamp -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Which instance runs a scheduled job now, and the day a daily one last
+    /// finished (`domain::schedule`).
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> Timestamp,
+        done_for -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     /// Bumped by triggers whenever the navigation's numbers may change.
     nav_epoch (id) {
         id -> Integer,
@@ -423,6 +460,9 @@ diesel::joinable!(timesheet_history -> timesheets (timesheet_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
+    missing_weeks,
+    missing_dirty_users,
+    missing_dirty_orgs,
     app_state,
     orgs,
     org_closure,

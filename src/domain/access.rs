@@ -149,6 +149,30 @@ pub struct AccessFilter {
     pub role_id: Option<i64>,
 }
 
+/// The grants that reach a project from its org and above (the project's
+/// own grants are `grant::matching` by project): the first `limit` of them
+/// as the org's Access tab lists them, and how many there are in all. `None`
+/// when the viewer may not read the access at the project's org.
+pub fn inherited_by_project(
+    conn: &mut Conn,
+    viewer: &Access,
+    project_org: i64,
+    limit: i64,
+) -> Result<Option<(EffectiveAccess, i64)>> {
+    if !viewer.can(Permission::AccessView, project_org) {
+        return Ok(None);
+    }
+    let page = effective_page(
+        conn,
+        viewer,
+        project_org,
+        &AccessFilter::default(),
+        0,
+        limit,
+    )?;
+    Ok(Some(page))
+}
+
 /// One page of [`effective_at`], filtered, counted and paged in SQL: the same
 /// rows in the same order (nearest first: grants made here, then each org
 /// above, each by grant id), with the number of all matches. Only the few

@@ -30,6 +30,7 @@ pub mod project;
 pub mod report;
 pub mod role;
 pub mod rollup;
+pub mod schedule;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 
 use crate::authz::Access;
 use crate::db::Conn;
-use crate::db::schema::{org_closure, projects, time_entries, users};
+use crate::db::schema::{org_closure, orgs, projects, time_entries, users};
 use crate::domain::org::Rollup;
 use crate::error::Result;
 
@@ -57,32 +57,55 @@ pub fn of(conn: &mut Conn, access: &Access, id: i64, today: NaiveDate) -> Result
                 },
         )
     };
+    // The org's own figures (people at home here, projects here, their
+    // hours, children seen inside) beside the subtree's, when the viewer
+    // sees inside it.
+    let own = |conn: &mut Conn, f: &dyn Fn(&mut Conn, Scope) -> Result<i64>| -> Result<i64> {
+        if sees_here {
+            f(conn, Scope::At(id))
+        } else {
+            Ok(0)
+        }
+    };
+    let own_sub_orgs = if sees_here {
+        orgs::table
+            .filter(orgs::parent_id.eq(id))
+            .select(orgs::id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .filter(|child| access.sees_inside(*child))
+            .count()
+    } else {
+        0
+    };
     Ok(Rollup {
         sub_orgs: orgs - usize::from(sees_here),
-        own_users: if sees_here {
-            users::table
-                .filter(users::org_id.eq(id))
-                .count()
-                .get_result(conn)?
-        } else {
-            0
-        },
+        own_sub_orgs,
+        own_users: own(conn, &users_in)?,
         subtree_users: signed(conn, &users_in)?,
         projects: signed(conn, &projects_in)?,
+        own_projects: own(conn, &projects_in)?,
         minutes_this_month: signed(conn, &|c, scope| minutes_in(c, scope, today))?,
+        own_minutes_this_month: own(conn, &|c, scope| minutes_in(c, scope, today))?,
     })
 }
 
-/// Rows counted: under some orgs (once per org above them), or everywhere.
+/// Rows counted: under some orgs (once per org above them), everywhere, or
+/// at one org itself.
 #[derive(Clone, Copy)]
 enum Scope<'a> {
     Under(&'a [i64]),
     Everything,
+    At(i64),
 }
 
 fn users_in(conn: &mut Conn, scope: Scope) -> Result<i64> {
     match scope {
         Scope::Everything => Ok(users::table.count().get_result(conn)?),
+        Scope::At(org) => Ok(users::table
+            .filter(users::org_id.eq(org))
+            .count()
+            .get_result(conn)?),
         Scope::Under(roots) => {
             let mut n = 0;
             for chunk in roots.chunks(CHUNK) {
@@ -100,6 +123,10 @@ fn users_in(conn: &mut Conn, scope: Scope) -> Result<i64> {
 fn projects_in(conn: &mut Conn, scope: Scope) -> Result<i64> {
     match scope {
         Scope::Everything => Ok(projects::table.count().get_result(conn)?),
+        Scope::At(org) => Ok(projects::table
+            .filter(projects::org_id.eq(org))
+            .count()
+            .get_result(conn)?),
         Scope::Under(roots) => {
             let mut n = 0;
             for chunk in roots.chunks(CHUNK) {
@@ -126,34 +153,46 @@ fn minutes_in(conn: &mut Conn, scope: Scope, today: NaiveDate) -> Result<i64> {
         minutes: i64,
     }
     let (month_start, after_today, month_end) = month_bounds(today);
-    // Typed here (a date and ids), never text a person sent. SUM of a BIGINT
-    // column is NUMERIC on PostgreSQL, hence the cast.
-    let month_sql = |under: Option<&[i64]>| match under {
-        None => format!(
-            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes \
-             FROM entry_month_totals WHERE month = '{month_start}'"
-        ),
-        Some(ids) => format!(
-            "SELECT CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT) AS minutes \
-             FROM entry_month_totals t \
-             JOIN projects p ON p.id = t.project_id \
-             JOIN org_closure c ON c.descendant_id = p.org_id \
-             WHERE t.month = '{month_start}' AND c.ancestor_id IN ({})",
-            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-        ),
-    };
-    let month = |conn: &mut Conn, sql: String| -> Result<i64> {
+    // The month's total of the projects a condition on `p` picks (`None`:
+    // every project). Typed here (a date and ids), never text a person sent.
+    // SUM of a BIGINT column is NUMERIC on PostgreSQL, hence the cast.
+    let month = |conn: &mut Conn, projects_where: Option<String>| -> Result<i64> {
+        let sql = match projects_where {
+            None => format!(
+                "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes \
+                 FROM entry_month_totals WHERE month = '{month_start}'"
+            ),
+            // A project under several of the orgs counts once per org (as
+            // the closure join counts it): the parts' sums rely on it.
+            Some(cond) => format!(
+                "SELECT CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT) AS minutes \
+                 FROM entry_month_totals t JOIN projects p ON p.id = t.project_id \
+                 JOIN org_closure c ON c.descendant_id = p.org_id \
+                 WHERE t.month = '{month_start}' AND {cond}"
+            ),
+        };
         let total: Total = crate::with_backend!(conn, |c| diesel::sql_query(sql.as_str())
             .get_result::<Total>(c))?;
         Ok(total.minutes)
     };
+    let later_days = time_entries::entry_date.between(after_today, month_end);
     match scope {
         Scope::Everything => {
             let later: Option<i64> = time_entries::table
-                .filter(time_entries::entry_date.between(after_today, month_end))
+                .filter(later_days)
                 .select(sum(time_entries::minutes))
                 .first(conn)?;
-            Ok(month(conn, month_sql(None))? - later.unwrap_or(0))
+            Ok(month(conn, None)? - later.unwrap_or(0))
+        }
+        Scope::At(org) => {
+            let later: Option<i64> = time_entries::table
+                .inner_join(projects::table.on(projects::id.eq(time_entries::project_id)))
+                .filter(projects::org_id.eq(org))
+                .filter(later_days)
+                .select(sum(time_entries::minutes))
+                .first(conn)?;
+            let here = format!("c.ancestor_id = {org} AND c.descendant_id = {org}");
+            Ok(month(conn, Some(here))? - later.unwrap_or(0))
         }
         Scope::Under(roots) => {
             let mut minutes = 0;
@@ -164,10 +203,18 @@ fn minutes_in(conn: &mut Conn, scope: Scope, today: NaiveDate) -> Result<i64> {
                         org_closure::table.on(org_closure::descendant_id.eq(projects::org_id)),
                     )
                     .filter(org_closure::ancestor_id.eq_any(chunk))
-                    .filter(time_entries::entry_date.between(after_today, month_end))
+                    .filter(later_days)
                     .select(sum(time_entries::minutes))
                     .first(conn)?;
-                minutes += month(conn, month_sql(Some(chunk)))? - later.unwrap_or(0);
+                let under = format!(
+                    "c.ancestor_id IN ({})",
+                    chunk
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                minutes += month(conn, Some(under))? - later.unwrap_or(0);
             }
             Ok(minutes)
         }

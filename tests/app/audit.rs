@@ -143,6 +143,19 @@ async fn the_audit_page_filters_and_shows_what_changed() {
         "{html}"
     );
     assert!(!html.contains("Globex"), "nothing of another tenant");
+    // Each entry names the org it is filed under, linked to it.
+    let orgs: Vec<&str> = html
+        .split("data-testid=\"audit-org\">")
+        .skip(1)
+        .map(|cell| &cell[..cell.find("</td>").unwrap()])
+        .collect();
+    assert!(!orgs.is_empty(), "{html}");
+    assert!(
+        orgs.iter()
+            .all(|cell| cell.contains(&format!("href=\"/orgs/{}\"", w.acme))
+                || cell.contains(&format!("href=\"/orgs/{}\"", w.east))),
+        "{orgs:?}"
+    );
     let (status, html) = olga.get_page("/audit?from=2026-05-01&to=2026-04-01").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
     assert!(html.contains("cannot be before its start"));

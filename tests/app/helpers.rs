@@ -88,7 +88,8 @@ pub fn fresh_database() -> (String, TestDatabase) {
     }
 }
 
-/// The configuration tests run with: cheap bcrypt, two workers, port 0.
+/// The configuration tests run with: cheap bcrypt, two workers, port 0, no
+/// scheduled reminders.
 pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = [
         ("CANOPY_DATABASE_URL", database_url),
@@ -96,6 +97,8 @@ pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
         ("CANOPY_BCRYPT_COST", "4"),
         ("CANOPY_WORKERS", "2"),
         ("CANOPY_POOL_SIZE", "4"),
+        // No reminders behind a test's back (`schedule` tests turn them on).
+        ("CANOPY_REMIND_HOUR", "off"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -122,7 +125,10 @@ pub async fn spawn_with_owner() -> (TestApp, User, String) {
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (database_url, store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
     let server = start(&database_url, extra).await;
-    let db = Db::connect(&database_url, 2).expect("test db handle");
+    // The test's own handle waits like a command, not like a request: a
+    // loaded machine (both suites at once in CI) must not fail a check.
+    let db = Db::connect_waiting(&database_url, 2, canopy::db::COMMAND_POOL_WAIT)
+        .expect("test db handle");
     TestApp {
         browser: Browser {
             address: format!("http://127.0.0.1:{}", server.port),

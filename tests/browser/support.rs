@@ -229,6 +229,7 @@ pub fn canopy(dir: &Path, port: u16) -> Command {
     cmd.env("CANOPY_DATABASE_URL", dir.join("canopy.db"))
         .env("CANOPY_BIND", format!("127.0.0.1:{port}"))
         .env("CANOPY_BCRYPT_COST", "4")
+        .env("CANOPY_REMIND_HOUR", "off")
         .env("CANOPY_WORKERS", "2");
     cmd
 }

@@ -101,6 +101,9 @@ impl Names {
             if let Some(a) = e.actor_user_id {
                 wanted.entry(Kind::User).or_default().insert(a);
             }
+            if let Some(o) = e.org_id {
+                wanted.entry(Kind::Org).or_default().insert(o);
+            }
             if let Some(id) = e.target_id {
                 if let Some(kind) = Kind::of_target(&e.target_type) {
                     wanted.entry(kind).or_default().insert(id);

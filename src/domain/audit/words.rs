@@ -23,6 +23,9 @@ pub struct Worded {
     /// The action's code (`data-action`, for scripts and tests).
     pub action: String,
     pub sentence: Vec<Part>,
+    /// The org the entry is filed under, named and linked where the viewer
+    /// sees it (`None`: an installation-wide entry, such as a sign-in).
+    pub org: Option<Part>,
     pub ip: Option<String>,
     pub changes: Vec<Change>,
 }
@@ -47,6 +50,7 @@ pub fn worded(conn: &mut Conn, access: &Access, entries: Vec<Entry>) -> Result<V
             Worded {
                 sentence: sentence(&entry, who, &names),
                 changes: changes(&entry, &names),
+                org: entry.org_id.map(|o| named_or(&names, Kind::Org, o)),
                 at: entry.at,
                 ip: entry.ip,
                 action: entry.action,

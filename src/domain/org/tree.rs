@@ -120,11 +120,17 @@ pub fn with_email_domain(conn: &mut Conn, email: &str) -> Result<Vec<Org>> {
 #[derive(Clone, Debug, Default)]
 pub struct Rollup {
     pub sub_orgs: usize,
+    /// Children of the org (seen inside), the org's own share of `sub_orgs`.
+    pub own_sub_orgs: usize,
     pub own_users: i64,
     pub subtree_users: i64,
     pub projects: i64,
+    /// Projects of the org itself.
+    pub own_projects: i64,
     /// Minutes logged this month on the subtree's projects.
     pub minutes_this_month: i64,
+    /// Minutes logged this month on the org's own projects.
+    pub own_minutes_this_month: i64,
 }
 
 pub fn rollup(

@@ -34,11 +34,11 @@ mod transitions;
 mod week;
 
 pub use entries::{CellInput, save, save_as};
-pub use reminders::remind;
+pub use reminders::{remind, remind_due};
 pub use transitions::{approve, parse_reason, reject, reopen, submit, withdraw};
 pub use week::{
     TimeRules, Week, WeekStarts, days_of, hours, load_week, minutes_by_project, minutes_on_project,
-    rules, sheets_of, states_on, week_from, week_start_of, weekday_name,
+    rules, sheets_of, states_on, week_from, week_start_of, weekday_name, weekday_setting,
 };
 
 crate::text_enum! {

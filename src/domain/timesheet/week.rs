@@ -54,6 +54,17 @@ pub fn rules(conn: &mut Conn, org_id: i64) -> Result<TimeRules> {
     })
 }
 
+/// A weekday setting as `org_settings` stores it (JSON text such as
+/// `"tuesday"`); Monday when it cannot be read.
+pub fn weekday_setting(raw: &str) -> Weekday {
+    let text = match serde_json::from_str::<Value>(raw) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    };
+    text.parse().unwrap_or(Weekday::Mon)
+}
+
 /// Week start days by home org, each read once (lists of people share a few orgs).
 #[derive(Default)]
 pub struct WeekStarts(HashMap<i64, Weekday>);

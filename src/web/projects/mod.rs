@@ -335,6 +335,9 @@ struct ShowPage {
     q: String,
     pager: Pager,
     grants: Vec<crate::domain::grant::GrantView>,
+    /// Grants reaching the project from its org and above (the first ones,
+    /// and how many in all), for those who may read the access there.
+    inherited: Option<(crate::domain::access::EffectiveAccess, i64)>,
     activity: Vec<crate::domain::audit::Entry>,
     can_manage: bool,
     can_assign: bool,
@@ -364,6 +367,10 @@ async fn render_show(
     render_show_listed(me, id, status, asked, form, grant_form, errors).await
 }
 
+/// How many of the grants reaching a project from above its page lists (the
+/// rest are on its org's Access tab).
+const INHERITED_SHOWN: i64 = 10;
+
 /// The project page with the assignments of `list` (50 a page, paged in SQL).
 async fn render_show_listed(
     me: &SignedIn,
@@ -381,7 +388,7 @@ async fn render_show_listed(
         p,
         org_path,
         (assignees, total, page_no),
-        grants,
+        (grants, inherited),
         activity,
         (logged, assign_from),
         (can_grant, grant_roles),
@@ -404,6 +411,12 @@ async fn render_show_listed(
             } else {
                 vec![]
             };
+            let inherited = crate::domain::access::inherited_by_project(
+                conn,
+                &access,
+                p.org_id,
+                INHERITED_SHOWN,
+            )?;
             // The project's own trail, for those who may read the audit log there.
             let activity = if access.can(Permission::AuditView, p.org_id) {
                 crate::domain::audit::recent_for_target(conn, "project", id, 20)?
@@ -433,7 +446,7 @@ async fn render_show_listed(
                 p,
                 org_path,
                 assignees,
-                grants,
+                (grants, inherited),
                 activity,
                 (logged, assign_from),
                 (can_grant, grant_roles),
@@ -458,6 +471,7 @@ async fn render_show_listed(
             ),
             q,
             grants,
+            inherited,
             activity,
             roles: ProjectRole::ALL,
             form,

@@ -273,7 +273,32 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
             "{id}: {html}"
         );
     }
-    assert!(html.contains("1 at home here"), "Olga herself");
+    // The org's own figures beside the subtree's: Olga lives at Acme, the
+    // project is East's, and both sub-orgs sit directly below.
+    for (id, value) in [
+        ("own-orgs", "2"),
+        ("own-users", "1"),
+        ("own-projects", "0"),
+        ("own-hours", "0.00"),
+    ] {
+        assert!(
+            html.contains(&format!("data-testid=\"{id}\">{value}<")),
+            "{id}: {html}"
+        );
+    }
+    let (_, east) = s.olga.get_page(&format!("/orgs/{}", s.east)).await;
+    for (id, value) in [
+        ("rollup-orgs", "0"),
+        ("own-orgs", "0"),
+        ("own-users", "1"),
+        ("own-projects", "1"),
+        ("rollup-projects", "1"),
+    ] {
+        assert!(
+            east.contains(&format!("data-testid=\"{id}\">{value}<")),
+            "{id}: {east}"
+        );
+    }
 
     s.app
         .post_created(&s.t, "/groups", json!({"org_id": west, "name": "Crew"}))

@@ -310,6 +310,29 @@ async fn roles_are_granted_and_revoked_at_a_project_through_its_page() {
     let (_, html) = olga.get_page(&page).await;
     assert!(html.contains("data-testid=\"project-grants\""), "{html}");
     assert!(html.contains("Sam"), "{html}");
+    // Who has access also lists what reaches the project from its org and
+    // above: Olga's grant at Acme, by name; the root's grants (above her
+    // scope) only as a note, never by name.
+    let inherited = &html[html.find("data-testid=\"project-inherited\"").expect(&html)..];
+    let inherited = &inherited[..inherited.find("</table>").unwrap()];
+    assert!(inherited.contains("olga@acme.example"), "{inherited}");
+    assert!(inherited.contains("Org admin"), "{inherited}");
+    assert!(
+        !inherited.contains("Sam"),
+        "the project's own grant is listed once"
+    );
+    assert!(!html.contains("ada@example.com"), "{html}");
+    assert!(html.contains("Also inherited from organizations above yours."));
+    let ada = w.signed_in_browser(ADMIN_EMAIL).await;
+    let (_, ada_view) = ada.get_page(&page).await;
+    let ada_inherited = &ada_view[ada_view.find("data-testid=\"project-inherited\"").unwrap()..];
+    assert!(ada_inherited.contains("ada@example.com"), "{ada_inherited}");
+    // Sam, an approver here who may not read the access at East, sees the
+    // project but none of who has access to it.
+    let sam = w.signed_in_browser("sam@acme.example").await;
+    let (status, sam_view) = sam.get_page(&page).await;
+    assert_eq!(status, S::OK);
+    assert!(!sam_view.contains("project-inherited") && !sam_view.contains("project-grants"));
     let (_, grants) = w
         .get_json(&w.olga, format!("/grants?project_id={pid}"))
         .await;

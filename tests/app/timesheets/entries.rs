@@ -254,15 +254,26 @@ async fn reminders_go_once_to_people_missing_last_week() {
         .await;
     w.put_sheet(&w.eve, 0, json!([])).await;
     let url = w.app.database_url.clone();
-    let today = (w.week + Duration::days(8)).to_string();
-    let run = move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_canopy"))
-            .args(["remind", "--today", &today])
-            .env("CANOPY_DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("canopy runs")
+    let on = |days: i64| {
+        let (url, today) = (url.clone(), (w.week + Duration::days(days)).to_string());
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_canopy"))
+                .args(["remind", "--today", &today])
+                .env("CANOPY_DATABASE_URL", &url)
+                .env("RUST_LOG", "warn")
+                .output()
+                .expect("canopy runs")
+        }
     };
+    // Tuesday is nobody's reminder day (Monday is the default).
+    let tuesday = tokio::task::spawn_blocking(on(8)).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&tuesday.stdout).contains("0 reminder(s) sent"),
+        "{}",
+        String::from_utf8_lossy(&tuesday.stderr)
+    );
+    assert_eq!(count(&w.kinds(&w.eve).await, "timesheet_reminder"), 0);
+    let run = on(7);
     let first = tokio::task::spawn_blocking(run.clone()).await.unwrap();
     assert!(
         first.status.success(),

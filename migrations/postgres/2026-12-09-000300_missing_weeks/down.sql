@@ -1,0 +1,17 @@
+DROP TRIGGER missing_org_move ON orgs;
+DROP TRIGGER missing_week_start ON org_settings;
+DROP TRIGGER missing_user_home ON users;
+DROP TRIGGER missing_assignment_update ON project_assignments;
+DROP TRIGGER missing_assignment_insert ON project_assignments;
+DROP TRIGGER missing_sheet_status ON timesheets;
+DROP TRIGGER missing_sheet_insert ON timesheets;
+DROP FUNCTION missing_org_move();
+DROP FUNCTION missing_week_start_changed();
+DROP FUNCTION missing_user_home();
+DROP FUNCTION missing_person_changed();
+DROP FUNCTION missing_mark_org(BIGINT);
+DROP FUNCTION missing_mark_user(BIGINT);
+DELETE FROM job_leases WHERE name = 'missing';
+DROP TABLE missing_dirty_orgs;
+DROP TABLE missing_dirty_users;
+DROP TABLE missing_weeks;

@@ -1,0 +1,15 @@
+DROP TRIGGER missing_org_move;
+DROP TRIGGER missing_week_start_delete;
+DROP TRIGGER missing_week_start_update;
+DROP TRIGGER missing_week_start_insert;
+DROP TRIGGER missing_user_home;
+DROP TRIGGER missing_assignment_delete;
+DROP TRIGGER missing_assignment_update;
+DROP TRIGGER missing_assignment_insert;
+DROP TRIGGER missing_sheet_delete;
+DROP TRIGGER missing_sheet_status;
+DROP TRIGGER missing_sheet_insert;
+DELETE FROM job_leases WHERE name = 'missing';
+DROP TABLE missing_dirty_orgs;
+DROP TABLE missing_dirty_users;
+DROP TABLE missing_weeks;
