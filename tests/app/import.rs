@@ -384,7 +384,7 @@ async fn the_command_line_imports_as_the_person_named() {
         me["id"].as_i64(),
         "signed by the person named"
     );
-    assert_eq!(entry.via, "cli");
+    assert_eq!(entry.via.as_str(), "cli");
     // An org admin of Acme cannot reach Globex from the shell either.
     let url = t.database_url.clone();
     let outside = tokio::task::spawn_blocking(move || {

@@ -93,7 +93,7 @@ async fn reminders_go_out_on_the_orgs_day_once_however_many_instances_tick() {
     assert_eq!(later.reminded, None);
     let sent = w.app.audit("timesheet.reminders_sent").await;
     assert_eq!(sent.len(), 2, "Monday's run and Wednesday's");
-    assert!(sent.iter().all(|e| e.via == "system"));
+    assert!(sent.iter().all(|e| e.via.as_str() == "system"));
 }
 
 /// An instance that dies holding the reminders' lease holds them up until the

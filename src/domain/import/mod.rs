@@ -181,7 +181,7 @@ impl Ctx<'_> {
             Some(&anchor) => self
                 .access()
                 .snapshot
-                .cascading_permissions_at(self.access().user_id, anchor)
+                .cascading_permissions_at(self.access().me(), crate::ids::OrgId(anchor))
                 .contains(perm),
             None => self.access().can(perm, org_id),
         }
