@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use futures_util::StreamExt;
 
 use super::layout::Layout;
 use super::{PageError, SignedIn, page, render};
@@ -83,19 +82,6 @@ fn read_form(req: &HttpRequest, body: &[u8]) -> Option<Sent> {
     })
 }
 
-/// The form's body, refused past the upload limit.
-async fn upload(payload: &mut web::Payload) -> Result<web::BytesMut, PageError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| PageError::PayloadTooLarge)?;
-        if body.len() + chunk.len() > multipart::MAX_BODY_BYTES {
-            return Err(PageError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 /// `POST /import`: preview (a dry run) or, from the preview, apply.
 #[post("/import")]
 async fn submit(
@@ -104,7 +90,7 @@ async fn submit(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     require_importer(&me)?;
-    let body = upload(&mut payload).await?;
+    let body = super::upload_body(&mut payload).await?;
     let sent = read_form(&req, &body).ok_or_else(|| {
         Error::BadRequest("The form could not be read: choose a kind and a file.".into())
     })?;

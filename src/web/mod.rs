@@ -111,6 +111,21 @@ pub fn page(template: &impl Template) -> Result<HttpResponse, PageError> {
 }
 
 /// 303 to `location` (after a successful POST).
+/// A form's whole body (an upload), refused past the upload limit
+/// (`multipart::MAX_BODY_BYTES`) as soon as it passes it.
+pub async fn upload_body(payload: &mut web::Payload) -> Result<web::BytesMut, PageError> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| PageError::PayloadTooLarge)?;
+        if body.len() + chunk.len() > crate::http::multipart::MAX_BODY_BYTES {
+            return Err(PageError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub fn see_other(location: &str) -> Result<HttpResponse, PageError> {
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))

@@ -3,7 +3,6 @@
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use futures_util::StreamExt;
 
 use super::settings_tab::render_settings;
 use crate::domain::logo;
@@ -34,14 +33,7 @@ pub(super) async fn upload(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| PageError::PayloadTooLarge)?;
-        if body.len() + chunk.len() > multipart::MAX_BODY_BYTES {
-            return Err(PageError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::web::upload_body(&mut payload).await?;
     let file = file_of(&req, &body);
     let (access, actor) = (me.access.clone(), me.actor());
     let outcome = me
