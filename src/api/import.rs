@@ -26,6 +26,19 @@ struct ImportQuery {
     dry_run: Option<bool>,
 }
 
+/// What a 422 from an import holds: every row's outcome when rows were read,
+/// or the shared error body when the request was refused before that (a
+/// control character in the query, say, refused for every route alike).
+/// Only the document names it; the answers are built as either.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = ImportRefused)]
+#[allow(dead_code)]
+enum Refused {
+    Rows(Report),
+    Error(super::error::ErrorBody),
+}
+
 /// True when the body is declared CSV (`text/csv`, any parameters).
 fn is_csv(req: &HttpRequest) -> bool {
     matches!(req.mime_type(), Ok(Some(m)) if m.type_() == "text" && m.subtype() == "csv")
@@ -45,7 +58,9 @@ fn is_csv(req: &HttpRequest) -> bool {
                        then one row per org, user or grant; UTF-8"),
     responses(
         (status = 200, description = "Every row's outcome; `applied` unless a dry run", body = Report),
-        (status = 422, description = "Some row (or the file) was refused: nothing was written", body = Report),
+        (status = 422, description = "Some row (or the file) was refused: nothing was written \
+                                      (every row's outcome); or the request itself was refused \
+                                      before any row was read (the shared error body)", body = Refused),
     ),
 )]
 #[post("/import/{kind}")]
