@@ -532,13 +532,20 @@ async fn the_openapi_document_describes_the_import() {
         .unwrap();
     let op = &doc["paths"]["/import/{kind}"]["post"];
     assert!(op["requestBody"]["content"]["text/csv"].is_object(), "{op}");
-    let schema_of = |code: &str| {
-        op["responses"][code]["content"]["application/json"]["schema"]["$ref"].clone()
-    };
-    assert_eq!(schema_of("200"), "#/components/schemas/ImportReport", "{op}");
+    let schema_of =
+        |code: &str| op["responses"][code]["content"]["application/json"]["schema"]["$ref"].clone();
+    assert_eq!(
+        schema_of("200"),
+        "#/components/schemas/ImportReport",
+        "{op}"
+    );
     // A 422 is the rows' outcomes, or the shared error body when the request
     // is refused before any row is read (a control character in the query).
-    assert_eq!(schema_of("422"), "#/components/schemas/ImportRefused", "{op}");
+    assert_eq!(
+        schema_of("422"),
+        "#/components/schemas/ImportRefused",
+        "{op}"
+    );
     let refused: Vec<Value> = doc["components"]["schemas"]["ImportRefused"]["oneOf"]
         .as_array()
         .expect("oneOf")
