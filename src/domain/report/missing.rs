@@ -365,15 +365,9 @@ pub fn keep_up(db: &Db, today: NaiveDate) -> Result<Kept> {
 /// then records `today` as the day the list is complete up to.
 fn extend(db: &Db, through: Option<NaiveDate>, today: NaiveDate) -> Result<usize> {
     use crate::db::schema::{missing_weeks, users};
-    let first: Option<NaiveDate> = db.read_sync(|c| {
-        Ok(project_assignments::table
-            .select(diesel::dsl::min(project_assignments::start_date))
-            .first(c)?)
-    })?;
-    let from = match (through, first) {
-        (Some(t), _) => t - Duration::days(6),
-        (None, Some(first)) => first - Duration::days(6),
-        (None, None) => today,
+    let from = match through {
+        Some(t) => t - Duration::days(6),
+        None => db.read_sync(first_week)?.unwrap_or(today),
     };
     let to = today - Duration::days(7);
     let people: Vec<(i64, i64)> = db.read_sync(|c| {
