@@ -49,6 +49,10 @@ pub struct Words {
     /// org may hold people one may not know of); a team shows everyone in it
     /// to whoever sees the team.
     lists_only_seen: bool,
+    /// The flag makes a member a manager of the members (a group's owners,
+    /// SPEC 2): they see the record and all its members, and change them,
+    /// with no grant of their own. A team's leads approve time instead.
+    flag_manages: bool,
 }
 
 const GROUP: Words = Words {
@@ -64,6 +68,7 @@ const GROUP: Words = Words {
     notice: kind::ADDED_TO_GROUP,
     carries_access: true,
     lists_only_seen: true,
+    flag_manages: true,
 };
 
 const TEAM: Words = Words {
@@ -79,6 +84,7 @@ const TEAM: Words = Words {
     notice: kind::ADDED_TO_TEAM,
     carries_access: false,
     lists_only_seen: false,
+    flag_manages: false,
 };
 
 impl Kind {
@@ -259,14 +265,21 @@ pub fn find<R: Record>(conn: &mut Conn, id: i64) -> Result<R> {
 }
 
 /// The record if `access` may see it (its kind's view permission where it
-/// lives, privacy borders included), else not found.
+/// lives, privacy borders included, or managing its members by their flag),
+/// else not found.
 pub fn find_visible<R: Record>(conn: &mut Conn, access: &Access, id: i64) -> Result<R> {
     let r: R = find(conn, id)?;
-    if access.can(R::KIND.words().view, r.org_id()) {
+    if access.can(R::KIND.words().view, r.org_id()) || manages_by_flag(conn, R::KIND, id, access)? {
         Ok(r)
     } else {
         Err(Error::NotFound)
     }
+}
+
+/// True when the person's flag in record `id` makes them a manager of its
+/// members (an owner of a group; never so for a team's leads).
+pub fn manages_by_flag(conn: &mut Conn, kind: Kind, id: i64, access: &Access) -> Result<bool> {
+    Ok(kind.words().flag_manages && flag_of(conn, kind, id, access.me())? == Some(true))
 }
 
 fn ensure_unique_name(
@@ -568,8 +581,18 @@ pub fn page_as<R: Record, M: Listed>(
     limit: i64,
 ) -> Result<(Vec<M>, i64, i64)> {
     let r: R = find_visible(conn, access, id)?;
-    let viewer = R::KIND.words().lists_only_seen.then_some(access);
-    page(conn, R::KIND, r.id(), viewer, q, offset, limit)
+    // Those who manage the members by their flag see every one of them.
+    let only_seen =
+        R::KIND.words().lists_only_seen && !manages_by_flag(conn, R::KIND, r.id(), access)?;
+    page(
+        conn,
+        R::KIND,
+        r.id(),
+        only_seen.then_some(access),
+        q,
+        offset,
+        limit,
+    )
 }
 
 /// The flag of `user` in record `id`, or `None` when they are not a member.

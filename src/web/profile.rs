@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "profile.html")]
 struct ProfilePage {
     layout: Layout,
+    user_id: i64,
     display_name: String,
     email: String,
     job_title: String,
@@ -66,6 +67,7 @@ pub(super) async fn render_profile(
         status,
         &ProfilePage {
             layout: me.ctx.layout("Your profile", "profile")?,
+            user_id,
             display_name: me.user.display_name.clone(),
             email: me.user.email.clone(),
             job_title: me.user.job_title.clone(),

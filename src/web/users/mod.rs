@@ -160,7 +160,8 @@ struct ShowPage {
     layout: Layout,
     user: User,
     org_path: String,
-    groups: Vec<(Group, bool)>,
+    /// Each group with whether the person owns it and whether the viewer may open it.
+    groups: Vec<(Group, bool, bool)>,
     grants: Vec<GrantView>,
     projects: Vec<(
         crate::domain::assignment::Assignment,
@@ -199,9 +200,15 @@ async fn show_page(
             let org_path = org_paths(conn, &access, &[u.org_id])?
                 .remove(&u.org_id)
                 .unwrap_or_default();
+            // One knows one's own groups; a page opens where one views
+            // groups there, or owns the group.
             let groups = group::of_user(conn, id)?
                 .into_iter()
-                .filter(|(g, _)| access.can(Permission::GroupView, g.org_id))
+                .filter_map(|(g, owner)| {
+                    let views = access.can(Permission::GroupView, g.org_id);
+                    let opens = views || (owner && id == access.user_id);
+                    (views || id == access.user_id).then_some((g, owner, opens))
+                })
                 .collect();
             let grants = grant::known_to(conn, &access, id)?;
             let today = crate::db::now().date();
