@@ -78,6 +78,13 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
             ctx.start_session(&user).await?;
             return see_other(&next);
         }
+        auth::SignIn::NeedsCode(user) => {
+            ctx.session.set_pending_code(user.id)?;
+            return see_other(&format!(
+                "/sign-in/code?next={}",
+                super::error::urlencode(&next)
+            ));
+        }
         refused => refusal(refused),
     };
     let mut response = render(
@@ -110,7 +117,7 @@ fn refusal(outcome: auth::SignIn) -> (StatusCode, String, Option<i64>) {
             ),
             Some(retry_after_secs),
         ),
-        auth::SignIn::Failed | auth::SignIn::Done(_) => {
+        auth::SignIn::Failed | auth::SignIn::Done(_) | auth::SignIn::NeedsCode(_) => {
             (StatusCode::UNAUTHORIZED, auth::FAILED_MESSAGE.into(), None)
         }
     }

@@ -50,5 +50,6 @@ mod tenant_codes;
 mod text_input;
 mod timesheet_pages;
 mod timesheets;
+mod two_factor;
 mod typed_settings;
 mod words;

@@ -18,6 +18,26 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Sign-ins as {target} were held back",
     ),
     (
+        "two_factor.enrolled",
+        "Two-factor sign-in turned on",
+        "{who} turned on two-factor sign-in for {target}",
+    ),
+    (
+        "two_factor.turned_off",
+        "Two-factor sign-in turned off",
+        "{who} turned off two-factor sign-in for {target}",
+    ),
+    (
+        "two_factor.reset",
+        "Two-factor sign-in reset",
+        "{who} reset the two-factor sign-in of {target}",
+    ),
+    (
+        "two_factor.recovery_code_used",
+        "Recovery code used",
+        "{who} signed in as {target} with a recovery code",
+    ),
+    (
         "auth.reset_requested",
         "Password reset asked for",
         "A password reset was asked for {target}",

@@ -170,6 +170,7 @@ struct ShowPage {
     teams: Vec<(crate::domain::team::Team, bool)>,
     can_manage: bool,
     is_me: bool,
+    two_factor_on: bool,
     /// "Grant a role", when the viewer may grant somewhere.
     grant: Option<granting::GrantBox>,
     errors: FieldErrors,
@@ -193,10 +194,11 @@ async fn show_page(
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let shown_errors = errors.clone();
-    let (u, org_path, groups, grants, projects, teams, grant) = me
+    let (u, org_path, groups, grants, projects, teams, grant, two_factor_on) = me
         .db()
         .read(move |conn| {
             let u = user::find_visible(conn, &access, id)?;
+            let two_factor_on = crate::domain::two_factor::is_on(conn, u.id)?;
             let org_path = org_paths(conn, &access, &[u.org_id])?
                 .remove(&u.org_id)
                 .unwrap_or_default();
@@ -221,7 +223,16 @@ async fn show_page(
                 .filter(|(t, _)| access.can(Permission::TeamView, t.org_id))
                 .collect();
             let grant = granting::grant_box(conn, &access, &u, typed, &shown_errors)?;
-            Ok((u, org_path, groups, grants, projects, teams, grant))
+            Ok((
+                u,
+                org_path,
+                groups,
+                grants,
+                projects,
+                teams,
+                grant,
+                two_factor_on,
+            ))
         })
         .await?;
     let layout = me.ctx.layout(u.display_name.clone(), "users")?;
@@ -229,6 +240,7 @@ async fn show_page(
         layout,
         can_manage: me.access.can(Permission::UserManage, u.org_id),
         is_me: u.id == me.user.id,
+        two_factor_on,
         user: u,
         org_path,
         groups,
