@@ -254,6 +254,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
 /// timesheet action), with their labels.
 pub const AREAS: &[(&str, &str)] = &[
     ("auth.", "Signing in"),
+    ("two_factor.", "Two-factor sign-in"),
     ("org.", "Organizations"),
     ("user.", "People"),
     ("token.", "API tokens"),
