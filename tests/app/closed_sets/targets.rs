@@ -194,8 +194,8 @@ async fn the_target_migration_maps_legacy_values_and_loses_no_row() {
                  VALUES ({missing}, 'image/gif', 'x', 'GIF89a', {STAMP})"
             ),
             format!(
-                "INSERT INTO roles (org_id, name, name_key, permissions, created_at, updated_at) \
-                 VALUES ({missing}, 'Lost', 'lost', 'org.view', {STAMP}, {STAMP})"
+                "INSERT INTO roles (id, org_id, name, name_key, permissions, created_at, updated_at) \
+                 VALUES (3, {missing}, 'Lost', 'lost', 'org.view', {STAMP}, {STAMP})"
             ),
             format!(
                 "INSERT INTO grants (role_id, user_id, org_id, created_at) \
