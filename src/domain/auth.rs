@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::{self, Db, schema::sign_in_failures as failures};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::password;
 use crate::domain::user::{self, User};
 use crate::domain::validate;
@@ -363,7 +363,7 @@ pub fn sign_in_code(db: &Db, user_id: i64, typed: &str, ip: &str) -> Result<Sign
 
 /// An audit event about a sign-in that did not happen, on the account if known.
 fn failure_event(action: &'static str, user: Option<&User>) -> Event {
-    let event = Event::new(action, "user", user.map(|u| u.id));
+    let event = Event::new(action, Target::User, user.map(|u| u.id));
     match user {
         Some(u) => event.org(u.org_id),
         None => event,
@@ -379,7 +379,7 @@ pub fn record_sign_in(conn: &mut db::Conn, user: &User, ip: Option<String>) -> R
     audit::record(
         conn,
         &Actor::session(user.id, ip),
-        Event::new(SIGNED_IN, "user", Some(user.id)).org(user.org_id),
+        Event::new(SIGNED_IN, Target::User, Some(user.id)).org(user.org_id),
     )?;
     user::find(conn, user.id)
 }

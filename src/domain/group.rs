@@ -9,7 +9,7 @@ use crate::db::{
     Conn,
     schema::{grants, groups},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::epoch;
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::membership::{self, Kind, Within};
@@ -88,7 +88,7 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
     audit::record(
         conn,
         actor,
-        Event::new("group.deleted", "group", Some(id))
+        Event::new("group.deleted", Target::Group, Some(id))
             .org(group.org_id)
             .before(&group)
             .after(json!({"revoked_grants": revoked})),

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::authz::{Access, Permission};
 use crate::db::{self, Conn, schema::users};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::UserId;
 use crate::domain::notification::{self, Notice, NoticeKind, kind};
 use crate::domain::{epoch, org, validate};
@@ -30,8 +30,10 @@ pub enum Kind {
 
 /// What differs between the kinds in words and names.
 pub struct Words {
-    /// "group", "team": in messages and as the audit target type.
+    /// "group", "team": in messages.
     pub noun: &'static str,
+    /// What its audit entries are about.
+    target: Target,
     /// "Group", "Team": at the start of a sentence.
     pub title: &'static str,
     /// The member's flag, as the JSON and the audit call it.
@@ -57,6 +59,7 @@ pub struct Words {
 
 const GROUP: Words = Words {
     noun: "group",
+    target: Target::Group,
     title: "Group",
     flag: "owner",
     view: Permission::GroupView,
@@ -73,6 +76,7 @@ const GROUP: Words = Words {
 
 const TEAM: Words = Words {
     noun: "team",
+    target: Target::Team,
     title: "Team",
     flag: "lead",
     view: Permission::TeamView,
@@ -345,7 +349,7 @@ pub fn create<R: Record>(
     audit::record(
         conn,
         actor,
-        Event::new(words.created, words.noun, Some(id))
+        Event::new(words.created, words.target, Some(id))
             .org(org_id)
             .after(&created),
     )?;
@@ -383,7 +387,7 @@ pub fn update<R: Record>(
     audit::record(
         conn,
         actor,
-        Event::new(words.updated, words.noun, Some(id))
+        Event::new(words.updated, words.target, Some(id))
             .org(after.org_id())
             .before(&before)
             .after(&after),
@@ -661,7 +665,7 @@ pub fn put_member<R: Record>(
     audit::record(
         conn,
         actor,
-        Event::new(words.member_put, words.noun, Some(id))
+        Event::new(words.member_put, words.target, Some(id))
             .org(r.org_id())
             .before(before)
             .after(after),
@@ -684,7 +688,7 @@ pub fn remove_member<R: Record>(conn: &mut Conn, actor: &Actor, r: &R, user: Use
     audit::record(
         conn,
         actor,
-        Event::new(words.member_removed, words.noun, Some(id))
+        Event::new(words.member_removed, words.target, Some(id))
             .org(r.org_id())
             .before(json!({"user_id": user.0})),
     )

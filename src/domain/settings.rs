@@ -10,7 +10,7 @@ use crate::db::{
     self, Conn,
     schema::{org_closure, org_settings},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::error::{Error, FieldErrors, Result};
 
 pub const WEEKDAYS: &[&str] = &[
@@ -571,7 +571,7 @@ pub fn put(
     audit::record(
         conn,
         actor,
-        Event::new("org.settings_changed", "org", Some(org_id))
+        Event::new("org.settings_changed", Target::Org, Some(org_id))
             .org(org_id)
             .before(pick(&before))
             .after(pick(&after)),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::layout::Layout;
 use super::{PageCtx, PageError, page, render, safe_next, see_other};
-use crate::domain::audit::{self, Event};
+use crate::domain::audit::{self, Event, Target};
 use crate::domain::{auth, session, setup};
 use crate::error::{Error, FieldErrors};
 
@@ -144,7 +144,7 @@ async fn sign_out(ctx: PageCtx) -> Result<HttpResponse, PageError> {
                 audit::record(
                     conn,
                     &actor,
-                    Event::new(auth::SIGNED_OUT, "user", Some(user_id)).org(org_id),
+                    Event::new(auth::SIGNED_OUT, Target::User, Some(user_id)).org(org_id),
                 )
             })
             .await?;
