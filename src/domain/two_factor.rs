@@ -18,7 +18,7 @@ use crate::db::{
     self, Conn,
     schema::{org_closure, org_settings, recovery_codes, two_factor},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::secrets;
 use crate::domain::user::{self, User};
 use crate::error::{Error, FieldErrors, Result};
@@ -152,7 +152,7 @@ pub fn confirm(conn: &mut Conn, actor: &Actor, person: &User, code: &str) -> Res
     audit::record(
         conn,
         actor,
-        Event::new(ENROLLED, "user", Some(person.id)).org(person.org_id),
+        Event::new(ENROLLED, Target::User, Some(person.id)).org(person.org_id),
     )?;
     Ok(codes)
 }
@@ -202,7 +202,7 @@ pub fn check(conn: &mut Conn, actor: &Actor, person: &User, typed: &str) -> Resu
         audit::record(
             conn,
             actor,
-            Event::new(RECOVERY_CODE_USED, "user", Some(person.id))
+            Event::new(RECOVERY_CODE_USED, Target::User, Some(person.id))
                 .org(person.org_id)
                 .after(json!({"recovery_codes_left": left})),
         )?;
@@ -261,7 +261,7 @@ pub fn turn_off(conn: &mut Conn, actor: &Actor, person: &User) -> Result<()> {
         audit::record(
             conn,
             actor,
-            Event::new(TURNED_OFF, "user", Some(person.id)).org(person.org_id),
+            Event::new(TURNED_OFF, Target::User, Some(person.id)).org(person.org_id),
         )?;
     }
     Ok(())
@@ -288,7 +288,7 @@ pub fn reset_as(conn: &mut Conn, access: &Access, actor: &Actor, user_id: i64) -
     audit::record(
         conn,
         actor,
-        Event::new(RESET, "user", Some(person.id)).org(person.org_id),
+        Event::new(RESET, Target::User, Some(person.id)).org(person.org_id),
     )?;
     let by = user::find(conn, access.user_id)?.display_name;
     let brand = crate::domain::context::mail_brand(conn, person.org_id)?;
