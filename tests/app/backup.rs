@@ -430,3 +430,45 @@ async fn copy_moves_an_installation_to_postgres_and_back_keeping_ids() {
         assert_eq!(id, max_org + 1, "{url}");
     }
 }
+
+#[tokio::test]
+async fn a_dump_from_an_older_schema_restores_and_is_migrated_up() {
+    // The job leases' migration; a later one (missing weeks) seeds a third lease.
+    const OLDER: &str = "20261209000100";
+    let (old, _old_store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    let url = old.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = Db::connect_waiting(&url, 3, canopy::db::COMMAND_POOL_WAIT).unwrap();
+        db.migrate_up_to(OLDER).unwrap();
+        db.write_sync(|conn| canopy::domain::org::ensure_root(conn, "Old Root"))
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.dump");
+    succeeded(&run(&old, &["backup", "--to", file.to_str().unwrap()]).await);
+    let header = std::fs::read_to_string(&file).unwrap();
+    assert!(header.lines().next().unwrap().contains(OLDER));
+
+    let (fresh, _store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    succeeded(&run(&fresh, &["restore", "--from", file.to_str().unwrap()]).await);
+    let url = fresh.clone();
+    let (schema, latest, root, leases) = tokio::task::spawn_blocking(move || {
+        let db = Db::connect_waiting(&url, 2, canopy::db::COMMAND_POOL_WAIT).unwrap();
+        db.read_sync(|conn| {
+            Ok((
+                transfer::catalog::schema_version(conn)?.unwrap(),
+                db.latest_schema()?,
+                canopy::domain::org::find_root(conn)?.unwrap().name,
+                transfer::catalog::count(conn, "job_leases")?,
+            ))
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(schema, latest, "the restored database is migrated up");
+    assert_eq!(root, "Old Root");
+    assert_eq!(leases, 3);
+}
