@@ -429,6 +429,20 @@ async fn copy_moves_an_installation_to_postgres_and_back_keeping_ids() {
         let id = new_org_id(url, &token, root).await;
         assert_eq!(id, max_org + 1, "{url}");
     }
+
+    // An id PostgreSQL handed out and whose row is gone (the audit log still
+    // names it) is never handed out again after a copy.
+    let gone = max_org + 1;
+    let mut conn = diesel::PgConnection::establish(&pg).unwrap();
+    conn.batch_execute(&format!(
+        "DELETE FROM org_closure WHERE descendant_id = {gone}; DELETE FROM orgs WHERE id = {gone}"
+    ))
+    .unwrap();
+    drop(conn);
+    let (pg2, _pg2_store) = tokio::task::spawn_blocking(scratch_postgres).await.unwrap();
+    succeeded(&run(&pg, &["copy", "--to", &pg2]).await);
+    assert_eq!(sums(&pg2).await, sums(&pg).await);
+    assert_eq!(new_org_id(&pg2, &token, root).await, gone + 1);
 }
 
 #[tokio::test]

@@ -189,6 +189,37 @@ pub fn holding_data(conn: &mut Conn, tables: &[Table]) -> Result<Vec<(String, i6
     Ok(held)
 }
 
+#[derive(QueryableByName)]
+struct SerialRow {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = BigInt)]
+    last: i64,
+}
+
+/// PostgreSQL's identity and serial columns with the last id each handed
+/// out (0 if none); nothing on SQLite, which has no sequences (its next id
+/// is the largest one plus one).
+pub fn serial_columns(conn: &mut Conn) -> Result<Vec<super::HighWater>> {
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<SerialRow> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name,          COALESCE(pg_sequence_last_value(pg_get_serial_sequence(            quote_ident(table_name), column_name)), 0) AS last          FROM information_schema.columns WHERE table_schema = current_schema()          AND table_name <> '__diesel_schema_migrations'          AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')          ORDER BY table_name, column_name",
+    )
+    .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| super::HighWater {
+            table: r.table_name,
+            column: r.column_name,
+            last: r.last,
+        })
+        .collect())
+}
+
 /// The one number `sql` answers as `n`.
 pub fn count_sql(conn: &mut Conn, sql: &str) -> Result<i64> {
     let row: CountRow = crate::with_backend!(conn, |c| diesel::sql_query(sql).get_result(c))?;

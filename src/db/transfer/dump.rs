@@ -15,7 +15,7 @@ use serde_json::{Value as Json, json};
 
 use super::catalog::{Column, Table};
 use super::value::{Kind, Summer, Value, row_from_json};
-use super::{Sink, Sum};
+use super::{HighWater, Sink, Sum};
 use crate::error::{Error, Result};
 
 pub const FORMAT: &str = "canopy-dump";
@@ -140,6 +140,10 @@ impl Sink for Writer {
         self.tables += 1;
         self.line(&json!({"end": table.name, "rows": sum.rows, "checksum": sum.checksum_hex()}))
     }
+
+    fn high_water(&mut self, marks: &[HighWater]) -> Result<()> {
+        self.line(&json!({ "high_water": marks }))
+    }
 }
 
 /// Reads a dump, checking each table's rows against its recorded count and
@@ -256,6 +260,12 @@ impl Reader {
                     return Err(self.damaged("lines after the end of the dump"));
                 }
                 return Ok(sums);
+            }
+            if let Some(marks) = json.get("high_water") {
+                let marks: Vec<HighWater> = serde_json::from_value(marks.clone())
+                    .map_err(|e| self.damaged(format!("sequence positions: {e}")))?;
+                sink.high_water(&marks)?;
+                continue;
             }
             let name = json
                 .get("table")

@@ -15,7 +15,7 @@ use diesel::sql_types::{BigInt, Binary, Bool, Date, Double, Nullable, Text, Time
 
 use super::catalog::{self, SEEDED, Table, quoted};
 use super::value::{Kind, Value};
-use super::{Sink, Sum};
+use super::{HighWater, Sink, Sum};
 use crate::db::{AnyConnection, Backend, Conn};
 use crate::error::{Error, Result};
 
@@ -34,6 +34,8 @@ pub struct Loader<'c> {
     triggers: Vec<String>,
     /// PostgreSQL: the foreign keys made deferrable for the load.
     deferred: Vec<(String, String)>,
+    /// The source's sequence positions, by table and column.
+    high_water: HashMap<(String, String), i64>,
 }
 
 struct Batch {
@@ -81,6 +83,7 @@ impl<'c> Loader<'c> {
             current: None,
             triggers: Vec::new(),
             deferred: Vec::new(),
+            high_water: HashMap::new(),
             conn,
         };
         loader.switch_off()?;
@@ -176,19 +179,20 @@ impl<'c> Loader<'c> {
                         quoted(name)
                     ))?;
                 }
-                let serial = pairs(
-                    self.conn,
-                    "SELECT table_name::text AS a, column_name::text AS b \
-                     FROM information_schema.columns WHERE table_schema = current_schema() \
-                     AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')",
-                )?;
-                for (table, column) in serial {
-                    let (t, c) = (quoted(&table), quoted(&column));
+                // Past the largest id copied and past every id the source
+                // ever handed out, whichever is further.
+                for serial in catalog::serial_columns(self.conn)? {
+                    let (t, c) = (quoted(&serial.table), quoted(&serial.column));
+                    let mark = self
+                        .high_water
+                        .get(&(serial.table.clone(), serial.column.clone()))
+                        .copied()
+                        .unwrap_or(0);
                     self.conn.batch_execute(&format!(
                         "SELECT setval(pg_get_serial_sequence('{}', '{}'), \
-                         COALESCE((SELECT MAX({c}) FROM {t}), 0) + 1, false)",
+                         GREATEST(COALESCE((SELECT MAX({c}) FROM {t}), 0), {mark}) + 1, false)",
                         t.replace('\'', "''"),
-                        column.replace('\'', "''")
+                        serial.column.replace('\'', "''")
                     ))?;
                 }
             }
@@ -334,6 +338,14 @@ impl Sink for Loader<'_> {
         batch.rows.push(row);
         if batch.rows.len() >= batch.max_rows {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn high_water(&mut self, marks: &[HighWater]) -> Result<()> {
+        for m in marks {
+            self.high_water
+                .insert((m.table.clone(), m.column.clone()), m.last);
         }
         Ok(())
     }

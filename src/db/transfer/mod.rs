@@ -25,6 +25,20 @@ pub trait Sink {
     fn table(&mut self, table: &Table) -> Result<()>;
     fn row(&mut self, row: Vec<Value>) -> Result<()>;
     fn end(&mut self, table: &Table, sum: Sum) -> Result<()>;
+    /// The ids the source's sequences have handed out (PostgreSQL), so the
+    /// target never hands out again the id of a row deleted before the copy
+    /// (the audit log still names it).
+    fn high_water(&mut self, _marks: &[HighWater]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A sequence's position: `table.column` has handed out ids up to `last`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HighWater {
+    pub table: String,
+    pub column: String,
+    pub last: i64,
 }
 
 /// Reads and forgets: a dump read back only for its checks.

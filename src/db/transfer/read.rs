@@ -146,5 +146,6 @@ pub fn pump(conn: &mut Conn, tables: &[Table], sink: &mut dyn Sink) -> Result<Ve
         sink.end(table, summer.sum)?;
         sums.push((table.clone(), summer.sum));
     }
+    sink.high_water(&super::catalog::serial_columns(conn)?)?;
     Ok(sums)
 }
