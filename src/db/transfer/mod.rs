@@ -114,15 +114,12 @@ impl Report {
                     .unwrap_or_default(),
             })
             .collect();
-        let wrong: Vec<String> = tables
-            .iter()
-            .filter(|t| !t.matches())
-            .map(TableReport::line)
-            .collect();
-        if !wrong.is_empty() {
+        let wrong = tables.iter().filter(|t| !t.matches()).count();
+        if wrong > 0 {
+            let lines: Vec<String> = tables.iter().map(TableReport::line).collect();
             return Err(Error::conflict(format!(
-                "verification failed, nothing was kept:\n{}",
-                wrong.join("\n")
+                "{}\nverification failed on {wrong} table(s); nothing was kept",
+                lines.join("\n")
             )));
         }
         Ok(Report { tables, schema })
@@ -237,4 +234,35 @@ pub fn sums(db: &Db) -> Result<Vec<(String, Sum)>> {
             .map(|t| Ok((t.name.clone(), read::sum(conn, t)?)))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use catalog::Column;
+
+    fn table(name: &str) -> Table {
+        Table {
+            name: name.into(),
+            columns: vec![Column {
+                name: "id".into(),
+                kind: value::Kind::Int,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_mismatch_reports_every_table_and_fails() {
+        let sum = |rows, checksum| Sum { rows, checksum };
+        let source = [(table("orgs"), sum(2, 7)), (table("users"), sum(1, 9))];
+        let same = Report::compare("1".into(), &source, &source).unwrap();
+        assert_eq!(same.rows(), 3);
+        let copy = [(table("orgs"), sum(2, 7)), (table("users"), sum(1, 8))];
+        let err = Report::compare("1".into(), &source, &copy)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("orgs") && err.contains("ok"), "{err}");
+        assert!(err.contains("users") && err.contains("MISMATCH"), "{err}");
+        assert!(err.ends_with("verification failed on 1 table(s); nothing was kept"));
+    }
 }
