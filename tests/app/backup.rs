@@ -262,6 +262,31 @@ async fn restore_into_a_database_with_data_is_refused_and_changes_nothing() {
     assert!(stderr(&out).contains("orgs: "), "{}", stderr(&out));
     assert_eq!(sums(&app.database_url).await, before);
 
+    // Nor is a database of an older schema with data migrated before the refusal.
+    let (old, _old_store) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    let older = |url: String| async move {
+        tokio::task::spawn_blocking(move || {
+            let db = Db::connect_waiting(&url, 3, canopy::db::COMMAND_POOL_WAIT).unwrap();
+            db.migrate_up_to("20261209000100").unwrap();
+            db.write_sync(|conn| canopy::domain::org::ensure_root(conn, "Old Root"))
+                .unwrap();
+            db.read_sync(transfer::catalog::schema_version).unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let version = older(old.clone()).await;
+    let out = run(&old, &["restore", "--from", file.to_str().unwrap()]).await;
+    assert!(stderr(&out).contains("orgs: 1"), "{}", stderr(&out));
+    let url = old.clone();
+    let after = tokio::task::spawn_blocking(move || {
+        let db = Db::connect(&url, 1).unwrap();
+        db.read_sync(transfer::catalog::schema_version).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(after, version, "left at its own schema");
+
     // A second backup to the same name is refused: backups are never overwritten.
     let out = run(
         &app.database_url,

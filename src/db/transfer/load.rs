@@ -59,19 +59,25 @@ fn pairs(conn: &mut Conn, sql: &str) -> Result<Vec<(String, String)>> {
     Ok(rows.into_iter().map(|p| (p.a, p.b)).collect())
 }
 
+/// Refuses a database that holds data, naming the tables and their counts.
+pub fn refuse_unless_empty(conn: &mut Conn) -> Result<Vec<Table>> {
+    let tables = catalog::tables(conn)?;
+    let held = catalog::holding_data(conn, &tables)?;
+    if !held.is_empty() {
+        let list: Vec<String> = held.iter().map(|(t, n)| format!("{t}: {n}")).collect();
+        return Err(Error::conflict(format!(
+            "the database already holds data ({}); restore and copy fill only an empty \
+             database: create a new one and point the command at it",
+            list.join(", ")
+        )));
+    }
+    Ok(tables)
+}
+
 impl<'c> Loader<'c> {
     /// Checks that the database is empty and readies it for loading.
     pub fn prepare(conn: &'c mut Conn) -> Result<Loader<'c>> {
-        let tables = catalog::tables(conn)?;
-        let held = catalog::holding_data(conn, &tables)?;
-        if !held.is_empty() {
-            let list: Vec<String> = held.iter().map(|(t, n)| format!("{t}: {n}")).collect();
-            return Err(Error::conflict(format!(
-                "the database already holds data ({}); restore and copy fill only an empty \
-                 database: create a new one and point the command at it",
-                list.join(", ")
-            )));
-        }
+        let tables = refuse_unless_empty(conn)?;
         let backend = match conn {
             AnyConnection::Sqlite(_) => Backend::Sqlite,
             AnyConnection::Postgresql(_) => Backend::Postgres,

@@ -209,6 +209,8 @@ fn load_into(
                  data's ({schema}): fill a new, empty database"
             )));
         }
+        // Before migrating: a database with data is left exactly as it was.
+        target.read_sync(|conn| load::refuse_unless_empty(conn).map(drop))?;
         target.migrate_up_to(schema)?;
         target.write_sync(|conn| {
             let mut loader = load::Loader::prepare(conn)?;
