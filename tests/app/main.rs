@@ -7,6 +7,7 @@ mod api;
 mod assignment_edit;
 mod audit;
 mod auth;
+mod backup;
 mod border;
 mod cli;
 mod closed_sets;
