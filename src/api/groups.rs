@@ -7,7 +7,7 @@ use super::json::OptionalJson;
 use super::list::{ListBody, PageQuery, SearchPageQuery};
 use super::membership::{self, ListQuery, Patch};
 use super::{ApiError, ApiUser};
-use crate::authz::{Access, Permission};
+use crate::authz::Access;
 use crate::db::Conn;
 use crate::domain::audit::Actor;
 use crate::domain::group::{self, Group, GroupDraft, Member};
@@ -114,8 +114,7 @@ async fn update(
         description,
         version,
     };
-    let may = |access: &Access, g: &Group| access.require(Permission::GroupManage, g.org_id);
-    membership::update(&me, id.into_inner(), patch, may, group_json).await
+    membership::update::<Group, _>(&me, id.into_inner(), patch, group_json).await
 }
 
 #[utoipa::path(

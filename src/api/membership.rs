@@ -161,12 +161,12 @@ pub async fn create<R: Record, J: Serialize>(
     json: fn(&R) -> J,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = org_id.ok_or_else(|| FieldErrors::single("org_id", "org_id is required."))?;
-    me.access.require(R::KIND.words().manage, org_id)?;
-    let values = membership::validate(&name, &description)?;
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
     let r = me
         .db()
-        .write(move |conn| membership::create::<R>(conn, &actor, org_id, &values))
+        .write(move |conn| {
+            membership::create_as::<R>(conn, &access, &actor, org_id, &name, &description)
+        })
         .await?;
     Ok(HttpResponse::Created().json(json(&r)))
 }
@@ -178,26 +178,20 @@ pub struct Patch {
     pub version: Option<i64>,
 }
 
-/// Renames or describes record `id` when `may` lets the caller: 200 with it
-/// as `json` shows it; 409 when `version` is given and is not the record's.
+/// Renames or describes record `id` (`membership::update_as`): 200 with it as
+/// `json` shows it; 409 when `version` is given and is not the record's.
 pub async fn update<R: Record, J: Serialize>(
     me: &ApiUser,
     id: i64,
     patch: Patch,
-    may: fn(&Access, &R) -> Result<(), Error>,
     json: fn(&R) -> J,
 ) -> Result<HttpResponse, ApiError> {
     let (access, actor) = (me.access.clone(), me.actor());
     let r = me
         .db()
         .write(move |conn| {
-            let r: R = membership::find_visible(conn, &access, id)?;
-            may(&access, &r)?;
-            let values = membership::validate(
-                patch.name.as_deref().unwrap_or(r.name()),
-                patch.description.as_deref().unwrap_or(r.description()),
-            )?;
-            membership::update::<R>(conn, &actor, id, &values, patch.version)
+            let fields = (patch.name.as_deref(), patch.description.as_deref());
+            membership::update_as::<R>(conn, &access, &actor, id, fields, patch.version)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json(&r)))

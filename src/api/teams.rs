@@ -7,7 +7,7 @@ use super::json::{OptionalJson, VersionQuery};
 use super::list::{ListBody, PageQuery, SearchPageQuery};
 use super::membership::{self, ListQuery, Patch};
 use super::{ApiError, ApiUser};
-use crate::authz::{Access, Permission};
+use crate::authz::Access;
 use crate::db::Conn;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{TeamId, UserId};
@@ -30,20 +30,6 @@ super::membership::kind_json! {
     TeamJson as Team, "teams", team_json(Team),
     MembersJson as TeamMembers of Member,
     MemberBody as TeamMemberPut with lead
-}
-
-/// `Ok` when the person may do `perm` on the team; 404 when they may not even see
-/// it (exactly as if it did not exist), else 403.
-pub fn require_team(access: &Access, t: &Team, perm: Permission) -> Result<(), Error> {
-    if !access.can(Permission::TeamView, t.org_id) {
-        Err(Error::NotFound)
-    } else if access.can(perm, t.org_id) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(format!(
-            "You do not have the permission {perm} for this team."
-        )))
-    }
 }
 
 /// `GET /teams?org_id=&q=`: the teams the caller may see (`team.view` at
@@ -125,8 +111,7 @@ async fn update(
         description,
         version,
     };
-    let may = |access: &Access, t: &Team| require_team(access, t, Permission::TeamManage);
-    membership::update(&me, id.into_inner(), patch, may, team_json).await
+    membership::update::<Team, _>(&me, id.into_inner(), patch, team_json).await
 }
 
 #[utoipa::path(
@@ -143,11 +128,7 @@ async fn remove(
     let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
     let version = query.version;
     me.db()
-        .write(move |conn| {
-            let g = team::find_visible(conn, &access, id)?;
-            require_team(&access, &g, Permission::TeamManage)?;
-            team::delete(conn, &actor, id, version)
-        })
+        .write(move |conn| team::delete_as(conn, &access, &actor, id, version))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -197,7 +178,6 @@ fn put_as(
     lead: bool,
 ) -> Result<Vec<Member>, Error> {
     let t = team::find_visible(conn, access, id)?;
-    require_team(access, &t, Permission::TeamManage)?;
     team::put_member_as(conn, access, actor, &t, user, lead)?;
     listed(conn, access, id)
 }
@@ -210,9 +190,7 @@ fn put_as(
 #[delete("/teams/{id}/members/{user_id}")]
 async fn remove_member(me: ApiUser, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
     let take_out = |conn: &mut Conn, access: &Access, actor: &Actor, id: i64, user: UserId| {
-        let t = team::find_visible(conn, access, id)?;
-        require_team(access, &t, Permission::TeamManage)?;
-        team::remove_member(conn, actor, TeamId(id), user)
+        team::remove_member_as(conn, access, actor, TeamId(id), user)
     };
     membership::remove_member(&me, path.into_inner(), take_out).await
 }

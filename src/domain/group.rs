@@ -296,28 +296,12 @@ pub fn put_member_as(
     membership::put_member(conn, actor, g, user, owner)
 }
 
-/// Adds the person with `email` (or changes their owner flag) to group `id`
-/// as [`put_member_as`] decides; anyone one may not add is one message on
-/// `email`, so the form never tells whether the address is in use.
-pub fn put_member_by_email_as(
-    conn: &mut Conn,
-    access: &crate::authz::Access,
-    actor: &Actor,
-    id: i64,
-    email: &str,
-    owner: bool,
-) -> Result<crate::domain::user::User> {
-    let g = find_visible(conn, access, id)?;
-    require_manage_members(conn, access, &g)?;
-    let none = || {
-        crate::error::FieldErrors::single("email", "There is no user with this email you can see.")
-    };
-    let u = crate::domain::user::find_by_email(conn, email)?.ok_or_else(none)?;
-    match put_member_as(conn, access, actor, &g, UserId(u.id), owner) {
-        Err(Error::NotFound) => Err(none()),
-        other => other.map(|()| u),
-    }
-}
+/// Who manages a group's members and how one is added, for
+/// [`membership::put_member_by_email_as`].
+pub const MEMBER_RULE: membership::MemberRule<Group> = membership::MemberRule {
+    manage: require_manage_members,
+    put: put_member_as,
+};
 
 /// Whom a member manager may add: anyone they may see; an owner also anyone
 /// at home where a grant at the group's org would reach (its subtree, short

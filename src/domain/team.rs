@@ -106,8 +106,44 @@ pub fn put_member_as(
     user: UserId,
     lead: bool,
 ) -> Result<()> {
+    membership::require_manage(access, t)?;
     crate::domain::user::find_visible(conn, access, user.0)?;
     membership::put_member(conn, actor, t, user, lead)
+}
+
+/// Who manages a team's members (`team.manage` where it lives) and how one
+/// is added, for [`membership::put_member_by_email_as`].
+pub const MEMBER_RULE: membership::MemberRule<Team> = membership::MemberRule {
+    manage: |_, access, t| membership::require_manage(access, t),
+    put: put_member_as,
+};
+
+/// Takes a member out as a person: the team visible, `team.manage` where it
+/// lives. Pages and the API both remove through here.
+pub fn remove_member_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    team: TeamId,
+    user: UserId,
+) -> Result<()> {
+    let t = find_visible(conn, access, team.0)?;
+    membership::require_manage(access, &t)?;
+    membership::remove_member(conn, actor, &t, user)
+}
+
+/// Deletes a team with its memberships as a person: the team visible,
+/// `team.manage` where it lives, `version` (when given) the team's.
+pub fn delete_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    id: i64,
+    version: Option<i64>,
+) -> Result<()> {
+    let t = find_visible(conn, access, id)?;
+    membership::require_manage(access, &t)?;
+    delete(conn, actor, id, version)
 }
 
 pub fn remove_member(conn: &mut Conn, actor: &Actor, team: TeamId, user: UserId) -> Result<()> {

@@ -16,7 +16,7 @@ use crate::authz::{Access, Permission};
 use crate::db::Conn;
 use crate::domain::audit::Actor;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
-use crate::domain::group::{self, Group, GroupDraft, Member};
+use crate::domain::group::{self, Group, Member};
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::role;
 use crate::domain::validate::Contains;
@@ -259,14 +259,15 @@ async fn edit(
     let outcome = me
         .db()
         .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            access.require(Permission::GroupManage, g.org_id)?;
-            let values = GroupDraft {
-                name: form.name,
-                description: form.description,
-            }
-            .validate()?;
-            group::update(conn, &actor, id, &values, form.version)
+            let fields = (Some(form.name.as_str()), Some(form.description.as_str()));
+            crate::domain::membership::update_as::<Group>(
+                conn,
+                &access,
+                &actor,
+                id,
+                fields,
+                form.version,
+            )
         })
         .await;
     match outcome {
@@ -318,8 +319,15 @@ async fn add_member(
     let outcome = me
         .db()
         .write(move |conn| {
-            group::put_member_by_email_as(conn, &access, &actor, id, &form.email, owner)
-                .map(|u| u.display_name)
+            let asked = (id, form.email.as_str(), owner);
+            crate::domain::membership::put_member_by_email_as(
+                conn,
+                &access,
+                &actor,
+                asked,
+                &group::MEMBER_RULE,
+            )
+            .map(|u| u.display_name)
         })
         .await;
     match outcome {

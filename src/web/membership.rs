@@ -119,13 +119,12 @@ pub async fn create<P: NewPage>(me: &SignedIn, form: NewForm) -> Result<HttpResp
         Ok(id) => id,
         Err(e) => return render_new::<P>(me, StatusCode::UNPROCESSABLE_ENTITY, form, e).await,
     };
-    let actor = me.actor();
+    let (access, actor) = (me.access.clone(), me.actor());
     let (name, description) = (form.name.clone(), form.description.clone());
     match me
         .db()
         .write(move |conn| {
-            let values = membership::validate(&name, &description)?;
-            membership::create::<P::Record>(conn, &actor, org_id, &values)
+            membership::create_as::<P::Record>(conn, &access, &actor, org_id, &name, &description)
         })
         .await
     {

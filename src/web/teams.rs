@@ -16,7 +16,6 @@ use crate::db::Conn;
 use crate::domain::audit::Actor;
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::{self, Member, Team};
-use crate::domain::user;
 use crate::domain::validate::Contains;
 use crate::error::{Error, FieldErrors};
 
@@ -238,11 +237,15 @@ async fn add_member(
     let outcome = me
         .db()
         .write(move |conn| {
-            let t = team::find_visible(conn, &access, id)?;
-            access.require(Permission::TeamManage, t.org_id)?;
-            let u = user::find_visible_by_email(conn, &access, &form.email, "email")?;
-            team::put_member_as(conn, &access, &actor, &t, UserId(u.id), lead)?;
-            Ok(u.display_name)
+            let asked = (id, form.email.as_str(), lead);
+            crate::domain::membership::put_member_by_email_as(
+                conn,
+                &access,
+                &actor,
+                asked,
+                &team::MEMBER_RULE,
+            )
+            .map(|u| u.display_name)
         })
         .await;
     match outcome {
@@ -271,9 +274,7 @@ async fn remove_member(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, PageError> {
     let take_out = |conn: &mut Conn, access: &Access, actor: &Actor, id: i64, user: UserId| {
-        let t = team::find_visible(conn, access, id)?;
-        access.require(Permission::TeamManage, t.org_id)?;
-        team::remove_member(conn, actor, TeamId(id), user)
+        team::remove_member_as(conn, access, actor, TeamId(id), user)
     };
     let done = "Removed from the team.";
     membership::remove_member::<Team>(&me, path.into_inner(), take_out, done).await

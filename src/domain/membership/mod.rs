@@ -8,6 +8,9 @@
 //! the member's epoch, its member list hides whom the viewer may not see and
 //! deleting it takes its grants along); a team's carries none.
 
+mod acting;
+pub use acting::{MemberRule, create_as, put_member_by_email_as, require_manage, update_as};
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 use serde::Serialize;
