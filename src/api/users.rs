@@ -6,7 +6,6 @@ use serde::Deserialize;
 use super::json::UserJson;
 use super::list::{ListBody, PageQuery};
 use super::{ApiError, ApiUser};
-use crate::authz::Permission;
 use crate::domain::user::{self, NewUserInput, UserChange, UserFilter, UserPatch, UserStatus};
 use crate::error::FieldErrors;
 
@@ -82,13 +81,12 @@ async fn list(me: ApiUser, query: web::Query<ListQuery>) -> Result<HttpResponse,
 async fn create(me: ApiUser, body: web::Json<NewUserInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let values = input.parse()?;
-    me.access.require(Permission::UserManage, values.org_id)?;
-    let (state, actor) = (me.state.clone(), me.actor());
+    let (state, actor, access) = (me.state.clone(), me.actor(), me.access.clone());
     let created = web::block(move || {
         crate::domain::account::create_user(
             &state.db,
             state.config.bcrypt_cost,
-            &actor,
+            (&actor, &access),
             values,
             &state.base_url,
         )

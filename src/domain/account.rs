@@ -487,17 +487,25 @@ pub fn change_password(
     })
 }
 
-/// Creates a user as an administrator asked: active at once with the given
+/// Creates a user as an administrator asked: `user.manage` at the home org
+/// (404 where it is not visible), then active at once with the given
 /// password, or invited by mail without one. Runs on a blocking thread: the
 /// password is hashed before the transaction begins.
 pub fn create_user(
     db: &Db,
     bcrypt_cost: u32,
-    actor: &Actor,
+    (actor, access): (&Actor, &crate::authz::Access),
     values: user::NewUserValues,
     base_url: &str,
 ) -> Result<User> {
-    create_user_then(db, bcrypt_cost, actor, values, base_url, |_, _| Ok(()))
+    create_user_then(
+        db,
+        bcrypt_cost,
+        (actor, access),
+        values,
+        base_url,
+        |_, _| Ok(()),
+    )
 }
 
 /// [`create_user`], then `then` in the same transaction: when it fails,
@@ -505,11 +513,12 @@ pub fn create_user(
 fn create_user_then(
     db: &Db,
     bcrypt_cost: u32,
-    actor: &Actor,
+    (actor, access): (&Actor, &crate::authz::Access),
     values: user::NewUserValues,
     base_url: &str,
     then: impl FnOnce(&mut crate::db::Conn, &User) -> Result<()>,
 ) -> Result<User> {
+    access.require(crate::authz::Permission::UserManage, values.org_id)?;
     let hash = match &values.password {
         Some(p) => Some(password::hash(p.expose(), bcrypt_cost)?),
         None => None,
@@ -574,15 +583,22 @@ pub fn create_user_with_role(
     first: FirstRole,
     base_url: &str,
 ) -> Result<User> {
-    create_user_then(db, bcrypt_cost, actor, values, base_url, |conn, created| {
-        use crate::domain::grant::{self, GrantRequest, Holder, Scope};
-        let request = GrantRequest {
-            role_id: first.role_id,
-            holder: Holder::User(created.id),
-            scope: Scope::Org(first.org_id),
-            descendants: true,
-            expires_at: None,
-        };
-        grant::grant_as(conn, access, actor, &request).map(|_| ())
-    })
+    create_user_then(
+        db,
+        bcrypt_cost,
+        (actor, access),
+        values,
+        base_url,
+        |conn, created| {
+            use crate::domain::grant::{self, GrantRequest, Holder, Scope};
+            let request = GrantRequest {
+                role_id: first.role_id,
+                holder: Holder::User(created.id),
+                scope: Scope::Org(first.org_id),
+                descendants: true,
+                expires_at: None,
+            };
+            grant::grant_as(conn, access, actor, &request).map(|_| ())
+        },
+    )
 }

@@ -1,11 +1,38 @@
 //! Each change to an org decided for a person, for the page and the API alike:
 //! the permission it needs, then the write.
 
-use super::{Org, OrgDraft, find, set_archived, set_privacy, update};
+use super::{Org, OrgDraft, create, find, move_to, set_archived, set_privacy, update};
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
 use crate::domain::audit::Actor;
 use crate::error::{FieldErrors, Result};
+
+/// Creates a child of `parent_id` as a person: `org.create` there.
+pub fn create_as(
+    conn: &mut Conn,
+    access: &Access,
+    actor: &Actor,
+    parent_id: i64,
+    draft: &OrgDraft,
+) -> Result<Org> {
+    access.require(Permission::OrgCreate, parent_id)?;
+    create(conn, actor, parent_id, &draft.validate()?)
+}
+
+/// Moves an org's subtree under `parent_id` as a person: `org.move` on its
+/// current parent, and `org.create` at the new one.
+pub fn move_as(
+    conn: &mut Conn,
+    access: &Access,
+    actor: &Actor,
+    id: i64,
+    parent_id: i64,
+    version: Option<i64>,
+) -> Result<Org> {
+    access.require_at_parent(Permission::OrgMove, id)?;
+    access.require(Permission::OrgCreate, parent_id)?;
+    move_to(conn, actor, id, parent_id, version)
+}
 
 /// Edits an org's fields as a person: `org.edit` there.
 pub fn update_as(

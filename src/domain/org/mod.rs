@@ -27,7 +27,10 @@ mod search;
 pub mod table;
 mod tree;
 
-pub use acting::{OrgFieldsPatch, OrgPatch, patch_as, set_archived_as, set_privacy_as, update_as};
+pub use acting::{
+    OrgFieldsPatch, OrgPatch, create_as, move_as, patch_as, set_archived_as, set_privacy_as,
+    update_as,
+};
 pub use edit::{ORG_CODE_TAKEN, create, update};
 pub(crate) use edit::{check_version, touch};
 pub use form::{OrgDraft, OrgValues, parse_code, parse_name};

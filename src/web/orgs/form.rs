@@ -90,12 +90,11 @@ pub(super) async fn create(
     form: web::Form<VersionedDraft>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    me.access.require(Permission::OrgCreate, id)?;
     let draft = form.into_inner().draft;
-    let (actor, asked) = (me.actor(), draft.clone());
+    let (access, actor, asked) = (me.access.clone(), me.actor(), draft.clone());
     let outcome = me
         .db()
-        .write(move |conn| org::create(conn, &actor, id, &asked.validate()?))
+        .write(move |conn| org::create_as(conn, &access, &actor, id, &asked))
         .await;
     match outcome {
         Ok(created) => {

@@ -86,10 +86,10 @@ pub(super) async fn move_submit(
             return render_move(&me, id, typed, StatusCode::UNPROCESSABLE_ENTITY, e).await;
         }
     };
-    let (actor, version) = (me.actor(), form.version);
+    let (access, actor, version) = (me.access.clone(), me.actor(), form.version);
     let outcome = me
         .db()
-        .write(move |conn| org::move_to(conn, &actor, id, parent_id, version))
+        .write(move |conn| org::move_as(conn, &access, &actor, id, parent_id, version))
         .await;
     match outcome {
         Ok(moved) => {

@@ -296,7 +296,7 @@ pub(super) async fn create(
     let outcome = web::block(move || {
         let (db, cost, base) = (&state.db, state.config.bcrypt_cost, &state.base_url);
         match first {
-            None => account::create_user(db, cost, &actor, values, base),
+            None => account::create_user(db, cost, (&actor, &access), values, base),
             Some(first) => {
                 account::create_user_with_role(db, cost, &actor, &access, values, first, base)
             }
