@@ -164,6 +164,7 @@ fn target(entry: &Entry, names: &Names) -> Vec<Part> {
     let Some(kind) = Kind::of_target(&entry.target_type) else {
         return vec![Part::words(match entry.target_type.as_str() {
             "api_token" => "an API token",
+            "scim_token" => "a SCIM token",
             "grant" => "a grant",
             "grant_invitation" => "an invitation",
             _ => "something",
