@@ -3,8 +3,8 @@
 # SQLite database in a temporary directory, an owner made by `canopy admin
 # create`, and through the API an org "Acme" with its Org admin, whose SCIM
 # token for Acme the checker uses. Every check the tester runs must pass;
-# the run exits non-zero on any error. The checks it skips are listed with
-# their reason (see docs/operations.md, "SCIM compliance").
+# the run exits non-zero on any error (see docs/operations.md, "SCIM
+# compliance").
 #
 #   .ci/scim.sh [path/to/canopy]      (default: target/release/canopy)
 set -euo pipefail

@@ -31,10 +31,6 @@ impl ScimError {
         Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail.into())
     }
 
-    pub fn not_implemented(detail: &str) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, None, detail.into())
-    }
-
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,

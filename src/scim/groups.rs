@@ -15,11 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .default_service(web::to(not_allowed)),
     )
-    .service(web::resource("/Groups/.search").to(|| async {
-        Err::<HttpResponse, _>(ScimError::not_implemented(
-            "POST /.search is not supported; use GET /Groups with a filter.",
-        ))
-    }))
     .service(
         web::resource("/Groups/{id}")
             .route(web::get().to(show))

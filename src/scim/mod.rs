@@ -12,6 +12,7 @@ mod filter;
 mod groups;
 mod patch;
 mod resource;
+mod search;
 mod users;
 
 use actix_web::{HttpResponse, web};
@@ -34,14 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/scim/v2")
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(discovery::configure)
+            // Before `/Users/{id}`, which would take `/Users/.search`.
+            .configure(search::configure)
             .configure(users::configure)
             .configure(groups::configure)
-            .service(web::resource("/.search").to(|| async {
-                Err::<HttpResponse, _>(ScimError::not_implemented(
-                    "Searching several resource types at once is not supported; \
-                     use GET /Users or GET /Groups with a filter.",
-                ))
-            }))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ScimError::from(crate::Error::NotFound))
             })),

@@ -16,11 +16,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .default_service(web::to(not_allowed)),
     )
-    .service(web::resource("/Users/.search").to(|| async {
-        Err::<HttpResponse, _>(ScimError::not_implemented(
-            "POST /.search is not supported; use GET /Users with a filter.",
-        ))
-    }))
     .service(
         web::resource("/Users/{id}")
             .route(web::get().to(show))

@@ -169,6 +169,67 @@ async fn discovery_describes_users_and_groups_and_answers_only_get() {
         assert_scim_error(&answer, 405, None);
     }
     assert_scim_error(&w.get("/Nothing", &w.acme_scim).await, 404, None);
-    let search = w.post("/.search", &w.acme_scim, json!({})).await;
-    assert_scim_error(&search, 501, None);
+    let get_search = w.get("/.search", &w.acme_scim).await;
+    assert_scim_error(&get_search, 405, None);
+}
+
+#[tokio::test]
+async fn searches_take_the_list_parameters_in_a_body() {
+    let w = World::new().await;
+    let ann = w.acme_user("ann@acme.test", "Ann").await;
+    let group = w
+        .post("/Groups", &w.acme_scim, json!({"displayName": "Ops"}))
+        .await
+        .expect_status(StatusCode::CREATED);
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                      "attributes": ["externalId"]});
+    let all = w
+        .post("/.search", &w.acme_scim, body)
+        .await
+        .expect_status(StatusCode::OK);
+    // Olga and Ann, then the group; only id and schemas besides what was asked.
+    assert_eq!(all["totalResults"], json!(3));
+    let ids: Vec<&Value> = all["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(ids[1..], [&json!(ann), &group["id"]]);
+    assert!(all["Resources"][1].get("userName").is_none());
+    let page = json!({"startIndex": 3, "count": 1});
+    let last = w
+        .post("/.search", &w.acme_scim, page)
+        .await
+        .expect_status(StatusCode::OK);
+    assert_eq!(last["Resources"][0]["id"], group["id"]);
+    let filter = json!({"filter": "userName eq \"ann@acme.test\""});
+    let users = w
+        .post("/Users/.search", &w.acme_scim, filter)
+        .await
+        .expect_status(StatusCode::OK);
+    assert_eq!(
+        (
+            users["totalResults"].clone(),
+            users["Resources"][0]["id"].clone()
+        ),
+        (json!(1), json!(ann))
+    );
+    let bad = w
+        .post(
+            "/Groups/.search",
+            &w.acme_scim,
+            json!({"filter": "members eq \"1\""}),
+        )
+        .await;
+    assert_scim_error(&bad, 400, Some("invalidFilter"));
+    let bad = w
+        .post("/.search", &w.acme_scim, json!({"count": [1]}))
+        .await;
+    assert_scim_error(&bad, 400, Some("invalidValue"));
+    let other = w
+        .post("/.search", &w.globex_scim, json!({}))
+        .await
+        .expect_status(StatusCode::OK);
+    assert_eq!(other["totalResults"], json!(1), "Gus alone");
 }

@@ -24,6 +24,26 @@ async fn the_token_api_shows_the_secret_once_and_hides_others_tokens() {
     assert_eq!(keys, ["created_at", "id", "name", "token"]);
     let secret = made["token"].as_str().unwrap();
     assert!(secret.starts_with("cnps_"));
+    // Stored as its SHA-256 and a prefix, never as itself.
+    let stored: Vec<(String, String)> =
+        w.db.read(|conn| {
+            use canopy::db::schema::scim_tokens::dsl::*;
+            use diesel::prelude::*;
+            Ok(scim_tokens.select((token_hash, token_prefix)).load(conn)?)
+        })
+        .await
+        .unwrap();
+    let hash = canopy::domain::secrets::token_hash(secret);
+    assert!(
+        stored
+            .iter()
+            .any(|(h, p)| *h == hash && secret.starts_with(p.as_str()))
+    );
+    assert!(
+        stored
+            .iter()
+            .all(|(h, p)| h != secret && p.len() < secret.len())
+    );
     let unnamed = w.post_created(&w.olga, &path, json!({})).await;
     assert_eq!(unnamed["name"], json!("SCIM token"));
 
