@@ -34,6 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ScimError::bad("invalidValue", format!("Bad query string: {err}")).into()
+            }))
             .configure(discovery::configure)
             // Before `/Users/{id}`, which would take `/Users/.search`.
             .configure(search::configure)

@@ -44,13 +44,34 @@ fn external_id(conn: &mut Conn, group_id: i64) -> Result<Option<String>> {
 }
 
 /// The members of `g` the caller reaches: people they may see, at home in
-/// the token org's subtree and not deleted through SCIM.
+/// the token org's subtree and not deleted through SCIM (as `users::find`
+/// decides one by one), read in batches.
 fn members(conn: &mut Conn, caller: &Caller, g: &Group) -> Result<Vec<i64>> {
-    let mut ids = Vec::new();
-    for id in group::member_ids(conn, g.id)? {
-        if super::users::find(conn, caller, id).is_ok() {
-            ids.push(id);
-        }
+    use crate::db::schema::{scim_users, users};
+    let all = group::member_ids(conn, g.id)?;
+    let seen: Vec<i64> = crate::domain::user::visible_ids(conn, &caller.access, &all)?
+        .into_iter()
+        .collect();
+    let mut ids = Vec::with_capacity(seen.len());
+    // Chunked: both backends limit the number of bound parameters.
+    for chunk in seen.chunks(500) {
+        let deleted = scim_users::table
+            .filter(scim_users::deleted_at.is_not_null())
+            .select(scim_users::user_id);
+        let rows: Vec<(i64, i64)> = users::table
+            .filter(users::id.eq_any(chunk))
+            .filter(
+                users::status
+                    .ne(crate::domain::user::UserStatus::Deactivated.as_str())
+                    .or(users::id.ne_all(deleted)),
+            )
+            .select((users::id, users::org_id))
+            .load(conn)?;
+        ids.extend(
+            rows.into_iter()
+                .filter(|(_, org)| caller.reaches(*org))
+                .map(|(id, _)| id),
+        );
     }
     ids.sort_unstable();
     Ok(ids)

@@ -179,6 +179,34 @@ async fn groups_stay_inside_the_tokens_subtree() {
         .await
         .expect_status(StatusCode::OK);
     assert_eq!(list["totalResults"], json!(0), "nothing half made");
+    // A member out of the token's reach is neither shown nor removed.
+    let ops = w
+        .post("/Groups", &w.acme_scim, json!({"displayName": "Mixed"}))
+        .await;
+    let mixed = ops.1["id"].as_str().unwrap().to_string();
+    let member = format!("/groups/{mixed}/members/{gina}");
+    w.put_json(&w.ada, member, json!({"owner": false}))
+        .await
+        .expect_status(StatusCode::OK);
+    let seen = w
+        .get(&format!("/Groups/{mixed}"), &w.acme_scim)
+        .await
+        .expect_status(StatusCode::OK);
+    assert!(member_ids(&seen).is_empty());
+    let put = json!({"displayName": "Mixed", "members": []});
+    w.scim(
+        Method::PUT,
+        &format!("/Groups/{mixed}"),
+        &w.acme_scim,
+        Some(put),
+    )
+    .await
+    .expect_status(StatusCode::OK);
+    let all = w
+        .get_json(&w.ada, format!("/groups/{mixed}/members"))
+        .await
+        .expect_status(StatusCode::OK);
+    assert_eq!(all["items"][0]["user_id"].to_string(), gina);
     // Names are unique in an org; bad input is a SCIM 400.
     w.post("/Groups", &w.acme_scim, json!({"displayName": "Ops"}))
         .await
