@@ -117,6 +117,10 @@ fn attr(name: &str, kind: &str, required: bool, mutability: &str, uniqueness: &s
 }
 
 fn schemas(base: &str) -> Vec<Value> {
+    vec![user_schema(base), group_schema(base)]
+}
+
+fn user_schema(base: &str) -> Value {
     let mut emails = attr("emails", "complex", true, "readWrite", "none");
     emails["multiValued"] = json!(true);
     emails["description"] = json!(
@@ -130,14 +134,17 @@ fn schemas(base: &str) -> Vec<Value> {
     display["description"] = json!("The person's name in Canopy (name.formatted is read too).");
     let mut active = attr("active", "boolean", true, "readWrite", "none");
     active["description"] = json!("False deactivates the person; they are never deleted.");
-    let user = json!({
+    json!({
         "schemas": [SCHEMA_SCHEMA],
         "id": USER_SCHEMA,
         "name": "User",
         "description": "A Canopy user",
         "attributes": [user_name, display, active, emails],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
-    });
+    })
+}
+
+fn group_schema(base: &str) -> Value {
     let mut value = attr("value", "string", false, "immutable", "none");
     value["description"] = json!("The member's user id.");
     let mut reference = attr("$ref", "reference", false, "immutable", "none");
@@ -148,13 +155,12 @@ fn schemas(base: &str) -> Vec<Value> {
     members["subAttributes"] = json!([value, reference]);
     let mut group_name = attr("displayName", "string", true, "readWrite", "none");
     group_name["description"] = json!("The group's name, unique in its organization.");
-    let group = json!({
+    json!({
         "schemas": [SCHEMA_SCHEMA],
         "id": GROUP_SCHEMA,
         "name": "Group",
         "description": "A Canopy group",
         "attributes": [group_name, members],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{GROUP_SCHEMA}")},
-    });
-    vec![user, group]
+    })
 }

@@ -98,16 +98,22 @@ pub fn parse_external_id(raw: Option<&str>) -> std::result::Result<Option<String
 }
 
 type ScimRow = (i64, String, Option<String>, Option<chrono::NaiveDateTime>);
+const SCIM_COLUMNS: (
+    scim_users::user_id,
+    scim_users::user_name,
+    scim_users::external_id,
+    scim_users::deleted_at,
+) = (
+    scim_users::user_id,
+    scim_users::user_name,
+    scim_users::external_id,
+    scim_users::deleted_at,
+);
 
 fn scim_row(conn: &mut Conn, user_id: i64) -> Result<Option<ScimRow>> {
     Ok(scim_users::table
         .find(user_id)
-        .select((
-            scim_users::user_id,
-            scim_users::user_name,
-            scim_users::external_id,
-            scim_users::deleted_at,
-        ))
+        .select(SCIM_COLUMNS)
         .first(conn)
         .optional()?)
 }
@@ -139,48 +145,51 @@ pub fn find(conn: &mut Conn, caller: &Caller, id: i64) -> Result<ScimUser> {
     Ok(shown(u, row))
 }
 
+/// The users the caller sees in the token org's subtree, not deleted through
+/// SCIM, narrowed by `filter`: a query to count or page.
+fn scoped(caller: &Caller, filter: Option<&Filter>) -> user::UserQuery<'static> {
+    let deleted = scim_users::table
+        .filter(scim_users::deleted_at.is_not_null())
+        .select(scim_users::user_id);
+    let q = user::visible_query(&caller.access)
+        .filter(users::org_id.eq_any(crate::domain::org::subtree_ids(vec![caller.org_id])))
+        .filter(
+            users::status
+                .ne(UserStatus::Deactivated.as_str())
+                .or(users::id.ne_all(deleted)),
+        );
+    match filter {
+        None => q,
+        Some(Filter::UserName(v)) => {
+            // Their userName, or the email of someone who has none.
+            let key = validate::key(v);
+            let named = scim_users::table
+                .filter(scim_users::user_name_key.eq(key.clone()))
+                .select(scim_users::user_id);
+            let all_named = scim_users::table.select(scim_users::user_id);
+            q.filter(
+                users::id
+                    .eq_any(named)
+                    .or(users::email_key.eq(key).and(users::id.ne_all(all_named))),
+            )
+        }
+        Some(Filter::ExternalId(v)) => {
+            let ids = scim_users::table
+                .filter(scim_users::external_id.eq(v.clone()))
+                .select(scim_users::user_id);
+            q.filter(users::id.eq_any(ids))
+        }
+        Some(Filter::DisplayName(v)) => q.filter(lower(users::display_name).eq(v.to_lowercase())),
+    }
+}
+
 /// One window of the users the caller sees in the token org's subtree, in
 /// id order, narrowed by `query.filter`, in SQL; with the number of matches.
 pub fn list(conn: &mut Conn, caller: &Caller, query: &Query) -> Result<(Vec<ScimUser>, i64)> {
-    let build = || {
-        let deleted = scim_users::table
-            .filter(scim_users::deleted_at.is_not_null())
-            .select(scim_users::user_id);
-        let mut q = user::visible_query(&caller.access)
-            .filter(users::org_id.eq_any(crate::domain::org::subtree_ids(vec![caller.org_id])))
-            .filter(
-                users::status
-                    .ne(UserStatus::Deactivated.as_str())
-                    .or(users::id.ne_all(deleted)),
-            );
-        match &query.filter {
-            None => {}
-            Some(Filter::UserName(v)) => {
-                let key = validate::key(v);
-                let named = scim_users::table
-                    .filter(scim_users::user_name_key.eq(key.clone()))
-                    .select(scim_users::user_id);
-                let all_named = scim_users::table.select(scim_users::user_id);
-                q = q.filter(
-                    users::id
-                        .eq_any(named)
-                        .or(users::email_key.eq(key).and(users::id.ne_all(all_named))),
-                );
-            }
-            Some(Filter::ExternalId(v)) => {
-                let ids = scim_users::table
-                    .filter(scim_users::external_id.eq(v.clone()))
-                    .select(scim_users::user_id);
-                q = q.filter(users::id.eq_any(ids));
-            }
-            Some(Filter::DisplayName(v)) => {
-                q = q.filter(lower(users::display_name).eq(v.to_lowercase()));
-            }
-        }
-        q
-    };
-    let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<User> = build()
+    let total: i64 = scoped(caller, query.filter.as_ref())
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<User> = scoped(caller, query.filter.as_ref())
         .order(users::id)
         .offset(query.offset)
         .limit(query.limit)
@@ -189,12 +198,7 @@ pub fn list(conn: &mut Conn, caller: &Caller, query: &Query) -> Result<(Vec<Scim
     let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
     let mut extra: std::collections::HashMap<i64, ScimRow> = scim_users::table
         .filter(scim_users::user_id.eq_any(&ids))
-        .select((
-            scim_users::user_id,
-            scim_users::user_name,
-            scim_users::external_id,
-            scim_users::deleted_at,
-        ))
+        .select(SCIM_COLUMNS)
         .load::<ScimRow>(conn)?
         .into_iter()
         .map(|r| (r.0, r))
