@@ -41,7 +41,7 @@ use super::{scim_tokens, teams, timesheets, users};
         grants::list, grants::create, grants::revoke, grants::check,
         invitations::at_org, invitations::revoke, invitations::mine, invitations::accept,
         invitations::decline,
-        users::list, users::create, users::show, users::update,
+        users::list, users::create, users::show, users::update, users::reset_two_factor,
         groups::list, groups::create, groups::show, groups::update, groups::remove,
         groups::list_members, groups::put_member, groups::remove_member,
         teams::list, teams::create, teams::show, teams::update, teams::remove,

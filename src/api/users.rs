@@ -1,6 +1,6 @@
 //! `/api/v1/users`: people visible to the caller.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 
 use super::json::UserJson;
@@ -14,7 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
         .service(create)
         .service(show)
-        .service(update);
+        .service(update)
+        .service(reset_two_factor);
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -165,4 +166,20 @@ async fn update(
         .write(move |conn| user::change_as(conn, &access, &actor, id, change))
         .await?;
     Ok(HttpResponse::Ok().json(UserJson::from(&updated)))
+}
+
+/// `DELETE /users/{id}/two-factor`: resets the person's second factor
+/// (`user.manage` where they live; the person is told by mail).
+#[utoipa::path(
+    operation_id = "resetTwoFactor",
+    summary = "Reset someone's two-factor sign-in (user.manage); they are told by mail",
+    responses((status = 204, description = "Reset")),
+)]
+#[delete("/users/{id}/two-factor")]
+async fn reset_two_factor(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, access, actor) = (id.into_inner(), me.access.clone(), me.actor());
+    me.db()
+        .write(move |conn| crate::domain::two_factor::reset_as(conn, &access, &actor, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

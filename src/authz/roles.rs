@@ -3,41 +3,21 @@
 
 use super::permission::{Permission, PermissionSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BuiltinRole {
-    Owner,
-    OrgAdmin,
-    UserManager,
-    ProjectManager,
-    Approver,
-    Auditor,
-    Viewer,
+crate::text_enum! {
+    /// A built-in role, by the stable key stored in `roles.builtin_key`
+    /// (custom roles have none).
+    pub enum BuiltinRole {
+        Owner = "owner",
+        OrgAdmin = "org_admin",
+        UserManager = "user_manager",
+        ProjectManager = "project_manager",
+        Approver = "approver",
+        Auditor = "auditor",
+        Viewer = "viewer",
+    }
 }
 
 impl BuiltinRole {
-    pub const ALL: &'static [BuiltinRole] = &[
-        BuiltinRole::Owner,
-        BuiltinRole::OrgAdmin,
-        BuiltinRole::UserManager,
-        BuiltinRole::ProjectManager,
-        BuiltinRole::Approver,
-        BuiltinRole::Auditor,
-        BuiltinRole::Viewer,
-    ];
-
-    /// Stable key stored in `roles.builtin_key`.
-    pub fn key(self) -> &'static str {
-        match self {
-            BuiltinRole::Owner => "owner",
-            BuiltinRole::OrgAdmin => "org_admin",
-            BuiltinRole::UserManager => "user_manager",
-            BuiltinRole::ProjectManager => "project_manager",
-            BuiltinRole::Approver => "approver",
-            BuiltinRole::Auditor => "auditor",
-            BuiltinRole::Viewer => "viewer",
-        }
-    }
-
     pub fn display_name(self) -> &'static str {
         match self {
             BuiltinRole::Owner => "Owner",
@@ -90,10 +70,6 @@ impl BuiltinRole {
             }
         }
     }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|r| r.key() == key)
-    }
 }
 
 #[cfg(test)]
@@ -121,7 +97,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_round_trip() {
         for r in BuiltinRole::ALL {
-            assert_eq!(BuiltinRole::from_key(r.key()), Some(*r));
+            assert_eq!(r.as_str().parse::<BuiltinRole>(), Ok(*r));
         }
     }
 }

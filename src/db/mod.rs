@@ -6,6 +6,7 @@
 mod plan_stability;
 pub mod schema;
 pub mod text_enum;
+pub mod transfer;
 
 use std::time::Duration;
 
@@ -221,6 +222,59 @@ impl Db {
         }
         .map_err(|e| Error::internal(format!("migration failed: {e}")))?;
         Ok(applied.iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Applies the pending migrations up to and including `version` (a
+    /// restore brings a new database to the schema its dump was taken at,
+    /// loads it, then applies the rest).
+    pub fn migrate_up_to(&self, version: &str) -> Result<Vec<String>, Error> {
+        use diesel::migration::Migration as _;
+        fn up_to<DB: diesel::backend::Backend>(
+            conn: &mut impl MigrationHarness<DB>,
+            source: EmbeddedMigrations,
+            version: &str,
+        ) -> diesel::migration::Result<Vec<String>> {
+            let chosen: Vec<_> = conn
+                .pending_migrations(source)?
+                .into_iter()
+                .filter(|m| m.name().version().to_string().as_str() <= version)
+                .collect();
+            let applied = conn.run_migrations(&chosen)?;
+            Ok(applied.iter().map(|v| v.to_string()).collect())
+        }
+        let mut conn = self.conn()?;
+        match &mut *conn {
+            AnyConnection::Sqlite(c) => up_to(c, SQLITE_MIGRATIONS, version),
+            AnyConnection::Postgresql(c) => up_to(c, POSTGRES_MIGRATIONS, version),
+        }
+        .map_err(|e| Error::internal(format!("migration failed: {e}")))
+    }
+
+    /// The newest migration this build carries for the backend.
+    pub fn latest_schema(&self) -> Result<String, Error> {
+        use diesel::migration::{Migration as _, MigrationSource};
+        let versions = match self.backend {
+            Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(
+                &SQLITE_MIGRATIONS,
+            )
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect::<Vec<_>>()
+            }),
+            Backend::Postgres => {
+                MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS).map(|ms| {
+                    ms.iter()
+                        .map(|m| m.name().version().to_string())
+                        .collect::<Vec<_>>()
+                })
+            }
+        }
+        .map_err(|e| Error::internal(format!("migrations: {e}")))?;
+        versions
+            .into_iter()
+            .max()
+            .ok_or_else(|| Error::internal("no migrations"))
     }
 
     /// Runs `f` while no other app instance runs its own `exclusively`: on

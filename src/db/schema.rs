@@ -452,6 +452,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    two_factor (user_id) {
+        user_id -> BigInt,
+        secret_sealed -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// What SCIM knows of a person: userName, externalId, deleted by SCIM.
     scim_users (user_id) {
         user_id -> BigInt,
@@ -467,6 +477,15 @@ diesel::table! {
     scim_groups (group_id) {
         group_id -> BigInt,
         external_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 

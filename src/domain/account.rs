@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::{self, Conn, Db, schema::user_tokens};
-use crate::domain::audit::{self, Actor, Event, Via};
+use crate::domain::audit::{self, Actor, Event, Target, Via};
 use crate::domain::mail::{self, Message};
 use crate::domain::user::{self, NewUser, User, UserStatus};
 use crate::domain::validate::{Email, NewPassword};
@@ -227,7 +227,7 @@ pub fn invite(conn: &mut Conn, actor: &Actor, new_user: NewUser, base_url: &str)
     audit::record(
         conn,
         actor,
-        Event::new("user.invited", "user", Some(invited.id))
+        Event::new("user.invited", Target::User, Some(invited.id))
             .org(invited.org_id)
             .after(json!({"email": invited.email, "mail_id": mail_id})),
     )?;
@@ -252,7 +252,7 @@ pub fn resend_invitation(
     audit::record(
         conn,
         actor,
-        Event::new("user.invitation_resent", "user", Some(user_id))
+        Event::new("user.invitation_resent", Target::User, Some(user_id))
             .org(invited.org_id)
             .after(json!({"email": invited.email, "mail_id": mail_id})),
     )?;
@@ -352,7 +352,7 @@ pub fn request_reset(db: &Db, email: &str, ip: &str, base_url: &str) -> Result<(
         }
         Ok(match user::find_by_email(conn, email.as_str())? {
             Some(u) => {
-                audit::count_by_target_since(conn, RESET_REQUESTED, "user", u.id, since)?
+                audit::count_by_target_since(conn, RESET_REQUESTED, Target::User, u.id, since)?
                     >= MAX_RESETS_PER_ACCOUNT
             }
             None => false,
@@ -395,7 +395,7 @@ pub fn request_reset(db: &Db, email: &str, ip: &str, base_url: &str) -> Result<(
                 }
             }
         };
-        let mut event = Event::new(RESET_REQUESTED, "user", owner.as_ref().map(|u| u.id))
+        let mut event = Event::new(RESET_REQUESTED, Target::User, owner.as_ref().map(|u| u.id))
             .after(json!({"email": email.as_str(), "outcome": outcome}));
         if let Some(u) = &owner {
             event = event.org(u.org_id);
@@ -443,7 +443,7 @@ pub fn change_password(
 ) -> Result<User> {
     let since = db::now() - Duration::minutes(WINDOW_MINUTES);
     let me = db.read_sync(|conn| {
-        if audit::count_by_target_since(conn, PASSWORD_CHANGE_FAILED, "user", user_id, since)?
+        if audit::count_by_target_since(conn, PASSWORD_CHANGE_FAILED, Target::User, user_id, since)?
             >= MAX_PASSWORD_CHANGE_FAILURES
         {
             return Err(Error::RateLimited);
@@ -471,7 +471,7 @@ pub fn change_password(
             audit::record(
                 conn,
                 &actor,
-                Event::new(PASSWORD_CHANGE_FAILED, "user", Some(user_id)).org(me.org_id),
+                Event::new(PASSWORD_CHANGE_FAILED, Target::User, Some(user_id)).org(me.org_id),
             )
         })?;
     }

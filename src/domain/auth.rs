@@ -18,11 +18,11 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::{self, Db, schema::sign_in_failures as failures};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::password;
 use crate::domain::user::{self, User};
 use crate::domain::validate;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub const SIGNED_IN: &str = "auth.signed_in";
 pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
@@ -54,6 +54,9 @@ pub const FAILED_MESSAGE: &str = "Email or password is incorrect.";
 #[derive(Debug)]
 pub enum SignIn {
     Done(Box<User>),
+    /// The password was right and the person has two-factor sign-in on: the
+    /// sign-in completes only with a code ([`sign_in_code`]).
+    NeedsCode(Box<User>),
     /// Wrong email or password, or an account that may not sign in.
     Failed,
     /// Too many recent failures from this address: try again after this many
@@ -285,9 +288,15 @@ pub fn sign_in(
                         .filter(failures::ip.eq(&address)),
                 )
                 .execute(conn)?;
-                record_sign_in(conn, &u, actor.ip.clone())
+                if crate::domain::two_factor::is_on(conn, u.id)? {
+                    return Ok(None);
+                }
+                record_sign_in(conn, &u, actor.ip.clone()).map(Some)
             })?;
-            Ok(SignIn::Done(Box::new(user)))
+            Ok(match user {
+                Some(user) => SignIn::Done(Box::new(user)),
+                None => SignIn::NeedsCode(Box::new(u)),
+            })
         }
         other => {
             let reason = match &other {
@@ -306,9 +315,55 @@ pub fn sign_in(
     }
 }
 
+/// The second step of a sign-in for `user_id`, whose password was right a
+/// moment ago: `typed` is a code from their app or a recovery code
+/// (`two_factor::check`). Wrong codes count in the same throttle as wrong
+/// passwords, under a key of their own for the account, so guessing codes
+/// slows down like guessing passwords and a right password forgives none of it.
+pub fn sign_in_code(db: &Db, user_id: i64, typed: &str, ip: &str) -> Result<SignIn> {
+    let actor = Actor::anonymous(Some(ip.to_string()));
+    let address = address_key(ip);
+    let Some(u) = db.read_sync(|conn| {
+        user::find(conn, user_id).map(Some).or_else(|e| match e {
+            Error::NotFound => Ok(None),
+            e => Err(e),
+        })
+    })?
+    else {
+        return Ok(SignIn::Failed);
+    };
+    let code_key = format!("code:{}", validate::key(&u.email));
+    let turn = take_turn(db, &code_key, &address, &actor, |wait| {
+        failure_event(SIGN_IN_THROTTLED, Some(&u))
+            .after(json!({"email": u.email, "retry_after_seconds": wait, "step": "code"}))
+    })?;
+    if let Turn::Wait(wait) = turn {
+        return Ok(SignIn::SlowDown {
+            retry_after_secs: wait,
+        });
+    }
+    db.write_sync(|conn| {
+        let as_them = Actor::session(u.id, actor.ip.clone());
+        if u.is_active() && crate::domain::two_factor::check(conn, &as_them, &u, typed)? {
+            diesel::delete(
+                failures::table
+                    .filter(failures::email_key.eq(&code_key))
+                    .filter(failures::ip.eq(&address)),
+            )
+            .execute(conn)?;
+            let user = record_sign_in(conn, &u, actor.ip.clone())?;
+            return Ok(SignIn::Done(Box::new(user)));
+        }
+        let event = failure_event(SIGN_IN_FAILED, Some(&u))
+            .after(json!({"email": u.email, "reason": "wrong code"}));
+        audit::record(conn, &actor, event)?;
+        Ok(SignIn::Failed)
+    })
+}
+
 /// An audit event about a sign-in that did not happen, on the account if known.
 fn failure_event(action: &'static str, user: Option<&User>) -> Event {
-    let event = Event::new(action, "user", user.map(|u| u.id));
+    let event = Event::new(action, Target::User, user.map(|u| u.id));
     match user {
         Some(u) => event.org(u.org_id),
         None => event,
@@ -324,7 +379,7 @@ pub fn record_sign_in(conn: &mut db::Conn, user: &User, ip: Option<String>) -> R
     audit::record(
         conn,
         &Actor::session(user.id, ip),
-        Event::new(SIGNED_IN, "user", Some(user.id)).org(user.org_id),
+        Event::new(SIGNED_IN, Target::User, Some(user.id)).org(user.org_id),
     )?;
     user::find(conn, user.id)
 }

@@ -17,7 +17,7 @@ use crate::db::{
     self, Conn,
     schema::{grant_invitations, grants},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::grant::{self, Grant, GrantRequest, Holder, Scope};
 use crate::domain::mail;
 use crate::domain::role::{self, Role};
@@ -97,7 +97,7 @@ pub fn grant_by_email_as(
     audit::record(
         conn,
         actor,
-        Event::new("grant.invited", "grant_invitation", Some(id))
+        Event::new("grant.invited", Target::GrantInvitation, Some(id))
             .org(checked.org_id)
             .after(json!({
                 "email": request.email.as_str(),
@@ -412,7 +412,7 @@ pub fn decline_as(conn: &mut Conn, actor: &Actor, me: &User, id: i64) -> Result<
         actor,
         Event::new(
             "grant.invitation_declined",
-            "grant_invitation",
+            Target::GrantInvitation,
             Some(inv.id),
         )
         .org(inv.org_id),
@@ -436,9 +436,13 @@ pub fn revoke_as(conn: &mut Conn, access: &Access, actor: &Actor, id: i64) -> Re
     audit::record(
         conn,
         actor,
-        Event::new("grant.invitation_revoked", "grant_invitation", Some(inv.id))
-            .org(inv.org_id)
-            .before(json!({"email": inv.email, "role_id": inv.role_id})),
+        Event::new(
+            "grant.invitation_revoked",
+            Target::GrantInvitation,
+            Some(inv.id),
+        )
+        .org(inv.org_id)
+        .before(json!({"email": inv.email, "role_id": inv.role_id})),
     )?;
     Ok(inv)
 }

@@ -9,7 +9,7 @@ use crate::db::{
     Conn,
     schema::{grants, groups},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::epoch;
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::membership::{self, Kind, Within};
@@ -88,7 +88,7 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
     audit::record(
         conn,
         actor,
-        Event::new("group.deleted", "group", Some(id))
+        Event::new("group.deleted", Target::Group, Some(id))
             .org(group.org_id)
             .before(&group)
             .after(json!({"revoked_grants": revoked})),
@@ -112,6 +112,9 @@ pub fn visible_members(
     group_id: i64,
 ) -> Result<(Vec<Member>, usize)> {
     let all = members(conn, group_id)?;
+    if membership::manages_by_flag(conn, Kind::Group, group_id, access)? {
+        return Ok((all, 0));
+    }
     let ids: Vec<i64> = all.iter().map(|m| m.user_id).collect();
     let seen = crate::domain::user::visible_ids(conn, access, &ids)?;
     let (shown, hidden): (Vec<Member>, Vec<Member>) =
@@ -131,7 +134,9 @@ pub fn visible_members_page(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Member>, i64, i64)> {
-    membership::page(conn, Kind::Group, group_id, Some(access), q, offset, limit)
+    let owner = membership::manages_by_flag(conn, Kind::Group, group_id, access)?;
+    let viewer = (!owner).then_some(access);
+    membership::page(conn, Kind::Group, group_id, viewer, q, offset, limit)
 }
 
 /// The grants made to a group that `access` may know of (at orgs they see, at
@@ -200,7 +205,10 @@ pub fn remove_member_as(
 ) -> Result<()> {
     let g = find_visible(conn, access, group.0)?;
     require_manage_members(conn, access, &g)?;
-    crate::domain::user::find_visible(conn, access, user.0)?;
+    // Owners see every member; anyone else only those they may see.
+    if !is_owner(conn, group, access.me())? {
+        crate::domain::user::find_visible(conn, access, user.0)?;
+    }
     remove_member(conn, actor, group, user)
 }
 
@@ -254,10 +262,15 @@ pub fn require_manage_members(
     }
 }
 
-/// Adds a member (or changes their owner flag) as a person: they must manage
-/// the group's members, see the person added, and — since a new member receives every grant the
-/// group holds — be able to grant each of those directly (no escalation
-/// through membership). Pages and the API both add members through here.
+/// Adds a member (or changes their owner flag) as a person who manages the
+/// group's members (`group.manage` where it lives, or owning it). Pages and the
+/// API both add members through here.
+///
+/// Joining hands the newcomer every grant the group holds, and being made an
+/// owner hands them the power to do so: an owner was trusted with both by
+/// whoever made the group's grants and owners, so they need no grant of their
+/// own; anyone else must be able to grant each of those directly (no
+/// escalation through membership), and may not join such a group themselves.
 pub fn put_member_as(
     conn: &mut Conn,
     access: &crate::authz::Access,
@@ -267,13 +280,69 @@ pub fn put_member_as(
     owner: bool,
 ) -> Result<()> {
     require_manage_members(conn, access, g)?;
-    // Adding someone one may not see answers as if they did not exist.
-    crate::domain::user::find_visible(conn, access, user.0)?;
-    if !is_member(conn, GroupId(g.id), user)? {
+    let acting_owner = is_owner(conn, GroupId(g.id), access.me())?;
+    let flag = membership::flag_of(conn, Kind::Group, g.id, user)?;
+    if flag.is_none() {
+        // Adding someone one may not find answers as if they did not exist.
+        addable(conn, access, g, acting_owner, user)?;
+    }
+    let hands_out = flag.is_none() || (owner && flag == Some(false));
+    if hands_out && !acting_owner {
         crate::domain::grant::require_may_grant_group(conn, access, g.id)?;
+    }
+    if flag.is_none() {
         crate::domain::grant::require_not_joining_grants(conn, access, g.id, user.0)?;
     }
     membership::put_member(conn, actor, g, user, owner)
+}
+
+/// Adds the person with `email` (or changes their owner flag) to group `id`
+/// as [`put_member_as`] decides; anyone one may not add is one message on
+/// `email`, so the form never tells whether the address is in use.
+pub fn put_member_by_email_as(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    actor: &Actor,
+    id: i64,
+    email: &str,
+    owner: bool,
+) -> Result<crate::domain::user::User> {
+    let g = find_visible(conn, access, id)?;
+    require_manage_members(conn, access, &g)?;
+    let none = || {
+        crate::error::FieldErrors::single("email", "There is no user with this email you can see.")
+    };
+    let u = crate::domain::user::find_by_email(conn, email)?.ok_or_else(none)?;
+    match put_member_as(conn, access, actor, &g, UserId(u.id), owner) {
+        Err(Error::NotFound) => Err(none()),
+        other => other.map(|()| u),
+    }
+}
+
+/// Whom a member manager may add: anyone they may see; an owner also anyone
+/// at home where a grant at the group's org would reach (its subtree, short
+/// of privacy borders), whom they could not otherwise look up.
+fn addable(
+    conn: &mut Conn,
+    access: &crate::authz::Access,
+    g: &Group,
+    acting_owner: bool,
+    user: UserId,
+) -> Result<()> {
+    let person = crate::domain::user::find(conn, user.0)?;
+    let reached = || {
+        access
+            .snapshot
+            .tree()
+            .grant_reaches(g.org_id, true, person.org_id)
+    };
+    if crate::domain::user::visible_ids(conn, access, &[person.id])?.contains(&person.id)
+        || (acting_owner && reached())
+    {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// The group if the person may see it: `group.view` where it lives (privacy

@@ -15,7 +15,7 @@ use crate::db::{
     self, Conn,
     schema::{org_closure, org_logos},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::error::{Error, FieldErrors, Result};
 
 /// The largest logo accepted: 256 KiB.
@@ -24,42 +24,47 @@ pub const MAX_BYTES: usize = 256 * 1024;
 /// The form field a logo comes in (and its messages go next to).
 pub const FIELD: &str = "logo";
 
-/// The image types a logo may be, by their first bytes.
-const KINDS: &[(&str, &str)] = &[
-    ("image/png", "png"),
-    ("image/jpeg", "jpg"),
-    ("image/gif", "gif"),
-    ("image/webp", "webp"),
-];
-
-/// What the content says the file is, whatever its name or the type the
-/// client claimed: one of [`KINDS`]' content types, or none.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    let kind = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "image/png"
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        "image/gif"
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        "image/webp"
-    } else {
-        return None;
-    };
-    Some(kind)
+crate::text_enum! {
+    /// The image types a logo may be (`org_logos.content_type`), told by
+    /// their first bytes ([`sniff`]).
+    pub enum ImageType {
+        Png = "image/png",
+        Jpeg = "image/jpeg",
+        Gif = "image/gif",
+        Webp = "image/webp",
+    }
 }
 
-/// The file extension a content type is served under.
-pub fn extension(content_type: &str) -> &'static str {
-    KINDS
-        .iter()
-        .find(|(t, _)| *t == content_type)
-        .map(|(_, e)| *e)
-        .unwrap_or("bin")
+impl ImageType {
+    /// The file extension the logo is served under.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageType::Png => "png",
+            ImageType::Jpeg => "jpg",
+            ImageType::Gif => "gif",
+            ImageType::Webp => "webp",
+        }
+    }
+}
+
+/// What the content says the file is, whatever its name or the type the
+/// client claimed, if it is one a logo may be.
+pub fn sniff(bytes: &[u8]) -> Option<ImageType> {
+    Some(if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        ImageType::Png
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        ImageType::Jpeg
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        ImageType::Gif
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        ImageType::Webp
+    } else {
+        return None;
+    })
 }
 
 /// Checks an uploaded file: its content type, or a message for the field.
-pub fn check(bytes: &[u8]) -> std::result::Result<&'static str, String> {
+pub fn check(bytes: &[u8]) -> std::result::Result<ImageType, String> {
     if bytes.is_empty() {
         return Err("Choose an image file to upload.".into());
     }
@@ -123,7 +128,7 @@ pub fn served(
     access: &Access,
     org_id: i64,
     hash: &str,
-) -> Result<(String, Vec<u8>)> {
+) -> Result<(ImageType, Vec<u8>)> {
     if !access.can(Permission::OrgView, org_id) {
         return Err(Error::NotFound);
     }
@@ -179,7 +184,7 @@ pub fn set_as(
     audit::record(
         conn,
         actor,
-        Event::new("org.logo_set", "org", Some(org_id))
+        Event::new("org.logo_set", Target::Org, Some(org_id))
             .org(org_id)
             .after(json!({"logo": hash, "type": content_type, "bytes": bytes.len()})),
     )?;
@@ -197,7 +202,7 @@ pub fn remove_as(conn: &mut Conn, access: &Access, actor: &Actor, org_id: i64) -
     audit::record(
         conn,
         actor,
-        Event::new("org.logo_removed", "org", Some(org_id))
+        Event::new("org.logo_removed", Target::Org, Some(org_id))
             .org(org_id)
             .before(json!({"logo": hash})),
     )
@@ -209,10 +214,10 @@ mod tests {
 
     #[test]
     fn the_content_decides_the_type() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(sniff(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
-        assert_eq!(sniff(b"GIF89a.."), Some("image/gif"));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageType::Png));
+        assert_eq!(sniff(&[0xff, 0xd8, 0xff, 0xe0]), Some(ImageType::Jpeg));
+        assert_eq!(sniff(b"GIF89a.."), Some(ImageType::Gif));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageType::Webp));
         assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
         assert!(
             check(b"<?xml version='1.0'?><svg/>")

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::authz::{Access, Permission};
 use crate::db::{self, Conn, schema::users};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::UserId;
 use crate::domain::notification::{self, Notice, NoticeKind, kind};
 use crate::domain::{epoch, org, validate};
@@ -30,8 +30,10 @@ pub enum Kind {
 
 /// What differs between the kinds in words and names.
 pub struct Words {
-    /// "group", "team": in messages and as the audit target type.
+    /// "group", "team": in messages.
     pub noun: &'static str,
+    /// What its audit entries are about.
+    target: Target,
     /// "Group", "Team": at the start of a sentence.
     pub title: &'static str,
     /// The member's flag, as the JSON and the audit call it.
@@ -49,10 +51,15 @@ pub struct Words {
     /// org may hold people one may not know of); a team shows everyone in it
     /// to whoever sees the team.
     lists_only_seen: bool,
+    /// The flag makes a member a manager of the members (a group's owners,
+    /// SPEC 2): they see the record and all its members, and change them,
+    /// with no grant of their own. A team's leads approve time instead.
+    flag_manages: bool,
 }
 
 const GROUP: Words = Words {
     noun: "group",
+    target: Target::Group,
     title: "Group",
     flag: "owner",
     view: Permission::GroupView,
@@ -64,10 +71,12 @@ const GROUP: Words = Words {
     notice: kind::ADDED_TO_GROUP,
     carries_access: true,
     lists_only_seen: true,
+    flag_manages: true,
 };
 
 const TEAM: Words = Words {
     noun: "team",
+    target: Target::Team,
     title: "Team",
     flag: "lead",
     view: Permission::TeamView,
@@ -79,6 +88,7 @@ const TEAM: Words = Words {
     notice: kind::ADDED_TO_TEAM,
     carries_access: false,
     lists_only_seen: false,
+    flag_manages: false,
 };
 
 impl Kind {
@@ -259,14 +269,21 @@ pub fn find<R: Record>(conn: &mut Conn, id: i64) -> Result<R> {
 }
 
 /// The record if `access` may see it (its kind's view permission where it
-/// lives, privacy borders included), else not found.
+/// lives, privacy borders included, or managing its members by their flag),
+/// else not found.
 pub fn find_visible<R: Record>(conn: &mut Conn, access: &Access, id: i64) -> Result<R> {
     let r: R = find(conn, id)?;
-    if access.can(R::KIND.words().view, r.org_id()) {
+    if access.can(R::KIND.words().view, r.org_id()) || manages_by_flag(conn, R::KIND, id, access)? {
         Ok(r)
     } else {
         Err(Error::NotFound)
     }
+}
+
+/// True when the person's flag in record `id` makes them a manager of its
+/// members (an owner of a group; never so for a team's leads).
+pub fn manages_by_flag(conn: &mut Conn, kind: Kind, id: i64, access: &Access) -> Result<bool> {
+    Ok(kind.words().flag_manages && flag_of(conn, kind, id, access.me())? == Some(true))
 }
 
 fn ensure_unique_name(
@@ -332,7 +349,7 @@ pub fn create<R: Record>(
     audit::record(
         conn,
         actor,
-        Event::new(words.created, words.noun, Some(id))
+        Event::new(words.created, words.target, Some(id))
             .org(org_id)
             .after(&created),
     )?;
@@ -370,7 +387,7 @@ pub fn update<R: Record>(
     audit::record(
         conn,
         actor,
-        Event::new(words.updated, words.noun, Some(id))
+        Event::new(words.updated, words.target, Some(id))
             .org(after.org_id())
             .before(&before)
             .after(&after),
@@ -568,8 +585,18 @@ pub fn page_as<R: Record, M: Listed>(
     limit: i64,
 ) -> Result<(Vec<M>, i64, i64)> {
     let r: R = find_visible(conn, access, id)?;
-    let viewer = R::KIND.words().lists_only_seen.then_some(access);
-    page(conn, R::KIND, r.id(), viewer, q, offset, limit)
+    // Those who manage the members by their flag see every one of them.
+    let only_seen =
+        R::KIND.words().lists_only_seen && !manages_by_flag(conn, R::KIND, r.id(), access)?;
+    page(
+        conn,
+        R::KIND,
+        r.id(),
+        only_seen.then_some(access),
+        q,
+        offset,
+        limit,
+    )
 }
 
 /// The flag of `user` in record `id`, or `None` when they are not a member.
@@ -638,7 +665,7 @@ pub fn put_member<R: Record>(
     audit::record(
         conn,
         actor,
-        Event::new(words.member_put, words.noun, Some(id))
+        Event::new(words.member_put, words.target, Some(id))
             .org(r.org_id())
             .before(before)
             .after(after),
@@ -661,7 +688,7 @@ pub fn remove_member<R: Record>(conn: &mut Conn, actor: &Actor, r: &R, user: Use
     audit::record(
         conn,
         actor,
-        Event::new(words.member_removed, words.noun, Some(id))
+        Event::new(words.member_removed, words.target, Some(id))
             .org(r.org_id())
             .before(json!({"user_id": user.0})),
     )

@@ -40,6 +40,7 @@ pub mod team;
 pub mod tenant;
 pub mod timesheet;
 pub mod token;
+pub mod two_factor;
 pub mod user;
 pub mod validate;
 

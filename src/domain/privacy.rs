@@ -132,7 +132,7 @@ pub fn describe_for(access: &Access, org_id: i64, all: &[Keeper]) -> (Vec<Keeper
 pub fn switched_on_at(conn: &mut Conn, org_id: i64) -> Result<Option<NaiveDateTime>> {
     use crate::db::schema::audit_log;
     let rows: Vec<(NaiveDateTime, Option<String>)> = audit_log::table
-        .filter(audit_log::target_type.eq("org"))
+        .filter(audit_log::target_type.eq(crate::domain::audit::Target::Org))
         .filter(audit_log::target_id.eq(org_id))
         .filter(audit_log::action.eq("org.privacy_changed"))
         .order(audit_log::id.desc())

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::authz::BuiltinRole;
 use crate::db::{self, Conn, schema::roles};
+use crate::domain::audit::Target;
 use crate::domain::ids::OrgId;
 use crate::domain::{epoch, validate};
 use crate::error::Result;
@@ -17,7 +18,7 @@ pub fn sync_builtin(conn: &mut Conn) -> Result<()> {
     for role in BuiltinRole::ALL {
         let names = role.permissions().to_names();
         let stored: Option<(i64, String)> = roles::table
-            .filter(roles::builtin_key.eq(role.key()))
+            .filter(roles::builtin_key.eq(*role))
             .select((roles::id, roles::permissions))
             .first(conn)
             .optional()?;
@@ -37,7 +38,7 @@ pub fn sync_builtin(conn: &mut Conn) -> Result<()> {
                 diesel::insert_into(roles::table)
                     .values((
                         roles::org_id.eq(None::<i64>),
-                        roles::builtin_key.eq(role.key()),
+                        roles::builtin_key.eq(*role),
                         roles::name.eq(role.display_name()),
                         roles::name_key.eq(validate::key(role.display_name())),
                         roles::permissions.eq(&names),
@@ -58,7 +59,7 @@ pub fn sync_builtin(conn: &mut Conn) -> Result<()> {
 /// The id of a built-in role's row.
 pub fn builtin_id(conn: &mut Conn, role: BuiltinRole) -> Result<i64> {
     Ok(roles::table
-        .filter(roles::builtin_key.eq(role.key()))
+        .filter(roles::builtin_key.eq(role))
         .select(roles::id)
         .first(conn)?)
 }
@@ -69,7 +70,7 @@ pub fn builtin_id(conn: &mut Conn, role: BuiltinRole) -> Result<i64> {
 pub struct Role {
     pub id: i64,
     pub org_id: Option<i64>,
-    pub builtin_key: Option<String>,
+    pub builtin_key: Option<BuiltinRole>,
     pub name: String,
     pub permissions: String,
 }
@@ -202,7 +203,7 @@ pub fn create_custom(
     crate::domain::audit::record(
         conn,
         actor,
-        crate::domain::audit::Event::new("role.created", "role", Some(id))
+        crate::domain::audit::Event::new("role.created", Target::Role, Some(id))
             .org(org_id)
             .after(&role),
     )?;
@@ -289,7 +290,7 @@ pub fn update_custom_as(
     crate::domain::audit::record(
         conn,
         actor,
-        crate::domain::audit::Event::new("role.updated", "role", Some(id))
+        crate::domain::audit::Event::new("role.updated", Target::Role, Some(id))
             .org(org_id)
             .before(&before)
             .after(&after),
@@ -317,7 +318,7 @@ pub fn delete_custom(conn: &mut Conn, actor: &crate::domain::audit::Actor, id: i
     crate::domain::audit::record(
         conn,
         actor,
-        crate::domain::audit::Event::new("role.deleted", "role", Some(id))
+        crate::domain::audit::Event::new("role.deleted", Target::Role, Some(id))
             .org(org_id)
             .before(&role),
     )

@@ -8,6 +8,7 @@ use crate::db::{self, Conn, schema::app_secrets};
 use crate::error::{Error, Result};
 
 const SESSION_KEY: &str = "session_key";
+const DATA_KEY: &str = "data_key";
 
 /// A random token of `len` URL-safe characters (about 5.95 bits each).
 pub fn random_token(len: usize) -> String {
@@ -94,6 +95,48 @@ pub fn session_key(conn: &mut Conn, configured: Option<&str>) -> Result<Vec<u8>>
     hex::decode(stored).map_err(Error::internal)
 }
 
+/// The key that seals secrets Canopy must read back (a person's TOTP seed):
+/// generated on first use and kept in the database like the session key, so
+/// every instance shares it. A dump of one table alone (`two_factor`) reveals
+/// no seed; whoever holds the whole database holds the key too, so backups
+/// are guarded like the database (docs/security.md).
+pub fn data_key(conn: &mut Conn) -> Result<[u8; 32]> {
+    let stored = match get(conn, DATA_KEY)? {
+        Some(stored) => stored,
+        None => put_if_absent(conn, DATA_KEY, &hex::encode(rand::random::<[u8; 32]>()))?,
+    };
+    let bytes = hex::decode(stored).map_err(Error::internal)?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(Error::internal)
+}
+
+/// `plain` sealed with AES-256-GCM under `key`: a fresh 96-bit nonce and the
+/// ciphertext with its tag, hex-encoded as `v1:<nonce><ciphertext>`.
+pub fn seal(key: &[u8; 32], plain: &[u8]) -> Result<String> {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    let nonce: [u8; 12] = rand::random();
+    let sealed = cipher
+        .encrypt(&nonce.into(), plain)
+        .map_err(|_| Error::internal("sealing failed"))?;
+    Ok(format!("v1:{}{}", hex::encode(nonce), hex::encode(sealed)))
+}
+
+/// What [`seal`] sealed, or an error when it was sealed under another key or
+/// altered.
+pub fn open(key: &[u8; 32], sealed: &str) -> Result<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let bytes = sealed
+        .strip_prefix("v1:")
+        .and_then(|h| hex::decode(h).ok())
+        .filter(|b| b.len() > 12)
+        .ok_or_else(|| Error::internal("a sealed secret is malformed"))?;
+    let (nonce, body) = bytes.split_at(12);
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    cipher
+        .decrypt(aes_gcm::Nonce::from_slice(nonce), body)
+        .map_err(|_| Error::internal("a sealed secret does not open with this key"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +150,25 @@ mod tests {
         assert_eq!(token_hash(&a), token_hash(&a));
         assert_ne!(token_hash(&a), token_hash(&b));
         assert_eq!(token_hash("").len(), 64);
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_unaltered() {
+        let key: [u8; 32] = rand::random();
+        let sealed = seal(&key, b"seed").unwrap();
+        assert_ne!(
+            sealed,
+            seal(&key, b"seed").unwrap(),
+            "a fresh nonce each time"
+        );
+        assert!(!sealed.contains(&hex::encode(b"seed")));
+        assert_eq!(open(&key, &sealed).unwrap(), b"seed");
+        assert!(open(&rand::random(), &sealed).is_err(), "another key");
+        let mut altered = sealed.clone();
+        altered.pop();
+        altered.push(if sealed.ends_with('0') { '1' } else { '0' });
+        assert!(open(&key, &altered).is_err(), "altered");
+        assert!(open(&key, "v1:00").is_err() && open(&key, "plain").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::db::{
     self, Conn,
     schema::{org_closure, org_settings},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::error::{Error, FieldErrors, Result};
 
 pub const WEEKDAYS: &[&str] = &[
@@ -66,6 +66,11 @@ pub const WEEKDAY_CHOICES: &[(&str, &str)] = &[
     ("friday", "Friday"),
     ("saturday", "Saturday"),
     ("sunday", "Sunday"),
+];
+
+pub const TWO_FACTOR_CHOICES: &[(&str, &str)] = &[
+    ("optional", "Optional: each person decides"),
+    ("required", "Required for everyone at home here and below"),
 ];
 
 pub const APPROVAL_CHOICES: &[(&str, &str)] = &[
@@ -259,6 +264,31 @@ pub const DEFINITIONS: &[Definition] = &[
         default: || json!("all"),
         control: Control::Roles,
         parse: parse_assignable_roles,
+    },
+    Definition {
+        key: crate::domain::two_factor::REQUIRE_SETTING,
+        label: "Two-factor sign-in",
+        help: "Required: everyone at home here and below sets up a code app at their next \
+               sign-in. An organization above that requires it cannot be overruled here.",
+        default: || json!("optional"),
+        control: Control::Choice(TWO_FACTOR_CHOICES),
+        parse: |conn, org_id, v| match v.as_str().map(str::trim) {
+            Some("required") => Ok(json!("required")),
+            Some("optional") => {
+                if crate::domain::two_factor::required_above(conn, org_id)
+                    .map_err(|e| e.to_string())?
+                {
+                    Err(
+                        "An organization above requires two-factor sign-in, so it cannot be \
+                         optional here: revert to inherit."
+                            .into(),
+                    )
+                } else {
+                    Ok(json!("optional"))
+                }
+            }
+            _ => Err("Choose optional or required.".into()),
+        },
     },
 ];
 
@@ -541,11 +571,17 @@ pub fn put(
     audit::record(
         conn,
         actor,
-        Event::new("org.settings_changed", "org", Some(org_id))
+        Event::new("org.settings_changed", Target::Org, Some(org_id))
             .org(org_id)
             .before(pick(&before))
             .after(pick(&after)),
     )?;
+    let requires = json!(crate::domain::two_factor::REQUIRED);
+    if parsed.iter().any(|(k, v)| {
+        *k == crate::domain::two_factor::REQUIRE_SETTING && v.as_ref() == Some(&requires)
+    }) {
+        crate::domain::two_factor::clear_weaker_below(conn, org_id)?;
+    }
     if parsed.iter().any(|(k, _)| *k == "assignable_roles") {
         // Not an access change by itself, but keep every instance's view exact.
         crate::domain::epoch::bump_tree(conn)?;

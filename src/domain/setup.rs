@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::authz::BuiltinRole;
 use crate::db::{Conn, Db};
-use crate::domain::audit::{self, Actor, Event, Via};
+use crate::domain::audit::{self, Actor, Event, Target, Via};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::user::{self, NewUser, User, UserStatus};
 use crate::domain::validate::{Email, NewPassword};
@@ -138,7 +138,7 @@ pub fn complete(
         audit::record(
             conn,
             &Actor::session(owner.id, actor.ip.clone()).via(Via::Setup),
-            Event::new("setup.completed", "user", Some(owner.id))
+            Event::new("setup.completed", Target::User, Some(owner.id))
                 .org(owner.org_id)
                 .after(json!({"email": owner.email})),
         )?;

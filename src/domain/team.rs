@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::{Conn, schema::teams};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::membership::{self, Kind};
 use crate::domain::validate;
@@ -50,7 +50,7 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
     audit::record(
         conn,
         actor,
-        Event::new("team.deleted", "team", Some(id))
+        Event::new("team.deleted", Target::Team, Some(id))
             .org(team.org_id)
             .before(json!({"team": team, "members": members})),
     )

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::db::{self, Conn, schema::api_tokens};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::UserId;
 use crate::domain::secrets;
 use crate::domain::user::{self, User};
@@ -103,7 +103,7 @@ pub fn create(
     audit::record(
         conn,
         actor,
-        Event::new("token.created", "api_token", Some(id))
+        Event::new("token.created", Target::ApiToken, Some(id))
             .org(owner.org_id)
             .after(json!({"user_id": user_id, "name": token.name, "expires_at": token.expires_at})),
     )?;
@@ -142,7 +142,7 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, user_id: UserId, token_id: i64) ->
     audit::record(
         conn,
         actor,
-        Event::new("token.revoked", "api_token", Some(token_id))
+        Event::new("token.revoked", Target::ApiToken, Some(token_id))
             .org(owner.org_id)
             .before(json!({"name": token.name}))
             .after(json!({"revoked": true})),

@@ -75,12 +75,9 @@ pub async fn logo(
         .db()
         .read(move |conn| crate::domain::logo::served(conn, &access, org, &hash))
         .await?;
-    let file = format!(
-        "inline; filename=\"logo.{}\"",
-        crate::domain::logo::extension(&content_type)
-    );
+    let file = format!("inline; filename=\"logo.{}\"", content_type.extension());
     Ok(HttpResponse::Ok()
-        .content_type(content_type)
+        .content_type(content_type.as_str())
         .insert_header((
             header::CACHE_CONTROL,
             "private, max-age=31536000, immutable",

@@ -13,7 +13,7 @@ use super::pick::{Kind, Picker, resolve};
 use super::{PageError, SignedIn, render};
 use crate::authz::Permission;
 use crate::domain::audit::words::{self, Worded as Row};
-use crate::domain::audit::{self, SearchInput, actions};
+use crate::domain::audit::{self, SearchInput, Target, actions};
 use crate::domain::pick;
 use crate::error::{Error, FieldErrors};
 
@@ -214,11 +214,11 @@ async fn resolve_pickers(me: &SignedIn, query: &mut LogQuery) -> Result<Typed, P
     }
     let about = [
         (
-            "user",
+            Target::User,
             found(Kind::User, "about_user", &typed.about_user, errors).await?,
         ),
         (
-            "org",
+            Target::Org,
             found(
                 Kind::Org(Permission::AuditView),
                 "about_org",
@@ -290,9 +290,11 @@ fn read_log(
     if let Some(id) = search.actor_id {
         shown.actor_value = user_value(conn, access, id)?;
     }
-    match (search.target_type.as_deref(), search.target_id) {
-        (Some("user"), Some(id)) => shown.about_user_value = user_value(conn, access, id)?,
-        (Some("org"), Some(id)) => shown.about_org_value = pick::org_field_value(conn, access, id)?,
+    match (search.target_type, search.target_id) {
+        (Some(Target::User), Some(id)) => shown.about_user_value = user_value(conn, access, id)?,
+        (Some(Target::Org), Some(id)) => {
+            shown.about_org_value = pick::org_field_value(conn, access, id)?
+        }
         _ => {}
     }
     let (entries, total, page_no) = fetch(page_no, PER_PAGE, |offset, limit| {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::layout::Layout;
 use super::{PageCtx, PageError, page, render, safe_next, see_other};
-use crate::domain::audit::{self, Event};
+use crate::domain::audit::{self, Event, Target};
 use crate::domain::{auth, session, setup};
 use crate::error::{Error, FieldErrors};
 
@@ -78,6 +78,13 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
             ctx.start_session(&user).await?;
             return see_other(&next);
         }
+        auth::SignIn::NeedsCode(user) => {
+            ctx.session.set_pending_code(user.id)?;
+            return see_other(&format!(
+                "/sign-in/code?next={}",
+                super::error::urlencode(&next)
+            ));
+        }
         refused => refusal(refused),
     };
     let mut response = render(
@@ -110,7 +117,7 @@ fn refusal(outcome: auth::SignIn) -> (StatusCode, String, Option<i64>) {
             ),
             Some(retry_after_secs),
         ),
-        auth::SignIn::Failed | auth::SignIn::Done(_) => {
+        auth::SignIn::Failed | auth::SignIn::Done(_) | auth::SignIn::NeedsCode(_) => {
             (StatusCode::UNAUTHORIZED, auth::FAILED_MESSAGE.into(), None)
         }
     }
@@ -137,7 +144,7 @@ async fn sign_out(ctx: PageCtx) -> Result<HttpResponse, PageError> {
                 audit::record(
                     conn,
                     &actor,
-                    Event::new(auth::SIGNED_OUT, "user", Some(user_id)).org(org_id),
+                    Event::new(auth::SIGNED_OUT, Target::User, Some(user_id)).org(org_id),
                 )
             })
             .await?;

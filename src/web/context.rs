@@ -95,19 +95,22 @@ impl PageCtx {
     /// any (so a copy of the old cookie stops working), stores a new one
     /// (pruning expired ones) and puts its id in a renewed cookie.
     pub async fn start_session(&self, user: &User) -> Result<(), PageError> {
-        let (user_id, life) = (user.id, self.state.config.session_lifetimes());
+        let (user_id, home, life) = (user.id, user.org_id, self.state.config.session_lifetimes());
         let previous = self.session_id;
-        let secret = self
+        let (secret, must_enroll) = self
             .state
             .db
             .write(move |c| {
                 if let Some(id) = previous {
                     session::end(c, id)?;
                 }
-                session::start(c, user_id, life)
+                let must_enroll = crate::domain::two_factor::required_for(c, home)?
+                    && !crate::domain::two_factor::is_on(c, user_id)?;
+                Ok((session::start(c, user_id, life)?, must_enroll))
             })
             .await?;
-        Ok(self.session.sign_in(user, &secret)?)
+        self.session.sign_in(user, &secret)?;
+        Ok(self.session.set_must_enroll(must_enroll)?)
     }
 
     async fn load(req: HttpRequest) -> Result<PageCtx, PageError> {
@@ -231,6 +234,12 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let ctx = PageCtx::load(req).await?;
             match (ctx.user.clone(), ctx.access.clone()) {
+                (Some(_), Some(_))
+                    if ctx.session.must_enroll()
+                        && !super::two_factor::open_before_enrolling(&ctx.path) =>
+                {
+                    Err(PageError::EnrollTwoFactor)
+                }
                 (Some(user), Some(access)) => Ok(SignedIn { ctx, user, access }),
                 _ => Err(PageError::SignInRequired {
                     next: ctx.path.clone(),

@@ -21,6 +21,10 @@ pub enum PageError {
     Csrf(&'static str),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The person's org requires two-factor sign-in and they have not set it
+    /// up: every page but that one sends them there.
+    #[error("two-factor sign-in must be set up first")]
+    EnrollTwoFactor,
 }
 
 impl From<actix_web::error::BlockingError> for PageError {
@@ -70,7 +74,7 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::Domain(e) => status_of(e),
-            PageError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            PageError::SignInRequired { .. } | PageError::EnrollTwoFactor => StatusCode::SEE_OTHER,
             PageError::Csrf(_) => StatusCode::FORBIDDEN,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
@@ -81,6 +85,11 @@ impl ResponseError for PageError {
             let target = format!("/sign-in?next={}", urlencode(next));
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, target))
+                .finish();
+        }
+        if let PageError::EnrollTwoFactor = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, super::two_factor::ENROL_PAGE))
                 .finish();
         }
         let status = self.status_code();
@@ -95,7 +104,9 @@ impl ResponseError for PageError {
                 "What you sent is larger than Canopy accepts.".to_string(),
                 vec![],
             ),
-            PageError::SignInRequired { .. } => unreachable!("handled above"),
+            PageError::SignInRequired { .. } | PageError::EnrollTwoFactor => {
+                unreachable!("handled above")
+            }
         };
         let mut response = super::render(
             status,

@@ -18,8 +18,8 @@ use crate::domain::audit::Actor;
 use crate::domain::grant::{self, GrantRequest, GrantView, Holder, Scope};
 use crate::domain::group::{self, Group, GroupDraft, Member};
 use crate::domain::ids::{GroupId, UserId};
+use crate::domain::role;
 use crate::domain::validate::Contains;
-use crate::domain::{role, user};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -318,11 +318,8 @@ async fn add_member(
     let outcome = me
         .db()
         .write(move |conn| {
-            let g = group::find_visible(conn, &access, id)?;
-            group::require_manage_members(conn, &access, &g)?;
-            let u = user::find_visible_by_email(conn, &access, &form.email, "email")?;
-            group::put_member_as(conn, &access, &actor, &g, UserId(u.id), owner)?;
-            Ok(u.display_name)
+            group::put_member_by_email_as(conn, &access, &actor, id, &form.email, owner)
+                .map(|u| u.display_name)
         })
         .await;
     match outcome {

@@ -30,6 +30,7 @@ pub mod session;
 pub mod switch_org;
 pub mod teams;
 pub mod timesheets;
+pub mod two_factor;
 pub mod users;
 pub mod words;
 
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(auth::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)
+    .configure(two_factor::configure)
     .configure(invitations::configure)
     .configure(account::configure)
     .configure(outbox::configure)

@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "profile.html")]
 struct ProfilePage {
     layout: Layout,
+    user_id: i64,
+    two_factor_on: bool,
     display_name: String,
     email: String,
     job_title: String,
@@ -51,7 +53,7 @@ pub(super) async fn render_profile(
     errors: FieldErrors,
 ) -> Result<HttpResponse, PageError> {
     let (user_id, org_id) = (me.user.id, me.user.org_id);
-    let (tokens, home) = me
+    let (tokens, home, two_factor_on) = me
         .ctx
         .state
         .db
@@ -59,6 +61,7 @@ pub(super) async fn render_profile(
             Ok((
                 token::list_for_user(conn, user_id)?,
                 org::find(conn, org_id)?,
+                crate::domain::two_factor::is_on(conn, user_id)?,
             ))
         })
         .await?;
@@ -66,6 +69,8 @@ pub(super) async fn render_profile(
         status,
         &ProfilePage {
             layout: me.ctx.layout("Your profile", "profile")?,
+            user_id,
+            two_factor_on,
             display_name: me.user.display_name.clone(),
             email: me.user.email.clone(),
             job_title: me.user.job_title.clone(),

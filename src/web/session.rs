@@ -18,6 +18,12 @@ const FLASHES: &str = "flash";
 const NEW_TOKEN: &str = "new_token";
 const NEW_SCIM_TOKEN: &str = "new_scim_token";
 const CONTEXT_ORG: &str = "org";
+const PENDING_CODE: &str = "p2f";
+const MUST_ENROLL: &str = "enroll";
+const RECOVERY_CODES: &str = "rcodes";
+
+/// How long the code step of a sign-in waits after the right password.
+pub const CODE_STEP_SECONDS: i64 = 300;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Flash {
@@ -156,6 +162,49 @@ impl WebSession {
             self.0.remove(NEW_SCIM_TOKEN);
             secret
         })
+    }
+
+    /// The right password was given for `user_id`; the sign-in waits for a
+    /// code (in the cookie, which is encrypted and signed, so nobody can name
+    /// another account here).
+    pub fn set_pending_code(&self, user_id: i64) -> Result<(), Error> {
+        self.insert(
+            PENDING_CODE,
+            (user_id, crate::db::now().and_utc().timestamp()),
+        )
+    }
+
+    /// The account waiting for its code, while the wait has not run out.
+    pub fn pending_code(&self) -> Option<i64> {
+        let (user_id, at): (i64, i64) = self.get(PENDING_CODE)?;
+        let age = crate::db::now().and_utc().timestamp() - at;
+        (0..CODE_STEP_SECONDS).contains(&age).then_some(user_id)
+    }
+
+    /// Whether the signed-in person must set up two-factor sign-in before
+    /// anything else (their home org requires it).
+    pub fn must_enroll(&self) -> bool {
+        self.get(MUST_ENROLL).unwrap_or(false)
+    }
+
+    pub fn set_must_enroll(&self, must: bool) -> Result<(), Error> {
+        if must {
+            self.insert(MUST_ENROLL, true)
+        } else {
+            self.0.remove(MUST_ENROLL);
+            Ok(())
+        }
+    }
+
+    /// Keeps new recovery codes until the next page shows them, once.
+    pub fn set_recovery_codes(&self, codes: &[String]) -> Result<(), Error> {
+        self.insert(RECOVERY_CODES, codes)
+    }
+
+    pub fn take_recovery_codes(&self) -> Option<Vec<String>> {
+        self.0
+            .remove_as::<Vec<String>>(RECOVERY_CODES)
+            .and_then(Result::ok)
     }
 
     /// The org the person chose to work in (the shell's context switcher),

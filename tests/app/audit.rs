@@ -46,7 +46,7 @@ async fn auditors_read_their_subtree_only() {
         .expect_status(S::OK);
     assert_eq!(
         orgs_of(&olga),
-        [Some(w.acme), Some(w.east)],
+        [Some(w.acme), Some(w.east), Some(w.west), Some(w.boston)],
         "Acme's subtree only"
     );
     let (_, gus) = w.app.get_json(&w.gus, "/audit?per_page=200").await;

@@ -140,14 +140,19 @@ async fn joining_a_group_needs_the_right_to_grant_what_the_group_holds() {
     assert_eq!(status, S::FORBIDDEN, "{body}");
     assert!(message(&body).contains("Owner"), "{body}");
 
-    // Changing an existing member's owner flag hands out nothing new.
-    w.put_json(
-        &uma,
-        format!("/groups/{admins}/members/{sam_id}"),
-        json!({"owner": true}),
-    )
-    .await
-    .expect_status(S::OK);
+    // Making a member an owner hands them the power to give out Org admin
+    // (owners add members with no grant of their own): Uma may not; Olga,
+    // who could grant it, may; taking the flag away again hands out nothing.
+    let sam_owner = format!("/groups/{admins}/members/{sam_id}");
+    let (status, body) = w.put_json(&uma, &sam_owner, json!({"owner": true})).await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
+    assert!(message(&body).contains("Org admin"), "{body}");
+    w.put_json(&olga, &sam_owner, json!({"owner": true}))
+        .await
+        .expect_status(S::OK);
+    w.put_json(&uma, &sam_owner, json!({"owner": false}))
+        .await
+        .expect_status(S::OK);
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
         .await;
     assert_eq!(count(&html), 3);
     // Org and below, by code or number.
-    let (_, html) = olga.get_page("/approvals?org=west").await;
+    let (_, html) = olga.get_page("/approvals?org=acme-west").await;
     assert_eq!(count(&html), WESTS);
     let (_, html) = olga.get_page(&format!("/approvals?org={}", i.w.acme)).await;
     assert!(html.contains("of 70"), "everything under Acme");
@@ -52,12 +52,15 @@ async fn each_filter_and_the_order_are_kept_in_the_url() {
     assert_eq!(count(&html), SAMS * 2 / 3 + 4, "{html}");
     // Filters combine.
     let (_, html) = olga
-        .get_page(&format!("/approvals?project=P1&org=EAST&week={}", i.w.week))
+        .get_page(&format!(
+            "/approvals?project=P1&org=ACME-EAST&week={}",
+            i.w.week
+        ))
         .await;
     assert_eq!(count(&html), SAMS / 3);
     // Newest first reverses the order.
-    let (_, oldest) = olga.get_page("/approvals?org=west").await;
-    let (_, newest) = olga.get_page("/approvals?org=west&sort=newest").await;
+    let (_, oldest) = olga.get_page("/approvals?org=acme-west").await;
+    let (_, newest) = olga.get_page("/approvals?org=acme-west&sort=newest").await;
     let mut reversed = rows(&oldest);
     reversed.reverse();
     assert_eq!(rows(&newest), reversed);
@@ -210,8 +213,8 @@ async fn another_tenant_sees_nothing_and_learns_nothing_from_the_filters() {
         (format!("team={}", i.w.team), "team=987654".to_string()),
         // What Acme's pickers would suggest, typed by someone of Globex.
         (
-            "team=Field%20(EAST)".to_string(),
-            "team=Nobody%20(EAST)".to_string(),
+            "team=Field%20(ACME-EAST)".to_string(),
+            "team=Nobody%20(ACME-EAST)".to_string(),
         ),
         (
             "org=Acme%20%2F%20East".to_string(),

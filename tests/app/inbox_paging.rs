@@ -124,7 +124,7 @@ async fn submit(i: &Inbox, user: &User, week: NaiveDate, projects: &[i64]) -> i6
 
 pub(crate) async fn inbox() -> Inbox {
     let w = world().await;
-    let west = w.app.create_org(&w.ada, w.acme, "West", "WEST").await;
+    let west = w.west;
     w.app
         .put_json(
             &w.ada,

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::fixture::Tree;
+use crate::helpers::TestApp;
 
 async fn patch(app: &TestApp, token: &str, org: i64, body: Value) -> (S, Value) {
     app.call(Method::PATCH, format!("/orgs/{org}"), token, Some(body))
@@ -17,15 +18,12 @@ async fn patch(app: &TestApp, token: &str, org: i64, body: Value) -> (S, Value) 
 
 #[tokio::test]
 async fn each_part_of_an_org_patch_needs_its_own_permission() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    let east = app.create_org(&ada, acme, "East", "ACME-EAST").await;
-    let vic = app.create_user("vic@acme.example", "Vic", acme).await;
-    app.grant_role(&ada, "Viewer", vic.id, acme).await;
-    let vic = app.create_token(vic.id, "").await;
+    let tree = Tree::new().await;
+    let (app, ada, east) = (&tree.app, &tree.ada, tree.east);
+    let vic = tree
+        .member("vic@acme.example", tree.acme, "Viewer", tree.acme)
+        .await
+        .token;
 
     // A viewer sees East but may change none of it, and nothing is written.
     for body in [
@@ -34,21 +32,21 @@ async fn each_part_of_an_org_patch_needs_its_own_permission() {
         json!({"status": "archived"}),
         json!({"status": "active", "name": "Eastern"}),
     ] {
-        let (status, answer) = patch(&app, &vic, east, body.clone()).await;
+        let (status, answer) = patch(app, &vic, east, body.clone()).await;
         assert_eq!(status, S::FORBIDDEN, "{body}: {answer}");
     }
     let (_, org) = app
-        .call(Method::GET, format!("/orgs/{east}"), &ada, None)
+        .call(Method::GET, format!("/orgs/{east}"), ada, None)
         .await;
     assert_eq!(org["name"], "East");
     assert_eq!(org["status"], "active");
     // An empty patch is refused by name; one the holder may make goes through.
-    let (status, answer) = patch(&app, &ada, east, json!({})).await;
+    let (status, answer) = patch(app, ada, east, json!({})).await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(answer["error"]["fields"]["body"], "Nothing to change.");
     let (status, answer) = patch(
-        &app,
-        &ada,
+        app,
+        ada,
         east,
         json!({"name": "Eastern", "status": "archived"}),
     )
@@ -60,16 +58,13 @@ async fn each_part_of_an_org_patch_needs_its_own_permission() {
 
 #[tokio::test]
 async fn a_settings_body_names_each_key_it_cannot_take() {
-    let app = spawn_app().await;
-    let admin = app.create_default_admin().await;
-    let ada = app.create_token(admin.id, "").await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    let tree = Tree::new().await;
+    let acme = tree.acme;
     let put = |body| {
-        app.call(
+        tree.call(
             Method::PUT,
             format!("/orgs/{acme}/settings"),
-            &ada,
+            &tree.ada,
             Some(body),
         )
     };

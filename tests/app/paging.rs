@@ -10,6 +10,7 @@ use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::fixture::Tree;
 use crate::helpers::*;
 use crate::timesheets::{World, post, world};
 
@@ -296,10 +297,9 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
     use canopy::authz::BuiltinRole;
     use canopy::domain::audit::Actor;
     use canopy::domain::grant;
-    let (app, _, owner_token) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&owner_token, root, "Acme", "ACME").await;
-    let globex = app.create_org(&owner_token, root, "Globex", "GLOBEX").await;
+    let tree = Tree::new().await;
+    let (app, owner_token) = (&tree.app, &tree.ada);
+    let (acme, globex) = (tree.acme, tree.globex);
     for (org, code) in [
         (acme, "ACM-1"),
         (acme, "ACM-2"),
@@ -307,7 +307,7 @@ async fn the_projects_page_and_the_api_list_the_same_projects() {
         (globex, "GLX-1"),
     ] {
         app.post_created(
-            &owner_token,
+            owner_token,
             "/projects",
             json!({"org_id": org, "code": code, "name": format!("Project {code}")}),
         )

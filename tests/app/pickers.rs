@@ -5,51 +5,46 @@
 use reqwest::StatusCode as S;
 use serde_json::json;
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
-/// Not the shared tree, on purpose: every name here holds "East" (East,
-/// Secret East in a private Vault, Olga East, Gus East, the East portals) so
-/// one search reaches into every tenant and behind a border, and the fields
-/// are typed by the bare code `EAST`.
+/// The tree with a name holding "East" in every tenant and behind a border
+/// (East, Secret East in a private Vault, Olga East, Gus East, the East
+/// portals), so one search reaches into each; Olga, Org admin of Acme, is
+/// signed in on `olga`, Ada on the app's own session.
 struct World {
-    app: TestApp,
-    t: String,
-    acme: i64,
-    east: i64,
-    globex: i64,
+    tree: Tree,
     secret: i64,
-    /// Olga, Org admin of Acme.
     olga: Browser,
 }
 
+on_the_tree!(World);
+
 async fn world() -> World {
-    let (app, _, t) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    let east = app.create_org(&t, acme, "East", "EAST").await;
-    let globex = app.create_org(&t, root, "Globex", "GLOBEX").await;
-    let vault = app.create_org(&t, root, "Vault", "VAULT").await;
-    let secret = app.create_org(&t, vault, "Secret East", "SECRET").await;
+    let tree = Tree::new().await;
+    let (app, t) = (&tree.app, &tree.ada);
+    let vault = app.create_org(t, tree.root, "Vault", "VAULT").await;
+    let secret = app.create_org(t, vault, "Secret East", "SECRET").await;
     app.add_keeper(vault).await;
-    app.make_private(&t, vault).await;
+    app.make_private(t, vault).await;
     let olga = app
-        .create_user("olga@acme.example", "Olga East", acme)
+        .create_user("olga@acme.example", "Olga East", tree.acme)
         .await;
-    app.create_user("gus@globex.example", "Gus East", globex)
+    app.create_user("gus@globex.example", "Gus East", tree.globex)
         .await;
-    app.grant_role(&t, "Org admin", olga.id, acme).await;
+    app.grant_role(t, "Org admin", olga.id, tree.acme).await;
     for (org, code, name) in [
-        (acme, "ACP", "Acme East Portal"),
-        (globex, "GXP", "Globex East Portal"),
+        (tree.acme, "ACP", "Acme East Portal"),
+        (tree.globex, "GXP", "Globex East Portal"),
     ] {
         app.post_created(
-            &t,
+            t,
             "/projects",
             json!({"org_id": org, "code": code, "name": name}),
         )
         .await;
         app.post_created(
-            &t,
+            t,
             "/teams",
             json!({"org_id": org, "name": format!("{name} team")}),
         )
@@ -57,15 +52,7 @@ async fn world() -> World {
     }
     let olga = app.signed_in_browser("olga@acme.example").await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    World {
-        app,
-        t,
-        acme,
-        east,
-        globex,
-        secret,
-        olga,
-    }
+    World { tree, secret, olga }
 }
 
 fn options(html: &str) -> usize {
@@ -79,7 +66,7 @@ async fn suggestions_list_only_what_the_viewer_may_choose() {
     let (status, html) = w.olga.get_page("/pick/orgs?q=east").await;
     assert_eq!(status, S::OK);
     assert!(
-        html.contains("value=\"EAST\"") && html.contains("Acme / East"),
+        html.contains("value=\"ACME-EAST\"") && html.contains("Acme / East"),
         "{html}"
     );
     assert!(
@@ -110,7 +97,7 @@ async fn suggestions_list_only_what_the_viewer_may_choose() {
 
     // The root owner: everything but what lies behind the privacy border.
     let (_, html) = w.app.get_page("/pick/orgs?q=east").await;
-    assert!(html.contains("value=\"EAST\""), "{html}");
+    assert!(html.contains("value=\"ACME-EAST\""), "{html}");
     assert!(!html.contains("Secret"), "behind the border: {html}");
     let (_, html) = w.app.get_page("/pick/projects?q=portal").await;
     assert!(html.contains("ACP") && html.contains("GXP"), "{html}");
@@ -134,9 +121,15 @@ async fn suggestions_list_only_what_the_viewer_may_choose() {
 async fn a_form_takes_a_code_a_path_or_an_id_and_refuses_the_rest_alike() {
     let w = world().await;
     // Olga creates teams through the plain form (no JavaScript).
-    for (i, typed) in ["EAST", "east", "Acme / East", &w.east.to_string(), "#ACME"]
-        .iter()
-        .enumerate()
+    for (i, typed) in [
+        "ACME-EAST",
+        "acme-east",
+        "Acme / East",
+        &w.east.to_string(),
+        "#ACME",
+    ]
+    .iter()
+    .enumerate()
     {
         let typed = if *typed == "#ACME" {
             format!("#{}", w.acme)
@@ -219,7 +212,7 @@ async fn other_forms_resolve_their_pickers_too() {
     let (status, html) = w.olga.get_page(&format!("{project}/edit")).await;
     assert_eq!(status, S::OK);
     assert!(
-        html.contains("name=\"org_id\" value=\"EAST\""),
+        html.contains("name=\"org_id\" value=\"ACME-EAST\""),
         "prefilled: {html}"
     );
     let response = w
@@ -240,16 +233,19 @@ async fn other_forms_resolve_their_pickers_too() {
         .olga
         .get_page(&format!("/projects/new?org_id={}", w.east))
         .await;
-    assert!(html.contains("name=\"org_id\" value=\"EAST\""), "{html}");
+    assert!(
+        html.contains("name=\"org_id\" value=\"ACME-EAST\""),
+        "{html}"
+    );
 
     // A group, and the group's grant form.
     let response = w
         .olga
-        .submit_form("/groups/new", &[("name", "Crew"), ("org_id", "east")])
+        .submit_form("/groups/new", &[("name", "Crew"), ("org_id", "acme-east")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
     let group = location(&response);
-    let viewer = w.app.role_id(&w.t, "Viewer").await.to_string();
+    let viewer = w.app.role_id(&w.ada, "Viewer").await.to_string();
     let response = w
         .olga
         .submit_form(
@@ -273,7 +269,11 @@ async fn other_forms_resolve_their_pickers_too() {
         .olga
         .submit_form(
             &format!("{group}/grants"),
-            &[("role_id", &viewer), ("org_id", "EAST"), ("reach", "below")],
+            &[
+                ("role_id", &viewer),
+                ("org_id", "ACME-EAST"),
+                ("reach", "below"),
+            ],
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
@@ -282,7 +282,7 @@ async fn other_forms_resolve_their_pickers_too() {
     // answers like an unknown one.
     let (status, html) = w
         .olga
-        .get_page("/access/explain?email=olga%40acme.example&permission=org.view&org_id=EAST")
+        .get_page("/access/explain?email=olga%40acme.example&permission=org.view&org_id=ACME-EAST")
         .await;
     assert_eq!(status, S::OK, "{html}");
     assert!(html.contains("data-testid=\"explain-answer\""));
@@ -291,7 +291,7 @@ async fn other_forms_resolve_their_pickers_too() {
         let (status, html) = w
             .olga
             .get_page(&format!(
-                "/access/explain?email={who}&permission=org.view&org_id=EAST"
+                "/access/explain?email={who}&permission=org.view&org_id=ACME-EAST"
             ))
             .await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY);
@@ -301,14 +301,17 @@ async fn other_forms_resolve_their_pickers_too() {
     assert_eq!(bodies[0], bodies[1]);
 
     // The audit log's org filter takes a code; another tenant's is refused.
-    let (status, html) = w.olga.get_page("/audit?org_id=east").await;
+    let (status, html) = w.olga.get_page("/audit?org_id=acme-east").await;
     assert_eq!(status, S::OK, "{html}");
-    assert!(html.contains("name=\"org_id\" value=\"EAST\""), "{html}");
+    assert!(
+        html.contains("name=\"org_id\" value=\"ACME-EAST\""),
+        "{html}"
+    );
     let (status, _) = w.olga.get_page("/audit?org_id=GLOBEX").await;
     assert_eq!(status, S::UNPROCESSABLE_ENTITY);
 
     // Moving an org: the new parent by path; never under itself.
-    let north = w.app.create_org(&w.t, w.acme, "North", "NORTH").await;
+    let north = w.app.create_org(&w.ada, w.acme, "North", "NORTH").await;
     let response = w
         .app
         .submit_form(&format!("/orgs/{north}/move"), &[("parent_id", "NORTH")])
@@ -324,7 +327,7 @@ async fn other_forms_resolve_their_pickers_too() {
         .submit_form(&format!("/orgs/{north}/move"), &[("parent_id", "Globex")])
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let (_, body) = w.app.get_json(&w.t, format!("/orgs/{north}")).await;
+    let (_, body) = w.app.get_json(&w.ada, format!("/orgs/{north}")).await;
     assert_eq!(body["parent_id"], w.globex, "{body}");
 }
 

@@ -162,9 +162,9 @@ async fn a_taken_org_code_answers_the_same_whoever_holds_it() {
             .await
         }
     };
-    // GLOBEX is another tenant's (hidden from Olga); EAST is her own.
+    // GLOBEX is another tenant's (hidden from Olga); ACME-EAST is her own.
     let hidden = make("globex").await;
-    let own = make("EAST").await;
+    let own = make("ACME-EAST").await;
     assert_eq!(hidden.0, S::CONFLICT, "{}", hidden.1);
     assert_eq!(hidden, own);
     assert_eq!(hidden.1["error"]["fields"]["code"], ORG_CODE_TAKEN);

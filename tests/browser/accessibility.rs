@@ -158,7 +158,10 @@ async fn every_page_of_every_role_passes_axe_core() {
                     "approver@c0001.demo",
                     &["/timesheets", "/notifications"][..],
                 ),
-                ("employee@c0001.demo", &["/timesheets", "/profile"][..]),
+                (
+                    "employee@c0001.demo",
+                    &["/timesheets", "/profile", "/profile/two-factor"][..],
+                ),
             ] {
                 page.sign_in(who, "canopy-demo-2026").await?;
                 for path in pages_of(&page, extra).await? {

@@ -119,7 +119,7 @@ pub fn edit_as(
     audit::record(
         conn,
         actor,
-        Event::new("project.assignment_changed", "project", Some(p.id))
+        Event::new("project.assignment_changed", Target::Project, Some(p.id))
             .org(p.org_id)
             .before(json!({"assignment": a}))
             .after(json!({"assignment": after})),

@@ -13,7 +13,7 @@ use crate::db::{
     self, Conn,
     schema::{project_assignments, projects, users},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{self, Project, ProjectStatus};
 use crate::domain::user::User;
@@ -430,7 +430,7 @@ pub fn put(
     audit::record(
         conn,
         actor,
-        Event::new("project.assignment_put", "project", Some(project_id))
+        Event::new("project.assignment_put", Target::Project, Some(project_id))
             .org(project.org_id)
             .before(json!({"assignment": same}))
             .after(json!({"assignment": after, "email": user.email})),
@@ -484,12 +484,14 @@ pub fn end(
     audit::record(
         conn,
         actor,
-        Event::new("project.assignment_ended", "project", Some(project_id.0))
-            .org(project.org_id)
-            .before(json!({"assignments": open}))
-            .after(
-                json!({"user_id": user_id, "ended": ended, "deleted": removed, "end_date": today}),
-            ),
+        Event::new(
+            "project.assignment_ended",
+            Target::Project,
+            Some(project_id.0),
+        )
+        .org(project.org_id)
+        .before(json!({"assignments": open}))
+        .after(json!({"user_id": user_id, "ended": ended, "deleted": removed, "end_date": today})),
     )
 }
 

@@ -18,6 +18,26 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Sign-ins as {target} were held back",
     ),
     (
+        "two_factor.enrolled",
+        "Two-factor sign-in turned on",
+        "{who} turned on two-factor sign-in for {target}",
+    ),
+    (
+        "two_factor.turned_off",
+        "Two-factor sign-in turned off",
+        "{who} turned off two-factor sign-in for {target}",
+    ),
+    (
+        "two_factor.reset",
+        "Two-factor sign-in reset",
+        "{who} reset the two-factor sign-in of {target}",
+    ),
+    (
+        "two_factor.recovery_code_used",
+        "Recovery code used",
+        "{who} signed in as {target} with a recovery code",
+    ),
+    (
         "auth.reset_requested",
         "Password reset asked for",
         "A password reset was asked for {target}",
@@ -120,12 +140,12 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     (
         "scim_token.created",
         "SCIM token created",
-        "{who} created {target}",
+        "{who} created a SCIM token for {target}",
     ),
     (
         "scim_token.revoked",
         "SCIM token revoked",
-        "{who} revoked {target}",
+        "{who} revoked a SCIM token of {target}",
     ),
     ("role.created", "Role created", "{who} created {target}"),
     ("role.updated", "Role changed", "{who} changed {target}"),
@@ -244,6 +264,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
 /// timesheet action), with their labels.
 pub const AREAS: &[(&str, &str)] = &[
     ("auth.", "Signing in"),
+    ("two_factor.", "Two-factor sign-in"),
     ("org.", "Organizations"),
     ("user.", "People"),
     ("token.", "API tokens"),

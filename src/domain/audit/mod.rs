@@ -34,6 +34,23 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What an entry is about (`audit_log.target_type`): the kind of the
+    /// record `target_id` names.
+    pub enum Target {
+        User = "user",
+        Org = "org",
+        Role = "role",
+        Grant = "grant",
+        GrantInvitation = "grant_invitation",
+        Project = "project",
+        Timesheet = "timesheet",
+        Group = "group",
+        Team = "team",
+        ApiToken = "api_token",
+    }
+}
+
 /// Who is making a change, and from where.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -97,7 +114,7 @@ impl Actor {
 #[derive(Clone, Debug)]
 pub struct Event {
     action: &'static str,
-    target_type: &'static str,
+    target_type: Target,
     target_id: Option<i64>,
     org_id: Option<i64>,
     before: Option<Value>,
@@ -106,7 +123,7 @@ pub struct Event {
 
 impl Event {
     /// `action` is `area.verb`, e.g. `user.created`; the target is what changed.
-    pub fn new(action: &'static str, target_type: &'static str, target_id: Option<i64>) -> Self {
+    pub fn new(action: &'static str, target_type: Target, target_id: Option<i64>) -> Self {
         Event {
             action,
             target_type,
@@ -164,7 +181,7 @@ pub struct Entry {
     pub actor_token_id: Option<i64>,
     pub via: Via,
     pub action: String,
-    pub target_type: String,
+    pub target_type: Target,
     pub target_id: Option<i64>,
     pub org_id: Option<i64>,
     pub ip: Option<String>,
@@ -186,7 +203,7 @@ pub fn recent_for_user(
             audit_log::actor_user_id
                 .eq(user_id)
                 .or(audit_log::target_type
-                    .eq("user")
+                    .eq(Target::User)
                     .and(audit_log::target_id.eq(user_id))),
         )
         .order(audit_log::id.desc())
@@ -226,7 +243,7 @@ pub fn count_by_ip_since(
 pub fn count_by_target_since(
     conn: &mut Conn,
     action: &str,
-    target_type: &str,
+    target_type: Target,
     target_id: i64,
     since: NaiveDateTime,
 ) -> Result<i64> {
@@ -251,7 +268,7 @@ pub fn by_action(conn: &mut Conn, action: &str) -> Result<Vec<Entry>> {
 /// The latest entries about one target, newest first.
 pub fn recent_for_target(
     conn: &mut Conn,
-    target_type: &str,
+    target_type: Target,
     target_id: i64,
     limit: i64,
 ) -> Result<Vec<Entry>> {
@@ -272,7 +289,7 @@ pub struct Search {
     pub actor_id: Option<i64>,
     /// An exact action, or a prefix ending in `.` (`timesheet.`).
     pub action: Option<String>,
-    pub target_type: Option<String>,
+    pub target_type: Option<Target>,
     pub target_id: Option<i64>,
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
@@ -325,7 +342,7 @@ pub fn search(
             };
         }
         if let Some(t) = &search.target_type {
-            q = q.filter(audit_log::target_type.eq(t.clone()));
+            q = q.filter(audit_log::target_type.eq(*t));
         }
         if let Some(t) = search.target_id {
             q = q.filter(audit_log::target_id.eq(t));
@@ -390,7 +407,14 @@ impl SearchInput {
             org_id,
             actor_id: number(&mut errors, "actor_id", &self.actor_id),
             action: text(&self.action),
-            target_type: text(&self.target_type),
+            target_type: query_text(&self.target_type).and_then(|raw| {
+                Target::parse(raw).or_else(|| {
+                    let known: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
+                    let message = format!("target_type must be one of {}.", known.join(", "));
+                    errors.add("target_type", message);
+                    None
+                })
+            }),
             target_id: number(&mut errors, "target_id", &self.target_id),
             from: date(&mut errors, "from", &self.from),
             to: date(&mut errors, "to", &self.to),

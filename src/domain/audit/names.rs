@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::Entry;
+use super::{Entry, Target};
 use crate::authz::{Access, Permission};
 use crate::db::Conn;
 use crate::db::schema::{groups, orgs, projects, roles, teams, timesheets, users};
@@ -41,16 +41,19 @@ impl Kind {
         })
     }
 
-    /// The kind an entry's target is.
-    pub fn of_target(target_type: &str) -> Option<Kind> {
-        Some(match target_type {
-            "user" => Kind::User,
-            "org" => Kind::Org,
-            "project" => Kind::Project,
-            "team" => Kind::Team,
-            "group" => Kind::Group,
-            "role" => Kind::Role,
-            _ => return None,
+    /// The kind an entry's target is, when it is one that has a name
+    /// (a timesheet, a grant, an invitation or a token has none).
+    pub fn of_target(target: Target) -> Option<Kind> {
+        Some(match target {
+            Target::User => Kind::User,
+            Target::Org => Kind::Org,
+            Target::Project => Kind::Project,
+            Target::Team => Kind::Team,
+            Target::Group => Kind::Group,
+            Target::Role => Kind::Role,
+            Target::Timesheet | Target::Grant | Target::GrantInvitation | Target::ApiToken => {
+                return None;
+            }
         })
     }
 
@@ -105,9 +108,9 @@ impl Names {
                 wanted.entry(Kind::Org).or_default().insert(o);
             }
             if let Some(id) = e.target_id {
-                if let Some(kind) = Kind::of_target(&e.target_type) {
+                if let Some(kind) = Kind::of_target(e.target_type) {
                     wanted.entry(kind).or_default().insert(id);
-                } else if e.target_type == "timesheet" {
+                } else if e.target_type == Target::Timesheet {
                     sheet_ids.push(id);
                 }
             }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::actions;
 use super::names::{Kind, Names};
-use super::{Entry, Via};
+use super::{Entry, Target, Via};
 use crate::authz::Access;
 use crate::db::{Conn, schema::users};
 use crate::error::Result;
@@ -147,7 +147,7 @@ fn target(entry: &Entry, names: &Names) -> Vec<Part> {
     let Some(id) = entry.target_id else {
         return vec![Part::words("someone")];
     };
-    if entry.target_type == "timesheet" {
+    if entry.target_type == Target::Timesheet {
         let Some((owner, week)) = names.sheets.get(&id) else {
             return vec![Part::words("a week")];
         };
@@ -161,12 +161,11 @@ fn target(entry: &Entry, names: &Names) -> Vec<Part> {
             None => vec![Part::words(format!("someone’s week of {}", day(*week)))],
         };
     }
-    let Some(kind) = Kind::of_target(&entry.target_type) else {
-        return vec![Part::words(match entry.target_type.as_str() {
-            "api_token" => "an API token",
-            "scim_token" => "a SCIM token",
-            "grant" => "a grant",
-            "grant_invitation" => "an invitation",
+    let Some(kind) = Kind::of_target(entry.target_type) else {
+        return vec![Part::words(match entry.target_type {
+            Target::ApiToken => "an API token",
+            Target::Grant => "a grant",
+            Target::GrantInvitation => "an invitation",
             _ => "something",
         })];
     };
@@ -438,7 +437,7 @@ mod tests {
             actor_token_id: None,
             via: Via::System,
             action: action.into(),
-            target_type: "timesheet".into(),
+            target_type: Target::Timesheet,
             target_id: Some(7),
             org_id: None,
             ip: None,

@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::authz::roles::BuiltinRole;
 use crate::db::{Conn, Db, schema::orgs};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::{epoch, role, timesheet};
 use crate::error::{Error, Result};
 
@@ -546,7 +546,7 @@ pub fn generate(
         audit::record(
             conn,
             &Actor::cli(),
-            Event::new("demo.generated", "org", Some(root))
+            Event::new("demo.generated", Target::Org, Some(root))
                 .org(root)
                 .after(json!({
                     "orgs": summary.orgs, "users": summary.users, "projects": summary.projects,

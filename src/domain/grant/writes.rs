@@ -10,7 +10,7 @@ use crate::db::{
     self, Conn,
     schema::{grants, groups, users},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::role::{self, Role};
 use crate::domain::{epoch, user};
@@ -182,7 +182,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: &NewGrant) -> Result<Grant> {
     audit::record(
         conn,
         actor,
-        Event::new("grant.created", "grant", Some(id))
+        Event::new("grant.created", Target::Grant, Some(id))
             .org(new.org_id)
             .after(json!({
                 "role": role.name,
@@ -290,7 +290,7 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: i64) -> Result<Grant> {
     }
     let role = role::find(conn, grant.role_id)?;
     tell_holders(conn, actor, &grant, &role.name, false)?;
-    let mut event = Event::new("grant.revoked", "grant", Some(id)).before(json!({
+    let mut event = Event::new("grant.revoked", Target::Grant, Some(id)).before(json!({
         "role": role.name,
         "user_id": grant.user_id,
         "group_id": grant.group_id,

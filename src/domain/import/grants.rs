@@ -52,7 +52,7 @@ pub(super) fn give(
     let key = validate::key(role_name);
     let role = role::usable_at_org(conn, org_id)?
         .into_iter()
-        .find(|r| validate::key(&r.name) == key || r.builtin_key.as_deref() == Some(&key))
+        .find(|r| validate::key(&r.name) == key || r.builtin_key.is_some_and(|b| b.as_str() == key))
         .ok_or_else(|| {
             FieldErrors::single("role", format!("There is no role \"{role_name}\" here."))
         })?;

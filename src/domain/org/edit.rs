@@ -9,7 +9,7 @@ use crate::db::{
     self, Conn,
     schema::{org_closure, orgs},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::{epoch, validate};
 use crate::error::{Error, FieldErrors, Result};
 
@@ -143,7 +143,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
     audit::record(
         conn,
         actor,
-        Event::new("org.created", "org", Some(id))
+        Event::new("org.created", Target::Org, Some(id))
             .org(id)
             .after(&org),
     )?;
@@ -210,7 +210,7 @@ pub fn update(
     audit::record(
         conn,
         actor,
-        Event::new("org.updated", "org", Some(id))
+        Event::new("org.updated", Target::Org, Some(id))
             .org(id)
             .before(&before)
             .after(&after),

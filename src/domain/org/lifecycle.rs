@@ -9,7 +9,7 @@ use crate::db::{
     Conn,
     schema::{groups, org_closure, org_settings, orgs, projects, teams, users},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::epoch;
 use crate::error::{Error, FieldErrors, Result};
 
@@ -52,7 +52,7 @@ pub fn set_archived(
     audit::record(
         conn,
         actor,
-        Event::new(action, "org", Some(id))
+        Event::new(action, Target::Org, Some(id))
             .org(id)
             .before(serde_json::json!({"status": org.status}))
             .after(serde_json::json!({"status": status})),
@@ -91,7 +91,7 @@ pub fn set_privacy(
     audit::record(
         conn,
         actor,
-        Event::new("org.privacy_changed", "org", Some(id))
+        Event::new("org.privacy_changed", Target::Org, Some(id))
             .org(id)
             .before(serde_json::json!({"privacy_mode": org.privacy_mode}))
             .after(serde_json::json!({"privacy_mode": on})),
@@ -208,7 +208,7 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
     audit::record(
         conn,
         actor,
-        Event::new("org.deleted", "org", Some(id))
+        Event::new("org.deleted", Target::Org, Some(id))
             .org(org.parent_id.unwrap_or(id))
             .before(&org)
             .after(serde_json::json!({"revoked_grants": revoked, "deleted_roles": dropped_roles})),

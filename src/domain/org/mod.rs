@@ -14,7 +14,7 @@ use crate::db::{
     self, Conn,
     schema::{org_closure, orgs},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::validate;
 use crate::error::Result;
 
@@ -170,7 +170,7 @@ pub fn ensure_root(conn: &mut Conn, name: &str) -> Result<Org> {
     audit::record(
         conn,
         &Actor::system(),
-        Event::new("org.created", "org", Some(root.id))
+        Event::new("org.created", Target::Org, Some(root.id))
             .org(root.id)
             .after(&root),
     )?;

@@ -8,7 +8,7 @@ use crate::db::{
     Conn,
     schema::{org_closure, orgs},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::{epoch, validate};
 use crate::error::{Error, FieldErrors, Result};
 
@@ -142,7 +142,7 @@ pub fn move_to(
     audit::record(
         conn,
         actor,
-        Event::new("org.moved", "org", Some(id))
+        Event::new("org.moved", Target::Org, Some(id))
             .org(id)
             .before(serde_json::json!({"parent_id": old_parent}))
             .after(serde_json::json!({"parent_id": new_parent.id, "subtree_size": members.len()})),

@@ -8,7 +8,7 @@ use crate::db::{
     self, Conn,
     schema::{grants, project_assignments, projects},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::ids::{OrgId, ProjectId};
 use crate::domain::{epoch, org, tenant, validate};
 use crate::error::{Error, Result};
@@ -76,7 +76,7 @@ pub fn create(
     audit::record(
         conn,
         actor,
-        Event::new("project.created", "project", Some(id))
+        Event::new("project.created", Target::Project, Some(id))
             .org(org_id)
             .after(&project),
     )?;
@@ -119,7 +119,7 @@ pub fn update(
     audit::record(
         conn,
         actor,
-        Event::new("project.updated", "project", Some(id))
+        Event::new("project.updated", Target::Project, Some(id))
             .org(after.org_id)
             .before(&before)
             .after(&after),
@@ -172,7 +172,7 @@ pub fn move_to(
     audit::record(
         conn,
         actor,
-        Event::new("project.moved", "project", Some(id))
+        Event::new("project.moved", Target::Project, Some(id))
             .org(new_org_id)
             .before(json!({"org_id": before.org_id}))
             .after(json!({"org_id": new_org_id})),
@@ -212,7 +212,7 @@ pub fn delete(conn: &mut Conn, actor: &Actor, id: i64, version: Option<i64>) -> 
     audit::record(
         conn,
         actor,
-        Event::new("project.deleted", "project", Some(id))
+        Event::new("project.deleted", Target::Project, Some(id))
             .org(project.org_id)
             .before(&project)
             .after(json!({"revoked_grants": revoked})),

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
 
 use super::Cell;
+use crate::domain::timesheet::SheetStatus;
 
 /// Reading what a statement answers: the report's cells.
 pub(super) trait Row:
@@ -60,8 +61,10 @@ pub(super) struct Entry {
     minutes: i32,
     #[diesel(sql_type = Text)]
     note: String,
+    /// The sheet's (a closed set: read as one, so an unknown stored value
+    /// is an error, not a cell).
     #[diesel(sql_type = Text)]
-    status: String,
+    status: SheetStatus,
     #[diesel(sql_type = BigInt)]
     total_rows: i64,
 }
@@ -75,7 +78,7 @@ impl Row for Entry {
             Cell::Text(self.project_name),
             Cell::Hours(i64::from(self.minutes)),
             Cell::Text(self.note),
-            Cell::Text(self.status),
+            Cell::Text(self.status.to_string()),
         ]
     }
     fn total_rows(&self) -> i64 {
@@ -127,8 +130,10 @@ pub(super) struct Overview {
     user_name: String,
     #[diesel(sql_type = Date)]
     week_start: NaiveDate,
+    /// The sheet's (a closed set: read as one, so an unknown stored value
+    /// is an error, not a cell).
     #[diesel(sql_type = Text)]
-    status: String,
+    status: SheetStatus,
     #[diesel(sql_type = BigInt)]
     minutes: i64,
     #[diesel(sql_type = BigInt)]
@@ -140,7 +145,7 @@ impl Row for Overview {
         vec![
             Cell::Text(self.user_name),
             Cell::Date(self.week_start),
-            Cell::Text(self.status),
+            Cell::Text(self.status.to_string()),
             Cell::Hours(self.minutes),
         ]
     }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::authz::{Access, Permission};
 use crate::db::{self, Conn, schema::scim_tokens};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::secrets;
 use crate::domain::user::{self, User};
 use crate::domain::validate;
@@ -87,9 +87,11 @@ pub fn create_as(
     audit::record(
         conn,
         actor,
-        Event::new("scim_token.created", "scim_token", Some(id))
+        // About the org whose token it is (the audit log's targets are the
+        // records people know; the token's id is in the change).
+        Event::new("scim_token.created", Target::Org, Some(org_id))
             .org(org_id)
-            .after(json!({"org_id": org_id, "name": token.name})),
+            .after(json!({"scim_token_id": id, "name": token.name})),
     )?;
     Ok((token, secret))
 }
@@ -134,9 +136,9 @@ pub fn revoke_as(
     audit::record(
         conn,
         actor,
-        Event::new("scim_token.revoked", "scim_token", Some(id))
+        Event::new("scim_token.revoked", Target::Org, Some(token.org_id))
             .org(token.org_id)
-            .before(json!({"name": token.name}))
+            .before(json!({"scim_token_id": id, "name": token.name}))
             .after(json!({"revoked": true})),
     )?;
     find(conn, id)

@@ -15,7 +15,7 @@ use crate::db::{
     self, Conn,
     schema::{time_entries, timesheets},
 };
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::project::ProjectStatus;
 use crate::domain::user::User;
 use crate::domain::{assignment, org, validate};
@@ -219,7 +219,7 @@ pub fn save(
         audit::record(
             conn,
             actor,
-            Event::new("timesheet.saved", "timesheet", Some(sheet_id))
+            Event::new("timesheet.saved", Target::Timesheet, Some(sheet_id))
                 .org(user.org_id)
                 .before(json!({"cells": before}))
                 .after(json!({"user_id": user.id, "week_start": week_start, "cells": after})),

@@ -9,7 +9,7 @@ use super::{HistoryChange, Part, PartStatus, Timesheet, hours};
 use crate::authz::Snapshot;
 use crate::db::{self, Conn, schema::timesheet_history};
 use crate::domain::approval;
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::notification::{self, Notice, NoticeKind, kind};
 use crate::domain::project;
 use crate::domain::user::User;
@@ -98,7 +98,7 @@ pub(super) fn audit_transition(
     audit::record(
         conn,
         actor,
-        Event::new(action, "timesheet", Some(sheet.id))
+        Event::new(action, Target::Timesheet, Some(sheet.id))
             .org(owner.org_id)
             .before(json!({"status": sheet.status, "version": sheet.version - 1}))
             .after(after),

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{SheetStatus, rules, week_start_of};
 use crate::db::{Conn, Db, schema::timesheets};
 use crate::domain::assignment;
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::notification::{self, Notice, kind};
 use crate::domain::user::User;
 use crate::error::Result;
@@ -126,7 +126,7 @@ fn record(
     audit::record(
         conn,
         actor,
-        Event::new("timesheet.reminders_sent", "timesheet", None).after(after),
+        Event::new("timesheet.reminders_sent", Target::Timesheet, None).after(after),
     )?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::{self, Conn, schema::users};
-use crate::domain::audit::{self, Actor, Event};
+use crate::domain::audit::{self, Actor, Event, Target};
 use crate::domain::epoch;
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::session;
@@ -61,7 +61,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, new: NewUser) -> Result<User> {
     audit::record(
         conn,
         actor,
-        Event::new("user.created", "user", Some(id))
+        Event::new("user.created", Target::User, Some(id))
             .org(user.org_id)
             .after(user.audit_view()),
     )?;
@@ -106,7 +106,7 @@ pub fn set_status(conn: &mut Conn, actor: &Actor, id: i64, status: UserStatus) -
     audit::record(
         conn,
         actor,
-        Event::new(action, "user", Some(id))
+        Event::new(action, Target::User, Some(id))
             .org(after.org_id)
             .before(json!({"status": before.status}))
             .after(json!({"status": after.status})),
@@ -128,7 +128,7 @@ pub fn set_password_hash(conn: &mut Conn, actor: &Actor, id: i64, hash: &str) ->
     audit::record(
         conn,
         actor,
-        Event::new("user.password_changed", "user", Some(id)).org(user.org_id),
+        Event::new("user.password_changed", Target::User, Some(id)).org(user.org_id),
     )?;
     Ok(user)
 }
@@ -144,7 +144,7 @@ pub fn end_all_sessions(conn: &mut Conn, actor: &Actor, id: i64) -> Result<()> {
     audit::record(
         conn,
         actor,
-        Event::new("user.sessions_ended", "user", Some(id)).org(user.org_id),
+        Event::new("user.sessions_ended", Target::User, Some(id)).org(user.org_id),
     )
 }
 
@@ -217,7 +217,7 @@ pub fn update_profile(
     audit::record(
         conn,
         actor,
-        Event::new("user.updated", "user", Some(id))
+        Event::new("user.updated", Target::User, Some(id))
             .org(after.org_id)
             .before(before.audit_view())
             .after(after.audit_view()),
@@ -280,7 +280,7 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: i64, patch: &UserPatch) -> Res
         audit::record(
             conn,
             actor,
-            Event::new("user.email_changed", "user", Some(id))
+            Event::new("user.email_changed", Target::User, Some(id))
                 .org(after.org_id)
                 .before(json!({"email": before.email}))
                 .after(json!({"email": after.email, "links_voided": voided})),
@@ -324,7 +324,7 @@ pub fn move_home(
     audit::record(
         conn,
         actor,
-        Event::new("user.moved", "user", Some(id))
+        Event::new("user.moved", Target::User, Some(id))
             .org(org_id)
             .before(json!({"org_id": before.org_id}))
             .after(json!({"org_id": org_id})),

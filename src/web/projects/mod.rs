@@ -419,7 +419,12 @@ async fn render_show_listed(
             )?;
             // The project's own trail, for those who may read the audit log there.
             let activity = if access.can(Permission::AuditView, p.org_id) {
-                crate::domain::audit::recent_for_target(conn, "project", id, 20)?
+                crate::domain::audit::recent_for_target(
+                    conn,
+                    crate::domain::audit::Target::Project,
+                    id,
+                    20,
+                )?
             } else {
                 vec![]
             };

@@ -160,7 +160,8 @@ struct ShowPage {
     layout: Layout,
     user: User,
     org_path: String,
-    groups: Vec<(Group, bool)>,
+    /// Each group with whether the person owns it and whether the viewer may open it.
+    groups: Vec<(Group, bool, bool)>,
     grants: Vec<GrantView>,
     projects: Vec<(
         crate::domain::assignment::Assignment,
@@ -169,6 +170,7 @@ struct ShowPage {
     teams: Vec<(crate::domain::team::Team, bool)>,
     can_manage: bool,
     is_me: bool,
+    two_factor_on: bool,
     /// "Grant a role", when the viewer may grant somewhere.
     grant: Option<granting::GrantBox>,
     errors: FieldErrors,
@@ -192,16 +194,23 @@ async fn show_page(
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let shown_errors = errors.clone();
-    let (u, org_path, groups, grants, projects, teams, grant) = me
+    let (u, org_path, groups, grants, projects, teams, grant, two_factor_on) = me
         .db()
         .read(move |conn| {
             let u = user::find_visible(conn, &access, id)?;
+            let two_factor_on = crate::domain::two_factor::is_on(conn, u.id)?;
             let org_path = org_paths(conn, &access, &[u.org_id])?
                 .remove(&u.org_id)
                 .unwrap_or_default();
+            // One knows one's own groups; a page opens where one views
+            // groups there, or owns the group.
             let groups = group::of_user(conn, id)?
                 .into_iter()
-                .filter(|(g, _)| access.can(Permission::GroupView, g.org_id))
+                .filter_map(|(g, owner)| {
+                    let views = access.can(Permission::GroupView, g.org_id);
+                    let opens = views || (owner && id == access.user_id);
+                    (views || id == access.user_id).then_some((g, owner, opens))
+                })
                 .collect();
             let grants = grant::known_to(conn, &access, id)?;
             let today = crate::db::now().date();
@@ -214,7 +223,16 @@ async fn show_page(
                 .filter(|(t, _)| access.can(Permission::TeamView, t.org_id))
                 .collect();
             let grant = granting::grant_box(conn, &access, &u, typed, &shown_errors)?;
-            Ok((u, org_path, groups, grants, projects, teams, grant))
+            Ok((
+                u,
+                org_path,
+                groups,
+                grants,
+                projects,
+                teams,
+                grant,
+                two_factor_on,
+            ))
         })
         .await?;
     let layout = me.ctx.layout(u.display_name.clone(), "users")?;
@@ -222,6 +240,7 @@ async fn show_page(
         layout,
         can_manage: me.access.can(Permission::UserManage, u.org_id),
         is_me: u.id == me.user.id,
+        two_factor_on,
         user: u,
         org_path,
         groups,

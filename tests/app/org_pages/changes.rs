@@ -6,7 +6,7 @@ use super::*;
 async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
     let s = scoped().await;
     let (_, html) = s.olga.get_page(&format!("/orgs/{}/settings", s.east)).await;
-    let v = version_of(&s.app, &s.t, s.east).await;
+    let v = version_of(&s.app, &s.ada, s.east).await;
     assert!(html.contains(&format!("name=\"version\" value=\"{v}\"")));
     let response = s
         .olga
@@ -16,7 +16,7 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let bumped = version_of(&s.app, &s.t, s.east).await;
+    let bumped = version_of(&s.app, &s.ada, s.east).await;
     assert_ne!(bumped, v, "a settings change bumps the version");
     // The same (now stale) form again: 409, nothing changes.
     for (path, fields) in [
@@ -68,7 +68,7 @@ async fn settings_carry_the_orgs_version_and_a_stale_one_answers_409() {
 #[tokio::test]
 async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409() {
     let s = scoped().await;
-    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
+    let west = s.west;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let response = s
         .app
@@ -84,7 +84,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
         .unwrap();
 
     // Every form holds a version; one changed in the meantime answers 409.
-    let stale = version_of(&s.app, &s.t, north).await;
+    let stale = version_of(&s.app, &s.ada, north).await;
     let response = s
         .app
         .submit_form(
@@ -115,12 +115,12 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
         let response = s.app.submit_form(&path, &fields).await;
         assert_eq!(response.status(), S::CONFLICT, "{path}");
     }
-    let (_, after) = s.app.get_json(&s.t, format!("/orgs/{north}")).await;
+    let (_, after) = s.app.get_json(&s.ada, format!("/orgs/{north}")).await;
     assert_eq!(after["parent_id"], s.acme, "nothing changed: {after}");
     assert_eq!(after["status"], "active");
     assert_eq!(after["privacy_mode"], false);
 
-    let v = version_of(&s.app, &s.t, north).await;
+    let v = version_of(&s.app, &s.ada, north).await;
     let response = s
         .app
         .submit_form(
@@ -133,12 +133,12 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
         format!("/orgs/{north}/archive"),
         format!("/orgs/{north}/restore"),
     ] {
-        let v = version_of(&s.app, &s.t, north).await;
+        let v = version_of(&s.app, &s.ada, north).await;
         let response = s.app.submit_form(&path, &[("version", &v)]).await;
         assert_eq!(response.status(), S::SEE_OTHER, "{path}");
     }
     s.app.add_keeper(north).await;
-    let v = version_of(&s.app, &s.t, north).await;
+    let v = version_of(&s.app, &s.ada, north).await;
     let response = s
         .app
         .submit_form(
@@ -180,7 +180,7 @@ async fn every_org_change_through_pages_is_audited_and_stale_versions_answer_409
 #[tokio::test]
 async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
     let s = scoped().await;
-    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
+    let west = s.west;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for (name, code) in [("   ", "N1"), (" EAST ", "N2"), ("east", "N3")] {
         let response = s
@@ -196,20 +196,20 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
             "{name:?}"
         );
     }
-    let v = version_of(&s.app, &s.t, west).await;
+    let v = version_of(&s.app, &s.ada, west).await;
     let response = s
         .app
         .submit_form(
             &format!("/orgs/{west}/edit"),
-            &[("name", " East"), ("code", "WEST"), ("version", &v)],
+            &[("name", " East"), ("code", "ACME-WEST"), ("version", &v)],
         )
         .await;
     assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("Another organization here already has this name."));
-    let (_, list) = s.app.get_json(&s.t, "/orgs").await;
-    assert_eq!(list["total"], 4, "nothing created");
-    let (_, after) = s.app.get_json(&s.t, format!("/orgs/{west}")).await;
+    let (_, list) = s.app.get_json(&s.ada, "/orgs").await;
+    assert_eq!(list["total"], 6, "nothing created: the tree's six");
+    let (_, after) = s.app.get_json(&s.ada, format!("/orgs/{west}")).await;
     assert_eq!(after["name"], "West");
     assert_eq!(after["version"].to_string(), v, "nothing changed");
 
@@ -230,11 +230,11 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
         })
         .await
         .unwrap();
-    let boston = s.app.create_org(&s.t, west, "Boston", "BOS").await;
+    let below = s.app.create_org(&s.ada, west, "Hartford", "HFD").await;
     for path in [
         format!("/orgs/{}/children", s.acme),
         format!("/orgs/{}/sub-orgs", s.acme),
-        format!("/orgs/{boston}"),
+        format!("/orgs/{below}"),
         "/orgs?q=jerry".to_string(),
     ] {
         let (status, html) = s.app.get_page(&path).await;
@@ -251,19 +251,20 @@ async fn names_are_checked_on_pages_and_shown_escaped_everywhere() {
 #[tokio::test]
 async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     let s = scoped().await;
-    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
+    let west = s.west;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     s.app.create_user("kim@acme.example", "Kim", west).await;
     s.app
         .post_created(
-            &s.t,
+            &s.ada,
             "/projects",
             json!({"org_id": s.east, "code": "P1", "name": "Pipes"}),
         )
         .await;
     let (_, html) = s.olga.get_page(&format!("/orgs/{}", s.acme)).await;
+    // East, West, and Boston below East.
     for (id, value) in [
-        ("rollup-orgs", "2"),
+        ("rollup-orgs", "3"),
         ("rollup-users", "3"),
         ("rollup-projects", "1"),
         ("rollup-hours", "0.00"),
@@ -274,7 +275,7 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
         );
     }
     // The org's own figures beside the subtree's: Olga lives at Acme, the
-    // project is East's, and both sub-orgs sit directly below.
+    // project is East's, and two of the three sub-orgs sit directly below.
     for (id, value) in [
         ("own-orgs", "2"),
         ("own-users", "1"),
@@ -288,8 +289,8 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     }
     let (_, east) = s.olga.get_page(&format!("/orgs/{}", s.east)).await;
     for (id, value) in [
-        ("rollup-orgs", "0"),
-        ("own-orgs", "0"),
+        ("rollup-orgs", "1"),
+        ("own-orgs", "1"),
         ("own-users", "1"),
         ("own-projects", "1"),
         ("rollup-projects", "1"),
@@ -301,9 +302,9 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
     }
 
     s.app
-        .post_created(&s.t, "/groups", json!({"org_id": west, "name": "Crew"}))
+        .post_created(&s.ada, "/groups", json!({"org_id": west, "name": "Crew"}))
         .await;
-    let kim = s.app.get_json(&s.t, "/users?q=kim").await.1["items"][0]["id"]
+    let kim = s.app.get_json(&s.ada, "/users?q=kim").await.1["items"][0]["id"]
         .as_i64()
         .unwrap();
     s.app
@@ -318,7 +319,7 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
         .unwrap();
     let body = s
         .app
-        .delete(&s.t, format!("/orgs/{west}"))
+        .delete(&s.ada, format!("/orgs/{west}"))
         .await
         .expect_status(S::CONFLICT);
     assert_eq!(
@@ -334,11 +335,11 @@ async fn the_overview_rolls_up_the_subtree_and_groups_block_a_delete() {
 #[tokio::test]
 async fn concurrent_moves_never_make_a_cycle() {
     let s = scoped().await;
-    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
+    let west = s.west;
     for round in 0..8 {
         let there = |id: i64, parent: i64| {
             s.app.post_json(
-                &s.t,
+                &s.ada,
                 format!("/orgs/{id}/move"),
                 json!({"parent_id": parent}),
             )

@@ -4,6 +4,7 @@
 use reqwest::StatusCode as S;
 use serde_json::json;
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 mod changes;
@@ -11,13 +12,9 @@ mod views;
 
 #[tokio::test]
 async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
-    let (app, _, t) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    let east = app.create_org(&t, acme, "East", "EAST").await;
-    let globex = app.create_org(&t, root, "Globex", "GLOBEX").await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    app.grant_role(&t, "Org admin", olga.id, acme).await;
+    let tree = Tree::new().await;
+    let (app, root, acme, east, globex) = (&tree.app, tree.root, tree.acme, tree.east, tree.globex);
+    tree.org_admin("olga@acme.example", acme).await;
 
     let browser = app.new_browser();
     assert_eq!(
@@ -85,10 +82,8 @@ async fn the_tree_and_org_pages_show_only_what_the_viewer_may_see() {
 
 #[tokio::test]
 async fn forms_explain_bad_input_and_change_nothing() {
-    let (app, _, t) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    app.create_org(&t, acme, "East", "EAST").await;
+    let tree = Tree::new().await;
+    let (app, t, acme) = (&tree.app, &tree.ada, tree.acme);
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let long = "y".repeat(5000);
@@ -120,31 +115,31 @@ async fn forms_explain_bad_input_and_change_nothing() {
             "typed values come back escaped"
         );
     }
-    let (_, list) = app.get_json(&t, "/orgs").await;
-    assert_eq!(list["total"], 3);
+    let (_, list) = app.get_json(t, "/orgs").await;
+    assert_eq!(list["total"], 6, "the tree's six: {list}");
 
     let response = app
         .submit_form(
             &format!("/orgs/{acme}/new"),
             &[
-                ("name", "West"),
-                ("code", "acme-west"),
+                ("name", "North"),
+                ("code", "acme-north"),
                 ("kind", "region"),
                 ("description", "<script>alert(1)</script>"),
             ],
         )
         .await;
     assert_eq!(response.status(), S::SEE_OTHER);
-    let west = location(&response);
-    let (_, html) = app.get_page(&west).await;
-    assert!(html.contains("ACME-WEST"), "codes are stored upper-case");
+    let north = location(&response);
+    let (_, html) = app.get_page(&north).await;
+    assert!(html.contains("ACME-NORTH"), "codes are stored upper-case");
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
 
     // A stale edit form answers 409 and keeps what was typed.
-    let (_, acme_json) = app.get_json(&t, format!("/orgs/{acme}")).await;
+    let (_, acme_json) = app.get_json(t, format!("/orgs/{acme}")).await;
     let version = acme_json["version"].as_i64().unwrap().to_string();
-    app.patch_json(&t, format!("/orgs/{acme}"), json!({"city": "Springfield"}))
+    app.patch_json(t, format!("/orgs/{acme}"), json!({"city": "Springfield"}))
         .await;
     let response = app
         .submit_form(
@@ -162,20 +157,21 @@ async fn forms_explain_bad_input_and_change_nothing() {
 
 #[tokio::test]
 async fn move_archive_restore_delete_and_settings_through_pages() {
-    let (app, _, t) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    let east = app.create_org(&t, acme, "East", "EAST").await;
-    let west = app.create_org(&t, acme, "West", "WEST").await;
+    let tree = Tree::new().await;
+    let (app, t) = (&tree.app, &tree.ada);
+    let (acme, east, west) = (tree.acme, tree.east, tree.west);
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let (status, _) = app.get_page(&format!("/orgs/{east}/move")).await;
     assert_eq!(status, S::OK);
     let picker = format!("/pick/orgs?perm=org.create&not_within={east}");
     let (_, html) = app.get_page(&format!("{picker}&q=west")).await;
-    assert!(html.contains("value=\"WEST\""), "West is an allowed parent");
+    assert!(
+        html.contains("value=\"ACME-WEST\""),
+        "West is an allowed parent"
+    );
     let (_, html) = app.get_page(&format!("{picker}&q=east")).await;
-    assert!(!html.contains("value=\"EAST\""), "not itself: {html}");
+    assert!(!html.contains("value=\"ACME-EAST\""), "not itself: {html}");
     let response = app
         .submit_form(
             &format!("/orgs/{acme}/move"),
@@ -221,7 +217,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
             .unwrap()
             .contains("1 sub-organization")
     );
-    let (status, _) = app.get_json(&t, format!("/orgs/{acme}")).await;
+    let (status, _) = app.get_json(t, format!("/orgs/{acme}")).await;
     assert_eq!(status, S::OK, "still there");
 
     assert_eq!(
@@ -289,7 +285,7 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
     );
 
     // Deleting an empty org works.
-    let empty = app.create_org(&t, acme, "Empty", "EMPTY").await;
+    let empty = app.create_org(t, acme, "Empty", "EMPTY").await;
     assert_eq!(
         app.submit_form(&format!("/orgs/{empty}/delete"), &[])
             .await
@@ -304,13 +300,10 @@ async fn move_archive_restore_delete_and_settings_through_pages() {
 
 #[tokio::test]
 async fn the_access_tab_grants_and_revokes_by_the_rules() {
-    let (app, _, t) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    let east = app.create_org(&t, acme, "East", "EAST").await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    app.grant_role(&t, "Org admin", olga.id, acme).await;
-    app.create_user("sam@acme.example", "Sam", east).await;
+    let tree = Tree::new().await;
+    let (app, t, east) = (&tree.app, &tree.ada, tree.east);
+    tree.org_admin("olga@acme.example", tree.acme).await;
+    tree.person("sam@acme.example", east).await;
 
     let browser = app.signed_in_browser("olga@acme.example").await;
     let (status, html) = browser.get_page(&format!("/orgs/{east}/access")).await;
@@ -320,7 +313,7 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
         "{html}"
     );
 
-    let (_, roles) = app.get_json(&t, format!("/roles?org_id={east}")).await;
+    let (_, roles) = app.get_json(t, format!("/roles?org_id={east}")).await;
     let id_of = |name: &str| {
         roles["items"]
             .as_array()
@@ -383,39 +376,26 @@ async fn the_access_tab_grants_and_revokes_by_the_rules() {
     assert_eq!(app.audit("grant.revoked").await.len(), 1);
 }
 
-/// Root ── Acme ── East, Ada owns the root, Olga is Org admin at Acme.
-/// Not the shared tree: these page tests add West and Globex themselves, with
-/// the bare codes (`WEST`) the pages are asserted to show and offer, and count
-/// the tree's rows.
+/// The tree with the root renamed "Zenith Holding" (a name no page below
+/// it may show) and Olga, Org admin at Acme, signed in on `olga`.
 struct Scoped {
-    app: TestApp,
-    t: String,
-    root: i64,
-    acme: i64,
-    east: i64,
+    tree: Tree,
     olga: Browser,
     olga_token: String,
 }
 
+on_the_tree!(Scoped);
+
 async fn scoped() -> Scoped {
-    let (app, _, t) = spawn_with_owner().await;
-    let root = app.root_id().await;
+    let tree = Tree::new().await;
     let rename = json!({"name": "Zenith Holding"});
-    app.patch_json(&t, format!("/orgs/{root}"), rename)
+    tree.patch_json(&tree.ada, format!("/orgs/{}", tree.root), rename)
         .await
         .expect_status(S::OK);
-    let acme = app.create_org(&t, root, "Acme", "ACME").await;
-    let east = app.create_org(&t, acme, "East", "EAST").await;
-    let olga_user = app.create_user("olga@acme.example", "Olga", acme).await;
-    app.grant_role(&t, "Org admin", olga_user.id, acme).await;
-    let olga_token = app.create_token(olga_user.id, "").await;
-    let olga = app.signed_in_browser("olga@acme.example").await;
+    let olga_token = tree.org_admin("olga@acme.example", tree.acme).await.token;
+    let olga = tree.signed_in_browser("olga@acme.example").await;
     Scoped {
-        app,
-        t,
-        root,
-        acme,
-        east,
+        tree,
         olga,
         olga_token,
     }

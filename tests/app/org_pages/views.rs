@@ -8,7 +8,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
     // A setting made at the root reaches Acme.
     s.app
         .put_json(
-            &s.t,
+            &s.ada,
             format!("/orgs/{}/settings", s.root),
             json!({"week_start": "sunday"}),
         )
@@ -60,7 +60,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
     let role = s
         .app
         .post_created(
-            &s.t,
+            &s.ada,
             "/roles",
             json!({"org_id": s.root, "name": "Zenith reader", "permissions": ["org.view"]}),
         )
@@ -79,7 +79,7 @@ async fn an_org_admin_never_sees_names_above_their_scope() {
     assert!(html.contains("Zenith Holding") && !html.contains("organizations above yours"));
     let (_, list) = s
         .app
-        .get_json(&s.t, format!("/orgs/{}/access", s.acme))
+        .get_json(&s.ada, format!("/orgs/{}/access", s.acme))
         .await;
     assert_eq!(list["total"], 2, "{list}");
     assert!(list.to_string().contains("Zenith Holding"));
@@ -92,7 +92,7 @@ async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
     let group = s
         .app
         .post_created(
-            &s.t,
+            &s.ada,
             "/groups",
             json!({"org_id": s.acme, "name": "Field crew"}),
         )
@@ -101,16 +101,16 @@ async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
     let (status, body) = s
         .app
         .put_json(
-            &s.t,
+            &s.ada,
             format!("/groups/{group_id}/members/{}", sam.id),
             json!({"owner": false}),
         )
         .await;
     assert!(status.is_success(), "{body}");
-    let viewer = s.app.role_id(&s.t, "Auditor").await;
+    let viewer = s.app.role_id(&s.ada, "Auditor").await;
     s.app
         .post_created(
-            &s.t,
+            &s.ada,
             "/grants",
             json!({"role_id": viewer, "group_id": group_id, "org_id": s.acme}),
         )
@@ -124,7 +124,7 @@ async fn group_grants_say_which_group_on_the_access_tab_and_in_explain() {
     let (_, check) = s
         .app
         .get_json(
-            &s.t,
+            &s.ada,
             format!(
                 "/check?user_id={}&permission=audit.view&org_id={}",
                 sam.id, s.acme
@@ -148,7 +148,7 @@ async fn access_and_role_lists_are_paged() {
         format!("/orgs/{}/access", s.east),
         format!("/roles?org_id={}", s.root),
     ] {
-        let (status, all) = s.app.get_json(&s.t, &path).await;
+        let (status, all) = s.app.get_json(&s.ada, &path).await;
         assert_eq!(status, S::OK, "{path}");
         assert_eq!(all["page"], 1);
         assert_eq!(all["per_page"], 50);
@@ -157,7 +157,7 @@ async fn access_and_role_lists_are_paged() {
         let sep = if path.contains('?') { '&' } else { '?' };
         let second = s
             .app
-            .get_json(&s.t, format!("{path}{sep}page=2&per_page=1"))
+            .get_json(&s.ada, format!("{path}{sep}page=2&per_page=1"))
             .await
             .expect_status(S::OK);
         assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
@@ -169,7 +169,7 @@ async fn access_and_role_lists_are_paged() {
         );
         let (status, _) = s
             .app
-            .get_json(&s.t, format!("{path}{sep}per_page=201"))
+            .get_json(&s.ada, format!("{path}{sep}per_page=201"))
             .await;
         assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{path}");
     }
@@ -179,9 +179,8 @@ async fn access_and_role_lists_are_paged() {
 #[tokio::test]
 async fn search_finds_the_viewers_matches_however_many_others_match() {
     let s = scoped().await;
-    let globex = s.app.create_org(&s.t, s.root, "Globex", "GLOBEX").await;
     // 600 matches outside Olga's scope sort before her own.
-    s.app.many_orgs(globex, "Match A", 600).await;
+    s.app.many_orgs(s.globex, "Match A", 600).await;
     s.app.many_orgs(s.east, "Match Z", 3).await;
 
     let (status, html) = s.olga.get_page("/orgs?q=match").await;
@@ -220,7 +219,6 @@ async fn search_finds_the_viewers_matches_however_many_others_match() {
 #[tokio::test]
 async fn archive_and_restore_confirm_first_and_say_what_changes() {
     let s = scoped().await;
-    let west = s.app.create_org(&s.t, s.acme, "West", "WEST").await;
     s.app.create_user("sam@acme.example", "Sam", s.east).await;
     s.app.create_user("kim@acme.example", "Kim", s.acme).await;
     s.app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -234,7 +232,8 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     let (status, html) = s.app.get_page(&format!("/orgs/{}/archive", s.acme)).await;
     assert_eq!(status, S::OK);
     assert!(html.contains("read-only"), "{html}");
-    assert!(html.contains("data-testid=\"affected-orgs\">2<"), "{html}");
+    // East, West and Boston below Acme; Olga, Kim and Sam.
+    assert!(html.contains("data-testid=\"affected-orgs\">3<"), "{html}");
     assert!(html.contains("data-testid=\"affected-users\">3<"), "{html}");
     assert!(
         html.contains("data-testid=\"affected-projects\">0<"),
@@ -284,7 +283,7 @@ async fn archive_and_restore_confirm_first_and_say_what_changes() {
     assert_eq!(response.status(), S::SEE_OTHER);
     assert_eq!(s.app.audit("org.restored").await.len(), 1);
     assert_eq!(
-        s.app.get(&format!("/orgs/{west}/edit")).await.status(),
+        s.app.get(&format!("/orgs/{}/edit", s.west)).await.status(),
         S::OK
     );
     // Olga decides nothing at Acme's parent: no page, no button.
@@ -342,7 +341,7 @@ async fn privacy_on_pages_name_only_for_ancestors_who_may_move_but_not_delete() 
         .submit_form(&format!("/orgs/{}/delete", s.acme), &[])
         .await;
     assert_eq!(response.status(), S::FORBIDDEN);
-    let (status, body) = s.app.delete(&s.t, format!("/orgs/{}", s.acme)).await;
+    let (status, body) = s.app.delete(&s.ada, format!("/orgs/{}", s.acme)).await;
     assert_eq!(status, S::FORBIDDEN, "{body}");
     assert!(body["error"].get("blocking").is_none(), "{body}");
     assert!(!body.to_string().contains("1 user"), "{body}");
@@ -387,14 +386,13 @@ async fn the_tree_is_a_keyboard_treeview_without_inline_script() {
 /// children the viewer may see.
 #[tokio::test]
 async fn living_at_an_org_shows_its_name_not_its_inside() {
-    let (app, _, ada) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    app.create_org(&ada, acme, "East", "ACME-EAST").await;
+    let tree = Tree::new().await;
+    let (app, ada, root, acme) = (&tree.app, &tree.ada, tree.root, tree.acme);
     // Hal lives at the root and runs Acme.
-    let hal = app.create_user("hal@example.com", "Hal", root).await;
-    app.grant_role(&ada, "Org admin", hal.id, acme).await;
-    let hal_t = app.create_token(hal.id, "").await;
+    let hal_t = tree
+        .member("hal@example.com", root, "Org admin", acme)
+        .await
+        .token;
     let body = app
         .get_json(&hal_t, format!("/orgs/{root}"))
         .await
@@ -424,9 +422,9 @@ async fn living_at_an_org_shows_its_name_not_its_inside() {
     // Tess views Acme itself only: Acme's node opens onto nothing she may see,
     // so the tree offers no toggle for it; Hal's tree does.
     let tess = app.create_user("tess@example.com", "Tess", acme).await;
-    let viewer = app.role_id(&ada, "Viewer").await;
+    let viewer = app.role_id(ada, "Viewer").await;
     app.post_created(
-        &ada,
+        ada,
         "/grants",
         json!({"role_id": viewer, "user_id": tess.id, "org_id": acme, "descendants": false}),
     )

@@ -104,65 +104,178 @@ async fn a_group_grant_reaches_members_until_they_leave() {
     );
 }
 
-#[tokio::test]
-async fn group_owners_manage_members_and_nothing_else() {
-    let w = tenants().await;
-    let owner = w
-        .app
-        .create_user("owner@acme.example", "Owen", w.acme)
-        .await;
-    let member = w.app.create_user("m@acme.example", "Mia", w.acme).await;
-    let (_, group) = w
-        .app
-        .post_json(
+/// A group holding Org admin at East, with Owen as its owner: Owen holds no
+/// grant of his own (SPEC 2: owners manage members with no further grant).
+async fn owned_group(w: &Tenants) -> (i64, crate::fixture::Person) {
+    let owen = w.person("owen@acme.example", w.acme).await;
+    let gid = w
+        .post_created(
             &w.olga,
             "/groups",
             json!({"org_id": w.acme, "name": "Crew"}),
         )
-        .await;
-    let gid = group["id"].as_i64().unwrap();
-    w.app
-        .put_json(
-            &w.olga,
-            format!("/groups/{gid}/members/{}", owner.id),
-            json!({"owner": true}),
-        )
-        .await;
-    // Owen holds no grant: he cannot see the group's org, but his ownership lets
-    // him add members he can see (only himself here) — and not rename the group.
-    let owen = w.app.create_token(owner.id, "").await;
-    let (status, _) = w
-        .app
-        .put_json(
-            &owen,
-            format!("/groups/{gid}/members/{}", member.id),
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        status,
-        S::NOT_FOUND,
-        "without group.view he cannot reach the group at all"
-    );
-    let viewer = w.role_id_at(&w.olga, w.acme, "Viewer").await;
-    grant(
-        &w.app,
-        &w.olga,
-        json!({"role_id": viewer, "user_id": owner.id, "org_id": w.acme}),
-    )
-    .await;
-    w.app
-        .put_json(
-            &owen,
-            format!("/groups/{gid}/members/{}", member.id),
-            json!({}),
-        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let admin = w.role_id_at(&w.olga, w.east, "Org admin").await;
+    let body = json!({"role_id": admin, "group_id": gid, "org_id": w.east});
+    w.post_created(&w.olga, "/grants", body).await;
+    let path = format!("/groups/{gid}/members/{}", owen.id);
+    w.put_json(&w.olga, path, json!({"owner": true}))
         .await
         .expect_status(S::OK);
-    w.app
-        .patch_json(&owen, format!("/groups/{gid}"), json!({"name": "Owen's"}))
+    (gid, owen)
+}
+
+async fn member_ids(w: &Tenants, token: &str, gid: i64) -> Vec<i64> {
+    let (status, body) = w.get_json(token, format!("/groups/{gid}/members")).await;
+    assert_eq!(status, S::OK, "{body}");
+    let mut ids: Vec<i64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn group_owners_manage_members_with_no_grant_of_their_own() {
+    let w = tenants().await;
+    let (gid, owen) = owned_group(&w).await;
+    let mia = w.person("mia@acme.example", w.east).await;
+    let ned = w.person("ned@acme.example", w.acme).await;
+    // Owen sees the group and every member, and adds Mia although the group
+    // hands out Org admin at East and he holds no access.manage anywhere.
+    let (status, body) = w.get_json(&owen.token, format!("/groups/{gid}")).await;
+    assert_eq!(status, S::OK, "{body}");
+    let east = format!("/orgs/{}", w.east);
+    let (status, _) = w.get_json(&ned.token, &east).await;
+    assert_eq!(status, S::NOT_FOUND, "Ned is not in the group yet");
+    let path = format!("/groups/{gid}/members/{}", mia.id);
+    w.put_json(&owen.token, path, json!({}))
+        .await
+        .expect_status(S::OK);
+    let mut expected = vec![owen.id, mia.id];
+    expected.sort_unstable();
+    assert_eq!(member_ids(&w, &owen.token, gid).await, expected);
+    // He makes Ned an owner too, and Ned, also without grants, removes Mia.
+    let path = format!("/groups/{gid}/members/{}", ned.id);
+    w.put_json(&owen.token, path, json!({"owner": true}))
+        .await
+        .expect_status(S::OK);
+    let path = format!("/groups/{gid}/members/{}", mia.id);
+    w.delete(&ned.token, &path)
+        .await
+        .expect_status(S::NO_CONTENT);
+    assert!(!member_ids(&w, &owen.token, gid).await.contains(&mia.id));
+    // The group itself is not theirs: no rename, no delete, no grants.
+    w.patch_json(
+        &owen.token,
+        format!("/groups/{gid}"),
+        json!({"name": "Owen's"}),
+    )
+    .await
+    .expect_status(S::FORBIDDEN);
+    w.delete(&owen.token, &format!("/groups/{gid}"))
         .await
         .expect_status(S::FORBIDDEN);
+    // Ned, an owner now, holds what the group gives: Org admin at East.
+    assert_eq!(w.get_json(&ned.token, &east).await.0, S::OK);
+    // Olga put Owen in; Owen put Mia and Ned; Ned took Mia out.
+    assert_eq!(w.audit("group.member_put").await.len(), 3);
+    assert_eq!(w.audit("group.member_removed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_owner_adds_only_people_the_groups_org_reaches() {
+    let w = tenants().await;
+    let (gid, owen) = owned_group(&w).await;
+    // Gus lives at Globex; Vera behind a private border inside Acme.
+    let gus_id = w.person("gustav@globex.example", w.globex).await.id;
+    let vault = w.create_org(&w.ada, w.acme, "Vault", "VAULT").await;
+    w.add_keeper(vault).await;
+    w.make_private(&w.ada, vault).await;
+    let vera_id = w.person("vera@acme.example", vault).await.id;
+    let missing = w
+        .put_json(
+            &owen.token,
+            format!("/groups/{gid}/members/999999"),
+            json!({}),
+        )
+        .await;
+    for id in [gus_id, vera_id] {
+        let answer = w
+            .put_json(
+                &owen.token,
+                format!("/groups/{gid}/members/{id}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(answer.0, S::NOT_FOUND, "{}", answer.1);
+        assert_eq!(answer.1, missing.1, "answers exactly like no one");
+    }
+    // The page form says the same of both, next to the field.
+    let page = w.signed_in_browser("owen@acme.example").await;
+    for email in [
+        "gustav@globex.example",
+        "vera@acme.example",
+        "nobody@acme.example",
+    ] {
+        let response = page
+            .submit_form(&format!("/groups/{gid}/members"), &[("email", email)])
+            .await;
+        assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY, "{email}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("There is no user with this email you can see."),
+            "{email}"
+        );
+    }
+    assert_eq!(member_ids(&w, &w.ada, gid).await, vec![owen.id]);
+    // Someone in reach is added from the page, and the group page lists them.
+    let response = page
+        .submit_form(
+            &format!("/groups/{gid}/members"),
+            &[("email", "olga@acme.example")],
+        )
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let (status, html) = page.get_page(&format!("/groups/{gid}")).await;
+    assert_eq!(status, S::OK);
+    assert!(html.contains("olga@acme.example"), "{html}");
+    // His own page links to the group he owns.
+    let (_, html) = page.get_page(&format!("/users/{}", owen.id)).await;
+    assert!(html.contains(&format!("href=\"/groups/{gid}\"")), "{html}");
+}
+
+#[tokio::test]
+async fn a_plain_member_or_a_stranger_does_not_reach_the_group() {
+    let w = tenants().await;
+    let (gid, _owen) = owned_group(&w).await;
+    let mia = w.person("mia@acme.example", w.acme).await;
+    let sam = w.person("sam@acme.example", w.acme).await;
+    let path = format!("/groups/{gid}/members/{}", mia.id);
+    w.put_json(&w.olga, path, json!({"owner": false}))
+        .await
+        .expect_status(S::OK);
+    let missing = w.get_json(&mia.token, "/groups/999999").await;
+    for token in [&mia.token, &sam.token, &w.gus] {
+        let seen = w.get_json(token, format!("/groups/{gid}")).await;
+        assert_eq!(seen, missing, "like a group that does not exist");
+        let path = format!("/groups/{gid}/members/{}", sam.id);
+        let (status, _) = w.put_json(token, path, json!({})).await;
+        assert_eq!(status, S::NOT_FOUND);
+    }
+    // A member's own page names the group without a link to a page they
+    // cannot open.
+    let page = w.signed_in_browser("mia@acme.example").await;
+    let (_, html) = page.get_page(&format!("/users/{}", mia.id)).await;
+    assert!(
+        html.contains("Crew") && !html.contains(&format!("/groups/{gid}\"")),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -316,15 +429,18 @@ async fn a_group_shows_only_the_members_and_grants_its_viewer_may_know() {
     let (_, api) = t.app.get_json(&t.ada, format!("/groups/{gid}")).await;
     assert_eq!(api["members"].as_array().unwrap().len(), 2);
 
-    // Answers about membership name no one she may not see, and someone she
-    // may not see is not hers to remove (as if not a member).
+    // Making Sam an owner would let him hand out Viewer at Globex: not hers
+    // to give. Answers about membership name no one she may not see, and
+    // someone she may not see is not hers to remove (as if not a member).
+    let sam_path = format!("/groups/{gid}/members/{}", sam.id);
+    let (status, body) = t
+        .app
+        .put_json(&t.olga, &sam_path, json!({"owner": true}))
+        .await;
+    assert_eq!(status, S::FORBIDDEN, "{body}");
     let body = t
         .app
-        .put_json(
-            &t.olga,
-            format!("/groups/{gid}/members/{}", sam.id),
-            json!({"owner": true}),
-        )
+        .put_json(&t.olga, &sam_path, json!({"owner": false}))
         .await
         .expect_status(S::OK);
     assert_eq!(body["members"].as_array().unwrap().len(), 1, "{body}");

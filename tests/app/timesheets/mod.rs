@@ -8,23 +8,17 @@ use reqwest::Method;
 use reqwest::StatusCode as S;
 use serde_json::{Value, json};
 
+use crate::fixture::{Tree, on_the_tree};
 use crate::helpers::*;
 
 mod entries;
 
-/// Root ─┬─ Acme ── East      (Eve, Pat, Lee at home in East)
-///       └─ Globex            (Gus, its org admin)
-///
-/// The time world, not the shared tree: it carries projects, assignments
-/// and a team, fifteen files build on it (reports, paging, inbox, overview
-/// add their own orgs such as West with codes they assert), and its reports
-/// read the bare codes (`EAST`).
+/// The shared tree with the time world's cast, projects and team: Eve, Pat
+/// and Lee at home in East; Olga and Gus administer Acme and Globex; Acme
+/// runs P1 and P2 (Eve on both, Pat approving P1), and Lee leads Eve's team
+/// Field in East.
 pub struct World {
-    pub app: TestApp,
-    pub ada: String,
-    pub acme: i64,
-    pub east: i64,
-    pub globex: i64,
+    tree: Tree,
     /// Org admin at Acme: time.approve and time.manage over Acme.
     pub olga: String,
     pub olga_id: i64,
@@ -46,6 +40,8 @@ pub struct World {
     pub week: NaiveDate,
 }
 
+on_the_tree!(World);
+
 pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
     let (status, out) = app.post_json(t, path, body).await;
     assert!(status.is_success(), "POST {path}: {status} {out}");
@@ -53,60 +49,54 @@ pub async fn post(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
 }
 
 pub async fn world() -> World {
-    let (app, _, ada) = spawn_with_owner().await;
-    let root = app.root_id().await;
-    let acme = app.create_org(&ada, root, "Acme", "ACME").await;
-    let east = app.create_org(&ada, acme, "East", "EAST").await;
-    let globex = app.create_org(&ada, root, "Globex", "GLOBEX").await;
-    let olga = app.create_user("olga@acme.example", "Olga", acme).await;
-    let gus = app.create_user("gus@globex.example", "Gus", globex).await;
-    let eve = app.create_user("eve@acme.example", "Eve", east).await;
-    let pat = app.create_user("pat@acme.example", "Pat", east).await;
-    let lee = app.create_user("lee@acme.example", "Lee", east).await;
-    for (user, org) in [(olga.id, acme), (gus.id, globex)] {
-        app.grant_role(&ada, "Org admin", user, org).await;
-    }
+    let tree = Tree::new().await;
+    let (app, ada, acme, east) = (&tree.app, &tree.ada, tree.acme, tree.east);
+    let (olga_id, olga) = tree
+        .org_admin("olga@acme.example", acme)
+        .await
+        .id_and_token();
+    let gus = tree
+        .org_admin("gus@globex.example", tree.globex)
+        .await
+        .token;
+    let (eve_id, eve) = tree.person("eve@acme.example", east).await.id_and_token();
+    let (pat_id, pat) = tree.person("pat@acme.example", east).await.id_and_token();
+    let (lee_id, lee) = tree.person("lee@acme.example", east).await.id_and_token();
     let today = chrono::Utc::now().date_naive();
     let week = today - Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7);
     let start = week - Duration::days(30);
     let mut projects = vec![];
     for code in ["P1", "P2"] {
         let name = format!("Project {code}");
-        let p = app.create_project(&ada, acme, code, &name).await;
+        let p = app.create_project(ada, acme, code, &name).await;
         projects.push(p["id"].as_i64().unwrap());
     }
-    app.assign(&ada, projects[0], eve.id, "member", start).await;
-    app.assign(&ada, projects[1], eve.id, "member", start).await;
-    app.assign(&ada, projects[0], pat.id, "approver", start)
+    app.assign(ada, projects[0], eve_id, "member", start).await;
+    app.assign(ada, projects[1], eve_id, "member", start).await;
+    app.assign(ada, projects[0], pat_id, "approver", start)
         .await;
     let team = json!({"org_id": east, "name": "Field"});
-    let team = post(&app, &ada, "/teams", team).await["id"]
-        .as_i64()
-        .unwrap();
-    for (user, lead) in [(eve.id, false), (lee.id, true)] {
+    let team = post(app, ada, "/teams", team).await["id"].as_i64().unwrap();
+    for (user, lead) in [(eve_id, false), (lee_id, true)] {
         let path = format!("/teams/{team}/members/{user}");
-        let (status, _) = app.put_json(&ada, path, json!({"lead": lead})).await;
+        let (status, _) = app.put_json(ada, path, json!({"lead": lead})).await;
         assert!(status.is_success());
     }
     World {
-        ada,
-        acme,
-        east,
-        globex,
-        olga: app.create_token(olga.id, "").await,
-        olga_id: olga.id,
-        gus: app.create_token(gus.id, "").await,
-        eve: app.create_token(eve.id, "").await,
-        eve_id: eve.id,
-        pat: app.create_token(pat.id, "").await,
-        pat_id: pat.id,
-        lee: app.create_token(lee.id, "").await,
-        lee_id: lee.id,
+        olga,
+        olga_id,
+        gus,
+        eve,
+        eve_id,
+        pat,
+        pat_id,
+        lee,
+        lee_id,
         p1: projects[0],
         p2: projects[1],
         team,
         week,
-        app,
+        tree,
     }
 }
 

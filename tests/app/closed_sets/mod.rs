@@ -1,6 +1,7 @@
 //! Statuses and kinds are closed sets (`db::text_enum`): the database refuses
 //! a value outside them (the CHECK constraints of migrations
-//! 2026-12-07-000100 and 2026-12-09-000200), and a stored value outside them that got past anyway
+//! 2026-12-07-000100, 2026-12-09-000200 and, in `targets`,
+//! 2026-12-10-000100), and a stored value outside them that got past anyway
 //! (here: with the checks turned off, as in a legacy row or a hand edit) is
 //! an error when read, never a default.
 
@@ -11,7 +12,27 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
+mod targets;
+
 const STAMP: &str = "'2026-01-05 00:00:00'";
+
+/// Runs `sql` past the CHECK constraints named (`(table, constraint)`), as
+/// a legacy row or a hand edit would be: SQLite ignores checks meanwhile,
+/// PostgreSQL drops them.
+fn past_checks(app: &TestApp, checks: &[(&str, &str)], sql: &str) {
+    let mut conn = app.db.conn().unwrap();
+    conn.batch_execute(&match app.db.backend() {
+        Backend::Sqlite => format!(
+            "PRAGMA ignore_check_constraints = ON; {sql}; PRAGMA ignore_check_constraints = OFF;"
+        ),
+        Backend::Postgres => checks
+            .iter()
+            .map(|(table, check)| format!("ALTER TABLE {table} DROP CONSTRAINT {check}; "))
+            .chain([format!("{sql};")])
+            .collect(),
+    })
+    .unwrap();
+}
 
 #[tokio::test]
 async fn the_database_refuses_a_status_or_kind_outside_its_set() {
@@ -74,17 +95,7 @@ async fn a_stored_status_outside_its_set_is_an_error_not_a_default() {
     let member = app.create_user("mo@example.com", "Mo Member", root).await;
     let id = member.id;
     let legacy = format!("UPDATE users SET status = 'on_leave' WHERE id = {id}");
-    let mut conn = app.db.conn().unwrap();
-    conn.batch_execute(&match app.db.backend() {
-        Backend::Sqlite => format!(
-            "PRAGMA ignore_check_constraints = ON; {legacy}; PRAGMA ignore_check_constraints = OFF;"
-        ),
-        Backend::Postgres => {
-            format!("ALTER TABLE users DROP CONSTRAINT users_status_check; {legacy};")
-        }
-    })
-    .unwrap();
-    drop(conn);
+    past_checks(&app, &[("users", "users_status_check")], &legacy);
 
     // Read directly: an internal error, not `deactivated` or any other value.
     let err = app.db.read(move |c| user::find(c, id)).await.unwrap_err();
@@ -310,19 +321,11 @@ async fn a_stored_scope_via_or_history_change_outside_its_set_is_an_error() {
          VALUES ({STAMP}, 'web', 'user.created', 'user'); {}",
         sheet_with_history(id, "edited")
     );
-    let mut conn = app.db.conn().unwrap();
-    conn.batch_execute(&match app.db.backend() {
-        Backend::Sqlite => format!(
-            "PRAGMA ignore_check_constraints = ON; {legacy} PRAGMA ignore_check_constraints = OFF;"
-        ),
-        Backend::Postgres => format!(
-            "ALTER TABLE audit_log DROP CONSTRAINT audit_log_via_check; \
-             ALTER TABLE timesheet_history DROP CONSTRAINT timesheet_history_change_check; \
-             {legacy}"
-        ),
-    })
-    .unwrap();
-    drop(conn);
+    let checks = [
+        ("audit_log", "audit_log_via_check"),
+        ("timesheet_history", "timesheet_history_change_check"),
+    ];
+    past_checks(&app, &checks, &legacy);
 
     // Read directly: internal errors, not a default.
     let (entries, week) = app
@@ -350,22 +353,13 @@ async fn a_stored_scope_via_or_history_change_outside_its_set_is_an_error() {
 
     // An unknown scope in the change log: the resolver's store does not take
     // it for a rebuild, it fails.
-    let mut conn = app.db.conn().unwrap();
     let bad_scope = format!(
         "UPDATE app_state SET authz_epoch = authz_epoch + 1 WHERE id = 1; \
          INSERT INTO authz_changes (epoch, scope, at) \
-         SELECT authz_epoch, 'planet', {STAMP} FROM app_state WHERE id = 1;"
+         SELECT authz_epoch, 'planet', {STAMP} FROM app_state WHERE id = 1"
     );
-    conn.batch_execute(&match app.db.backend() {
-        Backend::Sqlite => format!(
-            "PRAGMA ignore_check_constraints = ON; {bad_scope} PRAGMA ignore_check_constraints = OFF;"
-        ),
-        Backend::Postgres => format!(
-            "ALTER TABLE authz_changes DROP CONSTRAINT authz_changes_scope_check; {bad_scope}"
-        ),
-    })
-    .unwrap();
-    drop(conn);
+    let checks = [("authz_changes", "authz_changes_scope_check")];
+    past_checks(&app, &checks, &bad_scope);
     let err = app
         .db
         .read(|c| {
