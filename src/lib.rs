@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod scim;
 pub mod startup;
 pub mod web;
 

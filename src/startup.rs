@@ -162,6 +162,7 @@ impl Application {
                 )
                 .service(healthz)
                 .configure(api::configure)
+                .configure(crate::scim::configure)
                 .configure(pages::configure)
                 .default_service(web::to(pages::not_found))
         };
@@ -265,7 +266,8 @@ where
 
 /// Refuses a request whose query string or form / JSON body holds a control
 /// character other than tab and line breaks (`http::input`): 422 naming the
-/// field, as the API's JSON error under `/api/`, as a page elsewhere.
+/// field, as the API's JSON error under `/api/`, a SCIM error under
+/// `/scim/`, as a page elsewhere.
 async fn refuse_control_characters(
     mut req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
@@ -273,7 +275,8 @@ async fn refuse_control_characters(
 {
     use crate::http::input::{self, Refusal};
     let is_api = req.path().starts_with("/api/");
-    let limit = if is_api {
+    let is_scim = req.path().starts_with("/scim/");
+    let limit = if is_api || is_scim {
         api::MAX_JSON_BYTES
     } else {
         pages::csrf::MAX_FORM_BYTES
@@ -283,6 +286,14 @@ async fn refuse_control_characters(
             .call(req)
             .await
             .map(actix_web::dev::ServiceResponse::map_into_boxed_body),
+        Err(refusal) if is_scim => Ok(req.error_response(match refusal {
+            Refusal::Text(err) => crate::scim::ScimError::from(err),
+            Refusal::TooLarge => crate::scim::ScimError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                "The body is too large.".into(),
+            ),
+        })),
         Err(refusal) if is_api => Ok(req.error_response(match refusal {
             Refusal::Text(err) => api::ApiError::Domain(err),
             Refusal::TooLarge => api::ApiError::PayloadTooLarge,

@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod projects;
 pub mod reports;
 pub mod roles;
+pub mod scim_tokens;
 pub mod teams;
 pub mod timesheets;
 pub mod users;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(invitations::configure)
             .configure(grants::configure)
             .configure(import::configure)
+            .configure(scim_tokens::configure)
             .configure(projects::configure)
             .configure(teams::configure)
             .configure(timesheets::configure)

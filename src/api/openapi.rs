@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 
 use super::error::ErrorBody;
 use super::{audit, grants, groups, import, invitations, me, orgs, projects, reports, roles};
-use super::{teams, timesheets, users};
+use super::{scim_tokens, teams, timesheets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,7 @@ use super::{teams, timesheets, users};
         reports::show,
         audit::list,
         import::run,
+        scim_tokens::create, scim_tokens::list, scim_tokens::revoke,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SharedErrors),

@@ -437,12 +437,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// SCIM tokens: one org's provisioning, acting as the admin who made it.
+    scim_tokens (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        created_by -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        token_prefix -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     two_factor (user_id) {
         user_id -> BigInt,
         secret_sealed -> Text,
         confirmed_at -> Nullable<Timestamp>,
         last_step -> BigInt,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What SCIM knows of a person: userName, externalId, deleted by SCIM.
+    scim_users (user_id) {
+        user_id -> BigInt,
+        user_name -> Text,
+        user_name_key -> Text,
+        external_id -> Nullable<Text>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// What SCIM knows of a group: its externalId.
+    scim_groups (group_id) {
+        group_id -> BigInt,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -510,6 +544,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     timesheet_history,
     notifications,
     grant_invitations,
+    scim_tokens,
+    scim_users,
+    scim_groups,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -31,6 +31,7 @@ pub mod report;
 pub mod role;
 pub mod rollup;
 pub mod schedule;
+pub mod scim;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -16,6 +16,7 @@ const SESSION_EPOCH: &str = "sep";
 const CSRF: &str = "csrf";
 const FLASHES: &str = "flash";
 const NEW_TOKEN: &str = "new_token";
+const NEW_SCIM_TOKEN: &str = "new_scim_token";
 const CONTEXT_ORG: &str = "org";
 const PENDING_CODE: &str = "p2f";
 const MUST_ENROLL: &str = "enroll";
@@ -147,6 +148,20 @@ impl WebSession {
 
     pub fn take_new_token(&self) -> Option<String> {
         self.0.remove_as::<String>(NEW_TOKEN).and_then(Result::ok)
+    }
+
+    /// Keeps a new SCIM token's secret, with its org, until that org's
+    /// provisioning page shows it (and nowhere else).
+    pub fn set_new_scim_token(&self, org_id: i64, secret: &str) -> Result<(), Error> {
+        self.insert(NEW_SCIM_TOKEN, (org_id, secret))
+    }
+
+    pub fn take_new_scim_token(&self, org_id: i64) -> Option<String> {
+        let (org, secret) = self.get::<(i64, String)>(NEW_SCIM_TOKEN)?;
+        (org == org_id).then(|| {
+            self.0.remove(NEW_SCIM_TOKEN);
+            secret
+        })
     }
 
     /// The right password was given for `user_id`; the sign-in waits for a

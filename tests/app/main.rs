@@ -42,6 +42,7 @@ mod reports;
 mod reports_scale;
 mod reports_teams;
 mod schedule;
+mod scim;
 mod sessions;
 mod shell;
 mod sign_in_throttle;

@@ -24,7 +24,7 @@ pub fn search(conn: &mut Conn, filter: &UserFilter) -> Result<Vec<User>> {
         .load(conn)?)
 }
 
-pub(super) type UserQuery<'a> = users::BoxedQuery<'a, <Conn as diesel::Connection>::Backend>;
+pub(crate) type UserQuery<'a> = users::BoxedQuery<'a, <Conn as diesel::Connection>::Backend>;
 
 /// `query` narrowed by the list filters: text in email or name, status, home.
 pub(super) fn filtered<'a>(mut query: UserQuery<'a>, filter: &UserFilter) -> UserQuery<'a> {
@@ -136,7 +136,7 @@ pub fn user_scope(access: &crate::authz::Access) -> Option<crate::authz::access:
 }
 
 /// The users `access` may see, as a query to narrow further.
-pub(super) fn visible_query(access: &crate::authz::Access) -> UserQuery<'static> {
+pub(crate) fn visible_query(access: &crate::authz::Access) -> UserQuery<'static> {
     let query = users::table.into_boxed();
     match user_scope(access) {
         None => query,

@@ -20,6 +20,7 @@ mod logo;
 mod moving;
 mod overview;
 mod people_tab;
+mod provisioning;
 mod settings_tab;
 mod table;
 
@@ -54,7 +55,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(settings_tab::set_setting)
         .service(settings_tab::revert_setting)
         .service(access_tab::add_grant)
-        .service(access_tab::revoke_grant);
+        .service(access_tab::revoke_grant)
+        .service(provisioning::show)
+        .service(provisioning::create)
+        .service(provisioning::revoke);
 }
 
 /// What the signed-in person may do at one org (drives which buttons show).
@@ -67,6 +71,8 @@ pub struct Can {
     pub settings: bool,
     pub access_view: bool,
     pub access_manage: bool,
+    /// SCIM tokens: managing people and groups here.
+    pub provisioning: bool,
 }
 
 impl Can {
@@ -81,6 +87,8 @@ impl Can {
             settings: access.can(Permission::OrgSettings, org.id),
             access_view: access.can(Permission::AccessView, org.id),
             access_manage: access.can(Permission::AccessManage, org.id),
+            provisioning: access.can(Permission::UserManage, org.id)
+                && access.can(Permission::GroupManage, org.id),
         }
     }
 }
