@@ -249,8 +249,16 @@ pub fn create(conn: &mut Conn, caller: &Caller, input: &GroupInput) -> Result<Sc
     let (values, ext) = parse(input)?;
     require_name_free(conn, caller.org_id, &values.name, None)?;
     let wanted = member_ids(conn, caller, input.members.as_deref().unwrap_or_default())?;
-    let g = group::create(conn, &caller.actor, caller.org_id, &values)
-        .map_err(|e| rename_field(e, "name", "displayName"))?;
+    let (name, description) = (values.name.as_str(), values.description.as_str());
+    let g: Group = membership::create_as(
+        conn,
+        &caller.access,
+        &caller.actor,
+        caller.org_id,
+        name,
+        description,
+    )
+    .map_err(|e| rename_field(e, "name", "displayName"))?;
     save_external_id(conn, g.id, ext.as_deref())?;
     set_members(conn, caller, &g, &wanted)?;
     find(conn, caller, g.id)
@@ -260,11 +268,11 @@ pub fn create(conn: &mut Conn, caller: &Caller, input: &GroupInput) -> Result<Sc
 pub fn replace(conn: &mut Conn, caller: &Caller, id: i64, input: &GroupInput) -> Result<ScimGroup> {
     let g = find_group(conn, caller, id)?;
     caller.access.require(Permission::GroupManage, g.org_id)?;
-    let (mut values, ext) = parse(input)?;
+    let (values, ext) = parse(input)?;
     if values.name != g.name {
         require_name_free(conn, g.org_id, &values.name, Some(id))?;
-        values.description = g.description.clone();
-        membership::update::<Group>(conn, &caller.actor, id, &values, None)
+        let renamed = (Some(values.name.as_str()), None);
+        membership::update_as::<Group>(conn, &caller.access, &caller.actor, id, renamed, None)
             .map_err(|e| rename_field(e, "name", "displayName"))?;
     }
     save_external_id(conn, id, ext.as_deref())?;
