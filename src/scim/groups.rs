@@ -1,10 +1,10 @@
 //! `/scim/v2/Groups`: parse, call `domain::scim::groups`, render.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::filter::On;
-use super::resource::{self, Projection, etag, group_json};
+use super::resource::{self, Projection, group_json};
 use super::{ScimCaller, ScimError, answer, body_json, parse_id};
 use crate::domain::scim::groups::{self, ScimGroup};
 
@@ -33,21 +33,9 @@ async fn not_allowed() -> Result<HttpResponse, ScimError> {
     ))
 }
 
+/// One answer: its JSON (projected), `ETag` and, once created, `Location`.
 fn one(status: StatusCode, g: &ScimGroup, base: &str, projection: &Projection) -> HttpResponse {
-    let body = group_json(g, base);
-    let mut answer = answer(status, &projection.apply(body.clone()));
-    let headers = answer.headers_mut();
-    if let Ok(v) = header::HeaderValue::from_str(&etag(g.group.version)) {
-        headers.insert(header::ETAG, v);
-    }
-    if status == StatusCode::CREATED
-        && let Some(Ok(loc)) = body["meta"]["location"]
-            .as_str()
-            .map(header::HeaderValue::from_str)
-    {
-        headers.insert(header::LOCATION, loc);
-    }
-    answer
+    super::one_resource(status, group_json(g, base), g.group.version, projection)
 }
 
 async fn list(

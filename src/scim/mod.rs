@@ -55,6 +55,30 @@ pub fn answer(status: actix_web::http::StatusCode, body: &Value) -> HttpResponse
         .body(body.to_string())
 }
 
+/// One resource's answer: its JSON (`body`, projected), `ETag` from its row
+/// `version` and, once created, `Location`.
+pub fn one_resource(
+    status: actix_web::http::StatusCode,
+    body: Value,
+    version: i64,
+    projection: &resource::Projection,
+) -> HttpResponse {
+    use actix_web::http::header;
+    let mut answered = answer(status, &projection.apply(body.clone()));
+    let headers = answered.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&resource::etag(version)) {
+        headers.insert(header::ETAG, v);
+    }
+    if status == actix_web::http::StatusCode::CREATED
+        && let Some(Ok(loc)) = body["meta"]["location"]
+            .as_str()
+            .map(header::HeaderValue::from_str)
+    {
+        headers.insert(header::LOCATION, loc);
+    }
+    answered
+}
+
 /// A request body as JSON (either `application/scim+json` or
 /// `application/json`; RFC 7644 §3.1), or a SCIM `invalidSyntax`.
 pub fn body_json(body: &[u8]) -> Result<Value, ScimError> {

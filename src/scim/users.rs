@@ -1,11 +1,11 @@
 //! `/scim/v2/Users`: parse, call `domain::scim::users`, render.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::filter::On;
-use super::resource::{self, Projection, etag, user_json};
+use super::resource::{self, Projection, user_json};
 use super::{ScimCaller, ScimError, answer, body_json, parse_id};
 use crate::domain::scim::users::{self, ScimUser};
 
@@ -34,22 +34,9 @@ async fn not_allowed() -> Result<HttpResponse, ScimError> {
     ))
 }
 
-/// One user's answer: its JSON (projected), `ETag` and, once created, `Location`.
+/// One answer: its JSON (projected), `ETag` and, once created, `Location`.
 pub fn one(status: StatusCode, u: &ScimUser, base: &str, projection: &Projection) -> HttpResponse {
-    let body = user_json(u, base);
-    let mut answer = answer(status, &projection.apply(body.clone()));
-    let headers = answer.headers_mut();
-    if let Ok(v) = header::HeaderValue::from_str(&etag(u.user.version)) {
-        headers.insert(header::ETAG, v);
-    }
-    if status == StatusCode::CREATED
-        && let Some(Ok(loc)) = body["meta"]["location"]
-            .as_str()
-            .map(header::HeaderValue::from_str)
-    {
-        headers.insert(header::LOCATION, loc);
-    }
-    answer
+    super::one_resource(status, user_json(u, base), u.user.version, projection)
 }
 
 async fn list(
