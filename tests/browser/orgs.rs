@@ -232,8 +232,7 @@ async fn a_group_role_reaches_its_member_and_explain_says_why_not_before() {
         );
 
         // And Sam, signed in, sees Acme's edit button.
-        page.click("details.user-menu summary").await?;
-        page.click("[data-testid=sign-out]").await?;
+        sign_out(&page).await?;
         page.sign_in("sam@example.com", "sam's long password")
             .await?;
         page.goto("/orgs/2").await?;

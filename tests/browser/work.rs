@@ -85,8 +85,7 @@ async fn a_project_with_two_people_and_a_team_with_a_lead() {
         );
 
         // Max sees the project among his own.
-        page.click("details.user-menu summary").await?;
-        page.click("[data-testid=sign-out]").await?;
+        sign_out(&page).await?;
         page.sign_in("max@example.com", "a long enough password")
             .await?;
         page.click("nav a[href='/my/projects']").await?;
