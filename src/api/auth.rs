@@ -1,7 +1,6 @@
 //! Bearer-token authentication for the API.
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
@@ -12,8 +11,7 @@ use crate::domain::audit::Actor;
 use crate::domain::ids::UserId;
 use crate::domain::token::{self, ApiToken};
 use crate::domain::user::User;
-use crate::error::Error;
-use crate::http::{AppState, client_ip};
+use crate::http::{AppState, bearer_request, client_ip};
 
 /// The token's owner, checked at this request: token not revoked or expired,
 /// owner active.
@@ -42,13 +40,7 @@ impl FromRequest for ApiUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| Error::internal("app state missing"))?;
-            let secret = bearer(&req).ok_or_else(|| {
-                Error::Unauthenticated("send Authorization: Bearer <token>".into())
-            })?;
+            let (state, secret) = bearer_request(&req, "token")?;
             let store = state.clone();
             let (user, token, snapshot) = state
                 .db
@@ -73,12 +65,4 @@ impl FromRequest for ApiUser {
             })
         })
     }
-}
-
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
 }

@@ -68,6 +68,28 @@ pub fn log_if_internal(err: &Error) {
     }
 }
 
+/// The app's state and the secret of the request's `Authorization: Bearer …`
+/// header, or 401 saying what to send (`what`: the kind of token). The API's
+/// and SCIM's extractors both start here.
+pub fn bearer_request(
+    req: &HttpRequest,
+    what: &str,
+) -> Result<(actix_web::web::Data<AppState>, String), Error> {
+    let state = req
+        .app_data::<actix_web::web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| Error::internal("app state missing"))?;
+    let secret = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_string())
+        .ok_or_else(|| Error::Unauthenticated(format!("send Authorization: Bearer <{what}>")))?;
+    Ok((state, secret))
+}
+
 /// The address a request came from: the peer, or, when Canopy runs behind a
 /// trusted proxy, the address that proxy saw (see [`forwarded_client`]).
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {

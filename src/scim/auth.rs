@@ -3,7 +3,6 @@
 //! people and groups at the token's org), as a `domain::scim::Caller`.
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
@@ -11,8 +10,7 @@ use super::ScimError;
 use crate::authz::Access;
 use crate::domain::audit::{Actor, Via};
 use crate::domain::scim::{self, Caller};
-use crate::error::Error;
-use crate::http::{AppState, client_ip};
+use crate::http::{AppState, bearer_request, client_ip};
 
 pub struct ScimCaller {
     pub caller: Caller,
@@ -37,13 +35,7 @@ impl FromRequest for ScimCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| Error::internal("app state missing"))?;
-            let secret = bearer(&req).ok_or_else(|| {
-                Error::Unauthenticated("send Authorization: Bearer <SCIM token>".into())
-            })?;
+            let (state, secret) = bearer_request(&req, "SCIM token")?;
             let store = state.clone();
             let (token, creator, snapshot) = state
                 .db
@@ -72,12 +64,4 @@ impl FromRequest for ScimCaller {
             Ok(ScimCaller { caller, state })
         })
     }
-}
-
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
 }
