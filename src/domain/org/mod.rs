@@ -19,6 +19,7 @@ use crate::domain::validate;
 use crate::error::Result;
 
 mod acting;
+pub mod domains;
 mod edit;
 mod form;
 mod lifecycle;
