@@ -134,6 +134,9 @@ impl Application {
             dummy_hash,
             base_url: base_url.clone(),
             authz: crate::authz::AuthzStore::new(),
+            sso: std::sync::Arc::new(
+                crate::domain::sso::oidc::Providers::new().map_err(Error::internal)?,
+            ),
         });
         let key = Key::from(&session_key);
         let secure = config.is_https();

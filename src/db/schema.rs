@@ -489,6 +489,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// An org's OpenID Connect provider (single sign-on for its subtree).
+    org_sso (org_id) {
+        org_id -> BigInt,
+        issuer_url -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Nullable<Text>,
+        allowed_domains -> Text,
+        password_sign_in -> Bool,
+        on_first_sign_in -> Text,
+        default_role_id -> Nullable<BigInt>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A person's account at a provider (issuer, subject).
+    sso_identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        issuer -> Text,
+        subject -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Sign-ins sent to a provider and not back yet (state, nonce, PKCE).
+    sso_logins (state_hash) {
+        state_hash -> Text,
+        org_id -> BigInt,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> orgs (org_id));
@@ -510,6 +549,8 @@ diesel::joinable!(time_entries -> timesheets (timesheet_id));
 diesel::joinable!(time_entries -> projects (project_id));
 diesel::joinable!(approval_parts -> timesheets (timesheet_id));
 diesel::joinable!(timesheet_history -> timesheets (timesheet_id));
+diesel::joinable!(org_sso -> orgs (org_id));
+diesel::joinable!(sso_identities -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
@@ -547,6 +588,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     scim_tokens,
     scim_users,
     scim_groups,
+    org_sso,
+    sso_identities,
+    sso_logins,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -59,6 +59,10 @@ pub enum SignIn {
     NeedsCode(Box<User>),
     /// Wrong email or password, or an account that may not sign in.
     Failed,
+    /// The password was right, but the single sign-on provider that governs
+    /// the person's home org turns password sign-in off
+    /// ([`crate::domain::sso::PASSWORD_REFUSED_MESSAGE`]).
+    PasswordOff,
     /// Too many recent failures from this address: try again after this many
     /// seconds. The password was not checked.
     SlowDown {
@@ -279,7 +283,7 @@ pub fn sign_in(
 
     match user {
         Some(u) if password_ok && u.password_hash.is_some() && u.is_active() => {
-            let user = db.write_sync(|conn| {
+            let outcome = db.write_sync(|conn| {
                 // This address knows the password: its failures on it are
                 // forgiven, this attempt's provisional one with them.
                 diesel::delete(
@@ -288,15 +292,16 @@ pub fn sign_in(
                         .filter(failures::ip.eq(&address)),
                 )
                 .execute(conn)?;
-                if crate::domain::two_factor::is_on(conn, u.id)? {
-                    return Ok(None);
+                if crate::domain::sso::password_refused(conn, u.org_id)? {
+                    let event = failure_event(SIGN_IN_FAILED, Some(&u)).after(
+                        json!({"email": typed, "reason": "password sign-in turned off by single sign-on"}),
+                    );
+                    audit::record(conn, &actor, event)?;
+                    return Ok(SignIn::PasswordOff);
                 }
-                record_sign_in(conn, &u, actor.ip.clone()).map(Some)
+                complete(conn, u, actor.ip.clone())
             })?;
-            Ok(match user {
-                Some(user) => SignIn::Done(Box::new(user)),
-                None => SignIn::NeedsCode(Box::new(u)),
-            })
+            Ok(outcome)
         }
         other => {
             let reason = match &other {
@@ -359,6 +364,18 @@ pub fn sign_in_code(db: &Db, user_id: i64, typed: &str, ip: &str) -> Result<Sign
         audit::record(conn, &actor, event)?;
         Ok(SignIn::Failed)
     })
+}
+
+/// The end of every sign-in whose first step passed (a right password, or a
+/// provider's verified ID token, `sso::sign_in`): with two-factor sign-in on,
+/// the person still owes a code ([`SignIn::NeedsCode`]); else the sign-in is
+/// recorded and done. Sessions, the two-factor step and enrolment that an org
+/// requires follow from the outcome alike, whatever the first step was.
+pub fn complete(conn: &mut db::Conn, user: User, ip: Option<String>) -> Result<SignIn> {
+    if crate::domain::two_factor::is_on(conn, user.id)? {
+        return Ok(SignIn::NeedsCode(Box::new(user)));
+    }
+    Ok(SignIn::Done(Box::new(record_sign_in(conn, &user, ip)?)))
 }
 
 /// An audit event about a sign-in that did not happen, on the account if known.

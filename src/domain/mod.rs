@@ -36,6 +36,7 @@ pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod setup;
+pub mod sso;
 pub mod team;
 pub mod tenant;
 pub mod timesheet;

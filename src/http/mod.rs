@@ -30,6 +30,8 @@ pub struct AppState {
     pub base_url: String,
     /// The resolver's current snapshot, refreshed at each request.
     pub authz: AuthzStore,
+    /// Single sign-on providers' discovery documents and keys, cached.
+    pub sso: std::sync::Arc<crate::domain::sso::oidc::Providers>,
 }
 
 /// The HTTP status a domain error answers with, for pages and API alike.

@@ -8,12 +8,13 @@ use serde::Deserialize;
 use super::layout::Layout;
 use super::{PageCtx, PageError, page, render, safe_next, see_other};
 use crate::domain::audit::{self, Event, Target};
-use crate::domain::{auth, session, setup};
+use crate::domain::{auth, session, setup, sso};
 use crate::error::{Error, FieldErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(sign_in_form)
         .service(sign_in)
+        .service(continue_with_email)
         .service(sign_out)
         .service(setup_form)
         .service(setup_submit);
@@ -21,11 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Template)]
 #[template(path = "auth/sign_in.html")]
-struct SignInPage {
-    layout: Layout,
-    email: String,
-    next: String,
-    error: Option<String>,
+pub(super) struct SignInPage {
+    pub layout: Layout,
+    /// `email` (the first step: which sign-in applies) or `password`.
+    pub step: &'static str,
+    pub email: String,
+    pub next: String,
+    pub error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -44,7 +47,57 @@ async fn sign_in_form(
     }
     page(&SignInPage {
         layout: ctx.layout("Sign in", "")?,
+        step: "email",
         email: String::new(),
+        next,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+    next: Option<String>,
+}
+
+/// `POST /sign-in/continue`: the email step. An email whose verified domain
+/// belongs to an org with single sign-on goes to that org's provider
+/// (`web::sso`); any other gets the password step. What is shown never
+/// depends on whether an account exists.
+#[post("/sign-in/continue")]
+async fn continue_with_email(
+    ctx: PageCtx,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, PageError> {
+    let EmailForm { email, next } = form.into_inner();
+    let next = safe_next(next.as_deref());
+    let email: String = email.trim().chars().take(254).collect();
+    if email.is_empty() {
+        return Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SignInPage {
+                layout: ctx.layout("Sign in", "")?,
+                step: "email",
+                email,
+                next,
+                error: Some("Enter your email address.".into()),
+            },
+        ));
+    }
+    let typed = email.clone();
+    let routed = ctx
+        .state
+        .db
+        .read(move |conn| sso::route_for_email(conn, &typed))
+        .await?;
+    if let Some(config) = routed {
+        return super::sso::send_to_provider(&ctx, &config, &email, &next).await;
+    }
+    page(&SignInPage {
+        layout: ctx.layout("Sign in", "")?,
+        step: "password",
+        email,
         next,
         error: None,
     })
@@ -74,16 +127,8 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
     })
     .await??;
     let (status, message, retry_after) = match outcome {
-        auth::SignIn::Done(user) => {
-            ctx.start_session(&user).await?;
-            return see_other(&next);
-        }
-        auth::SignIn::NeedsCode(user) => {
-            ctx.session.set_pending_code(user.id)?;
-            return see_other(&format!(
-                "/sign-in/code?next={}",
-                super::error::urlencode(&next)
-            ));
+        passed @ (auth::SignIn::Done(_) | auth::SignIn::NeedsCode(_)) => {
+            return signed_in(&ctx, passed, &next).await;
         }
         refused => refusal(refused),
     };
@@ -91,6 +136,7 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
         status,
         &SignInPage {
             layout: ctx.layout("Sign in", "")?,
+            step: "password",
             email: email.trim().chars().take(254).collect(),
             next,
             error: Some(message),
@@ -105,6 +151,29 @@ async fn sign_in(ctx: PageCtx, form: web::Form<SignInForm>) -> Result<HttpRespon
     Ok(response)
 }
 
+/// Where a sign-in whose first step passed goes next, whatever that step was
+/// (a password, or a provider's ID token): signed in, or on to the code step.
+pub(super) async fn signed_in(
+    ctx: &PageCtx,
+    outcome: auth::SignIn,
+    next: &str,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        auth::SignIn::Done(user) => {
+            ctx.start_session(&user).await?;
+            see_other(next)
+        }
+        auth::SignIn::NeedsCode(user) => {
+            ctx.session.set_pending_code(user.id)?;
+            see_other(&format!(
+                "/sign-in/code?next={}",
+                super::error::urlencode(next)
+            ))
+        }
+        _ => Err(Error::internal("a refused sign-in has no next step").into()),
+    }
+}
+
 /// What a refused sign-in answers: the status, the message, and for a
 /// throttled one the seconds to wait.
 fn refusal(outcome: auth::SignIn) -> (StatusCode, String, Option<i64>) {
@@ -116,6 +185,11 @@ fn refusal(outcome: auth::SignIn) -> (StatusCode, String, Option<i64>) {
                 in_words(retry_after_secs)
             ),
             Some(retry_after_secs),
+        ),
+        auth::SignIn::PasswordOff => (
+            StatusCode::FORBIDDEN,
+            sso::PASSWORD_REFUSED_MESSAGE.into(),
+            None,
         ),
         auth::SignIn::Failed | auth::SignIn::Done(_) | auth::SignIn::NeedsCode(_) => {
             (StatusCode::UNAUTHORIZED, auth::FAILED_MESSAGE.into(), None)

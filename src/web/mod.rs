@@ -27,6 +27,7 @@ pub mod profile;
 pub mod projects;
 pub mod reports;
 pub mod session;
+pub mod sso;
 pub mod switch_org;
 pub mod teams;
 pub mod timesheets;
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(assets::accent)
     .service(assets::logo)
     .configure(auth::configure)
+    .configure(sso::configure)
     .configure(dashboard::configure)
     .configure(profile::configure)
     .configure(two_factor::configure)

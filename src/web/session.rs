@@ -21,6 +21,7 @@ const CONTEXT_ORG: &str = "org";
 const PENDING_CODE: &str = "p2f";
 const MUST_ENROLL: &str = "enroll";
 const RECOVERY_CODES: &str = "rcodes";
+const SSO_STATE: &str = "sso";
 
 /// How long the code step of a sign-in waits after the right password.
 pub const CODE_STEP_SECONDS: i64 = 300;
@@ -139,6 +140,17 @@ impl WebSession {
             .remove_as::<Vec<Flash>>(FLASHES)
             .and_then(Result::ok)
             .unwrap_or_default()
+    }
+
+    /// Binds a sign-in sent to a single sign-on provider to this browser: the
+    /// state's hash, which the provider's answer must bring back here.
+    pub fn set_sso_state(&self, state_hash: &str) -> Result<(), Error> {
+        self.insert(SSO_STATE, state_hash)
+    }
+
+    /// The state hash [`Self::set_sso_state`] kept, taken (once).
+    pub fn take_sso_state(&self) -> Option<String> {
+        self.0.remove_as::<String>(SSO_STATE).and_then(Result::ok)
     }
 
     /// Keeps a new API token's secret until the next page shows it.

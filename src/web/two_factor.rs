@@ -189,7 +189,7 @@ async fn code_submit(ctx: PageCtx, form: web::Form<CodeForm>) -> Result<HttpResp
             "Too many wrong codes. Wait a few minutes, then try again.".to_string(),
             Some(retry_after_secs),
         ),
-        auth::SignIn::Failed | auth::SignIn::NeedsCode(_) => (
+        auth::SignIn::Failed | auth::SignIn::NeedsCode(_) | auth::SignIn::PasswordOff => (
             StatusCode::UNAUTHORIZED,
             "That code is not right. Enter the code your app shows now, or one of your \
              recovery codes."

@@ -46,6 +46,7 @@ mod scim;
 mod sessions;
 mod shell;
 mod sign_in_throttle;
+mod sso;
 mod team_totals;
 mod tenant;
 mod tenant_codes;

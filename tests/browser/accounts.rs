@@ -8,11 +8,7 @@ use crate::support::*;
 #[ignore = "needs Chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn sign_in_see_the_dashboard_and_sign_out() {
     run(Server::start(true).await, async |page| {
-        page.goto("/sign-in").await?;
-        page.fill("#email", ADMIN_EMAIL).await?;
-        page.fill("#password", ADMIN_PASSWORD).await?;
-        page.click("form[action='/sign-in'] button[type=submit]")
-            .await?;
+        page.enter_credentials(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
         page.wait_for_path("/", |p| p == "/").await?;
         page.wait_for_text(&format!("Welcome, {ADMIN_NAME}"))
             .await?;
@@ -27,7 +23,8 @@ async fn sign_in_see_the_dashboard_and_sign_out() {
         page.wait_for_path("a redirect to /sign-in", |p| p.starts_with("/sign-in"))
             .await?;
         assert!(
-            page.exists("#password").await?,
+            page.exists("form[action='/sign-in/continue'] #email")
+                .await?,
             "no sign-in form after sign-out"
         );
         Ok(())
@@ -39,10 +36,7 @@ async fn sign_in_see_the_dashboard_and_sign_out() {
 #[ignore = "needs Chromium and chromedriver: cargo test --test browser -- --ignored"]
 async fn failing_sign_in_shows_the_error_and_keeps_the_email() {
     run(Server::start(true).await, async |page| {
-        page.goto("/sign-in").await?;
-        page.fill("#email", ADMIN_EMAIL).await?;
-        page.fill("#password", "not the password").await?;
-        page.click("form[action='/sign-in'] button[type=submit]")
+        page.enter_credentials(ADMIN_EMAIL, "not the password")
             .await?;
         assert_eq!(
             page.text("[data-testid=sign-in-error]").await?,

@@ -2,6 +2,7 @@
 //! `settings`.
 
 pub mod settings;
+pub mod sso;
 
 use std::collections::HashMap;
 
@@ -25,6 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove)
         .service(settings::get_settings)
         .service(settings::put_settings)
+        .service(sso::get_sso)
+        .service(sso::put_sso)
+        .service(sso::delete_sso)
         .service(access_list);
 }
 

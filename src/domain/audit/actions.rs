@@ -18,6 +18,26 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Sign-ins as {target} were held back",
     ),
     (
+        "sso.signed_in",
+        "Signed in through single sign-on",
+        "{who} signed in through single sign-on",
+    ),
+    (
+        "sso.refused",
+        "Single sign-on refused",
+        "A sign-in through single sign-on was refused for {target}",
+    ),
+    (
+        "sso.configured",
+        "Single sign-on set",
+        "{who} set the single sign-on provider of {target}",
+    ),
+    (
+        "sso.removed",
+        "Single sign-on removed",
+        "{who} removed the single sign-on provider of {target}",
+    ),
+    (
         "two_factor.enrolled",
         "Two-factor sign-in turned on",
         "{who} turned on two-factor sign-in for {target}",
@@ -265,6 +285,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
 pub const AREAS: &[(&str, &str)] = &[
     ("auth.", "Signing in"),
     ("two_factor.", "Two-factor sign-in"),
+    ("sso.", "Single sign-on"),
     ("org.", "Organizations"),
     ("user.", "People"),
     ("token.", "API tokens"),

@@ -157,7 +157,7 @@ pub fn parse_code(raw: &str) -> std::result::Result<String, String> {
     Ok(code.to_ascii_uppercase())
 }
 
-fn parse_domains(raw: &str) -> std::result::Result<Vec<String>, String> {
+pub fn parse_domains(raw: &str) -> std::result::Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for part in raw
         .split([',', ' ', '\n', '\r', '\t'])

@@ -34,7 +34,7 @@ pub use acting::{
 };
 pub use edit::{ORG_CODE_TAKEN, create, update};
 pub(crate) use edit::{check_version, touch};
-pub use form::{OrgDraft, OrgValues, parse_code, parse_name};
+pub use form::{OrgDraft, OrgValues, parse_code, parse_domains, parse_name};
 pub use lifecycle::{
     Blockers, blockers, delete, delete_as, require_may_delete, set_archived, set_privacy,
 };

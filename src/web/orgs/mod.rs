@@ -22,6 +22,7 @@ mod overview;
 mod people_tab;
 mod provisioning;
 mod settings_tab;
+mod sso_tab;
 mod table;
 
 pub(crate) use moving::render_move;
@@ -58,7 +59,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(access_tab::revoke_grant)
         .service(provisioning::show)
         .service(provisioning::create)
-        .service(provisioning::revoke);
+        .service(provisioning::revoke)
+        .service(sso_tab::show)
+        .service(sso_tab::save)
+        .service(sso_tab::remove);
 }
 
 /// What the signed-in person may do at one org (drives which buttons show).
