@@ -109,6 +109,8 @@ struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    /// The issuer of the answer (RFC 9207), when the provider says it.
+    iss: Option<String>,
 }
 
 /// The sign-in page again with a message: the refused ends of a provider
@@ -138,7 +140,12 @@ async fn callback(
     ctx: PageCtx,
     query: web::Query<CallbackQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let CallbackQuery { code, state, error } = query.into_inner();
+    let CallbackQuery {
+        code,
+        state,
+        error,
+        iss,
+    } = query.into_inner();
     let Some(state) = state.filter(|s| !s.is_empty() && s.len() <= 200) else {
         return refused(&ctx, StatusCode::BAD_REQUEST, STALE);
     };
@@ -158,6 +165,13 @@ async fn callback(
     let org_id = pending.org_id;
     let Some(config) = ctx.state.db.read(move |conn| sso::at(conn, org_id)).await? else {
         return refused(&ctx, StatusCode::BAD_REQUEST, STALE);
+    };
+    // An answer that names another issuer is not this provider's (a mix-up).
+    let error = match iss {
+        Some(iss) if iss.trim_end_matches('/') != config.issuer_url.trim_end_matches('/') => {
+            Some(format!("an answer from issuer {iss}"))
+        }
+        _ => error,
     };
     let identity = match (code, error) {
         (Some(code), None) => {

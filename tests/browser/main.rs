@@ -21,6 +21,7 @@ mod daily;
 mod orgs;
 mod scale;
 mod shell;
+mod sso;
 mod support;
 mod tenant;
 mod work;

@@ -3,7 +3,8 @@
 //! [`CACHE_TTL`], the keys fetched again once when a token names a key the
 //! cache lacks), the authorization request (code flow, PKCE S256, a random
 //! state and nonce) and the ID token's check (signature, issuer, audience,
-//! expiry, nonce).
+//! expiry, nonce), then the UserInfo endpoint for the email when the ID
+//! token carries none.
 //!
 //! Nothing here touches the database: the state, nonce and PKCE verifier are
 //! kept by [`super::sign_in`], which takes them once.
@@ -14,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata, CoreResponseType,
+    CoreProviderMetadata, CoreResponseType, CoreUserInfoClaims,
 };
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope, SignatureVerificationError, TokenResponse, reqwest,
+    CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, SubjectIdentifier,
+    TokenResponse, reqwest,
 };
 
 /// How long a provider's discovery document and keys are used before they are
@@ -200,7 +202,8 @@ impl Providers {
         pkce_verifier: &str,
     ) -> Result<Identity, Failure> {
         let metadata = self.metadata(client.issuer, false).await?;
-        let response = oidc_client(metadata.clone(), client)?
+        let oidc = oidc_client(metadata.clone(), client)?;
+        let response = oidc
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(provider)?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
@@ -216,14 +219,39 @@ impl Providers {
             client_secret: client.client_secret.as_deref(),
             nonce,
         };
-        match check_id_token(token, &expected, metadata.jwks()) {
+        let identity = match check_id_token(token, &expected, metadata.jwks()) {
             Err(TokenError::UnknownKey) => {
                 let metadata = self.refetch_keys(client.issuer, metadata).await?;
                 check_id_token(token, &expected, metadata.jwks())
-                    .map_err(|e| Failure::Token(e.to_string()))
             }
-            other => other.map_err(|e| Failure::Token(e.to_string())),
+            other => other,
         }
+        .map_err(|e| Failure::Token(e.to_string()))?;
+        if identity.email.is_some() {
+            return Ok(identity);
+        }
+        // Many providers put the profile's claims (the email) in the UserInfo
+        // answer only, not in the ID token of a code flow: asked with the
+        // access token, for the subject the verified ID token names.
+        let Ok(request) = oidc.user_info(
+            response.access_token().clone(),
+            Some(SubjectIdentifier::new(identity.subject.clone())),
+        ) else {
+            return Ok(identity);
+        };
+        let info: CoreUserInfoClaims = request
+            .request_async(&self.http)
+            .await
+            .map_err(|e| Failure::Provider(format!("userinfo endpoint: {e}")))?;
+        Ok(Identity {
+            email: info.email().map(|e| e.to_string()),
+            email_verified: info.email_verified(),
+            name: identity
+                .name
+                .clone()
+                .or_else(|| info.name().and_then(|n| n.get(None)).map(|n| n.to_string())),
+            ..identity
+        })
     }
 }
 
