@@ -15,7 +15,6 @@ use super::{PageCtx, PageError, render};
 use crate::domain::sso::oidc::{Client, Failure};
 use crate::domain::sso::{self, Config, sign_in};
 use crate::domain::{audit, secrets};
-use crate::error::Error;
 
 pub const CALLBACK_PATH: &str = "/sign-in/sso/callback";
 
@@ -209,11 +208,5 @@ async fn callback(
     match outcome {
         Ok(passed) => signed_in(&ctx, passed, &pending.next_path).await,
         Err(refusal) => refused(&ctx, StatusCode::FORBIDDEN, refusal.message()),
-    }
-}
-
-impl From<Failure> for PageError {
-    fn from(f: Failure) -> Self {
-        Error::internal(f).into()
     }
 }

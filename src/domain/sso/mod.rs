@@ -10,6 +10,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use openidconnect::url;
 use serde::Serialize;
 use serde_json::json;
 
@@ -136,8 +137,6 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
         url::Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
-
-use openidconnect::url;
 
 /// Checks an issuer: an absolute https URL without query or fragment (http
 /// only for a loopback host), kept without a trailing slash as typed.

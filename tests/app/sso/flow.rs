@@ -325,3 +325,24 @@ async fn password_sign_in_is_refused_where_the_provider_turns_it_off() {
         S::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn an_answer_naming_another_issuer_is_refused() {
+    let w = world(json!({})).await;
+    w.person("sam@acme.example", w.east).await;
+    let browser = w.new_browser();
+    let (_, html) = continue_as(&browser, "sam@acme.example").await;
+    let url = provider_url(&html);
+    let code = w
+        .provider
+        .approve(&url, "sub-sam", "sam@acme.example", true);
+    let state = urlencoding(&query_of(&url)["state"]);
+    let response = browser
+        .get(&format!(
+            "/sign-in/sso/callback?code={code}&state={state}&iss=https%3A%2F%2Fevil.example"
+        ))
+        .await;
+    assert_eq!(response.status(), S::BAD_GATEWAY);
+    assert!(w.audit("sso.signed_in").await.is_empty());
+    assert_eq!(w.audit("sso.refused").await.len(), 1);
+}
