@@ -37,6 +37,7 @@ use super::{scim_tokens, teams, timesheets, users};
         me::show, me::update,
         orgs::list, orgs::create, orgs::show, orgs::update, orgs::move_org, orgs::remove,
         orgs::settings::get_settings, orgs::settings::put_settings, orgs::access_list,
+        orgs::domains::list, orgs::domains::verify,
         roles::list, roles::create, roles::update, roles::remove,
         grants::list, grants::create, grants::revoke, grants::check,
         invitations::at_org, invitations::revoke, invitations::mine, invitations::accept,

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod context;
 pub mod customer;
 pub mod demo;
+pub mod dns;
 pub mod grant;
 pub mod grant_invite;
 pub mod group;

@@ -13,6 +13,7 @@ mod cli;
 mod closed_sets;
 mod daily_people;
 mod daily_work;
+mod domains;
 mod escalation;
 mod faces;
 mod fixture;

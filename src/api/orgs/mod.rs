@@ -1,6 +1,7 @@
 //! `/api/v1/orgs`: the org tree as the caller may see it; its settings in
-//! `settings`.
+//! `settings`, its email domains in `domains`.
 
+pub mod domains;
 pub mod settings;
 
 use std::collections::HashMap;
@@ -25,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove)
         .service(settings::get_settings)
         .service(settings::put_settings)
+        .service(domains::list)
+        .service(domains::verify)
         .service(access_list);
 }
 

@@ -88,6 +88,16 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Settings changed",
         "{who} changed the settings of {target}",
     ),
+    (
+        "domain.verified",
+        "Email domain verified",
+        "{who} verified an email domain of {target}",
+    ),
+    (
+        "domain.check_failed",
+        "Email domain check failed",
+        "{who} checked an email domain of {target}, which is not verified yet",
+    ),
     ("user.created", "Person created", "{who} created {target}"),
     ("user.invited", "Person invited", "{who} invited {target}"),
     (
@@ -266,6 +276,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("auth.", "Signing in"),
     ("two_factor.", "Two-factor sign-in"),
     ("org.", "Organizations"),
+    ("domain.", "Email domains"),
     ("user.", "People"),
     ("token.", "API tokens"),
     ("scim_token.", "SCIM tokens"),

@@ -1,5 +1,5 @@
 //! Organization pages: the lazily loaded tree, an org's tabs (overview,
-//! sub-organizations, access, settings) and the forms that change the tree.
+//! sub-organizations, access, settings, domains) and the forms that change the tree.
 //! Every button shows only to those who may use it; every handler checks again.
 
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use crate::error::Error;
 
 mod access_tab;
 mod customer;
+mod domains_tab;
 mod form;
 mod lifecycle;
 mod logo;
@@ -40,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(people_tab::people_tab)
         .service(access_tab::access_tab)
         .service(settings_tab::settings_tab)
+        .service(domains_tab::show)
+        .service(domains_tab::verify)
         .service(form::new_form)
         .service(form::create)
         .service(form::edit_form)
