@@ -378,7 +378,7 @@ pub async fn verify_as(
                     &actor,
                     Event::new("domain.check_failed", Target::Org, Some(org_id))
                         .org(org_id)
-                        .after(json!({"domain": claim.domain, "error": why})),
+                        .after(json!({"domain": claim.domain, "reason": why})),
                 )?;
             }
         }

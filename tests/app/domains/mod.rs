@@ -488,3 +488,37 @@ async fn the_home_org_suggestion_ignores_unverified_claims() {
     assert!(html.contains("data-testid=\"org-suggestion\""), "{html}");
     assert!(html.contains("East"), "{html}");
 }
+
+#[tokio::test]
+async fn the_edit_form_refuses_a_domain_verified_elsewhere_next_to_the_field() {
+    let w = world().await;
+    w.app.mark_domain_verified(w.acme, "acme.example").await;
+    let (_, before) = w
+        .get_json(&w.gus.token, format!("/orgs/{}", w.globex))
+        .await;
+    let version = before["version"].to_string();
+    let gus = w.signed_in_browser("gus@globex.test").await;
+    let fields = [
+        ("name", "Globex"),
+        ("code", "GLOBEX"),
+        ("kind", "customer"),
+        ("email_domains", "globex.example, acme.example"),
+        ("version", version.as_str()),
+    ];
+    let response = gus
+        .submit_form(&format!("/orgs/{}/edit", w.globex), &fields)
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"email_domains-error\""), "{html}");
+    assert!(
+        html.contains("acme.example is verified by another organization"),
+        "{html}"
+    );
+    assert!(!html.contains("Acme"), "{html}");
+    let (_, after) = w
+        .get_json(&w.gus.token, format!("/orgs/{}", w.globex))
+        .await;
+    assert_eq!(after, before);
+    assert!(w.domains(&w.gus.token, w.globex).await.is_empty());
+}
