@@ -475,12 +475,7 @@ async fn remove(
 
 /// Org content (settings, access, members) needs sight inside the privacy border.
 pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
-    access.require_visible(org_id)?;
-    if access.sees_inside(org_id) {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
-    }
+    access.require_inside(org_id)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -277,17 +277,8 @@ pub fn claim_listed(conn: &mut Conn) -> Result<()> {
 /// records to publish are no secret (they prove nothing until published in
 /// the domain's own DNS).
 pub fn list_as(conn: &mut Conn, access: &Access, org_id: i64) -> Result<Vec<OrgDomain>> {
-    require_inside(access, org_id)?;
+    access.require_inside(org_id)?;
     claims_of(conn, org_id)
-}
-
-fn require_inside(access: &Access, org_id: i64) -> Result<()> {
-    access.require_visible(org_id)?;
-    if access.sees_inside(org_id) {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
-    }
 }
 
 /// Who may check a claim: whoever may change the org's email domains
@@ -299,7 +290,7 @@ fn claim_for_check(
     org_id: i64,
     domain: &str,
 ) -> Result<OrgDomain> {
-    require_inside(access, org_id)?;
+    access.require_inside(org_id)?;
     let domain = normalized(domain).ok_or(Error::NotFound)?;
     let claim = claim(conn, org_id, &domain)?.ok_or(Error::NotFound)?;
     access.require(Permission::OrgEdit, org_id)?;
