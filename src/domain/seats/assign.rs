@@ -106,7 +106,7 @@ fn give(conn: &mut Conn, actor: &Actor, person: &User, how: How) -> Result<Optio
         conn,
         actor,
         Event::new("seat.assigned", Target::User, Some(person.id))
-            .org(pool)
+            .org(person.org_id)
             .after(json!({"pool_org_id": pool, "how": how.as_str()})),
     )?;
     seat_of(conn, person.id)
@@ -121,11 +121,12 @@ pub(crate) fn release(
     reason: &str,
 ) -> Result<()> {
     diesel::delete(seat_assignments::table.find(user_id)).execute(conn)?;
+    let home = user::find(conn, user_id)?.org_id;
     audit::record(
         conn,
         actor,
         Event::new("seat.unassigned", Target::User, Some(user_id))
-            .org(pool)
+            .org(home)
             .before(json!({"pool_org_id": pool}))
             .after(json!({"reason": reason})),
     )

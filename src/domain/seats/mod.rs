@@ -269,7 +269,7 @@ pub fn follow_pools(conn: &mut Conn, actor: &Actor, reason: &str, carry: bool) -
                     conn,
                     actor,
                     Event::new("seat.moved", Target::User, Some(user_id))
-                        .org(to)
+                        .org(home)
                         .before(json!({"pool_org_id": pool}))
                         .after(json!({"pool_org_id": to, "reason": reason})),
                 )?;
