@@ -57,15 +57,46 @@ fn org_name(conn: &mut Conn, id: i64) -> Result<String> {
     Ok(crate::domain::org::find(conn, id)?.name)
 }
 
+/// The seats free in every pool, read once under the lock and kept up to date
+/// as seats are given, so a bulk change reads the tree once.
+struct Budget {
+    sizes: std::collections::HashMap<i64, i64>,
+    free: std::collections::HashMap<i64, i64>,
+}
+
+impl Budget {
+    fn load(conn: &mut Conn) -> Result<Budget> {
+        let sizes = pool_sizes(conn)?;
+        let free = layout(conn, &sizes)?
+            .pools
+            .iter()
+            .map(|(id, p)| (*id, p.free()))
+            .collect();
+        Ok(Budget { sizes, free })
+    }
+}
+
 /// Gives `person` a seat from their nearest pool, after taking the lock:
 /// `Ok(None)` when they already hold one. Refused (field `seat`) when no pool
 /// covers them, they are deactivated, or the pool has no seat left.
 fn give(conn: &mut Conn, actor: &Actor, person: &User, how: How) -> Result<Option<Seat>> {
     lock(conn)?;
+    let mut budget = Budget::load(conn)?;
+    give_from(conn, actor, person, how, &mut budget)
+}
+
+/// [`give`] with the lock taken and the pools read.
+fn give_from(
+    conn: &mut Conn,
+    actor: &Actor,
+    person: &User,
+    how: How,
+    budget: &mut Budget,
+) -> Result<Option<Seat>> {
     if seat_of(conn, person.id)?.is_some() {
         return Ok(None);
     }
-    let Some(pool) = super::pool_for(conn, person.org_id)? else {
+    let Some(pool) = super::nearest_in(conn, &budget.sizes, person.org_id)? else {
         return Err(FieldErrors::single(
             "seat",
             format!(
@@ -83,7 +114,8 @@ fn give(conn: &mut Conn, actor: &Actor, person: &User, how: How) -> Result<Optio
             ),
         ));
     }
-    if free_in(conn, pool)? <= 0 {
+    let free = budget.free.entry(pool).or_insert(0);
+    if *free <= 0 {
         return Err(FieldErrors::single(
             "seat",
             format!(
@@ -93,6 +125,7 @@ fn give(conn: &mut Conn, actor: &Actor, person: &User, how: How) -> Result<Optio
             ),
         ));
     }
+    *free -= 1;
     diesel::insert_into(seat_assignments::table)
         .values((
             seat_assignments::user_id.eq(person.id),
@@ -258,9 +291,10 @@ pub fn bulk_as(
             }
         }
     }
+    let mut budget = Budget::load(conn)?;
     for (give_one, person) in &people {
         if *give_one {
-            match give(conn, actor, person, How::Bulk) {
+            match give_from(conn, actor, person, How::Bulk, &mut budget) {
                 Ok(Some(_)) => outcome.assigned += 1,
                 Ok(None) => outcome.unchanged += 1,
                 Err(Error::Validation(e)) => {

@@ -485,3 +485,62 @@ async fn moves_keep_a_seat_within_its_pool_and_release_it_elsewhere() {
         (&json!(0), &json!(0))
     );
 }
+
+#[tokio::test]
+async fn the_users_import_gives_and_takes_back_seats() {
+    let w = world().await;
+    w.set_seats(&w.ada, w.acme, json!(1))
+        .await
+        .expect_status(S::OK);
+    let import = async |csv: &str| {
+        let response = w
+            .api(reqwest::Method::POST, "/import/users", &w.olga)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    let (status, report) = import(
+        "email,name,org,seat\neve@acme.example,Eve,ACME-EAST,yes\npat@acme.example,Pat,ACME-EAST,\n",
+    )
+    .await;
+    assert_eq!(status, S::OK, "{report}");
+    assert_eq!(report["rows"][0]["message"], "Changed: seat.", "{report}");
+    let seat = w
+        .get_json(&w.olga, format!("/users/{}/seat", w.eve_id))
+        .await
+        .expect_status(S::OK);
+    assert_eq!(seat["how"], "import");
+    // Pool full: the row is refused on its column and nothing is written.
+    let (status, report) = import(
+        "email,name,org,seat\neve@acme.example,Eve,ACME-EAST,no\npat@acme.example,Pat,ACME-EAST,yes\nwes@acme.example,Wes,ACME-WEST,yes\n",
+    )
+    .await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{report}");
+    assert!(
+        report["rows"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No seats are left"),
+        "{report}"
+    );
+    assert_eq!(
+        w.get_json(&w.olga, format!("/users/{}/seat", w.eve_id))
+            .await
+            .0,
+        S::OK
+    );
+    let (status, report) =
+        import("email,name,org,seat\neve@acme.example,Eve,ACME-EAST,maybe\n").await;
+    assert_eq!(status, S::UNPROCESSABLE_ENTITY, "{report}");
+    assert!(
+        report["rows"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Enter yes"),
+        "{report}"
+    );
+}

@@ -126,3 +126,40 @@ async fn the_grid_says_why_before_anyone_types_and_refuses_to_save() {
     let html = response.text().await.unwrap();
     assert!(html.contains("no seat for timesheets"), "{html}");
 }
+
+#[tokio::test]
+async fn the_settings_page_leaves_the_pool_to_the_parent() {
+    let w = world().await;
+    w.set_seats(&w.ada, w.acme, json!(4))
+        .await
+        .expect_status(S::OK);
+    let settings = format!("/orgs/{}/settings", w.acme);
+    let olga = w.signed_in_browser("olga@acme.example").await;
+    let (_, html) = olga.get_page(&settings).await;
+    assert!(html.contains("Seats for timesheets"), "{html}");
+    assert!(
+        !html.contains(&format!("action=\"{settings}/seats\"")),
+        "{html}"
+    );
+    let response = olga
+        .submit_form(&format!("{settings}/seats"), &[("value", "40")])
+        .await;
+    assert_eq!(response.status(), S::FORBIDDEN);
+    // East's share is Olga's to set, and an overdraw is said next to the field.
+    let east = format!("/orgs/{}/settings", w.east);
+    let response = olga
+        .submit_form(&format!("{east}/seats"), &[("value", "5")])
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"seats-error\""), "{html}");
+    let response = olga
+        .submit_form(&format!("{east}/seats"), &[("value", "3")])
+        .await;
+    assert_eq!(response.status(), S::SEE_OTHER);
+    let seats = w.seats_of(&w.olga, w.acme).await.expect_status(S::OK);
+    assert_eq!(
+        (&seats["pool"]["shares"], &seats["pool"]["free"]),
+        (&json!(3), &json!(1))
+    );
+}
