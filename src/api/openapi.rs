@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 
 use super::error::ErrorBody;
 use super::{audit, grants, groups, import, invitations, me, orgs, projects, reports, roles};
-use super::{scim_tokens, teams, timesheets, users};
+use super::{scim_tokens, seats, teams, timesheets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,7 @@ use super::{scim_tokens, teams, timesheets, users};
         audit::list,
         import::run,
         scim_tokens::create, scim_tokens::list, scim_tokens::revoke,
+        seats::org_seats, seats::bulk, seats::show_seat, seats::put_seat, seats::delete_seat,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SharedErrors),

@@ -503,6 +503,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Seat licences: who holds a seat, from which pool (an org setting `seats`).
+    seat_assignments (user_id) {
+        user_id -> BigInt,
+        pool_org_id -> BigInt,
+        assigned_at -> Timestamp,
+        assigned_by -> Nullable<BigInt>,
+        how -> Text,
+    }
+}
+
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> orgs (org_id));
@@ -563,6 +574,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     scim_tokens,
     scim_users,
     scim_groups,
+    seat_assignments,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

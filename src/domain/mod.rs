@@ -33,6 +33,7 @@ pub mod role;
 pub mod rollup;
 pub mod schedule;
 pub mod scim;
+pub mod seats;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -44,6 +44,7 @@ mod reports_scale;
 mod reports_teams;
 mod schedule;
 mod scim;
+mod seats;
 mod sessions;
 mod shell;
 mod sign_in_throttle;

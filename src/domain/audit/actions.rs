@@ -268,6 +268,21 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Reminders sent",
         "{who} sent the timesheet reminders",
     ),
+    (
+        "seat.assigned",
+        "Seat assigned",
+        "{who} gave {target} a seat",
+    ),
+    (
+        "seat.unassigned",
+        "Seat taken back",
+        "{who} took back the seat of {target}",
+    ),
+    (
+        "seat.moved",
+        "Seat moved to another pool",
+        "{who} moved the seat of {target} to another pool",
+    ),
 ];
 
 /// The areas the filter also offers as a whole (`timesheet.` is every
@@ -286,6 +301,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("team.", "Teams"),
     ("project.", "Projects"),
     ("timesheet.", "Timesheets"),
+    ("seat.", "Seats"),
     ("setup.", "Setup"),
     ("demo.", "Demo data"),
 ];

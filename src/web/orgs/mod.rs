@@ -22,6 +22,7 @@ mod moving;
 mod overview;
 mod people_tab;
 mod provisioning;
+mod seats_tab;
 mod settings_tab;
 mod table;
 
@@ -39,6 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(overview::overview)
         .service(overview::sub_orgs)
         .service(people_tab::people_tab)
+        .service(seats_tab::seats_tab)
+        .service(seats_tab::seats_bulk)
         .service(access_tab::access_tab)
         .service(settings_tab::settings_tab)
         .service(domains_tab::show)
@@ -76,6 +79,8 @@ pub struct Can {
     pub access_manage: bool,
     /// SCIM tokens: managing people and groups here.
     pub provisioning: bool,
+    /// The Seats tab: managing people here.
+    pub seats: bool,
 }
 
 impl Can {
@@ -92,6 +97,7 @@ impl Can {
             access_manage: access.can(Permission::AccessManage, org.id),
             provisioning: access.can(Permission::UserManage, org.id)
                 && access.can(Permission::GroupManage, org.id),
+            seats: crate::domain::seats::may_view(access, org.id),
         }
     }
 }
