@@ -41,6 +41,10 @@ pub struct Config {
     /// (`CANOPY_REMIND_HOUR`, default 7); `None` (`off`) leaves them to
     /// `canopy remind`.
     pub remind_hour: Option<u32>,
+    /// The DNS server that domain checks ask for TXT records
+    /// (`CANOPY_DNS_RESOLVER`, `ip` or `ip:port`); `None` asks the system's
+    /// resolvers (`/etc/resolv.conf`).
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 /// A configuration value that could not be understood.
@@ -121,6 +125,10 @@ impl Config {
         (
             "CANOPY_REMIND_HOUR",
             "UTC hour serve sends reminders on each org's reminder day, 0 to 23 or off (default 7)",
+        ),
+        (
+            "CANOPY_DNS_RESOLVER",
+            "DNS server for domain verification checks, ip or ip:port (default: the system's resolvers)",
         ),
     ];
 
@@ -223,6 +231,13 @@ impl Config {
                 0..=23,
             )?),
         };
+        let dns_resolver = match lookup("CANOPY_DNS_RESOLVER") {
+            None => None,
+            Some(raw) => Some(parse_resolver(raw.trim()).ok_or_else(|| ConfigError {
+                name: "CANOPY_DNS_RESOLVER",
+                message: format!("expected an IP address, optionally with :port, got {raw:?}"),
+            })?),
+        };
         Ok(Config {
             database_url: lookup("CANOPY_DATABASE_URL")
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.into()),
@@ -239,6 +254,7 @@ impl Config {
             session_idle_minutes,
             session_max_hours,
             remind_hour,
+            dns_resolver,
         })
     }
 
@@ -263,6 +279,16 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"))
     }
+}
+
+/// `ip:port`, `[ipv6]:port`, or an address alone (port 53).
+fn parse_resolver(raw: &str) -> Option<std::net::SocketAddr> {
+    raw.parse::<std::net::SocketAddr>().ok().or_else(|| {
+        let ip = raw.trim_start_matches('[').trim_end_matches(']');
+        ip.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| std::net::SocketAddr::new(ip, 53))
+    })
 }
 
 #[cfg(test)]
@@ -420,6 +446,24 @@ mod tests {
         assert!(!err.message.contains("secret"), "{err}");
         let err = config(&[("CANOPY_MAIL_FROM", "nobody")]).unwrap_err();
         assert_eq!(err.name, "CANOPY_MAIL_FROM");
+    }
+
+    #[test]
+    fn the_dns_resolver_is_an_address_with_an_optional_port() {
+        assert_eq!(config(&[]).unwrap().dns_resolver, None);
+        for (raw, want) in [
+            ("127.0.0.1:5353", "127.0.0.1:5353"),
+            ("10.0.0.2", "10.0.0.2:53"),
+            ("[::1]:5300", "[::1]:5300"),
+            ("::1", "[::1]:53"),
+        ] {
+            let c = config(&[("CANOPY_DNS_RESOLVER", raw)]).unwrap();
+            assert_eq!(c.dns_resolver.unwrap().to_string(), want, "{raw}");
+        }
+        for bad in ["dns.example.com", "127.0.0.1:x", "1.2.3"] {
+            let err = config(&[("CANOPY_DNS_RESOLVER", bad)]).unwrap_err();
+            assert_eq!(err.name, "CANOPY_DNS_RESOLVER", "{bad}");
+        }
     }
 
     #[test]

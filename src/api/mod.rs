@@ -18,6 +18,7 @@ pub mod projects;
 pub mod reports;
 pub mod roles;
 pub mod scim_tokens;
+pub mod seats;
 pub mod teams;
 pub mod timesheets;
 pub mod users;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(grants::configure)
             .configure(import::configure)
             .configure(scim_tokens::configure)
+            .configure(seats::configure)
             .configure(projects::configure)
             .configure(teams::configure)
             .configure(timesheets::configure)

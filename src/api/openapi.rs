@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 
 use super::error::ErrorBody;
 use super::{audit, grants, groups, import, invitations, me, orgs, projects, reports, roles};
-use super::{scim_tokens, teams, timesheets, users};
+use super::{scim_tokens, seats, teams, timesheets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,7 @@ use super::{scim_tokens, teams, timesheets, users};
         orgs::list, orgs::create, orgs::show, orgs::update, orgs::move_org, orgs::remove,
         orgs::settings::get_settings, orgs::settings::put_settings, orgs::access_list,
         orgs::sso::get_sso, orgs::sso::put_sso, orgs::sso::delete_sso,
+        orgs::domains::list, orgs::domains::verify,
         roles::list, roles::create, roles::update, roles::remove,
         grants::list, grants::create, grants::revoke, grants::check,
         invitations::at_org, invitations::revoke, invitations::mine, invitations::accept,
@@ -57,6 +58,7 @@ use super::{scim_tokens, teams, timesheets, users};
         audit::list,
         import::run,
         scim_tokens::create, scim_tokens::list, scim_tokens::revoke,
+        seats::org_seats, seats::bulk, seats::show_seat, seats::put_seat, seats::delete_seat,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SharedErrors),

@@ -58,6 +58,17 @@ impl Access {
         }
     }
 
+    /// `Ok` when the person sees inside the org (its content: settings,
+    /// access, email domains), not only its name and place; else 404.
+    pub fn require_inside(&self, org_id: i64) -> Result<()> {
+        self.require_visible(org_id)?;
+        if self.sees_inside(org_id) {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
     /// The privacy border `org_id` lies behind when the person is outside it:
     /// the nearest privacy-mode org at or above it, when the person neither
     /// sees inside `org_id` through a grant nor lives inside that border.

@@ -452,6 +452,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// An org's email domains as claims, verified by a DNS TXT record.
+    org_domains (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        domain -> Text,
+        token -> Text,
+        verified_at -> Nullable<Timestamp>,
+        last_checked_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     two_factor (user_id) {
         user_id -> BigInt,
         secret_sealed -> Text,
@@ -528,6 +542,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Seat licences: who holds a seat, from which pool (an org setting `seats`).
+    seat_assignments (user_id) {
+        user_id -> BigInt,
+        pool_org_id -> BigInt,
+        assigned_at -> Timestamp,
+        assigned_by -> Nullable<BigInt>,
+        how -> Text,
+    }
+}
+
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(projects -> orgs (org_id));
@@ -542,6 +567,7 @@ diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(org_settings -> orgs (org_id));
 diesel::joinable!(org_logos -> orgs (org_id));
+diesel::joinable!(org_domains -> orgs (org_id));
 diesel::joinable!(grants -> roles (role_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(timesheets -> users (user_id));
@@ -567,6 +593,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     org_settings,
     org_logos,
+    org_domains,
     authz_changes,
     mail_outbox,
     user_tokens,
@@ -591,6 +618,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_sso,
     sso_identities,
     sso_logins,
+    seat_assignments,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -96,6 +96,7 @@ impl Definition {
             Control::Number { never: Some(n), .. } | Control::Date { never: n } if none => {
                 n.to_string()
             }
+            Control::Number { never: None, .. } if none => "Not counted".into(),
             Control::Number { unit, .. } => match value {
                 Value::Number(n) => format!("{n} {unit}"),
                 other => other.as_str().unwrap_or_default().to_string(),
@@ -289,6 +290,21 @@ pub const DEFINITIONS: &[Definition] = &[
             }
             _ => Err("Choose optional or required.".into()),
         },
+    },
+    Definition {
+        key: crate::domain::seats::SETTING,
+        label: "Seats for timesheets",
+        help: "A pool of seats for people entering time here and below; an organization \
+               below may be given a share of it. Set from above: only an administrator of \
+               the parent organization can change it. Inherit for no pool of its own.",
+        default: || json!("none"),
+        control: Control::Number {
+            min: 0,
+            max: crate::domain::seats::MAX,
+            unit: "seats",
+            never: None,
+        },
+        parse: crate::domain::seats::parse_setting,
     },
 ];
 
@@ -538,9 +554,17 @@ pub fn put(
         errors.add("settings", "Nothing to change.");
     }
     errors.into_result()?;
+    let seats_change = parsed
+        .iter()
+        .find(|(k, _)| *k == crate::domain::seats::SETTING)
+        .map(|(_, v)| v.as_ref().and_then(Value::as_i64));
     // Settings are part of the org: a change bumps its version (and refuses a
     // concurrent one), so forms opened before it answer 409.
     crate::domain::org::touch(conn, &org)?;
+    // After the org's row (as an org move takes them), the seat lock.
+    if let Some(value) = seats_change {
+        crate::domain::seats::check_change(conn, org_id, value)?;
+    }
     let before = effective(conn, org_id)?;
     for (key, value) in &parsed {
         diesel::delete(org_settings::table.find((org_id, *key))).execute(conn)?;
@@ -554,6 +578,9 @@ pub fn put(
                 ))
                 .execute(conn)?;
         }
+    }
+    if seats_change.is_some() {
+        crate::domain::seats::follow_pools(conn, actor, "pools changed", true)?;
     }
     let after = effective(conn, org_id)?;
     let pick = |list: &[Effective]| -> serde_json::Map<String, Value> {
@@ -627,7 +654,17 @@ pub const ASSIGNABLE_ROLES: &str = "assignable_roles";
 /// Keys set from above: changing one at an org needs `org.settings` at its
 /// parent (the root's at the root), so the admins it restricts cannot undo it.
 pub fn is_set_from_above(key: &str) -> bool {
-    key == ASSIGNABLE_ROLES
+    key == ASSIGNABLE_ROLES || key == crate::domain::seats::SETTING
+}
+
+/// Why a key set from above needs `org.settings` at the parent, in words.
+fn set_from_above_message(key: &str) -> String {
+    let what = if key == crate::domain::seats::SETTING {
+        "An organization's seats are set from above, so it cannot raise its own limit"
+    } else {
+        "The roles an organization's admins may assign are set from above"
+    };
+    format!("{what}: changing them needs org.settings at its parent organization.")
 }
 
 /// May the person change `keys` at `org_id`? `org.settings` there (404 when the
@@ -635,12 +672,10 @@ pub fn is_set_from_above(key: &str) -> bool {
 /// the parent too.
 pub fn require_may_change(access: &Access, org_id: i64, keys: &[&str]) -> Result<()> {
     access.require(Permission::OrgSettings, org_id)?;
-    if keys.iter().any(|k| is_set_from_above(k)) && !may_change_from_above(access, org_id) {
-        return Err(Error::Forbidden(
-            "The roles an organization's admins may assign are set from above: changing \
-             them needs org.settings at its parent organization."
-                .into(),
-        ));
+    if let Some(key) = keys.iter().find(|k| is_set_from_above(k))
+        && !may_change_from_above(access, org_id)
+    {
+        return Err(Error::Forbidden(set_from_above_message(key)));
     }
     Ok(())
 }

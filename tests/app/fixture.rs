@@ -62,7 +62,14 @@ impl std::ops::Deref for Tree {
 
 impl Tree {
     pub async fn new() -> Tree {
-        let (app, _, ada) = spawn_with_owner().await;
+        Tree::with_settings(&[]).await
+    }
+
+    /// The tree on an app started with extra `CANOPY_*` settings.
+    pub async fn with_settings(extra: &[(&str, &str)]) -> Tree {
+        let app = spawn_app_with(extra).await;
+        let owner = app.create_default_admin().await;
+        let ada = app.create_token(owner.id, "").await;
         let root = app.root_id().await;
         let org = async |parent: i64, name: &str, code: &str, kind: &str| {
             let body = json!({"parent_id": parent, "name": name, "code": code, "kind": kind});

@@ -563,3 +563,38 @@ async fn the_openapi_document_describes_the_import() {
     let row = &doc["components"]["schemas"]["ImportRow"]["properties"];
     assert!(row["line"].is_object() && row["outcome"].is_object() && row["message"].is_object());
 }
+
+/// Imported email domains are claims like typed ones: a new one starts
+/// unverified with a token of its own, and one another org has verified is
+/// the row's error, which does not name that org.
+#[tokio::test]
+async fn imported_email_domains_are_claims_and_one_verified_elsewhere_is_refused() {
+    let t = Tree::new().await;
+    t.app.mark_domain_verified(t.globex, "globex.example").await;
+    let csv = b"code,name,parent,email_domains\n\
+        ACME-NORTH,North,ACME,north.acme.example\n\
+        ACME-SOUTH,South,ACME,GLOBEX.example\n";
+    let (status, report) = import(&t, &t.ada, "orgs", csv, false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(outcomes(&report), ["create", "error"]);
+    let message = first_error(&report);
+    assert!(
+        message.contains("globex.example is verified by another organization"),
+        "{report}"
+    );
+    assert!(!report.to_string().contains("Globex"), "{report}");
+    assert_eq!(org_by_code(&t, "ACME-NORTH").await, None);
+
+    let csv = b"code,name,parent,email_domains\nACME-NORTH,North,ACME,north.acme.example\n";
+    let (status, report) = import(&t, &t.ada, "orgs", csv, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let north = org_by_code(&t, "ACME-NORTH").await.unwrap();
+    let (_, domains) = t
+        .get_json(&t.ada, format!("/orgs/{}/domains", north["id"]))
+        .await;
+    assert_eq!(
+        domains["items"][0]["domain"], "north.acme.example",
+        "{domains}"
+    );
+    assert_eq!(domains["items"][0]["verified"], false, "{domains}");
+}

@@ -182,6 +182,7 @@ async fn every_kind_of_object_fits_the_document() {
     let ada = app.create_token(admin.id, "").await;
     let root = app.root_id().await;
     let acme = app.create_org(&ada, root, "Acme", "ACME").await;
+    app.mark_domain_verified(acme, "acme.example").await;
     let made = |(method, template, path): (Method, &'static str, String), body: Value| {
         let (app, doc, ada) = (&app, &doc, &ada);
         async move {
@@ -257,6 +258,7 @@ async fn every_kind_of_object_fits_the_document() {
         ),
         ("/orgs/{id}/settings", format!("/orgs/{acme}/settings")),
         ("/orgs/{id}/access", format!("/orgs/{acme}/access")),
+        ("/orgs/{id}/domains", format!("/orgs/{acme}/domains")),
         (
             "/timesheets/{user_id}/{week_start}",
             format!("/timesheets/{me}/{week_start}"),
@@ -271,4 +273,13 @@ async fn every_kind_of_object_fits_the_document() {
             documented(&app, &doc, &ada, (Method::GET, template, &path), None).await;
         assert_eq!(status, 200, "{path}: {answer}");
     }
+    // A verified domain answers at once, without asking any DNS.
+    let path = format!("/orgs/{acme}/domains/acme.example/verify");
+    let verify = (Method::POST, "/orgs/{id}/domains/{domain}/verify", &*path);
+    let (status, answer) = documented(&app, &doc, &ada, verify, None).await;
+    assert_eq!(
+        (status, &answer["verified"]),
+        (200, &json!(true)),
+        "{answer}"
+    );
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/orgs`: the org tree as the caller may see it; its settings in
-//! `settings`.
+//! `settings`, its email domains in `domains`.
 
+pub mod domains;
 pub mod settings;
 pub mod sso;
 
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sso::get_sso)
         .service(sso::put_sso)
         .service(sso::delete_sso)
+        .service(domains::list)
+        .service(domains::verify)
         .service(access_list);
 }
 
@@ -476,12 +479,7 @@ async fn remove(
 
 /// Org content (settings, access, members) needs sight inside the privacy border.
 pub fn require_inside(access: &Access, org_id: i64) -> Result<(), Error> {
-    access.require_visible(org_id)?;
-    if access.sees_inside(org_id) {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
-    }
+    access.require_inside(org_id)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

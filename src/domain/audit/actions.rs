@@ -108,6 +108,16 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Settings changed",
         "{who} changed the settings of {target}",
     ),
+    (
+        "domain.verified",
+        "Email domain verified",
+        "{who} verified an email domain of {target}",
+    ),
+    (
+        "domain.check_failed",
+        "Email domain check failed",
+        "{who} checked an email domain of {target}, which is not verified yet",
+    ),
     ("user.created", "Person created", "{who} created {target}"),
     ("user.invited", "Person invited", "{who} invited {target}"),
     (
@@ -278,6 +288,21 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Reminders sent",
         "{who} sent the timesheet reminders",
     ),
+    (
+        "seat.assigned",
+        "Seat assigned",
+        "{who} gave {target} a seat",
+    ),
+    (
+        "seat.unassigned",
+        "Seat taken back",
+        "{who} took back the seat of {target}",
+    ),
+    (
+        "seat.moved",
+        "Seat moved to another pool",
+        "{who} moved the seat of {target} to another pool",
+    ),
 ];
 
 /// The areas the filter also offers as a whole (`timesheet.` is every
@@ -287,6 +312,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("two_factor.", "Two-factor sign-in"),
     ("sso.", "Single sign-on"),
     ("org.", "Organizations"),
+    ("domain.", "Email domains"),
     ("user.", "People"),
     ("token.", "API tokens"),
     ("scim_token.", "SCIM tokens"),
@@ -296,6 +322,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("team.", "Teams"),
     ("project.", "Projects"),
     ("timesheet.", "Timesheets"),
+    ("seat.", "Seats"),
     ("setup.", "Setup"),
     ("demo.", "Demo data"),
 ];

@@ -245,6 +245,8 @@ pub fn generate(
         }
         org_rows.flush(conn)?;
         closure.flush(conn)?;
+        // Each customer's domain becomes a claim, unverified as any new one.
+        crate::domain::org::domains::claim_listed(conn)?;
         Ok((root, nodes))
     })?;
     summary.orgs = nodes.len();

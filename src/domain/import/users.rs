@@ -7,11 +7,12 @@ use super::{Ctx, Done, Outcome, grants, required};
 use crate::authz::Permission;
 use crate::db::Conn;
 use crate::domain::account;
+use crate::domain::seats::{self, How};
 use crate::domain::user::{self, NewUser, UserChange, UserStatus};
 use crate::domain::validate::{self, Email};
 use crate::error::{Error, FieldErrors, Result};
 
-pub const COLUMNS: &[&str] = &["email", "name", "org", "job_title", "grants"];
+pub const COLUMNS: &[&str] = &["email", "name", "org", "job_title", "grants", "seat"];
 pub const REQUIRED: &[&str] = &["email", "name", "org"];
 
 /// The `role@org` pairs of a grants cell.
@@ -48,6 +49,7 @@ pub(super) fn apply(
         named => Some(ctx.org_named(conn, "org", named)?),
     };
     let wanted = grant_list(row.get(sheet.column("grants")))?;
+    let seat = seat_wanted(row.get(sheet.column("seat")))?;
     let seen = match user::find_by_email(conn, email.as_str())? {
         Some(found) => match user::find_visible(conn, ctx.access(), found.id) {
             Ok(u) => Some(u),
@@ -84,15 +86,37 @@ pub(super) fn apply(
     }
     if granted > 0 {
         changed.push("grants");
-        if outcome == Outcome::Unchanged {
-            outcome = Outcome::Update;
-        }
+    }
+    let seat_changed = match seat {
+        Some(true) => seats::give_as(conn, ctx.access(), &ctx.who.actor, user_id, How::Import)?,
+        Some(false) => seats::take_as(conn, ctx.access(), &ctx.who.actor, user_id, "import")?,
+        None => false,
+    };
+    if seat_changed {
+        changed.push("seat");
+    }
+    if !changed.is_empty() && outcome == Outcome::Unchanged {
+        outcome = Outcome::Update;
     }
     let message = match outcome {
         Outcome::Update => format!("Changed: {}.", changed.join(", ")),
         _ => String::new(),
     };
     Ok((outcome, message))
+}
+
+/// The optional `seat` cell: `yes` gives a seat from the person's nearest
+/// pool, `no` takes it back, empty leaves it as it is.
+fn seat_wanted(cell: &str) -> Result<Option<bool>> {
+    match cell.trim().to_lowercase().as_str() {
+        "" => Ok(None),
+        "yes" | "y" | "true" | "1" => Ok(Some(true)),
+        "no" | "n" | "false" | "0" => Ok(Some(false)),
+        _ => Err(FieldErrors::single(
+            "seat",
+            "Enter yes to give a seat, no to take it back, or leave it empty.",
+        )),
+    }
 }
 
 fn create(

@@ -1,8 +1,10 @@
 //! Creating and updating an org's fields, with the uniqueness of names among
-//! siblings and of codes in the installation, and optimistic versions.
+//! siblings and of codes in the installation, and optimistic versions. The
+//! email domains listed are kept in step with their claims (`domains`).
 
 use diesel::prelude::*;
 
+use super::domains;
 use super::moving::lock_tree;
 use super::{Org, OrgKind, OrgValues, find, is_frozen};
 use crate::db::{
@@ -114,6 +116,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
         ));
     }
     ensure_unique(conn, parent.id, values, None)?;
+    domains::check_claims(conn, None, &values.email_domains)?;
     let now = db::now();
     let id: i64 = crate::with_backend!(conn, |c| diesel::insert_into(orgs::table)
         .values((
@@ -138,6 +141,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, parent_id: i64, values: &OrgValues
             ))
             .execute(conn)?;
     }
+    domains::sync(conn, id, &values.email_domains)?;
     epoch::bump_tree(conn)?;
     let org = find(conn, id)?;
     audit::record(
@@ -187,6 +191,7 @@ pub fn update(
             return Err(Error::Duplicate(FieldErrors::of("code", ORG_CODE_TAKEN)));
         }
     }
+    domains::check_claims(conn, Some(id), &values.email_domains)?;
     let changed = diesel::update(
         orgs::table
             .find(id)
@@ -201,6 +206,7 @@ pub fn update(
     if changed == 0 {
         return Err(Error::stale());
     }
+    domains::sync(conn, id, &values.email_domains)?;
     let after = find(conn, id)?;
     if after.name != before.name || after.code != before.code {
         // Names order siblings in the resolver's tour; names and codes are

@@ -1,5 +1,5 @@
 //! Reads of the tree: children, orgs by id, subtrees, user counts, the orgs
-//! an email's domain suggests, and the roll-up.
+//! an email's verified domain suggests, and the roll-up.
 
 use diesel::prelude::*;
 
@@ -94,23 +94,12 @@ pub fn subtree_ids(
         .select(org_closure::descendant_id)
 }
 
-/// Orgs that list the email's domain among their email domains (the suggested
-/// home for a new user with that address).
+/// The org whose verified email domain is the email's (the suggested home
+/// for a new user with that address): none or one, as a domain is verified
+/// by one org at most. A domain merely listed, not verified, suggests nothing.
 pub fn with_email_domain(conn: &mut Conn, email: &str) -> Result<Vec<Org>> {
-    let Some((_, domain)) = email.trim().rsplit_once('@') else {
-        return Ok(vec![]);
-    };
-    let domain = domain.to_lowercase();
-    if domain.is_empty() {
-        return Ok(vec![]);
-    }
-    let candidates: Vec<Org> = orgs::table
-        .filter(orgs::email_domains.like(format!("%{}%", domain.replace(['%', '_'], ""))))
-        .select(Org::as_select())
-        .load(conn)?;
-    Ok(candidates
+    Ok(super::domains::verified_owner_of_email(conn, email)?
         .into_iter()
-        .filter(|o| o.email_domain_list().iter().any(|d| *d == domain))
         .collect())
 }
 

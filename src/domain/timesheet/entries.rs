@@ -123,6 +123,11 @@ pub fn save(
         })
         .map(|(k, _)| *k)
         .collect();
+    // Entering time needs a seat where the person's chain counts them (one is
+    // given automatically while the pool has one left); removing time does not.
+    if changed.iter().any(|k| wanted.contains_key(k)) {
+        crate::domain::seats::ensure_for_entry(conn, actor, user)?;
+    }
     changed.extend(old.keys().filter(|k| !wanted.contains_key(k)));
 
     let now = db::now();

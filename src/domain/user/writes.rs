@@ -97,6 +97,9 @@ pub fn set_status(conn: &mut Conn, actor: &Actor, id: i64, status: UserStatus) -
         .execute(conn)?;
     session::end_all(conn, id)?;
     epoch::bump_user(conn, id)?;
+    if status == UserStatus::Deactivated {
+        crate::domain::seats::on_deactivated(conn, actor, id)?;
+    }
     let after = find(conn, id)?;
     let action = match status {
         UserStatus::Deactivated => "user.deactivated",
@@ -329,6 +332,7 @@ pub fn move_home(
             .before(json!({"org_id": before.org_id}))
             .after(json!({"org_id": org_id})),
     )?;
+    crate::domain::seats::follow_home(conn, actor, id, org_id)?;
     Ok(after)
 }
 

@@ -1,5 +1,5 @@
 //! Organization pages: the lazily loaded tree, an org's tabs (overview,
-//! sub-organizations, access, settings) and the forms that change the tree.
+//! sub-organizations, access, settings, domains) and the forms that change the tree.
 //! Every button shows only to those who may use it; every handler checks again.
 
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use crate::error::Error;
 
 mod access_tab;
 mod customer;
+mod domains_tab;
 mod form;
 mod lifecycle;
 mod logo;
@@ -21,6 +22,7 @@ mod moving;
 mod overview;
 mod people_tab;
 mod provisioning;
+mod seats_tab;
 mod settings_tab;
 mod sso_tab;
 mod table;
@@ -39,8 +41,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(overview::overview)
         .service(overview::sub_orgs)
         .service(people_tab::people_tab)
+        .service(seats_tab::seats_tab)
+        .service(seats_tab::seats_bulk)
         .service(access_tab::access_tab)
         .service(settings_tab::settings_tab)
+        .service(domains_tab::show)
+        .service(domains_tab::verify)
         .service(form::new_form)
         .service(form::create)
         .service(form::edit_form)
@@ -77,6 +83,8 @@ pub struct Can {
     pub access_manage: bool,
     /// SCIM tokens: managing people and groups here.
     pub provisioning: bool,
+    /// The Seats tab: managing people here.
+    pub seats: bool,
 }
 
 impl Can {
@@ -93,6 +101,7 @@ impl Can {
             access_manage: access.can(Permission::AccessManage, org.id),
             provisioning: access.can(Permission::UserManage, org.id)
                 && access.can(Permission::GroupManage, org.id),
+            seats: crate::domain::seats::may_view(access, org.id),
         }
     }
 }

@@ -15,6 +15,8 @@ struct OverviewPage {
     layout: Layout,
     h: OrgHeader,
     rollup: org::Rollup,
+    /// Seats used and free, to those who manage people here, where counted.
+    seats: Option<crate::domain::seats::Summary>,
 }
 
 /// The org's header and its subtree roll-up; outside a privacy border nothing
@@ -43,10 +45,19 @@ pub(super) async fn header_and_rollup(
 pub(super) async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (h, rollup) = header_and_rollup(&me, id).await?;
+    let seats = if h.can.inside && h.can.seats {
+        me.db()
+            .read(move |conn| crate::domain::seats::summary(conn, id))
+            .await?
+            .into_counted()
+    } else {
+        None
+    };
     page(&OverviewPage {
         layout: me.ctx.layout(h.org.name.clone(), "orgs")?,
         h,
         rollup,
+        seats,
     })
 }
 

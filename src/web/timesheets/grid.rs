@@ -93,6 +93,8 @@ struct SheetPage {
     message: Option<String>,
     problem: Option<String>,
     unsaved: Vec<String>,
+    /// Why time cannot be entered before anyone types: no seat, none left.
+    seat_notice: Option<String>,
 }
 
 /// What the person typed, kept to show again after an error.
@@ -119,6 +121,7 @@ pub(super) struct Loaded {
     pub(super) names: HashMap<i64, String>,
     pub(super) projects: HashMap<i64, String>,
     pub(super) assignable: Vec<(i64, String)>,
+    pub(super) seat_notice: Option<String>,
 }
 
 /// Reads everything the page shows, deciding visibility through the resolver.
@@ -157,12 +160,14 @@ pub(super) fn load(
         .map(|p| (p.id, format!("{} ({})", p.name, p.code)))
         .chain(assignable.iter().cloned())
         .collect();
+    let seat_notice = crate::domain::seats::entry_notice(conn, &week.user)?;
     Ok(Loaded {
         week,
         approver,
         names,
         projects,
         assignable,
+        seat_notice,
     })
 }
 
@@ -216,6 +221,7 @@ pub(super) fn build_page(
         names,
         projects,
         assignable,
+        seat_notice,
     } = loaded;
     let days = week.days();
     let own = week.user.id == me.user.id;
@@ -387,6 +393,7 @@ pub(super) fn build_page(
         message: outcome.message,
         problem: outcome.problem,
         unsaved: outcome.unsaved,
+        seat_notice: seat_notice.filter(|_| editable),
     };
     Ok(render(status, &page))
 }

@@ -25,6 +25,7 @@ use crate::error::{Error, FieldErrors};
 
 mod granting;
 mod new;
+mod seat;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -39,7 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(move_submit)
         .service(deactivate)
         .service(reactivate)
-        .service(resend_invitation);
+        .service(resend_invitation)
+        .service(seat::assign)
+        .service(seat::unassign);
 }
 
 const PER_PAGE: usize = 50;
@@ -171,6 +174,8 @@ struct ShowPage {
     can_manage: bool,
     is_me: bool,
     two_factor_on: bool,
+    /// Their seat, to themselves and those who manage them, where a pool covers them.
+    seat: Option<crate::domain::seats::SeatStatus>,
     /// "Grant a role", when the viewer may grant somewhere.
     grant: Option<granting::GrantBox>,
     errors: FieldErrors,
@@ -194,7 +199,7 @@ async fn show_page(
 ) -> Result<HttpResponse, PageError> {
     let access = me.access.clone();
     let shown_errors = errors.clone();
-    let (u, org_path, groups, grants, projects, teams, grant, two_factor_on) = me
+    let (u, org_path, groups, grants, projects, teams, grant, two_factor_on, seat) = me
         .db()
         .read(move |conn| {
             let u = user::find_visible(conn, &access, id)?;
@@ -223,6 +228,11 @@ async fn show_page(
                 .filter(|(t, _)| access.can(Permission::TeamView, t.org_id))
                 .collect();
             let grant = granting::grant_box(conn, &access, &u, typed, &shown_errors)?;
+            let seat = if u.id == access.user_id || access.can(Permission::UserManage, u.org_id) {
+                crate::domain::seats::status_of(conn, &u)?
+            } else {
+                None
+            };
             Ok((
                 u,
                 org_path,
@@ -232,6 +242,7 @@ async fn show_page(
                 teams,
                 grant,
                 two_factor_on,
+                seat,
             ))
         })
         .await?;
@@ -241,6 +252,7 @@ async fn show_page(
         can_manage: me.access.can(Permission::UserManage, u.org_id),
         is_me: u.id == me.user.id,
         two_factor_on,
+        seat,
         user: u,
         org_path,
         groups,

@@ -395,6 +395,8 @@ async fn the_email_domain_suggests_a_home_org_within_reach() {
             )
             .await
             .expect_status(S::OK);
+        // Only a verified domain suggests a home org.
+        t.app.mark_domain_verified(org, domain).await;
     }
     let olga = t.app.signed_in_browser("olga@acme.example").await;
     let suggestion = |email: &'static str| {
