@@ -153,7 +153,7 @@ async fn bulk(
         .db()
         .write(move |conn| {
             let outcome = seats::bulk_as(conn, &access, &actor, id, &assign, &unassign)?;
-            Ok((outcome, seats::summary(conn, id)?))
+            Ok((outcome, seats::summary(conn, &access, id)?))
         })
         .await?;
     Ok(HttpResponse::Ok().json(BulkJson {

@@ -580,7 +580,7 @@ pub fn put(
         }
     }
     if seats_change.is_some() {
-        crate::domain::seats::follow_pools(conn, actor, "pools changed", true)?;
+        crate::domain::seats::follow_pools(conn, actor, org_id, "pools changed", true)?;
     }
     let after = effective(conn, org_id)?;
     let pick = |list: &[Effective]| -> serde_json::Map<String, Value> {

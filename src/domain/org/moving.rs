@@ -137,7 +137,7 @@ pub fn move_to(
     if new_tenant != old_tenant {
         crate::domain::tenant::move_projects(conn, id, new_tenant)?;
     }
-    crate::domain::seats::after_tree_move(conn, actor)?;
+    crate::domain::seats::after_tree_move(conn, actor, id)?;
     epoch::bump_tree(conn)?;
     let after = find(conn, id)?;
     audit::record(

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{layout, lock, pool_sizes};
+use super::{Pools, lock};
 use crate::authz::{Access, Permission};
 use crate::db::{self, Conn, schema::seat_assignments};
 use crate::domain::audit::{self, Actor, Event, Target};
@@ -46,33 +46,38 @@ pub fn seat_of(conn: &mut Conn, user_id: i64) -> Result<Option<Seat>> {
 
 /// Seats still free in `pool` (size less shares below and seats given out).
 pub fn free_in(conn: &mut Conn, pool: i64) -> Result<i64> {
-    let sizes = pool_sizes(conn)?;
-    Ok(layout(conn, &sizes)?
-        .pools
-        .get(&pool)
-        .map_or(0, super::PoolUse::free))
+    Ok(Pools::load(conn)?
+        .usage(conn, pool)?
+        .map_or(0, |p| p.free()))
 }
 
 fn org_name(conn: &mut Conn, id: i64) -> Result<String> {
     Ok(crate::domain::org::find(conn, id)?.name)
 }
 
-/// The seats free in every pool, read once under the lock and kept up to date
-/// as seats are given, so a bulk change reads the tree once.
+/// The pools, read once under the lock, and the seats free in those a
+/// change draws from, counted when first needed and kept up to date as seats
+/// are given, so a bulk change counts each pool once.
 struct Budget {
-    sizes: std::collections::HashMap<i64, i64>,
+    pools: Pools,
     free: std::collections::HashMap<i64, i64>,
 }
 
 impl Budget {
     fn load(conn: &mut Conn) -> Result<Budget> {
-        let sizes = pool_sizes(conn)?;
-        let free = layout(conn, &sizes)?
-            .pools
-            .iter()
-            .map(|(id, p)| (*id, p.free()))
-            .collect();
-        Ok(Budget { sizes, free })
+        Ok(Budget {
+            pools: Pools::load(conn)?,
+            free: std::collections::HashMap::new(),
+        })
+    }
+
+    /// The seats free in `pool`, counted the first time.
+    fn free_mut(&mut self, conn: &mut Conn, pool: i64) -> Result<&mut i64> {
+        if !self.free.contains_key(&pool) {
+            let free = self.pools.usage(conn, pool)?.map_or(0, |p| p.free());
+            self.free.insert(pool, free);
+        }
+        Ok(self.free.entry(pool).or_insert(0))
     }
 }
 
@@ -96,7 +101,7 @@ fn give_from(
     if seat_of(conn, person.id)?.is_some() {
         return Ok(None);
     }
-    let Some(pool) = super::nearest_in(conn, &budget.sizes, person.org_id)? else {
+    let Some(pool) = super::nearest_in(conn, &budget.pools.sizes, person.org_id)? else {
         return Err(FieldErrors::single(
             "seat",
             format!(
@@ -114,7 +119,7 @@ fn give_from(
             ),
         ));
     }
-    let free = budget.free.entry(pool).or_insert(0);
+    let free = budget.free_mut(conn, pool)?;
     if *free <= 0 {
         return Err(FieldErrors::single(
             "seat",

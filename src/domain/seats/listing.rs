@@ -4,11 +4,11 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{PoolUse, Seat, layout, pool_sizes};
+use super::{PoolUse, Pools, Seat};
 use crate::authz::{Access, Permission};
 use crate::db::{
     Conn,
-    schema::{orgs, seat_assignments, users},
+    schema::{org_closure, orgs, seat_assignments, users},
 };
 use crate::domain::org::subtree_ids;
 use crate::domain::user::User;
@@ -41,7 +41,9 @@ impl PoolView {
 
 /// An org's seats: the pool its people draw from (its own or an ancestor's;
 /// `None` where seats are not counted), the pools inside its subtree, and how
-/// many of its subtree's people hold a seat.
+/// many of its subtree's people the viewer sees hold a seat. The pools'
+/// figures are whole (what each pool spends, behind privacy borders too); the
+/// people counted are those the viewer may see, as the Seats tab lists them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub org_id: i64,
@@ -50,7 +52,8 @@ pub struct Summary {
     pub own_pool: bool,
     /// Pools below the org (shares), nearest first.
     pub shares: Vec<PoolView>,
-    /// People at home in the subtree, and how many of them hold a seat.
+    /// People at home in the subtree whom the viewer may see, and how many of
+    /// them hold a seat.
     pub people: i64,
     pub seated: i64,
 }
@@ -65,7 +68,7 @@ impl Summary {
 /// The seats of `org_id`: `user.manage` there (404 when not visible, else 403).
 pub fn summary_as(conn: &mut Conn, access: &Access, org_id: i64) -> Result<Summary> {
     access.require(Permission::UserManage, org_id)?;
-    summary(conn, org_id)
+    summary(conn, access, org_id)
 }
 
 /// True when `access` may see `org_id`'s seats.
@@ -73,40 +76,45 @@ pub fn may_view(access: &Access, org_id: i64) -> bool {
     access.can(Permission::UserManage, org_id)
 }
 
-pub fn summary(conn: &mut Conn, org_id: i64) -> Result<Summary> {
-    let sizes = pool_sizes(conn)?;
-    let pool_id = super::nearest_in(conn, &sizes, org_id)?;
-    let layout = layout(conn, &sizes)?;
-    let pool = match pool_id.and_then(|id| layout.pools.get(&id)) {
-        Some(p) => Some(PoolView::of(conn, p)?),
+/// The seats of `org_id` as `access` sees them (the caller has checked that
+/// they may): the pools read from the pools alone, the people counted among
+/// those they see.
+pub fn summary(conn: &mut Conn, access: &Access, org_id: i64) -> Result<Summary> {
+    let pools = Pools::load(conn)?;
+    let pool_id = super::nearest_in(conn, &pools.sizes, org_id)?;
+    let pool = match pool_id {
+        Some(id) => match pools.usage(conn, id)? {
+            Some(p) => Some(PoolView::of(conn, &p)?),
+            None => None,
+        },
         None => None,
     };
-    let below: Vec<(i64, i32)> = crate::db::schema::org_closure::table
-        .filter(crate::db::schema::org_closure::ancestor_id.eq(org_id))
-        .filter(crate::db::schema::org_closure::depth.gt(0))
-        .filter(
-            crate::db::schema::org_closure::descendant_id
-                .eq_any(sizes.keys().copied().collect::<Vec<_>>()),
-        )
-        .order(crate::db::schema::org_closure::depth.asc())
-        .select((
-            crate::db::schema::org_closure::descendant_id,
-            crate::db::schema::org_closure::depth,
-        ))
-        .load(conn)?;
+    let ids: Vec<i64> = pools.sizes.keys().copied().collect();
+    let mut below: Vec<(i64, i32)> = Vec::new();
+    for chunk in ids.chunks(500) {
+        below.extend(
+            org_closure::table
+                .filter(org_closure::ancestor_id.eq(org_id))
+                .filter(org_closure::depth.gt(0))
+                .filter(org_closure::descendant_id.eq_any(chunk))
+                .select((org_closure::descendant_id, org_closure::depth))
+                .load::<(i64, i32)>(conn)?,
+        );
+    }
+    below.sort_by_key(|(id, depth)| (*depth, *id));
     let mut shares = Vec::new();
     for (id, _) in below {
-        if let Some(p) = layout.pools.get(&id) {
-            shares.push(PoolView::of(conn, p)?);
+        if let Some(p) = pools.usage(conn, id)? {
+            shares.push(PoolView::of(conn, &p)?);
         }
     }
-    let people: i64 = users::table
-        .filter(users::org_id.eq_any(subtree_ids(vec![org_id])))
-        .count()
-        .get_result(conn)?;
-    let seated: i64 = seat_assignments::table
-        .inner_join(users::table.on(users::id.eq(seat_assignments::user_id)))
-        .filter(users::org_id.eq_any(subtree_ids(vec![org_id])))
+    let here = || {
+        crate::domain::user::visible_query(access)
+            .filter(users::org_id.eq_any(subtree_ids(vec![org_id])))
+    };
+    let people: i64 = here().count().get_result(conn)?;
+    let seated: i64 = here()
+        .filter(users::id.eq_any(seat_assignments::table.select(seat_assignments::user_id)))
         .count()
         .get_result(conn)?;
     Ok(Summary {

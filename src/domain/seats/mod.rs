@@ -88,9 +88,77 @@ impl PoolUse {
     }
 }
 
-/// Every pool of the tree and how it is spent.
-pub(crate) struct Layout {
-    pub pools: HashMap<i64, PoolUse>,
+/// Ids per statement (both backends limit bound parameters).
+const CHUNK: usize = 500;
+
+/// The pools (today's, or as a change would leave them): each one's size and
+/// the nearest pool above it. Pools are few: this reads the `seats` settings
+/// and the chains above those orgs, never a subtree.
+pub(crate) struct Pools {
+    pub sizes: HashMap<i64, i64>,
+    above: HashMap<i64, Option<i64>>,
+}
+
+impl Pools {
+    /// The pools set today.
+    pub(crate) fn load(conn: &mut Conn) -> Result<Pools> {
+        let sizes = pool_sizes(conn)?;
+        Pools::of(conn, sizes)
+    }
+
+    /// The pools `sizes`, each with the nearest of them above it.
+    pub(crate) fn of(conn: &mut Conn, sizes: HashMap<i64, i64>) -> Result<Pools> {
+        let ids: Vec<i64> = sizes.keys().copied().collect();
+        let mut above: HashMap<i64, (Option<i64>, i32)> =
+            ids.iter().map(|id| (*id, (None, i32::MAX))).collect();
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(i64, i64, i32)> = org_closure::table
+                .filter(org_closure::descendant_id.eq_any(chunk))
+                .filter(org_closure::depth.gt(0))
+                .select((
+                    org_closure::descendant_id,
+                    org_closure::ancestor_id,
+                    org_closure::depth,
+                ))
+                .load(conn)?;
+            for (pool, up, depth) in rows {
+                if sizes.contains_key(&up)
+                    && let Some(slot) = above.get_mut(&pool)
+                    && depth < slot.1
+                {
+                    *slot = (Some(up), depth);
+                }
+            }
+        }
+        Ok(Pools {
+            sizes,
+            above: above.into_iter().map(|(k, (up, _))| (k, up)).collect(),
+        })
+    }
+
+    /// The seats carved out of `pool` for the pools just below it.
+    pub(crate) fn shares(&self, pool: i64) -> i64 {
+        self.above
+            .iter()
+            .filter(|(_, up)| **up == Some(pool))
+            .map(|(below, _)| self.sizes[below])
+            .sum()
+    }
+
+    /// How `pool` is spent, with the seats held today (`None`: not a pool).
+    /// A seat is recorded with its holder's nearest pool, so its seats given
+    /// out are one indexed count.
+    pub(crate) fn usage(&self, conn: &mut Conn, pool: i64) -> Result<Option<PoolUse>> {
+        let Some(size) = self.sizes.get(&pool) else {
+            return Ok(None);
+        };
+        Ok(Some(PoolUse {
+            org_id: pool,
+            size: *size,
+            shares: self.shares(pool),
+            used: held_from(conn, pool)?,
+        }))
+    }
 }
 
 /// The pools set today: org id → size.
@@ -124,82 +192,77 @@ pub(crate) fn nearest_in(
     Ok(chain.into_iter().find(|a| sizes.contains_key(a)))
 }
 
+/// The nearest pool strictly above `org_id` among `sizes`.
+fn pool_above(conn: &mut Conn, sizes: &HashMap<i64, i64>, org_id: i64) -> Result<Option<i64>> {
+    let chain: Vec<i64> = org_closure::table
+        .filter(org_closure::descendant_id.eq(org_id))
+        .filter(org_closure::depth.gt(0))
+        .order(org_closure::depth.asc())
+        .select(org_closure::ancestor_id)
+        .load(conn)?;
+    Ok(chain.into_iter().find(|a| sizes.contains_key(a)))
+}
+
+/// The nearest pool among `sizes` of each of `homes` (their chains read in
+/// chunks; a home no pool covers is absent).
+fn nearest_of_many(
+    conn: &mut Conn,
+    sizes: &HashMap<i64, i64>,
+    homes: &[i64],
+) -> Result<HashMap<i64, i64>> {
+    let mut best: HashMap<i64, (i64, i32)> = HashMap::new();
+    for chunk in homes.chunks(CHUNK) {
+        let rows: Vec<(i64, i64, i32)> = org_closure::table
+            .filter(org_closure::descendant_id.eq_any(chunk))
+            .select((
+                org_closure::descendant_id,
+                org_closure::ancestor_id,
+                org_closure::depth,
+            ))
+            .load(conn)?;
+        for (home, pool, depth) in rows {
+            if !sizes.contains_key(&pool) {
+                continue;
+            }
+            let slot = best.entry(home).or_insert((pool, depth));
+            if depth < slot.1 {
+                *slot = (pool, depth);
+            }
+        }
+    }
+    Ok(best.into_iter().map(|(h, (p, _))| (h, p)).collect())
+}
+
 /// The pool a person at home in `org_id` draws a seat from, if any.
 pub fn pool_for(conn: &mut Conn, org_id: i64) -> Result<Option<i64>> {
     let sizes = pool_sizes(conn)?;
     nearest_in(conn, &sizes, org_id)
 }
 
-/// How the pools `sizes` would be spent with the seats held today, each
-/// counted in its holder's nearest pool.
-pub(crate) fn layout(conn: &mut Conn, sizes: &HashMap<i64, i64>) -> Result<Layout> {
-    let ids: Vec<i64> = sizes.keys().copied().collect();
-    // (pool, org below or at it, depth): the nearest pool of an org is the
-    // row of least depth.
-    let rows: Vec<(i64, i64, i32)> = org_closure::table
-        .filter(org_closure::ancestor_id.eq_any(&ids))
-        .select((
-            org_closure::ancestor_id,
-            org_closure::descendant_id,
-            org_closure::depth,
-        ))
-        .load(conn)?;
-    let mut nearest: HashMap<i64, (i64, i32)> = HashMap::new();
-    let mut above: HashMap<i64, (Option<i64>, i32)> =
-        ids.iter().map(|id| (*id, (None, i32::MAX))).collect();
-    for (pool, org, depth) in rows {
-        let best = nearest.entry(org).or_insert((pool, depth));
-        if depth < best.1 {
-            *best = (pool, depth);
-        }
-        if depth > 0
-            && let Some(slot) = above.get_mut(&org)
-            && depth < slot.1
-        {
-            *slot = (Some(pool), depth);
-        }
-    }
-    let mut pools: HashMap<i64, PoolUse> = sizes
-        .iter()
-        .map(|(org, size)| {
-            (
-                *org,
-                PoolUse {
-                    org_id: *org,
-                    size: *size,
-                    ..PoolUse::default()
-                },
-            )
-        })
-        .collect();
-    let held: Vec<(i64, i64)> = seat_assignments::table
-        .inner_join(users::table.on(users::id.eq(seat_assignments::user_id)))
-        .group_by(users::org_id)
-        .select((users::org_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    for (home, n) in held {
-        if let Some((pool, _)) = nearest.get(&home)
-            && let Some(p) = pools.get_mut(pool)
-        {
-            p.used += n;
-        }
-    }
-    // Each pool's size is a share of the pool just above it.
-    for (pool, (up, _)) in &above {
-        if let Some(up) = up
-            && let Some(p) = pools.get_mut(up)
-        {
-            p.shares += sizes[pool];
-        }
-    }
-    Ok(Layout { pools })
+/// Seats given out from `pool` (recorded with it).
+fn held_from(conn: &mut Conn, pool: i64) -> Result<i64> {
+    Ok(seat_assignments::table
+        .filter(seat_assignments::pool_org_id.eq(pool))
+        .count()
+        .get_result(conn)?)
 }
 
-/// Refuses a layout where some pool gives out more than it holds: the
-/// message names the pool and says what is over. `field` names the field
-/// that caused it.
-pub(crate) fn check_layout(conn: &mut Conn, layout: &Layout, field: &str) -> Result<()> {
-    let mut over: Vec<&PoolUse> = layout.pools.values().filter(|p| p.free() < 0).collect();
+/// Seats given out from `pool` to people at home in `org_id`'s subtree.
+fn held_from_under(conn: &mut Conn, pool: i64, org_id: i64) -> Result<i64> {
+    Ok(seat_assignments::table
+        .inner_join(users::table.on(users::id.eq(seat_assignments::user_id)))
+        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(users::org_id)))
+        .filter(org_closure::ancestor_id.eq(org_id))
+        .filter(seat_assignments::pool_org_id.eq(pool))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Refuses when one of `pools` gives out more than it holds: the message
+/// names the pool and says what is over. `field` names the field that
+/// caused it.
+pub(crate) fn check_pools(conn: &mut Conn, pools: &[PoolUse], field: &str) -> Result<()> {
+    let mut over: Vec<&PoolUse> = pools.iter().filter(|p| p.free() < 0).collect();
     over.sort_by_key(|p| p.org_id);
     if let Some(p) = over.first() {
         let name: String = orgs::table.find(p.org_id).select(orgs::name).first(conn)?;
@@ -218,45 +281,85 @@ pub(crate) fn check_layout(conn: &mut Conn, layout: &Layout, field: &str) -> Res
     Ok(())
 }
 
-/// Checks a change of `org_id`'s `seats` (`None`: no pool there any more)
-/// against every pool, taking the seat lock first: the shares below a pool and
-/// the seats it gives out may not exceed it.
+/// Checks a change of `org_id`'s `seats` (`None`: no pool there any more),
+/// taking the seat lock first: the shares below a pool and the seats it gives
+/// out may not exceed it. Only two pools can change: `org_id`'s own (its
+/// shares are the pools just below it; when it is new, the seats of people
+/// below it held from the pool above come to it) and the pool just above it
+/// (its share grows or shrinks; when `org_id`'s pool goes, its seats and
+/// shares go up there).
 pub fn check_change(conn: &mut Conn, org_id: i64, value: Option<i64>) -> Result<()> {
     lock(conn)?;
     let mut sizes = pool_sizes(conn)?;
+    let was = sizes.contains_key(&org_id);
+    let up = pool_above(conn, &sizes, org_id)?;
     match value {
         Some(n) => sizes.insert(org_id, n),
         None => sizes.remove(&org_id),
     };
-    let layout = layout(conn, &sizes)?;
-    check_layout(conn, &layout, SETTING)
+    let next = Pools::of(conn, sizes)?;
+    // Seats that would change pool: down to a new pool from the one above,
+    // or up from a pool that goes.
+    let down = match (was, value, up) {
+        (false, Some(_), Some(up)) => held_from_under(conn, up, org_id)?,
+        _ => 0,
+    };
+    let lifted = match (was, value) {
+        (true, None) => held_from(conn, org_id)?,
+        _ => 0,
+    };
+    let mut checked = Vec::new();
+    if let Some(size) = value {
+        checked.push(PoolUse {
+            org_id,
+            size,
+            shares: next.shares(org_id),
+            used: held_from(conn, org_id)? + down,
+        });
+    }
+    if let Some(up) = up {
+        checked.push(PoolUse {
+            org_id: up,
+            size: next.sizes[&up],
+            shares: next.shares(up),
+            used: held_from(conn, up)? - down + lifted,
+        });
+    }
+    check_pools(conn, &checked, SETTING)
 }
 
-/// After the pools or the tree changed: every seat whose pool is no longer
-/// its holder's nearest moves there (`carry`: the pools changed) or is
-/// released (the tree changed, or no pool is left); audited either way.
-/// `reason` says why in the audit entries.
-pub fn follow_pools(conn: &mut Conn, actor: &Actor, reason: &str, carry: bool) -> Result<()> {
+/// After the pools or the tree changed at `org_id`: every seat held by
+/// someone at home in its subtree whose pool is no longer their nearest
+/// moves there (`carry`: the pools changed) or is released (the tree
+/// changed, or no pool is left); audited either way. `reason` says why in
+/// the audit entries. Seats outside the subtree keep their pool: a change at
+/// `org_id` changes no one else's nearest pool.
+pub fn follow_pools(
+    conn: &mut Conn,
+    actor: &Actor,
+    org_id: i64,
+    reason: &str,
+    carry: bool,
+) -> Result<()> {
     lock(conn)?;
     let sizes = pool_sizes(conn)?;
     let held: Vec<(i64, i64, i64)> = seat_assignments::table
         .inner_join(users::table.on(users::id.eq(seat_assignments::user_id)))
+        .inner_join(org_closure::table.on(org_closure::descendant_id.eq(users::org_id)))
+        .filter(org_closure::ancestor_id.eq(org_id))
+        .order(seat_assignments::user_id)
         .select((
             seat_assignments::user_id,
             seat_assignments::pool_org_id,
             users::org_id,
         ))
         .load(conn)?;
-    let mut nearest: HashMap<i64, Option<i64>> = HashMap::new();
+    let mut homes: Vec<i64> = held.iter().map(|(_, _, home)| *home).collect();
+    homes.sort_unstable();
+    homes.dedup();
+    let nearest = nearest_of_many(conn, &sizes, &homes)?;
     for (user_id, pool, home) in held {
-        let now = match nearest.get(&home) {
-            Some(n) => *n,
-            None => {
-                let n = nearest_in(conn, &sizes, home)?;
-                nearest.insert(home, n);
-                n
-            }
-        };
+        let now = nearest.get(&home).copied();
         if now == Some(pool) {
             continue;
         }
@@ -280,15 +383,16 @@ pub fn follow_pools(conn: &mut Conn, actor: &Actor, reason: &str, carry: bool) -
     Ok(())
 }
 
-/// After a subtree moved: seats whose holders now draw from another pool are
-/// released, and the move is refused (field `parent_id`) when a pool it
-/// carries along would overdraw the pool it now sits under.
-pub fn after_tree_move(conn: &mut Conn, actor: &Actor) -> Result<()> {
-    follow_pools(conn, actor, "moved", false)?;
-    let sizes = pool_sizes(conn)?;
-    if sizes.is_empty() {
+/// After the subtree of `moved` moved: seats whose holders now draw from
+/// another pool are released, and the move is refused (field `parent_id`)
+/// when the pools it carries along would overdraw the pool it now sits under
+/// (the only pool whose figures grow: seats kept are those of the same pool).
+pub fn after_tree_move(conn: &mut Conn, actor: &Actor, moved: i64) -> Result<()> {
+    follow_pools(conn, actor, moved, "moved", false)?;
+    let pools = Pools::load(conn)?;
+    let Some(up) = pool_above(conn, &pools.sizes, moved)? else {
         return Ok(());
-    }
-    let layout = layout(conn, &sizes)?;
-    check_layout(conn, &layout, "parent_id")
+    };
+    let checked: Vec<PoolUse> = pools.usage(conn, up)?.into_iter().collect();
+    check_pools(conn, &checked, "parent_id")
 }

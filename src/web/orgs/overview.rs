@@ -46,8 +46,9 @@ pub(super) async fn overview(me: SignedIn, id: web::Path<i64>) -> Result<HttpRes
     let id = id.into_inner();
     let (h, rollup) = header_and_rollup(&me, id).await?;
     let seats = if h.can.inside && h.can.seats {
+        let access = me.access.clone();
         me.db()
-            .read(move |conn| crate::domain::seats::summary(conn, id))
+            .read(move |conn| crate::domain::seats::summary(conn, &access, id))
             .await?
             .into_counted()
     } else {

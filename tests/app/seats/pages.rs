@@ -163,3 +163,95 @@ async fn the_settings_page_leaves_the_pool_to_the_parent() {
         (&json!(3), &json!(1))
     );
 }
+
+#[tokio::test]
+async fn a_pool_counts_seats_behind_a_privacy_border_but_names_and_counts_no_one_there() {
+    let w = world().await;
+    w.set_seats(&w.ada, w.acme, json!(5))
+        .await
+        .expect_status(S::OK);
+    for who in [w.eve_id, w.pat_id, w.wes_id] {
+        w.give(&w.olga, who).await.expect_status(S::OK);
+    }
+    let (_, before) = w.seats_of(&w.olga, w.acme).await;
+    assert_eq!(before["seated"], 3, "{before}");
+    // East (Eve and Pat's home) turns private: Olga at Acme stops at its border.
+    w.patch_json(
+        &w.ella,
+        format!("/orgs/{}", w.east),
+        json!({"privacy_mode": true}),
+    )
+    .await
+    .expect_status(S::OK);
+    let (status, after) = w.seats_of(&w.olga, w.acme).await;
+    assert_eq!(status, S::OK, "{after}");
+    // The pool's figures are whole: what it spends, behind the border too.
+    assert_eq!(after["pool"]["used"], 3, "{after}");
+    assert_eq!(after["pool"]["free"], 2, "{after}");
+    // The people counted are those Olga sees: Wes, not Eve or Pat (nor Ella).
+    assert_eq!(after["seated"], 1, "{after}");
+    let hidden = before["people"].as_i64().unwrap() - after["people"].as_i64().unwrap();
+    assert!(
+        hidden >= 3,
+        "East's people leave the count: {before} → {after}"
+    );
+    let olga = w.signed_in_browser("olga@acme.example").await;
+    let tab = format!("/orgs/{}/seats", w.acme);
+    for path in [tab.clone(), format!("/orgs/{}", w.acme)] {
+        let (status, html) = olga.get_page(&path).await;
+        assert_eq!(status, S::OK);
+        assert!(html.contains("data-testid=\"seats-used\">3<"), "{html}");
+        assert!(html.contains("data-testid=\"seats-seated\">1<"), "{html}");
+        for name in ["Eve", "Pat"] {
+            assert!(!html.contains(&format!(">{name}<")), "{html}");
+            assert!(!html.contains(&format!("Choose {name}")), "{html}");
+        }
+    }
+    let (_, html) = olga.get_page(&tab).await;
+    assert!(html.contains(&format!("data-testid=\"seat-row-{}\"", w.wes_id)));
+    assert!(
+        !html.contains(&format!("seat-row-{}\"", w.eve_id)),
+        "{html}"
+    );
+    // Eve answers like no one: by hand (404) and in bulk (the same refusal
+    // as an id that does not exist, nothing changed).
+    let (eve_seat, nobody_seat) = (
+        w.get_json(&w.olga, format!("/users/{}/seat", w.eve_id))
+            .await,
+        w.get_json(&w.olga, "/users/987654/seat").await,
+    );
+    assert_eq!(eve_seat.0, S::NOT_FOUND);
+    assert_eq!(eve_seat, nobody_seat);
+    let bulk = |id: i64| {
+        w.post_json(
+            &w.olga,
+            format!("/orgs/{}/seats", w.acme),
+            json!({"unassign": [id]}),
+        )
+    };
+    let (status, body) = bulk(w.eve_id).await;
+    let (nobody_status, nobody) = bulk(987_654).await;
+    assert_eq!(
+        (status, nobody_status),
+        (S::UNPROCESSABLE_ENTITY, S::UNPROCESSABLE_ENTITY)
+    );
+    assert_eq!(
+        body.to_string().replace(&w.eve_id.to_string(), "ID"),
+        nobody.to_string().replace("987654", "ID"),
+    );
+    let eve = w.eve_id.to_string();
+    let response = olga
+        .submit_form(&tab, &[("user", &eve), ("action", "unassign")])
+        .await;
+    assert_eq!(response.status(), S::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("Person {eve} is not someone here")),
+        "{html}"
+    );
+    // Ella inside still sees her people and their seats.
+    let (_, inside) = w.seats_of(&w.ella, w.east).await;
+    assert_eq!(inside["seated"], 2, "{inside}");
+    assert_eq!(inside["pool"]["used"], 3, "{inside}");
+    assert_eq!(w.audit("seat.unassigned").await.len(), 0);
+}

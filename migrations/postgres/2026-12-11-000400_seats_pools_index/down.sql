@@ -1,0 +1,1 @@
+DROP INDEX org_settings_key;
