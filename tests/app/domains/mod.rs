@@ -209,7 +209,12 @@ async fn the_domains_tab_shows_the_record_and_checks_it_on_request() {
     assert!(html.contains("_canopy-challenge.acme.example"), "{html}");
     assert!(html.contains(&value), "{html}");
     assert!(html.contains("data-testid=\"domain-unverified\""), "{html}");
-    assert!(html.contains("aria-label=\"Check the TXT record of acme.example now\""));
+    assert!(
+        html.contains(
+            "Check now<span class=\"visually-hidden\"> the TXT record of acme.example</span>"
+        ),
+        "{html}"
+    );
     assert!(
         html.contains(&format!("href=\"{tab}\" aria-current=\"page\"")),
         "{html}"
