@@ -84,6 +84,25 @@ fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
 }
 
+impl World {
+    /// The whole round trip of one browser: the email step with `typed`, the
+    /// provider approving `subject` with `email` (`verified` or not), and
+    /// the answer at Canopy's callback.
+    async fn round_trip(
+        &self,
+        browser: &Browser,
+        typed: &str,
+        subject: &str,
+        email: &str,
+        verified: bool,
+    ) -> reqwest::Response {
+        let (_, html) = continue_as(browser, typed).await;
+        let url = provider_url(&html);
+        let code = self.provider.approve(&url, subject, email, verified);
+        come_back(browser, &url, &code).await
+    }
+}
+
 #[tokio::test]
 async fn the_email_step_sends_sso_domains_to_the_provider_and_others_to_the_password() {
     let w = world(json!({})).await;
@@ -167,12 +186,16 @@ async fn a_known_person_signs_in_through_the_provider_once_per_state() {
 
     // Later the link (issuer, subject) finds him, whatever email comes.
     let other = w.new_browser();
-    let (_, html) = continue_as(&other, "sam@acme.example").await;
-    let url = provider_url(&html);
-    let code = w
-        .provider
-        .approve(&url, "sub-sam", "samuel@acme.example", true);
-    assert_eq!(come_back(&other, &url, &code).await.status(), S::SEE_OTHER);
+    let back = w
+        .round_trip(
+            &other,
+            "sam@acme.example",
+            "sub-sam",
+            "samuel@acme.example",
+            true,
+        )
+        .await;
+    assert_eq!(back.status(), S::SEE_OTHER);
     assert_eq!(w.audit("sso.signed_in").await[1].target_id, Some(sam.id));
 }
 
@@ -205,12 +228,15 @@ async fn a_deactivated_person_cannot_sign_in_through_the_provider() {
     .await
     .expect_status(S::OK);
     let browser = w.new_browser();
-    let (_, html) = continue_as(&browser, "sam@acme.example").await;
-    let url = provider_url(&html);
-    let code = w
-        .provider
-        .approve(&url, "sub-sam", "sam@acme.example", true);
-    let response = come_back(&browser, &url, &code).await;
+    let response = w
+        .round_trip(
+            &browser,
+            "sam@acme.example",
+            "sub-sam",
+            "sam@acme.example",
+            true,
+        )
+        .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("deactivated"));
     let refused = w.audit("sso.refused").await;
@@ -224,35 +250,42 @@ async fn a_deactivated_person_cannot_sign_in_through_the_provider() {
 async fn link_mode_refuses_unknown_people_and_unverified_emails() {
     let w = world(json!({})).await;
     let browser = w.new_browser();
-    let (_, html) = continue_as(&browser, "new@acme.example").await;
-    let url = provider_url(&html);
-    let code = w
-        .provider
-        .approve(&url, "sub-new", "new@acme.example", true);
-    let response = come_back(&browser, &url, &code).await;
+    let response = w
+        .round_trip(
+            &browser,
+            "new@acme.example",
+            "sub-new",
+            "new@acme.example",
+            true,
+        )
+        .await;
     assert_eq!(response.status(), S::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("no Canopy account"));
 
     // Someone the provider has not verified the email of, even a known one.
     w.person("sam@acme.example", w.east).await;
-    let (_, html) = continue_as(&browser, "sam@acme.example").await;
-    let url = provider_url(&html);
-    let code = w.provider.approve(&url, "sub-x", "sam@acme.example", false);
-    assert_eq!(
-        come_back(&browser, &url, &code).await.status(),
-        S::FORBIDDEN
-    );
+    let back = w
+        .round_trip(
+            &browser,
+            "sam@acme.example",
+            "sub-x",
+            "sam@acme.example",
+            false,
+        )
+        .await;
+    assert_eq!(back.status(), S::FORBIDDEN);
     // An email of another tenant's domain, asserted by Acme's provider.
     w.person("gus@globex.example", w.globex).await;
-    let (_, html) = continue_as(&browser, "sam@acme.example").await;
-    let url = provider_url(&html);
-    let code = w
-        .provider
-        .approve(&url, "sub-y", "gus@globex.example", true);
-    assert_eq!(
-        come_back(&browser, &url, &code).await.status(),
-        S::FORBIDDEN
-    );
+    let back = w
+        .round_trip(
+            &browser,
+            "sam@acme.example",
+            "sub-y",
+            "gus@globex.example",
+            true,
+        )
+        .await;
+    assert_eq!(back.status(), S::FORBIDDEN);
     assert_eq!(w.audit("sso.refused").await.len(), 3);
     assert!(w.audit("sso.signed_in").await.is_empty());
 }
@@ -268,15 +301,16 @@ async fn create_mode_makes_the_person_in_the_org_with_the_default_role() {
         .await
         .expect_status(S::OK);
     let browser = w.new_browser();
-    let (_, html) = continue_as(&browser, "nina@acme.example").await;
-    let url = provider_url(&html);
-    let code = w
-        .provider
-        .approve(&url, "sub-nina", "nina@acme.example", true);
-    assert_eq!(
-        come_back(&browser, &url, &code).await.status(),
-        S::SEE_OTHER
-    );
+    let back = w
+        .round_trip(
+            &browser,
+            "nina@acme.example",
+            "sub-nina",
+            "nina@acme.example",
+            true,
+        )
+        .await;
+    assert_eq!(back.status(), S::SEE_OTHER);
     let nina =
         w.db.read(|conn| canopy::domain::user::find_by_email(conn, "nina@acme.example"))
             .await
