@@ -96,7 +96,10 @@ async fn create(
     operation_id = "listScimTokens",
     summary = "The org's SCIM tokens, newest first, revoked ones included; never a secret",
     params(PageQuery),
-    responses((status = 200, description = "A page of tokens", body = ListBody<TokenJson>)),
+    responses(
+        (status = 200, description = "A page of tokens", body = ListBody<TokenJson>),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
 )]
 #[get("/orgs/{id}/scim-tokens")]
 async fn list(

@@ -101,7 +101,10 @@ impl From<&Seat> for SeatJson {
 #[utoipa::path(
     operation_id = "getOrgSeats",
     summary = "Seats: the pool the org draws from, shares below it, people seated (user.manage)",
-    responses((status = 200, description = "The org's seats", body = SummaryJson)),
+    responses(
+        (status = 200, description = "The org's seats", body = SummaryJson),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
 )]
 #[get("/orgs/{id}/seats")]
 async fn org_seats(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -168,7 +171,10 @@ async fn bulk(
 #[utoipa::path(
     operation_id = "getSeat",
     summary = "A person's seat (user.manage); 404 when they hold none",
-    responses((status = 200, description = "The seat", body = SeatJson)),
+    responses(
+        (status = 200, description = "The seat", body = SeatJson),
+        (status = 403, response = super::openapi::Forbidden),
+    ),
 )]
 #[get("/users/{id}/seat")]
 async fn show_seat(me: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {

@@ -75,7 +75,10 @@ pub(in crate::api) struct SsoBody {
 #[utoipa::path(
     operation_id = "getOrgSso",
     summary = "The org's single sign-on provider (org.settings there); 404 when none is set here. Never the secret",
-    responses((status = 200, description = "The provider", body = SsoJson)),
+    responses(
+        (status = 200, description = "The provider", body = SsoJson),
+        (status = 403, response = crate::api::openapi::Forbidden),
+    ),
 )]
 #[get("/orgs/{id}/sso")]
 pub(in crate::api) async fn get_sso(
